@@ -1,0 +1,91 @@
+# lb: a local AWS Application Load Balancer.
+#
+#   make          build ./lb (optimized, -Wall -Wextra -Werror)
+#   make run      build and serve config/lb.yaml on http://127.0.0.1:8080
+#   make test     build with ASan+UBSan into build/asan and run every test
+#   make bench    compare lb with nginx (and later peers) under wrk
+#   make fuzz     build the libFuzzer targets into build/fuzz (clang)
+#   make clean
+#
+# Every entry point first runs scripts/deps.sh, which installs missing Debian
+# packages, so a fresh machine needs nothing else. Sanitized and test builds
+# live in build/ and never replace ./lb.
+
+CC ?= cc
+PKGS := libevent_core jansson yaml-0.1
+LLHTTP_SRC := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -Isrc -I$(LLHTTP_INC) $(PKG_CFLAGS) -MMD -MP
+RELEASE_CFLAGS := -O2
+ASAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LLHTTP_CFLAGS := -std=c11 -g -w -I$(LLHTTP_INC)
+
+SRC := $(wildcard src/*.c)
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+LLHTTP_NAMES := api http llhttp
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+REL_OBJ := $(SRC:src/%.c=build/release/%.o) $(LLHTTP_NAMES:%=build/release/llhttp/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o) $(LLHTTP_NAMES:%=build/asan/llhttp/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+.PHONY: all run test bench fuzz clean deps build-release build-test
+
+all: deps
+	@$(MAKE) --no-print-directory build-release
+
+deps:
+	@sh scripts/deps.sh
+
+build-release: lb
+
+lb: $(REL_OBJ)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+
+build/release/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LLHTTP_CFLAGS) -O2 -c -o $@ $<
+
+build/release/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(RELEASE_CFLAGS) -c -o $@ $<
+
+build/asan/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LLHTTP_CFLAGS) -O1 -c -o $@ $<
+
+build/asan/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -c -o $@ $<
+
+build/asan/lb: $(ASAN_LIB_OBJ) build/asan/main.o
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+build/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_LIB_OBJ) $(PKG_LIBS) -lm
+
+build-test: build/asan/lb $(UNIT_BIN)
+
+run: all
+	./lb -c config/lb.yaml
+
+test: deps
+	@$(MAKE) --no-print-directory build-test
+	@python3 tests/run.py --lb build/asan/lb --unit build/asan/tests
+
+bench: all
+	@sh tests/bench/run.sh
+
+fuzz: deps
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+
+clean:
+	rm -rf build lb
+
+-include $(wildcard build/release/*.d build/asan/*.d build/asan/tests/*.d)

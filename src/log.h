@@ -1,0 +1,20 @@
+/*
+ * log: lb's own diagnostics, one line each on stderr ("lb: warning: ...").
+ * The level is chosen once at start-up by main (-v, -q) and never changes
+ * while serving; it is the only process-wide setting in lb.
+ */
+#ifndef LB_LOG_H
+#define LB_LOG_H
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif
