@@ -63,12 +63,17 @@ build/asan/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -c -o $@ $<
 
-build/asan/lb: $(ASAN_LIB_OBJ) build/asan/main.o
+# Unit tests link against an archive so each pulls in only the modules it uses.
+build/asan/liblb.a: $(ASAN_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/asan/lb: build/asan/main.o build/asan/liblb.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-build/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB_OBJ)
+build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/liblb.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_LIB_OBJ) $(PKG_LIBS) -lm
+	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -Itests/unit -o $@ $< build/asan/liblb.a $(PKG_LIBS) -lm
 
 build-test: build/asan/lb $(UNIT_BIN)
 
