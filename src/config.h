@@ -203,6 +203,7 @@ struct function_cfg {
 	const char *name;
 	struct src_pos pos;
 	const char *endpoint;      /* remote Invoke API base URL, or NULL for a local function */
+	const char *remote_name;   /* endpoint: the name in the Invoke path (function_name; default name) */
 	int reserved_concurrency;  /* reserved_concurrent_executions; -1 when not set */
 	struct function_settings latest;
 	size_t nversions;
@@ -236,7 +237,7 @@ struct function_cfg *config_function(const struct config *cfg, const char *name)
 
 /* `lb check`'s summary: listeners, their rules by priority, target groups, functions. */
 void config_summary(const struct config *cfg, FILE *out);
-/* One line describing a condition ("path_pattern: /api/*, /v2/*"), for summaries and explain. */
+/* One line describing a condition (e.g. "path_pattern: /api/x, /v2/y"), for summaries and explain. */
 void config_describe_condition(const struct condition *c, FILE *out);
 /* One line describing an action ("fixed-response 404 text/plain", "forward to api"). */
 void config_describe_action(const struct action *a, FILE *out);

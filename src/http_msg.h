@@ -38,7 +38,8 @@ struct http_request {
 	size_t nheaders, cap_headers;
 
 	struct buf head;        /* owns the bytes the views above point into */
-	struct buf body;        /* the body (de-chunked), at most body.max bytes when max is set */
+	bool keep_body;         /* set by the router once the head is known: store the body */
+	struct buf body;        /* the body (de-chunked) when keep_body, at most body.max bytes */
 	bool body_too_large;    /* more than body.max arrived; the excess was discarded */
 	uint64_t body_bytes;    /* every body byte received, kept or not */
 	uint64_t received_bytes; /* bytes read from the wire for this request */

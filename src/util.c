@@ -204,28 +204,71 @@ int64_t time_wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void time_iso8601_us(int64_t wall_us, char out[28])
+/* Writes v (0 <= v < 10^width) as width decimal digits; returns the end. */
+static char *put_digits(char *out, unsigned v, int width)
 {
-	time_t s = (time_t)(wall_us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	snprintf(out, 28, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(wall_us % 1000000));
+	for (int i = width - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return out + width;
 }
 
-void time_http_date(int64_t wall_s, char out[30])
+static struct tm utc_tm(int64_t wall_s)
 {
-	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	time_t s = (time_t)wall_s;
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return tm;
+}
+
+void time_iso8601_us(int64_t wall_us, char out[28])
+{
+	struct tm tm = utc_tm(wall_us / 1000000);
+	char *p = out;
+
+	p = put_digits(p, (unsigned)(tm.tm_year + 1900) % 10000, 4);
+	*p++ = '-';
+	p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = put_digits(p, (unsigned)tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)tm.tm_sec, 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)(wall_us % 1000000), 6);
+	*p++ = 'Z';
+	*p = '\0';
+}
+
+void time_http_date(int64_t wall_s, char out[30])
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm = utc_tm(wall_s);
+	char *p = out;
+
+	memcpy(p, days + 3 * tm.tm_wday, 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	p = put_digits(p, (unsigned)tm.tm_mday, 2);
+	*p++ = ' ';
+	memcpy(p, months + 3 * tm.tm_mon, 3);
+	p += 3;
+	*p++ = ' ';
+	p = put_digits(p, (unsigned)(tm.tm_year + 1900) % 10000, 4);
+	*p++ = ' ';
+	p = put_digits(p, (unsigned)tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)tm.tm_sec, 2);
+	memcpy(p, " GMT", 5);
 }
 
 void hex_encode(const uint8_t *in, size_t n, char *out)

@@ -1,0 +1,887 @@
+/*
+ * http_server: connections, request reading and response writing.
+ *
+ * One struct conn per client connection, with one request at a time: a
+ * request is read (head, then body), handed to the router, and the next
+ * request on the connection is not read until the answer is queued. That
+ * keeps responses in request order under pipelining and lets the request
+ * struct and its buffers be reused for every request on the connection.
+ *
+ * Reading a request:
+ *   HEAD   bytes are scanned for the end of the head, enforcing ALB's limits
+ *          (16 KB request line, 16 KB per header, 64 KB of headers). The head
+ *          is copied once into req->head, classified by desync mitigation,
+ *          then parsed by llhttp, whose spans point into that copy.
+ *   BODY   llhttp runs over the input buffer in place; body bytes are kept
+ *          only if the router asked for them (req->keep_body).
+ *   WAIT   the router has the request. Reading stays enabled (up to a high
+ *          watermark) so a client that leaves is noticed (on_abort).
+ *   DONE   the answer is queued and the connection stays open: the request is
+ *          reset and reading resumes (from the resume event when the answer
+ *          came asynchronously, so the router's callback returns first).
+ *   CLOSING the answer is queued and the connection will close once it is
+ *          written; then LINGER: half-closed, input discarded for a moment,
+ *          so the client reads the answer instead of a reset.
+ *
+ * A conn is freed only from a libevent callback of its own (read, write,
+ * event, resume), never from inside the parser or under the router.
+ */
+#include "http_server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <llhttp.h>
+
+#include "log.h"
+
+/* ALB: request line > 16 KB, a header > 16 KB or all headers > 64 KB → 400
+ * (alb-listener-rules.md §4.3). */
+#define LINE_MAX_BYTES (16 * 1024)
+#define HEADERS_MAX_BYTES (64 * 1024)
+#define HEAD_MAX_BYTES (LINE_MAX_BYTES + HEADERS_MAX_BYTES + 4)
+/* While a request is in flight, stop reading pipelined input past this. */
+#define INPUT_HIGH_WATER (256 * 1024)
+/* How long a closing connection keeps discarding input after its answer. */
+#define LINGER_SECONDS 2
+
+enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_CLOSING, CONN_LINGER };
+
+struct http_listener {
+	struct http_server *srv;
+	struct evconnlistener *ev;
+	struct http_listener *prev, *next;
+	int index;
+	uint16_t port;
+};
+
+struct conn {
+	struct http_server *srv;
+	struct conn *prev, *next;
+	struct bufferevent *bev;
+	struct event *resume;
+	int listener_index;
+	uint16_t local_port;
+	enum conn_state state;
+	llhttp_t parser;
+	struct http_request req;
+
+	/* head scanning */
+	bool started;           /* a byte of the current request has arrived */
+	size_t scan;            /* head bytes examined so far */
+	size_t line_start;      /* offset of the line being scanned */
+	size_t headers_start;   /* offset of the first header line, 0 before it */
+
+	/* parser results for the current request */
+	bool head_parsed;
+	bool message_done;
+	bool te_unsupported;
+	bool in_field;          /* llhttp is inside a header name */
+	bool in_parse;
+	bool close_after;       /* desync: serve, then close (Ambiguous in defensive mode) */
+
+	int64_t born_mono_us;
+	struct desync_header *dhdrs;
+	size_t dcap;
+	struct buf out;         /* response head scratch */
+
+	/* connection facts copied into each request */
+	int peer_family;
+	uint8_t peer_addr[16];
+	char peer_ip[46];
+	uint16_t peer_port;
+	char tid[37];
+};
+
+struct http_server {
+	struct event_base *base;
+	const struct http_server_cbs *cbs;
+	void *cookie;
+	struct rng *rng;
+	struct http_server_settings set;
+	struct http_listener *listeners;
+	struct conn *conns;
+	size_t nconns;
+	bool stopping;
+	llhttp_settings_t parser_settings;
+};
+
+static void conn_parse(struct conn *c);
+static void conn_free(struct conn *c);
+static void conn_fail(struct conn *c, int status);
+
+/* --- llhttp callbacks: they only record spans and flags ------------------- */
+
+static struct conn *parser_conn(llhttp_t *p)
+{
+	return p->data;
+}
+
+static int on_method(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_request *req = &parser_conn(p)->req;
+
+	req->method = (struct sv){ req->method.n ? req->method.p : at, req->method.n + n };
+	return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_request *req = &parser_conn(p)->req;
+
+	req->target = (struct sv){ req->target.n ? req->target.p : at, req->target.n + n };
+	return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct conn *c = parser_conn(p);
+	struct http_request *req = &c->req;
+
+	if (c->in_field) {
+		req->headers[req->nheaders - 1].name.n += n;
+		return 0;
+	}
+	c->in_field = true;
+	http_request_add_header(req, (struct sv){ at, n }, SV_NULL);
+	return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+	parser_conn(p)->in_field = false;
+	return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_request *req = &parser_conn(p)->req;
+	struct http_header *h = &req->headers[req->nheaders - 1];
+
+	if (h->value.p == NULL)
+		h->value = (struct sv){ at, n };
+	else
+		h->value.n = (size_t)(at + n - h->value.p);
+	return 0;
+}
+
+/* Whether a Transfer-Encoding value lists only codings ALB accepts. */
+static bool te_supported(struct sv value)
+{
+	struct sv rest = value, token;
+
+	while (rest.p) {
+		rest = sv_cut(rest, ',', &token);
+		token = sv_trim(token);
+		if (!sv_eq_cstr_nocase(token, "chunked") && !sv_eq_cstr_nocase(token, "identity"))
+			return false;
+	}
+	return true;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+	struct conn *c = parser_conn(p);
+	struct http_header *h = &c->req.headers[c->req.nheaders - 1];
+
+	if (h->value.p == NULL)
+		h->value = (struct sv){ h->name.p + h->name.n, 0 };
+	/* ALB: a Transfer-Encoding other than chunked or identity → 501
+	 * (alb-listener-rules.md §4.4). */
+	if (sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value)) {
+		c->te_unsupported = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct conn *c = parser_conn(p);
+
+	c->head_parsed = true;
+	c->req.version = p->http_major * 10 + p->http_minor;
+	c->req.keep_alive = llhttp_should_keep_alive(p);
+	/* Parsing pauses here so the router sees the head before any body byte. */
+	return HPE_PAUSED;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_request *req = &parser_conn(p)->req;
+
+	req->body_bytes += n;
+	if (req->keep_body && !req->body_too_large && buf_append(&req->body, at, n) < 0)
+		req->body_too_large = true;
+	return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct conn *c = parser_conn(p);
+
+	c->message_done = true;
+	c->req.keep_alive = c->req.keep_alive && llhttp_should_keep_alive(p);
+	return HPE_PAUSED;
+}
+
+static void parser_settings_init(llhttp_settings_t *s)
+{
+	llhttp_settings_init(s);
+	s->on_method = on_method;
+	s->on_url = on_url;
+	s->on_header_field = on_header_field;
+	s->on_header_field_complete = on_header_field_complete;
+	s->on_header_value = on_header_value;
+	s->on_header_value_complete = on_header_value_complete;
+	s->on_headers_complete = on_headers_complete;
+	s->on_body = on_body;
+	s->on_message_complete = on_message_complete;
+}
+
+static void parser_init(struct conn *c)
+{
+	llhttp_init(&c->parser, HTTP_REQUEST, &c->srv->parser_settings);
+	c->parser.data = c;
+	/* Desync mitigation, not the parser, judges odd header bytes and a
+	 * Content-Length next to chunked (ALB forwards those in defensive mode);
+	 * llhttp then frames by chunked, as HTTP/1.1 requires. */
+	llhttp_set_lenient_headers(&c->parser, 1);
+	llhttp_set_lenient_chunked_length(&c->parser, 1);
+}
+
+/* --- reading a request ------------------------------------------------------ */
+
+static void conn_start_request(struct conn *c)
+{
+	struct http_request *req = &c->req;
+
+	http_request_reset(req);
+	req->io = c;
+	req->listener = c->listener_index;
+	req->local_port = c->local_port;
+	req->https = false;
+	req->peer_family = c->peer_family;
+	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
+	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
+	req->peer_port = c->peer_port;
+	req->conn_trace_id = c->tid;
+	c->state = CONN_HEAD;
+	c->started = false;
+	c->scan = c->line_start = c->headers_start = 0;
+	c->head_parsed = c->message_done = c->te_unsupported = c->in_field = false;
+}
+
+/*
+ * Scans the head bytes p[0..n) from where the last call stopped. Returns the
+ * head's length once its empty line is found, 0 when more bytes are needed,
+ * -1 when a line or the header block is over ALB's limit.
+ */
+static ssize_t head_scan(struct conn *c, const char *p, size_t n)
+{
+	while (c->scan < n) {
+		const char *nl = memchr(p + c->scan, '\n', n - c->scan);
+		size_t end = nl ? (size_t)(nl - p) : n;
+
+		if (end - c->line_start > LINE_MAX_BYTES + 1)
+			return -1;
+		if (c->headers_start && end - c->headers_start > HEADERS_MAX_BYTES)
+			return -1;
+		if (!nl) {
+			c->scan = n;
+			return 0;
+		}
+		size_t len = end - c->line_start;
+		if (len && p[end - 1] == '\r')
+			len--;
+		c->scan = c->line_start = end + 1;
+		if (!c->headers_start)
+			c->headers_start = end + 1;
+		else if (len == 0)
+			return (ssize_t)(end + 1);
+	}
+	return 0;
+}
+
+/* Moves a complete head from the input into req->head. 1: done, 0: need more, -1: failed. */
+static int conn_read_head(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail, want;
+	const char *p;
+	ssize_t h;
+
+	if (!c->started) {
+		/* RFC 9112 §2.2: ignore empty lines before a request line. */
+		while ((avail = evbuffer_get_length(in)) > 0) {
+			unsigned char ch;
+			evbuffer_copyout(in, &ch, 1);
+			if (ch != '\r' && ch != '\n')
+				break;
+			evbuffer_drain(in, 1);
+		}
+		if (avail == 0)
+			return 0;
+		c->started = true;
+		c->req.start_wall_us = time_wall_us();
+		c->req.start_mono_us = time_mono_us();
+	}
+	avail = evbuffer_get_length(in);
+	want = avail < HEAD_MAX_BYTES ? avail : HEAD_MAX_BYTES;
+	p = (const char *)evbuffer_pullup(in, (ssize_t)want);
+	h = head_scan(c, p, want);
+	if (h == 0 && want == HEAD_MAX_BYTES)
+		h = -1;
+	if (h <= 0)
+		return (int)h;
+	buf_append(&c->req.head, p, (size_t)h);
+	evbuffer_drain(in, (size_t)h);
+	c->req.received_bytes += (uint64_t)h;
+	return 1;
+}
+
+/* Classifies the head and applies the desync mitigation mode. 0: go on, -1: blocked. */
+static int conn_check_desync(struct conn *c)
+{
+	struct http_request *req = &c->req;
+
+	req->desync = desync_classify_head(req->head.p, req->head.len, &c->dhdrs, &c->dcap);
+	switch (desync_decide(c->srv->set.desync_mode, req->desync.cls)) {
+	case DESYNC_BLOCK:
+		return -1;
+	case DESYNC_ALLOW_CLOSE:
+		/* ALB (defensive): serve an Ambiguous request, then close the connection. */
+		c->close_after = true;
+		break;
+	case DESYNC_ALLOW:
+		break;
+	}
+	return 0;
+}
+
+/* Parses the head in req->head. 0: parsed, -1: failed (answered). */
+static int conn_parse_head(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	llhttp_errno_t e;
+
+	e = llhttp_execute(&c->parser, req->head.p, req->head.len);
+	if (e != HPE_PAUSED || !c->head_parsed) {
+		if (c->te_unsupported) {
+			conn_fail(c, 501);
+			return -1;
+		}
+		log_debug("malformed request from %s:%u: %s", c->peer_ip, c->peer_port,
+			  llhttp_get_error_reason(&c->parser));
+		/* ALB logs a request it could not parse as "- http://host:port- -". */
+		req->method = SV_NULL;
+		conn_fail(c, 400);
+		return -1;
+	}
+	http_request_set_target(req, req->target);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (sv_eq_cstr_nocase(h->name, "expect") && sv_eq_cstr_nocase(h->value, "100-continue"))
+			req->expect_continue = true;
+	}
+	return 0;
+}
+
+/*
+ * Runs llhttp over input bytes until the message is complete. Resumes the
+ * parser first (it pauses after the head and after each message).
+ * 1: complete, 0: need more, -1: failed (answered).
+ */
+static int conn_read_body(struct conn *c, const char *p, size_t n, size_t *used)
+{
+	llhttp_errno_t e;
+
+	llhttp_resume(&c->parser);
+	e = llhttp_execute(&c->parser, p, n);
+	*used = n;
+	if (e == HPE_PAUSED) {
+		*used = (size_t)(llhttp_get_error_pos(&c->parser) - p);
+		return c->message_done ? 1 : 0;
+	}
+	if (e != HPE_OK) {
+		log_debug("malformed request body from %s:%u: %s", c->peer_ip, c->peer_port,
+			  llhttp_get_error_reason(&c->parser));
+		conn_fail(c, 400);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Feeds buffered input to llhttp until the message is complete. With no input
+ * it still runs once on zero bytes: that is how a message without a body
+ * completes after the pause at its head.
+ */
+static int conn_pump_body(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int r;
+
+	do {
+		struct evbuffer_iovec v = { (void *)"", 0 };
+		size_t used;
+
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		r = conn_read_body(c, v.iov_base, v.iov_len, &used);
+		if (r < 0)
+			return -1;
+		evbuffer_drain(in, used);
+		c->req.received_bytes += used;
+	} while (r == 0 && evbuffer_get_length(in) > 0);
+	return r;
+}
+
+/* The head is in; classify, parse, show it to the router. 0: go on, -1: answered. */
+static int conn_handle_head(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (conn_check_desync(c) < 0) {
+		/* Parse what we can so the access log shows the request line. */
+		llhttp_execute(&c->parser, req->head.p, req->head.len);
+		if (c->head_parsed)
+			http_request_set_target(req, req->target);
+		conn_fail(c, 400);
+		return -1;
+	}
+	if (conn_parse_head(c) < 0)
+		return -1;
+	c->srv->cbs->on_head(c->srv->cookie, req);
+	if (c->state != CONN_HEAD)
+		return -1;      /* the router answered already */
+	/* ALB answers "100 Continue" at once without checking Content-Length,
+	 * and does not forward Expect (alb-http-targets-and-tls.md §1.6). */
+	if (req->expect_continue && req->version == 11)
+		evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	c->state = CONN_BODY;
+	return 0;
+}
+
+/* Reads and dispatches requests while input and state allow. Never frees c. */
+static void conn_parse(struct conn *c)
+{
+	c->in_parse = true;
+	for (;;) {
+		if (c->state == CONN_DONE) {
+			llhttp_resume(&c->parser);
+			conn_start_request(c);
+		}
+		if (c->state == CONN_HEAD) {
+			int r = conn_read_head(c);
+			if (r == 0)
+				break;
+			if (r < 0) {
+				conn_fail(c, 400);
+				break;
+			}
+			if (conn_handle_head(c) < 0)
+				break;
+		}
+		if (c->state == CONN_BODY) {
+			int r = conn_pump_body(c);
+			if (r <= 0)
+				break;
+			c->state = CONN_WAIT;
+			c->srv->cbs->on_request(c->srv->cookie, &c->req);
+			continue;
+		}
+		break;
+	}
+	c->in_parse = false;
+}
+
+/* --- answering ---------------------------------------------------------------- */
+
+static void conn_begin_close(struct conn *c)
+{
+	c->state = CONN_CLOSING;
+	/* Nothing more is parsed; input is discarded until the answer is out. */
+	evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
+}
+
+static bool conn_may_continue(const struct conn *c, const struct http_response *resp)
+{
+	const struct http_request *req = &c->req;
+	int64_t age_us = time_mono_us() - c->born_mono_us;
+
+	return c->state == CONN_WAIT && req->keep_alive && !resp->close && !c->close_after &&
+	       !c->srv->stopping && !http_request_header(req, "upgrade") &&
+	       /* client_keep_alive.seconds bounds a connection's life. */
+	       age_us < (int64_t)c->srv->set.client_keep_alive * 1000000;
+}
+
+size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
+{
+	struct conn *c = req->io;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	bool head_request = sv_eq_cstr(req->method, "HEAD");
+	bool keep = conn_may_continue(c, resp);
+	size_t n;
+
+	buf_reset(&c->out);
+	http_response_head(&c->out, resp, date, keep, head_request);
+	n = c->out.len;
+	if (http_response_has_body(resp->status, head_request) && resp->body.n) {
+		buf_append(&c->out, resp->body.p, resp->body.n);
+		n += resp->body.n;
+	}
+	/* One contiguous add: the answer leaves in one send (no Nagle stall). */
+	evbuffer_add(out, c->out.p, c->out.len);
+	if (!keep) {
+		conn_begin_close(c);
+		return n;
+	}
+	c->state = CONN_DONE;
+	if (!c->in_parse)
+		event_active(c->resume, EV_TIMEOUT, 0);
+	return n;
+}
+
+/* Answers an error the router must phrase (400, 408, 501); the connection closes. */
+static void conn_fail(struct conn *c, int status)
+{
+	c->srv->cbs->on_error(c->srv->cookie, &c->req, status);
+	if (c->state != CONN_CLOSING && c->state != CONN_LINGER)
+		conn_begin_close(c);
+}
+
+/* --- libevent callbacks ------------------------------------------------------- */
+
+static void conn_linger(struct conn *c)
+{
+	struct timeval tv = { LINGER_SECONDS, 0 };
+
+	c->state = CONN_LINGER;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	switch (c->state) {
+	case CONN_HEAD:
+	case CONN_BODY:
+		conn_parse(c);
+		break;
+	case CONN_CLOSING:
+	case CONN_LINGER:
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	case CONN_WAIT:
+	case CONN_DONE:
+		break;      /* kept for the next request (bounded by the watermark) */
+	}
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->state == CONN_CLOSING)
+		conn_linger(c);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == CONN_DONE)
+		conn_parse(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if ((what & BEV_EVENT_READING) && c->state == CONN_WAIT) {
+			bufferevent_enable(bev, EV_READ);   /* the wait is the target's, not the client's */
+			return;
+		}
+		if ((what & BEV_EVENT_READING) && (c->state == CONN_BODY ||
+						     (c->state == CONN_HEAD && c->started))) {
+			/* ALB: 408 when the client sends no data within the idle timeout. */
+			conn_fail(c, 408);
+			bufferevent_enable(bev, EV_WRITE);
+			return;
+		}
+		conn_free(c);
+		return;
+	}
+	/* EOF or error. */
+	if (c->state == CONN_WAIT)
+		c->srv->cbs->on_abort(c->srv->cookie, &c->req);
+	conn_free(c);
+}
+
+/* --- connections ----------------------------------------------------------------- */
+
+static void conn_set_peer(struct conn *c, const struct sockaddr *sa)
+{
+	uint16_t port = 0;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			c->peer_family = AF_INET;
+			memcpy(c->peer_addr, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			c->peer_family = AF_INET6;
+			memcpy(c->peer_addr, s6->sin6_addr.s6_addr, 16);
+		}
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		port = ntohs(s4->sin_port);
+		c->peer_family = AF_INET;
+		memcpy(c->peer_addr, &s4->sin_addr, 4);
+	}
+	inet_ntop(c->peer_family, c->peer_addr, c->peer_ip, sizeof(c->peer_ip));
+	c->peer_port = port;
+}
+
+static void conn_set_timeouts(struct conn *c)
+{
+	struct timeval idle = { c->srv->set.idle_timeout, 0 };
+
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+}
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct http_listener *l = arg;
+	struct http_server *s = l->srv;
+	struct conn *c;
+	uint8_t tid[16];
+	int one = 1;
+
+	(void)ev;
+	(void)salen;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->resume = event_new(s->base, -1, 0, on_resume, c);
+	c->listener_index = l->index;
+	c->local_port = l->port;
+	c->born_mono_us = time_mono_us();
+	conn_set_peer(c, sa);
+	rng_bytes(s->rng, tid, sizeof(tid));
+	memcpy(c->tid, "TID_", 4);
+	hex_encode(tid, sizeof(tid), c->tid + 4);
+	http_request_init(&c->req);
+	buf_init(&c->out, 0);
+	parser_init(c);
+	conn_start_request(c);
+
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_HIGH_WATER);
+	conn_set_timeouts(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void conn_free(struct conn *c)
+{
+	struct http_server *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	event_free(c->resume);
+	bufferevent_free(c->bev);
+	http_request_release(&c->req);
+	buf_release(&c->out);
+	free(c->dhdrs);
+	free(c);
+}
+
+/* --- server and listeners ------------------------------------------------------- */
+
+struct http_server *http_server_new(struct event_base *base, const struct http_server_cbs *cbs,
+				    void *cookie, struct rng *rng)
+{
+	struct http_server *s = xcalloc(1, sizeof(*s));
+
+	s->base = base;
+	s->cbs = cbs;
+	s->cookie = cookie;
+	s->rng = rng;
+	s->set = (struct http_server_settings){ 60, 3600, DESYNC_MODE_DEFENSIVE };
+	parser_settings_init(&s->parser_settings);
+	return s;
+}
+
+void http_server_configure(struct http_server *s, const struct http_server_settings *set)
+{
+	s->set = *set;
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->state != CONN_LINGER)
+			conn_set_timeouts(c);
+}
+
+static int parse_address(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strcmp(address, "localhost") == 0)
+		address = "127.0.0.1";
+	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+static void on_accept_error(struct evconnlistener *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	/* EMFILE and friends: libevent retries on the next readiness. */
+	log_warn("accept failed: %s", strerror(errno));
+}
+
+struct http_listener *http_server_listen(struct http_server *s, const char *address, int port,
+					 struct lb_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct http_listener *l;
+
+	if (parse_address(address, port, &ss, &len) < 0) {
+		lb_err_set(err, "cannot listen on '%s': not a numeric IP address", address);
+		return NULL;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->srv = s;
+	l->ev = evconnlistener_new_bind(s->base, on_accept, l,
+					LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+					1024, (struct sockaddr *)&ss, (int)len);
+	if (!l->ev) {
+		lb_err_set(err, "cannot listen on %s:%d: %s", address, port, strerror(errno));
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->ev, on_accept_error);
+	len = sizeof(ss);
+	getsockname(evconnlistener_get_fd(l->ev), (struct sockaddr *)&ss, &len);
+	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						 : ((struct sockaddr_in *)&ss)->sin_port);
+	l->next = s->listeners;
+	if (s->listeners)
+		s->listeners->prev = l;
+	s->listeners = l;
+	return l;
+}
+
+uint16_t http_listener_port(const struct http_listener *l)
+{
+	return l->port;
+}
+
+void http_listener_set_index(struct http_listener *l, int index)
+{
+	l->index = index;
+	for (struct conn *c = l->srv->conns; c; c = c->next)
+		if (c->local_port == l->port)
+			c->listener_index = index;
+}
+
+void http_listener_close(struct http_listener *l)
+{
+	struct http_server *s;
+
+	if (!l)
+		return;
+	s = l->srv;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		s->listeners = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	evconnlistener_free(l->ev);
+	free(l);
+}
+
+void http_server_shutdown(struct http_server *s)
+{
+	struct conn *c, *next;
+
+	s->stopping = true;
+	while (s->listeners)
+		http_listener_close(s->listeners);
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_HEAD && !c->started &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_free(c);
+	}
+}
+
+size_t http_server_connections(const struct http_server *s)
+{
+	return s->nconns;
+}
+
+void http_server_free(struct http_server *s)
+{
+	if (!s)
+		return;
+	while (s->listeners)
+		http_listener_close(s->listeners);
+	while (s->conns) {
+		struct conn *c = s->conns;
+		if (c->state == CONN_WAIT)
+			s->cbs->on_abort(s->cookie, &c->req);
+		conn_free(c);
+	}
+	free(s);
+}

@@ -1,0 +1,384 @@
+/*
+ * router: what lb does with each request, in ALB's order:
+ *
+ *   head     trace id; front-end checks (TRACE → 405, more than 30
+ *            X-Forwarded-For addresses → 463); rule matching; the body
+ *            policy the chosen action needs
+ *   request  the action: fixed-response, redirect, or forward to a target
+ *            group (weighted); the answer; one access-log line
+ *   error    a request http_server could not read (400, 408, 501): ALB's
+ *            error page and a log line
+ *   abort    the client left mid-flight: logged as 460
+ *
+ * Per-request state (struct route) comes from a free list, so a request
+ * costs no allocation once the router has warmed up. A route holds a
+ * reference to the configuration it was matched against, so a reload never
+ * frees a rule or target group under a request in flight.
+ */
+#include "router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "access_log.h"
+#include "fwd_headers.h"
+#include "http_msg.h"
+#include "log.h"
+#include "match.h"
+#include "redirect.h"
+#include "trace_id.h"
+
+struct route {
+	struct route *next_free;
+	struct config *cfg;
+	const struct listener_cfg *listener;
+	const struct rule *rule;
+	int front_status;        /* an answer decided by the front-end checks, or 0 */
+	struct buf trace;        /* X-Amzn-Trace-Id toward targets and in the log */
+};
+
+struct router {
+	struct rng *rng;
+	struct config *cfg;
+	struct access_log *alog;
+	struct route *free_routes;
+	int64_t date_s;
+	char date[30];
+	struct buf scratch;      /* Location URLs, content types, log targets */
+};
+
+/* What happened to a request, for its log line. */
+struct outcome {
+	int status;
+	size_t sent;
+	const char *actions;
+	struct sv redirect_url;
+	const char *error_reason;
+	const struct target_group *tg;
+	int target_status;
+	double t_request, t_target, t_response;  /* seconds; -1 when not dispatched */
+	int priority;
+};
+
+struct router *router_new(struct rng *rng)
+{
+	struct router *r = xcalloc(1, sizeof(*r));
+
+	r->rng = rng;
+	buf_init(&r->scratch, 0);
+	return r;
+}
+
+void router_set_config(struct router *r, struct config *cfg)
+{
+	struct config *old = r->cfg;
+
+	r->cfg = config_ref(cfg);
+	config_unref(old);
+}
+
+void router_set_access_log(struct router *r, struct access_log *al)
+{
+	r->alog = al;
+}
+
+void router_free(struct router *r)
+{
+	if (!r)
+		return;
+	while (r->free_routes) {
+		struct route *rt = r->free_routes;
+		r->free_routes = rt->next_free;
+		buf_release(&rt->trace);
+		free(rt);
+	}
+	config_unref(r->cfg);
+	buf_release(&r->scratch);
+	free(r);
+}
+
+static const char *router_date(struct router *r)
+{
+	int64_t now = time_wall_us() / 1000000;
+
+	if (now != r->date_s) {
+		r->date_s = now;
+		time_http_date(now, r->date);
+	}
+	return r->date;
+}
+
+static struct route *route_get(struct router *r, struct http_request *req)
+{
+	struct route *rt = r->free_routes;
+
+	if (rt)
+		r->free_routes = rt->next_free;
+	else {
+		rt = xcalloc(1, sizeof(*rt));
+		buf_init(&rt->trace, 0);
+	}
+	rt->cfg = config_ref(r->cfg);
+	rt->listener = &rt->cfg->listeners[req->listener];
+	rt->rule = NULL;
+	rt->front_status = 0;
+	buf_reset(&rt->trace);
+	req->route = rt;
+	return rt;
+}
+
+static void route_put(struct router *r, struct http_request *req)
+{
+	struct route *rt = req->route;
+
+	if (!rt)
+		return;
+	req->route = NULL;
+	config_unref(rt->cfg);
+	rt->cfg = NULL;
+	rt->next_free = r->free_routes;
+	r->free_routes = rt;
+}
+
+/* --- the access log ------------------------------------------------------------ */
+
+static void route_log(struct router *r, const struct http_request *req, const struct outcome *o)
+{
+	const struct route *rt = req->route;
+	const struct config *cfg = rt ? rt->cfg : r->cfg;
+	const struct http_header *ua = http_request_header(req, "user-agent");
+	struct sv host = http_request_host(req);
+	struct alog_entry e;
+
+	if (!r->alog)
+		return;
+	if (!host.n)
+		host = sv_from(cfg->listeners[req->listener].address);
+	memset(&e, 0, sizeof(e));
+	e.type = req->https ? "https" : "http";
+	e.time_us = time_wall_us();
+	e.elb = cfg->lb.elb;
+	e.client_ip = req->peer_ip;
+	e.client_port = req->peer_port;
+	e.request_processing = o->t_request;
+	e.target_processing = o->t_target;
+	e.response_processing = o->t_response;
+	e.elb_status = o->status;
+	e.target_status = o->target_status;
+	e.received_bytes = req->received_bytes;
+	e.sent_bytes = o->sent;
+	e.method = req->method;
+	e.scheme = req->https ? "https" : "http";
+	e.host = host;
+	e.port = req->local_port;
+	/* The log shows origin-form; an absolute-form target is logged from its path. */
+	e.request_target = req->uri_host.n && req->path.p
+		? (struct sv){ req->path.p, (size_t)(req->target.p + req->target.n - req->path.p) }
+		: req->target;
+	e.version = http_version_str(req->version);
+	e.user_agent = ua ? ua->value : SV_NULL;
+	e.target_group_arn = o->tg ? o->tg->arn : NULL;
+	e.trace_id = rt ? (struct sv){ rt->trace.p, rt->trace.len } : SV_NULL;
+	e.matched_rule_priority = o->priority;
+	e.request_creation_us = req->start_wall_us;
+	e.actions_executed = o->actions;
+	e.redirect_url = o->redirect_url;
+	e.error_reason = o->error_reason;
+	e.classification = desync_class_name(req->desync.cls);
+	e.classification_reason = req->desync.reason;
+	e.conn_trace_id = req->conn_trace_id;
+	access_log_add(r->alog, &e);
+}
+
+static void outcome_init(struct outcome *o, int status, const struct route *rt)
+{
+	memset(o, 0, sizeof(*o));
+	o->status = status;
+	/* Answers ALB gives itself were never dispatched to a target: -1 (§5.1). */
+	o->t_request = o->t_target = o->t_response = -1;
+	o->priority = rt && rt->rule ? rt->rule->priority : ALOG_PRIORITY_NONE;
+}
+
+/* --- answers ---------------------------------------------------------------------- */
+
+/* ALB's own HTML page for status. */
+static size_t answer_page(struct router *r, struct http_request *req, int status, bool close)
+{
+	struct http_response resp = {
+		.status = status,
+		.content_type = SV("text/html"),
+		.body = http_error_page(status),
+		.close = close,
+	};
+
+	return http_server_respond(req, &resp, router_date(r));
+}
+
+static void answer_fixed(struct router *r, struct http_request *req, struct outcome *o)
+{
+	const struct fixed_response_cfg *f = &((struct route *)req->route)->rule->action.fixed;
+	struct http_response resp = {
+		.status = f->status_code,
+		.body = { f->body, f->body_len },
+	};
+
+	if (f->content_type) {
+		/* ALB sends fixed responses as UTF-8 text (unverified: observed
+		 * "text/plain; charset=utf-8"). */
+		buf_reset(&r->scratch);
+		buf_printf(&r->scratch, "%s; charset=utf-8", f->content_type);
+		resp.content_type = (struct sv){ r->scratch.p, r->scratch.len };
+	}
+	o->status = f->status_code;
+	o->actions = "fixed-response";
+	o->sent = http_server_respond(req, &resp, router_date(r));
+}
+
+static void answer_redirect(struct router *r, struct http_request *req, struct outcome *o)
+{
+	const struct route *rt = req->route;
+	const struct redirect_cfg *rc = &rt->rule->action.redirect;
+	char port[8];
+	struct redirect_request in;
+	struct http_header location;
+	struct http_response resp;
+
+	snprintf(port, sizeof(port), "%u", req->local_port);
+	in.protocol = req->https ? SV("https") : SV("http");
+	in.host = http_request_host(req);
+	if (!in.host.n)
+		in.host = sv_from(rt->listener->address);
+	in.port = sv_from(port);
+	in.path = req->path;
+	in.query = req->query;
+	buf_reset(&r->scratch);
+	redirect_location(rc, &in, &r->scratch);
+	location = (struct http_header){ SV("Location"), { r->scratch.p, r->scratch.len } };
+	/* ALB's redirects carry its HTML page for the status, like its errors. */
+	resp = (struct http_response){
+		.status = rc->status_code,
+		.content_type = SV("text/html"),
+		.headers = &location,
+		.nheaders = 1,
+		.body = http_error_page(rc->status_code),
+	};
+	o->status = rc->status_code;
+	o->actions = "redirect";
+	o->redirect_url = location.value;
+	o->sent = http_server_respond(req, &resp, router_date(r));
+}
+
+/* Picks a target group of a forward action by weight (ALB: traffic splits in
+ * proportion to weight, alb-listener-rules.md §2.2). NULL if all weigh 0. */
+static const struct target_group *pick_target_group(struct router *r, const struct forward_cfg *f)
+{
+	long total = 0, x;
+
+	if (f->ngroups == 1)
+		return f->groups[0].tg;
+	for (size_t i = 0; i < f->ngroups; i++)
+		total += f->groups[i].weight;
+	if (total == 0)
+		return NULL;
+	x = (long)(rng_next(r->rng) % (uint64_t)total);
+	for (size_t i = 0; i < f->ngroups; i++) {
+		if (x < f->groups[i].weight)
+			return f->groups[i].tg;
+		x -= f->groups[i].weight;
+	}
+	return NULL;
+}
+
+static void answer_forward(struct router *r, struct http_request *req, struct outcome *o)
+{
+	const struct route *rt = req->route;
+	const struct target_group *tg = pick_target_group(r, &rt->rule->action.forward);
+
+	o->actions = "forward";
+	o->tg = tg;
+	/* ALB: a target group with no registered (runnable) target → 503. */
+	o->status = 503;
+	o->sent = answer_page(r, req, 503, false);
+}
+
+/* --- http_server callbacks --------------------------------------------------------- */
+
+static void on_head(void *cookie, struct http_request *req)
+{
+	struct router *r = cookie;
+	struct route *rt = route_get(r, req);
+	const struct http_header *in = http_request_header(req, "x-amzn-trace-id");
+	uint8_t rnd[12];
+
+	rng_bytes(r->rng, rnd, sizeof(rnd));
+	trace_id_build(&rt->trace, in ? in->value : SV_NULL, in != NULL, req->head.len,
+		       (uint32_t)(req->start_wall_us / 1000000), rnd);
+	if (sv_eq_cstr(req->method, "TRACE"))
+		rt->front_status = 405;  /* ALB does not support TRACE (§4.4) */
+	else if (fwd_xff_count(req) > FWD_XFF_MAX)
+		rt->front_status = 463;  /* ALB: X-Forwarded-For with more than 30 IPs (§4.4) */
+	else
+		rt->rule = match_rules(rt->listener, req, NULL, NULL);
+}
+
+static void on_request(void *cookie, struct http_request *req)
+{
+	struct router *r = cookie;
+	struct route *rt = req->route;
+	struct outcome o;
+
+	outcome_init(&o, 0, rt);
+	if (rt->front_status) {
+		o.status = rt->front_status;
+		o.sent = answer_page(r, req, rt->front_status, false);
+	} else {
+		switch (rt->rule->action.type) {
+		case ACTION_FIXED_RESPONSE:
+			answer_fixed(r, req, &o);
+			break;
+		case ACTION_REDIRECT:
+			answer_redirect(r, req, &o);
+			break;
+		case ACTION_FORWARD:
+			answer_forward(r, req, &o);
+			break;
+		}
+	}
+	route_log(r, req, &o);
+	route_put(r, req);
+}
+
+static void on_error(void *cookie, struct http_request *req, int status)
+{
+	struct router *r = cookie;
+	struct outcome o;
+
+	outcome_init(&o, status, req->route);
+	o.priority = ALOG_PRIORITY_NONE;
+	o.sent = answer_page(r, req, status, true);
+	route_log(r, req, &o);
+	route_put(r, req);
+}
+
+static void on_abort(void *cookie, struct http_request *req)
+{
+	struct router *r = cookie;
+	struct outcome o;
+
+	/* ALB logs 460 when the client closes before the answer (§4.4). */
+	outcome_init(&o, 460, req->route);
+	route_log(r, req, &o);
+	route_put(r, req);
+}
+
+static const struct http_server_cbs router_cbs = {
+	.on_head = on_head,
+	.on_request = on_request,
+	.on_error = on_error,
+	.on_abort = on_abort,
+};
+
+const struct http_server_cbs *router_http_callbacks(void)
+{
+	return &router_cbs;
+}

@@ -1,0 +1,28 @@
+/*
+ * router: one request in flight, from its head to its access-log line. It is
+ * the only module that knows every action and target kind: it applies ALB's
+ * front-end checks, matches the listener's rules, runs the action (fixed
+ * response, redirect, forward to a target group) and logs the result.
+ */
+#ifndef LB_ROUTER_H
+#define LB_ROUTER_H
+
+#include "config.h"
+#include "http_server.h"
+#include "util.h"
+
+struct access_log;
+struct router;
+
+/* rng is borrowed and must outlive the router. */
+struct router *router_new(struct rng *rng);
+/* The callbacks to give http_server, with the router as cookie. */
+const struct http_server_cbs *router_http_callbacks(void);
+/* Serves cfg from now on (takes a reference); requests in flight keep theirs. */
+void router_set_config(struct router *r, struct config *cfg);
+/* Where access-log lines go (borrowed); NULL for none. */
+void router_set_access_log(struct router *r, struct access_log *al);
+/* Frees the router; call after http_server_free (which aborts requests in flight). */
+void router_free(struct router *r);
+
+#endif
