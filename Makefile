@@ -85,7 +85,7 @@ test: deps
 	@python3 tests/run.py --lb build/asan/lb --unit build/asan/tests
 
 bench: all
-	@sh tests/bench/run.sh
+	@python3 tests/bench/bench.py
 
 fuzz: deps
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk

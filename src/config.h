@@ -5,7 +5,7 @@
  * config_load validates everything (unknown keys, types, ALB's limits,
  * references between target groups and functions) and reports the first
  * problem as "file:line:col: message". A loaded struct config is immutable;
- * all of it lives in one arena freed by config_free. Requests in flight keep
+ * all of it lives in one arena freed with the last config_unref. Requests in flight keep
  * the configuration they started with alive through config_ref/config_unref,
  * so a reload never frees rules or target groups under them.
  */

@@ -1,0 +1,205 @@
+/*
+ * explain: builds a struct http_request from command-line parts exactly as
+ * http_server would from the wire (Host from the URL's authority as curl
+ * sends it, the listener chosen by the URL's port), then walks the same
+ * matcher the server uses with a miss callback that prints each rule that
+ * did not match and the condition that failed.
+ */
+#include "explain.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwd_headers.h"
+#include "http_msg.h"
+#include "match.h"
+#include "redirect.h"
+#include "trace_id.h"
+#include "util.h"
+
+struct parsed_url {
+	struct sv scheme, authority, host, target;
+	int port;
+};
+
+/* Splits "http://host[:port]/path?query" (the path may be absent). */
+static int parse_url(const char *url, struct parsed_url *u, struct lb_err *err)
+{
+	struct sv s = sv_from(url), rest, port;
+	const char *slash;
+
+	rest = (struct sv){ strstr(url, "://"), 0 };
+	if (!rest.p)
+		return lb_err_set(err, "explain: '%s' is not an http:// URL", url);
+	u->scheme = (struct sv){ url, (size_t)(rest.p - url) };
+	if (!sv_eq_cstr_nocase(u->scheme, "http") && !sv_eq_cstr_nocase(u->scheme, "https"))
+		return lb_err_set(err, "explain: unsupported scheme in '%s'", url);
+	rest = (struct sv){ rest.p + 3, s.n - (size_t)(rest.p + 3 - url) };
+	slash = memchr(rest.p, '/', rest.n);
+	u->authority = (struct sv){ rest.p, slash ? (size_t)(slash - rest.p) : rest.n };
+	u->target = slash ? (struct sv){ slash, rest.n - u->authority.n } : SV("/");
+	if (!u->authority.n)
+		return lb_err_set(err, "explain: no host in '%s'", url);
+	u->port = sv_eq_cstr_nocase(u->scheme, "https") ? 443 : 80;
+	port = sv_cut(u->authority, ':', &u->host);
+	if (u->authority.p[0] == '[') {
+		const char *close = memchr(u->authority.p, ']', u->authority.n);
+		if (!close)
+			return lb_err_set(err, "explain: bad IPv6 host in '%s'", url);
+		u->host = (struct sv){ u->authority.p, (size_t)(close + 1 - u->authority.p) };
+		port = close + 1 < u->authority.p + u->authority.n && close[1] == ':'
+			? (struct sv){ close + 2, (size_t)(u->authority.p + u->authority.n - close - 2) }
+			: SV_NULL;
+	}
+	if (port.p) {
+		uint64_t v;
+		if (sv_to_u64(port, &v) < 0 || v == 0 || v > 65535)
+			return lb_err_set(err, "explain: bad port in '%s'", url);
+		u->port = (int)v;
+	}
+	return 0;
+}
+
+static int pick_listener(const struct config *cfg, int port, struct lb_err *err)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].port == port)
+			return (int)i;
+	if (cfg->nlisteners == 1)
+		return 0;
+	return lb_err_set(err, "explain: no listener on port %d", port);
+}
+
+static void set_peer(struct http_request *req, const char *ip)
+{
+	if (inet_pton(AF_INET, ip, req->peer_addr) == 1)
+		req->peer_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, req->peer_addr) == 1)
+		req->peer_family = AF_INET6;
+	snprintf(req->peer_ip, sizeof(req->peer_ip), "%s", ip);
+	req->peer_port = 50000;
+}
+
+/* Fills req; every view points into store, which must outlive req. */
+static int build_request(const struct explain_request *er, const struct parsed_url *u,
+			 struct arena *store, struct http_request *req, struct lb_err *err)
+{
+	const char *method = er->method ? er->method : er->body ? "POST" : "GET";
+
+	req->method = sv_from(arena_strdup(store, method));
+	http_request_set_target(req, (struct sv){ arena_strndup(store, u->target.p, u->target.n), u->target.n });
+	req->version = 11;
+	req->keep_alive = true;
+	/* curl sends the URL's authority as Host, port included when not the default. */
+	http_request_add_header(req, SV("Host"),
+				(struct sv){ arena_strndup(store, u->authority.p, u->authority.n), u->authority.n });
+	for (size_t i = 0; i < er->nheaders; i++) {
+		struct sv h = sv_from(er->headers[i]), name, value;
+		value = sv_cut(h, ':', &name);
+		if (!value.p || !name.n)
+			return lb_err_set(err, "explain: header '%s' is not 'Name: value'", er->headers[i]);
+		name = sv_trim(name);
+		value = sv_trim(value);
+		http_request_add_header(req, (struct sv){ arena_strndup(store, name.p, name.n), name.n },
+					(struct sv){ arena_strndup(store, value.p, value.n), value.n });
+	}
+	if (er->body) {
+		req->keep_body = true;
+		buf_append(&req->body, er->body, strlen(er->body));
+		req->body_bytes = strlen(er->body);
+	}
+	set_peer(req, er->source_ip ? er->source_ip : "127.0.0.1");
+	req->start_wall_us = time_wall_us();
+	return 0;
+}
+
+static void on_miss(void *cookie, const struct rule *rule, const struct condition *failed)
+{
+	FILE *out = cookie;
+
+	fprintf(out, "  rule %d (%s:%d): no match, ", rule->priority, rule->pos.file, rule->pos.line);
+	config_describe_condition(failed, out);
+	fprintf(out, " did not match\n");
+}
+
+static void print_headers(const struct http_request *req, const struct lb_attributes *attrs, FILE *out)
+{
+	struct header_list hl;
+	struct buf trace = BUF_INIT;
+	const struct http_header *in = http_request_header(req, "x-amzn-trace-id");
+	uint8_t rnd[12] = { 0 };
+	struct rng rng;
+
+	rng_seed(&rng);
+	rng_bytes(&rng, rnd, sizeof(rnd));
+	trace_id_build(&trace, in ? in->value : SV_NULL, in != NULL, 0,
+		       (uint32_t)(req->start_wall_us / 1000000), rnd);
+	header_list_init(&hl);
+	fwd_headers_build(req, attrs, (struct sv){ trace.p, trace.len }, &hl);
+	fprintf(out, "headers toward the target:\n");
+	for (size_t i = 0; i < hl.n; i++)
+		fprintf(out, "  %.*s: %.*s\n", SV_ARG(hl.v[i].name), SV_ARG(hl.v[i].value));
+	header_list_release(&hl);
+	buf_release(&trace);
+}
+
+static void print_action(const struct config *cfg, const struct listener_cfg *l, const struct rule *rule,
+			 const struct http_request *req, FILE *out)
+{
+	const struct action *a = &rule->action;
+
+	fprintf(out, "action: ");
+	config_describe_action(a, out);
+	fprintf(out, "\n");
+	if (a->type == ACTION_REDIRECT) {
+		struct buf loc = BUF_INIT;
+		char port[8];
+		struct redirect_request in = {
+			.protocol = SV("http"),
+			.host = http_request_host(req),
+			.port = { port, (size_t)snprintf(port, sizeof(port), "%u", req->local_port) },
+			.path = req->path,
+			.query = req->query,
+		};
+		if (!in.host.n)
+			in.host = sv_from(l->address);
+		redirect_location(&a->redirect, &in, &loc);
+		fprintf(out, "Location: %s\n", buf_cstr(&loc));
+		buf_release(&loc);
+	} else if (a->type == ACTION_FORWARD) {
+		print_headers(req, &cfg->lb.attrs, out);
+	}
+}
+
+int explain_print(const struct config *cfg, const struct explain_request *er, FILE *out,
+		  struct lb_err *err)
+{
+	struct parsed_url u;
+	struct arena store = { 0 };
+	struct http_request req;
+	const struct listener_cfg *l;
+	const struct rule *rule;
+	int li, r = -1;
+
+	http_request_init(&req);
+	if (parse_url(er->url, &u, err) < 0 || (li = pick_listener(cfg, u.port, err)) < 0 ||
+	    build_request(er, &u, &store, &req, err) < 0)
+		goto out;
+	l = &cfg->listeners[li];
+	req.listener = li;
+	req.local_port = (uint16_t)(l->port ? l->port : u.port);
+	fprintf(out, "request: %.*s %s from %s\n", SV_ARG(req.method), er->url, req.peer_ip);
+	fprintf(out, "listener: http://%s:%d (%zu rules)\n", l->address, l->port, l->nrules);
+	rule = match_rules(l, &req, on_miss, out);
+	if (rule->priority)
+		fprintf(out, "matched: rule %d (%s:%d)\n", rule->priority, rule->pos.file, rule->pos.line);
+	else
+		fprintf(out, "matched: the default rule (no other rule matched)\n");
+	print_action(cfg, l, rule, &req, out);
+	r = 0;
+out:
+	http_request_release(&req);
+	arena_release(&store);
+	return r;
+}

@@ -1,0 +1,290 @@
+/*
+ * lb: the serving process.
+ *
+ * Start: load and validate the configuration (exit 1 before binding anything
+ * if it is wrong), bind every listener, print one "listening on" line per
+ * listener in configuration order, then run the loop.
+ *
+ * SIGHUP reloads: the new files are loaded and validated first; if they are
+ * wrong, lb logs why and keeps serving the old ones. Listeners are matched by
+ * (address, configured port) so unchanged ones keep their sockets (and their
+ * port, when the port is 0); new ones are bound before anything changes, so a
+ * failed bind also leaves everything as it was. Requests in flight finish
+ * with the configuration they started with.
+ *
+ * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
+ * DRAIN_SECONDS), then tear down in order: connections, router, access log,
+ * configuration, event base. A second signal stops at once.
+ */
+#include "lb.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "access_log.h"
+#include "config.h"
+#include "http_server.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
+
+#define DRAIN_SECONDS 10
+
+struct bound {
+	char *address;
+	int cfg_port;             /* the configured port (after -p), the key for reloads */
+	struct http_listener *l;
+	bool fresh;               /* bound by the reload in progress */
+};
+
+struct lb {
+	const struct lb_options *opt;
+	struct event_base *base;
+	struct rng rng;
+	struct config *cfg;
+	struct http_server *server;
+	struct router *router;
+	struct access_log *alog;
+	struct bound *bound;
+	size_t nbound;
+	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	int64_t drain_deadline_us;
+	bool stopping;
+};
+
+static struct config *load_config(const struct lb_options *opt, struct lb_err *err)
+{
+	struct config *cfg = config_load(opt->config_path, err);
+
+	if (cfg && opt->port >= 0)
+		cfg->listeners[0].port = opt->port;
+	return cfg;
+}
+
+static const char *access_log_path_of(const struct lb *lb, const struct config *cfg)
+{
+	return lb->opt->access_log ? lb->opt->access_log : cfg->lb.access_log;
+}
+
+static void configure_server(struct http_server *s, const struct config *cfg)
+{
+	const struct lb_attributes *a = &cfg->lb.attrs;
+
+	http_server_configure(s, &(struct http_server_settings){ a->idle_timeout, a->client_keep_alive,
+								  a->desync_mode });
+}
+
+static bool same_listener(const struct bound *b, const struct listener_cfg *lc)
+{
+	return b->cfg_port == lc->port && strcmp(b->address, lc->address) == 0;
+}
+
+/*
+ * Makes lb's listener set the one cfg describes, reusing the sockets whose
+ * (address, port) is unchanged. Binds every new one before changing anything,
+ * so on failure everything stays as it was.
+ */
+static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err *err)
+{
+	size_t n = cfg->nlisteners, i, k;
+	struct bound *next = xcalloc(n, sizeof(*next));
+	bool *reused = xcalloc(lb->nbound + 1, sizeof(*reused));
+	int r = -1;
+
+	for (i = 0; i < n; i++) {
+		const struct listener_cfg *lc = &cfg->listeners[i];
+
+		next[i].address = xstrdup(lc->address);
+		next[i].cfg_port = lc->port;
+		for (k = 0; k < lb->nbound; k++)
+			if (!reused[k] && same_listener(&lb->bound[k], lc))
+				break;
+		if (k < lb->nbound) {
+			reused[k] = true;
+			next[i].l = lb->bound[k].l;
+			continue;
+		}
+		next[i].l = http_server_listen(lb->server, lc->address, lc->port, err);
+		if (!next[i].l)
+			goto out;
+		next[i].fresh = true;
+	}
+	for (k = 0; k < lb->nbound; k++) {
+		if (!reused[k])
+			http_listener_close(lb->bound[k].l);
+		free(lb->bound[k].address);
+	}
+	free(lb->bound);
+	lb->bound = next;
+	lb->nbound = n;
+	next = NULL;
+	for (i = 0; i < lb->nbound; i++) {
+		lb->bound[i].fresh = false;
+		http_listener_set_index(lb->bound[i].l, (int)i);
+	}
+	r = 0;
+out:
+	for (i = 0; next && i < n; i++) {
+		if (next[i].fresh)
+			http_listener_close(next[i].l);
+		free(next[i].address);
+	}
+	free(next);
+	free(reused);
+	return r;
+}
+
+static void print_listening(const struct lb *lb)
+{
+	for (size_t i = 0; i < lb->nbound; i++) {
+		const char *a = lb->bound[i].address;
+		bool v6 = strchr(a, ':') != NULL;
+		printf("lb: listening on http://%s%s%s:%u\n", v6 ? "[" : "", a, v6 ? "]" : "",
+		       http_listener_port(lb->bound[i].l));
+	}
+	fflush(stdout);
+}
+
+/*
+ * The access log cfg asks for: lb's current one when the path is unchanged
+ * (reopened, which is what log rotation needs), a newly opened one, or NULL.
+ */
+static int prepare_access_log(struct lb *lb, const struct config *cfg, struct access_log **out,
+			      struct lb_err *err)
+{
+	const char *path = access_log_path_of(lb, cfg);
+
+	*out = NULL;
+	if (!path)
+		return 0;
+	if (lb->alog && strcmp(access_log_path(lb->alog), path) == 0) {
+		*out = lb->alog;
+		return access_log_reopen(lb->alog, err);
+	}
+	*out = access_log_open(lb->base, path, err);
+	return *out ? 0 : -1;
+}
+
+static void commit_access_log(struct lb *lb, struct access_log *al)
+{
+	if (al == lb->alog)
+		return;
+	access_log_free(lb->alog);
+	lb->alog = al;
+	router_set_access_log(lb->router, al);
+}
+
+static void reload(struct lb *lb)
+{
+	struct lb_err err = { "" };
+	struct config *cfg = load_config(lb->opt, &err);
+	struct access_log *al = NULL;
+
+	if (!cfg || prepare_access_log(lb, cfg, &al, &err) < 0 || bind_listeners(lb, cfg, &err) < 0) {
+		log_error("reload failed, still serving the previous configuration: %s", err.msg);
+		if (al != lb->alog)
+			access_log_free(al);
+		config_unref(cfg);
+		return;
+	}
+	commit_access_log(lb, al);
+	router_set_config(lb->router, cfg);
+	configure_server(lb->server, cfg);
+	config_unref(lb->cfg);
+	lb->cfg = cfg;
+	log_info("reloaded %s", cfg->path);
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct lb *lb = arg;
+
+	(void)fd;
+	(void)what;
+	if (http_server_connections(lb->server) == 0 || time_mono_us() >= lb->drain_deadline_us)
+		event_base_loopexit(lb->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct lb *lb = arg;
+	struct timeval tick = { 0, 50000 };
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(lb);
+		return;
+	}
+	if (lb->stopping) {
+		event_base_loopexit(lb->base, NULL);
+		return;
+	}
+	lb->stopping = true;
+	log_info("stopping: finishing requests in flight");
+	http_server_shutdown(lb->server);
+	lb->drain_deadline_us = time_mono_us() + DRAIN_SECONDS * 1000000LL;
+	lb->drain_timer = event_new(lb->base, -1, EV_PERSIST, on_drain_tick, lb);
+	event_add(lb->drain_timer, &tick);
+}
+
+static void lb_teardown(struct lb *lb)
+{
+	http_server_free(lb->server);      /* aborts requests in flight */
+	for (size_t i = 0; i < lb->nbound; i++)
+		free(lb->bound[i].address);
+	free(lb->bound);
+	router_free(lb->router);
+	access_log_free(lb->alog);
+	config_unref(lb->cfg);
+	if (lb->drain_timer)
+		event_free(lb->drain_timer);
+	if (lb->sig_term) {
+		event_free(lb->sig_term);
+		event_free(lb->sig_int);
+		event_free(lb->sig_hup);
+	}
+	event_base_free(lb->base);
+}
+
+int lb_serve(const struct lb_options *opt)
+{
+	struct lb lb = { .opt = opt };
+	struct lb_err err = { "" };
+	struct access_log *al = NULL;
+	int status = 1;
+
+	lb.cfg = load_config(opt, &err);
+	if (!lb.cfg) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rng_seed(&lb.rng);
+	lb.base = event_base_new();
+	lb.router = router_new(&lb.rng);
+	router_set_config(lb.router, lb.cfg);
+	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
+	configure_server(lb.server, lb.cfg);
+	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0) {
+		log_error("%s", err.msg);
+		access_log_free(al);
+		goto out;
+	}
+	commit_access_log(&lb, al);
+	lb.sig_term = evsignal_new(lb.base, SIGTERM, on_signal, &lb);
+	lb.sig_int = evsignal_new(lb.base, SIGINT, on_signal, &lb);
+	lb.sig_hup = evsignal_new(lb.base, SIGHUP, on_signal, &lb);
+	event_add(lb.sig_term, NULL);
+	event_add(lb.sig_int, NULL);
+	event_add(lb.sig_hup, NULL);
+	print_listening(&lb);
+	event_base_dispatch(lb.base);
+	status = 0;
+out:
+	lb_teardown(&lb);
+	return status;
+}

@@ -1,0 +1,146 @@
+/*
+ * main: the command line (DESIGN.md §4), nothing else.
+ *
+ *   lb [-c FILE] [-p PORT] [--access-log PATH] [-v|-q]   serve
+ *   lb check [-c FILE]                                   validate and summarize
+ *   lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] URL
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "explain.h"
+#include "lb.h"
+#include "log.h"
+
+#define LB_VERSION "0.1.0"
+#define DEFAULT_CONFIG "config/lb.yaml"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: lb [-c FILE] [-p PORT] [--access-log PATH] [-v|-q]   serve (FILE: " DEFAULT_CONFIG ")\n"
+		"       lb check [-c FILE]                                   validate config and rules\n"
+		"       lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] [--source-ip IP] URL\n"
+		"                                                            show how a request is routed\n"
+		"       lb --help | --version\n");
+}
+
+static int parse_port(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 0 || v > 65535) {
+		log_error("bad port '%s'", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "access-log", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lb_options opt = { DEFAULT_CONFIG, -1, NULL };
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:p:vqh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': opt.config_path = optarg; break;
+		case 'p': opt.port = parse_port(optarg); break;
+		case 'a': opt.access_log = optarg; break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'q': log_set_level(LOG_WARN); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("lb " LB_VERSION "\n"); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return lb_serve(&opt);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG;
+	struct lb_err err = { "" };
+	struct config *cfg;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		if (ch != 'c') {
+			usage(stderr);
+			return 2;
+		}
+		path = optarg;
+	}
+	cfg = config_load(path, &err);
+	if (!cfg) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	config_summary(cfg, stdout);
+	config_unref(cfg);
+	return 0;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "source-ip", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct explain_request er = { 0 };
+	const char **headers = calloc((size_t)argc, sizeof(*headers));
+	struct lb_err err = { "" };
+	struct config *cfg = NULL;
+	int ch, status = 2;
+
+	while ((ch = getopt_long(argc, argv, "c:X:H:d:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'X': er.method = optarg; break;
+		case 'H': headers[er.nheaders++] = optarg; break;
+		case 'd': er.body = optarg; break;
+		case 's': er.source_ip = optarg; break;
+		default: usage(stderr); goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		goto out;
+	}
+	er.url = argv[optind];
+	er.headers = headers;
+	status = 1;
+	cfg = config_load(path, &err);
+	if (!cfg || explain_print(cfg, &er, stdout, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		goto out;
+	}
+	status = 0;
+out:
+	config_unref(cfg);
+	free(headers);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
+	return cmd_serve(argc, argv);
+}
