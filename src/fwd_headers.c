@@ -112,22 +112,20 @@ static struct sv host_port(const struct http_request *req, struct sv host)
 }
 
 /*
- * Host with preserve_host_header off (§1.4; alb-listener-rules.md §4.1):
- * lower-cased; on listener port 80 or 443 any port is removed; on another
- * port the client's port stays and ":<listener port>" is added when it sent
- * none. An empty Host stays empty (lb's choice: ":8080" alone names no host).
+ * Host with preserve_host_header off (§1.4; alb-listener-rules.md §4.1): on
+ * listener port 80 or 443 any port is removed; on another port the client's
+ * port stays and ":<listener port>" is added when it sent none. The name
+ * keeps its case: AWS's guide says ALB lower-cases it, but real Lambda events
+ * carry mixed-case hosts (alb-lambda-targets.md §1.10 C and D), and Lambda
+ * targets are what lb serves. An empty Host stays empty (lb's choice).
  */
 static void build_host(const struct http_request *req, struct sv host, struct header_list *out,
 		       struct fwd_value *v)
 {
 	struct sv port = host_port(req, host);
-	char *p;
 
 	value_begin(out, v);
-	p = buf_reserve(&out->mem, host.n);
-	for (size_t i = 0; i < host.n; i++)
-		p[i] = ascii_lower(host.p[i]);
-	buf_commit(&out->mem, host.n);
+	buf_append(&out->mem, host.p, host.n);
 	if (host.n && req->local_port != 80 && req->local_port != 443) {
 		if (port.n) {
 			buf_putc(&out->mem, ':');

@@ -51,6 +51,7 @@ static void check_fwd(const struct http_request *req, const struct lb_attributes
 
 #define ADDED(proto, port) "X-Forwarded-Proto: " proto "\nX-Forwarded-Port: " port "\nX-Amzn-Trace-Id: " TRACE "\n"
 
+/* The worked example of §1.4 with the host's case kept (see build_host). */
 TEST(worked_example_append_mode_port_8080)
 {
 	static const char *const h[] = { "Host", "Example.com", "X-Forwarded-For", "198.51.100.1",
@@ -59,7 +60,7 @@ TEST(worked_example_append_mode_port_8080)
 
 	make_req(&req, "/a?x=1", "203.0.113.7", 40000, 8080, h);
 	check_fwd(&req, &defaults,
-		  "Host: example.com:8080\n"
+		  "Host: Example.com:8080\n"
 		  "X-Forwarded-For: 198.51.100.1, 203.0.113.7\n" ADDED("http", "8080"));
 	http_request_release(&req);
 }
@@ -186,9 +187,9 @@ TEST(host_port_removed_on_listener_80_and_443)
 	struct http_request req;
 
 	make_req(&req, "/", "10.0.0.1", 5, 80, h);
-	check_fwd(&req, &defaults, "Host: example.com\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "80"));
+	check_fwd(&req, &defaults, "Host: Example.COM\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "80"));
 	req.local_port = 443;
-	check_fwd(&req, &defaults, "Host: example.com\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "443"));
+	check_fwd(&req, &defaults, "Host: Example.COM\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "443"));
 	http_request_release(&req);
 }
 
@@ -210,7 +211,7 @@ TEST(host_ipv6_literal_gets_listener_port_after_brackets)
 
 	make_req(&req, "/", "10.0.0.1", 5, 8080, h);
 	check_fwd(&req, &defaults,
-		  "Host: [2001:db8::1]:8080\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "8080"));
+		  "Host: [2001:DB8::1]:8080\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "8080"));
 	req.headers[0].value = SV("[::1]:80");
 	req.local_port = 80;
 	check_fwd(&req, &defaults, "Host: [::1]\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "80"));
@@ -246,7 +247,7 @@ TEST(host_only_the_first_is_forwarded_with_albs_name)
 
 	make_req(&req, "/", "10.0.0.1", 5, 80, h);
 	check_fwd(&req, &defaults,
-		  "A: 1\nHost: first.example\nB: 2\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "80"));
+		  "A: 1\nHost: First.example\nB: 2\nX-Forwarded-For: 10.0.0.1\n" ADDED("http", "80"));
 	http_request_release(&req);
 }
 
@@ -257,7 +258,7 @@ TEST(host_absolute_form_authority_replaces_host_header)
 
 	make_req(&req, "http://user@API.Example.com/x", "10.0.0.1", 5, 8080, h);
 	check_fwd(&req, &defaults,
-		  "Host: api.example.com:8080\nA: 1\nX-Forwarded-For: 10.0.0.1\n"
+		  "Host: API.Example.com:8080\nA: 1\nX-Forwarded-For: 10.0.0.1\n"
 		  ADDED("http", "8080"));
 	http_request_release(&req);
 }
@@ -373,7 +374,7 @@ TEST(values_stay_valid_when_mem_grows_and_list_is_reused)
 	fwd_headers_build(&req, &defaults, SV(TRACE), &l);
 	render(&l, &text);  /* reads every view: ASan reports one left dangling */
 	CHECK_INT(l.n, 5);
-	CHECK_MEM(l.v[0].value.p, l.v[0].value.n, "example.com:8080");
+	CHECK_MEM(l.v[0].value.p, l.v[0].value.n, "EXAMPLE.com:8080");
 	CHECK_INT(l.v[1].value.n, strlen(big) + strlen(", 10.0.0.1"));
 	CHECK(memcmp(l.v[1].value.p + strlen(big), ", 10.0.0.1", 10) == 0);
 	CHECK_MEM(l.v[3].value.p, l.v[3].value.n, "8080");
