@@ -498,13 +498,20 @@ struct config *config_load(const char *path, struct lb_err *err)
 	const char *slash = strrchr(path, '/');
 	struct ydoc *doc;
 
+	char *dir, *real;
+
 	cfg->refs = 1;
 	cfg->path = arena_strdup(&cfg->arena, path);
 	if (!slash)
-		cfg->dir = ".";
+		dir = xstrdup(".");
 	else /* "/lb.yaml" lives in "/" */
-		cfg->dir = arena_strndup(&cfg->arena, path,
-					 slash == path ? 1 : (size_t)(slash - path));
+		dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	/* Absolute, so paths stay right for processes that run in other directories
+	 * (a function's code directory is its working directory). */
+	real = realpath(dir, NULL);
+	cfg->dir = arena_strdup(&cfg->arena, real ? real : dir);
+	free(real);
+	free(dir);
 	doc = ydoc_load(cfg->path, err);
 	if (!doc || config_parse(cfg, doc->root, err)) {
 		config_unref(cfg);

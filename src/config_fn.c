@@ -131,14 +131,24 @@ static int runtime_check(const struct ynode *at, const char *rt, struct lb_err *
 			"or provided.al2)", rt);
 }
 
-static int path_check(const struct ynode *at, const char *path, bool dir, struct lb_err *err)
+/*
+ * Resolves the path at `at` (relative to the file naming it), checks it
+ * exists, and makes it absolute: function processes run in their own code
+ * directory, so a relative path would mean something else to them.
+ */
+static int path_load(struct config *cfg, const struct ynode *at, bool dir, const char **out,
+		     struct lb_err *err)
 {
+	char *path = ydoc_path(at, false, &cfg->arena), *real;
 	struct stat st;
 
 	if (stat(path, &st) != 0)
 		return ydoc_err(err, at, "cannot access '%s': %s", path, strerror(errno));
 	if (dir && !S_ISDIR(st.st_mode))
 		return ydoc_err(err, at, "'%s' is not a directory", path);
+	real = realpath(path, NULL);
+	*out = real ? arena_strdup(&cfg->arena, real) : path;
+	free(real);
 	return 0;
 }
 
@@ -196,8 +206,7 @@ static int layers_load(struct config *cfg, const struct ynode *n, struct functio
 	for (s->nlayers = 0; s->nlayers < n->n; s->nlayers++) {
 		const struct ynode *item = n->items[s->nlayers];
 
-		s->layers[s->nlayers] = ydoc_path(item, false, &cfg->arena);
-		if (path_check(item, s->layers[s->nlayers], false, err))
+		if (path_load(cfg, item, false, &s->layers[s->nlayers], err))
 			return -1;
 	}
 	return 0;
@@ -216,8 +225,7 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 
 		if (ydoc_str(v, "code", &code, err))
 			return -1;
-		s->code = ydoc_path(v, false, &cfg->arena);
-		if (path_check(v, s->code, true, err))
+		if (path_load(cfg, v, true, &s->code, err))
 			return -1;
 	}
 	if ((v = ydoc_get(n, "environment")) && env_load(cfg, v, s, err))

@@ -142,6 +142,14 @@ static int on_url(llhttp_t *p, const char *at, size_t n)
 	return 0;
 }
 
+/* The version is recorded as soon as the request line is read, so that the
+ * access log of a head rejected later (501, 400) still names it. */
+static int on_version_complete(llhttp_t *p)
+{
+	parser_conn(p)->req.version = p->http_major * 10 + p->http_minor;
+	return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
 	struct conn *c = parser_conn(p);
@@ -239,6 +247,7 @@ static void parser_settings_init(llhttp_settings_t *s)
 	llhttp_settings_init(s);
 	s->on_method = on_method;
 	s->on_url = on_url;
+	s->on_version_complete = on_version_complete;
 	s->on_header_field = on_header_field;
 	s->on_header_field_complete = on_header_field_complete;
 	s->on_header_value = on_header_value;
@@ -292,22 +301,27 @@ static ssize_t head_scan(struct conn *c, const char *p, size_t n)
 		const char *nl = memchr(p + c->scan, '\n', n - c->scan);
 		size_t end = nl ? (size_t)(nl - p) : n;
 
+		/* A line is its bytes before CRLF: 16 KB of them, plus the CR. */
 		if (end - c->line_start > LINE_MAX_BYTES + 1)
 			return -1;
-		if (c->headers_start && end - c->headers_start > HEADERS_MAX_BYTES)
-			return -1;
 		if (!nl) {
+			/* The header lines so far, with their CRLFs; one more byte
+			 * is allowed, a CR that may start the final empty line. */
+			if (c->headers_start && n - c->headers_start > HEADERS_MAX_BYTES + 1)
+				return -1;
 			c->scan = n;
 			return 0;
 		}
 		size_t len = end - c->line_start;
 		if (len && p[end - 1] == '\r')
 			len--;
-		c->scan = c->line_start = end + 1;
 		if (!c->headers_start)
 			c->headers_start = end + 1;
 		else if (len == 0)
 			return (ssize_t)(end + 1);
+		else if (end + 1 - c->headers_start > HEADERS_MAX_BYTES)
+			return -1;   /* the header lines, CRLFs included, pass 64 KB */
+		c->scan = c->line_start = end + 1;
 	}
 	return 0;
 }
@@ -328,6 +342,8 @@ static int conn_read_head(struct conn *c)
 			if (ch != '\r' && ch != '\n')
 				break;
 			evbuffer_drain(in, 1);
+			/* They were received: the next request's log line counts them. */
+			c->req.received_bytes++;
 		}
 		if (avail == 0)
 			return 0;

@@ -13,8 +13,8 @@
  * with the configuration they started with.
  *
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
- * DRAIN_SECONDS), then tear down in order: connections, router, access log,
- * configuration, event base. A second signal stops at once.
+ * DRAIN_SECONDS), then tear down in order: connections, router, sandboxes,
+ * access log, configuration, event base. A second signal stops at once.
  */
 #include "lb.h"
 
@@ -28,6 +28,7 @@
 #include "access_log.h"
 #include "config.h"
 #include "http_server.h"
+#include "lambda.h"
 #include "log.h"
 #include "router.h"
 #include "util.h"
@@ -48,6 +49,7 @@ struct lb {
 	struct config *cfg;
 	struct http_server *server;
 	struct router *router;
+	struct lambda *lambda;
 	struct access_log *alog;
 	struct bound *bound;
 	size_t nbound;
@@ -192,6 +194,7 @@ static void reload(struct lb *lb)
 		return;
 	}
 	commit_access_log(lb, al);
+	lambda_set_config(lb->lambda, cfg);
 	router_set_config(lb->router, cfg);
 	configure_server(lb->server, cfg);
 	config_unref(lb->cfg);
@@ -238,6 +241,7 @@ static void lb_teardown(struct lb *lb)
 		free(lb->bound[i].address);
 	free(lb->bound);
 	router_free(lb->router);
+	lambda_free(lb->lambda);           /* stops every sandbox */
 	access_log_free(lb->alog);
 	config_unref(lb->cfg);
 	if (lb->drain_timer)
@@ -255,6 +259,7 @@ int lb_serve(const struct lb_options *opt)
 	struct lb lb = { .opt = opt };
 	struct lb_err err = { "" };
 	struct access_log *al = NULL;
+	char *runtimes;
 	int status = 1;
 
 	lb.cfg = load_config(opt, &err);
@@ -265,7 +270,11 @@ int lb_serve(const struct lb_options *opt)
 	signal(SIGPIPE, SIG_IGN);
 	rng_seed(&lb.rng);
 	lb.base = event_base_new();
-	lb.router = router_new(&lb.rng);
+	runtimes = lambda_find_runtimes("/proc/self/exe");
+	lb.lambda = lambda_new(lb.base, &lb.rng, runtimes);
+	free(runtimes);
+	lambda_set_config(lb.lambda, lb.cfg);
+	lb.router = router_new(&lb.rng, lb.lambda);
 	router_set_config(lb.router, lb.cfg);
 	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
 	configure_server(lb.server, lb.cfg);

@@ -21,8 +21,11 @@
 #include <string.h>
 
 #include "access_log.h"
+#include "alb_event.h"
+#include "alb_result.h"
 #include "fwd_headers.h"
 #include "http_msg.h"
+#include "lambda.h"
 #include "log.h"
 #include "match.h"
 #include "redirect.h"
@@ -30,15 +33,25 @@
 
 struct route {
 	struct route *next_free;
+	struct router *router;
 	struct config *cfg;
 	const struct listener_cfg *listener;
 	const struct rule *rule;
+	const struct target_group *tg;   /* a forward's pick, made at the head */
 	int front_status;        /* an answer decided by the front-end checks, or 0 */
+	const char *front_reason; /* its error_reason, or NULL */
 	struct buf trace;        /* X-Amzn-Trace-Id toward targets and in the log */
+	/* a Lambda invocation in flight */
+	struct invocation *inv;
+	struct header_list headers;
+	struct buf event;
+	struct alb_result result;
+	int64_t dispatch_us;
 };
 
 struct router {
 	struct rng *rng;
+	struct lambda *lambda;
 	struct config *cfg;
 	struct access_log *alog;
 	struct route *free_routes;
@@ -60,11 +73,12 @@ struct outcome {
 	int priority;
 };
 
-struct router *router_new(struct rng *rng)
+struct router *router_new(struct rng *rng, struct lambda *lambda)
 {
 	struct router *r = xcalloc(1, sizeof(*r));
 
 	r->rng = rng;
+	r->lambda = lambda;
 	buf_init(&r->scratch, 0);
 	return r;
 }
@@ -90,6 +104,9 @@ void router_free(struct router *r)
 		struct route *rt = r->free_routes;
 		r->free_routes = rt->next_free;
 		buf_release(&rt->trace);
+		buf_release(&rt->event);
+		header_list_release(&rt->headers);
+		alb_result_release(&rt->result);
 		free(rt);
 	}
 	config_unref(r->cfg);
@@ -117,11 +134,18 @@ static struct route *route_get(struct router *r, struct http_request *req)
 	else {
 		rt = xcalloc(1, sizeof(*rt));
 		buf_init(&rt->trace, 0);
+		buf_init(&rt->event, 0);
+		header_list_init(&rt->headers);
+		alb_result_init(&rt->result);
 	}
+	rt->router = r;
 	rt->cfg = config_ref(r->cfg);
 	rt->listener = &rt->cfg->listeners[req->listener];
 	rt->rule = NULL;
+	rt->tg = NULL;
 	rt->front_status = 0;
+	rt->front_reason = NULL;
+	rt->inv = NULL;
 	buf_reset(&rt->trace);
 	req->route = rt;
 	return rt;
@@ -289,16 +313,135 @@ static const struct target_group *pick_target_group(struct router *r, const stru
 	return NULL;
 }
 
-static void answer_forward(struct router *r, struct http_request *req, struct outcome *o)
+/* Logs the request and releases its route: the end of every request. */
+static void route_finish(struct router *r, struct http_request *req, const struct outcome *o)
 {
-	const struct route *rt = req->route;
-	const struct target_group *tg = pick_target_group(r, &rt->rule->action.forward);
+	route_log(r, req, o);
+	route_put(r, req);
+}
+
+static bool is_websocket_upgrade(const struct http_request *req)
+{
+	const struct http_header *up = http_request_header(req, "upgrade");
+
+	return up && sv_eq_cstr_nocase(up->value, "websocket");
+}
+
+/* A forward's head: the target group is picked now so the body policy is known. */
+static void forward_head(struct router *r, struct http_request *req, struct route *rt)
+{
+	const struct http_header *cl;
+	uint64_t n;
+	struct outcome o;
+
+	rt->tg = pick_target_group(r, &rt->rule->action.forward);
+	if (!rt->tg || !rt->tg->function)
+		return;
+	if (is_websocket_upgrade(req)) {
+		/* ALB: Lambda targets do not support WebSockets → 400 (alb-lambda-targets.md §1.9). */
+		rt->front_status = 400;
+		rt->front_reason = "LambdaWebsocketNotSupported";
+		return;
+	}
+	req->keep_body = true;
+	req->body.max = ALB_EVENT_BODY_MAX;
+	cl = http_request_header(req, "content-length");
+	if (cl && sv_to_u64(cl->value, &n) == 0 && n > ALB_EVENT_BODY_MAX) {
+		/* ALB: a request body over 1 MB for a Lambda target → 413, without invoking. */
+		outcome_init(&o, 413, rt);
+		o.actions = "forward";
+		o.tg = rt->tg;
+		o.error_reason = "LambdaRequestTooLarge";
+		o.sent = answer_page(r, req, 413, true);
+		route_finish(r, req, &o);
+	}
+}
+
+static void on_invoked(void *cookie, const struct invoke_result *res);
+
+/* Starts a forward: true when the answer will come from a Lambda invocation. */
+static bool forward_start(struct router *r, struct http_request *req, struct outcome *o)
+{
+	struct route *rt = req->route;
+	const struct target_group *tg = rt->tg;
+	struct alb_event_input ev;
+	struct invoke_request ir;
 
 	o->actions = "forward";
 	o->tg = tg;
-	/* ALB: a target group with no registered (runnable) target → 503. */
-	o->status = 503;
-	o->sent = answer_page(r, req, 503, false);
+	if (!tg || !tg->function) {
+		/* ALB: a target group with no registered target → 503. */
+		o->status = 503;
+		o->sent = answer_page(r, req, 503, false);
+		return false;
+	}
+	if (req->body_too_large) {
+		o->status = 413;
+		o->error_reason = "LambdaRequestTooLarge";
+		o->sent = answer_page(r, req, 413, true);
+		return false;
+	}
+	fwd_headers_build(req, &rt->cfg->lb.attrs, (struct sv){ rt->trace.p, rt->trace.len }, &rt->headers);
+	ev = (struct alb_event_input){ req, rt->headers.v, rt->headers.n, tg->arn, tg->multi_value_headers };
+	buf_reset(&rt->event);
+	alb_event_write(&rt->event, &ev);
+	ir = (struct invoke_request){ rt->cfg, tg->function, tg->qualifier, rt->event.p, rt->event.len,
+				      buf_cstr(&rt->trace) };
+	rt->dispatch_us = time_mono_us();
+	rt->inv = lambda_invoke(r->lambda, &ir, on_invoked, req);
+	return true;
+}
+
+/* ALB's answer when a Lambda invocation fails (alb-lambda-targets.md §2.6). */
+static int invoke_failure(const struct invoke_result *res, const struct alb_result *result,
+			  const char **reason)
+{
+	switch (res->status) {
+	case INVOKE_OK:
+		*reason = result->error_reason;
+		return 502;
+	case INVOKE_THROTTLED:
+		*reason = "LambdaThrottling";
+		return 502;
+	case INVOKE_UNREACHABLE:
+		*reason = "LambdaConnectionTimeout";
+		return 504;
+	default:
+		/* Function errors, timeouts and runtime crashes are all "Unhandled"
+		 * to Lambda's Invoke API (inference, alb-listener-rules.md §5.3). */
+		*reason = "LambdaUnhandled";
+		return 502;
+	}
+}
+
+static void on_invoked(void *cookie, const struct invoke_result *res)
+{
+	struct http_request *req = cookie;
+	struct route *rt = req->route;
+	struct router *r = rt->router;
+	int64_t now = time_mono_us();
+	struct http_response resp;
+	struct outcome o;
+
+	rt->inv = NULL;
+	outcome_init(&o, 0, rt);
+	o.actions = "forward";
+	o.tg = rt->tg;
+	o.t_request = (double)(rt->dispatch_us - req->start_mono_us) / 1e6;
+	o.t_target = (double)(now - rt->dispatch_us) / 1e6;
+	if (res->status == INVOKE_OK &&
+	    alb_result_parse(&rt->result, res->payload, res->len, rt->tg->multi_value_headers) == 0) {
+		alb_result_response(&rt->result, &resp);
+		o.status = o.target_status = resp.status;
+		o.sent = http_server_respond(req, &resp, router_date(r));
+	} else {
+		o.status = invoke_failure(res, &rt->result, &o.error_reason);
+		log_warn("%.*s %.*s: %d %s: %s", SV_ARG(req->method), SV_ARG(req->path), o.status,
+			 o.error_reason, res->status == INVOKE_OK ? rt->result.detail : res->payload);
+		o.sent = answer_page(r, req, o.status, false);
+	}
+	o.t_response = (double)(time_mono_us() - now) / 1e6;
+	route_finish(r, req, &o);
 }
 
 /* --- http_server callbacks --------------------------------------------------------- */
@@ -313,12 +456,15 @@ static void on_head(void *cookie, struct http_request *req)
 	rng_bytes(r->rng, rnd, sizeof(rnd));
 	trace_id_build(&rt->trace, in ? in->value : SV_NULL, in != NULL, req->head.len,
 		       (uint32_t)(req->start_wall_us / 1000000), rnd);
-	if (sv_eq_cstr(req->method, "TRACE"))
+	if (sv_eq_cstr(req->method, "TRACE")) {
 		rt->front_status = 405;  /* ALB does not support TRACE (§4.4) */
-	else if (fwd_xff_count(req) > FWD_XFF_MAX)
+	} else if (fwd_xff_count(req) > FWD_XFF_MAX) {
 		rt->front_status = 463;  /* ALB: X-Forwarded-For with more than 30 IPs (§4.4) */
-	else
+	} else {
 		rt->rule = match_rules(rt->listener, req, NULL, NULL);
+		if (rt->rule->action.type == ACTION_FORWARD)
+			forward_head(r, req, rt);
+	}
 }
 
 static void on_request(void *cookie, struct http_request *req)
@@ -330,6 +476,11 @@ static void on_request(void *cookie, struct http_request *req)
 	outcome_init(&o, 0, rt);
 	if (rt->front_status) {
 		o.status = rt->front_status;
+		o.error_reason = rt->front_reason;
+		if (rt->tg) {
+			o.actions = "forward";
+			o.tg = rt->tg;
+		}
 		o.sent = answer_page(r, req, rt->front_status, false);
 	} else {
 		switch (rt->rule->action.type) {
@@ -340,12 +491,12 @@ static void on_request(void *cookie, struct http_request *req)
 			answer_redirect(r, req, &o);
 			break;
 		case ACTION_FORWARD:
-			answer_forward(r, req, &o);
+			if (forward_start(r, req, &o))
+				return;   /* answered in on_invoked */
 			break;
 		}
 	}
-	route_log(r, req, &o);
-	route_put(r, req);
+	route_finish(r, req, &o);
 }
 
 static void on_error(void *cookie, struct http_request *req, int status)
@@ -356,19 +507,24 @@ static void on_error(void *cookie, struct http_request *req, int status)
 	outcome_init(&o, status, req->route);
 	o.priority = ALOG_PRIORITY_NONE;
 	o.sent = answer_page(r, req, status, true);
-	route_log(r, req, &o);
-	route_put(r, req);
+	route_finish(r, req, &o);
 }
 
 static void on_abort(void *cookie, struct http_request *req)
 {
 	struct router *r = cookie;
+	struct route *rt = req->route;
 	struct outcome o;
 
 	/* ALB logs 460 when the client closes before the answer (§4.4). */
-	outcome_init(&o, 460, req->route);
-	route_log(r, req, &o);
-	route_put(r, req);
+	outcome_init(&o, 460, rt);
+	if (rt && rt->inv) {
+		lambda_cancel(rt->inv);
+		rt->inv = NULL;
+		o.actions = "forward";
+		o.tg = rt->tg;
+	}
+	route_finish(r, req, &o);
 }
 
 static const struct http_server_cbs router_cbs = {

@@ -12,10 +12,11 @@
 #include "util.h"
 
 struct access_log;
+struct lambda;
 struct router;
 
-/* rng is borrowed and must outlive the router. */
-struct router *router_new(struct rng *rng);
+/* rng and lambda are borrowed and must outlive the router. */
+struct router *router_new(struct rng *rng, struct lambda *lambda);
 /* The callbacks to give http_server, with the router as cookie. */
 const struct http_server_cbs *router_http_callbacks(void);
 /* Serves cfg from now on (takes a reference); requests in flight keep theirs. */
