@@ -118,6 +118,7 @@ struct http_server {
 static void conn_parse(struct conn *c);
 static void conn_free(struct conn *c);
 static void conn_fail(struct conn *c, int status);
+static void conn_flush(struct conn *c);
 
 /* --- llhttp callbacks: they only record spans and flags ------------------- */
 
@@ -482,8 +483,10 @@ static int conn_handle_head(struct conn *c)
 		return -1;      /* the router answered already */
 	/* ALB answers "100 Continue" at once without checking Content-Length,
 	 * and does not forward Expect (alb-http-targets-and-tls.md §1.6). */
-	if (req->expect_continue && req->version == 11)
+	if (req->expect_continue && req->version == 11) {
 		evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		conn_flush(c);
+	}
 	c->state = CONN_BODY;
 	return 0;
 }
@@ -530,13 +533,42 @@ static void conn_begin_close(struct conn *c)
 	evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
 }
 
+static void conn_linger(struct conn *c);
+
+/*
+ * Writes queued output now, in the callback that produced it. EV_WRITE stays
+ * off while the socket keeps up, so an answer costs one send and no epoll
+ * changes; only a client that reads slowly gets the write event (and the
+ * idle timeout on writing).
+ */
+static void conn_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out)) {
+		/* A socket bufferevent freezes its output's start so only it
+		 * drains it; this write is the bufferevent's own, done early. */
+		evbuffer_unfreeze(out, 1);
+		evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_get_length(out)) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	if (c->state == CONN_CLOSING)
+		conn_linger(c);
+}
+
 static bool conn_may_continue(const struct conn *c, const struct http_response *resp)
 {
 	const struct http_request *req = &c->req;
 	int64_t age_us = time_mono_us() - c->born_mono_us;
 
+	/* After CONNECT (or an Upgrade) llhttp reads no further requests: the
+	 * bytes that follow belong to a tunnel lb does not open, so it closes. */
 	return c->state == CONN_WAIT && req->keep_alive && !resp->close && !c->close_after &&
-	       !c->srv->stopping && !http_request_header(req, "upgrade") &&
+	       !c->srv->stopping && !http_request_header(req, "upgrade") && !c->parser.upgrade &&
 	       /* client_keep_alive.seconds bounds a connection's life. */
 	       age_us < (int64_t)c->srv->set.client_keep_alive * 1000000;
 }
@@ -560,9 +592,11 @@ size_t http_server_respond(struct http_request *req, const struct http_response 
 	evbuffer_add(out, c->out.p, c->out.len);
 	if (!keep) {
 		conn_begin_close(c);
+		conn_flush(c);
 		return n;
 	}
 	c->state = CONN_DONE;
+	conn_flush(c);
 	if (!c->in_parse)
 		event_active(c->resume, EV_TIMEOUT, 0);
 	return n;
@@ -608,11 +642,12 @@ static void on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* The output has drained after a partial write (see conn_flush). */
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	(void)bev;
+	bufferevent_disable(bev, EV_WRITE);
 	if (c->state == CONN_CLOSING)
 		conn_linger(c);
 }
@@ -640,7 +675,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 						     (c->state == CONN_HEAD && c->started))) {
 			/* ALB: 408 when the client sends no data within the idle timeout. */
 			conn_fail(c, 408);
-			bufferevent_enable(bev, EV_WRITE);
 			return;
 		}
 		conn_free(c);
@@ -649,6 +683,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	/* EOF or error. */
 	if (c->state == CONN_WAIT)
 		c->srv->cbs->on_abort(c->srv->cookie, &c->req);
+	if ((what & BEV_EVENT_EOF) && c->state == CONN_BODY) {
+		/* ALB: 400 when the client closes before sending the whole body
+		 * (alb-listener-rules.md §4.4). A client that only half-closed
+		 * still reads it; the close path frees c. */
+		conn_fail(c, 400);
+		return;
+	}
 	conn_free(c);
 }
 
@@ -727,7 +768,9 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_HIGH_WATER);
 	conn_set_timeouts(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* A new bufferevent starts with EV_WRITE enabled; conn_flush writes directly. */
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 static void conn_free(struct conn *c)

@@ -170,12 +170,14 @@ static void route_log(struct router *r, const struct http_request *req, const st
 {
 	const struct route *rt = req->route;
 	const struct config *cfg = rt ? rt->cfg : r->cfg;
-	const struct http_header *ua = http_request_header(req, "user-agent");
-	struct sv host = http_request_host(req);
+	const struct http_header *ua;
+	struct sv host;
 	struct alog_entry e;
 
 	if (!r->alog)
 		return;
+	ua = http_request_header(req, "user-agent");
+	host = http_request_host(req);
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
 	memset(&e, 0, sizeof(e));
@@ -238,6 +240,22 @@ static size_t answer_page(struct router *r, struct http_request *req, int status
 	return http_server_respond(req, &resp, router_date(r));
 }
 
+/* ALB sends fixed responses as UTF-8 text (unverified: observed
+ * "text/plain; charset=utf-8"). One entry per content type ALB allows. */
+static struct sv fixed_content_type(const char *type)
+{
+	static const char *const with_charset[] = {
+		"text/plain; charset=utf-8", "text/css; charset=utf-8", "text/html; charset=utf-8",
+		"application/javascript; charset=utf-8", "application/json; charset=utf-8",
+	};
+	size_t n = strlen(type);
+
+	for (size_t i = 0; i < ARRAY_LEN(with_charset); i++)
+		if (strncmp(with_charset[i], type, n) == 0 && with_charset[i][n] == ';')
+			return sv_from(with_charset[i]);
+	return sv_from(type);
+}
+
 static void answer_fixed(struct router *r, struct http_request *req, struct outcome *o)
 {
 	const struct fixed_response_cfg *f = &((struct route *)req->route)->rule->action.fixed;
@@ -246,13 +264,8 @@ static void answer_fixed(struct router *r, struct http_request *req, struct outc
 		.body = { f->body, f->body_len },
 	};
 
-	if (f->content_type) {
-		/* ALB sends fixed responses as UTF-8 text (unverified: observed
-		 * "text/plain; charset=utf-8"). */
-		buf_reset(&r->scratch);
-		buf_printf(&r->scratch, "%s; charset=utf-8", f->content_type);
-		resp.content_type = (struct sv){ r->scratch.p, r->scratch.len };
-	}
+	if (f->content_type)
+		resp.content_type = fixed_content_type(f->content_type);
 	o->status = f->status_code;
 	o->actions = "fixed-response";
 	o->sent = http_server_respond(req, &resp, router_date(r));
