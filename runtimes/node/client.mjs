@@ -1,0 +1,268 @@
+// A small client for the Lambda Runtime API
+// (http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/...).
+//
+// HTTP/1.1 over one keep-alive TCP connection (node:net, TCP_NODELAY), one request at a
+// time, no timeouts (the /next GET waits as long as it takes). A request - request line,
+// headers with Content-Length, body - is one string handed to one socket.write(), so it
+// leaves in one send. Node's http client would do the same exchange about twice as slowly
+// per invocation, and the Runtime API is a fixed, local peer.
+//
+// The socket is unref'd while no request is in flight, so the client never keeps the
+// event loop alive by itself (context.callbackWaitsForEmptyEventLoop relies on that).
+
+import net from 'node:net';
+import { toRapidResponse } from './errors.mjs';
+
+const BASE = '/2018-06-01/runtime';
+const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
+const USER_AGENT = `lb-runtime-nodejs/${process.versions.node}`;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** Errors that mean the Runtime API is gone (lb stopped or the sandbox is torn down). */
+export function isConnectionError(err) {
+  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'ECONNABORTED'].includes(err?.code);
+}
+
+function connectionError(message) {
+  const err = new Error(message);
+  err.code = 'ECONNRESET';
+  return err;
+}
+
+// A header value must be visible ASCII; anything else becomes "Unhandled".
+function headerValue(s) {
+  return typeof s === 'string' && /^[\x20-\x7e]{1,200}$/.test(s) ? s : 'Unhandled';
+}
+
+/** Incremental HTTP/1.1 response parser: push(data) returns true once complete. */
+class ResponseParser {
+  constructor(method) {
+    this.method = method;
+    this.head = Buffer.alloc(0); // bytes before the end of the head
+    this.status = 0;
+    this.headers = null;
+    this.mode = null; // 'none' | 'length' | 'chunked' | 'close'
+    this.chunks = [];
+    this.size = 0;
+    this.remaining = 0;
+    this.body = null;
+    this.started = false;
+  }
+
+  push(data) {
+    this.started = true;
+    if (this.headers === null) {
+      const from = Math.max(0, this.head.length - 3);
+      this.head = this.head.length ? Buffer.concat([this.head, data]) : data;
+      const end = this.head.indexOf(CRLFCRLF, from);
+      if (end < 0) return false;
+      const rest = this.head.subarray(end + 4);
+      this.parseHead(this.head.subarray(0, end).toString('latin1'));
+      if (this.status >= 100 && this.status < 200) {
+        // An interim response: the real one follows.
+        this.head = Buffer.alloc(0);
+        this.headers = null;
+        return rest.length ? this.push(rest) : false;
+      }
+      if (this.mode === 'none') return this.finish(Buffer.alloc(0));
+      data = rest;
+      if (!data.length && this.mode !== 'length') return false;
+    }
+    if (this.mode === 'length') {
+      this.chunks.push(data);
+      this.size += data.length;
+      if (this.size < this.remaining) return false;
+      return this.finish(Buffer.concat(this.chunks, this.size).subarray(0, this.remaining));
+    }
+    if (this.mode === 'chunked') return this.pushChunked(data);
+    this.chunks.push(data); // 'close': the body ends with the connection
+    this.size += data.length;
+    return false;
+  }
+
+  parseHead(text) {
+    const lines = text.split('\r\n');
+    this.status = Number(lines[0].split(' ')[1]);
+    const headers = {};
+    for (let i = 1; i < lines.length; i++) {
+      const c = lines[i].indexOf(':');
+      if (c <= 0) continue;
+      const name = lines[i].slice(0, c).trim().toLowerCase();
+      const value = lines[i].slice(c + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    this.headers = headers;
+    if (this.method === 'HEAD' || this.status === 204 || this.status === 304) this.mode = 'none';
+    else if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+      this.mode = 'chunked';
+      this.pending = Buffer.alloc(0);
+    } else if (headers['content-length'] !== undefined) {
+      this.remaining = Number(headers['content-length']);
+      this.mode = this.remaining > 0 ? 'length' : 'none';
+    } else this.mode = 'close';
+  }
+
+  pushChunked(data) {
+    let buf = this.pending.length ? Buffer.concat([this.pending, data]) : data;
+    for (;;) {
+      if (this.remaining > 0) {
+        // inside a chunk: its data, then CRLF
+        if (buf.length < this.remaining + 2) break;
+        this.chunks.push(buf.subarray(0, this.remaining));
+        this.size += this.remaining;
+        buf = buf.subarray(this.remaining + 2);
+        this.remaining = 0;
+      }
+      const eol = buf.indexOf('\r\n');
+      if (eol < 0) break;
+      if (this.trailers) {
+        buf = buf.subarray(eol + 2);
+        if (eol === 0) return this.finish(Buffer.concat(this.chunks, this.size));
+        continue;
+      }
+      const size = parseInt(buf.subarray(0, eol).toString('latin1').split(';')[0], 16);
+      buf = buf.subarray(eol + 2);
+      if (size === 0) this.trailers = true;
+      else this.remaining = size;
+    }
+    this.pending = buf;
+    return false;
+  }
+
+  /** The connection ended: completes a body delimited by the end of the connection. */
+  end() {
+    if (this.headers !== null && this.mode === 'close') {
+      return this.finish(Buffer.concat(this.chunks, this.size));
+    }
+    return false;
+  }
+
+  finish(body) {
+    this.body = body;
+    return true;
+  }
+}
+
+export class RuntimeClient {
+  constructor(address) {
+    if (!address) throw new Error('AWS_LAMBDA_RUNTIME_API is not set');
+    const m = /^\[(.*)\]:(\d+)$/.exec(address) || /^(.*):(\d+)$/.exec(address);
+    if (!m) throw new Error(`AWS_LAMBDA_RUNTIME_API is not host:port: ${address}`);
+    this.host = m[1];
+    this.port = Number(m[2]);
+    this.hostHeader = address;
+    this.socket = null;
+    this.queue = [];
+    this.active = null; // {method, data, cb, reused, retried, parser}
+  }
+
+  /**
+   * One exchange; cb(err, {status, headers, body: Buffer}). A request that fails on a
+   * reused connection before any byte of the answer arrived (the server closed the idle
+   * connection) is sent once more on a fresh connection.
+   */
+  request(method, path, headers, body, cb) {
+    let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nUser-Agent: ${USER_AGENT}\r\n`;
+    if (body !== undefined) {
+      head += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    }
+    for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+    this.queue.push({ method, data: `${head}\r\n${body ?? ''}`, cb, retried: false });
+    if (!this.active) this.startNext();
+  }
+
+  startNext() {
+    const req = this.queue.shift();
+    if (!req) {
+      this.socket?.unref();
+      return;
+    }
+    this.active = req;
+    req.parser = new ResponseParser(req.method);
+    req.reused = this.socket !== null;
+    if (!req.reused) this.connect();
+    this.socket.ref();
+    this.socket.write(req.data);
+  }
+
+  connect() {
+    const s = net.connect({ host: this.host, port: this.port, noDelay: true });
+    s.on('data', (d) => s === this.socket && this.onData(d));
+    s.on('error', (err) => s === this.socket && this.onBroken(err));
+    s.on('close', () => s === this.socket && this.onBroken(connectionError('socket hang up')));
+    this.socket = s;
+  }
+
+  drop() {
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
+  }
+
+  onData(data) {
+    const req = this.active;
+    if (!req) {
+      this.drop(); // bytes nobody asked for: start over on a fresh connection
+      return;
+    }
+    if (!req.parser.push(data)) return;
+    if (/close/i.test(req.parser.headers.connection ?? '')) this.drop();
+    this.complete(null, req.parser);
+  }
+
+  onBroken(err) {
+    this.drop();
+    const req = this.active;
+    if (!req) return;
+    if (req.parser.end()) {
+      this.complete(null, req.parser);
+    } else if (req.reused && !req.retried && !req.parser.started && isConnectionError(err)) {
+      req.retried = true;
+      this.active = null;
+      this.queue.unshift(req);
+      this.startNext();
+    } else {
+      this.complete(err);
+    }
+  }
+
+  complete(err, parser) {
+    const req = this.active;
+    this.active = null;
+    if (err) req.cb(err);
+    else req.cb(null, { status: parser.status, headers: parser.headers, body: parser.body });
+    if (!this.active) this.startNext();
+  }
+
+  /** Waits for the next event: cb(err, {status, headers, body}). */
+  next(cb) {
+    this.request('GET', `${BASE}/invocation/next`, {}, undefined, cb);
+  }
+
+  /** Posts the result; `body` is the JSON text. */
+  postResponse(id, body, cb) {
+    this.request('POST', `${BASE}/invocation/${encodeURIComponent(id)}/response`, {}, body, cb);
+  }
+
+  postError(id, error, cb) {
+    const r = toRapidResponse(error);
+    this.request(
+      'POST',
+      `${BASE}/invocation/${encodeURIComponent(id)}/error`,
+      { [ERROR_TYPE_HEADER]: headerValue(r.errorType) },
+      JSON.stringify(r),
+      cb,
+    );
+  }
+
+  postInitError(error, cb) {
+    const r = toRapidResponse(error);
+    this.request(
+      'POST',
+      `${BASE}/init/error`,
+      { [ERROR_TYPE_HEADER]: headerValue(r.errorType) },
+      JSON.stringify(r),
+      cb,
+    );
+  }
+}

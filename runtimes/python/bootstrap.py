@@ -1,0 +1,537 @@
+"""lb's bundled Python runtime: `python3 -u runtimes/python/bootstrap.py`.
+
+lb starts it with Lambda's environment (AWS_LAMBDA_RUNTIME_API, _HANDLER,
+LAMBDA_TASK_ROOT, ...). It imports the handler and serves invocations over the Lambda
+Runtime API the way AWS's Python runtime (awslambdaric) does: the same context object,
+error shapes and error types, logging setup and JSON encoding. Standard library only;
+runs on Python 3.8 and later. See ../README.md.
+"""
+
+import decimal
+import importlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+from urllib.parse import quote
+
+_BASE = "/2018-06-01/runtime"
+_USER_AGENT = "lb-runtime-python/%d.%d.%d" % sys.version_info[:3]
+_THIS_FILE = os.path.abspath(__file__)
+
+# Error types, as awslambdaric's FaultException names them.
+MARSHAL_ERROR = "Runtime.MarshalError"
+UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
+
+
+class FaultException(Exception):
+    def __init__(self, exception_type, msg, trace=None):
+        super().__init__(msg)
+        self.exception_type = exception_type
+        self.msg = msg
+        self.trace = trace
+
+
+def _say(line):
+    sys.stderr.write("lb runtime (python): %s\n" % line)
+
+
+# --------------------------------------------------------------------------------------
+# Runtime API client: one keep-alive HTTP/1.1 connection with TCP_NODELAY; each request
+# (request line, headers and body) leaves in one sendall(). No timeouts: /next waits as
+# long as it takes.
+
+
+class ApiGone(Exception):
+    """The Runtime API refused or dropped the connection."""
+
+
+class _Closed(Exception):
+    pass
+
+
+class RuntimeClient:
+    def __init__(self, address):
+        if not address:
+            raise RuntimeError("AWS_LAMBDA_RUNTIME_API is not set")
+        if address.startswith("["):
+            host, _, port = address[1:].partition("]:")
+        else:
+            host, _, port = address.rpartition(":")
+        self.addr = (host, int(port))
+        self.host_header = address
+        self.sock = None
+        self.buf = bytearray()
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.buf = bytearray()
+
+    def _connect(self):
+        try:
+            self.sock = socket.create_connection(self.addr)
+        except OSError as e:
+            raise ApiGone(e.strerror or str(e)) from None
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+
+    def _fill(self):
+        data = self.sock.recv(262144)
+        if not data:
+            raise _Closed()
+        self.buf += data
+
+    def request(self, method, path, body=None, headers=()):
+        """One exchange: returns (status, {lower-case name: value}, body bytes).
+
+        A request that fails on a reused connection before any byte of the answer arrived
+        (the server closed the idle connection) is sent again on a fresh one.
+        """
+        head = ["%s %s HTTP/1.1" % (method, path), "Host: " + self.host_header,
+                "User-Agent: " + _USER_AGENT]
+        if body is not None:
+            head.append("Content-Length: %d" % len(body))
+        for name, value in headers:
+            head.append("%s: %s" % (name, value))
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        if body:
+            data += body
+        for attempt in (0, 1):
+            reused = self.sock is not None
+            if not reused:
+                self._connect()
+            started = False
+            try:
+                self.sock.sendall(data)
+                started = bool(self.buf)
+                return self._read_response(method)
+            except (OSError, _Closed) as e:
+                started = started or bool(self.buf)
+                self.close()
+                if reused and not started and attempt == 0:
+                    continue
+                raise ApiGone(getattr(e, "strerror", None) or "connection closed") from None
+
+    def _read_response(self, method):
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            self._fill()
+        lines = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+        del self.buf[:end + 4]
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if 100 <= status < 200:
+            return self._read_response(method)
+        if method == "HEAD" or status in (204, 304):
+            body = b""
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            body = self._read_chunked()
+        elif "content-length" in headers:
+            n = int(headers["content-length"])
+            while len(self.buf) < n:
+                self._fill()
+            body = bytes(self.buf[:n])
+            del self.buf[:n]
+        else:  # delimited by the end of the connection
+            try:
+                while True:
+                    self._fill()
+            except _Closed:
+                pass
+            body = bytes(self.buf)
+            self.close()
+            return status, headers, body
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def _read_chunked(self):
+        out = bytearray()
+        while True:
+            while b"\r\n" not in self.buf:
+                self._fill()
+            i = self.buf.find(b"\r\n")
+            size = int(bytes(self.buf[:i]).split(b";")[0], 16)
+            del self.buf[:i + 2]
+            if size == 0:
+                while True:  # trailers, up to the empty line
+                    while b"\r\n" not in self.buf:
+                        self._fill()
+                    i = self.buf.find(b"\r\n")
+                    del self.buf[:i + 2]
+                    if i == 0:
+                        return bytes(out)
+            while len(self.buf) < size + 2:
+                self._fill()
+            out += self.buf[:size]
+            del self.buf[:size + 2]
+
+    def next(self):
+        return self.request("GET", _BASE + "/invocation/next")
+
+    def post_response(self, invoke_id, body, content_type="application/json"):
+        return self.request("POST", "%s/invocation/%s/response" % (_BASE, _quote(invoke_id)),
+                            body, [("Content-Type", content_type)])
+
+    def post_error(self, invoke_id, error):
+        return self.request("POST", "%s/invocation/%s/error" % (_BASE, _quote(invoke_id)),
+                            _error_body(error), _error_headers(error))
+
+    def post_init_error(self, error):
+        return self.request("POST", _BASE + "/init/error", _error_body(error),
+                            _error_headers(error))
+
+
+def _quote(s):
+    return quote(s, safe="")
+
+
+def _error_body(error):
+    return json.dumps(error).encode("utf-8")
+
+
+def _error_headers(error):
+    etype = error.get("errorType") or ""
+    if not (0 < len(etype) <= 200 and all(" " <= c <= "~" for c in etype)):
+        etype = "Unhandled"
+    return [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", etype)]
+
+
+# --------------------------------------------------------------------------------------
+# Context object, as awslambdaric's LambdaContext.
+
+
+class CognitoIdentity:
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+    def __repr__(self):
+        return ("CognitoIdentity([cognito_identity_id=%s,cognito_identity_pool_id=%s])"
+                % (self.cognito_identity_id, self.cognito_identity_pool_id))
+
+
+class Client:
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code",
+                 "app_package_name"]
+
+
+class ClientContext:
+    __slots__ = ["custom", "env", "client"]
+
+
+def _make_obj(cls, d):
+    if d is None:
+        return None
+    obj = cls()
+    for field in cls.__slots__:
+        setattr(obj, field, d.get(field))
+    return obj
+
+
+class LambdaContext:
+    def __init__(self, invoke_id, client_context, cognito_identity, epoch_deadline_time_in_ms,
+                 invoked_function_arn=None, tenant_id=None):
+        env = os.environ
+        self.aws_request_id = invoke_id
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
+        # A string, as in AWS's Python runtime (awslambdaric reads the variable as is).
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id = tenant_id
+        self.client_context = _make_obj(ClientContext, client_context)
+        if self.client_context is not None:
+            self.client_context.client = _make_obj(Client, self.client_context.client)
+        self.identity = _make_obj(CognitoIdentity, {})
+        if cognito_identity is not None:
+            self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = cognito_identity.get(
+                "cognitoIdentityPoolId")
+        self._epoch_deadline_time_in_ms = epoch_deadline_time_in_ms
+
+    def get_remaining_time_in_millis(self):
+        delta = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
+        return delta if delta > 0 else 0
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+
+    def __repr__(self):
+        return ("LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,"
+                "function_name=%s,memory_limit_in_mb=%s,function_version=%s,"
+                "invoked_function_arn=%s,client_context=%s,identity=%s,tenant_id=%s])"
+                % (self.aws_request_id, self.log_group_name, self.log_stream_name,
+                   self.function_name, self.memory_limit_in_mb, self.function_version,
+                   self.invoked_function_arn, self.client_context, self.identity,
+                   self.tenant_id))
+
+
+# --------------------------------------------------------------------------------------
+# Logging and output, as AWS sets them up: stdout/stderr unbuffered, the root logger
+# with one handler writing "[LEVEL]\t<UTC time>.<ms>Z\t<request id>\t<message>".
+
+_request_id = None
+
+
+class Unbuffered:
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def __getattr__(self, attr):
+        return getattr(self.stream, attr)
+
+    def write(self, msg):
+        self.stream.write(msg)
+        self.stream.flush()
+
+    def writelines(self, msgs):
+        self.stream.writelines(msgs)
+        self.stream.flush()
+
+
+class LambdaLoggerHandler(logging.Handler):
+    def emit(self, record):
+        try:
+            sys.stdout.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+class LambdaLoggerFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _request_id or ""
+        record.tenant_id = None
+        return True
+
+
+def _setup_logging():
+    logging.Formatter.converter = time.gmtime
+    handler = LambdaLoggerHandler()
+    handler.setFormatter(logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+        "%Y-%m-%dT%H:%M:%S"))
+    handler.addFilter(LambdaLoggerFilter())
+    logging.getLogger().addHandler(handler)
+
+
+def _log_error(error):
+    """An error the runtime reports, logged as AWS's runtime logs it."""
+    desc = "[ERROR]"
+    if error.get("errorType"):
+        desc += " " + error["errorType"]
+    if error.get("errorMessage"):
+        if error.get("errorType"):
+            desc += ":"
+        desc += " " + error["errorMessage"]
+    lines = [desc]
+    stack = error.get("stackTrace")
+    if stack is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack:
+            lines.extend(element.splitlines() if element else [""])
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------------------
+# Handler loading and invocation.
+
+
+def make_error(message, error_type, stack_trace, invoke_id=None):
+    return {
+        "errorMessage": message if message else "",
+        "errorType": error_type if error_type else "",
+        "requestId": invoke_id if invoke_id is not None else "",
+        "stackTrace": stack_trace if stack_trace else [],
+    }
+
+
+def _user_frames(tb):
+    """Traceback entries, from the first frame outside this file."""
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    for i, frame in enumerate(frames):
+        if os.path.abspath(frame[0]) != _THIS_FILE:
+            return frames[i:]
+    return frames
+
+
+def _fault_result(exc_info, invoke_id=None):
+    etype, value, tb = exc_info
+    return make_error(str(value), etype.__name__, traceback.format_list(_user_frames(tb)),
+                      invoke_id)
+
+
+def get_handler(handler):
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise FaultException(MALFORMED_HANDLER_NAME, "Bad handler '%s': %s" % (handler, e))
+    try:
+        if modname.split(".")[0] in sys.builtin_module_names:
+            raise FaultException(BUILT_IN_MODULE_CONFLICT,
+                                 "Cannot use built-in module %s as a handler module" % modname)
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as e:
+        raise FaultException(IMPORT_MODULE_ERROR,
+                             "Unable to import module '%s': %s" % (modname, e))
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise FaultException(USER_CODE_SYNTAX_ERROR,
+                             "Syntax error in module '%s': %s" % (modname, e), trace)
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise FaultException(HANDLER_NOT_FOUND,
+                             "Handler '%s' missing on module '%s'" % (fname, modname))
+
+
+class _Encoder(json.JSONEncoder):
+    # AWS encodes decimal.Decimal as its exact number; the standard library cannot emit
+    # raw numbers, so integral values become int and others float.
+    def default(self, o):
+        if isinstance(o, decimal.Decimal):
+            if o.is_nan():
+                return float("nan")
+            if o == o.to_integral_value():
+                return int(o)
+            return float(o)
+        return super().default(o)
+
+
+_encoder = _Encoder()
+
+
+def _parse_json_header(value, name):
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except Exception as e:
+        raise FaultException(LAMBDA_CONTEXT_UNMARSHAL_ERROR,
+                             "Unable to parse %s JSON: %s" % (name, e))
+
+
+def handle_event(client, request_handler, invoke_id, headers, body):
+    """Runs one invocation and posts its result or error."""
+    error = None
+    try:
+        try:
+            deadline = int(headers.get("lambda-runtime-deadline-ms") or 0)
+        except ValueError:
+            deadline = 0
+        context = LambdaContext(
+            invoke_id,
+            _parse_json_header(headers.get("lambda-runtime-client-context"), "Client Context"),
+            _parse_json_header(headers.get("lambda-runtime-cognito-identity"),
+                               "Cognito Identity"),
+            deadline,
+            headers.get("lambda-runtime-invoked-function-arn"),
+            headers.get("lambda-runtime-aws-tenant-id"))
+        content_type = headers.get("content-type")
+        if content_type is None or content_type.split(";")[0].strip() == "application/json":
+            try:
+                event = json.loads(body)
+            except Exception as e:
+                raise FaultException(UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % e)
+        else:
+            event = body
+        response = request_handler(event, context)
+        if isinstance(response, bytes):
+            result, result_type = response, "application/unknown"
+        else:
+            try:
+                result = _encoder.encode(response).encode("utf-8")
+            except Exception as e:
+                raise FaultException(MARSHAL_ERROR, "Unable to marshal response: %s" % e)
+            result_type = "application/json"
+    except FaultException as e:
+        error = make_error(e.msg, e.exception_type, e.trace, invoke_id)
+    except Exception:
+        error = _fault_result(sys.exc_info(), invoke_id)
+
+    if error is not None:
+        _log_error(error)
+        status, _, answer = client.post_error(invoke_id, error)
+    else:
+        status, _, answer = client.post_response(invoke_id, result, result_type)
+    if not 200 <= status <= 299:
+        _say("Runtime API answered %d to a result: %r" % (status, answer[:500]))
+
+
+def main():
+    global _request_id
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
+    task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    if task_root not in sys.path[:1]:
+        sys.path.insert(0, task_root)
+    client = RuntimeClient(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
+    _setup_logging()
+
+    try:
+        request_handler = get_handler(os.environ.get("_HANDLER", ""))
+    except Exception as e:
+        if isinstance(e, FaultException):
+            error = make_error(e.msg, e.exception_type, e.trace)
+        else:
+            error = _fault_result(sys.exc_info())
+        _log_error(error)
+        try:
+            client.post_init_error(error)
+        except ApiGone as gone:
+            _say("Runtime API unavailable during init/error (%s)" % gone)
+        sys.exit(1)
+
+    while True:
+        try:
+            status, headers, body = client.next()
+        except ApiGone as gone:
+            _say("Runtime API unavailable during /next (%s); exiting" % gone)
+            sys.exit(0)
+        if status != 200:
+            _say("/next answered %d: %r; exiting" % (status, body[:500]))
+            sys.exit(1)
+        invoke_id = headers.get("lambda-runtime-aws-request-id")
+        if not invoke_id:
+            _say("the Runtime API sent an event without Lambda-Runtime-Aws-Request-Id")
+            sys.exit(1)
+        _request_id = invoke_id
+        trace_id = headers.get("lambda-runtime-trace-id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        try:
+            handle_event(client, request_handler, invoke_id, headers, body)
+        except ApiGone as gone:
+            _say("Runtime API unavailable while posting a result (%s); exiting" % gone)
+            sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
