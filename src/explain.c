@@ -3,7 +3,8 @@
  * http_server would from the wire (Host from the URL's authority as curl
  * sends it, the listener chosen by the URL's port), then walks the same
  * matcher the server uses with a miss callback that prints each rule that
- * did not match and the condition that failed.
+ * did not match and the condition that failed. For a forward it prints the
+ * headers toward the target and the exact event a Lambda target would get.
  */
 #include "explain.h"
 
@@ -11,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "alb_event.h"
 #include "fwd_headers.h"
 #include "http_msg.h"
 #include "match.h"
@@ -105,6 +109,12 @@ static int build_request(const struct explain_request *er, const struct parsed_u
 					(struct sv){ arena_strndup(store, value.p, value.n), value.n });
 	}
 	if (er->body) {
+		/* As curl -d does: a length, and a form type unless one was given. */
+		char *len = arena_alloc(store, 24);
+		snprintf(len, 24, "%zu", strlen(er->body));
+		http_request_add_header(req, SV("Content-Length"), sv_from(len));
+		if (!http_request_header(req, "content-type"))
+			http_request_add_header(req, SV("Content-Type"), SV("application/x-www-form-urlencoded"));
 		req->keep_body = true;
 		buf_append(&req->body, er->body, strlen(er->body));
 		req->body_bytes = strlen(er->body);
@@ -123,25 +133,51 @@ static void on_miss(void *cookie, const struct rule *rule, const struct conditio
 	fprintf(out, " did not match\n");
 }
 
-static void print_headers(const struct http_request *req, const struct lb_attributes *attrs, FILE *out)
+/* Each target group of a forward, and for Lambda targets the event each would get. */
+static void print_forward(const struct forward_cfg *f, const struct http_request *req,
+			  const struct lb_attributes *attrs, FILE *out)
 {
 	struct header_list hl;
-	struct buf trace = BUF_INIT;
+	struct buf trace = BUF_INIT, event = BUF_INIT;
 	const struct http_header *in = http_request_header(req, "x-amzn-trace-id");
-	uint8_t rnd[12] = { 0 };
+	uint8_t rnd[12];
 	struct rng rng;
 
 	rng_seed(&rng);
 	rng_bytes(&rng, rnd, sizeof(rnd));
-	trace_id_build(&trace, in ? in->value : SV_NULL, in != NULL, 0,
+	trace_id_build(&trace, in ? in->value : SV_NULL, in != NULL, req->head.len,
 		       (uint32_t)(req->start_wall_us / 1000000), rnd);
 	header_list_init(&hl);
 	fwd_headers_build(req, attrs, (struct sv){ trace.p, trace.len }, &hl);
 	fprintf(out, "headers toward the target:\n");
 	for (size_t i = 0; i < hl.n; i++)
 		fprintf(out, "  %.*s: %.*s\n", SV_ARG(hl.v[i].name), SV_ARG(hl.v[i].value));
+	for (size_t i = 0; i < f->ngroups; i++) {
+		const struct target_group *tg = f->groups[i].tg;
+		struct alb_event_input ev = { req, hl.v, hl.n, tg->arn, tg->multi_value_headers };
+		json_t *doc;
+
+		if (!tg->function) {
+			fprintf(out, "target group %s has no target: ALB answers 503\n", tg->name);
+			continue;
+		}
+		if (req->body.len > ALB_EVENT_BODY_MAX) {
+			fprintf(out, "the body is over 1 MB: ALB answers 413 without invoking\n");
+			continue;
+		}
+		buf_reset(&event);
+		alb_event_write(&event, &ev);
+		doc = json_loadb(event.p, event.len, 0, NULL);
+		fprintf(out, "event for %s%s%s (target group %s, %s):\n", tg->function->name,
+			tg->qualifier ? ":" : "", tg->qualifier ? tg->qualifier : "", tg->name,
+			tg->multi_value_headers ? "multi-value headers" : "single-value headers");
+		json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', out);
+		json_decref(doc);
+	}
 	header_list_release(&hl);
 	buf_release(&trace);
+	buf_release(&event);
 }
 
 static void print_action(const struct config *cfg, const struct listener_cfg *l, const struct rule *rule,
@@ -168,7 +204,7 @@ static void print_action(const struct config *cfg, const struct listener_cfg *l,
 		fprintf(out, "Location: %s\n", buf_cstr(&loc));
 		buf_release(&loc);
 	} else if (a->type == ACTION_FORWARD) {
-		print_headers(req, &cfg->lb.attrs, out);
+		print_forward(&a->forward, req, &cfg->lb.attrs, out);
 	}
 }
 

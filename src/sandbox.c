@@ -157,8 +157,9 @@ static long peak_memory_mb(pid_t pid)
 
 static void log_end(struct sandbox *sb)
 {
-	double ms = (double)(time_mono_us() - sb->started_us) / 1000.0;
-	long billed = (long)ms + 1;
+	int64_t us = time_mono_us() - sb->started_us;
+	double ms = (double)us / 1000.0;
+	long billed = (long)((us + 999) / 1000);
 	char init[64] = "";
 
 	if (!sb->init_reported) {
