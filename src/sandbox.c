@@ -122,6 +122,16 @@ static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
 	}
 }
 
+/* Logs what the process left in a pipe, partial last line included. */
+static void flush_output(struct sandbox *sb, struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
+		;
+	drain_output(sb, in, true);
+}
+
 static void on_output(struct bufferevent *bev, void *arg)
 {
 	drain_output(arg, bufferevent_get_input(bev), false);
@@ -446,8 +456,8 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	int n;
 
 	sb->state = SB_DEAD;
-	drain_output(sb, bufferevent_get_input(sb->out), false);
-	drain_output(sb, bufferevent_get_input(sb->err), false);
+	flush_output(sb, sb->out);
+	flush_output(sb, sb->err);
 	if (sb->has_inv) {
 		describe_exit(wstatus, why, sizeof(why));
 		/* Lambda's report when a runtime dies mid-invocation. */
