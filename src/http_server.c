@@ -69,6 +69,7 @@ struct conn {
 	struct conn *prev, *next;
 	struct bufferevent *bev;
 	struct event *resume;
+	struct http_listener *listener; /* NULL once that listener is closed */
 	int listener_index;
 	uint16_t local_port;
 	enum conn_state state;
@@ -119,6 +120,7 @@ static void conn_parse(struct conn *c);
 static void conn_free(struct conn *c);
 static void conn_fail(struct conn *c, int status);
 static void conn_flush(struct conn *c);
+static void conn_begin_close(struct conn *c);
 
 /* --- llhttp callbacks: they only record spans and flags ------------------- */
 
@@ -496,6 +498,11 @@ static void conn_parse(struct conn *c)
 {
 	c->in_parse = true;
 	for (;;) {
+		if (c->state == CONN_DONE && !c->listener) {
+			conn_begin_close(c);   /* its listener was removed by a reload */
+			conn_flush(c);
+			break;
+		}
 		if (c->state == CONN_DONE) {
 			llhttp_resume(&c->parser);
 			conn_start_request(c);
@@ -747,6 +754,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		return;
 	}
 	c->resume = event_new(s->base, -1, 0, on_resume, c);
+	c->listener = l;
 	c->listener_index = l->index;
 	c->local_port = l->port;
 	c->born_mono_us = time_mono_us();
@@ -888,9 +896,17 @@ uint16_t http_listener_port(const struct http_listener *l)
 void http_listener_set_index(struct http_listener *l, int index)
 {
 	l->index = index;
-	for (struct conn *c = l->srv->conns; c; c = c->next)
-		if (c->local_port == l->port)
-			c->listener_index = index;
+	/* A listener's connections are its own, not every one on its port:
+	 * two listeners may share a port on different addresses. */
+	for (struct conn *c = l->srv->conns; c; c = c->next) {
+		if (c->listener != l)
+			continue;
+		c->listener_index = index;
+		/* A request not shown to the router yet is routed with the
+		 * configuration that numbered the listeners so. */
+		if (c->state == CONN_HEAD)
+			c->req.listener = index;
+	}
 }
 
 void http_listener_close(struct http_listener *l)
@@ -906,6 +922,18 @@ void http_listener_close(struct http_listener *l)
 		s->listeners = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
+	/* Its connections end with the request they are in (ALB closes the
+	 * connections of a deleted listener); idle ones at once. */
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->listener != l)
+			continue;
+		c->listener = NULL;
+		if (c->state == CONN_HEAD)
+			conn_free(c);
+		else
+			c->close_after = true;
+	}
 	evconnlistener_free(l->ev);
 	free(l);
 }

@@ -1,0 +1,339 @@
+"""The serving process: start-up errors, SIGHUP reloads, SIGTERM/SIGINT.
+
+Every Lb is stopped by the harness, which asserts exit status 0 and no
+sanitizer report on stderr. (SIGTERM with a request in flight needs a target
+that takes time, i.e. a Lambda function: not covered here.)
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from lbcommon import (LISTENER, Lb, config, fixed, free_port, get_raw, read_log, rules_file,
+                      wait_for)
+from lbtest import LB_BIN, Conn, LbTestCase, run_lb
+
+RULES_V1 = rules_file(fixed(10, '[{path_pattern: {values: ["/v"]}}]', "one"))
+RULES_V2 = rules_file(fixed(10, '[{path_pattern: {values: ["/v"]}}]', "two"),
+                      fixed(20, '[{path_pattern: {values: ["/new"]}}]', "new"))
+
+
+def listener(port, address="127.0.0.1", body="second"):
+    return (f"  - port: {port}\n"
+            f"    address: {address}\n"
+            f"    default_actions:\n"
+            f"      - type: fixed-response\n"
+            f"        fixed_response: {{status_code: \"200\", content_type: text/plain, "
+            f"message_body: \"{body}\"}}\n")
+
+
+class ReloadTest(LbTestCase):
+
+    def body(self, lb, path="/v", index=0):
+        return lb.request(get_raw(path), index=index).body
+
+    def hup(self, lb, expect="reloaded"):
+        before = lb.stderr()
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: expect in lb.stderr()[len(before):]), lb.stderr())
+        return lb.stderr()[len(before):]
+
+    def test_reload_changed_rule_file(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        port = lb.port
+        c = lb.connect()
+        self.addCleanup(c.close)
+        c.send(get_raw("/v"))
+        self.assertEqual(c.read_response().body, b"one")
+        self.assertEqual(self.body(lb, "/new"), b"no rule matched")
+        lb.write("rules/a.yaml", RULES_V2)
+        self.hup(lb)
+        # same port, new rules, for new connections and for the open one
+        self.assertEqual(self.body(lb), b"two")
+        self.assertEqual(self.body(lb, "/new"), b"new")
+        self.assertEqual(lb.port, port)
+        c.send(get_raw("/v"))
+        self.assertEqual(c.read_response().body, b"two")
+
+    def test_reload_adds_a_rule_file(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        lb.write("rules/b.yaml", rules_file(fixed(5, '[{path_pattern: {values: ["/v"]}}]', "b")))
+        self.hup(lb)
+        self.assertEqual(self.body(lb), b"b")
+
+    def test_broken_rule_file_keeps_the_old_rules(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        c = lb.connect()
+        self.addCleanup(c.close)
+        c.send(get_raw("/v"))
+        self.assertEqual(c.read_response().body, b"one")
+        lb.write("rules/a.yaml", "rules:\n  - priority: 10\n    conditions: [{path_patern: {values: [/x]}}]\n"
+                                 "    actions: [{type: fixed-response, fixed_response: {status_code: \"200\"}}]\n")
+        out = self.hup(lb, expect="reload failed")
+        lines = out.strip("\n").split("\n")
+        self.assertEqual(len(lines), 1, out)
+        path = os.path.join(lb.dir, "rules", "a.yaml")
+        self.assertRegex(lines[0], r"^lb: error: reload failed, still serving the previous "
+                                   r"configuration: " + re.escape(path) + r":3:19: unknown key "
+                                   r"'path_patern'")
+        self.assertEqual(self.body(lb), b"one")
+        c.send(get_raw("/v"))
+        self.assertEqual(c.read_response().body, b"one")
+        # fixing the file and reloading again works
+        lb.write("rules/a.yaml", RULES_V2)
+        self.hup(lb)
+        self.assertEqual(self.body(lb), b"two")
+
+    def test_broken_yaml_keeps_the_old_rules(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        lb.write("rules/a.yaml", "rules:\n  - priority: 10\n    conditions: [\n")
+        out = self.hup(lb, expect="reload failed")
+        self.assertEqual(len(out.strip("\n").split("\n")), 1, out)
+        self.assertRegex(out, re.escape(os.path.join(lb.dir, "rules", "a.yaml")) + r":\d+:\d+: ")
+        self.assertEqual(self.body(lb), b"one")
+
+    def test_broken_main_config_keeps_everything(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        lb.write("lb.yaml", config(attributes={"idle_timeout.timeout_seconds": 0}))
+        out = self.hup(lb, expect="reload failed")
+        self.assertRegex(out, re.escape(lb.config_path) + r":\d+:\d+: ")
+        self.assertEqual(self.body(lb), b"one")
+
+    def test_reload_adds_a_second_listener(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        port0 = lb.port
+        c = lb.connect()
+        self.addCleanup(c.close)
+        p2 = free_port()
+        lb.write("lb.yaml", config(listeners=LISTENER + listener(p2)))
+        self.hup(lb)
+        self.assertEqual(lb.request(get_raw("/v")).body, b"one")
+        c2 = Conn(p2)
+        self.addCleanup(c2.close)
+        c2.send(get_raw("/v"))
+        self.assertEqual(c2.read_response().body, b"second")
+        # the first listener kept its socket (port 0 was not re-picked) and its connections
+        self.assertEqual(lb.port, port0)
+        c.send(get_raw("/v"))
+        self.assertEqual(c.read_response().body, b"one")
+
+    def test_reload_removes_a_listener(self):
+        p2 = free_port()
+        lb = self.start(config(listeners=LISTENER + listener(p2)), rules={"a.yaml": RULES_V1})
+        lb.write("lb.yaml", config())
+        self.hup(lb)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", p2), timeout=2).close()
+        self.assertEqual(self.body(lb), b"one")
+
+    def test_reload_reordering_listeners_keeps_each_connection_on_its_listener(self):
+        pa, pb = free_port(), free_port()
+        lb = self.start(config(listeners=listener(pa, body="A") + listener(pb, body="B")),
+                        rules={"a.yaml": RULES_V1})
+        ca, cb = Conn(pa), Conn(pb)
+        self.addCleanup(ca.close)
+        self.addCleanup(cb.close)
+        for c, want in ((ca, b"A"), (cb, b"B")):
+            c.send(get_raw("/x"))
+            self.assertEqual(c.read_response().body, want)
+        lb.write("lb.yaml", config(listeners=listener(pb, body="B") + listener(pa, body="A")))
+        self.hup(lb)
+        for _ in range(2):   # the request lb was already waiting for, and a later one
+            for c, want in ((ca, b"A"), (cb, b"B")):
+                c.send(get_raw("/x"))
+                self.assertEqual(c.read_response().body, want)
+
+    def test_reload_with_two_listeners_on_one_port(self):
+        # 127.0.0.1:P and 127.0.0.2:P are two listeners; a reload must not mix
+        # up their open connections.
+        p = free_port()
+        lb = self.start(config(listeners=listener(p, body="one") + listener(p, "127.0.0.2", "two")),
+                        rules={"a.yaml": RULES_V1})
+        c1, c2 = Conn(p, host="127.0.0.1"), Conn(p, host="127.0.0.2")
+        self.addCleanup(c1.close)
+        self.addCleanup(c2.close)
+        self.hup(lb)
+        for _ in range(2):
+            for c, want in ((c1, b"one"), (c2, b"two")):
+                c.send(get_raw("/x"))
+                self.assertEqual(c.read_response().body, want)
+
+    # A listener removed by a reload takes its connections with it: an idle
+    # one is closed at once (lb's choice: deleting an ALB listener ends its
+    # connections), lb keeps serving and exits cleanly.
+    def test_reload_removing_a_listener_closes_its_idle_connections(self):
+        p2 = free_port()
+        lb = Lb(config(listeners=LISTENER + listener(p2)), rules={"a.yaml": RULES_V1})
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop, check=False)
+        c2 = Conn(p2)
+        self.addCleanup(c2.close)
+        c2.send(get_raw("/v"))
+        self.assertEqual(c2.read_response().body, b"second")
+        lb.write("lb.yaml", config())
+        self.hup(lb)
+        self.assertTrue(c2.closed_by_peer())
+        self.assertEqual(lb.request(get_raw("/v")).status, 200)
+        lb.stop()   # exit 0, no sanitizer report
+
+    def test_reload_changes_attributes_for_open_connections(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        c = lb.connect()
+        self.addCleanup(c.close)
+        lb.write("lb.yaml", config(attributes={"idle_timeout.timeout_seconds": 1}))
+        self.hup(lb)
+        t0 = time.time()
+        self.assertEqual(c.read_all(), b"")
+        self.assertLess(time.time() - t0, 4)
+
+    def test_reload_reopens_the_access_log(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        lb.request(get_raw("/v", headers=["User-Agent: before-rotate"]))
+        self.assertTrue(wait_for(lambda: read_log(lb)))
+        os.rename(lb.access_log_path, lb.access_log_path + ".1")
+        self.hup(lb)
+        lb.request(get_raw("/v", headers=["User-Agent: after-rotate"]))
+        self.assertTrue(wait_for(lambda: read_log(lb)))
+        self.assertEqual([e["user_agent"] for e in read_log(lb)], ["after-rotate"])
+        with open(lb.access_log_path + ".1") as f:
+            self.assertIn('"before-rotate"', f.read())
+
+
+class ReloadStressTest(LbTestCase):
+
+    def test_many_reloads_while_requests_flow(self):
+        lb = self.start(config(), rules={"a.yaml": RULES_V1})
+        c = lb.connect()
+        self.addCleanup(c.close)
+        seen = set()
+        for i in range(20):
+            lb.write("rules/a.yaml", RULES_V2 if i % 2 else RULES_V1)
+            lb.signal(signal.SIGHUP)
+            for _ in range(5):
+                c.send(get_raw("/v"))
+                r = c.read_response()
+                self.assertEqual(r.status, 200)
+                self.assertIn(r.body, (b"one", b"two"))
+                seen.add(r.body)
+        self.assertTrue(wait_for(lambda: lb.stderr().count("reloaded") == 20), lb.stderr())
+        self.assertEqual(seen, {b"one", b"two"})
+        self.assertNotIn("reload failed", lb.stderr())
+
+
+class StopTest(LbTestCase):
+
+    def test_sigterm_exits_0_with_an_idle_connection_open(self):
+        lb = Lb(config(), rules={"a.yaml": RULES_V1})
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        c = lb.connect()
+        c.send(get_raw("/v"))
+        self.assertEqual(c.read_response().body, b"one")
+        t0 = time.time()
+        lb.stop()   # SIGTERM; asserts exit 0 and a clean stderr
+        self.assertLess(time.time() - t0, 5)
+        self.assertEqual(c.read_all(), b"")
+        c.close()
+
+    def test_sigint_exits_0(self):
+        lb = Lb(config(), rules={"a.yaml": RULES_V1})
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        lb.request(get_raw("/v"))
+        lb.signal(signal.SIGINT)
+        self.assertEqual(lb.proc.wait(timeout=10), 0)
+        lb.stop()
+
+    def test_sigterm_stops_accepting(self):
+        lb = Lb(config(), rules={"a.yaml": RULES_V1})
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        port = lb.port
+        lb.stop()
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+    def test_p_overrides_the_first_listener_port(self):
+        port = free_port()
+        lb = self.start(config(), rules={"a.yaml": RULES_V1}, args=["-p", str(port)])
+        self.assertEqual(lb.port, port)
+        self.assertEqual(lb.request(get_raw("/v")).body, b"one")
+
+
+class StartErrorTest(unittest.TestCase):
+
+    def run_config(self, cfg, rules=None, args=()):
+        lb = Lb(cfg, rules=rules or {})
+        self.addCleanup(lb.tmp.cleanup)
+        p = subprocess.run([LB_BIN, "-c", lb.config_path] + list(args), capture_output=True,
+                           text=True, cwd=lb.dir, timeout=30)
+        self.assertNotIn("Sanitizer", p.stderr)
+        return lb, p
+
+    def test_config_error_exits_1_with_position_before_binding(self):
+        # The listener's port is taken: had lb bound before validating, it would
+        # report the bind failure instead of the rule error.
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        self.addCleanup(taken.close)
+        port = taken.getsockname()[1]
+        cfg = config(listeners=LISTENER.replace("port: 0", f"port: {port}"))
+        lb, p = self.run_config(cfg, {"a.yaml": "rules:\n  - priority: 50001\n"
+                                                "    conditions: [{path_pattern: {values: [/x]}}]\n"
+                                                "    actions: [{type: fixed-response, "
+                                                "fixed_response: {status_code: \"200\"}}]\n"})
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        path = os.path.join(lb.dir, "rules", "a.yaml")
+        self.assertEqual(p.stderr, f"lb: error: {path}:2:15: 'priority' must be between 1 and "
+                                   f"50000, not 50001\n")
+
+    def test_unknown_key_in_main_config(self):
+        lb, p = self.run_config(config(extra_lb="  nmae: x\n"), {"a.yaml": RULES_V1})
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        self.assertRegex(p.stderr, r"^lb: error: " + re.escape(lb.config_path) +
+                         r":3:3: unknown key 'nmae'")
+
+    def test_port_in_use_exits_1(self):
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        self.addCleanup(taken.close)
+        port = taken.getsockname()[1]
+        lb, p = self.run_config(config(listeners=LISTENER.replace("port: 0", f"port: {port}")),
+                                {"a.yaml": RULES_V1})
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        self.assertIn(f"127.0.0.1:{port}", p.stderr)
+        self.assertIn("Address already in use", p.stderr)
+
+    def test_second_listener_bind_failure_binds_nothing(self):
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        self.addCleanup(taken.close)
+        port = taken.getsockname()[1]
+        lb, p = self.run_config(config(listeners=LISTENER + listener(port)), {"a.yaml": RULES_V1})
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+
+    def test_missing_config_file(self):
+        code, out, err = run_lb("-c", "/nonexistent/lb.yaml")
+        self.assertEqual(code, 1)
+        self.assertEqual(out, "")
+        self.assertIn("/nonexistent/lb.yaml", err)
+
+    def test_bad_port_argument(self):
+        code, out, err = run_lb("-p", "70000")
+        self.assertEqual(code, 2)
+        self.assertIn("bad port '70000'", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
