@@ -40,7 +40,8 @@
 /* A warm sandbox unused this long is stopped (LB_LAMBDA_IDLE_SECONDS overrides). */
 #define IDLE_SECONDS 600
 
-enum entry_state { E_STARTING, E_IDLE, E_BUSY, E_DEAD };
+/* FINISHING: its invocation is over and its runtime has not asked for the next yet. */
+enum entry_state { E_STARTING, E_IDLE, E_BUSY, E_FINISHING, E_DEAD };
 
 struct entry {
 	struct pool *pool;
@@ -246,7 +247,7 @@ static void entry_run(struct entry *e, struct invocation *inv)
 	event_del(e->idle_timer);
 	e->inv = inv;
 	inv->entry = e;
-	if (e->state == E_IDLE)
+	if (e->state == E_IDLE || e->state == E_FINISHING)
 		e->state = E_BUSY;
 	sandbox_invoke(e->sb, &si);
 }
@@ -277,8 +278,30 @@ static void sb_on_done(void *cookie, struct sandbox *sb, enum invoke_status stat
 
 	(void)sb;
 	e->inv = NULL;
-	if (e->state != E_DEAD)
-		e->state = E_BUSY;     /* until the runtime asks for work again */
+	if (status == INVOKE_NOT_DELIVERED && inv && !inv->done) {
+		invocation_free(inv);   /* cancelled meanwhile */
+		inv = NULL;
+	} else if (status == INVOKE_NOT_DELIVERED && inv) {
+		/* Back to the head of the queue; on_exit pumps it to another sandbox. */
+		inv->entry = NULL;
+		inv->queued = true;
+		inv->next = e->pool->queue;
+		if (!e->pool->queue)
+			e->pool->queue_tail = &inv->next;
+		e->pool->queue = inv;
+		e->pool->nqueued++;
+		inv = NULL;
+	}
+	if (status == INVOKE_TIMEOUT || status == INVOKE_INIT_ERROR || status == INVOKE_EXIT ||
+	    status == INVOKE_NOT_DELIVERED) {
+		/* The sandbox is being killed or has died: never reuse it. */
+		if (e->state != E_DEAD) {
+			e->state = E_DEAD;
+			e->pool->nlive--;
+		}
+	} else if (e->state != E_DEAD) {
+		e->state = E_FINISHING;
+	}
 	if (inv)
 		invocation_finish(inv, status, body, n, error_type);
 }
@@ -442,12 +465,24 @@ static size_t pool_capacity(const struct pool *p)
 	return rc >= 0 ? (size_t)rc : DEFAULT_CONCURRENCY;
 }
 
-static struct entry *find_idle(struct pool *p, const char *version, const struct config *cfg)
+/*
+ * A sandbox for this version and configuration that can take an invocation
+ * now: an idle one, else one finishing its last invocation (its runtime asks
+ * for the next within moments), which beats a cold start.
+ */
+static struct entry *find_warm(struct pool *p, const char *version, const struct config *cfg)
 {
-	for (struct entry *e = p->entries; e; e = e->next)
-		if (e->state == E_IDLE && e->cfg == cfg && strcmp(e->version, version) == 0)
+	struct entry *finishing = NULL;
+
+	for (struct entry *e = p->entries; e; e = e->next) {
+		if (e->cfg != cfg || strcmp(e->version, version) != 0)
+			continue;
+		if (e->state == E_IDLE)
 			return e;
-	return NULL;
+		if (e->state == E_FINISHING && !finishing)
+			finishing = e;
+	}
+	return finishing;
 }
 
 static struct entry *find_idle_other(struct pool *p)
@@ -461,7 +496,7 @@ static struct entry *find_idle_other(struct pool *p)
 /* Runs inv now if the pool can; false when it must wait. */
 static bool try_dispatch(struct pool *p, struct invocation *inv)
 {
-	struct entry *e = find_idle(p, inv->version, inv->cfg), *other;
+	struct entry *e = find_warm(p, inv->version, inv->cfg), *other;
 
 	if (e) {
 		entry_run(e, inv);

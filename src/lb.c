@@ -80,6 +80,15 @@ static void configure_server(struct http_server *s, const struct config *cfg)
 								  a->desync_mode });
 }
 
+/* "lb: listening on http://ADDRESS:PORT", once per newly bound listener (tests read it). */
+static void print_listening(const struct bound *b)
+{
+	bool v6 = strchr(b->address, ':') != NULL;
+
+	printf("lb: listening on http://%s%s%s:%u\n", v6 ? "[" : "", b->address, v6 ? "]" : "",
+	       http_listener_port(b->l));
+}
+
 static bool same_listener(const struct bound *b, const struct listener_cfg *lc)
 {
 	return b->cfg_port == lc->port && strcmp(b->address, lc->address) == 0;
@@ -125,9 +134,12 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	lb->nbound = n;
 	next = NULL;
 	for (i = 0; i < lb->nbound; i++) {
+		if (lb->bound[i].fresh)
+			print_listening(&lb->bound[i]);
 		lb->bound[i].fresh = false;
 		http_listener_set_index(lb->bound[i].l, (int)i);
 	}
+	fflush(stdout);
 	r = 0;
 out:
 	for (i = 0; next && i < n; i++) {
@@ -140,16 +152,6 @@ out:
 	return r;
 }
 
-static void print_listening(const struct lb *lb)
-{
-	for (size_t i = 0; i < lb->nbound; i++) {
-		const char *a = lb->bound[i].address;
-		bool v6 = strchr(a, ':') != NULL;
-		printf("lb: listening on http://%s%s%s:%u\n", v6 ? "[" : "", a, v6 ? "]" : "",
-		       http_listener_port(lb->bound[i].l));
-	}
-	fflush(stdout);
-}
 
 /*
  * The access log cfg asks for: lb's current one when the path is unchanged
@@ -278,19 +280,19 @@ int lb_serve(const struct lb_options *opt)
 	router_set_config(lb.router, lb.cfg);
 	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
 	configure_server(lb.server, lb.cfg);
-	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0) {
-		log_error("%s", err.msg);
-		access_log_free(al);
-		goto out;
-	}
-	commit_access_log(&lb, al);
+	/* Signals are caught before the "listening" lines tell anyone lb is up. */
 	lb.sig_term = evsignal_new(lb.base, SIGTERM, on_signal, &lb);
 	lb.sig_int = evsignal_new(lb.base, SIGINT, on_signal, &lb);
 	lb.sig_hup = evsignal_new(lb.base, SIGHUP, on_signal, &lb);
 	event_add(lb.sig_term, NULL);
 	event_add(lb.sig_int, NULL);
 	event_add(lb.sig_hup, NULL);
-	print_listening(&lb);
+	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0) {
+		log_error("%s", err.msg);
+		access_log_free(al);
+		goto out;
+	}
+	commit_access_log(&lb, al);
 	event_base_dispatch(lb.base);
 	status = 0;
 out:

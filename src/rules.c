@@ -137,12 +137,16 @@ static int host_check(const struct ynode *v, struct lb_err *err)
 	return 0;
 }
 
-/* Why: path patterns allow A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ? (§1.2). */
+/*
+ * Why: path patterns allow A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ? (§1.2),
+ * and '%': paths are matched raw, and non-ASCII paths are written
+ * percent-encoded in ALB rules (§1.3, "/caf%C3%A9").
+ */
 static int path_check(const struct ynode *v, struct lb_err *err)
 {
-	if (strspn(v->str, ALPHA DIGIT "_-.$/~\"'@:+&*?") != v->len)
+	if (strspn(v->str, ALPHA DIGIT "_-.$/~\"'@:+&*?%") != v->len)
 		return ydoc_err(err, v, "path_pattern value '%s' may hold only letters, digits "
-				"and _-.$/~\"'@:+&*?", v->str);
+				"and _-.$/~\"'@:+&*?%%", v->str);
 	return 0;
 }
 
@@ -514,7 +518,9 @@ static int glob_load(struct rules_loader *ld, size_t li, const struct ynode *pat
 		rc = file_load(ld, &ld->cfg->listeners[li], f);
 	}
 	globfree(&g);
-	if (rc == 0 && nfiles == 0)
+	/* A wildcard may match nothing (an empty rules directory); a plain
+	 * path must name a file, so a typo does not pass unnoticed. */
+	if (rc == 0 && nfiles == 0 && !strpbrk(pattern->str, "*?["))
 		return ydoc_err(ld->err, pattern, "'%s' matches no file", pattern->str);
 	return rc;
 }

@@ -458,7 +458,11 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	sb->state = SB_DEAD;
 	flush_output(sb, sb->out);
 	flush_output(sb, sb->err);
-	if (sb->has_inv) {
+	if (sb->has_inv && !sb->delivered && !was_starting) {
+		/* Given to a runtime that had finished its last invocation and then
+		 * exited (as a runtime does after a fatal error): it never ran. */
+		finish(sb, INVOKE_NOT_DELIVERED, "", 0, NULL);
+	} else if (sb->has_inv) {
 		describe_exit(wstatus, why, sizeof(why));
 		/* Lambda's report when a runtime dies mid-invocation. */
 		n = snprintf(msg, sizeof(msg),

@@ -30,6 +30,7 @@ enum invoke_status {
 	INVOKE_INIT_ERROR,      /* the runtime failed to start (/init/error, or exited first) */
 	INVOKE_THROTTLED,       /* no capacity (reserved concurrency and queue full) */
 	INVOKE_UNREACHABLE,     /* a remote endpoint did not answer */
+	INVOKE_NOT_DELIVERED,   /* a warm runtime exited before taking it: run it elsewhere */
 };
 
 struct sandbox_cbs {

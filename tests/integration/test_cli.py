@@ -282,9 +282,10 @@ class CheckTest(CliCase):
         self.broken({"a.yaml": "listener: 9999\nrules:\n" + rule('[{path_pattern: {values: [/a]}}]')},
                     line=1, col=11, message=r"^no listener with port 9999 loads this file$")
 
-    def test_glob_matching_nothing(self):
-        self.broken({}, main=MAIN.replace('rules: ["rules/*.yaml"]', 'rules: ["none/*.yaml"]'),
-                    where="lb.yaml", line=7, col=13, message=r"^'none/\*\.yaml' matches no file$")
+    def test_plain_rule_path_matching_nothing(self):
+        # A wildcard may match nothing (an empty rules directory); a plain path may not.
+        self.broken({}, main=MAIN.replace('rules: ["rules/*.yaml"]', 'rules: ["none/api.yaml"]'),
+                    where="lb.yaml", line=7, col=13, message=r"^'none/api\.yaml' matches no file$")
 
     def test_duplicate_yaml_key(self):
         self.broken({"a.yaml": "rules:\n  - priority: 1\n    priority: 2\n"

@@ -1156,10 +1156,17 @@ TEST(unknown_keys_are_errors_in_target_groups_and_functions)
 
 /* ---- rule files --------------------------------------------------------- */
 
-TEST(glob_matching_nothing_is_an_error)
+TEST(wildcard_matching_nothing_loads_no_rules)
 {
 	clear_rules();
-	CHECK_STR(load_err(RULES_LB), C "3:13: '../rules/*.yaml' matches no file");
+	CHECK_STR(load_err(RULES_LB), "(loaded)");
+}
+
+TEST(plain_rule_path_naming_no_file_is_an_error)
+{
+	clear_rules();
+	CHECK_STR(load_err("listeners:\n  - port: 8080\n    rules: [\"../rules/api.yaml\"]\n" DEFAULT_ACTIONS),
+		  C "3:13: '../rules/api.yaml' matches no file");
 }
 
 TEST(rule_file_for_a_port_no_listener_has_is_an_error)
@@ -1400,7 +1407,9 @@ TEST(path_pattern_syntax_and_length_are_albs)
 
 	CHECK_STR(rule_err("path_pattern: {values: [\"/a b\"]}", FWD),
 		  R "4:33: path_pattern value '/a b' may hold only letters, digits and "
-		    "_-.$/~\"'@:+&*?");
+		    "_-.$/~\"'@:+&*?%");
+	/* Percent-encoded paths are written as such (reference §1.3). */
+	CHECK_STR(rule_err("path_pattern: {values: [\"/caf%C3%A9\"]}", FWD), "(loaded)");
 	snprintf(cond, sizeof(cond), "path_pattern: {values: [/%0128d]}", 0);
 	CHECK_STR(rule_err(cond, FWD), R "4:33: path_pattern values are at most 128 characters");
 }
@@ -1736,7 +1745,8 @@ int main(void)
 	RUN(alias_routing_config_rules);
 	RUN(function_names_are_lambda_names_and_unique);
 	RUN(unknown_keys_are_errors_in_target_groups_and_functions);
-	RUN(glob_matching_nothing_is_an_error);
+	RUN(wildcard_matching_nothing_loads_no_rules);
+	RUN(plain_rule_path_naming_no_file_is_an_error);
 	RUN(rule_file_for_a_port_no_listener_has_is_an_error);
 	RUN(rule_files_go_to_the_listener_they_name);
 	RUN(glob_takes_the_config_directory_literally);
