@@ -25,8 +25,10 @@
  *
  * A conn is freed only from a libevent callback of its own (read, write,
  * event, resume), never from inside the parser or under the router.
+ * Reading (HEAD and BODY) lives in http_read.c; what both files share, in
+ * http_conn.h.
  */
-#include "http_server.h"
+#include "http_conn.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,454 +46,13 @@
 
 #include "log.h"
 
-/* ALB: request line > 16 KB, a header > 16 KB or all headers > 64 KB → 400
- * (alb-listener-rules.md §4.3). */
-#define LINE_MAX_BYTES (16 * 1024)
-#define HEADERS_MAX_BYTES (64 * 1024)
-#define HEAD_MAX_BYTES (LINE_MAX_BYTES + HEADERS_MAX_BYTES + 4)
 /* While a request is in flight, stop reading pipelined input past this. */
 #define INPUT_HIGH_WATER (256 * 1024)
 /* How long a closing connection keeps discarding input after its answer. */
 #define LINGER_SECONDS 2
 
-enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_CLOSING, CONN_LINGER };
-
-struct http_listener {
-	struct http_server *srv;
-	struct evconnlistener *ev;
-	struct http_listener *prev, *next;
-	int index;
-	uint16_t port;
-};
-
-struct conn {
-	struct http_server *srv;
-	struct conn *prev, *next;
-	struct bufferevent *bev;
-	struct event *resume;
-	struct http_listener *listener; /* NULL once that listener is closed */
-	int listener_index;
-	uint16_t local_port;
-	enum conn_state state;
-	llhttp_t parser;
-	struct http_request req;
-
-	/* head scanning */
-	bool started;           /* a byte of the current request has arrived */
-	size_t scan;            /* head bytes examined so far */
-	size_t line_start;      /* offset of the line being scanned */
-	size_t headers_start;   /* offset of the first header line, 0 before it */
-
-	/* parser results for the current request */
-	bool head_parsed;
-	bool message_done;
-	bool te_unsupported;
-	bool in_field;          /* llhttp is inside a header name */
-	bool in_parse;
-	bool close_after;       /* desync: serve, then close (Ambiguous in defensive mode) */
-
-	int64_t born_mono_us;
-	struct desync_header *dhdrs;
-	size_t dcap;
-	struct buf out;         /* response head scratch */
-
-	/* connection facts copied into each request */
-	int peer_family;
-	uint8_t peer_addr[16];
-	char peer_ip[46];
-	uint16_t peer_port;
-	char tid[37];
-};
-
-struct http_server {
-	struct event_base *base;
-	const struct http_server_cbs *cbs;
-	void *cookie;
-	struct rng *rng;
-	struct http_server_settings set;
-	struct http_listener *listeners;
-	struct conn *conns;
-	size_t nconns;
-	bool stopping;
-	llhttp_settings_t parser_settings;
-};
-
-static void conn_parse(struct conn *c);
 static void conn_free(struct conn *c);
-static void conn_fail(struct conn *c, int status);
-static void conn_flush(struct conn *c);
 static void conn_begin_close(struct conn *c);
-
-/* --- llhttp callbacks: they only record spans and flags ------------------- */
-
-static struct conn *parser_conn(llhttp_t *p)
-{
-	return p->data;
-}
-
-static int on_method(llhttp_t *p, const char *at, size_t n)
-{
-	struct http_request *req = &parser_conn(p)->req;
-
-	req->method = (struct sv){ req->method.n ? req->method.p : at, req->method.n + n };
-	return 0;
-}
-
-static int on_url(llhttp_t *p, const char *at, size_t n)
-{
-	struct http_request *req = &parser_conn(p)->req;
-
-	req->target = (struct sv){ req->target.n ? req->target.p : at, req->target.n + n };
-	return 0;
-}
-
-/* The version is recorded as soon as the request line is read, so that the
- * access log of a head rejected later (501, 400) still names it. */
-static int on_version_complete(llhttp_t *p)
-{
-	parser_conn(p)->req.version = p->http_major * 10 + p->http_minor;
-	return 0;
-}
-
-static int on_header_field(llhttp_t *p, const char *at, size_t n)
-{
-	struct conn *c = parser_conn(p);
-	struct http_request *req = &c->req;
-
-	if (c->in_field) {
-		req->headers[req->nheaders - 1].name.n += n;
-		return 0;
-	}
-	c->in_field = true;
-	http_request_add_header(req, (struct sv){ at, n }, SV_NULL);
-	return 0;
-}
-
-static int on_header_field_complete(llhttp_t *p)
-{
-	parser_conn(p)->in_field = false;
-	return 0;
-}
-
-static int on_header_value(llhttp_t *p, const char *at, size_t n)
-{
-	struct http_request *req = &parser_conn(p)->req;
-	struct http_header *h = &req->headers[req->nheaders - 1];
-
-	if (h->value.p == NULL)
-		h->value = (struct sv){ at, n };
-	else
-		h->value.n = (size_t)(at + n - h->value.p);
-	return 0;
-}
-
-/* Whether a Transfer-Encoding value lists only codings ALB accepts. */
-static bool te_supported(struct sv value)
-{
-	struct sv rest = value, token;
-
-	while (rest.p) {
-		rest = sv_cut(rest, ',', &token);
-		token = sv_trim(token);
-		if (!sv_eq_cstr_nocase(token, "chunked") && !sv_eq_cstr_nocase(token, "identity"))
-			return false;
-	}
-	return true;
-}
-
-static int on_header_value_complete(llhttp_t *p)
-{
-	struct conn *c = parser_conn(p);
-	struct http_header *h = &c->req.headers[c->req.nheaders - 1];
-
-	if (h->value.p == NULL)
-		h->value = (struct sv){ h->name.p + h->name.n, 0 };
-	/* ALB: a Transfer-Encoding other than chunked or identity → 501
-	 * (alb-listener-rules.md §4.4). */
-	if (sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value)) {
-		c->te_unsupported = true;
-		return -1;
-	}
-	return 0;
-}
-
-static int on_headers_complete(llhttp_t *p)
-{
-	struct conn *c = parser_conn(p);
-
-	c->head_parsed = true;
-	c->req.version = p->http_major * 10 + p->http_minor;
-	c->req.keep_alive = llhttp_should_keep_alive(p);
-	/* Parsing pauses here so the router sees the head before any body byte. */
-	return HPE_PAUSED;
-}
-
-static int on_body(llhttp_t *p, const char *at, size_t n)
-{
-	struct http_request *req = &parser_conn(p)->req;
-
-	req->body_bytes += n;
-	if (req->keep_body && !req->body_too_large && buf_append(&req->body, at, n) < 0)
-		req->body_too_large = true;
-	return 0;
-}
-
-static int on_message_complete(llhttp_t *p)
-{
-	struct conn *c = parser_conn(p);
-
-	c->message_done = true;
-	c->req.keep_alive = c->req.keep_alive && llhttp_should_keep_alive(p);
-	return HPE_PAUSED;
-}
-
-static void parser_settings_init(llhttp_settings_t *s)
-{
-	llhttp_settings_init(s);
-	s->on_method = on_method;
-	s->on_url = on_url;
-	s->on_version_complete = on_version_complete;
-	s->on_header_field = on_header_field;
-	s->on_header_field_complete = on_header_field_complete;
-	s->on_header_value = on_header_value;
-	s->on_header_value_complete = on_header_value_complete;
-	s->on_headers_complete = on_headers_complete;
-	s->on_body = on_body;
-	s->on_message_complete = on_message_complete;
-}
-
-static void parser_init(struct conn *c)
-{
-	llhttp_init(&c->parser, HTTP_REQUEST, &c->srv->parser_settings);
-	c->parser.data = c;
-	/* Desync mitigation, not the parser, judges odd header bytes and a
-	 * Content-Length next to chunked (ALB forwards those in defensive mode);
-	 * llhttp then frames by chunked, as HTTP/1.1 requires. */
-	llhttp_set_lenient_headers(&c->parser, 1);
-	llhttp_set_lenient_chunked_length(&c->parser, 1);
-}
-
-/* --- reading a request ------------------------------------------------------ */
-
-static void conn_start_request(struct conn *c)
-{
-	struct http_request *req = &c->req;
-
-	http_request_reset(req);
-	req->io = c;
-	req->listener = c->listener_index;
-	req->local_port = c->local_port;
-	req->https = false;
-	req->peer_family = c->peer_family;
-	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
-	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
-	req->peer_port = c->peer_port;
-	req->conn_trace_id = c->tid;
-	c->state = CONN_HEAD;
-	c->started = false;
-	c->scan = c->line_start = c->headers_start = 0;
-	c->head_parsed = c->message_done = c->te_unsupported = c->in_field = false;
-}
-
-/*
- * Scans the head bytes p[0..n) from where the last call stopped. Returns the
- * head's length once its empty line is found, 0 when more bytes are needed,
- * -1 when a line or the header block is over ALB's limit.
- */
-static ssize_t head_scan(struct conn *c, const char *p, size_t n)
-{
-	while (c->scan < n) {
-		const char *nl = memchr(p + c->scan, '\n', n - c->scan);
-		size_t end = nl ? (size_t)(nl - p) : n;
-
-		/* A line is its bytes before CRLF: 16 KB of them, plus the CR. */
-		if (end - c->line_start > LINE_MAX_BYTES + 1)
-			return -1;
-		if (!nl) {
-			/* The header lines so far, with their CRLFs; one more byte
-			 * is allowed, a CR that may start the final empty line. */
-			if (c->headers_start && n - c->headers_start > HEADERS_MAX_BYTES + 1)
-				return -1;
-			c->scan = n;
-			return 0;
-		}
-		size_t len = end - c->line_start;
-		if (len && p[end - 1] == '\r')
-			len--;
-		if (!c->headers_start)
-			c->headers_start = end + 1;
-		else if (len == 0)
-			return (ssize_t)(end + 1);
-		else if (end + 1 - c->headers_start > HEADERS_MAX_BYTES)
-			return -1;   /* the header lines, CRLFs included, pass 64 KB */
-		c->scan = c->line_start = end + 1;
-	}
-	return 0;
-}
-
-/* Moves a complete head from the input into req->head. 1: done, 0: need more, -1: failed. */
-static int conn_read_head(struct conn *c)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t avail, want;
-	const char *p;
-	ssize_t h;
-
-	if (!c->started) {
-		/* RFC 9112 §2.2: ignore empty lines before a request line. */
-		while ((avail = evbuffer_get_length(in)) > 0) {
-			unsigned char ch;
-			evbuffer_copyout(in, &ch, 1);
-			if (ch != '\r' && ch != '\n')
-				break;
-			evbuffer_drain(in, 1);
-			/* They were received: the next request's log line counts them. */
-			c->req.received_bytes++;
-		}
-		if (avail == 0)
-			return 0;
-		c->started = true;
-		c->req.start_wall_us = time_wall_us();
-		c->req.start_mono_us = time_mono_us();
-	}
-	avail = evbuffer_get_length(in);
-	want = avail < HEAD_MAX_BYTES ? avail : HEAD_MAX_BYTES;
-	p = (const char *)evbuffer_pullup(in, (ssize_t)want);
-	h = head_scan(c, p, want);
-	if (h == 0 && want == HEAD_MAX_BYTES)
-		h = -1;
-	if (h <= 0)
-		return (int)h;
-	buf_append(&c->req.head, p, (size_t)h);
-	evbuffer_drain(in, (size_t)h);
-	c->req.received_bytes += (uint64_t)h;
-	return 1;
-}
-
-/* Classifies the head and applies the desync mitigation mode. 0: go on, -1: blocked. */
-static int conn_check_desync(struct conn *c)
-{
-	struct http_request *req = &c->req;
-
-	req->desync = desync_classify_head(req->head.p, req->head.len, &c->dhdrs, &c->dcap);
-	switch (desync_decide(c->srv->set.desync_mode, req->desync.cls)) {
-	case DESYNC_BLOCK:
-		return -1;
-	case DESYNC_ALLOW_CLOSE:
-		/* ALB (defensive): serve an Ambiguous request, then close the connection. */
-		c->close_after = true;
-		break;
-	case DESYNC_ALLOW:
-		break;
-	}
-	return 0;
-}
-
-/* Parses the head in req->head. 0: parsed, -1: failed (answered). */
-static int conn_parse_head(struct conn *c)
-{
-	struct http_request *req = &c->req;
-	llhttp_errno_t e;
-
-	e = llhttp_execute(&c->parser, req->head.p, req->head.len);
-	if (e != HPE_PAUSED || !c->head_parsed) {
-		if (c->te_unsupported) {
-			conn_fail(c, 501);
-			return -1;
-		}
-		log_debug("malformed request from %s:%u: %s", c->peer_ip, c->peer_port,
-			  llhttp_get_error_reason(&c->parser));
-		/* ALB logs a request it could not parse as "- http://host:port- -". */
-		req->method = SV_NULL;
-		conn_fail(c, 400);
-		return -1;
-	}
-	http_request_set_target(req, req->target);
-	for (size_t i = 0; i < req->nheaders; i++) {
-		const struct http_header *h = &req->headers[i];
-		if (sv_eq_cstr_nocase(h->name, "expect") && sv_eq_cstr_nocase(h->value, "100-continue"))
-			req->expect_continue = true;
-	}
-	return 0;
-}
-
-/*
- * Runs llhttp over input bytes until the message is complete. Resumes the
- * parser first (it pauses after the head and after each message).
- * 1: complete, 0: need more, -1: failed (answered).
- */
-static int conn_read_body(struct conn *c, const char *p, size_t n, size_t *used)
-{
-	llhttp_errno_t e;
-
-	llhttp_resume(&c->parser);
-	e = llhttp_execute(&c->parser, p, n);
-	*used = n;
-	if (e == HPE_PAUSED) {
-		*used = (size_t)(llhttp_get_error_pos(&c->parser) - p);
-		return c->message_done ? 1 : 0;
-	}
-	if (e != HPE_OK) {
-		log_debug("malformed request body from %s:%u: %s", c->peer_ip, c->peer_port,
-			  llhttp_get_error_reason(&c->parser));
-		conn_fail(c, 400);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Feeds buffered input to llhttp until the message is complete. With no input
- * it still runs once on zero bytes: that is how a message without a body
- * completes after the pause at its head.
- */
-static int conn_pump_body(struct conn *c)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	int r;
-
-	do {
-		struct evbuffer_iovec v = { (void *)"", 0 };
-		size_t used;
-
-		evbuffer_peek(in, -1, NULL, &v, 1);
-		r = conn_read_body(c, v.iov_base, v.iov_len, &used);
-		if (r < 0)
-			return -1;
-		evbuffer_drain(in, used);
-		c->req.received_bytes += used;
-	} while (r == 0 && evbuffer_get_length(in) > 0);
-	return r;
-}
-
-/* The head is in; classify, parse, show it to the router. 0: go on, -1: answered. */
-static int conn_handle_head(struct conn *c)
-{
-	struct http_request *req = &c->req;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	if (conn_check_desync(c) < 0) {
-		/* Parse what we can so the access log shows the request line. */
-		llhttp_execute(&c->parser, req->head.p, req->head.len);
-		if (c->head_parsed)
-			http_request_set_target(req, req->target);
-		conn_fail(c, 400);
-		return -1;
-	}
-	if (conn_parse_head(c) < 0)
-		return -1;
-	c->srv->cbs->on_head(c->srv->cookie, req);
-	if (c->state != CONN_HEAD)
-		return -1;      /* the router answered already */
-	/* ALB answers "100 Continue" at once without checking Content-Length,
-	 * and does not forward Expect (alb-http-targets-and-tls.md §1.6). */
-	if (req->expect_continue && req->version == 11) {
-		evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		conn_flush(c);
-	}
-	c->state = CONN_BODY;
-	return 0;
-}
 
 /* Reads and dispatches requests while input and state allow. Never frees c. */
 static void conn_parse(struct conn *c)
@@ -548,7 +109,7 @@ static void conn_linger(struct conn *c);
  * changes; only a client that reads slowly gets the write event (and the
  * idle timeout on writing).
  */
-static void conn_flush(struct conn *c)
+void conn_flush(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
@@ -610,7 +171,7 @@ size_t http_server_respond(struct http_request *req, const struct http_response 
 }
 
 /* Answers an error the router must phrase (400, 408, 501); the connection closes. */
-static void conn_fail(struct conn *c, int status)
+void conn_fail(struct conn *c, int status)
 {
 	c->srv->cbs->on_error(c->srv->cookie, &c->req, status);
 	if (c->state != CONN_CLOSING && c->state != CONN_LINGER)
@@ -764,7 +325,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	hex_encode(tid, sizeof(tid), c->tid + 4);
 	http_request_init(&c->req);
 	buf_init(&c->out, 0);
-	parser_init(c);
+	conn_parser_init(c);
 	conn_start_request(c);
 
 	c->next = s->conns;
@@ -812,7 +373,7 @@ struct http_server *http_server_new(struct event_base *base, const struct http_s
 	s->cookie = cookie;
 	s->rng = rng;
 	s->set = (struct http_server_settings){ 60, 3600, DESYNC_MODE_DEFENSIVE };
-	parser_settings_init(&s->parser_settings);
+	conn_parser_settings_init(&s->parser_settings);
 	return s;
 }
 
