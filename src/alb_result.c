@@ -140,8 +140,10 @@ static int parse_status(struct alb_result *r, json_t *doc)
 	if (!json_is_integer(v))
 		return INVALID(r, "statusCode is %s", type_name(v));
 	code = json_integer_value(v);
-	if (code < 100 || code > 599)
-		return INVALID(r, "statusCode %" JSON_INTEGER_FORMAT " is outside 100-599", code);
+	/* A 1xx is not a final answer: sending one would desynchronize the
+	 * client's connection, so lb refuses it like any invalid status. */
+	if (code < 200 || code > 599)
+		return INVALID(r, "statusCode %" JSON_INTEGER_FORMAT " is outside 200-599", code);
 	r->status = (int)code;
 	return 0;
 }
@@ -422,7 +424,7 @@ void alb_result_response(const struct alb_result *r, struct http_response *resp)
 	resp->status = r->status;
 	resp->reason = r->reason;
 	resp->content_type = r->content_type;
-	if (!resp->content_type.n && r->body.len)
+	if (!resp->content_type.n && r->body.len && http_response_has_body(r->status, false))
 		resp->content_type = SV("application/octet-stream");
 	resp->headers = r->headers.v;
 	resp->nheaders = r->headers.n;

@@ -395,7 +395,9 @@ static int target_resolve(struct config *cfg, struct target_group *tg, const str
 		goto out;
 	}
 	if (colon && strcmp(colon + 1, "$LATEST") != 0) {
-		if (!config_fn_qualifier_ok(tg->function, colon + 1)) {
+		/* A remote function's versions and aliases live at its endpoint:
+		 * the qualifier goes there as ?Qualifier= unchecked. */
+		if (!tg->function->endpoint && !config_fn_qualifier_ok(tg->function, colon + 1)) {
 			ydoc_err(err, at, "function '%s' has no version or alias '%s'", name,
 				 colon + 1);
 			goto out;

@@ -159,9 +159,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		event_add(c->timer, &tv);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && llhttp_finish(&c->parser) == HPE_OK && c->complete) {
-		answer(c);
-		return;
+	if (what & BEV_EVENT_EOF) {
+		/* An answer without a length ends with the connection. */
+		llhttp_finish(&c->parser);
+		if (c->complete) {
+			answer(c);
+			return;
+		}
 	}
 	fail(c, c->connected ? "closed the connection without an answer" : "refused the connection");
 }
@@ -192,16 +196,16 @@ static int parse_endpoint(const char *url, char *host, size_t hn, char *port, si
 }
 
 static void write_request(struct invoke_client *c, const struct function_cfg *fn, const char *qualifier,
-			  const char *host, const char *prefix, const char *payload, size_t len,
-			  const char *trace_id)
+			  const char *host, const char *port, const char *prefix, const char *payload,
+			  size_t len, const char *trace_id)
 {
 	struct buf req = BUF_INIT;
 
 	buf_printf(&req, "POST %s/2015-03-31/functions/%s/invocations%s%s HTTP/1.1\r\n", prefix,
 		   fn->remote_name, qualifier ? "?Qualifier=" : "", qualifier ? qualifier : "");
-	buf_printf(&req, "Host: %s\r\nContent-Type: application/json\r\nX-Amz-Invocation-Type: RequestResponse\r\n"
+	buf_printf(&req, "Host: %s%s%s\r\nContent-Type: application/json\r\nX-Amz-Invocation-Type: RequestResponse\r\n"
 			 "X-Amzn-Trace-Id: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		   host, trace_id, len);
+		   host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "", trace_id, len);
 	buf_append(&req, payload, len);
 	bufferevent_write(c->bev, req.p, req.len);
 	buf_release(&req);
@@ -244,7 +248,7 @@ struct invoke_client *invoke_client_start(struct event_base *base, const struct 
 		event_del(c->timer);
 		event_add(c->timer, &now);
 	} else {
-		write_request(c, fn, qualifier, host, prefix, payload, len, trace_id);
+		write_request(c, fn, qualifier, host, port, prefix, payload, len, trace_id);
 	}
 	if (ai)
 		freeaddrinfo(ai);

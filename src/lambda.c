@@ -387,9 +387,11 @@ static void build_argv(const struct lambda *l, const struct function_settings *s
 }
 
 /* Lambda's environment (lambda-runtime-api.md §2.5) plus the function's variables. */
-static void build_env(const struct config *cfg, const struct function_cfg *fn, const char *version,
-		      const struct function_settings *s, struct strvec *env)
+static void build_env(struct lambda *l, const struct config *cfg, const struct function_cfg *fn,
+		      const char *version, const struct function_settings *s, struct strvec *env)
 {
+	uint8_t id[16];
+	char hex[33], day[28];
 	static const char *const inherited[] = { "PATH", "HOME", "LANG", "LD_LIBRARY_PATH", "TMPDIR",
 						 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 						 "AWS_SESSION_TOKEN" };
@@ -407,8 +409,14 @@ static void build_env(const struct config *cfg, const struct function_cfg *fn, c
 	strvec_pushf(env, "AWS_REGION=%s", cfg->lb.region);
 	strvec_pushf(env, "AWS_DEFAULT_REGION=%s", cfg->lb.region);
 	strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", fn->name);
-	strvec_pushf(env, "AWS_LAMBDA_LOG_STREAM_NAME=local/[%s]lb", version);
-	strvec_pushf(env, "AWS_EXECUTION_ENV=AWS_Lambda_%s", s->runtime);
+	/* One log stream per execution environment, named as Lambda names them. */
+	rng_bytes(l->rng, id, sizeof(id));
+	hex_encode(id, sizeof(id), hex);
+	time_iso8601_us(time_wall_us(), day);
+	strvec_pushf(env, "AWS_LAMBDA_LOG_STREAM_NAME=%.4s/%.2s/%.2s/[%s]%s", day, day + 5, day + 8, version, hex);
+	/* Lambda sets AWS_EXECUTION_ENV for its managed runtimes, not for OS-only ones. */
+	if (strncmp(s->runtime, "provided", 8) != 0)
+		strvec_pushf(env, "AWS_EXECUTION_ENV=AWS_Lambda_%s", s->runtime);
 	strvec_pushf(env, "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand");
 	strvec_pushf(env, "TZ=:UTC");
 	for (size_t i = 0; i < s->nenv; i++)
@@ -425,7 +433,7 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 	struct sandbox_spec spec;
 
 	build_argv(l, inv->settings, &argv);
-	build_env(inv->cfg, inv->fn, inv->version, inv->settings, &env);
+	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, &env);
 	if (strcmp(inv->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else

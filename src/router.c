@@ -420,6 +420,11 @@ static int invoke_failure(const struct invoke_result *res, const struct alb_resu
 		*reason = "LambdaConnectionTimeout";
 		return 504;
 	default:
+		/* A result past Lambda's 6 MB is past ALB's 1 MB too. */
+		if (res->error_type && strcmp(res->error_type, "Function.ResponseSizeTooLarge") == 0) {
+			*reason = "LambdaResponseTooLarge";
+			return 502;
+		}
 		/* Function errors, timeouts and runtime crashes are all "Unhandled"
 		 * to Lambda's Invoke API (inference, alb-listener-rules.md §5.3). */
 		*reason = "LambdaUnhandled";

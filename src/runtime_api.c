@@ -159,8 +159,14 @@ static bool result_allowed(struct ra_conn *c, struct sv id)
 		return false;
 	}
 	if (c->too_large) {
+		/* Lambda fails the invocation at once (Function.ResponseSizeTooLarge). */
+		static const char err[] = "{\"errorMessage\":\"Response payload size exceeded maximum "
+					  "allowed payload size (6291556 bytes).\",\"errorType\":"
+					  "\"Function.ResponseSizeTooLarge\"}";
 		answer_error(c, 413, "Request Entity Too Large", "RequestEntityTooLarge",
 			     "payload is larger than 6291556 bytes");
+		ra->open = false;
+		ra->cbs->on_error(ra->cookie, err, sizeof(err) - 1, "Function.ResponseSizeTooLarge");
 		return false;
 	}
 	return true;
@@ -177,7 +183,8 @@ static void handle_request(struct ra_conn *c)
 		goto not_found;
 	rest = (struct sv){ url.p + sizeof(PATH_PREFIX) - 1, url.n - (sizeof(PATH_PREFIX) - 1) };
 	if (!post && sv_eq_cstr(rest, "invocation/next")) {
-		if (ra->waiter) {
+		/* One invocation at a time: the open one needs its result first. */
+		if (ra->waiter || ra->open) {
 			answer_error(c, 403, "Forbidden", "InvalidStateTransition", "a /next is already waiting");
 			return;
 		}

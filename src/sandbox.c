@@ -132,6 +132,8 @@ static void flush_output(struct sandbox *sb, struct bufferevent *bev)
 	drain_output(sb, in, true);
 }
 
+static void read_pending(struct sandbox *sb, struct bufferevent *bev);
+
 static void on_output(struct bufferevent *bev, void *arg)
 {
 	drain_output(arg, bufferevent_get_input(bev), false);
@@ -232,14 +234,28 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 	set_timer(sb, INIT_LIMIT_SECONDS + inv->timeout);
 }
 
+/* Logs the whole lines waiting in a pipe now (the runtime wrote them before
+ * posting its result), so they come before END and REPORT, as in Lambda. */
+static void read_pending(struct sandbox *sb, struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
+		;
+	drain_output(sb, in, false);
+}
+
 /* Ends the current invocation and tells lambda.c. */
 static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
 {
 	event_del(sb->timer);
 	sb->has_inv = false;
-	if (sb->delivered)
+	if (sb->delivered) {
+		read_pending(sb, sb->out);
+		read_pending(sb, sb->err);
 		log_end(sb);
+	}
 	sb->delivered = false;
 	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
 }
@@ -471,6 +487,8 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 			     sb->request_id, why);
 		finish(sb, was_starting ? INVOKE_INIT_ERROR : INVOKE_EXIT, msg, (size_t)n, "Runtime.ExitError");
 	}
+	/* The leader is gone; whatever it started goes with it. */
+	kill(-sb->pid, SIGKILL);
 	sb->pid = -1;
 	sb->cbs->on_exit(sb->cookie, sb);
 }

@@ -1,0 +1,463 @@
+"""Lambda invocations that fail, and requests ALB refuses before invoking
+(alb-lambda-targets.md §1.9, §2.6; DESIGN.md §6, §7).
+
+Each failure is checked on the wire (status line, ALB's page byte for byte), in the
+access log (elb_status_code, target_status_code, error_reason, actions_executed,
+target_group_arn) and in lb's stderr (the warning line, the function's own lines), and
+lb is shown to go on serving afterwards, with a fresh sandbox where Lambda would use one.
+"""
+import json
+import os
+import re
+import socket
+import threading
+import time
+import unittest
+
+from lambdacommon import (PAGE_400, PAGE_413, PAGE_503, PROVIDED, PYTHON, UUID,
+                          LambdaCase, fn, pid_alive, raw_request, tg, wait_for)
+
+# A custom runtime in bash (provided.al2023, code/bootstrap): /dev/tcp, one connection
+# per Runtime API request. It exits (or kills itself) when the event mentions it.
+BASH_BOOTSTRAP = r"""#!/bin/bash
+set -u
+export LC_ALL=C
+api=$AWS_LAMBDA_RUNTIME_API
+host=${api%:*}
+port=${api##*:}
+while true; do
+  exec 3<>"/dev/tcp/$host/$port"
+  printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n' "$api" >&3
+  id=""
+  len=0
+  while IFS= read -r line <&3; do
+    line=${line%$'\r'}
+    [ -z "$line" ] && break
+    case "${line,,}" in
+      lambda-runtime-aws-request-id:*) id=${line#*: } ;;
+      content-length:*) len=${line#*: } ;;
+    esac
+  done
+  body=""
+  if [ "$len" -gt 0 ]; then IFS= read -r -N "$len" body <&3; fi
+  exec 3<&-
+  case "$body" in
+    *crash-now*) echo "crashing on purpose"; exit 3 ;;
+    *kill-now*) kill -KILL $$ ;;
+  esac
+  out="{\"statusCode\":200,\"body\":\"bash $$\"}"
+  exec 3<>"/dev/tcp/$host/$port"
+  printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s' "$id" "$api" "${#out}" "$out" >&3
+  IFS= read -r status <&3
+  exec 3<&-
+done
+"""
+
+# A provided.al2023 runtime in Python whose first process fails its init through
+# /runtime/init/error; later ones serve. Also: INIT_EXIT makes every init exit.
+INIT_BOOTSTRAP = r"""
+import http.client, json, os, sys
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+marker = os.path.join(os.environ["LAMBDA_TASK_ROOT"], "init-failed-once")
+if os.environ.get("INIT_EXIT"):
+    print("exiting during init")
+    sys.exit(7)
+conn = http.client.HTTPConnection(api)
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    body = json.dumps({"errorMessage": "cannot init", "errorType": "Runtime.Custom"})
+    conn.request("POST", "/2018-06-01/runtime/init/error", body,
+                 {"Lambda-Runtime-Function-Error-Type": "Runtime.Custom"})
+    r = conn.getresponse()
+    print("init/error answered", r.status, r.read().decode())
+    sys.exit(1)
+while True:
+    conn.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = conn.getresponse()
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    r.read()
+    out = json.dumps({"statusCode": 200, "body": "pid %d" % os.getpid()})
+    conn.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, out)
+    conn.getresponse().read()
+"""
+
+# A provided runtime that starts a child process for each event, and exits (as a crashing
+# runtime does) when the event's path ends in /crash.
+SPAWNING_BOOTSTRAP = r"""
+import http.client, json, os, subprocess
+conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+while True:
+    conn.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = conn.getresponse()
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    event = json.loads(r.read())
+    child = subprocess.Popen(["sleep", "60"])
+    with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "child.pid"), "w") as f:
+        f.write(str(child.pid))
+    if event["path"].endswith("/crash"):
+        os._exit(3)
+    conn.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
+                 json.dumps({"statusCode": 200, "body": str(os.getpid())}))
+    conn.getresponse().read()
+"""
+
+SLOW_PY = """
+import json, os, subprocess, time
+def handler(event, context):
+    q = event["queryStringParameters"]
+    if "sleep" in q:
+        child = subprocess.Popen(["sleep", "30"])
+        with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "pids.json"), "w") as f:
+            json.dump({"pid": os.getpid(), "child": child.pid}, f)
+        time.sleep(float(q["sleep"]))
+    if "raise" in q:
+        raise ValueError("kaboom " + q["raise"])
+    return {"statusCode": 200, "body": json.dumps({"pid": os.getpid()})}
+"""
+
+NOISY_PY = r"""
+import os, sys
+def handler(event, context):
+    out = sys.stdout
+    for i in range(50000):
+        out.write("line %06d %s\n" % (i, "y" * 88))
+    out.write("L" * 200000 + "\n")
+    sys.stderr.write("to stderr\r\n")
+    return {"statusCode": 200, "body": "printed"}
+"""
+
+SINK_PY = """
+import base64
+def handler(event, context):
+    body = event["body"]
+    n = len(base64.b64decode(body)) if event["isBase64Encoded"] else len(body.encode())
+    return {"statusCode": 200, "body": str(n)}
+"""
+
+GATE_PY = """
+import os, time
+def handler(event, context):
+    gate = os.path.join(os.environ["LAMBDA_TASK_ROOT"], "gate")
+    while not os.path.exists(gate):
+        time.sleep(0.01)
+    return {"statusCode": 200, "body": "through"}
+"""
+
+BIG_PY = """
+def handler(event, context):
+    if event["path"].endswith("/big"):
+        return {"statusCode": 200, "body": "x" * (7 * 1024 * 1024)}
+    return {"statusCode": 200, "body": "small"}
+"""
+
+
+class LambdaFailureTests(LambdaCase):
+    # --- function errors ---------------------------------------------------------------
+
+    def test_unhandled_error_is_502(self):
+        lb = self.serve([fn("slow", PYTHON, "index.handler")], {"fn/index.py": SLOW_PY})
+        r = lb.get("/slow/x?raise=1")
+        detail = self.assert_502(lb, r, "/slow/x?raise=1", "LambdaUnhandled", "slow")
+        err = json.loads(detail)
+        self.assertEqual((err["errorMessage"], err["errorType"]), ("kaboom 1", "ValueError"))
+        self.wait_stderr(lb, r"^\[slow\] \[ERROR\] ValueError: kaboom 1$")
+
+    def test_timeout_kills_the_sandbox_and_the_next_request_gets_a_fresh_one(self):
+        lb = self.serve([fn("slow", PYTHON, "index.handler", timeout=1)], {"fn/index.py": SLOW_PY})
+        t0 = time.time()
+        r = lb.get("/slow/t?sleep=5")
+        elapsed = time.time() - t0
+        self.assertTrue(1.0 <= elapsed < 2.5, elapsed)
+        detail = self.assert_502(lb, r, "/slow/t?sleep=5", "LambdaUnhandled", "slow")
+        self.assertEqual(detail, '{"errorMessage":"Task timed out after 1.00 seconds",'
+                                 '"errorType":"Sandbox.Timedout"}')
+        rid = self.wait_stderr(lb, r"^\[slow\] START RequestId: (%s) Version: \$LATEST$" % UUID).group(1)
+        self.wait_stderr(lb, r"^\[slow\] %s Task timed out after 1\.00 seconds$" % rid)
+        self.wait_stderr(lb, r"^\[slow\] END RequestId: %s$" % rid)
+        m = self.wait_stderr(lb, r"^\[slow\] REPORT RequestId: %s\tDuration: ([\d.]+) ms\t" % rid)
+        self.assertTrue(990 <= float(m.group(1)) < 1500, m.group(0))
+        # the runtime and everything it started are gone (its process group is killed)
+        with open(os.path.join(lb.dir, "fn", "pids.json")) as f:
+            pids = json.load(f)
+        self.assertTrue(wait_for(lambda: not pid_alive(pids["pid"]) and not pid_alive(pids["child"])),
+                        pids)
+        r = lb.get("/slow/after")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotEqual(json.loads(r.body)["pid"], pids["pid"])
+
+    def test_runtime_exit_mid_invocation(self):
+        lb = self.serve([fn("exiter", PROVIDED, "none")], {"fn/bootstrap": BASH_BOOTSTRAP})
+        os.chmod(os.path.join(lb.dir, "fn", "bootstrap"), 0o755)
+        r = lb.get("/exiter/ok")
+        self.assertEqual(r.status, 200, r)
+        pid1 = int(r.body.split()[1])
+        for word, why in (("crash-now", "exit status 3"), ("kill-now", "signal: Killed")):
+            with self.subTest(word):
+                target = f"/exiter/{word}"
+                r = lb.get(target)
+                detail = self.assert_502(lb, r, target, "LambdaUnhandled", "exiter")
+                m = re.fullmatch(r'\{"errorMessage":"RequestId: (%s) Error: Runtime exited with '
+                                 r'error: %s","errorType":"Runtime.ExitError"\}' % (UUID, why),
+                                 detail)
+                self.assertIsNotNone(m, detail)
+                self.wait_stderr(lb, r"^\[exiter\] END RequestId: %s$" % m.group(1))
+                self.assertTrue(wait_for(lambda: not pid_alive(pid1)), pid1)
+                # the next request gets a new process, which works
+                r = lb.get("/exiter/ok")
+                self.assertEqual(r.status, 200, r)
+                pid2 = int(r.body.split()[1])
+                self.assertNotEqual(pid2, pid1)
+                pid1 = pid2
+        self.wait_stderr(lb, r"^\[exiter\] crashing on purpose$")
+
+    def test_runtime_exit_takes_its_processes_with_it(self):
+        # Lambda discards the whole environment when its runtime exits: what the
+        # runtime started goes with it (lb kills the process group on reaping).
+        lb = self.serve([fn("spawner", PROVIDED, "x", command=["python3", "bootstrap.py"])],
+                        {"fn/bootstrap.py": SPAWNING_BOOTSTRAP})
+        child = None
+        try:
+            self.assert_502(lb, lb.get("/spawner/crash"), "/spawner/crash", "LambdaUnhandled",
+                            "spawner")
+            with open(os.path.join(lb.dir, "fn", "child.pid")) as f:
+                child = int(f.read())
+            self.assertTrue(wait_for(lambda: not pid_alive(child), timeout=2), child)
+        finally:
+            if child and pid_alive(child):
+                os.kill(child, 9)
+
+    def test_init_error_then_fresh_sandbox(self):
+        lb = self.serve([fn("initfail", PROVIDED, "x", command=["python3", "bootstrap.py"])],
+                        {"fn/bootstrap.py": INIT_BOOTSTRAP})
+        r = lb.get("/initfail/1")
+        detail = self.assert_502(lb, r, "/initfail/1", "LambdaUnhandled", "initfail")
+        self.assertEqual(json.loads(detail), {"errorMessage": "cannot init",
+                                              "errorType": "Runtime.Custom"})
+        self.wait_stderr(lb, r"^\[initfail\] INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\t"
+                             r"Status: error\tError Type: Runtime\.Custom$")
+        r = lb.get("/initfail/2")
+        self.assertEqual(r.status, 200, r)
+        self.assertRegex(r.body, rb"^pid \d+$")
+
+    def test_init_exit_and_missing_bootstrap(self):
+        lb = self.serve([fn("initexit", PROVIDED, "x", command=["python3", "bootstrap.py"],
+                            environment={"variables": {"INIT_EXIT": "1"}}),
+                         fn("nobootstrap", PROVIDED, "x")],
+                        {"fn/bootstrap.py": INIT_BOOTSTRAP})
+        for i in range(2):  # every request tries a fresh init
+            target = f"/initexit/{i}"
+            detail = self.assert_502(lb, lb.get(target), target, "LambdaUnhandled", "initexit")
+            self.assertRegex(detail, r'^\{"errorMessage":"RequestId: %s Error: Runtime exited with '
+                                     r'error: exit status 7","errorType":"Runtime.ExitError"\}$' % UUID)
+        self.assertEqual(lb.stderr().count("[initexit] exiting during init\n"), 2)
+        # code/bootstrap does not exist
+        detail = self.assert_502(lb, lb.get("/nobootstrap"), "/nobootstrap", "LambdaUnhandled",
+                                 "nobootstrap")
+        self.assertEqual(detail, '{"errorMessage":"the runtime could not be started",'
+                                 '"errorType":"Runtime.InvalidEntrypoint"}')
+        self.wait_stderr(lb, r"^lb: error: function nobootstrap: cannot start '.*/fn/bootstrap'")
+
+    def test_lots_of_output(self):
+        lb = self.serve([fn("noisy", PYTHON, "index.handler", timeout=30),
+                         fn("quick", PYTHON, "sink.handler")],
+                        {"fn/index.py": NOISY_PY, "fn/sink.py": SINK_PY})
+        self.assertEqual(lb.get("/quick").status, 200)  # warm
+        done = {}
+
+        def noisy():
+            c = lb.connect(timeout=60)
+            c.send(raw_request("GET", "/noisy"))
+            done["r"] = c.read_response()
+            c.close()
+        t = threading.Thread(target=noisy)
+        t.start()
+        # lb answers other requests while the function floods its output
+        self.wait_stderr(lb, r"^\[noisy\] line 000100 ")
+        t0 = time.time()
+        time.sleep(0.25)
+        self.assertEqual(lb.get("/quick").body, b"0")
+        self.assertLess(time.time() - t0, 2.0)
+        t.join(60)
+        self.assertEqual((done["r"].status, done["r"].body), (200, b"printed"))
+        self.wait_stderr(lb, r"^\[noisy\] to stderr$")
+        err = lb.stderr()
+        lines = err.split("\n")
+        numbered = [l for l in lines if re.match(r"^\[noisy\] line \d{6} y{88}$", l)]
+        self.assertEqual(len(numbered), 50000)
+        self.assertEqual(numbered[0][:20], "[noisy] line 000000 ")
+        self.assertEqual(numbered[-1][:20], "[noisy] line 049999 ")
+        # the 200,000-byte line comes in pieces, each one prefixed
+        pieces = [l for l in lines if "LLLL" in l]
+        self.assertTrue(all(p.startswith("[noisy] L") for p in pieces), [p[:20] for p in pieces])
+        self.assertEqual(sum(len(p) - len("[noisy] ") for p in pieces), 200000)
+        self.assertGreater(len(pieces), 1)
+        # every line of output is prefixed: nothing unprefixed slipped in
+        for l in lines:
+            if "y" * 88 in l or "LLLL" in l:
+                self.assertTrue(l.startswith("[noisy] "), l[:40])
+
+    # --- refused before invoking ---------------------------------------------------------
+
+    def starts(self, lb, name):
+        return len(re.findall(r"^\[%s\] START RequestId" % name, lb.stderr(), re.M))
+
+    def test_request_body_over_1mb(self):
+        lb = self.serve([fn("sink", PYTHON, "sink.handler")], {"fn/sink.py": SINK_PY})
+        limit = 1024 * 1024
+        r = lb.request(raw_request("POST", "/sink/exact", [("Content-Type", "application/octet-stream")],
+                                   b"\x01" * limit))
+        self.assertEqual((r.status, r.body), (200, str(limit).encode()), r)
+        self.assertEqual(self.starts(lb, "sink"), 1)
+
+        # Content-Length over the limit: answered at once, without reading the body
+        c = lb.connect()
+        try:
+            c.send(raw_request("POST", "/sink/cl", [("Content-Type", "text/plain"),
+                                                   ("Content-Length", str(limit + 1))]))
+            r = c.read_response()
+            self.assert_page(r, "HTTP/1.1 413 Request Entity Too Large", PAGE_413)
+            self.assertEqual(r.header("connection"), "close")
+            self.assertTrue(c.closed_by_peer())
+        finally:
+            c.close()
+        self.assert_forward_log(lb, "/sink/cl", 413, "-", "LambdaRequestTooLarge", "sink")
+
+        # the same with Expect: 100-continue: a final 413, the body is never asked for
+        c = lb.connect()
+        try:
+            c.send(raw_request("POST", "/sink/expect", [("Content-Type", "text/plain"),
+                                                       ("Expect", "100-continue"),
+                                                       ("Content-Length", str(2 * limit))]))
+            r = c.read_response()
+            while r.status == 100:
+                r = c.read_response()
+            self.assert_page(r, "HTTP/1.1 413 Request Entity Too Large", PAGE_413)
+            self.assertTrue(c.closed_by_peer())
+        finally:
+            c.close()
+
+        # chunked: only known once the body has been read
+        c = lb.connect()
+        try:
+            c.send(raw_request("POST", "/sink/chunked", [("Content-Type", "text/plain"),
+                                                        ("Transfer-Encoding", "chunked")]))
+            chunk = b"z" * 65536
+            for _ in range(17):  # 17 x 64 KB > 1 MB
+                c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            c.sock.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                c.sock.recv(1)  # nothing yet: the body is not complete
+            c.sock.settimeout(10)
+            c.send(b"0\r\n\r\n")
+            r = c.read_response()
+            self.assert_page(r, "HTTP/1.1 413 Request Entity Too Large", PAGE_413)
+            self.assertTrue(c.closed_by_peer())
+        finally:
+            c.close()
+        self.assert_forward_log(lb, "/sink/chunked", 413, "-", "LambdaRequestTooLarge", "sink")
+        self.assertEqual(self.starts(lb, "sink"), 1)  # never invoked for either
+
+    def test_websocket_upgrade_is_400(self):
+        lb = self.serve([fn("sink", PYTHON, "sink.handler")], {"fn/sink.py": SINK_PY})
+        r = lb.request(raw_request("GET", "/sink/ws", [
+            ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]))
+        self.assert_page(r, "HTTP/1.1 400 Bad Request", PAGE_400)
+        self.assertEqual(len(r.body), 122)
+        self.assert_forward_log(lb, "/sink/ws", 400, "-", "LambdaWebsocketNotSupported", "sink")
+        self.assertEqual(self.starts(lb, "sink"), 0)
+        # an upgrade to something else is an ordinary request
+        r = lb.request(raw_request("GET", "/sink/h2c", [("Connection", "Upgrade"),
+                                                        ("Upgrade", "h2c")]))
+        self.assertEqual((r.status, r.body), (200, b"0"), r)
+
+    def test_reserved_concurrency_zero_is_throttled(self):
+        lb = self.serve([fn("zero", PYTHON, "sink.handler", reserved_concurrent_executions=0)],
+                        {"fn/sink.py": SINK_PY})
+        for i in range(2):
+            target = f"/zero/{i}"
+            detail = self.assert_502(lb, lb.get(target), target, "LambdaThrottling", "zero")
+            self.assertEqual(detail, '{"errorMessage":"Rate Exceeded.",'
+                                     '"errorType":"TooManyRequestsException"}')
+        self.assertNotIn("[zero]", lb.stderr())  # no process was started
+
+    def test_target_group_without_targets_is_503(self):
+        lb = self.serve([], {}, target_groups=[tg("empty", False)])
+        r = lb.get("/empty/x")
+        self.assert_page(r, "HTTP/1.1 503 Service Temporarily Unavailable", PAGE_503)
+        self.assertEqual(len(r.body), 162)
+        self.assert_forward_log(lb, "/empty/x", 503, "-", "-", "empty")
+
+    def test_queue_overflow_is_throttled(self):
+        lb = self.serve([fn("gate", PYTHON, "gate.handler", reserved_concurrent_executions=1,
+                            timeout=30)], {"fn/gate.py": GATE_PY})
+        conns = []
+        try:
+            for i in range(101):  # one runs (held at the gate), 100 wait in the queue
+                c = lb.connect(timeout=30)
+                c.send(raw_request("GET", f"/gate/{i}"))
+                conns.append(c)
+                if i == 0:
+                    self.wait_stderr(lb, r"^\[gate\] START RequestId")
+            time.sleep(0.3)
+            t0 = time.time()
+            target = "/gate/overflow"
+            r = lb.get(target)
+            self.assertLess(time.time() - t0, 1.0)
+            detail = self.assert_502(lb, r, target, "LambdaThrottling", "gate")
+            self.assertEqual(detail, '{"errorMessage":"Rate Exceeded.",'
+                                     '"errorType":"TooManyRequestsException"}')
+            open(os.path.join(lb.dir, "fn", "gate"), "w").close()
+            for c in conns:
+                r = c.read_response()
+                self.assertEqual((r.status, r.body), (200, b"through"), r)
+        finally:
+            for c in conns:
+                c.close()
+        self.assertEqual(self.starts(lb, "gate"), 101)
+        self.assertEqual(lb.stderr().count("Init Duration"), 1)  # one sandbox served them all
+
+    # --- results the Runtime API refuses ------------------------------------------------------
+
+    def test_result_over_6mb_fails_at_once(self):
+        # Lambda fails an invocation whose /response is over 6 MB at once
+        # (Function.ResponseSizeTooLarge), instead of waiting for its timeout.
+        lb = self.serve([fn("big", PYTHON, "index.handler", timeout=3)], {"fn/index.py": BIG_PY})
+        try:
+            t0 = time.time()
+            r = lb.get("/big/big")
+            self.assertEqual(r.status, 502, r)
+            self.assertLess(time.time() - t0, 2.0)
+        finally:
+            lb.stop()
+
+    def test_request_while_a_result_is_refused_is_not_lost(self):
+        # After the 413 the runtime asks for its next event: the refused invocation is
+        # over, and a request arriving meanwhile is served by the same sandbox, with
+        # nothing lost or leaked.
+        lb = self.serve([fn("big", PYTHON, "index.handler", timeout=2)], {"fn/index.py": BIG_PY})
+        try:
+            first = {}
+
+            def big():
+                c = lb.connect(timeout=4)
+                c.send(raw_request("GET", "/big/big"))
+                try:
+                    first["r"] = c.read_response()
+                except OSError as e:
+                    first["r"] = e
+                c.close()
+            t = threading.Thread(target=big)
+            t.start()
+            self.wait_stderr(lb, r"answered 413 to a result")
+            time.sleep(0.2)
+            r = lb.get("/big/small")
+            self.assertEqual((r.status, r.body), (200, b"small"), r)
+            t.join(10)
+            self.assertEqual(getattr(first["r"], "status", first["r"]), 502)
+        finally:
+            lb.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
