@@ -27,6 +27,7 @@
 
 #include "access_log.h"
 #include "config.h"
+#include "health.h"
 #include "http_server.h"
 #include "lambda.h"
 #include "log.h"
@@ -50,6 +51,7 @@ struct lb {
 	struct http_server *server;
 	struct router *router;
 	struct lambda *lambda;
+	struct health *health;
 	struct access_log *alog;
 	struct bound *bound;
 	size_t nbound;
@@ -198,6 +200,7 @@ static void reload(struct lb *lb)
 	commit_access_log(lb, al);
 	lambda_set_config(lb->lambda, cfg);
 	router_set_config(lb->router, cfg);
+	health_set_config(lb->health, cfg);
 	configure_server(lb->server, cfg);
 	config_unref(lb->cfg);
 	lb->cfg = cfg;
@@ -243,6 +246,7 @@ static void lb_teardown(struct lb *lb)
 		free(lb->bound[i].address);
 	free(lb->bound);
 	router_free(lb->router);
+	health_free(lb->health);           /* cancels checks in flight */
 	lambda_free(lb->lambda);           /* stops every sandbox */
 	access_log_free(lb->alog);
 	config_unref(lb->cfg);
@@ -278,6 +282,7 @@ int lb_serve(const struct lb_options *opt)
 	lambda_set_config(lb.lambda, lb.cfg);
 	lb.router = router_new(&lb.rng, lb.lambda);
 	router_set_config(lb.router, lb.cfg);
+	lb.health = health_new(lb.base, lb.lambda, &lb.rng);
 	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
 	configure_server(lb.server, lb.cfg);
 	/* Signals are caught before the "listening" lines tell anyone lb is up. */
@@ -293,6 +298,7 @@ int lb_serve(const struct lb_options *opt)
 		goto out;
 	}
 	commit_access_log(&lb, al);
+	health_set_config(lb.health, lb.cfg);
 	event_base_dispatch(lb.base);
 	status = 0;
 out:

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "match.h"
 #include "redirect.h"
+#include "sticky.h"
 #include "trace_id.h"
 
 struct route {
@@ -47,10 +48,17 @@ struct route {
 	struct buf event;
 	struct alb_result result;
 	int64_t dispatch_us;
+	/* target-group stickiness */
+	bool sticky;
+	const char *sticky_error;     /* "AWSALBTGCookieInvalid", or NULL */
+	struct buf cookies;           /* the cookie decoded, then the Set-Cookie values */
+	struct http_header *resp_headers;
+	size_t cap_resp_headers;
 };
 
 struct router {
 	struct rng *rng;
+	struct sticky_key sticky_key; /* made at start; reloads keep it, so do sessions */
 	struct lambda *lambda;
 	struct config *cfg;
 	struct access_log *alog;
@@ -79,6 +87,7 @@ struct router *router_new(struct rng *rng, struct lambda *lambda)
 
 	r->rng = rng;
 	r->lambda = lambda;
+	r->sticky_key = (struct sticky_key){ rng_next(rng), rng_next(rng) };
 	buf_init(&r->scratch, 0);
 	return r;
 }
@@ -105,6 +114,8 @@ void router_free(struct router *r)
 		r->free_routes = rt->next_free;
 		buf_release(&rt->trace);
 		buf_release(&rt->event);
+		buf_release(&rt->cookies);
+		free(rt->resp_headers);
 		header_list_release(&rt->headers);
 		alb_result_release(&rt->result);
 		free(rt);
@@ -135,6 +146,7 @@ static struct route *route_get(struct router *r, struct http_request *req)
 		rt = xcalloc(1, sizeof(*rt));
 		buf_init(&rt->trace, 0);
 		buf_init(&rt->event, 0);
+		buf_init(&rt->cookies, 0);
 		header_list_init(&rt->headers);
 		alb_result_init(&rt->result);
 	}
@@ -146,6 +158,8 @@ static struct route *route_get(struct router *r, struct http_request *req)
 	rt->front_status = 0;
 	rt->front_reason = NULL;
 	rt->inv = NULL;
+	rt->sticky = false;
+	rt->sticky_error = NULL;
 	buf_reset(&rt->trace);
 	req->route = rt;
 	return rt;
@@ -307,7 +321,7 @@ static void answer_redirect(struct router *r, struct http_request *req, struct o
 
 /* Picks a target group of a forward action by weight (ALB: traffic splits in
  * proportion to weight, alb-listener-rules.md §2.2). NULL if all weigh 0. */
-static const struct target_group *pick_target_group(struct router *r, const struct forward_cfg *f)
+static const struct target_group *pick_by_weight(struct router *r, const struct forward_cfg *f)
 {
 	long total = 0, x;
 
@@ -324,6 +338,55 @@ static const struct target_group *pick_target_group(struct router *r, const stru
 		x -= f->groups[i].weight;
 	}
 	return NULL;
+}
+
+/*
+ * With stickiness, a request carrying a valid AWSALBTG cookie goes to the
+ * group it names (while that group is in the action with a weight above 0 —
+ * lb's choice, so a group weighted down to 0 drains); without one, weights
+ * decide. An invalid cookie is logged as AWSALBTGCookieInvalid (§5.3).
+ */
+static const struct target_group *pick_target_group(struct router *r, const struct http_request *req,
+						    struct route *rt)
+{
+	const struct forward_cfg *f = &rt->rule->action.forward;
+	struct sv name;
+
+	if (!f->stickiness)
+		return pick_by_weight(r, f);
+	rt->sticky = true;
+	switch (sticky_decode(req, &r->sticky_key, req->start_wall_us / 1000000, &rt->cookies, &name)) {
+	case STICKY_OK:
+		for (size_t i = 0; i < f->ngroups; i++)
+			if (f->groups[i].weight > 0 && sv_eq_cstr(name, f->groups[i].tg->name))
+				return f->groups[i].tg;
+		break;
+	case STICKY_INVALID:
+		rt->sticky_error = "AWSALBTGCookieInvalid";
+		break;
+	case STICKY_NONE:
+	case STICKY_EXPIRED:
+		break;
+	}
+	return pick_by_weight(r, f);
+}
+
+/* Adds the AWSALBTG cookies naming rt->tg to resp (ALB sets them on every
+ * answer of a sticky forward, renewing their expiry). */
+static void add_sticky_cookies(struct route *rt, const struct http_request *req, struct http_response *resp)
+{
+	size_t cors_at, n = resp->nheaders;
+
+	buf_reset(&rt->cookies);
+	sticky_set_cookies(&rt->cookies, &rt->router->sticky_key, sv_from(rt->tg->name),
+			   req->start_wall_us / 1000000, rt->rule->action.forward.stickiness_duration, &cors_at);
+	xgrow(&rt->resp_headers, &rt->cap_resp_headers, n + 2, sizeof(*rt->resp_headers));
+	if (n)
+		memcpy(rt->resp_headers, resp->headers, n * sizeof(*resp->headers));
+	rt->resp_headers[n] = (struct http_header){ SV("Set-Cookie"), sv_from(rt->cookies.p) };
+	rt->resp_headers[n + 1] = (struct http_header){ SV("Set-Cookie"), sv_from(rt->cookies.p + cors_at) };
+	resp->headers = rt->resp_headers;
+	resp->nheaders = n + 2;
 }
 
 /* Logs the request and releases its route: the end of every request. */
@@ -347,7 +410,7 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 	uint64_t n;
 	struct outcome o;
 
-	rt->tg = pick_target_group(r, &rt->rule->action.forward);
+	rt->tg = pick_target_group(r, req, rt);
 	if (!rt->tg || !rt->tg->function)
 		return;
 	if (is_websocket_upgrade(req)) {
@@ -450,7 +513,10 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 	if (res->status == INVOKE_OK &&
 	    alb_result_parse(&rt->result, res->payload, res->len, rt->tg->multi_value_headers) == 0) {
 		alb_result_response(&rt->result, &resp);
+		if (rt->sticky)
+			add_sticky_cookies(rt, req, &resp);
 		o.status = o.target_status = resp.status;
+		o.error_reason = rt->sticky_error;
 		o.sent = http_server_respond(req, &resp, router_date(r));
 	} else {
 		o.status = invoke_failure(res, &rt->result, &o.error_reason);

@@ -140,20 +140,16 @@ void sticky_set_cookies(struct buf *out, const struct sticky_key *key, struct sv
 			int duration, size_t *cors_at)
 {
 	char expires[30];
-	size_t value_at, value_len;
+	struct buf value = BUF_INIT;
 
 	time_http_date(now + duration, expires);
+	sticky_encode(&value, key, name, now + duration);
 	/* ALB: "AWSALBTG=...; Expires=...; Path=/" and the CORS twin with
 	 * SameSite=None; Secure (alb-listener-rules.md §2.2). */
-	buf_puts(out, "AWSALBTG=");
-	value_at = out->len;
-	sticky_encode(out, key, name, now + duration);
-	value_len = out->len - value_at;
-	buf_printf(out, "; Expires=%s; Path=/", expires);
+	buf_printf(out, "AWSALBTG=%s; Expires=%s; Path=/", buf_cstr(&value), expires);
 	buf_putc(out, '\0');
 	*cors_at = out->len;
-	buf_puts(out, "AWSALBTGCORS=");
-	buf_append(out, out->p + value_at, value_len);
-	buf_printf(out, "; Expires=%s; Path=/; SameSite=None; Secure", expires);
+	buf_printf(out, "AWSALBTGCORS=%s; Expires=%s; Path=/; SameSite=None; Secure", buf_cstr(&value), expires);
 	buf_putc(out, '\0');
+	buf_release(&value);
 }
