@@ -3,7 +3,8 @@
 #   make          build ./lb (optimized, -Wall -Wextra -Werror)
 #   make run      build and serve config/lb.yaml on http://127.0.0.1:8080
 #   make test     build with ASan+UBSan into build/asan and run every test
-#   make bench    compare lb with nginx (and later peers) under wrk
+#   make bench    lb against nginx and serverless-offline under wrk, Lambda path
+#                 latency (BENCH_ARGS=--quick for a short run; see tests/bench/bench.py)
 #   make fuzz     build the libFuzzer targets into build/fuzz (clang)
 #   make clean
 #
@@ -12,7 +13,7 @@
 # live in build/ and never replace ./lb.
 
 CC ?= cc
-PKGS := libevent_core jansson yaml-0.1
+PKGS := libevent_core jansson yaml-0.1 zlib
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -85,7 +86,7 @@ test: deps
 	@python3 tests/run.py --lb build/asan/lb --unit build/asan/tests
 
 bench: all
-	@python3 tests/bench/bench.py
+	@python3 tests/bench/bench.py $(BENCH_ARGS)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk

@@ -42,6 +42,7 @@ static const struct yfield top_fields[] = {
 	YFIELD_NODE("listeners", .required = true),
 	YFIELD_NODE("target_groups"),
 	YFIELD_NODE("functions"),
+	YFIELD_NODE("lambda_api"),
 };
 
 static const struct yfield lb_fields[] = {
@@ -72,6 +73,11 @@ static const struct yfield listener_fields[] = {
 	YFIELD_NODE("protocol"),
 	YFIELD_NODE("rules"),
 	YFIELD_NODE("default_actions", .required = true),
+};
+
+static const struct yfield lambda_api_fields[] = {
+	YFIELD_INT("port", struct lambda_api_cfg, port, 0, 65535, .required = true),
+	YFIELD_STR("address", struct lambda_api_cfg, address),
 };
 
 static const struct yfield tg_fields[] = {
@@ -324,6 +330,37 @@ static int listeners_load(struct config *cfg, const struct ynode *seq, struct lb
 	return 0;
 }
 
+/*
+ * lambda_api: {port, address}. Loaded after the listeners so that a port
+ * both would bind is reported here, before lb binds anything.
+ */
+static int lambda_api_load(struct config *cfg, const struct ynode *n, struct lb_err *err)
+{
+	struct lambda_api_cfg *api = &cfg->lambda_api;
+	uint8_t key[17], other[17];
+
+	if (!n)
+		return 0;
+	api->enabled = true;
+	api->pos = (struct src_pos){ n->file, n->line, n->col };
+	api->address = "127.0.0.1";
+	if (ydoc_fields(n, "lambda_api", lambda_api_fields, ARRAY_LEN(lambda_api_fields), api,
+			&cfg->arena, err))
+		return -1;
+	if (address_key(api->address, key))
+		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
+				"address, not '%s'", api->address);
+	for (size_t i = 0; api->port != 0 && i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+
+		if (l->port == api->port && address_key(l->address, other) == 0 &&
+		    memcmp(key, other, sizeof(key)) == 0)
+			return ydoc_err(err, ydoc_get(n, "port"), "%s:%d is already the listener on "
+					"line %d", api->address, api->port, l->pos.line);
+	}
+	return 0;
+}
+
 static bool http_code_ok(const char *s, size_t n)
 {
 	int code = 0;
@@ -489,7 +526,8 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 	    lb_load(cfg, ydoc_get(root, "load_balancer"), err) ||
 	    config_fn_load(cfg, ydoc_get(root, "functions"), err) ||
 	    tgs_load(cfg, ydoc_get(root, "target_groups"), err) ||
-	    listeners_load(cfg, listeners, err))
+	    listeners_load(cfg, listeners, err) ||
+	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err))
 		return -1;
 	return rules_load(cfg, listeners, err);
 }

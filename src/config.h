@@ -212,6 +212,14 @@ struct function_cfg {
 	struct function_alias *aliases;
 };
 
+/* lambda_api: lb's own Lambda Invoke API (lambda_api.h), when configured. */
+struct lambda_api_cfg {
+	bool enabled;             /* the key is present */
+	struct src_pos pos;
+	const char *address;      /* "127.0.0.1" unless given */
+	int port;                 /* 0: any free port */
+};
+
 struct config {
 	struct arena arena;
 	int refs;
@@ -224,6 +232,7 @@ struct config {
 	struct target_group *target_groups;
 	size_t nfunctions;
 	struct function_cfg *functions;
+	struct lambda_api_cfg lambda_api;
 };
 
 /* Returns a new configuration (one reference), or NULL with err set. */

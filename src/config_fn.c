@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -194,6 +195,17 @@ static int env_load(struct config *cfg, const struct ynode *n, struct function_s
 	return 0;
 }
 
+/* Why: a Lambda layer is a .zip archive; lb also takes the directory one is made from. */
+static bool layer_kind_ok(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	return stat(path, &st) == 0 &&
+	       (S_ISDIR(st.st_mode) ||
+		(S_ISREG(st.st_mode) && n > 4 && strcasecmp(path + n - 4, ".zip") == 0));
+}
+
 static int layers_load(struct config *cfg, const struct ynode *n, struct function_settings *s,
 		       struct lb_err *err)
 {
@@ -208,6 +220,9 @@ static int layers_load(struct config *cfg, const struct ynode *n, struct functio
 
 		if (path_load(cfg, item, false, &s->layers[s->nlayers], err))
 			return -1;
+		if (!layer_kind_ok(s->layers[s->nlayers]))
+			return ydoc_err(err, item, "layer '%s' is neither a directory nor a .zip file",
+					item->str);
 	}
 	return 0;
 }

@@ -147,4 +147,7 @@ void config_summary(const struct config *cfg, FILE *out)
 		target_group_summary(&cfg->target_groups[i], out);
 	for (size_t i = 0; i < cfg->nfunctions; i++)
 		config_fn_summary(&cfg->functions[i], out);
+	if (cfg->lambda_api.enabled)
+		fprintf(out, "lambda api on %s port %d (Invoke API)\n", cfg->lambda_api.address,
+			cfg->lambda_api.port);
 }

@@ -4,6 +4,9 @@
  * container address), sends the request in one write, and parses the answer
  * with llhttp. A refused or failed connection, or no answer within the
  * function's timeout plus a grace period, is INVOKE_UNREACHABLE (ALB: 504).
+ * An error status is INVOKE_REJECTED with the endpoint's x-amzn-ErrorType, so
+ * lb's own Invoke API can pass it on; X-Amz-Executed-Version and the log tail
+ * are kept for it too.
  */
 #include "invoke_client.h"
 
@@ -18,6 +21,7 @@
 #include <jansson.h>
 #include <llhttp.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "log.h"
 #include "util.h"
@@ -35,6 +39,8 @@ struct invoke_client {
 	invoke_client_done_fn done;
 	void *cookie;
 	struct buf field, body;
+	struct buf version, log_b64, error_type, log;  /* header values lb reads, the decoded log */
+	struct buf *value;             /* where the current header's value goes, or NULL */
 	bool in_function_error;
 	bool has_function_error;
 	bool complete;
@@ -89,9 +95,25 @@ static int on_header_field_complete(llhttp_t *p)
 {
 	struct invoke_client *c = p->data;
 
-	c->in_function_error = sv_eq_cstr_nocase((struct sv){ c->field.p, c->field.len }, "x-amz-function-error");
+	struct sv f = { c->field.p ? c->field.p : "", c->field.len };
+
+	c->in_function_error = sv_eq_cstr_nocase(f, "x-amz-function-error");
 	c->has_function_error |= c->in_function_error;
+	c->value = sv_eq_cstr_nocase(f, "x-amz-executed-version") ? &c->version
+		   : sv_eq_cstr_nocase(f, "x-amz-log-result") ? &c->log_b64
+		   : sv_eq_cstr_nocase(f, "x-amzn-errortype") ? &c->error_type : NULL;
+	if (c->value)
+		buf_reset(c->value);
 	buf_reset(&c->field);
+	return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct invoke_client *c = p->data;
+
+	if (c->value)
+		buf_append(c->value, at, n);   /* capped: the rest is dropped */
 	return 0;
 }
 
@@ -119,8 +141,14 @@ static void answer(struct invoke_client *c)
 		return;
 	}
 	if (status < 200 || status > 299) {
+		/* An AWS-style service error ("ResourceNotFoundException", or
+		 * "ResourceNotFoundException:http://..." as some services send it). */
+		size_t tn = strcspn(buf_cstr(&c->error_type), ":");
+		char type[128];
+
+		snprintf(type, sizeof(type), "%.*s", (int)tn, tn ? c->error_type.p : "ServiceException");
 		log_warn("function %s: endpoint answered %d: %.200s", c->name, status, body);
-		finish(c, INVOKE_FUNCTION_ERROR, body, c->body.len, "ServiceException");
+		finish(c, INVOKE_REJECTED, body, c->body.len, type);
 		return;
 	}
 	finish(c, invoke_client_classify(body, c->body.len, c->has_function_error), body, c->body.len,
@@ -197,15 +225,16 @@ static int parse_endpoint(const char *url, char *host, size_t hn, char *port, si
 
 static void write_request(struct invoke_client *c, const struct function_cfg *fn, const char *qualifier,
 			  const char *host, const char *port, const char *prefix, const char *payload,
-			  size_t len, const char *trace_id)
+			  size_t len, const char *trace_id, bool log_tail)
 {
 	struct buf req = BUF_INIT;
 
 	buf_printf(&req, "POST %s/2015-03-31/functions/%s/invocations%s%s HTTP/1.1\r\n", prefix,
 		   fn->remote_name, qualifier ? "?Qualifier=" : "", qualifier ? qualifier : "");
 	buf_printf(&req, "Host: %s%s%s\r\nContent-Type: application/json\r\nX-Amz-Invocation-Type: RequestResponse\r\n"
-			 "X-Amzn-Trace-Id: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		   host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "", trace_id, len);
+			 "X-Amzn-Trace-Id: %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+		   host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "", trace_id, len,
+		   log_tail ? "X-Amz-Log-Type: Tail\r\n" : "");
 	buf_append(&req, payload, len);
 	bufferevent_write(c->bev, req.p, req.len);
 	buf_release(&req);
@@ -213,7 +242,8 @@ static void write_request(struct invoke_client *c, const struct function_cfg *fn
 
 struct invoke_client *invoke_client_start(struct event_base *base, const struct function_cfg *fn,
 					  const char *qualifier, const char *payload, size_t len,
-					  const char *trace_id, invoke_client_done_fn done, void *cookie)
+					  const char *trace_id, bool log_tail, invoke_client_done_fn done,
+					  void *cookie)
 {
 	struct invoke_client *c = xcalloc(1, sizeof(*c));
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
@@ -227,7 +257,12 @@ struct invoke_client *invoke_client_start(struct event_base *base, const struct 
 	c->name = xstrdup(fn->name);
 	buf_init(&c->field, 256);
 	buf_init(&c->body, 0);
+	buf_init(&c->version, 128);
+	buf_init(&c->log_b64, 8192);
+	buf_init(&c->error_type, 128);
+	buf_init(&c->log, 0);
 	llhttp_settings_init(&c->settings);
+	c->settings.on_header_value = on_header_value;
 	c->settings.on_header_field = on_header_field;
 	c->settings.on_header_field_complete = on_header_field_complete;
 	c->settings.on_body = on_body;
@@ -248,11 +283,29 @@ struct invoke_client *invoke_client_start(struct event_base *base, const struct 
 		event_del(c->timer);
 		event_add(c->timer, &now);
 	} else {
-		write_request(c, fn, qualifier, host, port, prefix, payload, len, trace_id);
+		write_request(c, fn, qualifier, host, port, prefix, payload, len, trace_id, log_tail);
 	}
 	if (ai)
 		freeaddrinfo(ai);
 	return c;
+}
+
+int invoke_client_http_status(struct invoke_client *c)
+{
+	return llhttp_get_status_code(&c->parser);
+}
+
+const char *invoke_client_executed_version(const struct invoke_client *c)
+{
+	return c->version.len ? buf_cstr(&c->version) : NULL;
+}
+
+struct sv invoke_client_log_tail(struct invoke_client *c)
+{
+	buf_reset(&c->log);
+	if (c->log_b64.len && base64_decode(c->log_b64.p, c->log_b64.len, &c->log) < 0)
+		buf_reset(&c->log);
+	return (struct sv){ buf_cstr(&c->log), c->log.len };
 }
 
 void invoke_client_free(struct invoke_client *c)
@@ -263,6 +316,10 @@ void invoke_client_free(struct invoke_client *c)
 	event_free(c->timer);
 	buf_release(&c->field);
 	buf_release(&c->body);
+	buf_release(&c->version);
+	buf_release(&c->log_b64);
+	buf_release(&c->error_type);
+	buf_release(&c->log);
 	free(c->name);
 	free(c);
 }

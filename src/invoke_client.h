@@ -19,10 +19,18 @@ struct invoke_client;
 typedef void (*invoke_client_done_fn)(void *cookie, enum invoke_status status, const char *body, size_t n,
 				      const char *error_type);
 
-/* Starts the call (payload copied). A failure to connect is reported through done too. */
+/* Starts the call (payload copied); log_tail asks for X-Amz-Log-Type: Tail. A failure
+ * to connect is reported through done too. A non-2xx answer other than 429 is
+ * INVOKE_REJECTED, error_type its x-amzn-ErrorType (else "ServiceException"). */
 struct invoke_client *invoke_client_start(struct event_base *base, const struct function_cfg *fn,
 					  const char *qualifier, const char *payload, size_t len,
-					  const char *trace_id, invoke_client_done_fn done, void *cookie);
+					  const char *trace_id, bool log_tail, invoke_client_done_fn done,
+					  void *cookie);
+/* What the answer said besides its body, for use during done: its HTTP status, its
+ * X-Amz-Executed-Version (NULL when absent) and its decoded X-Amz-Log-Result. */
+int invoke_client_http_status(struct invoke_client *c);
+const char *invoke_client_executed_version(const struct invoke_client *c);
+struct sv invoke_client_log_tail(struct invoke_client *c);
 /* Abandons the call without reporting. NULL-safe. */
 void invoke_client_free(struct invoke_client *c);
 

@@ -11,9 +11,11 @@
  * idle or goes away, the queue is pumped.
  *
  * Lifetimes: entries and invocations hold a reference to the configuration
- * whose settings they use. A sandbox is freed only after its process has been
- * reaped (SIGCHLD), never from inside one of its own callbacks. Results are
- * delivered from event callbacks, never from inside lambda_invoke.
+ * whose settings they use; an entry of a function with layers also holds its
+ * version's merged layer directory (layers.c), built at its cold start. A
+ * sandbox is freed only after its process has been reaped (SIGCHLD), never
+ * from inside one of its own callbacks. Results are delivered from event
+ * callbacks, never from inside lambda_invoke.
  */
 #include "lambda.h"
 
@@ -31,6 +33,7 @@
 
 #include "buf.h"
 #include "invoke_client.h"
+#include "layers.h"
 #include "log.h"
 
 /* Invocations that may wait for a sandbox, per function, before throttling. */
@@ -53,6 +56,7 @@ struct entry {
 	enum entry_state state;
 	struct invocation *inv;
 	struct event *idle_timer;
+	struct layer_dir *layers;        /* its merged layers (/opt), or NULL */
 };
 
 struct pool {
@@ -81,6 +85,9 @@ struct invocation {
 	void *cookie;
 	struct entry *entry;
 	struct invoke_client *remote;
+	bool log_tail;
+	struct sv log;                   /* the sandbox's log tail, during invocation_finish */
+	int remote_status;
 	enum invoke_status deferred_status;
 	const char *deferred_body;
 	const char *deferred_type;
@@ -97,6 +104,7 @@ struct lambda {
 	struct event *defer_ev;
 	struct invocation *deferred;
 	int idle_seconds;
+	struct layers *layers;
 };
 
 static void pool_pump(struct pool *p);
@@ -178,7 +186,8 @@ static void invocation_free(struct invocation *inv)
 static void invocation_finish(struct invocation *inv, enum invoke_status status, const char *body, size_t n,
 			      const char *error_type)
 {
-	struct invoke_result res = { status, body, n, error_type, inv->version };
+	struct invoke_result res = { status, body, n, error_type, inv->version, inv->request_id,
+				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status };
 
 	if (inv->done)
 		inv->done(inv->cookie, &res);
@@ -242,6 +251,7 @@ static void entry_run(struct entry *e, struct invocation *inv)
 		.payload = inv->payload,
 		.payload_len = inv->len,
 		.timeout = inv->settings->timeout,
+		.capture_log = inv->log_tail,
 	};
 
 	event_del(e->idle_timer);
@@ -276,8 +286,9 @@ static void sb_on_done(void *cookie, struct sandbox *sb, enum invoke_status stat
 	struct entry *e = cookie;
 	struct invocation *inv = e->inv;
 
-	(void)sb;
 	e->inv = NULL;
+	if (inv && inv->log_tail && status != INVOKE_NOT_DELIVERED)
+		inv->log = sandbox_log_tail(sb);    /* valid while the result is reported */
 	if (status == INVOKE_NOT_DELIVERED && inv && !inv->done) {
 		invocation_free(inv);   /* cancelled meanwhile */
 		inv = NULL;
@@ -322,6 +333,7 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 		e->next->prev = e->prev;
 	sandbox_free(e->sb);
 	event_free(e->idle_timer);
+	layers_release(e->layers);
 	config_unref(e->cfg);
 	free(e);
 	pool_pump(p);
@@ -367,8 +379,17 @@ static void strvec_release(struct strvec *sv)
 	free(sv->v);
 }
 
-/* The command that runs a function's runtime. */
-static void build_argv(const struct lambda *l, const struct function_settings *s, struct strvec *argv)
+static bool has_bootstrap(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/bootstrap", dir);
+	return access(path, F_OK) == 0;
+}
+
+/* The command that runs a function's runtime; opt: its merged layers, or NULL. */
+static void build_argv(const struct lambda *l, const struct function_settings *s, const char *opt,
+		       struct strvec *argv)
 {
 	if (strncmp(s->runtime, "nodejs", 6) == 0) {
 		strvec_pushf(argv, "node");
@@ -380,26 +401,54 @@ static void build_argv(const struct lambda *l, const struct function_settings *s
 	} else if (s->ncommand) {
 		for (size_t i = 0; i < s->ncommand; i++)
 			strvec_pushf(argv, "%s", s->command[i]);
+	} else if (opt && !has_bootstrap(s->code) && has_bootstrap(opt)) {
+		/* Lambda's next choice is /opt/bootstrap: a custom runtime from a layer. */
+		strvec_pushf(argv, "%s/bootstrap", opt);
 	} else {
 		/* provided.* without a command runs code/bootstrap, as Lambda does. */
 		strvec_pushf(argv, "%s/bootstrap", s->code);
 	}
 }
 
-/* Lambda's environment (lambda-runtime-api.md §2.5) plus the function's variables. */
+/* Whether the function's own variables set the first len bytes of name. */
+static bool function_sets(const struct function_settings *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < s->nenv; i++)
+		if (strlen(s->env[i].name) == len && memcmp(s->env[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Lambda's environment (lambda-runtime-api.md §2.5) plus the function's
+ * variables; opt: its merged layers, or NULL (then nothing about layers).
+ * A variable the function sets itself replaces lb's value, as a configured
+ * PATH or NODE_PATH replaces Lambda's default.
+ */
 static void build_env(struct lambda *l, const struct config *cfg, const struct function_cfg *fn,
-		      const char *version, const struct function_settings *s, struct strvec *env)
+		      const char *version, const struct function_settings *s, const char *opt,
+		      struct strvec *env)
 {
 	uint8_t id[16];
-	char hex[33], day[28];
+	char hex[33], day[28], *layer_env[LAYERS_ENV_MAX];
+	size_t nlayer = opt ? layers_env(opt, s->runtime, getenv("PATH"), getenv("LD_LIBRARY_PATH"),
+					 layer_env) : 0;
 	static const char *const inherited[] = { "PATH", "HOME", "LANG", "LD_LIBRARY_PATH", "TMPDIR",
 						 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 						 "AWS_SESSION_TOKEN" };
 
 	for (size_t i = 0; i < ARRAY_LEN(inherited); i++) {
 		const char *v = getenv(inherited[i]);
-		if (v)
+		bool by_layers = opt && (strcmp(inherited[i], "PATH") == 0 ||
+					 strcmp(inherited[i], "LD_LIBRARY_PATH") == 0);
+		if (v && !by_layers && !function_sets(s, inherited[i], strlen(inherited[i])))
 			strvec_pushf(env, "%s=%s", inherited[i], v);
+	}
+	for (size_t i = 0; i < nlayer; i++) {
+		if (function_sets(s, layer_env[i], strcspn(layer_env[i], "=")))
+			free(layer_env[i]);
+		else
+			strvec_push(env, layer_env[i]);
 	}
 	strvec_pushf(env, "_HANDLER=%s", s->handler ? s->handler : "");
 	strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", s->code);
@@ -431,9 +480,18 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 	struct lb_err err = { "" };
 	struct entry *e = xcalloc(1, sizeof(*e));
 	struct sandbox_spec spec;
+	struct layer_dir *opt = NULL;
 
-	build_argv(l, inv->settings, &argv);
-	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, &env);
+	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
+	if (inv->settings->nlayers &&
+	    !(opt = layers_acquire(l->layers, inv->cfg, p->name, inv->version, inv->settings, &err))) {
+		log_error("function %s: %s", p->name, err.msg);
+		free(e);
+		return NULL;
+	}
+	build_argv(l, inv->settings, opt ? layer_dir_path(opt) : NULL, &argv);
+	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, opt ? layer_dir_path(opt) : NULL,
+		  &env);
 	if (strcmp(inv->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
@@ -445,9 +503,11 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 	strvec_release(&env);
 	if (!e->sb) {
 		log_error("function %s: %s", p->name, err.msg);
+		layers_release(opt);
 		free(e);
 		return NULL;
 	}
+	e->layers = opt;
 	e->pool = p;
 	e->cfg = config_ref(inv->cfg);
 	e->settings = inv->settings;
@@ -570,7 +630,14 @@ static void on_remote_done(void *cookie, enum invoke_status status, const char *
 			   const char *error_type)
 {
 	struct invocation *inv = cookie;
+	const char *version = invoke_client_executed_version(inv->remote);
 
+	/* What the endpoint said ran, and its log: valid while the result is reported. */
+	if (version)
+		inv->version = version;
+	if (inv->log_tail)
+		inv->log = invoke_client_log_tail(inv->remote);
+	inv->remote_status = invoke_client_http_status(inv->remote);
 	inv->remote = NULL;
 	invocation_finish(inv, status, body, n, error_type);
 }
@@ -589,12 +656,13 @@ struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *
 	inv->len = req->len;
 	inv->done = done;
 	inv->cookie = cookie;
+	inv->log_tail = req->log_tail;
 	request_id_new(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
 	if (req->fn->endpoint) {
 		inv->remote = invoke_client_start(l->base, req->fn, req->qualifier, req->payload, req->len,
-						  req->trace_id, on_remote_done, inv);
+						  req->trace_id, req->log_tail, on_remote_done, inv);
 		return inv;
 	}
 	p = inv->pool = pool_get(l, req->fn);
@@ -612,6 +680,11 @@ struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *
 		p->nqueued++;
 	}
 	return inv;
+}
+
+const char *lambda_request_id(const struct invocation *inv)
+{
+	return inv->request_id;
 }
 
 void lambda_cancel(struct invocation *inv)
@@ -675,6 +748,7 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	l->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, l);
 	event_add(l->sigchld, NULL);
 	l->defer_ev = event_new(base, -1, 0, on_deferred, l);
+	l->layers = layers_new();
 	return l;
 }
 
@@ -683,6 +757,7 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	struct config *old = l->cfg;
 
 	l->cfg = config_ref(cfg);
+	layers_set_config(l->layers, cfg);
 	for (struct pool *p = l->pools; p; p = p->next) {
 		/* Idle sandboxes of the old configuration stop now, busy ones when done. */
 		for (struct entry *e = p->entries; e; e = e->next)
@@ -715,6 +790,7 @@ void lambda_free(struct lambda *l)
 			if (pid > 0)
 				waitpid(pid, NULL, 0);
 			event_free(e->idle_timer);
+			layers_release(e->layers);
 			config_unref(e->cfg);
 			free(e);
 		}
@@ -723,6 +799,7 @@ void lambda_free(struct lambda *l)
 	}
 	event_free(l->sigchld);
 	event_free(l->defer_ev);
+	layers_free(l->layers);            /* after every sandbox is gone */
 	config_unref(l->cfg);
 	free(l->runtimes_dir);
 	free(l);

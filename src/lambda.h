@@ -25,6 +25,10 @@ struct invoke_result {
 	size_t len;
 	const char *error_type;    /* for errors: "Runtime.ExitError", "Sandbox.Timedout", ... */
 	const char *version;       /* the version that ran */
+	const char *request_id;    /* the invocation's request id (its START/END/REPORT lines') */
+	const char *log;           /* with invoke_request.log_tail: its log's last 4 KB, else "" */
+	size_t log_len;
+	int remote_status;         /* INVOKE_REJECTED: the endpoint's HTTP status */
 };
 
 typedef void (*invoke_done_fn)(void *cookie, const struct invoke_result *res);
@@ -42,6 +46,7 @@ struct invoke_request {
 	const char *payload;             /* borrowed until done or lambda_cancel */
 	size_t len;
 	const char *trace_id;            /* the X-Amzn-Trace-Id toward the target */
+	bool log_tail;                   /* report the log's tail (X-Amz-Log-Type: Tail) */
 };
 
 /*
@@ -50,6 +55,8 @@ struct invoke_request {
  */
 struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *req,
 				 invoke_done_fn done, void *cookie);
+/* The request id inv runs under (valid until done or lambda_cancel). */
+const char *lambda_request_id(const struct invocation *inv);
 /* The caller no longer wants the result (its client left). A running
  * invocation finishes in its sandbox; a queued one is dropped. */
 void lambda_cancel(struct invocation *inv);

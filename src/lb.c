@@ -12,9 +12,14 @@
  * failed bind also leaves everything as it was. Requests in flight finish
  * with the configuration they started with.
  *
+ * The Invoke API (lambda_api:) is bound after the listeners and announced
+ * after them; a reload rebinds it only when its address or port changed,
+ * binding the new one before anything changes, like a listener.
+ *
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
- * DRAIN_SECONDS), then tear down in order: connections, router, sandboxes,
- * access log, configuration, event base. A second signal stops at once.
+ * DRAIN_SECONDS), then tear down in order: connections, router, Invoke API,
+ * sandboxes, access log, configuration, event base. A second signal stops at
+ * once.
  */
 #include "lb.h"
 
@@ -30,6 +35,7 @@
 #include "health.h"
 #include "http_server.h"
 #include "lambda.h"
+#include "lambda_api.h"
 #include "log.h"
 #include "router.h"
 #include "util.h"
@@ -55,6 +61,10 @@ struct lb {
 	struct access_log *alog;
 	struct bound *bound;
 	size_t nbound;
+	struct lambda_api *api;
+	struct lambda_api_listener *api_l; /* NULL when lambda_api: is not configured */
+	char *api_address;
+	int api_port;                      /* the configured port, the key for reloads */
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	int64_t drain_deadline_us;
 	bool stopping;
@@ -184,20 +194,68 @@ static void commit_access_log(struct lb *lb, struct access_log *al)
 	router_set_access_log(lb->router, al);
 }
 
+/*
+ * The Invoke API listener cfg asks for: lb's current one when its address and
+ * configured port are unchanged, a newly bound one, or NULL for none.
+ */
+static int prepare_lambda_api(struct lb *lb, const struct config *cfg, struct lambda_api_listener **out,
+			      struct lb_err *err)
+{
+	const struct lambda_api_cfg *a = &cfg->lambda_api;
+
+	*out = NULL;
+	if (!a->enabled || lb->stopping)
+		return 0;
+	if (lb->api_l && lb->api_port == a->port && strcmp(lb->api_address, a->address) == 0) {
+		*out = lb->api_l;
+		return 0;
+	}
+	*out = lambda_api_listen(lb->api, a->address, a->port, err);
+	return *out ? 0 : -1;
+}
+
+/* Makes l lb's Invoke API listener; a new one is announced on stdout
+ * ("lb: lambda api on http://ADDRESS:PORT", tests read it). */
+static void commit_lambda_api(struct lb *lb, const struct config *cfg, struct lambda_api_listener *l)
+{
+	const char *address = cfg->lambda_api.address;
+	bool v6;
+
+	if (l == lb->api_l)
+		return;
+	lambda_api_listener_close(lb->api_l);
+	free(lb->api_address);
+	lb->api_l = l;
+	lb->api_address = l ? xstrdup(address) : NULL;
+	lb->api_port = cfg->lambda_api.port;
+	if (!l)
+		return;
+	v6 = strchr(address, ':') != NULL;
+	printf("lb: lambda api on http://%s%s%s:%u\n", v6 ? "[" : "", address, v6 ? "]" : "",
+	       lambda_api_listener_port(l));
+	fflush(stdout);
+}
+
 static void reload(struct lb *lb)
 {
 	struct lb_err err = { "" };
 	struct config *cfg = load_config(lb->opt, &err);
 	struct access_log *al = NULL;
+	struct lambda_api_listener *api_l = NULL;
 
-	if (!cfg || prepare_access_log(lb, cfg, &al, &err) < 0 || bind_listeners(lb, cfg, &err) < 0) {
+	if (!cfg || prepare_access_log(lb, cfg, &al, &err) < 0 || prepare_lambda_api(lb, cfg, &api_l, &err) < 0 ||
+	    bind_listeners(lb, cfg, &err) < 0) {
 		log_error("reload failed, still serving the previous configuration: %s", err.msg);
 		if (al != lb->alog)
 			access_log_free(al);
+		if (api_l != lb->api_l)
+			lambda_api_listener_close(api_l);
 		config_unref(cfg);
 		return;
 	}
 	commit_access_log(lb, al);
+	commit_lambda_api(lb, cfg, api_l);
+	lambda_api_set_config(lb->api, cfg);
 	lambda_set_config(lb->lambda, cfg);
 	router_set_config(lb->router, cfg);
 	health_set_config(lb->health, cfg);
@@ -213,7 +271,8 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (http_server_connections(lb->server) == 0 || time_mono_us() >= lb->drain_deadline_us)
+	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0) ||
+	    time_mono_us() >= lb->drain_deadline_us)
 		event_base_loopexit(lb->base, NULL);
 }
 
@@ -234,6 +293,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	lb->stopping = true;
 	log_info("stopping: finishing requests in flight");
 	http_server_shutdown(lb->server);
+	lambda_api_shutdown(lb->api);      /* closes its listener too */
+	lb->api_l = NULL;
 	lb->drain_deadline_us = time_mono_us() + DRAIN_SECONDS * 1000000LL;
 	lb->drain_timer = event_new(lb->base, -1, EV_PERSIST, on_drain_tick, lb);
 	event_add(lb->drain_timer, &tick);
@@ -247,6 +308,8 @@ static void lb_teardown(struct lb *lb)
 	free(lb->bound);
 	router_free(lb->router);
 	health_free(lb->health);           /* cancels checks in flight */
+	lambda_api_free(lb->api);          /* cancels its invocations; closes its listener */
+	free(lb->api_address);
 	lambda_free(lb->lambda);           /* stops every sandbox */
 	access_log_free(lb->alog);
 	config_unref(lb->cfg);
@@ -265,6 +328,7 @@ int lb_serve(const struct lb_options *opt)
 	struct lb lb = { .opt = opt };
 	struct lb_err err = { "" };
 	struct access_log *al = NULL;
+	struct lambda_api_listener *api_l = NULL;
 	char *runtimes;
 	int status = 1;
 
@@ -285,6 +349,8 @@ int lb_serve(const struct lb_options *opt)
 	lb.health = health_new(lb.base, lb.lambda, &lb.rng);
 	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
 	configure_server(lb.server, lb.cfg);
+	lb.api = lambda_api_new(lb.base, lb.lambda, &lb.rng);
+	lambda_api_set_config(lb.api, lb.cfg);
 	/* Signals are caught before the "listening" lines tell anyone lb is up. */
 	lb.sig_term = evsignal_new(lb.base, SIGTERM, on_signal, &lb);
 	lb.sig_int = evsignal_new(lb.base, SIGINT, on_signal, &lb);
@@ -292,12 +358,14 @@ int lb_serve(const struct lb_options *opt)
 	event_add(lb.sig_term, NULL);
 	event_add(lb.sig_int, NULL);
 	event_add(lb.sig_hup, NULL);
-	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0) {
+	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0 ||
+	    prepare_lambda_api(&lb, lb.cfg, &api_l, &err) < 0) {
 		log_error("%s", err.msg);
 		access_log_free(al);
 		goto out;
 	}
 	commit_access_log(&lb, al);
+	commit_lambda_api(&lb, lb.cfg, api_l);
 	health_set_config(lb.health, lb.cfg);
 	event_base_dispatch(lb.base);
 	status = 0;

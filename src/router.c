@@ -462,7 +462,7 @@ static bool forward_start(struct router *r, struct http_request *req, struct out
 	buf_reset(&rt->event);
 	alb_event_write(&rt->event, &ev);
 	ir = (struct invoke_request){ rt->cfg, tg->function, tg->qualifier, rt->event.p, rt->event.len,
-				      buf_cstr(&rt->trace) };
+				      buf_cstr(&rt->trace), false };
 	rt->dispatch_us = time_mono_us();
 	rt->inv = lambda_invoke(r->lambda, &ir, on_invoked, req);
 	return true;

@@ -12,6 +12,10 @@
  * first /next; its timer covers Lambda's 10-second init limit plus the
  * function timeout, then just the timeout once the runtime has it.
  *
+ * Log tail: an invocation that asks for it (the Invoke API's X-Amz-Log-Type:
+ * Tail) gets the last 4 KB of its log kept in a ring, allocated on first use;
+ * others cost nothing beyond one branch per line.
+ *
  * Teardown: sandbox_kill signals the whole process group; lambda.c reaps
  * children (SIGCHLD) and calls sandbox_reaped, which fails a running
  * invocation (Runtime.ExitError) and reports on_exit. Nothing here frees
@@ -46,6 +50,14 @@
 
 enum sb_state { SB_STARTING, SB_IDLE, SB_BUSY, SB_DEAD };
 
+/* The last SANDBOX_LOG_TAIL_MAX bytes written, and a flat copy to hand out. */
+struct log_tail {
+	char ring[SANDBOX_LOG_TAIL_MAX];
+	size_t end;              /* where the next byte goes */
+	size_t len;              /* bytes held */
+	char flat[SANDBOX_LOG_TAIL_MAX];
+};
+
 struct sandbox {
 	const struct sandbox_cbs *cbs;
 	void *cookie;
@@ -66,6 +78,9 @@ struct sandbox {
 	struct buf inv_payload;
 	char *inv_arn, *inv_trace;
 	int64_t started_us;      /* when the runtime got the event */
+	bool capturing;          /* its log lines go to tail too */
+	bool tail_ready;         /* tail holds the invocation that just ended */
+	struct log_tail *tail;
 
 	int64_t spawned_us;
 	double init_ms;          /* reported once, on the first REPORT */
@@ -74,11 +89,51 @@ struct sandbox {
 
 /* --- function output ---------------------------------------------------------- */
 
-static void log_line(const struct sandbox *sb, const char *line, size_t n)
+static void tail_add(struct log_tail *t, const char *p, size_t n)
+{
+	if (n > SANDBOX_LOG_TAIL_MAX) {
+		p += n - SANDBOX_LOG_TAIL_MAX;
+		n = SANDBOX_LOG_TAIL_MAX;
+	}
+	while (n) {
+		size_t k = SANDBOX_LOG_TAIL_MAX - t->end < n ? SANDBOX_LOG_TAIL_MAX - t->end : n;
+
+		memcpy(t->ring + t->end, p, k);
+		t->end = (t->end + k) % SANDBOX_LOG_TAIL_MAX;
+		t->len = t->len + k < SANDBOX_LOG_TAIL_MAX ? t->len + k : SANDBOX_LOG_TAIL_MAX;
+		p += k;
+		n -= k;
+	}
+}
+
+struct sv sandbox_log_tail(struct sandbox *sb)
+{
+	struct log_tail *t = sb->tail;
+	size_t start;
+
+	if (!sb->tail_ready || !t)
+		return (struct sv){ "", 0 };
+	start = (t->end + SANDBOX_LOG_TAIL_MAX - t->len) % SANDBOX_LOG_TAIL_MAX;
+	if (start + t->len <= SANDBOX_LOG_TAIL_MAX) {
+		memcpy(t->flat, t->ring + start, t->len);
+	} else {
+		size_t first = SANDBOX_LOG_TAIL_MAX - start;
+		memcpy(t->flat, t->ring + start, first);
+		memcpy(t->flat + first, t->ring, t->len - first);
+	}
+	return (struct sv){ t->flat, t->len };
+}
+
+static void log_line(struct sandbox *sb, const char *line, size_t n)
 {
 	char head[128];
 	struct iovec v[3];
 	int hn = snprintf(head, sizeof(head), "[%s] ", sb->log_name);
+
+	if (sb->capturing) {
+		tail_add(sb->tail, line, n);
+		tail_add(sb->tail, "\n", 1);
+	}
 
 	v[0] = (struct iovec){ head, (size_t)hn };
 	v[1] = (struct iovec){ (void *)line, n };
@@ -87,10 +142,10 @@ static void log_line(const struct sandbox *sb, const char *line, size_t n)
 		return;
 }
 
-static void log_frame(const struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_frame(struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* START/END/REPORT lines, framed like the function's own output. */
-static void log_frame(const struct sandbox *sb, const char *fmt, ...)
+static void log_frame(struct sandbox *sb, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -122,14 +177,24 @@ static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
 	}
 }
 
-/* Logs what the process left in a pipe, partial last line included. */
-static void flush_output(struct sandbox *sb, struct bufferevent *bev)
+/* Reads what is in bev's pipe now, ahead of its read event. A socket
+ * bufferevent freezes its input's end so that only it appends to it: this
+ * read is the bufferevent's own, done early. */
+static void read_now(struct bufferevent *bev)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 
+	evbuffer_unfreeze(in, 0);
 	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
 		;
-	drain_output(sb, in, true);
+	evbuffer_freeze(in, 0);
+}
+
+/* Logs what the process left in a pipe, partial last line included. */
+static void flush_output(struct sandbox *sb, struct bufferevent *bev)
+{
+	read_now(bev);
+	drain_output(sb, bufferevent_get_input(bev), true);
 }
 
 static void read_pending(struct sandbox *sb, struct bufferevent *bev);
@@ -226,6 +291,12 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 	sb->inv_trace = xstrdup(inv->trace_id);
 	sb->has_inv = true;
 	sb->delivered = false;
+	sb->capturing = inv->capture_log;
+	sb->tail_ready = false;
+	if (sb->capturing && !sb->tail)
+		sb->tail = xmalloc(sizeof(*sb->tail));
+	if (sb->tail)
+		sb->tail->end = sb->tail->len = 0;
 	if (sb->state == SB_IDLE) {
 		deliver(sb);
 		return;
@@ -238,11 +309,8 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
  * posting its result), so they come before END and REPORT, as in Lambda. */
 static void read_pending(struct sandbox *sb, struct bufferevent *bev)
 {
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
-		;
-	drain_output(sb, in, false);
+	read_now(bev);
+	drain_output(sb, bufferevent_get_input(bev), false);
 }
 
 /* Ends the current invocation and tells lambda.c. */
@@ -257,6 +325,9 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 		log_end(sb);
 	}
 	sb->delivered = false;
+	/* on_done may hand this sandbox its next invocation: stop first. */
+	sb->tail_ready = sb->capturing;
+	sb->capturing = false;
 	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
 }
 
@@ -508,6 +579,7 @@ void sandbox_free(struct sandbox *sb)
 	buf_release(&sb->inv_payload);
 	free(sb->inv_arn);
 	free(sb->inv_trace);
+	free(sb->tail);
 	free(sb->log_name);
 	free(sb->version);
 	free(sb);

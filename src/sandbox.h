@@ -31,6 +31,7 @@ enum invoke_status {
 	INVOKE_THROTTLED,       /* no capacity (reserved concurrency and queue full) */
 	INVOKE_UNREACHABLE,     /* a remote endpoint did not answer */
 	INVOKE_NOT_DELIVERED,   /* a warm runtime exited before taking it: run it elsewhere */
+	INVOKE_REJECTED,        /* a remote endpoint refused it with an error status (404, 400, ...) */
 };
 
 struct sandbox_cbs {
@@ -64,10 +65,22 @@ struct sandbox_invocation {
 	const char *payload;       /* copied */
 	size_t payload_len;
 	int timeout;               /* seconds */
+	bool capture_log;          /* keep its log's tail for sandbox_log_tail */
 };
+
+/* Lambda's Invoke API returns the last 4 KB of an invocation's log (X-Amz-Log-Type: Tail). */
+#define SANDBOX_LOG_TAIL_MAX 4096
 
 /* Runs inv: delivered at once when the runtime waits on /next, else when it asks. */
 void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv);
+/*
+ * The last SANDBOX_LOG_TAIL_MAX bytes of the current invocation's log, one
+ * "\n"-ended line each: what the process wrote while it had the invocation
+ * (init output too when the invocation waited for a cold start) and the
+ * START/END/REPORT lines, without lb's "[name] " prefix. Empty unless the
+ * invocation set capture_log. Valid during on_done only.
+ */
+struct sv sandbox_log_tail(struct sandbox *sb);
 /* Whether the runtime has asked for work at least once (its init is done). */
 bool sandbox_initialized(const struct sandbox *sb);
 /* Kills the process group; on_exit follows once it is reaped. */

@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import os
+import site
 import socket
 import sys
 import time
@@ -483,13 +484,29 @@ def handle_event(client, request_handler, invoke_id, headers, body):
         _say("Runtime API answered %d to a result: %r" % (status, answer[:500]))
 
 
+def _set_sys_path(task_root):
+    """sys.path in AWS's order: the task root, then the layers' paths, then the rest.
+
+    lb puts a function's layers on PYTHONPATH (<layers>/python/lib/python3.N/site-packages,
+    then <layers>/python), which Python places after the script's directory; that directory
+    (this runtime's own) is dropped, as AWS's /var/runtime comes after /opt/python. As AWS's
+    bootstrap adds the /opt paths with site.addsitedir, the layers' .pth files are read.
+    """
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(_THIS_FILE):
+        del sys.path[0]
+    if task_root not in sys.path[:1]:
+        sys.path.insert(0, task_root)
+    layers = os.environ.get("LB_LAYERS_DIR")
+    if layers:
+        for entry in [p for p in sys.path if p.startswith(layers + os.sep)]:
+            site.addsitedir(entry)
+
+
 def main():
     global _request_id
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
-    task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
-    if task_root not in sys.path[:1]:
-        sys.path.insert(0, task_root)
+    _set_sys_path(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     client = RuntimeClient(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
     _setup_logging()
 

@@ -1,28 +1,32 @@
 #!/usr/bin/env python3
 """make bench: lb against baselines on this machine, in one run, under wrk.
 
-Fixed-response path: lb's fixed-response rule against nginx `return 200`, one
-worker process each, the same wrk settings, in alternating rounds. Prints the
-median round's requests/s, latency p50/p99, each server's CPU time per request,
-the ratios lb/nginx, and lb's idle and loaded RSS.
+1. Fixed-response path: lb's fixed-response rule against nginx `return 200`,
+   one worker process each, the same wrk settings, in alternating rounds.
+   Prints the median round's requests/s, latency p50/p99, each server's CPU
+   time per request, the ratios lb/nginx, and lb's idle and loaded RSS.
+2. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
+   and to the bundled Node runtime, serverless-offline serving the same Node
+   handler (peers.py), lb's added latency per invocation, and RSS with warm
+   sandboxes. Its docstring says what each number means.
 
-Usage: tests/bench/bench.py [--duration 10] [--connections 50] [--threads 1]
-Load generator and servers share the machine: compare ratios measured in the
-same run, not absolute numbers across runs.
+Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
+         [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
+         [--node-concurrency 4] [--no-fixed] [--no-lambda] [--no-peers] [--no-inprocess]
+         [--no-latency]          (make bench BENCH_ARGS="--quick" passes them through)
+Load generator, servers and function processes share the machine (2 cores):
+compare ratios measured in the same run, not absolute numbers across runs.
 """
 import argparse
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LB = os.path.join(ROOT, "lb")
+from benchlib import cpu_seconds, free_port, median_run, rss_kb, row, start_lb, stop, wait_port, wrk
+import lambda_bench
 
 LB_CONFIG = """
 load_balancer:
@@ -52,68 +56,6 @@ http {{
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} never opened")
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def to_ms(value):
-    m = re.match(r"([\d.]+)(us|ms|s)", value)
-    n, unit = float(m.group(1)), m.group(2)
-    return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
-
-
-def wrk(url, args):
-    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0}
-
-
-def start_lb(tmp, config):
-    path = os.path.join(tmp, "lb.yaml")
-    with open(path, "w") as f:
-        f.write(config)
-    proc = subprocess.Popen([LB, "-q", "-c", path], stdout=subprocess.PIPE, cwd=tmp)
-    line = proc.stdout.readline().decode()
-    m = re.search(r":(\d+)$", line.strip())
-    if not m:
-        raise RuntimeError("lb did not start: " + line)
-    return proc, int(m.group(1))
-
-
 def start_nginx(tmp):
     port = free_port()
     conf = os.path.join(tmp, "nginx.conf")
@@ -135,29 +77,13 @@ def nginx_worker_pid(master):
     return master
 
 
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def row(name, r):
-    return f"  {name:<24} {r['rps']:>12,.0f} req/s   p50 {r['p50']:7.3f} ms   p99 {r['p99']:7.3f} ms"
-
-
-def measured(url, pid, args):
+def measured(url, pid, args, duration=None):
     """One wrk run, with the server's CPU microseconds per request."""
+    duration = duration or args.duration
     before = cpu_seconds(pid)
-    r = wrk(url, args)
-    r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(1, r["rps"] * args.duration)
+    r = wrk(url, args.threads, args.connections, duration)
+    r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(1, r["rps"] * duration)
     return r
-
-
-def median_run(runs):
-    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
 
 def bench_fixed(args, tmp):
@@ -168,9 +94,8 @@ def bench_fixed(args, tmp):
     try:
         time.sleep(0.3)
         idle = rss_kb(lb.pid)
-        warm = argparse.Namespace(**{**vars(args), "duration": 1})
-        wrk(f"http://127.0.0.1:{lb_port}/", warm)
-        wrk(f"http://127.0.0.1:{nginx_port}/", warm)
+        wrk(f"http://127.0.0.1:{lb_port}/", args.threads, args.connections, 1)
+        wrk(f"http://127.0.0.1:{nginx_port}/", args.threads, args.connections, 1)
         # Alternate the two so a noisy moment on the machine hits both alike.
         for _ in range(args.rounds):
             lb_runs.append(measured(f"http://127.0.0.1:{lb_port}/", lb.pid, args))
@@ -193,17 +118,35 @@ def bench_fixed(args, tmp):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=5)
-    ap.add_argument("--connections", type=int, default=50)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap = argparse.ArgumentParser(description="lb's benchmarks (make bench)")
+    ap.add_argument("--quick", action="store_true",
+                    help="shorter runs: 2 s per wrk run, 1 round, 5,000 latency iterations")
+    ap.add_argument("--duration", type=int, default=None, help="seconds per wrk run (5)")
+    ap.add_argument("--rounds", type=int, default=None, help="alternating rounds, median reported (3)")
+    ap.add_argument("--connections", type=int, default=50, help="wrk connections, fixed-response path")
+    ap.add_argument("--threads", type=int, default=1, help="wrk threads")
+    lambda_bench.add_arguments(ap)
+    ap.add_argument("--no-fixed", action="store_true", help="skip the fixed-response section")
+    ap.add_argument("--no-lambda", action="store_true", help="skip the Lambda-path section")
     args = ap.parse_args()
+    if args.duration is None:
+        args.duration = 2 if args.quick else 5
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
+    lambda_bench.resolve_arguments(args)
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is missing (scripts/deps.sh installs it)")
+    print(f"bench: {os.cpu_count()} cores shared by wrk, the servers and the function processes; "
+          f"load average before the run {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="lb-bench-") as tmp:
-        bench_fixed(args, tmp)
+        if not args.no_fixed:
+            bench_fixed(args, tmp)
+        if not args.no_lambda:
+            if not args.no_fixed:
+                print()
+            lambda_bench.run(args, tmp)
+    print(f"bench: load average after the run {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

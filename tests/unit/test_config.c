@@ -811,6 +811,67 @@ TEST(listeners_must_be_a_list_of_mappings)
 		  C "1:13: 'listeners' must be a list of mappings");
 }
 
+/* ---- lambda_api ---------------------------------------------------------- */
+
+TEST(lambda_api_is_off_unless_configured)
+{
+	struct config *cfg = load(LB_MIN);
+
+	if (!cfg)
+		return;
+	CHECK(!cfg->lambda_api.enabled);
+	config_unref(cfg);
+}
+
+TEST(lambda_api_port_and_default_address)
+{
+	struct config *cfg = load(LB_MIN "lambda_api: {port: 9001}\n");
+
+	if (!cfg)
+		return;
+	CHECK(cfg->lambda_api.enabled);
+	CHECK_INT(cfg->lambda_api.port, 9001);
+	CHECK_STR(cfg->lambda_api.address, "127.0.0.1");
+	CHECK_INT(cfg->lambda_api.pos.line, 4);
+	config_unref(cfg);
+	cfg = load(LB_MIN "lambda_api:\n  port: 0\n  address: \"::1\"\n");
+	if (!cfg)
+		return;
+	CHECK_INT(cfg->lambda_api.port, 0);
+	CHECK_STR(cfg->lambda_api.address, "::1");
+	config_unref(cfg);
+}
+
+TEST(lambda_api_needs_a_port_in_range)
+{
+	CHECK_STR(load_err(LB_MIN "lambda_api: {address: 127.0.0.1}\n"),
+		  C "4:13: missing key 'port'");
+	CHECK_STR(load_err(LB_MIN "lambda_api: {port: 70000}\n"),
+		  C "4:20: 'port' must be between 0 and 65535, not 70000");
+	CHECK_STR(load_err(LB_MIN "lambda_api: 9001\n"), C "4:13: 'lambda_api' must be a mapping");
+}
+
+TEST(lambda_api_unknown_key_is_an_error)
+{
+	CHECK_STR(load_err(LB_MIN "lambda_api:\n  port: 9001\n  adress: 127.0.0.1\n"),
+		  C "6:3: unknown key 'adress' (did you mean 'address'?)");
+}
+
+TEST(lambda_api_address_must_be_an_ip_address)
+{
+	CHECK_STR(load_err(LB_MIN "lambda_api: {port: 9001, address: localhost}\n"),
+		  C "4:35: 'address' must be an IPv4 or IPv6 address, not 'localhost'");
+}
+
+TEST(lambda_api_may_not_take_a_listeners_port)
+{
+	CHECK_STR(load_err(LB_MIN "lambda_api: {port: 8080}\n"),
+		  C "4:20: 127.0.0.1:8080 is already the listener on line 2");
+	CHECK_STR(load_err(LB_MIN "lambda_api: {port: 8080, address: \"::1\"}\n"), "(loaded)");
+	CHECK_STR(load_err("listeners:\n  - port: 0\n" DEFAULT_ACTIONS "lambda_api: {port: 0}\n"),
+		  "(loaded)");
+}
+
 /* ---- target groups ------------------------------------------------------ */
 
 #define TG_FN                                                                              \
@@ -1070,6 +1131,8 @@ TEST(at_most_five_layers)
 		  C "9:104: a function has at most 5 layers");
 	CHECK_STR(fn_err(F NODE "    layers: [../layers/nope]\n"),
 		  C "9:14: cannot access 'config/../layers/nope': No such file or directory");
+	CHECK_STR(fn_err(F NODE "    layers: [lb.yaml]\n"),
+		  C "9:14: layer 'lb.yaml' is neither a directory nor a .zip file");
 }
 
 TEST(version_must_be_a_positive_integer_and_unique)
@@ -1711,6 +1774,12 @@ int main(void)
 	RUN(default_actions_are_required);
 	RUN(unknown_key_in_listener_is_an_error);
 	RUN(listeners_must_be_a_list_of_mappings);
+	RUN(lambda_api_is_off_unless_configured);
+	RUN(lambda_api_port_and_default_address);
+	RUN(lambda_api_needs_a_port_in_range);
+	RUN(lambda_api_unknown_key_is_an_error);
+	RUN(lambda_api_address_must_be_an_ip_address);
+	RUN(lambda_api_may_not_take_a_listeners_port);
 	RUN(target_group_name_rule_is_awss);
 	RUN(target_group_names_are_unique);
 	RUN(instance_and_ip_target_types_are_not_supported_yet);

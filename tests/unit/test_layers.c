@@ -1,0 +1,680 @@
+/*
+ * Unit tests for layers (layers.c, layer_zip.c, layer_fs.c): merging
+ * directory and .zip layers in order into a directory, the zip rules
+ * (modes, links, ZIP64, refused paths, damaged archives), the merged
+ * directories' lifetimes and the environment Lambda sets for layers.
+ *
+ * Everything happens under one temporary directory (TMPDIR is pointed there,
+ * so layers_acquire's own temporary directory lands in it too). Zip files
+ * are written by a small builder below, with zlib's deflate.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "buf.h"
+#include "layer_fs.h"
+#include "layers.h"
+#include "test.h"
+
+static char fixture[] = "/tmp/lb-test-layers-XXXXXX";
+static struct lb_err err;
+static int serial;
+
+/* --- files ------------------------------------------------------------------------ */
+
+static const char *at(const char *rel)
+{
+	static char paths[8][4096];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	snprintf(p, 4096, "%s/%s", fixture, rel);
+	return p;
+}
+
+static void mkdirs(const char *path)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *s = tmp + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(tmp, 0755);
+			*s = '/';
+		}
+	}
+	mkdir(tmp, 0755);
+}
+
+/* Writes text at dir/rel (parents created) with mode. */
+static void put(const char *dir, const char *rel, const char *text, mode_t mode)
+{
+	char path[4096], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdirs(path);
+	*slash = '/';
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* The content of dir/rel, or "(missing)". */
+static const char *get(const char *dir, const char *rel)
+{
+	static char text[4096];
+	char path[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (!(f = fopen(path, "r")))
+		return "(missing)";
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static mode_t mode_of(const char *dir, const char *rel)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return lstat(path, &st) == 0 ? st.st_mode : 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* A new empty directory under the fixture. */
+static const char *fresh_dir(const char *prefix)
+{
+	char rel[64];
+	const char *p;
+
+	snprintf(rel, sizeof(rel), "%s%d", prefix, ++serial);
+	p = at(rel);
+	mkdirs(p);
+	return p;
+}
+
+/* --- a zip writer ------------------------------------------------------------------- */
+
+struct zentry {
+	const char *name;
+	const char *data;     /* a link's target for S_IFLNK */
+	unsigned mode;        /* with type bits; 0: no mode (DOS host) */
+	bool deflate;
+};
+
+static void put16(struct buf *b, unsigned v)
+{
+	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+	buf_append(b, c, 2);
+}
+
+static void put32(struct buf *b, uint32_t v)
+{
+	put16(b, v & 0xffff);
+	put16(b, v >> 16);
+}
+
+static void put64(struct buf *b, uint64_t v)
+{
+	put32(b, (uint32_t)v);
+	put32(b, (uint32_t)(v >> 32));
+}
+
+static size_t deflate_raw(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+	z_stream zs;
+
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	return cap - zs.avail_out;
+}
+
+/* Writes a zip archive of n entries at path; zip64 puts sizes, offsets and the
+ * entry count in ZIP64 records. bad_crc spoils the first entry's CRC-32. */
+static const char *zip_write(const char *name, const struct zentry *e, size_t n, bool zip64,
+			     bool bad_crc)
+{
+	struct buf b = BUF_INIT, cd = BUF_INIT;
+	const char *path = at(name);
+	uint64_t cd_at;
+	FILE *f;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(e[i].data ? e[i].data : ""), nlen = strlen(e[i].name), clen = len;
+		unsigned char packed[8192];
+		const void *data = e[i].data ? e[i].data : "";
+		uint32_t crc = (uint32_t)crc32(0, data, (uInt)len) ^ (bad_crc && i == 0 ? 1 : 0);
+		uint64_t offset = b.len;
+
+		if (e[i].deflate) {
+			clen = deflate_raw(data, len, packed, sizeof(packed));
+			data = packed;
+		}
+		put32(&b, 0x04034b50);
+		put16(&b, 20);
+		put16(&b, 0);
+		put16(&b, e[i].deflate ? 8 : 0);
+		put16(&b, 0);
+		put16(&b, 0x21);
+		put32(&b, crc);
+		put32(&b, (uint32_t)clen);
+		put32(&b, (uint32_t)len);
+		put16(&b, (unsigned)nlen);
+		put16(&b, 0);
+		buf_append(&b, e[i].name, nlen);
+		buf_append(&b, data, clen);
+
+		put32(&cd, 0x02014b50);
+		put16(&cd, (e[i].mode ? 3u << 8 : 0) | 30);
+		put16(&cd, zip64 ? 45 : 20);
+		put16(&cd, 0);
+		put16(&cd, e[i].deflate ? 8 : 0);
+		put16(&cd, 0);
+		put16(&cd, 0x21);
+		put32(&cd, crc);
+		put32(&cd, zip64 ? 0xffffffff : (uint32_t)clen);
+		put32(&cd, zip64 ? 0xffffffff : (uint32_t)len);
+		put16(&cd, (unsigned)nlen);
+		put16(&cd, zip64 ? 28 : 0);
+		put16(&cd, 0);
+		put16(&cd, 0);
+		put16(&cd, 0);
+		put32(&cd, (uint32_t)e[i].mode << 16);
+		put32(&cd, zip64 ? 0xffffffff : (uint32_t)offset);
+		buf_append(&cd, e[i].name, nlen);
+		if (zip64) {
+			put16(&cd, 1);
+			put16(&cd, 24);
+			put64(&cd, len);
+			put64(&cd, clen);
+			put64(&cd, offset);
+		}
+	}
+	cd_at = b.len;
+	buf_append(&b, cd.p, cd.len);
+	if (zip64) {
+		uint64_t end64 = b.len;
+
+		put32(&b, 0x06064b50);
+		put64(&b, 44);
+		put16(&b, 45);
+		put16(&b, 45);
+		put32(&b, 0);
+		put32(&b, 0);
+		put64(&b, n);
+		put64(&b, n);
+		put64(&b, cd.len);
+		put64(&b, cd_at);
+		put32(&b, 0x07064b50);
+		put32(&b, 0);
+		put64(&b, end64);
+		put32(&b, 1);
+	}
+	put32(&b, 0x06054b50);
+	put16(&b, 0);
+	put16(&b, 0);
+	put16(&b, zip64 ? 0xffff : (unsigned)n);
+	put16(&b, zip64 ? 0xffff : (unsigned)n);
+	put32(&b, zip64 ? 0xffffffff : (uint32_t)cd.len);
+	put32(&b, zip64 ? 0xffffffff : (uint32_t)cd_at);
+	put16(&b, 0);
+	f = fopen(path, "wb");
+	fwrite(b.p, 1, b.len, f);
+	fclose(f);
+	buf_release(&b);
+	buf_release(&cd);
+	return path;
+}
+
+static int merge(const char *dest, const char *a, const char *b)
+{
+	const char *paths[] = { a, b };
+
+	err.msg[0] = '\0';
+	return layers_merge(dest, paths, b ? 2 : 1, &err);
+}
+
+/* --- merging directories ---------------------------------------------------------------- */
+
+TEST(later_layer_file_replaces_earlier_and_directories_merge)
+{
+	const char *a = fresh_dir("a"), *b = fresh_dir("b"), *out = fresh_dir("out");
+
+	put(a, "python/common.py", "A", 0644);
+	put(a, "python/only_a.py", "only a", 0644);
+	put(b, "python/common.py", "B", 0644);
+	put(b, "nodejs/node_modules/x/index.js", "x", 0644);
+	CHECK_INT(merge(out, a, b), 0);
+	CHECK_STR(get(out, "python/common.py"), "B");
+	CHECK_STR(get(out, "python/only_a.py"), "only a");
+	CHECK_STR(get(out, "nodejs/node_modules/x/index.js"), "x");
+}
+
+TEST(layer_order_decides_which_file_wins)
+{
+	const char *a = fresh_dir("a"), *b = fresh_dir("b"), *out = fresh_dir("out");
+
+	put(a, "lib/conf", "A", 0644);
+	put(b, "lib/conf", "B", 0644);
+	CHECK_INT(merge(out, b, a), 0);
+	CHECK_STR(get(out, "lib/conf"), "A");
+}
+
+TEST(directory_layer_files_are_copies_with_their_mode)
+{
+	const char *a = fresh_dir("a"), *out = fresh_dir("out");
+	char path[4096];
+	FILE *f;
+
+	put(a, "bin/tool", "#!/bin/sh\necho tool\n", 0755);
+	put(a, "data.txt", "original", 0640);
+	CHECK_INT(merge(out, a, NULL), 0);
+	CHECK(S_ISREG(mode_of(out, "bin/tool")));
+	CHECK_INT(mode_of(out, "bin/tool") & 0777, 0755);
+	CHECK_INT(mode_of(out, "data.txt") & 0777, 0640);
+	/* Writing the merged copy leaves the layer alone, as /opt is read-only in Lambda. */
+	snprintf(path, sizeof(path), "%s/data.txt", out);
+	f = fopen(path, "w");
+	fputs("changed", f);
+	fclose(f);
+	CHECK_STR(get(a, "data.txt"), "original");
+}
+
+TEST(links_in_a_directory_layer_stay_links)
+{
+	const char *a = fresh_dir("a"), *out = fresh_dir("out");
+	char path[4096], target[256];
+	ssize_t n;
+
+	put(a, "lib/libx.so.1", "elf", 0644);
+	snprintf(path, sizeof(path), "%s/lib/libx.so", a);
+	CHECK_INT(symlink("libx.so.1", path), 0);
+	CHECK_INT(merge(out, a, NULL), 0);
+	CHECK(S_ISLNK(mode_of(out, "lib/libx.so")));
+	snprintf(path, sizeof(path), "%s/lib/libx.so", out);
+	n = readlink(path, target, sizeof(target) - 1);
+	CHECK_INT(n, 9);
+	target[n > 0 ? n : 0] = '\0';
+	CHECK_STR(target, "libx.so.1");
+	CHECK_STR(get(out, "lib/libx.so"), "elf");
+}
+
+TEST(later_directory_replaces_earlier_file_and_file_replaces_directory)
+{
+	const char *a = fresh_dir("a"), *b = fresh_dir("b"), *out = fresh_dir("out");
+
+	put(a, "thing", "a file", 0644);
+	put(a, "tree/deep/f", "in a tree", 0644);
+	put(b, "thing/inside", "now a directory", 0644);
+	put(b, "tree", "now a file", 0644);
+	CHECK_INT(merge(out, a, b), 0);
+	CHECK_STR(get(out, "thing/inside"), "now a directory");
+	CHECK_STR(get(out, "tree"), "now a file");
+}
+
+TEST(missing_layer_names_the_layer)
+{
+	const char *out = fresh_dir("out"), *missing = at("no-such-layer");
+
+	CHECK_INT(merge(out, missing, NULL), -1);
+	CHECK(strstr(err.msg, "layer '") == err.msg);
+	CHECK(strstr(err.msg, "no-such-layer': cannot access: No such file or directory") != NULL);
+}
+
+/* --- zip layers --------------------------------------------------------------------- */
+
+TEST(zip_layer_extracts_files_directories_and_modes)
+{
+	static const struct zentry e[] = {
+		{ "python/", NULL, S_IFDIR | 0755, false },
+		{ "python/mod.py", "VALUE = 'zip'\n", S_IFREG | 0644, true },
+		{ "bin/tool", "#!/bin/sh\necho from zip\n", S_IFREG | 0755, true },
+		{ "./etc//conf", "stored", S_IFREG | 0600, false },
+		{ "dos.txt", "no mode", 0, false },
+	};
+	const char *zip = zip_write("modes.zip", e, 5, false, false), *out = fresh_dir("out");
+
+	CHECK_INT(merge(out, zip, NULL), 0);
+	CHECK_STR(get(out, "python/mod.py"), "VALUE = 'zip'\n");
+	CHECK_STR(get(out, "bin/tool"), "#!/bin/sh\necho from zip\n");
+	CHECK_INT(mode_of(out, "bin/tool") & 0777, 0755);
+	CHECK_INT(mode_of(out, "python/mod.py") & 0777, 0644);
+	CHECK_STR(get(out, "etc/conf"), "stored");
+	CHECK_INT(mode_of(out, "etc/conf") & 0777, 0600);
+	CHECK_INT(mode_of(out, "dos.txt") & 0777, 0644);
+	CHECK(S_ISDIR(mode_of(out, "python")));
+}
+
+TEST(zip64_records_are_read)
+{
+	static const struct zentry e[] = {
+		{ "python/big.py", "X = 64\n", S_IFREG | 0644, true },
+		{ "bin/run", "#!/bin/sh\n", S_IFREG | 0755, false },
+	};
+	const char *zip = zip_write("zip64.zip", e, 2, true, false), *out = fresh_dir("out");
+
+	CHECK_INT(merge(out, zip, NULL), 0);
+	CHECK_STR(get(out, "python/big.py"), "X = 64\n");
+	CHECK_INT(mode_of(out, "bin/run") & 0777, 0755);
+}
+
+TEST(zip_links_are_links)
+{
+	static const struct zentry e[] = {
+		{ "lib/libz.so.1", "elf", S_IFREG | 0644, false },
+		{ "lib/libz.so", "libz.so.1", S_IFLNK | 0777, false },
+	};
+	const char *zip = zip_write("links.zip", e, 2, false, false), *out = fresh_dir("out");
+
+	CHECK_INT(merge(out, zip, NULL), 0);
+	CHECK(S_ISLNK(mode_of(out, "lib/libz.so")));
+	CHECK_STR(get(out, "lib/libz.so"), "elf");
+}
+
+TEST(zip_entry_with_dotdot_is_refused_and_nothing_escapes)
+{
+	static const struct zentry e[] = {
+		{ "python/ok.py", "ok", S_IFREG | 0644, false },
+		{ "python/../../escaped", "evil", S_IFREG | 0644, false },
+	};
+	const char *zip = zip_write("slip.zip", e, 2, false, false), *out = fresh_dir("out");
+	char expect[4200];
+
+	CHECK_INT(merge(out, zip, NULL), -1);
+	snprintf(expect, sizeof(expect),
+		 "layer '%s': entry 'python/../../escaped' is refused: absolute paths and '..' are "
+		 "not allowed", zip);
+	CHECK_STR(err.msg, expect);
+	CHECK(!exists(at("escaped")));
+}
+
+TEST(zip_entry_with_absolute_path_is_refused)
+{
+	char name[4200];
+	struct zentry e[] = { { name, "evil", S_IFREG | 0644, false } };
+	const char *zip, *out = fresh_dir("out");
+
+	snprintf(name, sizeof(name), "%s", at("absolute-escape"));
+	zip = zip_write("absolute.zip", e, 1, false, false);
+	CHECK_INT(merge(out, zip, NULL), -1);
+	CHECK(strstr(err.msg, "is refused: absolute paths and '..' are not allowed") != NULL);
+	CHECK(!exists(name));
+}
+
+TEST(zip_entry_never_writes_through_an_earlier_link)
+{
+	const char *outside = fresh_dir("outside"), *out = fresh_dir("out");
+	struct zentry e[] = {
+		{ "python", outside, S_IFLNK | 0777, false },
+		{ "python/planted.py", "evil", S_IFREG | 0644, false },
+	};
+	const char *zip = zip_write("through-link.zip", e, 2, false, false);
+
+	CHECK_INT(merge(out, zip, NULL), 0);
+	/* The later entry replaced the link with a directory inside the layer. */
+	CHECK(S_ISDIR(mode_of(out, "python")));
+	CHECK_STR(get(out, "python/planted.py"), "evil");
+	CHECK_STR(get(outside, "planted.py"), "(missing)");
+}
+
+TEST(zip_layer_overrides_directory_layer_and_back)
+{
+	static const struct zentry e[] = { { "python/shared.py", "NAME = 'zip'\n", S_IFREG | 0644, true } };
+	const char *dir = fresh_dir("a"), *zip = zip_write("override.zip", e, 1, false, false);
+	const char *out1 = fresh_dir("out"), *out2 = fresh_dir("out");
+
+	put(dir, "python/shared.py", "NAME = 'dir'\n", 0644);
+	CHECK_INT(merge(out1, dir, zip), 0);
+	CHECK_STR(get(out1, "python/shared.py"), "NAME = 'zip'\n");
+	CHECK_INT(merge(out2, zip, dir), 0);
+	CHECK_STR(get(out2, "python/shared.py"), "NAME = 'dir'\n");
+}
+
+TEST(damaged_zip_and_non_zip_fail_with_a_reason)
+{
+	static const struct zentry e[] = { { "python/x.py", "x = 1\n", S_IFREG | 0644, true } };
+	const char *bad = zip_write("badcrc.zip", e, 1, false, true), *out = fresh_dir("out");
+	const char *junk = at("junk.zip");
+	FILE *f = fopen(junk, "w");
+
+	fputs("this is not a zip archive, just some text long enough", f);
+	fclose(f);
+	CHECK_INT(merge(out, bad, NULL), -1);
+	CHECK(strstr(err.msg, "entry 'python/x.py' is damaged (size or CRC-32 mismatch)") != NULL);
+	CHECK_INT(merge(out, junk, NULL), -1);
+	CHECK(strstr(err.msg, "junk.zip': not a zip archive (no end of central directory record)") !=
+	      NULL);
+}
+
+TEST(clean_paths)
+{
+	char out[64];
+
+	CHECK_INT(layer_fs_clean("a//./b/", 7, out, sizeof(out)), 0);
+	CHECK_STR(out, "a/b");
+	CHECK_INT(layer_fs_clean("./", 2, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	CHECK_INT(layer_fs_clean("a/..b", 5, out, sizeof(out)), 0);
+	CHECK_STR(out, "a/..b");
+	CHECK_INT(layer_fs_clean("..", 2, out, sizeof(out)), -1);
+	CHECK_INT(layer_fs_clean("a/../b", 6, out, sizeof(out)), -1);
+	CHECK_INT(layer_fs_clean("/etc/passwd", 11, out, sizeof(out)), -1);
+	CHECK_INT(layer_fs_clean("a\0b", 3, out, sizeof(out)), -1);
+}
+
+/* --- merged directories and their lifetimes --------------------------------------------- */
+
+static struct config *fake_config(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	cfg->refs = 1;
+	return cfg;
+}
+
+TEST(merged_directory_is_built_once_reused_and_removed_with_its_configuration)
+{
+	const char *a = fresh_dir("a"), *b = fresh_dir("b");
+	const char *paths[] = { a, b };
+	struct function_settings s = { .runtime = "python3.12", .nlayers = 2, .layers = paths };
+	struct config *cfg1 = fake_config(), *cfg2 = fake_config();
+	struct layers *ls = layers_new();
+	struct layer_dir *d1, *d2, *d3;
+	char path1[4096], root[4096];
+
+	put(a, "python/m.py", "A", 0644);
+	put(b, "python/m.py", "B", 0644);
+	layers_set_config(ls, cfg1);
+	d1 = layers_acquire(ls, cfg1, "api", "$LATEST", &s, &err);
+	CHECK(d1 != NULL);
+	if (!d1)
+		return;
+	snprintf(path1, sizeof(path1), "%s", layer_dir_path(d1));
+	snprintf(root, sizeof(root), "%s", path1);
+	*strrchr(root, '/') = '\0';
+	CHECK(strncmp(root, fixture, strlen(fixture)) == 0);   /* under $TMPDIR */
+	CHECK(strstr(path1, "-api-latest") != NULL);
+	CHECK_STR(get(path1, "python/m.py"), "B");
+	d2 = layers_acquire(ls, cfg1, "api", "$LATEST", &s, &err);
+	CHECK(d2 == d1);
+	layers_release(d2);
+	layers_release(d1);
+	CHECK(exists(path1));              /* still the configuration in force: kept for reuse */
+	/* A reload: the unused directory of the old configuration goes at once. */
+	layers_set_config(ls, cfg2);
+	CHECK(!exists(path1));
+	d3 = layers_acquire(ls, cfg2, "api", "3", &s, &err);
+	CHECK(d3 != NULL);
+	if (d3) {
+		CHECK(strstr(layer_dir_path(d3), "-api-3") != NULL);
+		snprintf(path1, sizeof(path1), "%s", layer_dir_path(d3));
+		layers_set_config(ls, cfg1);   /* d3 is in use: it stays until released */
+		CHECK(exists(path1));
+		layers_release(d3);
+		CHECK(!exists(path1));
+	}
+	layers_free(ls);
+	CHECK(!exists(root));
+	CHECK_INT(cfg1->refs, 1);
+	CHECK_INT(cfg2->refs, 1);
+	free(cfg1);
+	free(cfg2);
+}
+
+TEST(failed_build_leaves_nothing_and_is_tried_again)
+{
+	static const struct zentry bad[] = { { "../x", "x", S_IFREG | 0644, false } };
+	static const struct zentry good[] = { { "python/x.py", "x", S_IFREG | 0644, false } };
+	const char *zip = zip_write("retry.zip", bad, 1, false, false);
+	const char *paths[] = { zip };
+	struct function_settings s = { .runtime = "nodejs20.x", .nlayers = 1, .layers = paths };
+	struct config *cfg = fake_config();
+	struct layers *ls = layers_new();
+	struct layer_dir *d;
+
+	layers_set_config(ls, cfg);
+	CHECK(layers_acquire(ls, cfg, "fn", "1", &s, &err) == NULL);
+	CHECK(strstr(err.msg, "entry '../x' is refused") != NULL);
+	CHECK_INT(cfg->refs, 1);
+	zip_write("retry.zip", good, 1, false, false);
+	d = layers_acquire(ls, cfg, "fn", "1", &s, &err);
+	CHECK(d != NULL);
+	if (d)
+		CHECK_STR(get(layer_dir_path(d), "python/x.py"), "x");
+	layers_release(d);
+	layers_free(ls);
+	CHECK_INT(cfg->refs, 1);
+	free(cfg);
+}
+
+TEST(no_layers_means_no_temporary_directory)
+{
+	struct layers *ls = layers_new();
+	char before[4096];
+	int n = 0;
+	FILE *p;
+
+	/* Nothing is created until a merged directory is needed. */
+	snprintf(before, sizeof(before), "ls -d %s/lb-layers-* 2>/dev/null | wc -l", fixture);
+	layers_set_config(ls, NULL);
+	p = popen(before, "r");
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	CHECK_INT(n, 0);
+	layers_free(ls);
+}
+
+/* --- environment ---------------------------------------------------------------------- */
+
+static void env_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
+TEST(node_environment_puts_layer_paths_where_lambda_does)
+{
+	char *v[LAYERS_ENV_MAX];
+	size_t n = layers_env("/m", "nodejs20.x", "/usr/bin:/bin", "/usr/lib", v);
+
+	CHECK_INT(n, 4);
+	CHECK_STR(v[0], "PATH=/usr/bin:/bin:/m/bin");
+	CHECK_STR(v[1], "LD_LIBRARY_PATH=/usr/lib:/m/lib");
+	CHECK_STR(v[2], "NODE_PATH=/m/nodejs/node20/node_modules:/m/nodejs/node_modules");
+	CHECK_STR(v[3], "LB_LAYERS_DIR=/m");
+	env_free(v, n);
+}
+
+TEST(python_environment_has_site_packages_then_python)
+{
+	char *v[LAYERS_ENV_MAX];
+	size_t n = layers_env("/m", "python3.12", NULL, NULL, v);
+
+	CHECK_INT(n, 4);
+	CHECK_STR(v[0], "PATH=/usr/local/bin:/usr/bin/:/bin:/m/bin");
+	CHECK_STR(v[1], "LD_LIBRARY_PATH=/m/lib");
+	CHECK_STR(v[2], "PYTHONPATH=/m/python/lib/python3.12/site-packages:/m/python");
+	CHECK_STR(v[3], "LB_LAYERS_DIR=/m");
+	env_free(v, n);
+}
+
+TEST(provided_environment_has_only_bin_and_lib)
+{
+	char *v[LAYERS_ENV_MAX];
+	size_t n = layers_env("/m", "provided.al2023", "/bin", "", v);
+
+	CHECK_INT(n, 3);
+	CHECK_STR(v[0], "PATH=/bin:/m/bin");
+	CHECK_STR(v[1], "LD_LIBRARY_PATH=/m/lib");
+	CHECK_STR(v[2], "LB_LAYERS_DIR=/m");
+	env_free(v, n);
+}
+
+int main(void)
+{
+	if (!mkdtemp(fixture)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	setenv("TMPDIR", fixture, 1);
+	RUN(later_layer_file_replaces_earlier_and_directories_merge);
+	RUN(layer_order_decides_which_file_wins);
+	RUN(directory_layer_files_are_copies_with_their_mode);
+	RUN(links_in_a_directory_layer_stay_links);
+	RUN(later_directory_replaces_earlier_file_and_file_replaces_directory);
+	RUN(missing_layer_names_the_layer);
+	RUN(zip_layer_extracts_files_directories_and_modes);
+	RUN(zip64_records_are_read);
+	RUN(zip_links_are_links);
+	RUN(zip_entry_with_dotdot_is_refused_and_nothing_escapes);
+	RUN(zip_entry_with_absolute_path_is_refused);
+	RUN(zip_entry_never_writes_through_an_earlier_link);
+	RUN(zip_layer_overrides_directory_layer_and_back);
+	RUN(damaged_zip_and_non_zip_fail_with_a_reason);
+	RUN(clean_paths);
+	RUN(no_layers_means_no_temporary_directory);
+	RUN(merged_directory_is_built_once_reused_and_removed_with_its_configuration);
+	RUN(failed_build_leaves_nothing_and_is_tried_again);
+	RUN(node_environment_puts_layer_paths_where_lambda_does);
+	RUN(python_environment_has_site_packages_then_python);
+	RUN(provided_environment_has_only_bin_and_lib);
+	layer_fs_remove(fixture);
+	return test_done();
+}
