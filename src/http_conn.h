@@ -28,7 +28,9 @@ struct http_listener {
 struct conn {
 	struct http_server *srv;
 	struct conn *prev, *next;
-	struct bufferevent *bev;
+	struct bufferevent *bev;        /* writes (and write timeouts) */
+	struct event *read_ev;          /* reads, with the idle timeout */
+	bool read_paused;               /* input past INPUT_HIGH_WATER while a request is in flight */
 	struct event *resume;
 	struct http_listener *listener; /* NULL once that listener is closed */
 	int listener_index;

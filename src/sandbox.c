@@ -83,6 +83,8 @@ struct sandbox {
 	struct log_tail *tail;
 
 	int64_t spawned_us;
+	long peak_mb;            /* last VmHWM read, and when */
+	int64_t peak_read_us;
 	double init_ms;          /* reported once, on the first REPORT */
 	bool init_reported;
 };
@@ -124,22 +126,31 @@ struct sv sandbox_log_tail(struct sandbox *sb)
 	return (struct sv){ t->flat, t->len };
 }
 
-static void log_line(struct sandbox *sb, const char *line, size_t n)
+/* Writes lines to lb's stderr as "[name] line", all in one write. */
+static void log_lines(struct sandbox *sb, const struct sv *lines, size_t n)
 {
 	char head[128];
-	struct iovec v[3];
+	struct iovec v[3 * 2];
 	int hn = snprintf(head, sizeof(head), "[%s] ", sb->log_name);
 
-	if (sb->capturing) {
-		tail_add(sb->tail, line, n);
-		tail_add(sb->tail, "\n", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (sb->capturing) {
+			tail_add(sb->tail, lines[i].p, lines[i].n);
+			tail_add(sb->tail, "\n", 1);
+		}
+		v[3 * i] = (struct iovec){ head, (size_t)hn };
+		v[3 * i + 1] = (struct iovec){ (void *)lines[i].p, lines[i].n };
+		v[3 * i + 2] = (struct iovec){ "\n", 1 };
 	}
-
-	v[0] = (struct iovec){ head, (size_t)hn };
-	v[1] = (struct iovec){ (void *)line, n };
-	v[2] = (struct iovec){ "\n", 1 };
-	if (writev(STDERR_FILENO, v, 3) < 0)
+	if (writev(STDERR_FILENO, v, (int)(3 * n)) < 0)
 		return;
+}
+
+static void log_line(struct sandbox *sb, const char *line, size_t n)
+{
+	struct sv one = { line, n };
+
+	log_lines(sb, &one, 1);
 }
 
 static void log_frame(struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -215,21 +226,33 @@ static void on_output_event(struct bufferevent *bev, short what, void *arg)
 
 /* --- the Lambda log frame ----------------------------------------------------- */
 
-/* Peak resident memory of the runtime process in MB (Lambda's "Max Memory Used"). */
-static long peak_memory_mb(pid_t pid)
+/*
+ * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
+ * Used"). It is a high-water mark, so reading /proc at most once a second
+ * keeps the REPORT line right to within a second's growth at a fraction of
+ * the cost of reading it per invocation.
+ */
+static long peak_memory_mb(struct sandbox *sb)
 {
-	char path[64], line[256];
-	long kb = 0;
-	FILE *f;
+	char path[64], text[2048];
+	const char *p;
+	ssize_t n;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (kb + 1023) / 1024;
+	if (sb->peak_read_us && time_mono_us() - sb->peak_read_us < 1000000)
+		return sb->peak_mb;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)sb->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return sb->peak_mb;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n > 0) {
+		text[n] = '\0';
+		if ((p = strstr(text, "VmHWM:")))
+			sb->peak_mb = (strtol(p + 6, NULL, 10) + 1023) / 1024;
+	}
+	sb->peak_read_us = time_mono_us();
+	return sb->peak_mb;
 }
 
 static void log_end(struct sandbox *sb)
@@ -238,16 +261,21 @@ static void log_end(struct sandbox *sb)
 	double ms = (double)us / 1000.0;
 	long billed = (long)((us + 999) / 1000);
 	char init[64] = "";
+	char end[96], report[384];
+	struct sv lines[2];
 
 	if (!sb->init_reported) {
 		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
 		sb->init_reported = true;
 	}
-	log_frame(sb, "END RequestId: %s", sb->request_id);
+	lines[0] = (struct sv){ end, (size_t)snprintf(end, sizeof(end), "END RequestId: %s", sb->request_id) };
 	/* Lambda bills whole milliseconds, rounded up. */
-	log_frame(sb, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\t"
-		  "Memory Size: %d MB\tMax Memory Used: %ld MB%s",
-		  sb->request_id, ms, billed, sb->memory_size, peak_memory_mb(sb->pid), init);
+	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
+		"REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: %d MB\t"
+		"Max Memory Used: %ld MB%s", sb->request_id, ms, billed, sb->memory_size,
+		peak_memory_mb(sb), init) };
+	/* END and REPORT leave in one write. */
+	log_lines(sb, lines, 2);
 }
 
 /* --- invocations --------------------------------------------------------------- */
