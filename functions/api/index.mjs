@@ -6,6 +6,15 @@ let invocations = 0;
 
 export const handler = async (event, context) => {
   invocations += 1;
+  if (event.path === "/ab") {
+    return {
+      statusCode: 200,
+      multiValueHeaders: { "Content-Type": ["text/html; charset=utf-8"] },
+      body: `<p style="color:${process.env.COLOR}">${process.env.GREETING} from version ` +
+        `${context.functionVersion} (${process.env.COLOR}). Reload: the AWSALBTG cookie keeps ` +
+        `you here. <a href="/">Back</a></p>`,
+    };
+  }
   if (event.path === "/cookies") {
     return {
       statusCode: 200,

@@ -6,10 +6,11 @@ import struct
 import urllib.parse
 import zlib
 
+from demo_theme import STYLE   # from the layer layers/theme, as from /opt/python in Lambda
+
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>lb demo</title>
-<style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}}
-code{{background:#f3f3f3;padding:0 .2em}}</style></head>
+<style>{style}</style></head>
 <body>
 <h1>lb: a local Application Load Balancer</h1>
 <p>This page comes from a Python Lambda function behind listener rule 20.
@@ -18,6 +19,7 @@ Every link below is routed by the rules in <code>rules/demo.yaml</code>.</p>
 <li><a href="/api/echo?name=ada&amp;tag=a&amp;tag=b">/api/echo</a> &mdash; a Node function in
 multi-value mode echoes the ALB event it received</li>
 <li><a href="/cookies">/cookies</a> &mdash; sets two cookies (<code>multiValueHeaders</code>)</li>
+<li><a href="/ab">/ab</a> &mdash; a weighted forward to two versions, sticky (<code>AWSALBTG</code> cookie)</li>
 <li><a href="/image.png">/image.png</a> &mdash; a binary image returned with <code>isBase64Encoded</code></li>
 <li><a href="/form">/form</a> &mdash; a form POST (its body reaches the function base64-encoded)</li>
 <li><a href="/old/docs">/old/docs</a> &mdash; a 302 redirect action</li>
@@ -82,7 +84,9 @@ def handler(event, context):
                 "body": base64.b64encode(png()).decode(), "isBase64Encoded": True}
     if path == "/form":
         return form(event)
+    if path == "/health-check":
+        return {"statusCode": 200, "body": "ok"}
     print(f"serving {path} for {headers.get('user-agent', '?')} (request {context.aws_request_id})")
-    return html_response(PAGE.format(method=html.escape(event["httpMethod"]), path=html.escape(path),
+    return html_response(PAGE.format(style=STYLE, method=html.escape(event["httpMethod"]), path=html.escape(path),
                                      cookies=html.escape(headers.get("cookie", "none")),
                                      trace=html.escape(headers.get("x-amzn-trace-id", ""))))
