@@ -46,6 +46,7 @@
 #include <llhttp.h>
 
 #include "log.h"
+#include "net.h"
 
 /* While a request is in flight, stop reading pipelined input past this. */
 #define INPUT_HIGH_WATER (256 * 1024)
@@ -446,29 +447,6 @@ void http_server_configure(struct http_server *s, const struct http_server_setti
 			conn_set_timeouts(c);
 }
 
-static int parse_address(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strcmp(address, "localhost") == 0)
-		address = "127.0.0.1";
-	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
-}
-
 static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
 	(void)ev;
@@ -480,29 +458,15 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
 struct http_listener *http_server_listen(struct http_server *s, const char *address, int port,
 					 struct lb_err *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	struct http_listener *l;
+	struct http_listener *l = xcalloc(1, sizeof(*l));
 
-	if (parse_address(address, port, &ss, &len) < 0) {
-		lb_err_set(err, "cannot listen on '%s': not a numeric IP address", address);
-		return NULL;
-	}
-	l = xcalloc(1, sizeof(*l));
 	l->srv = s;
-	l->ev = evconnlistener_new_bind(s->base, on_accept, l,
-					LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-					1024, (struct sockaddr *)&ss, (int)len);
+	l->ev = net_listen(s->base, on_accept, l, "listener", address, port, 1024, &l->port, err);
 	if (!l->ev) {
-		lb_err_set(err, "cannot listen on %s:%d: %s", address, port, strerror(errno));
 		free(l);
 		return NULL;
 	}
 	evconnlistener_set_error_cb(l->ev, on_accept_error);
-	len = sizeof(ss);
-	getsockname(evconnlistener_get_fd(l->ev), (struct sockaddr *)&ss, &len);
-	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
 	l->next = s->listeners;
 	if (s->listeners)
 		s->listeners->prev = l;

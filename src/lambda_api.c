@@ -40,6 +40,7 @@
 #include "invoke_api.h"
 #include "lambda.h"
 #include "log.h"
+#include "net.h"
 #include "trace_id.h"
 
 /* An idle keep-alive connection is closed after this long. */
@@ -557,51 +558,17 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	conn_set_idle(c, true);
 }
 
-static int parse_address(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
-}
-
 struct lambda_api_listener *lambda_api_listen(struct lambda_api *api, const char *address, int port,
 					      struct lb_err *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	struct lambda_api_listener *l;
+	struct lambda_api_listener *l = xcalloc(1, sizeof(*l));
 
-	if (parse_address(address, port, &ss, &len) < 0) {
-		lb_err_set(err, "cannot listen on '%s': not a numeric IP address", address);
-		return NULL;
-	}
-	l = xcalloc(1, sizeof(*l));
 	l->api = api;
-	l->ev = evconnlistener_new_bind(api->base, on_accept, l,
-					LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
-					(struct sockaddr *)&ss, (int)len);
+	l->ev = net_listen(api->base, on_accept, l, "lambda_api", address, port, 128, &l->port, err);
 	if (!l->ev) {
-		lb_err_set(err, "lambda_api: cannot listen on %s:%d: %s", address, port, strerror(errno));
 		free(l);
 		return NULL;
 	}
-	getsockname(evconnlistener_get_fd(l->ev), (struct sockaddr *)&ss, &len);
-	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
 	LIST_INSERT(api->listeners, l);
 	return l;
 }
