@@ -102,6 +102,46 @@ class WeightsTests(LambdaCase):
         self.assertTrue(lo <= counts[b"api:2"] <= hi, counts)
 
 
+SLOW_PY = """
+import os, time
+
+def handler(event, context):
+    if event["path"] == "/slow":
+        time.sleep(0.7)
+    return {"statusCode": 200, "body": os.environ.get("WHO", "") + ":" + context.function_version}
+"""
+
+
+class AliasReloadTests(LambdaCase):
+    run_many = WeightsTests.run_many
+
+    def alias_config(self, weight):
+        return config([tg("api", "api:live")],
+                      [fn("api", "api", versions=[{"version": "1"}, {"version": "2"}],
+                          aliases=[{"name": "live", "function_version": "1",
+                                    "routing_config": {"additional_version_weights": {"2": weight}}}])],
+                      {"target_groups": [{"name": "api"}]})
+
+    def test_weight_change_on_sighup_keeps_requests_in_flight(self):
+        import signal
+        import threading
+        lb = self.start(self.alias_config(0.0), files={"fn/index.py": SLOW_PY})
+        self.assertEqual(self.run_many(lb, 20), {b"api:1": 20})
+        slow = {}
+
+        def ask_slow():
+            slow["r"] = lb.get("/slow")
+        t = threading.Thread(target=ask_slow)
+        t.start()
+        time.sleep(0.2)   # the slow invocation is running on version 1
+        lb.write("lb.yaml", self.alias_config(1.0))
+        lb.signal(signal.SIGHUP)
+        self.wait_stderr(lb, r"^lb: reloaded ")
+        t.join(10)
+        self.assertEqual((slow["r"].status, slow["r"].body), (200, b"api:1"))
+        self.assertEqual(self.run_many(lb, 20), {b"api:2": 20})
+
+
 STICKY = {"target_groups": [{"name": "blue", "weight": 50}, {"name": "green", "weight": 50}],
           "stickiness": {"enabled": True, "duration": 3600}}
 
