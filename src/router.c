@@ -5,7 +5,8 @@
  *            X-Forwarded-For addresses → 463); rule matching; the body
  *            policy the chosen action needs
  *   request  the action: fixed-response, redirect, or forward to a target
- *            group (weighted); the answer; one access-log line
+ *            group (weighted, sticky) and its Lambda function; the answer;
+ *            one access-log line
  *   error    a request http_server could not read (400, 408, 501): ALB's
  *            error page and a log line
  *   abort    the client left mid-flight: logged as 460
@@ -65,7 +66,7 @@ struct router {
 	struct route *free_routes;
 	int64_t date_s;
 	char date[30];
-	struct buf scratch;      /* Location URLs, content types, log targets */
+	struct buf scratch;      /* the Location of a redirect */
 };
 
 /* What happened to a request, for its log line. */
