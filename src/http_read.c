@@ -286,12 +286,47 @@ static int conn_check_desync(struct conn *c)
 }
 
 /* Parses the head in req->head. 0: parsed, -1: failed (answered). */
+/* An RFC 9110 token character (what a method is made of). */
+static bool is_tchar(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/*
+ * ALB takes any token as a method (a rule's http_request_method may name a
+ * custom one); llhttp 8.1 knows a fixed list. A method it does not know is
+ * parsed as GET, whose framing is the same (Content-Length or chunked), and
+ * the original, kept after the head, is what routing and the log see.
+ */
+static bool parse_custom_method(struct conn *c)
+{
+	struct http_request *req = &c->req;
+	size_t len = req->head.len, m = 0;
+	char method[64];
+
+	while (m < len && m < sizeof(method) && is_tchar(req->head.p[m]))
+		m++;
+	if (m < 3 || m >= len || req->head.p[m] != ' ')
+		return false;
+	memcpy(method, req->head.p, m);
+	buf_append(&req->head, method, m);
+	memcpy(req->head.p + m - 3, "GET", 3);
+	llhttp_reset(&c->parser);
+	c->head_parsed = false;
+	llhttp_execute(&c->parser, req->head.p + m - 3, len - (m - 3));
+	req->method = (struct sv){ req->head.p + len, m };
+	return c->head_parsed;
+}
+
 static int conn_parse_head(struct conn *c)
 {
 	struct http_request *req = &c->req;
 	llhttp_errno_t e;
 
 	e = llhttp_execute(&c->parser, req->head.p, req->head.len);
+	if (e == HPE_INVALID_METHOD && parse_custom_method(c))
+		e = HPE_PAUSED;
 	if (e != HPE_PAUSED || !c->head_parsed) {
 		if (c->te_unsupported) {
 			conn_fail(c, 501);

@@ -29,6 +29,8 @@ RULES_A = rules_file(
                '{http_header: {http_header_name: X-Env, values: [beta, "gamma*"]}}]', "hdr"),
     fixed(400, '[{path_pattern: {values: ["/m/*"]}}, '
                '{http_request_method: {values: [PUT, DELETE]}}]', "method"),
+    fixed(401, '[{path_pattern: {values: ["/m/*"]}}, '
+               '{http_request_method: {values: [PURGE_CACHE]}}]', "custom-method"),
 )
 RULES_B = rules_file(
     fixed(800, '[{path_pattern: {values: ["/prio/*"]}}]', "prio-800"),
@@ -168,6 +170,11 @@ class RulesTest(ClassLb):
         self.assertEqual(self.which("/m/1", method="GET"), DEFAULT)
         self.assertEqual(self.which("/m/1", method="PATCH"), DEFAULT)
         self.assertEqual(self.which("/m/1", method="POST"), DEFAULT)
+
+    def test_custom_method(self):
+        # ALB allows custom methods in http_request_method conditions.
+        self.assertEqual(self.which("/m/1", method="PURGE_CACHE"), "custom-method")
+        self.assertEqual(self.which("/m/1", method="purge_cache"), DEFAULT)
 
     # --- query_string ----------------------------------------------------------------
 
