@@ -112,8 +112,15 @@ static void json_write_escape(struct buf *out, unsigned char c)
  */
 void json_write_string(struct buf *out, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+	const unsigned char *p, *end, *run;
 	char *o;
+
+	if (n == 0) {
+		buf_append(out, "\"\"", 2);   /* an empty view may have no pointer at all */
+		return;
+	}
+	p = run = (const unsigned char *)s;
+	end = p + n;
 
 	while (p < end && json_plain(*p))
 		p++;

@@ -1,0 +1,26 @@
+# libFuzzer targets for lb's parsers and converters (`make fuzz`).
+#
+#   build/fuzz/fuzz_desync      raw request heads → desync classification
+#   build/fuzz/fuzz_alb_result  result documents → response or 502 reason
+#   build/fuzz/fuzz_alb_event   request parts → the ALB event (must be valid JSON)
+#   build/fuzz/fuzz_glob        pattern and text → ALB wildcard match
+#
+# Run one: build/fuzz/fuzz_alb_result -max_total_time=60 tests/fuzz/corpus/alb_result
+# Built with clang, ASan and UBSan, against every pure module of src/.
+
+CLANG ?= clang
+PKGS := libevent_core jansson yaml-0.1 zlib
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I/usr/share/include/llhttp \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(shell pkg-config --cflags $(PKGS))
+FUZZ_LIBS := $(shell pkg-config --libs $(PKGS)) -lm
+# The pure layer (DESIGN.md §3): no sockets, no event loop.
+PURE := util buf err log base64 http_msg desync match redirect trace_id fwd_headers alb_event alb_result config \
+	config_fn config_summary rules rules_action yaml_doc yaml_read layers layer_fs layer_zip
+PURE_SRC := $(PURE:%=src/%.c)
+TARGETS := fuzz_desync fuzz_alb_result fuzz_alb_event fuzz_glob
+
+all: $(TARGETS:%=build/fuzz/%)
+
+build/fuzz/%: tests/fuzz/%.c $(PURE_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC) $(FUZZ_LIBS)
