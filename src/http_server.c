@@ -117,16 +117,7 @@ static void conn_linger(struct conn *c);
  */
 void conn_flush(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	if (evbuffer_get_length(out)) {
-		/* A socket bufferevent freezes its output's start so only it
-		 * drains it; this write is the bufferevent's own, done early. */
-		evbuffer_unfreeze(out, 1);
-		evbuffer_write(out, bufferevent_getfd(c->bev));
-		evbuffer_freeze(out, 1);
-	}
-	if (evbuffer_get_length(out)) {
+	if (net_write_now(c->bev)) {
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}

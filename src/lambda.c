@@ -83,7 +83,6 @@ struct invocation {
 	char *arn, *trace;
 	invoke_done_fn done;
 	void *cookie;
-	struct entry *entry;
 	struct invoke_client *remote;
 	bool log_tail;
 	struct sv log;                   /* the sandbox's log tail, during invocation_finish */
@@ -256,7 +255,6 @@ static void entry_run(struct entry *e, struct invocation *inv)
 
 	event_del(e->idle_timer);
 	e->inv = inv;
-	inv->entry = e;
 	if (e->state == E_IDLE || e->state == E_FINISHING)
 		e->state = E_BUSY;
 	sandbox_invoke(e->sb, &si);
@@ -294,7 +292,6 @@ static void sb_on_done(void *cookie, struct sandbox *sb, enum invoke_status stat
 		inv = NULL;
 	} else if (status == INVOKE_NOT_DELIVERED && inv) {
 		/* Back to the head of the queue; on_exit pumps it to another sandbox. */
-		inv->entry = NULL;
 		inv->queued = true;
 		inv->next = e->pool->queue;
 		if (!e->pool->queue)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
+
 static int parse_address(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -53,4 +55,18 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
 	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	return ev;
+}
+
+size_t net_write_now(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out)) {
+		/* A socket bufferevent freezes its output's start so only it drains
+		 * it; this write is the bufferevent's own, done early. */
+		evbuffer_unfreeze(out, 1);
+		evbuffer_write(out, bufferevent_getfd(bev));
+		evbuffer_freeze(out, 1);
+	}
+	return evbuffer_get_length(out);
 }

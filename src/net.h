@@ -1,12 +1,13 @@
 /*
- * net: binding a listening socket, shared by the front end (http_server) and
- * the Invoke API (lambda_api).
+ * net: socket helpers shared by the front end (http_server), the Runtime API
+ * (runtime_api) and the Invoke API (lambda_api).
  */
 #ifndef LB_NET_H
 #define LB_NET_H
 
 #include <stdint.h>
 
+#include <event2/bufferevent.h>
 #include <event2/listener.h>
 
 #include "err.h"
@@ -20,5 +21,12 @@
 struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb, void *arg,
 				  const char *what, const char *address, int port, int backlog,
 				  uint16_t *bound_port, struct lb_err *err);
+
+/*
+ * Writes what bev has queued now, from the callback that queued it, rather
+ * than on the next loop turn: no write event and no epoll change per answer.
+ * Returns the bytes the socket did not take (the caller enables EV_WRITE).
+ */
+size_t net_write_now(struct bufferevent *bev);
 
 #endif

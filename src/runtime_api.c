@@ -29,6 +29,7 @@
 #include <llhttp.h>
 
 #include "buf.h"
+#include "net.h"
 #include "util.h"
 
 #define PATH_PREFIX "/2018-06-01/runtime/"
@@ -72,14 +73,8 @@ struct runtime_api {
  */
 static void conn_send(struct ra_conn *c, const void *p, size_t n)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	evbuffer_add(out, p, n);
-	/* A socket bufferevent freezes its output's start; this is its own write, early. */
-	evbuffer_unfreeze(out, 1);
-	evbuffer_write(out, bufferevent_getfd(c->bev));
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) || c->closing)
+	evbuffer_add(bufferevent_get_output(c->bev), p, n);
+	if (net_write_now(c->bev) || c->closing)
 		bufferevent_enable(c->bev, EV_WRITE);
 }
 

@@ -201,14 +201,16 @@ static void read_now(struct bufferevent *bev)
 	evbuffer_freeze(in, 0);
 }
 
-/* Logs what the process left in a pipe, partial last line included. */
-static void flush_output(struct sandbox *sb, struct bufferevent *bev)
+/*
+ * Logs the lines waiting in a pipe now: before END and REPORT (the runtime
+ * wrote them before posting its result, and Lambda shows them first), and
+ * once the process has exited (eof: a partial last line included).
+ */
+static void log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
 {
 	read_now(bev);
-	drain_output(sb, bufferevent_get_input(bev), true);
+	drain_output(sb, bufferevent_get_input(bev), eof);
 }
-
-static void read_pending(struct sandbox *sb, struct bufferevent *bev);
 
 static void on_output(struct bufferevent *bev, void *arg)
 {
@@ -333,14 +335,6 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 	set_timer(sb, INIT_LIMIT_SECONDS + inv->timeout);
 }
 
-/* Logs the whole lines waiting in a pipe now (the runtime wrote them before
- * posting its result), so they come before END and REPORT, as in Lambda. */
-static void read_pending(struct sandbox *sb, struct bufferevent *bev)
-{
-	read_now(bev);
-	drain_output(sb, bufferevent_get_input(bev), false);
-}
-
 /* Ends the current invocation and tells lambda.c. */
 static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
@@ -348,8 +342,8 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	event_del(sb->timer);
 	sb->has_inv = false;
 	if (sb->delivered) {
-		read_pending(sb, sb->out);
-		read_pending(sb, sb->err);
+		log_pending(sb, sb->out, false);
+		log_pending(sb, sb->err, false);
 		log_end(sb);
 	}
 	sb->delivered = false;
@@ -571,8 +565,8 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	int n;
 
 	sb->state = SB_DEAD;
-	flush_output(sb, sb->out);
-	flush_output(sb, sb->err);
+	log_pending(sb, sb->out, true);
+	log_pending(sb, sb->err, true);
 	if (sb->has_inv && !sb->delivered && !was_starting) {
 		/* Given to a runtime that had finished its last invocation and then
 		 * exited (as a runtime does after a fatal error): it never ran. */
