@@ -26,7 +26,7 @@ RELEASE_CFLAGS := -O2
 ASAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LLHTTP_CFLAGS := -std=c11 -g -w -I$(LLHTTP_INC)
 
-SRC := $(wildcard src/*.c)
+SRC := $(wildcard src/*.c src/*/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 LLHTTP_NAMES := api http llhttp
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -35,7 +35,7 @@ REL_OBJ := $(SRC:src/%.c=build/release/%.o) $(LLHTTP_NAMES:%=build/release/llhtt
 ASAN_LIB_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o) $(LLHTTP_NAMES:%=build/asan/llhttp/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all run test bench fuzz clean deps build-release build-test
+.PHONY: all run test bench fuzz clean deps build-release build-test check-layers
 
 all: deps
 	@$(MAKE) --no-print-directory build-release
@@ -43,7 +43,7 @@ all: deps
 deps:
 	@sh scripts/deps.sh
 
-build-release: lb
+build-release: check-layers lb
 
 lb: $(REL_OBJ)
 	$(CC) -o $@ $^ $(PKG_LIBS) -lm
@@ -76,7 +76,7 @@ build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/liblb.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -Itests/unit -o $@ $< build/asan/liblb.a $(PKG_LIBS) -lm
 
-build-test: build/asan/lb $(UNIT_BIN)
+build-test: check-layers build/asan/lb $(UNIT_BIN)
 
 run: all
 	./lb -c config/lb.yaml
@@ -94,4 +94,13 @@ fuzz: deps
 clean:
 	rm -rf build lb
 
--include $(wildcard build/release/*.d build/asan/*.d build/asan/tests/*.d)
+# DESIGN.md §12: the pure folders (base, config, alb) never include I/O:
+# no libevent, llhttp, OpenSSL or nghttp2, and nothing from net/, lambda/,
+# targets/ or the orchestration files above them.
+PURE_DIRS := src/base src/config src/alb
+IO_INCLUDE := \#include *[<"](event2/|llhttp|openssl/|nghttp2/|net/|lambda/|targets/|admin|router\.h|lb\.h|access_log\.h|explain\.h)
+
+check-layers:
+	@! grep -rnE '$(IO_INCLUDE)' $(PURE_DIRS) || { echo "a pure folder includes an I/O header (DESIGN.md §12)" >&2; exit 1; }
+
+-include $(wildcard build/release/*.d build/release/*/*.d build/asan/*.d build/asan/*/*.d build/asan/tests/*.d)

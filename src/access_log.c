@@ -14,9 +14,9 @@
 
 #include <event2/event.h>
 
-#include "buf.h"
-#include "log.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/util.h"
 
 struct access_log {
 	char *path;

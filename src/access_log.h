@@ -6,8 +6,8 @@
 #ifndef LB_ACCESS_LOG_H
 #define LB_ACCESS_LOG_H
 
-#include "alog_fmt.h"
-#include "err.h"
+#include "alb/alog_fmt.h"
+#include "base/err.h"
 
 struct event_base;
 struct access_log;

@@ -14,13 +14,13 @@
 
 #include <jansson.h>
 
-#include "alb_event.h"
-#include "fwd_headers.h"
-#include "http_msg.h"
-#include "match.h"
-#include "redirect.h"
-#include "trace_id.h"
-#include "util.h"
+#include "alb/alb_event.h"
+#include "alb/fwd_headers.h"
+#include "alb/http_msg.h"
+#include "alb/match.h"
+#include "alb/redirect.h"
+#include "alb/trace_id.h"
+#include "base/util.h"
 
 struct parsed_url {
 	struct sv scheme, authority, host, target;

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "err.h"
+#include "config/config.h"
+#include "base/err.h"
 
 struct explain_request {
 	const char *method;            /* NULL: GET, or POST with a body */

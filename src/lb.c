@@ -31,14 +31,14 @@
 #include <event2/event.h>
 
 #include "access_log.h"
-#include "config.h"
-#include "health.h"
-#include "http_server.h"
-#include "lambda.h"
-#include "lambda_api.h"
-#include "log.h"
+#include "config/config.h"
+#include "targets/health.h"
+#include "net/http_server.h"
+#include "lambda/lambda.h"
+#include "lambda/lambda_api.h"
+#include "base/log.h"
 #include "router.h"
-#include "util.h"
+#include "base/util.h"
 
 #define DRAIN_SECONDS 10
 

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "explain.h"
 #include "lb.h"
-#include "log.h"
+#include "base/log.h"
 
 #define LB_VERSION "0.1.0"
 #define DEFAULT_CONFIG "config/lb.yaml"

@@ -22,16 +22,16 @@
 #include <string.h>
 
 #include "access_log.h"
-#include "alb_event.h"
-#include "alb_result.h"
-#include "fwd_headers.h"
-#include "http_msg.h"
-#include "lambda.h"
-#include "log.h"
-#include "match.h"
-#include "redirect.h"
-#include "sticky.h"
-#include "trace_id.h"
+#include "alb/alb_event.h"
+#include "alb/alb_result.h"
+#include "alb/fwd_headers.h"
+#include "alb/http_msg.h"
+#include "lambda/lambda.h"
+#include "base/log.h"
+#include "alb/match.h"
+#include "alb/redirect.h"
+#include "alb/sticky.h"
+#include "alb/trace_id.h"
 
 struct route {
 	struct route *next_free;

@@ -7,9 +7,9 @@
 #ifndef LB_ROUTER_H
 #define LB_ROUTER_H
 
-#include "config.h"
-#include "http_server.h"
-#include "util.h"
+#include "config/config.h"
+#include "net/http_server.h"
+#include "base/util.h"
 
 struct access_log;
 struct lambda;

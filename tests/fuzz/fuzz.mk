@@ -14,9 +14,8 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I/usr/share/include/llhttp \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(shell pkg-config --cflags $(PKGS))
 FUZZ_LIBS := $(shell pkg-config --libs $(PKGS)) -lm
 # The pure layer (DESIGN.md §3): no sockets, no event loop.
-PURE := util buf err log base64 http_msg desync match redirect trace_id fwd_headers alb_event alb_result config \
-	config_fn config_summary rules rules_action yaml_doc yaml_read layers layer_fs layer_zip
-PURE_SRC := $(PURE:%=src/%.c)
+PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
+	src/lambda/layers.c src/lambda/layer_fs.c src/lambda/layer_zip.c
 TARGETS := fuzz_desync fuzz_alb_result fuzz_alb_event fuzz_glob
 
 all: $(TARGETS:%=build/fuzz/%)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alb_event.h"
+#include "alb/alb_event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 

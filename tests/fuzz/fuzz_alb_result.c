@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alb_result.h"
+#include "alb/alb_result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 

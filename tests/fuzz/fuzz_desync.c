@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "desync.h"
+#include "alb/desync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
+#include "alb/match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alb_event.h"
+#include "alb/alb_event.h"
 #include "test.h"
 
 #define ARN "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/0123456789abcdef"

@@ -28,9 +28,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "alb_event.h"
-#include "base64.h"
-#include "fwd_headers.h"
+#include "alb/alb_event.h"
+#include "base/base64.h"
+#include "alb/fwd_headers.h"
 #include "test.h"
 
 static const struct lb_attributes defaults = {

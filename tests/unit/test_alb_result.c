@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alb_result.h"
+#include "alb/alb_result.h"
 #include "test.h"
 
 #define INVALID "LambdaInvalidResponse"

@@ -1,7 +1,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "alog_fmt.h"
+#include "alb/alog_fmt.h"
 #include "test.h"
 
 /* Wall-clock microseconds of a UTC date and time. */

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "test.h"
 
 static char fixture_dir[] = "/tmp/lb-test-config-XXXXXX";

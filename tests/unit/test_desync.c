@@ -5,10 +5,10 @@
  */
 #include <stdlib.h>
 
-#include "buf.h"
-#include "desync.h"
+#include "base/buf.h"
+#include "alb/desync.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct desync_verdict classify_raw(const char *head, size_t len)
 {

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <yaml.h>
 
-#include "buf.h"
-#include "desync.h"
+#include "base/buf.h"
+#include "alb/desync.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 #define CORPUS_DIR "tests/data/desync-corpus/"
 #define CASE_MAX_HEADERS 16

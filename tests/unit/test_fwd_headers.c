@@ -2,7 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fwd_headers.h"
+#include "alb/fwd_headers.h"
 #include "test.h"
 
 #define TRACE "Root=1-6734a1b2-0123456789abcdef01234567"

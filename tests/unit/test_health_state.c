@@ -1,5 +1,5 @@
 /* health_state: ALB's health thresholds and status-code matchers. */
-#include "health_state.h"
+#include "alb/health_state.h"
 
 #include "test.h"
 

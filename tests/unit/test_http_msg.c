@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_msg.h"
+#include "alb/http_msg.h"
 #include "test.h"
 
 #define DATE "Tue, 06 Apr 2021 20:57:31 GMT"

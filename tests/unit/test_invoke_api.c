@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "invoke_api.h"
+#include "alb/invoke_api.h"
 #include "test.h"
 
 static struct function_version versions[] = { { .version = "1" }, { .version = "2" } };

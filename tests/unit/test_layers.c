@@ -19,9 +19,9 @@
 
 #include <zlib.h>
 
-#include "buf.h"
-#include "layer_fs.h"
-#include "layers.h"
+#include "base/buf.h"
+#include "lambda/layer_fs.h"
+#include "lambda/layers.h"
 #include "test.h"
 
 static char fixture[] = "/tmp/lb-test-layers-XXXXXX";

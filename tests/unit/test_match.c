@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "match.h"
+#include "alb/match.h"
 #include "test.h"
 
 #define VALUES(...) ((const char *[]){ __VA_ARGS__ })

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "redirect.h"
+#include "alb/redirect.h"
 #include "test.h"
 
 static const struct redirect_request original = {

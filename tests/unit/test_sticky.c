@@ -1,5 +1,5 @@
 /* sticky: AWSALBTG cookie values (signed with SipHash-2-4) and their reading. */
-#include "sticky.h"
+#include "alb/sticky.h"
 
 #include <string.h>
 

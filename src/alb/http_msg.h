@@ -1,0 +1,109 @@
+/*
+ * http_msg: the request and response as lb's pure code sees them, plus the
+ * standard pieces ALB puts on the wire: reason phrases, its nginx-style error
+ * pages, and response head serialization.
+ *
+ * A struct http_request is filled by http_server (or by `lb explain`) and read
+ * by everything else. Every view in it points into memory the request owns
+ * (head, body, headers), valid until the request is reset or released.
+ */
+#ifndef LB_HTTP_MSG_H
+#define LB_HTTP_MSG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "alb/desync.h"
+#include "base/util.h"
+
+struct http_header {
+	struct sv name;
+	struct sv value;
+};
+
+struct http_request {
+	/* Request line, as sent. */
+	struct sv method;
+	struct sv target;       /* the request-target: "/a%20b?x=1", or absolute-form */
+	struct sv path;         /* target without "?query" (and without scheme://authority) */
+	struct sv query;        /* after the first '?', up to '#' */
+	bool has_query;         /* a '?' was present (the query may still be empty) */
+	struct sv uri_host;     /* authority of an absolute-form target, else empty */
+	int version;            /* 9, 10 or 11 for HTTP/0.9, 1.0, 1.1 */
+
+	/* Header fields in arrival order: names and values as sent (values without
+	 * surrounding whitespace). */
+	struct http_header *headers;
+	size_t nheaders, cap_headers;
+
+	struct buf head;        /* owns the bytes the views above point into */
+	bool keep_body;         /* set by the router once the head is known: store the body */
+	struct buf body;        /* the body (de-chunked) when keep_body, at most body.max bytes */
+	bool body_too_large;    /* more than body.max arrived; the excess was discarded */
+	uint64_t body_bytes;    /* every body byte received, kept or not */
+	uint64_t received_bytes; /* bytes read from the wire for this request */
+
+	/* The connection it came on. */
+	int peer_family;        /* AF_INET or AF_INET6 (v4-mapped addresses count as AF_INET) */
+	uint8_t peer_addr[16];
+	char peer_ip[46];
+	uint16_t peer_port;
+	uint16_t local_port;    /* the listener's port */
+	int listener;           /* index of the listener in the configuration */
+	bool https;
+	const char *conn_trace_id; /* "TID_" + 32 hex, per connection */
+
+	int64_t start_wall_us;  /* when its first byte arrived */
+	int64_t start_mono_us;
+	struct desync_verdict desync;
+	bool keep_alive;        /* the client allows another request on this connection */
+	bool expect_continue;
+
+	void *io;               /* http_server's connection (opaque to others) */
+	void *route;            /* the router's state for this request (opaque to others) */
+};
+
+void http_request_init(struct http_request *req);
+/* Forgets the request's contents, keeping its memory for the next one. */
+void http_request_reset(struct http_request *req);
+void http_request_release(struct http_request *req);
+/* Appends a header (views must point into req->head or outlive req). */
+void http_request_add_header(struct http_request *req, struct sv name, struct sv value);
+/* Sets target, path, query, has_query and uri_host from a request-target. */
+void http_request_set_target(struct http_request *req, struct sv target);
+/* The first header with this name (case-insensitive), or NULL. */
+const struct http_header *http_request_header(const struct http_request *req, const char *name);
+/* The host a request is for: an absolute-form target's authority, else the
+ * first Host header; without any port. SV_NULL when there is none. */
+struct sv http_request_host(const struct http_request *req);
+/* "HTTP/1.1" etc. */
+const char *http_version_str(int version);
+
+struct http_response {
+	int status;
+	struct sv reason;        /* empty: http_reason(status) */
+	struct sv content_type;  /* empty: no Content-Type header */
+	const struct http_header *headers;  /* further headers, in order */
+	size_t nheaders;
+	struct sv body;
+	bool has_date;           /* headers include a Date: do not add one */
+	bool close;              /* close the connection after this response */
+};
+
+/* The reason phrase ALB sends for a status ("" for codes it has none for). */
+const char *http_reason(int status);
+/* ALB's HTML page for an error status it generates itself (static storage). */
+struct sv http_error_page(int status);
+/*
+ * Appends the response head to out, in ALB's order: status line, Server,
+ * Date (unless resp->has_date), Content-Type, Content-Length, Connection,
+ * then resp->headers. head_request: the request was HEAD (Content-Length is
+ * still that of the body, which is not sent). date is an IMF-fixdate.
+ */
+void http_response_head(struct buf *out, const struct http_response *resp, const char *date,
+			bool keep_alive, bool head_request);
+/* Whether a response with this status to this method carries a body. */
+bool http_response_has_body(int status, bool head_request);
+
+#endif

@@ -1,0 +1,594 @@
+/*
+ * config: lb.yaml read into one immutable struct config (DESIGN.md §5).
+ *
+ * Loading goes top-down in dependency order: the load balancer, functions,
+ * target groups (which name functions), listeners and finally their rules
+ * (which name target groups), so every reference is resolved to a pointer
+ * the moment it is read. The first problem stops the load with
+ * "file:line:col: message"; nothing is half-applied because nothing is
+ * shared until config_load returns.
+ *
+ * Ownership: the struct config is malloc'd; everything it points to lives in
+ * cfg->arena (or is a string literal), so config_unref frees it all in one
+ * go. The YAML trees are freed before config_load returns. Reference counts
+ * are plain ints: lb is single-threaded, and a reload swaps configurations
+ * between requests while requests in flight hold their own reference.
+ *
+ * Names and defaults follow the AWS API (alb-listener-rules.md §3, §4.1);
+ * the splits are config_fn.c (functions), rules.c and rules_action.c.
+ */
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_fn.h"
+#include "config/rules.h"
+#include "config/yaml_doc.h"
+
+#define LISTENERS_MAX 50       /* alb-listener-rules.md §1: listeners per ALB */
+#define TARGET_GROUPS_MAX 100  /* §1: target groups per ALB */
+#define ELB_NAME_MAX 32        /* target-group (and lb) names: 1-32 characters */
+
+#define ATTR_DESYNC "routing.http.desync_mitigation_mode"
+#define ATTR_XFF "routing.http.xff_header_processing.mode"
+
+static const struct yfield top_fields[] = {
+	YFIELD_NODE("load_balancer"),
+	YFIELD_NODE("listeners", .required = true),
+	YFIELD_NODE("target_groups"),
+	YFIELD_NODE("functions"),
+	YFIELD_NODE("lambda_api"),
+};
+
+static const struct yfield lb_fields[] = {
+	YFIELD_STR("name", struct load_balancer_cfg, name),
+	YFIELD_STR("region", struct load_balancer_cfg, region),
+	YFIELD_STR("account_id", struct load_balancer_cfg, account_id),
+	YFIELD_NODE("access_log"),
+	YFIELD_NODE("attributes"),
+};
+
+/* Why: AWS's attribute keys, ranges and defaults, verbatim (alb-listener-rules.md §4.1). */
+static const struct yfield lb_attr_fields[] = {
+	YFIELD_INT("idle_timeout.timeout_seconds", struct lb_attributes, idle_timeout, 1, 4000),
+	YFIELD_INT("client_keep_alive.seconds", struct lb_attributes, client_keep_alive, 60,
+		   604800),
+	YFIELD_NODE(ATTR_DESYNC),
+	YFIELD_NODE(ATTR_XFF),
+	YFIELD_BOOL("routing.http.xff_client_port.enabled", struct lb_attributes, xff_client_port),
+	YFIELD_BOOL("routing.http.preserve_host_header.enabled", struct lb_attributes,
+		    preserve_host),
+	YFIELD_BOOL("routing.http.drop_invalid_header_fields.enabled", struct lb_attributes,
+		    drop_invalid_headers),
+};
+
+static const struct yfield listener_fields[] = {
+	YFIELD_INT("port", struct listener_cfg, port, 0, 65535, .required = true),
+	YFIELD_STR("address", struct listener_cfg, address),
+	YFIELD_NODE("protocol"),
+	YFIELD_NODE("rules"),
+	YFIELD_NODE("default_actions", .required = true),
+};
+
+static const struct yfield lambda_api_fields[] = {
+	YFIELD_INT("port", struct lambda_api_cfg, port, 0, 65535, .required = true),
+	YFIELD_STR("address", struct lambda_api_cfg, address),
+};
+
+static const struct yfield tg_fields[] = {
+	YFIELD_STR("name", struct target_group, name, .required = true),
+	YFIELD_NODE("target_type", .required = true),
+	YFIELD_STR_LIST("targets", struct target_group, targets, ntargets),
+	YFIELD_NODE("attributes"),
+	YFIELD_NODE("health_check"),
+};
+
+/* Why: the one target-group attribute that applies to Lambda targets (§3.3). */
+static const struct yfield tg_attr_fields[] = {
+	YFIELD_BOOL("lambda.multi_value_headers.enabled", struct target_group, multi_value_headers),
+};
+
+/* Why: CreateTargetGroup's health-check ranges (alb-listener-rules.md §3.3). */
+static const struct yfield health_check_fields[] = {
+	YFIELD_BOOL("enabled", struct health_check_cfg, enabled),
+	YFIELD_STR("path", struct health_check_cfg, path),
+	YFIELD_INT("interval", struct health_check_cfg, interval, 5, 300),
+	YFIELD_INT("timeout", struct health_check_cfg, timeout, 2, 120),
+	YFIELD_INT("healthy_threshold", struct health_check_cfg, healthy_threshold, 2, 10),
+	YFIELD_INT("unhealthy_threshold", struct health_check_cfg, unhealthy_threshold, 2, 10),
+	YFIELD_STR("matcher", struct health_check_cfg, matcher),
+};
+
+static const char *const desync_modes[] = {
+	[DESYNC_MODE_MONITOR] = "monitor",
+	[DESYNC_MODE_DEFENSIVE] = "defensive",
+	[DESYNC_MODE_STRICTEST] = "strictest",
+};
+static const char *const xff_modes[] = {
+	[XFF_APPEND] = "append",
+	[XFF_PRESERVE] = "preserve",
+	[XFF_REMOVE] = "remove",
+};
+static const char *const protocols[] = { [PROTO_HTTP] = "HTTP", [PROTO_HTTPS] = "HTTPS" };
+/* Why: TargetType is instance, ip, lambda or alb (alb-http-targets-and-tls.md §1.1). */
+static const char *const target_types[] = { "instance", "ip", "lambda", "alb" };
+enum { TT_INSTANCE, TT_IP, TT_LAMBDA, TT_ALB };
+
+static const struct load_balancer_cfg lb_defaults = {
+	.name = "local-alb",
+	.region = "us-east-1",
+	.account_id = "123456789012",
+	.attrs = {
+		.idle_timeout = 60,
+		.client_keep_alive = 3600,
+		.desync_mode = DESYNC_MODE_DEFENSIVE,
+		.xff_mode = XFF_APPEND,
+	},
+};
+
+/*
+ * Why: Lambda target groups' health-check defaults (alb-lambda-targets.md
+ * §3: disabled, interval 35 s, timeout 30 s, healthy 5, unhealthy 2, matcher
+ * 200). The current ELBv2 API doc says unhealthy 5 (alb-listener-rules.md
+ * §3.3); lb follows the health-check guide, which is specific to Lambda.
+ */
+static const struct health_check_cfg health_check_defaults = {
+	.enabled = false,
+	.path = "/",
+	.interval = 35,
+	.timeout = 30,
+	.healthy_threshold = 5,
+	.unhealthy_threshold = 2,
+	.matcher = "200",
+};
+
+static char *arena_printf(struct arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	p = arena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+/* 16 lower-case hex digits that depend only on name (FNV-1a, 64 bits). */
+static void stable_id(const char *name, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+/*
+ * Why: target-group names are 1-32 alphanumerics and hyphens, not starting
+ * or ending with a hyphen. lb holds the load balancer's name to the same
+ * rule so that "app/NAME/ID" and ARNs stay well-formed (AWS's own rule for
+ * load-balancer names is not in the reference).
+ */
+static bool elb_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= ELB_NAME_MAX && s[0] != '-' && s[n - 1] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+}
+
+static int elb_name_check(const struct ynode *n, const char *what, const char *name,
+			  struct lb_err *err)
+{
+	if (elb_name_ok(name))
+		return 0;
+	return ydoc_err(err, ydoc_get(n, "name"), "%s name '%s' must be 1-%d letters, digits or "
+			"hyphens, not starting or ending with a hyphen", what, name, ELB_NAME_MAX);
+}
+
+static int lb_attrs_load(struct config *cfg, const struct ynode *n, struct lb_err *err)
+{
+	struct lb_attributes *a = &cfg->lb.attrs;
+	const struct ynode *desync = ydoc_get(n, ATTR_DESYNC), *xff = ydoc_get(n, ATTR_XFF);
+	int mode;
+
+	if (ydoc_fields(n, "attributes", lb_attr_fields, ARRAY_LEN(lb_attr_fields), a, NULL, err))
+		return -1;
+	if (desync) {
+		if (ydoc_enum(desync, ATTR_DESYNC, desync_modes, ARRAY_LEN(desync_modes), &mode,
+			      err))
+			return -1;
+		a->desync_mode = (enum desync_mode)mode;
+	}
+	if (xff) {
+		if (ydoc_enum(xff, ATTR_XFF, xff_modes, ARRAY_LEN(xff_modes), &mode, err))
+			return -1;
+		a->xff_mode = (enum xff_mode)mode;
+	}
+	return 0;
+}
+
+/* The keys of load_balancer: beyond ydoc_fields' types. */
+static int lb_check(struct config *cfg, const struct ynode *n, struct lb_err *err)
+{
+	struct load_balancer_cfg *lb = &cfg->lb;
+	const struct ynode *v;
+
+	if (ydoc_key(n, "name") && elb_name_check(n, "load balancer", lb->name, err))
+		return -1;
+	/* lb's choice: the region goes into ARNs verbatim, so it must look like one. */
+	if ((v = ydoc_get(n, "region")) &&
+	    (!*lb->region || strspn(lb->region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+				     strlen(lb->region)))
+		return ydoc_err(err, v, "'region' must be lower-case letters, digits and hyphens, "
+				"not '%s'", lb->region);
+	/* Why: an AWS account ID is 12 digits, as in every ARN (alb-listener-rules.md §5.4). */
+	if ((v = ydoc_get(n, "account_id")) &&
+	    (strlen(lb->account_id) != 12 || strspn(lb->account_id, "0123456789") != 12))
+		return ydoc_err(err, v, "'account_id' must be 12 digits, not '%s'", lb->account_id);
+	if ((v = ydoc_get(n, "access_log"))) {
+		const char *s;
+
+		if (ydoc_str(v, "access_log", &s, err))
+			return -1;
+		if (!*s)
+			return ydoc_err(err, v, "'access_log' must be a path or \"-\"");
+		lb->access_log = strcmp(s, "-") == 0 ? "-" : ydoc_path(v, false, &cfg->arena);
+	}
+	return 0;
+}
+
+static int lb_load(struct config *cfg, const struct ynode *n, struct lb_err *err)
+{
+	struct load_balancer_cfg *lb = &cfg->lb;
+	const struct ynode *attrs = ydoc_get(n, "attributes");
+
+	*lb = lb_defaults;
+	if (n && (ydoc_fields(n, "load_balancer", lb_fields, ARRAY_LEN(lb_fields), lb, &cfg->arena,
+			      err) ||
+		  lb_check(cfg, n, err) || (attrs && lb_attrs_load(cfg, attrs, err))))
+		return -1;
+	stable_id(lb->name, lb->id);
+	/* Why: access logs name the load balancer app/NAME/ID (alb-listener-rules.md §5.1). */
+	lb->elb = arena_printf(&cfg->arena, "app/%s/%s", lb->name, lb->id);
+	return 0;
+}
+
+/* The address in a comparable form: family byte, then 16 address bytes. */
+static int address_key(const char *s, uint8_t key[17])
+{
+	memset(key, 0, 17);
+	if (inet_pton(AF_INET, s, key + 1) == 1)
+		key[0] = 4;
+	else if (inet_pton(AF_INET6, s, key + 1) == 1)
+		key[0] = 6;
+	else
+		return -1;
+	return 0;
+}
+
+static int listener_load(struct config *cfg, const struct ynode *n, struct listener_cfg *l,
+			 struct lb_err *err)
+{
+	const struct ynode *proto = ydoc_get(n, "protocol");
+	uint8_t key[17], other[17];
+	int p = PROTO_HTTP;
+
+	l->pos = (struct src_pos){ n->file, n->line, n->col };
+	l->address = "127.0.0.1";
+	if (ydoc_fields(n, "listeners", listener_fields, ARRAY_LEN(listener_fields), l,
+			&cfg->arena, err) ||
+	    (proto && ydoc_enum(proto, "protocol", protocols, ARRAY_LEN(protocols), &p, err)))
+		return -1;
+	if (p == PROTO_HTTPS)
+		return ydoc_err(err, proto, "protocol 'HTTPS' is not supported yet");
+	l->protocol = (enum listener_protocol)p;
+	if (address_key(l->address, key))
+		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
+				"address, not '%s'", l->address);
+	/* Port 0 asks the kernel for a free port: any number of those can coexist. */
+	for (size_t i = 0; l->port != 0 && i < cfg->nlisteners; i++) {
+		const struct listener_cfg *o = &cfg->listeners[i];
+
+		if (o->port == l->port && address_key(o->address, other) == 0 &&
+		    memcmp(key, other, sizeof(key)) == 0)
+			return ydoc_err(err, ydoc_get(n, "port"),
+					"listener %s:%d is already defined on line %d", l->address,
+					l->port, o->pos.line);
+	}
+	return 0;
+}
+
+static int listeners_load(struct config *cfg, const struct ynode *seq, struct lb_err *err)
+{
+	if (ydoc_list(seq, "listeners", YNODE_MAPPING, err))
+		return -1;
+	if (seq->n == 0)
+		return ydoc_err(err, seq, "'listeners' needs at least one listener");
+	if (seq->n > LISTENERS_MAX)
+		return ydoc_err(err, seq->items[LISTENERS_MAX], "a load balancer has at most %d "
+				"listeners", LISTENERS_MAX);
+	cfg->listeners = arena_alloc(&cfg->arena, seq->n * sizeof(*cfg->listeners));
+	for (; cfg->nlisteners < seq->n; cfg->nlisteners++) {
+		if (listener_load(cfg, seq->items[cfg->nlisteners],
+				  &cfg->listeners[cfg->nlisteners], err))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * lambda_api: {port, address}. Loaded after the listeners so that a port
+ * both would bind is reported here, before lb binds anything.
+ */
+static int lambda_api_load(struct config *cfg, const struct ynode *n, struct lb_err *err)
+{
+	struct lambda_api_cfg *api = &cfg->lambda_api;
+	uint8_t key[17], other[17];
+
+	if (!n)
+		return 0;
+	api->enabled = true;
+	api->pos = (struct src_pos){ n->file, n->line, n->col };
+	api->address = "127.0.0.1";
+	if (ydoc_fields(n, "lambda_api", lambda_api_fields, ARRAY_LEN(lambda_api_fields), api,
+			&cfg->arena, err))
+		return -1;
+	if (address_key(api->address, key))
+		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
+				"address, not '%s'", api->address);
+	for (size_t i = 0; api->port != 0 && i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+
+		if (l->port == api->port && address_key(l->address, other) == 0 &&
+		    memcmp(key, other, sizeof(key)) == 0)
+			return ydoc_err(err, ydoc_get(n, "port"), "%s:%d is already the listener on "
+					"line %d", api->address, api->port, l->pos.line);
+	}
+	return 0;
+}
+
+static bool http_code_ok(const char *s, size_t n)
+{
+	int code = 0;
+
+	if (n != 3)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		code = code * 10 + (s[i] - '0');
+	}
+	return code >= 200 && code <= 499;
+}
+
+/* Why: Matcher.HttpCode is 200-499, as "200", "200,202" or "200-299" (§3.3). */
+static bool matcher_ok(const char *s)
+{
+	const char *dash = strchr(s, '-');
+
+	if (dash)
+		return http_code_ok(s, (size_t)(dash - s)) &&
+		       http_code_ok(dash + 1, strlen(dash + 1)) && atoi(s) <= atoi(dash + 1);
+	for (;;) {
+		size_t n = strcspn(s, ",");
+
+		if (!http_code_ok(s, n))
+			return false;
+		if (!s[n])
+			return true;
+		s += n + 1;
+	}
+}
+
+static int health_check_load(struct config *cfg, const struct ynode *n,
+			     struct health_check_cfg *hc, struct lb_err *err)
+{
+	const struct ynode *at;
+
+	if (ydoc_fields(n, "health_check", health_check_fields, ARRAY_LEN(health_check_fields), hc,
+			&cfg->arena, err))
+		return -1;
+	/* lb's choice: the path becomes the health-check event's path, so it must be one. */
+	if (hc->path[0] != '/')
+		return ydoc_err(err, ydoc_get(n, "path"), "'path' must start with '/', not '%s'",
+				hc->path);
+	if (!matcher_ok(hc->matcher))
+		return ydoc_err(err, ydoc_get(n, "matcher"), "'matcher' must be HTTP codes 200-499 "
+				"as \"200\", \"200,202\" or \"200-299\", not '%s'", hc->matcher);
+	/* Why: the health-check timeout must be less than the interval (§3.3). */
+	if (hc->timeout >= hc->interval) {
+		at = ydoc_get(n, "timeout") ? ydoc_get(n, "timeout") : ydoc_get(n, "interval");
+		return ydoc_err(err, at, "'timeout' (%d) must be less than 'interval' (%d)",
+				hc->timeout, hc->interval);
+	}
+	return 0;
+}
+
+/* "fn", "fn:$LATEST", "fn:VERSION" or "fn:ALIAS" into tg->function and tg->qualifier. */
+static int target_resolve(struct config *cfg, struct target_group *tg, const struct ynode *at,
+			  struct lb_err *err)
+{
+	const char *colon = strchr(tg->targets[0], ':');
+	char *name = colon ? xstrndup(tg->targets[0], (size_t)(colon - tg->targets[0]))
+			   : xstrdup(tg->targets[0]);
+	int rc = -1;
+
+	if (!(tg->function = config_function(cfg, name))) {
+		ydoc_err(err, at, "function '%s' is not defined", name);
+		goto out;
+	}
+	if (colon && strcmp(colon + 1, "$LATEST") != 0) {
+		/* A remote function's versions and aliases live at its endpoint:
+		 * the qualifier goes there as ?Qualifier= unchecked. */
+		if (!tg->function->endpoint && !config_fn_qualifier_ok(tg->function, colon + 1)) {
+			ydoc_err(err, at, "function '%s' has no version or alias '%s'", name,
+				 colon + 1);
+			goto out;
+		}
+		tg->qualifier = colon + 1;
+	}
+	rc = 0;
+out:
+	free(name);
+	return rc;
+}
+
+static int target_type_load(const struct ynode *n, struct target_group *tg, struct lb_err *err)
+{
+	const struct ynode *v = ydoc_get(n, "target_type");
+	int type;
+
+	if (ydoc_enum(v, "target_type", target_types, ARRAY_LEN(target_types), &type, err))
+		return -1;
+	if (type == TT_ALB)
+		return ydoc_err(err, v, "target_type 'alb' is only for Network Load Balancers");
+	if (type != TT_LAMBDA)
+		return ydoc_err(err, v, "target_type '%s' is not supported yet",
+				target_types[type]);
+	tg->target_type = TARGET_LAMBDA;
+	return 0;
+}
+
+static int tg_load(struct config *cfg, const struct ynode *n, struct target_group *tg,
+		   struct lb_err *err)
+{
+	const struct ynode *attrs = ydoc_get(n, "attributes"), *hc = ydoc_get(n, "health_check");
+	const struct ynode *targets = ydoc_get(n, "targets");
+	const struct target_group *dup;
+
+	tg->pos = (struct src_pos){ n->file, n->line, n->col };
+	tg->health_check = health_check_defaults;
+	if (ydoc_fields(n, "target_groups", tg_fields, ARRAY_LEN(tg_fields), tg, &cfg->arena,
+			err) ||
+	    elb_name_check(n, "target group", tg->name, err))
+		return -1;
+	if ((dup = config_target_group(cfg, tg->name)))
+		return ydoc_err(err, ydoc_get(n, "name"), "duplicate target group '%s' (first on "
+				"line %d)", tg->name, dup->pos.line);
+	if (target_type_load(n, tg, err))
+		return -1;
+	/* Why: a lambda target group holds one function (alb-listener-rules.md §1, §3.3). */
+	if (tg->ntargets > 1)
+		return ydoc_err(err, targets->items[1], "a lambda target group has one target");
+	if (tg->ntargets && target_resolve(cfg, tg, targets->items[0], err))
+		return -1;
+	if (attrs && ydoc_fields(attrs, "attributes", tg_attr_fields, ARRAY_LEN(tg_attr_fields),
+				 tg, NULL, err))
+		return -1;
+	if (hc && health_check_load(cfg, hc, &tg->health_check, err))
+		return -1;
+	return 0;
+}
+
+static int tgs_load(struct config *cfg, const struct ynode *seq, struct lb_err *err)
+{
+	if (!seq)
+		return 0;
+	if (ydoc_list(seq, "target_groups", YNODE_MAPPING, err))
+		return -1;
+	if (seq->n > TARGET_GROUPS_MAX)
+		return ydoc_err(err, seq->items[TARGET_GROUPS_MAX],
+				"a load balancer has at most %d target groups", TARGET_GROUPS_MAX);
+	cfg->target_groups = arena_alloc(&cfg->arena, seq->n * sizeof(*cfg->target_groups));
+	for (; cfg->ntarget_groups < seq->n; cfg->ntarget_groups++) {
+		struct target_group *tg = &cfg->target_groups[cfg->ntarget_groups];
+		char id[17];
+
+		if (tg_load(cfg, seq->items[cfg->ntarget_groups], tg, err))
+			return -1;
+		stable_id(tg->name, id);
+		tg->arn = arena_printf(&cfg->arena,
+				       "arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s",
+				       cfg->lb.region, cfg->lb.account_id, tg->name, id);
+	}
+	return 0;
+}
+
+static int config_parse(struct config *cfg, const struct ynode *root, struct lb_err *err)
+{
+	const struct ynode *listeners = ydoc_get(root, "listeners");
+
+	if (ydoc_fields(root, NULL, top_fields, ARRAY_LEN(top_fields), NULL, NULL, err) ||
+	    lb_load(cfg, ydoc_get(root, "load_balancer"), err) ||
+	    config_fn_load(cfg, ydoc_get(root, "functions"), err) ||
+	    tgs_load(cfg, ydoc_get(root, "target_groups"), err) ||
+	    listeners_load(cfg, listeners, err) ||
+	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err))
+		return -1;
+	return rules_load(cfg, listeners, err);
+}
+
+struct config *config_load(const char *path, struct lb_err *err)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	const char *slash = strrchr(path, '/');
+	struct ydoc *doc;
+
+	char *dir, *real;
+
+	cfg->refs = 1;
+	cfg->path = arena_strdup(&cfg->arena, path);
+	if (!slash)
+		dir = xstrdup(".");
+	else /* "/lb.yaml" lives in "/" */
+		dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	/* Absolute, so paths stay right for processes that run in other directories
+	 * (a function's code directory is its working directory). */
+	real = realpath(dir, NULL);
+	cfg->dir = arena_strdup(&cfg->arena, real ? real : dir);
+	free(real);
+	free(dir);
+	doc = ydoc_load(cfg->path, err);
+	if (!doc || config_parse(cfg, doc->root, err)) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	ydoc_free(doc);
+	return cfg;
+}
+
+struct config *config_ref(struct config *cfg)
+{
+	cfg->refs++;
+	return cfg;
+}
+
+void config_unref(struct config *cfg)
+{
+	if (!cfg || --cfg->refs > 0)
+		return;
+	arena_release(&cfg->arena);
+	free(cfg);
+}
+
+struct target_group *config_target_group(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ntarget_groups; i++) {
+		if (strcmp(cfg->target_groups[i].name, name) == 0)
+			return &cfg->target_groups[i];
+	}
+	return NULL;
+}
+
+struct function_cfg *config_function(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nfunctions; i++) {
+		if (strcmp(cfg->functions[i].name, name) == 0)
+			return &cfg->functions[i];
+	}
+	return NULL;
+}

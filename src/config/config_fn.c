@@ -1,0 +1,584 @@
+/*
+ * config_fn: functions, their versions and aliases (DESIGN.md §5, §7).
+ *
+ * A local function's own keys are $LATEST's settings. A version starts as a
+ * copy of $LATEST and overrides what it names, so every struct
+ * function_version holds a full snapshot and nothing downstream needs to
+ * know about inheritance. Aliases name $LATEST or a version, plus at most one
+ * weighted extra version, as Lambda's weighted aliases do.
+ *
+ * An endpoint function is only a URL, a name for the Invoke path and a
+ * timeout: keys that describe code lb would run are rejected for it rather
+ * than ignored. Paths (code, layers) are resolved against lb.yaml's directory
+ * and must exist when the configuration is loaded.
+ *
+ * Everything is allocated in cfg->arena; this file holds no state.
+ */
+#include "config/config_fn.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGITS "0123456789"
+
+#define FN_NAME_MAX 64        /* Lambda function names */
+#define ALIAS_NAME_MAX 128    /* Lambda alias names */
+#define REMOTE_NAME_MAX 256   /* Invoke's FunctionName: aws-integration.md §1.1 */
+#define LAYERS_MAX 5          /* Lambda: at most five layers per function */
+
+/*
+ * The keys a function and a version share: what $LATEST or a version runs.
+ * Why: Lambda's Timeout is 1-900 s and MemorySize 128-10240 MB
+ * (aws-integration.md §4.5 gives the defaults, 3 s and 128 MB, and the
+ * 900 s maximum).
+ */
+#define SETTINGS_FIELDS(T, m)                                                 \
+	YFIELD_STR("runtime", T, m.runtime),                                  \
+	YFIELD_STR("handler", T, m.handler),                                  \
+	YFIELD_NODE("code"),                                                  \
+	YFIELD_STR_LIST("command", T, m.command, m.ncommand),                 \
+	YFIELD_INT("timeout", T, m.timeout, 1, 900),                          \
+	YFIELD_INT("memory_size", T, m.memory_size, 128, 10240),              \
+	YFIELD_NODE("environment"),                                           \
+	YFIELD_NODE("layers")
+
+static const struct yfield function_fields[] = {
+	YFIELD_STR("name", struct function_cfg, name, .required = true),
+	YFIELD_NODE("endpoint"),
+	YFIELD_NODE("function_name"),
+	YFIELD_INT("reserved_concurrent_executions", struct function_cfg, reserved_concurrency, 0,
+		   INT_MAX),
+	YFIELD_NODE("versions"),
+	YFIELD_NODE("aliases"),
+	SETTINGS_FIELDS(struct function_cfg, latest),
+};
+
+static const struct yfield version_fields[] = {
+	YFIELD_STR("version", struct function_version, version, .required = true),
+	SETTINGS_FIELDS(struct function_version, settings),
+};
+
+static const struct yfield alias_fields[] = {
+	YFIELD_STR("name", struct function_alias, name, .required = true),
+	YFIELD_STR("function_version", struct function_alias, function_version, .required = true),
+	YFIELD_NODE("routing_config"),
+};
+
+static const struct yfield env_fields[] = { YFIELD_NODE("variables") };
+static const struct yfield routing_fields[] = { YFIELD_NODE("additional_version_weights") };
+
+/* What an endpoint function may say: the rest describes code lb would run. */
+static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout" };
+
+/*
+ * Why: Lambda rejects these variable names in a function's configuration
+ * because the runtime environment defines them (lambda-runtime-api.md §2.5,
+ * "Defined runtime environment variables").
+ */
+static const char *const reserved_env[] = {
+	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+	"AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+};
+
+static const struct function_settings settings_defaults = {
+	.timeout = 3,        /* Lambda's default timeout, seconds */
+	.memory_size = 128,  /* Lambda's default memory, MB */
+};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* 1..max characters of [A-Za-z0-9_-]: Lambda's function and alias names. */
+static bool lambda_name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= max && strspn(s, LETTERS DIGITS "_-") == n;
+}
+
+static bool all_digits(const char *s)
+{
+	return *s && strspn(s, DIGITS) == strlen(s);
+}
+
+static bool runtime_is_provided(const char *rt)
+{
+	return rt && strncmp(rt, "provided.", 9) == 0;
+}
+
+static int runtime_check(const struct ynode *at, const char *rt, struct lb_err *err)
+{
+	if ((strncmp(rt, "nodejs", 6) == 0 && rt[6]) ||
+	    (strncmp(rt, "python3.", 8) == 0 && rt[8]) || strcmp(rt, "provided.al2023") == 0 ||
+	    strcmp(rt, "provided.al2") == 0)
+		return 0;
+	return ydoc_err(err, at,
+			"runtime '%s' is not supported (use nodejs*, python3.*, provided.al2023 "
+			"or provided.al2)", rt);
+}
+
+/*
+ * Resolves the path at `at` (relative to the file naming it), checks it
+ * exists, and makes it absolute: function processes run in their own code
+ * directory, so a relative path would mean something else to them.
+ */
+static int path_load(struct config *cfg, const struct ynode *at, bool dir, const char **out,
+		     struct lb_err *err)
+{
+	char *path = ydoc_path(at, false, &cfg->arena), *real;
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return ydoc_err(err, at, "cannot access '%s': %s", path, strerror(errno));
+	if (dir && !S_ISDIR(st.st_mode))
+		return ydoc_err(err, at, "'%s' is not a directory", path);
+	real = realpath(path, NULL);
+	*out = real ? arena_strdup(&cfg->arena, real) : path;
+	free(real);
+	return 0;
+}
+
+static int env_var_load(struct config *cfg, const struct ypair *p, struct env_var *out,
+			struct lb_err *err)
+{
+	const char *name = p->key->str, *value;
+
+	if (!name[0] || !strchr(LETTERS, name[0]) ||
+	    strspn(name, LETTERS DIGITS "_") != p->key->len)
+		return ydoc_err(err, p->key,
+				"environment variable name '%s' must be a letter followed by "
+				"letters, digits or '_'", name);
+	if (in_list(name, reserved_env, ARRAY_LEN(reserved_env)))
+		return ydoc_err(err, p->key, "environment variable '%s' is reserved by Lambda",
+				name);
+	if (ydoc_str(p->value, name, &value, err))
+		return -1;
+	out->name = arena_strdup(&cfg->arena, name);
+	out->value = arena_strndup(&cfg->arena, value, p->value->len);
+	return 0;
+}
+
+/* environment: {variables: {NAME: value}}: replaces the whole set. */
+static int env_load(struct config *cfg, const struct ynode *n, struct function_settings *s,
+		    struct lb_err *err)
+{
+	const struct ynode *vars = ydoc_get(n, "variables");
+
+	if (ydoc_fields(n, "environment", env_fields, ARRAY_LEN(env_fields), NULL, NULL, err))
+		return -1;
+	s->nenv = 0;
+	s->env = NULL;
+	if (!vars)
+		return 0;
+	if (ydoc_mapping(vars, "variables", err))
+		return -1;
+	s->env = arena_alloc(&cfg->arena, vars->n * sizeof(*s->env));
+	for (; s->nenv < vars->n; s->nenv++) {
+		if (env_var_load(cfg, &vars->pairs[s->nenv], &s->env[s->nenv], err))
+			return -1;
+	}
+	return 0;
+}
+
+/* Why: a Lambda layer is a .zip archive; lb also takes the directory one is made from. */
+static bool layer_kind_ok(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	return stat(path, &st) == 0 &&
+	       (S_ISDIR(st.st_mode) ||
+		(S_ISREG(st.st_mode) && n > 4 && strcasecmp(path + n - 4, ".zip") == 0));
+}
+
+static int layers_load(struct config *cfg, const struct ynode *n, struct function_settings *s,
+		       struct lb_err *err)
+{
+	if (ydoc_list(n, "layers", YNODE_SCALAR, err))
+		return -1;
+	if (n->n > LAYERS_MAX)
+		return ydoc_err(err, n->items[LAYERS_MAX], "a function has at most %d layers",
+				LAYERS_MAX);
+	s->layers = arena_alloc(&cfg->arena, n->n * sizeof(*s->layers));
+	for (s->nlayers = 0; s->nlayers < n->n; s->nlayers++) {
+		const struct ynode *item = n->items[s->nlayers];
+
+		if (path_load(cfg, item, false, &s->layers[s->nlayers], err))
+			return -1;
+		if (!layer_kind_ok(s->layers[s->nlayers]))
+			return ydoc_err(err, item, "layer '%s' is neither a directory nor a .zip file",
+					item->str);
+	}
+	return 0;
+}
+
+/* The settings keys of n (a function or a version) that need more than ydoc_fields. */
+static int settings_load(struct config *cfg, const struct ynode *n, struct function_settings *s,
+			 struct lb_err *err)
+{
+	const struct ynode *v;
+
+	if ((v = ydoc_get(n, "runtime")) && runtime_check(v, s->runtime, err))
+		return -1;
+	if ((v = ydoc_get(n, "code"))) {
+		const char *code;
+
+		if (ydoc_str(v, "code", &code, err))
+			return -1;
+		if (path_load(cfg, v, true, &s->code, err))
+			return -1;
+	}
+	if ((v = ydoc_get(n, "environment")) && env_load(cfg, v, s, err))
+		return -1;
+	if ((v = ydoc_get(n, "layers")) && layers_load(cfg, v, s, err))
+		return -1;
+	return 0;
+}
+
+/* What a complete snapshot needs, checked after a version inherits from $LATEST. */
+static int settings_check(const struct ynode *n, const struct function_settings *s,
+			  struct lb_err *err)
+{
+	const struct ynode *at;
+
+	if (!s->code)
+		return ydoc_err(err, n, "missing key 'code'");
+	if (!s->handler && !runtime_is_provided(s->runtime))
+		return ydoc_err(err, n, "missing key 'handler' (runtime '%s' needs one)",
+				s->runtime);
+	if (s->command && !runtime_is_provided(s->runtime)) {
+		at = ydoc_key(n, "command") ? ydoc_key(n, "command") : ydoc_key(n, "runtime");
+		return ydoc_err(err, at ? at : n, "'command' is only for provided.* runtimes");
+	}
+	return 0;
+}
+
+/* "http://host[:port][/path]": the base URL of a Lambda Invoke API. */
+static bool endpoint_ok(const char *url)
+{
+	const char *host = url + 7, *end, *port;
+	char *stop;
+	long num;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	end = host + strcspn(host, "/?#");
+	if (end == host || (*end && *end != '/'))
+		return false;
+	if (*host == '[') {
+		const char *close = memchr(host, ']', (size_t)(end - host));
+
+		if (!close || close == host + 1)
+			return false;
+		port = close + 1 < end ? close + 1 : NULL;
+		if (port && *port != ':')
+			return false;
+	} else {
+		port = memchr(host, ':', (size_t)(end - host));
+		if (port == host)
+			return false;
+	}
+	if (!port)
+		return true;
+	if (!(port[1] >= '0' && port[1] <= '9'))
+		return false;
+	num = strtol(port + 1, &stop, 10);
+	return stop == end && num >= 1 && num <= 65535;
+}
+
+/* An endpoint function: a URL, the name to invoke there, and a timeout. */
+static int endpoint_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn,
+			 struct lb_err *err)
+{
+	const struct ynode *url = ydoc_get(n, "endpoint"), *remote = ydoc_get(n, "function_name");
+	const char *s;
+
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *key = n->pairs[i].key;
+
+		if (!in_list(key->str, endpoint_keys, ARRAY_LEN(endpoint_keys)))
+			return ydoc_err(err, key, "'%s' can't be used with 'endpoint'", key->str);
+	}
+	if (ydoc_str(url, "endpoint", &s, err))
+		return -1;
+	if (!endpoint_ok(s))
+		return ydoc_err(err, url, "'endpoint' must be an http:// URL, not '%s'", s);
+	fn->endpoint = arena_strdup(&cfg->arena, s);
+	/*
+	 * Why: the name in the Invoke path is the function's own unless told
+	 * otherwise; AWS's runtime interface emulator serves only "function"
+	 * (lambda-runtime-api.md §3), hence function_name.
+	 */
+	fn->remote_name = fn->name;
+	if (!remote)
+		return 0;
+	if (ydoc_str(remote, "function_name", &s, err))
+		return -1;
+	if (!*s || strlen(s) > REMOTE_NAME_MAX)
+		return ydoc_err(err, remote, "'function_name' must be 1-%d characters",
+				REMOTE_NAME_MAX);
+	fn->remote_name = arena_strdup(&cfg->arena, s);
+	return 0;
+}
+
+static const struct function_version *version_find(const struct function_cfg *fn,
+						   const char *version)
+{
+	for (size_t i = 0; i < fn->nversions; i++) {
+		if (strcmp(fn->versions[i].version, version) == 0)
+			return &fn->versions[i];
+	}
+	return NULL;
+}
+
+static int version_load(struct config *cfg, struct function_cfg *fn, const struct ynode *n,
+			struct function_version *v, struct lb_err *err)
+{
+	const struct ynode *num = ydoc_get(n, "version");
+	const struct function_version *dup;
+
+	v->settings = fn->latest;
+	v->pos = (struct src_pos){ n->file, n->line, n->col };
+	if (ydoc_fields(n, "versions", version_fields, ARRAY_LEN(version_fields), v, &cfg->arena,
+			err))
+		return -1;
+	/* Why: Lambda numbers published versions 1, 2, 3, ... */
+	if (!all_digits(v->version) || v->version[0] == '0')
+		return ydoc_err(err, num, "'version' must be a positive integer, not '%s'",
+				v->version);
+	if ((dup = version_find(fn, v->version)))
+		return ydoc_err(err, num, "duplicate version '%s' (first on line %d)", v->version,
+				dup->pos.line);
+	if (settings_load(cfg, n, &v->settings, err) || settings_check(n, &v->settings, err))
+		return -1;
+	fn->nversions++;
+	return 0;
+}
+
+bool config_fn_qualifier_ok(const struct function_cfg *fn, const char *q)
+{
+	if (version_find(fn, q))
+		return true;
+	for (size_t i = 0; i < fn->naliases; i++) {
+		if (strcmp(fn->aliases[i].name, q) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int qualifier_check(const struct function_cfg *fn, const struct ynode *at,
+			   const char *version, struct lb_err *err)
+{
+	if (strcmp(version, "$LATEST") == 0 || version_find(fn, version))
+		return 0;
+	return ydoc_err(err, at, "function '%s' has no version '%s'", fn->name, version);
+}
+
+static int weight_parse(const struct ynode *v, double *out, struct lb_err *err)
+{
+	char *end;
+
+	if (v->type != YNODE_SCALAR)
+		return ydoc_err(err, v, "weight must be between 0.0 and 1.0");
+	errno = 0;
+	*out = strtod(v->str, &end);
+	if (end == v->str || *end || errno || !(*out >= 0.0 && *out <= 1.0))
+		return ydoc_err(err, v, "weight must be between 0.0 and 1.0, not '%s'", v->str);
+	return 0;
+}
+
+/* routing_config: {additional_version_weights: {"2": 0.1}}: at most one entry. */
+static int routing_load(struct config *cfg, const struct function_cfg *fn, const struct ynode *n,
+			struct function_alias *a, struct lb_err *err)
+{
+	const struct ynode *w = ydoc_get(n, "additional_version_weights");
+	const struct ypair *p;
+
+	if (ydoc_fields(n, "routing_config", routing_fields, ARRAY_LEN(routing_fields), NULL,
+			NULL, err))
+		return -1;
+	if (!w)
+		return 0;
+	if (ydoc_mapping(w, "additional_version_weights", err))
+		return -1;
+	if (w->n == 0)
+		return 0;
+	if (w->n > 1)
+		return ydoc_err(err, w->pairs[1].key,
+				"an alias routes to at most one additional version");
+	p = &w->pairs[0];
+	if (!version_find(fn, p->key->str))
+		return ydoc_err(err, p->key, "function '%s' has no version '%s'", fn->name,
+				p->key->str);
+	if (strcmp(p->key->str, a->function_version) == 0)
+		return ydoc_err(err, p->key, "the additional version must differ from "
+				"function_version '%s'", a->function_version);
+	if (weight_parse(p->value, &a->extra_weight, err))
+		return -1;
+	a->extra_version = arena_strdup(&cfg->arena, p->key->str);
+	return 0;
+}
+
+static int alias_load(struct config *cfg, struct function_cfg *fn, const struct ynode *n,
+		      struct function_alias *a, struct lb_err *err)
+{
+	const struct ynode *name = ydoc_get(n, "name"), *rc = ydoc_get(n, "routing_config");
+
+	a->pos = (struct src_pos){ n->file, n->line, n->col };
+	if (ydoc_fields(n, "aliases", alias_fields, ARRAY_LEN(alias_fields), a, &cfg->arena, err))
+		return -1;
+	if (strcmp(a->name, "$LATEST") == 0)
+		return ydoc_err(err, name, "'$LATEST' can't be an alias name");
+	/* Why: Lambda alias names match (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1-128 long
+	 * (aws-integration.md §5.2). */
+	if (!lambda_name_ok(a->name, ALIAS_NAME_MAX) || all_digits(a->name))
+		return ydoc_err(err, name, "alias name '%s' must be 1-%d letters, digits, '-' or "
+				"'_', and not all digits", a->name, ALIAS_NAME_MAX);
+	for (size_t i = 0; i < fn->naliases; i++) {
+		if (strcmp(fn->aliases[i].name, a->name) == 0)
+			return ydoc_err(err, name, "duplicate alias '%s' (first on line %d)",
+					a->name, fn->aliases[i].pos.line);
+	}
+	if (qualifier_check(fn, ydoc_get(n, "function_version"), a->function_version, err))
+		return -1;
+	if (rc && routing_load(cfg, fn, rc, a, err))
+		return -1;
+	fn->naliases++;
+	return 0;
+}
+
+static int versions_and_aliases(struct config *cfg, struct function_cfg *fn,
+				const struct ynode *n, struct lb_err *err)
+{
+	const struct ynode *versions = ydoc_get(n, "versions"), *aliases = ydoc_get(n, "aliases");
+
+	if (versions) {
+		if (ydoc_list(versions, "versions", YNODE_MAPPING, err))
+			return -1;
+		fn->versions = arena_alloc(&cfg->arena, versions->n * sizeof(*fn->versions));
+		for (size_t i = 0; i < versions->n; i++) {
+			if (version_load(cfg, fn, versions->items[i], &fn->versions[i], err))
+				return -1;
+		}
+	}
+	if (aliases) {
+		if (ydoc_list(aliases, "aliases", YNODE_MAPPING, err))
+			return -1;
+		fn->aliases = arena_alloc(&cfg->arena, aliases->n * sizeof(*fn->aliases));
+		for (size_t i = 0; i < aliases->n; i++) {
+			if (alias_load(cfg, fn, aliases->items[i], &fn->aliases[i], err))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int function_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn,
+			 struct lb_err *err)
+{
+	const struct ynode *runtime = ydoc_key(n, "runtime"), *endpoint = ydoc_key(n, "endpoint");
+	const struct function_cfg *dup;
+
+	fn->pos = (struct src_pos){ n->file, n->line, n->col };
+	fn->reserved_concurrency = -1;
+	fn->latest = settings_defaults;
+	if (ydoc_fields(n, "functions", function_fields, ARRAY_LEN(function_fields), fn,
+			&cfg->arena, err))
+		return -1;
+	if (!lambda_name_ok(fn->name, FN_NAME_MAX))
+		return ydoc_err(err, ydoc_get(n, "name"),
+				"function name '%s' must be 1-%d letters, digits, '-' or '_'",
+				fn->name, FN_NAME_MAX);
+	if ((dup = config_function(cfg, fn->name)))
+		return ydoc_err(err, ydoc_get(n, "name"),
+				"duplicate function '%s' (first on line %d)", fn->name,
+				dup->pos.line);
+	if (runtime && endpoint)
+		return ydoc_err(err, endpoint, "'runtime' and 'endpoint' can't be used together");
+	if (!runtime && !endpoint)
+		return ydoc_err(err, n, "a function needs 'runtime' or 'endpoint'");
+	if (endpoint)
+		return endpoint_load(cfg, n, fn, err);
+	if (ydoc_key(n, "function_name"))
+		return ydoc_err(err, ydoc_key(n, "function_name"),
+				"'function_name' is only for endpoint functions");
+	if (settings_load(cfg, n, &fn->latest, err) || settings_check(n, &fn->latest, err))
+		return -1;
+	return versions_and_aliases(cfg, fn, n, err);
+}
+
+int config_fn_load(struct config *cfg, const struct ynode *seq, struct lb_err *err)
+{
+	if (!seq)
+		return 0;
+	if (ydoc_list(seq, "functions", YNODE_MAPPING, err))
+		return -1;
+	cfg->functions = arena_alloc(&cfg->arena, seq->n * sizeof(*cfg->functions));
+	for (size_t i = 0; i < seq->n; i++) {
+		/* nfunctions counts the loaded ones, so config_function finds only those. */
+		if (function_load(cfg, seq->items[i], &cfg->functions[i], err))
+			return -1;
+		cfg->nfunctions++;
+	}
+	return 0;
+}
+
+static void settings_summary(const struct function_settings *s, FILE *out)
+{
+	fprintf(out, "%s", s->runtime);
+	if (s->handler)
+		fprintf(out, " %s", s->handler);
+	fprintf(out, ", code %s", s->code);
+	if (s->ncommand) {
+		fputs(", command", out);
+		for (size_t i = 0; i < s->ncommand; i++)
+			fprintf(out, " %s", s->command[i]);
+	}
+	fprintf(out, ", timeout %ds, memory %d MB", s->timeout, s->memory_size);
+	if (s->nenv)
+		fprintf(out, ", %zu environment variable%s", s->nenv, s->nenv == 1 ? "" : "s");
+	if (s->nlayers)
+		fprintf(out, ", %zu layer%s", s->nlayers, s->nlayers == 1 ? "" : "s");
+}
+
+void config_fn_summary(const struct function_cfg *fn, FILE *out)
+{
+	fprintf(out, "function %s: ", fn->name);
+	if (fn->endpoint) {
+		fprintf(out, "endpoint %s (invoked as '%s'), timeout %ds\n", fn->endpoint,
+			fn->remote_name, fn->latest.timeout);
+		return;
+	}
+	settings_summary(&fn->latest, out);
+	if (fn->reserved_concurrency >= 0)
+		fprintf(out, ", reserved concurrency %d", fn->reserved_concurrency);
+	fputc('\n', out);
+	for (size_t i = 0; i < fn->nversions; i++) {
+		fprintf(out, "  version %s: ", fn->versions[i].version);
+		settings_summary(&fn->versions[i].settings, out);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < fn->naliases; i++) {
+		const struct function_alias *a = &fn->aliases[i];
+
+		fprintf(out, "  alias %s -> %s", a->name, a->function_version);
+		if (a->extra_version)
+			fprintf(out, " (%s at %g%%)", a->extra_version, a->extra_weight * 100);
+		fputc('\n', out);
+	}
+}

@@ -1,0 +1,153 @@
+/*
+ * config_summary: a loaded configuration described for a person, as
+ * `lb check` prints it and `lb explain` quotes it. One line per rule:
+ *
+ *   listener http://127.0.0.1:8080
+ *     10 path_pattern: /shop AND http_request_method: GET -> forward to api
+ *     default -> fixed-response 404 text/plain
+ *
+ * Read-only over struct config; writes only to the FILE it is given.
+ */
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "config/config_fn.h"
+#include "config/rules.h"
+
+static void describe_value(const struct condition *c, size_t i, FILE *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	switch (c->type) {
+	case COND_QUERY_STRING:
+		fprintf(out, "%s=%s", c->query[i].key ? c->query[i].key : "(any key)",
+			c->query[i].value);
+		break;
+	case COND_SOURCE_IP:
+		inet_ntop(c->cidrs[i].family, c->cidrs[i].addr, addr, sizeof(addr));
+		fprintf(out, "%s/%d", addr, c->cidrs[i].prefix);
+		break;
+	default:
+		fputs(c->values[i], out);
+		break;
+	}
+}
+
+void config_describe_condition(const struct condition *c, FILE *out)
+{
+	fputs(rules_condition_key(c->type), out);
+	if (c->type == COND_HTTP_HEADER)
+		fprintf(out, " %s", c->header_name);
+	fputs(": ", out);
+	for (size_t i = 0; i < c->nvalues; i++) {
+		if (i)
+			fputs(", ", out);
+		describe_value(c, i, out);
+	}
+}
+
+static void describe_forward(const struct forward_cfg *f, FILE *out)
+{
+	fputs("forward to ", out);
+	for (size_t i = 0; i < f->ngroups; i++) {
+		fprintf(out, "%s%s", i ? ", " : "", f->groups[i].name);
+		if (f->ngroups > 1)
+			fprintf(out, " (weight %d)", f->groups[i].weight);
+	}
+	if (f->stickiness)
+		fprintf(out, ", sticky for %ds", f->stickiness_duration);
+}
+
+/* The Location template, unset components shown as the placeholders they keep. */
+static void describe_redirect(const struct redirect_cfg *r, FILE *out)
+{
+	const char *query = r->query ? r->query : "#{query}";
+
+	fprintf(out, "redirect %d to %s://%s:%s%s", r->status_code,
+		r->protocol ? r->protocol : "#{protocol}", r->host ? r->host : "#{host}",
+		r->port ? r->port : "#{port}", r->path ? r->path : "/#{path}");
+	if (*query)
+		fprintf(out, "?%s", query);
+}
+
+void config_describe_action(const struct action *a, FILE *out)
+{
+	switch (a->type) {
+	case ACTION_FORWARD:
+		describe_forward(&a->forward, out);
+		break;
+	case ACTION_REDIRECT:
+		describe_redirect(&a->redirect, out);
+		break;
+	case ACTION_FIXED_RESPONSE:
+		fprintf(out, "fixed-response %d", a->fixed.status_code);
+		if (a->fixed.content_type)
+			fprintf(out, " %s", a->fixed.content_type);
+		break;
+	}
+}
+
+static void rule_summary(const struct rule *r, FILE *out)
+{
+	if (r->priority)
+		fprintf(out, "  %d ", r->priority);
+	else
+		fputs("  default ", out);
+	for (size_t i = 0; i < r->nconditions; i++) {
+		if (i)
+			fputs(" AND ", out);
+		config_describe_condition(&r->conditions[i], out);
+	}
+	fputs(r->nconditions ? " -> " : "-> ", out);
+	config_describe_action(&r->action, out);
+	fputc('\n', out);
+}
+
+static void listener_summary(const struct listener_cfg *l, FILE *out)
+{
+	bool v6 = strchr(l->address, ':') != NULL;
+
+	fprintf(out, "listener http://%s%s%s:%d\n", v6 ? "[" : "", l->address, v6 ? "]" : "",
+		l->port);
+	for (size_t i = 0; i < l->nrules; i++)
+		rule_summary(&l->rules[i], out);
+	rule_summary(&l->default_rule, out);
+}
+
+static void target_group_summary(const struct target_group *tg, FILE *out)
+{
+	const struct health_check_cfg *hc = &tg->health_check;
+
+	fprintf(out, "target group %s: lambda, %s headers, ", tg->name,
+		tg->multi_value_headers ? "multi-value" : "single-value");
+	if (tg->ntargets)
+		fprintf(out, "target %s\n", tg->targets[0]);
+	else
+		fputs("no target\n", out);
+	fprintf(out, "  %s\n", tg->arn);
+	if (hc->enabled)
+		fprintf(out, "  health check GET %s every %ds, timeout %ds, healthy %d, "
+			"unhealthy %d, matcher %s\n", hc->path, hc->interval, hc->timeout,
+			hc->healthy_threshold, hc->unhealthy_threshold, hc->matcher);
+}
+
+void config_summary(const struct config *cfg, FILE *out)
+{
+	const struct load_balancer_cfg *lb = &cfg->lb;
+
+	fprintf(out, "load balancer %s (%s), %s, account %s\n", lb->name, lb->elb, lb->region,
+		lb->account_id);
+	if (lb->access_log)
+		fprintf(out, "  access log %s\n", lb->access_log);
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		listener_summary(&cfg->listeners[i], out);
+	for (size_t i = 0; i < cfg->ntarget_groups; i++)
+		target_group_summary(&cfg->target_groups[i], out);
+	for (size_t i = 0; i < cfg->nfunctions; i++)
+		config_fn_summary(&cfg->functions[i], out);
+	if (cfg->lambda_api.enabled)
+		fprintf(out, "lambda api on %s port %d (Invoke API)\n", cfg->lambda_api.address,
+			cfg->lambda_api.port);
+}

@@ -1,0 +1,827 @@
+/*
+ * lambda: invocations, and the sandboxes that run them.
+ *
+ * One pool per function name. A pool's sandboxes each run one version of the
+ * function (the settings of the configuration they were started under); the
+ * function's concurrency — reserved_concurrent_executions, as in Lambda, for
+ * all its versions together — bounds how many exist. An invocation goes to
+ * an idle sandbox of its version, else to a new one while the pool has room
+ * (an idle sandbox of another version is stopped to make room), else waits in
+ * the pool's queue (QUEUE_MAX), else is throttled. Whenever a sandbox becomes
+ * idle or goes away, the queue is pumped.
+ *
+ * Lifetimes: entries and invocations hold a reference to the configuration
+ * whose settings they use; an entry of a function with layers also holds its
+ * version's merged layer directory (layers.c), built at its cold start. A
+ * sandbox is freed only after its process has been reaped (SIGCHLD), never
+ * from inside one of its own callbacks. Results are delivered from event
+ * callbacks, never from inside lambda_invoke.
+ */
+#include "lambda/lambda.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "base/buf.h"
+#include "lambda/invoke_client.h"
+#include "lambda/layers.h"
+#include "base/log.h"
+
+/* Invocations that may wait for a sandbox, per function, before throttling. */
+#define QUEUE_MAX 100
+/* Sandboxes per function when reserved_concurrent_executions is not set. */
+#define DEFAULT_CONCURRENCY 10
+/* A warm sandbox unused this long is stopped (LB_LAMBDA_IDLE_SECONDS overrides). */
+#define IDLE_SECONDS 600
+
+/* FINISHING: its invocation is over and its runtime has not asked for the next yet. */
+enum entry_state { E_STARTING, E_IDLE, E_BUSY, E_FINISHING, E_DEAD };
+
+struct entry {
+	struct pool *pool;
+	struct entry *prev, *next;
+	struct sandbox *sb;
+	struct config *cfg;
+	const struct function_settings *settings;
+	const char *version;
+	enum entry_state state;
+	struct invocation *inv;
+	struct event *idle_timer;
+	struct layer_dir *layers;        /* its merged layers (/opt), or NULL */
+};
+
+struct pool {
+	struct lambda *l;
+	struct pool *next;
+	char *name;
+	struct entry *entries;
+	size_t nlive;                    /* entries not yet dead */
+	struct invocation *queue, **queue_tail;
+	size_t nqueued;
+};
+
+struct invocation {
+	struct lambda *l;
+	struct pool *pool;
+	struct invocation *next;         /* queue or deferred list */
+	struct config *cfg;
+	const struct function_cfg *fn;
+	const struct function_settings *settings;
+	const char *version;
+	const char *payload;
+	size_t len;
+	char request_id[37];
+	char *arn, *trace;
+	invoke_done_fn done;
+	void *cookie;
+	struct invoke_client *remote;
+	bool log_tail;
+	struct sv log;                   /* the sandbox's log tail, during invocation_finish */
+	int remote_status;
+	enum invoke_status deferred_status;
+	const char *deferred_body;
+	const char *deferred_type;
+	bool queued;
+};
+
+struct lambda {
+	struct event_base *base;
+	struct rng *rng;
+	char *runtimes_dir;
+	struct config *cfg;
+	struct pool *pools;
+	struct event *sigchld;
+	struct event *defer_ev;
+	struct invocation *deferred;
+	int idle_seconds;
+	struct layers *layers;
+};
+
+static void pool_pump(struct pool *p);
+static void entry_stop(struct entry *e);
+
+/* --- helpers ------------------------------------------------------------------ */
+
+static void request_id_new(struct rng *rng, char out[37])
+{
+	uint8_t b[16];
+	char hex[33];
+
+	rng_bytes(rng, b, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);  /* UUID version 4, as Lambda's request ids */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	hex_encode(b, sizeof(b), hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* The version an invocation runs, and its settings. An alias picks by its weights. */
+static const char *resolve_version(const struct function_cfg *fn, const char *qualifier, struct rng *rng,
+				   const struct function_settings **settings)
+{
+	const char *v = qualifier;
+
+	for (size_t i = 0; v && i < fn->naliases; i++) {
+		const struct function_alias *a = &fn->aliases[i];
+		if (strcmp(a->name, v) != 0)
+			continue;
+		/* Lambda alias routing: the additional version gets its weight's share. */
+		v = a->extra_version && rng_unit(rng) < a->extra_weight ? a->extra_version : a->function_version;
+		break;
+	}
+	for (size_t i = 0; v && i < fn->nversions; i++) {
+		if (strcmp(fn->versions[i].version, v) == 0) {
+			*settings = &fn->versions[i].settings;
+			return fn->versions[i].version;
+		}
+	}
+	*settings = &fn->latest;
+	return "$LATEST";
+}
+
+static char *invoked_arn(const struct config *cfg, const struct function_cfg *fn, const char *qualifier)
+{
+	char arn[512];
+
+	snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s%s%s", cfg->lb.region, cfg->lb.account_id,
+		 fn->name, qualifier ? ":" : "", qualifier ? qualifier : "");
+	return xstrdup(arn);
+}
+
+/* "Root=...;Parent=<16 hex>;Sampled=0" from the X-Amzn-Trace-Id toward the target. */
+static char *runtime_trace_id(struct rng *rng, const char *trace)
+{
+	const char *root = strstr(trace, "Root=");
+	char out[160], parent[17];
+	uint8_t b[8];
+	size_t n;
+
+	rng_bytes(rng, b, sizeof(b));
+	hex_encode(b, sizeof(b), parent);
+	root = root ? root + 5 : "";
+	n = strcspn(root, ";");
+	snprintf(out, sizeof(out), "Root=%.*s;Parent=%s;Sampled=0", (int)(n < 64 ? n : 64), root, parent);
+	return xstrdup(out);
+}
+
+static void invocation_free(struct invocation *inv)
+{
+	invoke_client_free(inv->remote);
+	config_unref(inv->cfg);
+	free(inv->arn);
+	free(inv->trace);
+	free(inv);
+}
+
+/* Reports the result to the caller (unless cancelled) and frees inv. */
+static void invocation_finish(struct invocation *inv, enum invoke_status status, const char *body, size_t n,
+			      const char *error_type)
+{
+	struct invoke_result res = { status, body, n, error_type, inv->version, inv->request_id,
+				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status };
+
+	if (inv->done)
+		inv->done(inv->cookie, &res);
+	invocation_free(inv);
+}
+
+static void on_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	struct lambda *l = arg;
+
+	(void)fd;
+	(void)what;
+	while (l->deferred) {
+		struct invocation *inv = l->deferred;
+		l->deferred = inv->next;
+		invocation_finish(inv, inv->deferred_status, inv->deferred_body, strlen(inv->deferred_body),
+				  inv->deferred_type);
+	}
+}
+
+/* Ends inv from an event callback: results never arrive inside lambda_invoke. */
+static void defer_finish(struct invocation *inv, enum invoke_status status, const char *body,
+			 const char *error_type)
+{
+	inv->deferred_status = status;
+	inv->deferred_body = body;
+	inv->deferred_type = error_type;
+	inv->next = inv->l->deferred;
+	inv->l->deferred = inv;
+	event_active(inv->l->defer_ev, EV_TIMEOUT, 0);
+}
+
+/* --- sandboxes --------------------------------------------------------------------- */
+
+static void on_idle_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct entry *e = arg;
+
+	(void)fd;
+	(void)what;
+	if (e->state == E_IDLE)
+		entry_stop(e);
+}
+
+static void entry_stop(struct entry *e)
+{
+	if (e->state == E_DEAD)
+		return;
+	e->state = E_DEAD;
+	e->pool->nlive--;
+	event_del(e->idle_timer);
+	sandbox_kill(e->sb);
+}
+
+static void entry_run(struct entry *e, struct invocation *inv)
+{
+	struct sandbox_invocation si = {
+		.request_id = inv->request_id,
+		.function_arn = inv->arn,
+		.trace_id = inv->trace,
+		.payload = inv->payload,
+		.payload_len = inv->len,
+		.timeout = inv->settings->timeout,
+		.capture_log = inv->log_tail,
+	};
+
+	event_del(e->idle_timer);
+	e->inv = inv;
+	if (e->state == E_IDLE || e->state == E_FINISHING)
+		e->state = E_BUSY;
+	sandbox_invoke(e->sb, &si);
+}
+
+static void sb_on_idle(void *cookie, struct sandbox *sb)
+{
+	struct entry *e = cookie;
+	struct timeval tv = { e->pool->l->idle_seconds, 0 };
+
+	(void)sb;
+	if (e->state == E_DEAD)
+		return;
+	/* A sandbox started under an older configuration is retired. */
+	if (e->cfg != e->pool->l->cfg) {
+		entry_stop(e);
+		return;
+	}
+	e->state = E_IDLE;
+	event_add(e->idle_timer, &tv);
+	pool_pump(e->pool);
+}
+
+static void sb_on_done(void *cookie, struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
+		       const char *error_type)
+{
+	struct entry *e = cookie;
+	struct invocation *inv = e->inv;
+
+	e->inv = NULL;
+	if (inv && inv->log_tail && status != INVOKE_NOT_DELIVERED)
+		inv->log = sandbox_log_tail(sb);    /* valid while the result is reported */
+	if (status == INVOKE_NOT_DELIVERED && inv && !inv->done) {
+		invocation_free(inv);   /* cancelled meanwhile */
+		inv = NULL;
+	} else if (status == INVOKE_NOT_DELIVERED && inv) {
+		/* Back to the head of the queue; on_exit pumps it to another sandbox. */
+		inv->queued = true;
+		inv->next = e->pool->queue;
+		if (!e->pool->queue)
+			e->pool->queue_tail = &inv->next;
+		e->pool->queue = inv;
+		e->pool->nqueued++;
+		inv = NULL;
+	}
+	if (status == INVOKE_TIMEOUT || status == INVOKE_INIT_ERROR || status == INVOKE_EXIT ||
+	    status == INVOKE_NOT_DELIVERED) {
+		/* The sandbox is being killed or has died: never reuse it. */
+		if (e->state != E_DEAD) {
+			e->state = E_DEAD;
+			e->pool->nlive--;
+		}
+	} else if (e->state != E_DEAD) {
+		e->state = E_FINISHING;
+	}
+	if (inv)
+		invocation_finish(inv, status, body, n, error_type);
+}
+
+static void sb_on_exit(void *cookie, struct sandbox *sb)
+{
+	struct entry *e = cookie;
+	struct pool *p = e->pool;
+
+	(void)sb;
+	if (e->state != E_DEAD)
+		p->nlive--;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		p->entries = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	sandbox_free(e->sb);
+	event_free(e->idle_timer);
+	layers_release(e->layers);
+	config_unref(e->cfg);
+	free(e);
+	pool_pump(p);
+}
+
+static const struct sandbox_cbs sb_cbs = {
+	.on_idle = sb_on_idle,
+	.on_done = sb_on_done,
+	.on_exit = sb_on_exit,
+};
+
+/* --- process environment -------------------------------------------------------- */
+
+struct strvec {
+	char **v;
+	size_t n, cap;
+};
+
+static void strvec_push(struct strvec *sv, char *s)
+{
+	xgrow(&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v));
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+static void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void strvec_pushf(struct strvec *sv, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	strvec_push(sv, buf_detach(&b, NULL));
+}
+
+static void strvec_release(struct strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+}
+
+static bool has_bootstrap(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/bootstrap", dir);
+	return access(path, F_OK) == 0;
+}
+
+/* The command that runs a function's runtime; opt: its merged layers, or NULL. */
+static void build_argv(const struct lambda *l, const struct function_settings *s, const char *opt,
+		       struct strvec *argv)
+{
+	if (strncmp(s->runtime, "nodejs", 6) == 0) {
+		strvec_pushf(argv, "node");
+		strvec_pushf(argv, "%s/node/bootstrap.mjs", l->runtimes_dir);
+	} else if (strncmp(s->runtime, "python", 6) == 0) {
+		strvec_pushf(argv, "python3");
+		strvec_pushf(argv, "-u");
+		strvec_pushf(argv, "%s/python/bootstrap.py", l->runtimes_dir);
+	} else if (s->ncommand) {
+		for (size_t i = 0; i < s->ncommand; i++)
+			strvec_pushf(argv, "%s", s->command[i]);
+	} else if (opt && !has_bootstrap(s->code) && has_bootstrap(opt)) {
+		/* Lambda's next choice is /opt/bootstrap: a custom runtime from a layer. */
+		strvec_pushf(argv, "%s/bootstrap", opt);
+	} else {
+		/* provided.* without a command runs code/bootstrap, as Lambda does. */
+		strvec_pushf(argv, "%s/bootstrap", s->code);
+	}
+}
+
+/* Whether the function's own variables set the first len bytes of name. */
+static bool function_sets(const struct function_settings *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < s->nenv; i++)
+		if (strlen(s->env[i].name) == len && memcmp(s->env[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Lambda's environment (lambda-runtime-api.md §2.5) plus the function's
+ * variables; opt: its merged layers, or NULL (then nothing about layers).
+ * A variable the function sets itself replaces lb's value, as a configured
+ * PATH or NODE_PATH replaces Lambda's default.
+ */
+static void build_env(struct lambda *l, const struct config *cfg, const struct function_cfg *fn,
+		      const char *version, const struct function_settings *s, const char *opt,
+		      struct strvec *env)
+{
+	uint8_t id[16];
+	char hex[33], day[28], *layer_env[LAYERS_ENV_MAX];
+	size_t nlayer = opt ? layers_env(opt, s->runtime, getenv("PATH"), getenv("LD_LIBRARY_PATH"),
+					 layer_env) : 0;
+	static const char *const inherited[] = { "PATH", "HOME", "LANG", "LD_LIBRARY_PATH", "TMPDIR",
+						 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+						 "AWS_SESSION_TOKEN" };
+
+	for (size_t i = 0; i < ARRAY_LEN(inherited); i++) {
+		const char *v = getenv(inherited[i]);
+		bool by_layers = opt && (strcmp(inherited[i], "PATH") == 0 ||
+					 strcmp(inherited[i], "LD_LIBRARY_PATH") == 0);
+		if (v && !by_layers && !function_sets(s, inherited[i], strlen(inherited[i])))
+			strvec_pushf(env, "%s=%s", inherited[i], v);
+	}
+	for (size_t i = 0; i < nlayer; i++) {
+		if (function_sets(s, layer_env[i], strcspn(layer_env[i], "=")))
+			free(layer_env[i]);
+		else
+			strvec_push(env, layer_env[i]);
+	}
+	strvec_pushf(env, "_HANDLER=%s", s->handler ? s->handler : "");
+	strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", s->code);
+	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_NAME=%s", fn->name);
+	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_VERSION=%s", version);
+	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", s->memory_size);
+	strvec_pushf(env, "AWS_REGION=%s", cfg->lb.region);
+	strvec_pushf(env, "AWS_DEFAULT_REGION=%s", cfg->lb.region);
+	strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", fn->name);
+	/* One log stream per execution environment, named as Lambda names them. */
+	rng_bytes(l->rng, id, sizeof(id));
+	hex_encode(id, sizeof(id), hex);
+	time_iso8601_us(time_wall_us(), day);
+	strvec_pushf(env, "AWS_LAMBDA_LOG_STREAM_NAME=%.4s/%.2s/%.2s/[%s]%s", day, day + 5, day + 8, version, hex);
+	/* Lambda sets AWS_EXECUTION_ENV for its managed runtimes, not for OS-only ones. */
+	if (strncmp(s->runtime, "provided", 8) != 0)
+		strvec_pushf(env, "AWS_EXECUTION_ENV=AWS_Lambda_%s", s->runtime);
+	strvec_pushf(env, "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand");
+	strvec_pushf(env, "TZ=:UTC");
+	for (size_t i = 0; i < s->nenv; i++)
+		strvec_pushf(env, "%s=%s", s->env[i].name, s->env[i].value);
+}
+
+static struct entry *entry_start(struct pool *p, struct invocation *inv)
+{
+	struct lambda *l = p->l;
+	struct strvec argv = { 0 }, env = { 0 };
+	char log_name[160];
+	struct lb_err err = { "" };
+	struct entry *e = xcalloc(1, sizeof(*e));
+	struct sandbox_spec spec;
+	struct layer_dir *opt = NULL;
+
+	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
+	if (inv->settings->nlayers &&
+	    !(opt = layers_acquire(l->layers, inv->cfg, p->name, inv->version, inv->settings, &err))) {
+		log_error("function %s: %s", p->name, err.msg);
+		free(e);
+		return NULL;
+	}
+	build_argv(l, inv->settings, opt ? layer_dir_path(opt) : NULL, &argv);
+	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, opt ? layer_dir_path(opt) : NULL,
+		  &env);
+	if (strcmp(inv->version, "$LATEST") == 0)
+		snprintf(log_name, sizeof(log_name), "%s", p->name);
+	else
+		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, inv->version);
+	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
+				      inv->settings->code, log_name, inv->version, inv->settings->memory_size };
+	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
+	strvec_release(&argv);
+	strvec_release(&env);
+	if (!e->sb) {
+		log_error("function %s: %s", p->name, err.msg);
+		layers_release(opt);
+		free(e);
+		return NULL;
+	}
+	e->layers = opt;
+	e->pool = p;
+	e->cfg = config_ref(inv->cfg);
+	e->settings = inv->settings;
+	e->version = inv->version;
+	e->state = E_STARTING;
+	e->idle_timer = evtimer_new(l->base, on_idle_timeout, e);
+	e->next = p->entries;
+	if (p->entries)
+		p->entries->prev = e;
+	p->entries = e;
+	p->nlive++;
+	return e;
+}
+
+/* --- scheduling ------------------------------------------------------------------ */
+
+/* The function's concurrency under the current configuration (0 once removed). */
+static size_t pool_capacity(const struct pool *p)
+{
+	const struct function_cfg *fn = config_function(p->l->cfg, p->name);
+	int rc = fn ? fn->reserved_concurrency : 0;
+
+	return rc >= 0 ? (size_t)rc : DEFAULT_CONCURRENCY;
+}
+
+/*
+ * A sandbox for this version and configuration that can take an invocation
+ * now: an idle one, else one finishing its last invocation (its runtime asks
+ * for the next within moments), which beats a cold start.
+ */
+static struct entry *find_warm(struct pool *p, const char *version, const struct config *cfg)
+{
+	struct entry *finishing = NULL;
+
+	for (struct entry *e = p->entries; e; e = e->next) {
+		if (e->cfg != cfg || strcmp(e->version, version) != 0)
+			continue;
+		if (e->state == E_IDLE)
+			return e;
+		if (e->state == E_FINISHING && !finishing)
+			finishing = e;
+	}
+	return finishing;
+}
+
+static struct entry *find_idle_other(struct pool *p)
+{
+	for (struct entry *e = p->entries; e; e = e->next)
+		if (e->state == E_IDLE)
+			return e;
+	return NULL;
+}
+
+/* Runs inv now if the pool can; false when it must wait. */
+static bool try_dispatch(struct pool *p, struct invocation *inv)
+{
+	struct entry *e = find_warm(p, inv->version, inv->cfg), *other;
+
+	if (e) {
+		entry_run(e, inv);
+		return true;
+	}
+	if (p->nlive >= pool_capacity(p) && (other = find_idle_other(p)) != NULL)
+		entry_stop(other);    /* make room for this version */
+	if (p->nlive < pool_capacity(p)) {
+		e = entry_start(p, inv);
+		if (!e) {
+			defer_finish(inv, INVOKE_INIT_ERROR,
+				     "{\"errorMessage\":\"the runtime could not be started\","
+				     "\"errorType\":\"Runtime.InvalidEntrypoint\"}",
+				     "Runtime.InvalidEntrypoint");
+			return true;
+		}
+		entry_run(e, inv);
+		return true;
+	}
+	return false;
+}
+
+static void pool_pump(struct pool *p)
+{
+	while (p->queue) {
+		struct invocation *inv = p->queue;
+		p->queue = inv->next;
+		if (!p->queue)
+			p->queue_tail = &p->queue;
+		p->nqueued--;
+		inv->queued = false;
+		if (!try_dispatch(p, inv)) {
+			/* Put it back at the head and wait for the next change. */
+			inv->queued = true;
+			inv->next = p->queue;
+			if (!p->queue)
+				p->queue_tail = &inv->next;
+			p->queue = inv;
+			p->nqueued++;
+			return;
+		}
+	}
+}
+
+static struct pool *pool_get(struct lambda *l, const struct function_cfg *fn)
+{
+	struct pool *p;
+
+	for (p = l->pools; p; p = p->next)
+		if (strcmp(p->name, fn->name) == 0)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->l = l;
+	p->name = xstrdup(fn->name);
+	p->queue_tail = &p->queue;
+	p->next = l->pools;
+	l->pools = p;
+	return p;
+}
+
+/* The remote exchange is over; the client frees itself after this returns. */
+static void on_remote_done(void *cookie, enum invoke_status status, const char *body, size_t n,
+			   const char *error_type)
+{
+	struct invocation *inv = cookie;
+	const char *version = invoke_client_executed_version(inv->remote);
+
+	/* What the endpoint said ran, and its log: valid while the result is reported. */
+	if (version)
+		inv->version = version;
+	if (inv->log_tail)
+		inv->log = invoke_client_log_tail(inv->remote);
+	inv->remote_status = invoke_client_http_status(inv->remote);
+	inv->remote = NULL;
+	invocation_finish(inv, status, body, n, error_type);
+}
+
+struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *req, invoke_done_fn done,
+				 void *cookie)
+{
+	struct invocation *inv = xcalloc(1, sizeof(*inv));
+	struct pool *p;
+
+	inv->l = l;
+	inv->cfg = config_ref(req->cfg);
+	inv->fn = req->fn;
+	inv->version = resolve_version(req->fn, req->qualifier, l->rng, &inv->settings);
+	inv->payload = req->payload;
+	inv->len = req->len;
+	inv->done = done;
+	inv->cookie = cookie;
+	inv->log_tail = req->log_tail;
+	request_id_new(l->rng, inv->request_id);
+	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
+	inv->trace = runtime_trace_id(l->rng, req->trace_id);
+	if (req->fn->endpoint) {
+		inv->remote = invoke_client_start(l->base, req->fn, req->qualifier, req->payload, req->len,
+						  req->trace_id, req->log_tail, on_remote_done, inv);
+		return inv;
+	}
+	p = inv->pool = pool_get(l, req->fn);
+	if (p->queue || !try_dispatch(p, inv)) {
+		if (p->nqueued >= QUEUE_MAX || pool_capacity(p) == 0) {
+			/* Lambda throttles past its concurrency: ALB answers 502 LambdaThrottling. */
+			defer_finish(inv, INVOKE_THROTTLED,
+				     "{\"errorMessage\":\"Rate Exceeded.\",\"errorType\":\"TooManyRequestsException\"}",
+				     "TooManyRequestsException");
+			return inv;
+		}
+		inv->queued = true;
+		*p->queue_tail = inv;
+		p->queue_tail = &inv->next;
+		p->nqueued++;
+	}
+	return inv;
+}
+
+const char *lambda_request_id(const struct invocation *inv)
+{
+	return inv->request_id;
+}
+
+void lambda_cancel(struct invocation *inv)
+{
+	struct pool *p = inv->pool;
+
+	inv->done = NULL;
+	if (inv->remote) {
+		invocation_free(inv);
+		return;
+	}
+	if (!inv->queued)
+		return;      /* running or about to be reported: freed when it ends */
+	for (struct invocation **pp = &p->queue; *pp; pp = &(*pp)->next) {
+		if (*pp == inv) {
+			*pp = inv->next;
+			if (p->queue_tail == &inv->next)
+				p->queue_tail = pp;
+			break;
+		}
+	}
+	p->nqueued--;
+	invocation_free(inv);
+}
+
+/* --- processes ---------------------------------------------------------------------- */
+
+static struct entry *entry_by_pid(struct lambda *l, pid_t pid)
+{
+	for (struct pool *p = l->pools; p; p = p->next)
+		for (struct entry *e = p->entries; e; e = e->next)
+			if (sandbox_pid(e->sb) == pid)
+				return e;
+	return NULL;
+}
+
+static void on_sigchld(evutil_socket_t fd, short what, void *arg)
+{
+	struct lambda *l = arg;
+	int status;
+	pid_t pid;
+
+	(void)fd;
+	(void)what;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct entry *e = entry_by_pid(l, pid);
+		if (e)
+			sandbox_reaped(e->sb, status);
+	}
+}
+
+struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *runtimes_dir)
+{
+	struct lambda *l = xcalloc(1, sizeof(*l));
+	const char *idle = getenv("LB_LAMBDA_IDLE_SECONDS");
+
+	l->base = base;
+	l->rng = rng;
+	l->runtimes_dir = xstrdup(runtimes_dir);
+	l->idle_seconds = idle && atoi(idle) > 0 ? atoi(idle) : IDLE_SECONDS;
+	l->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, l);
+	event_add(l->sigchld, NULL);
+	l->defer_ev = event_new(base, -1, 0, on_deferred, l);
+	l->layers = layers_new();
+	return l;
+}
+
+void lambda_set_config(struct lambda *l, struct config *cfg)
+{
+	struct config *old = l->cfg;
+
+	l->cfg = config_ref(cfg);
+	layers_set_config(l->layers, cfg);
+	for (struct pool *p = l->pools; p; p = p->next) {
+		/* Idle sandboxes of the old configuration stop now, busy ones when done. */
+		for (struct entry *e = p->entries; e; e = e->next)
+			if (e->state == E_IDLE)
+				entry_stop(e);
+	}
+	config_unref(old);
+}
+
+void lambda_free(struct lambda *l)
+{
+	if (!l)
+		return;
+	on_deferred(-1, 0, l);
+	while (l->pools) {
+		struct pool *p = l->pools;
+		l->pools = p->next;
+		while (p->queue) {
+			struct invocation *inv = p->queue;
+			p->queue = inv->next;
+			invocation_free(inv);
+		}
+		while (p->entries) {
+			struct entry *e = p->entries;
+			pid_t pid = sandbox_pid(e->sb);
+			p->entries = e->next;
+			if (e->inv)
+				invocation_free(e->inv);
+			sandbox_free(e->sb);   /* kills the process group */
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+			event_free(e->idle_timer);
+			layers_release(e->layers);
+			config_unref(e->cfg);
+			free(e);
+		}
+		free(p->name);
+		free(p);
+	}
+	event_free(l->sigchld);
+	event_free(l->defer_ev);
+	layers_free(l->layers);            /* after every sandbox is gone */
+	config_unref(l->cfg);
+	free(l->runtimes_dir);
+	free(l);
+}
+
+char *lambda_find_runtimes(const char *exe_path)
+{
+	const char *env = getenv("LB_RUNTIMES_DIR");
+	char dir[PATH_MAX], probe[PATH_MAX + 64];
+
+	if (env)
+		return xstrdup(env);
+	if (!realpath(exe_path, dir))
+		snprintf(dir, sizeof(dir), "%s", exe_path);
+	/* ./lb at the top of the repository, or build/asan/lb two levels down. */
+	for (int up = 0; up < 4; up++) {
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		snprintf(probe, sizeof(probe), "%s/runtimes/node/bootstrap.mjs", dir);
+		if (access(probe, R_OK) == 0) {
+			snprintf(probe, sizeof(probe), "%s/runtimes", dir);
+			return xstrdup(probe);
+		}
+	}
+	return xstrdup("runtimes");
+}

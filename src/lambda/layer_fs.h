@@ -1,0 +1,48 @@
+/*
+ * layer_fs: the file-system steps of building a merged layer directory, shared
+ * by layers.c (directory layers) and layer_zip.c (.zip layers): checking a
+ * path that comes from a layer, making room for it in the merged tree, and
+ * removing trees.
+ *
+ * The merged tree belongs to lb. Nothing here follows a symbolic link inside
+ * it when creating or removing, so a link that one layer put there can never
+ * send a later write outside the tree.
+ */
+#ifndef LB_LAYER_FS_H
+#define LB_LAYER_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+enum layer_kind { LAYER_DIR, LAYER_FILE, LAYER_LINK };
+
+/*
+ * Normalizes a path taken from a layer (n bytes, not NUL-terminated) into out
+ * ("a//./b/" gives "a/b"; the layer's root gives ""). -1 when it is absolute,
+ * has a ".." component or a NUL byte, or does not fit in size bytes.
+ */
+int layer_fs_clean(const char *name, size_t n, char *out, size_t size);
+
+/*
+ * Makes room for rel (from layer_fs_clean, not "") under root and writes
+ * "root/rel" into path (size bytes). Every parent of rel is made a real
+ * directory (a file or link there is replaced: the later layer wins). What
+ * is at rel itself is removed, except that a directory stays where kind is
+ * LAYER_DIR (directories merge); a LAYER_DIR is then created if missing.
+ */
+int layer_fs_place(const char *root, const char *rel, enum layer_kind kind, char *path, size_t size,
+		   struct lb_err *err);
+/* layer_fs_place for a path whose parent is known to be a real directory. */
+int layer_fs_clear(const char *path, enum layer_kind kind, struct lb_err *err);
+
+/* Creates the new file path (after layer_fs_place) for writing; an fd, or -1 with err set. */
+int layer_fs_create(const char *path, struct lb_err *err);
+/* Writes all n bytes; -1 with errno set. */
+int layer_fs_write(int fd, const void *p, size_t n);
+
+/* Removes path and everything under it, never following links; -1 with errno set. */
+int layer_fs_remove(const char *path);
+
+#endif

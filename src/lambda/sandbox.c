@@ -1,0 +1,608 @@
+/*
+ * sandbox: a runtime process and everything lb keeps about it.
+ *
+ * Start: the Runtime API port is opened first (its address goes into the
+ * environment), then the process is spawned with posix_spawn into a new
+ * process group, in the function's code directory, with stdout and stderr on
+ * pipes. Each line it writes becomes "[name] line" on lb's stderr.
+ *
+ * States: STARTING until the runtime's first /next (its init is done),
+ * then IDLE (waiting on /next) or BUSY (running an invocation), DEAD once
+ * killed or exited. An invocation given to a STARTING sandbox waits for its
+ * first /next; its timer covers Lambda's 10-second init limit plus the
+ * function timeout, then just the timeout once the runtime has it.
+ *
+ * Log tail: an invocation that asks for it (the Invoke API's X-Amz-Log-Type:
+ * Tail) gets the last 4 KB of its log kept in a ring, allocated on first use;
+ * others cost nothing beyond one branch per line.
+ *
+ * Teardown: sandbox_kill signals the whole process group; lambda.c reaps
+ * children (SIGCHLD) and calls sandbox_reaped, which fails a running
+ * invocation (Runtime.ExitError) and reports on_exit. Nothing here frees
+ * the sandbox from inside a Runtime API callback: callers free it from
+ * on_exit, which runs from the SIGCHLD event.
+ */
+#include "lambda/sandbox.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "lambda/runtime_api.h"
+
+/* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
+#define INIT_LIMIT_SECONDS 10
+/* A line longer than this is logged in pieces. */
+#define LOG_LINE_MAX (64 * 1024)
+
+enum sb_state { SB_STARTING, SB_IDLE, SB_BUSY, SB_DEAD };
+
+/* The last SANDBOX_LOG_TAIL_MAX bytes written, and a flat copy to hand out. */
+struct log_tail {
+	char ring[SANDBOX_LOG_TAIL_MAX];
+	size_t end;              /* where the next byte goes */
+	size_t len;              /* bytes held */
+	char flat[SANDBOX_LOG_TAIL_MAX];
+};
+
+struct sandbox {
+	const struct sandbox_cbs *cbs;
+	void *cookie;
+	char *log_name;
+	char *version;
+	int memory_size;
+	pid_t pid;
+	enum sb_state state;
+	struct runtime_api *ra;
+	struct bufferevent *out, *err;
+	struct event *timer;
+
+	/* the invocation being run */
+	bool has_inv;
+	bool delivered;
+	char request_id[40];
+	int timeout;
+	struct buf inv_payload;
+	char *inv_arn, *inv_trace;
+	int64_t started_us;      /* when the runtime got the event */
+	bool capturing;          /* its log lines go to tail too */
+	bool tail_ready;         /* tail holds the invocation that just ended */
+	struct log_tail *tail;
+
+	int64_t spawned_us;
+	long peak_mb;            /* last VmHWM read, and when */
+	int64_t peak_read_us;
+	double init_ms;          /* reported once, on the first REPORT */
+	bool init_reported;
+};
+
+/* --- function output ---------------------------------------------------------- */
+
+static void tail_add(struct log_tail *t, const char *p, size_t n)
+{
+	if (n > SANDBOX_LOG_TAIL_MAX) {
+		p += n - SANDBOX_LOG_TAIL_MAX;
+		n = SANDBOX_LOG_TAIL_MAX;
+	}
+	while (n) {
+		size_t k = SANDBOX_LOG_TAIL_MAX - t->end < n ? SANDBOX_LOG_TAIL_MAX - t->end : n;
+
+		memcpy(t->ring + t->end, p, k);
+		t->end = (t->end + k) % SANDBOX_LOG_TAIL_MAX;
+		t->len = t->len + k < SANDBOX_LOG_TAIL_MAX ? t->len + k : SANDBOX_LOG_TAIL_MAX;
+		p += k;
+		n -= k;
+	}
+}
+
+struct sv sandbox_log_tail(struct sandbox *sb)
+{
+	struct log_tail *t = sb->tail;
+	size_t start;
+
+	if (!sb->tail_ready || !t)
+		return (struct sv){ "", 0 };
+	start = (t->end + SANDBOX_LOG_TAIL_MAX - t->len) % SANDBOX_LOG_TAIL_MAX;
+	if (start + t->len <= SANDBOX_LOG_TAIL_MAX) {
+		memcpy(t->flat, t->ring + start, t->len);
+	} else {
+		size_t first = SANDBOX_LOG_TAIL_MAX - start;
+		memcpy(t->flat, t->ring + start, first);
+		memcpy(t->flat + first, t->ring, t->len - first);
+	}
+	return (struct sv){ t->flat, t->len };
+}
+
+/* Writes lines to lb's stderr as "[name] line", all in one write. */
+static void log_lines(struct sandbox *sb, const struct sv *lines, size_t n)
+{
+	char head[128];
+	struct iovec v[3 * 2];
+	int hn = snprintf(head, sizeof(head), "[%s] ", sb->log_name);
+
+	for (size_t i = 0; i < n; i++) {
+		if (sb->capturing) {
+			tail_add(sb->tail, lines[i].p, lines[i].n);
+			tail_add(sb->tail, "\n", 1);
+		}
+		v[3 * i] = (struct iovec){ head, (size_t)hn };
+		v[3 * i + 1] = (struct iovec){ (void *)lines[i].p, lines[i].n };
+		v[3 * i + 2] = (struct iovec){ "\n", 1 };
+	}
+	if (writev(STDERR_FILENO, v, (int)(3 * n)) < 0)
+		return;
+}
+
+static void log_line(struct sandbox *sb, const char *line, size_t n)
+{
+	struct sv one = { line, n };
+
+	log_lines(sb, &one, 1);
+}
+
+static void log_frame(struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* START/END/REPORT lines, framed like the function's own output. */
+static void log_frame(struct sandbox *sb, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
+{
+	char *line;
+	size_t n;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF))) {
+		if (n && line[n - 1] == '\r')
+			n--;
+		log_line(sb, line, n);
+		free(line);
+	}
+	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
+		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
+		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
+		log_line(sb, p, k);
+		evbuffer_drain(in, k);
+	}
+}
+
+/* Reads what is in bev's pipe now, ahead of its read event. A socket
+ * bufferevent freezes its input's end so that only it appends to it: this
+ * read is the bufferevent's own, done early. */
+static void read_now(struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	evbuffer_unfreeze(in, 0);
+	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
+		;
+	evbuffer_freeze(in, 0);
+}
+
+/*
+ * Logs the lines waiting in a pipe now: before END and REPORT (the runtime
+ * wrote them before posting its result, and Lambda shows them first), and
+ * once the process has exited (eof: a partial last line included).
+ */
+static void log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
+{
+	read_now(bev);
+	drain_output(sb, bufferevent_get_input(bev), eof);
+}
+
+static void on_output(struct bufferevent *bev, void *arg)
+{
+	drain_output(arg, bufferevent_get_input(bev), false);
+}
+
+static void on_output_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct sandbox *sb = arg;
+
+	(void)what;
+	drain_output(sb, bufferevent_get_input(bev), true);
+	bufferevent_disable(bev, EV_READ);
+}
+
+/* --- the Lambda log frame ----------------------------------------------------- */
+
+/*
+ * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
+ * Used"). It is a high-water mark, so reading /proc at most once a second
+ * keeps the REPORT line right to within a second's growth at a fraction of
+ * the cost of reading it per invocation.
+ */
+static long peak_memory_mb(struct sandbox *sb)
+{
+	char path[64], text[2048];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	if (sb->peak_read_us && time_mono_us() - sb->peak_read_us < 1000000)
+		return sb->peak_mb;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)sb->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return sb->peak_mb;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n > 0) {
+		text[n] = '\0';
+		if ((p = strstr(text, "VmHWM:")))
+			sb->peak_mb = (strtol(p + 6, NULL, 10) + 1023) / 1024;
+	}
+	sb->peak_read_us = time_mono_us();
+	return sb->peak_mb;
+}
+
+static void log_end(struct sandbox *sb)
+{
+	int64_t us = time_mono_us() - sb->started_us;
+	double ms = (double)us / 1000.0;
+	long billed = (long)((us + 999) / 1000);
+	char init[64] = "";
+	char end[96], report[384];
+	struct sv lines[2];
+
+	if (!sb->init_reported) {
+		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
+		sb->init_reported = true;
+	}
+	lines[0] = (struct sv){ end, (size_t)snprintf(end, sizeof(end), "END RequestId: %s", sb->request_id) };
+	/* Lambda bills whole milliseconds, rounded up. */
+	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
+		"REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: %d MB\t"
+		"Max Memory Used: %ld MB%s", sb->request_id, ms, billed, sb->memory_size,
+		peak_memory_mb(sb), init) };
+	/* END and REPORT leave in one write. */
+	log_lines(sb, lines, 2);
+}
+
+/* --- invocations --------------------------------------------------------------- */
+
+static void set_timer(struct sandbox *sb, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	event_add(sb->timer, &tv);
+}
+
+static void deliver(struct sandbox *sb)
+{
+	int64_t now_ms = time_wall_us() / 1000;
+	struct runtime_invocation ri = {
+		.request_id = sb->request_id,
+		.deadline_ms = now_ms + (int64_t)sb->timeout * 1000,
+		.function_arn = sb->inv_arn,
+		.trace_id = sb->inv_trace,
+		.payload = sb->inv_payload.p,
+		.payload_len = sb->inv_payload.len,
+	};
+
+	sb->delivered = true;
+	sb->state = SB_BUSY;
+	sb->started_us = time_mono_us();
+	set_timer(sb, sb->timeout);
+	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+	runtime_api_deliver(sb->ra, &ri);
+}
+
+void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
+{
+	snprintf(sb->request_id, sizeof(sb->request_id), "%s", inv->request_id);
+	sb->timeout = inv->timeout;
+	buf_reset(&sb->inv_payload);
+	buf_append(&sb->inv_payload, inv->payload, inv->payload_len);
+	free(sb->inv_arn);
+	free(sb->inv_trace);
+	sb->inv_arn = xstrdup(inv->function_arn);
+	sb->inv_trace = xstrdup(inv->trace_id);
+	sb->has_inv = true;
+	sb->delivered = false;
+	sb->capturing = inv->capture_log;
+	sb->tail_ready = false;
+	if (sb->capturing && !sb->tail)
+		sb->tail = xmalloc(sizeof(*sb->tail));
+	if (sb->tail)
+		sb->tail->end = sb->tail->len = 0;
+	if (sb->state == SB_IDLE) {
+		deliver(sb);
+		return;
+	}
+	/* Not initialized yet: the event waits for the first /next. */
+	set_timer(sb, INIT_LIMIT_SECONDS + inv->timeout);
+}
+
+/* Ends the current invocation and tells lambda.c. */
+static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
+		   const char *error_type)
+{
+	event_del(sb->timer);
+	sb->has_inv = false;
+	if (sb->delivered) {
+		log_pending(sb, sb->out, false);
+		log_pending(sb, sb->err, false);
+		log_end(sb);
+	}
+	sb->delivered = false;
+	/* on_done may hand this sandbox its next invocation: stop first. */
+	sb->tail_ready = sb->capturing;
+	sb->capturing = false;
+	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
+}
+
+/* --- Runtime API callbacks --------------------------------------------------------- */
+
+static void on_next(void *arg)
+{
+	struct sandbox *sb = arg;
+
+	if (sb->state == SB_DEAD)
+		return;
+	if (sb->state == SB_STARTING)
+		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
+	sb->state = SB_IDLE;
+	if (sb->has_inv && !sb->delivered) {
+		deliver(sb);
+		return;
+	}
+	sb->cbs->on_idle(sb->cookie, sb);
+}
+
+static void on_response(void *arg, const char *body, size_t n)
+{
+	struct sandbox *sb = arg;
+
+	if (sb->has_inv)
+		finish(sb, INVOKE_OK, body, n, NULL);
+}
+
+static void on_error(void *arg, const char *body, size_t n, const char *error_type)
+{
+	struct sandbox *sb = arg;
+
+	if (sb->has_inv)
+		finish(sb, INVOKE_FUNCTION_ERROR, body, n, error_type);
+}
+
+static void on_init_error(void *arg, const char *body, size_t n, const char *error_type)
+{
+	struct sandbox *sb = arg;
+
+	log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+		  (double)(time_mono_us() - sb->spawned_us) / 1000.0, *error_type ? error_type : "Runtime.Unknown");
+	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
+	if (sb->has_inv)
+		finish(sb, INVOKE_INIT_ERROR, body, n, error_type);
+	sandbox_kill(sb);
+}
+
+static const struct runtime_api_cbs ra_cbs = {
+	.on_next = on_next,
+	.on_response = on_response,
+	.on_error = on_error,
+	.on_init_error = on_init_error,
+};
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sandbox *sb = arg;
+	char msg[128];
+	int n;
+
+	(void)fd;
+	(void)what;
+	if (!sb->has_inv)
+		return;
+	/* Lambda's own message, as the runtime interface emulator prints it. */
+	n = snprintf(msg, sizeof(msg),
+		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
+		     sb->timeout);
+	log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
+	runtime_api_drop(sb->ra);
+	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");
+	sandbox_kill(sb);
+}
+
+/* --- process --------------------------------------------------------------------- */
+
+/* spec's environment plus AWS_LAMBDA_RUNTIME_API for this sandbox's port. */
+static char **spawn_env(const struct sandbox *sb, const struct sandbox_spec *spec, char *api_var)
+{
+	size_t n = 0;
+	char **env;
+
+	while (spec->envp[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	memcpy(env, spec->envp, n * sizeof(*env));
+	snprintf(api_var, 64, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u", runtime_api_port(sb->ra));
+	env[n] = api_var;
+	return env;
+}
+
+static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd, int err_fd,
+		 struct lb_err *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char api_var[64];
+	char **env = spawn_env(sb, spec, api_var);
+	int r;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
+	posix_spawnattr_init(&attr);
+	/* Its own process group, so a timeout kills everything it started. */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	{
+		sigset_t none, all;
+		sigemptyset(&none);
+		sigfillset(&all);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &all);
+	}
+	r = posix_spawnp(&sb->pid, spec->argv[0], &fa, &attr, (char *const *)spec->argv, env);
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (r != 0)
+		return lb_err_set(err, "cannot start '%s' in '%s': %s", spec->argv[0], spec->cwd, strerror(r));
+	return 0;
+}
+
+static struct bufferevent *pipe_reader(struct event_base *base, int fd, struct sandbox *sb)
+{
+	struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+
+	bufferevent_setcb(bev, on_output, NULL, on_output_event, sb);
+	bufferevent_enable(bev, EV_READ);
+	return bev;
+}
+
+struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec *spec,
+			      const struct sandbox_cbs *cbs, void *cookie, struct lb_err *err)
+{
+	struct sandbox *sb = xcalloc(1, sizeof(*sb));
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+
+	sb->cbs = cbs;
+	sb->cookie = cookie;
+	sb->log_name = xstrdup(spec->log_name);
+	sb->version = xstrdup(spec->version);
+	sb->memory_size = spec->memory_size;
+	sb->state = SB_STARTING;
+	sb->pid = -1;
+	buf_init(&sb->inv_payload, 0);
+	sb->timer = evtimer_new(base, on_timer, sb);
+	if (!(sb->ra = runtime_api_new(base, &ra_cbs, sb, err)))
+		goto fail;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		lb_err_set(err, "cannot create pipes: %s", strerror(errno));
+		goto fail;
+	}
+	sb->spawned_us = time_mono_us();
+	if (spawn(sb, spec, out[1], errp[1], err) < 0)
+		goto fail;
+	close(out[1]);
+	close(errp[1]);
+	evutil_make_socket_nonblocking(out[0]);
+	evutil_make_socket_nonblocking(errp[0]);
+	sb->out = pipe_reader(base, out[0], sb);
+	sb->err = pipe_reader(base, errp[0], sb);
+	return sb;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	sb->pid = -1;
+	sandbox_free(sb);
+	return NULL;
+}
+
+pid_t sandbox_pid(const struct sandbox *sb)
+{
+	return sb->pid;
+}
+
+bool sandbox_initialized(const struct sandbox *sb)
+{
+	return sb->state == SB_IDLE || sb->state == SB_BUSY;
+}
+
+void sandbox_kill(struct sandbox *sb)
+{
+	if (sb->state == SB_DEAD)
+		return;
+	sb->state = SB_DEAD;
+	if (sb->pid > 0)
+		kill(-sb->pid, SIGKILL);
+}
+
+static void describe_exit(int wstatus, char *out, size_t n)
+{
+	if (WIFEXITED(wstatus))
+		snprintf(out, n, "exit status %d", WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		snprintf(out, n, "signal: %s", strsignal(WTERMSIG(wstatus)));
+	else
+		snprintf(out, n, "status %d", wstatus);
+}
+
+void sandbox_reaped(struct sandbox *sb, int wstatus)
+{
+	bool was_starting = sb->state == SB_STARTING;
+	char why[64], msg[256];
+	int n;
+
+	sb->state = SB_DEAD;
+	log_pending(sb, sb->out, true);
+	log_pending(sb, sb->err, true);
+	if (sb->has_inv && !sb->delivered && !was_starting) {
+		/* Given to a runtime that had finished its last invocation and then
+		 * exited (as a runtime does after a fatal error): it never ran. */
+		finish(sb, INVOKE_NOT_DELIVERED, "", 0, NULL);
+	} else if (sb->has_inv) {
+		describe_exit(wstatus, why, sizeof(why));
+		/* Lambda's report when a runtime dies mid-invocation. */
+		n = snprintf(msg, sizeof(msg),
+			     "{\"errorMessage\":\"RequestId: %s Error: Runtime exited with error: %s\","
+			     "\"errorType\":\"Runtime.ExitError\"}",
+			     sb->request_id, why);
+		finish(sb, was_starting ? INVOKE_INIT_ERROR : INVOKE_EXIT, msg, (size_t)n, "Runtime.ExitError");
+	}
+	/* The leader is gone; whatever it started goes with it. */
+	kill(-sb->pid, SIGKILL);
+	sb->pid = -1;
+	sb->cbs->on_exit(sb->cookie, sb);
+}
+
+void sandbox_free(struct sandbox *sb)
+{
+	if (!sb)
+		return;
+	if (sb->pid > 0)
+		kill(-sb->pid, SIGKILL);
+	runtime_api_free(sb->ra);
+	if (sb->out)
+		bufferevent_free(sb->out);
+	if (sb->err)
+		bufferevent_free(sb->err);
+	event_free(sb->timer);
+	buf_release(&sb->inv_payload);
+	free(sb->inv_arn);
+	free(sb->inv_trace);
+	free(sb->tail);
+	free(sb->log_name);
+	free(sb->version);
+	free(sb);
+}

@@ -1,0 +1,72 @@
+/* net: numeric addresses only; lb never resolves names to listen on. */
+#include "net/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+
+static int parse_address(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strcmp(address, "localhost") == 0)
+		address = "127.0.0.1";
+	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb, void *arg,
+				  const char *what, const char *address, int port, int backlog,
+				  uint16_t *bound_port, struct lb_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct evconnlistener *ev;
+
+	if (parse_address(address, port, &ss, &len) < 0) {
+		lb_err_set(err, "%s: cannot listen on '%s': not a numeric IP address", what, address);
+		return NULL;
+	}
+	ev = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+				     backlog, (struct sockaddr *)&ss, (int)len);
+	if (!ev) {
+		lb_err_set(err, "%s: cannot listen on %s:%d: %s", what, address, port, strerror(errno));
+		return NULL;
+	}
+	len = sizeof(ss);
+	getsockname(evconnlistener_get_fd(ev), (struct sockaddr *)&ss, &len);
+	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						 : ((struct sockaddr_in *)&ss)->sin_port);
+	return ev;
+}
+
+size_t net_write_now(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out)) {
+		/* A socket bufferevent freezes its output's start so only it drains
+		 * it; this write is the bufferevent's own, done early. */
+		evbuffer_unfreeze(out, 1);
+		evbuffer_write(out, bufferevent_getfd(bev));
+		evbuffer_freeze(out, 1);
+	}
+	return evbuffer_get_length(out);
+}

@@ -1,0 +1,32 @@
+/*
+ * net: socket helpers shared by the front end (http_server), the Runtime API
+ * (runtime_api) and the Invoke API (lambda_api).
+ */
+#ifndef LB_NET_H
+#define LB_NET_H
+
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "base/err.h"
+
+/*
+ * Listens on a numeric IPv4/IPv6 address ("localhost" means 127.0.0.1); port 0
+ * picks a free port, reported in *bound_port. The listener accepts with
+ * close-on-exec, so function processes never inherit client sockets. NULL
+ * with err ("what: cannot listen on ...") on failure.
+ */
+struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb, void *arg,
+				  const char *what, const char *address, int port, int backlog,
+				  uint16_t *bound_port, struct lb_err *err);
+
+/*
+ * Writes what bev has queued now, from the callback that queued it, rather
+ * than on the next loop turn: no write event and no epoll change per answer.
+ * Returns the bytes the socket did not take (the caller enables EV_WRITE).
+ */
+size_t net_write_now(struct bufferevent *bev);
+
+#endif
