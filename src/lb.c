@@ -88,8 +88,10 @@ static void configure_server(struct http_server *s, const struct config *cfg)
 {
 	const struct lb_attributes *a = &cfg->lb.attrs;
 
-	http_server_configure(s, &(struct http_server_settings){ a->idle_timeout, a->client_keep_alive,
-								  a->desync_mode });
+	struct http_server_settings set = { a->idle_timeout, a->client_keep_alive, h1_limits_alb_request };
+
+	set.limits.desync_mode = a->desync_mode;
+	http_server_configure(s, &set);
 }
 
 /* "lb: listening on http://ADDRESS:PORT", once per newly bound listener (tests read it). */
@@ -131,7 +133,7 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 			next[i].l = lb->bound[k].l;
 			continue;
 		}
-		next[i].l = http_server_listen(lb->server, lc->address, lc->port, err);
+		next[i].l = http_server_listen(lb->server, "listener", lc->address, lc->port, err);
 		if (!next[i].l)
 			goto out;
 		next[i].fresh = true;

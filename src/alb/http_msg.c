@@ -67,6 +67,38 @@ void http_request_add_header(struct http_request *req, struct sv name, struct sv
 	req->headers[req->nheaders++] = (struct http_header){ name, value };
 }
 
+void http_reply_init(struct http_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->head, 0);
+}
+
+void http_reply_reset(struct http_reply *r)
+{
+	struct http_reply keep = *r;
+
+	memset(r, 0, sizeof(*r));
+	r->headers = keep.headers;
+	r->cap_headers = keep.cap_headers;
+	r->head = keep.head;
+	buf_reset(&r->head);
+}
+
+void http_reply_release(struct http_reply *r)
+{
+	free(r->headers);
+	buf_release(&r->head);
+	http_reply_init(r);
+}
+
+const struct http_header *http_header_find(const struct http_header *h, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sv_eq_cstr_nocase(h[i].name, name))
+			return &h[i];
+	return NULL;
+}
+
 /* The length of the longest prefix of s free of the (non-NUL) bytes in stop. */
 static size_t span_until(struct sv s, const char *stop)
 {
@@ -137,12 +169,7 @@ void http_request_set_target(struct http_request *req, struct sv target)
 
 const struct http_header *http_request_header(const struct http_request *req, const char *name)
 {
-	struct sv want = sv_from(name);
-
-	for (size_t i = 0; i < req->nheaders; i++)
-		if (sv_eq_nocase(req->headers[i].name, want))
-			return &req->headers[i];
-	return NULL;
+	return http_header_find(req->headers, req->nheaders, name);
 }
 
 /*

@@ -39,10 +39,12 @@ struct http_request {
 
 	struct buf head;        /* owns the bytes the views above point into */
 	bool keep_body;         /* set by the router once the head is known: store the body */
+	bool stream_body;       /* set by the router instead: pass the body on as it arrives */
 	struct buf body;        /* the body (de-chunked) when keep_body, at most body.max bytes */
 	bool body_too_large;    /* more than body.max arrived; the excess was discarded */
 	uint64_t body_bytes;    /* every body byte received, kept or not */
 	uint64_t received_bytes; /* bytes read from the wire for this request */
+	uint64_t sent_bytes;    /* bytes of its answer queued for the client */
 
 	/* The connection it came on. */
 	int peer_family;        /* AF_INET or AF_INET6 (v4-mapped addresses count as AF_INET) */
@@ -79,6 +81,40 @@ const struct http_header *http_request_header(const struct http_request *req, co
 struct sv http_request_host(const struct http_request *req);
 /* "HTTP/1.1" etc. */
 const char *http_version_str(int version);
+
+/* How a message's body is delimited on the wire. */
+enum http_framing {
+	HTTP_FRAMING_NONE,       /* no body (HEAD, 1xx, 204, 304, or a length of 0) */
+	HTTP_FRAMING_LENGTH,     /* Content-Length */
+	HTTP_FRAMING_CHUNKED,    /* Transfer-Encoding: chunked */
+	HTTP_FRAMING_CLOSE,      /* until the connection closes (responses only) */
+};
+
+/*
+ * A response as received from a target or an endpoint: its head, parsed by
+ * net/h1_read. The views point into head.
+ */
+struct http_reply {
+	int status;
+	struct sv reason;
+	int version;            /* 10 or 11 */
+	struct http_header *headers;
+	size_t nheaders, cap_headers;
+	struct buf head;
+	bool keep_alive;        /* the sender allows another exchange on the connection */
+	bool upgrade;           /* 101 Switching Protocols */
+	bool no_body;           /* no body follows the head (HEAD, 1xx, 204, 304) */
+	enum http_framing framing;
+	uint64_t content_length;   /* HTTP_FRAMING_LENGTH */
+	uint64_t body_bytes;       /* body bytes received so far */
+};
+
+void http_reply_init(struct http_reply *r);
+/* Forgets the reply, keeping its memory. */
+void http_reply_reset(struct http_reply *r);
+void http_reply_release(struct http_reply *r);
+/* The first header named name (case-insensitive) among h[0..n), or NULL. */
+const struct http_header *http_header_find(const struct http_header *h, size_t n, const char *name);
 
 struct http_response {
 	int status;

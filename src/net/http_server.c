@@ -1,39 +1,44 @@
 /*
- * http_server: connections, request reading and response writing.
+ * http_server: connections, request reading and answer writing.
  *
  * One struct conn per client connection, with one request at a time: a
- * request is read (head, then body), handed to the router, and the next
- * request on the connection is not read until the answer is queued. That
- * keeps responses in request order under pipelining and lets the request
+ * request is read (head, then body), handed to the owner, and the next
+ * request on the connection is not read until the answer is done. That
+ * keeps answers in request order under pipelining and lets the request
  * struct and its buffers be reused for every request on the connection.
  *
- * Reading a request:
- *   HEAD   bytes are scanned for the end of the head, enforcing ALB's limits
- *          (16 KB request line, 16 KB per header, 64 KB of headers). The head
- *          is copied once into req->head, classified by desync mitigation,
- *          then parsed by llhttp, whose spans point into that copy.
- *   BODY   llhttp runs over the input buffer in place; body bytes are kept
- *          only if the router asked for them (req->keep_body).
- *   WAIT   the router has the request. Reading stays enabled (up to a high
- *          watermark) so a client that leaves is noticed (on_abort).
- *   DONE   the answer is queued and the connection stays open: the request is
- *          reset and reading resumes (from the resume event when the answer
- *          came asynchronously, so the router's callback returns first).
+ * States of a connection:
+ *   HEAD    h1_read scans and parses the head; the owner sees it (on_head)
+ *           and picks a body policy.
+ *   BODY    h1_read parses the body in place: stored (keep_body) or passed
+ *           on (stream_body, on_body). A streamed answer may already be
+ *           under way.
+ *   WAIT    the owner has the whole request. Reading stays enabled (up to
+ *           a high watermark) so a client that leaves is noticed (on_abort).
+ *   DONE    the answer is queued and the connection stays open: the next
+ *           request is read (from the resume event when the answer came
+ *           asynchronously, so the owner's callback returns first).
+ *   TUNNEL  a 101 was answered: bytes pass unframed both ways.
  *   CLOSING the answer is queued and the connection will close once it is
- *          written; then LINGER: half-closed, input discarded for a moment,
- *          so the client reads the answer instead of a reset.
+ *           written; then LINGER: half-closed, input discarded for a moment,
+ *           so the client reads the answer instead of a reset.
+ *
+ * Writing: whole answers and the ends of streamed ones are written in the
+ * callback that produced them (net_write_now), so an answer costs one send
+ * and no epoll change while the client keeps up; only a slow reader gets
+ * the write event, the idle timeout on writing, and on_drain once a
+ * streamed answer's backlog shrinks.
  *
  * A conn is freed only from a libevent callback of its own (read, write,
- * event, resume), never from inside the parser or under the router.
- * Reading (HEAD and BODY) lives in http_read.c; what both files share, in
- * http_conn.h.
+ * event, resume), never from inside the reader or under the owner.
  */
-#include "net/http_conn.h"
+#include "net/http_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,79 +48,278 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <llhttp.h>
 
 #include "base/log.h"
 #include "net/net.h"
 
-/* While a request is in flight, stop reading pipelined input past this. */
+/* While the owner holds a request, stop reading pipelined input past this. */
 #define INPUT_HIGH_WATER (256 * 1024)
+/* A streamed answer's writer hears on_drain once its backlog is below this. */
+#define OUTPUT_LOW_WATER (64 * 1024)
 /* Bytes asked of the kernel per read. */
 #define READ_CHUNK (16 * 1024)
 /* How long a closing connection keeps discarding input after its answer. */
 #define LINGER_SECONDS 2
 
+enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_TUNNEL, CONN_CLOSING, CONN_LINGER };
+
+/* How a streamed answer's body goes to the client. */
+enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
+
+struct http_listener {
+	struct http_server *srv;
+	struct evconnlistener *ev;
+	struct http_listener *prev, *next;
+	int index;
+	uint16_t port;
+};
+
+struct conn {
+	struct http_server *srv;
+	struct conn *prev, *next;
+	struct bufferevent *bev;        /* writes (and write timeouts) */
+	struct event *read_ev;          /* reads, with the idle timeout */
+	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
+	bool owner_paused;              /* http_server_pause_reading */
+	struct event *resume;
+	struct http_listener *listener; /* NULL once that listener is closed */
+	int listener_index;
+	uint16_t local_port;
+	enum conn_state state;
+	struct h1_reader reader;
+	struct http_request req;
+	bool in_parse;                  /* conn_parse is on the stack */
+	bool in_feed;                   /* h1_read is on the stack: input must not move */
+	bool close_after;               /* serve, then close (desync, a closed listener) */
+
+	/* a streamed answer */
+	bool streaming;
+	bool stream_keep;               /* the connection may continue after it */
+	enum out_framing framing;
+	bool want_drain;
+	int64_t active_us;              /* a tunnel's last byte, either way */
+
+	int64_t born_mono_us;
+	struct buf out;                 /* answer head scratch */
+
+	/* connection facts copied into each request */
+	int peer_family;
+	uint8_t peer_addr[16];
+	char peer_ip[46];
+	uint16_t peer_port;
+	char tid[37];
+};
+
+struct http_server {
+	struct event_base *base;
+	const struct http_server_cbs *cbs;
+	void *cookie;
+	struct rng *rng;
+	struct http_server_settings set;
+	struct http_listener *listeners;
+	struct conn *conns;
+	size_t nconns;
+	bool stopping;
+};
+
 static void conn_free(struct conn *c);
-static void conn_begin_close(struct conn *c);
-static void conn_resume_reading(struct conn *c);
+static void conn_flush(struct conn *c);
+static void conn_linger(struct conn *c);
+static void conn_fail(struct conn *c, int status);
+
+static struct evbuffer *conn_input(struct conn *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+static struct timeval idle_tv(const struct conn *c)
+{
+	return (struct timeval){ c->srv->set.idle_timeout, 0 };
+}
+
+/* (Re)arms the read event with the idle timeout, or without one when there is none. */
+static void conn_arm_read(struct conn *c)
+{
+	struct timeval tv = idle_tv(c);
+
+	event_add(c->read_ev, tv.tv_sec ? &tv : NULL);
+}
+
+static void conn_update_reading(struct conn *c)
+{
+	if (c->read_paused || c->owner_paused)
+		event_del(c->read_ev);
+	else
+		conn_arm_read(c);
+}
+
+/* Drops buffered input, unless h1_read is reading it right now (conn_feed drops it then). */
+static void conn_discard_input(struct conn *c)
+{
+	if (!c->in_feed)
+		evbuffer_drain(conn_input(c), evbuffer_get_length(conn_input(c)));
+}
+
+static void conn_begin_close(struct conn *c)
+{
+	c->state = CONN_CLOSING;
+	/* Nothing more is parsed; input is discarded until the answer is out. */
+	conn_discard_input(c);
+}
+
+/* --- reading ------------------------------------------------------------------ */
+
+static void conn_start_request(struct conn *c)
+{
+	struct http_request *req = &c->req;
+
+	req->io = c;
+	req->listener = c->listener_index;
+	req->local_port = c->local_port;
+	req->https = false;
+	req->peer_family = c->peer_family;
+	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
+	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
+	req->peer_port = c->peer_port;
+	req->conn_trace_id = c->tid;
+	c->state = CONN_HEAD;
+}
+
+/* Body bytes from h1_read: stored, passed on, or (past the owner's interest) dropped. */
+static void conn_on_body(void *cookie, const char *p, size_t n)
+{
+	struct conn *c = cookie;
+	struct http_request *req = &c->req;
+
+	if (c->state != CONN_BODY)
+		return;
+	if (req->stream_body) {
+		if (c->srv->cbs->on_body)
+			c->srv->cbs->on_body(c->srv->cookie, req, p, n);
+		return;
+	}
+	if (req->keep_body && !req->body_too_large && buf_append(&req->body, p, n) < 0)
+		req->body_too_large = true;
+}
+
+/*
+ * Feeds buffered input to h1_read until something happens. With no input it
+ * still runs once on zero bytes: that is how a message without a body
+ * completes after its head.
+ */
+static enum h1_event conn_feed(struct conn *c)
+{
+	struct evbuffer *in = conn_input(c);
+	enum h1_event ev;
+
+	do {
+		struct evbuffer_iovec v = { (void *)"", 0 };
+		size_t used;
+
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		c->in_feed = true;
+		ev = h1_read(&c->reader, v.iov_base, v.iov_len, &used);
+		c->in_feed = false;
+		evbuffer_drain(in, used);
+		if (c->state == CONN_CLOSING || c->state == CONN_LINGER) {
+			conn_discard_input(c);  /* the owner answered and closed meanwhile */
+			return H1_MORE;
+		}
+	} while (ev == H1_MORE && evbuffer_get_length(in) > 0 && !c->owner_paused);
+	return ev;
+}
+
+/* The head is in: show it to the owner. 0: read the body, -1: answered. */
+static int conn_on_head(struct conn *c)
+{
+	struct http_request *req = &c->req;
+
+	c->close_after |= c->reader.close_after;
+	c->srv->cbs->on_head(c->srv->cookie, req);
+	if (c->state != CONN_HEAD)
+		return -1;      /* the owner answered already */
+	/* ALB answers "100 Continue" at once without checking Content-Length,
+	 * and does not forward Expect (alb-http-targets-and-tls.md §1.6). */
+	if (req->expect_continue && req->version == 11) {
+		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		conn_flush(c);
+	}
+	c->state = CONN_BODY;
+	return 0;
+}
+
+/* A tunnel's input goes to the owner as it is. */
+static void conn_tunnel_input(struct conn *c)
+{
+	struct evbuffer *in = conn_input(c);
+
+	while (c->state == CONN_TUNNEL && !c->owner_paused && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		size_t n;
+
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		n = v.iov_len;
+		c->active_us = time_mono_us();
+		c->in_feed = true;
+		c->srv->cbs->on_body(c->srv->cookie, &c->req, v.iov_base, n);
+		c->in_feed = false;
+		evbuffer_drain(in, n);
+	}
+	if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
+		conn_discard_input(c);
+}
 
 /* Reads and dispatches requests while input and state allow. Never frees c. */
 static void conn_parse(struct conn *c)
 {
 	c->in_parse = true;
 	for (;;) {
-		if (c->state == CONN_DONE && !c->listener) {
+		enum h1_event ev;
+
+		if (c->state == CONN_DONE && (!c->listener || c->close_after)) {
 			conn_begin_close(c);   /* its listener was removed by a reload */
 			conn_flush(c);
 			break;
 		}
 		if (c->state == CONN_DONE) {
-			llhttp_resume(&c->parser);
+			h1_reader_next(&c->reader);
 			conn_start_request(c);
-			conn_resume_reading(c);
-		}
-		if (c->state == CONN_HEAD) {
-			int r = conn_read_head(c);
-			if (r == 0)
-				break;
-			if (r < 0) {
-				conn_fail(c, 400);
-				break;
+			if (c->read_paused) {
+				c->read_paused = false;
+				conn_update_reading(c);
 			}
-			if (conn_handle_head(c) < 0)
-				break;
 		}
-		if (c->state == CONN_BODY) {
-			int r = conn_pump_body(c);
-			if (r <= 0)
+		if (c->state == CONN_TUNNEL) {
+			conn_tunnel_input(c);
+			break;
+		}
+		if ((c->state != CONN_HEAD && c->state != CONN_BODY) || c->owner_paused)
+			break;
+		ev = conn_feed(c);
+		if (ev == H1_MORE)
+			break;
+		if (ev == H1_FAIL) {
+			log_debug("malformed request from %s:%u: %s", c->peer_ip, c->peer_port,
+				  c->reader.fail_detail);
+			conn_fail(c, c->reader.fail_status);
+			break;
+		}
+		if (ev == H1_HEAD) {
+			if (conn_on_head(c) < 0)
 				break;
-			c->state = CONN_WAIT;
-			c->srv->cbs->on_request(c->srv->cookie, &c->req);
 			continue;
 		}
-		break;
+		/* H1_END: the whole request is in. */
+		c->state = CONN_WAIT;
+		c->srv->cbs->on_request(c->srv->cookie, &c->req);
 	}
 	c->in_parse = false;
 }
 
 /* --- answering ---------------------------------------------------------------- */
 
-static void conn_begin_close(struct conn *c)
-{
-	c->state = CONN_CLOSING;
-	/* Nothing more is parsed; input is discarded until the answer is out. */
-	evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
-}
-
-static void conn_linger(struct conn *c);
-
-/*
- * Writes queued output now, in the callback that produced it. EV_WRITE stays
- * off while the socket keeps up, so an answer costs one send and no epoll
- * changes; only a client that reads slowly gets the write event (and the
- * idle timeout on writing).
- */
-void conn_flush(struct conn *c)
+/* Writes queued output now; past what the socket takes, the write event finishes it. */
+static void conn_flush(struct conn *c)
 {
 	if (net_write_now(c->bev)) {
 		bufferevent_enable(c->bev, EV_WRITE);
@@ -125,25 +329,39 @@ void conn_flush(struct conn *c)
 		conn_linger(c);
 }
 
-static bool conn_may_continue(const struct conn *c, const struct http_response *resp)
+static bool conn_may_continue(const struct conn *c, bool close)
 {
 	const struct http_request *req = &c->req;
 	int64_t age_us = time_mono_us() - c->born_mono_us;
+	int keep_alive_s = c->srv->set.client_keep_alive;
 
-	/* After CONNECT (or an Upgrade) llhttp reads no further requests: the
-	 * bytes that follow belong to a tunnel lb does not open, so it closes. */
-	return c->state == CONN_WAIT && req->keep_alive && !resp->close && !c->close_after &&
-	       !c->srv->stopping && !http_request_header(req, "upgrade") && !c->parser.upgrade &&
+	/* After CONNECT (or an Upgrade) the bytes that follow belong to a
+	 * tunnel; unless one was opened, the connection closes. */
+	return c->state == CONN_WAIT && req->keep_alive && !close && !c->close_after &&
+	       !c->srv->stopping && !http_request_header(req, "upgrade") && !h1_reader_upgrade(&c->reader) &&
 	       /* client_keep_alive.seconds bounds a connection's life. */
-	       age_us < (int64_t)c->srv->set.client_keep_alive * 1000000;
+	       (keep_alive_s == 0 || age_us < (int64_t)keep_alive_s * 1000000);
+}
+
+/* The answer is queued: read the next request, or close. */
+static void conn_answered(struct conn *c, bool keep)
+{
+	if (!keep) {
+		conn_begin_close(c);
+		conn_flush(c);
+		return;
+	}
+	c->state = CONN_DONE;
+	conn_flush(c);
+	if (!c->in_parse)
+		event_active(c->resume, EV_TIMEOUT, 0);
 }
 
 size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
 {
 	struct conn *c = req->io;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	bool head_request = sv_eq_cstr(req->method, "HEAD");
-	bool keep = conn_may_continue(c, resp);
+	bool keep = conn_may_continue(c, resp->close);
 	size_t n;
 
 	buf_reset(&c->out);
@@ -154,21 +372,147 @@ size_t http_server_respond(struct http_request *req, const struct http_response 
 		n += resp->body.n;
 	}
 	/* One contiguous add: the answer leaves in one send (no Nagle stall). */
-	evbuffer_add(out, c->out.p, c->out.len);
-	if (!keep) {
-		conn_begin_close(c);
-		conn_flush(c);
-		return n;
-	}
-	c->state = CONN_DONE;
-	conn_flush(c);
-	if (!c->in_parse)
-		event_active(c->resume, EV_TIMEOUT, 0);
+	evbuffer_add(bufferevent_get_output(c->bev), c->out.p, c->out.len);
+	req->sent_bytes += n;
+	conn_answered(c, keep);
 	return n;
 }
 
-/* Answers an error the router must phrase (400, 408, 501); the connection closes. */
-void conn_fail(struct conn *c, int status)
+static void put_sv(struct buf *b, struct sv s)
+{
+	buf_append(b, s.p, s.n);
+}
+
+size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
+{
+	struct conn *c = req->io;
+	bool keep = conn_may_continue(c, h->close);
+	bool tunnel = h->status == 101;
+	struct buf *out = &c->out;
+
+	buf_reset(out);
+	buf_printf(out, "HTTP/1.1 %d ", h->status);
+	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
+	buf_puts(out, "\r\n");
+	for (size_t i = 0; i < h->nheaders; i++) {
+		put_sv(out, h->headers[i].name);
+		buf_puts(out, ": ");
+		put_sv(out, h->headers[i].value);
+		buf_puts(out, "\r\n");
+	}
+	c->framing = OUT_AS_IS;
+	if (tunnel) {
+		keep = false;
+	} else if (h->no_body || sv_eq_cstr(req->method, "HEAD")) {
+		c->framing = OUT_NONE;
+	} else if (h->framing == HTTP_FRAMING_CHUNKED || h->framing == HTTP_FRAMING_CLOSE) {
+		/* A body of unknown length: chunked for HTTP/1.1, until close for 1.0. */
+		if (req->version >= 11) {
+			c->framing = OUT_CHUNKED;
+			buf_puts(out, "Transfer-Encoding: chunked\r\n");
+		} else {
+			keep = false;
+		}
+	} else if (h->framing == HTTP_FRAMING_NONE) {
+		c->framing = OUT_NONE;
+	}
+	if (!tunnel)
+		buf_puts(out, keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+	buf_puts(out, "\r\n");
+	evbuffer_add(bufferevent_get_output(c->bev), out->p, out->len);
+	req->sent_bytes += out->len;
+	c->streaming = true;
+	c->stream_keep = keep;
+	if (tunnel) {
+		c->state = CONN_TUNNEL;
+		c->active_us = time_mono_us();
+		conn_flush(c);
+		/* Bytes the client sent after its request are the tunnel's. */
+		if (!c->in_parse)
+			event_active(c->resume, EV_TIMEOUT, 0);
+	}
+	return out->len;
+}
+
+size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
+{
+	struct conn *c = req->io;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t pending;
+
+	if (n && c->framing != OUT_NONE) {
+		if (c->framing == OUT_CHUNKED) {
+			char size[24];
+			int k = snprintf(size, sizeof(size), "%zx\r\n", n);
+			evbuffer_add(out, size, (size_t)k);
+			req->sent_bytes += (size_t)k + 2;
+		}
+		evbuffer_add(out, p, n);
+		if (c->framing == OUT_CHUNKED)
+			evbuffer_add(out, "\r\n", 2);
+		req->sent_bytes += n;
+		c->active_us = time_mono_us();
+	}
+	conn_flush(c);
+	pending = evbuffer_get_length(out);
+	if (pending > HTTP_SERVER_HIGH_WATER)
+		c->want_drain = true;
+	return pending;
+}
+
+void http_server_stream_end(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	if (c->state == CONN_TUNNEL) {
+		http_server_stream_abort(req);
+		return;
+	}
+	if (c->framing == OUT_CHUNKED) {
+		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+		req->sent_bytes += 5;
+	}
+	c->streaming = false;
+	c->want_drain = false;
+	/* An answer that ends before its request's body was read leaves the
+	 * rest of that body on the wire: the connection cannot be reused. */
+	conn_answered(c, c->stream_keep && c->state == CONN_WAIT);
+}
+
+void http_server_stream_abort(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	c->streaming = false;
+	c->want_drain = false;
+	conn_begin_close(c);
+	conn_flush(c);
+}
+
+void http_server_pause_reading(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	c->owner_paused = true;
+	conn_update_reading(c);
+}
+
+void http_server_resume_reading(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	if (!c->owner_paused)
+		return;
+	c->owner_paused = false;
+	if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
+		return;
+	conn_update_reading(c);
+	/* What was read before the pause is parsed from the loop, not here. */
+	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+/* Answers an error the owner must phrase (400, 408, 501); the connection closes. */
+static void conn_fail(struct conn *c, int status)
 {
 	c->srv->cbs->on_error(c->srv->cookie, &c->req, status);
 	if (c->state != CONN_CLOSING && c->state != CONN_LINGER)
@@ -184,18 +528,26 @@ static void conn_linger(struct conn *c)
 	c->state = CONN_LINGER;
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	bufferevent_disable(c->bev, EV_WRITE);
-	c->read_paused = false;
+	c->read_paused = c->owner_paused = false;
 	event_add(c->read_ev, &tv);
+}
+
+/* Whether the owner holds the request (it must hear on_abort if the client leaves). */
+static bool conn_owned(const struct conn *c)
+{
+	return c->state == CONN_WAIT || c->state == CONN_TUNNEL || (c->state == CONN_BODY) ||
+	       (c->streaming && c->state != CONN_CLOSING && c->state != CONN_LINGER);
 }
 
 /* Input arrived: parse it, or discard it once the connection is closing. */
 static void conn_on_input(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = conn_input(c);
 
 	switch (c->state) {
 	case CONN_HEAD:
 	case CONN_BODY:
+	case CONN_TUNNEL:
 		conn_parse(c);
 		break;
 	case CONN_CLOSING:
@@ -206,21 +558,30 @@ static void conn_on_input(struct conn *c)
 	case CONN_DONE:
 		/* Kept for the next request; past the watermark, stop reading. */
 		if (evbuffer_get_length(in) >= INPUT_HIGH_WATER) {
-			event_del(c->read_ev);
 			c->read_paused = true;
+			conn_update_reading(c);
 		}
 		break;
 	}
 }
 
-/* The output has drained after a partial write (see conn_flush). */
+/* The output has drained to the low watermark after a partial write. */
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	bufferevent_disable(bev, EV_WRITE);
-	if (c->state == CONN_CLOSING)
-		conn_linger(c);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		bufferevent_disable(bev, EV_WRITE);
+		if (c->state == CONN_CLOSING) {
+			conn_linger(c);
+			return;
+		}
+	}
+	if (c->want_drain && c->streaming) {
+		c->want_drain = false;
+		if (c->srv->cbs->on_drain)
+			c->srv->cbs->on_drain(c->srv->cookie, &c->req);
+	}
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
@@ -229,33 +590,47 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->state == CONN_DONE)
+	if (c->state == CONN_DONE || c->state == CONN_TUNNEL || c->state == CONN_HEAD || c->state == CONN_BODY)
 		conn_parse(c);
-}
-
-/* No byte from the client for the idle timeout (or the linger time). */
-static void conn_on_timeout(struct conn *c)
-{
-	if (c->state == CONN_WAIT || c->state == CONN_DONE)
-		return;     /* the wait is the target's, not the client's */
-	if (c->state == CONN_BODY || (c->state == CONN_HEAD && c->started)) {
-		/* ALB: 408 when the client sends no data within the idle timeout. */
-		conn_fail(c, 408);
-		return;
-	}
-	conn_free(c);
 }
 
 /* The client closed (eof) or the connection failed. */
 static void conn_on_closed(struct conn *c, bool eof)
 {
-	if (c->state == CONN_WAIT)
-		c->srv->cbs->on_abort(c->srv->cookie, &c->req);
-	if (eof && c->state == CONN_BODY) {
+	if (eof && c->state == CONN_BODY && !c->streaming) {
 		/* ALB: 400 when the client closes before sending the whole body
 		 * (alb-listener-rules.md §4.4). A client that only half-closed
 		 * still reads it; the close path frees c. */
 		conn_fail(c, 400);
+		return;
+	}
+	if (conn_owned(c))
+		c->srv->cbs->on_abort(c->srv->cookie, &c->req);
+	conn_free(c);
+}
+
+/* No byte from the client for the idle timeout (or the linger time). */
+static void conn_on_timeout(struct conn *c)
+{
+	int64_t idle_us = (int64_t)c->srv->set.idle_timeout * 1000000, quiet;
+
+	if (c->state == CONN_WAIT || c->state == CONN_DONE)
+		return;     /* the wait is the target's, not the client's */
+	if (c->state == CONN_TUNNEL) {
+		/* The idle timeout applies to a tunnel as a whole: bytes either
+		 * way keep it open (alb-http-targets-and-tls.md §1.14). */
+		quiet = time_mono_us() - c->active_us;
+		if (quiet < idle_us) {
+			struct timeval tv = { (idle_us - quiet) / 1000000 + 1, 0 };
+			event_add(c->read_ev, &tv);
+			return;
+		}
+		conn_on_closed(c, false);
+		return;
+	}
+	if (c->state == CONN_BODY || (c->state == CONN_HEAD && h1_reader_busy(&c->reader))) {
+		/* ALB: 408 when the client sends no data within the idle timeout. */
+		conn_fail(c, 408);
 		return;
 	}
 	conn_free(c);
@@ -270,7 +645,7 @@ static void conn_on_closed(struct conn *c, bool eof)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = conn_input(c);
 	struct evbuffer_iovec v;
 	ssize_t n;
 
@@ -302,16 +677,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn_on_closed(arg, (what & BEV_EVENT_EOF) != 0);
 }
 
-static void conn_resume_reading(struct conn *c)
-{
-	struct timeval idle = { c->srv->set.idle_timeout, 0 };
-
-	if (c->read_paused) {
-		c->read_paused = false;
-		event_add(c->read_ev, &idle);
-	}
-}
-
 /* --- connections ----------------------------------------------------------------- */
 
 static void conn_set_peer(struct conn *c, const struct sockaddr *sa)
@@ -340,11 +705,11 @@ static void conn_set_peer(struct conn *c, const struct sockaddr *sa)
 
 static void conn_set_timeouts(struct conn *c)
 {
-	struct timeval idle = { c->srv->set.idle_timeout, 0 };
+	struct timeval idle = idle_tv(c);
 
-	bufferevent_set_timeouts(c->bev, NULL, &idle);
-	if (!c->read_paused)
-		event_add(c->read_ev, &idle);
+	bufferevent_set_timeouts(c->bev, NULL, idle.tv_sec ? &idle : NULL);
+	if (!c->read_paused && !c->owner_paused)
+		conn_arm_read(c);
 }
 
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -378,8 +743,10 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	memcpy(c->tid, "TID_", 4);
 	hex_encode(tid, sizeof(tid), c->tid + 4);
 	http_request_init(&c->req);
+	h1_reader_init_request(&c->reader, &c->req, &s->set.limits);
+	c->reader.on_body = conn_on_body;
+	c->reader.cookie = c;
 	buf_init(&c->out, 0);
-	conn_parser_init(c);
 	conn_start_request(c);
 
 	c->next = s->conns;
@@ -389,6 +756,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	s->nconns++;
 
 	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
 	/* A new bufferevent starts with EV_WRITE enabled; conn_flush writes directly. */
 	bufferevent_disable(c->bev, EV_WRITE | EV_READ);
 	conn_set_timeouts(c);
@@ -408,9 +776,9 @@ static void conn_free(struct conn *c)
 	event_free(c->resume);
 	event_free(c->read_ev);
 	bufferevent_free(c->bev);
+	h1_reader_release(&c->reader);
 	http_request_release(&c->req);
 	buf_release(&c->out);
-	free(c->dhdrs);
 	free(c);
 }
 
@@ -425,17 +793,18 @@ struct http_server *http_server_new(struct event_base *base, const struct http_s
 	s->cbs = cbs;
 	s->cookie = cookie;
 	s->rng = rng;
-	s->set = (struct http_server_settings){ 60, 3600, DESYNC_MODE_DEFENSIVE };
-	conn_parser_settings_init(&s->parser_settings);
+	s->set = (struct http_server_settings){ 60, 3600, h1_limits_alb_request };
 	return s;
 }
 
 void http_server_configure(struct http_server *s, const struct http_server_settings *set)
 {
 	s->set = *set;
-	for (struct conn *c = s->conns; c; c = c->next)
+	for (struct conn *c = s->conns; c; c = c->next) {
+		c->reader.lim = set->limits;
 		if (c->state != CONN_LINGER)
 			conn_set_timeouts(c);
+	}
 }
 
 static void on_accept_error(struct evconnlistener *ev, void *arg)
@@ -446,13 +815,13 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
 	log_warn("accept failed: %s", strerror(errno));
 }
 
-struct http_listener *http_server_listen(struct http_server *s, const char *address, int port,
-					 struct lb_err *err)
+struct http_listener *http_server_listen(struct http_server *s, const char *what, const char *address,
+					 int port, struct lb_err *err)
 {
 	struct http_listener *l = xcalloc(1, sizeof(*l));
 
 	l->srv = s;
-	l->ev = net_listen(s->base, on_accept, l, "listener", address, port, 1024, &l->port, err);
+	l->ev = net_listen(s->base, on_accept, l, what, address, port, 1024, &l->port, err);
 	if (!l->ev) {
 		free(l);
 		return NULL;
@@ -479,7 +848,7 @@ void http_listener_set_index(struct http_listener *l, int index)
 		if (c->listener != l)
 			continue;
 		c->listener_index = index;
-		/* A request not shown to the router yet is routed with the
+		/* A request not shown to the owner yet is routed with the
 		 * configuration that numbered the listeners so. */
 		if (c->state == CONN_HEAD)
 			c->req.listener = index;
@@ -524,7 +893,7 @@ void http_server_shutdown(struct http_server *s)
 		http_listener_close(s->listeners);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_HEAD && !c->started &&
+		if (c->state == CONN_HEAD && !h1_reader_busy(&c->reader) &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_free(c);
 	}
@@ -543,7 +912,7 @@ void http_server_free(struct http_server *s)
 		http_listener_close(s->listeners);
 	while (s->conns) {
 		struct conn *c = s->conns;
-		if (c->state == CONN_WAIT)
+		if (conn_owned(c))
 			s->cbs->on_abort(s->cookie, &c->req);
 		conn_free(c);
 	}
