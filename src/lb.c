@@ -62,7 +62,7 @@ struct lb {
 	struct bound *bound;
 	size_t nbound;
 	struct lambda_api *api;
-	struct lambda_api_listener *api_l; /* NULL when lambda_api: is not configured */
+	struct http_listener *api_l; /* NULL when lambda_api: is not configured */
 	char *api_address;
 	int api_port;                      /* the configured port, the key for reloads */
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
@@ -200,7 +200,7 @@ static void commit_access_log(struct lb *lb, struct access_log *al)
  * The Invoke API listener cfg asks for: lb's current one when its address and
  * configured port are unchanged, a newly bound one, or NULL for none.
  */
-static int prepare_lambda_api(struct lb *lb, const struct config *cfg, struct lambda_api_listener **out,
+static int prepare_lambda_api(struct lb *lb, const struct config *cfg, struct http_listener **out,
 			      struct lb_err *err)
 {
 	const struct lambda_api_cfg *a = &cfg->lambda_api;
@@ -218,14 +218,14 @@ static int prepare_lambda_api(struct lb *lb, const struct config *cfg, struct la
 
 /* Makes l lb's Invoke API listener; a new one is announced on stdout
  * ("lb: lambda api on http://ADDRESS:PORT", tests read it). */
-static void commit_lambda_api(struct lb *lb, const struct config *cfg, struct lambda_api_listener *l)
+static void commit_lambda_api(struct lb *lb, const struct config *cfg, struct http_listener *l)
 {
 	const char *address = cfg->lambda_api.address;
 	bool v6;
 
 	if (l == lb->api_l)
 		return;
-	lambda_api_listener_close(lb->api_l);
+	http_listener_close(lb->api_l);
 	free(lb->api_address);
 	lb->api_l = l;
 	lb->api_address = l ? xstrdup(address) : NULL;
@@ -234,7 +234,7 @@ static void commit_lambda_api(struct lb *lb, const struct config *cfg, struct la
 		return;
 	v6 = strchr(address, ':') != NULL;
 	printf("lb: lambda api on http://%s%s%s:%u\n", v6 ? "[" : "", address, v6 ? "]" : "",
-	       lambda_api_listener_port(l));
+	       http_listener_port(l));
 	fflush(stdout);
 }
 
@@ -243,7 +243,7 @@ static void reload(struct lb *lb)
 	struct lb_err err = { "" };
 	struct config *cfg = load_config(lb->opt, &err);
 	struct access_log *al = NULL;
-	struct lambda_api_listener *api_l = NULL;
+	struct http_listener *api_l = NULL;
 
 	if (!cfg || prepare_access_log(lb, cfg, &al, &err) < 0 || prepare_lambda_api(lb, cfg, &api_l, &err) < 0 ||
 	    bind_listeners(lb, cfg, &err) < 0) {
@@ -251,7 +251,7 @@ static void reload(struct lb *lb)
 		if (al != lb->alog)
 			access_log_free(al);
 		if (api_l != lb->api_l)
-			lambda_api_listener_close(api_l);
+			http_listener_close(api_l);
 		config_unref(cfg);
 		return;
 	}
@@ -330,7 +330,7 @@ int lb_serve(const struct lb_options *opt)
 	struct lb lb = { .opt = opt };
 	struct lb_err err = { "" };
 	struct access_log *al = NULL;
-	struct lambda_api_listener *api_l = NULL;
+	struct http_listener *api_l = NULL;
 	char *runtimes;
 	int status = 1;
 

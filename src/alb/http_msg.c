@@ -384,7 +384,8 @@ void http_response_head(struct buf *out, const struct http_response *resp, const
 {
 	(void)head_request;  /* HEAD changes nothing in the head, only whether a body follows */
 	put_status_line(out, resp);
-	PUT_LIT(out, "Server: awselb/2.0\r\n");
+	if (!resp->bare)
+		PUT_LIT(out, "Server: awselb/2.0\r\n");
 	if (!resp->has_date) {
 		PUT_LIT(out, "Date: ");
 		buf_puts(out, date);

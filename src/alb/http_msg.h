@@ -125,6 +125,7 @@ struct http_response {
 	struct sv body;
 	bool has_date;           /* headers include a Date: do not add one */
 	bool close;              /* close the connection after this response */
+	bool bare;               /* no Server header: an answer of lb's Lambda APIs, not ALB's */
 };
 
 /* The reason phrase ALB sends for a status ("" for codes it has none for). */
@@ -132,8 +133,8 @@ const char *http_reason(int status);
 /* ALB's HTML page for an error status it generates itself (static storage). */
 struct sv http_error_page(int status);
 /*
- * Appends the response head to out, in ALB's order: status line, Server,
- * Date (unless resp->has_date), Content-Type, Content-Length, Connection,
+ * Appends the response head to out, in ALB's order: status line, Server
+ * (unless resp->bare), Date (unless resp->has_date), Content-Type, Content-Length, Connection,
  * then resp->headers. head_request: the request was HEAD (Content-Length is
  * still that of the body, which is not sent). date is an IMF-fixdate.
  */

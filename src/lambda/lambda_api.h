@@ -23,19 +23,17 @@
 struct event_base;
 struct lambda;
 struct lambda_api;
-struct lambda_api_listener;
+struct http_listener;
 
 /* lambda and rng are borrowed and must outlive the server. */
 struct lambda_api *lambda_api_new(struct event_base *base, struct lambda *lambda, struct rng *rng);
 /* Names resolve against cfg from now on (takes a reference). */
 void lambda_api_set_config(struct lambda_api *api, struct config *cfg);
 
-/* Binds a numeric address (port 0: a free one). NULL with err on failure. */
-struct lambda_api_listener *lambda_api_listen(struct lambda_api *api, const char *address, int port,
-					      struct lb_err *err);
-uint16_t lambda_api_listener_port(const struct lambda_api_listener *l);
-/* Stops accepting on l and frees it; its connections carry on. NULL-safe. */
-void lambda_api_listener_close(struct lambda_api_listener *l);
+/* Binds a numeric address (port 0: a free one). NULL with err on failure.
+ * http_listener_port and http_listener_close (net/http_server.h) apply. */
+struct http_listener *lambda_api_listen(struct lambda_api *api, const char *address, int port,
+					struct lb_err *err);
 
 /* Stops accepting and closes idle connections; requests in flight finish
  * (their connections close after the answer), Event invocations run on. */

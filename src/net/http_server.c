@@ -739,9 +739,11 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	c->local_port = l->port;
 	c->born_mono_us = time_mono_us();
 	conn_set_peer(c, sa);
-	rng_bytes(s->rng, tid, sizeof(tid));
-	memcpy(c->tid, "TID_", 4);
-	hex_encode(tid, sizeof(tid), c->tid + 4);
+	if (s->rng) {
+		rng_bytes(s->rng, tid, sizeof(tid));
+		memcpy(c->tid, "TID_", 4);
+		hex_encode(tid, sizeof(tid), c->tid + 4);
+	}
 	http_request_init(&c->req);
 	h1_reader_init_request(&c->reader, &c->req, &s->set.limits);
 	c->reader.on_body = conn_on_body;

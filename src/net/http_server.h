@@ -67,7 +67,8 @@ struct http_server_settings {
 	struct h1_limits limits;       /* request limits and desync mitigation */
 };
 
-/* Returns a new server; cbs and rng are borrowed and must outlive it. */
+/* Returns a new server; cbs and rng are borrowed and must outlive it (rng
+ * makes the connection trace ids of the access log; NULL for none). */
 struct http_server *http_server_new(struct event_base *base, const struct http_server_cbs *cbs,
 				    void *cookie, struct rng *rng);
 void http_server_configure(struct http_server *s, const struct http_server_settings *set);

@@ -130,8 +130,7 @@ class LambdaSandboxTests(LambdaCase):
         got, elapsed = self.parallel(lb, ["?sleep=0.5"] * n)
         self.assertEqual(len({g["pid"] for g in got}), n, got)
         self.assertEqual([g["count"] for g in got], [1] * n)
-        # they ran at the same time: about one invocation (plus cold starts), not n
-        self.assertLess(elapsed, 0.5 * 2.5, elapsed)
+        # they ran at the same time: every one started before any ended
         self.assertLess(max(g["start"] for g in got), min(g["end"] for g in got))
         self.assertEqual(lb.stderr().count("Init Duration"), n)
 
