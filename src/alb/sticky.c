@@ -1,10 +1,13 @@
 /*
- * sticky: cookie values are base64 of  name | 0x00 | expiry (8 bytes, big
- * endian) | SipHash-2-4(name | 0x00 | expiry) (8 bytes). The key lives as long
- * as lb does (reloads keep it), so sessions survive a reload.
+ * sticky: sealed cookie values are base64 of
+ *   kind | 0x00 field | 0x00 field ... | SipHash-2-4 of what precedes (8 bytes, big endian)
+ * with text fields (names, target keys, decimal expiries). AWSALBTG is kind
+ * 'G' with the group's name and the binding's end. The key lives as long as
+ * lb does (reloads keep it), so sessions survive a reload.
  */
 #include "alb/sticky.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/base64.h"
@@ -64,35 +67,54 @@ uint64_t siphash24(const struct sticky_key *key, const void *data, size_t n)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-static void put_be64(uint8_t *p, uint64_t x)
+void sticky_seal(struct buf *out, const struct sticky_key *key, char kind, const struct sv *fields,
+		 size_t n)
 {
-	for (int i = 7; i >= 0; i--, x >>= 8)
-		p[i] = (uint8_t)x;
+	struct buf raw = BUF_INIT;
+	uint8_t tag[8];
+	uint64_t mac;
+
+	buf_putc(&raw, kind);
+	for (size_t i = 0; i < n; i++) {
+		buf_putc(&raw, '\0');
+		buf_append(&raw, fields[i].p, fields[i].n);
+	}
+	mac = siphash24(key, raw.p, raw.len);
+	for (int i = 7; i >= 0; i--, mac >>= 8)
+		tag[i] = (uint8_t)mac;
+	buf_append(&raw, tag, sizeof(tag));
+	base64_encode_buf(raw.p, raw.len, out);
+	buf_release(&raw);
 }
 
-static uint64_t get_be64(const uint8_t *p)
+int sticky_open(const struct sticky_key *key, struct sv value, char kind, struct buf *scratch,
+		struct sv *fields, size_t max, size_t *n)
 {
-	uint64_t x = 0;
+	const char *p, *end;
+	uint64_t mac = 0;
+	size_t len;
 
-	for (int i = 0; i < 8; i++)
-		x = x << 8 | p[i];
-	return x;
+	buf_reset(scratch);
+	if (base64_decode(value.p, value.n, scratch) < 0 || scratch->len < 9)
+		return -1;
+	len = scratch->len - 8;
+	for (size_t i = 0; i < 8; i++)
+		mac = mac << 8 | (uint8_t)scratch->p[len + i];
+	if (mac != siphash24(key, scratch->p, len) || scratch->p[0] != kind)
+		return -1;
+	*n = 0;
+	for (p = scratch->p + 1, end = scratch->p + len; p < end;) {
+		const char *f = ++p, *nul = memchr(f, '\0', (size_t)(end - f));
+
+		if (*n == max)
+			return -1;
+		p = nul ? nul : end;
+		fields[(*n)++] = (struct sv){ f, (size_t)(p - f) };
+	}
+	return 0;
 }
 
-void sticky_encode(struct buf *out, const struct sticky_key *key, struct sv name, int64_t expires)
-{
-	uint8_t raw[256 + 17];
-	size_t n = name.n < 256 ? name.n : 256;
-
-	memcpy(raw, name.p, n);
-	raw[n] = 0;
-	put_be64(raw + n + 1, (uint64_t)expires);
-	put_be64(raw + n + 9, siphash24(key, raw, n + 9));
-	base64_encode_buf(raw, n + 17, out);
-}
-
-/* The value of cookie `want` in the request's Cookie headers (the last one), or SV_NULL. */
-static struct sv find_cookie(const struct http_request *req, const char *want)
+struct sv sticky_cookie(const struct http_request *req, const char *want)
 {
 	struct sv found = SV_NULL;
 	size_t wn = strlen(want);
@@ -112,30 +134,42 @@ static struct sv find_cookie(const struct http_request *req, const char *want)
 	return found;
 }
 
+/* Why: an AWSALBTG value names the target group and the binding's end. */
+void sticky_encode(struct buf *out, const struct sticky_key *key, struct sv name, int64_t expires)
+{
+	char exp[24];
+	struct sv fields[2] = { name, { exp, 0 } };
+
+	fields[1].n = (size_t)snprintf(exp, sizeof(exp), "%lld", (long long)expires);
+	sticky_seal(out, key, 'G', fields, 2);
+}
+
+int64_t sticky_expiry(struct sv s)
+{
+	uint64_t v;
+
+	return sv_to_u64(s, &v) < 0 || v > INT64_MAX ? -1 : (int64_t)v;
+}
+
 enum sticky_status sticky_decode(const struct http_request *req, const struct sticky_key *key,
 				 int64_t now, struct buf *scratch, struct sv *name)
 {
-	struct sv v = find_cookie(req, "AWSALBTGCORS");
-	const uint8_t *raw;
+	struct sv v = sticky_cookie(req, "AWSALBTGCORS"), fields[2];
 	size_t n;
+	int64_t expires;
 
 	if (!v.p)
-		v = find_cookie(req, "AWSALBTG");
+		v = sticky_cookie(req, "AWSALBTG");
 	if (!v.p)
 		return STICKY_NONE;
-	buf_reset(scratch);
-	if (base64_decode(v.p, v.n, scratch) < 0 || scratch->len < 18)
+	if (sticky_open(key, v, 'G', scratch, fields, 2, &n) < 0 || n != 2 ||
+	    (expires = sticky_expiry(fields[1])) < 0)
 		return STICKY_INVALID;
-	raw = (const uint8_t *)scratch->p;
-	n = scratch->len - 17;
-	if (raw[n] != 0 || memchr(raw, 0, n) || get_be64(raw + n + 9) != siphash24(key, raw, n + 9))
-		return STICKY_INVALID;
-	if ((int64_t)get_be64(raw + n + 1) <= now)
+	if (expires <= now)
 		return STICKY_EXPIRED;
-	*name = (struct sv){ scratch->p, n };
+	*name = fields[0];
 	return STICKY_OK;
 }
-
 void sticky_set_cookies(struct buf *out, const struct sticky_key *key, struct sv name, int64_t now,
 			int duration, size_t *cors_at)
 {

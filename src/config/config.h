@@ -138,16 +138,60 @@ struct listener_cfg {
 	struct rule default_rule; /* priority 0, no conditions */
 };
 
-enum target_type { TARGET_LAMBDA };
+enum target_type { TARGET_LAMBDA, TARGET_INSTANCE, TARGET_IP };
+enum tg_protocol { TG_PROTO_HTTP, TG_PROTO_HTTPS };
+enum tg_protocol_version { TG_PROTO_HTTP1, TG_PROTO_HTTP2, TG_PROTO_GRPC };
+enum lb_algorithm { ALGO_ROUND_ROBIN, ALGO_LEAST_OUTSTANDING, ALGO_WEIGHTED_RANDOM };
+enum stickiness_type { STICKINESS_LB_COOKIE, STICKINESS_APP_COOKIE };
+/* load_balancing.cross_zone.enabled: lb has one zone, so it only gates stickiness. */
+enum cross_zone { CROSS_ZONE_INHERIT, CROSS_ZONE_ON, CROSS_ZONE_OFF };
 
 struct health_check_cfg {
-	bool enabled;             /* false for lambda target groups */
-	const char *path;         /* "/" */
-	int interval;             /* seconds: 35 for lambda */
-	int timeout;              /* seconds: 30 for lambda */
+	bool enabled;             /* false for lambda target groups; always true for instance/ip */
+	enum tg_protocol protocol; /* instance/ip: HTTP unless given */
+	int port;                 /* 0: traffic-port (each target's own port) */
+	const char *path;         /* "/" ("/AWS.ALB/healthcheck" for GRPC groups) */
+	int interval;             /* seconds: 35 for lambda, 30 for instance/ip */
+	int timeout;              /* seconds: 30 for lambda, 5 for instance/ip */
 	int healthy_threshold;    /* 5 */
 	int unhealthy_threshold;  /* 2 */
-	const char *matcher;      /* "200": codes "200,202" or a range "200-299" */
+	const char *matcher;      /* "200": codes "200,202" or a range "200-299"; GRPC: gRPC codes, "12" */
+};
+
+/* One registered instance or ip target. */
+struct http_target {
+	const char *id;           /* as written: "127.0.0.1", "::1", "localhost" */
+	int port;                 /* resolved: the target's, else the group's */
+	const char *key;          /* "id:port" ("[v6]:port" for IPv6), unique within the group;
+				   * the access log's target:port. Address literals in their
+				   * canonical form ("::1" for "0::1"), host names in lower case. */
+	int family;               /* AF_INET or AF_INET6 for an address literal, 0 for a host name */
+	struct src_pos pos;
+};
+
+/*
+ * Target-group attributes of instance/ip groups, by their AWS keys, with AWS's
+ * defaults. Accepted but without effect in lb (one zone, no DNS, no
+ * anomaly detection): anomaly_mitigation, cross_zone (it only gates
+ * stickiness) and the dns_failover thresholds.
+ */
+struct tg_attributes {
+	int deregistration_delay;     /* deregistration_delay.timeout_seconds: 0-3600, 300 */
+	int slow_start;               /* slow_start.duration_seconds: 0 (off) or 30-900 */
+	enum lb_algorithm algorithm;  /* load_balancing.algorithm.type: round_robin */
+	bool anomaly_mitigation;      /* load_balancing.algorithm.anomaly_mitigation: off */
+	enum cross_zone cross_zone;   /* load_balancing.cross_zone.enabled: inherit */
+	bool stickiness;              /* stickiness.enabled: false */
+	enum stickiness_type stickiness_type; /* stickiness.type: lb_cookie */
+	int lb_cookie_duration;       /* stickiness.lb_cookie.duration_seconds: 1-604800, 86400 */
+	int app_cookie_duration;      /* stickiness.app_cookie.duration_seconds: 1-604800, 86400 */
+	const char *app_cookie_name;  /* stickiness.app_cookie.cookie_name: NULL unless app_cookie */
+	/* target_group_health.unhealthy_state_routing.minimum_healthy_targets.* */
+	int min_healthy_count;        /* .count: 1-1000, 1 */
+	int min_healthy_percentage;   /* .percentage: 1-100, 0 = off */
+	/* target_group_health.dns_failover.minimum_healthy_targets.*: 0 = off */
+	int dns_min_healthy_count;
+	int dns_min_healthy_percentage;
 };
 
 struct function_cfg;
@@ -157,11 +201,20 @@ struct target_group {
 	struct src_pos pos;
 	enum target_type target_type;
 	const char *arn;          /* arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID */
-	size_t ntargets;          /* 0 or 1 for lambda */
+	/* lambda groups */
+	size_t ntargets;          /* 0 or 1 */
 	const char **targets;     /* "fn", "fn:3" or "fn:alias" */
 	struct function_cfg *function; /* the target's function, NULL without targets */
 	const char *qualifier;    /* the target's ":qualifier", NULL for $LATEST */
 	bool multi_value_headers; /* lambda.multi_value_headers.enabled */
+	/* instance and ip groups */
+	enum tg_protocol protocol;    /* HTTP unless given */
+	int port;                     /* 1-65535; default port of targets naming none */
+	enum tg_protocol_version protocol_version; /* HTTP1 */
+	bool ipv6;                    /* ip_address_type ipv6: ip targets are IPv6 */
+	size_t nhttp_targets;         /* at most 1000 */
+	struct http_target *http_targets;
+	struct tg_attributes attrs;
 	struct health_check_cfg health_check;
 };
 

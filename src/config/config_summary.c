@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config/config_fn.h"
+#include "config/config_tg.h"
 #include "config/rules.h"
 
 static void describe_value(const struct condition *c, size_t i, FILE *out)
@@ -116,21 +117,69 @@ static void listener_summary(const struct listener_cfg *l, FILE *out)
 	rule_summary(&l->default_rule, out);
 }
 
-static void target_group_summary(const struct target_group *tg, FILE *out)
+static void health_check_summary(const struct target_group *tg, FILE *out)
 {
 	const struct health_check_cfg *hc = &tg->health_check;
 
+	if (!hc->enabled)
+		return;
+	fputs("  health check ", out);
+	if (tg->target_type != TARGET_LAMBDA) {
+		fprintf(out, "%s ", config_tg_protocols[hc->protocol]);
+		if (hc->port)
+			fprintf(out, "port %d ", hc->port);
+		else
+			fputs("traffic-port ", out);
+	}
+	fprintf(out, "GET %s every %ds, timeout %ds, healthy %d, unhealthy %d, matcher %s\n",
+		hc->path, hc->interval, hc->timeout, hc->healthy_threshold, hc->unhealthy_threshold,
+		hc->matcher);
+}
+
+static void lambda_group_summary(const struct target_group *tg, FILE *out)
+{
 	fprintf(out, "target group %s: lambda, %s headers, ", tg->name,
 		tg->multi_value_headers ? "multi-value" : "single-value");
 	if (tg->ntargets)
 		fprintf(out, "target %s\n", tg->targets[0]);
 	else
 		fputs("no target\n", out);
+}
+
+/*
+ *   target group web: ip, HTTP:3000, HTTP1, round_robin, 2 targets
+ *     127.0.0.1:3001
+ *     stickiness lb_cookie for 86400s
+ */
+static void http_group_summary(const struct target_group *tg, FILE *out)
+{
+	const struct tg_attributes *a = &tg->attrs;
+
+	fprintf(out, "target group %s: %s, %s:%d, %s, %s, %zu target%s\n", tg->name,
+		tg->target_type == TARGET_IP ? "ip" : "instance", config_tg_protocols[tg->protocol],
+		tg->port, config_tg_protocol_versions[tg->protocol_version],
+		config_tg_algorithms[a->algorithm], tg->nhttp_targets,
+		tg->nhttp_targets == 1 ? "" : "s");
+	for (size_t i = 0; i < tg->nhttp_targets; i++)
+		fprintf(out, "  target %s\n", tg->http_targets[i].key);
+	if (a->stickiness && a->stickiness_type == STICKINESS_LB_COOKIE)
+		fprintf(out, "  stickiness lb_cookie for %ds\n", a->lb_cookie_duration);
+	if (a->stickiness && a->stickiness_type == STICKINESS_APP_COOKIE)
+		fprintf(out, "  stickiness app_cookie %s for %ds\n", a->app_cookie_name,
+			a->app_cookie_duration);
+	if (a->slow_start)
+		fprintf(out, "  slow start %ds\n", a->slow_start);
+	fprintf(out, "  deregistration delay %ds\n", a->deregistration_delay);
+}
+
+static void target_group_summary(const struct target_group *tg, FILE *out)
+{
+	if (tg->target_type == TARGET_LAMBDA)
+		lambda_group_summary(tg, out);
+	else
+		http_group_summary(tg, out);
 	fprintf(out, "  %s\n", tg->arn);
-	if (hc->enabled)
-		fprintf(out, "  health check GET %s every %ds, timeout %ds, healthy %d, "
-			"unhealthy %d, matcher %s\n", hc->path, hc->interval, hc->timeout,
-			hc->healthy_threshold, hc->unhealthy_threshold, hc->matcher);
+	health_check_summary(tg, out);
 }
 
 void config_summary(const struct config *cfg, FILE *out)

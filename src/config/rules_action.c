@@ -301,7 +301,17 @@ static int forward_config_load(struct config *cfg, const struct ynode *n, struct
 						"target group '%s' is listed twice", t->name);
 		}
 	}
-	return st ? stickiness_load(st, f, err) : 0;
+	if (st && stickiness_load(st, f, err))
+		return -1;
+	/* Why: a weighted forward to a group with target stickiness needs
+	 * target-group stickiness on the rule (alb-listener-rules.md §2.2). */
+	for (size_t i = 0; f->ngroups > 1 && !f->stickiness && i < f->ngroups; i++) {
+		if (f->groups[i].tg->attrs.stickiness)
+			return ydoc_err(err, ydoc_get(groups->items[i], "name"), "target group '%s' "
+					"is sticky: a forward to several target groups needs "
+					"'stickiness' enabled", f->groups[i].name);
+	}
+	return 0;
 }
 
 static int forward_load(struct config *cfg, const struct ynode *n, struct forward_cfg *f,

@@ -895,10 +895,8 @@ TEST(target_group_names_are_unique)
 		  C "6:12: duplicate target group 'api' (first on line 5)");
 }
 
-TEST(instance_and_ip_target_types_are_not_supported_yet)
+TEST(alb_target_type_is_only_for_network_load_balancers)
 {
-	CHECK_STR(load_err(LB_MIN "target_groups: [{name: a, target_type: ip}]\n"),
-		  C "4:40: target_type 'ip' is not supported yet");
 	CHECK_STR(load_err(LB_MIN "target_groups: [{name: a, target_type: alb}]\n"),
 		  C "4:40: target_type 'alb' is only for Network Load Balancers");
 	CHECK_STR(load_err(LB_MIN "target_groups: [{name: a, target_type: lamda}]\n"),
@@ -1782,7 +1780,7 @@ int main(void)
 	RUN(lambda_api_may_not_take_a_listeners_port);
 	RUN(target_group_name_rule_is_awss);
 	RUN(target_group_names_are_unique);
-	RUN(instance_and_ip_target_types_are_not_supported_yet);
+	RUN(alb_target_type_is_only_for_network_load_balancers);
 	RUN(target_type_is_required);
 	RUN(lambda_target_group_has_one_target);
 	RUN(target_must_name_a_defined_function);
