@@ -39,6 +39,7 @@
 #include "base/log.h"
 #include "router.h"
 #include "base/util.h"
+#include "targets/targets.h"
 
 #define DRAIN_SECONDS 10
 
@@ -57,6 +58,7 @@ struct lb {
 	struct http_server *server;
 	struct router *router;
 	struct lambda *lambda;
+	struct targets *targets;
 	struct health *health;
 	struct access_log *alog;
 	struct bound *bound;
@@ -259,6 +261,7 @@ static void reload(struct lb *lb)
 	commit_lambda_api(lb, cfg, api_l);
 	lambda_api_set_config(lb->api, cfg);
 	lambda_set_config(lb->lambda, cfg);
+	targets_set_config(lb->targets, cfg);
 	router_set_config(lb->router, cfg);
 	health_set_config(lb->health, cfg);
 	configure_server(lb->server, cfg);
@@ -309,6 +312,7 @@ static void lb_teardown(struct lb *lb)
 		free(lb->bound[i].address);
 	free(lb->bound);
 	router_free(lb->router);
+	targets_free(lb->targets);         /* closes target connections, stops their checks */
 	health_free(lb->health);           /* cancels checks in flight */
 	lambda_api_free(lb->api);          /* cancels its invocations; closes its listener */
 	free(lb->api_address);
@@ -346,7 +350,8 @@ int lb_serve(const struct lb_options *opt)
 	lb.lambda = lambda_new(lb.base, &lb.rng, runtimes);
 	free(runtimes);
 	lambda_set_config(lb.lambda, lb.cfg);
-	lb.router = router_new(&lb.rng, lb.lambda);
+	lb.targets = targets_new(lb.base, &lb.rng, lb.lambda);
+	lb.router = router_new(&lb.rng, lb.targets);
 	router_set_config(lb.router, lb.cfg);
 	lb.health = health_new(lb.base, lb.lambda, &lb.rng);
 	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
@@ -368,6 +373,7 @@ int lb_serve(const struct lb_options *opt)
 	}
 	commit_access_log(&lb, al);
 	commit_lambda_api(&lb, lb.cfg, api_l);
+	targets_set_config(lb.targets, lb.cfg);
 	health_set_config(lb.health, lb.cfg);
 	event_base_dispatch(lb.base);
 	status = 0;

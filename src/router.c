@@ -4,12 +4,14 @@
  *   head     trace id; front-end checks (TRACE → 405, more than 30
  *            X-Forwarded-For addresses → 463); rule matching; the body
  *            policy the chosen action needs
- *   request  the action: fixed-response, redirect, or forward to a target
- *            group (weighted, sticky) and its Lambda function; the answer;
- *            one access-log line
+ *   request  the action: fixed-response, redirect, or forward: a target
+ *            group is picked (weighted, sticky) at the head and its kind
+ *            (targets/target.h: lambda or http) takes the request from
+ *            there, answering through forward_done; one access-log line
  *   error    a request http_server could not read (400, 408, 501): ALB's
  *            error page and a log line
- *   abort    the client left mid-flight: logged as 460
+ *   abort    the client left mid-flight: logged as 460 (a WebSocket
+ *            tunnel's end: 101, type ws)
  *
  * Per-request state (struct route) comes from a free list, so a request
  * costs no allocation once the router has warmed up. A route holds a
@@ -22,16 +24,15 @@
 #include <string.h>
 
 #include "access_log.h"
-#include "alb/alb_event.h"
-#include "alb/alb_result.h"
 #include "alb/fwd_headers.h"
 #include "alb/http_msg.h"
-#include "lambda/lambda.h"
-#include "base/log.h"
 #include "alb/match.h"
 #include "alb/redirect.h"
 #include "alb/sticky.h"
 #include "alb/trace_id.h"
+#include "base/log.h"
+#include "targets/target.h"
+#include "targets/targets.h"
 
 struct route {
 	struct route *next_free;
@@ -39,28 +40,18 @@ struct route {
 	struct config *cfg;
 	const struct listener_cfg *listener;
 	const struct rule *rule;
-	const struct target_group *tg;   /* a forward's pick, made at the head */
 	int front_status;        /* an answer decided by the front-end checks, or 0 */
 	const char *front_reason; /* its error_reason, or NULL */
 	struct buf trace;        /* X-Amzn-Trace-Id toward targets and in the log */
-	/* a Lambda invocation in flight */
-	struct invocation *inv;
-	struct header_list headers;
-	struct buf event;
-	struct alb_result result;
-	int64_t dispatch_us;
-	/* target-group stickiness */
-	bool sticky;
-	const char *sticky_error;     /* "AWSALBTGCookieInvalid", or NULL */
-	struct buf cookies;           /* the cookie decoded, then the Set-Cookie values */
-	struct http_header *resp_headers;
-	size_t cap_resp_headers;
+	bool forwarding;         /* the target kind has the request (between head and forward_done) */
+	const char *sticky_error; /* "AWSALBTGCookieInvalid", or NULL */
+	struct buf cookies;      /* the AWSALBTG cookie decoded, then the Set-Cookie values */
+	struct forward f;
 };
 
 struct router {
 	struct rng *rng;
-	struct sticky_key sticky_key; /* made at start; reloads keep it, so do sessions */
-	struct lambda *lambda;
+	struct targets *targets;
 	struct config *cfg;
 	struct access_log *alog;
 	struct route *free_routes;
@@ -77,18 +68,19 @@ struct outcome {
 	struct sv redirect_url;
 	const char *error_reason;
 	const struct target_group *tg;
+	const char *target;
 	int target_status;
 	double t_request, t_target, t_response;  /* seconds; -1 when not dispatched */
 	int priority;
+	bool websocket;
 };
 
-struct router *router_new(struct rng *rng, struct lambda *lambda)
+struct router *router_new(struct rng *rng, struct targets *targets)
 {
 	struct router *r = xcalloc(1, sizeof(*r));
 
 	r->rng = rng;
-	r->lambda = lambda;
-	r->sticky_key = (struct sticky_key){ rng_next(rng), rng_next(rng) };
+	r->targets = targets;
 	buf_init(&r->scratch, 0);
 	return r;
 }
@@ -114,11 +106,8 @@ void router_free(struct router *r)
 		struct route *rt = r->free_routes;
 		r->free_routes = rt->next_free;
 		buf_release(&rt->trace);
-		buf_release(&rt->event);
 		buf_release(&rt->cookies);
-		free(rt->resp_headers);
-		header_list_release(&rt->headers);
-		alb_result_release(&rt->result);
+		forward_release(&rt->f);
 		free(rt);
 	}
 	config_unref(r->cfg);
@@ -146,21 +135,19 @@ static struct route *route_get(struct router *r, struct http_request *req)
 	else {
 		rt = xcalloc(1, sizeof(*rt));
 		buf_init(&rt->trace, 0);
-		buf_init(&rt->event, 0);
 		buf_init(&rt->cookies, 0);
-		header_list_init(&rt->headers);
-		alb_result_init(&rt->result);
+		forward_init(&rt->f);
 	}
 	rt->router = r;
 	rt->cfg = config_ref(r->cfg);
 	rt->listener = &rt->cfg->listeners[req->listener];
 	rt->rule = NULL;
-	rt->tg = NULL;
 	rt->front_status = 0;
 	rt->front_reason = NULL;
-	rt->inv = NULL;
-	rt->sticky = false;
+	rt->forwarding = false;
 	rt->sticky_error = NULL;
+	rt->f.tg = NULL;
+	rt->f.ops = NULL;
 	buf_reset(&rt->trace);
 	req->route = rt;
 	return rt;
@@ -196,7 +183,7 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
 	memset(&e, 0, sizeof(e));
-	e.type = req->https ? "https" : "http";
+	e.type = o->websocket ? (req->https ? "wss" : "ws") : req->https ? "https" : "http";
 	e.time_us = time_wall_us();
 	e.elb = cfg->lb.elb;
 	e.client_ip = req->peer_ip;
@@ -206,6 +193,7 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.response_processing = o->t_response;
 	e.elb_status = o->status;
 	e.target_status = o->target_status;
+	e.target = o->target;
 	e.received_bytes = req->received_bytes;
 	e.sent_bytes = o->sent;
 	e.method = req->method;
@@ -355,8 +343,8 @@ static const struct target_group *pick_target_group(struct router *r, const stru
 
 	if (!f->stickiness)
 		return pick_by_weight(r, f);
-	rt->sticky = true;
-	switch (sticky_decode(req, &r->sticky_key, req->start_wall_us / 1000000, &rt->cookies, &name)) {
+	switch (sticky_decode(req, targets_sticky_key(r->targets), req->start_wall_us / 1000000, &rt->cookies,
+			      &name)) {
 	case STICKY_OK:
 		for (size_t i = 0; i < f->ngroups; i++)
 			if (f->groups[i].weight > 0 && sv_eq_cstr(name, f->groups[i].tg->name))
@@ -372,22 +360,19 @@ static const struct target_group *pick_target_group(struct router *r, const stru
 	return pick_by_weight(r, f);
 }
 
-/* Adds the AWSALBTG cookies naming rt->tg to resp (ALB sets them on every
- * answer of a sticky forward, renewing their expiry). */
-static void add_sticky_cookies(struct route *rt, const struct http_request *req, struct http_response *resp)
+/* The AWSALBTG cookies naming tg, for every answer of a sticky forward
+ * (ALB sets them on each one, renewing their expiry). */
+static void set_group_cookies(struct route *rt, const struct http_request *req, const struct target_group *tg)
 {
-	size_t cors_at, n = resp->nheaders;
+	struct forward *f = &rt->f;
+	size_t cors_at;
 
 	buf_reset(&rt->cookies);
-	sticky_set_cookies(&rt->cookies, &rt->router->sticky_key, sv_from(rt->tg->name),
+	sticky_set_cookies(&rt->cookies, targets_sticky_key(rt->router->targets), sv_from(tg->name),
 			   req->start_wall_us / 1000000, rt->rule->action.forward.stickiness_duration, &cors_at);
-	xgrow(&rt->resp_headers, &rt->cap_resp_headers, n + 2, sizeof(*rt->resp_headers));
-	if (n)
-		memcpy(rt->resp_headers, resp->headers, n * sizeof(*resp->headers));
-	rt->resp_headers[n] = (struct http_header){ SV("Set-Cookie"), sv_from(rt->cookies.p) };
-	rt->resp_headers[n + 1] = (struct http_header){ SV("Set-Cookie"), sv_from(rt->cookies.p + cors_at) };
-	resp->headers = rt->resp_headers;
-	resp->nheaders = n + 2;
+	f->cookies[0] = (struct http_header){ SV("Set-Cookie"), sv_from(rt->cookies.p) };
+	f->cookies[1] = (struct http_header){ SV("Set-Cookie"), sv_from(rt->cookies.p + cors_at) };
+	f->ncookies = 2;
 }
 
 /* Logs the request and releases its route: the end of every request. */
@@ -397,136 +382,67 @@ static void route_finish(struct router *r, struct http_request *req, const struc
 	route_put(r, req);
 }
 
-static bool is_websocket_upgrade(const struct http_request *req)
+static double seconds_between(int64_t from_us, int64_t to_us)
 {
-	const struct http_header *up = http_request_header(req, "upgrade");
-
-	return up && sv_eq_cstr_nocase(up->value, "websocket");
+	return from_us && to_us >= from_us ? (double)(to_us - from_us) / 1e6 : -1;
 }
 
-/* A forward's head: the target group is picked now so the body policy is known. */
-static void forward_head(struct router *r, struct http_request *req, struct route *rt)
+/* A forward's outcome, as the access log wants it. */
+static void forward_outcome(const struct route *rt, const struct http_request *req, struct outcome *o)
 {
-	const struct http_header *cl;
-	uint64_t n;
-	struct outcome o;
-
-	rt->tg = pick_target_group(r, req, rt);
-	if (!rt->tg || !rt->tg->function)
-		return;
-	if (is_websocket_upgrade(req)) {
-		/* ALB: Lambda targets do not support WebSockets → 400 (alb-lambda-targets.md §1.9). */
-		rt->front_status = 400;
-		rt->front_reason = "LambdaWebsocketNotSupported";
-		return;
-	}
-	req->keep_body = true;
-	req->body.max = ALB_EVENT_BODY_MAX;
-	cl = http_request_header(req, "content-length");
-	if (cl && sv_to_u64(cl->value, &n) == 0 && n > ALB_EVENT_BODY_MAX) {
-		/* ALB: a request body over 1 MB for a Lambda target → 413, without invoking. */
-		outcome_init(&o, 413, rt);
-		o.actions = "forward";
-		o.tg = rt->tg;
-		o.error_reason = "LambdaRequestTooLarge";
-		o.sent = answer_page(r, req, 413, true);
-		route_finish(r, req, &o);
-	}
-}
-
-static void on_invoked(void *cookie, const struct invoke_result *res);
-
-/* Starts a forward: true when the answer will come from a Lambda invocation. */
-static bool forward_start(struct router *r, struct http_request *req, struct outcome *o)
-{
-	struct route *rt = req->route;
-	const struct target_group *tg = rt->tg;
-	struct alb_event_input ev;
-	struct invoke_request ir;
+	const struct forward_outcome *fo = &rt->f.out;
 
 	o->actions = "forward";
-	o->tg = tg;
-	if (!tg || !tg->function) {
-		/* ALB: a target group with no registered target → 503. */
-		o->status = 503;
-		o->sent = answer_page(r, req, 503, false);
-		return false;
-	}
-	if (req->body_too_large) {
-		o->status = 413;
-		o->error_reason = "LambdaRequestTooLarge";
-		o->sent = answer_page(r, req, 413, true);
-		return false;
-	}
-	fwd_headers_build(req, &rt->cfg->lb.attrs, (struct sv){ rt->trace.p, rt->trace.len }, &rt->headers);
-	ev = (struct alb_event_input){ req, rt->headers.v, rt->headers.n, tg->arn, tg->multi_value_headers };
-	buf_reset(&rt->event);
-	alb_event_write(&rt->event, &ev);
-	ir = (struct invoke_request){ rt->cfg, tg->function, tg->qualifier, rt->event.p, rt->event.len,
-				      buf_cstr(&rt->trace), false };
-	rt->dispatch_us = time_mono_us();
-	rt->inv = lambda_invoke(r->lambda, &ir, on_invoked, req);
-	return true;
-}
-
-/* ALB's answer when a Lambda invocation fails (alb-lambda-targets.md §2.6). */
-static int invoke_failure(const struct invoke_result *res, const struct alb_result *result,
-			  const char **reason)
-{
-	switch (res->status) {
-	case INVOKE_OK:
-		*reason = result->error_reason;
-		return 502;
-	case INVOKE_THROTTLED:
-		*reason = "LambdaThrottling";
-		return 502;
-	case INVOKE_UNREACHABLE:
-		*reason = "LambdaConnectionTimeout";
-		return 504;
-	default:
-		/* A result past Lambda's 6 MB is past ALB's 1 MB too. */
-		if (res->error_type && strcmp(res->error_type, "Function.ResponseSizeTooLarge") == 0) {
-			*reason = "LambdaResponseTooLarge";
-			return 502;
-		}
-		/* Function errors, timeouts and runtime crashes are all "Unhandled"
-		 * to Lambda's Invoke API (inference, alb-listener-rules.md §5.3). */
-		*reason = "LambdaUnhandled";
-		return 502;
+	o->tg = rt->f.tg;
+	o->target = fo->target;
+	o->target_status = fo->target_status;
+	o->error_reason = fo->error_reason ? fo->error_reason : rt->sticky_error;
+	o->websocket = fo->websocket;
+	/* ALB: -1 for all three when the request could not be dispatched or
+	 * the target closed before answering (alb-listener-rules.md §5.1). */
+	if (fo->dispatch_us && fo->answer_us) {
+		o->t_request = seconds_between(req->start_mono_us, fo->dispatch_us);
+		o->t_target = seconds_between(fo->dispatch_us, fo->answer_us);
+		o->t_response = seconds_between(fo->answer_us, fo->done_us);
 	}
 }
 
-static void on_invoked(void *cookie, const struct invoke_result *res)
+/* forward_done: the target kind answered (or gave up); log the request. */
+static void on_forward_done(struct forward *f)
 {
-	struct http_request *req = cookie;
+	struct http_request *req = f->req;
 	struct route *rt = req->route;
-	struct router *r = rt->router;
-	int64_t now = time_mono_us();
-	struct http_response resp;
 	struct outcome o;
 
-	rt->inv = NULL;
-	outcome_init(&o, 0, rt);
-	o.actions = "forward";
-	o.tg = rt->tg;
-	o.t_request = (double)(rt->dispatch_us - req->start_mono_us) / 1e6;
-	o.t_target = (double)(now - rt->dispatch_us) / 1e6;
-	if (res->status == INVOKE_OK &&
-	    alb_result_parse(&rt->result, res->payload, res->len, rt->tg->multi_value_headers) == 0) {
-		alb_result_response(&rt->result, &resp);
-		if (rt->sticky)
-			add_sticky_cookies(rt, req, &resp);
-		o.status = o.target_status = resp.status;
-		o.error_reason = rt->sticky_error;
-		o.sent = http_server_respond(req, &resp, router_date(r));
-	} else {
-		o.status = invoke_failure(res, &rt->result, &o.error_reason);
-		log_warn("%.*s %.*s: %d %s: %s", SV_ARG(req->method), SV_ARG(req->path), o.status,
-			 o.error_reason, res->status == INVOKE_OK ? rt->result.detail : res->payload);
-		o.sent = answer_page(r, req, o.status, false);
-	}
-	o.t_response = (double)(time_mono_us() - now) / 1e6;
-	route_finish(r, req, &o);
+	rt->forwarding = false;
+	outcome_init(&o, f->out.status, rt);
+	forward_outcome(rt, req, &o);
+	o.sent = req->sent_bytes;
+	route_finish(rt->router, req, &o);
+}
+
+/* A forward's head: the target group is picked, then its kind takes the request. */
+static void forward_head(struct router *r, struct http_request *req, struct route *rt)
+{
+	struct forward *f = &rt->f;
+	const struct target_group *tg = pick_target_group(r, req, rt);
+
+	memset(&f->out, 0, sizeof(f->out));
+	f->req = req;
+	f->cfg = rt->cfg;
+	f->listener = rt->listener;
+	f->tg = tg;
+	f->targets = r->targets;
+	f->trace = (struct sv){ buf_cstr(&rt->trace), rt->trace.len };
+	f->ncookies = 0;
+	f->done = on_forward_done;
+	if (!tg)
+		return;     /* every group weighs 0: 503 once the request is in */
+	if (rt->rule->action.forward.stickiness)
+		set_group_cookies(rt, req, tg);
+	f->ops = target_ops_for(tg);
+	rt->forwarding = true;
+	f->ops->head(f);
 }
 
 /* --- http_server callbacks --------------------------------------------------------- */
@@ -552,44 +468,63 @@ static void on_head(void *cookie, struct http_request *req)
 	}
 }
 
+static void on_body(void *cookie, struct http_request *req, const char *p, size_t n)
+{
+	struct route *rt = req->route;
+
+	(void)cookie;
+	if (rt && rt->forwarding && rt->f.ops->body)
+		rt->f.ops->body(&rt->f, p, n);
+}
+
 static void on_request(void *cookie, struct http_request *req)
 {
 	struct router *r = cookie;
 	struct route *rt = req->route;
 	struct outcome o;
 
+	if (rt->forwarding) {
+		rt->f.ops->request(&rt->f);   /* answered through forward_done */
+		return;
+	}
 	outcome_init(&o, 0, rt);
 	if (rt->front_status) {
 		o.status = rt->front_status;
 		o.error_reason = rt->front_reason;
-		if (rt->tg) {
-			o.actions = "forward";
-			o.tg = rt->tg;
-		}
 		o.sent = answer_page(r, req, rt->front_status, false);
+	} else if (rt->rule->action.type == ACTION_FIXED_RESPONSE) {
+		answer_fixed(r, req, &o);
+	} else if (rt->rule->action.type == ACTION_REDIRECT) {
+		answer_redirect(r, req, &o);
 	} else {
-		switch (rt->rule->action.type) {
-		case ACTION_FIXED_RESPONSE:
-			answer_fixed(r, req, &o);
-			break;
-		case ACTION_REDIRECT:
-			answer_redirect(r, req, &o);
-			break;
-		case ACTION_FORWARD:
-			if (forward_start(r, req, &o))
-				return;   /* answered in on_invoked */
-			break;
-		}
+		/* ALB: a forward with no target group to send to → 503. */
+		o.status = 503;
+		o.actions = "forward";
+		o.error_reason = rt->sticky_error;
+		o.sent = answer_page(r, req, 503, false);
 	}
 	route_finish(r, req, &o);
+}
+
+/* The kind stops what it started for the request (without answering). */
+static void forward_stop(struct route *rt, struct outcome *o)
+{
+	if (!rt || !rt->forwarding)
+		return;
+	rt->forwarding = false;
+	rt->f.ops->abort(&rt->f);
+	forward_outcome(rt, rt->f.req, o);
 }
 
 static void on_error(void *cookie, struct http_request *req, int status)
 {
 	struct router *r = cookie;
+	struct route *rt = req->route;
 	struct outcome o;
 
-	outcome_init(&o, status, req->route);
+	outcome_init(&o, status, rt);
+	forward_stop(rt, &o);
+	o.status = status;
 	o.priority = ALOG_PRIORITY_NONE;
 	o.sent = answer_page(r, req, status, true);
 	route_finish(r, req, &o);
@@ -603,20 +538,30 @@ static void on_abort(void *cookie, struct http_request *req)
 
 	/* ALB logs 460 when the client closes before the answer (§4.4). */
 	outcome_init(&o, 460, rt);
-	if (rt && rt->inv) {
-		lambda_cancel(rt->inv);
-		rt->inv = NULL;
-		o.actions = "forward";
-		o.tg = rt->tg;
-	}
+	forward_stop(rt, &o);
+	/* A WebSocket connection is logged when it closes, with its 101 (§1.14). */
+	if (o.websocket)
+		o.status = 101;
+	o.sent = req->sent_bytes;
 	route_finish(r, req, &o);
+}
+
+static void on_drain(void *cookie, struct http_request *req)
+{
+	struct route *rt = req->route;
+
+	(void)cookie;
+	if (rt && rt->forwarding && rt->f.ops->drain)
+		rt->f.ops->drain(&rt->f);
 }
 
 static const struct http_server_cbs router_cbs = {
 	.on_head = on_head,
+	.on_body = on_body,
 	.on_request = on_request,
 	.on_error = on_error,
 	.on_abort = on_abort,
+	.on_drain = on_drain,
 };
 
 const struct http_server_cbs *router_http_callbacks(void)

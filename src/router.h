@@ -12,11 +12,11 @@
 #include "base/util.h"
 
 struct access_log;
-struct lambda;
 struct router;
+struct targets;
 
-/* rng and lambda are borrowed and must outlive the router. */
-struct router *router_new(struct rng *rng, struct lambda *lambda);
+/* rng and targets are borrowed and must outlive the router. */
+struct router *router_new(struct rng *rng, struct targets *targets);
 /* The callbacks to give http_server, with the router as cookie. */
 const struct http_server_cbs *router_http_callbacks(void);
 /* Serves cfg from now on (takes a reference); requests in flight keep theirs. */

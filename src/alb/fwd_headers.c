@@ -42,7 +42,7 @@ void header_list_release(struct header_list *l)
 	header_list_init(l);
 }
 
-static void header_list_push(struct header_list *l, struct sv name, struct sv value)
+void header_list_add(struct header_list *l, struct sv name, struct sv value)
 {
 	xgrow(&l->v, &l->cap, l->n + 1, sizeof(*l->v));
 	l->v[l->n++] = (struct http_header){ name, value };
@@ -209,7 +209,7 @@ static bool is_consumed(struct sv name)
 static void place_once(struct header_list *out, struct sv name, struct fwd_value *v)
 {
 	if (!v->placed)
-		header_list_push(out, name, value_view(out, *v));
+		header_list_add(out, name, value_view(out, *v));
 	v->placed = true;
 }
 
@@ -223,7 +223,7 @@ static void forward_header(const struct http_header *h, const struct lb_attribut
 		return;
 	}
 	if (!is_xff(h->name)) {
-		header_list_push(out, h->name, h->value);
+		header_list_add(out, h->name, h->value);
 		return;
 	}
 	switch (attrs->xff_mode) {
@@ -231,7 +231,7 @@ static void forward_header(const struct http_header *h, const struct lb_attribut
 		place_once(out, SV("X-Forwarded-For"), &vals->xff);
 		break;
 	case XFF_PRESERVE:
-		header_list_push(out, h->name, h->value);
+		header_list_add(out, h->name, h->value);
 		break;
 	case XFF_REMOVE:
 		break;
@@ -253,7 +253,7 @@ void fwd_headers_build(const struct http_request *req, const struct lb_attribute
 		place_once(out, SV("Host"), &vals.host);
 	if (vals.xff.set)
 		place_once(out, SV("X-Forwarded-For"), &vals.xff);
-	header_list_push(out, SV("X-Forwarded-Proto"), req->https ? SV("https") : SV("http"));
-	header_list_push(out, SV("X-Forwarded-Port"), value_view(out, vals.port));
-	header_list_push(out, SV("X-Amzn-Trace-Id"), value_view(out, vals.trace));
+	header_list_add(out, SV("X-Forwarded-Proto"), req->https ? SV("https") : SV("http"));
+	header_list_add(out, SV("X-Forwarded-Port"), value_view(out, vals.port));
+	header_list_add(out, SV("X-Amzn-Trace-Id"), value_view(out, vals.trace));
 }

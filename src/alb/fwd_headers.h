@@ -26,6 +26,8 @@ struct header_list {
 void header_list_init(struct header_list *l);
 void header_list_reset(struct header_list *l);
 void header_list_release(struct header_list *l);
+/* Appends a header; its views must outlive l's use (or point into l->mem once it stops growing). */
+void header_list_add(struct header_list *l, struct sv name, struct sv value);
 
 /* ALB answers 463 when the X-Forwarded-For headers hold more than this many addresses. */
 #define FWD_XFF_MAX 30

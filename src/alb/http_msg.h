@@ -22,6 +22,14 @@ struct http_header {
 	struct sv value;
 };
 
+/* How a message's body is delimited on the wire. */
+enum http_framing {
+	HTTP_FRAMING_NONE,       /* no body (HEAD, 1xx, 204, 304, or a length of 0) */
+	HTTP_FRAMING_LENGTH,     /* Content-Length */
+	HTTP_FRAMING_CHUNKED,    /* Transfer-Encoding: chunked */
+	HTTP_FRAMING_CLOSE,      /* until the connection closes (responses only) */
+};
+
 struct http_request {
 	/* Request line, as sent. */
 	struct sv method;
@@ -61,6 +69,8 @@ struct http_request {
 	struct desync_verdict desync;
 	bool keep_alive;        /* the client allows another request on this connection */
 	bool expect_continue;
+	enum http_framing framing;  /* how the body is delimited: NONE, LENGTH or CHUNKED */
+	uint64_t content_length;    /* HTTP_FRAMING_LENGTH */
 
 	void *io;               /* http_server's connection (opaque to others) */
 	void *route;            /* the router's state for this request (opaque to others) */
@@ -82,13 +92,6 @@ struct sv http_request_host(const struct http_request *req);
 /* "HTTP/1.1" etc. */
 const char *http_version_str(int version);
 
-/* How a message's body is delimited on the wire. */
-enum http_framing {
-	HTTP_FRAMING_NONE,       /* no body (HEAD, 1xx, 204, 304, or a length of 0) */
-	HTTP_FRAMING_LENGTH,     /* Content-Length */
-	HTTP_FRAMING_CHUNKED,    /* Transfer-Encoding: chunked */
-	HTTP_FRAMING_CLOSE,      /* until the connection closes (responses only) */
-};
 
 /*
  * A response as received from a target or an endpoint: its head, parsed by

@@ -194,6 +194,12 @@ static int on_headers_complete(llhttp_t *p)
 	if (r->req) {
 		r->req->version = p->http_major * 10 + p->http_minor;
 		r->req->keep_alive = llhttp_should_keep_alive(p);
+		if (p->flags & F_CHUNKED) {
+			r->req->framing = HTTP_FRAMING_CHUNKED;
+		} else if ((p->flags & F_CONTENT_LENGTH) && p->content_length) {
+			r->req->framing = HTTP_FRAMING_LENGTH;
+			r->req->content_length = p->content_length;
+		}
 	} else {
 		reply_framing(r, p);
 	}

@@ -25,9 +25,10 @@
  *
  * Writing: whole answers and the ends of streamed ones are written in the
  * callback that produced them (net_write_now), so an answer costs one send
- * and no epoll change while the client keeps up; only a slow reader gets
- * the write event, the idle timeout on writing, and on_drain once a
- * streamed answer's backlog shrinks.
+ * and no epoll change while the client keeps up; the pieces of a streamed
+ * answer wait for the end of the callback (flush_ev) unless they are large.
+ * Only a slow reader gets the write event, the idle timeout on writing,
+ * and on_drain once a streamed answer's backlog shrinks.
  *
  * A conn is freed only from a libevent callback of its own (read, write,
  * event, resume), never from inside the reader or under the owner.
@@ -82,6 +83,7 @@ struct conn {
 	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
 	bool owner_paused;              /* http_server_pause_reading */
 	struct event *resume;
+	struct event *flush_ev;         /* writes a streamed answer's pieces once the callback is done */
 	struct http_listener *listener; /* NULL once that listener is closed */
 	int listener_index;
 	uint16_t local_port;
@@ -260,6 +262,7 @@ static void conn_tunnel_input(struct conn *c)
 		evbuffer_peek(in, -1, NULL, &v, 1);
 		n = v.iov_len;
 		c->active_us = time_mono_us();
+		c->req.received_bytes += n;
 		c->in_feed = true;
 		c->srv->cbs->on_body(c->srv->cookie, &c->req, v.iov_base, n);
 		c->in_feed = false;
@@ -423,6 +426,7 @@ size_t http_server_stream_head(struct http_request *req, const struct http_strea
 	req->sent_bytes += out->len;
 	c->streaming = true;
 	c->stream_keep = keep;
+	event_active(c->flush_ev, EV_TIMEOUT, 0);
 	if (tunnel) {
 		c->state = CONN_TUNNEL;
 		c->active_us = time_mono_us();
@@ -453,7 +457,12 @@ size_t http_server_stream_body(struct http_request *req, const char *p, size_t n
 		req->sent_bytes += n;
 		c->active_us = time_mono_us();
 	}
-	conn_flush(c);
+	/* Large pieces go now; small ones wait for the end of the callback,
+	 * so a head, a body and the end of an answer leave in one send. */
+	if (evbuffer_get_length(out) >= OUTPUT_LOW_WATER)
+		conn_flush(c);
+	else
+		event_active(c->flush_ev, EV_TIMEOUT, 0);
 	pending = evbuffer_get_length(out);
 	if (pending > HTTP_SERVER_HIGH_WATER)
 		c->want_drain = true;
@@ -582,6 +591,16 @@ static void on_write(struct bufferevent *bev, void *arg)
 		if (c->srv->cbs->on_drain)
 			c->srv->cbs->on_drain(c->srv->cookie, &c->req);
 	}
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state != CONN_LINGER && evbuffer_get_length(bufferevent_get_output(c->bev)))
+		conn_flush(c);
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
@@ -733,6 +752,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		return;
 	}
 	c->resume = event_new(s->base, -1, 0, on_resume, c);
+	c->flush_ev = event_new(s->base, -1, 0, on_flush, c);
 	c->read_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->listener = l;
 	c->listener_index = l->index;
@@ -776,6 +796,7 @@ static void conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	s->nconns--;
 	event_free(c->resume);
+	event_free(c->flush_ev);
 	event_free(c->read_ev);
 	bufferevent_free(c->bev);
 	h1_reader_release(&c->reader);

@@ -1,0 +1,639 @@
+/*
+ * http_client: connections toward targets and endpoints, each carrying one
+ * exchange at a time, pooled per origin between exchanges.
+ *
+ * A connection (struct hc_conn) writes through a bufferevent (which also
+ * makes the non-blocking connect) and reads the socket itself, like
+ * http_server, into an evbuffer parsed in place by h1_read. States:
+ *   connecting  the connect timer runs; the request waits in the output
+ *   busy        an exchange is on it; the read event carries the idle timeout
+ *   idle        pooled: any byte or the close of the peer ends it, and so
+ *               does the pool's idle timeout
+ *
+ * Callbacks run only from this file's libevent callbacks. The caller may
+ * cancel its exchange from inside one; `busy` defers the teardown until
+ * the callback has returned, so nothing is freed under anyone's feet.
+ */
+#include "net/http_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "net/h1_read.h"
+#include "net/net.h"
+
+#define READ_CHUNK (16 * 1024)
+#define OUTPUT_LOW_WATER (64 * 1024)
+
+struct pool {
+	struct pool *next;
+	char key[64];
+	struct hc_conn *idle;          /* most recently used first */
+};
+
+struct hc_conn {
+	struct http_client *hc;
+	struct hc_conn *prev, *next;   /* every connection of the client */
+	struct hc_conn *idle_next;     /* in its pool, while idle */
+	struct pool *pool;
+	struct bufferevent *bev;
+	struct event *read_ev;
+	struct event *timer;           /* the connect timeout; a failure to report */
+	struct event *resume;
+	struct h1_reader reader;
+	struct http_reply reply;
+	struct http_exchange *x;       /* NULL while idle */
+	bool connected;
+	bool tunnel;
+	bool paused;
+	bool in_cb;                    /* a callback of x's is on the stack */
+	enum http_client_error pending_error;  /* reported from the timer */
+};
+
+struct http_exchange {
+	struct hc_conn *conn;
+	const struct http_exchange_cbs *cbs;
+	void *cookie;
+	struct http_exchange_opts opt;
+	bool request_done;
+	bool reused;
+	bool cancelled;
+	bool want_drain;
+};
+
+struct http_client {
+	struct event_base *base;
+	struct pool *pools;
+	struct hc_conn *conns;
+	int idle_timeout;
+};
+
+static void conn_close(struct hc_conn *c);
+static void conn_parse(struct hc_conn *c);
+
+/* --- pools ---------------------------------------------------------------------- */
+
+static struct pool *pool_get(struct http_client *hc, const char *key)
+{
+	struct pool *p;
+
+	for (p = hc->pools; p; p = p->next)
+		if (strcmp(p->key, key) == 0)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->next = hc->pools;
+	hc->pools = p;
+	return p;
+}
+
+static void pool_remove(struct hc_conn *c)
+{
+	struct hc_conn **pp;
+
+	if (!c->pool)
+		return;
+	for (pp = &c->pool->idle; *pp; pp = &(*pp)->idle_next) {
+		if (*pp == c) {
+			*pp = c->idle_next;
+			break;
+		}
+	}
+	c->idle_next = NULL;
+}
+
+/* --- the end of an exchange ----------------------------------------------------- */
+
+static void arm_read(struct hc_conn *c, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	event_add(c->read_ev, seconds > 0 ? &tv : NULL);
+}
+
+/* Puts c in its pool, or closes it when it cannot carry another exchange. */
+static void conn_release(struct hc_conn *c, bool reusable)
+{
+	struct http_client *hc = c->hc;
+
+	if (!reusable || !c->connected || evbuffer_get_length(bufferevent_get_input(c->bev)) ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev))) {
+		conn_close(c);
+		return;
+	}
+	h1_reader_next(&c->reader);
+	c->reader.skip_body = false;
+	c->paused = false;
+	c->idle_next = c->pool->idle;
+	c->pool->idle = c;
+	arm_read(c, hc->idle_timeout);
+}
+
+/* Frees x and detaches it from its connection. */
+static void exchange_free(struct http_exchange *x)
+{
+	if (x->conn)
+		x->conn->x = NULL;
+	free(x);
+}
+
+/* Reports an error, then frees x and closes its connection. */
+static void exchange_fail(struct hc_conn *c, enum http_client_error e)
+{
+	struct http_exchange *x = c->x;
+
+	if (x && !x->cancelled) {
+		c->in_cb = true;
+		x->cbs->on_error(x->cookie, e);
+		c->in_cb = false;
+	}
+	if (x)
+		exchange_free(x);
+	conn_close(c);
+}
+
+/* The answer ended: reports it, frees x, and pools or closes c. */
+static void exchange_end(struct hc_conn *c)
+{
+	struct http_exchange *x = c->x;
+	bool reusable = !c->tunnel && c->reply.keep_alive && x->request_done && !x->opt.fresh && !x->cancelled;
+
+	if (!x->cancelled) {
+		c->in_cb = true;
+		x->cbs->on_end(x->cookie);
+		c->in_cb = false;
+	}
+	reusable = reusable && !x->cancelled;
+	exchange_free(x);
+	conn_release(c, reusable);
+}
+
+/* --- reading -------------------------------------------------------------------- */
+
+static void on_reply_body(void *cookie, const char *p, size_t n)
+{
+	struct hc_conn *c = cookie;
+	struct http_exchange *x = c->x;
+
+	if (x && !x->cancelled)
+		x->cbs->on_body(x->cookie, p, n);
+}
+
+/* Tunnel bytes go to the exchange as they are. */
+static void conn_tunnel_input(struct hc_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (c->x && !c->x->cancelled && !c->paused && evbuffer_get_length(in)) {
+		struct evbuffer_iovec v;
+
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		c->x->cbs->on_body(c->x->cookie, v.iov_base, v.iov_len);
+		evbuffer_drain(in, v.iov_len);
+	}
+}
+
+/* Parses buffered input: heads, body spans and ends, until it runs out or the reader pauses. */
+static void conn_parse(struct hc_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->in_cb = true;
+	while (c->x && !c->x->cancelled && !c->paused) {
+		struct evbuffer_iovec v = { (void *)"", 0 };
+		enum h1_event ev;
+		size_t used;
+
+		if (c->tunnel) {
+			conn_tunnel_input(c);
+			break;
+		}
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		ev = h1_read(&c->reader, v.iov_base, v.iov_len, &used);
+		evbuffer_drain(in, used);
+		if (ev == H1_MORE) {
+			if (!evbuffer_get_length(in))
+				break;
+			continue;
+		}
+		if (ev == H1_FAIL) {
+			c->in_cb = false;
+			log_debug("target %s: %s", c->pool->key, c->reader.fail_detail);
+			exchange_fail(c, HTTP_CLIENT_MALFORMED);
+			return;
+		}
+		if (ev == H1_HEAD) {
+			/* An interim answer (100 Continue) is not the answer: ALB
+			 * already told the client to go on. */
+			if (c->reply.status >= 100 && c->reply.status < 200 && !c->reply.upgrade) {
+				h1_read(&c->reader, "", 0, &used);
+				h1_reader_next(&c->reader);
+				c->reader.skip_body = c->x->opt.head_request;
+				continue;
+			}
+			c->tunnel = c->reply.upgrade;
+			c->x->cbs->on_head(c->x->cookie, &c->reply);
+			continue;
+		}
+		/* H1_END */
+		c->in_cb = false;
+		exchange_end(c);
+		return;
+	}
+	c->in_cb = false;
+	if (c->x && c->x->cancelled) {
+		exchange_free(c->x);
+		conn_close(c);
+	}
+}
+
+/* The peer closed its side. */
+static void conn_on_eof(struct hc_conn *c)
+{
+	enum h1_event ev;
+
+	if (!c->x) {
+		conn_close(c);     /* an idle pooled connection: the target let it go */
+		return;
+	}
+	if (c->tunnel) {
+		exchange_end(c);
+		return;
+	}
+	ev = h1_read_eof(&c->reader);
+	if (ev == H1_END) {
+		c->reply.keep_alive = false;
+		exchange_end(c);
+		return;
+	}
+	exchange_fail(c, HTTP_CLIENT_CLOSED);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct hc_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v;
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		if (c->x)
+			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
+		else
+			conn_close(c);
+		return;
+	}
+	if (!c->x) {
+		/* Idle: a byte it was not asked for, or the close, ends it. */
+		conn_close(c);
+		return;
+	}
+	evbuffer_unfreeze(in, 0);
+	evbuffer_reserve_space(in, READ_CHUNK, &v, 1);
+	n = read(fd, v.iov_base, v.iov_len);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	}
+	evbuffer_freeze(in, 0);
+	if (n > 0)
+		conn_parse(c);
+	else if (n == 0)
+		conn_on_eof(c);
+	else if (errno != EAGAIN && errno != EINTR)
+		exchange_fail(c, HTTP_CLIENT_CLOSED);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_parse(arg);
+}
+
+/* --- connecting and writing ---------------------------------------------------- */
+
+static void on_connected(struct hc_conn *c)
+{
+	int one = 1;
+
+	c->connected = true;
+	evtimer_del(c->timer);
+	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->read_ev = event_new(c->hc->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST, on_readable, c);
+	arm_read(c, c->x ? c->x->opt.idle_timeout : c->hc->idle_timeout);
+	if (net_write_now(c->bev))
+		bufferevent_enable(c->bev, EV_WRITE);
+	else
+		bufferevent_disable(c->bev, EV_WRITE);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct hc_conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		on_connected(c);
+		return;
+	}
+	if (!c->x) {
+		conn_close(c);
+		return;
+	}
+	exchange_fail(c, c->connected ? HTTP_CLIENT_CLOSED : HTTP_CLIENT_REFUSED);
+}
+
+/* The output drained to the low watermark after a partial write. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct hc_conn *c = arg;
+	struct http_exchange *x = c->x;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+	if (x && x->want_drain && !x->cancelled) {
+		x->want_drain = false;
+		if (x->cbs->on_drain) {
+			c->in_cb = true;
+			x->cbs->on_drain(x->cookie);
+			c->in_cb = false;
+			if (c->x && c->x->cancelled) {
+				exchange_free(c->x);
+				conn_close(c);
+			}
+		}
+	}
+}
+
+/* The connect timer: the connection was not made in time, or could not be started. */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct hc_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	exchange_fail(c, c->pending_error);
+}
+
+static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o, int connect_timeout)
+{
+	struct hc_conn *c = xcalloc(1, sizeof(*c));
+	struct timeval tv = { connect_timeout, 0 };
+
+	c->hc = hc;
+	c->pool = pool_get(hc, o->key);
+	c->timer = evtimer_new(hc->base, on_timer, c);
+	c->resume = event_new(hc->base, -1, 0, on_resume, c);
+	http_reply_init(&c->reply);
+	h1_reader_init_reply(&c->reader, &c->reply, &h1_limits_alb_response);
+	c->reader.on_body = on_reply_body;
+	c->reader.cookie = c;
+	c->bev = bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
+	c->next = hc->conns;
+	if (hc->conns)
+		hc->conns->prev = c;
+	hc->conns = c;
+	c->pending_error = HTTP_CLIENT_CONNECT_TIMEOUT;
+	evtimer_add(c->timer, &tv);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&o->addr, (int)o->addr_len) < 0) {
+		/* Refused at once (e.g. no route): reported from the loop like any failure. */
+		struct timeval now = { 0, 0 };
+		c->pending_error = HTTP_CLIENT_REFUSED;
+		evtimer_add(c->timer, &now);
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	return c;
+}
+
+static void conn_close(struct hc_conn *c)
+{
+	struct http_client *hc = c->hc;
+
+	pool_remove(c);
+	if (c->x)
+		c->x->conn = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		hc->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->read_ev)
+		event_free(c->read_ev);
+	event_free(c->timer);
+	event_free(c->resume);
+	bufferevent_free(c->bev);
+	h1_reader_release(&c->reader);
+	http_reply_release(&c->reply);
+	free(c);
+}
+
+/* --- exchanges ------------------------------------------------------------------ */
+
+struct http_exchange *http_client_start(struct http_client *hc, const struct http_origin *origin,
+					const char *head, size_t n, const struct http_exchange_opts *opt,
+					const struct http_exchange_cbs *cbs, void *cookie)
+{
+	struct http_exchange *x = xcalloc(1, sizeof(*x));
+	struct hc_conn *c = NULL;
+
+	x->cbs = cbs;
+	x->cookie = cookie;
+	x->opt = *opt;
+	if (!opt->fresh) {
+		struct pool *p = pool_get(hc, origin->key);
+		if ((c = p->idle)) {
+			p->idle = c->idle_next;
+			c->idle_next = NULL;
+			x->reused = true;
+			arm_read(c, opt->idle_timeout);
+		}
+	}
+	if (!c)
+		c = conn_new(hc, origin, opt->connect_timeout);
+	c->x = x;
+	x->conn = c;
+	c->tunnel = false;
+	c->reader.skip_body = opt->head_request;
+	evbuffer_add(bufferevent_get_output(c->bev), head, n);
+	if (c->connected && net_write_now(c->bev))
+		bufferevent_enable(c->bev, EV_WRITE);
+	return x;
+}
+
+size_t http_exchange_send(struct http_exchange *x, const char *p, size_t n)
+{
+	struct hc_conn *c = x->conn;
+	struct evbuffer *out;
+	size_t pending;
+
+	if (!c)
+		return 0;
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add(out, p, n);
+	if (c->connected) {
+		if (net_write_now(c->bev))
+			bufferevent_enable(c->bev, EV_WRITE);
+		/* Bytes toward the target count as activity on its connection. */
+		arm_read(c, x->opt.idle_timeout);
+	}
+	pending = evbuffer_get_length(out);
+	if (pending > HTTP_CLIENT_HIGH_WATER)
+		x->want_drain = true;
+	return pending;
+}
+
+void http_exchange_request_done(struct http_exchange *x)
+{
+	x->request_done = true;
+}
+
+void http_exchange_pause(struct http_exchange *x)
+{
+	struct hc_conn *c = x->conn;
+
+	if (!c || c->paused)
+		return;
+	c->paused = true;
+	if (c->read_ev)
+		event_del(c->read_ev);
+}
+
+void http_exchange_resume(struct http_exchange *x)
+{
+	struct hc_conn *c = x->conn;
+
+	if (!c || !c->paused)
+		return;
+	c->paused = false;
+	if (c->read_ev)
+		arm_read(c, x->opt.idle_timeout);
+	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+void http_exchange_cancel(struct http_exchange *x)
+{
+	struct hc_conn *c;
+
+	if (!x)
+		return;
+	c = x->conn;
+	x->cancelled = true;
+	if (c && c->in_cb)
+		return;   /* torn down once the callback returns */
+	exchange_free(x);
+	if (c)
+		conn_close(c);
+}
+
+bool http_exchange_reused(const struct http_exchange *x)
+{
+	return x->reused;
+}
+
+/* --- the client ------------------------------------------------------------------ */
+
+struct http_client *http_client_new(struct event_base *base)
+{
+	struct http_client *hc = xcalloc(1, sizeof(*hc));
+
+	hc->base = base;
+	hc->idle_timeout = 60;
+	return hc;
+}
+
+void http_client_set_idle_timeout(struct http_client *hc, int seconds)
+{
+	hc->idle_timeout = seconds;
+}
+
+void http_client_free(struct http_client *hc)
+{
+	if (!hc)
+		return;
+	while (hc->conns) {
+		struct hc_conn *c = hc->conns;
+		if (c->x) {
+			c->x->conn = NULL;
+			free(c->x);
+			c->x = NULL;
+		}
+		conn_close(c);
+	}
+	while (hc->pools) {
+		struct pool *p = hc->pools;
+		hc->pools = p->next;
+		free(p);
+	}
+	free(hc);
+}
+
+/* --- origins ------------------------------------------------------------------- */
+
+static void origin_key(struct http_origin *o, int port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (o->addr.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&o->addr)->sin6_addr, ip, sizeof(ip));
+		snprintf(o->key, sizeof(o->key), "[%s]:%d", ip, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&o->addr)->sin_addr, ip, sizeof(ip));
+		snprintf(o->key, sizeof(o->key), "%s:%d", ip, port);
+	}
+}
+
+int http_origin_numeric(struct http_origin *o, const char *address, int port)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&o->addr;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&o->addr;
+
+	memset(o, 0, sizeof(*o));
+	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		o->addr_len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		o->addr_len = sizeof(*s6);
+	} else {
+		return -1;
+	}
+	origin_key(o, port);
+	return 0;
+}
+
+int http_origin_resolve(struct http_origin *o, const char *host, int port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	char service[8];
+
+	if (http_origin_numeric(o, host, port) == 0)
+		return 0;
+	snprintf(service, sizeof(service), "%d", port);
+	if (getaddrinfo(host, service, &hints, &ai) != 0 || !ai)
+		return -1;
+	memset(o, 0, sizeof(*o));
+	memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
+	o->addr_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	origin_key(o, port);
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * http_client: lb's one HTTP/1.1 client, for HTTP targets, their health
+ * checks and remote Lambda endpoints. One exchange (a request and its
+ * answer) per connection at a time, never pipelined; connections that both
+ * sides keep alive go back to a pool per origin and are reused, as ALB does
+ * toward targets (alb-http-targets-and-tls.md §1.3). No connection is opened
+ * before it is needed.
+ *
+ * The caller writes the request (head bytes, then body bytes, framed as it
+ * chose) and hears the answer through callbacks: its head, body spans
+ * (de-chunked) and its end, or one error. Flow control both ways: send
+ * reports what is buffered toward the target (past HTTP_CLIENT_HIGH_WATER
+ * wait for on_drain), and pause/resume stop reading the answer.
+ *
+ * An exchange is freed by the client right after its last callback (on_end
+ * or on_error) returns, or by http_exchange_cancel; the caller forgets its
+ * pointer then.
+ */
+#ifndef LB_NET_HTTP_CLIENT_H
+#define LB_NET_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "alb/http_msg.h"
+
+struct event_base;
+struct http_client;
+struct http_exchange;
+
+#define HTTP_CLIENT_HIGH_WATER (256 * 1024)
+
+/* Where an exchange goes: an address, and the name of its pool. */
+struct http_origin {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char key[64];            /* "10.0.0.1:80", "[::1]:8080": the pool's name and the log's target:port */
+};
+
+enum http_client_error {
+	HTTP_CLIENT_REFUSED,          /* the connection could not be made (refused, unreachable) */
+	HTTP_CLIENT_CONNECT_TIMEOUT,  /* not connected within the connect timeout */
+	HTTP_CLIENT_CLOSED,           /* closed or reset before the answer ended */
+	HTTP_CLIENT_TIMEOUT,          /* no byte either way for the idle timeout */
+	HTTP_CLIENT_MALFORMED,        /* not an HTTP/1 answer, or its head past 32 KB */
+};
+
+struct http_exchange_cbs {
+	/* The answer's head (interim 1xx answers are skipped, 101 is not). reply
+	 * is valid until the exchange ends. */
+	void (*on_head)(void *cookie, struct http_reply *reply);
+	/* Body bytes, de-chunked; after a 101, the tunnel's bytes from the target. */
+	void (*on_body)(void *cookie, const char *p, size_t n);
+	/* The answer is complete (a tunnel: the target closed it). */
+	void (*on_end)(void *cookie);
+	void (*on_error)(void *cookie, enum http_client_error e);
+	/* What send buffered past the high watermark has drained. May be NULL. */
+	void (*on_drain)(void *cookie);
+};
+
+struct http_exchange_opts {
+	int connect_timeout;     /* seconds */
+	int idle_timeout;        /* seconds without a byte either way */
+	bool head_request;       /* the request is HEAD: its answer has no body */
+	bool fresh;              /* a new connection, closed afterwards (health checks) */
+};
+
+/* Returns a new client; idle pooled connections close after idle_timeout seconds. */
+struct http_client *http_client_new(struct event_base *base);
+void http_client_set_idle_timeout(struct http_client *hc, int seconds);
+/* Closes every connection; exchanges in flight are dropped without callbacks. NULL-safe. */
+void http_client_free(struct http_client *hc);
+
+/*
+ * Starts an exchange: head (copied) is the request's head; body bytes
+ * follow with http_exchange_send. Failures to connect are reported through
+ * on_error, later, like every other outcome.
+ */
+struct http_exchange *http_client_start(struct http_client *hc, const struct http_origin *origin,
+					const char *head, size_t n, const struct http_exchange_opts *opt,
+					const struct http_exchange_cbs *cbs, void *cookie);
+/* Request body bytes (copied), already framed. Returns the bytes buffered toward the target. */
+size_t http_exchange_send(struct http_exchange *x, const char *p, size_t n);
+/* The request has been sent whole: without this the connection is not reused. */
+void http_exchange_request_done(struct http_exchange *x);
+/* Stops and restarts reading the answer (the client it goes to is slow). */
+void http_exchange_pause(struct http_exchange *x);
+void http_exchange_resume(struct http_exchange *x);
+/* Abandons the exchange: no more callbacks; its connection closes. NULL-safe. */
+void http_exchange_cancel(struct http_exchange *x);
+/* Whether the exchange went out on a pooled connection (a reused one). */
+bool http_exchange_reused(const struct http_exchange *x);
+
+/* Fills o from a numeric address and port. -1 if address is not one. */
+int http_origin_numeric(struct http_origin *o, const char *address, int port);
+/* Fills o from a host name or address (resolved now, blocking: local names). -1 on failure. */
+int http_origin_resolve(struct http_origin *o, const char *host, int port);
+
+#endif

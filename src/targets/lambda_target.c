@@ -1,0 +1,164 @@
+/*
+ * lambda_target: a request to a Lambda target group, from its head to the
+ * function's answer.
+ *
+ *   head     body policy: kept whole, at most 1 MB; a Content-Length over it
+ *            is answered 413 at once; a WebSocket upgrade is refused (400)
+ *            once the request is in
+ *   request  the event (alb_event) built from the request and the headers
+ *            toward the target, and the invocation
+ *   answer   the result decoded (alb_result) into the response, or the
+ *            failure turned into ALB's 502/504
+ */
+#include "targets/lambda_target.h"
+
+#include <string.h>
+
+#include "alb/alb_event.h"
+#include "alb/fwd_headers.h"
+#include "alb/proxy_head.h"
+#include "base/log.h"
+#include "lambda/lambda.h"
+#include "targets/target.h"
+#include "targets/targets.h"
+
+void lambda_fwd_init(struct lambda_fwd *l)
+{
+	memset(l, 0, sizeof(*l));
+	header_list_init(&l->headers);
+	buf_init(&l->event, 0);
+	alb_result_init(&l->result);
+}
+
+void lambda_fwd_release(struct lambda_fwd *l)
+{
+	header_list_release(&l->headers);
+	buf_release(&l->event);
+	alb_result_release(&l->result);
+}
+
+static void lambda_head(struct forward *f)
+{
+	struct http_request *req = f->req;
+	struct lambda_fwd *l = &f->lambda;
+
+	l->inv = NULL;
+	l->reject = 0;
+	l->reject_reason = NULL;
+	if (!f->tg->function)
+		return;     /* no registered target: 503 once the request is in */
+	if (proxy_is_websocket(req)) {
+		/* ALB: Lambda targets do not support WebSockets → 400 (alb-lambda-targets.md §1.9). */
+		l->reject = 400;
+		l->reject_reason = "LambdaWebsocketNotSupported";
+		return;
+	}
+	req->keep_body = true;
+	req->body.max = ALB_EVENT_BODY_MAX;
+	if (req->framing == HTTP_FRAMING_LENGTH && req->content_length > ALB_EVENT_BODY_MAX) {
+		/* ALB: a request body over 1 MB for a Lambda target → 413, without invoking. */
+		f->out.error_reason = "LambdaRequestTooLarge";
+		forward_answer_page(f, 413, true);
+		forward_done(f);
+	}
+}
+
+/* ALB's answer when a Lambda invocation fails (alb-lambda-targets.md §2.6). */
+static int invoke_failure(const struct invoke_result *res, const struct alb_result *result, const char **reason)
+{
+	switch (res->status) {
+	case INVOKE_OK:
+		*reason = result->error_reason;
+		return 502;
+	case INVOKE_THROTTLED:
+		*reason = "LambdaThrottling";
+		return 502;
+	case INVOKE_UNREACHABLE:
+		*reason = "LambdaConnectionTimeout";
+		return 504;
+	default:
+		/* A result past Lambda's 6 MB is past ALB's 1 MB too. */
+		if (res->error_type && strcmp(res->error_type, "Function.ResponseSizeTooLarge") == 0) {
+			*reason = "LambdaResponseTooLarge";
+			return 502;
+		}
+		/* Function errors, timeouts and runtime crashes are all "Unhandled"
+		 * to Lambda's Invoke API (inference, alb-listener-rules.md §5.3). */
+		*reason = "LambdaUnhandled";
+		return 502;
+	}
+}
+
+static void on_invoked(void *cookie, const struct invoke_result *res)
+{
+	struct forward *f = cookie;
+	struct http_request *req = f->req;
+	struct lambda_fwd *l = &f->lambda;
+	struct http_response resp;
+
+	l->inv = NULL;
+	f->out.answer_us = time_mono_us();
+	if (res->status == INVOKE_OK &&
+	    alb_result_parse(&l->result, res->payload, res->len, f->tg->multi_value_headers) == 0) {
+		alb_result_response(&l->result, &resp);
+		f->out.target_status = resp.status;
+		forward_respond(f, &resp);
+	} else {
+		int status = invoke_failure(res, &l->result, &f->out.error_reason);
+		log_warn("%.*s %.*s: %d %s: %s", SV_ARG(req->method), SV_ARG(req->path), status,
+			 f->out.error_reason, res->status == INVOKE_OK ? l->result.detail : res->payload);
+		forward_answer_page(f, status, false);
+	}
+	forward_done(f);
+}
+
+static void lambda_request(struct forward *f)
+{
+	struct http_request *req = f->req;
+	struct lambda_fwd *l = &f->lambda;
+	const struct target_group *tg = f->tg;
+	struct alb_event_input ev;
+	struct invoke_request ir;
+
+	if (l->reject) {
+		f->out.error_reason = l->reject_reason;
+		forward_answer_page(f, l->reject, false);
+		forward_done(f);
+		return;
+	}
+	if (!tg->function) {
+		/* ALB: a target group with no registered target → 503. */
+		forward_answer_page(f, 503, false);
+		forward_done(f);
+		return;
+	}
+	if (req->body_too_large) {
+		f->out.error_reason = "LambdaRequestTooLarge";
+		forward_answer_page(f, 413, true);
+		forward_done(f);
+		return;
+	}
+	fwd_headers_build(req, &f->cfg->lb.attrs, f->trace, &l->headers);
+	ev = (struct alb_event_input){ req, l->headers.v, l->headers.n, tg->arn, tg->multi_value_headers };
+	buf_reset(&l->event);
+	alb_event_write(&l->event, &ev);
+	ir = (struct invoke_request){ f->cfg, tg->function, tg->qualifier, l->event.p, l->event.len,
+				      f->trace.p, false };
+	f->out.dispatch_us = time_mono_us();
+	l->inv = lambda_invoke(targets_lambda(f->targets), &ir, on_invoked, f);
+}
+
+/* The client left: a running invocation finishes in its sandbox; a queued one is dropped. */
+static void lambda_abort(struct forward *f)
+{
+	if (f->lambda.inv) {
+		lambda_cancel(f->lambda.inv);
+		f->lambda.inv = NULL;
+	}
+}
+
+const struct target_ops lambda_target_ops = {
+	.head = lambda_head,
+	.request = lambda_request,
+	.abort = lambda_abort,
+};

@@ -1,0 +1,31 @@
+/*
+ * lambda_target: forwarding to a Lambda target group
+ * (alb-lambda-targets.md): the body is read whole (at most 1 MB), the
+ * request becomes ALB's event, the function is invoked (lambda/lambda.h)
+ * and its result becomes the answer, or ALB's 502/504 page.
+ */
+#ifndef LB_TARGETS_LAMBDA_TARGET_H
+#define LB_TARGETS_LAMBDA_TARGET_H
+
+#include "alb/alb_result.h"
+#include "alb/fwd_headers.h"
+#include "base/buf.h"
+
+struct target_ops;
+
+/* A Lambda forward's state (in struct forward, reused from request to request). */
+struct lambda_fwd {
+	struct invocation *inv;      /* in flight, or NULL */
+	int reject;                  /* a status decided at the head, answered when the body is in */
+	const char *reject_reason;
+	struct header_list headers;  /* toward the target: the event's */
+	struct buf event;
+	struct alb_result result;
+};
+
+extern const struct target_ops lambda_target_ops;
+
+void lambda_fwd_init(struct lambda_fwd *l);
+void lambda_fwd_release(struct lambda_fwd *l);
+
+#endif

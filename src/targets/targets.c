@@ -1,0 +1,348 @@
+/*
+ * targets: the shared state of forwarding, kept across reloads.
+ *
+ * HTTP target groups are matched by name from one configuration to the
+ * next, and their targets by key ("id:port"): a target that stays keeps its
+ * health, its requests in flight and its place; a new one starts `initial`
+ * (ALB sends it traffic once it passes its checks, or while the group fails
+ * open); one that is gone drains (ALB: deregistration stops new requests at
+ * once, in-flight ones continue for deregistration_delay.timeout_seconds,
+ * then get 502 — alb-http-targets-and-tls.md §1.9).
+ *
+ * Draining targets wait on one list; a timer ticks once a second while it
+ * is not empty, cutting what outlives its delay and freeing what is done.
+ */
+#include "targets/targets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "net/http_client.h"
+#include "targets/target.h"
+#include "targets/target_rt.h"
+
+struct targets {
+	struct event_base *base;
+	struct rng *rng;
+	struct lambda *lambda;
+	struct http_client *client;
+	struct config *cfg;
+	struct sticky_key sticky_key;   /* made at start; reloads keep it, so do sessions */
+	struct tg_state *groups;
+	struct target_rt *draining;
+	struct event *drain_timer;
+	int64_t date_s;
+	char date[30];
+};
+
+/* --- accessors -------------------------------------------------------------------- */
+
+struct lambda *targets_lambda(struct targets *t)
+{
+	return t->lambda;
+}
+
+struct http_client *targets_http_client(struct targets *t)
+{
+	return t->client;
+}
+
+struct event_base *targets_base(struct targets *t)
+{
+	return t->base;
+}
+
+struct rng *targets_rng(struct targets *t)
+{
+	return t->rng;
+}
+
+const struct sticky_key *targets_sticky_key(struct targets *t)
+{
+	return &t->sticky_key;
+}
+
+int targets_idle_timeout(const struct targets *t)
+{
+	return t->cfg ? t->cfg->lb.attrs.idle_timeout : 60;
+}
+
+const char *targets_date(struct targets *t)
+{
+	int64_t now = time_wall_us() / 1000000;
+
+	if (now != t->date_s) {
+		t->date_s = now;
+		time_http_date(now, t->date);
+	}
+	return t->date;
+}
+
+/* --- targets ---------------------------------------------------------------------- */
+
+struct target_state *target_rt_state(struct target_rt *r)
+{
+	return r->group ? &r->group->st[r->index] : &r->own;
+}
+
+void target_rt_attach(struct target_rt *r, struct forward *f)
+{
+	f->http.target = r;
+	f->http.prev = NULL;
+	f->http.next = r->forwards;
+	if (r->forwards)
+		r->forwards->http.prev = f;
+	r->forwards = f;
+	target_rt_state(r)->outstanding++;
+}
+
+void target_rt_detach(struct target_rt *r, struct forward *f)
+{
+	if (f->http.prev)
+		f->http.prev->http.next = f->http.next;
+	else
+		r->forwards = f->http.next;
+	if (f->http.next)
+		f->http.next->http.prev = f->http.prev;
+	f->http.prev = f->http.next = NULL;
+	f->http.target = NULL;
+	target_rt_state(r)->outstanding--;
+}
+
+static struct target_rt *rt_new(struct targets *t, const struct http_target *ht)
+{
+	struct target_rt *r = xcalloc(1, sizeof(*r));
+
+	r->targets = t;
+	r->key = xstrdup(ht->key);
+	r->id = xstrdup(ht->id);
+	r->port = ht->port;
+	/* An instance target may be a host name: resolved once, now (local names). */
+	r->resolved = http_origin_resolve(&r->origin, ht->id, ht->port) == 0;
+	if (!r->resolved)
+		log_warn("target %s: cannot resolve '%s'; requests to it get 502", ht->key, ht->id);
+	return r;
+}
+
+static void rt_free(struct target_rt *r)
+{
+	http_health_stop(r);
+	free(r->key);
+	free(r->id);
+	free(r);
+}
+
+struct tg_state *targets_group(struct targets *t, const struct target_group *tg)
+{
+	for (struct tg_state *g = t->groups; g; g = g->next)
+		if (g->tg == tg)
+			return g;
+	return NULL;
+}
+
+
+struct target_rt *tg_state_find(struct tg_state *g, struct sv key)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (sv_eq_cstr(key, g->rt[i]->key))
+			return g->rt[i];
+	return NULL;
+}
+
+/* --- draining ------------------------------------------------------------------- */
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg);
+
+static void drain(struct targets *t, struct target_rt *r, int delay_s)
+{
+	r->own = *target_rt_state(r);
+	r->own.health = HEALTH_DRAINING;
+	r->hs.health = HEALTH_DRAINING;
+	r->group = NULL;
+	http_health_stop(r);
+	r->drain_until_us = time_mono_us() + (int64_t)delay_s * 1000000;
+	r->next_draining = t->draining;
+	t->draining = r;
+	log_info("target %s: draining (%d requests in flight, deregistration delay %d s)", r->key,
+		 r->own.outstanding, delay_s);
+	if (!evtimer_pending(t->drain_timer, NULL)) {
+		struct timeval tick = { 1, 0 };
+		evtimer_add(t->drain_timer, &tick);
+	}
+}
+
+/* Cuts what outlived its delay; frees targets with nothing left in flight. */
+static void drain_sweep(struct targets *t)
+{
+	int64_t now = time_mono_us();
+	struct target_rt **pp = &t->draining;
+
+	while (*pp) {
+		struct target_rt *r = *pp;
+
+		if (r->forwards && now >= r->drain_until_us) {
+			log_warn("target %s: deregistration delay over, %u requests cut", r->key, r->own.outstanding);
+			while (r->forwards)
+				http_fwd_cut(r->forwards);
+		}
+		if (!r->forwards) {
+			*pp = r->next_draining;
+			log_info("target %s: deregistered", r->key);
+			rt_free(r);
+			continue;
+		}
+		pp = &r->next_draining;
+	}
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct targets *t = arg;
+	struct timeval tick = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	drain_sweep(t);
+	if (t->draining)
+		evtimer_add(t->drain_timer, &tick);
+}
+
+/* --- configuration ---------------------------------------------------------------- */
+
+static void group_free(struct tg_state *g)
+{
+	free(g->name);
+	free(g->st);
+	free(g->rt);
+	target_selector_release(&g->sel);
+	free(g);
+}
+
+/* g (kept or new) takes tg's targets: kept ones by key, new ones initial. */
+static void group_update(struct targets *t, struct tg_state *g, const struct target_group *tg)
+{
+	size_t n = tg->nhttp_targets;
+	struct target_state *st = xcalloc(n ? n : 1, sizeof(*st));
+	struct target_rt **rt = xcalloc(n ? n : 1, sizeof(*rt));
+	bool first = g->n == 0;   /* targets registered into an empty group (§1.8) */
+
+	for (size_t i = 0; i < n; i++) {
+		const struct http_target *ht = &tg->http_targets[i];
+		struct target_rt *r = tg_state_find(g, sv_from(ht->key));
+
+		if (r) {
+			st[i] = g->st[r->index];
+			g->rt[r->index] = NULL;
+		} else {
+			r = rt_new(t, ht);
+			st[i].health = tg->health_check.enabled ? HEALTH_INITIAL : HEALTH_HEALTHY;
+			st[i].first_registration = first;
+			r->hs.health = st[i].health;
+		}
+		rt[i] = r;
+	}
+	/* What is left of the old arrays is no longer registered. */
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->rt[i]) {
+			g->rt[i]->index = i;
+			drain(t, g->rt[i], tg->attrs.deregistration_delay);
+		}
+	}
+	free(g->st);
+	free(g->rt);
+	g->st = st;
+	g->rt = rt;
+	g->n = n;
+	g->tg = tg;
+	for (size_t i = 0; i < n; i++) {
+		rt[i]->group = g;
+		rt[i]->index = i;
+		if (tg->health_check.enabled) {
+			http_health_start(rt[i]);
+		} else {
+			http_health_stop(rt[i]);
+			target_rt_set_health(rt[i], HEALTH_HEALTHY);
+		}
+	}
+}
+
+void targets_set_config(struct targets *t, struct config *cfg)
+{
+	struct tg_state *kept = NULL, *g;
+
+	/* Unlink every group; the configuration's groups take theirs back by name. */
+	for (size_t i = 0; i < cfg->ntarget_groups; i++) {
+		const struct target_group *tg = &cfg->target_groups[i];
+		struct tg_state **pp;
+
+		if (tg->target_type == TARGET_LAMBDA)
+			continue;
+		for (pp = &t->groups; *pp && strcmp((*pp)->name, tg->name) != 0; pp = &(*pp)->next)
+			;
+		if ((g = *pp)) {
+			*pp = g->next;
+		} else {
+			g = xcalloc(1, sizeof(*g));
+			g->name = xstrdup(tg->name);
+			target_selector_init(&g->sel);
+		}
+		g->next = kept;
+		kept = g;
+		group_update(t, g, tg);
+	}
+	/* Groups no longer configured: their targets drain (with the old delay). */
+	while ((g = t->groups)) {
+		t->groups = g->next;
+		for (size_t i = 0; i < g->n; i++) {
+			g->rt[i]->index = i;
+			drain(t, g->rt[i], g->tg->attrs.deregistration_delay);
+		}
+		group_free(g);
+	}
+	t->groups = kept;
+	http_client_set_idle_timeout(t->client, cfg->lb.attrs.idle_timeout);
+	config_ref(cfg);
+	config_unref(t->cfg);
+	t->cfg = cfg;
+}
+
+/* --- lifecycle -------------------------------------------------------------------- */
+
+struct targets *targets_new(struct event_base *base, struct rng *rng, struct lambda *lambda)
+{
+	struct targets *t = xcalloc(1, sizeof(*t));
+
+	t->base = base;
+	t->rng = rng;
+	t->lambda = lambda;
+	t->client = http_client_new(base);
+	t->sticky_key = (struct sticky_key){ rng_next(rng), rng_next(rng) };
+	t->drain_timer = evtimer_new(base, on_drain_tick, t);
+	return t;
+}
+
+void targets_free(struct targets *t)
+{
+	if (!t)
+		return;
+	while (t->groups) {
+		struct tg_state *g = t->groups;
+		t->groups = g->next;
+		for (size_t i = 0; i < g->n; i++)
+			rt_free(g->rt[i]);
+		group_free(g);
+	}
+	while (t->draining) {
+		struct target_rt *r = t->draining;
+		t->draining = r->next_draining;
+		rt_free(r);
+	}
+	http_client_free(t->client);
+	event_free(t->drain_timer);
+	config_unref(t->cfg);
+	free(t);
+}

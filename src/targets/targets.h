@@ -1,0 +1,38 @@
+/*
+ * targets: what the target kinds share across requests — the Lambda runner,
+ * the HTTP client and its pools, the runtime state of HTTP target groups
+ * (their targets' health, requests in flight, draining), the stickiness key
+ * and a cached Date. One per lb; reloads keep it, so state survives them.
+ */
+#ifndef LB_TARGETS_TARGETS_H
+#define LB_TARGETS_TARGETS_H
+
+#include "alb/sticky.h"
+#include "base/util.h"
+#include "config/config.h"
+
+struct event_base;
+struct http_client;
+struct lambda;
+struct targets;
+struct tg_state;
+
+/* rng and lambda are borrowed and must outlive it. */
+struct targets *targets_new(struct event_base *base, struct rng *rng, struct lambda *lambda);
+/* Serves cfg's target groups from now on (takes a reference). Targets keep
+ * their state by (group name, target); a target no longer registered drains. */
+void targets_set_config(struct targets *t, struct config *cfg);
+/* Frees t; call after every forward has ended. NULL-safe. */
+void targets_free(struct targets *t);
+
+struct lambda *targets_lambda(struct targets *t);
+struct http_client *targets_http_client(struct targets *t);
+struct event_base *targets_base(struct targets *t);
+struct rng *targets_rng(struct targets *t);
+const struct sticky_key *targets_sticky_key(struct targets *t);
+/* The current IMF-fixdate, cached per second. */
+const char *targets_date(struct targets *t);
+/* The load balancer's idle timeout (idle_timeout.timeout_seconds). */
+int targets_idle_timeout(const struct targets *t);
+
+#endif
