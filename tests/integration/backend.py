@@ -47,10 +47,12 @@ Python stdlib only.
 """
 import argparse
 import json
+import os
+import signal
 import socket
 import struct
-import sys
 import subprocess
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -58,7 +60,7 @@ from http import HTTPStatus
 from backendwire import (BodyDigest, Reader, Request, WireError, body_pieces, parse_size,
                          pattern, pattern_pieces)
 
-HERE = __file__
+HERE = os.path.abspath(__file__)
 
 
 class Backend:
@@ -95,7 +97,8 @@ class Backend:
 
     def stop(self):
         """Stops accepting and closes every open connection (FIN)."""
-        self._stopping = True
+        with self._lock:
+            self._stopping = True
         if self._listener:
             try:
                 self._listener.shutdown(socket.SHUT_RDWR)   # wakes accept() on Linux
@@ -123,6 +126,16 @@ class Backend:
             self.requests.clear()
             self.health_checks.clear()
 
+    def wait(self, predicate, timeout=10):
+        """Polls predicate(self) until it is true (True) or timeout seconds pass (False):
+        for what lb does on its own schedule, such as health checks."""
+        deadline = time.time() + timeout
+        while not predicate(self):
+            if time.time() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     # ---- connections
 
     def _accept_loop(self):
@@ -133,6 +146,9 @@ class Backend:
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
+                if self._stopping:     # stop() has already shut the connections it knew
+                    sock.close()
+                    return
                 self.conn_count += 1
                 serial = self.conn_count
                 self._socks.add(sock)
@@ -417,7 +433,6 @@ def main():
     args = ap.parse_args()
     b = Backend(args.id, args.host, args.port, args.keepalive_timeout).start()
     print(b.port, flush=True)
-    import signal
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:

@@ -257,7 +257,7 @@ class TestHealthAndProcess(BackendCase):
         self.assertEqual(json.loads(c.getresponse().read())["health"], 503)
         c.request("GET", "/health")
         self.assertEqual(c.getresponse().status, 503)
-        self.assertEqual(len(self.b.health_checks), 2)
+        self.assertTrue(self.b.wait(lambda b: len(b.health_checks) == 2, timeout=1))
         self.assertIn(b"User-Agent: ELB-HealthChecker/2.0\r\n", self.b.health_checks[0]["head"])
         self.assertEqual(self.b.requests, [])
 
