@@ -5,28 +5,34 @@
    one worker process each, the same wrk settings, in alternating rounds.
    Prints the median round's requests/s, latency p50/p99, each server's CPU
    time per request, the ratios lb/nginx, and lb's idle and loaded RSS.
-2. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
+2. Proxy path (proxy_bench.py): lb forwarding to an `ip` target group against nginx
+   `proxy_pass` (upstream keepalive) and HAProxy (`http-reuse always`), all in front of
+   the same nginx `return 200` backend, same wrk settings, alternating rounds; then a
+   1 GiB download and upload through each with the proxy's peak RSS. Its docstring says
+   what each number means.
+3. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
    and to the bundled Node runtime, serverless-offline serving the same Node
    handler (peers.py), lb's added latency per invocation, and RSS with warm
    sandboxes. Its docstring says what each number means.
 
 Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
          [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
-         [--node-concurrency 4] [--no-fixed] [--no-lambda] [--no-peers] [--no-inprocess]
-         [--no-latency]          (make bench BENCH_ARGS="--quick" passes them through)
+         [--node-concurrency 4] [--proxy-connections 50] [--transfer-size 1G]
+         [--no-fixed] [--no-proxy] [--no-transfer] [--no-lambda] [--no-peers]
+         [--no-inprocess] [--no-latency]          (make bench BENCH_ARGS="--quick" passes them through)
 Load generator, servers and function processes share the machine (2 cores):
 compare ratios measured in the same run, not absolute numbers across runs.
 """
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import cpu_seconds, free_port, median_run, rss_kb, row, start_lb, stop, wait_port, wrk
+from benchlib import measured, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx, stop, wrk
 import lambda_bench
+import proxy_bench
 
 LB_CONFIG = """
 load_balancer:
@@ -56,41 +62,12 @@ http {{
 """
 
 
-def start_nginx(tmp):
-    port = free_port()
-    conf = os.path.join(tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONFIG.format(dir=tmp, port=port))
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stderr=subprocess.DEVNULL)
-    wait_port(port)
-    return proc, port
-
-
-def nginx_worker_pid(master):
-    """The single worker's pid (the master only supervises)."""
-    for _ in range(50):
-        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-        if out:
-            return int(out[0])
-        time.sleep(0.1)
-    return master
-
-
-def measured(url, pid, args, duration=None):
-    """One wrk run, with the server's CPU microseconds per request."""
-    duration = duration or args.duration
-    before = cpu_seconds(pid)
-    r = wrk(url, args.threads, args.connections, duration)
-    r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(1, r["rps"] * duration)
-    return r
-
-
 def bench_fixed(args, tmp):
     lb, lb_port = start_lb(tmp, LB_CONFIG)
-    nginx, nginx_port = start_nginx(tmp)
+    nginx, nginx_port = start_nginx(tmp, NGINX_CONFIG)
     nginx_worker = nginx_worker_pid(nginx.pid)
     lb_runs, nginx_runs = [], []
+    wrk_args = (args.threads, args.connections, args.duration)
     try:
         time.sleep(0.3)
         idle = rss_kb(lb.pid)
@@ -98,8 +75,8 @@ def bench_fixed(args, tmp):
         wrk(f"http://127.0.0.1:{nginx_port}/", args.threads, args.connections, 1)
         # Alternate the two so a noisy moment on the machine hits both alike.
         for _ in range(args.rounds):
-            lb_runs.append(measured(f"http://127.0.0.1:{lb_port}/", lb.pid, args))
-            nginx_runs.append(measured(f"http://127.0.0.1:{nginx_port}/", nginx_worker, args))
+            lb_runs.append(measured(f"http://127.0.0.1:{lb_port}/", lb.pid, *wrk_args))
+            nginx_runs.append(measured(f"http://127.0.0.1:{nginx_port}/", nginx_worker, *wrk_args))
         loaded = rss_kb(lb.pid)
     finally:
         stop(lb)
@@ -126,7 +103,9 @@ def main():
     ap.add_argument("--connections", type=int, default=50, help="wrk connections, fixed-response path")
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     lambda_bench.add_arguments(ap)
+    proxy_bench.add_arguments(ap)
     ap.add_argument("--no-fixed", action="store_true", help="skip the fixed-response section")
+    ap.add_argument("--no-proxy", action="store_true", help="skip the proxy-path section")
     ap.add_argument("--no-lambda", action="store_true", help="skip the Lambda-path section")
     args = ap.parse_args()
     if args.duration is None:
@@ -140,12 +119,17 @@ def main():
     print(f"bench: {os.cpu_count()} cores shared by wrk, the servers and the function processes; "
           f"load average before the run {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="lb-bench-") as tmp:
+        sections = []
         if not args.no_fixed:
-            bench_fixed(args, tmp)
+            sections.append(lambda: bench_fixed(args, tmp))
+        if not args.no_proxy:
+            sections.append(lambda: proxy_bench.run(args, tmp))
         if not args.no_lambda:
-            if not args.no_fixed:
+            sections.append(lambda: lambda_bench.run(args, tmp))
+        for i, section in enumerate(sections):
+            if i:
                 print()
-            lambda_bench.run(args, tmp)
+            section()
     print(f"bench: load average after the run {os.getloadavg()[0]:.2f}")
 
 

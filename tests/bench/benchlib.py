@@ -5,9 +5,11 @@ Python stdlib only.
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -50,15 +52,19 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kb(pid):
+def _status_kb(pid, field):
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kb(pid):
+    return _status_kb(pid, "VmRSS:")
 
 
 def children(pid):
@@ -104,6 +110,75 @@ def wrk(url, threads, connections, duration):
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
             "sock_errors": sum(int(x) for x in sock.groups()) if sock else 0}
+
+
+def start_nginx(tmp, template, name="nginx", **fmt):
+    """nginx with template formatted with dir (its own folder tmp/name), port (a free one)
+    and fmt; returns (master process, port)."""
+    folder = os.path.join(tmp, name)
+    os.makedirs(folder, exist_ok=True)
+    port = free_port()
+    conf = os.path.join(folder, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(template.format(dir=folder, port=port, **fmt))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-c", conf, "-p", folder], stderr=subprocess.DEVNULL)
+    wait_port(port, proc=proc)
+    return proc, port
+
+
+def nginx_worker_pid(master):
+    """The single worker's pid (the master only supervises)."""
+    for _ in range(50):
+        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        if out:
+            return int(out[0])
+        time.sleep(0.1)
+    return master
+
+
+def measured(url, pid, threads, connections, duration):
+    """One wrk run, with the server's (pid's) CPU microseconds per request as cpu_us."""
+    before = cpu_seconds(pid)
+    r = wrk(url, threads, connections, duration)
+    r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(1, r["rps"] * duration)
+    return r
+
+
+class PeakRss:
+    """Peak resident memory of one process while it works: VmRSS sampled every
+    `interval` seconds in a thread (.sampled_kb), and the kernel's own high-water mark
+    (.hwm_kb, VmHWM after resetting it through /proc/PID/clear_refs; None when that
+    reset is refused)."""
+
+    def __init__(self, pid, interval=0.01):
+        self.pid, self.interval = pid, interval
+        self.sampled_kb, self.hwm_kb = 0, None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._hwm_reset = False
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.sampled_kb = max(self.sampled_kb, rss_kb(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as f:
+                f.write("5")   # 5: reset the peak RSS (proc(5))
+            self._hwm_reset = True
+        except OSError:
+            pass
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.sampled_kb = max(self.sampled_kb, rss_kb(self.pid))
+        if self._hwm_reset:
+            self.hwm_kb = _status_kb(self.pid, "VmHWM:")
 
 
 def start_lb(tmp, config, name="lb.yaml", stderr=None):
