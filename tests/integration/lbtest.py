@@ -88,8 +88,28 @@ class Conn:
             raise EOFError("connection closed")
         self.buf += chunk
 
+    def _read_line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line
+
+    def _read_chunked(self):
+        """A chunked body, de-chunked (trailers dropped)."""
+        body = b""
+        while True:
+            size = int(self._read_line().split(b";")[0], 16)
+            if size == 0:
+                while self._read_line():
+                    pass
+                return body
+            while len(self.buf) < size + 2:
+                self._fill()
+            body += self.buf[:size]
+            self.buf = self.buf[size + 2:]
+
     def read_response(self, head_request=False):
-        """Reads one response (Content-Length framed, or to EOF without one)."""
+        """Reads one response (Content-Length or chunked framed, or to EOF without either)."""
         while b"\r\n\r\n" not in self.buf:
             self._fill()
         head, _, self.buf = self.buf.partition(b"\r\n\r\n")
@@ -98,6 +118,9 @@ class Conn:
             return r
         length = r.header("content-length")
         if head_request or r.status in (204, 304):
+            return r
+        if (r.header("transfer-encoding") or "").lower() == "chunked":
+            r.body = self._read_chunked()
             return r
         if length is None:
             while True:

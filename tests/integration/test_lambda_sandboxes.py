@@ -9,6 +9,7 @@ import math
 import re
 import signal
 import socket
+import tempfile
 import threading
 import time
 import unittest
@@ -27,12 +28,21 @@ def handler(event, context):
     print("handling", context.aws_request_id)
     if "sleep" in q:
         time.sleep(float(q["sleep"]))
+    met = None
+    if "barrier" in q:
+        # Waits until n invocations have reached this point (or 20 s): they run at once.
+        open(os.path.join(q["barrier"], str(os.getpid())), "w").close()
+        deadline = time.time() + 20
+        while len(os.listdir(q["barrier"])) < int(q["n"]) and time.time() < deadline:
+            time.sleep(0.01)
+        met = len(os.listdir(q["barrier"])) >= int(q["n"])
     return {"statusCode": 200, "headers": {"content-type": "application/json"},
             "body": json.dumps({
                 "pid": os.getpid(), "count": count, "start": start, "end": time.time(),
                 "request_id": context.aws_request_id, "arn": context.invoked_function_arn,
                 "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
-                "greeting": os.environ.get("GREETING"), "stage": os.environ.get("STAGE")})}
+                "greeting": os.environ.get("GREETING"), "stage": os.environ.get("STAGE"),
+                "barrier_met": met})}
 """
 
 
@@ -127,11 +137,12 @@ class LambdaSandboxTests(LambdaCase):
     def test_parallel_requests_get_distinct_sandboxes(self):
         n = 4
         lb = self.serve_fn(reserved_concurrent_executions=n)
-        got, elapsed = self.parallel(lb, ["?sleep=0.5"] * n)
+        with tempfile.TemporaryDirectory() as barrier:
+            got, elapsed = self.parallel(lb, [f"?barrier={barrier}&n={n}"] * n)
         self.assertEqual(len({g["pid"] for g in got}), n, got)
         self.assertEqual([g["count"] for g in got], [1] * n)
-        # they ran at the same time: every one started before any ended
-        self.assertLess(max(g["start"] for g in got), min(g["end"] for g in got))
+        # they ran at the same time: each waited for all the others to arrive
+        self.assertEqual([g["barrier_met"] for g in got], [True] * n)
         self.assertEqual(lb.stderr().count("Init Duration"), n)
 
     def test_concurrency_one_queues_on_one_sandbox(self):
