@@ -4,9 +4,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const hop_by_hop[] = {
-	"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-};
+/* Whether name is one of RFC 9110's hop-by-hop fields: by length first, so
+ * most names cost one comparison or none. */
+static bool is_hop_by_hop_name(struct sv name)
+{
+	switch (name.n) {
+	case 2:
+		return sv_eq_cstr_nocase(name, "te");
+	case 7:
+		return sv_eq_cstr_nocase(name, "trailer") || sv_eq_cstr_nocase(name, "upgrade");
+	case 10:
+		return sv_eq_cstr_nocase(name, "connection") || sv_eq_cstr_nocase(name, "keep-alive");
+	case 16:
+		return sv_eq_cstr_nocase(name, "proxy-connection");
+	case 17:
+		return sv_eq_cstr_nocase(name, "transfer-encoding");
+	default:
+		return false;
+	}
+}
 
 /* Whether name appears in a Connection header's comma-separated list. */
 static bool listed_in_connection(struct sv name, const struct http_header *h, size_t n)
@@ -25,12 +41,49 @@ static bool listed_in_connection(struct sv name, const struct http_header *h, si
 	return false;
 }
 
+/* The other names a message's Connection headers list, gathered once per message. */
+#define CONN_TOKENS_MAX 16
+struct conn_tokens {
+	struct sv v[CONN_TOKENS_MAX];
+	size_t n;
+	bool overflow;      /* more than fit: names are looked up in the headers */
+};
+
+static void conn_tokens_init(struct conn_tokens *t, const struct http_header *h, size_t n)
+{
+	t->n = 0;
+	t->overflow = false;
+	for (size_t i = 0; i < n; i++) {
+		struct sv rest = h[i].value, token;
+
+		if (!sv_eq_cstr_nocase(h[i].name, "connection"))
+			continue;
+		while (rest.p) {
+			rest = sv_cut(rest, ',', &token);
+			token = sv_trim(token);
+			if (!token.n || is_hop_by_hop_name(token) || sv_eq_cstr_nocase(token, "close"))
+				continue;
+			if (t->n == CONN_TOKENS_MAX)
+				t->overflow = true;
+			else
+				t->v[t->n++] = token;
+		}
+	}
+}
+
+static bool conn_listed(const struct conn_tokens *t, struct sv name, const struct http_header *h, size_t n)
+{
+	if (t->overflow)
+		return listed_in_connection(name, h, n);
+	for (size_t i = 0; i < t->n; i++)
+		if (sv_eq_nocase(t->v[i], name))
+			return true;
+	return false;
+}
+
 bool proxy_hop_by_hop(struct sv name, const struct http_header *h, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_LEN(hop_by_hop); i++)
-		if (sv_eq_cstr_nocase(name, hop_by_hop[i]))
-			return true;
-	return listed_in_connection(name, h, n);
+	return is_hop_by_hop_name(name) || listed_in_connection(name, h, n);
 }
 
 bool proxy_is_websocket(const struct http_request *req)
@@ -64,10 +117,12 @@ static void put_target(struct buf *out, const struct http_request *req)
 }
 
 void proxy_request_head(struct buf *out, const struct http_request *req, const struct header_list *fwd,
-			struct sv default_host, bool preserve_host)
+			const char *lb_address, bool preserve_host)
 {
 	bool websocket = proxy_is_websocket(req), has_host = false;
+	struct conn_tokens conn;
 
+	conn_tokens_init(&conn, req->headers, req->nheaders);
 	buf_append(out, req->method.p, req->method.n);
 	buf_putc(out, ' ');
 	put_target(out, req);
@@ -75,8 +130,8 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
 	for (size_t i = 0; i < fwd->n; i++) {
 		const struct http_header *h = &fwd->v[i];
 
-		if (sv_eq_cstr_nocase(h->name, "content-length") ||
-		    proxy_hop_by_hop(h->name, req->headers, req->nheaders)) {
+		if ((h->name.n == 14 && sv_eq_cstr_nocase(h->name, "content-length")) || is_hop_by_hop_name(h->name) ||
+		    conn_listed(&conn, h->name, req->headers, req->nheaders)) {
 			if (!(websocket && sv_eq_cstr_nocase(h->name, "upgrade")))
 				continue;
 		}
@@ -85,10 +140,13 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
 			if (!preserve_host) {
 				/* ALB lower-cases host names toward targets
 				 * (alb-http-targets-and-tls.md §1.4, "HTTP headers"). */
+				char *p;
 				buf_append(out, h->name.p, h->name.n);
 				buf_puts(out, ": ");
+				p = buf_reserve(out, h->value.n);
 				for (size_t k = 0; k < h->value.n; k++)
-					buf_putc(out, ascii_lower(h->value.p[k]));
+					p[k] = ascii_lower(h->value.p[k]);
+				buf_commit(out, h->value.n);
 				buf_puts(out, "\r\n");
 				continue;
 			}
@@ -97,8 +155,10 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
 	}
 	/* ALB gives an HTTP/1.0 request without Host one naming the load
 	 * balancer, since HTTP/1.1 toward the target needs it (§1.3). */
-	if (!has_host)
-		put_header(out, SV("Host"), default_host);
+	if (!has_host) {
+		bool v6 = strchr(lb_address, ':') != NULL;
+		buf_printf(out, "Host: %s%s%s:%u\r\n", v6 ? "[" : "", lb_address, v6 ? "]" : "", req->local_port);
+	}
 	if (req->framing == HTTP_FRAMING_CHUNKED)
 		buf_puts(out, "Transfer-Encoding: chunked\r\n");
 	else if (req->framing == HTTP_FRAMING_LENGTH)
@@ -110,11 +170,14 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
 
 void proxy_response_headers(const struct http_reply *reply, struct header_list *out)
 {
+	struct conn_tokens conn;
+
+	conn_tokens_init(&conn, reply->headers, reply->nheaders);
 	header_list_reset(out);
 	for (size_t i = 0; i < reply->nheaders; i++) {
 		const struct http_header *h = &reply->headers[i];
 
-		if (proxy_hop_by_hop(h->name, reply->headers, reply->nheaders)) {
+		if (is_hop_by_hop_name(h->name) || conn_listed(&conn, h->name, reply->headers, reply->nheaders)) {
 			/* A switch of protocols names the new one to the client. */
 			bool keep = reply->upgrade && (sv_eq_cstr_nocase(h->name, "upgrade") ||
 						       sv_eq_cstr_nocase(h->name, "connection"));

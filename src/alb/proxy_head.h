@@ -28,11 +28,12 @@ bool proxy_is_websocket(const struct http_request *req);
  * hop-by-hop ones, the body's framing as it came (Content-Length, or
  * chunked; a request with both is framed by chunked, as it was read), and
  * Connection: Upgrade for a WebSocket upgrade. An absolute-form target is
- * sent in origin form. A request without Host (HTTP/1.0) gets
- * default_host. The host name is lower-cased unless preserve_host.
+ * sent in origin form. A request without Host (HTTP/1.0) gets one naming
+ * lb: its listener's lb_address and port. The host name is lower-cased
+ * unless preserve_host.
  */
 void proxy_request_head(struct buf *out, const struct http_request *req, const struct header_list *fwd,
-			struct sv default_host, bool preserve_host);
+			const char *lb_address, bool preserve_host);
 
 /*
  * Fills out (reset first) with the target's answer headers passed on to the

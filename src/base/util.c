@@ -89,9 +89,15 @@ bool sv_eq_cstr(struct sv a, const char *s)
 	return sv_eq(a, sv_from(s));
 }
 
+/* Compares as it walks s (no strlen first): most calls differ at the first byte. */
 bool sv_eq_cstr_nocase(struct sv a, const char *s)
 {
-	return sv_eq_nocase(a, sv_from(s));
+	size_t i;
+
+	for (i = 0; i < a.n; i++)
+		if (!s[i] || ascii_lower(a.p[i]) != ascii_lower(s[i]))
+			return false;
+	return s[i] == '\0';
 }
 
 bool sv_starts_with_nocase(struct sv a, const char *prefix)

@@ -64,6 +64,8 @@ struct hc_conn {
 };
 
 struct http_exchange {
+	struct http_client *hc;
+	struct http_exchange *next_free;
 	struct hc_conn *conn;
 	const struct http_exchange_cbs *cbs;
 	void *cookie;
@@ -78,6 +80,7 @@ struct http_client {
 	struct event_base *base;
 	struct pool *pools;
 	struct hc_conn *conns;
+	struct http_exchange *free_exchanges;   /* reused: an exchange costs no allocation */
 	int idle_timeout;
 };
 
@@ -142,12 +145,13 @@ static void conn_release(struct hc_conn *c, bool reusable)
 	arm_read(c, hc->idle_timeout);
 }
 
-/* Frees x and detaches it from its connection. */
+/* Detaches x from its connection and keeps it for the next exchange. */
 static void exchange_free(struct http_exchange *x)
 {
 	if (x->conn)
 		x->conn->x = NULL;
-	free(x);
+	x->next_free = x->hc->free_exchanges;
+	x->hc->free_exchanges = x;
 }
 
 /* Reports an error, then frees x and closes its connection. */
@@ -450,9 +454,15 @@ struct http_exchange *http_client_start(struct http_client *hc, const struct htt
 					const char *head, size_t n, const struct http_exchange_opts *opt,
 					const struct http_exchange_cbs *cbs, void *cookie)
 {
-	struct http_exchange *x = xcalloc(1, sizeof(*x));
+	struct http_exchange *x = hc->free_exchanges;
 	struct hc_conn *c = NULL;
 
+	if (x)
+		hc->free_exchanges = x->next_free;
+	else
+		x = xmalloc(sizeof(*x));
+	memset(x, 0, sizeof(*x));
+	x->hc = hc;
 	x->cbs = cbs;
 	x->cookie = cookie;
 	x->opt = *opt;
@@ -569,12 +579,14 @@ void http_client_free(struct http_client *hc)
 		return;
 	while (hc->conns) {
 		struct hc_conn *c = hc->conns;
-		if (c->x) {
-			c->x->conn = NULL;
-			free(c->x);
-			c->x = NULL;
-		}
+		if (c->x)
+			exchange_free(c->x);
 		conn_close(c);
+	}
+	while (hc->free_exchanges) {
+		struct http_exchange *x = hc->free_exchanges;
+		hc->free_exchanges = x->next_free;
+		free(x);
 	}
 	while (hc->pools) {
 		struct pool *p = hc->pools;

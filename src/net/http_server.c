@@ -394,7 +394,11 @@ size_t http_server_stream_head(struct http_request *req, const struct http_strea
 	struct buf *out = &c->out;
 
 	buf_reset(out);
-	buf_printf(out, "HTTP/1.1 %d ", h->status);
+	buf_puts(out, "HTTP/1.1 ");
+	buf_putc(out, (char)('0' + h->status / 100 % 10));
+	buf_putc(out, (char)('0' + h->status / 10 % 10));
+	buf_putc(out, (char)('0' + h->status % 10));
+	buf_putc(out, ' ');
 	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
 	buf_puts(out, "\r\n");
 	for (size_t i = 0; i < h->nheaders; i++) {
@@ -483,6 +487,7 @@ void http_server_stream_end(struct http_request *req)
 	}
 	c->streaming = false;
 	c->want_drain = false;
+	event_del(c->flush_ev);   /* what it would write goes now */
 	/* An answer that ends before its request's body was read leaves the
 	 * rest of that body on the wire: the connection cannot be reused. */
 	conn_answered(c, c->stream_keep && c->state == CONN_WAIT);

@@ -255,22 +255,12 @@ void http_fwd_cut(struct forward *f)
 
 /* --- the request ---------------------------------------------------------------- */
 
-/* Host for a request without one: lb's name for itself, the listener's address and port. */
-static struct sv default_host(struct forward *f, char *out, size_t n)
-{
-	bool v6 = strchr(f->listener->address, ':') != NULL;
-
-	snprintf(out, n, "%s%s%s:%u", v6 ? "[" : "", f->listener->address, v6 ? "]" : "", f->req->local_port);
-	return sv_from(out);
-}
-
 static void http_head(struct forward *f)
 {
 	struct http_request *req = f->req;
 	struct http_fwd *h = &f->http;
 	struct http_exchange_opts opt = { CONNECT_SECONDS, targets_idle_timeout(f->targets), false, false };
 	struct target_rt *r;
-	char host[80];
 
 	h->x = NULL;
 	h->target = NULL;
@@ -287,8 +277,7 @@ static void http_head(struct forward *f)
 	req->stream_body = req->framing != HTTP_FRAMING_NONE;
 	fwd_headers_build(req, &f->cfg->lb.attrs, f->trace, &h->headers);
 	buf_reset(&h->head);
-	proxy_request_head(&h->head, req, &h->headers, default_host(f, host, sizeof(host)),
-			   f->cfg->lb.attrs.preserve_host);
+	proxy_request_head(&h->head, req, &h->headers, f->listener->address, f->cfg->lb.attrs.preserve_host);
 	f->out.dispatch_us = time_mono_us();
 	if (!r->resolved) {
 		h->reject = 502;

@@ -35,7 +35,7 @@ static char *head_for(const char *raw, const struct lb_attributes *a)
 	}
 	header_list_init(&fwd);
 	fwd_headers_build(&req, a, SV("Root=1-00000000-000000000000000000000000"), &fwd);
-	proxy_request_head(&out, &req, &fwd, SV("127.0.0.1:8080"), a->preserve_host);
+	proxy_request_head(&out, &req, &fwd, "127.0.0.1", a->preserve_host);
 	s = xstrdup(buf_cstr(&out));
 	buf_release(&out);
 	header_list_release(&fwd);
