@@ -1,7 +1,7 @@
 /*
  * config_tg: the `target_groups:` part of config_load (DESIGN.md §5, §13):
- * config_tg.c reads groups, targets and health checks, config_tg_attrs.c
- * their attributes.
+ * config_tg.c reads groups and targets, config_tg_attrs.c their attributes,
+ * config_tg_hc.c their health checks.
  * Internal to config_load; everything else reads struct target_group.
  */
 #ifndef LB_CONFIG_TG_H
@@ -18,6 +18,11 @@ int config_tg_load(struct config *cfg, const struct ynode *seq, struct lb_err *e
  * tg (its target_type already set); AWS's defaults first. -1 with err set. */
 int config_tg_attrs_load(struct config *cfg, const struct ynode *map, struct target_group *tg,
 			 struct lb_err *err);
+
+/* config_tg_hc.c: the group's `health_check:` mapping n (NULL: absent) into
+ * tg (its kind and protocol_version already set); AWS's defaults first. */
+int config_tg_hc_load(struct config *cfg, const struct ynode *n, struct target_group *tg,
+		      struct lb_err *err);
 
 /* YAML names of the enums, indexed by their values (for summaries). */
 extern const char *const config_tg_protocols[2];
