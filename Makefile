@@ -1,7 +1,7 @@
 # lb: a local AWS Application Load Balancer.
 #
 #   make          build ./lb (optimized, -Wall -Wextra -Werror)
-#   make run      build and serve config/lb.yaml on http://127.0.0.1:8080
+#   make run      build and serve the demo (config/lb.yaml) on http://127.0.0.1:8080
 #   make test     build with ASan+UBSan into build/asan and run every test
 #   make bench    lb against nginx and serverless-offline under wrk, Lambda path
 #                 latency (BENCH_ARGS=--quick for a short run; see tests/bench/bench.py)
@@ -79,7 +79,7 @@ build/asan/tests/%: tests/unit/%.c tests/unit/test.h build/asan/liblb.a
 build-test: check-layers build/asan/lb $(UNIT_BIN)
 
 run: all
-	./lb -c config/lb.yaml
+	@sh scripts/run-demo.sh
 
 test: deps
 	@$(MAKE) --no-print-directory build-test

@@ -18,6 +18,7 @@
 #include "alb/fwd_headers.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
+#include "alb/proxy_head.h"
 #include "alb/redirect.h"
 #include "alb/trace_id.h"
 #include "base/util.h"
@@ -118,6 +119,8 @@ static int build_request(const struct explain_request *er, const struct parsed_u
 		req->keep_body = true;
 		buf_append(&req->body, er->body, strlen(er->body));
 		req->body_bytes = strlen(er->body);
+		req->framing = HTTP_FRAMING_LENGTH;
+		req->content_length = req->body_bytes;
 	}
 	set_peer(req, er->source_ip ? er->source_ip : "127.0.0.1");
 	req->start_wall_us = time_wall_us();
@@ -133,9 +136,33 @@ static void on_miss(void *cookie, const struct rule *rule, const struct conditio
 	fprintf(out, " did not match\n");
 }
 
-/* Each target group of a forward, and for Lambda targets the event each would get. */
+/* An instance/ip group: its targets and the exact request head a target would get. */
+static void print_http_group(const struct target_group *tg, const struct http_request *req,
+			     const struct header_list *hl, const struct lb_attributes *attrs,
+			     const struct listener_cfg *l, FILE *out)
+{
+	static const char *const algorithms[] = { "round_robin", "least_outstanding_requests", "weighted_random" };
+	struct buf head = BUF_INIT;
+
+	if (!tg->nhttp_targets) {
+		fprintf(out, "target group %s has no target: ALB answers 503\n", tg->name);
+		return;
+	}
+	fprintf(out, "target group %s (%s, %s): ", tg->name, tg->target_type == TARGET_IP ? "ip" : "instance",
+		algorithms[tg->attrs.algorithm]);
+	for (size_t i = 0; i < tg->nhttp_targets; i++)
+		fprintf(out, "%s%s", i ? ", " : "", tg->http_targets[i].key);
+	fprintf(out, "\nrequest toward a target:\n");
+	proxy_request_head(&head, req, hl, l->address, attrs->preserve_host);
+	for (const char *p = head.p, *nl; p && (nl = strstr(p, "\r\n")) && nl != p; p = nl + 2)
+		fprintf(out, "  %.*s\n", (int)(nl - p), p);
+	buf_release(&head);
+}
+
+/* Each target group of a forward: for Lambda targets the event each would
+ * get, for instance/ip targets the request head. */
 static void print_forward(const struct forward_cfg *f, const struct http_request *req,
-			  const struct lb_attributes *attrs, FILE *out)
+			  const struct lb_attributes *attrs, const struct listener_cfg *l, FILE *out)
 {
 	struct header_list hl;
 	struct buf trace = BUF_INIT, event = BUF_INIT;
@@ -157,6 +184,10 @@ static void print_forward(const struct forward_cfg *f, const struct http_request
 		struct alb_event_input ev = { req, hl.v, hl.n, tg->arn, tg->multi_value_headers };
 		json_t *doc;
 
+		if (tg->target_type != TARGET_LAMBDA) {
+			print_http_group(tg, req, &hl, attrs, l, out);
+			continue;
+		}
 		if (!tg->function) {
 			fprintf(out, "target group %s has no target: ALB answers 503\n", tg->name);
 			continue;
@@ -204,7 +235,7 @@ static void print_action(const struct config *cfg, const struct listener_cfg *l,
 		fprintf(out, "Location: %s\n", buf_cstr(&loc));
 		buf_release(&loc);
 	} else if (a->type == ACTION_FORWARD) {
-		print_forward(&a->forward, req, &cfg->lb.attrs, out);
+		print_forward(&a->forward, req, &cfg->lb.attrs, l, out);
 	}
 }
 

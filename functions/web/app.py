@@ -19,6 +19,7 @@ Every link below is routed by the rules in <code>rules/demo.yaml</code>.</p>
 <li><a href="/api/echo?name=ada&amp;tag=a&amp;tag=b">/api/echo</a> &mdash; a Node function in
 multi-value mode echoes the ALB event it received</li>
 <li><a href="/cookies">/cookies</a> &mdash; sets two cookies (<code>multiValueHeaders</code>)</li>
+<li><a href="/shop">/shop</a> &mdash; an ordinary HTTP service (two instances, an <code>ip</code> target group, round robin)</li>
 <li><a href="/ab">/ab</a> &mdash; a weighted forward to two versions, sticky (<code>AWSALBTG</code> cookie)</li>
 <li><a href="/image.png">/image.png</a> &mdash; a binary image returned with <code>isBase64Encoded</code></li>
 <li><a href="/form">/form</a> &mdash; a form POST (its body reaches the function base64-encoded)</li>

@@ -100,10 +100,14 @@ static int on_version_complete(llhttp_t *p)
 	return 0;
 }
 
+/* Trailer fields (after a chunked body) are dropped: their bytes are the
+ * caller's, gone by the time the message ends, and lb passes no trailers on. */
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
 	struct h1_reader *r = reader_of(p);
 
+	if (r->head_done)
+		return 0;
 	if (r->in_field) {
 		last_header(r)->name.n += n;
 		return 0;
@@ -121,8 +125,11 @@ static int on_header_field_complete(llhttp_t *p)
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
-	struct http_header *h = last_header(reader_of(p));
+	struct http_header *h;
 
+	if (reader_of(p)->head_done)
+		return 0;
+	h = last_header(reader_of(p));
 	if (h->value.p == NULL)
 		h->value = (struct sv){ at, n };
 	else
@@ -147,8 +154,11 @@ static bool te_supported(struct sv value)
 static int on_header_value_complete(llhttp_t *p)
 {
 	struct h1_reader *r = reader_of(p);
-	struct http_header *h = last_header(r);
+	struct http_header *h;
 
+	if (r->head_done)
+		return 0;
+	h = last_header(r);
 	if (h->value.p == NULL)
 		h->value = (struct sv){ h->name.p + h->name.n, 0 };
 	/* ALB: a request Transfer-Encoding other than chunked or identity → 501

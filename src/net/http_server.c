@@ -23,17 +23,13 @@
  *           written; then LINGER: half-closed, input discarded for a moment,
  *           so the client reads the answer instead of a reset.
  *
- * Writing: whole answers and the ends of streamed ones are written in the
- * callback that produced them (net_write_now), so an answer costs one send
- * and no epoll change while the client keeps up; the pieces of a streamed
- * answer wait for the end of the callback (flush_ev) unless they are large.
- * Only a slow reader gets the write event, the idle timeout on writing,
- * and on_drain once a streamed answer's backlog shrinks.
+ * Writing answers lives in http_answer.c; what both files share, in
+ * http_conn.h.
  *
  * A conn is freed only from a libevent callback of its own (read, write,
  * event, resume), never from inside the reader or under the owner.
  */
-#include "net/http_server.h"
+#include "net/http_conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,80 +49,7 @@
 #include "base/log.h"
 #include "net/net.h"
 
-/* While the owner holds a request, stop reading pipelined input past this. */
-#define INPUT_HIGH_WATER (256 * 1024)
-/* A streamed answer's writer hears on_drain once its backlog is below this. */
-#define OUTPUT_LOW_WATER (64 * 1024)
-/* Bytes asked of the kernel per read. */
-#define READ_CHUNK (16 * 1024)
-/* How long a closing connection keeps discarding input after its answer. */
-#define LINGER_SECONDS 2
-
-enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_TUNNEL, CONN_CLOSING, CONN_LINGER };
-
-/* How a streamed answer's body goes to the client. */
-enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
-
-struct http_listener {
-	struct http_server *srv;
-	struct evconnlistener *ev;
-	struct http_listener *prev, *next;
-	int index;
-	uint16_t port;
-};
-
-struct conn {
-	struct http_server *srv;
-	struct conn *prev, *next;
-	struct bufferevent *bev;        /* writes (and write timeouts) */
-	struct event *read_ev;          /* reads, with the idle timeout */
-	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
-	bool owner_paused;              /* http_server_pause_reading */
-	struct event *resume;
-	struct event *flush_ev;         /* writes a streamed answer's pieces once the callback is done */
-	struct http_listener *listener; /* NULL once that listener is closed */
-	int listener_index;
-	uint16_t local_port;
-	enum conn_state state;
-	struct h1_reader reader;
-	struct http_request req;
-	bool in_parse;                  /* conn_parse is on the stack */
-	bool in_feed;                   /* h1_read is on the stack: input must not move */
-	bool close_after;               /* serve, then close (desync, a closed listener) */
-
-	/* a streamed answer */
-	bool streaming;
-	bool stream_keep;               /* the connection may continue after it */
-	enum out_framing framing;
-	bool want_drain;
-	int64_t active_us;              /* a tunnel's last byte, either way */
-
-	int64_t born_mono_us;
-	struct buf out;                 /* answer head scratch */
-
-	/* connection facts copied into each request */
-	int peer_family;
-	uint8_t peer_addr[16];
-	char peer_ip[46];
-	uint16_t peer_port;
-	char tid[37];
-};
-
-struct http_server {
-	struct event_base *base;
-	const struct http_server_cbs *cbs;
-	void *cookie;
-	struct rng *rng;
-	struct http_server_settings set;
-	struct http_listener *listeners;
-	struct conn *conns;
-	size_t nconns;
-	bool stopping;
-};
-
 static void conn_free(struct conn *c);
-static void conn_flush(struct conn *c);
-static void conn_linger(struct conn *c);
 static void conn_fail(struct conn *c, int status);
 
 static struct evbuffer *conn_input(struct conn *c)
@@ -147,7 +70,7 @@ static void conn_arm_read(struct conn *c)
 	event_add(c->read_ev, tv.tv_sec ? &tv : NULL);
 }
 
-static void conn_update_reading(struct conn *c)
+void conn_update_reading(struct conn *c)
 {
 	if (c->read_paused || c->owner_paused)
 		event_del(c->read_ev);
@@ -162,7 +85,7 @@ static void conn_discard_input(struct conn *c)
 		evbuffer_drain(conn_input(c), evbuffer_get_length(conn_input(c)));
 }
 
-static void conn_begin_close(struct conn *c)
+void conn_begin_close(struct conn *c)
 {
 	c->state = CONN_CLOSING;
 	/* Nothing more is parsed; input is discarded until the answer is out. */
@@ -319,212 +242,6 @@ static void conn_parse(struct conn *c)
 	c->in_parse = false;
 }
 
-/* --- answering ---------------------------------------------------------------- */
-
-/* Writes queued output now; past what the socket takes, the write event finishes it. */
-static void conn_flush(struct conn *c)
-{
-	if (net_write_now(c->bev)) {
-		bufferevent_enable(c->bev, EV_WRITE);
-		return;
-	}
-	if (c->state == CONN_CLOSING)
-		conn_linger(c);
-}
-
-static bool conn_may_continue(const struct conn *c, bool close)
-{
-	const struct http_request *req = &c->req;
-	int64_t age_us = time_mono_us() - c->born_mono_us;
-	int keep_alive_s = c->srv->set.client_keep_alive;
-
-	/* After CONNECT (or an Upgrade) the bytes that follow belong to a
-	 * tunnel; unless one was opened, the connection closes. */
-	return c->state == CONN_WAIT && req->keep_alive && !close && !c->close_after &&
-	       !c->srv->stopping && !http_request_header(req, "upgrade") && !h1_reader_upgrade(&c->reader) &&
-	       /* client_keep_alive.seconds bounds a connection's life. */
-	       (keep_alive_s == 0 || age_us < (int64_t)keep_alive_s * 1000000);
-}
-
-/* The answer is queued: read the next request, or close. */
-static void conn_answered(struct conn *c, bool keep)
-{
-	if (!keep) {
-		conn_begin_close(c);
-		conn_flush(c);
-		return;
-	}
-	c->state = CONN_DONE;
-	conn_flush(c);
-	if (!c->in_parse)
-		event_active(c->resume, EV_TIMEOUT, 0);
-}
-
-size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
-{
-	struct conn *c = req->io;
-	bool head_request = sv_eq_cstr(req->method, "HEAD");
-	bool keep = conn_may_continue(c, resp->close);
-	size_t n;
-
-	buf_reset(&c->out);
-	http_response_head(&c->out, resp, date, keep, head_request);
-	n = c->out.len;
-	if (http_response_has_body(resp->status, head_request) && resp->body.n) {
-		buf_append(&c->out, resp->body.p, resp->body.n);
-		n += resp->body.n;
-	}
-	/* One contiguous add: the answer leaves in one send (no Nagle stall). */
-	evbuffer_add(bufferevent_get_output(c->bev), c->out.p, c->out.len);
-	req->sent_bytes += n;
-	conn_answered(c, keep);
-	return n;
-}
-
-static void put_sv(struct buf *b, struct sv s)
-{
-	buf_append(b, s.p, s.n);
-}
-
-size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
-{
-	struct conn *c = req->io;
-	bool keep = conn_may_continue(c, h->close);
-	bool tunnel = h->status == 101;
-	struct buf *out = &c->out;
-
-	buf_reset(out);
-	buf_puts(out, "HTTP/1.1 ");
-	buf_putc(out, (char)('0' + h->status / 100 % 10));
-	buf_putc(out, (char)('0' + h->status / 10 % 10));
-	buf_putc(out, (char)('0' + h->status % 10));
-	buf_putc(out, ' ');
-	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
-	buf_puts(out, "\r\n");
-	for (size_t i = 0; i < h->nheaders; i++) {
-		put_sv(out, h->headers[i].name);
-		buf_puts(out, ": ");
-		put_sv(out, h->headers[i].value);
-		buf_puts(out, "\r\n");
-	}
-	c->framing = OUT_AS_IS;
-	if (tunnel) {
-		keep = false;
-	} else if (h->no_body || sv_eq_cstr(req->method, "HEAD")) {
-		c->framing = OUT_NONE;
-	} else if (h->framing == HTTP_FRAMING_CHUNKED || h->framing == HTTP_FRAMING_CLOSE) {
-		/* A body of unknown length: chunked for HTTP/1.1, until close for 1.0. */
-		if (req->version >= 11) {
-			c->framing = OUT_CHUNKED;
-			buf_puts(out, "Transfer-Encoding: chunked\r\n");
-		} else {
-			keep = false;
-		}
-	} else if (h->framing == HTTP_FRAMING_NONE) {
-		c->framing = OUT_NONE;
-	}
-	if (!tunnel)
-		buf_puts(out, keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-	buf_puts(out, "\r\n");
-	evbuffer_add(bufferevent_get_output(c->bev), out->p, out->len);
-	req->sent_bytes += out->len;
-	c->streaming = true;
-	c->stream_keep = keep;
-	event_active(c->flush_ev, EV_TIMEOUT, 0);
-	if (tunnel) {
-		c->state = CONN_TUNNEL;
-		c->active_us = time_mono_us();
-		conn_flush(c);
-		/* Bytes the client sent after its request are the tunnel's. */
-		if (!c->in_parse)
-			event_active(c->resume, EV_TIMEOUT, 0);
-	}
-	return out->len;
-}
-
-size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
-{
-	struct conn *c = req->io;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t pending;
-
-	if (n && c->framing != OUT_NONE) {
-		if (c->framing == OUT_CHUNKED) {
-			char size[24];
-			int k = snprintf(size, sizeof(size), "%zx\r\n", n);
-			evbuffer_add(out, size, (size_t)k);
-			req->sent_bytes += (size_t)k + 2;
-		}
-		evbuffer_add(out, p, n);
-		if (c->framing == OUT_CHUNKED)
-			evbuffer_add(out, "\r\n", 2);
-		req->sent_bytes += n;
-		c->active_us = time_mono_us();
-	}
-	/* Large pieces go now; small ones wait for the end of the callback,
-	 * so a head, a body and the end of an answer leave in one send. */
-	if (evbuffer_get_length(out) >= OUTPUT_LOW_WATER)
-		conn_flush(c);
-	else
-		event_active(c->flush_ev, EV_TIMEOUT, 0);
-	pending = evbuffer_get_length(out);
-	if (pending > HTTP_SERVER_HIGH_WATER)
-		c->want_drain = true;
-	return pending;
-}
-
-void http_server_stream_end(struct http_request *req)
-{
-	struct conn *c = req->io;
-
-	if (c->state == CONN_TUNNEL) {
-		http_server_stream_abort(req);
-		return;
-	}
-	if (c->framing == OUT_CHUNKED) {
-		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
-		req->sent_bytes += 5;
-	}
-	c->streaming = false;
-	c->want_drain = false;
-	event_del(c->flush_ev);   /* what it would write goes now */
-	/* An answer that ends before its request's body was read leaves the
-	 * rest of that body on the wire: the connection cannot be reused. */
-	conn_answered(c, c->stream_keep && c->state == CONN_WAIT);
-}
-
-void http_server_stream_abort(struct http_request *req)
-{
-	struct conn *c = req->io;
-
-	c->streaming = false;
-	c->want_drain = false;
-	conn_begin_close(c);
-	conn_flush(c);
-}
-
-void http_server_pause_reading(struct http_request *req)
-{
-	struct conn *c = req->io;
-
-	c->owner_paused = true;
-	conn_update_reading(c);
-}
-
-void http_server_resume_reading(struct http_request *req)
-{
-	struct conn *c = req->io;
-
-	if (!c->owner_paused)
-		return;
-	c->owner_paused = false;
-	if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
-		return;
-	conn_update_reading(c);
-	/* What was read before the pause is parsed from the loop, not here. */
-	event_active(c->resume, EV_TIMEOUT, 0);
-}
-
 /* Answers an error the owner must phrase (400, 408, 501); the connection closes. */
 static void conn_fail(struct conn *c, int status)
 {
@@ -535,16 +252,6 @@ static void conn_fail(struct conn *c, int status)
 
 /* --- libevent callbacks ------------------------------------------------------- */
 
-static void conn_linger(struct conn *c)
-{
-	struct timeval tv = { LINGER_SECONDS, 0 };
-
-	c->state = CONN_LINGER;
-	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-	bufferevent_disable(c->bev, EV_WRITE);
-	c->read_paused = c->owner_paused = false;
-	event_add(c->read_ev, &tv);
-}
 
 /* Whether the owner holds the request (it must hear on_abort if the client leaves). */
 static bool conn_owned(const struct conn *c)

@@ -216,6 +216,16 @@ TEST(request_with_chunked_body_is_dechunked)
 	    "BODY 11 'hello world' END\n");
 }
 
+TEST(trailers_are_dropped)
+{
+	REQ("POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nX-Trailer: t\r\n\r\n"
+	    "GET /next HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "REQ POST /t v11 ka1 ec0 [Host=h] [Transfer-Encoding=chunked]\nBODY 2 'ab' END\n"
+	    "REQ GET /next v11 ka1 ec0 [Host=h]\nBODY 0 '' END\n");
+	REP("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\nX-T: 1\r\n\r\n",
+	    "REP 200 'OK' v11 framing2 cl0 nb0 ka1 up0 [Transfer-Encoding=chunked]\nBODY 1 'z' END\n");
+}
+
 TEST(pipelined_requests_are_read_one_at_a_time)
 {
 	REQ("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok"
@@ -461,6 +471,7 @@ int main(void)
 	RUN(request_without_body);
 	RUN(request_with_length_body);
 	RUN(request_with_chunked_body_is_dechunked);
+	RUN(trailers_are_dropped);
 	RUN(pipelined_requests_are_read_one_at_a_time);
 	RUN(empty_lines_before_a_request_are_skipped);
 	RUN(expect_continue_is_noted);

@@ -1,0 +1,237 @@
+/*
+ * http_answer: writing answers on http_server's connections — whole ones
+ * (ALB's head and the body in one buffer, one send), streamed ones (a
+ * target's head, its body framed for the client, its end) and tunnels —
+ * and deciding whether the connection goes on after them.
+ *
+ * Whole answers and the ends of streamed ones are written in the callback
+ * that produced them (net_write_now), so an answer costs one send and no
+ * epoll change while the client keeps up; the pieces of a streamed answer
+ * wait for the end of the callback (flush_ev) unless they are large. Only
+ * a slow reader gets the write event, the idle timeout on writing, and
+ * on_drain once a streamed answer's backlog shrinks.
+ */
+#include "net/http_conn.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "net/net.h"
+
+void conn_flush(struct conn *c)
+{
+	if (net_write_now(c->bev)) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	if (c->state == CONN_CLOSING)
+		conn_linger(c);
+}
+
+static bool conn_may_continue(const struct conn *c, bool close)
+{
+	const struct http_request *req = &c->req;
+	int64_t age_us = time_mono_us() - c->born_mono_us;
+	int keep_alive_s = c->srv->set.client_keep_alive;
+
+	/* After CONNECT (or an Upgrade) the bytes that follow belong to a
+	 * tunnel; unless one was opened, the connection closes. */
+	return c->state == CONN_WAIT && req->keep_alive && !close && !c->close_after &&
+	       !c->srv->stopping && !http_request_header(req, "upgrade") && !h1_reader_upgrade(&c->reader) &&
+	       /* client_keep_alive.seconds bounds a connection's life. */
+	       (keep_alive_s == 0 || age_us < (int64_t)keep_alive_s * 1000000);
+}
+
+/* The answer is queued: read the next request, or close. */
+static void conn_answered(struct conn *c, bool keep)
+{
+	if (!keep) {
+		conn_begin_close(c);
+		conn_flush(c);
+		return;
+	}
+	c->state = CONN_DONE;
+	conn_flush(c);
+	if (!c->in_parse)
+		event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
+{
+	struct conn *c = req->io;
+	bool head_request = sv_eq_cstr(req->method, "HEAD");
+	bool keep = conn_may_continue(c, resp->close);
+	size_t n;
+
+	buf_reset(&c->out);
+	http_response_head(&c->out, resp, date, keep, head_request);
+	n = c->out.len;
+	if (http_response_has_body(resp->status, head_request) && resp->body.n) {
+		buf_append(&c->out, resp->body.p, resp->body.n);
+		n += resp->body.n;
+	}
+	/* One contiguous add: the answer leaves in one send (no Nagle stall). */
+	evbuffer_add(bufferevent_get_output(c->bev), c->out.p, c->out.len);
+	req->sent_bytes += n;
+	conn_answered(c, keep);
+	return n;
+}
+
+static void put_sv(struct buf *b, struct sv s)
+{
+	buf_append(b, s.p, s.n);
+}
+
+size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
+{
+	struct conn *c = req->io;
+	bool keep = conn_may_continue(c, h->close);
+	bool tunnel = h->status == 101;
+	struct buf *out = &c->out;
+
+	buf_reset(out);
+	buf_puts(out, "HTTP/1.1 ");
+	buf_putc(out, (char)('0' + h->status / 100 % 10));
+	buf_putc(out, (char)('0' + h->status / 10 % 10));
+	buf_putc(out, (char)('0' + h->status % 10));
+	buf_putc(out, ' ');
+	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
+	buf_puts(out, "\r\n");
+	for (size_t i = 0; i < h->nheaders; i++) {
+		put_sv(out, h->headers[i].name);
+		buf_puts(out, ": ");
+		put_sv(out, h->headers[i].value);
+		buf_puts(out, "\r\n");
+	}
+	c->framing = OUT_AS_IS;
+	if (tunnel) {
+		keep = false;
+	} else if (h->no_body || sv_eq_cstr(req->method, "HEAD")) {
+		c->framing = OUT_NONE;
+	} else if (h->framing == HTTP_FRAMING_CHUNKED || h->framing == HTTP_FRAMING_CLOSE) {
+		/* A body of unknown length: chunked for HTTP/1.1, until close for 1.0. */
+		if (req->version >= 11) {
+			c->framing = OUT_CHUNKED;
+			buf_puts(out, "Transfer-Encoding: chunked\r\n");
+		} else {
+			keep = false;
+		}
+	} else if (h->framing == HTTP_FRAMING_NONE) {
+		c->framing = OUT_NONE;
+	}
+	if (!tunnel)
+		buf_puts(out, keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+	buf_puts(out, "\r\n");
+	evbuffer_add(bufferevent_get_output(c->bev), out->p, out->len);
+	req->sent_bytes += out->len;
+	c->streaming = true;
+	c->stream_keep = keep;
+	event_active(c->flush_ev, EV_TIMEOUT, 0);
+	if (tunnel) {
+		c->state = CONN_TUNNEL;
+		c->active_us = time_mono_us();
+		conn_flush(c);
+		/* Bytes the client sent after its request are the tunnel's. */
+		if (!c->in_parse)
+			event_active(c->resume, EV_TIMEOUT, 0);
+	}
+	return out->len;
+}
+
+size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
+{
+	struct conn *c = req->io;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t pending;
+
+	if (n && c->framing != OUT_NONE) {
+		if (c->framing == OUT_CHUNKED) {
+			char size[24];
+			int k = snprintf(size, sizeof(size), "%zx\r\n", n);
+			evbuffer_add(out, size, (size_t)k);
+			req->sent_bytes += (size_t)k + 2;
+		}
+		evbuffer_add(out, p, n);
+		if (c->framing == OUT_CHUNKED)
+			evbuffer_add(out, "\r\n", 2);
+		req->sent_bytes += n;
+		c->active_us = time_mono_us();
+	}
+	/* Large pieces go now; small ones wait for the end of the callback,
+	 * so a head, a body and the end of an answer leave in one send. */
+	if (evbuffer_get_length(out) >= OUTPUT_LOW_WATER)
+		conn_flush(c);
+	else
+		event_active(c->flush_ev, EV_TIMEOUT, 0);
+	pending = evbuffer_get_length(out);
+	if (pending > HTTP_SERVER_HIGH_WATER)
+		c->want_drain = true;
+	return pending;
+}
+
+void http_server_stream_end(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	if (c->state == CONN_TUNNEL) {
+		http_server_stream_abort(req);
+		return;
+	}
+	if (c->framing == OUT_CHUNKED) {
+		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+		req->sent_bytes += 5;
+	}
+	c->streaming = false;
+	c->want_drain = false;
+	event_del(c->flush_ev);   /* what it would write goes now */
+	/* An answer that ends before its request's body was read leaves the
+	 * rest of that body on the wire: the connection cannot be reused. */
+	conn_answered(c, c->stream_keep && c->state == CONN_WAIT);
+}
+
+void http_server_stream_abort(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	c->streaming = false;
+	c->want_drain = false;
+	conn_begin_close(c);
+	conn_flush(c);
+}
+
+void http_server_pause_reading(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	c->owner_paused = true;
+	conn_update_reading(c);
+}
+
+void http_server_resume_reading(struct http_request *req)
+{
+	struct conn *c = req->io;
+
+	if (!c->owner_paused)
+		return;
+	c->owner_paused = false;
+	if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
+		return;
+	conn_update_reading(c);
+	/* What was read before the pause is parsed from the loop, not here. */
+	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+void conn_linger(struct conn *c)
+{
+	struct timeval tv = { LINGER_SECONDS, 0 };
+
+	c->state = CONN_LINGER;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	c->read_paused = c->owner_paused = false;
+	event_add(c->read_ev, &tv);
+}

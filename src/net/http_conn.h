@@ -1,0 +1,99 @@
+/*
+ * http_conn: what http_server.c (connections, listeners, reading) and
+ * http_answer.c (writing answers) share. Private to those two files;
+ * everything else uses http_server.h.
+ */
+#ifndef LB_NET_HTTP_CONN_H
+#define LB_NET_HTTP_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+
+#include "net/h1_read.h"
+#include "net/http_server.h"
+
+/* While the owner holds a request, stop reading pipelined input past this. */
+#define INPUT_HIGH_WATER (256 * 1024)
+/* A streamed answer's writer hears on_drain once its backlog is below this. */
+#define OUTPUT_LOW_WATER (64 * 1024)
+/* Bytes asked of the kernel per read. */
+#define READ_CHUNK (16 * 1024)
+/* How long a closing connection keeps discarding input after its answer. */
+#define LINGER_SECONDS 2
+
+enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_TUNNEL, CONN_CLOSING, CONN_LINGER };
+
+/* How a streamed answer's body goes to the client. */
+enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
+
+struct http_listener {
+	struct http_server *srv;
+	struct evconnlistener *ev;
+	struct http_listener *prev, *next;
+	int index;
+	uint16_t port;
+};
+
+struct conn {
+	struct http_server *srv;
+	struct conn *prev, *next;
+	struct bufferevent *bev;        /* writes (and write timeouts) */
+	struct event *read_ev;          /* reads, with the idle timeout */
+	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
+	bool owner_paused;              /* http_server_pause_reading */
+	struct event *resume;
+	struct event *flush_ev;         /* writes a streamed answer's pieces once the callback is done */
+	struct http_listener *listener; /* NULL once that listener is closed */
+	int listener_index;
+	uint16_t local_port;
+	enum conn_state state;
+	struct h1_reader reader;
+	struct http_request req;
+	bool in_parse;                  /* conn_parse is on the stack */
+	bool in_feed;                   /* h1_read is on the stack: input must not move */
+	bool close_after;               /* serve, then close (desync, a closed listener) */
+
+	/* a streamed answer */
+	bool streaming;
+	bool stream_keep;               /* the connection may continue after it */
+	enum out_framing framing;
+	bool want_drain;
+	int64_t active_us;              /* a tunnel's last byte, either way */
+
+	int64_t born_mono_us;
+	struct buf out;                 /* answer head scratch */
+
+	/* connection facts copied into each request */
+	int peer_family;
+	uint8_t peer_addr[16];
+	char peer_ip[46];
+	uint16_t peer_port;
+	char tid[37];
+};
+
+struct http_server {
+	struct event_base *base;
+	const struct http_server_cbs *cbs;
+	void *cookie;
+	struct rng *rng;
+	struct http_server_settings set;
+	struct http_listener *listeners;
+	struct conn *conns;
+	size_t nconns;
+	bool stopping;
+};
+
+
+/* http_server.c */
+void conn_begin_close(struct conn *c);
+void conn_update_reading(struct conn *c);
+
+/* http_answer.c */
+/* Writes queued output now; past what the socket takes, the write event finishes it. */
+void conn_flush(struct conn *c);
+/* Half-closes a closing connection once its answer is out, and discards input a while. */
+void conn_linger(struct conn *c);
+
+#endif
