@@ -31,6 +31,8 @@ enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
 struct http_listener {
 	struct http_server *srv;
 	struct evconnlistener *ev;
+	struct event *accept_resume;    /* re-enables accepting after a pause (out of descriptors) */
+	bool starved;                   /* accepting is paused, or failed since the last success */
 	struct http_listener *prev, *next;
 	int index;
 	uint16_t port;
