@@ -515,7 +515,7 @@ static struct bufferevent *tls_bev(struct hc_conn *c, const struct http_exchange
 				return NULL;
 		}
 	}
-	ssl = tls_client_ssl(hc->tls, opt->tls_host, c->pool->session, c);
+	ssl = tls_client_ssl(hc->tls, opt->tls_host, NULL, c);
 	c->tls = true;
 	/* The bufferevent owns the SSL from here, and frees it even when this fails. */
 	return bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
@@ -556,6 +556,10 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 		c->pending_error = HTTP_CLIENT_REFUSED;
 		evtimer_add(c->timer, &now);
 	}
+	/* Offered once the socket is set (libevent resets the SSL then, with SSL_clear);
+	 * the ClientHello goes when the connection is made. */
+	if (c->tls && c->pool->session)
+		SSL_set_session(bufferevent_openssl_get_ssl(c->bev), c->pool->session);
 	if (!c->tls)
 		bufferevent_disable(c->bev, EV_READ);
 	return c;
@@ -576,6 +580,11 @@ static void conn_close(struct hc_conn *c)
 		c->next->prev = c->prev;
 	if (c->read_ev)
 		event_free(c->read_ev);
+	/* A TLS connection that got through its handshake ends as if shut down
+	 * cleanly: OpenSSL would otherwise mark its session (the pool's, shared)
+	 * not resumable when the SSL is freed. Fatal alerts still void it. */
+	if (c->tls && c->connected)
+		SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	event_free(c->timer);
 	event_free(c->resume);
 	bufferevent_free(c->bev);

@@ -143,6 +143,16 @@ class LambdaAwsTest(LambdaCase):
         self.assertEqual(lb.get("/plain/again").status, 200)
         self.assertEqual(self.last_record("my-function")["verdict"], "ok")
 
+    def test_new_connections_resume_the_tls_session(self):
+        # The endpoint closes after each answer: the next connection resumes the session.
+        lb = self.serve_aws([("closing", {"function_name": "fn-close"})],
+                            self.env(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET))
+        # (Node issues no new ticket on a resumed connection, so only the second is checked.)
+        for _ in range(2):
+            self.assertEqual(lb.get("/closing").status, 200)
+        self.assertTrue(wait_for(lambda: len(self.recorded("fn-close")) == 2, 10))
+        self.assertEqual([r["tls_reused"] for r in self.recorded("fn-close")], [False, True])
+
     def test_session_token_is_sent_and_signed(self):
         lb = self.serve_aws([("temp", {"function_name": "temp-fn"})],
                             self.env(AWS_ACCESS_KEY_ID=TEMP_ID, AWS_SECRET_ACCESS_KEY=TEMP_SECRET,

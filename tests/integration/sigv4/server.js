@@ -100,7 +100,8 @@ const server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFil
       return res.end(answer[2]);
     }
     const event = JSON.parse(body.toString("utf8"));
-    res.writeHead(200, { "Content-Type": "application/json", "X-Amz-Executed-Version": qualifier || "$LATEST" });
+    const close = name.endsWith("-close") ? { Connection: "close" } : {};
+    res.writeHead(200, Object.assign({ "Content-Type": "application/json", "X-Amz-Executed-Version": qualifier || "$LATEST" }, close));
     res.end(json({ statusCode: 200, headers: { "content-type": "application/json" },
       body: json({ function: name, qualifier, path: event.path, token: req.headers["x-amz-security-token"] || null }) }));
   });
