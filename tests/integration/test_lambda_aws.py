@@ -301,6 +301,31 @@ target_groups:
         # A second request goes out too (a pooled or resumed TLS connection).
         self.assertEqual(lb.get("/again").status, 200)
 
+    def test_https_group_toward_a_plain_http_target_is_502(self):
+        plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HttpsHandler)
+        plain.paths = []
+        threading.Thread(target=plain.serve_forever, daemon=True).start()
+        self.addCleanup(plain.server_close)
+        self.addCleanup(plain.shutdown)
+        config = f"""
+load_balancer: {{name: test-alb}}
+listeners:
+  - port: 0
+    default_actions: [{{type: forward, target_group: secure}}]
+target_groups:
+  - name: secure
+    target_type: ip
+    protocol: HTTPS
+    port: {plain.server_address[1]}
+    targets: [{{id: 127.0.0.1}}]
+"""
+        lb = self.start(config)
+        r = lb.get("/x")
+        self.assertEqual(r.status, 502, r)
+        self.wait_stderr(lb, r"target 127\.0\.0\.1:\d+ failed the TLS handshake")
+        # lb goes on serving
+        self.assertEqual(lb.get("/y").status, 502)
+
 
 if __name__ == "__main__":
     unittest.main()
