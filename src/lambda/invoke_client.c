@@ -4,7 +4,7 @@
  * `endpoint: aws` https://lambda.REGION.amazonaws.com (or the URL in
  * AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL, as the SDKs honour them), and
  * then the request is signed with SigV4 with the standard credential chain
- * (aws_env). The host name is resolved at each call, synchronously.
+ * (aws_env). The host name is resolved synchronously, at most once a minute.
  *
  * Outcomes: a refused or failed connection (TLS included), or no byte for the
  * function's timeout plus a grace period, is INVOKE_UNREACHABLE (ALB: 504);
@@ -370,7 +370,7 @@ struct invoke_client *invoke_client_start(struct event_base *base, struct http_c
 		snprintf(c->defer_why, sizeof(c->defer_why), "has a bad URL");
 		return defer_fail(c, base, INVOKE_UNREACHABLE);
 	}
-	if (http_origin_resolve(&origin, ep.host, ep.port) < 0) {
+	if (http_client_resolve(hc, &origin, ep.host, ep.port) < 0) {
 		snprintf(c->defer_why, sizeof(c->defer_why), "cannot resolve '%s'", ep.host);
 		aws_creds_release(&creds);
 		return defer_fail(c, base, INVOKE_UNREACHABLE);

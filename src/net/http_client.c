@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -98,6 +99,18 @@ struct http_client {
 	int idle_timeout;
 	struct tls_client *tls;        /* made with the first HTTPS connection */
 	char *ca_file;
+	struct resolved *resolved;     /* http_client_resolve's answers */
+};
+
+#define RESOLVE_TTL_SECONDS 60
+#define RESOLVE_MAX 64
+
+struct resolved {
+	struct resolved *next;
+	char *host;
+	int port;
+	int64_t expires;               /* monotonic seconds */
+	struct http_origin origin;
 };
 
 static void conn_close(struct hc_conn *c);
@@ -748,6 +761,12 @@ void http_client_free(struct http_client *hc)
 		free(p->host);
 		free(p);
 	}
+	while (hc->resolved) {
+		struct resolved *r = hc->resolved;
+		hc->resolved = r->next;
+		free(r->host);
+		free(r);
+	}
 	tls_client_free(hc->tls);
 	free(hc->ca_file);
 	free(hc);
@@ -804,5 +823,39 @@ int http_origin_resolve(struct http_origin *o, const char *host, int port)
 	o->addr_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
 	origin_key(o, port);
+	return 0;
+}
+
+int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port)
+{
+	struct timespec now;
+	struct resolved **pp, *r;
+	size_t n = 0;
+
+	if (http_origin_numeric(o, host, port) == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (pp = &hc->resolved; (r = *pp); n++) {
+		if (r->expires <= now.tv_sec || n >= RESOLVE_MAX) {
+			*pp = r->next;       /* stale, or past the cap: forgotten */
+			free(r->host);
+			free(r);
+			continue;
+		}
+		if (r->port == port && strcmp(r->host, host) == 0) {
+			*o = r->origin;
+			return 0;
+		}
+		pp = &r->next;
+	}
+	if (http_origin_resolve(o, host, port) < 0)
+		return -1;
+	r = xcalloc(1, sizeof(*r));
+	r->host = xstrdup(host);
+	r->port = port;
+	r->expires = now.tv_sec + RESOLVE_TTL_SECONDS;
+	r->origin = *o;
+	r->next = hc->resolved;
+	hc->resolved = r;
 	return 0;
 }

@@ -103,5 +103,8 @@ bool http_exchange_reused(const struct http_exchange *x);
 int http_origin_numeric(struct http_origin *o, const char *address, int port);
 /* Fills o from a host name or address (resolved now, blocking: local names). -1 on failure. */
 int http_origin_resolve(struct http_origin *o, const char *host, int port);
+/* As http_origin_resolve, but a name's answer is kept by hc for a minute: remote
+ * endpoints (lambda.REGION.amazonaws.com) are looked up at most once a minute. */
+int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port);
 
 #endif

@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -152,6 +153,19 @@ class LambdaAwsTest(LambdaCase):
             self.assertEqual(lb.get("/closing").status, 200)
         self.assertTrue(wait_for(lambda: len(self.recorded("fn-close")) == 2, 10))
         self.assertEqual([r["tls_reused"] for r in self.recorded("fn-close")], [False, True])
+
+    def test_host_name_endpoint_is_verified_with_sni(self):
+        first = socket.getaddrinfo("localhost", self.verifier.port, type=socket.SOCK_STREAM)[0][4][0]
+        if first != "127.0.0.1":
+            self.skipTest("localhost does not resolve to 127.0.0.1 first here")
+        lb = self.serve_aws([("named", {"function_name": "named-fn"})],
+                            self.env(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
+                                     AWS_ENDPOINT_URL_LAMBDA="",
+                                     AWS_ENDPOINT_URL=f"https://localhost:{self.verifier.port}"))
+        self.assertEqual(lb.get("/named").status, 200)
+        rec = self.last_record("named-fn")
+        self.assertEqual((rec["verdict"], rec["sni"], rec["headers"]["host"]),
+                         ("ok", "localhost", f"localhost:{self.verifier.port}"))
 
     def test_session_token_is_sent_and_signed(self):
         lb = self.serve_aws([("temp", {"function_name": "temp-fn"})],

@@ -92,7 +92,7 @@ const server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFil
     const qualifier = new URL(req.url, "https://x").searchParams.get("Qualifier");
     process.stdout.write(json({ method: req.method, url: req.url, headers: req.headers, name, qualifier,
       verdict: failure ? failure[0] : "ok", detail: failure ? failure[1] : "",
-      tls_reused: req.socket.isSessionReused() }) + "\n");
+      tls_reused: req.socket.isSessionReused(), sni: req.socket.servername || null }) + "\n");
     if (failure) return deny(res, failure[0], failure[1]);
     const answer = ANSWERS[name.split(":").pop()] || ANSWERS[name];
     if (answer) {
