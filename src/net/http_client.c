@@ -416,17 +416,22 @@ static void on_tls_read(struct bufferevent *bev, void *arg)
 static void on_tls_event(struct hc_conn *c, short what)
 {
 	if (!c->connected) {
-		char why[256];
+		int sock_err = EVUTIL_SOCKET_ERROR();
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 		unsigned long e = bufferevent_get_openssl_error(c->bev);
+		/* libevent queues OpenSSL's packed errors, or for a socket error SSL_get_error's code. */
+		bool tls_failed = (e && ERR_GET_LIB(e)) || SSL_get_verify_result(ssl) != X509_V_OK;
+		char why[256];
 
-		tls_client_why(bufferevent_openssl_get_ssl(c->bev), e, why, sizeof(why));
 		while (bufferevent_get_openssl_error(c->bev))
 			;
-		log_warn("%s %s: %s", c->pool->host ? "endpoint" : "target", c->pool->host ? c->pool->host : c->pool->key,
-			 (what & BEV_EVENT_ERROR) && (e || SSL_get_verify_result(bufferevent_openssl_get_ssl(c->bev)) != X509_V_OK)
-				 ? why : "closed the connection during the TLS handshake");
-		exchange_fail(c, e || SSL_get_verify_result(bufferevent_openssl_get_ssl(c->bev)) != X509_V_OK
-					 ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED);
+		/* A refused connection is the caller's to report; a handshake that failed is said here. */
+		if (tls_failed || sock_err != ECONNREFUSED) {
+			tls_client_why(ssl, tls_failed ? e : 0, why, sizeof(why));
+			log_warn("%s %s: %s", c->pool->host ? "endpoint" : "target",
+				 c->pool->host ? c->pool->host : c->pool->key, why);
+		}
+		exchange_fail(c, tls_failed ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
@@ -516,6 +521,7 @@ static int on_tls_session(SSL *ssl, SSL_SESSION *sess)
 static struct bufferevent *tls_bev(struct hc_conn *c, const struct http_exchange_opts *opt)
 {
 	struct http_client *hc = c->hc;
+	struct bufferevent *bev;
 	SSL *ssl;
 
 	if (!hc->tls) {
@@ -528,10 +534,11 @@ static struct bufferevent *tls_bev(struct hc_conn *c, const struct http_exchange
 				return NULL;
 		}
 	}
-	ssl = tls_client_ssl(hc->tls, opt->tls_host, NULL, c);
-	c->tls = true;
+	ssl = tls_client_ssl(hc->tls, opt->tls_host, c);
 	/* The bufferevent owns the SSL from here, and frees it even when this fails. */
-	return bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	c->tls = bev != NULL;
+	return bev;
 }
 
 static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o,
@@ -548,11 +555,9 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 	h1_reader_init_reply(&c->reader, &c->reply, &h1_limits_alb_response);
 	c->reader.on_body = on_reply_body;
 	c->reader.cookie = c;
-	c->bev = opt->tls ? tls_bev(c, opt) : bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		c->tls = false;
+	c->bev = opt->tls ? tls_bev(c, opt) : NULL;
+	if (!c->bev)
 		c->bev = bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	}
 	if (c->tls)
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, c->tls ? on_tls_read : NULL, on_write, on_event, c);
@@ -562,6 +567,13 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 		hc->conns->prev = c;
 	hc->conns = c;
 	c->pending_error = HTTP_CLIENT_CONNECT_TIMEOUT;
+	if (opt->tls && !c->tls) {
+		/* No TLS to be had: the exchange fails (from the loop), never goes out in clear. */
+		struct timeval now = { 0, 0 };
+		c->pending_error = HTTP_CLIENT_TLS;
+		evtimer_add(c->timer, &now);
+		return c;
+	}
 	evtimer_add(c->timer, &tv);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&o->addr, (int)o->addr_len) < 0) {
 		/* Refused at once (e.g. no route): reported from the loop like any failure. */

@@ -73,7 +73,7 @@ void tls_client_free(struct tls_client *t)
 	free(t);
 }
 
-SSL *tls_client_ssl(struct tls_client *t, const char *host, SSL_SESSION *resume, void *app)
+SSL *tls_client_ssl(struct tls_client *t, const char *host, void *app)
 {
 	SSL *ssl = SSL_new(host ? t->verify : t->noverify);
 	unsigned char ip[16];
@@ -89,8 +89,6 @@ SSL *tls_client_ssl(struct tls_client *t, const char *host, SSL_SESSION *resume,
 		else
 			SSL_set1_host(ssl, host);
 	}
-	if (resume)
-		SSL_set_session(ssl, resume);
 	return ssl;
 }
 

@@ -19,10 +19,10 @@ struct tls_client *tls_client_new(int (*on_session)(SSL *, SSL_SESSION *), const
 void tls_client_free(struct tls_client *t);
 /*
  * A new SSL for one connection. host: verify the certificate for it and send
- * it as SNI; NULL: neither. resume: a session to offer (borrowed). app: the
- * SSL's app data (SSL_get_app_data).
+ * it as SNI; NULL: neither. app: the SSL's app data (SSL_get_app_data). A
+ * session to resume is set by the caller once the socket is attached.
  */
-SSL *tls_client_ssl(struct tls_client *t, const char *host, SSL_SESSION *resume, void *app);
+SSL *tls_client_ssl(struct tls_client *t, const char *host, void *app);
 /* Why a handshake failed, from the SSL and OpenSSL's error queue, into buf. */
 void tls_client_why(SSL *ssl, unsigned long err, char *buf, size_t n);
 
