@@ -17,6 +17,7 @@
 
 CC ?= cc
 PKGS := libevent_core jansson yaml-0.1 zlib
+PKGS += libevent_openssl libssl libcrypto
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 

@@ -260,6 +260,7 @@ struct function_cfg {
 	struct src_pos pos;
 	const char *endpoint;      /* remote Invoke API base URL, or NULL for a local function */
 	const char *remote_name;   /* endpoint: the name in the Invoke path (function_name; default name) */
+	const char *region;        /* endpoint aws: the region given, or NULL (see invoke_client.c) */
 	int reserved_concurrency;  /* reserved_concurrent_executions; -1 when not set */
 	struct function_settings latest;
 	size_t nversions;

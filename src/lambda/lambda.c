@@ -36,6 +36,7 @@
 #include "lambda/layer_fs.h"
 #include "lambda/layers.h"
 #include "base/log.h"
+#include "net/http_client.h"
 
 /* Invocations that may wait for a sandbox, per function, before throttling. */
 #define QUEUE_MAX 100
@@ -115,6 +116,7 @@ struct lambda {
 	struct invocation *deferred;
 	int idle_seconds;
 	struct layers *layers;
+	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
 };
 
 static void pool_pump(struct pool *p);
@@ -749,7 +751,7 @@ struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
 	if (req->fn->endpoint) {
-		inv->remote = invoke_client_start(l->base, req->fn, req->qualifier, req->payload, req->len,
+		inv->remote = invoke_client_start(l->base, l->remote, req->cfg->lb.region, req->fn, req->qualifier, req->payload, req->len,
 						  req->trace_id, req->log_tail, on_remote_done, inv);
 		return inv;
 	}
@@ -837,6 +839,10 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	event_add(l->sigchld, NULL);
 	l->defer_ev = event_new(base, -1, 0, on_deferred, l);
 	l->layers = layers_new();
+	l->remote = http_client_new(base);
+	/* AWS_CA_BUNDLE: the SDKs' variable for a CA file trusted besides the system store. */
+	if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
+		http_client_set_ca_file(l->remote, getenv("AWS_CA_BUNDLE"));
 	return l;
 }
 
@@ -890,6 +896,7 @@ void lambda_free(struct lambda *l)
 	event_free(l->sigchld);
 	event_free(l->defer_ev);
 	layers_free(l->layers);            /* after every sandbox is gone */
+	http_client_free(l->remote);
 	config_unref(l->cfg);
 	free(l->runtimes_dir);
 	free(l);

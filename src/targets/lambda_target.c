@@ -63,6 +63,38 @@ static void lambda_head(struct forward *f)
 	}
 }
 
+/*
+ * An Invoke API error status (aws-integration.md §3.5) as ALB's answer. ALB
+ * names these error_reasons in its access log but does not document their
+ * statuses (alb-lambda-targets.md §2.6): lb's choice is 502 for what the
+ * caller got wrong (permissions, signature, credentials, no such function)
+ * and 503 for Lambda's own failures (5xx, ServiceException).
+ */
+static int rejected_status(const struct invoke_result *res, const char **reason)
+{
+	static const char *const denied[] = { "AccessDeniedException", "InvalidSignatureException",
+					      "UnrecognizedClientException", "ExpiredTokenException",
+					      "CredentialsNotFound" };
+	const char *t = res->error_type ? res->error_type : "";
+
+	for (size_t i = 0; i < ARRAY_LEN(denied); i++) {
+		if (strcmp(t, denied[i]) == 0) {
+			*reason = "LambdaAccessDenied";
+			return 502;
+		}
+	}
+	if (strcmp(t, "ResourceNotFoundException") == 0) {
+		*reason = "LambdaResourceNotFound";
+		return 502;
+	}
+	if (res->remote_status >= 500) {
+		*reason = "LambdaServiceException";
+		return 503;
+	}
+	*reason = "LambdaUnhandled";
+	return 502;
+}
+
 /* ALB's answer when a Lambda invocation fails (alb-lambda-targets.md §2.6). */
 static int invoke_failure(const struct invoke_result *res, const struct alb_result *result, const char **reason)
 {
@@ -76,6 +108,8 @@ static int invoke_failure(const struct invoke_result *res, const struct alb_resu
 	case INVOKE_UNREACHABLE:
 		*reason = "LambdaConnectionTimeout";
 		return 504;
+	case INVOKE_REJECTED:
+		return rejected_status(res, reason);
 	default:
 		/* A result past Lambda's 6 MB is past ALB's 1 MB too. */
 		if (res->error_type && strcmp(res->error_type, "Function.ResponseSizeTooLarge") == 0) {
