@@ -141,6 +141,9 @@ def parse_metrics(text):
         assert "type" in fam and "help" in fam, name
         if fam["type"] == "counter":
             assert name.endswith("_total"), name
+        if fam["type"] not in ("histogram", "summary"):
+            # as promtool's linter: those suffixes belong to histograms and summaries
+            assert not re.search(r"_(count|sum|bucket)$", name), name
         if fam["type"] != "histogram":
             continue
         series = {}
@@ -376,7 +379,7 @@ class ConsoleTest(LbTestCase):
         [(_, labels, _)] = [s for s in after["aws_applicationelb_request_count_per_target_group_total"]["samples"]]
         self.assertTrue(labels["load_balancer"].startswith(lb))
         self.assertRegex(labels["target_group"], r"^targetgroup/echo/[0-9a-f]{16}$")
-        self.assertIn("HealthyHostCount", after["aws_applicationelb_healthy_host_count"]["help"])
+        self.assertIn("HealthyHostCount", after["aws_applicationelb_healthy_hosts"]["help"])
         promtool = shutil.which("promtool")
         if promtool:
             p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True,
