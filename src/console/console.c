@@ -3,8 +3,8 @@
  *
  * The console has its own http_server (lb's one HTTP/1 layer), so its
  * connections never count toward the front end's draining, and its own
- * listener, bound and rebound like the Invoke API's. GET only (POST for a
- * replay): /metrics, /api/..., and the console's files at / (built into lb).
+ * listener, bound and rebound like the Invoke API's: /metrics, /api/...
+ * (GET, and POST for a replay), and the console's files at / (built into lb).
  *
  * Live streams (/api/stream) are Server-Sent Events: a streamed answer that
  * never ends, one `data:` line of JSON per finished request, and a comment
@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "lambda/lambda.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "router.h"
 
@@ -190,9 +191,12 @@ static void on_error(void *cookie, struct http_request *req, int status)
 static void on_abort(void *cookie, struct http_request *req)
 {
 	struct console *c = cookie;
+	struct subscriber *s = req->route;
 
-	if (req->route)
-		stream_remove(c, req->route);
+	if (s && s->replay)
+		console_replay_abort(s);
+	else if (s)
+		stream_remove(c, s);
 }
 
 static const struct http_server_cbs server_cbs = {
@@ -307,7 +311,8 @@ void console_free(struct console *c)
 {
 	if (!c)
 		return;
-	http_server_free(c->srv);     /* aborts the live streams */
+	http_server_free(c->srv);     /* aborts the live streams and replays */
+	http_client_free(c->client);
 	event_free(c->ping);
 	free(c->address);
 	reqlog_free(c->log);

@@ -8,6 +8,7 @@
  *   GET /api/functions            functions, versions, aliases, sandboxes, counts
  *   GET /api/explain?url=&method=&header=   `lb explain` for a URL
  *   GET /api/charts               per-second counts of the last minutes
+ *   POST /api/requests/ID/replay  the request sent again to its listener (console_replay.c)
  *
  * Secrets are masked here, on the way out (inspect/mask.h): the ring keeps
  * what was received, so `mask_secrets: false` shows it as it was.
@@ -553,8 +554,14 @@ bool console_api(struct console *c, struct http_request *req, struct sv path)
 
 	if (!sv_starts_with_nocase(path, "/api/"))
 		return false;
+	if (sv_eq_cstr(req->method, "POST") && path.n > 21 && memcmp(path.p, "/api/requests/", 14) == 0 &&
+	    memcmp(path.p + path.n - 7, "/replay", 7) == 0 &&
+	    sv_to_u64((struct sv){ path.p + 14, path.n - 21 }, &id) == 0) {
+		console_replay(c, req, id);
+		return true;
+	}
 	if (!sv_eq_cstr(req->method, "GET") && !sv_eq_cstr(req->method, "HEAD")) {
-		console_respond_json(c, req, 405, json_pack("{s:s}", "error", "the API is read-only: GET"));
+		console_respond_json(c, req, 405, json_pack("{s:s}", "error", "the API answers GET (and POST /api/requests/ID/replay)"));
 		return true;
 	}
 	if (sv_eq_cstr(path, "/api/requests"))

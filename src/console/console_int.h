@@ -21,14 +21,21 @@
 #include "inspect/reqlog.h"
 #include "lambda/lambda.h"
 
+struct http_client;
+struct http_exchange;
 struct http_listener;
 struct http_server;
 struct event;
 
-/* A live stream (/api/stream): one per open EventSource. */
+/* A console request held open (req->route): a live stream (/api/stream, one
+ * per open EventSource) or a replay waiting for its answer. */
 struct subscriber {
 	struct subscriber *prev, *next;
 	struct http_request *req;
+	struct console *c;
+	struct http_exchange *replay;   /* a replay's exchange; NULL for a stream */
+	uint64_t replay_of;
+	int status;
 };
 
 /* Hits of a rule, by listener index and priority (kept across reloads). */
@@ -69,6 +76,7 @@ struct console {
 	struct health *health;
 	struct config *cfg;             /* served; NULL while admin is off */
 	struct http_server *srv;
+	struct http_client *client;     /* replays (made on first use) */
 	struct http_listener *l, *pending;
 	char *address;                  /* of l, with its configured port: the key for reloads */
 	int port;
@@ -97,6 +105,11 @@ json_t *console_summary(const struct reqrec *r);
 
 /* console_api.c: answers GET /api/...; false when path is not an API path. */
 bool console_api(struct console *c, struct http_request *req, struct sv path);
+
+/* console_replay.c: POST /api/requests/ID/replay — sends the request again to its listener. */
+void console_replay(struct console *c, struct http_request *req, uint64_t id);
+/* The client left: the replay is dropped. */
+void console_replay_abort(struct subscriber *s);
 
 /* console_metrics.c */
 void console_metrics_init(struct console *c);

@@ -386,6 +386,29 @@ class ConsoleTest(LbTestCase):
                                timeout=30)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
+    # -- replay ---------------------------------------------------------------------------------------
+
+    def post(self, path):
+        c = Conn(self.admin, timeout=20)
+        try:
+            c.send(f"POST {path} HTTP/1.1\r\nHost: console\r\nContent-Length: 0\r\n\r\n".encode())
+            r = c.read_response()
+        finally:
+            c.close()
+        return r.status, json.loads(r.body)
+
+    def test_a_request_is_replayed_to_its_listener_byte_for_byte(self):
+        self.send("/fn/r?a=1", "replay-1", [("Content-Type", "text/plain")], "POST", b"hello replay")
+        [s] = self.find("replay-1")
+        status, doc = self.post(f"/api/requests/{s['id']}/replay")
+        self.assertEqual((status, doc), (200, {"replayed": s["id"], "status": 200}))
+        [copy] = [x for x in self.find("replay-1", count=2) if x["id"] != s["id"]]
+        d = self.detail(copy["id"])
+        self.assertIn(["X-Lb-Replay-Of", str(s["id"])], d["request"]["headers"])
+        self.assertEqual(d["lambda"]["event"]["json"]["body"], "hello replay")
+        self.assertEqual(d["lambda"]["event"]["json"]["path"], "/fn/r")
+        self.assertEqual(self.post("/api/requests/999999/replay")[0], 404)
+
     # -- the live stream ----------------------------------------------------------------------------
 
     def test_the_live_stream_sends_each_request_as_it_finishes(self):
