@@ -532,10 +532,11 @@ static void charts(struct console *c, struct http_request *req)
 		json_array_append_new(bounds, json_real(chart_bounds[i]));
 	for (int64_t s = now - CHART_SECONDS + 1; s <= now; s++) {
 		const struct chart_tick *t = &c->ticks[s % CHART_SECONDS];
-		json_t *d = json_array();
+		json_t *d;
 
 		if (t->sec != s)
 			continue;
+		d = json_array();
 		for (size_t b = 0; b < CHART_BUCKETS; b++)
 			json_array_append_new(d, json_integer(t->duration[b]));
 		json_array_append_new(ticks, json_pack("{s:I,s:i,s:i,s:i,s:i,s:i,s:i,s:o}", "time", (json_int_t)s,

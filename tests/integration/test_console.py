@@ -332,6 +332,17 @@ class ConsoleTest(LbTestCase):
         self.assertEqual(status, 400)
         self.assertIn("unsupported scheme", doc["error"])
 
+    def test_charts_count_requests_and_invocations_per_second(self):
+        before = api(self.admin, "/api/charts")[1]
+        self.send("/fn", "charts-1")
+        self.find("charts-1")
+        doc = api(self.admin, "/api/charts")[1]
+        total = lambda d, k: sum(t[k] for t in d["ticks"])
+        self.assertGreaterEqual(total(doc, "requests") - total(before, "requests"), 1)
+        self.assertGreaterEqual(total(doc, "invocations") - total(before, "invocations"), 1)
+        self.assertEqual(len(doc["duration_bounds"]) + 1, len(doc["ticks"][-1]["duration"]))
+        self.assertLessEqual(doc["ticks"][-1]["time"], doc["now"])
+
     def test_the_console_page_is_served_by_lb(self):
         status, headers, body = http_get(self.admin, "/")
         self.assertEqual(status, 200)

@@ -50,7 +50,10 @@ function row(s, fresh) {
   const tr = document.createElement("tr");
   tr.tabIndex = 0;
   tr.dataset.id = s.id;
-  if (fresh) tr.className = "fresh";
+  if (fresh) {
+    tr.className = "fresh";
+    tr.addEventListener("animationend", () => tr.classList.remove("fresh"), { once: true });
+  }
   const target = s.function ? `λ ${s.function}${s.function_version ? ":" + s.function_version : ""}` :
     s.target_group ? `→ ${s.target_group} ${s.target_address || ""}` : "";
   tr.innerHTML = `<td>${s.id}</td><td>${esc(s.time.slice(11, 23))}</td><td>${esc(s.method)}</td>` +
