@@ -77,6 +77,7 @@ try {
   await page.keyboard.press('5');
   await page.waitForSelector('#view-charts svg.chart polyline');
   out.charts = await page.$$eval('#view-charts h3', (hs) => hs.map((h) => h.textContent));
+  await page.screenshot({ path: `${shots}/console-charts.png` });
 
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.keyboard.press('1');

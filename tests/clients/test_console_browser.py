@@ -82,6 +82,6 @@ class ConsoleBrowser(ClientTestCase):
         self.assertIn("python3.11", out["functions"])
         self.assertEqual(len(out["charts"]), 3)
         self.assertEqual(out["darkBackground"], "rgb(21, 23, 26)")
-        for name in ("console-light.png", "console-dark.png"):
+        for name in ("console-light.png", "console-charts.png", "console-dark.png"):
             with open(os.path.join(shots, name), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
