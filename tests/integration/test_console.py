@@ -11,6 +11,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -467,6 +468,29 @@ class ConsoleConfigTest(LbTestCase):
         d = api(admin, f"/api/requests/{doc[0]['id']}")[1]
         self.assertIn(["Authorization", "Bearer visible"], d["request"]["headers"])
         self.assertEqual(api(admin, "/api/functions")[1]["functions"][0]["environment"]["API_KEY"], "k-123")
+
+    def test_a_reload_keeps_the_console_and_a_new_history_size_starts_a_new_history(self):
+        lb, admin = start_lb(self, ", history: 5")
+        lb.request(raw_request("GET", "/old", [("X-Marker", "reload")]))
+        wait_for(lambda: api(admin, "/api/requests")[1]["requests"], 10)
+        lb.signal(signal.SIGHUP)   # the same file: same port, same history
+        self.assertTrue(wait_for(lambda: "reloaded" in lb.stderr(), 10), lb.stderr())
+        self.assertEqual(api(admin, "/api/requests")[1]["last_id"], 1)
+        lb.write("lb.yaml", config(", history: 7"))
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: lb.stderr().count("reloaded") == 2, 10), lb.stderr())
+        doc = api(admin, "/api/requests")[1]
+        self.assertEqual((doc["history"], doc["last_id"]), (7, 0))
+
+    def test_lb_stops_cleanly_with_a_live_stream_open(self):
+        lb, admin = start_lb(self)
+        c = Conn(admin, timeout=10)
+        c.send(b"GET /api/stream HTTP/1.1\r\nHost: console\r\n\r\n")
+        while b"event: hello" not in c.buf:
+            c._fill()
+        lb.stop()            # asserts exit status 0 and no sanitizer report
+        self.assertTrue(c.closed_by_peer(timeout=5))
+        c.close()
 
     def test_an_admin_port_taken_by_a_listener_is_refused_with_its_position(self):
         lb = Lb(config().replace("  - port: 0\n", "  - port: 18080\n").replace("admin: {port: 0", "admin: {port: 18080"),
