@@ -268,6 +268,69 @@ static json_t *timing(const struct reqrec *r)
 	return t;
 }
 
+/*
+ * Why the matched rule matched and the rules before it did not: `lb explain`
+ * run on the recorded request (method, Host and target, headers, body, client
+ * address) against the configuration being served now.
+ */
+static json_t *rule_evaluation(struct console *c, const struct reqrec *r)
+{
+	struct sv head = rec_get(r, RF_HEAD), host = rec_get(r, RF_HOST), listener = rec_get(r, RF_LISTENER);
+	struct buf url = BUF_INIT, method = BUF_INIT, ip = BUF_INIT, mem = BUF_INIT;
+	const char **headers = xcalloc(128, sizeof(*headers));
+	struct explain_request er = { 0 };
+	struct lb_err err = { "" };
+	const char *colon = listener.n ? memrchr(listener.p, ':', listener.n) : NULL;
+	size_t at[128], i = 0;
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f;
+	json_t *out;
+
+	if (!rec_has(r, RF_METHOD) || rec_truncated(r, RF_HEAD) || !colon) {
+		free(headers);
+		return json_null();
+	}
+	buf_printf(&url, "http://%.*s:%.*s%s", SV_ARG(host), (int)(listener.p + listener.n - colon - 1), colon + 1,
+		   rec_get(r, RF_TARGET).p);
+	buf_printf(&method, "%s", rec_get(r, RF_METHOD).p);
+	buf_printf(&ip, "%.*s", (int)strcspn(rec_get(r, RF_CLIENT).p, ":"), rec_get(r, RF_CLIENT).p);
+	/* Header lines after the request line, but Host (the URL carries it) and framing (explain adds it). */
+	for (const char *p = memchr(head.p, '\n', head.n); p && er.nheaders < 128; p = memchr(p + 1, '\n', (size_t)(head.p + head.n - p - 1))) {
+		struct sv line = { p + 1, strcspn(p + 1, "\r\n") }, name;
+
+		if (!line.n || !sv_cut(line, ':', &name).p)
+			continue;
+		name = sv_trim(name);
+		if (sv_eq_cstr_nocase(name, "host") || sv_eq_cstr_nocase(name, "content-length") ||
+		    sv_eq_cstr_nocase(name, "transfer-encoding"))
+			continue;
+		at[er.nheaders++] = mem.len;
+		buf_append(&mem, line.p, line.n);
+		buf_putc(&mem, '\0');
+	}
+	for (i = 0; i < er.nheaders; i++)
+		headers[i] = mem.p + at[i];
+	er.url = buf_cstr(&url);
+	er.method = buf_cstr(&method);
+	er.headers = headers;
+	er.source_ip = buf_cstr(&ip);
+	if (rec_get(r, RF_BODY).n && !rec_truncated(r, RF_BODY))
+		er.body = rec_get(r, RF_BODY).p;
+	f = open_memstream(&text, &n);
+	if (explain_print(c->cfg, &er, f, &err) < 0)
+		fprintf(f, "%s\n", err.msg);
+	fclose(f);
+	out = masked_explain(c, (struct sv){ text, n });
+	free(text);
+	free(headers);
+	buf_release(&url);
+	buf_release(&method);
+	buf_release(&ip);
+	buf_release(&mem);
+	return out;
+}
+
 static void show_request(struct console *c, struct http_request *req, uint64_t id)
 {
 	const struct reqrec *r = reqlog_find(c->log, id);
@@ -288,6 +351,7 @@ static void show_request(struct console *c, struct http_request *req, uint64_t i
 	json_object_set_new(doc, "headers_to_target", large_field(c, r, RF_FWD_HEADERS, false));
 	json_object_set_new(doc, "redirect_url", rec_has(r, RF_REDIRECT_URL) ? json_string(rec_get(r, RF_REDIRECT_URL).p) : json_null());
 	json_object_set_new(doc, "timing", timing(r));
+	json_object_set_new(doc, "rule_evaluation", rule_evaluation(c, r));
 	if (r->lambda) {
 		lam = json_object();
 		json_object_set_new(lam, "function", json_string(rec_get(r, RF_FUNCTION).p));

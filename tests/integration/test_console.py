@@ -269,6 +269,15 @@ class ConsoleTest(LbTestCase):
         status, doc = api(self.admin, "/api/requests?limit=1")
         self.assertEqual(len(doc["requests"]), 1)
 
+    def test_a_request_shows_why_the_rules_before_its_rule_did_not_match(self):
+        self.send("/old?q=1", "why-1", [("Authorization", "Basic c2VjcmV0")])
+        [s] = self.find("why-1")
+        why = self.detail(s["id"])["rule_evaluation"]
+        self.assertRegex(why, r"rule 10 \(.*r\.yaml:\d+\): no match, path_pattern: /fn, /fn/\* did not match")
+        self.assertIn("matched: rule 20", why)
+        self.assertIn("action: redirect", why)
+        self.assertNotIn("c2VjcmV0", why)
+
     def test_an_unknown_request_id_is_404(self):
         status, doc = api(self.admin, "/api/requests/999999")
         self.assertEqual(status, 404)

@@ -150,6 +150,7 @@ async function open(id) {
     `response ${ms(t.response_processing)}${t.invocation != null ? " · invocation " + ms(t.invocation) + (t.queued ? " (queued " + ms(t.queued) + ")" : "") : ""}</dd></dl>` +
     timingBar(t) +
     `<p id="replayed" class="muted" role="status"></p>` +
+    (d.rule_evaluation ? `<h3>Rule evaluation <span class="muted">(lb explain, current configuration)</span></h3><pre>${esc(d.rule_evaluation)}</pre>` : "") +
     block("Request as received", d.request.head) + (d.request.body && d.request.body.text ? block("Body", d.request.body) : "") +
     block("Headers toward the target", d.headers_to_target) +
     (l ? block("Event sent", l.event, true) + block("Result received", l.result, true) + block("Function log", l.log) : "") +
