@@ -228,9 +228,11 @@ function lineChart(title, series, now, span, unit) {
   const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${
     s.points.map((p) => x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1)).join(" ")}"><title>${esc(s.name)}</title></polyline>`).join("");
   const fmt = (v) => unit === "ms" ? v.toFixed(v < 10 ? 1 : 0) + " ms" : String(Math.round(v * 10) / 10);
-  return `<div class="card"><h3>${esc(title)}</h3><svg class="chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(title)}">` +
-    `<line x1="${P}" y1="${H - P}" x2="${W - P}" y2="${H - P}" stroke="var(--line)"/>` +
-    `<text x="2" y="${P - 8}">${fmt(max)}</text><text x="2" y="${H - 8}">-${span}s</text><text x="${W - 30}" y="${H - 8}">now</text>${lines}</svg>` +
+  // Labels live outside the SVG, which stretches to the card's width.
+  return `<div class="card"><h3>${esc(title)} <span class="muted">max ${fmt(max)}</span></h3>` +
+    `<svg class="chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(title)}">` +
+    `<line x1="${P}" y1="${H - P}" x2="${W - P}" y2="${H - P}" stroke="var(--line)"/>${lines}</svg>` +
+    `<div class="axis"><span>-${span / 60} min</span><span>now</span></div>` +
     `<div class="legend">${series.map((s) => `<span><i style="background:${s.color}"></i>${esc(s.name)}</span>`).join("")}</div></div>`;
 }
 
