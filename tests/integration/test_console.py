@@ -6,6 +6,7 @@ the default rule's 404. Each test marks its requests with its own X-Marker heade
 them through /api/requests?header=..., so tests do not depend on each other's traffic;
 metrics are compared before and after known traffic. Python stdlib only.
 """
+import http.server
 import json
 import math
 import os
@@ -14,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import unittest
 import urllib.parse
@@ -22,6 +24,7 @@ from lambdacommon import ACCOUNT, REGION, fn, raw_request, tg, wait_for
 from lbtest import Conn, Lb, LbTestCase, run_lb
 
 FUNCTION = """
+import http.server
 import json
 def handler(event, context):
     q = event.get("queryStringParameters") or {}
@@ -454,6 +457,57 @@ class ConsoleTest(LbTestCase):
             self.assertEqual((e["status"], e["rule_priority"], e["action"]), (301, 20, "redirect"))
         finally:
             c.close()
+
+
+class Backend(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+class ConsoleHttpTargetTest(LbTestCase):
+    def test_an_http_target_shows_its_request_head_and_health(self):
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        port = srv.server_address[1]
+        cfg = f"""
+load_balancer: {{name: http-alb}}
+listeners:
+  - port: 0
+    default_actions: [{{type: forward, target_group: web}}]
+admin: {{port: 0}}
+target_groups:
+  - {{name: web, target_type: ip, port: {port}, targets: [{{id: 127.0.0.1}}],
+     health_check: {{healthy_threshold: 2, interval: 10}}}}
+"""
+        lb = Lb(cfg, env={"LB_HEALTH_INTERVAL_MS": "50"})
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        admin = int(re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$", lb.proc.stdout.readline().decode().strip()).group(1))
+        self.assertEqual(lb.request(raw_request("GET", "/page", [("X-Marker", "http-1")])).status, 200)
+        [s] = wait_for(lambda: api(admin, "/api/requests")[1]["requests"], 10)
+        self.assertEqual((s["target_group"], s["target_address"], s["target_status"]), ("web", f"127.0.0.1:{port}", 200))
+        d = api(admin, f"/api/requests/{s['id']}")[1]
+        self.assertTrue(d["headers_to_target"]["text"].startswith("GET /page HTTP/1.1\r\n"))
+        self.assertIn("X-Forwarded-For: 127.0.0.1\r\n", d["headers_to_target"]["text"])
+        self.assertIsNone(d["lambda"])
+        def healthy():
+            [g] = api(admin, "/api/target-groups")[1]["target_groups"]
+            return g["targets"][0]["state"] == "healthy" and g
+        g = wait_for(healthy, 15)
+        self.assertTrue(g, api(admin, "/api/target-groups")[1])
+        self.assertEqual(g["targets"][0]["id"], f"127.0.0.1:{port}")
+        metrics = parse_metrics(http_get(admin, "/metrics")[2].decode())
+        self.assertEqual(value(metrics, "aws_applicationelb_healthy_hosts", target_group=g["arn"].split(":")[-1]), 1)
+        self.assertEqual(value(metrics, "aws_applicationelb_un_healthy_hosts"), 0)
 
 
 class ConsoleConfigTest(LbTestCase):
