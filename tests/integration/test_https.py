@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import tempfile
@@ -16,8 +17,9 @@ from lbcommon import ClassLb, config, fixed, get_raw, log_for, rules_file
 from backend import Backend
 from httpcommon import http_group, sent_headers
 from lambdacommon import ECHO_PY, LambdaCase, fn, lambda_config
-from lbtest import LB_BIN, Lb
-from tlscommon import Pki, TlsConn, client_context, https_listener, openssl, s_client
+from lbcommon import wait_for
+from lbtest import LB_BIN, Lb, LbTestCase, run_lb
+from tlscommon import Cert, Pki, TlsConn, client_context, https_listener, openssl, s_client
 
 PKI = Pki()
 SITE = PKI.issue("site", dns=["localhost", "*.example.com"], ip=["127.0.0.1"])
@@ -400,6 +402,70 @@ class LambdaOverHttpsTest(LambdaCase):
         self.assertEqual(ev["headers"]["x-forwarded-port"], str(lb.port))
         e = log_for(lb, "/echo")
         self.assertEqual((e["type"], e["ssl_protocol"]), ("https", "TLSv1.2"))
+
+
+class LifecycleTest(LbTestCase):
+    def test_bad_certificate_stops_start_up_with_its_position(self):
+        with tempfile.TemporaryDirectory(prefix="lbtls-") as d:
+            path = os.path.join(d, "lb.yaml")
+            with open(path, "w") as f:
+                f.write(config(listeners=https_listener(
+                    [Cert(os.path.join(d, "missing.pem"), SITE.key)], rules="[]")))
+            code, out, err = run_lb("-c", path, "-p", "0")
+            self.assertEqual(code, 1)
+            self.assertNotIn("listening", out)
+            self.assertRegex(err, r"lb\.yaml:\d+:\d+: certificate '.*missing\.pem': .*No such file")
+            with open(path, "w") as f:
+                f.write(config(listeners=https_listener([Cert(SITE.cert, PKI.ca_key)], rules="[]")))
+            code, out, err = run_lb("-c", path, "-p", "0")
+            self.assertEqual(code, 1)
+            self.assertRegex(err, r"lb\.yaml:\d+:\d+: private_key .*ca\.key.*mismatch")
+
+    def test_reload_swaps_certificates_for_new_connections(self):
+        other = PKI.issue("reloaded", dns=["localhost"])
+        lb = self.start(config(listeners=https_listener([SITE], rules="[]")),
+                        rules={"a.yaml": "rules: []\n"})
+        old = tls_conn(lb)
+        self.addCleanup(old.close)
+        serial0 = old.peer_cert()["serialNumber"]
+        lb.write("lb.yaml", config(listeners=https_listener([other], rules="[]")))
+        before = lb.stderr()
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "reloaded" in lb.stderr()[len(before):], timeout=10))
+        new = tls_conn(lb)
+        self.addCleanup(new.close)
+        self.assertNotEqual(new.peer_cert()["serialNumber"], serial0)
+        # The open connection keeps its TLS session and is served.
+        old.send(get_raw("/"))
+        self.assertEqual(old.read_response().status, 404)
+        # A broken certificate in a reload keeps the running one.
+        lb.write("lb.yaml", config(listeners=https_listener([Cert("nope.pem", "nope.key")],
+                                                           rules="[]")))
+        before = lb.stderr()
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "nope.pem" in lb.stderr()[len(before):], timeout=10))
+        c = tls_conn(lb)
+        self.addCleanup(c.close)
+        c.send(get_raw("/"))
+        self.assertEqual(c.read_response().status, 404)
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_large_bodies_stream_both_ways_over_tls(self):
+        b = Backend("big").start()
+        self.addCleanup(b.stop)
+        lb = self.start(config(listeners=https_listener(
+            [SITE], rules="[]", default="[{type: forward, target_group: web}]"),
+            target_groups="target_groups:\n" + http_group("web", [b])),
+            rules={"a.yaml": "rules: []\n"})
+        p = subprocess.run(["curl", "-sS", "--cacert", PKI.ca_cert, "-o", "/dev/null", "-w",
+                            "%{size_download} %{http_code}",
+                            f"https://localhost:{lb.port}/bytes?n=20M"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.stdout, "20971520 200", p.stderr)
+        p = subprocess.run(f"head -c 10000000 /dev/zero | curl -sS --cacert {PKI.ca_cert} -T - "
+                           f"-X POST https://localhost:{lb.port}/upload", shell=True,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(json.loads(p.stdout)["len"], 10000000, p.stderr)
 
 
 if __name__ == "__main__":
