@@ -7,9 +7,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import unittest
 import urllib.parse
 
@@ -466,6 +468,70 @@ class LifecycleTest(LbTestCase):
                            f"-X POST https://localhost:{lb.port}/upload", shell=True,
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(json.loads(p.stdout)["len"], 10000000, p.stderr)
+
+
+class UpgradeEcho:
+    """A target that answers any request with 101 and then echoes bytes (a tunnel's far end)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.echo, args=(c,), daemon=True).start()
+
+    def echo(self, c):
+        with c:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                piece = c.recv(4096)
+                if not piece:
+                    return
+                data += piece
+            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\n\r\n" + data.split(b"\r\n\r\n", 1)[1])
+            while True:
+                piece = c.recv(65536)
+                if not piece:
+                    return
+                c.sendall(piece)
+
+    def close(self):
+        self.sock.close()
+
+
+class WssTest(LbTestCase):
+    def test_websocket_tunnel_over_tls_is_logged_wss(self):
+        echo = UpgradeEcho()
+        self.addCleanup(echo.close)
+        lb = self.start(config(listeners=https_listener(
+            [SITE], rules="[]", default="[{type: forward, target_group: web}]"),
+            target_groups="target_groups:\n" + http_group("web", [echo.port])),
+            rules={"a.yaml": "rules: []\n"})
+        c = tls_conn(lb)
+        c.send(get_raw("/ws", headers=["Upgrade: websocket", "Connection: Upgrade",
+                                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                                       "Sec-WebSocket-Version: 13", "User-Agent: wss-test"]))
+        while b"\r\n\r\n" not in c.buf:
+            c._fill()
+        head, _, c.buf = c.buf.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+        payload = os.urandom(300000)
+        c.send(payload)
+        while len(c.buf) < len(payload):
+            c._fill()
+        self.assertEqual(c.buf, payload)
+        c.close()
+        e = log_for(lb, '"wss-test"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("wss", "101"))
 
 
 if __name__ == "__main__":
