@@ -323,6 +323,21 @@ void tls_listener_free(struct tls_listener *t)
 	free(t);
 }
 
+int tls_check(const struct config *cfg, struct lb_err *err)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *lc = &cfg->listeners[i];
+		struct tls_listener *t;
+
+		if (lc->protocol != PROTO_HTTPS || lc->auto_certificate)
+			continue;
+		if (!(t = tls_listener_new(cfg, lc, err)))
+			return -1;
+		tls_listener_free(t);
+	}
+	return 0;
+}
+
 SSL *tls_listener_ssl(struct tls_listener *t)
 {
 	return SSL_new(t->sh->certs[0].ctx);

@@ -413,6 +413,9 @@ class LifecycleTest(LbTestCase):
             with open(path, "w") as f:
                 f.write(config(listeners=https_listener(
                     [Cert(os.path.join(d, "missing.pem"), SITE.key)], rules="[]")))
+            code, out, err = run_lb("check", "-c", path)
+            self.assertEqual(code, 1)
+            self.assertIn("missing.pem", err)
             code, out, err = run_lb("-c", path, "-p", "0")
             self.assertEqual(code, 1)
             self.assertNotIn("listening", out)
