@@ -364,6 +364,9 @@ void tls_info_fill(struct http_tls *info, SSL *ssl)
 		 * "-" when the default answered a name it does not carry (§2.3). */
 		info->sni_matched = sni && tls_sni_cert_matches(&sh->sni[i], sni);
 	}
+	/* Why: ALB logs chosen_cert_arn "session-reused" for a resumed session (§2.3). */
+	if (SSL_session_reused(ssl))
+		snprintf(info->cert_arn, sizeof(info->cert_arn), "session-reused");
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
 	if (alpn_len >= sizeof(info->alpn))
 		alpn_len = 0;

@@ -191,6 +191,26 @@ class SniTest(ClassLb):
         e = log_for(self.lb, '"sni-wild"')
         self.assertEqual(e["domain_name"], "www.example.com")
 
+    def test_resumed_session_logs_session_reused(self):
+        ctx = client_context(PKI.ca_cert, max_version=ssl.TLSVersion.TLSv1_2)
+        first = TlsConn(self.lb.port, context=ctx)
+        first.send(get_raw("/a", headers=["User-Agent: resume-1"]))
+        first.read_response()
+        session = first.sock.session
+        first.close()
+        raw = socket.create_connection(("127.0.0.1", self.lb.port), timeout=10)
+        again = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+        self.addCleanup(again.close)
+        self.assertTrue(again.session_reused)
+        again.sendall(get_raw("/a", headers=["User-Agent: resume-2"]))
+        data = b""
+        while b"alpha" not in data:
+            piece = again.recv(65536)
+            self.assertTrue(piece, data)
+            data += piece
+        self.assertRegex(log_for(self.lb, '"resume-1"')["chosen_cert_arn"], r"^arn:aws:acm:")
+        self.assertEqual(log_for(self.lb, '"resume-2"')["chosen_cert_arn"], "session-reused")
+
     def test_unknown_name_gets_the_default_and_dash(self):
         ctx = client_context(verify=False)
         c = TlsConn(self.lb.port, server_hostname="nowhere.test", context=ctx)
