@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "access_log.h"
+#include "auth_flow.h"
+#include "alb/auth_oidc.h"
 #include "alb/fwd_headers.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
@@ -48,6 +50,9 @@ struct route {
 	const char *sticky_error; /* "AWSALBTGCookieInvalid", or NULL */
 	struct buf cookies;      /* the AWSALBTG cookie decoded, then the Set-Cookie values */
 	struct forward f;
+	enum { AUTH_NONE, AUTH_DENY_401, AUTH_REDIRECT, AUTH_CALLBACK } auth_mode;
+	struct auth_req auth;    /* the x-amzn-oidc-* headers of a valid session */
+	struct auth_login *login; /* a callback's exchanges with the IdP */
 };
 
 struct router {
@@ -60,6 +65,7 @@ struct router {
 	int64_t date_s;
 	char date[30];
 	struct buf scratch;      /* the Location of a redirect */
+	struct auth_flow *auth;  /* authenticate actions; NULL if its keys could not be made */
 };
 
 /* What happened to a request, for its log line. */
@@ -84,6 +90,8 @@ struct router *router_new(struct rng *rng, struct targets *targets)
 	r->rng = rng;
 	r->targets = targets;
 	buf_init(&r->scratch, 0);
+	if (!(r->auth = auth_flow_new(targets_http_client(targets))))
+		log_error("authenticate: no keys (libcrypto failed): authenticate actions answer 500");
 	return r;
 }
 
@@ -114,12 +122,19 @@ void router_free(struct router *r)
 		r->free_routes = rt->next_free;
 		buf_release(&rt->trace);
 		buf_release(&rt->cookies);
+		auth_req_release(&rt->auth);
 		forward_release(&rt->f);
 		free(rt);
 	}
 	config_unref(r->cfg);
 	buf_release(&r->scratch);
+	auth_flow_free(r->auth);
 	free(r);
+}
+
+const char *router_auth_key_pem(const struct router *r, struct sv kid)
+{
+	return auth_flow_key_pem(r->auth, kid);
 }
 
 static const char *router_date(struct router *r)
@@ -143,6 +158,7 @@ static struct route *route_get(struct router *r, struct http_request *req)
 		rt = xcalloc(1, sizeof(*rt));
 		buf_init(&rt->trace, 0);
 		buf_init(&rt->cookies, 0);
+		auth_req_init(&rt->auth);
 		forward_init(&rt->f);
 	}
 	rt->router = r;
@@ -155,6 +171,9 @@ static struct route *route_get(struct router *r, struct http_request *req)
 	rt->sticky_error = NULL;
 	rt->f.tg = NULL;
 	rt->f.ops = NULL;
+	rt->auth_mode = AUTH_NONE;
+	rt->auth.nhdrs = 0;
+	rt->login = NULL;
 	buf_reset(&rt->trace);
 	req->route = rt;
 	return rt;
@@ -223,6 +242,12 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.classification = desync_class_name(req->desync.cls);
 	e.classification_reason = req->desync.reason;
 	e.conn_trace_id = req->conn_trace_id;
+	if (req->tls) {
+		e.ssl_cipher = req->tls->cipher;
+		e.ssl_protocol = req->tls->protocol;
+		e.domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
+		e.chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
+	}
 	if (r->alog)
 		access_log_add(r->alog, &e);
 	if (r->console)
@@ -403,7 +428,7 @@ static void forward_outcome(const struct route *rt, const struct http_request *r
 {
 	const struct forward_outcome *fo = &rt->f.out;
 
-	o->actions = "forward";
+	o->actions = rt->rule && rt->rule->action.auth ? "authenticate,forward" : "forward";
 	o->tg = rt->f.tg;
 	o->target = fo->target;
 	o->target_status = fo->target_status;
@@ -446,6 +471,8 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 	f->targets = r->targets;
 	f->trace = (struct sv){ buf_cstr(&rt->trace), rt->trace.len };
 	f->ncookies = 0;
+	f->auth_headers = rt->auth.hdrs;
+	f->nauth_headers = rt->auth.nhdrs;
 	f->done = on_forward_done;
 	f->record = r->console ? console_record_limit(r->console) : 0;
 	if (!tg)
@@ -455,6 +482,112 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 	f->ops = target_ops_for(tg);
 	rt->forwarding = true;
 	f->ops->head(f);
+}
+
+/* --- authenticate actions (auth_flow.c) -------------------------------------------- */
+
+/* Whether the listener has an authenticate action on any rule. */
+static bool listener_authenticates(const struct listener_cfg *l)
+{
+	if (l->default_rule.action.auth)
+		return true;
+	for (size_t i = 0; i < l->nrules; i++)
+		if (l->rules[i].action.auth)
+			return true;
+	return false;
+}
+
+/*
+ * At the head: a rule with an authenticate action either has a valid
+ * session (its x-amzn-oidc-* headers go to the target) or decides by
+ * on_unauthenticated_request (§2.5). Returns whether the routing action
+ * runs now.
+ */
+static bool auth_head(struct router *r, struct http_request *req, struct route *rt)
+{
+	const struct auth_cfg *a = rt->rule->action.auth;
+	const struct load_balancer_cfg *lb = &rt->cfg->lb;
+	char signer[256];
+
+	if (!a)
+		return true;
+	snprintf(signer, sizeof(signer), "arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s",
+		 lb->region, lb->account_id, lb->elb);
+	if (r->auth && auth_flow_session(r->auth, &rt->auth, req, a, signer,
+					 req->start_wall_us / 1000000))
+		return true;
+	if (a->on_unauthenticated == AUTH_ALLOW)
+		return true;   /* ALB: allow passes the request on without claims */
+	rt->auth_mode = a->on_unauthenticated == AUTH_DENY ? AUTH_DENY_401 : AUTH_REDIRECT;
+	return false;
+}
+
+static void on_login_done(void *cookie, int status, const struct http_header *hdrs, size_t n,
+			  const char *error_reason)
+{
+	struct http_request *req = cookie;
+	struct route *rt = req->route;
+	struct router *r = rt->router;
+	struct outcome o;
+
+	rt->login = NULL;
+	outcome_init(&o, status, rt);
+	o.actions = "authenticate";
+	o.error_reason = error_reason;
+	if (hdrs) {
+		struct http_response resp = {
+			.status = status,
+			.content_type = SV("text/html"),
+			.headers = hdrs,
+			.nheaders = n,
+			.body = http_error_page(status),
+		};
+		o.redirect_url = hdrs[0].value;
+		o.sent = http_server_respond(req, &resp, router_date(r));
+	} else {
+		o.sent = answer_page(r, req, status, false);
+	}
+	route_finish(r, req, &o);
+}
+
+/* The answer of an authenticate action; true if it comes later (a callback). */
+static bool auth_answer(struct router *r, struct http_request *req, struct route *rt,
+			struct outcome *o)
+{
+	struct sv host = http_request_host(req);
+
+	o->actions = "authenticate";
+	if (!host.n) {
+		/* ALB: no Host (HTTP/1.0), no redirect URL possible → 401 (§4.4). */
+		o->status = 401;
+		o->error_reason = "AuthMissingHostHeader";
+	} else if (!r->auth) {
+		o->status = 500;
+		o->error_reason = "AuthUnhandledException";
+	} else if (rt->auth_mode == AUTH_CALLBACK) {
+		rt->login = auth_flow_callback(r->auth, req, rt->listener, host,
+					       req->start_wall_us / 1000000, on_login_done, req);
+		return true;
+	} else if (rt->auth_mode == AUTH_REDIRECT) {
+		struct http_header location;
+		struct http_response resp;
+
+		buf_reset(&r->scratch);
+		auth_flow_login_url(r->auth, req, rt->rule->action.auth, rt->rule->priority, host,
+				    req->start_wall_us / 1000000, &r->scratch);
+		location = (struct http_header){ SV("Location"), { r->scratch.p, r->scratch.len } };
+		resp = (struct http_response){ .status = 302, .content_type = SV("text/html"),
+					       .headers = &location, .nheaders = 1,
+					       .body = http_error_page(302) };
+		o->status = 302;
+		o->redirect_url = location.value;
+		o->sent = http_server_respond(req, &resp, router_date(r));
+		return false;
+	} else {
+		o->status = 401;   /* on_unauthenticated_request: deny */
+	}
+	o->sent = answer_page(r, req, o->status, false);
+	return false;
 }
 
 /* --- http_server callbacks --------------------------------------------------------- */
@@ -473,9 +606,12 @@ static void on_head(void *cookie, struct http_request *req)
 		rt->front_status = 405;  /* ALB does not support TRACE (§4.4) */
 	} else if (fwd_xff_count(req) > FWD_XFF_MAX) {
 		rt->front_status = 463;  /* ALB: X-Forwarded-For with more than 30 IPs (§4.4) */
+	} else if (sv_eq_cstr(req->path, AUTH_CALLBACK_PATH) && listener_authenticates(rt->listener)) {
+		/* ALB takes /oauth2/idpresponse itself on a listener that authenticates. */
+		rt->auth_mode = AUTH_CALLBACK;
 	} else {
 		rt->rule = match_rules(rt->listener, req, NULL, NULL);
-		if (rt->rule->action.type == ACTION_FORWARD)
+		if (auth_head(r, req, rt) && rt->rule->action.type == ACTION_FORWARD)
 			forward_head(r, req, rt);
 	}
 }
@@ -504,6 +640,9 @@ static void on_request(void *cookie, struct http_request *req)
 		o.status = rt->front_status;
 		o.error_reason = rt->front_reason;
 		o.sent = answer_page(r, req, rt->front_status, false);
+	} else if (rt->auth_mode != AUTH_NONE) {
+		if (auth_answer(r, req, rt, &o))
+			return;   /* a callback: answered once the IdP has */
 	} else if (rt->rule->action.type == ACTION_FIXED_RESPONSE) {
 		answer_fixed(r, req, &o);
 	} else if (rt->rule->action.type == ACTION_REDIRECT) {
@@ -536,6 +675,8 @@ static void on_error(void *cookie, struct http_request *req, int status)
 
 	outcome_init(&o, status, rt);
 	forward_stop(rt, &o);
+	if (rt)
+		auth_login_cancel(rt->login);
 	o.status = status;
 	o.priority = ALOG_PRIORITY_NONE;
 	o.sent = answer_page(r, req, status, true);
@@ -551,6 +692,10 @@ static void on_abort(void *cookie, struct http_request *req)
 	/* ALB logs 460 when the client closes before the answer (§4.4). */
 	outcome_init(&o, 460, rt);
 	forward_stop(rt, &o);
+	if (rt) {
+		auth_login_cancel(rt->login);
+		rt->login = NULL;
+	}
 	/* A WebSocket connection is logged when it closes, with its 101 (§1.14). */
 	if (o.websocket)
 		o.status = 101;

@@ -29,5 +29,7 @@ void router_set_access_log(struct router *r, struct access_log *al);
 void router_set_console(struct router *r, struct console *c);
 /* Frees the router; call after http_server_free (which aborts requests in flight). */
 void router_free(struct router *r);
+/* The PEM public key that signs x-amzn-oidc-data under kid, or NULL. */
+const char *router_auth_key_pem(const struct router *r, struct sv kid);
 
 #endif

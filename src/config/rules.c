@@ -548,6 +548,14 @@ static int listener_load(struct rules_loader *ld, size_t li, const struct ynode 
 		if (glob_load(ld, li, globs->items[i]))
 			return -1;
 	}
+	/* Why: authenticate actions run only on HTTPS listeners (§2.5). */
+	for (size_t i = 0; l->protocol != PROTO_HTTPS && i <= ld->nlrules; i++) {
+		const struct auth_cfg *a = i < ld->nlrules ? ld->rules[i].action.auth
+							   : l->default_rule.action.auth;
+		if (a)
+			return lb_err_at(ld->err, a->pos.file, a->pos.line, a->pos.col,
+					 "authentication actions need an HTTPS listener");
+	}
 	if (ld->nlrules == 0)
 		return 0;
 	qsort(ld->rules, ld->nlrules, sizeof(*ld->rules), cmp_priority);

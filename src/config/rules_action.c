@@ -13,6 +13,8 @@
  */
 #include "config/rules_action.h"
 
+#include "config/rules_auth.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,7 +351,7 @@ static int action_head(const struct ynode *n, int *type, struct lb_err *err)
 
 	if (ydoc_enum(ydoc_get(n, "type"), "type", type_names, ARRAY_LEN(type_names), type, err))
 		return -1;
-	if (*type >= TYPE_OIDC)
+	if (*type >= TYPE_JWT)
 		return ydoc_err(err, ydoc_get(n, "type"), "action type '%s' is not supported yet",
 				type_names[*type]);
 	if (order && ydoc_int(order, "order", ACTION_ORDER_MIN, ACTION_ORDER_MAX, &unused, err))
@@ -384,6 +386,8 @@ static int action_load(struct config *cfg, const struct ynode *n, struct action 
 		return ydoc_err(err, n, "missing key '%s'", config_keys[type]);
 	if (type == TYPE_REDIRECT)
 		return redirect_load(cfg, body, &a->redirect, err);
+	if (type == TYPE_OIDC || type == TYPE_COGNITO)
+		return (a->auth = rules_auth_load(cfg, body, type == TYPE_COGNITO, err)) ? 0 : -1;
 	return fixed_load(cfg, body, &a->fixed, err);
 }
 
@@ -394,6 +398,9 @@ int rules_action_load(struct config *cfg, const struct ynode *seq, const char *w
 		return -1;
 	if (seq->n == 0)
 		return ydoc_err(err, seq, "'%s' needs an action", what);
+	const struct auth_cfg *auth = NULL;
+	bool routed = false;
+
 	for (size_t i = 0; i < seq->n; i++) {
 		struct action a = { 0 };
 
@@ -401,13 +408,25 @@ int rules_action_load(struct config *cfg, const struct ynode *seq, const char *w
 			return -1;
 		/*
 		 * Why: a rule performs exactly one routing action (forward,
-		 * redirect or fixed-response), the last by order (§2.1). Only
-		 * authentication actions may precede it, and lb has none yet.
+		 * redirect or fixed-response), the last by order (§2.1); one
+		 * authentication action may come before it (§2.5).
 		 */
-		if (i > 0)
+		if (a.auth) {
+			if (auth || routed)
+				return ydoc_err(err, seq->items[i], "an authentication action must "
+						"come once, before the routing action");
+			auth = a.auth;
+			continue;
+		}
+		if (routed)
 			return ydoc_err(err, seq->items[i], "a rule has exactly one routing action "
 					"(forward, redirect or fixed-response)");
 		*out = a;
+		routed = true;
 	}
+	if (!routed)
+		return ydoc_err(err, seq, "'%s' needs a routing action (forward, redirect or "
+				"fixed-response) after the authentication action", what);
+	out->auth = auth;
 	return 0;
 }

@@ -175,6 +175,16 @@ static void on_request(void *cookie, struct http_request *req)
 		buf_reset(&c->out);
 		console_metrics_write(c, &c->out);
 		console_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", c->out.p, c->out.len);
+	} else if (path.n > 10 && memcmp(path.p, "/.lb/keys/", 10) == 0 && sv_eq_cstr(req->method, "GET")) {
+		/* The x-amzn-oidc-data signing key, as ALB's regional endpoint
+		 * https://public-keys.auth.elb.REGION.amazonaws.com/{kid} serves it: a PEM. */
+		struct sv kid = { path.p + 10, path.n - 10 };
+		const char *pem = router_auth_key_pem(c->router, kid);
+
+		if (pem)
+			console_respond(req, 200, "text/plain", pem, strlen(pem));
+		else
+			console_respond(req, 404, "text/plain", "not found\n", 10);
 	} else if ((a = console_asset_find(path)) != NULL) {
 		respond_asset(req, a);
 	} else {

@@ -62,6 +62,8 @@ struct forward {
 	struct targets *targets;
 	struct sv trace;                 /* X-Amzn-Trace-Id toward the target */
 	struct http_header cookies[2];   /* Set-Cookie headers every answer gets (AWSALBTG), or none */
+	const struct http_header *auth_headers; /* x-amzn-oidc-* toward the target (authenticate) */
+	size_t nauth_headers;
 	size_t ncookies;
 	void (*done)(struct forward *f); /* the router's: log and release */
 	size_t record;                   /* the console records requests: keep what it shows, up to

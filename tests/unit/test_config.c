@@ -722,10 +722,12 @@ TEST(access_log_path_is_relative_to_the_config_file)
 
 /* ---- listeners ---------------------------------------------------------- */
 
-TEST(https_listener_is_not_supported_yet)
+TEST(https_listener_rejects_an_unknown_policy)
 {
-	CHECK_STR(load_err("listeners:\n  - port: 443\n    protocol: HTTPS\n" DEFAULT_ACTIONS),
-		  C "3:15: protocol 'HTTPS' is not supported yet");
+	CHECK_STR(load_err("listeners:\n  - port: 443\n    protocol: HTTPS\n"
+			   "    ssl_policy: ELBSecurityPolicy-Nope\n" DEFAULT_ACTIONS),
+		  C "4:17: unknown ssl_policy 'ELBSecurityPolicy-Nope' (AWS's names, e.g. "
+		  "ELBSecurityPolicy-TLS13-1-2-2021-06)");
 }
 
 TEST(listener_protocol_must_be_http_or_https)
@@ -1568,12 +1570,59 @@ TEST(unknown_keys_are_errors_in_conditions_and_actions)
 
 /* ---- actions ------------------------------------------------------------ */
 
-TEST(authentication_actions_are_not_supported_yet)
+#define OIDC "{type: authenticate-oidc, authenticate_oidc: {issuer: https://idp, " \
+	"authorization_endpoint: https://idp/auth, token_endpoint: https://idp/token, " \
+	"user_info_endpoint: https://idp/me, client_id: c%s}}"
+
+TEST(jwt_validation_is_not_supported_yet)
 {
-	CHECK_STR(rule_err(PATH_A, "{type: authenticate-oidc}"),
-		  R "6:16: action type 'authenticate-oidc' is not supported yet");
 	CHECK_STR(rule_err(PATH_A, "{type: jwt-validation}"),
 		  R "6:16: action type 'jwt-validation' is not supported yet");
+}
+
+TEST(authenticate_actions_need_their_config)
+{
+	CHECK_STR(rule_err(PATH_A, "{type: authenticate-oidc}"),
+		  R "6:9: missing key 'authenticate_oidc'");
+	CHECK_STR(rule_err(PATH_A, "{type: authenticate-oidc, authenticate_oidc: {client_id: c}}"),
+		  R "6:54: missing key 'issuer'");
+	CHECK_STR(rule_err(PATH_A, "{type: authenticate-cognito, authenticate_cognito: "
+			   "{user_pool_arn: nope, user_pool_client_id: c, user_pool_domain: d}}"),
+		  R "6:76: 'user_pool_arn' must be arn:aws:cognito-idp:REGION:ACCOUNT:userpool/"
+		    "POOL_ID, not 'nope'");
+}
+
+TEST(authenticate_oidc_fields_are_checked)
+{
+	char a[1024];
+
+	snprintf(a, sizeof(a), OIDC, ", on_unauthenticated_request: maybe");
+	CHECK_STR(rule_err(PATH_A, a), R "6:231: 'on_unauthenticated_request' must be "
+		  "authenticate, deny or allow, not 'maybe'");
+	snprintf(a, sizeof(a), OIDC, ", session_timeout: 604801");
+	CHECK_STR(rule_err(PATH_A, a), R "6:220: 'session_timeout' must be between 1 and 604800, "
+		  "not 604801");
+	snprintf(a, sizeof(a), OIDC, ", session_cookie_name: 'a;b'");
+	CHECK_STR(rule_err(PATH_A, a), R "6:224: 'session_cookie_name' must be a cookie name, "
+		  "not 'a;b'");
+}
+
+TEST(an_authenticate_action_needs_a_routing_action_after_it)
+{
+	char a[1024];
+
+	snprintf(a, sizeof(a), OIDC, "");
+	CHECK_STR(rule_err(PATH_A, a), R "6:7: 'actions' needs a routing action (forward, "
+		  "redirect or fixed-response) after the authentication action");
+}
+
+TEST(authenticate_actions_need_an_https_listener)
+{
+	char a[1024], b[1100];
+
+	snprintf(a, sizeof(a), OIDC, "");
+	snprintf(b, sizeof(b), "%s\n      - " FWD, a);
+	CHECK_STR(rule_err(PATH_A, b), R "6:54: authentication actions need an HTTPS listener");
 }
 
 TEST(unknown_action_type_lists_awss)
@@ -1777,7 +1826,7 @@ int main(void)
 	RUN(account_id_must_be_twelve_digits);
 	RUN(load_balancer_name_follows_the_elb_name_rule);
 	RUN(access_log_path_is_relative_to_the_config_file);
-	RUN(https_listener_is_not_supported_yet);
+	RUN(https_listener_rejects_an_unknown_policy);
 	RUN(listener_protocol_must_be_http_or_https);
 	RUN(listener_port_is_required);
 	RUN(listener_port_must_fit_in_16_bits);
@@ -1860,7 +1909,11 @@ int main(void)
 	RUN(source_ip_is_a_cidr_block_with_host_bits_masked);
 	RUN(regex_values_are_not_supported_yet);
 	RUN(unknown_keys_are_errors_in_conditions_and_actions);
-	RUN(authentication_actions_are_not_supported_yet);
+	RUN(jwt_validation_is_not_supported_yet);
+	RUN(authenticate_actions_need_their_config);
+	RUN(authenticate_oidc_fields_are_checked);
+	RUN(an_authenticate_action_needs_a_routing_action_after_it);
+	RUN(authenticate_actions_need_an_https_listener);
 	RUN(unknown_action_type_lists_awss);
 	RUN(a_second_routing_action_is_an_error);
 	RUN(action_order_is_within_1_50000);
