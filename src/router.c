@@ -554,7 +554,9 @@ static void on_login_done(void *cookie, int status, const struct http_header *hd
 static bool auth_answer(struct router *r, struct http_request *req, struct route *rt,
 			struct outcome *o)
 {
-	struct sv host = http_request_host(req);
+	const struct http_header *hh = http_request_header(req, "host");
+	/* ALB's redirect_uri and return URL use the Host header as sent, port included. */
+	struct sv host = hh && hh->value.n ? hh->value : http_request_host(req);
 
 	o->actions = "authenticate";
 	if (!host.n) {

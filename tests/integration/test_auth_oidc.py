@@ -1,0 +1,303 @@
+"""authenticate-oidc / authenticate-cognito (DESIGN.md §15, alb-listener-rules.md §2.5):
+the whole login against a real OpenID provider (oidc_provider.py), driven like a
+browser over HTTPS with a cookie jar: the redirect to the IdP, the
+/oauth2/idpresponse callback, the sharded session cookies, the x-amzn-oidc-*
+headers at the target, the x-amzn-oidc-data JWT checked with `openssl` against
+the key lb serves at /.lb/keys/{kid}, and ALB's answers for deny, allow, a forged
+state and an IdP's error.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import ssl
+import subprocess
+import tempfile
+import unittest
+import urllib.parse
+import urllib.request
+
+from backend import Backend
+from httpcommon import http_group
+from lbtest import Lb
+from oidc_provider import USER, OidcProvider
+from tlscommon import Pki
+
+PKI = Pki()
+SITE = PKI.issue("site", dns=["localhost"], ip=["127.0.0.1"])
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+
+
+def auth_rule(priority, path, idp, extra="", secret=None, kind="oidc"):
+    secret = idp.client_secret if secret is None else secret
+    if kind == "oidc":
+        cfg = (f"{{issuer: {idp.url}, authorization_endpoint: {idp.url}/authorize, "
+               f"token_endpoint: {idp.url}/token, user_info_endpoint: {idp.url}/userinfo, "
+               f"client_id: {idp.client_id}, client_secret: {secret}{extra}}}")
+    else:
+        cfg = (f"{{user_pool_arn: 'arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_Pool1', "
+               f"user_pool_client_id: {idp.client_id}, user_pool_domain: my-app, "
+               f"client_secret: {secret}, authorization_endpoint: {idp.url}/authorize, "
+               f"token_endpoint: {idp.url}/token, user_info_endpoint: {idp.url}/userinfo{extra}}}")
+    return (f"  - priority: {priority}\n"
+            f"    conditions: [{{path_pattern: {{values: [\"{path}\"]}}}}]\n"
+            f"    actions:\n"
+            f"      - {{type: authenticate-{kind}, authenticate_{kind}: {cfg}}}\n"
+            f"      - {{type: forward, target_group: web}}\n")
+
+
+class Browser:
+    """Cookies and requests over HTTPS to lb (and plain HTTP to the IdP), no auto-redirects."""
+
+    def __init__(self, port):
+        self.port = port
+        self.jar = {}
+        self.ctx = ssl.create_default_context(cafile=PKI.ca_cert)
+
+    def get(self, url, headers=None):
+        u = urllib.parse.urlsplit(url)
+        if u.scheme == "https":
+            c = http.client.HTTPSConnection(u.hostname, u.port, context=self.ctx, timeout=20)
+        else:
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+        h = dict(headers or {})
+        if u.scheme == "https" and self.jar:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
+        c.request("GET", (u.path or "/") + ("?" + u.query if u.query else ""), headers=h)
+        r = c.getresponse()
+        r.body = r.read()
+        r.cookies = r.headers.get_all("Set-Cookie") or []
+        c.close()
+        for sc in r.cookies:
+            name, _, rest = sc.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Expires=Thu, 01 Jan 1970" in sc:
+                self.jar.pop(name, None)
+            else:
+                self.jar[name] = value
+        return r
+
+    def lb(self, path):
+        return f"https://localhost:{self.port}{path}"
+
+    def login(self, path):
+        """The whole flow; returns (first 302, IdP's 302, callback's answer)."""
+        first = self.get(self.lb(path))
+        idp = self.get(first.headers["Location"])
+        back = self.get(idp.headers["Location"])
+        return first, idp, back
+
+
+def der_from_jws(sig):
+    """An ES256 JWS signature (r | s) as the DER ECDSA-Sig-Value openssl wants."""
+    def integer(b):
+        b = b.lstrip(b"\0") or b"\0"
+        if b[0] & 0x80:
+            b = b"\0" + b
+        return b"\x02" + bytes([len(b)]) + b
+    body = integer(sig[:32]) + integer(sig[32:])
+    return b"\x30" + bytes([len(body)]) + body
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class AuthOidcTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.idp = OidcProvider().__enter__()
+        cls.web = Backend("web").__enter__()
+        idp = cls.idp
+        rules = ("rules:\n" +
+                 auth_rule(10, "/app*", idp, ", scope: openid email, "
+                           "authentication_request_extra_params: {prompt: login}") +
+                 auth_rule(20, "/deny*", idp, ", on_unauthenticated_request: deny") +
+                 auth_rule(30, "/allow*", idp, ", on_unauthenticated_request: allow") +
+                 auth_rule(40, "/big*", idp, ", scope: openid big, session_cookie_name: BigSession") +
+                 auth_rule(50, "/badclient*", idp, secret="wrong") +
+                 auth_rule(60, "/refused*", idp, ", scope: openid refuse") +
+                 auth_rule(70, "/cognito*", idp, kind="cognito"))
+        config = (f"load_balancer: {{name: auth-alb, region: {REGION}, account_id: \"{ACCOUNT}\"}}\n"
+                  "listeners:\n"
+                  "  - port: 0\n"
+                  "    protocol: HTTPS\n"
+                  f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+                  "    rules: [\"rules/*.yaml\"]\n"
+                  "    default_actions: [{type: fixed-response, fixed_response: {status_code: \"404\"}}]\n"
+                  "admin: {port: 0}\n"
+                  "target_groups:\n" + http_group("web", [cls.web]))
+        cls.lb = Lb(config, rules={"a.yaml": rules})
+        cls.lb.start()
+        line = cls.lb.proc.stdout.readline().decode().strip()
+        m = re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$", line)
+        assert m, line
+        cls.admin = int(m.group(1))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lb.stop()
+        cls.lb.tmp.cleanup()
+        cls.web.__exit__(None, None, None)
+        cls.idp.__exit__(None, None, None)
+
+    def browser(self):
+        return Browser(self.lb.port)
+
+    def echoed(self, r):
+        self.assertEqual(r.status, 200, r.body)
+        return {k.lower(): v for k, v in json.loads(r.body)["headers"]}
+
+    def test_redirect_to_the_idp_has_albs_parameters(self):
+        r = self.browser().get(self.lb_url("/app/page?x=1"))
+        self.assertEqual(r.status, 302)
+        loc = urllib.parse.urlsplit(r.headers["Location"])
+        self.assertEqual(f"{loc.scheme}://{loc.netloc}{loc.path}", self.idp.url + "/authorize")
+        q = dict(urllib.parse.parse_qsl(loc.query))
+        self.assertEqual(q["client_id"], self.idp.client_id)
+        self.assertEqual(q["response_type"], "code")
+        self.assertEqual(q["scope"], "openid email")
+        self.assertEqual(q["redirect_uri"], f"https://localhost:{self.lb.port}/oauth2/idpresponse")
+        self.assertEqual(q["prompt"], "login")
+        self.assertTrue(q["state"] and q["nonce"])
+        self.assertEqual(len(self.web.requests), len(self.web.requests))  # nothing forwarded yet
+
+    def lb_url(self, path):
+        return f"https://localhost:{self.lb.port}{path}"
+
+    def test_login_sets_session_cookies_and_target_gets_claims(self):
+        b = self.browser()
+        first, idp, back = b.login("/app/page?x=1")
+        self.assertEqual(idp.status, 302)
+        self.assertEqual(back.status, 302, back.body)
+        self.assertEqual(back.headers["Location"], self.lb_url("/app/page?x=1"))
+        cookies = [c for c in back.cookies if c.startswith("AWSELBAuthSessionCookie-")]
+        self.assertEqual([c.split("=", 1)[0] for c in cookies], ["AWSELBAuthSessionCookie-0"])
+        attrs = [a.strip() for a in cookies[0].split(";")[1:]]
+        self.assertIn("Secure", attrs)
+        self.assertIn("HttpOnly", attrs)
+        self.assertIn("Path=/", attrs)
+        # the code went to the token endpoint with client_secret_basic and the redirect_uri
+        tr = self.idp.token_requests[-1]
+        self.assertTrue(tr["auth"].startswith("Basic "))
+        self.assertEqual(tr["form"]["redirect_uri"], f"https://localhost:{self.lb.port}/oauth2/idpresponse")
+        # the target sees the user
+        h = self.echoed(b.get(self.lb_url("/app/page?x=1")))
+        self.assertEqual(h["x-amzn-oidc-identity"], USER["sub"])
+        self.assertIn(h["x-amzn-oidc-accesstoken"], self.idp.tokens)
+        self.check_data_jwt(h["x-amzn-oidc-data"])
+
+    def check_data_jwt(self, token):
+        head_b64, body_b64, sig_b64 = token.split(".")
+        head = json.loads(b64url_decode(head_b64))
+        body = json.loads(b64url_decode(body_b64))
+        self.assertEqual((head["typ"], head["alg"]), ("JWT", "ES256"))
+        self.assertEqual(head["iss"], self.idp.url)
+        self.assertEqual(head["client"], self.idp.client_id)
+        self.assertTrue(head["signer"].startswith(
+            f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/auth-alb/"), head)
+        self.assertIsInstance(head["exp"], int)
+        self.assertEqual((body["sub"], body["email"]), (USER["sub"], USER["email"]))
+        # the key as ALB's regional endpoint serves it, then an independent check
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/.lb/keys/{head['kid']}",
+                                    timeout=20) as r:
+            pem = r.read()
+        self.assertTrue(pem.startswith(b"-----BEGIN PUBLIC KEY-----"))
+        with tempfile.TemporaryDirectory() as d:
+            for name, data in (("key.pem", pem), ("in", f"{head_b64}.{body_b64}".encode()),
+                               ("sig", der_from_jws(b64url_decode(sig_b64)))):
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(data)
+            out = subprocess.run(["openssl", "dgst", "-sha256", "-verify", "key.pem",
+                                  "-signature", "sig", "in"], cwd=d, capture_output=True,
+                                 timeout=30)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            with open(os.path.join(d, "in"), "ab") as f:
+                f.write(b"x")
+            out = subprocess.run(["openssl", "dgst", "-sha256", "-verify", "key.pem",
+                                  "-signature", "sig", "in"], cwd=d, capture_output=True,
+                                 timeout=30)
+            self.assertNotEqual(out.returncode, 0)
+
+    def test_unknown_kid_is_404(self):
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/.lb/keys/nope", timeout=20)
+        self.assertEqual(e.exception.code, 404)
+
+    def test_client_sent_oidc_headers_never_reach_the_target(self):
+        b = self.browser()
+        b.login("/app/a")
+        h = self.echoed(b.get(self.lb_url("/app/a"), {"x-amzn-oidc-identity": "mallory"}))
+        self.assertEqual(h["x-amzn-oidc-identity"], USER["sub"])
+        # allow without a session: no claims, and the client's copy is dropped
+        h = self.echoed(self.browser().get(self.lb_url("/allow/a"), {"X-Amzn-Oidc-Data": "forged"}))
+        self.assertNotIn("x-amzn-oidc-data", h)
+        # allow with a session: the claims go on (ALB authenticates when it can)
+        h = self.echoed(b.get(self.lb_url("/allow/a")))
+        self.assertEqual(h["x-amzn-oidc-identity"], USER["sub"])
+
+    def test_big_user_info_is_sharded(self):
+        b = self.browser()
+        _, _, back = b.login("/big/x")
+        self.assertEqual(back.status, 302, back.body)
+        names = [c.split("=", 1)[0] for c in back.cookies]
+        self.assertGreaterEqual(len(names), 2)
+        self.assertEqual(names, [f"BigSession-{i}" for i in range(len(names))])
+        self.assertTrue(all(len(c) <= 4096 for c in back.cookies))
+        h = self.echoed(b.get(self.lb_url("/big/x")))
+        body = json.loads(b64url_decode(h["x-amzn-oidc-data"].split(".")[1]))
+        self.assertEqual(len(body["bio"]), 7000)
+
+    def test_deny_answers_401(self):
+        r = self.browser().get(self.lb_url("/deny/x"))
+        self.assertEqual(r.status, 401)
+
+    def test_deny_with_a_session_passes(self):
+        b = self.browser()
+        b.login("/app/x")
+        h = self.echoed(b.get(self.lb_url("/deny/x")))
+        self.assertEqual(h["x-amzn-oidc-identity"], USER["sub"])
+
+    def test_allow_passes_without_claims(self):
+        h = self.echoed(self.browser().get(self.lb_url("/allow/x")))
+        self.assertFalse([k for k in h if k.startswith("x-amzn-oidc")])
+
+    def test_forged_or_missing_state_is_401(self):
+        b = self.browser()
+        r = b.get(self.lb_url("/oauth2/idpresponse?code=abc&state=" + "A" * 60))
+        self.assertEqual(r.status, 401)
+        r = b.get(self.lb_url("/oauth2/idpresponse?code=abc"))
+        self.assertEqual(r.status, 401)
+
+    def test_garbled_session_cookie_means_login_again(self):
+        b = self.browser()
+        b.login("/app/x")
+        b.jar["AWSELBAuthSessionCookie-0"] = b.jar["AWSELBAuthSessionCookie-0"][:-4] + "AAAA"
+        r = b.get(self.lb_url("/app/x"))
+        self.assertEqual(r.status, 302)
+
+    def test_idp_token_error_is_561(self):
+        _, idp, back = self.browser().login("/badclient/x")
+        self.assertEqual(idp.status, 302)
+        self.assertEqual(back.status, 561)
+        self.assertFalse(back.cookies)
+
+    def test_idp_authorization_error_is_561(self):
+        _, _, back = self.browser().login("/refused/x")
+        self.assertEqual(back.status, 561)
+
+    def test_cognito_runs_the_same_flow(self):
+        b = self.browser()
+        first, _, back = b.login("/cognito/x")
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(first.headers["Location"]).query))
+        self.assertEqual(q["scope"], "openid")
+        self.assertEqual(back.status, 302, back.body)
+        h = self.echoed(b.get(self.lb_url("/cognito/x")))
+        head = json.loads(b64url_decode(h["x-amzn-oidc-data"].split(".")[0]))
+        # without an issuer given, Cognito's: https://cognito-idp.REGION.amazonaws.com/POOL_ID
+        self.assertEqual(head["iss"], f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_Pool1")
+
+
+if __name__ == "__main__":
+    unittest.main()
