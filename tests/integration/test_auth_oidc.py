@@ -20,6 +20,8 @@ import urllib.request
 
 from backend import Backend
 from httpcommon import http_group
+from lambdacommon import ECHO_PY, fn, tg
+from lbcommon import log_for, wait_for
 from lbtest import Lb
 from oidc_provider import USER, OidcProvider
 from tlscommon import Pki
@@ -29,7 +31,7 @@ SITE = PKI.issue("site", dns=["localhost"], ip=["127.0.0.1"])
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 
 
-def auth_rule(priority, path, idp, extra="", secret=None, kind="oidc"):
+def auth_rule(priority, path, idp, extra="", secret=None, kind="oidc", group="web"):
     secret = idp.client_secret if secret is None else secret
     if kind == "oidc":
         cfg = (f"{{issuer: {idp.url}, authorization_endpoint: {idp.url}/authorize, "
@@ -44,7 +46,7 @@ def auth_rule(priority, path, idp, extra="", secret=None, kind="oidc"):
             f"    conditions: [{{path_pattern: {{values: [\"{path}\"]}}}}]\n"
             f"    actions:\n"
             f"      - {{type: authenticate-{kind}, authenticate_{kind}: {cfg}}}\n"
-            f"      - {{type: forward, target_group: web}}\n")
+            f"      - {{type: forward, target_group: {group}}}\n")
 
 
 class Browser:
@@ -118,7 +120,9 @@ class AuthOidcTest(unittest.TestCase):
                  auth_rule(40, "/big*", idp, ", scope: openid big, session_cookie_name: BigSession") +
                  auth_rule(50, "/badclient*", idp, secret="wrong") +
                  auth_rule(60, "/refused*", idp, ", scope: openid refuse") +
-                 auth_rule(70, "/cognito*", idp, kind="cognito"))
+                 auth_rule(70, "/cognito*", idp, kind="cognito") +
+                 auth_rule(80, "/lambda*", idp, group="lam") +
+                 auth_rule(90, "/short*", idp, ", session_timeout: 2, session_cookie_name: Short"))
         config = (f"load_balancer: {{name: auth-alb, region: {REGION}, account_id: \"{ACCOUNT}\"}}\n"
                   "listeners:\n"
                   "  - port: 0\n"
@@ -127,8 +131,10 @@ class AuthOidcTest(unittest.TestCase):
                   "    rules: [\"rules/*.yaml\"]\n"
                   "    default_actions: [{type: fixed-response, fixed_response: {status_code: \"404\"}}]\n"
                   "admin: {port: 0}\n"
-                  "target_groups:\n" + http_group("web", [cls.web]))
-        cls.lb = Lb(config, rules={"a.yaml": rules})
+                  "target_groups:\n" + http_group("web", [cls.web]) +
+                  "  - " + json.dumps(tg("lam", target="echo")) + "\n"
+                  "functions:\n  - " + json.dumps(fn("echo")) + "\n")
+        cls.lb = Lb(config, rules={"a.yaml": rules}, files={"fn/index.py": ECHO_PY})
         cls.lb.start()
         line = cls.lb.proc.stdout.readline().decode().strip()
         m = re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$", line)
@@ -297,6 +303,44 @@ class AuthOidcTest(unittest.TestCase):
         head = json.loads(b64url_decode(h["x-amzn-oidc-data"].split(".")[0]))
         # without an issuer given, Cognito's: https://cognito-idp.REGION.amazonaws.com/POOL_ID
         self.assertEqual(head["iss"], f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_Pool1")
+
+    def test_lambda_event_carries_the_claims(self):
+        b = self.browser()
+        b.login("/lambda/x")
+        r = b.get(self.lb_url("/lambda/x"))
+        self.assertEqual(r.status, 200, r.body)
+        headers = json.loads(r.body)["event"]["headers"]
+        self.assertEqual(headers["x-amzn-oidc-identity"], USER["sub"])
+        self.check_data_jwt(headers["x-amzn-oidc-data"])
+
+    def test_session_expires_after_session_timeout(self):
+        b = self.browser()
+        _, _, back = b.login("/short/x")
+        self.assertEqual(back.status, 302, back.body)
+        self.assertEqual(b.get(self.lb_url("/short/x")).status, 200)
+        # session_timeout: 2 — once it has passed, the same cookie means a new login
+        self.assertTrue(wait_for(lambda: b.get(self.lb_url("/short/x")).status == 302,
+                                 timeout=20, step=0.5))
+
+    def test_access_log_names_the_authenticate_action(self):
+        b = self.browser()
+        ua = {"User-Agent": "auth-log-1"}
+        r = b.get(self.lb_url("/app/logged"), ua)
+        e = log_for(self.lb, '"auth-log-1"')
+        self.assertEqual((e["elb_status_code"], e["actions_executed"]), ("302", "authenticate"))
+        self.assertEqual(e["redirect_url"], r.headers["Location"])
+        idp = b.get(r.headers["Location"])
+        b.get(idp.headers["Location"], {"User-Agent": "auth-log-2"})
+        e = log_for(self.lb, '"auth-log-2"')
+        self.assertEqual((e["elb_status_code"], e["actions_executed"]), ("302", "authenticate"))
+        b.get(self.lb_url("/app/logged"), {"User-Agent": "auth-log-3"})
+        e = log_for(self.lb, '"auth-log-3"')
+        self.assertEqual((e["elb_status_code"], e["actions_executed"]),
+                         ("200", "authenticate,forward"))
+        b2 = self.browser()
+        b2.get(self.lb_url("/oauth2/idpresponse?code=x"), {"User-Agent": "auth-log-4"})
+        e = log_for(self.lb, '"auth-log-4"')
+        self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", "AuthMissingStateParam"))
 
 
 if __name__ == "__main__":
