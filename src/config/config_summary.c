@@ -75,6 +75,12 @@ static void describe_redirect(const struct redirect_cfg *r, FILE *out)
 
 void config_describe_action(const struct action *a, FILE *out)
 {
+	static const char *const unauth[] = { "authenticate", "deny", "allow" };
+
+	if (a->auth)
+		fprintf(out, "authenticate-%s at %s (unauthenticated: %s), then ",
+			a->auth->cognito ? "cognito" : "oidc", a->auth->authorization_endpoint,
+			unauth[a->auth->on_unauthenticated]);
 	switch (a->type) {
 	case ACTION_FORWARD:
 		describe_forward(&a->forward, out);

@@ -22,7 +22,7 @@ from backend import Backend
 from httpcommon import http_group
 from lambdacommon import ECHO_PY, fn, tg
 from lbcommon import log_for, wait_for
-from lbtest import Lb
+from lbtest import Lb, run_lb
 from oidc_provider import USER, OidcProvider
 from tlscommon import Pki
 
@@ -341,6 +341,38 @@ class AuthOidcTest(unittest.TestCase):
         b2.get(self.lb_url("/oauth2/idpresponse?code=x"), {"User-Agent": "auth-log-4"})
         e = log_for(self.lb, '"auth-log-4"')
         self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", "AuthMissingStateParam"))
+
+
+class AuthCheckTest(unittest.TestCase):
+    """`lb check`: the action in the summary; HTTP listeners refuse it at its position."""
+
+    def check(self, protocol):
+        idp = OidcProvider()   # not started: only its URL is used
+        idp.server.server_close()
+        listener = "  - port: 0\n    rules: [\"rules/*.yaml\"]\n"
+        if protocol == "HTTPS":
+            listener += (f"    protocol: HTTPS\n    certificates: [{{certificate: {SITE.cert}, "
+                         f"private_key: {SITE.key}}}]\n")
+        listener += "    default_actions: [{type: fixed-response, fixed_response: {status_code: \"404\"}}]\n"
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "rules"))
+            with open(os.path.join(d, "lb.yaml"), "w") as f:
+                f.write("load_balancer: {name: chk}\nlisteners:\n" + listener +
+                        "target_groups:\n" + http_group("web", [8080]))
+            with open(os.path.join(d, "rules", "a.yaml"), "w") as f:
+                f.write("rules:\n" + auth_rule(10, "/app*", idp, ", on_unauthenticated_request: deny"))
+            return run_lb("check", "-c", "lb.yaml", cwd=d), idp
+
+    def test_summary_shows_the_authenticate_action(self):
+        (code, out, err), idp = self.check("HTTPS")
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"  10 path_pattern: /app* -> authenticate-oidc at {idp.url}/authorize "
+                      "(unauthenticated: deny), then forward to web", out)
+
+    def test_http_listener_refuses_authenticate_at_its_position(self):
+        (code, out, err), _ = self.check("HTTP")
+        self.assertNotEqual(code, 0)
+        self.assertRegex(err, r"rules/a\.yaml:5:\d+: authentication actions need an HTTPS listener")
 
 
 if __name__ == "__main__":
