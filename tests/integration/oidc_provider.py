@@ -5,6 +5,8 @@
         idp.url                     # http://127.0.0.1:PORT (the issuer)
         idp.authorizations          # the query of each /authorize, parsed
         idp.token_requests          # each /token request: {auth, form}
+        OidcProvider(tls=(cert, key))  # served over HTTPS as https://localhost:PORT
+        idp.token_gate = threading.Event()  # /token waits until it is set
 
 Endpoints: /.well-known/openid-configuration; /authorize auto-approves the test
 user and redirects to redirect_uri with code and state (or error=access_denied
@@ -21,6 +23,7 @@ import hmac
 import http.server
 import json
 import secrets
+import ssl
 import threading
 import urllib.parse
 
@@ -33,7 +36,8 @@ def b64url(data):
 
 
 class OidcProvider:
-    def __init__(self, client_id="lb-client", client_secret="s3cret", host="127.0.0.1"):
+    def __init__(self, client_id="lb-client", client_secret="s3cret", host="127.0.0.1",
+                 tls=None):
         self.client_id = client_id
         self.client_secret = client_secret
         self.codes = {}          # code -> {redirect_uri, nonce, scope}
@@ -41,6 +45,8 @@ class OidcProvider:
         self.authorizations = []
         self.token_requests = []
         self.lock = threading.Lock()
+        self.token_gate = None   # a threading.Event /token waits for (set: answer)
+        self.token_waiting = threading.Event()
         provider = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -104,6 +110,9 @@ class OidcProvider:
                     self.send_json(404, {"error": "not_found"})
                     return
                 auth = self.headers.get("Authorization")
+                if provider.token_gate is not None:
+                    provider.token_waiting.set()
+                    provider.token_gate.wait(30)
                 with provider.lock:
                     provider.token_requests.append({"auth": auth, "form": form})
                 cid, secret = form.get("client_id"), form.get("client_secret")
@@ -140,7 +149,14 @@ class OidcProvider:
         self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = f"http://{host}:{self.port}"
+        scheme = "http"
+        if tls:
+            # tls: (certificate file, key file); the issuer is then https://localhost:PORT
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            scheme, host = "https", "localhost"
+        self.url = f"{scheme}://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def discovery(self):

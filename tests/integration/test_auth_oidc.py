@@ -11,9 +11,11 @@ import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import unittest
 import urllib.parse
 import urllib.request
@@ -31,11 +33,12 @@ SITE = PKI.issue("site", dns=["localhost"], ip=["127.0.0.1"])
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 
 
-def auth_rule(priority, path, idp, extra="", secret=None, kind="oidc", group="web"):
+def auth_rule(priority, path, idp, extra="", secret=None, kind="oidc", group="web", token=None):
     secret = idp.client_secret if secret is None else secret
+    token = token or f"{idp.url}/token"
     if kind == "oidc":
         cfg = (f"{{issuer: {idp.url}, authorization_endpoint: {idp.url}/authorize, "
-               f"token_endpoint: {idp.url}/token, user_info_endpoint: {idp.url}/userinfo, "
+               f"token_endpoint: {token}, user_info_endpoint: {idp.url}/userinfo, "
                f"client_id: {idp.client_id}, client_secret: {secret}{extra}}}")
     else:
         cfg = (f"{{user_pool_arn: 'arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_Pool1', "
@@ -91,6 +94,16 @@ class Browser:
         return first, idp, back
 
 
+def dead_port():
+    """A port nothing listens on (bound, then closed)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def der_from_jws(sig):
     """An ES256 JWS signature (r | s) as the DER ECDSA-Sig-Value openssl wants."""
     def integer(b):
@@ -122,7 +135,8 @@ class AuthOidcTest(unittest.TestCase):
                  auth_rule(60, "/refused*", idp, ", scope: openid refuse") +
                  auth_rule(70, "/cognito*", idp, kind="cognito") +
                  auth_rule(80, "/lambda*", idp, group="lam") +
-                 auth_rule(90, "/short*", idp, ", session_timeout: 2, session_cookie_name: Short"))
+                 auth_rule(90, "/short*", idp, ", session_timeout: 2, session_cookie_name: Short") +
+                 auth_rule(100, "/dead*", idp, token=f"http://127.0.0.1:{dead_port()}/token"))
         config = (f"load_balancer: {{name: auth-alb, region: {REGION}, account_id: \"{ACCOUNT}\"}}\n"
                   "listeners:\n"
                   "  - port: 0\n"
@@ -341,6 +355,63 @@ class AuthOidcTest(unittest.TestCase):
         b2.get(self.lb_url("/oauth2/idpresponse?code=x"), {"User-Agent": "auth-log-4"})
         e = log_for(self.lb, '"auth-log-4"')
         self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", "AuthMissingStateParam"))
+
+    def test_token_endpoint_out_of_reach_is_500(self):
+        b = self.browser()
+        _, _, back = b.login("/dead/x")
+        self.assertEqual(back.status, 500)
+        self.assertFalse(back.cookies)
+
+    def test_client_leaving_during_the_code_exchange(self):
+        b = self.browser()
+        first = b.get(self.lb_url("/app/leave"))
+        idp = b.get(first.headers["Location"])
+        u = urllib.parse.urlsplit(idp.headers["Location"])
+        self.idp.token_gate = threading.Event()
+        self.idp.token_waiting.clear()
+        try:
+            s = socket.create_connection(("127.0.0.1", self.lb.port), timeout=20)
+            t = b.ctx.wrap_socket(s, server_hostname="localhost")
+            t.sendall(f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: localhost:{self.lb.port}\r\n\r\n"
+                      .encode())
+            self.assertTrue(self.idp.token_waiting.wait(20))
+            t.close()
+        finally:
+            self.idp.token_gate.set()
+            self.idp.token_gate = None
+        # lb goes on serving (and its exit, checked at the end, is clean)
+        self.assertEqual(self.browser().get(self.lb_url("/deny/x")).status, 401)
+
+
+class AuthOverTlsTest(unittest.TestCase):
+    """An https:// IdP with its own CA, trusted through SSL_CERT_FILE as OpenSSL reads it."""
+
+    def test_login_against_an_https_idp(self):
+        cert = PKI.issue("idp", dns=["localhost"], ip=["127.0.0.1"])
+        with OidcProvider(tls=(cert.cert, cert.key)) as idp, Backend("web2") as web:
+            config = ("load_balancer: {name: tls-idp}\nlisteners:\n  - port: 0\n"
+                      "    protocol: HTTPS\n"
+                      f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+                      "    rules: [\"rules/*.yaml\"]\n"
+                      "    default_actions: [{type: fixed-response, fixed_response: {status_code: \"404\"}}]\n"
+                      "target_groups:\n" + http_group("web", [web]))
+            lb = Lb(config, rules={"a.yaml": "rules:\n" + auth_rule(10, "/app*", idp)},
+                    env={"SSL_CERT_FILE": PKI.ca_cert}).start()
+            try:
+                b = Browser(lb.port)
+                first = b.get(f"https://localhost:{lb.port}/app/x")
+                # the browser trusts the IdP's CA too
+                b.ctx = ssl.create_default_context(cafile=PKI.ca_cert)
+                idp_answer = b.get(first.headers["Location"])
+                back = b.get(idp_answer.headers["Location"])
+                self.assertEqual(back.status, 302, back.body)
+                r = b.get(f"https://localhost:{lb.port}/app/x")
+                self.assertEqual(r.status, 200)
+                headers = {k.lower(): v for k, v in json.loads(r.body)["headers"]}
+                self.assertEqual(headers["x-amzn-oidc-identity"], USER["sub"])
+            finally:
+                lb.stop()
+                lb.tmp.cleanup()
 
 
 class AuthCheckTest(unittest.TestCase):
