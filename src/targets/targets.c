@@ -155,8 +155,9 @@ struct tg_state *targets_group(struct targets *t, const struct target_group *tg)
 
 struct target_rt *tg_state_find(struct tg_state *g, struct sv key)
 {
+	/* A slot is NULL while group_update moves its target to the new arrays. */
 	for (size_t i = 0; i < g->n; i++)
-		if (sv_eq_cstr(key, g->rt[i]->key))
+		if (g->rt[i] && sv_eq_cstr(key, g->rt[i]->key))
 			return g->rt[i];
 	return NULL;
 }

@@ -26,6 +26,9 @@ Routes, by path (the query string sets options; any method):
   /cookie?name=N     Set-Cookie: N=<value, default the backend id>; Path=/
   /silent            reads the request, never answers (the connection stays open).
   /slow?ms=M         answers as /echo after M ms.
+  /hold?key=K        answers as /echo once the test calls release(K) (in-process only);
+                     held(K) counts the requests waiting on K.
+  /drip?n=N&ms=M&piece=P   N bytes (Content-Length) written P bytes (4096) every M ms (100).
   /reset             reads the request, then RST (SO_LINGER 0).
   /close             reads the request, then FIN without an answer.
   /mid-close?n=N     head with Content-Length N (1000), N/2 bytes of body, then FIN.
@@ -81,6 +84,7 @@ class Backend:
         self._socks = set()
         self._threads = []
         self._stopping = False
+        self._holds = {}          # key -> [threading.Event, waiting count]
 
     # ---- lifecycle
 
@@ -107,6 +111,9 @@ class Backend:
             self._listener.close()
         with self._lock:
             socks = list(self._socks)
+        with self._lock:
+            for ev, _ in self._holds.values():
+                ev.set()
         for s in socks:
             try:
                 s.shutdown(socket.SHUT_RDWR)
@@ -135,6 +142,19 @@ class Backend:
                 return False
             time.sleep(0.01)
         return True
+
+    def _hold_entry(self, key):
+        with self._lock:
+            return self._holds.setdefault(key, [threading.Event(), 0])
+
+    def release(self, key="h"):
+        """Lets every request held on key (and any that comes later) answer."""
+        self._hold_entry(key)[0].set()
+
+    def held(self, key="h"):
+        """How many requests are waiting on key right now."""
+        with self._lock:
+            return self._holds.get(key, [None, 0])[1]
 
     # ---- connections
 
@@ -349,6 +369,30 @@ class Backend:
         time.sleep(int(req.opts.get("ms", "1000")) / 1000)
         return self._echo_answer(req, entry)
 
+    def _held(self, req, entry):
+        self._read_body(req, entry)
+        h = self._hold_entry(req.opts.get("key", "h"))
+        with self._lock:
+            h[1] += 1
+        h[0].wait(60)
+        with self._lock:
+            h[1] -= 1
+        return self._echo_answer(req, entry)
+
+    def _drip(self, req, entry):
+        self._read_body(req, entry)
+        n = parse_size(req.opts.get("n", "65536"))
+        ms = int(req.opts.get("ms", "100"))
+        piece = int(req.opts.get("piece", "4096"))
+        req.sock.sendall(self._head(200, [("Content-Type", "application/octet-stream")], req, n))
+        sent = 0
+        while sent < n:
+            k = min(piece, n - sent)
+            req.sock.sendall(pattern(sent, k))
+            sent += k
+            time.sleep(ms / 1000)
+        return None
+
     def _reset(self, req, entry):
         self._read_body(req, entry)
         # SO_LINGER on with a zero timeout makes close() send RST instead of FIN.
@@ -399,7 +443,7 @@ class Backend:
 ROUTES = {
     "/bytes": Backend._bytes, "/upload": Backend._upload, "/head-check": Backend._head_check,
     "/headers": Backend._headers, "/cookie": Backend._cookie, "/silent": Backend._silent,
-    "/slow": Backend._slow, "/reset": Backend._reset, "/close": Backend._close,
+    "/slow": Backend._slow, "/hold": Backend._held, "/drip": Backend._drip, "/reset": Backend._reset, "/close": Backend._close,
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
 }
