@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>   /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -84,4 +85,17 @@ long net_raise_fd_limit(void)
 			rl.rlim_cur = rl.rlim_max;
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+}
+
+bool net_acked_moved(int fd, uint64_t *mark)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	uint64_t was = *mark;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return false;
+	*mark = ti.tcpi_bytes_acked;
+	return *mark != was;
 }
