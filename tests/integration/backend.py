@@ -36,7 +36,8 @@ Routes, by path (the query string sets options; any method):
   /bigheader?kb=K    one K KiB response header (40); &parts=P splits it into P headers.
   /short-cl          Content-Length 10, 5 bytes, then keeps the connection open.
   /interim?code=C    an interim C (100; 103 with a Link header), then the /echo answer.
-  /health            the status set by /_control?health=N (200); each check is recorded in
+  /health            the status set by /_control?health=N (200), or the next of
+                     health_script; after health_delay seconds; each check is recorded in
                      health_checks (raw head), not in requests.
   /_control?health=N&keepalive_timeout=S&reset=1   changes this backend's state.
   /_requests         JSON {requests, health_checks}: what the in-process lists hold.
@@ -75,6 +76,8 @@ class Backend:
         self.requested_port = port
         self.keepalive_timeout = keepalive_timeout
         self.health_status = 200
+        self.health_script = []   # statuses the next health checks get, in order, before health_status
+        self.health_delay = 0     # seconds /health waits before answering
         self.requests = []        # one dict per request (see _record); health checks excluded
         self.health_checks = []   # one dict per /health request
         self.conn_count = 0       # connections accepted so far
@@ -286,8 +289,12 @@ class Backend:
         if path == "/health":
             entry = self._record(req, self.health_checks)
             self._read_body(req, entry)
-            return self._respond(req, self.health_status, [("Content-Type", "text/plain")],
-                                 f"{self.health_status}\n".encode())
+            with self._lock:
+                status = self.health_script.pop(0) if self.health_script else self.health_status
+                delay = self.health_delay
+            if delay:
+                time.sleep(delay)
+            return self._respond(req, status, [("Content-Type", "text/plain")], f"{status}\n".encode())
         entry = self._record(req, self.requests)
         handler = ROUTES.get(path)
         if handler is None and path.startswith("/status/"):

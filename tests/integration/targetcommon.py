@@ -55,8 +55,8 @@ class TargetsCase(unittest.TestCase):
     def start_lb(self, groups, attributes=None, rules=None, env=None, default="web"):
         lb = Lb(forward_config(groups, default=default, attributes=attributes),
                 rules=rules or {"a.yaml": "rules: []\n"}, env=dict(FAST_HEALTH, **(env or {})))
-        lb.start()
         self.addCleanup(lb.tmp.cleanup)
+        lb.start()
         self.addCleanup(lb.stop)
         return lb
 
