@@ -41,4 +41,7 @@ long net_raise_fd_limit(void);
  */
 bool net_acked_moved(int fd, uint64_t *mark);
 
+/* Bytes written to fd that its peer has not acknowledged yet (SIOCOUTQ); 0 on error. */
+size_t net_unacked(int fd);
+
 #endif

@@ -29,6 +29,8 @@ Routes, by path (the query string sets options; any method):
   /hold?key=K        answers as /echo once the test calls release(K) (in-process only);
                      held(K) counts the requests waiting on K.
   /drip?n=N&ms=M&piece=P   N bytes (Content-Length) written P bytes (4096) every M ms (100).
+  /sip?ms=M&piece=P&slow=S  reads the first S bytes of the body (all) about P bytes
+                     (262144) every M ms (200), the rest at once; then answers as /upload.
   /reset             reads the request, then RST (SO_LINGER 0).
   /close             reads the request, then FIN without an answer.
   /mid-close?n=N     head with Content-Length N (1000), N/2 bytes of body, then FIN.
@@ -400,6 +402,19 @@ class Backend:
             time.sleep(ms / 1000)
         return None
 
+    def _sip(self, req, entry):
+        ms = int(req.opts.get("ms", "200"))
+        piece = int(req.opts.get("piece", "262144"))
+        slow = parse_size(req.opts["slow"]) if "slow" in req.opts else None
+        digest, since = BodyDigest(), 0
+        for data in body_pieces(req.reader, req.framing()):
+            digest.update(data)
+            since += len(data)
+            if since >= piece and (slow is None or digest.len < slow):
+                since = 0
+                time.sleep(ms / 1000)
+        return self._json(req, {"len": digest.len, "sha256": digest.sha.hexdigest(), "chunked": False})
+
     def _reset(self, req, entry):
         self._read_body(req, entry)
         # SO_LINGER on with a zero timeout makes close() send RST instead of FIN.
@@ -450,7 +465,7 @@ class Backend:
 ROUTES = {
     "/bytes": Backend._bytes, "/upload": Backend._upload, "/head-check": Backend._head_check,
     "/headers": Backend._headers, "/cookie": Backend._cookie, "/silent": Backend._silent,
-    "/slow": Backend._slow, "/hold": Backend._held, "/drip": Backend._drip, "/reset": Backend._reset, "/close": Backend._close,
+    "/slow": Backend._slow, "/hold": Backend._held, "/drip": Backend._drip, "/sip": Backend._sip, "/reset": Backend._reset, "/close": Backend._close,
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
 }

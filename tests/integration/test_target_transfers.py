@@ -165,3 +165,28 @@ class SlowReaderTests(TargetsCase):
             pass
         s.close()
         self.assertLess(total, GIB)
+
+
+class SlowTargetReaderTests(TargetsCase):
+    """The same toward a target: an upload whose first 6 MiB the target takes 256 KiB
+    every 200 ms, for longer than the 1 s idle timeout. Bytes moving toward the target
+    are activity on its connection, so lb must not answer 504 while the target still
+    reads. (The rest is read at once: bytes already acknowledged into the target's
+    socket buffer no longer move, and there ALB's idle timeout would run.)"""
+
+    def test_slow_steady_target_reader_is_not_timed_out(self):
+        (b,) = self.backends("a")
+        lb = self.start_lb([http_group("web", [b], health=HEALTH)],
+                           attributes={"idle_timeout.timeout_seconds": 1})
+        self.wait_healthy(lb, b)
+        n = 12 << 20
+        c = lb.connect(timeout=60)
+        c.send(b"POST /sip?slow=6M HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % n)
+        for piece in pattern_pieces(n, 1 << 20):
+            c.sock.sendall(piece)
+        r = c.read_response()
+        c.close()
+        self.assertEqual(r.status, 200, r.body[:200])
+        got = json.loads(r.body)
+        self.assertEqual(got["len"], n)
+        self.assertEqual(got["sha256"], pattern_sha256(n))
