@@ -3,6 +3,7 @@
 finish, and those still running when deregistration_delay.timeout_seconds ends get
 502. Requests are held open on the backends (/hold) to be in flight for sure.
 """
+import signal
 import threading
 
 from targetcommon import HEALTH, TargetsCase, health_line, http_group, key, wait_for, who
@@ -137,3 +138,36 @@ class DrainingTests(TargetsCase):
         # With nothing in flight deregistration completes at once (§1.9).
         self.wait_stderr(lb, f"target {key(b)}: deregistered")
         # lb.stop() (the cleanup) asserts exit 0 and no sanitizer report.
+
+
+class StopTests(TargetsCase):
+    """SIGTERM: requests in flight on HTTP targets finish (within lb's 10 s), and what
+    is still held after that is cut without a leak or a sanitizer report."""
+
+    def test_stop_lets_a_request_in_flight_finish(self):
+        (a,) = self.backends("a")
+        lb = self.start_lb([http_group("web", [a], health=HEALTH)])
+        self.wait_healthy(lb, a)
+        held = Held(lb, "/hold?key=h")
+        self.assertTrue(wait_for(lambda: a.held() == 1, 10))
+        lb.signal(signal.SIGTERM)
+        self.wait_stderr(lb, "stopping: finishing requests in flight")
+        a.release("h")
+        self.assertEqual(held.join().status, 200)
+        self.assertEqual(lb.proc.wait(20), 0)
+
+    def test_stop_with_a_draining_target_still_busy_is_clean(self):
+        a, b = self.backends("a", "b")
+        attrs = {"deregistration_delay.timeout_seconds": 300}
+        lb = self.start_lb([http_group("web", [b], health=HEALTH, attributes=attrs)])
+        self.wait_healthy(lb, b)
+        held = Held(lb, "/hold?key=h")
+        self.assertTrue(wait_for(lambda: b.held() == 1, 10))
+        self.reload(lb, [http_group("web", [a], health=HEALTH, attributes=attrs)])
+        self.wait_stderr(lb, f"target {key(b)}: draining (1 requests in flight")
+        lb.signal(signal.SIGTERM)
+        # lb waits up to 10 s for the request, then tears down with it still held.
+        self.assertEqual(lb.proc.wait(30), 0)
+        held.join(10)
+        b.release("h")
+        # lb.stop() (the cleanup) asserts no sanitizer report.
