@@ -169,3 +169,26 @@ class StateTests(TargetsCase):
         self.wait_stderr(lb, health_line(b, "unhealthy (was healthy)"))
         # Below 2 healthy targets ALB routes to all of them (§1.10.4).
         self.assertEqual(spread(lb, 12), ["a", "b", "c"])
+
+
+class UnusedGroupTests(TargetsCase):
+    def test_group_no_rule_forwards_to_is_unused_and_not_checked(self):
+        a, spare = self.backends("a", "spare")
+        lb = self.start_lb([http_group("web", [a], health=HEALTH), http_group("spare", [spare], health=HEALTH)])
+        # ALB checks only groups a listener rule uses; the others are unused (§1.10.2-§1.10.3).
+        self.wait_stderr(lb, "target group spare: target %s is unused (was initial): Target.NotInUse" % key(spare))
+        self.assertTrue(a.wait(lambda x: len(x.health_checks) >= 5))
+        self.assertEqual(spare.health_checks, [])
+        # A rule forwards to it now: checked from the start, then served.
+        lb.write("rules/a.yaml", "rules:\n  - {priority: 1, conditions: [{path_pattern: {values: [/spare*]}}], "
+                                 "actions: [{type: forward, target_group: spare}]}\n")
+        self.reload(lb, [http_group("web", [a], health=HEALTH), http_group("spare", [spare], health=HEALTH)])
+        self.wait_stderr(lb, health_line(spare, "healthy (was initial)"))
+        self.assertEqual(who(lb.get("/spare/x")), "spare")
+        # And unused again when the rule goes.
+        lb.write("rules/a.yaml", "rules: []\n")
+        self.reload(lb, [http_group("web", [a], health=HEALTH), http_group("spare", [spare], health=HEALTH)])
+        self.wait_stderr(lb, health_line(spare, "unused (was healthy)"))
+        n, m = len(spare.health_checks), len(a.health_checks)
+        self.assertTrue(a.wait(lambda x: len(x.health_checks) >= m + 5))
+        self.assertLessEqual(len(spare.health_checks), n + 1)   # at most one check was in flight
