@@ -97,15 +97,15 @@ class WebSocketTests(TargetsCase):
         self.assertGreater(int(line["sent_bytes"]), 1000)
 
     def test_idle_tunnel_is_closed_and_a_busy_one_is_not(self):
-        lb = self.start({"idle_timeout.timeout_seconds": 1})
+        lb = self.start({"idle_timeout.timeout_seconds": 2})
         busy = self.ws(lb)
         idle = self.ws(lb)
-        end = time.monotonic() + 3
+        end = time.monotonic() + 5
         while time.monotonic() < end:
             busy.send_text("tick")
             self.assertEqual(busy.recv(), (OP_TEXT, b"tick"))
-            time.sleep(0.3)
-        # Nothing either way on `idle` for over a second: lb closed it (§1.14).
+            time.sleep(0.2)
+        # Nothing either way on `idle` for over 2 s: lb closed it (§1.14).
         idle.sock.settimeout(10)
         try:
             self.assertEqual(idle.sock.recv(65536), b"")
