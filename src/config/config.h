@@ -275,6 +275,7 @@ struct function_settings {
 	const char **command;     /* provided.*: argv; empty means code/bootstrap */
 	int timeout;              /* seconds: 1–900, 3 */
 	int memory_size;          /* MB: 128–10240, 128 */
+	int ephemeral_mb;         /* ephemeral_storage.size, MB: 512–10240, 512 */
 	size_t nenv;
 	struct env_var *env;
 	size_t nlayers;
@@ -285,6 +286,7 @@ struct function_version {
 	const char *version;      /* "1", "2", ... */
 	struct src_pos pos;
 	struct function_settings settings;
+	int provisioned;          /* provisioned_concurrent_executions, 0: none */
 };
 
 struct function_alias {
@@ -293,6 +295,7 @@ struct function_alias {
 	const char *function_version;
 	const char *extra_version; /* routing_config.additional_version_weights, or NULL */
 	double extra_weight;       /* 0–1 */
+	int provisioned;           /* provisioned_concurrent_executions, 0: none */
 };
 
 struct function_cfg {
@@ -300,6 +303,7 @@ struct function_cfg {
 	struct src_pos pos;
 	const char *endpoint;      /* remote Invoke API base URL, or NULL for a local function */
 	const char *remote_name;   /* endpoint: the name in the Invoke path (function_name; default name) */
+	const char *region;        /* endpoint aws: the region given, or NULL (see invoke_client.c) */
 	int reserved_concurrency;  /* reserved_concurrent_executions; -1 when not set */
 	struct function_settings latest;
 	size_t nversions;
@@ -316,6 +320,17 @@ struct lambda_api_cfg {
 	int port;                 /* 0: any free port */
 };
 
+/* admin: lb's console, metrics and inspection API (DESIGN.md §17), when configured. */
+struct admin_cfg {
+	bool enabled;             /* the key is present */
+	struct src_pos pos;
+	const char *address;      /* "127.0.0.1" unless given */
+	int port;                 /* 0: any free port */
+	int history;              /* requests kept for the API and console: 1-100000, 200 */
+	int body_limit;           /* bytes kept of each body, event, result and log: 0-1048576, 8192 */
+	bool mask_secrets;        /* Authorization, cookies and secret-looking env vars masked: true */
+};
+
 struct config {
 	struct arena arena;
 	int refs;
@@ -329,6 +344,7 @@ struct config {
 	size_t nfunctions;
 	struct function_cfg *functions;
 	struct lambda_api_cfg lambda_api;
+	struct admin_cfg admin;
 };
 
 /* Returns a new configuration (one reference), or NULL with err set. */
@@ -339,6 +355,10 @@ void config_unref(struct config *cfg);
 
 struct target_group *config_target_group(const struct config *cfg, const char *name);
 struct function_cfg *config_function(const struct config *cfg, const char *name);
+/* Sandboxes per function when reserved_concurrent_executions is not set. */
+#define CONFIG_FN_DEFAULT_CONCURRENCY 10
+/* A version's provisioned concurrency: its own and its aliases'. */
+int config_fn_provisioned(const struct function_cfg *fn, const char *version);
 
 /* The response header a routing.http.response.* attribute sets ("Strict-Transport-Security"). */
 const char *config_response_header_name(enum resp_header h);

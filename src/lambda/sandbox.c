@@ -542,6 +542,9 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->log_name = xstrdup(spec->log_name);
 	sb->version = xstrdup(spec->version);
 	sb->memory_size = spec->memory_size;
+	/* Lambda reports a cold start's init on the first invocation, which a
+	 * provisioned environment's invocations never are. */
+	sb->init_reported = spec->provisioned;
 	sb->state = SB_STARTING;
 	sb->pid = -1;
 	buf_init(&sb->inv_payload, 0);
