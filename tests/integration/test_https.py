@@ -297,7 +297,9 @@ class MutualTlsTest(ClassLb):
                            attributes={"routing.http.request.x_amzn_mtls_clientcert_leaf."
                                        "header_name": "X-Client-Leaf"}) +
             https_listener([SITE], mtls=f"{{mode: verify, trust_store: {PKI.ca_cert}, "
-                           "ignore_client_certificate_expiry: true}", default=fwd, rules="[]"))
+                           "ignore_client_certificate_expiry: true}", default=fwd, rules="[]") +
+            https_listener([SITE], mtls=f"{{mode: verify, trust_store: {PKI.ca_cert}, "
+                           "advertise_trust_store_ca_names: \"on\"}", default=fwd, rules="[]"))
         cls.CONFIG = config(
             listeners=listeners,
             attributes={"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "true"},
@@ -361,6 +363,13 @@ class MutualTlsTest(ClassLb):
         h = dict(sent_headers(r))
         self.assertIn("NotAfter=2020-02-01T00:00:00Z", h["X-Amzn-Mtls-Clientcert-Validity"])
         self.assertTrue(fails(lambda: self.fetch(2, self.STRANGER)))
+
+    def test_ca_names_are_advertised_only_when_asked(self):
+        code, out = s_client(self.lb.ports[3], "-servername", "localhost")
+        self.assertIn("Acceptable client certificate CA names", out)
+        self.assertRegex(out, r"CN ?= ?lb test CA")
+        code, out = s_client(self.lb.ports[1], "-servername", "localhost")
+        self.assertIn("No client certificate CA names sent", out)
 
     def test_passthrough_sends_any_chain_unverified(self):
         r = self.fetch(0, self.STRANGER, headers=["X-Amzn-Mtls-Clientcert-Serial-Number: 01"])
