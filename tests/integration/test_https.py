@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -500,6 +501,36 @@ class LifecycleTest(LbTestCase):
                            f"-X POST https://localhost:{lb.port}/upload", shell=True,
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(json.loads(p.stdout)["len"], 10000000, p.stderr)
+
+
+class SlowReaderTest(LbTestCase):
+    def test_slow_but_steady_reader_is_not_cut_by_the_idle_timeout(self):
+        b = Backend("slow").start()
+        self.addCleanup(b.stop)
+        lb = self.start(config(
+            attributes={"idle_timeout.timeout_seconds": 2},
+            listeners=https_listener([SITE], rules="[]",
+                                     default="[{type: forward, target_group: web}]"),
+            target_groups="target_groups:\n" + http_group("web", [b])),
+            rules={"a.yaml": "rules: []\n"})
+        c = tls_conn(lb)
+        self.addCleanup(c.close)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        n = 8 << 20
+        c.send(get_raw(f"/bytes?n={n}"))
+        start = time.time()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += c.sock.recv(131072)
+        want = data.index(b"\r\n\r\n") + 4 + n
+        got = len(data)
+        while got < want:   # 128 KiB every 100 ms
+            piece = c.sock.recv(131072)
+            self.assertTrue(piece, f"cut after {got} of {want} bytes")
+            got += len(piece)
+            time.sleep(0.1 * len(piece) / 131072)
+        self.assertEqual(got, want)
+        self.assertGreater(time.time() - start, 3)   # longer than the idle timeout
 
 
 class UpgradeEcho:
