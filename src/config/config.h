@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "alb/desync.h"
+#include "alb/regex_rule.h"
 #include "base/err.h"
 #include "base/util.h"
 
@@ -75,6 +76,7 @@ struct condition {
 	const char *header_name; /* COND_HTTP_HEADER */
 	size_t nvalues;
 	const char **values;     /* host, path, header, method: the patterns as written */
+	struct regex **regexes;  /* regex_values (host, path, header): values compiled, else NULL */
 	struct query_kv *query;  /* COND_QUERY_STRING: nvalues pairs */
 	struct cidr *cidrs;      /* COND_SOURCE_IP: nvalues blocks */
 };
@@ -118,12 +120,22 @@ struct action {
 	struct fixed_response_cfg fixed;
 };
 
+/* One rewrite of a rule transform (alb-listener-rules.md §2.6). */
+struct rule_rewrite {
+	struct src_pos pos;
+	const char *regex;        /* as written */
+	const char *replace;      /* may hold $1 .. $n, ${n} */
+	struct regex *re;         /* compiled */
+};
+
 struct rule {
 	int priority;             /* 1–50000; 0 for a listener's default rule */
 	struct src_pos pos;
 	size_t nconditions;
 	struct condition *conditions;
 	struct action action;     /* the routing action, the rule's last */
+	/* transforms: a host-header-rewrite and a url-rewrite, each optional */
+	const struct rule_rewrite *host_rewrite, *url_rewrite;
 };
 
 enum listener_protocol { PROTO_HTTP, PROTO_HTTPS };

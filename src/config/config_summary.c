@@ -41,7 +41,7 @@ void config_describe_condition(const struct condition *c, FILE *out)
 	fputs(rules_condition_key(c->type), out);
 	if (c->type == COND_HTTP_HEADER)
 		fprintf(out, " %s", c->header_name);
-	fputs(": ", out);
+	fputs(c->regexes ? " ~ " : ": ", out);
 	for (size_t i = 0; i < c->nvalues; i++) {
 		if (i)
 			fputs(", ", out);

@@ -16,7 +16,7 @@
 # Built with clang, ASan and UBSan, against every pure module of src/.
 
 CLANG ?= clang
-PKGS := libevent_core jansson yaml-0.1 zlib
+PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
 LLHTTP_SRC := /usr/share/llhttp
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests/unit -I/usr/share/include/llhttp \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(shell pkg-config --cflags $(PKGS))
