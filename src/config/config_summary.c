@@ -104,6 +104,10 @@ static void rule_summary(const struct rule *r, FILE *out)
 	fputs(r->nconditions ? " -> " : "-> ", out);
 	config_describe_action(&r->action, out);
 	fputc('\n', out);
+	if (r->host_rewrite)
+		fprintf(out, "      host-header-rewrite %s -> %s\n", r->host_rewrite->regex, r->host_rewrite->replace);
+	if (r->url_rewrite)
+		fprintf(out, "      url-rewrite %s -> %s\n", r->url_rewrite->regex, r->url_rewrite->replace);
 }
 
 static void listener_summary(const struct listener_cfg *l, FILE *out)

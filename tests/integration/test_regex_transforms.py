@@ -113,7 +113,8 @@ class CheckTests(unittest.TestCase):
                  "    transforms: [{type: url-rewrite, rewrites: [{regex: '^/a/(.*)$', replace: '/b/$1'}]}]\n")
         code, out, err = self.check(rules)
         self.assertEqual(code, 0, err)
-        self.assertIn("1 path_pattern ~ ^/a/(.*)$ -> fixed-response 200", out)
+        self.assertIn("1 path_pattern ~ ^/a/(.*)$ -> fixed-response 200\n"
+                      "      url-rewrite ^/a/(.*)$ -> /b/$1\n", out)
 
 
 TRANSFORM_RULES = """\
