@@ -104,6 +104,9 @@ static void rule_summary(const struct rule *r, FILE *out)
 	fputs(r->nconditions ? " -> " : "-> ", out);
 	config_describe_action(&r->action, out);
 	fputc('\n', out);
+	if (r->action.jwt)
+		fprintf(out, "      jwt-validation first: issuer %s, %zu key%s from %s\n", r->action.jwt->issuer,
+			r->action.jwt->nkeys, r->action.jwt->nkeys == 1 ? "" : "s", r->action.jwt->jwks_endpoint);
 	if (r->host_rewrite)
 		fprintf(out, "      host-header-rewrite %s -> %s\n", r->host_rewrite->regex, r->host_rewrite->replace);
 	if (r->url_rewrite)

@@ -196,6 +196,12 @@ class JwtConfigTests(unittest.TestCase):
                                   {"j.json": json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]})})
         self.assertRegex(err, r"'exp' is validated by default: not an additional claim")
 
+    def test_check_lists_the_action(self):
+        jwks = json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]})
+        code, out, err = self.check(self.jwt("{issuer: 'https://i', jwks_endpoint: ../j.json}"), {"j.json": jwks})
+        self.assertEqual(code, 0, err)
+        self.assertIn("      jwt-validation first: issuer https://i, 1 key from ../j.json\n", out)
+
     def test_the_routing_action_comes_last(self):
         code, _, err = self.check("      - {type: fixed-response, order: 1, fixed_response: {status_code: \"200\"}}\n")
         self.assertRegex(err, r"a rule has exactly one routing action")
