@@ -7,6 +7,7 @@ regex features with file:line:col, and `lb explain` showing the rewritten reques
 import json
 import os
 import re
+import signal
 import tempfile
 import textwrap
 import unittest
@@ -14,8 +15,8 @@ import unittest
 from backend import Backend
 from httpcommon import echo, forward_config, http_group
 from lambdacommon import ECHO_PY, PYTHON, SharedLbCase, fn, lambda_config, raw_request, tg
-from lbcommon import ClassLb, fixed, get_raw, log_for, rules_file, wait_stderr
-from lbtest import Lb, run_lb
+from lbcommon import ClassLb, config, fixed, get_raw, log_for, rules_file, wait_for, wait_stderr
+from lbtest import Lb, LbTestCase, run_lb
 
 DEFAULT = "no rule matched"
 
@@ -115,6 +116,30 @@ class CheckTests(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("1 path_pattern ~ ^/a/(.*)$ -> fixed-response 200\n"
                       "      url-rewrite ^/a/(.*)$ -> /b/$1\n", out)
+
+
+class ReloadTests(LbTestCase):
+    """Compiled regexes live and die with their configuration: a reload swaps them,
+    a failed reload keeps the old ones, and lb exits clean (no leak) afterwards."""
+
+    def hup(self, lb, expect):
+        before = len(lb.stderr())
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: expect in lb.stderr()[before:], timeout=20), lb.stderr())
+
+    def test_reload_swaps_regexes(self):
+        v1 = rules_file(fixed(1, '[{path_pattern: {regex_values: ["^/v1/"]}}]', "one"))
+        v2 = rules_file(fixed(1, '[{path_pattern: {regex_values: ["^/v2/"]}}]', "two"))
+        bad = rules_file(fixed(1, '[{path_pattern: {regex_values: ["^/v3(?=x)"]}}]', "three"))
+        lb = self.start(config(), rules={"a.yaml": v1})
+        self.assertEqual(lb.get("/v1/x").body, b"one")
+        lb.write("rules/a.yaml", v2)
+        self.hup(lb, "reloaded")
+        self.assertEqual(lb.get("/v1/x").status, 404)
+        self.assertEqual(lb.get("/v2/x").body, b"two")
+        lb.write("rules/a.yaml", bad)
+        self.hup(lb, "a lookahead at offset 4 is not supported")
+        self.assertEqual(lb.get("/v2/x").body, b"two")
 
 
 TRANSFORM_RULES = """\
