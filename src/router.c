@@ -26,12 +26,15 @@
 #include "access_log.h"
 #include "auth_flow.h"
 #include "alb/auth_oidc.h"
+#include "auth/jwt_rsa.h"
 #include "alb/fwd_headers.h"
+#include "alb/jwt.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
 #include "alb/redirect.h"
 #include "alb/sticky.h"
 #include "alb/trace_id.h"
+#include "alb/transform.h"
 #include "base/log.h"
 #include "console/console.h"
 #include "targets/target.h"
@@ -53,6 +56,11 @@ struct route {
 	enum { AUTH_NONE, AUTH_DENY_401, AUTH_REDIRECT, AUTH_CALLBACK } auth_mode;
 	struct auth_req auth;    /* the x-amzn-oidc-* headers of a valid session */
 	struct auth_login *login; /* a callback's exchanges with the IdP */
+	struct buf xform_mem;    /* the rule transforms' results (req points into it) */
+	struct transform_out xf;
+	struct sv log_host, log_target; /* the request as received, once transformed */
+	bool auth_ran;           /* the rule's jwt-validation ran (logged as "authenticate") */
+	const char *www_auth;    /* its 401's WWW-Authenticate, when it failed */
 };
 
 struct router {
@@ -123,6 +131,7 @@ void router_free(struct router *r)
 		buf_release(&rt->trace);
 		buf_release(&rt->cookies);
 		auth_req_release(&rt->auth);
+		buf_release(&rt->xform_mem);
 		forward_release(&rt->f);
 		free(rt);
 	}
@@ -159,8 +168,13 @@ static struct route *route_get(struct router *r, struct http_request *req)
 		buf_init(&rt->trace, 0);
 		buf_init(&rt->cookies, 0);
 		auth_req_init(&rt->auth);
+		buf_init(&rt->xform_mem, 0);
 		forward_init(&rt->f);
 	}
+	memset(&rt->xf, 0, sizeof(rt->xf));
+	rt->log_host = rt->log_target = SV_NULL;
+	rt->auth_ran = false;
+	rt->www_auth = NULL;
 	rt->router = r;
 	rt->cfg = config_ref(r->cfg);
 	rt->listener = &rt->cfg->listeners[req->listener];
@@ -194,6 +208,28 @@ static void route_put(struct router *r, struct http_request *req)
 
 /* --- the access log ------------------------------------------------------------ */
 
+/* The log shows origin-form; an absolute-form target is logged from its path. */
+static struct sv log_target(const struct http_request *req)
+{
+	return req->uri_host.n && req->path.p
+		? (struct sv){ req->path.p, (size_t)(req->target.p + req->target.n - req->path.p) }
+		: req->target;
+}
+
+/* actions_executed after an authentication action: "authenticate" first (§5.2). */
+static const char *authenticated(const char *actions)
+{
+	if (!actions)
+		return "authenticate";
+	if (strcmp(actions, "forward") == 0)
+		return "authenticate,forward";
+	if (strcmp(actions, "redirect") == 0)
+		return "authenticate,redirect";
+	if (strcmp(actions, "fixed-response") == 0)
+		return "authenticate,fixed-response";
+	return actions;
+}
+
 static void route_log(struct router *r, const struct http_request *req, const struct outcome *o)
 {
 	const struct route *rt = req->route;
@@ -205,7 +241,8 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	if (!r->alog && !r->console)
 		return;
 	ua = http_request_header(req, "user-agent");
-	host = http_request_host(req);
+	/* The request field is the request as received, transforms or not (§5.1). */
+	host = rt && rt->log_target.p ? rt->log_host : http_request_host(req);
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
 	memset(&e, 0, sizeof(e));
@@ -226,17 +263,14 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.scheme = req->https ? "https" : "http";
 	e.host = host;
 	e.port = req->local_port;
-	/* The log shows origin-form; an absolute-form target is logged from its path. */
-	e.request_target = req->uri_host.n && req->path.p
-		? (struct sv){ req->path.p, (size_t)(req->target.p + req->target.n - req->path.p) }
-		: req->target;
+	e.request_target = rt && rt->log_target.p ? rt->log_target : log_target(req);
 	e.version = http_version_str(req->version);
 	e.user_agent = ua ? ua->value : SV_NULL;
 	e.target_group_arn = o->tg ? o->tg->arn : NULL;
 	e.trace_id = rt ? (struct sv){ rt->trace.p, rt->trace.len } : SV_NULL;
 	e.matched_rule_priority = o->priority;
 	e.request_creation_us = req->start_wall_us;
-	e.actions_executed = o->actions;
+	e.actions_executed = rt && rt->auth_ran ? authenticated(o->actions) : o->actions;
 	e.redirect_url = o->redirect_url;
 	e.error_reason = o->error_reason;
 	e.classification = desync_class_name(req->desync.cls);
@@ -247,6 +281,11 @@ static void route_log(struct router *r, const struct http_request *req, const st
 		e.ssl_protocol = req->tls->protocol;
 		e.domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
 		e.chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
+	}
+	if (rt && rt->xf.status) {
+		e.transformed_host = rt->xf.host_set ? rt->xf.host : SV_NULL;
+		e.transformed_uri = rt->xf.uri_set ? rt->xf.uri : SV_NULL;
+		e.transform_status = rt->xf.status;
 	}
 	if (r->alog)
 		access_log_add(r->alog, &e);
@@ -274,6 +313,21 @@ static size_t answer_page(struct router *r, struct http_request *req, int status
 		.content_type = SV("text/html"),
 		.body = http_error_page(status),
 		.close = close,
+	};
+
+	return http_server_respond(req, &resp, router_date(r));
+}
+
+/* ALB's 401 of a failed jwt-validation: its page, with WWW-Authenticate. */
+static size_t answer_unauthorized(struct router *r, struct http_request *req, const char *www_auth)
+{
+	struct http_header h = { SV("WWW-Authenticate"), sv_from(www_auth) };
+	struct http_response resp = {
+		.status = 401,
+		.content_type = SV("text/html"),
+		.headers = &h,
+		.nheaders = 1,
+		.body = http_error_page(401),
 	};
 
 	return http_server_respond(req, &resp, router_date(r));
@@ -428,7 +482,7 @@ static void forward_outcome(const struct route *rt, const struct http_request *r
 {
 	const struct forward_outcome *fo = &rt->f.out;
 
-	o->actions = rt->rule && rt->rule->action.auth ? "authenticate,forward" : "forward";
+	o->actions = "forward";
 	o->tg = rt->f.tg;
 	o->target = fo->target;
 	o->target_status = fo->target_status;
@@ -511,6 +565,7 @@ static bool auth_head(struct router *r, struct http_request *req, struct route *
 
 	if (!a)
 		return true;
+	rt->auth_ran = true;   /* logged "authenticate,..." once the routing action runs */
 	snprintf(signer, sizeof(signer), "arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s",
 		 lb->region, lb->account_id, lb->elb);
 	if (r->auth && auth_flow_session(r->auth, &rt->auth, req, a, signer,
@@ -518,6 +573,7 @@ static bool auth_head(struct router *r, struct http_request *req, struct route *
 		return true;
 	if (a->on_unauthenticated == AUTH_ALLOW)
 		return true;   /* ALB: allow passes the request on without claims */
+	rt->auth_ran = false;
 	rt->auth_mode = a->on_unauthenticated == AUTH_DENY ? AUTH_DENY_401 : AUTH_REDIRECT;
 	return false;
 }
@@ -592,6 +648,50 @@ static bool auth_answer(struct router *r, struct http_request *req, struct route
 	return false;
 }
 
+/*
+ * The rule's jwt-validation action (alb-listener-rules.md §2.5), before its
+ * routing action: a missing or invalid bearer token is ALB's 401 with a
+ * WWW-Authenticate header; a valid one goes on untouched ("the load balancer
+ * forwards the request with token as is"). Returns -1 on a 401.
+ */
+static int route_authenticate(struct route *rt, struct http_request *req)
+{
+	const char *why = NULL;
+	enum jwt_verdict v;
+
+	rt->auth_ran = true;
+	v = jwt_check(rt->rule->action.jwt, req, time_wall_us() / 1000000, jwt_rsa_verify, rt->cfg, &why);
+	if (v == JWT_VALID)
+		return 0;
+	rt->www_auth = jwt_www_authenticate(v);
+	log_warn("%.*s %.*s: rule %d: jwt-validation: %s: 401", SV_ARG(req->method), SV_ARG(req->path),
+		 rt->rule->priority, v == JWT_MISSING ? "no bearer token" : why);
+	return -1;
+}
+
+/*
+ * The matched rule's transforms (alb-listener-rules.md §2.6): after routing,
+ * so conditions saw the original request, and before the action, so targets
+ * see the rewritten one. The request as received is kept for the log line.
+ * Returns -1 when a rewrite failed: ALB answers 500.
+ */
+static int route_transform(struct route *rt, struct http_request *req)
+{
+	if (!rt->rule->host_rewrite && !rt->rule->url_rewrite)
+		return 0;
+	if (transform_request(rt->rule, req, &rt->xform_mem, &rt->xf) < 0) {
+		log_warn("%.*s %.*s: rule %d: a transform failed (no valid host or URL, or the regex gave up): 500",
+			 SV_ARG(req->method), SV_ARG(req->path), rt->rule->priority);
+		return -1;
+	}
+	if (!rt->xf.status)
+		return 0;
+	rt->log_host = http_request_host(req);
+	rt->log_target = log_target(req);
+	transform_commit(req, &rt->xf);
+	return 0;
+}
+
 /* --- http_server callbacks --------------------------------------------------------- */
 
 static void on_head(void *cookie, struct http_request *req)
@@ -613,7 +713,13 @@ static void on_head(void *cookie, struct http_request *req)
 		rt->auth_mode = AUTH_CALLBACK;
 	} else {
 		rt->rule = match_rules(rt->listener, req, NULL, NULL);
-		if (auth_head(r, req, rt) && rt->rule->action.type == ACTION_FORWARD)
+		if (rt->rule->action.jwt && route_authenticate(rt, req) < 0)
+			rt->front_status = 401;
+		else if (!auth_head(r, req, rt))
+			return;  /* the authenticate action answers (302, 401) */
+		else if (route_transform(rt, req) < 0)
+			rt->front_status = 500;
+		else if (rt->rule->action.type == ACTION_FORWARD)
 			forward_head(r, req, rt);
 	}
 }
@@ -638,7 +744,10 @@ static void on_request(void *cookie, struct http_request *req)
 		return;
 	}
 	outcome_init(&o, 0, rt);
-	if (rt->front_status) {
+	if (rt->www_auth) {
+		o.status = 401;
+		o.sent = answer_unauthorized(r, req, rt->www_auth);
+	} else if (rt->front_status) {
 		o.status = rt->front_status;
 		o.error_reason = rt->front_reason;
 		o.sent = answer_page(r, req, rt->front_status, false);

@@ -2,21 +2,21 @@
  * rules_action: actions (reference/alb-listener-rules.md §2), read into the
  * one routing action a rule performs.
  *
- * Every action lb supports today is a routing action, so a second one in a
- * list is always an error; authentication actions, which would come before
- * it, are recognised by name and refused as not supported yet rather than
- * reported as unknown. Each type's configuration key may appear only with
- * its type, as in AWS's Action shape (§2.1).
+ * A list holds one routing action and at most one authentication action
+ * (authenticate-oidc, authenticate-cognito or jwt-validation) before it.
+ * Each type's configuration key may appear only with its type, as in AWS's
+ * Action shape (§2.1).
  *
  * Limits are named constants below. Strings are copied into cfg->arena; the
  * YAML nodes are not kept.
  */
 #include "config/rules_action.h"
 
-#include "config/rules_auth.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "config/rules_auth.h"
+#include "config/rules_jwt.h"
 
 /* ALB's action limits (alb-listener-rules.md §1, §2). */
 enum {
@@ -351,9 +351,6 @@ static int action_head(const struct ynode *n, int *type, struct lb_err *err)
 
 	if (ydoc_enum(ydoc_get(n, "type"), "type", type_names, ARRAY_LEN(type_names), type, err))
 		return -1;
-	if (*type >= TYPE_JWT)
-		return ydoc_err(err, ydoc_get(n, "type"), "action type '%s' is not supported yet",
-				type_names[*type]);
 	if (order && ydoc_int(order, "order", ACTION_ORDER_MIN, ACTION_ORDER_MAX, &unused, err))
 		return -1;
 	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
@@ -379,6 +376,16 @@ static int action_load(struct config *cfg, const struct ynode *n, struct action 
 	if (ydoc_fields(n, "actions", action_fields, ARRAY_LEN(action_fields), NULL, NULL, err) ||
 	    action_head(n, &type, err))
 		return -1;
+	if (type == TYPE_JWT) {
+		if (!(body = ydoc_get(n, config_keys[type])))
+			return ydoc_err(err, n, "missing key '%s'", config_keys[type]);
+		return rules_jwt_load(cfg, body, &a->jwt, err);
+	}
+	if (type == TYPE_OIDC || type == TYPE_COGNITO) {
+		if (!(body = ydoc_get(n, config_keys[type])))
+			return ydoc_err(err, n, "missing key '%s'", config_keys[type]);
+		return (a->auth = rules_auth_load(cfg, body, type == TYPE_COGNITO, err)) ? 0 : -1;
+	}
 	a->type = (enum action_type)type;
 	if (type == TYPE_FORWARD)
 		return forward_load(cfg, n, &a->forward, err);
@@ -386,8 +393,6 @@ static int action_load(struct config *cfg, const struct ynode *n, struct action 
 		return ydoc_err(err, n, "missing key '%s'", config_keys[type]);
 	if (type == TYPE_REDIRECT)
 		return redirect_load(cfg, body, &a->redirect, err);
-	if (type == TYPE_OIDC || type == TYPE_COGNITO)
-		return (a->auth = rules_auth_load(cfg, body, type == TYPE_COGNITO, err)) ? 0 : -1;
 	return fixed_load(cfg, body, &a->fixed, err);
 }
 
@@ -398,35 +403,45 @@ int rules_action_load(struct config *cfg, const struct ynode *seq, const char *w
 		return -1;
 	if (seq->n == 0)
 		return ydoc_err(err, seq, "'%s' needs an action", what);
+	struct jwt_validation_cfg *jwt = NULL;
 	const struct auth_cfg *auth = NULL;
-	bool routed = false;
+	const struct ynode *routing = NULL;
+	int jwt_order = 0, routing_order = 0;
 
 	for (size_t i = 0; i < seq->n; i++) {
+		const struct ynode *order = ydoc_get(seq->items[i], "order");
 		struct action a = { 0 };
 
 		if (action_load(cfg, seq->items[i], &a, err))
 			return -1;
 		/*
 		 * Why: a rule performs exactly one routing action (forward,
-		 * redirect or fixed-response), the last by order (§2.1); one
-		 * authentication action may come before it (§2.5).
+		 * redirect or fixed-response), the last by order, and at most
+		 * one authentication action (authenticate-oidc, -cognito or
+		 * jwt-validation) before it (§2.1, §2.5).
 		 */
-		if (a.auth) {
-			if (auth || routed)
-				return ydoc_err(err, seq->items[i], "an authentication action must "
-						"come once, before the routing action");
+		if (a.jwt || a.auth) {
+			if (jwt || auth)
+				return ydoc_err(err, seq->items[i], "a rule has at most one "
+						"authentication action");
+			jwt = a.jwt;
 			auth = a.auth;
+			jwt_order = order ? atoi(order->str) : (int)i + 1;
 			continue;
 		}
-		if (routed)
+		if (routing)
 			return ydoc_err(err, seq->items[i], "a rule has exactly one routing action "
 					"(forward, redirect or fixed-response)");
+		routing = seq->items[i];
+		routing_order = order ? atoi(order->str) : (int)i + 1;
 		*out = a;
-		routed = true;
 	}
-	if (!routed)
+	if (!routing)
 		return ydoc_err(err, seq, "'%s' needs a routing action (forward, redirect or "
-				"fixed-response) after the authentication action", what);
+				"fixed-response)", what);
+	if ((jwt || auth) && jwt_order >= routing_order)
+		return ydoc_err(err, routing, "the routing action must come last (by 'order')");
+	out->jwt = jwt;
 	out->auth = auth;
 	return 0;
 }
