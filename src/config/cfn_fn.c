@@ -43,6 +43,23 @@ static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *p
 	return cfn_scalar(c->a, path, path->str);
 }
 
+/*
+ * Without asset metadata (an app synthesized without the CDK CLI), a CDK
+ * template's S3Key is "<sha256>.zip" and the staged copy is the folder
+ * asset.<sha256> beside the template (aws-integration.md §6.2's fallback).
+ */
+static struct ynode *cdk_staged(struct cfn *c, const struct ynode *key)
+{
+	size_t n = strlen(c->file), sfx = strlen(".template.json");
+
+	if (!key || key->type != YNODE_SCALAR || key->len != 68 || strcmp(key->str + 64, ".zip") ||
+	    strspn(key->str, "0123456789abcdef") != 64 || n < sfx ||
+	    strcmp(c->file + n - sfx, ".template.json") != 0)
+		return NULL;
+	return cfn_scalar(c->a, key, arena_strndup(c->a, config_printf(c->a, "asset.%s",
+								       key->str), 70));
+}
+
 static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, struct ynode *o)
 {
 	bool sam = strcmp(r->type, "AWS::Serverless::Function") == 0;
@@ -69,6 +86,10 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 		return -1;
 	if (sam && v && v->type == YNODE_SCALAR && strncmp(v->str, "s3://", 5) != 0) {
 		cfn_put(c->a, o, "code", v);
+		return 0;
+	}
+	if (!sam && (path = cdk_staged(c, ydoc_get(v, "S3Key")))) {
+		cfn_put(c->a, o, "code", path);
 		return 0;
 	}
 	if (v && ydoc_get(v, "ImageUri"))
