@@ -66,9 +66,11 @@ static const char *option(const struct cfn *c, const char *key)
 
 static const char *pseudo(struct cfn *c, const char *name)
 {
-	const char *v = option(c, name);
+	const char *v;
 
-	if (v)
+	if (strncmp(name, "AWS::", 5) != 0)
+		return NULL;
+	if ((v = option(c, name)))
 		return v;
 	if (strcmp(name, "AWS::Region") == 0)
 		return c->region;
@@ -778,6 +780,30 @@ int cfn_name(struct cfn *c, struct cfn_res *r)
 	return rc;
 }
 
+/*
+ * Why: CloudFormation needs a value for every parameter and refuses names the
+ * template does not declare, whether or not anything uses them.
+ */
+static int params_check(struct cfn *c)
+{
+	const struct ynode *ps = ydoc_get(c->root, "Parameters");
+	struct ynode *v;
+
+	for (size_t i = 0; ps && ps->type == YNODE_MAPPING && i < ps->n; i++) {
+		if (param(c, ps->pairs[i].key, ps->pairs[i].key->str, &v))
+			return -1;
+	}
+	for (size_t i = 0; c->opts && i < c->opts->nparams; i++) {
+		const char *p = c->opts->params[i], *eq = strchr(p, '=');
+		char *name = arena_strndup(c->a, p, eq ? (size_t)(eq - p) : strlen(p));
+
+		if (strncmp(name, "AWS::", 5) != 0 && !ydoc_get(ps, name))
+			return lb_err_set(c->err, "--parameter %s: the template declares no parameter "
+					  "'%s'", p, name);
+	}
+	return 0;
+}
+
 int cfn_resources(struct cfn *c, struct lb_err *err)
 {
 	const struct ynode *res = ydoc_get(c->root, "Resources");
@@ -804,6 +830,8 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 		if (globals && strcmp(r->type, "AWS::Serverless::Function") == 0)
 			r->props = cfn_merge(c->a, globals, r->props);
 	}
+	if (params_check(c))
+		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
 		const struct ynode *cond = ydoc_get(c->res[i].node, "Condition");
 		bool on;

@@ -1,0 +1,330 @@
+"""Templates as lb's configuration (DESIGN.md §16): CloudFormation YAML with short forms and
+JSON, SAM (Globals, CodeUri, InlineCode, AutoPublishAlias), and a cloud assembly synthesized
+here by a real CDK app (tests/stack/cdk, aws-cdk-lib installed with npm ci from the committed
+lock). Each is served with --port-map 80=0 and answers requests; `lb check` and `lb explain`
+read them; errors name the template's file, line and column.
+
+Inline code goes to $TMPDIR, which each test points at its own temporary directory.
+"""
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from lbtest import ROOT, Lb, LbTestCase, LB_BIN
+
+STACK = os.path.join(ROOT, "tests", "stack")
+CDK_DIR = os.path.join(STACK, "cdk")
+_cdk_lock = threading.Lock()
+
+
+class StackLb(Lb):
+    """An lb serving a template (or cdk.out) copied into its temporary directory."""
+
+    def __init__(self, source, name, args=(), listeners=1):
+        super().__init__(config="", args=args, access_log=False)
+        dest = os.path.join(self.dir, "stack")
+        if os.path.isdir(source):
+            shutil.copytree(source, dest)
+        else:
+            os.makedirs(dest)
+            shutil.copy(source, dest)
+        self.config_path = os.path.join(dest, name)
+        self.env = {"TMPDIR": self.dir}
+        self.nlisteners = listeners
+
+    def expected_listeners(self):
+        return self.nlisteners
+
+    def json(self, path, headers=()):
+        r = self.get(path, headers=headers)
+        assert r.status == 200, r
+        return json.loads(r.body)
+
+
+def lb_run(*args, tmpdir):
+    env = dict(os.environ, TMPDIR=tmpdir)
+    p = subprocess.run([LB_BIN] + list(args), capture_output=True, text=True, env=env, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ensure_cdk():
+    """npm ci into tests/stack/cdk unless node_modules already matches the lock."""
+    h = hashlib.sha256()
+    for name in ("package.json", "package-lock.json"):
+        with open(os.path.join(CDK_DIR, name), "rb") as f:
+            h.update(f.read())
+    want = h.hexdigest()
+    marker = os.path.join(CDK_DIR, "node_modules", ".lb-installed")
+
+    def installed():
+        try:
+            with open(marker) as f:
+                return f.read().strip() == want
+        except OSError:
+            return False
+
+    with _cdk_lock:
+        if installed():
+            return
+        with open(os.path.join(CDK_DIR, ".install.lock"), "w") as lockf:
+            fcntl.flock(lockf, fcntl.LOCK_EX)
+            if installed():
+                return
+            p = subprocess.run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund",
+                                "--loglevel=error"], cwd=CDK_DIR, capture_output=True,
+                               text=True, timeout=900)
+            if p.returncode != 0:
+                raise AssertionError("npm ci in tests/stack/cdk failed:\n" + (p.stdout + p.stderr)[-3000:])
+            with open(marker, "w") as f:
+                f.write(want + "\n")
+
+
+class CloudFormationTests(LbTestCase):
+    TEMPLATE = os.path.join(STACK, "cfn", "template.yaml")
+
+    def serve(self, *args):
+        lb = StackLb(self.TEMPLATE, "template.yaml", args=["--port-map", "80=0"] + list(args))
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_intrinsics_resolve_into_the_functions_environment(self):
+        lb = self.serve()
+        body = lb.json("/api/users")
+        self.assertEqual(body, {
+            "STAGE": "dev", "BANNER": "dev-banner", "REGION": "us-east-1/123456789012",
+            "JOINED": "hello-b", "ONLY_PROD": None, "TABLE": "Table", "LITERAL": "${NotAVar}",
+            "ENCODED": "aGVsbG8=", "AZ": "us-east-1a",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1", "path": "/api/users"})
+        # !Ref of a CommaDelimitedList parameter gives the path patterns
+        self.assertEqual(lb.json("/v1/x")["path"], "/v1/x")
+
+    def test_parameters_and_pseudo_parameters_from_the_command_line(self):
+        lb = self.serve("--parameter", "Greeting=howdy", "--parameter", "AWS::Region=eu-west-1")
+        body = lb.json("/api/x")
+        self.assertEqual(body["JOINED"], "howdy-b")
+        self.assertEqual(body["REGION"], "eu-west-1/123456789012")
+        self.assertEqual(body["AZ"], "eu-west-1a")
+
+    def test_fixed_response_redirect_and_default_rule(self):
+        lb = self.serve()
+        r = lb.get("/nothing")
+        self.assertEqual((r.status, r.body), (404, b"no route (dev)"))
+        r = lb.get("/?health=1")
+        self.assertEqual((r.status, r.body), (200, b"dev-ok"))   # !If on !And/!Or/!Not
+        r = lb.get("/?health=1", method="POST")
+        self.assertEqual(r.status, 404)                          # method condition
+        r = lb.get("/a?b=1", host="old.example.com")
+        self.assertEqual(r.status, 301)
+        # #{port} is the port the request came in on: the mapped one
+        self.assertEqual(r.header("Location"), f"http://new.example.com:{lb.port}/a?b=1")
+
+    def test_weighted_forward_to_an_alias_and_to_latest(self):
+        lb = self.serve()
+        self.assertEqual(lb.get("/weighted").status, 404)        # the header condition fails
+        seen = set()
+        for _ in range(40):
+            seen.add(lb.json("/weighted", headers=["X-Env: beta"])["AWS_LAMBDA_FUNCTION_VERSION"])
+        self.assertTrue(seen <= {"1", "$LATEST"} and seen, seen)
+
+    def test_check_lists_the_graph_and_the_skipped_resources(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", self.TEMPLATE, tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("10 path_pattern: /api/*, /v1/* -> forward to api-dev", out)
+        self.assertIn("forward to api-dev (weight 3), LatestTargets (weight 1)", out)
+        self.assertIn("target group api-dev: lambda, single-value headers, target api-dev:live", out)
+        self.assertIn("alias live -> 1", out)
+        self.assertIn("listener port 80 serves on 8080 (--port-map 80=PORT to choose)", err)
+        self.assertIn("not emulated, skipped: attribute deletion_protection.enabled, "
+                      "ApiRole (AWS::IAM::Role), Table (AWS::DynamoDB::Table)", err)
+
+    def test_a_condition_turns_on_a_resource_whose_error_names_the_position(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, _, err = lb_run("check", "-c", self.TEMPLATE, "--parameter", "Stage=prod",
+                                  tmpdir=tmp)
+        self.assertEqual(code, 1)
+        self.assertRegex(err, r"template\.yaml:\d+:\d+: Fn::GetAtt names 'NoSuchThing', "
+                              r"which is not a resource")
+
+    def test_allowed_values_are_enforced(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, _, err = lb_run("check", "-c", self.TEMPLATE, "--parameter", "Stage=qa",
+                                  tmpdir=tmp)
+        self.assertEqual(code, 1)
+        self.assertIn("parameter 'Stage' is 'qa', not one of its AllowedValues", err)
+
+    def test_explain_reads_the_template(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("explain", "-c", self.TEMPLATE, "-H", "X-Env: beta",
+                                    "http://127.0.0.1:8080/weighted", tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("matched: rule 20", out)
+
+
+class SamTests(LbTestCase):
+    def serve(self):
+        lb = StackLb(os.path.join(STACK, "sam"), "template.yaml", args=["-p", "0"])
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_auto_publish_alias_globals_and_code_uri(self):
+        lb = self.serve()
+        body = lb.json("/anything")
+        self.assertEqual(body["fn"], "Hello")
+        self.assertEqual(body["version"], "1")
+        self.assertEqual(body["arn"], "arn:aws:lambda:us-east-1:123456789012:function:Hello:live")
+        self.assertEqual(body["fromGlobals"], "yes")
+        self.assertEqual(body["overridden"], "function")   # the function's map wins
+        r = lb.get("/inline")
+        self.assertEqual((r.status, r.body), (200, b"inline Inline"))
+
+
+class CdkTests(LbTestCase):
+    def synth(self, tmp, *extra):
+        ensure_cdk()
+        out = os.path.join(tmp, "cdk.out")
+        p = subprocess.run(["node", os.path.join(CDK_DIR, "app.js"), out] + list(extra),
+                           capture_output=True, text=True, timeout=300, cwd=CDK_DIR)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        return out
+
+    def serve_assembly(self, *extra):
+        tmp = tempfile.mkdtemp(prefix="lbcdk-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out = self.synth(tmp, *extra)
+        lb = StackLb(out, ".", args=["--port-map", "80=0"])
+        lb.config_path = os.path.dirname(lb.config_path) if lb.config_path.endswith("/.") else lb.config_path
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def check_routes(self, lb):
+        body = lb.json("/anything")
+        self.assertEqual((body["version"], body["greeting"]), ("$LATEST", "hi"))
+        self.assertTrue(body["fn"].startswith("Hello"), body)
+        self.assertEqual(lb.json("/live/x")["version"], "1")
+        r = lb.get("/health")
+        self.assertEqual((r.status, r.body), (200, b"ok"))
+        r = lb.get("/inline")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.body.startswith(b"inline Inline"), r.body)
+
+    def test_a_synthesized_cloud_assembly_serves(self):
+        self.check_routes(self.serve_assembly())
+
+    def test_without_asset_metadata_the_staged_asset_is_found(self):
+        self.check_routes(self.serve_assembly("--no-asset-metadata"))
+
+
+JSON_TEMPLATE = """{
+  "Parameters": {"Name": {"Type": "String", "Default": "j"}},
+  "Resources": {
+    "LB": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {}},
+    "L": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+      "LoadBalancerArn": {"Ref": "LB"}, "Port": 80, "Protocol": "HTTP",
+      "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {
+        "StatusCode": "200", "ContentType": "text/plain",
+        "MessageBody": {"Fn::Join": ["", ["json ", {"Ref": "Name"}, " ", {"Fn::Sub": "${AWS::StackName}"}]]}}}]}}%s
+  }
+}
+"""
+
+
+class ErrorTests(LbTestCase):
+    def check(self, name, text, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return lb_run("check", "-c", path, *args, tmpdir=tmp)
+
+    def test_json_templates_load_with_long_forms(self):
+        lb = StackLb(os.devnull, "x", args=["--port-map", "80=0"])
+        lb.write("stack/app.json", JSON_TEMPLATE % "")
+        lb.config_path = os.path.join(lb.dir, "stack", "app.json")
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/")
+        self.assertEqual((r.status, r.body), (200, b"json j app"))
+
+    def test_json_errors_name_line_and_column(self):
+        bad = ',\n    "T": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {\n' \
+              '      "TargetType": "lambda", "Targets": [{"Id": {"Ref": "Nope"}}]}}'
+        code, _, err = self.check("app.json", JSON_TEMPLATE % bad)
+        self.assertEqual(code, 1)
+        self.assertIn("app.json:11:58: unresolved reference 'Nope'", err)
+
+    def test_code_in_s3_is_an_error_naming_the_resource(self):
+        code, _, err = self.check("t.yaml", """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {S3Bucket: b, S3Key: k.zip}
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "200"}}]
+""")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:8:13: function 'Fn' has its code in S3, which lb cannot read", err)
+
+    def test_lb_rejects_what_it_would_reject_in_lb_yaml_at_the_template_position(self):
+        code, _, err = self.check("t.yaml", """
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "700"}}]
+""")
+        self.assertEqual(code, 1)
+        self.assertRegex(err, r"t\.yaml:9:\d+: .*700")
+
+    def test_unsupported_intrinsics_and_missing_parameters(self):
+        code, _, err = self.check("t.yaml", """
+Parameters:
+  P: {Type: String}
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {Name: !Ref P}}
+""")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:3:3: parameter 'P' has no Default: pass --parameter P=VALUE", err)
+        code, _, err = self.check("t.yaml", """
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {Name: !Cidr [a, b, c]}}
+""")
+        self.assertIn("t.yaml:3:76: Fn::Cidr is not supported", err)
+
+    def test_a_template_without_a_load_balancer(self):
+        code, _, err = self.check("t.yaml", "Resources:\n  T: {Type: AWS::SNS::Topic}\n")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:2:3: the template defines no application load balancer", err)
+
+    def test_lb_yaml_still_refuses_tags(self):
+        code, _, err = self.check("lb.yaml", "listeners: !Ref X\n")
+        self.assertEqual(code, 1)
+        self.assertIn("lb.yaml:1:12: tag '!Ref' is not supported", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
