@@ -219,6 +219,14 @@ static int getatt(struct cfn *c, const struct ynode *at, const char *id, const c
 		*out = cfn_scalar(c->a, at, v);
 		return 0;
 	}
+	/* "!GetAtt Fn.Alias.Name" splits at the first dot into [Fn, Alias.Name]. */
+	if (r && strcmp(r->type, "AWS::Serverless::Function") == 0 && strchr(attr, '.') &&
+	    (strncmp(attr, "Alias.", 6) == 0 || strncmp(attr, "Version.", 8) == 0)) {
+		const char *dot = strchr(attr, '.');
+
+		return getatt(c, at, config_printf(c->a, "%s.%.*s", id, (int)(dot - attr), attr),
+			      dot + 1, out);
+	}
 	if (!r)
 		return cfn_err(c, at, "Fn::GetAtt names '%s', which is not a resource", id);
 	if (r->off)
