@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/cfn_export.h"
 #include "config/config.h"
 #include "explain.h"
 #include "lb.h"
@@ -25,6 +26,7 @@ static void usage(FILE *out)
 		"       lb check [-c FILE]                                   validate config and rules\n"
 		"       lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] [--source-ip IP] URL\n"
 		"                                                            show how a request is routed\n"
+		"       lb export cloudformation [-c FILE]                   the configuration as a template\n"
 		"       lb --help | --version\n"
 		"FILE may be a CloudFormation/SAM template or a cdk.out directory; with it:\n"
 		"       --parameter NAME=VALUE   a template parameter (or AWS::Region, AWS::AccountId)\n"
@@ -174,8 +176,48 @@ out:
 	return status;
 }
 
+/* lb export cloudformation [-c FILE]: the configuration as a template on stdout. */
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = { STACK_LONGOPTS, { NULL, 0, NULL, 0 } };
+	const char *path = DEFAULT_CONFIG;
+	struct lb_err err = { "" };
+	struct config *cfg;
+	int ch, rc;
+
+	if (argc < 2 || strcmp(argv[1], "cloudformation") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	argc--, argv++;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (ch == 'P' || ch == 'M') {
+			stack_option(ch, optarg, argc);
+			continue;
+		}
+		if (ch != 'c') {
+			usage(stderr);
+			return 2;
+		}
+		path = optarg;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!(cfg = config_load_stack(path, &stack_opts, &err))) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	rc = cfn_export(cfg, stdout, stderr) == 0 && fflush(stdout) == 0 ? 0 : 1;
+	config_unref(cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)

@@ -798,6 +798,13 @@ static int params_check(struct cfn *c)
 	struct ynode *v;
 
 	for (size_t i = 0; ps && ps->type == YNODE_MAPPING && i < ps->n; i++) {
+		const struct ynode *type = ydoc_get(ps->pairs[i].value, "Type");
+
+		/* lb's choice: values of AWS-specific types (subnets, a VPC) name
+		 * things in an account; they need a value only when lb reads one. */
+		if (type && type->type == YNODE_SCALAR && (strncmp(type->str, "AWS::", 5) == 0 ||
+							   strncmp(type->str, "List<AWS::", 10) == 0))
+			continue;
 		if (param(c, ps->pairs[i].key, ps->pairs[i].key->str, &v))
 			return -1;
 	}

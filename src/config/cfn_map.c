@@ -355,8 +355,13 @@ static int target_group(struct cfn *c, struct cfn_res *r, struct ynode *list)
 		cfn_put(c->a, o, "target_type", cfn_scalar(c->a, r->node, "instance"));
 	for (size_t i = 0; props && i < props->n; i++) {
 		const char *k = props->pairs[i].key->str;
+		bool ign = false;
 		size_t j;
 
+		for (j = 0; j < ARRAY_LEN(tg_ignored); j++)
+			ign |= strcmp(tg_ignored[j], k) == 0;
+		if (ign)
+			continue;
 		if (cfn_prop(c, r, k, &v))
 			return -1;
 		for (j = 0; j < ARRAY_LEN(tg_keys) && strcmp(tg_keys[j].cfn, k) != 0; j++)
@@ -376,13 +381,8 @@ static int target_group(struct cfn *c, struct cfn_res *r, struct ynode *list)
 			if (tg_targets(c, v, lambda, o))
 				return -1;
 		} else if (strcmp(k, "Targets") != 0) {
-			bool ign = false;
-
-			for (j = 0; j < ARRAY_LEN(tg_ignored); j++)
-				ign |= strcmp(tg_ignored[j], k) == 0;
-			if (!ign)
-				return cfn_err(c, props->pairs[i].key, "unknown target-group "
-					       "property '%s'", k);
+			return cfn_err(c, props->pairs[i].key, "unknown target-group property '%s'",
+				       k);
 		}
 	}
 	if (hc->n)

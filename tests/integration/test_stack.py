@@ -326,5 +326,140 @@ Resources:
         self.assertIn("lb.yaml:1:12: tag '!Ref' is not supported", err)
 
 
+
+ROUND_TRIP_CONFIG = """
+load_balancer: {name: rt-alb, attributes: {idle_timeout.timeout_seconds: 30}}
+listeners:
+  - port: 0
+    rules: ["rules/*.yaml"]
+    default_actions:
+      - type: fixed-response
+        fixed_response: {status_code: "404", content_type: text/plain, message_body: "none"}
+target_groups:
+  - {name: who, target_type: lambda, targets: ["who"], attributes: {lambda.multi_value_headers.enabled: true}}
+  - {name: who-live, target_type: lambda, targets: ["who:live"]}
+  - {name: who-one, target_type: lambda, targets: ["who:1"]}
+functions:
+  - name: who
+    runtime: python3.11
+    handler: index.handler
+    code: fn
+    timeout: 7
+    environment: {variables: {WHO: original}}
+    versions: [{version: "1"}]
+    aliases: [{name: live, function_version: "1"}]
+"""
+
+ROUND_TRIP_RULES = """
+rules:
+  - priority: 5
+    conditions:
+      - path_pattern: {values: ["/who/*"]}
+      - http_request_method: {values: [GET]}
+      - source_ip: {values: ["127.0.0.0/8", "::1/128"]}
+    actions: [{type: forward, target_group: who}]
+  - priority: 6
+    conditions: [{path_pattern: {values: ["/live"]}}, {query_string: {values: [{key: v, value: "1"}, {value: "x*"}]}}]
+    actions: [{type: forward, target_group: who-live}]
+  - priority: 7
+    conditions: [{host_header: {values: ["*.example.org"]}}, {http_header: {http_header_name: X-Env, values: [beta]}}]
+    actions:
+      - type: forward
+        forward:
+          target_groups: [{name: who-one, weight: 1}, {name: who-live, weight: 1}]
+          stickiness: {enabled: true, duration: 60}
+  - priority: 8
+    conditions: [{path_pattern: {values: ["/old/*"]}}]
+    actions: [{type: redirect, redirect: {host: new.example.com, path: "/n/#{path}", status_code: HTTP_302}}]
+"""
+
+WHO_PY = """
+import os
+def handler(event, context):
+    return {"statusCode": 200, "body": os.environ["WHO"] + ":" + context.function_version + ":" + event["path"]}
+"""
+
+REQUESTS = [
+    ("/who/a", "example.com", []), ("/who/a?x=1", "example.com", []), ("/live?v=1", "a", []),
+    ("/live?q=xy", "a", []), ("/live?v=2", "a", []), ("/p", "api.example.org", ["X-Env: beta"]),
+    ("/p", "api.example.org", []), ("/old/x?y=1", "h", []), ("/nothing", "h", []),
+]
+
+
+class ExportTests(LbTestCase):
+    def answers(self, lb):
+        out = []
+        for path, host, headers in REQUESTS:
+            r = lb.get(path, host=host, headers=headers)
+            loc = (r.header("Location") or "").replace(str(lb.port), "PORT")
+            out.append((r.status, r.body if r.status != 200 or b":" not in r.body
+                        else r.body.split(b":")[0], loc))
+        return out
+
+    def test_export_then_import_routes_every_request_the_same(self):
+        lb = self.start(ROUND_TRIP_CONFIG, rules={"r.yaml": ROUND_TRIP_RULES},
+                        files={"fn/index.py": WHO_PY}, access_log=False)
+        before = self.answers(lb)
+        code, template, err = lb_run("export", "cloudformation", "-c", lb.config_path,
+                                     tmpdir=lb.dir)
+        self.assertEqual(code, 0, err)
+        doc = json.loads(template)
+        fn = doc["Resources"]["WhoFunction"]
+        self.assertEqual(fn["Metadata"]["aws:asset:property"], "Code")
+        self.assertEqual(fn["Metadata"]["aws:asset:path"], os.path.realpath(os.path.join(lb.dir, "fn")))
+        self.assertEqual(fn["Properties"]["Code"]["S3Bucket"], {"Ref": "AssetBucket"})
+        self.assertEqual(doc["Resources"]["WhoLiveTargetGroupInvokePermission"]["Properties"]["FunctionName"],
+                         {"Ref": "WhoFunctionAliaslive"})
+        imported = StackLb(os.devnull, "x", args=["--port-map", "80=0"])
+        self.addCleanup(imported.tmp.cleanup)
+        imported.write("stack/exported.json", template)
+        imported.config_path = os.path.join(imported.dir, "stack", "exported.json")
+        imported.start()
+        self.addCleanup(imported.stop)
+        self.assertEqual(self.answers(imported), before)
+        self.assertEqual(before[0], (200, b"original", ""))
+        self.assertEqual(before[-2][2], "http://new.example.com:PORT/n/old/x?y=1")
+
+    def test_the_demo_exports_and_reads_back_to_the_same_summary(self):
+        demo = os.path.join(ROOT, "config", "lb.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            code, template, err = lb_run("export", "cloudformation", "-c", demo, tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+            path = os.path.join(tmp, "demo.json")
+            with open(path, "w") as f:
+                f.write(template)
+            code, original, _ = lb_run("check", "-c", demo, tmpdir=tmp)
+            self.assertEqual(code, 0)
+            code, again, err = lb_run("check", "-c", path, "--port-map", "80=8080", tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+        # lb's own settings (the access log, its Invoke API) are not AWS resources
+        original = [l for l in original.splitlines()
+                    if not l.startswith("  access log") and not l.startswith("lambda api")]
+        self.assertEqual(again.splitlines(), original)
+
+    def test_cloudformation_include_accepts_the_export(self):
+        ensure_cdk()
+        demo = os.path.join(ROOT, "config", "lb.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            code, template, err = lb_run("export", "cloudformation", "-c", demo, tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+            path = os.path.join(tmp, "demo.json")
+            with open(path, "w") as f:
+                f.write(template)
+            p = subprocess.run(["node", os.path.join(CDK_DIR, "include.js"), path,
+                                os.path.join(tmp, "out")], capture_output=True, text=True,
+                               timeout=300, cwd=CDK_DIR)
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            # and it rejects a property of the wrong type, so the check has teeth
+            doc = json.loads(template)
+            doc["Resources"]["ApiFunction"]["Properties"]["Timeout"] = {"not": "a number"}
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            p = subprocess.run(["node", os.path.join(CDK_DIR, "include.js"), path,
+                                os.path.join(tmp, "out2")], capture_output=True, text=True,
+                               timeout=300, cwd=CDK_DIR)
+            self.assertNotEqual(p.returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()
