@@ -25,6 +25,14 @@
 #include "base/log.h"
 #include "config/cfn.h"
 #include "config/config_int.h"
+#include "config/tf.h"
+
+/* `terraform show -json`: a state has "values", a plan "planned_values". */
+static bool is_terraform(const struct ynode *root)
+{
+	return root && root->type == YNODE_MAPPING && ydoc_get(root, "format_version") &&
+	       (ydoc_get(root, "values") || ydoc_get(root, "planned_values"));
+}
 
 static bool is_template(const struct ynode *root)
 {
@@ -97,7 +105,7 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 
 	if (!tpl || !(doc = ydoc_load_tagged(tpl, err)))
 		return NULL;
-	if (!dir && !is_template(doc->root)) {
+	if (!dir && !is_template(doc->root) && !is_terraform(doc->root)) {
 		ydoc_free(doc);
 		return ydoc_load(cfg->path, err);
 	}
@@ -107,7 +115,8 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 	c.region = param(opts, "AWS::Region", cfg->lb.region ? cfg->lb.region : "us-east-1");
 	c.account = param(opts, "AWS::AccountId", "123456789012");
 	c.stack = param(opts, "AWS::StackName", stack_name(c.a, tpl));
-	if (cfn_resources(&c, err) || cfn_config(&c, &doc->root)) {
+	if (is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
+				    : cfn_resources(&c, err) || cfn_config(&c, &doc->root)) {
 		ydoc_free(doc);
 		doc = NULL;
 	} else if (skipped.len) {

@@ -461,5 +461,39 @@ class ExportTests(LbTestCase):
             self.assertNotEqual(p.returncode, 0)
 
 
+class TerraformTests(LbTestCase):
+    def serve(self, name):
+        lb = StackLb(os.path.join(STACK, "tf"), name, args=["--port-map", "80=0"])
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_a_state_serves_rules_targets_versions_and_aliases(self):
+        lb = self.serve("state.json")
+        r = lb.get("/api/x")
+        self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x"))
+        r = lb.get("/w?v=2", headers=["X-Env: beta"])
+        self.assertIn(r.body, (b"tf state:$LATEST:/w", b"tf state:2:/w"))
+        r = lb.get("/w?v=2")
+        self.assertEqual((r.status, r.body), (404, b"tf none"))
+        r = lb.get("/p", host="old.example.com")
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("Location"), f"http://new.example.com:{lb.port}/p")
+
+    def test_a_plan_links_resources_through_configuration_references(self):
+        lb = self.serve("plan.json")
+        r = lb.get("/anything")
+        self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything"))
+
+    def test_check_names_what_is_skipped(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
+                                    tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("target group tf-live: lambda, single-value headers, target tf-api:live", out)
+        self.assertIn("not emulated, skipped: aws_iam_role.lambda", err)
+
+
 if __name__ == "__main__":
     unittest.main()
