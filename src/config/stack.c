@@ -40,36 +40,64 @@ static bool is_template(const struct ynode *root)
 	       (ydoc_get(root, "Resources") || ydoc_get(root, "AWSTemplateFormatVersion"));
 }
 
-/* cdk.out/manifest.json's one aws:cloudformation:stack artifact (§6.1). */
-static const char *cdk_template(struct config *cfg, const char *dir, struct lb_err *err)
+/*
+ * The stack templates of the cloud assembly in dir (§6.1): its manifest's
+ * aws:cloudformation:stack artifacts, and those of nested assemblies (CDK
+ * Stages, cdk:cloud-assembly artifacts), depth first. *found gets the
+ * first, *second the next (a path, for the message).
+ */
+static int cdk_walk(struct config *cfg, const char *dir, int depth, const char **found,
+		    const char **second, struct lb_err *err)
 {
 	char *mpath = config_printf(&cfg->arena, "%s/manifest.json", dir);
 	struct ydoc *m = ydoc_load(mpath, err);
 	const struct ynode *arts;
-	const char *found = NULL, *second = NULL;
+	int rc = 0;
 
 	if (!m)
-		return NULL;
+		return -1;
 	arts = ydoc_get(m->root, "artifacts");
-	for (size_t i = 0; arts && arts->type == YNODE_MAPPING && i < arts->n; i++) {
+	for (size_t i = 0; rc == 0 && arts && arts->type == YNODE_MAPPING && i < arts->n; i++) {
 		const struct ynode *a = arts->pairs[i].value, *type = ydoc_get(a, "type");
-		const struct ynode *file = ydoc_get(ydoc_get(a, "properties"), "templateFile");
+		const struct ynode *props = ydoc_get(a, "properties");
+		const struct ynode *file = ydoc_get(props, "templateFile");
+		const struct ynode *sub = ydoc_get(props, "directoryName");
 
-		if (!type || type->type != YNODE_SCALAR ||
-		    strcmp(type->str, "aws:cloudformation:stack") != 0 || !file ||
+		if (!type || type->type != YNODE_SCALAR)
+			continue;
+		if (strcmp(type->str, "cdk:cloud-assembly") == 0 && sub && sub->type == YNODE_SCALAR &&
+		    depth < 8) {
+			rc = cdk_walk(cfg, config_printf(&cfg->arena, "%s/%s", dir, sub->str),
+				      depth + 1, found, second, err);
+			continue;
+		}
+		if (strcmp(type->str, "aws:cloudformation:stack") != 0 || !file ||
 		    file->type != YNODE_SCALAR)
 			continue;
-		if (found)
-			second = file->str;
+		if (*found)
+			*second = *second ? *second : config_printf(&cfg->arena, "%s/%s", dir, file->str);
 		else
-			found = config_printf(&cfg->arena, "%s/%s", dir, file->str);
+			*found = config_printf(&cfg->arena, "%s/%s", dir, file->str);
 	}
-	if (!found)
-		ydoc_err(err, m->root, "the cloud assembly has no stack template");
-	else if (second)
-		found = NULL, ydoc_err(err, arts, "the cloud assembly has several stacks: name one "
-				       "with -c %s/%s", dir, second);
 	ydoc_free(m);
+	return rc;
+}
+
+static const char *cdk_template(struct config *cfg, const char *dir, struct lb_err *err)
+{
+	const char *found = NULL, *second = NULL;
+
+	if (cdk_walk(cfg, dir, 0, &found, &second, err))
+		return NULL;
+	if (!found) {
+		lb_err_set(err, "%s/manifest.json: the cloud assembly has no stack template", dir);
+		return NULL;
+	}
+	if (second) {
+		lb_err_set(err, "%s: the cloud assembly has several stacks: name one with -c %s",
+			   dir, second);
+		return NULL;
+	}
 	return found;
 }
 

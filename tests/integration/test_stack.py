@@ -226,6 +226,9 @@ class CdkTests(LbTestCase):
     def test_without_asset_metadata_the_staged_asset_is_found(self):
         self.check_routes(self.serve_assembly("--no-asset-metadata"))
 
+    def test_a_stage_is_a_nested_assembly_whose_assets_are_in_the_root(self):
+        self.check_routes(self.serve_assembly("--stage"))
+
 
 JSON_TEMPLATE = """{
   "Parameters": {"Name": {"Type": "String", "Default": "j"}},

@@ -9,15 +9,19 @@ const elbv2 = require("aws-cdk-lib/aws-elasticloadbalancingv2");
 const targets = require("aws-cdk-lib/aws-elasticloadbalancingv2-targets");
 const lambda = require("aws-cdk-lib/aws-lambda");
 
+// node app.js OUTDIR [--no-asset-metadata] [--stage]
 const outdir = process.argv[2] || "cdk.out";
+const flags = process.argv.slice(3);
 // The CDK CLI turns asset metadata on by default; an app synthesized without
 // it asks for it the same way (aws-integration.md §6.2).
-const withMetadata = process.argv[3] !== "--no-asset-metadata";
+const withMetadata = !flags.includes("--no-asset-metadata");
 const app = new cdk.App({
   outdir,
   context: withMetadata ? { "aws:cdk:enable-asset-metadata": true } : {},
 });
-const stack = new cdk.Stack(app, "AlbLambdaStack");
+// --stage: the stack inside a CDK Stage, a nested assembly (assembly-Dev/).
+const scope = flags.includes("--stage") ? new cdk.Stage(app, "Dev") : app;
+const stack = new cdk.Stack(scope, "AlbLambdaStack");
 const vpc = ec2.Vpc.fromVpcAttributes(stack, "Vpc", {
   vpcId: "vpc-0123456789abcdef0",
   availabilityZones: ["us-east-1a", "us-east-1b"],
