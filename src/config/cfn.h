@@ -68,7 +68,10 @@ int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
 int cfn_prop(struct cfn *c, const struct cfn_res *r, const char *key, struct ynode **out);
 /* Same, which must be a string (numbers and booleans are strings too). */
 int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const char **out);
+/* cfn_name.c: names r (name, ref, fn, version), once. */
 int cfn_name(struct cfn *c, struct cfn_res *r);
+/* "arn:aws:lambda:REGION:ACCOUNT:function:fn" in c->a. */
+const char *cfn_fn_arn(struct cfn *c, const char *fn);
 int cfn_err(struct cfn *c, const struct ynode *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -154,7 +154,7 @@ static struct cfn_res *sam_ref(struct cfn *c, const char *name, const char **par
 	return r;
 }
 
-static const char *fn_arn(struct cfn *c, const char *fn)
+const char *cfn_fn_arn(struct cfn *c, const char *fn)
 {
 	return config_printf(c->a, "arn:aws:lambda:%s:%s:function:%s", c->region, c->account, fn);
 }
@@ -191,7 +191,7 @@ static int ref(struct cfn *c, const struct ynode *at, const char *name, struct y
 
 		if (cfn_name(c, r) || cfn_prop_str(c, r, "AutoPublishAlias", &alias))
 			return -1;
-		*out = cfn_scalar(c->a, at, config_printf(c->a, "%s:%s", fn_arn(c, r->name),
+		*out = cfn_scalar(c->a, at, config_printf(c->a, "%s:%s", cfn_fn_arn(c, r->name),
 							  *part == 'A' ? alias : "1"));
 		return 0;
 	}
@@ -234,11 +234,11 @@ static int getatt(struct cfn *c, const struct ynode *at, const char *id, const c
 	if (cfn_name(c, r))
 		return -1;
 	if (is_function(r) && strcmp(attr, "Arn") == 0)
-		v = fn_arn(c, r->name);
+		v = cfn_fn_arn(c, r->name);
 	else if (is_type(r, "AWS::Lambda::Version") && strcmp(attr, "Version") == 0)
 		v = r->version;
 	else if (is_type(r, "AWS::Lambda::Version") && strcmp(attr, "FunctionArn") == 0)
-		v = fn_arn(c, r->fn);
+		v = cfn_fn_arn(c, r->fn);
 	else if (is_type(r, "AWS::Lambda::Alias") && (strcmp(attr, "Name") == 0))
 		v = r->name;
 	else if (is_type(r, "AWS::Lambda::Alias") && (strcmp(attr, "AliasArn") == 0))
@@ -444,9 +444,8 @@ static int find_in_map(struct cfn *c, const struct ynode *arg, struct ynode **ou
 
 static int cond_eval(struct cfn *c, const struct ynode *n, bool *out);
 
-int cfn_condition(struct cfn *c, const struct ynode *at, const char *name, bool *out);
-
-int cfn_condition(struct cfn *c, const struct ynode *at, const char *name, bool *out)
+/* The named condition of the Conditions section. */
+static int condition_named(struct cfn *c, const struct ynode *at, const char *name, bool *out)
 {
 	const struct ynode *def = ydoc_get(ydoc_get(c->root, "Conditions"), name);
 
@@ -466,7 +465,7 @@ static int cond_eval(struct cfn *c, const struct ynode *n, bool *out)
 		goto out;
 	}
 	if (fn && strcmp(fn, "Condition") == 0) {
-		rc = arg->type == YNODE_SCALAR ? cfn_condition(c, arg, arg->str, out)
+		rc = arg->type == YNODE_SCALAR ? condition_named(c, arg, arg->str, out)
 					       : cfn_err(c, arg, "Condition takes a name");
 	} else if (fn && strcmp(fn, "Fn::Equals") == 0) {
 		struct ynode *a, *b;
@@ -559,7 +558,7 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 			return -1;
 		if (arg->items[0]->type != YNODE_SCALAR)
 			return cfn_err(c, arg->items[0], "Fn::If takes a condition name first");
-		if (cfn_condition(c, arg->items[0], arg->items[0]->str, &v))
+		if (condition_named(c, arg->items[0], arg->items[0]->str, &v))
 			return -1;
 		return cfn_eval(c, arg->items[v ? 1 : 2], out);
 	}
@@ -630,11 +629,12 @@ int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out)
 	for (size_t i = 0; i < n->n; i++) {
 		if (cfn_eval(c, n->type == YNODE_SEQUENCE ? n->items[i] : n->pairs[i].value, &v))
 			goto out;
-		if (n->type == YNODE_SEQUENCE)
+		if (n->type == YNODE_SEQUENCE) {
 			cfn_push(c->a, r, v);
-		else if (v)
-			cfn_put(c->a, r, n->pairs[i].key->str, v), r->pairs[r->n - 1].key =
-								       n->pairs[i].key;
+		} else if (v) {
+			cfn_put(c->a, r, n->pairs[i].key->str, v);
+			r->pairs[r->n - 1].key = n->pairs[i].key; /* keep the key's position */
+		}
 	}
 	*out = r;
 	rc = 0;
@@ -663,129 +663,6 @@ int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const 
 	if (v)
 		*out = v->str;
 	return 0;
-}
-
-/* Letters, digits and hyphens of s, at most max: an ELB name from a logical id. */
-static const char *elb_name(struct cfn *c, const char *s, size_t max)
-{
-	char *o = arena_alloc(c->a, max + 1);
-	size_t n = 0;
-
-	for (; *s && n < max; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    (*s == '-' && n > 0))
-			o[n++] = *s;
-	}
-	while (n > 0 && o[n - 1] == '-')
-		o[--n] = '\0';
-	return o;
-}
-
-/* "NAME", "arn:aws:lambda:R:A:function:NAME" or its qualified form → NAME. */
-static const char *function_of(struct cfn *c, const char *s)
-{
-	const char *p = strstr(s, ":function:"), *q;
-
-	if (!p)
-		return s;
-	p += strlen(":function:");
-	q = strchr(p, ':');
-	return q ? arena_strndup(c->a, p, (size_t)(q - p)) : p;
-}
-
-static const char *elb_arn(struct cfn *c, const char *kind, const char *name, const char *key)
-{
-	char id[17];
-
-	config_stable_id(key, id);
-	return config_printf(c->a, "arn:aws:elasticloadbalancing:%s:%s:%s/%s/%s", c->region,
-			     c->account, kind, name, id);
-}
-
-static int name_version(struct cfn *c, struct cfn_res *r)
-{
-	const char *fn;
-	int n = 0;
-
-	if (cfn_prop_str(c, r, "FunctionName", &fn))
-		return -1;
-	if (!fn)
-		return cfn_err(c, r->node, "'%s' needs FunctionName", r->id);
-	r->fn = function_of(c, fn);
-	/* Why: Lambda numbers a function's versions 1, 2, ... in publishing order;
-	 * lb publishes them in template order. */
-	for (struct cfn_res *o = c->res; o < r; o++) {
-		if (is_type(o, "AWS::Lambda::Version") && !o->off) {
-			if (cfn_name(c, o))
-				return -1;
-			n += strcmp(o->fn, r->fn) == 0;
-		}
-	}
-	r->version = config_printf(c->a, "%d", n + 1);
-	r->name = r->version;
-	r->ref = config_printf(c->a, "%s:%s", fn_arn(c, r->fn), r->version);
-	return 0;
-}
-
-static int name_of(struct cfn *c, struct cfn_res *r)
-{
-	const char *s = NULL;
-
-	if (is_function(r)) {
-		if (cfn_prop_str(c, r, "FunctionName", &s))
-			return -1;
-		r->name = s ? s : r->id;
-		r->ref = r->name; /* Why: Ref of a function is its name, not its ARN (§4.5) */
-	} else if (is_type(r, "AWS::Lambda::Version")) {
-		return name_version(c, r);
-	} else if (is_type(r, "AWS::Lambda::Alias")) {
-		if (cfn_prop_str(c, r, "FunctionName", &s) || cfn_prop_str(c, r, "Name", &r->name))
-			return -1;
-		if (!s || !r->name)
-			return cfn_err(c, r->node, "'%s' needs FunctionName and Name", r->id);
-		r->fn = function_of(c, s);
-		r->ref = config_printf(c->a, "%s:%s", fn_arn(c, r->fn), r->name);
-	} else if (strstr(r->type, "::LayerVersion")) {
-		if (cfn_prop_str(c, r, "LayerName", &s))
-			return -1;
-		r->name = s ? s : r->id;
-		r->ref = config_printf(c->a, "arn:aws:lambda:%s:%s:layer:%s:1", c->region,
-				       c->account, r->name);
-	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
-		if (cfn_prop_str(c, r, "Name", &s))
-			return -1;
-		r->name = s ? s : elb_name(c, r->id, 32);
-		r->ref = elb_arn(c, "loadbalancer/app", r->name, r->name);
-	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::TargetGroup")) {
-		if (cfn_prop_str(c, r, "Name", &s))
-			return -1;
-		r->name = s ? s : elb_name(c, r->id, 32);
-		r->ref = elb_arn(c, "targetgroup", r->name, r->name);
-	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::Listener")) {
-		r->name = r->id;
-		r->ref = elb_arn(c, "listener/app", c->stack, r->id);
-	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::ListenerRule")) {
-		r->name = r->id;
-		r->ref = elb_arn(c, "listener-rule/app", c->stack, r->id);
-	} else {
-		r->name = r->ref = r->id; /* lb's choice: a resource lb does not emulate */
-	}
-	return 0;
-}
-
-int cfn_name(struct cfn *c, struct cfn_res *r)
-{
-	int rc;
-
-	if (r->named)
-		return 0;
-	if (r->busy)
-		return cfn_err(c, r->node, "'%s' refers to itself through its references", r->id);
-	r->busy = true;
-	rc = name_of(c, r);
-	r->busy = false;
-	r->named = rc == 0;
-	return rc;
 }
 
 /*
@@ -855,7 +732,7 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 			continue;
 		if (cond->type != YNODE_SCALAR)
 			return ydoc_err(err, cond, "'Condition' must be a condition's name");
-		if (cfn_condition(c, cond, cond->str, &on))
+		if (condition_named(c, cond, cond->str, &on))
 			return -1;
 		c->res[i].off = !on;
 	}

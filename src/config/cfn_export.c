@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 
 #include "config/config_int.h"
-#include "config/rules.h"
 
 #define ELB "AWS::ElasticLoadBalancingV2::"
 
