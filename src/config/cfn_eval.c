@@ -696,6 +696,27 @@ static int params_check(struct cfn *c)
 	return 0;
 }
 
+/*
+ * Why: a transform rewrites the template before CloudFormation reads it; lb
+ * knows SAM's only (aws-integration.md §5.1), and reading a template another
+ * macro would rewrite would serve something else than AWS does.
+ */
+static int transforms_check(struct cfn *c)
+{
+	const struct ynode *t = ydoc_get(c->root, "Transform");
+	size_t n = t && t->type == YNODE_SEQUENCE ? t->n : 1;
+
+	for (size_t i = 0; t && i < n; i++) {
+		const struct ynode *v = t->type == YNODE_SEQUENCE ? t->items[i] : t;
+
+		if (v->type != YNODE_SCALAR || strcmp(v->str, "AWS::Serverless-2016-10-31") != 0)
+			return cfn_err(c, v, "transform '%s' is not supported (lb reads SAM's, "
+				       "AWS::Serverless-2016-10-31)", v->type == YNODE_SCALAR ?
+				       v->str : "...");
+	}
+	return 0;
+}
+
 int cfn_resources(struct cfn *c, struct lb_err *err)
 {
 	const struct ynode *res = ydoc_get(c->root, "Resources");
@@ -722,7 +743,7 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 		if (globals && strcmp(r->type, "AWS::Serverless::Function") == 0)
 			r->props = cfn_merge(c->a, globals, r->props);
 	}
-	if (params_check(c))
+	if (params_check(c) || transforms_check(c))
 		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
 		const struct ynode *cond = ydoc_get(c->res[i].node, "Condition");

@@ -185,8 +185,8 @@ class SamTests(LbTestCase):
         self.assertEqual(body["arn"], "arn:aws:lambda:us-east-1:123456789012:function:Hello:live")
         self.assertEqual(body["fromGlobals"], "yes")
         self.assertEqual(body["overridden"], "function")   # the function's map wins
-        r = lb.get("/inline")
-        self.assertEqual((r.status, r.body), (200, b"inline Inline"))
+        r = lb.get("/inline")   # InlineCode importing a module of a SAM layer (ContentUri)
+        self.assertEqual((r.status, r.body), (200, b"inline Inline from-layer"))
 
 
 class CdkTests(LbTestCase):

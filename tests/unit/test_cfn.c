@@ -223,6 +223,26 @@ TEST(parameters_are_checked_up_front)
 	CHECK_STR(eval_with("a", unknown, 1), " the template declares no parameter 'Stag'");
 }
 
+TEST(only_sams_transform_is_read)
+{
+	FILE *f = fopen(path, "w");
+	struct buf skipped = BUF_INIT;
+	struct ydoc *doc;
+	struct cfn c;
+
+	fputs("Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\n"
+	      "Resources: {}\n", f);
+	fclose(f);
+	doc = ydoc_load_tagged(path, &err);
+	c = (struct cfn){ .a = &doc->arena, .file = path, .skipped = &skipped, .region = "r",
+			  .account = "a", .stack = "s", .err = &err };
+	c.root = cfn_flip(c.a, doc->root);
+	CHECK_INT(cfn_resources(&c, &err), -1);
+	CHECK(strstr(err.msg, ":1:41: transform 'AWS::LanguageExtensions' is not supported"));
+	ydoc_free(doc);
+	buf_release(&skipped);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -243,6 +263,7 @@ int main(void)
 	RUN(find_in_map_looks_up_two_levels);
 	RUN(errors_name_the_expression);
 	RUN(parameters_are_checked_up_front);
+	RUN(only_sams_transform_is_read);
 	unlink(path);
 	return test_done();
 }
