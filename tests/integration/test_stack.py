@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 from lbtest import ROOT, Lb, LbTestCase, LB_BIN
@@ -187,6 +189,20 @@ class SamTests(LbTestCase):
         self.assertEqual(body["overridden"], "function")   # the function's map wins
         r = lb.get("/inline")   # InlineCode importing a module of a SAM layer (ContentUri)
         self.assertEqual((r.status, r.body), (200, b"inline Inline from-layer"))
+
+
+    def test_sighup_reads_the_edited_template(self):
+        lb = self.serve()
+        self.assertEqual(lb.json("/x")["fromGlobals"], "yes")
+        with open(lb.config_path) as f:
+            text = f.read()
+        with open(lb.config_path, "w") as f:
+            f.write(text.replace('FROM_GLOBALS: "yes"', 'FROM_GLOBALS: "reloaded"'))
+        lb.signal(signal.SIGHUP)
+        deadline = time.time() + 20
+        while time.time() < deadline and lb.json("/x")["fromGlobals"] != "reloaded":
+            time.sleep(0.1)
+        self.assertEqual(lb.json("/x")["fromGlobals"], "reloaded")
 
 
 class CdkTests(LbTestCase):
