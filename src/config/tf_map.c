@@ -334,7 +334,7 @@ static void attr_put(struct cfn *c, struct ynode *attrs, const char *key, const 
 static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 {
 	struct cfn *c = t->c;
-	const struct ynode *v = g->values, *hc = block(v, "health_check");
+	const struct ynode *v = g->values, *hc = block(v, "health_check"), *st = block(v, "stickiness");
 	const char *type = str(ydoc_get(v, "target_type"));
 	bool lambda = type && strcmp(type, "lambda") == 0;
 	struct ynode *o = cfn_map(c->a, v), *attrs = cfn_map(c->a, v), *targets = cfn_seq(c->a, v);
@@ -366,6 +366,19 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 		attr_put(c, attrs, "slow_start.duration_seconds", ydoc_get(v, "slow_start"));
 		attr_put(c, attrs, "load_balancing.algorithm.type",
 			 ydoc_get(v, "load_balancing_algorithm_type"));
+		if (st && str(ydoc_get(st, "enabled")) && strcmp(str(ydoc_get(st, "enabled")), "true") == 0) {
+			const char *stype = str(ydoc_get(st, "type"));
+			bool app = stype && strcmp(stype, "app_cookie") == 0;
+
+			attr_put(c, attrs, "stickiness.enabled", ydoc_get(st, "enabled"));
+			attr_put(c, attrs, "stickiness.type", ydoc_get(st, "type"));
+			attr_put(c, attrs, app ? "stickiness.app_cookie.duration_seconds"
+					       : "stickiness.lb_cookie.duration_seconds",
+				 ydoc_get(st, "cookie_duration"));
+			if (app)
+				attr_put(c, attrs, "stickiness.app_cookie.cookie_name",
+					 ydoc_get(st, "cookie_name"));
+		}
 		for (size_t i = 0; hc && i < ARRAY_LEN(keys); i++)
 			put(c, h, keys[i], ydoc_get(hc, keys[i]));
 		if (hport && strcmp(hport, "traffic-port") != 0)
@@ -424,11 +437,75 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 	return 0;
 }
 
+/*
+ * Why: Terraform zips source_dir with archive_file and uploads the zip; lb
+ * runs the directory. filename may also name a directory (or, for a layer,
+ * a zip, which lb's layers take). NULL when neither is there.
+ */
+static struct ynode *code_dir(struct tf *t, const struct tf_res *r, bool zip_ok)
+{
+	const char *file = str(ydoc_get(r->values, "filename"));
+
+	for (size_t i = 0; i < t->nres; i++) {
+		const struct ynode *av = t->res[i].values;
+
+		if (strcmp(t->res[i].type, "archive_file") == 0 && str(ydoc_get(av, "source_dir")) &&
+		    ((file && str(ydoc_get(av, "output_path")) &&
+		      strcmp(str(ydoc_get(av, "output_path")), file) == 0) ||
+		     link(t, r->values, r->expr, "filename", "archive_file") == &t->res[i]))
+			return (struct ynode *)ydoc_get(av, "source_dir");
+	}
+	if (file && (zip_ok || strlen(file) < 4 || strcmp(file + strlen(file) - 4, ".zip") != 0))
+		return (struct ynode *)ydoc_get(r->values, "filename");
+	return NULL;
+}
+
+static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
+{
+	const struct ynode *ls = ydoc_get(f->values, "layers");
+	const struct ynode *els = ydoc_get(ydoc_get(f->expr, "layers"), "references");
+	struct ynode *out = cfn_seq(t->c->a, f->values);
+
+	for (size_t i = 0; ls && ls->type == YNODE_SEQUENCE && i < ls->n; i++) {
+		const char *arn = str(ls->items[i]);
+		struct tf_res *l = NULL;
+		struct ynode *dir;
+
+		for (size_t j = 0; arn && j < t->nres && !l; j++) {
+			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
+			    str(ydoc_get(t->res[j].values, "arn")) &&
+			    strcmp(str(ydoc_get(t->res[j].values, "arn")), arn) == 0)
+				l = &t->res[j];
+		}
+		if (!l || !(dir = code_dir(t, l, true)))
+			return cfn_err(t->c, ls->items[i], "layer '%s' is not an aws_lambda_layer_version "
+				       "of this document with a local filename", arn ? arn : "?");
+		cfn_push(t->c->a, out, dir);
+	}
+	/* In a plan, the layers' ARNs are unknown: follow the references. */
+	for (size_t k = 0; !out->n && els && els->type == YNODE_SEQUENCE && k < els->n; k++) {
+		const char *ref = str(els->items[k]);
+
+		for (size_t j = 0; ref && j < t->nres; j++) {
+			size_t n = strlen(t->res[j].addr);
+			struct ynode *dir;
+
+			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
+			    strncmp(ref, t->res[j].addr, n) == 0 && ref[n] == '.' &&
+			    strcmp(ref + n, ".arn") == 0 && (dir = code_dir(t, &t->res[j], true)))
+				cfn_push(t->c->a, out, dir);
+		}
+	}
+	if (out->n)
+		cfn_put(t->c->a, o, "layers", out);
+	return 0;
+}
+
 static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 {
 	struct cfn *c = t->c;
 	const struct ynode *v = f->values, *env = block(v, "environment");
-	const char *fname = str(ydoc_get(v, "function_name")), *file = str(ydoc_get(v, "filename"));
+	const char *fname = str(ydoc_get(v, "function_name"));
 	struct ynode *o = cfn_map(c->a, v), *code = NULL, *versions = cfn_seq(c->a, v);
 	struct ynode *aliases = cfn_seq(c->a, v);
 	static const char *const keys[] = { "runtime", "handler", "timeout", "memory_size" };
@@ -437,18 +514,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	put(c, o, "name", ydoc_get(v, "function_name"));
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		put(c, o, keys[i], ydoc_get(v, keys[i]));
-	/* Why: Terraform packs source_dir with archive_file; lb runs the directory. */
-	for (size_t i = 0; i < t->nres && !code; i++) {
-		const struct ynode *av = t->res[i].values;
-
-		if (strcmp(t->res[i].type, "archive_file") == 0 && str(ydoc_get(av, "source_dir")) &&
-		    ((file && str(ydoc_get(av, "output_path")) &&
-		      strcmp(str(ydoc_get(av, "output_path")), file) == 0) ||
-		     link(t, v, f->expr, "filename", "archive_file") == &t->res[i]))
-			code = (struct ynode *)ydoc_get(av, "source_dir");
-	}
-	if (!code && file && (strlen(file) < 4 || strcmp(file + strlen(file) - 4, ".zip") != 0))
-		code = (struct ynode *)ydoc_get(v, "filename");
+	code = code_dir(t, f, false);
 	if (!code)
 		return cfn_err(c, v, "function '%s' (%s): lb runs a directory: build its zip with "
 			       "archive_file's source_dir, or give filename a directory", fname ?
@@ -456,6 +522,8 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	cfn_put(c->a, o, "code", code);
 	if (env)
 		put(c, o, "environment", env);
+	if (layers(t, f, o))
+		return -1;
 	if (rc && strcmp(rc, "-1") != 0)
 		put(c, o, "reserved_concurrent_executions", ydoc_get(v, "reserved_concurrent_executions"));
 	for (size_t i = 0; i < t->nres; i++) {
@@ -515,7 +583,7 @@ static const char *const emulated[] = {
 	"aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_lb_listener_rule",
 	"aws_alb_listener_rule", "aws_lb_target_group", "aws_alb_target_group",
 	"aws_lb_target_group_attachment", "aws_alb_target_group_attachment",
-	"aws_lambda_function", "aws_lambda_alias", "archive_file",
+	"aws_lambda_function", "aws_lambda_alias", "aws_lambda_layer_version", "archive_file",
 	/* Why: locally ALB may always invoke; this only grants that on AWS. */
 	"aws_lambda_permission",
 };

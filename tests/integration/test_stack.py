@@ -491,9 +491,9 @@ class TerraformTests(LbTestCase):
     def test_a_state_serves_rules_targets_versions_and_aliases(self):
         lb = self.serve("state.json")
         r = lb.get("/api/x")
-        self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x"))
+        self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x tf-layer"))
         r = lb.get("/w?v=2", headers=["X-Env: beta"])
-        self.assertIn(r.body, (b"tf state:$LATEST:/w", b"tf state:2:/w"))
+        self.assertIn(r.body, (b"tf state:$LATEST:/w tf-layer", b"tf state:2:/w tf-layer"))
         r = lb.get("/w?v=2")
         self.assertEqual((r.status, r.body), (404, b"tf none"))
         r = lb.get("/p", host="old.example.com")
