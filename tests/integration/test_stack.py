@@ -451,9 +451,9 @@ class ExportTests(LbTestCase):
             self.assertEqual(code, 0)
             code, again, err = lb_run("check", "-c", path, "--port-map", "80=8080", tmpdir=tmp)
             self.assertEqual(code, 0, err)
-        # lb's own settings (the access log, its Invoke API) are not AWS resources
+        # lb's own settings (the access log, its Invoke API, its console) are not AWS resources
         original = [l for l in original.splitlines()
-                    if not l.startswith("  access log") and not l.startswith("lambda api")]
+                    if not l.startswith(("  access log", "lambda api", "console on"))]
         self.assertEqual(again.splitlines(), original)
 
     def test_cloudformation_include_accepts_the_export(self):
