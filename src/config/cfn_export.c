@@ -359,13 +359,17 @@ static json_t *condition(const struct condition *c)
 	}
 	if (c->type == COND_HTTP_HEADER)
 		json_object_set_new(body, "HttpHeaderName", json_string(c->header_name));
-	json_object_set_new(body, "Values", values);
+	json_object_set_new(body, c->regexes ? "RegexValues" : "Values", values);
 	return json_pack("{ssso}", "Field", cond_fields[c->type], cond_configs[c->type], body);
 }
 
 static json_t *action(struct exporter *x, const struct action *a, const char *const *tg_ids)
 {
 	const struct config *cfg = x->cfg;
+
+	if (a->jwt)
+		fprintf(x->warn, "lb: the jwt-validation action at %s:%d is not exported\n",
+			a->jwt->pos.file, a->jwt->pos.line);
 
 	if (a->type == ACTION_FIXED_RESPONSE) {
 		json_t *f = json_pack("{ss}", "StatusCode",
@@ -415,6 +419,26 @@ static json_t *action(struct exporter *x, const struct action *a, const char *co
 	}
 }
 
+/* Transforms: [{Type, HostHeaderRewriteConfig|UrlRewriteConfig: {Rewrites: [{Regex, Replace}]}}]. */
+static void transforms(struct exporter *x, const struct rule *r, json_t *props)
+{
+	json_t *list = json_array();
+
+	(void)x;
+	if (r->host_rewrite)
+		json_array_append_new(list, json_pack("{sss{s[{ssss}]}}", "Type", "host-header-rewrite",
+			"HostHeaderRewriteConfig", "Rewrites", "Regex", r->host_rewrite->regex,
+			"Replace", r->host_rewrite->replace));
+	if (r->url_rewrite)
+		json_array_append_new(list, json_pack("{sss{s[{ssss}]}}", "Type", "url-rewrite",
+			"UrlRewriteConfig", "Rewrites", "Regex", r->url_rewrite->regex,
+			"Replace", r->url_rewrite->replace));
+	if (json_array_size(list))
+		json_object_set_new(props, "Transforms", list);
+	else
+		json_decref(list);
+}
+
 static void load_balancer(struct exporter *x)
 {
 	const struct load_balancer_cfg *lb = &x->cfg->lb;
@@ -458,9 +482,12 @@ static void listeners(struct exporter *x, const char *const *tg_ids)
 
 			for (size_t k = 0; k < r->nconditions; k++)
 				json_array_append_new(conds, condition(&r->conditions[k]));
-			add(x, config_printf(&x->a, "%sRule%d", id, r->priority), ELB "ListenerRule",
+			const char *rid = config_printf(&x->a, "%sRule%d", id, r->priority);
+
+			add(x, rid, ELB "ListenerRule",
 			    json_pack("{sosisos[o]}", "ListenerArn", ref(id), "Priority", r->priority,
 				      "Conditions", conds, "Actions", action(x, &r->action, tg_ids)));
+			transforms(x, r, json_object_get(json_object_get(x->res, rid), "Properties"));
 		}
 	}
 }

@@ -223,6 +223,11 @@ static int rule(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	if (actions(c, r, "Actions", &acts))
 		return -1;
 	cfn_put(c->a, o, "actions", acts);
+	/* Rule transforms: lb also reads AWS's nesting (host_header_rewrite_config). */
+	if (cfn_prop(c, r, "Transforms", &v))
+		return -1;
+	if (v)
+		cfn_put(c->a, o, "transforms", snake_tree(c, v));
 	cfn_push(c->a, list, o);
 	return 0;
 }
