@@ -420,6 +420,57 @@ static json_t *action(struct exporter *x, const struct action *a, const char *co
 }
 
 /* Transforms: [{Type, HostHeaderRewriteConfig|UrlRewriteConfig: {Rewrites: [{Regex, Replace}]}}]. */
+/* An authenticate-oidc / -cognito action, in AWS's property names (the
+ * reverse of cfn_map's snake_case). */
+static json_t *auth_action(const struct auth_cfg *au)
+{
+	static const char *const unauth[] = { "authenticate", "deny", "allow" };
+	json_t *c = json_object();
+
+	if (au->cognito) {
+		json_object_set_new(c, "UserPoolArn", json_string(au->user_pool_arn));
+		json_object_set_new(c, "UserPoolClientId", json_string(au->client_id));
+		json_object_set_new(c, "UserPoolDomain", json_string(au->user_pool_domain));
+	} else {
+		json_object_set_new(c, "Issuer", json_string(au->issuer));
+		json_object_set_new(c, "AuthorizationEndpoint", json_string(au->authorization_endpoint));
+		json_object_set_new(c, "TokenEndpoint", json_string(au->token_endpoint));
+		json_object_set_new(c, "UserInfoEndpoint", json_string(au->user_info_endpoint));
+		json_object_set_new(c, "ClientId", json_string(au->client_id));
+		if (au->client_secret)
+			json_object_set_new(c, "ClientSecret", json_string(au->client_secret));
+	}
+	json_object_set_new(c, "SessionCookieName", json_string(au->session_cookie_name));
+	json_object_set_new(c, "SessionTimeout", json_integer(au->session_timeout));
+	json_object_set_new(c, "Scope", json_string(au->scope));
+	json_object_set_new(c, "OnUnauthenticatedRequest", json_string(unauth[au->on_unauthenticated]));
+	if (au->nextra) {
+		json_t *e = json_object();
+
+		for (size_t i = 0; i < au->nextra; i++)
+			json_object_set_new(e, au->extra[i].name, json_string(au->extra[i].value));
+		json_object_set_new(c, "AuthenticationRequestExtraParams", e);
+	}
+	return au->cognito
+		? json_pack("{sssiso}", "Type", "authenticate-cognito", "Order", 1,
+			    "AuthenticateCognitoConfig", c)
+		: json_pack("{sssiso}", "Type", "authenticate-oidc", "Order", 1,
+			    "AuthenticateOidcConfig", c);
+}
+
+/* A rule's Actions: the authenticate action first (Order 1), then the routing one. */
+static json_t *actions(struct exporter *x, const struct action *a, const char *const *tg_ids)
+{
+	json_t *list = json_array(), *routing = action(x, a, tg_ids);
+
+	if (a->auth) {
+		json_array_append_new(list, auth_action(a->auth));
+		json_object_set_new(routing, "Order", json_integer(2));
+	}
+	json_array_append_new(list, routing);
+	return list;
+}
+
 static void transforms(struct exporter *x, const struct rule *r, json_t *props)
 {
 	json_t *list = json_array();
@@ -473,9 +524,9 @@ static void listeners(struct exporter *x, const char *const *tg_ids)
 		const char *id = logical_id(x, config_printf(&x->a, "port-%d", port), "Listener");
 
 		add(x, id, ELB "Listener", json_pack(
-			"{sosisss[o]}", "LoadBalancerArn", ref("LoadBalancer"), "Port", port,
+			"{sosissso}", "LoadBalancerArn", ref("LoadBalancer"), "Port", port,
 			"Protocol", l->protocol == PROTO_HTTPS ? "HTTPS" : "HTTP", "DefaultActions",
-			action(x, &l->default_rule.action, tg_ids)));
+			actions(x, &l->default_rule.action, tg_ids)));
 		for (size_t j = 0; j < l->nrules; j++) {
 			const struct rule *r = &l->rules[j];
 			json_t *conds = json_array();
@@ -485,8 +536,8 @@ static void listeners(struct exporter *x, const char *const *tg_ids)
 			const char *rid = config_printf(&x->a, "%sRule%d", id, r->priority);
 
 			add(x, rid, ELB "ListenerRule",
-			    json_pack("{sosisos[o]}", "ListenerArn", ref(id), "Priority", r->priority,
-				      "Conditions", conds, "Actions", action(x, &r->action, tg_ids)));
+			    json_pack("{sosisoso}", "ListenerArn", ref(id), "Priority", r->priority,
+				      "Conditions", conds, "Actions", actions(x, &r->action, tg_ids)));
 			transforms(x, r, json_object_get(json_object_get(x->res, rid), "Properties"));
 		}
 	}

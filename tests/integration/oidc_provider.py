@@ -148,6 +148,8 @@ class OidcProvider:
 
         self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
+        # lb may close a connection mid-answer (its client left): not an error here
+        self.server.handle_error = lambda request, client_address: None
         self.port = self.server.server_address[1]
         scheme = "http"
         if tls:

@@ -421,7 +421,7 @@ class AuthCheckTest(unittest.TestCase):
         idp = OidcProvider()   # not started: only its URL is used
         idp.server.server_close()
         listener = "  - port: 0\n    rules: [\"rules/*.yaml\"]\n"
-        if protocol == "HTTPS":
+        if protocol in ("HTTPS", "export"):
             listener += (f"    protocol: HTTPS\n    certificates: [{{certificate: {SITE.cert}, "
                          f"private_key: {SITE.key}}}]\n")
         listener += "    default_actions: [{type: fixed-response, fixed_response: {status_code: \"404\"}}]\n"
@@ -432,6 +432,12 @@ class AuthCheckTest(unittest.TestCase):
                         "target_groups:\n" + http_group("web", [8080]))
             with open(os.path.join(d, "rules", "a.yaml"), "w") as f:
                 f.write("rules:\n" + auth_rule(10, "/app*", idp, ", on_unauthenticated_request: deny"))
+            if protocol == "export":
+                code, out, err = run_lb("export", "cloudformation", "-c", "lb.yaml", cwd=d)
+                self.assertEqual(code, 0, err)
+                with open(os.path.join(d, "t.json"), "w") as f:
+                    f.write(out)
+                return run_lb("check", "-c", "t.json", cwd=d), idp, json.loads(out)
             return run_lb("check", "-c", "lb.yaml", cwd=d), idp
 
     def test_summary_shows_the_authenticate_action(self):
@@ -439,6 +445,18 @@ class AuthCheckTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn(f"  10 path_pattern: /app* -> authenticate-oidc at {idp.url}/authorize "
                       "(unauthenticated: deny), then forward to web", out)
+
+    def test_export_round_trips_the_authenticate_action(self):
+        (code, out, err), idp, template = self.check("export")
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"  10 path_pattern: /app* -> authenticate-oidc at {idp.url}/authorize "
+                      "(unauthenticated: deny), then forward to web", out)
+        rule = [r for r in template["Resources"].values()
+                if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"][0]
+        auth, fwd = rule["Properties"]["Actions"]
+        self.assertEqual((auth["Type"], auth["Order"], fwd["Order"]), ("authenticate-oidc", 1, 2))
+        self.assertEqual(auth["AuthenticateOidcConfig"]["OnUnauthenticatedRequest"], "deny")
+        self.assertEqual(auth["AuthenticateOidcConfig"]["ClientSecret"], idp.client_secret)
 
     def test_http_listener_refuses_authenticate_at_its_position(self):
         (code, out, err), _ = self.check("HTTP")
