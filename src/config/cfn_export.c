@@ -527,6 +527,10 @@ static void listeners(struct exporter *x, const char *const *tg_ids)
 			"{sosissso}", "LoadBalancerArn", ref("LoadBalancer"), "Port", port,
 			"Protocol", l->protocol == PROTO_HTTPS ? "HTTPS" : "HTTP", "DefaultActions",
 			actions(x, &l->default_rule.action, tg_ids)));
+		/* An HTTPS listener's policy (its certificates are local files: not exported). */
+		if (l->protocol == PROTO_HTTPS && l->ssl_policy)
+			json_object_set_new(json_object_get(json_object_get(x->res, id), "Properties"),
+					    "SslPolicy", json_string(l->ssl_policy));
 		for (size_t j = 0; j < l->nrules; j++) {
 			const struct rule *r = &l->rules[j];
 			json_t *conds = json_array();
