@@ -113,7 +113,8 @@ bool auth_flow_session(struct auth_flow *af, struct auth_req *ar, const struct h
 	buf_init(&jwt, 0);
 	if (auth_cookie_join(req, a->session_cookie_name, &sealed) == 0 ||
 	    auth_open(af->keys, sealed.p, sealed.len, &plain) ||
-	    auth_session_read(plain.p, plain.len, &s, &mem) || s.exp <= now)
+	    auth_session_read(plain.p, plain.len, &s, &mem) || s.exp <= now ||
+	    strcmp(s.issuer, a->issuer) != 0 || strcmp(s.client_id, a->client_id) != 0)
 		goto out;
 	if (auth_jwt_input(&jwt, auth_keys_kid(af->keys), signer, a->issuer, a->client_id,
 			   now + DATA_TTL, s.claims) ||
@@ -394,7 +395,8 @@ static void userinfo_answer(struct auth_login *lg)
 	}
 	claims = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	s = (struct auth_session){ lg->now + lg->a->session_timeout, buf_cstr(&lg->token), claims };
+	s = (struct auth_session){ lg->now + lg->a->session_timeout, buf_cstr(&lg->token), claims,
+				  lg->a->issuer, lg->a->client_id };
 	buf_init(&plain, 0);
 	buf_init(&sealed, 0);
 	auth_session_write(&plain, &s);

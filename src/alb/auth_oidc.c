@@ -160,8 +160,8 @@ void auth_authorize_url(struct buf *out, const struct auth_cfg *a, const char *r
 
 void auth_session_write(struct buf *out, const struct auth_session *s)
 {
-	json_t *j = json_pack("{sI ss ss}", "e", (json_int_t)s->exp, "a", s->access_token,
-			      "c", s->claims);
+	json_t *j = json_pack("{sI ss ss ss ss}", "e", (json_int_t)s->exp, "a", s->access_token,
+			      "c", s->claims, "i", s->issuer, "k", s->client_id);
 	char *d = json_dumps(j, JSON_COMPACT);
 
 	buf_append(out, d, strlen(d));
@@ -173,17 +173,22 @@ int auth_session_read(const char *p, size_t n, struct auth_session *s, struct bu
 {
 	json_t *j = json_loadb(p, n, 0, NULL);
 	json_int_t e = 0;
-	const char *at = NULL, *c = NULL;
+	const char *str[4] = { NULL };
+	size_t off[4];
 	int rc = -1;
 
 	buf_reset(mem);
-	if (j && json_unpack(j, "{sI ss ss}", "e", &e, "a", &at, "c", &c) == 0) {
-		size_t an = strlen(at);
-		buf_append(mem, at, an + 1);
-		buf_append(mem, c, strlen(c) + 1);
+	if (j && json_unpack(j, "{sI ss ss ss ss}", "e", &e, "a", &str[0], "c", &str[1],
+			     "i", &str[2], "k", &str[3]) == 0) {
+		for (int i = 0; i < 4; i++) {
+			off[i] = mem->len;
+			buf_append(mem, str[i], strlen(str[i]) + 1);
+		}
 		s->exp = e;
-		s->access_token = mem->p;
-		s->claims = mem->p + an + 1;
+		s->access_token = mem->p + off[0];
+		s->claims = mem->p + off[1];
+		s->issuer = mem->p + off[2];
+		s->client_id = mem->p + off[3];
 		rc = 0;
 	}
 	json_decref(j);

@@ -61,6 +61,7 @@ struct auth_session {
 	int64_t exp;
 	const char *access_token;
 	const char *claims;      /* a JSON object's text */
+	const char *issuer, *client_id;  /* whose session: another action's does not count */
 };
 void auth_session_write(struct buf *out, const struct auth_session *s);
 /* Fills s from plaintext p (strings copied into mem, reset first). -1 if malformed. */

@@ -307,6 +307,13 @@ class AuthOidcTest(unittest.TestCase):
         _, _, back = self.browser().login("/refused/x")
         self.assertEqual(back.status, 561)
 
+    def test_a_session_counts_only_for_its_issuer_and_client(self):
+        b = self.browser()
+        b.login("/app/x")
+        self.assertEqual(b.get(self.lb_url("/app/x")).status, 200)
+        # the Cognito rule shares the cookie name but has another issuer: log in there
+        self.assertEqual(b.get(self.lb_url("/cognito/x")).status, 302)
+
     def test_cognito_runs_the_same_flow(self):
         b = self.browser()
         first, _, back = b.login("/cognito/x")

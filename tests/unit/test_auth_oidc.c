@@ -86,7 +86,7 @@ TEST(state_round_trips_and_garbage_is_refused)
 
 TEST(session_round_trips)
 {
-	struct auth_session s = { 1800000000, "tok", "{\"sub\":\"u\"}" }, back;
+	struct auth_session s = { 1800000000, "tok", "{\"sub\":\"u\"}", "https://idp", "c1" }, back;
 	struct buf b = BUF_INIT, mem = BUF_INIT;
 
 	auth_session_write(&b, &s);
@@ -94,6 +94,8 @@ TEST(session_round_trips)
 	CHECK_INT((int)(back.exp - 1800000000), 0);
 	CHECK_STR(back.access_token, "tok");
 	CHECK_STR(back.claims, "{\"sub\":\"u\"}");
+	CHECK_STR(back.issuer, "https://idp");
+	CHECK_STR(back.client_id, "c1");
 	CHECK_INT(auth_session_read("[]", 2, &back, &mem), -1);
 	buf_release(&b);
 	buf_release(&mem);
