@@ -4,6 +4,7 @@
  *   lb [-c FILE] [-p PORT] [--access-log PATH] [-v|-q]   serve
  *   lb check [-c FILE]                                   validate and summarize
  *   lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] URL
+ *   lb ca                                                the local CA and how to trust it
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include "explain.h"
 #include "lb.h"
 #include "base/log.h"
+#include "net/tls.h"
+#include "net/tls_ca.h"
 
 #define LB_VERSION "0.1.0"
 #define DEFAULT_CONFIG "config/lb.yaml"
@@ -27,6 +30,7 @@ static void usage(FILE *out)
 		"       lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] [--source-ip IP] URL\n"
 		"                                                            show how a request is routed\n"
 		"       lb export cloudformation [-c FILE]                   the configuration as a template\n"
+		"       lb ca                                                print the local CA and how to trust it\n"
 		"       lb --help | --version\n"
 		"FILE may be a CloudFormation/SAM template or a cdk.out directory; with it:\n"
 		"       --parameter NAME=VALUE   a template parameter (or AWS::Region, AWS::AccountId)\n"
@@ -123,8 +127,9 @@ static int cmd_check(int argc, char **argv)
 		path = optarg;
 	}
 	cfg = config_load_stack(path, &stack_opts, &err);
-	if (!cfg) {
+	if (!cfg || tls_check(cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
+		config_unref(cfg);
 		return 1;
 	}
 	config_summary(cfg, stdout);
@@ -214,10 +219,24 @@ static int cmd_export(int argc, char **argv)
 	return rc;
 }
 
+/* `lb ca`: the local CA of `certificates: auto` (made if missing). */
+static int cmd_ca(void)
+{
+	struct lb_err err;
+
+	if (tls_ca_explain(stdout, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return cmd_ca();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
