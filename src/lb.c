@@ -90,7 +90,7 @@ static void configure_server(struct http_server *s, const struct config *cfg)
 {
 	const struct lb_attributes *a = &cfg->lb.attrs;
 
-	struct http_server_settings set = { a->idle_timeout, a->client_keep_alive, h1_limits_alb_request };
+	struct http_server_settings set = { a->idle_timeout, a->client_keep_alive, h1_limits_alb_request, a->http2 };
 
 	set.limits.desync_mode = a->desync_mode;
 	http_server_configure(s, &set);

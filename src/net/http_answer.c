@@ -20,7 +20,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "net/h2_server.h"
 #include "net/net.h"
+
+static void h1_stream_abort(struct http_request *req);
 
 void conn_flush(struct conn *c)
 {
@@ -60,7 +63,7 @@ static void conn_answered(struct conn *c, bool keep)
 		event_active(c->resume, EV_TIMEOUT, 0);
 }
 
-size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
+static size_t h1_respond(struct http_request *req, const struct http_response *resp, const char *date)
 {
 	struct conn *c = req->io;
 	bool head_request = sv_eq_cstr(req->method, "HEAD");
@@ -86,7 +89,7 @@ static void put_sv(struct buf *b, struct sv s)
 	buf_append(b, s.p, s.n);
 }
 
-size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
+static size_t h1_stream_head(struct http_request *req, const struct http_stream_head *h)
 {
 	struct conn *c = req->io;
 	bool keep = conn_may_continue(c, h->close);
@@ -142,7 +145,7 @@ size_t http_server_stream_head(struct http_request *req, const struct http_strea
 	return out->len;
 }
 
-size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
+static size_t h1_stream_body(struct http_request *req, const char *p, size_t n)
 {
 	struct conn *c = req->io;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -173,12 +176,12 @@ size_t http_server_stream_body(struct http_request *req, const char *p, size_t n
 	return pending;
 }
 
-void http_server_stream_end(struct http_request *req)
+static void h1_stream_end(struct http_request *req)
 {
 	struct conn *c = req->io;
 
 	if (c->state == CONN_TUNNEL) {
-		http_server_stream_abort(req);
+		h1_stream_abort(req);
 		return;
 	}
 	if (c->framing == OUT_CHUNKED) {
@@ -193,7 +196,7 @@ void http_server_stream_end(struct http_request *req)
 	conn_answered(c, c->stream_keep && c->state == CONN_WAIT);
 }
 
-void http_server_stream_abort(struct http_request *req)
+static void h1_stream_abort(struct http_request *req)
 {
 	struct conn *c = req->io;
 
@@ -203,7 +206,7 @@ void http_server_stream_abort(struct http_request *req)
 	conn_flush(c);
 }
 
-void http_server_pause_reading(struct http_request *req)
+static void h1_pause_reading(struct http_request *req)
 {
 	struct conn *c = req->io;
 
@@ -211,7 +214,7 @@ void http_server_pause_reading(struct http_request *req)
 	conn_update_reading(c);
 }
 
-void http_server_resume_reading(struct http_request *req)
+static void h1_resume_reading(struct http_request *req)
 {
 	struct conn *c = req->io;
 
@@ -223,6 +226,55 @@ void http_server_resume_reading(struct http_request *req)
 	conn_update_reading(c);
 	/* What was read before the pause is parsed from the loop, not here. */
 	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+/* --- the answer calls of http_server.h: HTTP/1 here, HTTP/2 in h2_server.c --- */
+
+size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
+{
+	return http_io_is_h2(req) ? h2_respond(req, resp, date) : h1_respond(req, resp, date);
+}
+
+size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
+{
+	return http_io_is_h2(req) ? h2_stream_head(req, h) : h1_stream_head(req, h);
+}
+
+size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
+{
+	return http_io_is_h2(req) ? h2_stream_body(req, p, n) : h1_stream_body(req, p, n);
+}
+
+void http_server_stream_end(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_stream_end(req);
+	else
+		h1_stream_end(req);
+}
+
+void http_server_stream_abort(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_stream_abort(req);
+	else
+		h1_stream_abort(req);
+}
+
+void http_server_pause_reading(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_pause_reading(req);
+	else
+		h1_pause_reading(req);
+}
+
+void http_server_resume_reading(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_resume_reading(req);
+	else
+		h1_resume_reading(req);
 }
 
 void conn_linger(struct conn *c)

@@ -28,6 +28,20 @@ enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_TUNNEL, CONN_
 /* How a streamed answer's body goes to the client. */
 enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
 
+/*
+ * What req->io points at: an HTTP/1 connection (struct conn) or an HTTP/2
+ * stream (h2_server.c). Both begin with this tag, so the answer calls of
+ * http_server.h find their writer with one compare.
+ */
+enum http_io_kind { HTTP_IO_H1, HTTP_IO_H2 };
+
+static inline bool http_io_is_h2(const struct http_request *req)
+{
+	return *(const enum http_io_kind *)req->io == HTTP_IO_H2;
+}
+
+struct h2_conn;
+
 struct http_listener {
 	struct http_server *srv;
 	struct evconnlistener *ev;
@@ -37,6 +51,8 @@ struct http_listener {
 };
 
 struct conn {
+	enum http_io_kind io_kind;      /* HTTP_IO_H1 (0): first, see http_io_is_h2 */
+	struct h2_conn *h2;             /* HTTP/2 serves this connection (h2_server.c) */
 	struct http_server *srv;
 	struct conn *prev, *next;
 	struct bufferevent *bev;        /* writes (and write timeouts) */
@@ -88,6 +104,8 @@ struct http_server {
 
 /* http_server.c */
 void conn_begin_close(struct conn *c);
+/* Unlinks and frees c with its bufferevent and socket. */
+void conn_free(struct conn *c);
 void conn_update_reading(struct conn *c);
 
 /* http_answer.c */

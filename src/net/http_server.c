@@ -47,9 +47,9 @@
 #include <event2/listener.h>
 
 #include "base/log.h"
+#include "net/h2_server.h"
 #include "net/net.h"
 
-static void conn_free(struct conn *c);
 static void conn_fail(struct conn *c, int status);
 
 static struct evbuffer *conn_input(struct conn *c)
@@ -496,7 +496,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	conn_set_timeouts(c);
 }
 
-static void conn_free(struct conn *c)
+void conn_free(struct conn *c)
 {
 	struct http_server *s = c->srv;
 
@@ -528,7 +528,7 @@ struct http_server *http_server_new(struct event_base *base, const struct http_s
 	s->cbs = cbs;
 	s->cookie = cookie;
 	s->rng = rng;
-	s->set = (struct http_server_settings){ 60, 3600, h1_limits_alb_request };
+	s->set = (struct http_server_settings){ 60, 3600, h1_limits_alb_request, false };
 	return s;
 }
 
@@ -537,7 +537,7 @@ void http_server_configure(struct http_server *s, const struct http_server_setti
 	s->set = *set;
 	for (struct conn *c = s->conns; c; c = c->next) {
 		c->reader.lim = set->limits;
-		if (c->state != CONN_LINGER)
+		if (c->state != CONN_LINGER && !c->h2)
 			conn_set_timeouts(c);
 	}
 }
@@ -610,7 +610,9 @@ void http_listener_close(struct http_listener *l)
 		if (c->listener != l)
 			continue;
 		c->listener = NULL;
-		if (c->state == CONN_HEAD)
+		if (c->h2)
+			h2_conn_shutdown(c->h2);
+		else if (c->state == CONN_HEAD)
 			conn_free(c);
 		else
 			c->close_after = true;
@@ -628,7 +630,9 @@ void http_server_shutdown(struct http_server *s)
 		http_listener_close(s->listeners);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_HEAD && !h1_reader_busy(&c->reader) &&
+		if (c->h2)
+			h2_conn_shutdown(c->h2);
+		else if (c->state == CONN_HEAD && !h1_reader_busy(&c->reader) &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_free(c);
 	}
@@ -647,6 +651,10 @@ void http_server_free(struct http_server *s)
 		http_listener_close(s->listeners);
 	while (s->conns) {
 		struct conn *c = s->conns;
+		if (c->h2) {
+			h2_conn_free(c->h2);   /* frees c too */
+			continue;
+		}
 		if (conn_owned(c))
 			s->cbs->on_abort(s->cookie, &c->req);
 		conn_free(c);
