@@ -13,7 +13,7 @@
 # live in build/ and never replace ./lb.
 
 CC ?= cc
-PKGS := libevent_core jansson yaml-0.1 zlib libnghttp2
+PKGS := libevent_core libevent_openssl libssl libcrypto jansson yaml-0.1 zlib libnghttp2
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 

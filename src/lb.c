@@ -38,6 +38,7 @@
 #include "lambda/lambda_api.h"
 #include "base/log.h"
 #include "router.h"
+#include "net/tls.h"
 #include "base/util.h"
 #include "targets/targets.h"
 
@@ -45,6 +46,7 @@
 
 struct bound {
 	char *address;
+	bool https;
 	int cfg_port;             /* the configured port (after -p), the key for reloads */
 	struct http_listener *l;
 	bool fresh;               /* bound by the reload in progress */
@@ -101,8 +103,8 @@ static void print_listening(const struct bound *b)
 {
 	bool v6 = strchr(b->address, ':') != NULL;
 
-	printf("lb: listening on http://%s%s%s:%u\n", v6 ? "[" : "", b->address, v6 ? "]" : "",
-	       http_listener_port(b->l));
+	printf("lb: listening on %s://%s%s%s:%u\n", b->https ? "https" : "http", v6 ? "[" : "",
+	       b->address, v6 ? "]" : "", http_listener_port(b->l));
 }
 
 static bool same_listener(const struct bound *b, const struct listener_cfg *lc)
@@ -120,12 +122,20 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	size_t n = cfg->nlisteners, i, k;
 	struct bound *next = xcalloc(n, sizeof(*next));
 	bool *reused = xcalloc(lb->nbound + 1, sizeof(*reused));
+	struct tls_listener **tls = xcalloc(n, sizeof(*tls));
 	int r = -1;
 
+	/* TLS first: a bad certificate fails the load before any socket changes. */
+	for (i = 0; i < n; i++) {
+		if (cfg->listeners[i].protocol == PROTO_HTTPS &&
+		    !(tls[i] = tls_listener_new(cfg, &cfg->listeners[i], err)))
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		const struct listener_cfg *lc = &cfg->listeners[i];
 
 		next[i].address = xstrdup(lc->address);
+		next[i].https = lc->protocol == PROTO_HTTPS;
 		next[i].cfg_port = lc->port;
 		for (k = 0; k < lb->nbound; k++)
 			if (!reused[k] && same_listener(&lb->bound[k], lc))
@@ -150,6 +160,8 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	lb->nbound = n;
 	next = NULL;
 	for (i = 0; i < lb->nbound; i++) {
+		http_listener_set_tls(lb->bound[i].l, tls[i]);
+		tls[i] = NULL;
 		if (lb->bound[i].fresh)
 			print_listening(&lb->bound[i]);
 		lb->bound[i].fresh = false;
@@ -165,6 +177,9 @@ out:
 	}
 	free(next);
 	free(reused);
+	for (i = 0; i < n; i++)
+		tls_listener_free(tls[i]);
+	free(tls);
 	return r;
 }
 

@@ -135,7 +135,8 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	req->io = st;
 	req->listener = c->listener_index;
 	req->local_port = c->local_port;
-	req->https = true;
+	req->https = c->ssl != NULL;
+	req->tls = c->ssl ? &c->tls : NULL;
 	req->peer_family = c->peer_family;
 	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
 	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
@@ -642,7 +643,8 @@ int h2_conn_start(struct conn *c)
 	hc->idle_ev = evtimer_new(c->srv->base, on_idle, hc);
 	hc->active_us = time_mono_us();
 	/* The HTTP/1 machinery of c stops; the bufferevent is HTTP/2's now. */
-	event_del(c->read_ev);
+	if (c->read_ev)
+		event_del(c->read_ev);
 	event_del(c->resume);
 	event_del(c->flush_ev);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, hc);

@@ -19,6 +19,8 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "net/h2_server.h"
 #include "net/net.h"
@@ -27,6 +29,15 @@ static void h1_stream_abort(struct http_request *req);
 
 void conn_flush(struct conn *c)
 {
+	if (c->ssl) {
+		/* OpenSSL's bufferevent encrypts and writes itself; on_write
+		 * hears when the output has drained. */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)))
+			bufferevent_enable(c->bev, EV_WRITE);
+		else if (c->state == CONN_CLOSING)
+			conn_linger(c);
+		return;
+	}
 	if (net_write_now(c->bev)) {
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
@@ -282,8 +293,12 @@ void conn_linger(struct conn *c)
 	struct timeval tv = { LINGER_SECONDS, 0 };
 
 	c->state = CONN_LINGER;
+	/* TLS: close_notify first, so the client sees a clean end of the
+	 * stream (libevent 2.1 never sends one itself, §3.2). */
+	if (c->ssl && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	bufferevent_disable(c->bev, EV_WRITE);
 	c->read_paused = c->owner_paused = false;
-	event_add(c->read_ev, &tv);
+	conn_read_for(c, &tv);
 }

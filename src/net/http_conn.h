@@ -42,8 +42,12 @@ static inline bool http_io_is_h2(const struct http_request *req)
 
 struct h2_conn;
 
+struct tls_listener;
+struct ssl_st;
+
 struct http_listener {
 	struct http_server *srv;
+	struct tls_listener *tls;       /* HTTPS: its certificates and policy; NULL for HTTP */
 	struct evconnlistener *ev;
 	struct http_listener *prev, *next;
 	int index;
@@ -55,8 +59,11 @@ struct conn {
 	struct h2_conn *h2;             /* HTTP/2 serves this connection (h2_server.c) */
 	struct http_server *srv;
 	struct conn *prev, *next;
-	struct bufferevent *bev;        /* writes (and write timeouts) */
-	struct event *read_ev;          /* reads, with the idle timeout */
+	struct bufferevent *bev;        /* writes (and write timeouts); for TLS, reads too */
+	struct event *read_ev;          /* reads, with the idle timeout (NULL for TLS) */
+	struct ssl_st *ssl;             /* HTTPS: the connection's TLS (owned by bev); else NULL */
+	bool handshaking;               /* HTTPS: no request is read before the handshake ends */
+	struct http_tls tls;            /* HTTPS: what the handshake negotiated */
 	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
 	bool owner_paused;              /* http_server_pause_reading */
 	struct event *resume;
@@ -107,6 +114,8 @@ void conn_begin_close(struct conn *c);
 /* Unlinks and frees c with its bufferevent and socket. */
 void conn_free(struct conn *c);
 void conn_update_reading(struct conn *c);
+/* Reads (again), with the idle timeout or tv. */
+void conn_read_for(struct conn *c, const struct timeval *tv);
 
 /* http_answer.c */
 /* Writes queued output now; past what the socket takes, the write event finishes it. */

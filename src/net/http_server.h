@@ -26,6 +26,7 @@
 struct event_base;
 struct http_server;
 struct http_listener;
+struct tls_listener;
 
 struct http_server_cbs {
 	/*
@@ -80,6 +81,9 @@ struct http_listener *http_server_listen(struct http_server *s, const char *what
 uint16_t http_listener_port(const struct http_listener *l);
 /* The index reported in req->listener for requests arriving on l. */
 void http_listener_set_index(struct http_listener *l, int index);
+/* Makes l an HTTPS listener with tls (taking ownership; the previous one
+ * is freed, connections it accepted keep their TLS), or HTTP with NULL. */
+void http_listener_set_tls(struct http_listener *l, struct tls_listener *tls);
 /* Stops accepting on l; connections it accepted carry on (ending after their request). */
 void http_listener_close(struct http_listener *l);
 
