@@ -308,6 +308,25 @@ class GoawayTest(unittest.TestCase):
         self.assertEqual(len(wait_for(lambda: len(read_log(lb)) >= 10000 and read_log(lb), timeout=30)), 10000)
 
 
+class Http2IdleTest(unittest.TestCase):
+    def test_unfinished_request_408_then_goaway_when_idle(self):
+        backend = Backend("i").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend, attributes={"idle_timeout.timeout_seconds": 1})
+        c = H2Conn(lb.port, PKI.ca_cert)
+        self.addCleanup(c.close)
+        c.headers(1, [(":method", "POST"), (":scheme", "https"), (":authority", "localhost"),
+                      (":path", "/fixed"), ("user-agent", "idle-408")], end_stream=False)
+        # ALB: a request not finished within the idle timeout gets 408; then the idle
+        # connection ends with GOAWAY.
+        _, body = c.response(1, timeout=15)
+        self.assertIn(b"408 Request Time-out", body)
+        e = log_for(lb, '"idle-408"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "408"))
+        self.assertTrue(c.closed_by_peer(timeout=15))
+        self.assertEqual(c.goaway, (1, 0))
+
+
 @unittest.skipUnless(HAVE_CURL, "curl not installed")
 class Http2DisabledTest(unittest.TestCase):
     def test_http2_disabled_falls_back_to_http11(self):
