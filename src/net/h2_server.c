@@ -64,6 +64,7 @@ struct h2_stream {
 	bool paused;                   /* the owner paused the request body */
 	bool want_drain;               /* the owner waits for on_drain */
 	bool drain_now;                /* out fell below the low watermark: tell the owner */
+	bool abort_after;              /* reset the stream once out is written (stream_abort) */
 	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
 	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
 };
@@ -122,6 +123,7 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	st->id = id;
 	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
 	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
+	st->abort_after = false;
 	st->unconsumed = 0;
 	st->prev = NULL;
 	st->next = hc->streams;
@@ -404,6 +406,9 @@ static ssize_t on_data_read(nghttp2_session *session, int32_t stream_id, uint8_t
 	(void)stream_id;
 	(void)user_data;
 	if (!avail) {
+		/* What was queued went out: now the stream is reset (stream_abort). */
+		if (st->abort_after)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		if (st->out_eof) {
 			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
 			return 0;
@@ -791,7 +796,7 @@ size_t h2_stream_body(struct http_request *req, const char *p, size_t n)
 	struct h2_conn *hc = st->hc;
 	size_t pending;
 
-	if (n && !st->closed && !st->no_body && !st->out_eof) {
+	if (n && !st->closed && !st->no_body && !st->out_eof && !st->abort_after) {
 		evbuffer_add(st->out, p, n);
 		req->sent_bytes += n;
 		if (st->deferred) {
@@ -826,14 +831,24 @@ void h2_stream_abort(struct http_request *req)
 {
 	struct h2_stream *st = req->io;
 	struct h2_conn *hc = st->hc;
+	bool has_source = st->answered && !st->no_body && !st->out_eof;
 
 	stream_disown(st);
-	st->answered = true;
-	if (st->closed)
+	if (st->closed || st->abort_after)
 		return;
-	/* The answer cannot be completed: the stream is reset (on HTTP/1
-	 * the connection would be cut). */
-	nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+	/* The answer cannot be completed: the stream is reset (on HTTP/1 the
+	 * connection would be cut), after what was queued, as HTTP/1 writes
+	 * it before closing. */
+	if (has_source) {
+		st->abort_after = true;
+		if (st->deferred) {
+			st->deferred = false;
+			nghttp2_session_resume_data(hc->session, st->id);
+		}
+	} else {
+		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+	}
+	st->answered = true;
 	h2_schedule(hc);
 }
 

@@ -252,6 +252,27 @@ class Http2Test(unittest.TestCase):
         _, body = c.response(3)
         self.assertEqual(body, b"fixed")
 
+    def test_client_leaving_mid_download_is_logged_460(self):
+        c = H2Conn(self.lb.port, PKI.ca_cert)
+        c.headers(1, self.fields("/bytes?n=20M", extra=[("user-agent", "leaves")]))
+        got = 0
+        while got < 100000:
+            ftype, _, sid, payload = c.read_frame()
+            if ftype == 0 and sid == 1:
+                got += len(payload)
+        c.close()
+        e = log_for(self.lb, '"leaves"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"], e["target_status_code"]), ("h2", "460", "200"))
+
+    def test_target_failing_mid_answer_resets_only_its_stream(self):
+        c = self.h2()
+        c.headers(1, self.fields("/mid-close?n=100000"))
+        _, body = c.response(1)
+        self.assertEqual(len(body), 50000)
+        self.assertEqual(c.resets.get(1), 2)   # INTERNAL_ERROR; on HTTP/1.1 the connection is cut
+        c.headers(3, self.fields("/fixed"))
+        self.assertEqual(c.response(3)[1], b"fixed")
+
     def test_many_streams_at_once_each_answered(self):
         c = self.h2()
         for i in range(20):
