@@ -50,6 +50,7 @@ class H2Conn:
         self.buf = b""
         self.goaway = None      # (last stream id, error code) once received
         self.resets = {}        # stream id -> error code
+        self.settings = {}      # the server's SETTINGS: id -> value
         self.send(PREFACE + self.frame(SETTINGS, 0, 0, b""))
 
     def close(self):
@@ -94,6 +95,9 @@ class H2Conn:
         sid = struct.unpack(">I", head[5:9])[0] & 0x7FFFFFFF
         payload = self._recv(length)
         if ftype == SETTINGS and not flags & ACK:
+            for i in range(0, len(payload) - 5, 6):
+                k, v = struct.unpack(">HI", payload[i:i + 6])
+                self.settings[k] = v
             self.send(self.frame(SETTINGS, ACK, 0, b""))
         elif ftype == DATA and length:
             inc = struct.pack(">I", length)

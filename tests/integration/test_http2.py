@@ -273,6 +273,32 @@ class Http2Test(unittest.TestCase):
         c.headers(3, self.fields("/fixed"))
         self.assertEqual(c.response(3)[1], b"fixed")
 
+    def test_settings_128_streams_and_all_answered(self):
+        c = self.h2()
+        # ALB: up to 128 requests in parallel on a connection, no server push (§2.5).
+        c.send(b"".join(c.headers_frame(1 + 2 * i, self.fields(f"/fixed?n={i}")) for i in range(128)))
+        ended = set()
+        while len(ended) < 128:
+            ftype, flags, sid, _ = c.read_frame()
+            if ftype == 0 and flags & 1:
+                ended.add(sid)
+        self.assertEqual(c.settings.get(3), 128)     # SETTINGS_MAX_CONCURRENT_STREAMS
+        self.assertNotIn(1, c.resets)
+
+    def test_lambda_body_over_1mb_is_413_at_once(self):
+        c = self.h2()
+        c.headers(1, self.fields("/lambda", "POST", [("content-length", "2000000")]), end_stream=False)
+        _, body = c.response(1)
+        self.assertIn(b"413 Request Entity Too Large", body)
+        c.headers(3, self.fields("/fixed"))
+        self.assertEqual(c.response(3)[1], b"fixed")
+
+    def test_head_has_no_data(self):
+        c = self.h2()
+        c.headers(1, self.fields("/bytes?n=1000", "HEAD"))
+        blocks, body = c.response(1)
+        self.assertEqual((len(blocks), body), (1, b""))
+
     def test_many_streams_at_once_each_answered(self):
         c = self.h2()
         for i in range(20):
