@@ -16,6 +16,7 @@
 
 #include "alb/alb_event.h"
 #include "alb/fwd_headers.h"
+#include "alb/mtls_headers.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
 #include "alb/proxy_head.h"
@@ -176,6 +177,7 @@ static void print_forward(const struct forward_cfg *f, const struct http_request
 		       (uint32_t)(req->start_wall_us / 1000000), rnd);
 	header_list_init(&hl);
 	fwd_headers_build(req, attrs, (struct sv){ trace.p, trace.len }, &hl);
+	mtls_headers_apply(&hl, req, attrs, &l->attrs);
 	fprintf(out, "headers toward the target:\n");
 	for (size_t i = 0; i < hl.n; i++)
 		fprintf(out, "  %.*s: %.*s\n", SV_ARG(hl.v[i].name), SV_ARG(hl.v[i].value));

@@ -112,6 +112,21 @@ static bool same_listener(const struct bound *b, const struct listener_cfg *lc)
 	return b->cfg_port == lc->port && strcmp(b->address, lc->address) == 0;
 }
 
+/* A listener's routing.http.response.* attributes, on every answer it gives. */
+static void set_answer_headers(struct http_listener *l, const struct listener_attrs *a)
+{
+	const char *names[RESP_H_COUNT], *values[RESP_H_COUNT];
+	size_t n = 0;
+
+	for (int i = 0; i < RESP_H_COUNT; i++) {
+		if (!a->response[i])
+			continue;
+		names[n] = config_response_header_name((enum resp_header)i);
+		values[n++] = a->response[i];
+	}
+	http_listener_set_answer_headers(l, names, values, n, !a->server_enabled);
+}
+
 /*
  * Makes lb's listener set the one cfg describes, reusing the sockets whose
  * (address, port) is unchanged. Binds every new one before changing anything,
@@ -162,6 +177,7 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	for (i = 0; i < lb->nbound; i++) {
 		http_listener_set_tls(lb->bound[i].l, tls[i]);
 		tls[i] = NULL;
+		set_answer_headers(lb->bound[i].l, &cfg->listeners[i].attrs);
 		if (lb->bound[i].fresh)
 			print_listening(&lb->bound[i]);
 		lb->bound[i].fresh = false;

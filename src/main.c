@@ -4,6 +4,7 @@
  *   lb [-c FILE] [-p PORT] [--access-log PATH] [-v|-q]   serve
  *   lb check [-c FILE]                                   validate and summarize
  *   lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] URL
+ *   lb ca                                                the local CA and how to trust it
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "explain.h"
 #include "lb.h"
 #include "base/log.h"
+#include "net/tls_ca.h"
 
 #define LB_VERSION "0.1.0"
 #define DEFAULT_CONFIG "config/lb.yaml"
@@ -25,6 +27,7 @@ static void usage(FILE *out)
 		"       lb check [-c FILE]                                   validate config and rules\n"
 		"       lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] [--source-ip IP] URL\n"
 		"                                                            show how a request is routed\n"
+		"       lb ca                                                print the local CA and how to trust it\n"
 		"       lb --help | --version\n");
 }
 
@@ -136,8 +139,22 @@ out:
 	return status;
 }
 
+/* `lb ca`: the local CA of `certificates: auto` (made if missing). */
+static int cmd_ca(void)
+{
+	struct lb_err err;
+
+	if (tls_ca_explain(stdout, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return cmd_ca();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)

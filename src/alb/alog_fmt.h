@@ -45,6 +45,11 @@ struct alog_entry {
 	const char *classification;     /* NULL: "-" */
 	const char *classification_reason;
 	const char *conn_trace_id;      /* "TID_..." */
+	/* HTTPS (NULL: "-") */
+	const char *ssl_cipher;         /* "ECDHE-RSA-AES128-GCM-SHA256" */
+	const char *ssl_protocol;       /* "TLSv1.2" */
+	const char *domain_name;        /* the SNI that chose the certificate */
+	const char *chosen_cert_arn;
 };
 
 /* Appends the line, with its trailing newline, to out. */

@@ -93,7 +93,8 @@ static const struct tls_policy policies[] = {
 	P("TLS-1-2-2017-01", TLS_V1_2, TLS_V1_2, TLS12_SHA2, ""),
 	P("TLS-1-1-2017-01", TLS_V1_1, TLS_V1_2, ALL18, ""),
 	P("2016-08", TLS_V1_0, TLS_V1_2, ALL18, ""),
-	/* Why: -TLS-1-0-2015-04 alone still has 3DES (§2.2.2). */
+	/* Why: -TLS-1-0-2015-04 alone still has 3DES (§2.2.2). Debian's
+	 * OpenSSL 3 is built without 3DES, so lb serves the other 18. */
 	P("TLS-1-0-2015-04", TLS_V1_0, TLS_V1_2, ALL18 ":DES-CBC3-SHA", ""),
 	/* Why: AWS documents -2015-05 as identical to -2016-08. */
 	P("2015-05", TLS_V1_0, TLS_V1_2, ALL18, ""),

@@ -759,10 +759,16 @@ size_t h2_respond(struct http_request *req, const struct http_response *resp, co
 	bool body = http_response_has_body(resp->status, sv_eq_cstr(req->method, "HEAD")) && resp->body.n;
 	uint64_t before = req->sent_bytes;
 
+	struct http_header *tmp;
+	struct http_response r;
+
 	stream_disown(st);
 	if (st->closed || st->answered)
 		return 0;
-	h2_fields_response(&hc->fields, resp, date);
+	/* The listener's routing.http.response.* headers, as on HTTP/1. */
+	r = answer_with_extra(hc->c->extra, resp, &tmp);
+	h2_fields_response(&hc->fields, &r, date);
+	free(tmp);
 	if (body) {
 		evbuffer_add(st->out, resp->body.p, resp->body.n);
 		req->sent_bytes += resp->body.n + 9;
@@ -770,6 +776,28 @@ size_t h2_respond(struct http_request *req, const struct http_response *resp, co
 	st->out_eof = true;
 	submit(hc, st, !body);
 	return (size_t)(req->sent_bytes - before);
+}
+
+/* A streamed answer's fields: the target's headers, the listener's answer
+ * headers (routing.http.response.*) in place of its own of those names. */
+static void head_fields(struct h2_conn *hc, const struct http_stream_head *h)
+{
+	const struct answer_extra *x = hc->c->extra;
+	struct http_header *v;
+	size_t k = 0;
+
+	if (!x || !x->n) {
+		h2_fields_head(&hc->fields, h->status, h->headers, h->nheaders);
+		return;
+	}
+	v = xcalloc(h->nheaders + x->n, sizeof(*v));
+	for (size_t i = 0; i < h->nheaders; i++)
+		if (!answer_is_extra(x, h->headers[i].name))
+			v[k++] = h->headers[i];
+	for (size_t i = 0; i < x->n; i++)
+		v[k++] = x->headers[i];
+	h2_fields_head(&hc->fields, h->status, v, k);
+	free(v);
 }
 
 size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h)
@@ -785,7 +813,7 @@ size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h
 		h2_stream_abort(req);
 		return 0;
 	}
-	h2_fields_head(&hc->fields, h->status, h->headers, h->nheaders);
+	head_fields(hc, h);
 	submit(hc, st, h->no_body || sv_eq_cstr(req->method, "HEAD") || h->framing == HTTP_FRAMING_NONE);
 	return (size_t)(req->sent_bytes - before);
 }

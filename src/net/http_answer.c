@@ -14,6 +14,7 @@
 #include "net/http_conn.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -74,11 +75,47 @@ static void conn_answered(struct conn *c, bool keep)
 		event_active(c->resume, EV_TIMEOUT, 0);
 }
 
-static size_t h1_respond(struct http_request *req, const struct http_response *resp, const char *date)
+bool answer_is_extra(const struct answer_extra *x, struct sv name)
+{
+	for (size_t i = 0; x && i < x->n; i++) {
+		if (sv_eq_nocase(name, x->headers[i].name))
+			return true;
+	}
+	return false;
+}
+
+struct http_response answer_with_extra(const struct answer_extra *x, const struct http_response *resp,
+				       struct http_header **tmp)
+{
+	struct http_response r = *resp;
+	size_t k = 0;
+
+	*tmp = NULL;
+	if (!x)
+		return r;
+	r.bare |= x->no_server;
+	if (!x->n)
+		return r;
+	*tmp = xcalloc(resp->nheaders + x->n, sizeof(**tmp));
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		if (!answer_is_extra(x, resp->headers[i].name))
+			(*tmp)[k++] = resp->headers[i];
+	}
+	for (size_t i = 0; i < x->n; i++)
+		(*tmp)[k++] = x->headers[i];
+	r.headers = *tmp;
+	r.nheaders = k;
+	return r;
+}
+
+static size_t h1_respond(struct http_request *req, const struct http_response *resp0, const char *date)
 {
 	struct conn *c = req->io;
 	bool head_request = sv_eq_cstr(req->method, "HEAD");
-	bool keep = conn_may_continue(c, resp->close);
+	bool keep = conn_may_continue(c, resp0->close);
+	struct http_header *tmp;
+	struct http_response r = answer_with_extra(c->extra, resp0, &tmp);
+	const struct http_response *resp = &r;
 	size_t n;
 
 	buf_reset(&c->out);
@@ -88,6 +125,7 @@ static size_t h1_respond(struct http_request *req, const struct http_response *r
 		buf_append(&c->out, resp->body.p, resp->body.n);
 		n += resp->body.n;
 	}
+	free(tmp);
 	/* One contiguous add: the answer leaves in one send (no Nagle stall). */
 	evbuffer_add(bufferevent_get_output(c->bev), c->out.p, c->out.len);
 	req->sent_bytes += n;
@@ -116,9 +154,17 @@ static size_t h1_stream_head(struct http_request *req, const struct http_stream_
 	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
 	buf_puts(out, "\r\n");
 	for (size_t i = 0; i < h->nheaders; i++) {
+		if (answer_is_extra(c->extra, h->headers[i].name))
+			continue;   /* the listener's value replaces the target's */
 		put_sv(out, h->headers[i].name);
 		buf_puts(out, ": ");
 		put_sv(out, h->headers[i].value);
+		buf_puts(out, "\r\n");
+	}
+	for (size_t i = 0; c->extra && i < c->extra->n; i++) {
+		put_sv(out, c->extra->headers[i].name);
+		buf_puts(out, ": ");
+		put_sv(out, c->extra->headers[i].value);
 		buf_puts(out, "\r\n");
 	}
 	c->framing = OUT_AS_IS;
@@ -241,9 +287,9 @@ static void h1_resume_reading(struct http_request *req)
 
 /* --- the answer calls of http_server.h: HTTP/1 here, HTTP/2 in h2_server.c --- */
 
-size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
+size_t http_server_respond(struct http_request *req, const struct http_response *resp0, const char *date)
 {
-	return http_io_is_h2(req) ? h2_respond(req, resp, date) : h1_respond(req, resp, date);
+	return http_io_is_h2(req) ? h2_respond(req, resp0, date) : h1_respond(req, resp0, date);
 }
 
 size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)

@@ -45,9 +45,21 @@ struct h2_conn;
 struct tls_listener;
 struct ssl_st;
 
+/* Headers a listener adds to every answer (routing.http.response.*); shared
+ * by the listener and its connections, freed with the last reference. */
+struct answer_extra {
+	int refs;
+	size_t n;
+	struct http_header *headers;    /* names and values owned here */
+	bool no_server;                 /* routing.http.response.server.enabled: false */
+};
+
+void answer_extra_unref(struct answer_extra *x);
+
 struct http_listener {
 	struct http_server *srv;
 	struct tls_listener *tls;       /* HTTPS: its certificates and policy; NULL for HTTP */
+	struct answer_extra *extra;     /* NULL: none */
 	struct evconnlistener *ev;
 	struct http_listener *prev, *next;
 	int index;
@@ -64,6 +76,7 @@ struct conn {
 	struct ssl_st *ssl;             /* HTTPS: the connection's TLS (owned by bev); else NULL */
 	bool handshaking;               /* HTTPS: no request is read before the handshake ends */
 	struct http_tls tls;            /* HTTPS: what the handshake negotiated */
+	struct answer_extra *extra;     /* the listener's answer headers when accepted (a reference) */
 	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
 	bool owner_paused;              /* http_server_pause_reading */
 	struct event *resume;
@@ -122,5 +135,11 @@ void conn_read_for(struct conn *c, const struct timeval *tv);
 void conn_flush(struct conn *c);
 /* Half-closes a closing connection once its answer is out, and discards input a while. */
 void conn_linger(struct conn *c);
+/* Whether name is one of the listener's answer headers (x may be NULL). */
+bool answer_is_extra(const struct answer_extra *x, struct sv name);
+/* resp with the listener's answer headers (routing.http.response.*) in place
+ * of its own of those names; *tmp holds the merged list (free() it). */
+struct http_response answer_with_extra(const struct answer_extra *x, const struct http_response *resp,
+				       struct http_header **tmp);
 
 #endif

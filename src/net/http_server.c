@@ -527,6 +527,8 @@ static struct conn *conn_accept(struct http_listener *l, struct bufferevent *bev
 	c->listener = l;
 	c->listener_index = l->index;
 	c->local_port = l->port;
+	if ((c->extra = l->extra))
+		c->extra->refs++;
 	c->born_mono_us = time_mono_us();
 	conn_set_peer(c, sa);
 	if (s->rng) {
@@ -635,6 +637,7 @@ void conn_free(struct conn *c)
 		event_free(c->read_ev);
 	bufferevent_free(c->bev);   /* closes the socket, frees the SSL */
 	tls_info_release(&c->tls);
+	answer_extra_unref(c->extra);
 	h1_reader_release(&c->reader);
 	http_request_release(&c->req);
 	buf_release(&c->out);
@@ -743,7 +746,40 @@ void http_listener_close(struct http_listener *l)
 	}
 	evconnlistener_free(l->ev);
 	tls_listener_free(l->tls);
+	answer_extra_unref(l->extra);
 	free(l);
+}
+
+void answer_extra_unref(struct answer_extra *x)
+{
+	if (!x || --x->refs > 0)
+		return;
+	for (size_t i = 0; i < x->n; i++) {
+		free((char *)x->headers[i].name.p);
+		free((char *)x->headers[i].value.p);
+	}
+	free(x->headers);
+	free(x);
+}
+
+void http_listener_set_answer_headers(struct http_listener *l, const char *const *names,
+				      const char *const *values, size_t n, bool no_server)
+{
+	struct answer_extra *x = NULL;
+
+	if (n || no_server) {
+		x = xcalloc(1, sizeof(*x));
+		x->refs = 1;
+		x->no_server = no_server;
+		x->headers = xcalloc(n ? n : 1, sizeof(*x->headers));
+		for (size_t i = 0; i < n; i++) {
+			x->headers[i].name = sv_from(xstrdup(names[i]));
+			x->headers[i].value = sv_from(xstrdup(values[i]));
+		}
+		x->n = n;
+	}
+	answer_extra_unref(l->extra);
+	l->extra = x;
 }
 
 void http_listener_set_tls(struct http_listener *l, struct tls_listener *tls)

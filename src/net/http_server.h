@@ -84,6 +84,12 @@ void http_listener_set_index(struct http_listener *l, int index);
 /* Makes l an HTTPS listener with tls (taking ownership; the previous one
  * is freed, connections it accepted keep their TLS), or HTTP with NULL. */
 void http_listener_set_tls(struct http_listener *l, struct tls_listener *tls);
+/* Headers added to every answer on connections l accepts from now on, in
+ * place of any the answer has by those names (a listener's
+ * routing.http.response.* attributes); no_server drops ALB's own Server
+ * header. Copies names[0..n) and values. */
+void http_listener_set_answer_headers(struct http_listener *l, const char *const *names,
+				      const char *const *values, size_t n, bool no_server);
 /* Stops accepting on l; connections it accepted carry on (ending after their request). */
 void http_listener_close(struct http_listener *l);
 

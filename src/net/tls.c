@@ -292,8 +292,13 @@ struct tls_listener *tls_listener_new(const struct config *cfg, const struct lis
 			goto fail;
 		if (cc && cert_load(c->ctx, cc->certificate, cc->private_key, &cc->pos, err))
 			goto fail;
-		if (!cc && cert_load(c->ctx, auto_cert.cert_path, auto_cert.key_path, &lc->pos, err))
+		if (!cc && (!SSL_CTX_use_certificate(c->ctx, auto_cert.cert) ||
+			    !SSL_CTX_use_PrivateKey(c->ctx, auto_cert.key) ||
+			    !SSL_CTX_add1_chain_cert(c->ctx, auto_cert.ca))) {
+			lb_err_at(err, lc->pos.file, lc->pos.line, lc->pos.col,
+				  "cannot use the local CA's certificate");
 			goto fail;
+		}
 		snprintf(c->arn, sizeof(c->arn), "%s", cc ? cc->arn : auto_cert.arn);
 		cert_describe(c);
 		sh->sni[i] = c->sni;

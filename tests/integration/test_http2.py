@@ -27,10 +27,12 @@ HAVE_NGHTTP2 = shutil.which("h2load") and shutil.which("nghttp")
 HAVE_CURL = shutil.which("curl")
 
 
-def listener(http2=None):
+def listener():
     return ("  - port: 0\n"
             "    protocol: HTTPS\n"
             f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+            "    attributes: {routing.http.response.strict_transport_security.header_value: "
+            "\"max-age=31536000\"}\n"
             "    rules: [\"rules/*.yaml\"]\n"
             "    default_actions: [{type: forward, target_group: web}]\n")
 
@@ -147,6 +149,15 @@ class Http2Test(unittest.TestCase):
         self.assertIn(f"location: https://localhost:{self.lb.port}/fixed", head)
         self.assertIn("server: awselb/2.0", head)
         self.assertNotIn("connection:", head.lower())
+
+    @unittest.skipUnless(HAVE_CURL, "curl not installed")
+    def test_listener_response_headers_on_http2_answers(self):
+        # routing.http.response.* apply to every answer, lb's own and targets'.
+        for path in ("/fixed", "/echo"):
+            p = curl("--http2", "-i", self.url + path)
+            head = p.stdout.split(b"\r\n\r\n")[0].decode()
+            self.assertTrue(head.startswith("HTTP/2 200"), head)
+            self.assertEqual(head.count("strict-transport-security: max-age=31536000"), 1, head)
 
     @unittest.skipUnless(HAVE_NGHTTP2, "nghttp2-client not installed")
     def test_nghttp_get(self):

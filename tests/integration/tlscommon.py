@@ -57,6 +57,8 @@ policy = any
 unique_subject = no
 copy_extensions = copy
 [any]
+organizationName = optional
+organizationalUnitName = optional
 commonName = supplied
 [req]
 distinguished_name = dn
@@ -176,10 +178,11 @@ class TlsConn(Conn):
 
 
 def https_listener(certs="auto", policy=None, mtls=None, attributes=None, port=0,
-                   rules='["rules/*.yaml"]', default_body="no rule matched"):
+                   rules='["rules/*.yaml"]', default_body="no rule matched", default=None):
     """YAML of one HTTPS listener (indented for a `listeners:` list).
 
-    certs: "auto" or a list of Cert; mtls: YAML flow mapping text; attributes: dict."""
+    certs: "auto", None (no key) or a list of Cert; mtls: YAML flow mapping text;
+    attributes: dict; default: YAML flow text of default_actions (else a fixed 404)."""
     lines = [f"  - port: {port}", "    protocol: HTTPS", f"    rules: {rules}"]
     if policy:
         lines.append(f"    ssl_policy: {policy}")
@@ -193,6 +196,8 @@ def https_listener(certs="auto", policy=None, mtls=None, attributes=None, port=0
     if attributes:
         lines.append("    attributes:")
         lines += [f'      {k}: "{v}"' for k, v in attributes.items()]
+    if default:
+        return "\n".join(lines + [f"    default_actions: {default}"]) + "\n"
     lines += ["    default_actions:",
               "      - type: fixed-response",
               "        fixed_response: {status_code: \"404\", content_type: text/plain, "
