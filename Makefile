@@ -6,6 +6,9 @@
 #   make bench    lb against nginx and serverless-offline under wrk, Lambda path
 #                 latency (BENCH_ARGS=--quick for a short run; see tests/bench/bench.py)
 #   make fuzz     build the libFuzzer targets into build/fuzz (clang)
+#                 (FUZZ_SECONDS=N: and run each for N seconds)
+#   make soak     long checks: 10,000 idle connections, slow clients, crashing,
+#                 hung and flooding functions, leaks (release ./lb)
 #   make clean
 #
 # Every entry point first runs scripts/deps.sh, which installs missing Debian
@@ -35,7 +38,7 @@ REL_OBJ := $(SRC:src/%.c=build/release/%.o) $(LLHTTP_NAMES:%=build/release/llhtt
 ASAN_LIB_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o) $(LLHTTP_NAMES:%=build/asan/llhttp/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all run test bench fuzz clean deps build-release build-test check-layers
+.PHONY: all run test bench fuzz soak clean deps build-release build-test check-layers
 
 all: deps
 	@$(MAKE) --no-print-directory build-release
@@ -87,6 +90,9 @@ test: deps
 
 bench: all
 	@python3 tests/bench/bench.py $(BENCH_ARGS)
+
+soak: all
+	@python3 tests/soak/soak.py
 
 fuzz: deps
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk

@@ -34,6 +34,7 @@
 #include "config/config.h"
 #include "targets/health.h"
 #include "net/http_server.h"
+#include "net/net.h"
 #include "lambda/lambda.h"
 #include "lambda/lambda_api.h"
 #include "base/log.h"
@@ -375,6 +376,7 @@ int lb_serve(const struct lb_options *opt)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	log_debug("open descriptors limit: %ld", net_raise_fd_limit());
 	rng_seed(&lb.rng);
 	lb.base = event_base_new();
 	runtimes = lambda_find_runtimes("/proc/self/exe");

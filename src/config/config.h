@@ -276,6 +276,7 @@ struct function_settings {
 	const char **command;     /* provided.*: argv; empty means code/bootstrap */
 	int timeout;              /* seconds: 1–900, 3 */
 	int memory_size;          /* MB: 128–10240, 128 */
+	int ephemeral_mb;         /* ephemeral_storage.size, MB: 512–10240, 512 */
 	size_t nenv;
 	struct env_var *env;
 	size_t nlayers;
@@ -286,6 +287,7 @@ struct function_version {
 	const char *version;      /* "1", "2", ... */
 	struct src_pos pos;
 	struct function_settings settings;
+	int provisioned;          /* provisioned_concurrent_executions, 0: none */
 };
 
 struct function_alias {
@@ -294,6 +296,7 @@ struct function_alias {
 	const char *function_version;
 	const char *extra_version; /* routing_config.additional_version_weights, or NULL */
 	double extra_weight;       /* 0–1 */
+	int provisioned;           /* provisioned_concurrent_executions, 0: none */
 };
 
 struct function_cfg {
@@ -340,6 +343,10 @@ void config_unref(struct config *cfg);
 
 struct target_group *config_target_group(const struct config *cfg, const char *name);
 struct function_cfg *config_function(const struct config *cfg, const char *name);
+/* Sandboxes per function when reserved_concurrent_executions is not set. */
+#define CONFIG_FN_DEFAULT_CONCURRENCY 10
+/* A version's provisioned concurrency: its own and its aliases'. */
+int config_fn_provisioned(const struct function_cfg *fn, const char *version);
 
 /* The response header a routing.http.response.* attribute sets ("Strict-Transport-Security"). */
 const char *config_response_header_name(enum resp_header h);

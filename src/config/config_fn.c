@@ -45,7 +45,8 @@
 	YFIELD_INT("timeout", T, m.timeout, 1, 900),                          \
 	YFIELD_INT("memory_size", T, m.memory_size, 128, 10240),              \
 	YFIELD_NODE("environment"),                                           \
-	YFIELD_NODE("layers")
+	YFIELD_NODE("layers"),                                                \
+	YFIELD_NODE("ephemeral_storage")
 
 static const struct yfield function_fields[] = {
 	YFIELD_STR("name", struct function_cfg, name, .required = true),
@@ -60,6 +61,8 @@ static const struct yfield function_fields[] = {
 
 static const struct yfield version_fields[] = {
 	YFIELD_STR("version", struct function_version, version, .required = true),
+	YFIELD_INT("provisioned_concurrent_executions", struct function_version, provisioned, 1,
+		   INT_MAX),
 	SETTINGS_FIELDS(struct function_version, settings),
 };
 
@@ -67,10 +70,15 @@ static const struct yfield alias_fields[] = {
 	YFIELD_STR("name", struct function_alias, name, .required = true),
 	YFIELD_STR("function_version", struct function_alias, function_version, .required = true),
 	YFIELD_NODE("routing_config"),
+	YFIELD_INT("provisioned_concurrent_executions", struct function_alias, provisioned, 1, INT_MAX),
 };
 
 static const struct yfield env_fields[] = { YFIELD_NODE("variables") };
 static const struct yfield routing_fields[] = { YFIELD_NODE("additional_version_weights") };
+/* Why: Lambda's ephemeral storage (/tmp) is 512-10240 MB. */
+static const struct yfield storage_fields[] = {
+	YFIELD_INT("size", struct function_settings, ephemeral_mb, 512, 10240, .required = true),
+};
 
 /* What an endpoint function may say: the rest describes code lb would run. */
 static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout" };
@@ -92,6 +100,7 @@ static const char *const reserved_env[] = {
 static const struct function_settings settings_defaults = {
 	.timeout = 3,        /* Lambda's default timeout, seconds */
 	.memory_size = 128,  /* Lambda's default memory, MB */
+	.ephemeral_mb = 512, /* Lambda's default /tmp, MB */
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -246,6 +255,10 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 	if ((v = ydoc_get(n, "environment")) && env_load(cfg, v, s, err))
 		return -1;
 	if ((v = ydoc_get(n, "layers")) && layers_load(cfg, v, s, err))
+		return -1;
+	if ((v = ydoc_get(n, "ephemeral_storage")) &&
+	    ydoc_fields(v, "ephemeral_storage", storage_fields, ARRAY_LEN(storage_fields), s, &cfg->arena,
+			err))
 		return -1;
 	return 0;
 }
@@ -488,6 +501,36 @@ static int versions_and_aliases(struct config *cfg, struct function_cfg *fn,
 	return 0;
 }
 
+int config_fn_provisioned(const struct function_cfg *fn, const char *version)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < fn->nversions; i++)
+		if (strcmp(fn->versions[i].version, version) == 0)
+			n += fn->versions[i].provisioned;
+	for (size_t i = 0; i < fn->naliases; i++)
+		if (strcmp(fn->aliases[i].function_version, version) == 0)
+			n += fn->aliases[i].provisioned;
+	return n;
+}
+
+/* Why: Lambda refuses more provisioned concurrency than the function's
+ * concurrency (its reserved concurrency, when set). */
+static int provisioned_check(const struct function_cfg *fn, const struct ynode *n, struct lb_err *err)
+{
+	int total = 0, limit = fn->reserved_concurrency >= 0 ? fn->reserved_concurrency
+							     : CONFIG_FN_DEFAULT_CONCURRENCY;
+
+	for (size_t i = 0; i < fn->nversions; i++)
+		total += fn->versions[i].provisioned;
+	for (size_t i = 0; i < fn->naliases; i++)
+		total += fn->aliases[i].provisioned;
+	if (total > limit)
+		return ydoc_err(err, n, "provisioned concurrency %d is over the function's concurrency %d",
+				total, limit);
+	return 0;
+}
+
 static int function_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn,
 			 struct lb_err *err)
 {
@@ -519,7 +562,9 @@ static int function_load(struct config *cfg, const struct ynode *n, struct funct
 				"'function_name' is only for endpoint functions");
 	if (settings_load(cfg, n, &fn->latest, err) || settings_check(n, &fn->latest, err))
 		return -1;
-	return versions_and_aliases(cfg, fn, n, err);
+	if (versions_and_aliases(cfg, fn, n, err))
+		return -1;
+	return provisioned_check(fn, n, err);
 }
 
 int config_fn_load(struct config *cfg, const struct ynode *seq, struct lb_err *err)

@@ -24,6 +24,7 @@
  */
 #include "lambda/sandbox.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "lambda/proc_mem.h"
 #include "lambda/runtime_api.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
@@ -69,6 +71,8 @@ struct sandbox {
 	struct runtime_api *ra;
 	struct bufferevent *out, *err;
 	struct event *timer;
+	struct event *mem_ev;    /* samples memory while the runtime works */
+	bool oom_killed;         /* killed for going over memory_size */
 
 	/* the invocation being run */
 	bool has_inv;
@@ -280,6 +284,45 @@ static void log_end(struct sandbox *sb)
 	log_lines(sb, lines, 2);
 }
 
+/*
+ * Lambda kills an environment whose memory goes over the function's memory
+ * size; the invocation fails with "Runtime exited with error: signal:
+ * killed" (Runtime.ExitError) and REPORT shows the whole size used. lb
+ * samples the process tree while the runtime initializes or works.
+ */
+#define MEM_SAMPLE_MS 100
+
+static void on_mem_sample(evutil_socket_t fd, short what, void *arg)
+{
+	struct sandbox *sb = arg;
+	long kb;
+
+	(void)fd;
+	(void)what;
+	if (sb->pid <= 0 || sb->state == SB_DEAD || sb->oom_killed)
+		return;
+	kb = proc_tree_rss_kb(sb->pid);
+	if (kb <= (long)sb->memory_size * 1024)
+		return;
+	log_warn("[%s] memory %ld MB over memory_size %d MB: killing the sandbox", sb->log_name,
+		 (kb + 1023) / 1024, sb->memory_size);
+	sb->oom_killed = true;
+	sb->peak_mb = sb->memory_size;
+	sb->peak_read_us = time_mono_us();
+	event_del(sb->mem_ev);
+	kill(-sb->pid, SIGKILL);
+}
+
+static void mem_watch(struct sandbox *sb, bool on)
+{
+	struct timeval every = { 0, MEM_SAMPLE_MS * 1000 };
+
+	if (on)
+		event_add(sb->mem_ev, &every);
+	else
+		event_del(sb->mem_ev);
+}
+
 /* --- invocations --------------------------------------------------------------- */
 
 static void set_timer(struct sandbox *sb, int seconds)
@@ -305,6 +348,7 @@ static void deliver(struct sandbox *sb)
 	sb->state = SB_BUSY;
 	sb->started_us = time_mono_us();
 	set_timer(sb, sb->timeout);
+	mem_watch(sb, true);
 	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
 	runtime_api_deliver(sb->ra, &ri);
 }
@@ -364,6 +408,7 @@ static void on_next(void *arg)
 	if (sb->state == SB_STARTING)
 		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
 	sb->state = SB_IDLE;
+	mem_watch(sb, false);
 	if (sb->has_inv && !sb->delivered) {
 		deliver(sb);
 		return;
@@ -497,10 +542,14 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->log_name = xstrdup(spec->log_name);
 	sb->version = xstrdup(spec->version);
 	sb->memory_size = spec->memory_size;
+	/* Lambda reports a cold start's init on the first invocation, which a
+	 * provisioned environment's invocations never are. */
+	sb->init_reported = spec->provisioned;
 	sb->state = SB_STARTING;
 	sb->pid = -1;
 	buf_init(&sb->inv_payload, 0);
 	sb->timer = evtimer_new(base, on_timer, sb);
+	sb->mem_ev = event_new(base, -1, EV_PERSIST, on_mem_sample, sb);
 	if (!(sb->ra = runtime_api_new(base, &ra_cbs, sb, err)))
 		goto fail;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -516,6 +565,8 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	evutil_make_socket_nonblocking(errp[0]);
 	sb->out = pipe_reader(base, out[0], sb);
 	sb->err = pipe_reader(base, errp[0], sb);
+	if (sb->memory_size > 0)
+		mem_watch(sb, true);
 	return sb;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -552,8 +603,12 @@ static void describe_exit(int wstatus, char *out, size_t n)
 {
 	if (WIFEXITED(wstatus))
 		snprintf(out, n, "exit status %d", WEXITSTATUS(wstatus));
-	else if (WIFSIGNALED(wstatus))
-		snprintf(out, n, "signal: %s", strsignal(WTERMSIG(wstatus)));
+	else if (WIFSIGNALED(wstatus)) {
+		/* Lambda's runtime manager is Go: "signal: killed", "signal: segmentation fault". */
+		int len = snprintf(out, n, "signal: %s", strsignal(WTERMSIG(wstatus)));
+		if (len > 8 && (size_t)len < n)
+			out[8] = (char)tolower((unsigned char)out[8]);
+	}
 	else
 		snprintf(out, n, "status %d", wstatus);
 }
@@ -565,6 +620,7 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	int n;
 
 	sb->state = SB_DEAD;
+	event_del(sb->mem_ev);
 	log_pending(sb, sb->out, true);
 	log_pending(sb, sb->err, true);
 	if (sb->has_inv && !sb->delivered && !was_starting) {
@@ -598,6 +654,8 @@ void sandbox_free(struct sandbox *sb)
 	if (sb->err)
 		bufferevent_free(sb->err);
 	event_free(sb->timer);
+	if (sb->mem_ev)
+		event_free(sb->mem_ev);
 	buf_release(&sb->inv_payload);
 	free(sb->inv_arn);
 	free(sb->inv_trace);

@@ -51,6 +51,7 @@ struct sandbox_spec {
 	const char *log_name;      /* prefix of its log lines: "api", "api:3" */
 	const char *version;       /* for START lines */
 	int memory_size;           /* MB, for REPORT lines */
+	bool provisioned;          /* initialized ahead of demand: REPORT has no Init Duration */
 };
 
 /* Starts the process. cbs is borrowed. NULL with err if it cannot be started. */

@@ -61,6 +61,8 @@ struct http_listener {
 	struct tls_listener *tls;       /* HTTPS: its certificates and policy; NULL for HTTP */
 	struct answer_extra *extra;     /* NULL: none */
 	struct evconnlistener *ev;
+	struct event *accept_resume;    /* re-enables accepting after a pause (out of descriptors) */
+	bool starved;                   /* accepting is paused, or failed since the last success */
 	struct http_listener *prev, *next;
 	int index;
 	uint16_t port;

@@ -589,6 +589,10 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 
 	(void)ev;
 	(void)salen;
+	if (l->starved) {
+		l->starved = false;
+		log_info("descriptors available again: accepting connections");
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->tls && !(ssl = tls_listener_ssl(l->tls))) {
 		evutil_closesocket(fd);
@@ -669,12 +673,37 @@ void http_server_configure(struct http_server *s, const struct http_server_setti
 	}
 }
 
+/* A pause in accepting when descriptors run out. */
+#define ACCEPT_PAUSE_MS 100
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(l->ev);
+}
+
 static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
-	(void)ev;
-	(void)arg;
-	/* EMFILE and friends: libevent retries on the next readiness. */
-	log_warn("accept failed: %s", strerror(errno));
+	struct http_listener *l = arg;
+	struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
+	int e = errno;
+
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+		log_warn("accept failed: %s", strerror(e));
+		return;
+	}
+	/* The refused connection stays in the backlog and keeps the listener
+	 * readable: retrying at once would spin, so accepting pauses and the
+	 * connections already open go on being served. */
+	if (!l->starved)
+		log_warn("out of descriptors (%s) with %zu connections open: new connections wait",
+			 strerror(e), l->srv->nconns);
+	l->starved = true;
+	evconnlistener_disable(ev);
+	evtimer_add(l->accept_resume, &pause);
 }
 
 struct http_listener *http_server_listen(struct http_server *s, const char *what, const char *address,
@@ -689,6 +718,7 @@ struct http_listener *http_server_listen(struct http_server *s, const char *what
 		return NULL;
 	}
 	evconnlistener_set_error_cb(l->ev, on_accept_error);
+	l->accept_resume = evtimer_new(s->base, on_accept_resume, l);
 	l->next = s->listeners;
 	if (s->listeners)
 		s->listeners->prev = l;
@@ -747,6 +777,7 @@ void http_listener_close(struct http_listener *l)
 	evconnlistener_free(l->ev);
 	tls_listener_free(l->tls);
 	answer_extra_unref(l->extra);
+	event_free(l->accept_resume);
 	free(l);
 }
 

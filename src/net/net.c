@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -69,4 +70,18 @@ size_t net_write_now(struct bufferevent *bev)
 		evbuffer_freeze(out, 1);
 	}
 	return evbuffer_get_length(out);
+}
+
+long net_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = { rl.rlim_max, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl.rlim_cur = rl.rlim_max;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }

@@ -29,4 +29,8 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
  */
 size_t net_write_now(struct bufferevent *bev);
 
+/* Raises the soft limit on open descriptors to the hard limit; the new soft
+ * limit (or the old one, when it cannot be raised). */
+long net_raise_fd_limit(void);
+
 #endif

@@ -1,27 +1,50 @@
-# libFuzzer targets for lb's parsers and converters (`make fuzz`).
+# libFuzzer targets for every input lb reads (`make fuzz`).
 #
+#   build/fuzz/fuzz_h1          request and response streams → the same reading at every split
 #   build/fuzz/fuzz_desync      raw request heads → desync classification
+#   build/fuzz/fuzz_config      lb.yaml and rule files → a configuration or an error
+#   build/fuzz/fuzz_invoke_api  Invoke API paths, headers and payloads → a target or AWS's error
 #   build/fuzz/fuzz_alb_result  result documents → response or 502 reason
 #   build/fuzz/fuzz_alb_event   request parts → the ALB event (must be valid JSON)
 #   build/fuzz/fuzz_glob        pattern and text → ALB wildcard match
-#   build/fuzz/fuzz_h2          HTTP/2 frames from a client → an h2_server session
+#   build/fuzz/fuzz_layer_zip   layer archives → extracted inside their directory, or an error
+#   build/fuzz/fuzz_h2          HTTP/2 frames from a client → an h2_server session (I/O code: links all of lb)
 #
-# Run one: build/fuzz/fuzz_alb_result -max_total_time=60 tests/fuzz/corpus/alb_result
-# fuzz_h2 starts best from the seeds of valid sessions (a new corpus dir first, so
-# the seeds stay as committed): build/fuzz/fuzz_h2 -max_total_time=60 CORPUS tests/fuzz/seeds/h2
+# `make fuzz` builds them; `make fuzz FUZZ_SECONDS=N` also runs each for N
+# seconds, starting from its committed seeds in tests/fuzz/corpus/NAME (new
+# inputs go to build/fuzz/corpus/NAME, crashes to build/fuzz/crash-NAME-*).
 # Built with clang, ASan and UBSan, against every pure module of src/.
 
 CLANG ?= clang
 PKGS := libevent_core jansson yaml-0.1 zlib
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I/usr/share/include/llhttp \
+LLHTTP_SRC := /usr/share/llhttp
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests/unit -I/usr/share/include/llhttp \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(shell pkg-config --cflags $(PKGS))
 FUZZ_LIBS := $(shell pkg-config --libs $(PKGS)) -lm
 # The pure layer (DESIGN.md §3): no sockets, no event loop.
 PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
 	src/lambda/layers.c src/lambda/layer_fs.c src/lambda/layer_zip.c
-TARGETS := fuzz_desync fuzz_alb_result fuzz_alb_event fuzz_glob fuzz_h2
+# The HTTP/1 reader is socket-free but lives beside the server; it brings llhttp.
+H1_SRC := src/net/h1_read.c $(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
+TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_alb_event fuzz_glob \
+	fuzz_layer_zip fuzz_h2
+FUZZ_SECONDS ?=
 
 all: $(TARGETS:%=build/fuzz/%)
+ifneq ($(FUZZ_SECONDS),)
+	@for t in $(TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			-artifact_prefix=build/fuzz/crash-$$t- build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+			2> build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+		grep -h '^#.*DONE' build/fuzz/$$t.log | tail -1; \
+	done
+endif
+
+build/fuzz/fuzz_h1: tests/fuzz/fuzz_h1.c tests/unit/h1_transcript.h $(PURE_SRC) $(H1_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -w -o $@ $< $(PURE_SRC) $(H1_SRC) $(FUZZ_LIBS)
 
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRC)
 	@mkdir -p $(@D)

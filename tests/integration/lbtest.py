@@ -206,7 +206,7 @@ class Lb:
     """A running lb with a config written to a temporary directory."""
 
     def __init__(self, config=SIMPLE_CONFIG, rules=None, files=None, args=(), access_log=True,
-                 env=None):
+                 env=None, preexec=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="lbtest-")
         self.dir = self.tmp.name
         self.config_path = os.path.join(self.dir, "lb.yaml")
@@ -219,6 +219,7 @@ class Lb:
             self.write(name, text)
         self.args = list(args)
         self.env = env
+        self.preexec = preexec   # run in the child before lb starts (limits, say)
         self.proc = None
         self.ports = []
         self.stderr_path = os.path.join(self.dir, "stderr.txt")
@@ -239,7 +240,7 @@ class Lb:
         env.update(self.env or {})
         self.stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr_file,
-                                     cwd=self.dir, env=env)
+                                     cwd=self.dir, env=env, preexec_fn=self.preexec)
         self.ports = []
         deadline = time.time() + 15
         while time.time() < deadline:

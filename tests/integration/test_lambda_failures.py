@@ -191,7 +191,7 @@ class LambdaFailureTests(LambdaCase):
         r = lb.get("/exiter/ok")
         self.assertEqual(r.status, 200, r)
         pid1 = int(r.body.split()[1])
-        for word, why in (("crash-now", "exit status 3"), ("kill-now", "signal: Killed")):
+        for word, why in (("crash-now", "exit status 3"), ("kill-now", "signal: killed")):
             with self.subTest(word):
                 target = f"/exiter/{word}"
                 r = lb.get(target)

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""`make soak`: lb's long checks (DESIGN.md §19), bounded and on loopback only.
+
+Each check prints one line, `soak: NAME: what was measured: ok` (or FAIL), and
+the exit status is non-zero when any failed. Runs the release ./lb unless
+LB_BIN names another.
+
+  idle-connections   10,000 idle keep-alive connections held in <= 50 MB
+  slow-headers       clients trickling a request head are cut at the idle
+                     timeout while other clients go on being served
+  crash-storm        a function that crashes on every invocation, many times
+  hung-functions     functions that never answer, killed at their timeout
+  hostile-output     functions flooding their output and returning garbage
+Afterwards lb must hold no leaked process, descriptor or temporary file.
+"""
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("LB_BIN", os.path.join(ROOT, "lb"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+from lambdacommon import PYTHON, fn, lambda_config  # noqa: E402
+from lbcommon import config, fixed, get_raw, rules_file  # noqa: E402
+from lbtest import Conn, Lb  # noqa: E402
+
+FIXED_RULES = {"r.yaml": rules_file(fixed(1, '[{path_pattern: {values: ["/*"]}}]', "ok"))}
+failures = 0
+
+
+def report(name, detail, ok):
+    global failures
+    failures += not ok
+    print(f"soak: {name}: {detail}: {'ok' if ok else 'FAIL'}", flush=True)
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def children(pid):
+    """Processes whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def wait_until(pred, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return pred()
+
+
+def idle_connections():
+    n = 10000
+    with Lb(config(), rules=FIXED_RULES, access_log=False) as lb:
+        base = rss_kb(lb.proc.pid)
+        conns = []
+        for _ in range(n):
+            c = Conn(lb.port)
+            c.send(get_raw("/"))
+            if c.read_response().status != 200:
+                break
+            conns.append(c)
+        rss = rss_kb(lb.proc.pid)
+        alive = Conn(lb.port)
+        alive.send(get_raw("/after"))
+        served = alive.read_response().status == 200
+        for c in conns + [alive]:
+            c.close()
+    report("idle-connections", f"{len(conns)} held, lb RSS {base / 1024:.1f} MB idle, "
+           f"{rss / 1024:.1f} MB holding them (limit 50 MB)",
+           len(conns) == n and rss <= 50 * 1024 and served)
+
+
+def slow_headers():
+    idle = 3
+    cfg = config(attributes={"idle_timeout.timeout_seconds": idle})
+    slow_n, stop = 300, threading.Event()
+    with Lb(cfg, rules=FIXED_RULES, access_log=False) as lb:
+        slow = []
+        for _ in range(slow_n):
+            s = socket.create_connection(("127.0.0.1", lb.port))
+            s.sendall(b"GET / HTTP/1.1\r\n")
+            slow.append(s)
+        started = time.time()
+
+        def trickle():
+            i = 0
+            while not stop.is_set():
+                for s in slow:
+                    try:
+                        s.sendall(b"X-%d: y\r\n" % i)
+                    except OSError:
+                        pass
+                i += 1
+                stop.wait(0.5)
+        t = threading.Thread(target=trickle)
+        t.start()
+        lat = []
+        c = Conn(lb.port)
+        while time.time() - started < idle + 1:
+            t0 = time.perf_counter()
+            c.send(get_raw("/fast"))
+            ok = c.read_response().status == 200
+            lat.append((time.perf_counter() - t0) * 1000)
+            if not ok:
+                break
+        stop.set()
+        t.join()
+        closed = 0
+        for s in slow:
+            s.settimeout(10)
+            try:
+                data = s.recv(4096)
+                closed += data == b"" or data.startswith(b"HTTP/1.1 408")
+            except OSError:
+                closed += 1
+            s.close()
+        c.close()
+    lat.sort()
+    p99 = lat[int(len(lat) * 0.99) - 1] if lat else float("inf")
+    report("slow-headers", f"{closed}/{slow_n} trickling clients cut at the {idle} s idle timeout; "
+           f"meanwhile {len(lat)} requests, p50 {statistics.median(lat):.2f} ms, p99 {p99:.2f} ms",
+           closed == slow_n and len(lat) > 100)
+
+
+CRASH = "import os\ndef handler(event, context):\n    os._exit(3)\n"
+HANG = "import time\ndef handler(event, context):\n    time.sleep(3600)\n"
+FLOOD = """import sys
+def handler(event, context):
+    kind = event["path"].rsplit("/", 1)[-1]
+    if kind == "log":
+        sys.stdout.write("x" * (1 << 20) * 20)
+        return {"statusCode": 200, "body": "after log"}
+    if kind == "big":
+        return {"statusCode": 200, "body": "y" * (8 << 20)}
+    if kind == "garbage":
+        return b"\\xff\\xfe not json"
+    return {"statusCode": "nope", "headers": [1, 2]}
+"""
+
+
+def function_checks():
+    # The crashing function has a layer, so lb makes a temporary directory.
+    functions = [fn("crash", code="crash", layers=["layer"]), fn("hang", code="hang", timeout=1),
+                 fn("flood", code="flood", timeout=30)]
+    text, rules = lambda_config(functions)
+    files = {"crash/index.py": CRASH, "hang/index.py": HANG, "flood/index.py": FLOOD,
+             "layer/python/helper.py": "X = 1\n"}
+    tmp = tempfile.mkdtemp(prefix="lb-soak-")
+    with Lb(text, rules=rules, files=files, access_log=False, env={"TMPDIR": tmp}) as lb:
+        pid = lb.proc.pid
+        c = Conn(lb.port)
+        c.send(get_raw("/crash"))
+        c.read_response()
+        fds_base = fd_count(pid)
+
+        n, statuses = 200, []
+        t0 = time.time()
+        for i in range(n):
+            c.send(get_raw(f"/crash/{i}"))
+            statuses.append(c.read_response().status)
+        took = time.time() - t0
+        settled = wait_until(lambda: not children(pid), 30)
+        fds = fd_count(pid)
+        report("crash-storm", f"{n} invocations crashing in {took:.1f} s: {statuses.count(502)} x 502, "
+               f"sandboxes left {len(children(pid))}, lb descriptors {fds_base} -> {fds}",
+               statuses.count(502) == n and settled and fds <= fds_base + 2)
+
+        hung = [Conn(lb.port, timeout=30) for _ in range(10)]
+        t0 = time.time()
+        for h in hung:
+            h.send(get_raw("/hang"))
+        codes = [h.read_response().status for h in hung]
+        took = time.time() - t0
+        settled = wait_until(lambda: not children(pid), 30)
+        for h in hung:
+            h.close()
+        report("hung-functions", f"{len(hung)} invocations past a 1 s timeout answered "
+               f"{sorted(set(codes))} within {took:.1f} s; sandboxes left {len(children(pid))}",
+               codes == [502] * len(hung) and settled)
+
+        rss0 = rss_kb(pid)
+        codes = []
+        for kind in ["log", "big", "garbage", "shape"] * 3:
+            c.send(get_raw(f"/flood/{kind}"))
+            codes.append(c.read_response().status)
+        rss = rss_kb(pid)
+        report("hostile-output", f"20 MB of logs and 8 MB, non-JSON and ill-shaped results: "
+               f"answers {codes[:4]}, lb RSS {rss0 / 1024:.1f} -> {rss / 1024:.1f} MB",
+               codes[:4] == [200, 502, 502, 502] and codes[4:] == codes[:4] * 2 and rss - rss0 < 64 * 1024)
+        c.close()
+    leaked = os.listdir(tmp)
+    if not leaked:
+        os.rmdir(tmp)
+    report("leaks", f"after stopping lb: entries left in its TMPDIR {leaked or 'none'}", not leaked)
+
+
+def main():
+    for check in (idle_connections, slow_headers, function_checks):
+        try:
+            check()
+        except Exception as e:  # one broken check must not hide the others
+            report(check.__name__.replace("_", "-"), f"{type(e).__name__}: {e}", False)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
