@@ -28,11 +28,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "alb/h2_msg.h"
 #include "base/log.h"
@@ -85,10 +88,12 @@ struct h2_conn {
 	unsigned requests;             /* streams begun on this connection */
 	int64_t active_us;             /* the last frame from the client other than PING */
 	bool goaway;                   /* GOAWAY queued: no new streams */
+	bool lingering;                /* done: half-closed, input discarded a while */
 	bool freeing;
 };
 
 static void h2_close(struct h2_conn *hc);
+static void h2_linger(struct h2_conn *hc);
 static int h2_input(struct h2_conn *hc);
 
 static const struct http_server_cbs *owner(const struct h2_conn *hc)
@@ -467,7 +472,7 @@ static int h2_flush(struct h2_conn *hc)
 	tell_drained(hc);
 	if (!nghttp2_session_want_read(hc->session) && !nghttp2_session_want_write(hc->session) &&
 	    evbuffer_get_length(bufferevent_get_output(hc->c->bev)) == 0) {
-		h2_close(hc);
+		h2_linger(hc);
 		return -1;
 	}
 	return 0;
@@ -475,7 +480,7 @@ static int h2_flush(struct h2_conn *hc)
 
 static void h2_schedule(struct h2_conn *hc)
 {
-	if (!hc->freeing)
+	if (!hc->freeing && !hc->lingering)
 		event_active(hc->send_ev, EV_TIMEOUT, 0);
 }
 
@@ -485,6 +490,8 @@ static void on_send_ev(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (hc->lingering)
+		return;
 	/* Bytes may wait since h2_conn_start (the preface, read with the handshake). */
 	if (h2_input(hc) == 0)
 		h2_flush(hc);
@@ -519,7 +526,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct h2_conn *hc = arg;
 
-	(void)bev;
+	if (hc->lingering) {
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
 	if (h2_input(hc) == 0)
 		h2_flush(hc);
 }
@@ -527,8 +537,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 /* The output drained below the low watermark: more frames may go. */
 static void on_write(struct bufferevent *bev, void *arg)
 {
+	struct h2_conn *hc = arg;
+
 	(void)bev;
-	h2_flush(arg);
+	if (!hc->lingering)
+		h2_flush(hc);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -560,7 +573,7 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!idle_us)
+	if (!idle_us || hc->lingering)
 		return;
 	if (quiet < idle_us) {
 		idle_arm(hc, idle_us - quiet);
@@ -667,7 +680,7 @@ int h2_conn_start(struct conn *c)
 
 void h2_conn_shutdown(struct h2_conn *hc)
 {
-	if (hc->goaway)
+	if (hc->goaway || hc->lingering)
 		return;
 	hc->goaway = true;
 	nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(hc->session),
@@ -713,6 +726,28 @@ void h2_conn_free(struct h2_conn *hc)
 static void h2_close(struct h2_conn *hc)
 {
 	h2_conn_free(hc);
+}
+
+/*
+ * The session is done (GOAWAY sent, every stream ended, everything written):
+ * close_notify and a half-close, then input is discarded for a moment, so
+ * the client reads the last frames instead of a reset (as HTTP/1's
+ * conn_linger). The client's close or the linger time frees it.
+ */
+static void h2_linger(struct h2_conn *hc)
+{
+	struct conn *c = hc->c;
+	struct timeval tv = { LINGER_SECONDS, 0 };
+
+	hc->lingering = true;
+	event_del(hc->idle_ev);
+	event_del(hc->send_ev);
+	if (c->ssl && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 /* --- answers ------------------------------------------------------------------- */
