@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -173,6 +174,19 @@ class Http2Test(unittest.TestCase):
         self.assertIn("Application protocol: h2", out)
         self.assertIn("requests: 2000 total, 2000 started, 2000 done, 2000 succeeded", out)
         self.assertIn("status codes: 2000 2xx", out)
+
+    @unittest.skipUnless(shutil.which("chromium"), "chromium not installed")
+    def test_headless_chromium_uses_http2(self):
+        with tempfile.TemporaryDirectory(prefix="lb-chromium-") as profile:
+            p = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                                "--ignore-certificate-errors", "--disable-dev-shm-usage", "--no-first-run",
+                                "--disable-extensions", "--disable-background-networking",
+                                f"--user-data-dir={profile}", "--dump-dom", self.url + "/echo?from=chromium"],
+                               capture_output=True, timeout=120)
+        self.assertIn(b"/echo?from=chromium", p.stdout, p.stderr[-2000:])
+        e = log_for(self.lb, "from=chromium", timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "200"))
+        self.assertIn("HeadlessChrome", e["user_agent"])
 
     def test_lambda_event_equals_its_http11_twin(self):
         """The same request over HTTP/1.1 and HTTP/2 gives the same event, but for the
