@@ -195,11 +195,17 @@ static struct h2_stream *stream_of(struct h2_conn *hc, int32_t id)
 	return nghttp2_session_get_stream_user_data(hc->session, id);
 }
 
-/* The owner lets go of req: it hears nothing more about it. */
+/* The owner lets go of req: it hears nothing more about it. DATA held back
+ * while it was paused goes back to the windows (the connection's would
+ * shrink for good otherwise). */
 static void stream_disown(struct h2_stream *st)
 {
 	st->owned = false;
 	st->want_drain = st->drain_now = false;
+	st->paused = false;
+	if (st->unconsumed && !st->hc->freeing)
+		nghttp2_session_consume(st->hc->session, st->id, st->unconsumed);
+	st->unconsumed = 0;
 }
 
 /* Gives DATA bytes back to the client's windows. */
