@@ -135,16 +135,16 @@ int h2_req_end(struct h2_req_build *b, bool end_stream)
 {
 	struct http_request *req = b->req;
 	struct h2_span cookie = { 0, 0 };
+	int status = b->too_large || b->bad || !b->has_method || !b->has_path || !b->path.len ? 400 : 0;
 
-	if (b->has_method)
-		req->method = view(b, b->method);
-	if (b->too_large || b->bad || !b->has_method || !b->has_path || !b->path.len)
-		return 400;
 	if (b->cookie_at != SIZE_MAX)
 		cookie = join_cookies(b);
-	/* head stops growing here: views are safe from now on. */
-	req->method = view(b, b->method);
-	http_request_set_target(req, view(b, b->path));
+	/* head stops growing here: views are safe from now on. A refused
+	 * request keeps what arrived, for its access-log line. */
+	if (b->has_method)
+		req->method = view(b, b->method);
+	if (b->has_path && b->path.len)
+		http_request_set_target(req, view(b, b->path));
 	if (b->has_authority)
 		/* ALB names the Host header in mixed case toward HTTP/1.1
 		 * targets (alb-http-targets-and-tls.md §1.4). */
@@ -164,7 +164,7 @@ int h2_req_end(struct h2_req_build *b, bool end_stream)
 	}
 	req->keep_alive = true;
 	set_framing(req, end_stream);
-	return 0;
+	return status;
 }
 
 /* --- answers -------------------------------------------------------------------- */

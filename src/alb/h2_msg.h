@@ -54,7 +54,8 @@ void h2_req_field(struct h2_req_build *b, struct sv name, struct sv value);
  * The head is complete: fills req's method, target, headers, version and
  * framing (end_stream: no body follows). Returns 0, or the status ALB
  * answers: 400 for fields over ALB's limits or a request without :method
- * or :path (CONNECT included, which lb does not tunnel).
+ * or :path (CONNECT included, which lb does not tunnel); req then holds
+ * what arrived (for the access log).
  */
 int h2_req_end(struct h2_req_build *b, bool end_stream);
 

@@ -17,7 +17,7 @@ import time
 from tlscommon import client_context
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6, 7, 8
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 CANCEL = 0x8
 
@@ -64,9 +64,17 @@ class H2Conn:
         return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
 
     def headers_frame(self, sid, fields, end_stream=True):
+        """HEADERS (and CONTINUATION frames past the 16 KB default frame size)."""
         block = b"".join(hpack_literal(n, v) for n, v in fields)
-        flags = END_HEADERS | (END_STREAM if end_stream else 0)
-        return self.frame(HEADERS, flags, sid, block)
+        parts = [block[i:i + 16384] for i in range(0, len(block), 16384)] or [b""]
+        out = b""
+        for i, part in enumerate(parts):
+            flags = END_HEADERS if i == len(parts) - 1 else 0
+            if i == 0:
+                out += self.frame(HEADERS, flags | (END_STREAM if end_stream else 0), sid, part)
+            else:
+                out += self.frame(CONTINUATION, flags, sid, part)
+        return out
 
     def headers(self, sid, fields, end_stream=True):
         self.send(self.headers_frame(sid, fields, end_stream))

@@ -324,6 +324,17 @@ class Http2Test(unittest.TestCase):
         blocks, body = c.response(1)
         self.assertEqual((len(blocks), body), (1, b""))
 
+    def test_header_over_16kb_is_400_and_the_connection_goes_on(self):
+        # ALB's HTTP/1 limits, on the decoded fields: 16 KB a header → 400.
+        c = self.h2()
+        c.headers(1, self.fields("/fixed", extra=[("user-agent", "big-header"), ("x-big", "a" * 17000)]))
+        _, body = c.response(1)
+        self.assertIn(b"400 Bad Request", body)
+        e = log_for(self.lb, '"big-header"')
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "400"))
+        c.headers(3, self.fields("/fixed", extra=[("x-fine", "b" * 15000)]))
+        self.assertEqual(c.response(3)[1], b"fixed")
+
     def test_many_streams_at_once_each_answered(self):
         c = self.h2()
         for i in range(20):
