@@ -31,6 +31,7 @@
 #include "alb/sticky.h"
 #include "alb/trace_id.h"
 #include "base/log.h"
+#include "console/console.h"
 #include "targets/target.h"
 #include "targets/targets.h"
 
@@ -54,6 +55,7 @@ struct router {
 	struct targets *targets;
 	struct config *cfg;
 	struct access_log *alog;
+	struct console *console;
 	struct route *free_routes;
 	int64_t date_s;
 	char date[30];
@@ -96,6 +98,11 @@ void router_set_config(struct router *r, struct config *cfg)
 void router_set_access_log(struct router *r, struct access_log *al)
 {
 	r->alog = al;
+}
+
+void router_set_console(struct router *r, struct console *c)
+{
+	r->console = c;
 }
 
 void router_free(struct router *r)
@@ -176,7 +183,7 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	struct sv host;
 	struct alog_entry e;
 
-	if (!r->alog)
+	if (!r->alog && !r->console)
 		return;
 	ua = http_request_header(req, "user-agent");
 	host = http_request_host(req);
@@ -223,7 +230,11 @@ static void route_log(struct router *r, const struct http_request *req, const st
 		e.domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
 		e.chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
 	}
-	access_log_add(r->alog, &e);
+	if (r->alog)
+		access_log_add(r->alog, &e);
+	if (r->console)
+		console_record(r->console, &(struct console_req){ req, &e, rt ? rt->rule : NULL, o->tg,
+								  rt && rt->f.ops ? &rt->f : NULL });
 }
 
 static void outcome_init(struct outcome *o, int status, const struct route *rt)
@@ -443,6 +454,7 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 	f->trace = (struct sv){ buf_cstr(&rt->trace), rt->trace.len };
 	f->ncookies = 0;
 	f->done = on_forward_done;
+	f->record = r->console ? console_record_limit(r->console) : 0;
 	if (!tg)
 		return;     /* every group weighs 0: 503 once the request is in */
 	if (rt->rule->action.forward.stickiness)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config_admin.h"
 #include "config/config_fn.h"
 #include "config/config_int.h"
 #include "config/config_tg.h"
@@ -44,6 +45,7 @@ static const struct yfield top_fields[] = {
 	YFIELD_NODE("target_groups"),
 	YFIELD_NODE("functions"),
 	YFIELD_NODE("lambda_api"),
+	YFIELD_NODE("admin"),
 };
 
 static const struct yfield lb_fields[] = {
@@ -257,7 +259,8 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 	    config_fn_load(cfg, ydoc_get(root, "functions"), err) ||
 	    config_tg_load(cfg, ydoc_get(root, "target_groups"), err) ||
 	    config_listeners_load(cfg, listeners, err) ||
-	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err))
+	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err) ||
+	    config_admin_load(cfg, ydoc_get(root, "admin"), err))
 		return -1;
 	return rules_load(cfg, listeners, err);
 }

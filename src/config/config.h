@@ -304,6 +304,7 @@ struct function_cfg {
 	struct src_pos pos;
 	const char *endpoint;      /* remote Invoke API base URL, or NULL for a local function */
 	const char *remote_name;   /* endpoint: the name in the Invoke path (function_name; default name) */
+	const char *region;        /* endpoint aws: the region given, or NULL (see invoke_client.c) */
 	int reserved_concurrency;  /* reserved_concurrent_executions; -1 when not set */
 	struct function_settings latest;
 	size_t nversions;
@@ -320,6 +321,17 @@ struct lambda_api_cfg {
 	int port;                 /* 0: any free port */
 };
 
+/* admin: lb's console, metrics and inspection API (DESIGN.md §17), when configured. */
+struct admin_cfg {
+	bool enabled;             /* the key is present */
+	struct src_pos pos;
+	const char *address;      /* "127.0.0.1" unless given */
+	int port;                 /* 0: any free port */
+	int history;              /* requests kept for the API and console: 1-100000, 200 */
+	int body_limit;           /* bytes kept of each body, event, result and log: 0-1048576, 8192 */
+	bool mask_secrets;        /* Authorization, cookies and secret-looking env vars masked: true */
+};
+
 struct config {
 	struct arena arena;
 	int refs;
@@ -333,6 +345,7 @@ struct config {
 	size_t nfunctions;
 	struct function_cfg *functions;
 	struct lambda_api_cfg lambda_api;
+	struct admin_cfg admin;
 };
 
 /* Returns a new configuration (one reference), or NULL with err set. */

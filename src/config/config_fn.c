@@ -52,6 +52,7 @@ static const struct yfield function_fields[] = {
 	YFIELD_STR("name", struct function_cfg, name, .required = true),
 	YFIELD_NODE("endpoint"),
 	YFIELD_NODE("function_name"),
+	YFIELD_NODE("region"),
 	YFIELD_INT("reserved_concurrent_executions", struct function_cfg, reserved_concurrency, 0,
 		   INT_MAX),
 	YFIELD_NODE("versions"),
@@ -81,7 +82,7 @@ static const struct yfield storage_fields[] = {
 };
 
 /* What an endpoint function may say: the rest describes code lb would run. */
-static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout" };
+static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout", "region" };
 
 /*
  * Why: Lambda rejects these variable names in a function's configuration
@@ -281,15 +282,16 @@ static int settings_check(const struct ynode *n, const struct function_settings 
 	return 0;
 }
 
-/* "http://host[:port][/path]": the base URL of a Lambda Invoke API. */
+/* "http[s]://host[:port][/path]": the base URL of a Lambda Invoke API. */
 static bool endpoint_ok(const char *url)
 {
-	const char *host = url + 7, *end, *port;
+	const char *host, *end, *port;
 	char *stop;
 	long num;
 
-	if (strncmp(url, "http://", 7) != 0)
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return false;
+	host = url + (url[4] == 's' ? 8 : 7);
 	end = host + strcspn(host, "/?#");
 	if (end == host || (*end && *end != '/'))
 		return false;
@@ -314,7 +316,25 @@ static bool endpoint_ok(const char *url)
 	return stop == end && num >= 1 && num <= 65535;
 }
 
-/* An endpoint function: a URL, the name to invoke there, and a timeout. */
+/* region: for `endpoint: aws` only, a region name such as eu-west-1. */
+static int region_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn, struct lb_err *err)
+{
+	const struct ynode *r = ydoc_get(n, "region");
+	const char *s;
+
+	if (!r)
+		return 0;
+	if (strcmp(fn->endpoint, "aws") != 0)
+		return ydoc_err(err, r, "'region' is only for 'endpoint: aws'");
+	if (ydoc_str(r, "region", &s, err))
+		return -1;
+	if (!*s || strlen(s) > 32 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s))
+		return ydoc_err(err, r, "'region' must be a region name such as us-east-1, not '%s'", s);
+	fn->region = arena_strdup(&cfg->arena, s);
+	return 0;
+}
+
+/* An endpoint function: a URL (or aws), the name to invoke there, and a timeout. */
 static int endpoint_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn,
 			 struct lb_err *err)
 {
@@ -329,9 +349,11 @@ static int endpoint_load(struct config *cfg, const struct ynode *n, struct funct
 	}
 	if (ydoc_str(url, "endpoint", &s, err))
 		return -1;
-	if (!endpoint_ok(s))
-		return ydoc_err(err, url, "'endpoint' must be an http:// URL, not '%s'", s);
+	if (strcmp(s, "aws") != 0 && !endpoint_ok(s))
+		return ydoc_err(err, url, "'endpoint' must be 'aws' or an http:// or https:// URL, not '%s'", s);
 	fn->endpoint = arena_strdup(&cfg->arena, s);
+	if (region_load(cfg, n, fn, err))
+		return -1;
 	/*
 	 * Why: the name in the Invoke path is the function's own unless told
 	 * otherwise; AWS's runtime interface emulator serves only "function"
@@ -557,6 +579,8 @@ static int function_load(struct config *cfg, const struct ynode *n, struct funct
 		return ydoc_err(err, n, "a function needs 'runtime' or 'endpoint'");
 	if (endpoint)
 		return endpoint_load(cfg, n, fn, err);
+	if (ydoc_key(n, "region"))
+		return ydoc_err(err, ydoc_key(n, "region"), "'region' is only for 'endpoint: aws'");
 	if (ydoc_key(n, "function_name"))
 		return ydoc_err(err, ydoc_key(n, "function_name"),
 				"'function_name' is only for endpoint functions");
@@ -605,8 +629,9 @@ void config_fn_summary(const struct function_cfg *fn, FILE *out)
 {
 	fprintf(out, "function %s: ", fn->name);
 	if (fn->endpoint) {
-		fprintf(out, "endpoint %s (invoked as '%s'), timeout %ds\n", fn->endpoint,
-			fn->remote_name, fn->latest.timeout);
+		fprintf(out, "endpoint %s%s%s (invoked as '%s'), timeout %ds\n", fn->endpoint,
+			fn->region ? " region " : "", fn->region ? fn->region : "", fn->remote_name,
+			fn->latest.timeout);
 		return;
 	}
 	settings_summary(&fn->latest, out);

@@ -214,4 +214,8 @@ void config_summary(const struct config *cfg, FILE *out)
 	if (cfg->lambda_api.enabled)
 		fprintf(out, "lambda api on %s port %d (Invoke API)\n", cfg->lambda_api.address,
 			cfg->lambda_api.port);
+	if (cfg->admin.enabled)
+		fprintf(out, "console on %s port %d (history %d, body limit %d bytes, secrets %s)\n",
+			cfg->admin.address, cfg->admin.port, cfg->admin.history, cfg->admin.body_limit,
+			cfg->admin.mask_secrets ? "masked" : "shown");
 }

@@ -36,6 +36,7 @@
 #include "lambda/layer_fs.h"
 #include "lambda/layers.h"
 #include "base/log.h"
+#include "net/http_client.h"
 
 /* Invocations that may wait for a sandbox, per function, before throttling. */
 #define QUEUE_MAX 100
@@ -102,6 +103,8 @@ struct invocation {
 	const char *deferred_body;
 	const char *deferred_type;
 	bool queued;
+	bool cold;                       /* started a sandbox */
+	int64_t start_us, run_us;        /* monotonic: lambda_invoke, delivery to a sandbox */
 };
 
 struct lambda {
@@ -115,6 +118,9 @@ struct lambda {
 	struct invocation *deferred;
 	int idle_seconds;
 	struct layers *layers;
+	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
+	invoke_observer_fn observer;
+	void *observer_cookie;
 };
 
 static void pool_pump(struct pool *p);
@@ -198,8 +204,12 @@ static void invocation_finish(struct invocation *inv, enum invoke_status status,
 			      const char *error_type)
 {
 	struct invoke_result res = { status, body, n, error_type, inv->version, inv->request_id,
-				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status };
+				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status, inv->cold,
+				     inv->run_us ? inv->run_us - inv->start_us : 0,
+				     inv->run_us ? time_mono_us() - inv->run_us : 0 };
 
+	if (inv->l->observer)
+		inv->l->observer(inv->l->observer_cookie, inv->fn->name, &res);
 	if (inv->done)
 		inv->done(inv->cookie, &res);
 	invocation_free(inv);
@@ -267,6 +277,7 @@ static void entry_run(struct entry *e, struct invocation *inv)
 
 	event_del(e->idle_timer);
 	e->inv = inv;
+	inv->run_us = time_mono_us();
 	if (e->state == E_IDLE || e->state == E_FINISHING)
 		e->state = E_BUSY;
 	sandbox_invoke(e->sb, &si);
@@ -645,6 +656,7 @@ static bool try_dispatch(struct pool *p, struct invocation *inv)
 				     "Runtime.InvalidEntrypoint");
 			return true;
 		}
+		inv->cold = true;
 		entry_run(e, inv);
 		return true;
 	}
@@ -745,12 +757,14 @@ struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *
 	inv->done = done;
 	inv->cookie = cookie;
 	inv->log_tail = req->log_tail;
+	inv->start_us = time_mono_us();
 	request_id_new(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
 	if (req->fn->endpoint) {
-		inv->remote = invoke_client_start(l->base, req->fn, req->qualifier, req->payload, req->len,
+		inv->remote = invoke_client_start(l->base, l->remote, req->cfg->lb.region, req->fn, req->qualifier, req->payload, req->len,
 						  req->trace_id, req->log_tail, on_remote_done, inv);
+		inv->run_us = inv->start_us;
 		return inv;
 	}
 	p = inv->pool = pool_get(l, req->fn);
@@ -798,6 +812,30 @@ void lambda_cancel(struct invocation *inv)
 	invocation_free(inv);
 }
 
+void lambda_set_observer(struct lambda *l, invoke_observer_fn fn, void *cookie)
+{
+	l->observer = fn;
+	l->observer_cookie = cookie;
+}
+
+void lambda_pool_stats(const struct lambda *l, const char *function, struct lambda_pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (const struct pool *p = l->pools; p; p = p->next) {
+		if (strcmp(p->name, function) != 0)
+			continue;
+		out->queued = p->nqueued;
+		for (const struct entry *e = p->entries; e; e = e->next) {
+			if (e->state == E_STARTING)
+				out->starting++;
+			else if (e->state == E_IDLE)
+				out->idle++;
+			else if (e->state == E_BUSY || e->state == E_FINISHING)
+				out->busy++;
+		}
+	}
+}
+
 /* --- processes ---------------------------------------------------------------------- */
 
 static struct entry *entry_by_pid(struct lambda *l, pid_t pid)
@@ -837,6 +875,10 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	event_add(l->sigchld, NULL);
 	l->defer_ev = event_new(base, -1, 0, on_deferred, l);
 	l->layers = layers_new();
+	l->remote = http_client_new(base);
+	/* AWS_CA_BUNDLE: the SDKs' variable for a CA file trusted besides the system store. */
+	if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
+		http_client_set_ca_file(l->remote, getenv("AWS_CA_BUNDLE"));
 	return l;
 }
 
@@ -890,6 +932,7 @@ void lambda_free(struct lambda *l)
 	event_free(l->sigchld);
 	event_free(l->defer_ev);
 	layers_free(l->layers);            /* after every sandbox is gone */
+	http_client_free(l->remote);
 	config_unref(l->cfg);
 	free(l->runtimes_dir);
 	free(l);

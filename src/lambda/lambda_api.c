@@ -359,7 +359,7 @@ struct http_listener *lambda_api_listen(struct lambda_api *api, const char *addr
 struct lambda_api *lambda_api_new(struct event_base *base, struct lambda *lambda, struct rng *rng)
 {
 	struct lambda_api *api = xcalloc(1, sizeof(*api));
-	struct http_server_settings set = { IDLE_SECONDS, 0, { 16 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR }, false };
+	struct http_server_settings set = { IDLE_SECONDS, 0, { 16 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR } };
 
 	api->lambda = lambda;
 	api->rng = rng;

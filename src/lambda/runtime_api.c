@@ -272,7 +272,7 @@ struct runtime_api *runtime_api_new(struct event_base *base, const struct runtim
 {
 	struct runtime_api *ra = xcalloc(1, sizeof(*ra));
 	/* lb's own loopback API: generous limits, no desync rules, no timeouts. */
-	struct http_server_settings set = { 0, 0, { 64 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR }, false };
+	struct http_server_settings set = { 0, 0, { 64 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR } };
 
 	ra->cbs = cbs;
 	ra->cookie = cookie;

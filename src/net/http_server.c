@@ -659,7 +659,7 @@ struct http_server *http_server_new(struct event_base *base, const struct http_s
 	s->cbs = cbs;
 	s->cookie = cookie;
 	s->rng = rng;
-	s->set = (struct http_server_settings){ 60, 3600, h1_limits_alb_request, false };
+	s->set = (struct http_server_settings){ 60, 3600, h1_limits_alb_request };
 	return s;
 }
 

@@ -66,7 +66,6 @@ struct http_server_settings {
 	int idle_timeout;              /* seconds without a byte before closing (408 mid-request); 0: none */
 	int client_keep_alive;         /* seconds a client connection may be reused; 0: no limit */
 	struct h1_limits limits;       /* request limits and desync mitigation */
-	bool http2;                    /* HTTPS connections may choose h2 by ALPN (routing.http2.enabled) */
 };
 
 /* Returns a new server; cbs and rng are borrowed and must outlive it (rng

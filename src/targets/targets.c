@@ -71,6 +71,14 @@ int targets_idle_timeout(const struct targets *t)
 	return t->cfg ? t->cfg->lb.attrs.idle_timeout : 60;
 }
 
+void targets_each(struct targets *t, const struct target_group *tg, targets_each_fn fn, void *cookie)
+{
+	struct tg_state *g = targets_group(t, tg);
+
+	for (size_t i = 0; g && i < g->n; i++)
+		fn(cookie, g->rt[i]->key, &g->rt[i]->hs, g->st[i].outstanding);
+}
+
 const char *targets_date(struct targets *t)
 {
 	int64_t now = time_wall_us() / 1000000;

@@ -9,6 +9,7 @@
 #   build/fuzz/fuzz_glob        pattern and text → ALB wildcard match
 #   build/fuzz/fuzz_layer_zip   layer archives → extracted inside their directory, or an error
 #   build/fuzz/fuzz_h2          HTTP/2 frames from a client → an h2_server session (I/O code: links all of lb)
+#   build/fuzz/fuzz_aws_creds   ~/.aws credentials and config files → keys or a reason
 #
 # `make fuzz` builds them; `make fuzz FUZZ_SECONDS=N` also runs each for N
 # seconds, starting from its committed seeds in tests/fuzz/corpus/NAME (new
@@ -27,7 +28,7 @@ PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
 # The HTTP/1 reader is socket-free but lives beside the server; it brings llhttp.
 H1_SRC := src/net/h1_read.c $(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_alb_event fuzz_glob \
-	fuzz_layer_zip fuzz_h2
+	fuzz_layer_zip fuzz_aws_creds fuzz_h2
 FUZZ_SECONDS ?=
 
 all: $(TARGETS:%=build/fuzz/%)

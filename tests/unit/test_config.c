@@ -1037,18 +1037,35 @@ TEST(endpoint_function_allows_only_timeout_and_function_name)
 
 TEST(endpoint_must_be_an_http_url)
 {
-	static const char *const bad[] = { "https://x:1", "http://", "http://:80", "http://h:0",
+	static const char *const bad[] = { "ftp://x:1", "https://", "AWS", "http://", "http://:80", "http://h:0",
 					   "http://h:99999", "http://[::1", "http://h:8x" };
 
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		char text[256], want[256];
 
 		snprintf(text, sizeof(text), F "    endpoint: \"%s\"\n", bad[i]);
-		snprintf(want, sizeof(want), C "6:15: 'endpoint' must be an http:// URL, not '%s'",
+		snprintf(want, sizeof(want), C "6:15: 'endpoint' must be 'aws' or an http:// or https:// URL, not '%s'",
 			 bad[i]);
 		CHECK_STR(fn_err(text), want);
 	}
 	CHECK_STR(fn_err(F "    endpoint: http://[::1]:9000/base\n"), "(loaded)");
+	CHECK_STR(fn_err(F "    endpoint: https://lambda.example:8443\n"), "(loaded)");
+}
+
+TEST(endpoint_aws_takes_a_region)
+{
+	struct config *cfg = load(LB_MIN "functions: [{name: f, endpoint: aws, region: eu-west-1,"
+					 " function_name: \"arn:aws:lambda:eu-west-1:123456789012:function:f:live\"}]\n");
+
+	if (cfg) {
+		CHECK_STR(cfg->functions[0].endpoint, "aws");
+		CHECK_STR(cfg->functions[0].region, "eu-west-1");
+		config_unref(cfg);
+	}
+	CHECK_STR(fn_err(F "    endpoint: aws\n    region: EU West\n"),
+		  C "7:13: 'region' must be a region name such as us-east-1, not 'EU West'");
+	CHECK_STR(fn_err(F "    endpoint: http://h\n    region: us-east-1\n"),
+		  C "7:13: 'region' is only for 'endpoint: aws'");
 }
 
 TEST(endpoint_remote_name_defaults_to_the_function_name)
@@ -1800,6 +1817,7 @@ int main(void)
 	RUN(runtime_and_endpoint_exclude_each_other);
 	RUN(endpoint_function_allows_only_timeout_and_function_name);
 	RUN(endpoint_must_be_an_http_url);
+	RUN(endpoint_aws_takes_a_region);
 	RUN(endpoint_remote_name_defaults_to_the_function_name);
 	RUN(function_name_is_only_for_endpoints);
 	RUN(nodejs_and_python_need_a_handler);
