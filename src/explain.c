@@ -225,7 +225,7 @@ static void print_action(const struct config *cfg, const struct listener_cfg *l,
 		struct buf loc = BUF_INIT;
 		char port[8];
 		struct redirect_request in = {
-			.protocol = SV("http"),
+			.protocol = req->https ? SV("https") : SV("http"),
 			.host = http_request_host(req),
 			.port = { port, (size_t)snprintf(port, sizeof(port), "%u", req->local_port) },
 			.path = req->path,
@@ -258,8 +258,11 @@ int explain_print(const struct config *cfg, const struct explain_request *er, FI
 	l = &cfg->listeners[li];
 	req.listener = li;
 	req.local_port = (uint16_t)(l->port ? l->port : u.port);
+	/* The listener decides the scheme toward targets, not the URL's. */
+	req.https = l->protocol == PROTO_HTTPS;
 	fprintf(out, "request: %.*s %s from %s\n", SV_ARG(req.method), er->url, req.peer_ip);
-	fprintf(out, "listener: http://%s:%d (%zu rules)\n", l->address, l->port, l->nrules);
+	fprintf(out, "listener: %s://%s:%d (%zu rules)\n", req.https ? "https" : "http", l->address,
+		l->port, l->nrules);
 	rule = match_rules(l, &req, on_miss, out);
 	if (rule->priority)
 		fprintf(out, "matched: rule %d (%s:%d)\n", rule->priority, rule->pos.file, rule->pos.line);

@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "lb.h"
 #include "base/log.h"
+#include "net/tls.h"
 #include "net/tls_ca.h"
 
 #define LB_VERSION "0.1.0"
@@ -88,8 +89,9 @@ static int cmd_check(int argc, char **argv)
 		path = optarg;
 	}
 	cfg = config_load(path, &err);
-	if (!cfg) {
+	if (!cfg || tls_check(cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
+		config_unref(cfg);
 		return 1;
 	}
 	config_summary(cfg, stdout);

@@ -76,6 +76,7 @@ struct hc_conn {
 	bool paused;
 	bool in_cb;                    /* a callback of x's is on the stack */
 	enum http_client_error pending_error;  /* reported from the timer */
+	uint64_t acked_mark;           /* bytes the target had acked when writing last waited */
 };
 
 struct http_exchange {
@@ -165,6 +166,22 @@ static void arm_read(struct hc_conn *c, int seconds)
 		return;
 	}
 	event_add(c->read_ev, seconds > 0 ? &tv : NULL);
+}
+
+/*
+ * On the idle timeout: ALB's idle timeout counts inactivity, so a target still
+ * taking the request's bytes, however slowly (its acknowledgements advance),
+ * is active. Then the timeout is armed again and true is returned.
+ */
+static bool still_sending(struct hc_conn *c)
+{
+	int fd = bufferevent_getfd(c->bev);
+
+	if (!c->x || !(evbuffer_get_length(bufferevent_get_output(c->bev)) || net_unacked(fd)) ||
+	    !net_acked_moved(fd, &c->acked_mark))
+		return false;
+	arm_read(c, c->x->opt.idle_timeout);
+	return true;
 }
 
 /* Starts writing what the output holds. */
@@ -343,6 +360,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
+		if (still_sending(c))
+			return;
 		if (c->x)
 			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
 		else
@@ -435,6 +454,8 @@ static void on_tls_event(struct hc_conn *c, short what)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (still_sending(c))
+			return;
 		if (c->x)
 			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
 		else
@@ -669,6 +690,9 @@ size_t http_exchange_send(struct http_exchange *x, const char *p, size_t n)
 	evbuffer_add(out, p, n);
 	if (c->connected) {
 		conn_flush(c);
+		/* Bytes the target did not take yet: progress is measured from here (still_sending). */
+		if (evbuffer_get_length(out))
+			net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
 		/* Bytes toward the target count as activity on its connection. */
 		arm_read(c, x->opt.idle_timeout);
 	}

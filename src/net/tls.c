@@ -6,11 +6,12 @@
  * connection starts on it. The servername callback picks the certificate
  * for the client's SNI (tls_sni_choose, ALB's rules) and moves the
  * connection to that certificate's context. The ALPN callback picks the
- * application protocol. Each context holds a reference to the
- * tls_listener-independent `struct tls_ctx_data` it needs in callbacks, so
- * connections accepted before a reload keep working after their listener
- * got new certificates: SSL_CTX and its data are reference counted by
- * OpenSSL (the data is freed with the context).
+ * application protocol. What the callbacks need (the certificates and
+ * their contexts, the ALPN list, the mTLS mode) is a struct tls_shared,
+ * which owns the contexts and is referenced by the listener and by every
+ * connection's SSL (OpenSSL ex_data, released by SSL_free): connections
+ * accepted before a reload keep all of it, SNI switching included, after
+ * their listener got new certificates.
  */
 #include "net/tls.h"
 
@@ -37,7 +38,7 @@ struct tls_cert {
 	struct tls_sni_cert sni;
 };
 
-/* Shared by the contexts of a listener (refcounted: connections may outlive the listener). */
+/* A listener's TLS state, shared with its connections (which may outlive the listener). */
 struct tls_shared {
 	int refs;
 	struct tls_cert *certs;
@@ -53,7 +54,7 @@ struct tls_listener {
 	struct tls_shared *sh;
 };
 
-static int shared_idx = -1;
+static int ssl_idx = -1;    /* SSL ex_data: its tls_shared (a reference) */
 
 const char *tls_last_error(char *buf, size_t n)
 {
@@ -72,6 +73,7 @@ static void shared_unref(struct tls_shared *sh)
 	if (!sh || --sh->refs > 0)
 		return;
 	for (size_t i = 0; i < sh->ncerts; i++) {
+		SSL_CTX_free(sh->certs[i].ctx);
 		for (size_t k = 0; k < sh->certs[i].nnames; k++)
 			free(sh->certs[i].names[k]);
 		free(sh->certs[i].names);
@@ -81,8 +83,8 @@ static void shared_unref(struct tls_shared *sh)
 	free(sh);
 }
 
-/* ex_data free callback: a context dropped its reference to the shared data. */
-static void on_ctx_data_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+/* ex_data free callback: a connection's SSL is freed, and its reference with it. */
+static void on_ssl_data_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 			     void *argp)
 {
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
@@ -91,7 +93,7 @@ static void on_ctx_data_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int id
 
 static struct tls_shared *ssl_shared(SSL *ssl)
 {
-	return SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), shared_idx);
+	return SSL_get_ex_data(ssl, ssl_idx);
 }
 
 /*
@@ -249,8 +251,6 @@ static SSL_CTX *ctx_new(struct tls_shared *sh, const struct listener_cfg *lc, st
 		lb_err_set(err, "cannot create a TLS context");
 		return NULL;
 	}
-	sh->refs++;
-	SSL_CTX_set_ex_data(ctx, shared_idx, sh);
 	if (ctx_apply_policy(ctx, tls_policy_find(lc->ssl_policy), err) ||
 	    tls_mtls_setup(ctx, &lc->mtls, err)) {
 		SSL_CTX_free(ctx);
@@ -271,8 +271,8 @@ struct tls_listener *tls_listener_new(const struct config *cfg, const struct lis
 	struct tls_ca_issued auto_cert = { 0 };
 	size_t n = lc->auto_certificate ? 1 : lc->ncertificates;
 
-	if (shared_idx < 0)
-		shared_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, on_ctx_data_free);
+	if (ssl_idx < 0)
+		ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_data_free);
 	t->sh = sh;
 	sh->refs = 1;
 	sh->mtls = lc->mtls.mode;
@@ -318,17 +318,32 @@ void tls_listener_free(struct tls_listener *t)
 	if (!t)
 		return;
 	sh = t->sh;
-	sh->refs++;   /* held while the contexts below drop theirs */
-	for (size_t i = 0; i < sh->ncerts; i++)
-		SSL_CTX_free(sh->certs[i].ctx);   /* live connections keep theirs */
-	sh->refs--;
-	shared_unref(sh);
+	shared_unref(sh);   /* live connections keep theirs */
 	free(t);
+}
+
+int tls_check(const struct config *cfg, struct lb_err *err)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *lc = &cfg->listeners[i];
+		struct tls_listener *t;
+
+		if (lc->protocol != PROTO_HTTPS || lc->auto_certificate)
+			continue;
+		if (!(t = tls_listener_new(cfg, lc, err)))
+			return -1;
+		tls_listener_free(t);
+	}
+	return 0;
 }
 
 SSL *tls_listener_ssl(struct tls_listener *t)
 {
-	return SSL_new(t->sh->certs[0].ctx);
+	SSL *ssl = SSL_new(t->sh->certs[0].ctx);
+
+	if (ssl && SSL_set_ex_data(ssl, ssl_idx, t->sh))
+		t->sh->refs++;
+	return ssl;
 }
 
 void tls_info_fill(struct http_tls *info, SSL *ssl)
@@ -352,6 +367,9 @@ void tls_info_fill(struct http_tls *info, SSL *ssl)
 		 * "-" when the default answered a name it does not carry (§2.3). */
 		info->sni_matched = sni && tls_sni_cert_matches(&sh->sni[i], sni);
 	}
+	/* Why: ALB logs chosen_cert_arn "session-reused" for a resumed session (§2.3). */
+	if (SSL_session_reused(ssl))
+		snprintf(info->cert_arn, sizeof(info->cert_arn), "session-reused");
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
 	if (alpn_len >= sizeof(info->alpn))
 		alpn_len = 0;

@@ -26,6 +26,9 @@ struct tls_listener;
 struct tls_listener *tls_listener_new(const struct config *cfg, const struct listener_cfg *lc,
 				      struct lb_err *err);
 void tls_listener_free(struct tls_listener *t);
+/* `lb check`: loads the certificates, keys and trust stores of cfg's HTTPS
+ * listeners (not `certificates: auto`, which would create the local CA). -1 with err. */
+int tls_check(const struct config *cfg, struct lb_err *err);
 
 /* A new SSL for a connection accepted on t (its owner frees it). */
 SSL *tls_listener_ssl(struct tls_listener *t);

@@ -228,6 +228,8 @@ class FailureTests(ClassLb):
         line = log_for(self.lb, path + " ")
         self.assertEqual(line["elb_status_code"], str(status))
         self.assertEqual(line["target_status_code"], "-")
+        # AWS documents no error_reason for target failures (README, "HTTP targets").
+        self.assertEqual(line["error_reason"], "-")
         return line
 
     def test_refused_connection_is_502(self):
@@ -288,6 +290,7 @@ class FailureTests(ClassLb):
         line = log_for(self.lb, path + " ")
         self.assertEqual(line["elb_status_code"], "460")
         self.assertEqual(line["target_port"], f"127.0.0.1:{self.backend.port}")
+        self.assertEqual(line["error_reason"], "-")
 
     def test_lb_keeps_serving(self):
         self.assertEqual(self.lb.get("/echo").status, 200)

@@ -6,9 +6,12 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import unittest
 import urllib.parse
 
@@ -16,8 +19,9 @@ from lbcommon import ClassLb, config, fixed, get_raw, log_for, rules_file
 from backend import Backend
 from httpcommon import http_group, sent_headers
 from lambdacommon import ECHO_PY, LambdaCase, fn, lambda_config
-from lbtest import LB_BIN, Lb
-from tlscommon import Pki, TlsConn, client_context, https_listener, openssl, s_client
+from lbcommon import wait_for
+from lbtest import LB_BIN, Lb, LbTestCase, run_lb
+from tlscommon import Cert, Pki, TlsConn, client_context, https_listener, openssl, s_client
 
 PKI = Pki()
 SITE = PKI.issue("site", dns=["localhost", "*.example.com"], ip=["127.0.0.1"])
@@ -186,6 +190,26 @@ class SniTest(ClassLb):
         c = self.fetch("www.example.com", "sni-wild")
         e = log_for(self.lb, '"sni-wild"')
         self.assertEqual(e["domain_name"], "www.example.com")
+
+    def test_resumed_session_logs_session_reused(self):
+        ctx = client_context(PKI.ca_cert, max_version=ssl.TLSVersion.TLSv1_2)
+        first = TlsConn(self.lb.port, context=ctx)
+        first.send(get_raw("/a", headers=["User-Agent: resume-1"]))
+        first.read_response()
+        session = first.sock.session
+        first.close()
+        raw = socket.create_connection(("127.0.0.1", self.lb.port), timeout=10)
+        again = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+        self.addCleanup(again.close)
+        self.assertTrue(again.session_reused)
+        again.sendall(get_raw("/a", headers=["User-Agent: resume-2"]))
+        data = b""
+        while b"alpha" not in data:
+            piece = again.recv(65536)
+            self.assertTrue(piece, data)
+            data += piece
+        self.assertRegex(log_for(self.lb, '"resume-1"')["chosen_cert_arn"], r"^arn:aws:acm:")
+        self.assertEqual(log_for(self.lb, '"resume-2"')["chosen_cert_arn"], "session-reused")
 
     def test_unknown_name_gets_the_default_and_dash(self):
         ctx = client_context(verify=False)
@@ -400,6 +424,137 @@ class LambdaOverHttpsTest(LambdaCase):
         self.assertEqual(ev["headers"]["x-forwarded-port"], str(lb.port))
         e = log_for(lb, "/echo")
         self.assertEqual((e["type"], e["ssl_protocol"]), ("https", "TLSv1.2"))
+
+
+class LifecycleTest(LbTestCase):
+    def test_bad_certificate_stops_start_up_with_its_position(self):
+        with tempfile.TemporaryDirectory(prefix="lbtls-") as d:
+            path = os.path.join(d, "lb.yaml")
+            with open(path, "w") as f:
+                f.write(config(listeners=https_listener(
+                    [Cert(os.path.join(d, "missing.pem"), SITE.key)], rules="[]")))
+            code, out, err = run_lb("check", "-c", path)
+            self.assertEqual(code, 1)
+            self.assertIn("missing.pem", err)
+            code, out, err = run_lb("-c", path, "-p", "0")
+            self.assertEqual(code, 1)
+            self.assertNotIn("listening", out)
+            self.assertRegex(err, r"lb\.yaml:\d+:\d+: certificate '.*missing\.pem': .*No such file")
+            with open(path, "w") as f:
+                f.write(config(listeners=https_listener([Cert(SITE.cert, PKI.ca_key)], rules="[]")))
+            code, out, err = run_lb("-c", path, "-p", "0")
+            self.assertEqual(code, 1)
+            self.assertRegex(err, r"lb\.yaml:\d+:\d+: private_key .*ca\.key.*mismatch")
+
+    def test_reload_swaps_certificates_for_new_connections(self):
+        other = PKI.issue("reloaded", dns=["localhost"])
+        lb = self.start(config(listeners=https_listener([SITE], rules="[]")),
+                        rules={"a.yaml": "rules: []\n"})
+        old = tls_conn(lb)
+        self.addCleanup(old.close)
+        serial0 = old.peer_cert()["serialNumber"]
+        lb.write("lb.yaml", config(listeners=https_listener([other], rules="[]")))
+        before = lb.stderr()
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "reloaded" in lb.stderr()[len(before):], timeout=10))
+        new = tls_conn(lb)
+        self.addCleanup(new.close)
+        self.assertNotEqual(new.peer_cert()["serialNumber"], serial0)
+        # The open connection keeps its TLS session and is served.
+        old.send(get_raw("/"))
+        self.assertEqual(old.read_response().status, 404)
+        # A broken certificate in a reload keeps the running one.
+        lb.write("lb.yaml", config(listeners=https_listener([Cert("nope.pem", "nope.key")],
+                                                           rules="[]")))
+        before = lb.stderr()
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "nope.pem" in lb.stderr()[len(before):], timeout=10))
+        c = tls_conn(lb)
+        self.addCleanup(c.close)
+        c.send(get_raw("/"))
+        self.assertEqual(c.read_response().status, 404)
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_large_bodies_stream_both_ways_over_tls(self):
+        b = Backend("big").start()
+        self.addCleanup(b.stop)
+        lb = self.start(config(listeners=https_listener(
+            [SITE], rules="[]", default="[{type: forward, target_group: web}]"),
+            target_groups="target_groups:\n" + http_group("web", [b])),
+            rules={"a.yaml": "rules: []\n"})
+        p = subprocess.run(["curl", "-sS", "--cacert", PKI.ca_cert, "-o", "/dev/null", "-w",
+                            "%{size_download} %{http_code}",
+                            f"https://localhost:{lb.port}/bytes?n=20M"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.stdout, "20971520 200", p.stderr)
+        p = subprocess.run(f"head -c 10000000 /dev/zero | curl -sS --cacert {PKI.ca_cert} -T - "
+                           f"-X POST https://localhost:{lb.port}/upload", shell=True,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(json.loads(p.stdout)["len"], 10000000, p.stderr)
+
+
+class UpgradeEcho:
+    """A target that answers any request with 101 and then echoes bytes (a tunnel's far end)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.echo, args=(c,), daemon=True).start()
+
+    def echo(self, c):
+        with c:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                piece = c.recv(4096)
+                if not piece:
+                    return
+                data += piece
+            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\n\r\n" + data.split(b"\r\n\r\n", 1)[1])
+            while True:
+                piece = c.recv(65536)
+                if not piece:
+                    return
+                c.sendall(piece)
+
+    def close(self):
+        self.sock.close()
+
+
+class WssTest(LbTestCase):
+    def test_websocket_tunnel_over_tls_is_logged_wss(self):
+        echo = UpgradeEcho()
+        self.addCleanup(echo.close)
+        lb = self.start(config(listeners=https_listener(
+            [SITE], rules="[]", default="[{type: forward, target_group: web}]"),
+            target_groups="target_groups:\n" + http_group("web", [echo.port])),
+            rules={"a.yaml": "rules: []\n"})
+        c = tls_conn(lb)
+        c.send(get_raw("/ws", headers=["Upgrade: websocket", "Connection: Upgrade",
+                                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                                       "Sec-WebSocket-Version: 13", "User-Agent: wss-test"]))
+        while b"\r\n\r\n" not in c.buf:
+            c._fill()
+        head, _, c.buf = c.buf.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+        payload = os.urandom(300000)
+        c.send(payload)
+        while len(c.buf) < len(payload):
+            c._fill()
+        self.assertEqual(c.buf, payload)
+        c.close()
+        e = log_for(lb, '"wss-test"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("wss", "101"))
 
 
 if __name__ == "__main__":
