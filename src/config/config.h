@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "alb/desync.h"
+#include "alb/regex_rule.h"
 #include "base/err.h"
 #include "base/util.h"
 
@@ -77,6 +78,7 @@ struct condition {
 	const char *header_name; /* COND_HTTP_HEADER */
 	size_t nvalues;
 	const char **values;     /* host, path, header, method: the patterns as written */
+	struct regex **regexes;  /* regex_values (host, path, header): values compiled, else NULL */
 	struct query_kv *query;  /* COND_QUERY_STRING: nvalues pairs */
 	struct cidr *cidrs;      /* COND_SOURCE_IP: nvalues blocks */
 };
@@ -112,12 +114,50 @@ struct forward_cfg {
 	int stickiness_duration;  /* seconds, 1–604800 */
 };
 
+/* jwt-validation (JwtValidationActionConfig; alb-listener-rules.md §2.5). */
+enum jwt_claim_format { JWT_CLAIM_SINGLE_STRING, JWT_CLAIM_STRING_ARRAY, JWT_CLAIM_SPACE_SEPARATED };
+
+struct jwt_claim {
+	const char *name;
+	enum jwt_claim_format format;
+	size_t nvalues;
+	const char **values;
+};
+
+/* One RSA key of the JWKS (the only kind ALB verifies: RS256). */
+struct jwk_rsa {
+	const char *kid;          /* NULL when the key has none */
+	const uint8_t *n, *e;     /* modulus and exponent, big-endian */
+	size_t n_len, e_len;
+	void *pkey;               /* the verifier's key object, built on first use */
+};
+
+struct jwt_validation_cfg {
+	struct src_pos pos;
+	const char *issuer;
+	const char *jwks_endpoint; /* as written */
+	size_t nclaims;
+	struct jwt_claim *claims;  /* additional_claims */
+	size_t nkeys;
+	struct jwk_rsa *keys;      /* read from the JWKS file at load */
+};
+
 struct action {
 	enum action_type type;
 	struct src_pos pos;
 	struct forward_cfg forward;
 	struct redirect_cfg redirect;
 	struct fixed_response_cfg fixed;
+	/* An authentication action performed before this one, or NULL. */
+	struct jwt_validation_cfg *jwt;
+};
+
+/* One rewrite of a rule transform (alb-listener-rules.md §2.6). */
+struct rule_rewrite {
+	struct src_pos pos;
+	const char *regex;        /* as written */
+	const char *replace;      /* may hold $1 .. $n, ${n} */
+	struct regex *re;         /* compiled */
 };
 
 struct rule {
@@ -126,6 +166,8 @@ struct rule {
 	size_t nconditions;
 	struct condition *conditions;
 	struct action action;     /* the routing action, the rule's last */
+	/* transforms: a host-header-rewrite and a url-rewrite, each optional */
+	const struct rule_rewrite *host_rewrite, *url_rewrite;
 };
 
 enum listener_protocol { PROTO_HTTP, PROTO_HTTPS };
