@@ -186,6 +186,7 @@ struct mtls_cfg {
 	enum mtls_mode mode;      /* off unless given */
 	const char *trust_store;  /* verify: a PEM CA bundle (resolved) */
 	bool ignore_expiry;       /* ignore_client_certificate_expiry */
+	bool advertise_ca_names;  /* advertise_trust_store_ca_names: on (default off) */
 	struct src_pos pos;
 };
 

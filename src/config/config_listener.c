@@ -41,9 +41,11 @@ static const struct yfield mtls_fields[] = {
 	YFIELD_NODE("mode"),
 	YFIELD_NODE("trust_store"),
 	YFIELD_BOOL("ignore_client_certificate_expiry", struct mtls_cfg, ignore_expiry),
+	YFIELD_NODE("advertise_trust_store_ca_names"),
 };
 
 static const char *const protocols[] = { [PROTO_HTTP] = "HTTP", [PROTO_HTTPS] = "HTTPS" };
+static const char *const on_off[] = { "off", "on" };
 static const char *const mtls_modes[] = {
 	[MTLS_OFF] = "off", [MTLS_PASSTHROUGH] = "passthrough", [MTLS_VERIFY] = "verify",
 };
@@ -174,6 +176,14 @@ static int mtls_load(struct config *cfg, const struct ynode *n, struct listener_
 	m->mode = (enum mtls_mode)v;
 	if (ts && path_value(cfg, ts, "trust_store", &m->trust_store, err))
 		return -1;
+	/* Why: AdvertiseTrustStoreCaNames is "on" or "off", off by default (§2.6.1). */
+	if ((ts = ydoc_get(n, "advertise_trust_store_ca_names"))) {
+		if (ydoc_enum(ts, "advertise_trust_store_ca_names", on_off, 2, &v, err))
+			return -1;
+		m->advertise_ca_names = v == 1;
+		if (m->advertise_ca_names && m->mode != MTLS_VERIFY)
+			return ydoc_err(err, ts, "advertise_trust_store_ca_names needs mode 'verify'");
+	}
 	/* Why: verify mode authenticates against a trust store; the API
 	 * requires TrustStoreArn with it (§2.6.1). */
 	if (m->mode == MTLS_VERIFY && !m->trust_store)

@@ -460,7 +460,6 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	char e[256];
 
-	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_tls_ready(c);
 		return;
@@ -475,6 +474,12 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
 		conn_on_timeout(c);
+		return;
+	}
+	/* As on_event: a client still taking bytes, however slowly, is active. */
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING) &&
+	    net_acked_moved(bufferevent_getfd(bev), &c->acked_mark)) {
+		bufferevent_enable(bev, EV_WRITE);
 		return;
 	}
 	ERR_clear_error();

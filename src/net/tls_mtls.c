@@ -6,8 +6,8 @@
  * certificate must chain to the trust store (a client without one fails
  * the handshake, as AWS's demo shows); an expired one passes only with
  * ignore_client_certificate_expiry. Session resumption is off on both, as
- * on ALB. The trust store's CA names are not advertised
- * (AdvertiseTrustStoreCaNames defaults to off).
+ * on ALB. The trust store's CA names are advertised only with
+ * advertise_trust_store_ca_names: on (AWS's default is off).
  */
 #include "net/tls_mtls.h"
 
@@ -59,6 +59,16 @@ int tls_mtls_setup(SSL_CTX *ctx, const struct mtls_cfg *m, struct lb_err *err)
 				 m->trust_store, tls_last_error(e, sizeof(e)));
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			   m->ignore_expiry ? on_verify_ignore_expiry : NULL);
+	/* advertise_trust_store_ca_names: the CA names go into the CertificateRequest. */
+	if (m->advertise_ca_names) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(m->trust_store);
+
+		if (!names)
+			return lb_err_at(err, m->pos.file, m->pos.line, m->pos.col, "trust_store "
+					 "'%s': no CA names: %s", m->trust_store,
+					 tls_last_error(e, sizeof(e)));
+		SSL_CTX_set_client_CA_list(ctx, names);
+	}
 	return 0;
 }
 

@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -297,7 +298,9 @@ class MutualTlsTest(ClassLb):
                            attributes={"routing.http.request.x_amzn_mtls_clientcert_leaf."
                                        "header_name": "X-Client-Leaf"}) +
             https_listener([SITE], mtls=f"{{mode: verify, trust_store: {PKI.ca_cert}, "
-                           "ignore_client_certificate_expiry: true}", default=fwd, rules="[]"))
+                           "ignore_client_certificate_expiry: true}", default=fwd, rules="[]") +
+            https_listener([SITE], mtls=f"{{mode: verify, trust_store: {PKI.ca_cert}, "
+                           "advertise_trust_store_ca_names: \"on\"}", default=fwd, rules="[]"))
         cls.CONFIG = config(
             listeners=listeners,
             attributes={"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "true"},
@@ -361,6 +364,13 @@ class MutualTlsTest(ClassLb):
         h = dict(sent_headers(r))
         self.assertIn("NotAfter=2020-02-01T00:00:00Z", h["X-Amzn-Mtls-Clientcert-Validity"])
         self.assertTrue(fails(lambda: self.fetch(2, self.STRANGER)))
+
+    def test_ca_names_are_advertised_only_when_asked(self):
+        code, out = s_client(self.lb.ports[3], "-servername", "localhost")
+        self.assertIn("Acceptable client certificate CA names", out)
+        self.assertRegex(out, r"CN ?= ?lb test CA")
+        code, out = s_client(self.lb.ports[1], "-servername", "localhost")
+        self.assertIn("No client certificate CA names sent", out)
 
     def test_passthrough_sends_any_chain_unverified(self):
         r = self.fetch(0, self.STRANGER, headers=["X-Amzn-Mtls-Clientcert-Serial-Number: 01"])
@@ -491,6 +501,36 @@ class LifecycleTest(LbTestCase):
                            f"-X POST https://localhost:{lb.port}/upload", shell=True,
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(json.loads(p.stdout)["len"], 10000000, p.stderr)
+
+
+class SlowReaderTest(LbTestCase):
+    def test_slow_but_steady_reader_is_not_cut_by_the_idle_timeout(self):
+        b = Backend("slow").start()
+        self.addCleanup(b.stop)
+        lb = self.start(config(
+            attributes={"idle_timeout.timeout_seconds": 2},
+            listeners=https_listener([SITE], rules="[]",
+                                     default="[{type: forward, target_group: web}]"),
+            target_groups="target_groups:\n" + http_group("web", [b])),
+            rules={"a.yaml": "rules: []\n"})
+        c = tls_conn(lb)
+        self.addCleanup(c.close)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        n = 8 << 20
+        c.send(get_raw(f"/bytes?n={n}"))
+        start = time.time()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += c.sock.recv(131072)
+        want = data.index(b"\r\n\r\n") + 4 + n
+        got = len(data)
+        while got < want:   # 128 KiB every 100 ms
+            piece = c.sock.recv(131072)
+            self.assertTrue(piece, f"cut after {got} of {want} bytes")
+            got += len(piece)
+            time.sleep(0.1 * len(piece) / 131072)
+        self.assertEqual(got, want)
+        self.assertGreater(time.time() - start, 3)   # longer than the idle timeout
 
 
 class UpgradeEcho:

@@ -161,6 +161,12 @@ TEST(mtls_modes_and_trust_store)
 	config_unref(cfg);
 	CHECK_STR(keys_err("    protocol: HTTPS\n    mutual_authentication: {mode: verify}\n"),
 		  C "4:28: mutual_authentication mode 'verify' needs a 'trust_store'");
+	CHECK_STR(keys_err("    protocol: HTTPS\n    mutual_authentication: {mode: passthrough, "
+			   "advertise_trust_store_ca_names: \"on\"}\n"),
+		  C "4:80: advertise_trust_store_ca_names needs mode 'verify'");
+	CHECK_STR(keys_err("    protocol: HTTPS\n    mutual_authentication: {mode: verify, trust_store: "
+			   "a, advertise_trust_store_ca_names: yes}\n"),
+		  C "4:91: 'advertise_trust_store_ca_names' must be off or on, not 'yes'");
 	CHECK_STR(keys_err("    protocol: HTTPS\n    mutual_authentication: {mode: strict}\n"),
 		  C "4:35: 'mode' must be off, passthrough or verify, not 'strict'");
 }
