@@ -79,7 +79,7 @@ struct lb {
 
 static struct config *load_config(const struct lb_options *opt, struct lb_err *err)
 {
-	struct config *cfg = config_load(opt->config_path, err);
+	struct config *cfg = config_load_stack(opt->config_path, opt->stack, err);
 
 	if (cfg && opt->port >= 0)
 		cfg->listeners[0].port = opt->port;

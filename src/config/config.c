@@ -32,6 +32,7 @@
 #include "config/config_int.h"
 #include "config/config_tg.h"
 #include "config/rules.h"
+#include "config/stack.h"
 #include "config/yaml_doc.h"
 
 #define ELB_NAME_MAX 32        /* target-group (and lb) names: 1-32 characters */
@@ -267,6 +268,12 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 
 struct config *config_load(const char *path, struct lb_err *err)
 {
+	return config_load_stack(path, NULL, err);
+}
+
+struct config *config_load_stack(const char *path, const struct stack_opts *opts,
+				 struct lb_err *err)
+{
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	const char *slash = strrchr(path, '/');
 	struct ydoc *doc;
@@ -285,7 +292,7 @@ struct config *config_load(const char *path, struct lb_err *err)
 	cfg->dir = arena_strdup(&cfg->arena, real ? real : dir);
 	free(real);
 	free(dir);
-	doc = ydoc_load(cfg->path, err);
+	doc = stack_load(cfg, opts, err);
 	if (!doc || config_parse(cfg, doc->root, err)) {
 		config_unref(cfg);
 		cfg = NULL;

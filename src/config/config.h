@@ -393,6 +393,23 @@ struct config {
 
 /* Returns a new configuration (one reference), or NULL with err set. */
 struct config *config_load(const char *path, struct lb_err *err);
+
+/*
+ * What a template needs beyond its file (DESIGN.md §16): --parameter K=V
+ * (also AWS::Region=..., AWS::AccountId=...) and --port-map PORT=LOCAL.
+ * Strings are borrowed.
+ */
+struct stack_opts {
+	const char *const *params;
+	size_t nparams;
+	const char *const *port_maps;
+	size_t nport_maps;
+};
+
+/* config_load that also reads CloudFormation/SAM templates and cdk.out
+ * directories (stack.c); opts may be NULL. */
+struct config *config_load_stack(const char *path, const struct stack_opts *opts,
+				 struct lb_err *err);
 struct config *config_ref(struct config *cfg);
 /* Drops a reference; frees the configuration with the last. NULL-safe. */
 void config_unref(struct config *cfg);

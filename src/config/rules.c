@@ -605,6 +605,17 @@ static int listener_load(struct rules_loader *ld, size_t li, const struct ynode 
 			      &l->default_rule.action, ld->err))
 		return -1;
 	ld->nlrules = 0;
+	/* A template (stack.c) writes its rules inline: a list of rule mappings. */
+	if (globs && globs->type == YNODE_SEQUENCE && globs->n &&
+	    globs->items[0]->type == YNODE_MAPPING) {
+		if (ydoc_list(globs, "rules", YNODE_MAPPING, ld->err))
+			return -1;
+		for (size_t i = 0; i < globs->n; i++) {
+			if (rule_load(ld, globs->items[i]))
+				return -1;
+		}
+		globs = NULL;
+	}
 	if (globs && ydoc_list(globs, "rules", YNODE_SCALAR, ld->err))
 		return -1;
 	for (size_t i = 0; globs && i < globs->n; i++) {
