@@ -19,7 +19,7 @@ from h2wire import H2Conn
 from httpcommon import http_group
 from lambdacommon import ECHO_PY
 from lbcommon import TID_RE, config, log_for, read_log, wait_for
-from lbtest import Lb
+from lbtest import Lb, run_lb
 from tlscommon import Pki, TlsConn
 
 PKI = Pki()
@@ -421,6 +421,12 @@ class Http2DisabledTest(unittest.TestCase):
         e = log_for(lb, '"fallback"')
         self.assertEqual(e["type"], "https")
         self.assertTrue(e["request"].endswith(" HTTP/1.1"))
+        # The attribute goes into an exported template as AWS spells it.
+        code, out, err = run_lb("export", "cloudformation", "-c", lb.config_path)
+        self.assertEqual(code, 0, err)
+        attrs = [r["Properties"]["LoadBalancerAttributes"] for r in json.loads(out)["Resources"].values()
+                 if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"][0]
+        self.assertIn({"Key": "routing.http2.enabled", "Value": "false"}, attrs)
 
 
 if __name__ == "__main__":
