@@ -457,6 +457,7 @@ static void load_balancer(struct exporter *x)
 	attr(attrs, "routing.http.preserve_host_header.enabled", lb->attrs.preserve_host ? "true" : "false");
 	attr(attrs, "routing.http.drop_invalid_header_fields.enabled",
 	     lb->attrs.drop_invalid_headers ? "true" : "false");
+	attr(attrs, "routing.http2.enabled", lb->attrs.http2 ? "true" : "false");
 	add(x, "LoadBalancer", ELB "LoadBalancer",
 	    json_pack("{sssssssoso}", "Name", lb->name, "Type", "application", "Scheme",
 		      "internet-facing", "Subnets", ref("Subnets"), "LoadBalancerAttributes", attrs));

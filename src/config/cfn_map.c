@@ -405,7 +405,7 @@ static const char *const lb_attr_keys[] = {
 	"idle_timeout.timeout_seconds", "client_keep_alive.seconds",
 	"routing.http.desync_mitigation_mode", "routing.http.xff_header_processing.mode",
 	"routing.http.xff_client_port.enabled", "routing.http.preserve_host_header.enabled",
-	"routing.http.drop_invalid_header_fields.enabled",
+	"routing.http.drop_invalid_header_fields.enabled", "routing.http2.enabled",
 };
 
 /* [{Key, Value}] as a mapping. */

@@ -38,6 +38,7 @@ struct lb_attributes {
 	bool xff_client_port;         /* routing.http.xff_client_port.enabled: false */
 	bool preserve_host;           /* routing.http.preserve_host_header.enabled: false */
 	bool drop_invalid_headers;    /* routing.http.drop_invalid_header_fields.enabled: false */
+	bool http2;                   /* routing.http2.enabled: true (HTTPS listeners offer h2) */
 	bool tls_headers;             /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled: false */
 };
 

@@ -10,7 +10,10 @@
    the same nginx `return 200` backend, same wrk settings, alternating rounds; then a
    1 GiB download and upload through each with the proxy's peak RSS. Its docstring says
    what each number means.
-3. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
+3. HTTPS and HTTP/2 (tls_bench.py): lb's HTTPS listener against nginx with the same
+   certificate and policy, one worker each: h2load over HTTP/2, keep-alive TLS
+   requests/s and new TLS handshakes/s under wrk, with the ratios.
+4. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
    and to the bundled Node runtime, serverless-offline serving the same Node
    handler (peers.py), lb's added latency per invocation, and RSS with warm
    sandboxes. Its docstring says what each number means.
@@ -18,7 +21,8 @@
 Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
          [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
          [--node-concurrency 4] [--proxy-connections 50] [--transfer-size 1G]
-         [--no-fixed] [--no-proxy] [--no-transfer] [--no-lambda] [--no-peers]
+         [--tls-connections 50] [--h2-clients 10] [--h2-streams 10] [--h2-requests N]
+         [--no-fixed] [--no-proxy] [--no-transfer] [--no-tls] [--no-lambda] [--no-peers]
          [--no-inprocess] [--no-latency]          (make bench BENCH_ARGS="--quick" passes them through)
 Load generator, servers and function processes share the machine (2 cores):
 compare ratios measured in the same run, not absolute numbers across runs.
@@ -33,6 +37,7 @@ import time
 from benchlib import measured, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx, stop, wrk
 import lambda_bench
 import proxy_bench
+import tls_bench
 
 LB_CONFIG = """
 load_balancer:
@@ -115,6 +120,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     lambda_bench.add_arguments(ap)
     proxy_bench.add_arguments(ap)
+    tls_bench.add_arguments(ap)
     ap.add_argument("--no-fixed", action="store_true", help="skip the fixed-response section")
     ap.add_argument("--no-proxy", action="store_true", help="skip the proxy-path section")
     ap.add_argument("--no-lambda", action="store_true", help="skip the Lambda-path section")
@@ -135,6 +141,8 @@ def main():
             sections.append(lambda: bench_fixed(args, tmp))
         if not args.no_proxy:
             sections.append(lambda: proxy_bench.run(args, tmp))
+        if not args.no_tls:
+            sections.append(lambda: tls_bench.run(args, tmp))
         if not args.no_lambda:
             sections.append(lambda: lambda_bench.run(args, tmp))
         for i, section in enumerate(sections):
