@@ -4,6 +4,7 @@
  *   lb [-c FILE] [-p PORT] [--access-log PATH] [-v|-q]   serve
  *   lb check [-c FILE]                                   validate and summarize
  *   lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] URL
+ *   lb runtime fetch|which RUNTIME...                    Node/Python versions
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "explain.h"
 #include "lb.h"
 #include "base/log.h"
+#include "lambda/lambda.h"
+#include "lambda/runtime_fetch.h"
 
 #define LB_VERSION "0.1.0"
 #define DEFAULT_CONFIG "config/lb.yaml"
@@ -25,6 +28,7 @@ static void usage(FILE *out)
 		"       lb check [-c FILE]                                   validate config and rules\n"
 		"       lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] [--source-ip IP] URL\n"
 		"                                                            show how a request is routed\n"
+		"       lb runtime fetch|which RUNTIME...                    fetch Node NN / show the interpreter\n"
 		"       lb --help | --version\n");
 }
 
@@ -142,5 +146,12 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "runtime") == 0) {
+		char *dir = lambda_find_runtimes("/proc/self/exe");
+		int status = runtime_cmd(argc - 1, argv + 1, dir);
+
+		free(dir);
+		return status;
+	}
 	return cmd_serve(argc, argv);
 }

@@ -121,14 +121,24 @@ static bool runtime_is_provided(const char *rt)
 	return rt && strncmp(rt, "provided.", 9) == 0;
 }
 
+/* "12" then `tail`: digits and nothing after them but tail. */
+static bool digits_then(const char *s, const char *tail)
+{
+	size_t n = strspn(s, DIGITS);
+
+	return n > 0 && n < 4 && strcmp(s + n, tail) == 0;
+}
+
+/* Why: Lambda's runtime identifiers carry the version lb runs: nodejs20.x is Node 20,
+ * python3.12 is Python 3.12 (DESIGN.md §18), so the number must be there. */
 static int runtime_check(const struct ynode *at, const char *rt, struct lb_err *err)
 {
-	if ((strncmp(rt, "nodejs", 6) == 0 && rt[6]) ||
-	    (strncmp(rt, "python3.", 8) == 0 && rt[8]) || strcmp(rt, "provided.al2023") == 0 ||
-	    strcmp(rt, "provided.al2") == 0)
+	if ((strncmp(rt, "nodejs", 6) == 0 && digits_then(rt + 6, ".x")) ||
+	    (strncmp(rt, "python3.", 8) == 0 && digits_then(rt + 8, "")) ||
+	    strcmp(rt, "provided.al2023") == 0 || strcmp(rt, "provided.al2") == 0)
 		return 0;
 	return ydoc_err(err, at,
-			"runtime '%s' is not supported (use nodejs*, python3.*, provided.al2023 "
+			"runtime '%s' is not supported (use nodejsNN.x, python3.N, provided.al2023 "
 			"or provided.al2)", rt);
 }
 

@@ -34,6 +34,7 @@
 #include "base/buf.h"
 #include "lambda/invoke_client.h"
 #include "lambda/layers.h"
+#include "lambda/runtime_fetch.h"
 #include "base/log.h"
 
 /* Invocations that may wait for a sandbox, per function, before throttling. */
@@ -104,6 +105,7 @@ struct lambda {
 	struct invocation *deferred;
 	int idle_seconds;
 	struct layers *layers;
+	struct runtimes *runtimes;       /* which node or python runs each runtime */
 };
 
 static void pool_pump(struct pool *p);
@@ -384,15 +386,23 @@ static bool has_bootstrap(const char *dir)
 	return access(path, F_OK) == 0;
 }
 
-/* The command that runs a function's runtime; opt: its merged layers, or NULL. */
-static void build_argv(const struct lambda *l, const struct function_settings *s, const char *opt,
-		       struct strvec *argv)
+/*
+ * The command that runs a function's runtime; opt: its merged layers, or NULL.
+ * -1 with err when the interpreter its runtime version needs is missing.
+ */
+static int build_argv(const struct lambda *l, const char *fn_name, const struct function_settings *s,
+		      const char *opt, struct strvec *argv, struct lb_err *err)
 {
+	/* Lambda runs nodejsNN.x on Node NN and python3.N on Python 3.N (runtime_fetch.h). */
+	const char *prog = runtimes_interpreter(l->runtimes, s->runtime, fn_name, err);
+
+	if (!prog)
+		return -1;
 	if (strncmp(s->runtime, "nodejs", 6) == 0) {
-		strvec_pushf(argv, "node");
+		strvec_pushf(argv, "%s", prog);
 		strvec_pushf(argv, "%s/node/bootstrap.mjs", l->runtimes_dir);
 	} else if (strncmp(s->runtime, "python", 6) == 0) {
-		strvec_pushf(argv, "python3");
+		strvec_pushf(argv, "%s", prog);
 		strvec_pushf(argv, "-u");
 		strvec_pushf(argv, "%s/python/bootstrap.py", l->runtimes_dir);
 	} else if (s->ncommand) {
@@ -405,6 +415,7 @@ static void build_argv(const struct lambda *l, const struct function_settings *s
 		/* provided.* without a command runs code/bootstrap, as Lambda does. */
 		strvec_pushf(argv, "%s/bootstrap", s->code);
 	}
+	return 0;
 }
 
 /* Whether the function's own variables set the first len bytes of name. */
@@ -486,7 +497,12 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 		free(e);
 		return NULL;
 	}
-	build_argv(l, inv->settings, opt ? layer_dir_path(opt) : NULL, &argv);
+	if (build_argv(l, p->name, inv->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
+		log_error("%s", err.msg);
+		layers_release(opt);
+		free(e);
+		return NULL;
+	}
 	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, opt ? layer_dir_path(opt) : NULL,
 		  &env);
 	if (strcmp(inv->version, "$LATEST") == 0)
@@ -746,6 +762,7 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	event_add(l->sigchld, NULL);
 	l->defer_ev = event_new(base, -1, 0, on_deferred, l);
 	l->layers = layers_new();
+	l->runtimes = runtimes_new(runtimes_dir);
 	return l;
 }
 
@@ -753,6 +770,9 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 {
 	struct config *old = l->cfg;
 
+	/* The first configuration's Node versions are fetched before lb serves (blocking, once). */
+	if (!old)
+		runtimes_prefetch(l->runtimes, cfg);
 	l->cfg = config_ref(cfg);
 	layers_set_config(l->layers, cfg);
 	for (struct pool *p = l->pools; p; p = p->next) {
@@ -798,6 +818,7 @@ void lambda_free(struct lambda *l)
 	event_free(l->defer_ev);
 	layers_free(l->layers);            /* after every sandbox is gone */
 	config_unref(l->cfg);
+	runtimes_free(l->runtimes);
 	free(l->runtimes_dir);
 	free(l);
 }
