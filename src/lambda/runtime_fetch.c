@@ -29,7 +29,7 @@
 #include "config/config.h"
 
 #define WARNED_MAX 16
-#define NODE_MAJOR_MAX 64  /* majors lb may fetch in one run (prefetch bookkeeping) */
+#define NODE_MAJOR_MAX 128 /* Node majors lb knows of (a table per major) */
 #define PYTHON_MINOR_MAX 64
 
 extern char **environ;
