@@ -15,6 +15,7 @@
  * Everything is allocated in cfg->arena; this file holds no state.
  */
 #include "config/config_fn.h"
+#include "config/config_logging.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -45,7 +46,8 @@
 	YFIELD_INT("timeout", T, m.timeout, 1, 900),                          \
 	YFIELD_INT("memory_size", T, m.memory_size, 128, 10240),              \
 	YFIELD_NODE("environment"),                                           \
-	YFIELD_NODE("layers")
+	YFIELD_NODE("layers"),                                                \
+	YFIELD_NODE("logging_config")
 
 static const struct yfield function_fields[] = {
 	YFIELD_STR("name", struct function_cfg, name, .required = true),
@@ -256,6 +258,8 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 	if ((v = ydoc_get(n, "environment")) && env_load(cfg, v, s, err))
 		return -1;
 	if ((v = ydoc_get(n, "layers")) && layers_load(cfg, v, s, err))
+		return -1;
+	if ((v = ydoc_get(n, "logging_config")) && config_logging_load(cfg, v, &s->logging, err))
 		return -1;
 	return 0;
 }
@@ -564,6 +568,9 @@ static void settings_summary(const struct function_settings *s, FILE *out)
 		fprintf(out, ", %zu environment variable%s", s->nenv, s->nenv == 1 ? "" : "s");
 	if (s->nlayers)
 		fprintf(out, ", %zu layer%s", s->nlayers, s->nlayers == 1 ? "" : "s");
+	if (s->logging.json)
+		fprintf(out, ", JSON logs (application %s, system %s)", s->logging.app_level,
+			s->logging.system_level);
 }
 
 void config_fn_summary(const struct function_cfg *fn, FILE *out)

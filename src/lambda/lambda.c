@@ -465,7 +465,14 @@ static void build_env(struct lambda *l, const struct config *cfg, const struct f
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", s->memory_size);
 	strvec_pushf(env, "AWS_REGION=%s", cfg->lb.region);
 	strvec_pushf(env, "AWS_DEFAULT_REGION=%s", cfg->lb.region);
-	strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", fn->name);
+	if (s->logging.log_group)
+		strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=%s", s->logging.log_group);
+	else
+		strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", fn->name);
+	/* Lambda tells the runtime its LoggingConfig; its managed runtimes format and filter by it. */
+	strvec_pushf(env, "AWS_LAMBDA_LOG_FORMAT=%s", s->logging.json ? "JSON" : "Text");
+	if (s->logging.app_level)
+		strvec_pushf(env, "AWS_LAMBDA_LOG_LEVEL=%s", s->logging.app_level);
 	/* One log stream per execution environment, named as Lambda names them. */
 	rng_bytes(l->rng, id, sizeof(id));
 	hex_encode(id, sizeof(id), hex);
@@ -510,7 +517,9 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 	else
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, inv->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
-				      inv->settings->code, log_name, inv->version, inv->settings->memory_size };
+				      inv->settings->code, log_name, inv->version, inv->settings->memory_size,
+				      .json_logs = inv->settings->logging.json,
+				      .system_level = inv->settings->logging.system_level };
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	strvec_release(&argv);
 	strvec_release(&env);

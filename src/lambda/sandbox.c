@@ -66,6 +66,8 @@ struct sandbox {
 	char *log_name;
 	char *version;
 	int memory_size;
+	bool json_logs;          /* platform records as Lambda's JSON lines */
+	bool system_info;        /* INFO platform records are shown (system_log_level not WARN) */
 	pid_t pid;
 	enum sb_state state;
 	struct runtime_api *ra;
@@ -232,6 +234,45 @@ static void on_output_event(struct bufferevent *bev, short what, void *arg)
 
 /* --- the Lambda log frame ----------------------------------------------------- */
 
+/* Lambda's JSON record time: "2026-12-04T13:44:17.123Z" (milliseconds). */
+static void record_time(char out[28])
+{
+	time_iso8601_us(time_wall_us(), out);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+/* s as the inside of a JSON string (errorType comes from the runtime). */
+static void json_text(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *s && k + 7 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c < 0x20) {
+			k += (size_t)snprintf(out + k, n - k, "\\u%04x", c);
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	out[k] = '\0';
+}
+
+/* Lambda's JSON platform status for how an invocation ended. */
+static const char *record_status(enum invoke_status st)
+{
+	switch (st) {
+	case INVOKE_OK: return "success";
+	case INVOKE_FUNCTION_ERROR: return "error";
+	case INVOKE_TIMEOUT: return "timeout";
+	default: return "failure";
+	}
+}
+
 /*
  * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
  * Used"). It is a high-water mark, so reading /proc at most once a second
@@ -261,7 +302,43 @@ static long peak_memory_mb(struct sandbox *sb)
 	return sb->peak_mb;
 }
 
-static void log_end(struct sandbox *sb)
+/*
+ * Lambda's JSON format (logging_config log_format JSON): END becomes
+ * platform.runtimeDone and REPORT platform.report, each one JSON object per
+ * line with time, type and record, the metrics in the record.
+ */
+static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke_status st,
+			 size_t produced, const char *error_type)
+{
+	char t[28], init[64] = "", err[192] = "", type[128], done[512], report[640];
+	struct sv lines[2];
+
+	if (!sb->init_reported) {
+		snprintf(init, sizeof(init), ",\"initDurationMs\":%.3f", sb->init_ms);
+		sb->init_reported = true;
+	}
+	if (!sb->system_info)
+		return;   /* system_log_level WARN: these INFO records are filtered out */
+	if (st != INVOKE_OK && error_type && *error_type) {
+		json_text(error_type, type, sizeof(type));
+		snprintf(err, sizeof(err), ",\"errorType\":\"%s\"", type);
+	}
+	record_time(t);
+	lines[0] = (struct sv){ done, (size_t)snprintf(done, sizeof(done),
+		"{\"time\":\"%s\",\"type\":\"platform.runtimeDone\",\"record\":{\"requestId\":\"%s\","
+		"\"status\":\"%s\"%s,\"metrics\":{\"durationMs\":%.3f,\"producedBytes\":%zu}}}",
+		t, sb->request_id, record_status(st), err, ms, produced) };
+	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
+		"{\"time\":\"%s\",\"type\":\"platform.report\",\"record\":{\"requestId\":\"%s\","
+		"\"metrics\":{\"durationMs\":%.3f,\"billedDurationMs\":%ld,\"memorySizeMB\":%d,"
+		"\"maxMemoryUsedMB\":%ld%s},\"status\":\"%s\"%s}}",
+		t, sb->request_id, ms, billed, sb->memory_size, peak_memory_mb(sb), init,
+		record_status(st), err) };
+	log_lines(sb, lines, 2);
+}
+
+static void log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
+		    const char *error_type)
 {
 	int64_t us = time_mono_us() - sb->started_us;
 	double ms = (double)us / 1000.0;
@@ -270,6 +347,10 @@ static void log_end(struct sandbox *sb)
 	char end[96], report[384];
 	struct sv lines[2];
 
+	if (sb->json_logs) {
+		log_end_json(sb, ms, billed, st, st == INVOKE_OK ? produced : 0, error_type);
+		return;
+	}
 	if (!sb->init_reported) {
 		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
 		sb->init_reported = true;
@@ -349,7 +430,15 @@ static void deliver(struct sandbox *sb)
 	sb->started_us = time_mono_us();
 	set_timer(sb, sb->timeout);
 	mem_watch(sb, true);
-	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+	if (!sb->json_logs)
+		log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+	else if (sb->system_info) {
+		char t[28];
+
+		record_time(t);
+		log_frame(sb, "{\"time\":\"%s\",\"type\":\"platform.start\",\"record\":{\"requestId\":\"%s\","
+			  "\"version\":\"%s\"}}", t, sb->request_id, sb->version);
+	}
 	runtime_api_deliver(sb->ra, &ri);
 }
 
@@ -388,7 +477,7 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	if (sb->delivered) {
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
-		log_end(sb);
+		log_end(sb, status, n, error_type);
 	}
 	sb->delivered = false;
 	/* on_done may hand this sandbox its next invocation: stop first. */
@@ -436,8 +525,21 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 {
 	struct sandbox *sb = arg;
 
-	log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
-		  (double)(time_mono_us() - sb->spawned_us) / 1000.0, *error_type ? error_type : "Runtime.Unknown");
+	double init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
+	const char *type = *error_type ? error_type : "Runtime.Unknown";
+	char t[28], esc[128];
+
+	if (!sb->json_logs) {
+		log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+			  init_ms, type);
+	} else if (sb->system_info) {
+		/* Lambda's JSON twin of INIT_REPORT. */
+		record_time(t);
+		json_text(type, esc, sizeof(esc));
+		log_frame(sb, "{\"time\":\"%s\",\"type\":\"platform.initReport\",\"record\":{"
+			  "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"error\","
+			  "\"errorType\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}}", t, esc, init_ms);
+	}
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
 	if (sb->has_inv)
 		finish(sb, INVOKE_INIT_ERROR, body, n, error_type);
@@ -465,7 +567,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
 		     sb->timeout);
-	log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
+	/* In JSON format the timeout is the records' status "timeout" instead. */
+	if (!sb->json_logs)
+		log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
 	runtime_api_drop(sb->ra);
 	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");
 	sandbox_kill(sb);
@@ -542,6 +646,9 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->log_name = xstrdup(spec->log_name);
 	sb->version = xstrdup(spec->version);
 	sb->memory_size = spec->memory_size;
+	sb->json_logs = spec->json_logs;
+	/* Lambda's platform start/runtimeDone/report records are INFO: WARN filters them. */
+	sb->system_info = !spec->json_logs || !spec->system_level || strcmp(spec->system_level, "WARN") != 0;
 	sb->state = SB_STARTING;
 	sb->pid = -1;
 	buf_init(&sb->inv_payload, 0);
