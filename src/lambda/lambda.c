@@ -487,6 +487,29 @@ static void build_env(struct lambda *l, const struct config *cfg, const struct f
 		strvec_pushf(env, "%s=%s", s->env[i].name, s->env[i].value);
 }
 
+/*
+ * A Node run from lb's cache also comes first on PATH, as Lambda's runtime's own
+ * bin directory (/var/lang/bin) does: a function that starts `node` gets its own
+ * version. Nothing changes when the function sets PATH itself.
+ */
+static void runtime_bin_first(const char *prog, const struct function_settings *s, struct strvec *env)
+{
+	const char *slash = strrchr(prog, '/');
+
+	if (prog[0] != '/' || !slash || function_sets(s, "PATH", 4))
+		return;
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], "PATH=", 5) == 0) {
+			struct buf b = BUF_INIT;
+
+			buf_printf(&b, "PATH=%.*s:%s", (int)(slash - prog), prog, env->v[i] + 5);
+			free(env->v[i]);
+			env->v[i] = buf_detach(&b, NULL);
+			return;
+		}
+	}
+}
+
 static struct entry *entry_start(struct pool *p, struct invocation *inv)
 {
 	struct lambda *l = p->l;
@@ -512,6 +535,8 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 	}
 	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, opt ? layer_dir_path(opt) : NULL,
 		  &env);
+	if (strncmp(inv->settings->runtime, "nodejs", 6) == 0)
+		runtime_bin_first(argv.v[0], inv->settings, &env);
 	if (strcmp(inv->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else

@@ -22,7 +22,8 @@ from lambdacommon import PAGE_502, fn, lambda_config  # noqa: E402
 NODE_FN = """export const handler = async () => ({
   statusCode: 200, headers: {"content-type": "application/json"},
   body: JSON.stringify({version: process.version, execPath: process.execPath,
-                        executionEnv: process.env.AWS_EXECUTION_ENV}),
+                        executionEnv: process.env.AWS_EXECUTION_ENV,
+                        pathFirst: process.env.PATH.split(":")[0]}),
 });
 """
 PY_FN = """import json, sys
@@ -69,6 +70,9 @@ class RuntimeVersions(LbTestCase):
             got = self.body(lb, f"/n{m}")
             self.assertTrue(got["version"].startswith(f"v{m}."), got)
             self.assertEqual(got["executionEnv"], f"AWS_Lambda_nodejs{m}.x")
+            if f"/lb/node-{m}/" in self.nodes[m]:
+                # a cached Node's bin folder comes first on PATH, as Lambda's /var/lang/bin
+                self.assertEqual(got["pathFirst"], os.path.dirname(self.nodes[m]), got)
 
     def test_runtime_which_names_a_node_of_that_major(self):
         for m, path in self.nodes.items():
