@@ -43,6 +43,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "lambda/proc_mem.h"
+#include "lambda/platform_log.h"
 #include "lambda/runtime_api.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
@@ -234,34 +235,6 @@ static void on_output_event(struct bufferevent *bev, short what, void *arg)
 
 /* --- the Lambda log frame ----------------------------------------------------- */
 
-/* Lambda's JSON record time: "2026-12-04T13:44:17.123Z" (milliseconds). */
-static void record_time(char out[28])
-{
-	time_iso8601_us(time_wall_us(), out);
-	out[23] = 'Z';
-	out[24] = '\0';
-}
-
-/* s as the inside of a JSON string (errorType comes from the runtime). */
-static void json_text(const char *s, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (; *s && k + 7 < n; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)c;
-		} else if (c < 0x20) {
-			k += (size_t)snprintf(out + k, n - k, "\\u%04x", c);
-		} else {
-			out[k++] = (char)c;
-		}
-	}
-	out[k] = '\0';
-}
-
 /* Lambda's JSON platform status for how an invocation ended. */
 static const char *record_status(enum invoke_status st)
 {
@@ -304,36 +277,26 @@ static long peak_memory_mb(struct sandbox *sb)
 
 /*
  * Lambda's JSON format (logging_config log_format JSON): END becomes
- * platform.runtimeDone and REPORT platform.report, each one JSON object per
- * line with time, type and record, the metrics in the record.
+ * platform.runtimeDone and REPORT platform.report (platform_log.h).
  */
 static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke_status st,
 			 size_t produced, const char *error_type)
 {
-	char t[28], init[64] = "", err[192] = "", type[128], done[512], report[640];
+	struct platform_end e = { sb->request_id, record_status(st), error_type, ms, billed,
+				  sb->memory_size, 0, -1, produced };
+	char t[28], done[512], report[640];
 	struct sv lines[2];
 
 	if (!sb->init_reported) {
-		snprintf(init, sizeof(init), ",\"initDurationMs\":%.3f", sb->init_ms);
+		e.init_ms = sb->init_ms;
 		sb->init_reported = true;
 	}
 	if (!sb->system_info)
 		return;   /* system_log_level WARN: these INFO records are filtered out */
-	if (st != INVOKE_OK && error_type && *error_type) {
-		json_text(error_type, type, sizeof(type));
-		snprintf(err, sizeof(err), ",\"errorType\":\"%s\"", type);
-	}
-	record_time(t);
-	lines[0] = (struct sv){ done, (size_t)snprintf(done, sizeof(done),
-		"{\"time\":\"%s\",\"type\":\"platform.runtimeDone\",\"record\":{\"requestId\":\"%s\","
-		"\"status\":\"%s\"%s,\"metrics\":{\"durationMs\":%.3f,\"producedBytes\":%zu}}}",
-		t, sb->request_id, record_status(st), err, ms, produced) };
-	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
-		"{\"time\":\"%s\",\"type\":\"platform.report\",\"record\":{\"requestId\":\"%s\","
-		"\"metrics\":{\"durationMs\":%.3f,\"billedDurationMs\":%ld,\"memorySizeMB\":%d,"
-		"\"maxMemoryUsedMB\":%ld%s},\"status\":\"%s\"%s}}",
-		t, sb->request_id, ms, billed, sb->memory_size, peak_memory_mb(sb), init,
-		record_status(st), err) };
+	e.max_memory_mb = peak_memory_mb(sb);
+	platform_time(time_wall_us(), t);
+	lines[0] = (struct sv){ done, platform_runtime_done(done, sizeof(done), t, &e) };
+	lines[1] = (struct sv){ report, platform_report(report, sizeof(report), t, &e) };
 	log_lines(sb, lines, 2);
 }
 
@@ -433,11 +396,10 @@ static void deliver(struct sandbox *sb)
 	if (!sb->json_logs)
 		log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
 	else if (sb->system_info) {
-		char t[28];
+		char t[28], line[256];
 
-		record_time(t);
-		log_frame(sb, "{\"time\":\"%s\",\"type\":\"platform.start\",\"record\":{\"requestId\":\"%s\","
-			  "\"version\":\"%s\"}}", t, sb->request_id, sb->version);
+		platform_time(time_wall_us(), t);
+		log_line(sb, line, platform_start(line, sizeof(line), t, sb->request_id, sb->version));
 	}
 	runtime_api_deliver(sb->ra, &ri);
 }
@@ -527,18 +489,15 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 
 	double init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
 	const char *type = *error_type ? error_type : "Runtime.Unknown";
-	char t[28], esc[128];
+	char t[28], line[512];
 
 	if (!sb->json_logs) {
 		log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
 			  init_ms, type);
 	} else if (sb->system_info) {
 		/* Lambda's JSON twin of INIT_REPORT. */
-		record_time(t);
-		json_text(type, esc, sizeof(esc));
-		log_frame(sb, "{\"time\":\"%s\",\"type\":\"platform.initReport\",\"record\":{"
-			  "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"error\","
-			  "\"errorType\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}}", t, esc, init_ms);
+		platform_time(time_wall_us(), t);
+		log_line(sb, line, platform_init_error(line, sizeof(line), t, init_ms, type));
 	}
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
 	if (sb->has_inv)
