@@ -16,7 +16,8 @@
 # live in build/ and never replace ./lb.
 
 CC ?= cc
-PKGS := libevent_core jansson yaml-0.1 zlib
+PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
+PKGS += libevent_openssl libssl libcrypto
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 
@@ -34,8 +35,12 @@ LIB_SRC := $(filter-out src/main.c,$(SRC))
 LLHTTP_NAMES := api http llhttp
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
-REL_OBJ := $(SRC:src/%.c=build/release/%.o) $(LLHTTP_NAMES:%=build/release/llhttp/%.o)
-ASAN_LIB_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o) $(LLHTTP_NAMES:%=build/asan/llhttp/%.o)
+# The web console's files (src/console/assets/) become a C file built into lb.
+ASSETS := $(sort $(wildcard src/console/assets/*))
+GEN_SRC := build/gen/console/console_assets.c
+
+REL_OBJ := $(SRC:src/%.c=build/release/%.o) $(LLHTTP_NAMES:%=build/release/llhttp/%.o) build/release/gen/console/console_assets.o
+ASAN_LIB_OBJ := $(LIB_SRC:src/%.c=build/asan/%.o) $(LLHTTP_NAMES:%=build/asan/llhttp/%.o) build/asan/gen/console/console_assets.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
 .PHONY: all run test bench fuzz soak clean deps build-release build-test check-layers
@@ -58,6 +63,18 @@ build/release/llhttp/%.o: $(LLHTTP_SRC)/%.c
 build/release/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(WARN) $(RELEASE_CFLAGS) -c -o $@ $<
+
+$(GEN_SRC): $(ASSETS) scripts/embed_assets.py
+	@mkdir -p $(@D)
+	python3 scripts/embed_assets.py $@ $(ASSETS)
+
+build/release/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(RELEASE_CFLAGS) -c -o $@ $<
+
+build/asan/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) $(ASAN_CFLAGS) -c -o $@ $<
 
 build/asan/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	@mkdir -p $(@D)
@@ -103,10 +120,10 @@ clean:
 # DESIGN.md §12: the pure folders (base, config, alb) never include I/O:
 # no libevent, llhttp, OpenSSL or nghttp2, and nothing from net/, lambda/,
 # targets/ or the orchestration files above them.
-PURE_DIRS := src/base src/config src/alb
-IO_INCLUDE := \#include *[<"](event2/|llhttp|openssl/|nghttp2/|net/|lambda/|targets/|admin|router\.h|lb\.h|access_log\.h|explain\.h)
+PURE_DIRS := src/base src/config src/alb src/inspect
+IO_INCLUDE := \#include *[<"](event2/|llhttp|openssl/|nghttp2/|net/|lambda/|targets/|console/|admin|router\.h|lb\.h|access_log\.h|explain\.h)
 
 check-layers:
 	@! grep -rnE '$(IO_INCLUDE)' $(PURE_DIRS) || { echo "a pure folder includes an I/O header (DESIGN.md §12)" >&2; exit 1; }
 
--include $(wildcard build/release/*.d build/release/*/*.d build/asan/*.d build/asan/*/*.d build/asan/tests/*.d)
+-include $(wildcard build/release/*.d build/release/*/*.d build/asan/*.d build/asan/*/*.d build/asan/tests/*.d build/*/gen/*/*.d)

@@ -16,11 +16,14 @@
 
 #include "alb/alb_event.h"
 #include "alb/fwd_headers.h"
+#include "alb/jwt.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
 #include "alb/proxy_head.h"
 #include "alb/redirect.h"
 #include "alb/trace_id.h"
+#include "alb/transform.h"
+#include "auth/jwt_rsa.h"
 #include "base/util.h"
 
 struct parsed_url {
@@ -239,9 +242,57 @@ static void print_action(const struct config *cfg, const struct listener_cfg *l,
 	}
 }
 
+/* The rule's jwt-validation, as the router runs it: -1 when ALB would answer 401. */
+static int check_jwt(const struct config *cfg, const struct rule *rule, const struct http_request *req,
+		     FILE *out)
+{
+	const struct jwt_validation_cfg *j = rule->action.jwt;
+	const char *why = NULL;
+	enum jwt_verdict v;
+
+	if (!j)
+		return 0;
+	/* The verifier caches key objects in the configuration it is given. */
+	v = jwt_check(j, req, time_wall_us() / 1000000, jwt_rsa_verify, (struct config *)cfg, &why);
+	if (v == JWT_VALID) {
+		fprintf(out, "jwt-validation: the bearer token is valid (issuer %s)\n", j->issuer);
+		return 0;
+	}
+	fprintf(out, "jwt-validation: %s: ALB answers 401 (WWW-Authenticate: %s)\n",
+		v == JWT_MISSING ? "no bearer token" : why, jwt_www_authenticate(v));
+	return -1;
+}
+
+/* The matched rule's transforms, printed and applied to req (mem holds the results). */
+static int apply_transforms(const struct rule *rule, struct http_request *req, struct buf *mem, FILE *out)
+{
+	struct transform_out xf;
+	struct sv host = http_request_host(req);
+
+	if (!rule->host_rewrite && !rule->url_rewrite)
+		return 0;
+	if (transform_request(rule, req, mem, &xf) < 0) {
+		fprintf(out, "transform: failed (no valid host or URL, or the regex gave up): ALB answers 500\n");
+		return -1;
+	}
+	if (rule->host_rewrite && xf.host_set)
+		fprintf(out, "host-header-rewrite: %.*s -> %.*s\n", SV_ARG(host), SV_ARG(xf.host));
+	else if (rule->host_rewrite)
+		fprintf(out, "host-header-rewrite: regex '%s' does not match '%.*s': unchanged\n",
+			rule->host_rewrite->regex, SV_ARG(host));
+	if (rule->url_rewrite && xf.uri_set)
+		fprintf(out, "url-rewrite: %.*s%s%.*s -> %.*s\n", SV_ARG(req->path), req->has_query ? "?" : "",
+			SV_ARG(req->query), SV_ARG(xf.uri));
+	else if (rule->url_rewrite)
+		fprintf(out, "url-rewrite: regex '%s' does not match: unchanged\n", rule->url_rewrite->regex);
+	transform_commit(req, &xf);
+	return 0;
+}
+
 int explain_print(const struct config *cfg, const struct explain_request *er, FILE *out,
 		  struct lb_err *err)
 {
+	struct buf xform = BUF_INIT;
 	struct parsed_url u;
 	struct arena store = { 0 };
 	struct http_request req;
@@ -263,10 +314,12 @@ int explain_print(const struct config *cfg, const struct explain_request *er, FI
 		fprintf(out, "matched: rule %d (%s:%d)\n", rule->priority, rule->pos.file, rule->pos.line);
 	else
 		fprintf(out, "matched: the default rule (no other rule matched)\n");
-	print_action(cfg, l, rule, &req, out);
+	if (check_jwt(cfg, rule, &req, out) == 0 && apply_transforms(rule, &req, &xform, out) == 0)
+		print_action(cfg, l, rule, &req, out);
 	r = 0;
 out:
 	http_request_release(&req);
+	buf_release(&xform);
 	arena_release(&store);
 	return r;
 }

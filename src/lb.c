@@ -32,6 +32,7 @@
 
 #include "access_log.h"
 #include "config/config.h"
+#include "console/console.h"
 #include "targets/health.h"
 #include "net/http_server.h"
 #include "net/net.h"
@@ -65,6 +66,7 @@ struct lb {
 	struct bound *bound;
 	size_t nbound;
 	struct lambda_api *api;
+	struct console *console;           /* admin: the console, /metrics and /api */
 	struct http_listener *api_l; /* NULL when lambda_api: is not configured */
 	char *api_address;
 	int api_port;                      /* the configured port, the key for reloads */
@@ -75,7 +77,7 @@ struct lb {
 
 static struct config *load_config(const struct lb_options *opt, struct lb_err *err)
 {
-	struct config *cfg = config_load(opt->config_path, err);
+	struct config *cfg = config_load_stack(opt->config_path, opt->stack, err);
 
 	if (cfg && opt->port >= 0)
 		cfg->listeners[0].port = opt->port;
@@ -249,17 +251,19 @@ static void reload(struct lb *lb)
 	struct http_listener *api_l = NULL;
 
 	if (!cfg || prepare_access_log(lb, cfg, &al, &err) < 0 || prepare_lambda_api(lb, cfg, &api_l, &err) < 0 ||
-	    bind_listeners(lb, cfg, &err) < 0) {
+	    console_prepare(lb->console, cfg, &err) < 0 || bind_listeners(lb, cfg, &err) < 0) {
 		log_error("reload failed, still serving the previous configuration: %s", err.msg);
 		if (al != lb->alog)
 			access_log_free(al);
 		if (api_l != lb->api_l)
 			http_listener_close(api_l);
+		console_cancel(lb->console);
 		config_unref(cfg);
 		return;
 	}
 	commit_access_log(lb, al);
 	commit_lambda_api(lb, cfg, api_l);
+	console_commit(lb->console, cfg);
 	lambda_api_set_config(lb->api, cfg);
 	lambda_set_config(lb->lambda, cfg);
 	targets_set_config(lb->targets, cfg);
@@ -301,6 +305,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	http_server_shutdown(lb->server);
 	lambda_api_shutdown(lb->api);      /* closes its listener too */
 	lb->api_l = NULL;
+	console_shutdown(lb->console);     /* closes its listener and live streams */
 	lb->drain_deadline_us = time_mono_us() + DRAIN_SECONDS * 1000000LL;
 	lb->drain_timer = event_new(lb->base, -1, EV_PERSIST, on_drain_tick, lb);
 	event_add(lb->drain_timer, &tick);
@@ -318,6 +323,7 @@ static void lb_teardown(struct lb *lb)
 	lambda_api_free(lb->api);          /* cancels its invocations; closes its listener */
 	free(lb->api_address);
 	lambda_free(lb->lambda);           /* stops every sandbox */
+	console_free(lb->console);         /* after every request and invocation it records */
 	access_log_free(lb->alog);
 	config_unref(lb->cfg);
 	if (lb->drain_timer)
@@ -360,6 +366,7 @@ int lb_serve(const struct lb_options *opt)
 	configure_server(lb.server, lb.cfg);
 	lb.api = lambda_api_new(lb.base, lb.lambda, &lb.rng);
 	lambda_api_set_config(lb.api, lb.cfg);
+	lb.console = console_new(lb.base, lb.router, lb.lambda, lb.targets, lb.health);
 	/* Signals are caught before the "listening" lines tell anyone lb is up. */
 	lb.sig_term = evsignal_new(lb.base, SIGTERM, on_signal, &lb);
 	lb.sig_int = evsignal_new(lb.base, SIGINT, on_signal, &lb);
@@ -368,13 +375,15 @@ int lb_serve(const struct lb_options *opt)
 	event_add(lb.sig_int, NULL);
 	event_add(lb.sig_hup, NULL);
 	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0 ||
-	    prepare_lambda_api(&lb, lb.cfg, &api_l, &err) < 0) {
+	    prepare_lambda_api(&lb, lb.cfg, &api_l, &err) < 0 || console_prepare(lb.console, lb.cfg, &err) < 0) {
 		log_error("%s", err.msg);
 		access_log_free(al);
+		http_listener_close(api_l);
 		goto out;
 	}
 	commit_access_log(&lb, al);
 	commit_lambda_api(&lb, lb.cfg, api_l);
+	console_commit(lb.console, lb.cfg);
 	targets_set_config(lb.targets, lb.cfg);
 	health_set_config(lb.health, lb.cfg);
 	event_base_dispatch(lb.base);

@@ -10,6 +10,7 @@ struct lb_options {
 	const char *config_path;  /* config/lb.yaml */
 	int port;                 /* -p: overrides the first listener's port; -1 none */
 	const char *access_log;   /* --access-log: overrides load_balancer.access_log; NULL none */
+	const struct stack_opts *stack; /* --parameter, --port-map for templates; NULL none */
 };
 
 /* Serves until SIGTERM/SIGINT; returns the process exit status. */

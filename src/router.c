@@ -24,13 +24,17 @@
 #include <string.h>
 
 #include "access_log.h"
+#include "auth/jwt_rsa.h"
 #include "alb/fwd_headers.h"
+#include "alb/jwt.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
 #include "alb/redirect.h"
 #include "alb/sticky.h"
 #include "alb/trace_id.h"
+#include "alb/transform.h"
 #include "base/log.h"
+#include "console/console.h"
 #include "targets/target.h"
 #include "targets/targets.h"
 
@@ -47,6 +51,11 @@ struct route {
 	const char *sticky_error; /* "AWSALBTGCookieInvalid", or NULL */
 	struct buf cookies;      /* the AWSALBTG cookie decoded, then the Set-Cookie values */
 	struct forward f;
+	struct buf xform_mem;    /* the rule transforms' results (req points into it) */
+	struct transform_out xf;
+	struct sv log_host, log_target; /* the request as received, once transformed */
+	bool auth_ran;           /* the rule's jwt-validation ran (logged as "authenticate") */
+	const char *www_auth;    /* its 401's WWW-Authenticate, when it failed */
 };
 
 struct router {
@@ -54,6 +63,7 @@ struct router {
 	struct targets *targets;
 	struct config *cfg;
 	struct access_log *alog;
+	struct console *console;
 	struct route *free_routes;
 	int64_t date_s;
 	char date[30];
@@ -98,6 +108,11 @@ void router_set_access_log(struct router *r, struct access_log *al)
 	r->alog = al;
 }
 
+void router_set_console(struct router *r, struct console *c)
+{
+	r->console = c;
+}
+
 void router_free(struct router *r)
 {
 	if (!r)
@@ -107,6 +122,7 @@ void router_free(struct router *r)
 		r->free_routes = rt->next_free;
 		buf_release(&rt->trace);
 		buf_release(&rt->cookies);
+		buf_release(&rt->xform_mem);
 		forward_release(&rt->f);
 		free(rt);
 	}
@@ -136,8 +152,13 @@ static struct route *route_get(struct router *r, struct http_request *req)
 		rt = xcalloc(1, sizeof(*rt));
 		buf_init(&rt->trace, 0);
 		buf_init(&rt->cookies, 0);
+		buf_init(&rt->xform_mem, 0);
 		forward_init(&rt->f);
 	}
+	memset(&rt->xf, 0, sizeof(rt->xf));
+	rt->log_host = rt->log_target = SV_NULL;
+	rt->auth_ran = false;
+	rt->www_auth = NULL;
 	rt->router = r;
 	rt->cfg = config_ref(r->cfg);
 	rt->listener = &rt->cfg->listeners[req->listener];
@@ -168,6 +189,28 @@ static void route_put(struct router *r, struct http_request *req)
 
 /* --- the access log ------------------------------------------------------------ */
 
+/* The log shows origin-form; an absolute-form target is logged from its path. */
+static struct sv log_target(const struct http_request *req)
+{
+	return req->uri_host.n && req->path.p
+		? (struct sv){ req->path.p, (size_t)(req->target.p + req->target.n - req->path.p) }
+		: req->target;
+}
+
+/* actions_executed after an authentication action: "authenticate" first (§5.2). */
+static const char *authenticated(const char *actions)
+{
+	if (!actions)
+		return "authenticate";
+	if (strcmp(actions, "forward") == 0)
+		return "authenticate,forward";
+	if (strcmp(actions, "redirect") == 0)
+		return "authenticate,redirect";
+	if (strcmp(actions, "fixed-response") == 0)
+		return "authenticate,fixed-response";
+	return actions;
+}
+
 static void route_log(struct router *r, const struct http_request *req, const struct outcome *o)
 {
 	const struct route *rt = req->route;
@@ -176,10 +219,11 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	struct sv host;
 	struct alog_entry e;
 
-	if (!r->alog)
+	if (!r->alog && !r->console)
 		return;
 	ua = http_request_header(req, "user-agent");
-	host = http_request_host(req);
+	/* The request field is the request as received, transforms or not (§5.1). */
+	host = rt && rt->log_target.p ? rt->log_host : http_request_host(req);
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
 	memset(&e, 0, sizeof(e));
@@ -200,23 +244,29 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.scheme = req->https ? "https" : "http";
 	e.host = host;
 	e.port = req->local_port;
-	/* The log shows origin-form; an absolute-form target is logged from its path. */
-	e.request_target = req->uri_host.n && req->path.p
-		? (struct sv){ req->path.p, (size_t)(req->target.p + req->target.n - req->path.p) }
-		: req->target;
+	e.request_target = rt && rt->log_target.p ? rt->log_target : log_target(req);
 	e.version = http_version_str(req->version);
 	e.user_agent = ua ? ua->value : SV_NULL;
 	e.target_group_arn = o->tg ? o->tg->arn : NULL;
 	e.trace_id = rt ? (struct sv){ rt->trace.p, rt->trace.len } : SV_NULL;
 	e.matched_rule_priority = o->priority;
 	e.request_creation_us = req->start_wall_us;
-	e.actions_executed = o->actions;
+	e.actions_executed = rt && rt->auth_ran ? authenticated(o->actions) : o->actions;
 	e.redirect_url = o->redirect_url;
 	e.error_reason = o->error_reason;
 	e.classification = desync_class_name(req->desync.cls);
 	e.classification_reason = req->desync.reason;
 	e.conn_trace_id = req->conn_trace_id;
-	access_log_add(r->alog, &e);
+	if (rt && rt->xf.status) {
+		e.transformed_host = rt->xf.host_set ? rt->xf.host : SV_NULL;
+		e.transformed_uri = rt->xf.uri_set ? rt->xf.uri : SV_NULL;
+		e.transform_status = rt->xf.status;
+	}
+	if (r->alog)
+		access_log_add(r->alog, &e);
+	if (r->console)
+		console_record(r->console, &(struct console_req){ req, &e, rt ? rt->rule : NULL, o->tg,
+								  rt && rt->f.ops ? &rt->f : NULL });
 }
 
 static void outcome_init(struct outcome *o, int status, const struct route *rt)
@@ -238,6 +288,21 @@ static size_t answer_page(struct router *r, struct http_request *req, int status
 		.content_type = SV("text/html"),
 		.body = http_error_page(status),
 		.close = close,
+	};
+
+	return http_server_respond(req, &resp, router_date(r));
+}
+
+/* ALB's 401 of a failed jwt-validation: its page, with WWW-Authenticate. */
+static size_t answer_unauthorized(struct router *r, struct http_request *req, const char *www_auth)
+{
+	struct http_header h = { SV("WWW-Authenticate"), sv_from(www_auth) };
+	struct http_response resp = {
+		.status = 401,
+		.content_type = SV("text/html"),
+		.headers = &h,
+		.nheaders = 1,
+		.body = http_error_page(401),
 	};
 
 	return http_server_respond(req, &resp, router_date(r));
@@ -436,6 +501,7 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 	f->trace = (struct sv){ buf_cstr(&rt->trace), rt->trace.len };
 	f->ncookies = 0;
 	f->done = on_forward_done;
+	f->record = r->console ? console_record_limit(r->console) : 0;
 	if (!tg)
 		return;     /* every group weighs 0: 503 once the request is in */
 	if (rt->rule->action.forward.stickiness)
@@ -443,6 +509,50 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 	f->ops = target_ops_for(tg);
 	rt->forwarding = true;
 	f->ops->head(f);
+}
+
+/*
+ * The rule's jwt-validation action (alb-listener-rules.md §2.5), before its
+ * routing action: a missing or invalid bearer token is ALB's 401 with a
+ * WWW-Authenticate header; a valid one goes on untouched ("the load balancer
+ * forwards the request with token as is"). Returns -1 on a 401.
+ */
+static int route_authenticate(struct route *rt, struct http_request *req)
+{
+	const char *why = NULL;
+	enum jwt_verdict v;
+
+	rt->auth_ran = true;
+	v = jwt_check(rt->rule->action.jwt, req, time_wall_us() / 1000000, jwt_rsa_verify, rt->cfg, &why);
+	if (v == JWT_VALID)
+		return 0;
+	rt->www_auth = jwt_www_authenticate(v);
+	log_warn("%.*s %.*s: rule %d: jwt-validation: %s: 401", SV_ARG(req->method), SV_ARG(req->path),
+		 rt->rule->priority, v == JWT_MISSING ? "no bearer token" : why);
+	return -1;
+}
+
+/*
+ * The matched rule's transforms (alb-listener-rules.md §2.6): after routing,
+ * so conditions saw the original request, and before the action, so targets
+ * see the rewritten one. The request as received is kept for the log line.
+ * Returns -1 when a rewrite failed: ALB answers 500.
+ */
+static int route_transform(struct route *rt, struct http_request *req)
+{
+	if (!rt->rule->host_rewrite && !rt->rule->url_rewrite)
+		return 0;
+	if (transform_request(rt->rule, req, &rt->xform_mem, &rt->xf) < 0) {
+		log_warn("%.*s %.*s: rule %d: a transform failed (no valid host or URL, or the regex gave up): 500",
+			 SV_ARG(req->method), SV_ARG(req->path), rt->rule->priority);
+		return -1;
+	}
+	if (!rt->xf.status)
+		return 0;
+	rt->log_host = http_request_host(req);
+	rt->log_target = log_target(req);
+	transform_commit(req, &rt->xf);
+	return 0;
 }
 
 /* --- http_server callbacks --------------------------------------------------------- */
@@ -463,7 +573,11 @@ static void on_head(void *cookie, struct http_request *req)
 		rt->front_status = 463;  /* ALB: X-Forwarded-For with more than 30 IPs (§4.4) */
 	} else {
 		rt->rule = match_rules(rt->listener, req, NULL, NULL);
-		if (rt->rule->action.type == ACTION_FORWARD)
+		if (rt->rule->action.jwt && route_authenticate(rt, req) < 0)
+			rt->front_status = 401;
+		else if (route_transform(rt, req) < 0)
+			rt->front_status = 500;
+		else if (rt->rule->action.type == ACTION_FORWARD)
 			forward_head(r, req, rt);
 	}
 }
@@ -488,7 +602,10 @@ static void on_request(void *cookie, struct http_request *req)
 		return;
 	}
 	outcome_init(&o, 0, rt);
-	if (rt->front_status) {
+	if (rt->www_auth) {
+		o.status = 401;
+		o.sent = answer_unauthorized(r, req, rt->www_auth);
+	} else if (rt->front_status) {
 		o.status = rt->front_status;
 		o.error_reason = rt->front_reason;
 		o.sent = answer_page(r, req, rt->front_status, false);

@@ -12,6 +12,7 @@
 #include "base/util.h"
 
 struct access_log;
+struct console;
 struct router;
 struct targets;
 
@@ -23,6 +24,9 @@ const struct http_server_cbs *router_http_callbacks(void);
 void router_set_config(struct router *r, struct config *cfg);
 /* Where access-log lines go (borrowed); NULL for none. */
 void router_set_access_log(struct router *r, struct access_log *al);
+/* Where each finished request is recorded (borrowed); NULL for none (then
+ * nothing is kept for it: the request path costs one test). */
+void router_set_console(struct router *r, struct console *c);
 /* Frees the router; call after http_server_free (which aborts requests in flight). */
 void router_free(struct router *r);
 

@@ -188,7 +188,10 @@ void alog_format(struct buf *out, const struct alog_entry *e)
 	put_quoted_cstr(out, e->classification);
 	put_quoted_cstr(out, e->classification_reason);
 	buf_printf(out, " %s", or_dash(e->conn_trace_id));
-	/* transformed_host, transformed_uri, request_transform_status: lb has no
-	 * rule transforms (fields 31–33). */
-	buf_puts(out, " \"-\" \"-\" \"-\"\n");
+	/* transformed_host, transformed_uri, request_transform_status: the
+	 * rule transforms' results (fields 31–33). */
+	put_quoted(out, e->transformed_host);
+	put_quoted(out, e->transformed_uri);
+	put_quoted_cstr(out, e->transform_status);
+	buf_putc(out, '\n');
 }

@@ -45,6 +45,9 @@ struct alog_entry {
 	const char *classification;     /* NULL: "-" */
 	const char *classification_reason;
 	const char *conn_trace_id;      /* "TID_..." */
+	struct sv transformed_host;     /* after a host-header-rewrite; empty: "-" */
+	struct sv transformed_uri;      /* after a url-rewrite; empty: "-" */
+	const char *transform_status;   /* request_transform_status; NULL: "-" */
 };
 
 /* Appends the line, with its trailing newline, to out. */

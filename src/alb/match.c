@@ -108,21 +108,43 @@ bool cidr_contains(const struct cidr *block, int family, const uint8_t *addr)
 	return (addr[whole] & mask) == (block->addr[whole] & mask);
 }
 
-/* Whether any of the condition's patterns matches text as a whole. */
+/*
+ * Whether any of the condition's patterns matches text: globs match the
+ * whole text; regex_values search it, case-sensitively, as written (§1.3:
+ * unanchored, case-sensitive suggested; a regex anchors itself with ^ and $
+ * and turns case off with (?i)). A regex that gives up (its backtracking
+ * cap) does not match.
+ */
 static bool match_any_value(const struct condition *c, struct sv text, bool nocase)
 {
-	for (size_t i = 0; i < c->nvalues; i++)
-		if (glob_match(sv_from(c->values[i]), text, nocase, false))
+	for (size_t i = 0; i < c->nvalues; i++) {
+		if (c->regexes ? regex_search(c->regexes[i], text) == 1
+			       : glob_match(sv_from(c->values[i]), text, nocase, false))
 			return true;
+	}
 	return false;
+}
+
+/* The Host as the client wrote it, port included: an absolute-form
+ * target's authority, else the first Host header. */
+static struct sv host_as_sent(const struct http_request *req)
+{
+	const struct http_header *h;
+
+	if (req->uri_host.n)
+		return req->uri_host;
+	h = http_request_header(req, "host");
+	return h ? h->value : SV_NULL;
 }
 
 static bool match_host(const struct condition *c, const struct http_request *req)
 {
 	/* Why: host-header globs are case-insensitive and look at the first
 	 * Host header only (§1.2); http_request_host picks that one and strips
-	 * ":port" (§1.3, unverified, stripping suggested). No host, no match. */
-	struct sv host = http_request_host(req);
+	 * ":port" (§1.3, unverified, stripping suggested). No host, no match.
+	 * A regex sees the header as sent, port included: AWS points users to
+	 * regex_values "to match host headers containing a non-standard port". */
+	struct sv host = c->regexes ? host_as_sent(req) : http_request_host(req);
 
 	return host.n > 0 && match_any_value(c, host, true);
 }

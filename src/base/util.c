@@ -187,8 +187,28 @@ char *arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+struct arena_cleanup {
+	struct arena_cleanup *next;
+	void (*fn)(void *);
+	void *p;
+};
+
+void arena_defer(struct arena *a, void (*fn)(void *), void *p)
+{
+	struct arena_cleanup *c = arena_alloc(a, sizeof(*c));
+
+	c->fn = fn;
+	c->p = p;
+	c->next = a->cleanups;
+	a->cleanups = c;
+}
+
 void arena_release(struct arena *a)
 {
+	/* The records live in the chunks: run them all before freeing any. */
+	for (struct arena_cleanup *c = a->cleanups; c; c = c->next)
+		c->fn(c->p);
+	a->cleanups = NULL;
 	while (a->head) {
 		struct arena_chunk *next = a->head->next;
 		free(a->head);

@@ -58,11 +58,15 @@ static inline char ascii_lower(char c)
  */
 struct arena {
 	struct arena_chunk *head;
+	struct arena_cleanup *cleanups;
 };
 
 void *arena_alloc(struct arena *a, size_t n);   /* zeroed, 16-byte aligned */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* Runs fn(p) when the arena is released (last registered, first run): for
+ * objects a library allocates itself, such as compiled regexes. */
+void arena_defer(struct arena *a, void (*fn)(void *), void *p);
 void arena_release(struct arena *a);
 
 /* Microseconds: monotonic for durations, wall clock for timestamps. */

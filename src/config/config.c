@@ -27,10 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config_admin.h"
 #include "config/config_fn.h"
 #include "config/config_int.h"
 #include "config/config_tg.h"
 #include "config/rules.h"
+#include "config/stack.h"
 #include "config/yaml_doc.h"
 
 #define LISTENERS_MAX 50       /* alb-listener-rules.md §1: listeners per ALB */
@@ -45,6 +47,7 @@ static const struct yfield top_fields[] = {
 	YFIELD_NODE("target_groups"),
 	YFIELD_NODE("functions"),
 	YFIELD_NODE("lambda_api"),
+	YFIELD_NODE("admin"),
 };
 
 static const struct yfield lb_fields[] = {
@@ -326,12 +329,19 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 	    config_fn_load(cfg, ydoc_get(root, "functions"), err) ||
 	    config_tg_load(cfg, ydoc_get(root, "target_groups"), err) ||
 	    listeners_load(cfg, listeners, err) ||
-	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err))
+	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err) ||
+	    config_admin_load(cfg, ydoc_get(root, "admin"), err))
 		return -1;
 	return rules_load(cfg, listeners, err);
 }
 
 struct config *config_load(const char *path, struct lb_err *err)
+{
+	return config_load_stack(path, NULL, err);
+}
+
+struct config *config_load_stack(const char *path, const struct stack_opts *opts,
+				 struct lb_err *err)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	const char *slash = strrchr(path, '/');
@@ -351,7 +361,7 @@ struct config *config_load(const char *path, struct lb_err *err)
 	cfg->dir = arena_strdup(&cfg->arena, real ? real : dir);
 	free(real);
 	free(dir);
-	doc = ydoc_load(cfg->path, err);
+	doc = stack_load(cfg, opts, err);
 	if (!doc || config_parse(cfg, doc->root, err)) {
 		config_unref(cfg);
 		cfg = NULL;

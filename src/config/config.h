@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "alb/desync.h"
+#include "alb/regex_rule.h"
 #include "base/err.h"
 #include "base/util.h"
 
@@ -75,6 +76,7 @@ struct condition {
 	const char *header_name; /* COND_HTTP_HEADER */
 	size_t nvalues;
 	const char **values;     /* host, path, header, method: the patterns as written */
+	struct regex **regexes;  /* regex_values (host, path, header): values compiled, else NULL */
 	struct query_kv *query;  /* COND_QUERY_STRING: nvalues pairs */
 	struct cidr *cidrs;      /* COND_SOURCE_IP: nvalues blocks */
 };
@@ -110,12 +112,50 @@ struct forward_cfg {
 	int stickiness_duration;  /* seconds, 1–604800 */
 };
 
+/* jwt-validation (JwtValidationActionConfig; alb-listener-rules.md §2.5). */
+enum jwt_claim_format { JWT_CLAIM_SINGLE_STRING, JWT_CLAIM_STRING_ARRAY, JWT_CLAIM_SPACE_SEPARATED };
+
+struct jwt_claim {
+	const char *name;
+	enum jwt_claim_format format;
+	size_t nvalues;
+	const char **values;
+};
+
+/* One RSA key of the JWKS (the only kind ALB verifies: RS256). */
+struct jwk_rsa {
+	const char *kid;          /* NULL when the key has none */
+	const uint8_t *n, *e;     /* modulus and exponent, big-endian */
+	size_t n_len, e_len;
+	void *pkey;               /* the verifier's key object, built on first use */
+};
+
+struct jwt_validation_cfg {
+	struct src_pos pos;
+	const char *issuer;
+	const char *jwks_endpoint; /* as written */
+	size_t nclaims;
+	struct jwt_claim *claims;  /* additional_claims */
+	size_t nkeys;
+	struct jwk_rsa *keys;      /* read from the JWKS file at load */
+};
+
 struct action {
 	enum action_type type;
 	struct src_pos pos;
 	struct forward_cfg forward;
 	struct redirect_cfg redirect;
 	struct fixed_response_cfg fixed;
+	/* An authentication action performed before this one, or NULL. */
+	struct jwt_validation_cfg *jwt;
+};
+
+/* One rewrite of a rule transform (alb-listener-rules.md §2.6). */
+struct rule_rewrite {
+	struct src_pos pos;
+	const char *regex;        /* as written */
+	const char *replace;      /* may hold $1 .. $n, ${n} */
+	struct regex *re;         /* compiled */
 };
 
 struct rule {
@@ -124,6 +164,8 @@ struct rule {
 	size_t nconditions;
 	struct condition *conditions;
 	struct action action;     /* the routing action, the rule's last */
+	/* transforms: a host-header-rewrite and a url-rewrite, each optional */
+	const struct rule_rewrite *host_rewrite, *url_rewrite;
 };
 
 enum listener_protocol { PROTO_HTTP, PROTO_HTTPS };
@@ -240,6 +282,7 @@ struct function_settings {
 	const char **command;     /* provided.*: argv; empty means code/bootstrap */
 	int timeout;              /* seconds: 1–900, 3 */
 	int memory_size;          /* MB: 128–10240, 128 */
+	int ephemeral_mb;         /* ephemeral_storage.size, MB: 512–10240, 512 */
 	size_t nenv;
 	struct env_var *env;
 	size_t nlayers;
@@ -251,6 +294,7 @@ struct function_version {
 	const char *version;      /* "1", "2", ... */
 	struct src_pos pos;
 	struct function_settings settings;
+	int provisioned;          /* provisioned_concurrent_executions, 0: none */
 };
 
 struct function_alias {
@@ -259,6 +303,7 @@ struct function_alias {
 	const char *function_version;
 	const char *extra_version; /* routing_config.additional_version_weights, or NULL */
 	double extra_weight;       /* 0–1 */
+	int provisioned;           /* provisioned_concurrent_executions, 0: none */
 };
 
 struct function_cfg {
@@ -266,6 +311,7 @@ struct function_cfg {
 	struct src_pos pos;
 	const char *endpoint;      /* remote Invoke API base URL, or NULL for a local function */
 	const char *remote_name;   /* endpoint: the name in the Invoke path (function_name; default name) */
+	const char *region;        /* endpoint aws: the region given, or NULL (see invoke_client.c) */
 	int reserved_concurrency;  /* reserved_concurrent_executions; -1 when not set */
 	struct function_settings latest;
 	size_t nversions;
@@ -282,6 +328,17 @@ struct lambda_api_cfg {
 	int port;                 /* 0: any free port */
 };
 
+/* admin: lb's console, metrics and inspection API (DESIGN.md §17), when configured. */
+struct admin_cfg {
+	bool enabled;             /* the key is present */
+	struct src_pos pos;
+	const char *address;      /* "127.0.0.1" unless given */
+	int port;                 /* 0: any free port */
+	int history;              /* requests kept for the API and console: 1-100000, 200 */
+	int body_limit;           /* bytes kept of each body, event, result and log: 0-1048576, 8192 */
+	bool mask_secrets;        /* Authorization, cookies and secret-looking env vars masked: true */
+};
+
 struct config {
 	struct arena arena;
 	int refs;
@@ -295,16 +352,38 @@ struct config {
 	size_t nfunctions;
 	struct function_cfg *functions;
 	struct lambda_api_cfg lambda_api;
+	struct admin_cfg admin;
 };
 
 /* Returns a new configuration (one reference), or NULL with err set. */
 struct config *config_load(const char *path, struct lb_err *err);
+
+/*
+ * What a template needs beyond its file (DESIGN.md §16): --parameter K=V
+ * (also AWS::Region=..., AWS::AccountId=...) and --port-map PORT=LOCAL.
+ * Strings are borrowed.
+ */
+struct stack_opts {
+	const char *const *params;
+	size_t nparams;
+	const char *const *port_maps;
+	size_t nport_maps;
+};
+
+/* config_load that also reads CloudFormation/SAM templates and cdk.out
+ * directories (stack.c); opts may be NULL. */
+struct config *config_load_stack(const char *path, const struct stack_opts *opts,
+				 struct lb_err *err);
 struct config *config_ref(struct config *cfg);
 /* Drops a reference; frees the configuration with the last. NULL-safe. */
 void config_unref(struct config *cfg);
 
 struct target_group *config_target_group(const struct config *cfg, const char *name);
 struct function_cfg *config_function(const struct config *cfg, const char *name);
+/* Sandboxes per function when reserved_concurrent_executions is not set. */
+#define CONFIG_FN_DEFAULT_CONCURRENCY 10
+/* A version's provisioned concurrency: its own and its aliases'. */
+int config_fn_provisioned(const struct function_cfg *fn, const char *version);
 
 /* `lb check`'s summary: listeners, their rules by priority, target groups, functions. */
 void config_summary(const struct config *cfg, FILE *out);

@@ -47,12 +47,14 @@
 	YFIELD_INT("memory_size", T, m.memory_size, 128, 10240),              \
 	YFIELD_NODE("environment"),                                           \
 	YFIELD_NODE("layers"),                                                \
-	YFIELD_NODE("logging_config")
+	YFIELD_NODE("logging_config"),                                        \
+	YFIELD_NODE("ephemeral_storage")
 
 static const struct yfield function_fields[] = {
 	YFIELD_STR("name", struct function_cfg, name, .required = true),
 	YFIELD_NODE("endpoint"),
 	YFIELD_NODE("function_name"),
+	YFIELD_NODE("region"),
 	YFIELD_INT("reserved_concurrent_executions", struct function_cfg, reserved_concurrency, 0,
 		   INT_MAX),
 	YFIELD_NODE("versions"),
@@ -62,6 +64,8 @@ static const struct yfield function_fields[] = {
 
 static const struct yfield version_fields[] = {
 	YFIELD_STR("version", struct function_version, version, .required = true),
+	YFIELD_INT("provisioned_concurrent_executions", struct function_version, provisioned, 1,
+		   INT_MAX),
 	SETTINGS_FIELDS(struct function_version, settings),
 };
 
@@ -69,13 +73,18 @@ static const struct yfield alias_fields[] = {
 	YFIELD_STR("name", struct function_alias, name, .required = true),
 	YFIELD_STR("function_version", struct function_alias, function_version, .required = true),
 	YFIELD_NODE("routing_config"),
+	YFIELD_INT("provisioned_concurrent_executions", struct function_alias, provisioned, 1, INT_MAX),
 };
 
 static const struct yfield env_fields[] = { YFIELD_NODE("variables") };
 static const struct yfield routing_fields[] = { YFIELD_NODE("additional_version_weights") };
+/* Why: Lambda's ephemeral storage (/tmp) is 512-10240 MB. */
+static const struct yfield storage_fields[] = {
+	YFIELD_INT("size", struct function_settings, ephemeral_mb, 512, 10240, .required = true),
+};
 
 /* What an endpoint function may say: the rest describes code lb would run. */
-static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout" };
+static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout", "region" };
 
 /*
  * Why: Lambda rejects these variable names in a function's configuration
@@ -94,6 +103,7 @@ static const char *const reserved_env[] = {
 static const struct function_settings settings_defaults = {
 	.timeout = 3,        /* Lambda's default timeout, seconds */
 	.memory_size = 128,  /* Lambda's default memory, MB */
+	.ephemeral_mb = 512, /* Lambda's default /tmp, MB */
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -259,6 +269,10 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 		return -1;
 	if ((v = ydoc_get(n, "layers")) && layers_load(cfg, v, s, err))
 		return -1;
+	if ((v = ydoc_get(n, "ephemeral_storage")) &&
+	    ydoc_fields(v, "ephemeral_storage", storage_fields, ARRAY_LEN(storage_fields), s, &cfg->arena,
+			err))
+		return -1;
 	if ((v = ydoc_get(n, "logging_config")) && config_logging_load(cfg, v, &s->logging, err))
 		return -1;
 	return 0;
@@ -282,15 +296,16 @@ static int settings_check(const struct ynode *n, const struct function_settings 
 	return 0;
 }
 
-/* "http://host[:port][/path]": the base URL of a Lambda Invoke API. */
+/* "http[s]://host[:port][/path]": the base URL of a Lambda Invoke API. */
 static bool endpoint_ok(const char *url)
 {
-	const char *host = url + 7, *end, *port;
+	const char *host, *end, *port;
 	char *stop;
 	long num;
 
-	if (strncmp(url, "http://", 7) != 0)
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return false;
+	host = url + (url[4] == 's' ? 8 : 7);
 	end = host + strcspn(host, "/?#");
 	if (end == host || (*end && *end != '/'))
 		return false;
@@ -315,7 +330,25 @@ static bool endpoint_ok(const char *url)
 	return stop == end && num >= 1 && num <= 65535;
 }
 
-/* An endpoint function: a URL, the name to invoke there, and a timeout. */
+/* region: for `endpoint: aws` only, a region name such as eu-west-1. */
+static int region_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn, struct lb_err *err)
+{
+	const struct ynode *r = ydoc_get(n, "region");
+	const char *s;
+
+	if (!r)
+		return 0;
+	if (strcmp(fn->endpoint, "aws") != 0)
+		return ydoc_err(err, r, "'region' is only for 'endpoint: aws'");
+	if (ydoc_str(r, "region", &s, err))
+		return -1;
+	if (!*s || strlen(s) > 32 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s))
+		return ydoc_err(err, r, "'region' must be a region name such as us-east-1, not '%s'", s);
+	fn->region = arena_strdup(&cfg->arena, s);
+	return 0;
+}
+
+/* An endpoint function: a URL (or aws), the name to invoke there, and a timeout. */
 static int endpoint_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn,
 			 struct lb_err *err)
 {
@@ -330,9 +363,11 @@ static int endpoint_load(struct config *cfg, const struct ynode *n, struct funct
 	}
 	if (ydoc_str(url, "endpoint", &s, err))
 		return -1;
-	if (!endpoint_ok(s))
-		return ydoc_err(err, url, "'endpoint' must be an http:// URL, not '%s'", s);
+	if (strcmp(s, "aws") != 0 && !endpoint_ok(s))
+		return ydoc_err(err, url, "'endpoint' must be 'aws' or an http:// or https:// URL, not '%s'", s);
 	fn->endpoint = arena_strdup(&cfg->arena, s);
+	if (region_load(cfg, n, fn, err))
+		return -1;
 	/*
 	 * Why: the name in the Invoke path is the function's own unless told
 	 * otherwise; AWS's runtime interface emulator serves only "function"
@@ -502,6 +537,36 @@ static int versions_and_aliases(struct config *cfg, struct function_cfg *fn,
 	return 0;
 }
 
+int config_fn_provisioned(const struct function_cfg *fn, const char *version)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < fn->nversions; i++)
+		if (strcmp(fn->versions[i].version, version) == 0)
+			n += fn->versions[i].provisioned;
+	for (size_t i = 0; i < fn->naliases; i++)
+		if (strcmp(fn->aliases[i].function_version, version) == 0)
+			n += fn->aliases[i].provisioned;
+	return n;
+}
+
+/* Why: Lambda refuses more provisioned concurrency than the function's
+ * concurrency (its reserved concurrency, when set). */
+static int provisioned_check(const struct function_cfg *fn, const struct ynode *n, struct lb_err *err)
+{
+	int total = 0, limit = fn->reserved_concurrency >= 0 ? fn->reserved_concurrency
+							     : CONFIG_FN_DEFAULT_CONCURRENCY;
+
+	for (size_t i = 0; i < fn->nversions; i++)
+		total += fn->versions[i].provisioned;
+	for (size_t i = 0; i < fn->naliases; i++)
+		total += fn->aliases[i].provisioned;
+	if (total > limit)
+		return ydoc_err(err, n, "provisioned concurrency %d is over the function's concurrency %d",
+				total, limit);
+	return 0;
+}
+
 static int function_load(struct config *cfg, const struct ynode *n, struct function_cfg *fn,
 			 struct lb_err *err)
 {
@@ -528,12 +593,16 @@ static int function_load(struct config *cfg, const struct ynode *n, struct funct
 		return ydoc_err(err, n, "a function needs 'runtime' or 'endpoint'");
 	if (endpoint)
 		return endpoint_load(cfg, n, fn, err);
+	if (ydoc_key(n, "region"))
+		return ydoc_err(err, ydoc_key(n, "region"), "'region' is only for 'endpoint: aws'");
 	if (ydoc_key(n, "function_name"))
 		return ydoc_err(err, ydoc_key(n, "function_name"),
 				"'function_name' is only for endpoint functions");
 	if (settings_load(cfg, n, &fn->latest, err) || settings_check(n, &fn->latest, err))
 		return -1;
-	return versions_and_aliases(cfg, fn, n, err);
+	if (versions_and_aliases(cfg, fn, n, err))
+		return -1;
+	return provisioned_check(fn, n, err);
 }
 
 int config_fn_load(struct config *cfg, const struct ynode *seq, struct lb_err *err)
@@ -577,8 +646,9 @@ void config_fn_summary(const struct function_cfg *fn, FILE *out)
 {
 	fprintf(out, "function %s: ", fn->name);
 	if (fn->endpoint) {
-		fprintf(out, "endpoint %s (invoked as '%s'), timeout %ds\n", fn->endpoint,
-			fn->remote_name, fn->latest.timeout);
+		fprintf(out, "endpoint %s%s%s (invoked as '%s'), timeout %ds\n", fn->endpoint,
+			fn->region ? " region " : "", fn->region ? fn->region : "", fn->remote_name,
+			fn->latest.timeout);
 		return;
 	}
 	settings_summary(&fn->latest, out);

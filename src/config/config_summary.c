@@ -41,7 +41,7 @@ void config_describe_condition(const struct condition *c, FILE *out)
 	fputs(rules_condition_key(c->type), out);
 	if (c->type == COND_HTTP_HEADER)
 		fprintf(out, " %s", c->header_name);
-	fputs(": ", out);
+	fputs(c->regexes ? " ~ " : ": ", out);
 	for (size_t i = 0; i < c->nvalues; i++) {
 		if (i)
 			fputs(", ", out);
@@ -104,6 +104,13 @@ static void rule_summary(const struct rule *r, FILE *out)
 	fputs(r->nconditions ? " -> " : "-> ", out);
 	config_describe_action(&r->action, out);
 	fputc('\n', out);
+	if (r->action.jwt)
+		fprintf(out, "      jwt-validation first: issuer %s, %zu key%s from %s\n", r->action.jwt->issuer,
+			r->action.jwt->nkeys, r->action.jwt->nkeys == 1 ? "" : "s", r->action.jwt->jwks_endpoint);
+	if (r->host_rewrite)
+		fprintf(out, "      host-header-rewrite %s -> %s\n", r->host_rewrite->regex, r->host_rewrite->replace);
+	if (r->url_rewrite)
+		fprintf(out, "      url-rewrite %s -> %s\n", r->url_rewrite->regex, r->url_rewrite->replace);
 }
 
 static void listener_summary(const struct listener_cfg *l, FILE *out)
@@ -199,4 +206,8 @@ void config_summary(const struct config *cfg, FILE *out)
 	if (cfg->lambda_api.enabled)
 		fprintf(out, "lambda api on %s port %d (Invoke API)\n", cfg->lambda_api.address,
 			cfg->lambda_api.port);
+	if (cfg->admin.enabled)
+		fprintf(out, "console on %s port %d (history %d, body limit %d bytes, secrets %s)\n",
+			cfg->admin.address, cfg->admin.port, cfg->admin.history, cfg->admin.body_limit,
+			cfg->admin.mask_secrets ? "masked" : "shown");
 }

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "config/rules_action.h"
+#include "config/rules_transform.h"
 
 /* ALB's limits (alb-listener-rules.md §1, §1.1, §1.2, §7 item 3). */
 enum {
@@ -40,6 +41,7 @@ enum {
 	HEADER_VALUE_MAX = 128,        /* §1.2 */
 	METHOD_VALUE_MAX = 40,         /* §1.2 */
 	QUERY_VALUE_MAX = 128,         /* §1.2: key and value each */
+	REGEX_VALUE_MAX = 128,         /* §1.4: RegexValues, each */
 };
 
 struct rule_budget {
@@ -227,6 +229,23 @@ static int text_load(struct rules_loader *ld, const struct cond_kind *k, const s
 	return 0;
 }
 
+int rules_regex_text(struct config *cfg, const struct ynode *v, const char *key, size_t max_len,
+		     const char **out, struct lb_err *err)
+{
+	const char *s;
+
+	if (ydoc_str(v, key, &s, err))
+		return -1;
+	if (!*s)
+		return ydoc_err(err, v, "'%s' can't be empty", key);
+	if (v->len > max_len)
+		return ydoc_err(err, v, "'%s' is at most %zu characters", key, max_len);
+	if (!visible_ascii(s))
+		return ydoc_err(err, v, "'%s' must be visible ASCII", key);
+	*out = arena_strdup(&cfg->arena, s);
+	return 0;
+}
+
 static int query_load(struct rules_loader *ld, const struct ynode *item, struct rule_budget *b,
 		      struct query_kv *kv)
 {
@@ -299,14 +318,14 @@ static int header_name_load(struct rules_loader *ld, const struct ynode *v, stru
 	return 0;
 }
 
-static int values_load(struct rules_loader *ld, const struct cond_kind *k,
-		       const struct ynode *values, struct rule_budget *b, struct condition *c)
+/* Charges a list of values (or regex_values) to the condition's and the rule's limits. */
+static int values_count(struct rules_loader *ld, const struct cond_kind *k, const char *key,
+			const struct ynode *values, struct rule_budget *b)
 {
-	struct arena *a = &ld->cfg->arena;
 	size_t n = values->n;
 
 	if (n == 0)
-		return ydoc_err(ld->err, values, "'values' needs at least one value");
+		return ydoc_err(ld->err, values, "'%s' needs at least one value", key);
 	if (n > k->max_values)
 		return ydoc_err(ld->err, values->items[k->max_values],
 				"a %s condition has at most %zu values", k->key, k->max_values);
@@ -314,6 +333,46 @@ static int values_load(struct rules_loader *ld, const struct cond_kind *k,
 		return ydoc_err(ld->err, values->items[RULE_VALUES_MAX - b->values],
 				"a rule has at most %d condition values", RULE_VALUES_MAX);
 	b->values += n;
+	return 0;
+}
+
+/*
+ * regex_values (§1.4): at most 128 visible ASCII characters each, counted
+ * like values against the condition's 3 and the rule's 5 match evaluations
+ * (lb's reading: a regex is one match evaluation), but not against the
+ * wildcard budget ('*' and '?' are regex syntax there). Compiled here, once.
+ */
+static int regex_values_load(struct rules_loader *ld, const struct cond_kind *k,
+			     const struct ynode *values, struct rule_budget *b, struct condition *c)
+{
+	struct arena *a = &ld->cfg->arena;
+
+	if (values_count(ld, k, "regex_values", values, b))
+		return -1;
+	c->nvalues = values->n;
+	c->values = arena_alloc(a, values->n * sizeof(*c->values));
+	c->regexes = arena_alloc(a, values->n * sizeof(*c->regexes));
+	for (size_t i = 0; i < values->n; i++) {
+		const struct ynode *v = values->items[i];
+		char msg[256];
+
+		if (rules_regex_text(ld->cfg, v, "regex_values", REGEX_VALUE_MAX, &c->values[i],
+				     ld->err))
+			return -1;
+		if (!(c->regexes[i] = regex_compile(a, c->values[i], msg, sizeof(msg))))
+			return ydoc_err(ld->err, v, "regex '%s': %s", c->values[i], msg);
+	}
+	return 0;
+}
+
+static int values_load(struct rules_loader *ld, const struct cond_kind *k,
+		       const struct ynode *values, struct rule_budget *b, struct condition *c)
+{
+	struct arena *a = &ld->cfg->arena;
+	size_t n = values->n;
+
+	if (values_count(ld, k, "values", values, b))
+		return -1;
 	c->nvalues = n;
 	if (c->type == COND_QUERY_STRING)
 		c->query = arena_alloc(a, n * sizeof(*c->query));
@@ -355,7 +414,7 @@ static int condition_load(struct rules_loader *ld, const struct ynode *item,
 			  struct rule_budget *b, struct condition *c)
 {
 	const struct cond_kind *k;
-	const struct ynode *key, *body, *values;
+	const struct ynode *key, *body, *values, *regexes;
 
 	if (item->n != 1)
 		return ydoc_err(ld->err, item, "a condition has exactly one key: host_header, "
@@ -372,17 +431,23 @@ static int condition_load(struct rules_loader *ld, const struct ynode *item,
 	b->seen[c->type] = true;
 	if (ydoc_fields(body, k->key, k->fields, k->nfields, NULL, NULL, ld->err))
 		return -1;
-	if (ydoc_key(body, "regex_values"))
+	values = ydoc_get(body, "values");
+	regexes = ydoc_get(body, "regex_values");
+	/* Why: a condition uses either values or regex_values, "conflicts
+	 * with values" (§1.4). */
+	if (values && regexes)
 		return ydoc_err(ld->err, ydoc_key(body, "regex_values"),
-				"regex_values are not supported yet");
-	if (!(values = ydoc_get(body, "values")))
+				"a condition takes 'values' or 'regex_values', not both");
+	if (!values && !regexes)
 		return ydoc_err(ld->err, body, "missing key 'values'");
-	if (ydoc_list(values, "values",
+	if (ydoc_list(values ? values : regexes, values ? "values" : "regex_values",
 		      c->type == COND_QUERY_STRING ? YNODE_MAPPING : YNODE_SCALAR, ld->err))
 		return -1;
 	if (c->type == COND_HTTP_HEADER &&
 	    header_name_load(ld, ydoc_get(body, "http_header_name"), c))
 		return -1;
+	if (regexes)
+		return regex_values_load(ld, k, regexes, b, c);
 	return values_load(ld, k, values, b, c);
 }
 
@@ -424,15 +489,13 @@ static int rule_add(struct rules_loader *ld, const struct ynode *prio, const str
 static int rule_load(struct rules_loader *ld, const struct ynode *n)
 {
 	struct rule r = { .pos = { n->file, n->line, n->col } };
-	const struct ynode *transforms = ydoc_key(n, "transforms");
 
 	if (ydoc_fields(n, "rules", rule_fields, ARRAY_LEN(rule_fields), &r, &ld->cfg->arena,
 			ld->err))
 		return -1;
-	if (transforms)
-		return ydoc_err(ld->err, transforms, "transforms are not supported yet");
 	if (conditions_load(ld, ydoc_get(n, "conditions"), &r) ||
-	    rules_action_load(ld->cfg, ydoc_get(n, "actions"), "actions", &r.action, ld->err))
+	    rules_action_load(ld->cfg, ydoc_get(n, "actions"), "actions", &r.action, ld->err) ||
+	    rules_transform_load(ld->cfg, ydoc_get(n, "transforms"), &r, ld->err))
 		return -1;
 	return rule_add(ld, ydoc_get(n, "priority"), &r);
 }
@@ -542,6 +605,17 @@ static int listener_load(struct rules_loader *ld, size_t li, const struct ynode 
 			      &l->default_rule.action, ld->err))
 		return -1;
 	ld->nlrules = 0;
+	/* A template (stack.c) writes its rules inline: a list of rule mappings. */
+	if (globs && globs->type == YNODE_SEQUENCE && globs->n &&
+	    globs->items[0]->type == YNODE_MAPPING) {
+		if (ydoc_list(globs, "rules", YNODE_MAPPING, ld->err))
+			return -1;
+		for (size_t i = 0; i < globs->n; i++) {
+			if (rule_load(ld, globs->items[i]))
+				return -1;
+		}
+		globs = NULL;
+	}
 	if (globs && ydoc_list(globs, "rules", YNODE_SCALAR, ld->err))
 		return -1;
 	for (size_t i = 0; globs && i < globs->n; i++) {

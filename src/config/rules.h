@@ -22,6 +22,14 @@
  */
 int rules_load(struct config *cfg, const struct ynode *listeners, struct lb_err *err);
 
+/*
+ * A regex or replacement string of a rule (regex_values, transforms): a
+ * non-empty scalar of at most max_len visible ASCII characters, copied into
+ * cfg's arena. Returns 0, or -1 with err set at v.
+ */
+int rules_regex_text(struct config *cfg, const struct ynode *v, const char *key, size_t max_len,
+		     const char **out, struct lb_err *err);
+
 /* The YAML key of a condition type ("path_pattern"). */
 const char *rules_condition_key(enum cond_type type);
 

@@ -2,10 +2,9 @@
  * rules_action: actions (reference/alb-listener-rules.md §2), read into the
  * one routing action a rule performs.
  *
- * Every action lb supports today is a routing action, so a second one in a
- * list is always an error; authentication actions, which would come before
- * it, are recognised by name and refused as not supported yet rather than
- * reported as unknown. Each type's configuration key may appear only with
+ * A list holds one routing action and at most one jwt-validation before it;
+ * the OIDC and Cognito authentication actions are recognised by name and
+ * refused as not supported yet rather than reported as unknown. Each type's configuration key may appear only with
  * its type, as in AWS's Action shape (§2.1).
  *
  * Limits are named constants below. Strings are copied into cfg->arena; the
@@ -15,6 +14,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "config/rules_jwt.h"
 
 /* ALB's action limits (alb-listener-rules.md §1, §2). */
 enum {
@@ -349,7 +350,7 @@ static int action_head(const struct ynode *n, int *type, struct lb_err *err)
 
 	if (ydoc_enum(ydoc_get(n, "type"), "type", type_names, ARRAY_LEN(type_names), type, err))
 		return -1;
-	if (*type >= TYPE_OIDC)
+	if (*type == TYPE_OIDC || *type == TYPE_COGNITO)
 		return ydoc_err(err, ydoc_get(n, "type"), "action type '%s' is not supported yet",
 				type_names[*type]);
 	if (order && ydoc_int(order, "order", ACTION_ORDER_MIN, ACTION_ORDER_MAX, &unused, err))
@@ -377,6 +378,11 @@ static int action_load(struct config *cfg, const struct ynode *n, struct action 
 	if (ydoc_fields(n, "actions", action_fields, ARRAY_LEN(action_fields), NULL, NULL, err) ||
 	    action_head(n, &type, err))
 		return -1;
+	if (type == TYPE_JWT) {
+		if (!(body = ydoc_get(n, config_keys[type])))
+			return ydoc_err(err, n, "missing key '%s'", config_keys[type]);
+		return rules_jwt_load(cfg, body, &a->jwt, err);
+	}
 	a->type = (enum action_type)type;
 	if (type == TYPE_FORWARD)
 		return forward_load(cfg, n, &a->forward, err);
@@ -394,20 +400,41 @@ int rules_action_load(struct config *cfg, const struct ynode *seq, const char *w
 		return -1;
 	if (seq->n == 0)
 		return ydoc_err(err, seq, "'%s' needs an action", what);
+	struct jwt_validation_cfg *jwt = NULL;
+	const struct ynode *routing = NULL;
+	int jwt_order = 0, routing_order = 0;
+
 	for (size_t i = 0; i < seq->n; i++) {
+		const struct ynode *order = ydoc_get(seq->items[i], "order");
 		struct action a = { 0 };
 
 		if (action_load(cfg, seq->items[i], &a, err))
 			return -1;
 		/*
 		 * Why: a rule performs exactly one routing action (forward,
-		 * redirect or fixed-response), the last by order (§2.1). Only
-		 * authentication actions may precede it, and lb has none yet.
+		 * redirect or fixed-response), the last by order, and at most
+		 * one authentication action before it (§2.1).
 		 */
-		if (i > 0)
+		if (a.jwt) {
+			if (jwt)
+				return ydoc_err(err, seq->items[i], "a rule has at most one "
+						"authentication action");
+			jwt = a.jwt;
+			jwt_order = order ? atoi(order->str) : (int)i + 1;
+			continue;
+		}
+		if (routing)
 			return ydoc_err(err, seq->items[i], "a rule has exactly one routing action "
 					"(forward, redirect or fixed-response)");
+		routing = seq->items[i];
+		routing_order = order ? atoi(order->str) : (int)i + 1;
 		*out = a;
 	}
+	if (!routing)
+		return ydoc_err(err, seq, "'%s' needs a routing action (forward, redirect or "
+				"fixed-response)", what);
+	if (jwt && jwt_order >= routing_order)
+		return ydoc_err(err, routing, "the routing action must come last (by 'order')");
+	out->jwt = jwt;
 	return 0;
 }

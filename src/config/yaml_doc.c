@@ -30,6 +30,7 @@ struct loader {
 	const char *path;
 	const char *text;        /* the file, for positions of reader errors */
 	size_t len;
+	bool tags;               /* keep local tags (ydoc_load_tagged) */
 	struct lb_err *err;
 };
 
@@ -126,7 +127,7 @@ static struct ynode *node_new(struct loader *ld, enum ynode_type type, const yam
  * merge keys hide where a value came from); tags would change what a scalar
  * means. lb's files need none of them, so they are refused by name.
  */
-static int check_properties(struct loader *ld, const yaml_event_t *ev)
+static int check_properties(struct loader *ld, const yaml_event_t *ev, const char **keep)
 {
 	const yaml_char_t *anchor = NULL, *tag = NULL;
 
@@ -148,6 +149,12 @@ static int check_properties(struct loader *ld, const yaml_event_t *ev)
 	}
 	if (anchor || ev->type == YAML_ALIAS_EVENT)
 		return err_mark(ld, &ev->start_mark, "anchors and aliases are not supported");
+	/* CloudFormation's short forms are local tags ("!Ref"); "!!str" and
+	 * friends arrive as "tag:yaml.org,2002:..." and stay refused. */
+	if (tag && ld->tags && tag[0] == '!' && tag[1] && tag[1] != '!') {
+		*keep = (const char *)tag;
+		return 0;
+	}
 	if (tag)
 		return err_mark(ld, &ev->start_mark, "tag '%s' is not supported",
 				(const char *)tag);
@@ -258,13 +265,14 @@ out:
 /* Builds the node that starts with ev; always deletes ev. */
 static int load_node(struct loader *ld, yaml_event_t *ev, int depth, struct ynode **out)
 {
+	const char *tag = NULL;
 	int rc = -1;
 
 	if (depth > YDOC_MAX_DEPTH) {
 		err_mark(ld, &ev->start_mark, "nesting deeper than %d levels", YDOC_MAX_DEPTH);
 		goto out;
 	}
-	if (check_properties(ld, ev))
+	if (check_properties(ld, ev, &tag))
 		goto out;
 	if (ev->type == YAML_SCALAR_EVENT)
 		rc = load_scalar(ld, ev, out);
@@ -274,6 +282,8 @@ static int load_node(struct loader *ld, yaml_event_t *ev, int depth, struct ynod
 		rc = load_mapping(ld, ev, depth, out);
 	else
 		err_mark(ld, &ev->start_mark, "unexpected YAML event");
+	if (rc == 0 && tag)
+		(*out)->tag = arena_strdup(&ld->doc->arena, tag);
 out:
 	yaml_event_delete(ev);
 	return rc;
@@ -350,9 +360,9 @@ out:
 	return text;
 }
 
-struct ydoc *ydoc_load(const char *path, struct lb_err *err)
+static struct ydoc *load(const char *path, bool tags, struct lb_err *err)
 {
-	struct loader ld = { .path = path, .err = err };
+	struct loader ld = { .path = path, .tags = tags, .err = err };
 	char *text = read_file(path, &ld.len, err);
 
 	if (!text)
@@ -371,6 +381,16 @@ struct ydoc *ydoc_load(const char *path, struct lb_err *err)
 	yaml_parser_delete(&ld.parser);
 	free(text);
 	return ld.doc;
+}
+
+struct ydoc *ydoc_load(const char *path, struct lb_err *err)
+{
+	return load(path, false, err);
+}
+
+struct ydoc *ydoc_load_tagged(const char *path, struct lb_err *err)
+{
+	return load(path, true, err);
 }
 
 void ydoc_free(struct ydoc *doc)

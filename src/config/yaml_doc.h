@@ -38,6 +38,7 @@ struct ynode {
 	const char *str;        /* NUL-terminated, no NUL inside */
 	size_t len;
 	bool quoted;            /* quoted or block style: never null */
+	const char *tag;        /* "!Ref" etc. (ydoc_load_tagged only); NULL when untagged */
 	/* YNODE_SEQUENCE: n items; YNODE_MAPPING: n pairs, in file order */
 	size_t n;
 	struct ynode **items;
@@ -60,6 +61,9 @@ struct ydoc {
  * with err set ("lb.yaml:3:7: did not find expected key").
  */
 struct ydoc *ydoc_load(const char *path, struct lb_err *err);
+/* Same, but local tags ("!Ref", "!GetAtt": CloudFormation's short forms) are
+ * kept in ynode.tag instead of refused. */
+struct ydoc *ydoc_load_tagged(const char *path, struct lb_err *err);
 void ydoc_free(struct ydoc *doc);
 
 /* Sets err to "file:line:col: message" at node at; returns -1. */

@@ -1,53 +1,59 @@
 /*
- * invoke_client: an HTTP/1.1 client for one Invoke API call. It connects
- * (the endpoint's host is resolved once, synchronously: it is a loopback or
- * container address), sends the request in one write, and parses the answer
- * with llhttp. A refused or failed connection, or no answer within the
- * function's timeout plus a grace period, is INVOKE_UNREACHABLE (ALB: 504).
- * An error status is INVOKE_REJECTED with the endpoint's x-amzn-ErrorType, so
- * lb's own Invoke API can pass it on; X-Amz-Executed-Version and the log tail
- * are kept for it too.
+ * invoke_client: one Invoke API call on lb's HTTP client (keep-alive pools,
+ * TLS with session reuse). The endpoint is the function's URL, or for
+ * `endpoint: aws` https://lambda.REGION.amazonaws.com (or the URL in
+ * AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL, as the SDKs honour them), and
+ * then the request is signed with SigV4 with the standard credential chain
+ * (aws_env). The host name is resolved synchronously, at most once a minute.
+ *
+ * Outcomes: a refused or failed connection (TLS included), or no byte for the
+ * function's timeout plus a grace period, is INVOKE_UNREACHABLE (ALB: 504);
+ * 429 is INVOKE_THROTTLED; another error status is INVOKE_REJECTED with the
+ * endpoint's x-amzn-ErrorType; 200 is a result or, with X-Amz-Function-Error
+ * (or the emulator's error body), a function error. No call is retried: a
+ * retried RequestResponse invocation may run the function twice.
  */
 #include "lambda/invoke_client.h"
 
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
-#include <llhttp.h>
 
+#include "alb/sigv4.h"
 #include "base/base64.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/sha256.h"
 #include "base/util.h"
+#include "lambda/aws_env.h"
+#include "net/http_client.h"
 
 /* Time beyond the function's timeout an endpoint gets to answer. */
 #define GRACE_SECONDS 2
 /* ALB's connect timeout toward targets. */
 #define CONNECT_SECONDS 10
+/* Past Lambda's 6 MB result limit: an answer this big is not an Invoke answer. */
+#define ANSWER_MAX (16 * 1024 * 1024)
 
 struct invoke_client {
-	struct bufferevent *bev;
-	struct event *timer;
-	llhttp_t parser;
-	llhttp_settings_t settings;
+	struct http_exchange *x;
+	struct event *defer;           /* reports a failure found before any I/O */
 	invoke_client_done_fn done;
 	void *cookie;
-	struct buf field, body;
-	struct buf version, log_b64, error_type, log;  /* header values lb reads, the decoded log */
-	struct buf *value;             /* where the current header's value goes, or NULL */
-	bool in_function_error;
+	int status;
 	bool has_function_error;
-	bool complete;
-	bool connected;
-	int timeout;
+	struct buf body;
+	struct buf version, log_b64, error_type, log;  /* header values lb reads, the decoded log */
 	char *name;
+	char defer_why[512];
+	enum invoke_status defer_status;
 };
+
+static const struct http_exchange_cbs exchange_cbs;
 
 enum invoke_status invoke_client_classify(const char *body, size_t n, bool has_function_error)
 {
@@ -71,83 +77,73 @@ enum invoke_status invoke_client_classify(const char *body, size_t n, bool has_f
 static void finish(struct invoke_client *c, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
 {
+	c->x = NULL;     /* the client frees the exchange after its callback */
 	c->done(c->cookie, status, body, n, error_type);
 	invoke_client_free(c);
 }
 
 static void fail(struct invoke_client *c, const char *why)
 {
-	char msg[256];
+	char msg[512];
 	int n = snprintf(msg, sizeof(msg), "{\"errorMessage\":\"%s\",\"errorType\":\"LambdaConnectionError\"}", why);
 
 	log_warn("function %s: endpoint %s", c->name, why);
-	finish(c, INVOKE_UNREACHABLE, msg, (size_t)n, "LambdaConnectionError");
+	finish(c, INVOKE_UNREACHABLE, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1,
+	       "LambdaConnectionError");
 }
 
-static int on_header_field(llhttp_t *p, const char *at, size_t n)
+/* --- the answer ------------------------------------------------------------------- */
+
+static void keep_header(struct buf *b, const struct http_reply *r, const char *name)
 {
-	struct invoke_client *c = p->data;
-	buf_append(&c->field, at, n);
-	return 0;
+	const struct http_header *h = http_header_find(r->headers, r->nheaders, name);
+
+	buf_reset(b);
+	if (h)
+		buf_append(b, h->value.p, h->value.n);   /* capped: the rest is dropped */
 }
 
-static int on_header_field_complete(llhttp_t *p)
+static void on_head(void *cookie, struct http_reply *reply)
 {
-	struct invoke_client *c = p->data;
+	struct invoke_client *c = cookie;
 
-	struct sv f = { c->field.p ? c->field.p : "", c->field.len };
-
-	c->in_function_error = sv_eq_cstr_nocase(f, "x-amz-function-error");
-	c->has_function_error |= c->in_function_error;
-	c->value = sv_eq_cstr_nocase(f, "x-amz-executed-version") ? &c->version
-		   : sv_eq_cstr_nocase(f, "x-amz-log-result") ? &c->log_b64
-		   : sv_eq_cstr_nocase(f, "x-amzn-errortype") ? &c->error_type : NULL;
-	if (c->value)
-		buf_reset(c->value);
-	buf_reset(&c->field);
-	return 0;
+	c->status = reply->status;
+	c->has_function_error = http_header_find(reply->headers, reply->nheaders, "x-amz-function-error") != NULL;
+	keep_header(&c->version, reply, "x-amz-executed-version");
+	keep_header(&c->log_b64, reply, "x-amz-log-result");
+	keep_header(&c->error_type, reply, "x-amzn-errortype");
 }
 
-static int on_header_value(llhttp_t *p, const char *at, size_t n)
+static void on_body(void *cookie, const char *p, size_t n)
 {
-	struct invoke_client *c = p->data;
+	struct invoke_client *c = cookie;
 
-	if (c->value)
-		buf_append(c->value, at, n);   /* capped: the rest is dropped */
-	return 0;
+	if (buf_append(&c->body, p, n) < 0 && c->x) {
+		struct http_exchange *x = c->x;
+		c->x = NULL;
+		http_exchange_cancel(x);
+		fail(c, "sent an answer over 16 MB");
+	}
 }
 
-static int on_body(llhttp_t *p, const char *at, size_t n)
+static void on_end(void *cookie)
 {
-	struct invoke_client *c = p->data;
-	buf_append(&c->body, at, n);
-	return 0;
-}
-
-static int on_message_complete(llhttp_t *p)
-{
-	struct invoke_client *c = p->data;
-	c->complete = true;
-	return HPE_PAUSED;
-}
-
-static void answer(struct invoke_client *c)
-{
-	int status = llhttp_get_status_code(&c->parser);
+	struct invoke_client *c = cookie;
 	const char *body = buf_cstr(&c->body);
+	int status = c->status;
 
 	if (status == 429) {
 		finish(c, INVOKE_THROTTLED, body, c->body.len, "TooManyRequestsException");
 		return;
 	}
 	if (status < 200 || status > 299) {
-		/* An AWS-style service error ("ResourceNotFoundException", or
-		 * "ResourceNotFoundException:http://..." as some services send it). */
+		/* An AWS service error: "ResourceNotFoundException", or
+		 * "InvalidSignatureException:http://internal.amazon.com/..." (§3.4). */
 		size_t tn = strcspn(buf_cstr(&c->error_type), ":");
 		char type[128];
 
 		snprintf(type, sizeof(type), "%.*s", (int)tn, tn ? c->error_type.p : "ServiceException");
-		log_warn("function %s: endpoint answered %d: %.200s", c->name, status, body);
+		log_warn("function %s: endpoint answered %d: %.300s", c->name, status, body);
 		finish(c, INVOKE_REJECTED, body, c->body.len, type);
 		return;
 	}
@@ -155,144 +151,245 @@ static void answer(struct invoke_client *c)
 	       c->has_function_error ? "Unhandled" : NULL);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_error(void *cookie, enum http_client_error e)
 {
-	struct invoke_client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	static const char *const why[] = {
+		[HTTP_CLIENT_REFUSED] = "refused the connection",
+		[HTTP_CLIENT_CONNECT_TIMEOUT] = "did not accept the connection in time",
+		[HTTP_CLIENT_CLOSED] = "closed the connection without an answer",
+		[HTTP_CLIENT_TIMEOUT] = "did not answer in time",
+		[HTTP_CLIENT_MALFORMED] = "sent a malformed answer",
+		[HTTP_CLIENT_TLS] = "failed the TLS handshake",
+	};
 
-	while (evbuffer_get_length(in) && !c->complete) {
-		struct evbuffer_iovec v;
-		llhttp_errno_t e;
-
-		evbuffer_peek(in, -1, NULL, &v, 1);
-		e = llhttp_execute(&c->parser, v.iov_base, v.iov_len);
-		evbuffer_drain(in, v.iov_len);
-		if (e != HPE_OK && e != HPE_PAUSED) {
-			fail(c, "sent a malformed answer");
-			return;
-		}
-	}
-	if (c->complete)
-		answer(c);
+	fail(cookie, why[e]);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static const struct http_exchange_cbs exchange_cbs = { on_head, on_body, on_end, on_error, NULL };
+
+static void on_deferred(evutil_socket_t fd, short what, void *arg)
 {
 	struct invoke_client *c = arg;
-	struct timeval tv = { c->timeout + GRACE_SECONDS, 0 };
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		c->connected = true;
-		event_add(c->timer, &tv);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		/* An answer without a length ends with the connection. */
-		llhttp_finish(&c->parser);
-		if (c->complete) {
-			answer(c);
-			return;
-		}
-	}
-	fail(c, c->connected ? "closed the connection without an answer" : "refused the connection");
-}
-
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
-{
 	(void)fd;
 	(void)what;
-	fail(arg, "did not answer in time");
+	if (c->defer_status == INVOKE_REJECTED) {
+		char msg[700];
+		int n = snprintf(msg, sizeof(msg), "{\"errorMessage\":\"%s\",\"errorType\":\"CredentialsNotFound\"}",
+				 c->defer_why);
+		log_warn("function %s: %s", c->name, c->defer_why);
+		finish(c, INVOKE_REJECTED, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1,
+		       "CredentialsNotFound");
+		return;
+	}
+	fail(c, c->defer_why);
 }
 
-/* Splits "http://host[:port][/prefix]" into host, port and path prefix. */
-static int parse_endpoint(const char *url, char *host, size_t hn, char *port, size_t pn, const char **prefix)
-{
-	const char *p = url + 7, *slash, *colon;
+/* --- the request ------------------------------------------------------------------ */
 
-	if (strncmp(url, "http://", 7) != 0)
+struct endpoint {
+	bool tls;
+	char host[256];
+	int port;
+	char prefix[512];        /* a path the Invoke paths go under ("" for none) */
+	char region[64];         /* aws: the region signed for */
+	bool sign;
+};
+
+/* Splits "http[s]://host[:port][/prefix]". */
+static int parse_url(const char *url, struct endpoint *ep)
+{
+	const char *p, *slash, *colon, *hend;
+
+	ep->tls = strncmp(url, "https://", 8) == 0;
+	if (!ep->tls && strncmp(url, "http://", 7) != 0)
 		return -1;
-	slash = strchr(p, '/');
-	*prefix = slash ? slash : "";
-	colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
-	snprintf(host, hn, "%.*s", (int)((colon ? colon : slash ? slash : p + strlen(p)) - p), p);
-	if (colon)
-		snprintf(port, pn, "%.*s", (int)((slash ? slash : colon + strlen(colon)) - colon - 1), colon + 1);
-	else
-		snprintf(port, pn, "80");
-	return 0;
+	p = url + (ep->tls ? 8 : 7);
+	slash = p + strcspn(p, "/");
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(slash - p));
+		if (!close)
+			return -1;
+		snprintf(ep->host, sizeof(ep->host), "%.*s", (int)(close - p - 1), p + 1);
+		hend = close + 1;
+	} else {
+		colon = memchr(p, ':', (size_t)(slash - p));
+		hend = colon ? colon : slash;
+		snprintf(ep->host, sizeof(ep->host), "%.*s", (int)(hend - p), p);
+	}
+	ep->port = *hend == ':' ? atoi(hend + 1) : ep->tls ? 443 : 80;
+	snprintf(ep->prefix, sizeof(ep->prefix), "%s", slash);
+	/* "http://host/" has no prefix: the Invoke path brings its own slash. */
+	if (strcmp(ep->prefix, "/") == 0)
+		ep->prefix[0] = '\0';
+	return ep->host[0] && ep->port > 0 && ep->port < 65536 ? 0 : -1;
 }
 
-static void write_request(struct invoke_client *c, const struct function_cfg *fn, const char *qualifier,
-			  const char *host, const char *port, const char *prefix, const char *payload,
-			  size_t len, const char *trace_id, bool log_tail)
+/* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] names its region. */
+static bool arn_region(const char *name, char *out, size_t n)
 {
-	struct buf req = BUF_INIT;
+	const char *r;
 
-	buf_printf(&req, "POST %s/2015-03-31/functions/%s/invocations%s%s HTTP/1.1\r\n", prefix,
-		   fn->remote_name, qualifier ? "?Qualifier=" : "", qualifier ? qualifier : "");
-	buf_printf(&req, "Host: %s%s%s\r\nContent-Type: application/json\r\nX-Amz-Invocation-Type: RequestResponse\r\n"
-			 "X-Amzn-Trace-Id: %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
-		   host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "", trace_id, len,
-		   log_tail ? "X-Amz-Log-Type: Tail\r\n" : "");
-	buf_append(&req, payload, len);
-	bufferevent_write(c->bev, req.p, req.len);
-	buf_release(&req);
+	if (strncmp(name, "arn:", 4) != 0 || !(r = strchr(name + 4, ':')) || !(r = strchr(r + 1, ':')))
+		return false;
+	r++;
+	snprintf(out, n, "%.*s", (int)strcspn(r, ":"), r);
+	return out[0] != '\0';
 }
 
-struct invoke_client *invoke_client_start(struct event_base *base, const struct function_cfg *fn,
+/* `endpoint: aws`: the region (given, the ARN's, the SDK chain's, the load balancer's) and URL. */
+static int aws_endpoint(const struct function_cfg *fn, const struct aws_creds *creds, const char *default_region,
+			struct endpoint *ep)
+{
+	const char *override = aws_env_endpoint_url();
+	char url[300];
+
+	if (fn->region)
+		snprintf(ep->region, sizeof(ep->region), "%s", fn->region);
+	else if (!arn_region(fn->remote_name, ep->region, sizeof(ep->region)))
+		snprintf(ep->region, sizeof(ep->region), "%s", creds->region ? creds->region : default_region);
+	/* China's partition has its own DNS suffix (aws-integration.md §3.3). */
+	snprintf(url, sizeof(url), "https://lambda.%s.amazonaws.com%s", ep->region,
+		 strncmp(ep->region, "cn-", 3) == 0 ? ".cn" : "");
+	ep->sign = true;
+	return parse_url(override ? override : url, ep);
+}
+
+/* Host header value: the port only when not the scheme's default. */
+static void host_value(char *out, size_t n, const struct endpoint *ep)
+{
+	bool v6 = strchr(ep->host, ':') != NULL;
+
+	if (ep->port == (ep->tls ? 443 : 80))
+		snprintf(out, n, v6 ? "[%s]" : "%s", ep->host);
+	else
+		snprintf(out, n, v6 ? "[%s]:%d" : "%s:%d", ep->host, ep->port);
+}
+
+static void build_head(struct buf *head, const struct function_cfg *fn, const char *qualifier,
+		       const struct endpoint *ep, const struct aws_creds *creds, size_t len, const char *payload,
+		       const char *trace_id, bool log_tail)
+{
+	struct buf path = BUF_INIT, query = BUF_INIT;
+	char host[300];
+
+	/* The SDKs UriEncode the FunctionName label: "name:alias" travels as "name%3Aalias". */
+	buf_printf(&path, "%s/2015-03-31/functions/", ep->prefix);
+	sigv4_uri_encode(&path, sv_from(fn->remote_name));
+	buf_puts(&path, "/invocations");
+	if (qualifier) {
+		buf_puts(&query, "Qualifier=");
+		sigv4_uri_encode(&query, sv_from(qualifier));
+	}
+	host_value(host, sizeof(host), ep);
+	buf_printf(head, "POST %s%s%s HTTP/1.1\r\nHost: %s\r\n", buf_cstr(&path), query.len ? "?" : "",
+		   buf_cstr(&query), host);
+	buf_puts(head, "X-Amz-Invocation-Type: RequestResponse\r\n");
+	if (log_tail)
+		buf_puts(head, "X-Amz-Log-Type: Tail\r\n");
+	if (ep->sign) {
+		char date[17], hash[65];
+		struct sigv4_header h[5] = { { SV("host"), sv_from(host) },
+					     { SV("x-amz-invocation-type"), SV("RequestResponse") } };
+		size_t nh = 2;
+		struct sigv4_result res = { BUF_INIT, BUF_INIT, BUF_INIT, "" };
+
+		sigv4_amz_date((int64_t)time(NULL), date);
+		sha256_hex(payload, len, hash);
+		h[nh++] = (struct sigv4_header){ SV("x-amz-date"), sv_from(date) };
+		if (log_tail)
+			h[nh++] = (struct sigv4_header){ SV("x-amz-log-type"), SV("Tail") };
+		/* Temporary credentials: the token is signed, as the SDKs do (§1.10). */
+		if (creds->session_token)
+			h[nh++] = (struct sigv4_header){ SV("x-amz-security-token"), sv_from(creds->session_token) };
+		struct sigv4_request r = { SV("POST"), { path.p, path.len }, { buf_cstr(&query), query.len }, h, nh, hash };
+		struct sigv4_credentials kc = { creds->access_key, creds->secret_key };
+		struct sigv4_scope scope = { date, ep->region, "lambda" };
+
+		sigv4_sign(&r, &kc, &scope, &res);
+		buf_printf(head, "X-Amz-Date: %s\r\n", date);
+		if (creds->session_token)
+			buf_printf(head, "X-Amz-Security-Token: %s\r\n", creds->session_token);
+		buf_printf(head, "Authorization: %s\r\n", buf_cstr(&res.authz));
+		log_debug("function %s: canonical request:\n%s", fn->name, buf_cstr(&res.creq));
+		sigv4_result_release(&res);
+	}
+	/* Not signed: the SDKs never sign the trace header (botocore's list, §1.5). */
+	buf_printf(head, "X-Amzn-Trace-Id: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+		   trace_id, len);
+	buf_release(&path);
+	buf_release(&query);
+}
+
+static struct invoke_client *defer_fail(struct invoke_client *c, struct event_base *base, enum invoke_status st)
+{
+	c->defer_status = st;
+	c->defer = event_new(base, -1, 0, on_deferred, c);
+	event_active(c->defer, EV_TIMEOUT, 0);
+	return c;
+}
+
+struct invoke_client *invoke_client_start(struct event_base *base, struct http_client *hc,
+					  const char *default_region, const struct function_cfg *fn,
 					  const char *qualifier, const char *payload, size_t len,
 					  const char *trace_id, bool log_tail, invoke_client_done_fn done,
 					  void *cookie)
 {
 	struct invoke_client *c = xcalloc(1, sizeof(*c));
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	char host[256], port[16];
-	const char *prefix;
-	struct timeval tv = { CONNECT_SECONDS, 0 };
+	struct endpoint ep = { 0 };
+	struct aws_creds creds = { 0 };
+	struct http_origin origin;
+	struct buf head = BUF_INIT;
+	struct http_exchange_opts opt = { .connect_timeout = CONNECT_SECONDS,
+					  .idle_timeout = fn->latest.timeout + GRACE_SECONDS };
 
 	c->done = done;
 	c->cookie = cookie;
-	c->timeout = fn->latest.timeout;
 	c->name = xstrdup(fn->name);
-	buf_init(&c->field, 256);
-	buf_init(&c->body, 0);
+	buf_init(&c->body, ANSWER_MAX);
 	buf_init(&c->version, 128);
 	buf_init(&c->log_b64, 8192);
 	buf_init(&c->error_type, 128);
 	buf_init(&c->log, 0);
-	llhttp_settings_init(&c->settings);
-	c->settings.on_header_value = on_header_value;
-	c->settings.on_header_field = on_header_field;
-	c->settings.on_header_field_complete = on_header_field_complete;
-	c->settings.on_body = on_body;
-	c->settings.on_message_complete = on_message_complete;
-	llhttp_init(&c->parser, HTTP_RESPONSE, &c->settings);
-	c->parser.data = c;
-	c->timer = evtimer_new(base, on_timeout, c);
-	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	/* Until connected, the timer bounds the connect; then the answer. */
-	event_add(c->timer, &tv);
-	if (parse_endpoint(fn->endpoint, host, sizeof(host), port, sizeof(port), &prefix) < 0 ||
-	    getaddrinfo(host, port, &hints, &ai) != 0 ||
-	    bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) < 0) {
-		/* Reported from the event loop like any other failure. */
-		struct timeval now = { 0, 0 };
-		event_del(c->timer);
-		event_add(c->timer, &now);
-	} else {
-		write_request(c, fn, qualifier, host, port, prefix, payload, len, trace_id, log_tail);
+	if (strcmp(fn->endpoint, "aws") == 0) {
+		struct buf why = BUF_INIT;
+		int rc = aws_env_credentials(&creds, &why);
+
+		snprintf(c->defer_why, sizeof(c->defer_why), "%s", buf_cstr(&why));
+		buf_release(&why);
+		if (rc < 0) {
+			aws_creds_release(&creds);
+			return defer_fail(c, base, INVOKE_REJECTED);
+		}
+		if (aws_endpoint(fn, &creds, default_region, &ep) < 0) {
+			snprintf(c->defer_why, sizeof(c->defer_why), "has a bad AWS_ENDPOINT_URL");
+			aws_creds_release(&creds);
+			return defer_fail(c, base, INVOKE_UNREACHABLE);
+		}
+	} else if (parse_url(fn->endpoint, &ep) < 0) {
+		snprintf(c->defer_why, sizeof(c->defer_why), "has a bad URL");
+		return defer_fail(c, base, INVOKE_UNREACHABLE);
 	}
-	if (ai)
-		freeaddrinfo(ai);
+	if (http_client_resolve(hc, &origin, ep.host, ep.port) < 0) {
+		snprintf(c->defer_why, sizeof(c->defer_why), "cannot resolve '%s'", ep.host);
+		aws_creds_release(&creds);
+		return defer_fail(c, base, INVOKE_UNREACHABLE);
+	}
+	build_head(&head, fn, qualifier, &ep, &creds, len, payload, trace_id, log_tail);
+	aws_creds_release(&creds);
+	/* https://: verified against the trust store and the host name, with SNI. */
+	opt.tls = ep.tls;
+	opt.tls_host = ep.host;
+	c->x = http_client_start(hc, &origin, head.p, head.len, &opt, &exchange_cbs, c);
+	http_exchange_send(c->x, payload, len);
+	http_exchange_request_done(c->x);
+	buf_release(&head);
 	return c;
 }
 
 int invoke_client_http_status(struct invoke_client *c)
 {
-	return llhttp_get_status_code(&c->parser);
+	return c->status;
 }
 
 const char *invoke_client_executed_version(const struct invoke_client *c)
@@ -312,9 +409,9 @@ void invoke_client_free(struct invoke_client *c)
 {
 	if (!c)
 		return;
-	bufferevent_free(c->bev);
-	event_free(c->timer);
-	buf_release(&c->field);
+	http_exchange_cancel(c->x);
+	if (c->defer)
+		event_free(c->defer);
 	buf_release(&c->body);
 	buf_release(&c->version);
 	buf_release(&c->log_b64);

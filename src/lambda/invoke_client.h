@@ -1,8 +1,9 @@
 /*
  * invoke_client: one call to a remote Lambda Invoke API
  * (POST /2015-03-31/functions/{name}/invocations, lambda-runtime-api.md §4):
- * AWS's runtime interface emulator in a container, `sam local start-lambda`,
- * LocalStack, or lb's own Invoke API.
+ * AWS Lambda itself (`endpoint: aws`, signed with SigV4), AWS's runtime
+ * interface emulator in a container, `sam local start-lambda`, LocalStack,
+ * or lb's own Invoke API, over http:// or https://.
  */
 #ifndef LB_INVOKE_CLIENT_H
 #define LB_INVOKE_CLIENT_H
@@ -13,16 +14,20 @@
 #include "lambda/sandbox.h"
 
 struct event_base;
+struct http_client;
 struct invoke_client;
 
 /* Called once, from an event callback; the client frees itself afterwards. */
 typedef void (*invoke_client_done_fn)(void *cookie, enum invoke_status status, const char *body, size_t n,
 				      const char *error_type);
 
-/* Starts the call (payload copied); log_tail asks for X-Amz-Log-Type: Tail. A failure
- * to connect is reported through done too. A non-2xx answer other than 429 is
+/* Starts the call (payload copied) through hc (borrowed; its pools and TLS sessions
+ * are shared by every call); log_tail asks for X-Amz-Log-Type: Tail. default_region:
+ * the region of `endpoint: aws` when nothing else names one. A failure to connect or
+ * to find credentials is reported through done too. A non-2xx answer other than 429 is
  * INVOKE_REJECTED, error_type its x-amzn-ErrorType (else "ServiceException"). */
-struct invoke_client *invoke_client_start(struct event_base *base, const struct function_cfg *fn,
+struct invoke_client *invoke_client_start(struct event_base *base, struct http_client *hc,
+					  const char *default_region, const struct function_cfg *fn,
 					  const char *qualifier, const char *payload, size_t len,
 					  const char *trace_id, bool log_tail, invoke_client_done_fn done,
 					  void *cookie);

@@ -33,14 +33,14 @@
 
 #include "base/buf.h"
 #include "lambda/invoke_client.h"
+#include "lambda/layer_fs.h"
 #include "lambda/layers.h"
 #include "lambda/runtime_fetch.h"
 #include "base/log.h"
+#include "net/http_client.h"
 
 /* Invocations that may wait for a sandbox, per function, before throttling. */
 #define QUEUE_MAX 100
-/* Sandboxes per function when reserved_concurrent_executions is not set. */
-#define DEFAULT_CONCURRENCY 10
 /* A warm sandbox unused this long is stopped (LB_LAMBDA_IDLE_SECONDS overrides). */
 #define IDLE_SECONDS 600
 
@@ -58,6 +58,18 @@ struct entry {
 	struct invocation *inv;
 	struct event *idle_timer;
 	struct layer_dir *layers;        /* its merged layers (/opt), or NULL */
+	char *tmpdir;                    /* its private /tmp (TMPDIR), removed with it */
+	bool provisioned;                /* provisioned concurrency: started ahead, never idles out */
+	bool was_ready;                  /* its runtime initialized */
+};
+
+/* What a sandbox runs: a version of a function under a configuration. */
+struct start_ctx {
+	struct config *cfg;
+	const struct function_cfg *fn;
+	const struct function_settings *settings;
+	const char *version;
+	bool provisioned;
 };
 
 struct pool {
@@ -92,6 +104,8 @@ struct invocation {
 	const char *deferred_body;
 	const char *deferred_type;
 	bool queued;
+	bool cold;                       /* started a sandbox */
+	int64_t start_us, run_us;        /* monotonic: lambda_invoke, delivery to a sandbox */
 };
 
 struct lambda {
@@ -105,10 +119,14 @@ struct lambda {
 	struct invocation *deferred;
 	int idle_seconds;
 	struct layers *layers;
+	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
+	invoke_observer_fn observer;
+	void *observer_cookie;
 	struct runtimes *runtimes;       /* which node or python runs each runtime */
 };
 
 static void pool_pump(struct pool *p);
+static void pool_provision(struct pool *p);
 static void entry_stop(struct entry *e);
 
 /* --- helpers ------------------------------------------------------------------ */
@@ -188,8 +206,12 @@ static void invocation_finish(struct invocation *inv, enum invoke_status status,
 			      const char *error_type)
 {
 	struct invoke_result res = { status, body, n, error_type, inv->version, inv->request_id,
-				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status };
+				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status, inv->cold,
+				     inv->run_us ? inv->run_us - inv->start_us : 0,
+				     inv->run_us ? time_mono_us() - inv->run_us : 0 };
 
+	if (inv->l->observer)
+		inv->l->observer(inv->l->observer_cookie, inv->fn->name, &res);
 	if (inv->done)
 		inv->done(inv->cookie, &res);
 	invocation_free(inv);
@@ -257,6 +279,7 @@ static void entry_run(struct entry *e, struct invocation *inv)
 
 	event_del(e->idle_timer);
 	e->inv = inv;
+	inv->run_us = time_mono_us();
 	if (e->state == E_IDLE || e->state == E_FINISHING)
 		e->state = E_BUSY;
 	sandbox_invoke(e->sb, &si);
@@ -276,7 +299,10 @@ static void sb_on_idle(void *cookie, struct sandbox *sb)
 		return;
 	}
 	e->state = E_IDLE;
-	event_add(e->idle_timer, &tv);
+	e->was_ready = true;
+	/* Provisioned environments stay initialized until the configuration changes. */
+	if (!e->provisioned)
+		event_add(e->idle_timer, &tv);
 	pool_pump(e->pool);
 }
 
@@ -316,10 +342,26 @@ static void sb_on_done(void *cookie, struct sandbox *sb, enum invoke_status stat
 		invocation_finish(inv, status, body, n, error_type);
 }
 
+/* Frees what an entry holds (its sandbox's process is gone or being killed). */
+static void entry_release(struct entry *e)
+{
+	sandbox_free(e->sb);
+	event_free(e->idle_timer);
+	layers_release(e->layers);
+	if (layer_fs_remove(e->tmpdir) < 0)
+		log_warn("function %s: cannot remove %s: %s", e->pool->name, e->tmpdir, strerror(errno));
+	free(e->tmpdir);
+	config_unref(e->cfg);
+	free(e);
+}
+
 static void sb_on_exit(void *cookie, struct sandbox *sb)
 {
 	struct entry *e = cookie;
 	struct pool *p = e->pool;
+	/* Lambda replaces a provisioned environment that dies (one that never
+	 * initialized is not retried in a loop: on-demand ones take over). */
+	bool replace = e->provisioned && e->was_ready && e->cfg == p->l->cfg;
 
 	(void)sb;
 	if (e->state != E_DEAD)
@@ -330,11 +372,9 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 		p->entries = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
-	sandbox_free(e->sb);
-	event_free(e->idle_timer);
-	layers_release(e->layers);
-	config_unref(e->cfg);
-	free(e);
+	entry_release(e);
+	if (replace)
+		pool_provision(p);
 	pool_pump(p);
 }
 
@@ -433,10 +473,13 @@ static bool function_sets(const struct function_settings *s, const char *name, s
  * A variable the function sets itself replaces lb's value, as a configured
  * PATH or NODE_PATH replaces Lambda's default.
  */
-static void build_env(struct lambda *l, const struct config *cfg, const struct function_cfg *fn,
-		      const char *version, const struct function_settings *s, const char *opt,
+static void build_env(struct lambda *l, const struct start_ctx *c, const char *opt, const char *tmpdir,
 		      struct strvec *env)
 {
+	const struct config *cfg = c->cfg;
+	const struct function_cfg *fn = c->fn;
+	const struct function_settings *s = c->settings;
+	const char *version = c->version;
 	uint8_t id[16];
 	char hex[33], day[28], *layer_env[LAYERS_ENV_MAX];
 	size_t nlayer = opt ? layers_env(opt, s->runtime, getenv("PATH"), getenv("LD_LIBRARY_PATH"),
@@ -449,9 +492,13 @@ static void build_env(struct lambda *l, const struct config *cfg, const struct f
 		const char *v = getenv(inherited[i]);
 		bool by_layers = opt && (strcmp(inherited[i], "PATH") == 0 ||
 					 strcmp(inherited[i], "LD_LIBRARY_PATH") == 0);
-		if (v && !by_layers && !function_sets(s, inherited[i], strlen(inherited[i])))
+		if (v && !by_layers && strcmp(inherited[i], "TMPDIR") != 0 &&
+		    !function_sets(s, inherited[i], strlen(inherited[i])))
 			strvec_pushf(env, "%s=%s", inherited[i], v);
 	}
+	/* Each Lambda environment has its own /tmp (ephemeral storage). */
+	if (!function_sets(s, "TMPDIR", 6))
+		strvec_pushf(env, "TMPDIR=%s", tmpdir);
 	for (size_t i = 0; i < nlayer; i++) {
 		if (function_sets(s, layer_env[i], strcspn(layer_env[i], "=")))
 			free(layer_env[i]);
@@ -481,7 +528,8 @@ static void build_env(struct lambda *l, const struct config *cfg, const struct f
 	/* Lambda sets AWS_EXECUTION_ENV for its managed runtimes, not for OS-only ones. */
 	if (strncmp(s->runtime, "provided", 8) != 0)
 		strvec_pushf(env, "AWS_EXECUTION_ENV=AWS_Lambda_%s", s->runtime);
-	strvec_pushf(env, "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand");
+	strvec_pushf(env, "AWS_LAMBDA_INITIALIZATION_TYPE=%s",
+		     c->provisioned ? "provisioned-concurrency" : "on-demand");
 	strvec_pushf(env, "TZ=:UTC");
 	for (size_t i = 0; i < s->nenv; i++)
 		strvec_pushf(env, "%s=%s", s->env[i].name, s->env[i].value);
@@ -510,7 +558,23 @@ static void runtime_bin_first(const char *prog, const struct function_settings *
 	}
 }
 
-static struct entry *entry_start(struct pool *p, struct invocation *inv)
+/* A private directory for the sandbox's /tmp, under lb's TMPDIR; NULL with err. */
+static char *tmpdir_new(struct lb_err *err)
+{
+	const char *base = getenv("TMPDIR");
+	char dir[PATH_MAX];
+
+	if (!base || !*base)
+		base = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/lb-tmp-XXXXXX", base);
+	if (!mkdtemp(dir)) {
+		lb_err_set(err, "cannot create a /tmp for it in %s: %s", base, strerror(errno));
+		return NULL;
+	}
+	return xstrdup(dir);
+}
+
+static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 {
 	struct lambda *l = p->l;
 	struct strvec argv = { 0 }, env = { 0 };
@@ -521,44 +585,54 @@ static struct entry *entry_start(struct pool *p, struct invocation *inv)
 	struct layer_dir *opt = NULL;
 
 	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
-	if (inv->settings->nlayers &&
-	    !(opt = layers_acquire(l->layers, inv->cfg, p->name, inv->version, inv->settings, &err))) {
+	if (c->settings->nlayers &&
+	    !(opt = layers_acquire(l->layers, c->cfg, p->name, c->version, c->settings, &err))) {
 		log_error("function %s: %s", p->name, err.msg);
 		free(e);
 		return NULL;
 	}
-	if (build_argv(l, p->name, inv->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
-		log_error("%s", err.msg);
+	if (!(e->tmpdir = tmpdir_new(&err))) {
+		log_error("function %s: %s", p->name, err.msg);
 		layers_release(opt);
 		free(e);
 		return NULL;
 	}
-	build_env(l, inv->cfg, inv->fn, inv->version, inv->settings, opt ? layer_dir_path(opt) : NULL,
-		  &env);
-	if (strncmp(inv->settings->runtime, "nodejs", 6) == 0)
-		runtime_bin_first(argv.v[0], inv->settings, &env);
-	if (strcmp(inv->version, "$LATEST") == 0)
+	if (build_argv(l, p->name, c->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
+		log_error("%s", err.msg);
+		layers_release(opt);
+		layer_fs_remove(e->tmpdir);
+		free(e->tmpdir);
+		free(e);
+		return NULL;
+	}
+	build_env(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, &env);
+	if (strncmp(c->settings->runtime, "nodejs", 6) == 0)
+		runtime_bin_first(argv.v[0], c->settings, &env);
+	if (strcmp(c->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
-		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, inv->version);
+		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
-				      inv->settings->code, log_name, inv->version, inv->settings->memory_size,
-				      .json_logs = inv->settings->logging.json,
-				      .system_level = inv->settings->logging.system_level };
+				      c->settings->code, log_name, c->version, c->settings->memory_size,
+				      c->provisioned, .json_logs = c->settings->logging.json,
+				      .system_level = c->settings->logging.system_level };
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	strvec_release(&argv);
 	strvec_release(&env);
 	if (!e->sb) {
 		log_error("function %s: %s", p->name, err.msg);
 		layers_release(opt);
+		layer_fs_remove(e->tmpdir);
+		free(e->tmpdir);
 		free(e);
 		return NULL;
 	}
 	e->layers = opt;
 	e->pool = p;
-	e->cfg = config_ref(inv->cfg);
-	e->settings = inv->settings;
-	e->version = inv->version;
+	e->cfg = config_ref(c->cfg);
+	e->settings = c->settings;
+	e->version = c->version;
+	e->provisioned = c->provisioned;
 	e->state = E_STARTING;
 	e->idle_timer = evtimer_new(l->base, on_idle_timeout, e);
 	e->next = p->entries;
@@ -577,17 +651,18 @@ static size_t pool_capacity(const struct pool *p)
 	const struct function_cfg *fn = config_function(p->l->cfg, p->name);
 	int rc = fn ? fn->reserved_concurrency : 0;
 
-	return rc >= 0 ? (size_t)rc : DEFAULT_CONCURRENCY;
+	return rc >= 0 ? (size_t)rc : CONFIG_FN_DEFAULT_CONCURRENCY;
 }
 
 /*
  * A sandbox for this version and configuration that can take an invocation
  * now: an idle one, else one finishing its last invocation (its runtime asks
- * for the next within moments), which beats a cold start.
+ * for the next within moments), else a provisioned one still initializing —
+ * each beats a cold start.
  */
 static struct entry *find_warm(struct pool *p, const char *version, const struct config *cfg)
 {
-	struct entry *finishing = NULL;
+	struct entry *finishing = NULL, *starting = NULL;
 
 	for (struct entry *e = p->entries; e; e = e->next) {
 		if (e->cfg != cfg || strcmp(e->version, version) != 0)
@@ -596,8 +671,10 @@ static struct entry *find_warm(struct pool *p, const char *version, const struct
 			return e;
 		if (e->state == E_FINISHING && !finishing)
 			finishing = e;
+		if (e->state == E_STARTING && !e->inv && !starting)
+			starting = e;
 	}
-	return finishing;
+	return finishing ? finishing : starting;
 }
 
 static struct entry *find_idle_other(struct pool *p)
@@ -620,7 +697,9 @@ static bool try_dispatch(struct pool *p, struct invocation *inv)
 	if (p->nlive >= pool_capacity(p) && (other = find_idle_other(p)) != NULL)
 		entry_stop(other);    /* make room for this version */
 	if (p->nlive < pool_capacity(p)) {
-		e = entry_start(p, inv);
+		struct start_ctx c = { inv->cfg, inv->fn, inv->settings, inv->version, false };
+
+		e = entry_start(p, &c);
 		if (!e) {
 			defer_finish(inv, INVOKE_INIT_ERROR,
 				     "{\"errorMessage\":\"the runtime could not be started\","
@@ -628,6 +707,7 @@ static bool try_dispatch(struct pool *p, struct invocation *inv)
 				     "Runtime.InvalidEntrypoint");
 			return true;
 		}
+		inv->cold = true;
 		entry_run(e, inv);
 		return true;
 	}
@@ -653,6 +733,30 @@ static void pool_pump(struct pool *p)
 			p->nqueued++;
 			return;
 		}
+	}
+}
+
+/*
+ * Starts the sandboxes provisioned concurrency asks for under the current
+ * configuration, as Lambda initializes them ahead of demand
+ * (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency), within the
+ * function's concurrency.
+ */
+static void pool_provision(struct pool *p)
+{
+	struct lambda *l = p->l;
+	const struct function_cfg *fn = config_function(l->cfg, p->name);
+
+	for (size_t i = 0; fn && i < fn->nversions; i++) {
+		struct start_ctx c = { l->cfg, fn, &fn->versions[i].settings, fn->versions[i].version, true };
+		int want = config_fn_provisioned(fn, c.version);
+
+		for (struct entry *e = p->entries; e; e = e->next)
+			if (e->provisioned && e->state != E_DEAD && e->cfg == l->cfg &&
+			    strcmp(e->version, c.version) == 0)
+				want--;
+		while (want-- > 0 && p->nlive < pool_capacity(p) && entry_start(p, &c))
+			;
 	}
 }
 
@@ -704,12 +808,14 @@ struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *
 	inv->done = done;
 	inv->cookie = cookie;
 	inv->log_tail = req->log_tail;
+	inv->start_us = time_mono_us();
 	request_id_new(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
 	if (req->fn->endpoint) {
-		inv->remote = invoke_client_start(l->base, req->fn, req->qualifier, req->payload, req->len,
+		inv->remote = invoke_client_start(l->base, l->remote, req->cfg->lb.region, req->fn, req->qualifier, req->payload, req->len,
 						  req->trace_id, req->log_tail, on_remote_done, inv);
+		inv->run_us = inv->start_us;
 		return inv;
 	}
 	p = inv->pool = pool_get(l, req->fn);
@@ -757,6 +863,30 @@ void lambda_cancel(struct invocation *inv)
 	invocation_free(inv);
 }
 
+void lambda_set_observer(struct lambda *l, invoke_observer_fn fn, void *cookie)
+{
+	l->observer = fn;
+	l->observer_cookie = cookie;
+}
+
+void lambda_pool_stats(const struct lambda *l, const char *function, struct lambda_pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (const struct pool *p = l->pools; p; p = p->next) {
+		if (strcmp(p->name, function) != 0)
+			continue;
+		out->queued = p->nqueued;
+		for (const struct entry *e = p->entries; e; e = e->next) {
+			if (e->state == E_STARTING)
+				out->starting++;
+			else if (e->state == E_IDLE)
+				out->idle++;
+			else if (e->state == E_BUSY || e->state == E_FINISHING)
+				out->busy++;
+		}
+	}
+}
+
 /* --- processes ---------------------------------------------------------------------- */
 
 static struct entry *entry_by_pid(struct lambda *l, pid_t pid)
@@ -796,6 +926,10 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	event_add(l->sigchld, NULL);
 	l->defer_ev = event_new(base, -1, 0, on_deferred, l);
 	l->layers = layers_new();
+	l->remote = http_client_new(base);
+	/* AWS_CA_BUNDLE: the SDKs' variable for a CA file trusted besides the system store. */
+	if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
+		http_client_set_ca_file(l->remote, getenv("AWS_CA_BUNDLE"));
 	l->runtimes = runtimes_new(runtimes_dir);
 	return l;
 }
@@ -815,6 +949,12 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 			if (e->state == E_IDLE)
 				entry_stop(e);
 	}
+	for (size_t i = 0; i < cfg->nfunctions; i++)
+		for (size_t v = 0; v < cfg->functions[i].nversions; v++)
+			if (config_fn_provisioned(&cfg->functions[i], cfg->functions[i].versions[v].version)) {
+				pool_provision(pool_get(l, &cfg->functions[i]));
+				break;
+			}
 	config_unref(old);
 }
 
@@ -837,13 +977,9 @@ void lambda_free(struct lambda *l)
 			p->entries = e->next;
 			if (e->inv)
 				invocation_free(e->inv);
-			sandbox_free(e->sb);   /* kills the process group */
+			entry_release(e);      /* kills the process group */
 			if (pid > 0)
 				waitpid(pid, NULL, 0);
-			event_free(e->idle_timer);
-			layers_release(e->layers);
-			config_unref(e->cfg);
-			free(e);
 		}
 		free(p->name);
 		free(p);
@@ -851,6 +987,7 @@ void lambda_free(struct lambda *l)
 	event_free(l->sigchld);
 	event_free(l->defer_ev);
 	layers_free(l->layers);            /* after every sandbox is gone */
+	http_client_free(l->remote);
 	config_unref(l->cfg);
 	runtimes_free(l->runtimes);
 	free(l->runtimes_dir);

@@ -29,6 +29,10 @@ struct invoke_result {
 	const char *log;           /* with invoke_request.log_tail: its log's last 4 KB, else "" */
 	size_t log_len;
 	int remote_status;         /* INVOKE_REJECTED: the endpoint's HTTP status */
+	bool cold;                 /* a sandbox was started for it (a cold start) */
+	int64_t wait_us;           /* queued, waiting for a sandbox */
+	int64_t run_us;            /* from its sandbox taking it (or sending it, remote) to its end,
+				    * a cold start's init included; 0: it never ran */
 };
 
 typedef void (*invoke_done_fn)(void *cookie, const struct invoke_result *res);
@@ -60,6 +64,20 @@ const char *lambda_request_id(const struct invocation *inv);
 /* The caller no longer wants the result (its client left). A running
  * invocation finishes in its sandbox; a queued one is dropped. */
 void lambda_cancel(struct invocation *inv);
+/*
+ * For the console (DESIGN.md §17): an observer told of every invocation's
+ * end, whoever asked for it (a Lambda target, a health check, the Invoke
+ * API), with the function's name; NULL for none. Borrowed.
+ */
+typedef void (*invoke_observer_fn)(void *cookie, const char *function, const struct invoke_result *res);
+void lambda_set_observer(struct lambda *l, invoke_observer_fn fn, void *cookie);
+
+/* A function's sandboxes by state, and its invocations waiting. */
+struct lambda_pool_stats {
+	size_t starting, idle, busy, queued;
+};
+void lambda_pool_stats(const struct lambda *l, const char *function, struct lambda_pool_stats *out);
+
 /* Stops every sandbox (in-flight invocations are dropped) and frees l. NULL-safe. */
 void lambda_free(struct lambda *l);
 

@@ -605,6 +605,9 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->log_name = xstrdup(spec->log_name);
 	sb->version = xstrdup(spec->version);
 	sb->memory_size = spec->memory_size;
+	/* Lambda reports a cold start's init on the first invocation, which a
+	 * provisioned environment's invocations never are. */
+	sb->init_reported = spec->provisioned;
 	sb->json_logs = spec->json_logs;
 	/* Lambda's platform start/runtimeDone/report records are INFO: WARN filters them. */
 	sb->system_info = !spec->json_logs || !spec->system_level || strcmp(spec->system_level, "WARN") != 0;

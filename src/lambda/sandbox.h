@@ -53,6 +53,7 @@ struct sandbox_spec {
 	const char *log_name;      /* prefix of its log lines: "api", "api:3" */
 	const char *version;       /* for START lines */
 	int memory_size;           /* MB, for REPORT lines */
+	bool provisioned;          /* initialized ahead of demand: REPORT has no Init Duration */
 	bool json_logs;            /* logging_config JSON: platform records as JSON lines */
 	const char *system_level;  /* its system_log_level (DEBUG, INFO, WARN) or NULL */
 };

@@ -25,6 +25,8 @@
 void conn_flush(struct conn *c)
 {
 	if (net_write_now(c->bev)) {
+		/* The write timeout starts now: progress is measured from here (on_event). */
+		net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}

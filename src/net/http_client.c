@@ -10,6 +10,12 @@
  *   idle        pooled: any byte or the close of the peer ends it, and so
  *               does the pool's idle timeout
  *
+ * HTTPS connections (opts.tls) go through an OpenSSL bufferevent instead,
+ * which reads and writes for them (the read callback replaces the read
+ * event; its read timeout the idle timeout). "connected" then means the
+ * handshake is done. Pools are per origin, TLS and host name; each keeps the
+ * last session its server issued and offers it to the next connection.
+ *
  * Callbacks run only from this file's libevent callbacks. The caller may
  * cancel its exchange from inside one; `busy` defers the teardown until
  * the callback has returned, so nothing is freed under anyone's feet.
@@ -24,16 +30,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "base/log.h"
 #include "base/util.h"
 #include "net/h1_read.h"
 #include "net/net.h"
+#include "net/tls_client.h"
 
 #define READ_CHUNK (16 * 1024)
 #define OUTPUT_LOW_WATER (64 * 1024)
@@ -41,6 +52,9 @@
 struct pool {
 	struct pool *next;
 	char key[64];
+	bool tls;
+	char *host;                    /* tls: the verified name, or NULL */
+	SSL_SESSION *session;          /* tls: the last one issued, offered to the next connection */
 	struct hc_conn *idle;          /* most recently used first */
 };
 
@@ -57,10 +71,12 @@ struct hc_conn {
 	struct http_reply reply;
 	struct http_exchange *x;       /* NULL while idle */
 	bool connected;
+	bool tls;
 	bool tunnel;
 	bool paused;
 	bool in_cb;                    /* a callback of x's is on the stack */
 	enum http_client_error pending_error;  /* reported from the timer */
+	uint64_t acked_mark;           /* bytes the target had acked when writing last waited */
 };
 
 struct http_exchange {
@@ -82,6 +98,20 @@ struct http_client {
 	struct hc_conn *conns;
 	struct http_exchange *free_exchanges;   /* reused: an exchange costs no allocation */
 	int idle_timeout;
+	struct tls_client *tls;        /* made with the first HTTPS connection */
+	char *ca_file;
+	struct resolved *resolved;     /* http_client_resolve's answers */
+};
+
+#define RESOLVE_TTL_SECONDS 60
+#define RESOLVE_MAX 64
+
+struct resolved {
+	struct resolved *next;
+	char *host;
+	int port;
+	int64_t expires;               /* monotonic seconds */
+	struct http_origin origin;
 };
 
 static void conn_close(struct hc_conn *c);
@@ -89,15 +119,19 @@ static void conn_parse(struct hc_conn *c);
 
 /* --- pools ---------------------------------------------------------------------- */
 
-static struct pool *pool_get(struct http_client *hc, const char *key)
+static struct pool *pool_get(struct http_client *hc, const char *key, const struct http_exchange_opts *opt)
 {
+	const char *host = opt->tls ? opt->tls_host : NULL;
 	struct pool *p;
 
 	for (p = hc->pools; p; p = p->next)
-		if (strcmp(p->key, key) == 0)
+		if (strcmp(p->key, key) == 0 && p->tls == opt->tls &&
+		    (p->host && host ? strcmp(p->host, host) == 0 : p->host == host))
 			return p;
 	p = xcalloc(1, sizeof(*p));
 	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->tls = opt->tls;
+	p->host = host ? xstrdup(host) : NULL;
 	p->next = hc->pools;
 	hc->pools = p;
 	return p;
@@ -124,7 +158,39 @@ static void arm_read(struct hc_conn *c, int seconds)
 {
 	struct timeval tv = { seconds, 0 };
 
+	if (c->tls) {
+		/* Setting the timeout again restarts it, as event_add does below. */
+		bufferevent_set_timeouts(c->bev, seconds > 0 ? &tv : NULL, NULL);
+		if (!c->paused)
+			bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
 	event_add(c->read_ev, seconds > 0 ? &tv : NULL);
+}
+
+/*
+ * On the idle timeout: ALB's idle timeout counts inactivity, so a target still
+ * taking the request's bytes, however slowly (its acknowledgements advance),
+ * is active. Then the timeout is armed again and true is returned.
+ */
+static bool still_sending(struct hc_conn *c)
+{
+	int fd = bufferevent_getfd(c->bev);
+
+	if (!c->x || !(evbuffer_get_length(bufferevent_get_output(c->bev)) || net_unacked(fd)) ||
+	    !net_acked_moved(fd, &c->acked_mark))
+		return false;
+	arm_read(c, c->x->opt.idle_timeout);
+	return true;
+}
+
+/* Starts writing what the output holds. */
+static void conn_flush(struct hc_conn *c)
+{
+	if (c->tls)
+		bufferevent_enable(c->bev, EV_WRITE);   /* OpenSSL's bufferevent writes for itself */
+	else if (net_write_now(c->bev))
+		bufferevent_enable(c->bev, EV_WRITE);
 }
 
 /* Puts c in its pool, or closes it when it cannot carry another exchange. */
@@ -294,6 +360,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
+		if (still_sending(c))
+			return;
 		if (c->x)
 			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
 		else
@@ -337,12 +405,73 @@ static void on_connected(struct hc_conn *c)
 	c->connected = true;
 	evtimer_del(c->timer);
 	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->tls) {
+		arm_read(c, c->x ? c->x->opt.idle_timeout : c->hc->idle_timeout);
+		conn_flush(c);
+		return;
+	}
 	c->read_ev = event_new(c->hc->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST, on_readable, c);
 	arm_read(c, c->x ? c->x->opt.idle_timeout : c->hc->idle_timeout);
 	if (net_write_now(c->bev))
 		bufferevent_enable(c->bev, EV_WRITE);
 	else
 		bufferevent_disable(c->bev, EV_WRITE);
+}
+
+/* TLS: decrypted bytes arrived (the read event's work for plain connections). */
+static void on_tls_read(struct bufferevent *bev, void *arg)
+{
+	struct hc_conn *c = arg;
+
+	(void)bev;
+	if (!c->x) {
+		conn_close(c);     /* idle: a byte it was not asked for */
+		return;
+	}
+	conn_parse(c);
+}
+
+/* TLS: the end of the connection, a timeout, or a failed handshake. */
+static void on_tls_event(struct hc_conn *c, short what)
+{
+	if (!c->connected) {
+		int sock_err = EVUTIL_SOCKET_ERROR();
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		unsigned long e = bufferevent_get_openssl_error(c->bev);
+		/* libevent queues OpenSSL's packed errors, or for a socket error SSL_get_error's code. */
+		bool tls_failed = (e && ERR_GET_LIB(e)) || SSL_get_verify_result(ssl) != X509_V_OK;
+		char why[256];
+
+		while (bufferevent_get_openssl_error(c->bev))
+			;
+		/* A refused connection is the caller's to report; a handshake that failed is said here. */
+		if (tls_failed || sock_err != ECONNREFUSED) {
+			tls_client_why(ssl, tls_failed ? e : 0, why, sizeof(why));
+			log_warn("%s %s: %s", c->pool->host ? "endpoint" : "target",
+				 c->pool->host ? c->pool->host : c->pool->key, why);
+		}
+		exchange_fail(c, tls_failed ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (still_sending(c))
+			return;
+		if (c->x)
+			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
+		else
+			conn_close(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		conn_on_eof(c);
+		return;
+	}
+	while (bufferevent_get_openssl_error(c->bev))
+		;
+	if (c->x)
+		exchange_fail(c, HTTP_CLIENT_CLOSED);
+	else
+		conn_close(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -352,6 +481,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		on_connected(c);
+		return;
+	}
+	if (c->tls) {
+		on_tls_event(c, what);
 		return;
 	}
 	if (!c->x) {
@@ -393,27 +526,75 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	exchange_fail(c, c->pending_error);
 }
 
-static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o, int connect_timeout)
+/* TLS: the server issued a session; the pool keeps the latest for the next connection. */
+static int on_tls_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct hc_conn *c = SSL_get_app_data(ssl);
+
+	if (!c || !c->pool)
+		return 0;
+	if (c->pool->session)
+		SSL_SESSION_free(c->pool->session);
+	c->pool->session = sess;
+	return 1;
+}
+
+static struct bufferevent *tls_bev(struct hc_conn *c, const struct http_exchange_opts *opt)
+{
+	struct http_client *hc = c->hc;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (!hc->tls) {
+		char err[256];
+		hc->tls = tls_client_new(on_tls_session, hc->ca_file, err, sizeof(err));
+		if (!hc->tls) {
+			log_warn("%s; using the system trust store only", err);
+			hc->tls = tls_client_new(on_tls_session, NULL, err, sizeof(err));
+			if (!hc->tls)
+				return NULL;
+		}
+	}
+	ssl = tls_client_ssl(hc->tls, opt->tls_host, c);
+	/* The bufferevent owns the SSL from here, and frees it even when this fails. */
+	bev = bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	c->tls = bev != NULL;
+	return bev;
+}
+
+static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o,
+				const struct http_exchange_opts *opt)
 {
 	struct hc_conn *c = xcalloc(1, sizeof(*c));
-	struct timeval tv = { connect_timeout, 0 };
+	struct timeval tv = { opt->connect_timeout, 0 };
 
 	c->hc = hc;
-	c->pool = pool_get(hc, o->key);
+	c->pool = pool_get(hc, o->key, opt);
 	c->timer = evtimer_new(hc->base, on_timer, c);
 	c->resume = event_new(hc->base, -1, 0, on_resume, c);
 	http_reply_init(&c->reply);
 	h1_reader_init_reply(&c->reader, &c->reply, &h1_limits_alb_response);
 	c->reader.on_body = on_reply_body;
 	c->reader.cookie = c;
-	c->bev = bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
+	c->bev = opt->tls ? tls_bev(c, opt) : NULL;
+	if (!c->bev)
+		c->bev = bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->tls)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, c->tls ? on_tls_read : NULL, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
 	c->next = hc->conns;
 	if (hc->conns)
 		hc->conns->prev = c;
 	hc->conns = c;
 	c->pending_error = HTTP_CLIENT_CONNECT_TIMEOUT;
+	if (opt->tls && !c->tls) {
+		/* No TLS to be had: the exchange fails (from the loop), never goes out in clear. */
+		struct timeval now = { 0, 0 };
+		c->pending_error = HTTP_CLIENT_TLS;
+		evtimer_add(c->timer, &now);
+		return c;
+	}
 	evtimer_add(c->timer, &tv);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&o->addr, (int)o->addr_len) < 0) {
 		/* Refused at once (e.g. no route): reported from the loop like any failure. */
@@ -421,7 +602,12 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 		c->pending_error = HTTP_CLIENT_REFUSED;
 		evtimer_add(c->timer, &now);
 	}
-	bufferevent_disable(c->bev, EV_READ);
+	/* Offered once the socket is set (libevent resets the SSL then, with SSL_clear);
+	 * the ClientHello goes when the connection is made. */
+	if (c->tls && c->pool->session)
+		SSL_set_session(bufferevent_openssl_get_ssl(c->bev), c->pool->session);
+	if (!c->tls)
+		bufferevent_disable(c->bev, EV_READ);
 	return c;
 }
 
@@ -440,6 +626,11 @@ static void conn_close(struct hc_conn *c)
 		c->next->prev = c->prev;
 	if (c->read_ev)
 		event_free(c->read_ev);
+	/* A TLS connection that got through its handshake ends as if shut down
+	 * cleanly: OpenSSL would otherwise mark its session (the pool's, shared)
+	 * not resumable when the SSL is freed. Fatal alerts still void it. */
+	if (c->tls && c->connected)
+		SSL_set_shutdown(bufferevent_openssl_get_ssl(c->bev), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	event_free(c->timer);
 	event_free(c->resume);
 	bufferevent_free(c->bev);
@@ -467,7 +658,7 @@ struct http_exchange *http_client_start(struct http_client *hc, const struct htt
 	x->cookie = cookie;
 	x->opt = *opt;
 	if (!opt->fresh) {
-		struct pool *p = pool_get(hc, origin->key);
+		struct pool *p = pool_get(hc, origin->key, opt);
 		if ((c = p->idle)) {
 			p->idle = c->idle_next;
 			c->idle_next = NULL;
@@ -476,14 +667,14 @@ struct http_exchange *http_client_start(struct http_client *hc, const struct htt
 		}
 	}
 	if (!c)
-		c = conn_new(hc, origin, opt->connect_timeout);
+		c = conn_new(hc, origin, opt);
 	c->x = x;
 	x->conn = c;
 	c->tunnel = false;
 	c->reader.skip_body = opt->head_request;
 	evbuffer_add(bufferevent_get_output(c->bev), head, n);
-	if (c->connected && net_write_now(c->bev))
-		bufferevent_enable(c->bev, EV_WRITE);
+	if (c->connected)
+		conn_flush(c);
 	return x;
 }
 
@@ -498,8 +689,10 @@ size_t http_exchange_send(struct http_exchange *x, const char *p, size_t n)
 	out = bufferevent_get_output(c->bev);
 	evbuffer_add(out, p, n);
 	if (c->connected) {
-		if (net_write_now(c->bev))
-			bufferevent_enable(c->bev, EV_WRITE);
+		conn_flush(c);
+		/* Bytes the target did not take yet: progress is measured from here (still_sending). */
+		if (evbuffer_get_length(out))
+			net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
 		/* Bytes toward the target count as activity on its connection. */
 		arm_read(c, x->opt.idle_timeout);
 	}
@@ -521,6 +714,8 @@ void http_exchange_pause(struct http_exchange *x)
 	if (!c || c->paused)
 		return;
 	c->paused = true;
+	if (c->tls)
+		bufferevent_disable(c->bev, EV_READ);
 	if (c->read_ev)
 		event_del(c->read_ev);
 }
@@ -532,7 +727,7 @@ void http_exchange_resume(struct http_exchange *x)
 	if (!c || !c->paused)
 		return;
 	c->paused = false;
-	if (c->read_ev)
+	if (c->read_ev || (c->tls && c->connected))
 		arm_read(c, x->opt.idle_timeout);
 	event_active(c->resume, EV_TIMEOUT, 0);
 }
@@ -573,6 +768,12 @@ void http_client_set_idle_timeout(struct http_client *hc, int seconds)
 	hc->idle_timeout = seconds;
 }
 
+void http_client_set_ca_file(struct http_client *hc, const char *path)
+{
+	free(hc->ca_file);
+	hc->ca_file = path ? xstrdup(path) : NULL;
+}
+
 void http_client_free(struct http_client *hc)
 {
 	if (!hc)
@@ -591,8 +792,19 @@ void http_client_free(struct http_client *hc)
 	while (hc->pools) {
 		struct pool *p = hc->pools;
 		hc->pools = p->next;
+		if (p->session)
+			SSL_SESSION_free(p->session);
+		free(p->host);
 		free(p);
 	}
+	while (hc->resolved) {
+		struct resolved *r = hc->resolved;
+		hc->resolved = r->next;
+		free(r->host);
+		free(r);
+	}
+	tls_client_free(hc->tls);
+	free(hc->ca_file);
 	free(hc);
 }
 
@@ -647,5 +859,39 @@ int http_origin_resolve(struct http_origin *o, const char *host, int port)
 	o->addr_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
 	origin_key(o, port);
+	return 0;
+}
+
+int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port)
+{
+	struct timespec now;
+	struct resolved **pp, *r;
+	size_t n = 0;
+
+	if (http_origin_numeric(o, host, port) == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (pp = &hc->resolved; (r = *pp); n++) {
+		if (r->expires <= now.tv_sec || n >= RESOLVE_MAX) {
+			*pp = r->next;       /* stale, or past the cap: forgotten */
+			free(r->host);
+			free(r);
+			continue;
+		}
+		if (r->port == port && strcmp(r->host, host) == 0) {
+			*o = r->origin;
+			return 0;
+		}
+		pp = &r->next;
+	}
+	if (http_origin_resolve(o, host, port) < 0)
+		return -1;
+	r = xcalloc(1, sizeof(*r));
+	r->host = xstrdup(host);
+	r->port = port;
+	r->expires = now.tv_sec + RESOLVE_TTL_SECONDS;
+	r->origin = *o;
+	r->next = hc->resolved;
+	hc->resolved = r;
 	return 0;
 }

@@ -45,6 +45,7 @@ enum http_client_error {
 	HTTP_CLIENT_CLOSED,           /* closed or reset before the answer ended */
 	HTTP_CLIENT_TIMEOUT,          /* no byte either way for the idle timeout */
 	HTTP_CLIENT_MALFORMED,        /* not an HTTP/1 answer, or its head past 32 KB */
+	HTTP_CLIENT_TLS,              /* the TLS handshake failed, or the certificate did not verify */
 };
 
 struct http_exchange_cbs {
@@ -65,11 +66,16 @@ struct http_exchange_opts {
 	int idle_timeout;        /* seconds without a byte either way */
 	bool head_request;       /* the request is HEAD: its answer has no body */
 	bool fresh;              /* a new connection, closed afterwards (health checks) */
+	bool tls;                /* HTTPS: connections to the origin speak TLS (pooled apart) */
+	const char *tls_host;    /* with tls: the name sent as SNI and verified against the
+	                          * certificate; NULL: no SNI and no verification (HTTPS targets) */
 };
 
 /* Returns a new client; idle pooled connections close after idle_timeout seconds. */
 struct http_client *http_client_new(struct event_base *base);
 void http_client_set_idle_timeout(struct http_client *hc, int seconds);
+/* A PEM file of CAs trusted besides the system store when verifying (copied). */
+void http_client_set_ca_file(struct http_client *hc, const char *path);
 /* Closes every connection; exchanges in flight are dropped without callbacks. NULL-safe. */
 void http_client_free(struct http_client *hc);
 
@@ -97,5 +103,8 @@ bool http_exchange_reused(const struct http_exchange *x);
 int http_origin_numeric(struct http_origin *o, const char *address, int port);
 /* Fills o from a host name or address (resolved now, blocking: local names). -1 on failure. */
 int http_origin_resolve(struct http_origin *o, const char *host, int port);
+/* As http_origin_resolve, but a name's answer is kept by hc for a minute: remote
+ * endpoints (lambda.REGION.amazonaws.com) are looked up at most once a minute. */
+int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port);
 
 #endif

@@ -63,6 +63,7 @@ struct conn {
 	enum out_framing framing;
 	bool want_drain;
 	int64_t active_us;              /* a tunnel's last byte, either way */
+	uint64_t acked_mark;            /* bytes the client had acked when writing last waited */
 
 	int64_t born_mono_us;
 	struct buf out;                 /* answer head scratch */

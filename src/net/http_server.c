@@ -404,8 +404,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 /* A write failed or timed out (a client not reading). */
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	conn_on_closed(arg, (what & BEV_EVENT_EOF) != 0);
+	struct conn *c = arg;
+
+	/* ALB's idle timeout counts inactivity: a client still taking bytes,
+	 * however slowly, is active, so the write timeout is armed again
+	 * (libevent disabled EV_WRITE when it fired). */
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING) &&
+	    net_acked_moved(bufferevent_getfd(bev), &c->acked_mark)) {
+		bufferevent_enable(bev, EV_WRITE);
+		return;
+	}
+	conn_on_closed(c, (what & BEV_EVENT_EOF) != 0);
 }
 
 /* --- connections ----------------------------------------------------------------- */

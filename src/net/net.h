@@ -5,6 +5,7 @@
 #ifndef LB_NET_H
 #define LB_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <event2/bufferevent.h>
@@ -32,5 +33,15 @@ size_t net_write_now(struct bufferevent *bev);
 /* Raises the soft limit on open descriptors to the hard limit; the new soft
  * limit (or the old one, when it cannot be raised). */
 long net_raise_fd_limit(void);
+
+/*
+ * Whether the peer acknowledged bytes on fd since *mark was last set (the
+ * kernel's count of bytes acked, TCP_INFO); sets *mark to the count now.
+ * A write timeout uses it to tell a slow reader from a stalled one.
+ */
+bool net_acked_moved(int fd, uint64_t *mark);
+
+/* Bytes written to fd that its peer has not acknowledged yet (SIOCOUTQ); 0 on error. */
+size_t net_unacked(int fd);
 
 #endif

@@ -218,3 +218,11 @@ void health_free(struct health *h)
 	config_unref(h->cfg);
 	free(h);
 }
+
+const struct health_state *health_lambda_state(const struct health *h, const char *tg_name)
+{
+	for (const struct checker *c = h->checkers; c; c = c->next)
+		if (strcmp(c->name, tg_name) == 0)
+			return &c->st;
+	return NULL;
+}

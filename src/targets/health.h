@@ -9,6 +9,7 @@
 #ifndef LB_HEALTH_H
 #define LB_HEALTH_H
 
+#include "alb/health_state.h"
 #include "config/config.h"
 #include "base/util.h"
 
@@ -21,6 +22,9 @@ struct health *health_new(struct event_base *base, struct lambda *l, struct rng 
 /* Checks cfg's target groups from now on (takes a reference); a target group
  * that keeps its name keeps its state. */
 void health_set_config(struct health *h, struct config *cfg);
+/* The health of a Lambda target group's target (by the group's name), or
+ * NULL when its checks are off (ALB: `unavailable`). For the console. */
+const struct health_state *health_lambda_state(const struct health *h, const char *tg_name);
 /* Cancels checks in flight and frees h. NULL-safe. */
 void health_free(struct health *h);
 

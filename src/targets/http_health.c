@@ -123,7 +123,9 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 	struct target_rt *r = arg;
 	const struct health_check_cfg *hc = settings(r);
 	struct timeval tv = interval_of(r), limit = { hc->timeout, 0 };
-	struct http_exchange_opts opt = { hc->timeout, hc->timeout, false, true };
+	/* HTTPS checks, like HTTPS traffic, do not verify the target's certificate (ALB). */
+	struct http_exchange_opts opt = { .connect_timeout = hc->timeout, .idle_timeout = hc->timeout,
+					  .fresh = true, .tls = hc->protocol == TG_PROTO_HTTPS };
 	int port = hc->port ? hc->port : r->port;
 	struct http_origin origin = r->origin;
 	struct buf req = BUF_INIT;

@@ -195,6 +195,9 @@ static int failure_status(enum http_client_error e, const char **why)
 	case HTTP_CLIENT_MALFORMED:
 		*why = "sent a malformed answer";
 		return 502;
+	case HTTP_CLIENT_TLS:
+		*why = "failed the TLS handshake";
+		return 502;
 	case HTTP_CLIENT_CLOSED:
 	default:
 		*why = "closed the connection before its answer ended";
@@ -259,7 +262,8 @@ static void http_head(struct forward *f)
 {
 	struct http_request *req = f->req;
 	struct http_fwd *h = &f->http;
-	struct http_exchange_opts opt = { CONNECT_SECONDS, targets_idle_timeout(f->targets), false, false };
+	struct http_exchange_opts opt = { .connect_timeout = CONNECT_SECONDS,
+					  .idle_timeout = targets_idle_timeout(f->targets) };
 	struct target_rt *r;
 
 	h->x = NULL;
@@ -284,6 +288,8 @@ static void http_head(struct forward *f)
 		return;
 	}
 	opt.head_request = sv_eq_cstr(req->method, "HEAD");
+	/* protocol: HTTPS — TLS without SNI or certificate checks, as ALB toward targets (§1.3). */
+	opt.tls = r->group && r->group->tg->protocol == TG_PROTO_HTTPS;
 	h->x = http_client_start(targets_http_client(f->targets), &r->origin, h->head.p, h->head.len, &opt,
 				 &exchange_cbs, f);
 }

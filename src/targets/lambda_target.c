@@ -12,6 +12,7 @@
  */
 #include "targets/lambda_target.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "alb/alb_event.h"
@@ -28,6 +29,8 @@ void lambda_fwd_init(struct lambda_fwd *l)
 	header_list_init(&l->headers);
 	buf_init(&l->event, 0);
 	alb_result_init(&l->result);
+	buf_init(&l->rec.result, 0);
+	buf_init(&l->rec.log, 0);
 }
 
 void lambda_fwd_release(struct lambda_fwd *l)
@@ -35,6 +38,26 @@ void lambda_fwd_release(struct lambda_fwd *l)
 	header_list_release(&l->headers);
 	buf_release(&l->event);
 	alb_result_release(&l->result);
+	buf_release(&l->rec.result);
+	buf_release(&l->rec.log);
+}
+
+/* Keeps what the console shows of an invocation (only when it records). */
+static void keep_for_console(struct forward *f, const struct invoke_result *res)
+{
+	struct lambda_rec *rec = &f->lambda.rec;
+
+	rec->invoked = true;
+	rec->status = (int)res->status;
+	rec->cold = res->cold;
+	rec->wait_us = res->wait_us;
+	rec->run_us = res->run_us;
+	snprintf(rec->version, sizeof(rec->version), "%s", res->version ? res->version : "");
+	snprintf(rec->request_id, sizeof(rec->request_id), "%s", res->request_id ? res->request_id : "");
+	buf_reset(&rec->result);
+	buf_append(&rec->result, res->payload, res->len < f->record ? res->len : f->record);
+	buf_reset(&rec->log);
+	buf_append(&rec->log, res->log, res->log_len < f->record ? res->log_len : f->record);
 }
 
 static void lambda_head(struct forward *f)
@@ -43,6 +66,7 @@ static void lambda_head(struct forward *f)
 	struct lambda_fwd *l = &f->lambda;
 
 	l->inv = NULL;
+	l->rec.invoked = false;
 	l->reject = 0;
 	l->reject_reason = NULL;
 	if (!f->tg->function)
@@ -63,6 +87,38 @@ static void lambda_head(struct forward *f)
 	}
 }
 
+/*
+ * An Invoke API error status (aws-integration.md §3.5) as ALB's answer. ALB
+ * names these error_reasons in its access log but does not document their
+ * statuses (alb-lambda-targets.md §2.6): lb's choice is 502 for what the
+ * caller got wrong (permissions, signature, credentials, no such function)
+ * and 503 for Lambda's own failures (5xx, ServiceException).
+ */
+static int rejected_status(const struct invoke_result *res, const char **reason)
+{
+	static const char *const denied[] = { "AccessDeniedException", "InvalidSignatureException",
+					      "UnrecognizedClientException", "ExpiredTokenException",
+					      "CredentialsNotFound" };
+	const char *t = res->error_type ? res->error_type : "";
+
+	for (size_t i = 0; i < ARRAY_LEN(denied); i++) {
+		if (strcmp(t, denied[i]) == 0) {
+			*reason = "LambdaAccessDenied";
+			return 502;
+		}
+	}
+	if (strcmp(t, "ResourceNotFoundException") == 0) {
+		*reason = "LambdaResourceNotFound";
+		return 502;
+	}
+	if (res->remote_status >= 500) {
+		*reason = "LambdaServiceException";
+		return 503;
+	}
+	*reason = "LambdaUnhandled";
+	return 502;
+}
+
 /* ALB's answer when a Lambda invocation fails (alb-lambda-targets.md §2.6). */
 static int invoke_failure(const struct invoke_result *res, const struct alb_result *result, const char **reason)
 {
@@ -76,6 +132,8 @@ static int invoke_failure(const struct invoke_result *res, const struct alb_resu
 	case INVOKE_UNREACHABLE:
 		*reason = "LambdaConnectionTimeout";
 		return 504;
+	case INVOKE_REJECTED:
+		return rejected_status(res, reason);
 	default:
 		/* A result past Lambda's 6 MB is past ALB's 1 MB too. */
 		if (res->error_type && strcmp(res->error_type, "Function.ResponseSizeTooLarge") == 0) {
@@ -98,6 +156,8 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 
 	l->inv = NULL;
 	f->out.answer_us = time_mono_us();
+	if (f->record)
+		keep_for_console(f, res);
 	if (res->status == INVOKE_OK &&
 	    alb_result_parse(&l->result, res->payload, res->len, f->tg->multi_value_headers) == 0) {
 		alb_result_response(&l->result, &resp);
@@ -142,8 +202,9 @@ static void lambda_request(struct forward *f)
 	ev = (struct alb_event_input){ req, l->headers.v, l->headers.n, tg->arn, tg->multi_value_headers };
 	buf_reset(&l->event);
 	alb_event_write(&l->event, &ev);
+	/* The console shows the invocation's log lines: its tail, kept by the sandbox. */
 	ir = (struct invoke_request){ f->cfg, tg->function, tg->qualifier, l->event.p, l->event.len,
-				      f->trace.p, false };
+				      f->trace.p, f->record > 0 };
 	f->out.dispatch_us = time_mono_us();
 	l->inv = lambda_invoke(targets_lambda(f->targets), &ir, on_invoked, f);
 }

@@ -13,6 +13,18 @@
 
 struct target_ops;
 
+/* What the console records of an invocation (kept only when forward.record is set). */
+struct lambda_rec {
+	bool invoked;                /* the fields below are this request's */
+	int status;                  /* enum invoke_status */
+	bool cold;
+	int64_t wait_us, run_us;
+	char version[64];
+	char request_id[40];
+	struct buf result;           /* the result or error document, at most body_limit */
+	struct buf log;              /* the invocation's log lines (its tail) */
+};
+
 /* A Lambda forward's state (in struct forward, reused from request to request). */
 struct lambda_fwd {
 	struct invocation *inv;      /* in flight, or NULL */
@@ -21,6 +33,7 @@ struct lambda_fwd {
 	struct header_list headers;  /* toward the target: the event's */
 	struct buf event;
 	struct alb_result result;
+	struct lambda_rec rec;
 };
 
 extern const struct target_ops lambda_target_ops;

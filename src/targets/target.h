@@ -64,6 +64,9 @@ struct forward {
 	struct http_header cookies[2];   /* Set-Cookie headers every answer gets (AWSALBTG), or none */
 	size_t ncookies;
 	void (*done)(struct forward *f); /* the router's: log and release */
+	size_t record;                   /* the console records requests: keep what it shows, up to
+					  * this many bytes of each body (its limit + 1, so a cut
+					  * shows); 0: keep nothing */
 	/* reported by the kind */
 	struct forward_outcome out;
 	const struct target_ops *ops;

@@ -71,6 +71,14 @@ int targets_idle_timeout(const struct targets *t)
 	return t->cfg ? t->cfg->lb.attrs.idle_timeout : 60;
 }
 
+void targets_each(struct targets *t, const struct target_group *tg, targets_each_fn fn, void *cookie)
+{
+	struct tg_state *g = targets_group(t, tg);
+
+	for (size_t i = 0; g && i < g->n; i++)
+		fn(cookie, g->rt[i]->key, &g->rt[i]->hs, g->st[i].outstanding);
+}
+
 const char *targets_date(struct targets *t)
 {
 	int64_t now = time_wall_us() / 1000000;
@@ -147,8 +155,9 @@ struct tg_state *targets_group(struct targets *t, const struct target_group *tg)
 
 struct target_rt *tg_state_find(struct tg_state *g, struct sv key)
 {
+	/* A slot is NULL while group_update moves its target to the new arrays. */
 	for (size_t i = 0; i < g->n; i++)
-		if (sv_eq_cstr(key, g->rt[i]->key))
+		if (g->rt[i] && sv_eq_cstr(key, g->rt[i]->key))
 			return g->rt[i];
 	return NULL;
 }
@@ -222,8 +231,57 @@ static void group_free(struct tg_state *g)
 	free(g);
 }
 
-/* g (kept or new) takes tg's targets: kept ones by key, new ones initial. */
-static void group_update(struct targets *t, struct tg_state *g, const struct target_group *tg)
+/*
+ * Why: ALB health-checks only the targets of groups that a listener rule
+ * forwards to; the others are `unused` with Target.NotInUse
+ * (alb-http-targets-and-tls.md §1.10.2, §1.10.3).
+ */
+static bool group_in_use(const struct config *cfg, const struct target_group *tg)
+{
+	for (size_t l = 0; l < cfg->nlisteners; l++) {
+		const struct listener_cfg *lc = &cfg->listeners[l];
+
+		for (size_t i = 0; i <= lc->nrules; i++) {
+			const struct action *a = i < lc->nrules ? &lc->rules[i].action : &lc->default_rule.action;
+
+			for (size_t k = 0; a->type == ACTION_FORWARD && k < a->forward.ngroups; k++)
+				if (a->forward.groups[k].tg == tg)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* r's checks run while its group is in use; otherwise it is `unused`. */
+static void set_in_use(struct target_rt *r, bool used, bool checked)
+{
+	struct target_state *st = target_rt_state(r);
+
+	if (!used) {
+		http_health_stop(r);
+		if (st->health != HEALTH_UNUSED)
+			log_info("target group %s: target %s is unused (was %s): Target.NotInUse", r->group->name,
+				 r->key, health_name(st->health));
+		st->health = r->hs.health = HEALTH_UNUSED;
+		st->slow_start = false;
+		return;
+	}
+	if (st->health == HEALTH_UNUSED) {
+		/* Back in use: checked again from the start, as a new registration. */
+		r->hs = (struct health_state){ .health = checked ? HEALTH_INITIAL : HEALTH_HEALTHY };
+		st->health = r->hs.health;
+	}
+	if (checked) {
+		http_health_start(r);
+	} else {
+		http_health_stop(r);
+		target_rt_set_health(r, HEALTH_HEALTHY);
+	}
+}
+
+/* g (kept or new) takes tg's targets: kept ones by key, new ones initial; all
+ * unused while no rule forwards to the group. */
+static void group_update(struct targets *t, struct tg_state *g, const struct target_group *tg, bool used)
 {
 	size_t n = tg->nhttp_targets;
 	struct target_state *st = xcalloc(n ? n : 1, sizeof(*st));
@@ -261,12 +319,7 @@ static void group_update(struct targets *t, struct tg_state *g, const struct tar
 	for (size_t i = 0; i < n; i++) {
 		rt[i]->group = g;
 		rt[i]->index = i;
-		if (tg->health_check.enabled) {
-			http_health_start(rt[i]);
-		} else {
-			http_health_stop(rt[i]);
-			target_rt_set_health(rt[i], HEALTH_HEALTHY);
-		}
+		set_in_use(rt[i], used, tg->health_check.enabled);
 	}
 }
 
@@ -292,7 +345,7 @@ void targets_set_config(struct targets *t, struct config *cfg)
 		}
 		g->next = kept;
 		kept = g;
-		group_update(t, g, tg);
+		group_update(t, g, tg, group_in_use(cfg, tg));
 	}
 	/* Groups no longer configured: their targets drain (with the old delay). */
 	while ((g = t->groups)) {

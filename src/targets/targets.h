@@ -30,6 +30,12 @@ struct http_client *targets_http_client(struct targets *t);
 struct event_base *targets_base(struct targets *t);
 struct rng *targets_rng(struct targets *t);
 const struct sticky_key *targets_sticky_key(struct targets *t);
+/* For the console: calls fn for each registered target of an instance/ip
+ * group, with its key ("id:port"), its health and its requests in flight. */
+struct health_state;
+typedef void (*targets_each_fn)(void *cookie, const char *key, const struct health_state *hs,
+				unsigned in_flight);
+void targets_each(struct targets *t, const struct target_group *tg, targets_each_fn fn, void *cookie);
 /* The current IMF-fixdate, cached per second. */
 const char *targets_date(struct targets *t);
 /* The load balancer's idle timeout (idle_timeout.timeout_seconds). */

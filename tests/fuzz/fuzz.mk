@@ -8,6 +8,9 @@
 #   build/fuzz/fuzz_alb_event   request parts → the ALB event (must be valid JSON)
 #   build/fuzz/fuzz_glob        pattern and text → ALB wildcard match
 #   build/fuzz/fuzz_layer_zip   layer archives → extracted inside their directory, or an error
+#   build/fuzz/fuzz_aws_creds   ~/.aws credentials and config files → keys or a reason
+#   build/fuzz/fuzz_transform   regex, replace, target, host → regex check, compile, rewrite
+#   build/fuzz/fuzz_jwt         bearer tokens and JWKS documents → a verdict or an error
 #
 # `make fuzz` builds them; `make fuzz FUZZ_SECONDS=N` also runs each for N
 # seconds, starting from its committed seeds in tests/fuzz/corpus/NAME (new
@@ -15,7 +18,7 @@
 # Built with clang, ASan and UBSan, against every pure module of src/.
 
 CLANG ?= clang
-PKGS := libevent_core jansson yaml-0.1 zlib
+PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
 LLHTTP_SRC := /usr/share/llhttp
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests/unit -I/usr/share/include/llhttp \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(shell pkg-config --cflags $(PKGS))
@@ -26,7 +29,7 @@ PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
 # The HTTP/1 reader is socket-free but lives beside the server; it brings llhttp.
 H1_SRC := src/net/h1_read.c $(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_alb_event fuzz_glob \
-	fuzz_layer_zip
+	fuzz_layer_zip fuzz_aws_creds fuzz_transform fuzz_jwt
 FUZZ_SECONDS ?=
 
 all: $(TARGETS:%=build/fuzz/%)

@@ -26,6 +26,11 @@ Routes, by path (the query string sets options; any method):
   /cookie?name=N     Set-Cookie: N=<value, default the backend id>; Path=/
   /silent            reads the request, never answers (the connection stays open).
   /slow?ms=M         answers as /echo after M ms.
+  /hold?key=K        answers as /echo once the test calls release(K) (in-process only);
+                     held(K) counts the requests waiting on K.
+  /drip?n=N&ms=M&piece=P   N bytes (Content-Length) written P bytes (4096) every M ms (100).
+  /sip?ms=M&piece=P&slow=S  reads the first S bytes of the body (all) about P bytes
+                     (262144) every M ms (200), the rest at once; then answers as /upload.
   /reset             reads the request, then RST (SO_LINGER 0).
   /close             reads the request, then FIN without an answer.
   /mid-close?n=N     head with Content-Length N (1000), N/2 bytes of body, then FIN.
@@ -33,7 +38,8 @@ Routes, by path (the query string sets options; any method):
   /bigheader?kb=K    one K KiB response header (40); &parts=P splits it into P headers.
   /short-cl          Content-Length 10, 5 bytes, then keeps the connection open.
   /interim?code=C    an interim C (100; 103 with a Link header), then the /echo answer.
-  /health            the status set by /_control?health=N (200); each check is recorded in
+  /health            the status set by /_control?health=N (200), or the next of
+                     health_script; after health_delay seconds; each check is recorded in
                      health_checks (raw head), not in requests.
   /_control?health=N&keepalive_timeout=S&reset=1   changes this backend's state.
   /_requests         JSON {requests, health_checks}: what the in-process lists hold.
@@ -72,6 +78,8 @@ class Backend:
         self.requested_port = port
         self.keepalive_timeout = keepalive_timeout
         self.health_status = 200
+        self.health_script = []   # statuses the next health checks get, in order, before health_status
+        self.health_delay = 0     # seconds /health waits before answering
         self.requests = []        # one dict per request (see _record); health checks excluded
         self.health_checks = []   # one dict per /health request
         self.conn_count = 0       # connections accepted so far
@@ -81,6 +89,7 @@ class Backend:
         self._socks = set()
         self._threads = []
         self._stopping = False
+        self._holds = {}          # key -> [threading.Event, waiting count]
 
     # ---- lifecycle
 
@@ -107,6 +116,9 @@ class Backend:
             self._listener.close()
         with self._lock:
             socks = list(self._socks)
+        with self._lock:
+            for ev, _ in self._holds.values():
+                ev.set()
         for s in socks:
             try:
                 s.shutdown(socket.SHUT_RDWR)
@@ -135,6 +147,19 @@ class Backend:
                 return False
             time.sleep(0.01)
         return True
+
+    def _hold_entry(self, key):
+        with self._lock:
+            return self._holds.setdefault(key, [threading.Event(), 0])
+
+    def release(self, key="h"):
+        """Lets every request held on key (and any that comes later) answer."""
+        self._hold_entry(key)[0].set()
+
+    def held(self, key="h"):
+        """How many requests are waiting on key right now."""
+        with self._lock:
+            return self._holds.get(key, [None, 0])[1]
 
     # ---- connections
 
@@ -266,8 +291,12 @@ class Backend:
         if path == "/health":
             entry = self._record(req, self.health_checks)
             self._read_body(req, entry)
-            return self._respond(req, self.health_status, [("Content-Type", "text/plain")],
-                                 f"{self.health_status}\n".encode())
+            with self._lock:
+                status = self.health_script.pop(0) if self.health_script else self.health_status
+                delay = self.health_delay
+            if delay:
+                time.sleep(delay)
+            return self._respond(req, status, [("Content-Type", "text/plain")], f"{status}\n".encode())
         entry = self._record(req, self.requests)
         handler = ROUTES.get(path)
         if handler is None and path.startswith("/status/"):
@@ -349,6 +378,43 @@ class Backend:
         time.sleep(int(req.opts.get("ms", "1000")) / 1000)
         return self._echo_answer(req, entry)
 
+    def _held(self, req, entry):
+        self._read_body(req, entry)
+        h = self._hold_entry(req.opts.get("key", "h"))
+        with self._lock:
+            h[1] += 1
+        h[0].wait(60)
+        with self._lock:
+            h[1] -= 1
+        return self._echo_answer(req, entry)
+
+    def _drip(self, req, entry):
+        self._read_body(req, entry)
+        n = parse_size(req.opts.get("n", "65536"))
+        ms = int(req.opts.get("ms", "100"))
+        piece = int(req.opts.get("piece", "4096"))
+        req.sock.sendall(self._head(200, [("Content-Type", "application/octet-stream")], req, n))
+        sent = 0
+        while sent < n:
+            k = min(piece, n - sent)
+            req.sock.sendall(pattern(sent, k))
+            sent += k
+            time.sleep(ms / 1000)
+        return None
+
+    def _sip(self, req, entry):
+        ms = int(req.opts.get("ms", "200"))
+        piece = int(req.opts.get("piece", "262144"))
+        slow = parse_size(req.opts["slow"]) if "slow" in req.opts else None
+        digest, since = BodyDigest(), 0
+        for data in body_pieces(req.reader, req.framing()):
+            digest.update(data)
+            since += len(data)
+            if since >= piece and (slow is None or digest.len < slow):
+                since = 0
+                time.sleep(ms / 1000)
+        return self._json(req, {"len": digest.len, "sha256": digest.sha.hexdigest(), "chunked": False})
+
     def _reset(self, req, entry):
         self._read_body(req, entry)
         # SO_LINGER on with a zero timeout makes close() send RST instead of FIN.
@@ -399,7 +465,7 @@ class Backend:
 ROUTES = {
     "/bytes": Backend._bytes, "/upload": Backend._upload, "/head-check": Backend._head_check,
     "/headers": Backend._headers, "/cookie": Backend._cookie, "/silent": Backend._silent,
-    "/slow": Backend._slow, "/reset": Backend._reset, "/close": Backend._close,
+    "/slow": Backend._slow, "/hold": Backend._held, "/drip": Backend._drip, "/sip": Backend._sip, "/reset": Backend._reset, "/close": Backend._close,
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
 }

@@ -1032,18 +1032,35 @@ TEST(endpoint_function_allows_only_timeout_and_function_name)
 
 TEST(endpoint_must_be_an_http_url)
 {
-	static const char *const bad[] = { "https://x:1", "http://", "http://:80", "http://h:0",
+	static const char *const bad[] = { "ftp://x:1", "https://", "AWS", "http://", "http://:80", "http://h:0",
 					   "http://h:99999", "http://[::1", "http://h:8x" };
 
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		char text[256], want[256];
 
 		snprintf(text, sizeof(text), F "    endpoint: \"%s\"\n", bad[i]);
-		snprintf(want, sizeof(want), C "6:15: 'endpoint' must be an http:// URL, not '%s'",
+		snprintf(want, sizeof(want), C "6:15: 'endpoint' must be 'aws' or an http:// or https:// URL, not '%s'",
 			 bad[i]);
 		CHECK_STR(fn_err(text), want);
 	}
 	CHECK_STR(fn_err(F "    endpoint: http://[::1]:9000/base\n"), "(loaded)");
+	CHECK_STR(fn_err(F "    endpoint: https://lambda.example:8443\n"), "(loaded)");
+}
+
+TEST(endpoint_aws_takes_a_region)
+{
+	struct config *cfg = load(LB_MIN "functions: [{name: f, endpoint: aws, region: eu-west-1,"
+					 " function_name: \"arn:aws:lambda:eu-west-1:123456789012:function:f:live\"}]\n");
+
+	if (cfg) {
+		CHECK_STR(cfg->functions[0].endpoint, "aws");
+		CHECK_STR(cfg->functions[0].region, "eu-west-1");
+		config_unref(cfg);
+	}
+	CHECK_STR(fn_err(F "    endpoint: aws\n    region: EU West\n"),
+		  C "7:13: 'region' must be a region name such as us-east-1, not 'EU West'");
+	CHECK_STR(fn_err(F "    endpoint: http://h\n    region: us-east-1\n"),
+		  C "7:13: 'region' is only for 'endpoint: aws'");
 }
 
 TEST(endpoint_remote_name_defaults_to_the_function_name)
@@ -1353,11 +1370,12 @@ TEST(at_most_100_rules_per_load_balancer)
 		  R "102:16: a load balancer has at most 100 rules (default rules excluded)");
 }
 
-TEST(transforms_are_not_supported_yet)
+TEST(an_empty_transforms_list_is_no_transform)
 {
+	/* The rest of transforms is in test_rules_regex.c. */
 	CHECK_STR(rules_err("rules:\n  - priority: 1\n    conditions: [" PATH_A "]\n"
 			    "    actions: [" FWD "]\n    transforms: []\n"),
-		  R "5:5: transforms are not supported yet");
+		  "(loaded)");
 }
 
 /* ---- conditions --------------------------------------------------------- */
@@ -1514,10 +1532,10 @@ TEST(source_ip_is_a_cidr_block_with_host_bits_masked)
 	config_unref(cfg);
 }
 
-TEST(regex_values_are_not_supported_yet)
+TEST(regex_values_only_on_host_path_and_header)
 {
-	CHECK_STR(rule_err("path_pattern: {regex_values: [\"^/a$\"]}", FWD),
-		  R "4:24: regex_values are not supported yet");
+	/* The rest of regex_values is in test_rules_regex.c. */
+	CHECK_STR(rule_err("path_pattern: {regex_values: [\"^/a$\"]}", FWD), "(loaded)");
 	CHECK_STR(rule_err("query_string: {regex_values: [a]}", FWD),
 		  R "4:24: unknown key 'regex_values'");
 }
@@ -1555,8 +1573,8 @@ TEST(authentication_actions_are_not_supported_yet)
 {
 	CHECK_STR(rule_err(PATH_A, "{type: authenticate-oidc}"),
 		  R "6:16: action type 'authenticate-oidc' is not supported yet");
-	CHECK_STR(rule_err(PATH_A, "{type: jwt-validation}"),
-		  R "6:16: action type 'jwt-validation' is not supported yet");
+	/* jwt-validation is supported (test_jwt.c); alone it is no routing action. */
+	CHECK_STR(rule_err(PATH_A, "{type: jwt-validation}"), R "6:9: missing key 'jwt_validation'");
 }
 
 TEST(unknown_action_type_lists_awss)
@@ -1795,6 +1813,7 @@ int main(void)
 	RUN(runtime_and_endpoint_exclude_each_other);
 	RUN(endpoint_function_allows_only_timeout_and_function_name);
 	RUN(endpoint_must_be_an_http_url);
+	RUN(endpoint_aws_takes_a_region);
 	RUN(endpoint_remote_name_defaults_to_the_function_name);
 	RUN(function_name_is_only_for_endpoints);
 	RUN(nodejs_and_python_need_a_handler);
@@ -1823,7 +1842,7 @@ int main(void)
 	RUN(priority_is_required_and_within_1_50000);
 	RUN(unknown_key_in_rule_suggests_priority);
 	RUN(at_most_100_rules_per_load_balancer);
-	RUN(transforms_are_not_supported_yet);
+	RUN(an_empty_transforms_list_is_no_transform);
 	RUN(a_rule_needs_a_condition);
 	RUN(condition_has_exactly_one_key);
 	RUN(unknown_condition_type_suggests_the_snake_case_key);
@@ -1840,7 +1859,7 @@ int main(void)
 	RUN(http_header_name_rules);
 	RUN(http_request_method_is_upper_case);
 	RUN(source_ip_is_a_cidr_block_with_host_bits_masked);
-	RUN(regex_values_are_not_supported_yet);
+	RUN(regex_values_only_on_host_path_and_header);
 	RUN(unknown_keys_are_errors_in_conditions_and_actions);
 	RUN(authentication_actions_are_not_supported_yet);
 	RUN(unknown_action_type_lists_awss);

@@ -1,0 +1,89 @@
+/*
+ * cfn: a CloudFormation (SAM, CDK) template turned into lb's configuration
+ * tree (DESIGN.md §16, reference/aws-integration.md §4-§6). Internal to
+ * stack.c; nothing else reads these structs.
+ *
+ * The template is read by yaml_doc (YAML with short-form tags, or JSON),
+ * flipped to long forms (cfn_node.c), evaluated lazily one property at a
+ * time (cfn_eval.c) and mapped onto the keys of lb.yaml (cfn_map.c,
+ * cfn_fn.c). Every node built keeps the position of the template node it
+ * came from, so config_load's own checks report "template.yaml:12:7".
+ */
+#ifndef LB_CFN_H
+#define LB_CFN_H
+
+#include <stdbool.h>
+
+#include "base/buf.h"
+#include "config/config.h"
+#include "config/yaml_doc.h"
+
+struct cfn_res {
+	const char *id;              /* logical id */
+	const char *type;            /* "AWS::Lambda::Function" */
+	const struct ynode *node;    /* the resource's mapping (flipped) */
+	const struct ynode *props;   /* Properties (SAM Globals merged); NULL when absent */
+	bool off;                    /* its Condition is false */
+	bool busy;                   /* being named: a reference cycle */
+	bool named;
+	const char *name;            /* physical name (functions, groups, aliases) */
+	const char *ref;             /* what Ref returns */
+	const char *fn;              /* versions, aliases: the function's name */
+	const char *version;         /* versions: "1", "2", ... per function */
+};
+
+struct cfn {
+	struct arena *a;             /* every node and string built */
+	const char *file;            /* the template's path */
+	const struct ynode *root;    /* flipped */
+	const struct stack_opts *opts;
+	const char *region, *account, *stack;
+	struct cfn_res *res;
+	size_t nres;
+	struct buf *skipped;         /* resources lb does not emulate, listed once */
+	struct lb_err *err;
+	int depth;
+};
+
+/* cfn_node.c: nodes built at a template position. */
+struct ynode *cfn_scalar(struct arena *a, const struct ynode *at, const char *s);
+struct ynode *cfn_map(struct arena *a, const struct ynode *at);
+struct ynode *cfn_seq(struct arena *a, const struct ynode *at);
+/* Appends (value may be NULL: nothing happens). */
+void cfn_put(struct arena *a, struct ynode *map, const char *key, struct ynode *value);
+void cfn_push(struct arena *a, struct ynode *seq, struct ynode *item);
+/* The tree with every short form ("!Ref X") as its long form ({Ref: X}). */
+struct ynode *cfn_flip(struct arena *a, const struct ynode *n);
+/* SAM Globals: base under over (scalars replaced, maps merged, lists prepended). */
+const struct ynode *cfn_merge(struct arena *a, const struct ynode *base, const struct ynode *over);
+/* "Fn::Sub" etc. when n is {one intrinsic key: arg}; NULL otherwise. */
+const char *cfn_intrinsic(const struct ynode *n, const struct ynode **arg);
+
+/* cfn_eval.c */
+int cfn_resources(struct cfn *c, struct lb_err *err);
+struct cfn_res *cfn_find(struct cfn *c, const char *id);
+/* Evaluates n into *out (NULL: AWS::NoValue removed it). 0 or -1 with c->err set. */
+int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
+/* The evaluated property key of r (NULL when absent or removed). */
+int cfn_prop(struct cfn *c, const struct cfn_res *r, const char *key, struct ynode **out);
+/* Same, which must be a string (numbers and booleans are strings too). */
+int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const char **out);
+/* cfn_name.c: names r (name, ref, fn, version), once. */
+int cfn_name(struct cfn *c, struct cfn_res *r);
+/* "arn:aws:lambda:REGION:ACCOUNT:function:fn" in c->a. */
+const char *cfn_fn_arn(struct cfn *c, const char *fn);
+int cfn_err(struct cfn *c, const struct ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* cfn_map.c: the whole configuration tree. */
+int cfn_config(struct cfn *c, struct ynode **out);
+/* cfn_fn.c: the functions: list. */
+int cfn_functions(struct cfn *c, struct ynode *list);
+/* "arn:aws:lambda:R:A:function:NAME[:Q]" → "NAME[:Q]" in c->a; NULL if not one. */
+const char *cfn_lambda_target(struct cfn *c, const char *arn);
+
+/* stack.c: code written inline (ZipFile, InlineCode) as a directory; NULL with err. */
+const char *stack_inline_code(struct cfn *c, const struct ynode *at, const char *runtime,
+			      const char *source);
+
+#endif

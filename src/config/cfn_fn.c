@@ -1,0 +1,257 @@
+/*
+ * cfn_fn: the Lambda functions of a template (AWS::Lambda::Function and
+ * SAM's AWS::Serverless::Function) as lb.yaml's functions, with the
+ * template's AWS::Lambda::Version and ::Alias resources as their versions
+ * and aliases (reference/aws-integration.md §4.5, §5, §6.2).
+ *
+ * Code is found where a local run can find it: inline source (ZipFile,
+ * InlineCode) written to a directory, a SAM CodeUri that is a local path,
+ * or a CDK asset (the aws:asset:path metadata, relative to the template).
+ * Code that is only in S3 or an image is an error naming the resource.
+ */
+#include <string.h>
+
+#include "config/cfn.h"
+#include "config/config_int.h"
+
+const char *cfn_lambda_target(struct cfn *c, const char *arn)
+{
+	const char *p = strstr(arn, ":function:");
+
+	if (strncmp(arn, "arn:", 4) != 0 || !p || !p[10])
+		return NULL;
+	return arena_strdup(c->a, p + 10);
+}
+
+static bool is(const struct cfn_res *r, const char *type)
+{
+	return !r->off && strcmp(r->type, type) == 0;
+}
+
+/* The CDK asset that replaces property prop, as a path node; NULL if none. */
+static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *prop)
+{
+	const struct ynode *md = ydoc_get(r->node, "Metadata");
+	const struct ynode *path = ydoc_get(md, "aws:asset:path");
+	const struct ynode *p = ydoc_get(md, "aws:asset:property");
+
+	if (!path || path->type != YNODE_SCALAR || !p || p->type != YNODE_SCALAR ||
+	    strcmp(p->str, prop) != 0)
+		return NULL;
+	/* Why: aws:asset:path is relative to the template's folder (§6.2); so are
+	 * lb's paths relative to the file naming them. */
+	return cfn_scalar(c->a, path, path->str);
+}
+
+/*
+ * Without asset metadata (an app synthesized without the CDK CLI), a CDK
+ * template's S3Key is "<sha256>.zip" and the staged copy is the folder
+ * asset.<sha256> beside the template (aws-integration.md §6.2's fallback).
+ */
+static struct ynode *cdk_staged(struct cfn *c, const struct ynode *key)
+{
+	size_t n = strlen(c->file), sfx = strlen(".template.json");
+
+	if (!key || key->type != YNODE_SCALAR || key->len != 68 || strcmp(key->str + 64, ".zip") ||
+	    strspn(key->str, "0123456789abcdef") != 64 || n < sfx ||
+	    strcmp(c->file + n - sfx, ".template.json") != 0)
+		return NULL;
+	return cfn_scalar(c->a, key, arena_strndup(c->a, config_printf(c->a, "asset.%s",
+								       key->str), 70));
+}
+
+static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, struct ynode *o)
+{
+	bool sam = strcmp(r->type, "AWS::Serverless::Function") == 0;
+	struct ynode *v, *path = asset(c, r, "Code");
+	const struct ynode *zip;
+	const char *dir;
+
+	if (path) {
+		cfn_put(c->a, o, "code", path);
+		return 0;
+	}
+	if (cfn_prop(c, r, sam ? "InlineCode" : "Code", &v))
+		return -1;
+	zip = sam ? v : ydoc_get(v, "ZipFile");
+	if (zip) {
+		if (zip->type != YNODE_SCALAR)
+			return cfn_err(c, zip, "inline code must be a string");
+		if (!(dir = stack_inline_code(c, zip, runtime ? runtime : "", zip->str)))
+			return -1;
+		cfn_put(c->a, o, "code", cfn_scalar(c->a, zip, dir));
+		return 0;
+	}
+	if (sam && cfn_prop(c, r, "CodeUri", &v))
+		return -1;
+	if (sam && v && v->type == YNODE_SCALAR && strncmp(v->str, "s3://", 5) != 0) {
+		cfn_put(c->a, o, "code", v);
+		return 0;
+	}
+	if (!sam && (path = cdk_staged(c, ydoc_get(v, "S3Key")))) {
+		cfn_put(c->a, o, "code", path);
+		return 0;
+	}
+	if (v && ydoc_get(v, "ImageUri"))
+		return cfn_err(c, v, "function '%s' is a container image, which lb cannot run",
+			       r->id);
+	if (!v && ydoc_get(r->props, "ImageUri"))
+		return cfn_err(c, ydoc_get(r->props, "ImageUri"), "function '%s' is a container "
+			       "image, which lb cannot run", r->id);
+	return cfn_err(c, v ? v : r->node, "function '%s' has its code in S3, which lb cannot "
+		       "read: give it a local %s", r->id,
+		       sam ? "CodeUri directory or InlineCode" : "ZipFile, or synthesize with "
+		       "CDK's asset metadata");
+}
+
+/* A layer ARN naming a LayerVersion of this template with local content. */
+static int layer(struct cfn *c, const struct ynode *arn, struct ynode *list)
+{
+	for (size_t i = 0; arn->type == YNODE_SCALAR && i < c->nres; i++) {
+		struct cfn_res *r = &c->res[i];
+		struct ynode *v;
+
+		if (r->off || !strstr(r->type, "::LayerVersion") || cfn_name(c, r) ||
+		    strcmp(r->ref, arn->str) != 0)
+			continue;
+		if ((v = asset(c, r, "Content"))) {
+			cfn_push(c->a, list, v);
+			return 0;
+		}
+		if (cfn_prop(c, r, "ContentUri", &v))
+			return -1;
+		if (v && v->type == YNODE_SCALAR && strncmp(v->str, "s3://", 5) != 0) {
+			cfn_push(c->a, list, v);
+			return 0;
+		}
+		return cfn_err(c, r->node, "layer '%s' has its content in S3, which lb cannot read",
+			       r->id);
+	}
+	return cfn_err(c, arn, "layer '%s' is not a layer of this template with local content",
+		       arn->type == YNODE_SCALAR ? arn->str : "?");
+}
+
+static int versions(struct cfn *c, const struct cfn_res *f, struct ynode *o)
+{
+	struct ynode *vs = cfn_seq(c->a, f->node), *as = cfn_seq(c->a, f->node), *v;
+	const char *auto_alias;
+
+	for (size_t i = 0; i < c->nres; i++) {
+		struct cfn_res *r = &c->res[i];
+		struct ynode *m;
+
+		if (!is(r, "AWS::Lambda::Version") && !is(r, "AWS::Lambda::Alias"))
+			continue;
+		if (cfn_name(c, r))
+			return -1;
+		if (strcmp(r->fn, f->name) != 0)
+			continue;
+		m = cfn_map(c->a, r->node);
+		if (r->type[13] == 'V') { /* AWS::Lambda::Version */
+			cfn_put(c->a, m, "version", cfn_scalar(c->a, r->node, r->version));
+			cfn_push(c->a, vs, m);
+			continue;
+		}
+		cfn_put(c->a, m, "name", cfn_scalar(c->a, r->node, r->name));
+		if (cfn_prop(c, r, "FunctionVersion", &v))
+			return -1;
+		cfn_put(c->a, m, "function_version", v);
+		if (cfn_prop(c, r, "RoutingConfig", &v))
+			return -1;
+		if (v) {
+			const struct ynode *w = ydoc_get(v, "AdditionalVersionWeights");
+			struct ynode *rc = cfn_map(c->a, v), *ws = cfn_map(c->a, v);
+
+			for (size_t j = 0; w && w->type == YNODE_SEQUENCE && j < w->n; j++) {
+				const struct ynode *ver = ydoc_get(w->items[j], "FunctionVersion");
+
+				if (!ver || ver->type != YNODE_SCALAR)
+					return cfn_err(c, w->items[j], "a weight needs FunctionVersion");
+				cfn_put(c->a, ws, ver->str,
+					(struct ynode *)ydoc_get(w->items[j], "FunctionWeight"));
+			}
+			cfn_put(c->a, rc, "additional_version_weights", ws);
+			cfn_put(c->a, m, "routing_config", rc);
+		}
+		cfn_push(c->a, as, m);
+	}
+	/* Why: SAM's AutoPublishAlias publishes a version and points the alias at it (§5.2). */
+	if (cfn_prop_str(c, f, "AutoPublishAlias", &auto_alias))
+		return -1;
+	if (auto_alias) {
+		struct ynode *m = cfn_map(c->a, f->node), *a = cfn_map(c->a, f->node);
+
+		cfn_put(c->a, m, "version", cfn_scalar(c->a, f->node, "1"));
+		cfn_push(c->a, vs, m);
+		cfn_put(c->a, a, "name", cfn_scalar(c->a, f->node, auto_alias));
+		cfn_put(c->a, a, "function_version", cfn_scalar(c->a, f->node, "1"));
+		cfn_push(c->a, as, a);
+	}
+	if (vs->n)
+		cfn_put(c->a, o, "versions", vs);
+	if (as->n)
+		cfn_put(c->a, o, "aliases", as);
+	return 0;
+}
+
+static const struct { const char *cfn, *lb; } fn_keys[] = {
+	{ "Runtime", "runtime" },
+	{ "Handler", "handler" },
+	{ "Timeout", "timeout" },
+	{ "MemorySize", "memory_size" },
+	{ "ReservedConcurrentExecutions", "reserved_concurrent_executions" },
+};
+
+static int function(struct cfn *c, struct cfn_res *r, struct ynode *list)
+{
+	struct ynode *o = cfn_map(c->a, r->node), *v;
+	const char *runtime, *pkg;
+
+	if (cfn_name(c, r) || cfn_prop_str(c, r, "Runtime", &runtime) ||
+	    cfn_prop_str(c, r, "PackageType", &pkg))
+		return -1;
+	if (pkg && strcmp(pkg, "Image") == 0)
+		return cfn_err(c, ydoc_get(r->props, "PackageType"), "function '%s' is a container "
+			       "image, which lb cannot run", r->id);
+	cfn_put(c->a, o, "name", cfn_scalar(c->a, r->node, r->name));
+	for (size_t i = 0; i < ARRAY_LEN(fn_keys); i++) {
+		if (cfn_prop(c, r, fn_keys[i].cfn, &v))
+			return -1;
+		cfn_put(c->a, o, fn_keys[i].lb, v);
+	}
+	if (code(c, r, runtime, o) || cfn_prop(c, r, "Environment", &v))
+		return -1;
+	if (v) {
+		struct ynode *env = cfn_map(c->a, v);
+
+		cfn_put(c->a, env, "variables", (struct ynode *)ydoc_get(v, "Variables"));
+		cfn_put(c->a, o, "environment", env);
+	}
+	if (cfn_prop(c, r, "Layers", &v))
+		return -1;
+	if (v && v->type == YNODE_SEQUENCE && v->n) {
+		struct ynode *ls = cfn_seq(c->a, v);
+
+		for (size_t i = 0; i < v->n; i++) {
+			if (layer(c, v->items[i], ls))
+				return -1;
+		}
+		cfn_put(c->a, o, "layers", ls);
+	}
+	if (versions(c, r, o))
+		return -1;
+	cfn_push(c->a, list, o);
+	return 0;
+}
+
+int cfn_functions(struct cfn *c, struct ynode *list)
+{
+	for (size_t i = 0; i < c->nres; i++) {
+		struct cfn_res *r = &c->res[i];
+
+		if ((is(r, "AWS::Lambda::Function") || is(r, "AWS::Serverless::Function")) &&
+		    function(c, r, list))
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * cfn_name: the physical names and Ref values lb gives a template's
+ * resources (reference/aws-integration.md §4.5, §7.2): a function is named by
+ * its FunctionName or logical id and its Ref is that name; versions are
+ * numbered per function in template order; aliases, layers, load balancers,
+ * listeners, rules and target groups get ARNs of AWS's shapes with stable
+ * ids. Naming a resource may evaluate its properties, and so name others;
+ * a resource met again while it is being named is a reference cycle.
+ */
+#include <string.h>
+
+#include "config/cfn.h"
+#include "config/config_int.h"
+
+static bool is_type(const struct cfn_res *r, const char *type)
+{
+	return strcmp(r->type, type) == 0;
+}
+
+static bool is_function(const struct cfn_res *r)
+{
+	return is_type(r, "AWS::Lambda::Function") || is_type(r, "AWS::Serverless::Function");
+}
+
+/* Letters, digits and hyphens of s, at most max: an ELB name from a logical id. */
+static const char *elb_name(struct cfn *c, const char *s, size_t max)
+{
+	char *o = arena_alloc(c->a, max + 1);
+	size_t n = 0;
+
+	for (; *s && n < max; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    (*s == '-' && n > 0))
+			o[n++] = *s;
+	}
+	while (n > 0 && o[n - 1] == '-')
+		o[--n] = '\0';
+	return o;
+}
+
+/* "NAME", "arn:aws:lambda:R:A:function:NAME" or its qualified form → NAME. */
+static const char *function_of(struct cfn *c, const char *s)
+{
+	const char *p = strstr(s, ":function:"), *q;
+
+	if (!p)
+		return s;
+	p += strlen(":function:");
+	q = strchr(p, ':');
+	return q ? arena_strndup(c->a, p, (size_t)(q - p)) : p;
+}
+
+static const char *elb_arn(struct cfn *c, const char *kind, const char *name, const char *key)
+{
+	char id[17];
+
+	config_stable_id(key, id);
+	return config_printf(c->a, "arn:aws:elasticloadbalancing:%s:%s:%s/%s/%s", c->region,
+			     c->account, kind, name, id);
+}
+
+static int name_version(struct cfn *c, struct cfn_res *r)
+{
+	const char *fn;
+	int n = 0;
+
+	if (cfn_prop_str(c, r, "FunctionName", &fn))
+		return -1;
+	if (!fn)
+		return cfn_err(c, r->node, "'%s' needs FunctionName", r->id);
+	r->fn = function_of(c, fn);
+	/* Why: Lambda numbers a function's versions 1, 2, ... in publishing order;
+	 * lb publishes them in template order. */
+	for (struct cfn_res *o = c->res; o < r; o++) {
+		if (is_type(o, "AWS::Lambda::Version") && !o->off) {
+			if (cfn_name(c, o))
+				return -1;
+			n += strcmp(o->fn, r->fn) == 0;
+		}
+	}
+	r->version = config_printf(c->a, "%d", n + 1);
+	r->name = r->version;
+	r->ref = config_printf(c->a, "%s:%s", cfn_fn_arn(c, r->fn), r->version);
+	return 0;
+}
+
+static int name_of(struct cfn *c, struct cfn_res *r)
+{
+	const char *s = NULL;
+
+	if (is_function(r)) {
+		if (cfn_prop_str(c, r, "FunctionName", &s))
+			return -1;
+		r->name = s ? s : r->id;
+		r->ref = r->name; /* Why: Ref of a function is its name, not its ARN (§4.5) */
+	} else if (is_type(r, "AWS::Lambda::Version")) {
+		return name_version(c, r);
+	} else if (is_type(r, "AWS::Lambda::Alias")) {
+		if (cfn_prop_str(c, r, "FunctionName", &s) || cfn_prop_str(c, r, "Name", &r->name))
+			return -1;
+		if (!s || !r->name)
+			return cfn_err(c, r->node, "'%s' needs FunctionName and Name", r->id);
+		r->fn = function_of(c, s);
+		r->ref = config_printf(c->a, "%s:%s", cfn_fn_arn(c, r->fn), r->name);
+	} else if (strstr(r->type, "::LayerVersion")) {
+		if (cfn_prop_str(c, r, "LayerName", &s))
+			return -1;
+		r->name = s ? s : r->id;
+		r->ref = config_printf(c->a, "arn:aws:lambda:%s:%s:layer:%s:1", c->region,
+				       c->account, r->name);
+	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
+		if (cfn_prop_str(c, r, "Name", &s))
+			return -1;
+		r->name = s ? s : elb_name(c, r->id, 32);
+		r->ref = elb_arn(c, "loadbalancer/app", r->name, r->name);
+	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::TargetGroup")) {
+		if (cfn_prop_str(c, r, "Name", &s))
+			return -1;
+		r->name = s ? s : elb_name(c, r->id, 32);
+		r->ref = elb_arn(c, "targetgroup", r->name, r->name);
+	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::Listener")) {
+		r->name = r->id;
+		r->ref = elb_arn(c, "listener/app", c->stack, r->id);
+	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::ListenerRule")) {
+		r->name = r->id;
+		r->ref = elb_arn(c, "listener-rule/app", c->stack, r->id);
+	} else {
+		r->name = r->ref = r->id; /* lb's choice: a resource lb does not emulate */
+	}
+	return 0;
+}
+
+int cfn_name(struct cfn *c, struct cfn_res *r)
+{
+	int rc;
+
+	if (r->named)
+		return 0;
+	if (r->busy)
+		return cfn_err(c, r->node, "'%s' refers to itself through its references", r->id);
+	r->busy = true;
+	rc = name_of(c, r);
+	r->busy = false;
+	r->named = rc == 0;
+	return rc;
+}
+

@@ -1,0 +1,71 @@
+/*
+ * config_admin: admin: {port, address, history, body_limit, mask_secrets}.
+ * The console is lb's own, not an AWS resource: its keys are lb's, loopback
+ * by default, and a port a listener or the Invoke API already binds is
+ * refused here, before lb binds anything.
+ */
+#include "config/config_admin.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#define HISTORY_DEFAULT 200
+#define BODY_LIMIT_DEFAULT 8192
+
+static const struct yfield admin_fields[] = {
+	YFIELD_INT("port", struct admin_cfg, port, 0, 65535, .required = true),
+	YFIELD_STR("address", struct admin_cfg, address),
+	YFIELD_INT("history", struct admin_cfg, history, 1, 100000),
+	YFIELD_INT("body_limit", struct admin_cfg, body_limit, 0, 1048576),
+	YFIELD_BOOL("mask_secrets", struct admin_cfg, mask_secrets),
+};
+
+/* The address in a comparable form: family byte, then 16 address bytes. */
+static int address_key(const char *s, uint8_t key[17])
+{
+	memset(key, 0, 17);
+	if (inet_pton(AF_INET, s, key + 1) == 1)
+		key[0] = 4;
+	else if (inet_pton(AF_INET6, s, key + 1) == 1)
+		key[0] = 6;
+	else
+		return -1;
+	return 0;
+}
+
+static bool same_socket(const char *a, int pa, const char *b, int pb)
+{
+	uint8_t ka[17], kb[17];
+
+	return pa != 0 && pa == pb && address_key(a, ka) == 0 && address_key(b, kb) == 0 &&
+	       memcmp(ka, kb, sizeof(ka)) == 0;
+}
+
+int config_admin_load(struct config *cfg, const struct ynode *n, struct lb_err *err)
+{
+	struct admin_cfg *a = &cfg->admin;
+	uint8_t key[17];
+
+	if (!n)
+		return 0;
+	*a = (struct admin_cfg){ .enabled = true, .pos = { n->file, n->line, n->col }, .address = "127.0.0.1",
+				 .history = HISTORY_DEFAULT, .body_limit = BODY_LIMIT_DEFAULT,
+				 .mask_secrets = true };
+	if (ydoc_fields(n, "admin", admin_fields, ARRAY_LEN(admin_fields), a, &cfg->arena, err))
+		return -1;
+	if (address_key(a->address, key))
+		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
+				"address, not '%s'", a->address);
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+
+		if (same_socket(a->address, a->port, l->address, l->port))
+			return ydoc_err(err, ydoc_get(n, "port"), "%s:%d is already the listener on "
+					"line %d", a->address, a->port, l->pos.line);
+	}
+	if (cfg->lambda_api.enabled &&
+	    same_socket(a->address, a->port, cfg->lambda_api.address, cfg->lambda_api.port))
+		return ydoc_err(err, ydoc_get(n, "port"), "%s:%d is already the lambda_api on line %d",
+				a->address, a->port, cfg->lambda_api.pos.line);
+	return 0;
+}

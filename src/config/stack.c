@@ -1,0 +1,221 @@
+/*
+ * stack: choosing between lb.yaml and a stack definition, and the file
+ * work a template needs (DESIGN.md §16, reference/aws-integration.md §4-§6).
+ *
+ * A file whose top level has Resources or AWSTemplateFormatVersion is a
+ * CloudFormation template (SAM and CDK output are templates too); a
+ * directory is a CDK cloud assembly whose manifest.json names the template.
+ * Anything else is lb.yaml, read exactly as before (tags stay refused).
+ *
+ * The translated tree lives in the template document's own arena, so the
+ * one ydoc returned owns everything config_parse reads. Inline code
+ * (ZipFile, InlineCode) is written once per content to
+ * $TMPDIR/lb-inline-UID-HASH/index.{py,js}: the directory name depends only
+ * on the runtime and the source, so a reload reuses it.
+ */
+#include "config/stack.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "config/cfn.h"
+#include "config/config_int.h"
+#include "config/tf.h"
+
+/* `terraform show -json`: a state has "values", a plan "planned_values". */
+static bool is_terraform(const struct ynode *root)
+{
+	return root && root->type == YNODE_MAPPING && ydoc_get(root, "format_version") &&
+	       (ydoc_get(root, "values") || ydoc_get(root, "planned_values"));
+}
+
+static bool is_template(const struct ynode *root)
+{
+	return root && root->type == YNODE_MAPPING &&
+	       (ydoc_get(root, "Resources") || ydoc_get(root, "AWSTemplateFormatVersion"));
+}
+
+/*
+ * The stack templates of the cloud assembly in dir (§6.1): its manifest's
+ * aws:cloudformation:stack artifacts, and those of nested assemblies (CDK
+ * Stages, cdk:cloud-assembly artifacts), depth first. *found gets the
+ * first, *second the next (a path, for the message).
+ */
+static int cdk_walk(struct config *cfg, const char *dir, int depth, const char **found,
+		    const char **second, struct lb_err *err)
+{
+	char *mpath = config_printf(&cfg->arena, "%s/manifest.json", dir);
+	struct ydoc *m = ydoc_load(mpath, err);
+	const struct ynode *arts;
+	int rc = 0;
+
+	if (!m)
+		return -1;
+	arts = ydoc_get(m->root, "artifacts");
+	for (size_t i = 0; rc == 0 && arts && arts->type == YNODE_MAPPING && i < arts->n; i++) {
+		const struct ynode *a = arts->pairs[i].value, *type = ydoc_get(a, "type");
+		const struct ynode *props = ydoc_get(a, "properties");
+		const struct ynode *file = ydoc_get(props, "templateFile");
+		const struct ynode *sub = ydoc_get(props, "directoryName");
+
+		if (!type || type->type != YNODE_SCALAR)
+			continue;
+		if (strcmp(type->str, "cdk:cloud-assembly") == 0 && sub && sub->type == YNODE_SCALAR &&
+		    depth < 8) {
+			rc = cdk_walk(cfg, config_printf(&cfg->arena, "%s/%s", dir, sub->str),
+				      depth + 1, found, second, err);
+			continue;
+		}
+		if (strcmp(type->str, "aws:cloudformation:stack") != 0 || !file ||
+		    file->type != YNODE_SCALAR)
+			continue;
+		if (*found)
+			*second = *second ? *second : config_printf(&cfg->arena, "%s/%s", dir, file->str);
+		else
+			*found = config_printf(&cfg->arena, "%s/%s", dir, file->str);
+	}
+	ydoc_free(m);
+	return rc;
+}
+
+static const char *cdk_template(struct config *cfg, const char *dir, struct lb_err *err)
+{
+	const char *found = NULL, *second = NULL;
+
+	if (cdk_walk(cfg, dir, 0, &found, &second, err))
+		return NULL;
+	if (!found) {
+		lb_err_set(err, "%s/manifest.json: the cloud assembly has no stack template", dir);
+		return NULL;
+	}
+	if (second) {
+		lb_err_set(err, "%s: the cloud assembly has several stacks: name one with -c %s",
+			   dir, second);
+		return NULL;
+	}
+	return found;
+}
+
+static const char *param(const struct stack_opts *o, const char *key, const char *def)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; o && i < o->nparams; i++) {
+		if (strncmp(o->params[i], key, n) == 0 && o->params[i][n] == '=')
+			return o->params[i] + n + 1;
+	}
+	return def;
+}
+
+/* "dir/app.template.json" -> "app": AWS::StackName (§4.3's suggestion). */
+static const char *stack_name(struct arena *a, const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strchr(base, '.');
+	return dot && dot > base ? arena_strndup(a, base, (size_t)(dot - base)) : base;
+}
+
+struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struct lb_err *err)
+{
+	struct stat st;
+	bool dir = stat(cfg->path, &st) == 0 && S_ISDIR(st.st_mode);
+	const char *tpl = dir ? cdk_template(cfg, cfg->path, err) : cfg->path;
+	struct buf skipped = BUF_INIT;
+	struct ydoc *doc;
+	struct cfn c;
+
+	if (!tpl || !(doc = ydoc_load_tagged(tpl, err)))
+		return NULL;
+	if (!dir && !is_template(doc->root) && !is_terraform(doc->root)) {
+		ydoc_free(doc);
+		return ydoc_load(cfg->path, err);
+	}
+	c = (struct cfn){ .a = &doc->arena, .file = tpl, .opts = opts, .skipped = &skipped,
+			  .err = err };
+	c.root = cfn_flip(c.a, doc->root);
+	c.region = param(opts, "AWS::Region", cfg->lb.region ? cfg->lb.region : "us-east-1");
+	c.account = param(opts, "AWS::AccountId", "123456789012");
+	c.stack = param(opts, "AWS::StackName", stack_name(c.a, tpl));
+	if (is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
+				    : cfn_resources(&c, err) || cfn_config(&c, &doc->root)) {
+		ydoc_free(doc);
+		doc = NULL;
+	} else if (skipped.len) {
+		log_info("%s: not emulated, skipped: %s", tpl, buf_cstr(&skipped));
+	}
+	buf_release(&skipped);
+	return doc;
+}
+
+static int write_file(const char *path, const char *text, struct lb_err *err)
+{
+	char *tmp = NULL;
+	FILE *f;
+	int rc = -1;
+	size_t n = strlen(text);
+
+	if (asprintf(&tmp, "%s.%ld", path, (long)getpid()) < 0)
+		abort();
+	if (!(f = fopen(tmp, "w"))) {
+		lb_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fwrite(text, 1, n, f) != n || fclose(f) != 0) {
+		if (!ferror(f))
+			f = NULL;
+		lb_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) != 0) {
+		lb_err_set(err, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+const char *stack_inline_code(struct cfn *c, const struct ynode *at, const char *runtime,
+			      const char *source)
+{
+	const char *tmpdir = getenv("TMPDIR"), *ext;
+	char id[17];
+	char *key, *dir, *file;
+	struct stat st;
+
+	/* Why: CloudFormation puts ZipFile source in a file named index, so handlers
+	 * are index.NAME (aws-integration.md §4.5); lb names it by the runtime. */
+	if (strncmp(runtime, "nodejs", 6) == 0)
+		ext = "js";
+	else if (strncmp(runtime, "python", 6) == 0)
+		ext = "py";
+	else
+		return cfn_err(c, at, "inline code needs a nodejs or python runtime, not '%s'",
+			       runtime), NULL;
+	key = config_printf(c->a, "%s\n%s", ext, source);
+	config_stable_id(key, id);
+	dir = config_printf(c->a, "%s/lb-inline-%ld-%s", tmpdir && *tmpdir ? tmpdir : "/tmp",
+			    (long)getuid(), id);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return cfn_err(c, at, "cannot create '%s': %s", dir, strerror(errno)), NULL;
+	/* Someone else's directory of that name must not receive our code. */
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid())
+		return cfn_err(c, at, "'%s' is not a directory of this user", dir), NULL;
+	file = config_printf(c->a, "%s/index.%s", dir, ext);
+	if (write_file(file, source, c->err)) {
+		char msg[sizeof(c->err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", c->err->msg);
+		return cfn_err(c, at, "%s", msg), NULL;
+	}
+	return dir;
+}

@@ -1,0 +1,329 @@
+/*
+ * console: the admin listener and its requests.
+ *
+ * The console has its own http_server (lb's one HTTP/1 layer), so its
+ * connections never count toward the front end's draining, and its own
+ * listener, bound and rebound like the Invoke API's: /metrics, /api/...
+ * (GET, and POST for a replay), and the console's files at / (built into lb).
+ *
+ * Live streams (/api/stream) are Server-Sent Events: a streamed answer that
+ * never ends, one `data:` line of JSON per finished request, and a comment
+ * every PING_SECONDS so proxies and browsers keep it open. A stream ends
+ * when its client leaves (on_abort) or the console shuts down.
+ */
+#include "console/console_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "lambda/lambda.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "router.h"
+
+#define IDLE_SECONDS 60
+#define PING_SECONDS 15
+
+/* --- answers ------------------------------------------------------------------------- */
+
+void console_respond(struct http_request *req, int status, const char *content_type, const char *body, size_t n)
+{
+	static const struct http_header no_store = { SV("Cache-Control"), SV("no-store") };
+	struct http_response resp = {
+		.status = status,
+		.content_type = sv_from(content_type),
+		.headers = &no_store,
+		.nheaders = 1,
+		.body = { body, n },
+		.bare = true,
+	};
+	char date[30];
+
+	time_http_date(time_wall_us() / 1000000, date);
+	http_server_respond(req, &resp, date);
+}
+
+void console_respond_json(struct console *c, struct http_request *req, int status, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+
+	(void)c;
+	console_respond(req, status, "application/json", text, strlen(text));
+	free(text);
+	json_decref(doc);
+}
+
+static void respond_asset(struct http_request *req, const struct console_asset *a)
+{
+	struct http_response resp = {
+		.status = 200,
+		.content_type = sv_from(a->content_type),
+		.body = { (const char *)a->data, a->len },
+		.bare = true,
+	};
+	char date[30];
+
+	time_http_date(time_wall_us() / 1000000, date);
+	http_server_respond(req, &resp, date);
+}
+
+/* --- live streams ------------------------------------------------------------------- */
+
+static void stream_start(struct console *c, struct http_request *req)
+{
+	static const struct http_header headers[] = {
+		{ SV("Content-Type"), SV("text/event-stream") },
+		{ SV("Cache-Control"), SV("no-store") },
+	};
+	struct http_stream_head h = { 200, SV("OK"), headers, ARRAY_LEN(headers), HTTP_FRAMING_CLOSE, false, false };
+	struct subscriber *s = xcalloc(1, sizeof(*s));
+	char hello[64];
+	int n;
+
+	s->req = req;
+	s->next = c->subs;
+	if (c->subs)
+		c->subs->prev = s;
+	c->subs = s;
+	req->route = s;
+	http_server_stream_head(req, &h);
+	/* The newest id, so a client can ask /api/requests?since= for what it missed. */
+	n = snprintf(hello, sizeof(hello), "event: hello\ndata: {\"last_id\":%llu}\n\n",
+		     (unsigned long long)(c->log ? reqlog_last_id(c->log) : 0));
+	http_server_stream_body(req, hello, (size_t)n);
+}
+
+static void stream_remove(struct console *c, struct subscriber *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->subs = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->req->route = NULL;
+	free(s);
+}
+
+/* A slow reader is dropped rather than buffered without bound. */
+static void stream_send(struct console *c, struct subscriber *s, const char *p, size_t n)
+{
+	if (http_server_stream_body(s->req, p, n) > 4 * HTTP_SERVER_HIGH_WATER) {
+		struct http_request *req = s->req;
+		stream_remove(c, s);
+		http_server_stream_abort(req);
+	}
+}
+
+void console_broadcast(struct console *c, const struct reqrec *r)
+{
+	json_t *doc;
+	char *text;
+
+	if (!c->subs)
+		return;
+	doc = console_summary(r);
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	buf_reset(&c->scratch);
+	buf_printf(&c->scratch, "id: %llu\ndata: %s\n\n", (unsigned long long)r->id, text);
+	free(text);
+	for (struct subscriber *s = c->subs, *next; s; s = next) {
+		next = s->next;
+		stream_send(c, s, c->scratch.p, c->scratch.len);
+	}
+}
+
+static void on_ping(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *c = arg;
+
+	(void)fd;
+	(void)what;
+	for (struct subscriber *s = c->subs, *next; s; s = next) {
+		next = s->next;
+		stream_send(c, s, ": ping\n\n", 8);
+	}
+}
+
+/* --- requests ------------------------------------------------------------------------- */
+
+static void on_head(void *cookie, struct http_request *req)
+{
+	(void)cookie;
+	req->keep_body = true;
+	req->body.max = 64 * 1024;
+}
+
+static void on_request(void *cookie, struct http_request *req)
+{
+	struct console *c = cookie;
+	struct sv path = req->path;
+	const struct console_asset *a;
+
+	if (!c->cfg) {
+		console_respond(req, 503, "text/plain", "the console is off\n", 19);
+	} else if (sv_eq_cstr(path, "/api/stream") && sv_eq_cstr(req->method, "GET")) {
+		stream_start(c, req);
+	} else if (console_api(c, req, path)) {
+		/* answered */
+	} else if (sv_eq_cstr(path, "/metrics")) {
+		buf_reset(&c->out);
+		console_metrics_write(c, &c->out);
+		console_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", c->out.p, c->out.len);
+	} else if ((a = console_asset_find(path)) != NULL) {
+		respond_asset(req, a);
+	} else {
+		console_respond(req, 404, "text/plain", "not found\n", 10);
+	}
+}
+
+static void on_error(void *cookie, struct http_request *req, int status)
+{
+	(void)cookie;
+	console_respond(req, status, "text/plain", "bad request\n", 12);
+}
+
+static void on_abort(void *cookie, struct http_request *req)
+{
+	struct console *c = cookie;
+	struct subscriber *s = req->route;
+
+	if (s && s->replay)
+		console_replay_abort(s);
+	else if (s)
+		stream_remove(c, s);
+}
+
+static const struct http_server_cbs server_cbs = {
+	.on_head = on_head,
+	.on_request = on_request,
+	.on_error = on_error,
+	.on_abort = on_abort,
+};
+
+/* --- lifecycle ------------------------------------------------------------------------- */
+
+struct console *console_new(struct event_base *base, struct router *router, struct lambda *lambda,
+			    struct targets *targets, struct health *health)
+{
+	struct console *c = xcalloc(1, sizeof(*c));
+	struct http_server_settings set = { IDLE_SECONDS, 0, { 16 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR } };
+	struct timeval ping = { PING_SECONDS, 0 };
+
+	c->base = base;
+	c->router = router;
+	c->lambda = lambda;
+	c->targets = targets;
+	c->health = health;
+	c->srv = http_server_new(base, &server_cbs, c, NULL);
+	http_server_configure(c->srv, &set);
+	c->ping = event_new(base, -1, EV_PERSIST, on_ping, c);
+	event_add(c->ping, &ping);
+	buf_init(&c->out, 0);
+	buf_init(&c->scratch, 0);
+	buf_init(&c->labels, 0);
+	console_metrics_init(c);
+	return c;
+}
+
+static bool same_place(const struct console *c, const struct admin_cfg *a)
+{
+	return c->l && c->port == a->port && strcmp(c->address, a->address) == 0;
+}
+
+int console_prepare(struct console *c, const struct config *cfg, struct lb_err *err)
+{
+	const struct admin_cfg *a = &cfg->admin;
+
+	c->pending = NULL;
+	if (!a->enabled || same_place(c, a))
+		return 0;
+	c->pending = http_server_listen(c->srv, "admin", a->address, a->port, err);
+	return c->pending ? 0 : -1;
+}
+
+void console_cancel(struct console *c)
+{
+	http_listener_close(c->pending);
+	c->pending = NULL;
+}
+
+void console_commit(struct console *c, struct config *cfg)
+{
+	const struct admin_cfg *a = &cfg->admin;
+	struct config *old = c->cfg;
+	bool on = a->enabled;
+
+	if (!on || c->pending) {
+		http_listener_close(c->l);
+		c->l = NULL;
+		free(c->address);
+		c->address = NULL;
+	}
+	if (c->pending) {
+		bool v6 = strchr(a->address, ':') != NULL;
+		c->l = c->pending;
+		c->pending = NULL;
+		c->address = xstrdup(a->address);
+		c->port = a->port;
+		printf("lb: console on http://%s%s%s:%u\n", v6 ? "[" : "", a->address, v6 ? "]" : "",
+		       http_listener_port(c->l));
+		fflush(stdout);
+	}
+	/* A new size or body limit starts a new history. */
+	if (c->log && (!on || reqlog_history(c->log) != (size_t)a->history ||
+		       reqlog_body_limit(c->log) != (size_t)a->body_limit)) {
+		reqlog_free(c->log);
+		c->log = NULL;
+	}
+	if (on && !c->log)
+		c->log = reqlog_new((size_t)a->history, (size_t)a->body_limit);
+	c->mask = a->mask_secrets;
+	c->cfg = on ? config_ref(cfg) : NULL;
+	config_unref(old);
+	router_set_console(c->router, on ? c : NULL);
+	lambda_set_observer(c->lambda, on ? console_observe_invocation : NULL, c);
+}
+
+size_t console_record_limit(const struct console *c)
+{
+	return reqlog_body_limit(c->log) + 1;
+}
+
+void console_shutdown(struct console *c)
+{
+	http_listener_close(c->l);
+	c->l = NULL;
+	while (c->subs) {
+		struct http_request *req = c->subs->req;
+		stream_remove(c, c->subs);
+		http_server_stream_abort(req);
+	}
+	http_server_shutdown(c->srv);
+}
+
+void console_free(struct console *c)
+{
+	if (!c)
+		return;
+	http_server_free(c->srv);     /* aborts the live streams and replays */
+	http_client_free(c->client);
+	event_free(c->ping);
+	free(c->address);
+	reqlog_free(c->log);
+	metrics_free(c->m);
+	for (size_t i = 0; i < c->nfns; i++)
+		free(c->fns[i].name);
+	free(c->fns);
+	free(c->hits);
+	buf_release(&c->out);
+	buf_release(&c->scratch);
+	buf_release(&c->labels);
+	config_unref(c->cfg);
+	free(c);
+}

@@ -1,0 +1,283 @@
+/*
+ * console_record: what the console keeps of each finished request and each
+ * invocation — a record in the ring (inspect/reqlog), the CloudWatch-named
+ * counters (inspect/metrics), rule hits, per-function counts and one-second
+ * chart ticks — then the record goes to the live streams.
+ *
+ * Only called when admin is configured; it copies what it shows, since the
+ * request and its forward are reused as soon as the router is done.
+ */
+#include "console/console_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "targets/target.h"
+
+const double chart_bounds[CHART_BUCKETS - 1] = {
+	0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60,
+};
+
+static const char *const invoke_status_names[] = {
+	"ok", "function_error", "timeout", "exit", "init_error", "throttled", "unreachable", "not_delivered",
+	"rejected",
+};
+
+struct chart_tick *console_tick(struct console *c, int64_t wall_s)
+{
+	struct chart_tick *t = &c->ticks[wall_s % CHART_SECONDS];
+
+	if (t->sec != wall_s) {
+		memset(t, 0, sizeof(*t));
+		t->sec = wall_s;
+	}
+	return t;
+}
+
+static struct fn_counts *fn_counts(struct console *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfns; i++)
+		if (strcmp(c->fns[i].name, name) == 0)
+			return &c->fns[i];
+	xgrow(&c->fns, &c->cap_fns, c->nfns + 1, sizeof(*c->fns));
+	memset(&c->fns[c->nfns], 0, sizeof(*c->fns));
+	c->fns[c->nfns].name = xstrdup(name);
+	return &c->fns[c->nfns++];
+}
+
+static void count_hit(struct console *c, int listener, int priority)
+{
+	for (size_t i = 0; i < c->nhits; i++) {
+		if (c->hits[i].listener == listener && c->hits[i].priority == priority) {
+			c->hits[i].hits++;
+			return;
+		}
+	}
+	xgrow(&c->hits, &c->cap_hits, c->nhits + 1, sizeof(*c->hits));
+	c->hits[c->nhits++] = (struct rule_hits){ listener, priority, 1 };
+}
+
+/*
+ * CloudWatch's Lambda metrics: Invocations counts every invocation that ran
+ * (function errors included), Errors the ones that failed in the function
+ * (errors, timeouts, crashes, init failures), Throttles the ones refused
+ * for concurrency, which are not Invocations (AWS Lambda metrics docs).
+ */
+void console_observe_invocation(void *cookie, const char *function, const struct invoke_result *res)
+{
+	struct console *c = cookie;
+	struct fn_counts *fc = fn_counts(c, function);
+	struct chart_tick *t = console_tick(c, time_wall_us() / 1000000);
+	bool throttled = res->status == INVOKE_THROTTLED;
+	bool error = res->status == INVOKE_FUNCTION_ERROR || res->status == INVOKE_TIMEOUT ||
+		     res->status == INVOKE_EXIT || res->status == INVOKE_INIT_ERROR;
+	double seconds = (double)res->run_us / 1e6;
+	size_t b = 0;
+
+	if (res->status == INVOKE_UNREACHABLE || res->status == INVOKE_REJECTED ||
+	    res->status == INVOKE_NOT_DELIVERED)
+		return;     /* an endpoint's failure: the function never ran here */
+	buf_reset(&c->labels);
+	metrics_label(&c->labels, "function", function);
+	if (throttled) {
+		fc->throttles++;
+		t->throttles++;
+		metrics_inc(c->m, c->fam[M_THROTTLES], c->labels.p, 1);
+		return;
+	}
+	metrics_label(&c->labels, "version", res->version ? res->version : "$LATEST");
+	fc->invocations++;
+	t->invocations++;
+	metrics_inc(c->m, c->fam[M_INVOCATIONS], c->labels.p, 1);
+	metrics_observe(c->m, c->fam[M_DURATION], c->labels.p, seconds);
+	metrics_inc(c->m, c->fam[M_ERRORS], c->labels.p, error ? 1 : 0);
+	if (error) {
+		fc->errors++;
+		t->errors++;
+	}
+	if (res->cold)
+		fc->cold_starts++;
+	while (b < ARRAY_LEN(chart_bounds) && seconds > chart_bounds[b])
+		b++;
+	t->duration[b]++;
+}
+
+/* ALB's metrics of one request (CloudWatch AWS/ApplicationELB). */
+static void count_request(struct console *c, const struct console_req *q)
+{
+	const struct alog_entry *e = q->log;
+	const char *lb = console_labels(c, NULL);
+	int elb = e->target_status > 0 ? 0 : e->elb_status;   /* an answer lb made itself */
+	struct chart_tick *t = console_tick(c, time_wall_us() / 1000000);
+	static const int elb_codes[] = { 500, 502, 503, 504 };
+
+	metrics_inc(c->m, c->fam[M_REQUESTS], lb, 1);
+	metrics_inc(c->m, c->fam[M_PROCESSED_BYTES], lb, (double)(e->received_bytes + e->sent_bytes));
+	t->requests++;
+	if (elb >= 300 && elb < 600)
+		metrics_inc(c->m, c->fam[M_ELB_3XX + elb / 100 - 3], lb, 1);
+	for (size_t i = 0; i < ARRAY_LEN(elb_codes); i++)
+		if (elb == elb_codes[i])
+			metrics_inc(c->m, c->fam[M_ELB_500 + (int)i], lb, 1);
+	if (elb >= 500 && elb < 600)
+		t->elb_5xx++;
+	if (e->actions_executed && strcmp(e->actions_executed, "fixed-response") == 0)
+		metrics_inc(c->m, c->fam[M_FIXED], lb, 1);
+	if (e->actions_executed && strcmp(e->actions_executed, "redirect") == 0)
+		metrics_inc(c->m, c->fam[M_REDIRECT], lb, 1);
+	if (!q->tg)
+		return;
+	lb = console_labels(c, q->tg);
+	metrics_inc(c->m, c->fam[M_REQUESTS_TG], lb, 1);
+	if (e->target_status >= 200 && e->target_status < 600)
+		metrics_inc(c->m, c->fam[M_TARGET_2XX + e->target_status / 100 - 2], lb, 1);
+	if (e->target_status >= 500)
+		t->target_5xx++;
+	if (e->target_processing >= 0)
+		metrics_observe(c->m, c->fam[M_TARGET_TIME], lb, e->target_processing);
+	/* ALB: LambdaUserError counts requests failed by the function's answer or errors. */
+	if (e->error_reason && (strcmp(e->error_reason, "LambdaUnhandled") == 0 ||
+				strcmp(e->error_reason, "LambdaInvalidResponse") == 0 ||
+				strcmp(e->error_reason, "LambdaResponseTooLarge") == 0))
+		metrics_inc(c->m, c->fam[M_LAMBDA_USER_ERROR], lb, 1);
+}
+
+static void set_sv(struct console *c, struct reqrec *r, enum rec_field f, struct sv v)
+{
+	if (v.p)
+		reqlog_set(c->log, r, f, v.p, v.n);
+}
+
+static void set_str(struct console *c, struct reqrec *r, enum rec_field f, const char *s)
+{
+	if (s)
+		reqlog_set(c->log, r, f, s, strlen(s));
+}
+
+static void set_headers(struct console *c, struct reqrec *r, const struct http_header *h, size_t n)
+{
+	buf_reset(&c->scratch);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&c->scratch, "%.*s: %.*s\n", SV_ARG(h[i].name), SV_ARG(h[i].value));
+	reqlog_set(c->log, r, RF_FWD_HEADERS, c->scratch.p ? c->scratch.p : "", c->scratch.len);
+}
+
+static void record_lambda(struct console *c, struct reqrec *r, const struct forward *f)
+{
+	const struct lambda_fwd *l = &f->lambda;
+	const struct lambda_rec *lr = &l->rec;
+
+	r->lambda = true;
+	set_str(c, r, RF_FUNCTION, f->tg->function ? f->tg->function->name : NULL);
+	set_str(c, r, RF_QUALIFIER, f->tg->qualifier ? f->tg->qualifier : "");
+	if (!f->out.dispatch_us)
+		return;     /* never invoked: answered at the head (413, 400, 503) */
+	set_headers(c, r, l->headers.v, l->headers.n);
+	reqlog_set(c->log, r, RF_EVENT, l->event.p ? l->event.p : "", l->event.len);
+	if (!lr->invoked)
+		return;
+	r->cold = lr->cold;
+	r->t_init = lr->wait_us / 1e6;
+	r->t_invoke = lr->run_us / 1e6;
+	set_str(c, r, RF_FN_VERSION, lr->version);
+	set_str(c, r, RF_REQUEST_ID, lr->request_id);
+	set_str(c, r, RF_INVOKE_STATUS, (size_t)lr->status < ARRAY_LEN(invoke_status_names)
+						 ? invoke_status_names[lr->status] : "unknown");
+	reqlog_set(c->log, r, RF_RESULT, lr->result.p ? lr->result.p : "", lr->result.len);
+	reqlog_set(c->log, r, RF_LOG, lr->log.p ? lr->log.p : "", lr->log.len);
+}
+
+void console_record(struct console *c, const struct console_req *q)
+{
+	const struct http_request *req = q->req;
+	const struct alog_entry *e = q->log;
+	struct reqrec *r = reqlog_next(c->log);
+	const struct config *cfg = c->cfg;
+
+	r->time_us = req->start_wall_us;
+	r->status = e->elb_status;
+	r->target_status = e->target_status;
+	r->priority = e->matched_rule_priority >= 0 ? e->matched_rule_priority : -1;
+	r->listener = req->listener;
+	r->websocket = e->type && e->type[0] == 'w';
+	r->received = e->received_bytes;
+	r->sent = e->sent_bytes;
+	r->t_request = e->request_processing;
+	r->t_target = e->target_processing;
+	r->t_response = e->response_processing;
+	r->t_total = (double)(time_mono_us() - req->start_mono_us) / 1e6;
+	set_sv(c, r, RF_METHOD, e->method);
+	set_sv(c, r, RF_TARGET, e->request_target);
+	set_str(c, r, RF_VERSION, e->version);
+	set_sv(c, r, RF_HOST, e->host);
+	reqlog_setf(c->log, r, RF_CLIENT, "%s:%u", e->client_ip, e->client_port);
+	if (req->listener >= 0 && (size_t)req->listener < cfg->nlisteners)
+		reqlog_setf(c->log, r, RF_LISTENER, "%s:%u", cfg->listeners[req->listener].address,
+			    req->local_port);
+	reqlog_set(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
+	if (req->keep_body)
+		reqlog_set(c->log, r, RF_BODY, req->body.p ? req->body.p : "", req->body.len);
+	if (q->rule && r->priority >= 0) {
+		if (q->rule->priority == 0)
+			set_str(c, r, RF_RULE, "default");
+		else
+			reqlog_setf(c->log, r, RF_RULE, "%s:%d", q->rule->pos.file ? q->rule->pos.file : "",
+				    q->rule->pos.line);
+		count_hit(c, req->listener, r->priority);
+	}
+	set_str(c, r, RF_ACTION, e->actions_executed);
+	set_str(c, r, RF_TARGET_GROUP, q->tg ? q->tg->name : NULL);
+	set_str(c, r, RF_TARGET_ADDR, e->target);
+	set_str(c, r, RF_ERROR_REASON, e->error_reason);
+	set_sv(c, r, RF_REDIRECT_URL, e->redirect_url);
+	set_sv(c, r, RF_TRACE_ID, e->trace_id);
+	if (q->f && q->tg && q->tg->target_type == TARGET_LAMBDA)
+		record_lambda(c, r, q->f);
+	else if (q->f && q->f->out.dispatch_us && q->f->http.head.len)
+		reqlog_set(c->log, r, RF_FWD_HEADERS, q->f->http.head.p, q->f->http.head.len);
+	count_request(c, q);
+	console_broadcast(c, r);
+}
+
+/* --- summaries --------------------------------------------------------------------------- */
+
+static json_t *opt_str(const struct reqrec *r, enum rec_field f)
+{
+	struct sv v = rec_get(r, f);
+
+	return rec_has(r, f) ? json_stringn(v.p, v.n) : json_null();
+}
+
+static json_t *seconds(double s)
+{
+	return s >= 0 ? json_real(s) : json_null();
+}
+
+json_t *console_summary(const struct reqrec *r)
+{
+	char when[28];
+	json_t *o = json_object();
+
+	time_iso8601_us(r->time_us, when);
+	json_object_set_new(o, "id", json_integer((json_int_t)r->id));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "method", opt_str(r, RF_METHOD));
+	json_object_set_new(o, "target", opt_str(r, RF_TARGET));
+	json_object_set_new(o, "host", opt_str(r, RF_HOST));
+	json_object_set_new(o, "client", opt_str(r, RF_CLIENT));
+	json_object_set_new(o, "listener", opt_str(r, RF_LISTENER));
+	json_object_set_new(o, "status", json_integer(r->status));
+	json_object_set_new(o, "target_status", r->target_status > 0 ? json_integer(r->target_status) : json_null());
+	json_object_set_new(o, "rule_priority", r->priority >= 0 ? json_integer(r->priority) : json_null());
+	json_object_set_new(o, "rule", opt_str(r, RF_RULE));
+	json_object_set_new(o, "action", opt_str(r, RF_ACTION));
+	json_object_set_new(o, "target_group", opt_str(r, RF_TARGET_GROUP));
+	json_object_set_new(o, "target_address", opt_str(r, RF_TARGET_ADDR));
+	json_object_set_new(o, "function", opt_str(r, RF_FUNCTION));
+	json_object_set_new(o, "function_version", opt_str(r, RF_FN_VERSION));
+	json_object_set_new(o, "cold", r->lambda && rec_has(r, RF_REQUEST_ID) ? json_boolean(r->cold) : json_null());
+	json_object_set_new(o, "error_reason", opt_str(r, RF_ERROR_REASON));
+	json_object_set_new(o, "duration", seconds(r->t_total));
+	json_object_set_new(o, "trace_id", opt_str(r, RF_TRACE_ID));
+	return o;
+}

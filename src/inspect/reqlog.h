@@ -1,0 +1,98 @@
+/*
+ * reqlog: a bounded ring of the requests lb served most recently, for the
+ * console and the inspection API (DESIGN.md §17). Pure: no I/O.
+ *
+ * A ring has `history` slots made once; each keeps its text fields in one
+ * owning buffer that is reset and reused when the slot is taken again, so
+ * once every slot has been used a record costs no allocation (unless a
+ * bigger request than that slot saw before grows its buffer). Large fields
+ * (the request body, event, result, log lines) keep at most `body_limit`
+ * bytes and are marked truncated; heads are kept up to 80 KB (ALB refuses
+ * bigger ones), other fields up to 2 KB. Ids grow from 1 and are never
+ * reused; the oldest record is overwritten first.
+ */
+#ifndef LB_INSPECT_REQLOG_H
+#define LB_INSPECT_REQLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+
+enum rec_field {
+	RF_METHOD, RF_TARGET, RF_VERSION, RF_HOST, RF_CLIENT, RF_LISTENER,
+	RF_HEAD,            /* the request head as received (request line and header lines) */
+	RF_BODY,            /* the request body as received (Lambda targets; HTTP bodies stream) */
+	RF_RULE,            /* "file:line" of the matched rule, "default" for the default rule */
+	RF_ACTION,          /* "forward", "fixed-response", "redirect" */
+	RF_TARGET_GROUP, RF_TARGET_ADDR,
+	RF_FUNCTION,        /* a Lambda target: the function name */
+	RF_QUALIFIER,       /* its target qualifier ("live"), "" for $LATEST */
+	RF_FN_VERSION,      /* the version that ran */
+	RF_REQUEST_ID,      /* the invocation's request id */
+	RF_FWD_HEADERS,     /* the headers toward the target, "Name: value" lines */
+	RF_EVENT,           /* the exact event sent */
+	RF_RESULT,          /* the result (or error document) received */
+	RF_LOG,             /* the invocation's log lines */
+	RF_ERROR_REASON, RF_REDIRECT_URL, RF_TRACE_ID, RF_INVOKE_STATUS,
+	RF_NFIELDS
+};
+
+struct rec_str {
+	uint32_t off, len;
+	bool truncated;
+	bool set;
+};
+
+struct reqrec {
+	uint64_t id;                /* 0: an empty slot */
+	int64_t time_us;            /* wall clock: when its first byte arrived */
+	int status;                 /* sent to the client */
+	int target_status;          /* the target's (or the function's statusCode); 0 none */
+	int priority;               /* the matched rule's; 0 default; -1 none (front-end answer) */
+	int listener;               /* index in the configuration */
+	bool lambda;                /* forwarded to a Lambda function */
+	bool cold;                  /* ... that started a sandbox for it */
+	bool websocket;
+	uint64_t received, sent;    /* bytes */
+	/* seconds, ALB's three processing times (-1: not dispatched) and the total */
+	double t_request, t_target, t_response, t_total;
+	double t_init, t_invoke;    /* Lambda: sandbox start (cold) and the invocation itself; -1 */
+	struct rec_str f[RF_NFIELDS];
+	struct buf data;            /* the fields' bytes, each NUL-terminated */
+};
+
+struct reqlog;
+
+/* A ring of history (>= 1) records keeping body_limit bytes of large fields. */
+struct reqlog *reqlog_new(size_t history, size_t body_limit);
+void reqlog_free(struct reqlog *rl);
+size_t reqlog_history(const struct reqlog *rl);
+size_t reqlog_body_limit(const struct reqlog *rl);
+
+/* Takes the oldest slot for a new record (a fresh id, every field unset);
+ * fill it with rec_set, then it is visible. The ring owns it. */
+struct reqrec *reqlog_next(struct reqlog *rl);
+/* Sets a field to a copy of p[0..n) (a large field cut at the ring's limit). */
+void reqlog_set(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *p, size_t n);
+void reqlog_setf(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A field's text ("" when unset); NUL-terminated, valid until the slot is reused. */
+struct sv rec_get(const struct reqrec *r, enum rec_field f);
+bool rec_truncated(const struct reqrec *r, enum rec_field f);
+bool rec_has(const struct reqrec *r, enum rec_field f);
+
+/* The record with this id, NULL once overwritten (or never made). */
+const struct reqrec *reqlog_find(const struct reqlog *rl, uint64_t id);
+/* The i-th most recent record (0: the newest), NULL past the oldest. */
+const struct reqrec *reqlog_recent(const struct reqlog *rl, size_t i);
+/* Records made since the start (ids run 1..reqlog_last_id). */
+uint64_t reqlog_last_id(const struct reqlog *rl);
+
+/* Whether a field is one of the large ones cut at body_limit (not heads). */
+bool rec_field_is_large(enum rec_field f);
+
+#endif

@@ -1,0 +1,534 @@
+"""Templates as lb's configuration (DESIGN.md §16): CloudFormation YAML with short forms and
+JSON, SAM (Globals, CodeUri, InlineCode, AutoPublishAlias), and a cloud assembly synthesized
+here by a real CDK app (tests/stack/cdk, aws-cdk-lib installed with npm ci from the committed
+lock). Each is served with --port-map 80=0 and answers requests; `lb check` and `lb explain`
+read them; errors name the template's file, line and column.
+
+Inline code goes to $TMPDIR, which each test points at its own temporary directory.
+"""
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from lbtest import ROOT, Lb, LbTestCase, LB_BIN
+
+STACK = os.path.join(ROOT, "tests", "stack")
+CDK_DIR = os.path.join(STACK, "cdk")
+_cdk_lock = threading.Lock()
+
+
+class StackLb(Lb):
+    """An lb serving a template (or cdk.out) copied into its temporary directory."""
+
+    def __init__(self, source, name, args=(), listeners=1):
+        super().__init__(config="", args=args, access_log=False)
+        dest = os.path.join(self.dir, "stack")
+        if os.path.isdir(source):
+            shutil.copytree(source, dest)
+        else:
+            os.makedirs(dest)
+            shutil.copy(source, dest)
+        self.config_path = os.path.join(dest, name)
+        self.env = {"TMPDIR": self.dir}
+        self.nlisteners = listeners
+
+    def expected_listeners(self):
+        return self.nlisteners
+
+    def json(self, path, headers=()):
+        r = self.get(path, headers=headers)
+        assert r.status == 200, r
+        return json.loads(r.body)
+
+
+def lb_run(*args, tmpdir):
+    env = dict(os.environ, TMPDIR=tmpdir)
+    p = subprocess.run([LB_BIN] + list(args), capture_output=True, text=True, env=env, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ensure_cdk():
+    """npm ci into tests/stack/cdk unless node_modules already matches the lock."""
+    h = hashlib.sha256()
+    for name in ("package.json", "package-lock.json"):
+        with open(os.path.join(CDK_DIR, name), "rb") as f:
+            h.update(f.read())
+    want = h.hexdigest()
+    marker = os.path.join(CDK_DIR, "node_modules", ".lb-installed")
+
+    def installed():
+        try:
+            with open(marker) as f:
+                return f.read().strip() == want
+        except OSError:
+            return False
+
+    with _cdk_lock:
+        if installed():
+            return
+        with open(os.path.join(CDK_DIR, ".install.lock"), "w") as lockf:
+            fcntl.flock(lockf, fcntl.LOCK_EX)
+            if installed():
+                return
+            p = subprocess.run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund",
+                                "--loglevel=error"], cwd=CDK_DIR, capture_output=True,
+                               text=True, timeout=900)
+            if p.returncode != 0:
+                raise AssertionError("npm ci in tests/stack/cdk failed:\n" + (p.stdout + p.stderr)[-3000:])
+            with open(marker, "w") as f:
+                f.write(want + "\n")
+
+
+class CloudFormationTests(LbTestCase):
+    TEMPLATE = os.path.join(STACK, "cfn", "template.yaml")
+
+    def serve(self, *args):
+        lb = StackLb(self.TEMPLATE, "template.yaml", args=["--port-map", "80=0"] + list(args))
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_intrinsics_resolve_into_the_functions_environment(self):
+        lb = self.serve()
+        body = lb.json("/api/users")
+        self.assertEqual(body, {
+            "STAGE": "dev", "BANNER": "dev-banner", "REGION": "us-east-1/123456789012",
+            "JOINED": "hello-b", "ONLY_PROD": None, "TABLE": "Table", "LITERAL": "${NotAVar}",
+            "ENCODED": "aGVsbG8=", "AZ": "us-east-1a",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1", "path": "/api/users"})
+        # !Ref of a CommaDelimitedList parameter gives the path patterns
+        self.assertEqual(lb.json("/v1/x")["path"], "/v1/x")
+
+    def test_parameters_and_pseudo_parameters_from_the_command_line(self):
+        lb = self.serve("--parameter", "Greeting=howdy", "--parameter", "AWS::Region=eu-west-1")
+        body = lb.json("/api/x")
+        self.assertEqual(body["JOINED"], "howdy-b")
+        self.assertEqual(body["REGION"], "eu-west-1/123456789012")
+        self.assertEqual(body["AZ"], "eu-west-1a")
+
+    def test_fixed_response_redirect_and_default_rule(self):
+        lb = self.serve()
+        r = lb.get("/nothing")
+        self.assertEqual((r.status, r.body), (404, b"no route (dev)"))
+        r = lb.get("/?health=1")
+        self.assertEqual((r.status, r.body), (200, b"dev-ok"))   # !If on !And/!Or/!Not
+        r = lb.get("/?health=1", method="POST")
+        self.assertEqual(r.status, 404)                          # method condition
+        r = lb.get("/a?b=1", host="old.example.com")
+        self.assertEqual(r.status, 301)
+        # #{port} is the port the request came in on: the mapped one
+        self.assertEqual(r.header("Location"), f"http://new.example.com:{lb.port}/a?b=1")
+
+    def test_weighted_forward_to_an_alias_and_to_latest(self):
+        lb = self.serve()
+        self.assertEqual(lb.get("/weighted").status, 404)        # the header condition fails
+        seen = set()
+        for _ in range(40):
+            seen.add(lb.json("/weighted", headers=["X-Env: beta"])["AWS_LAMBDA_FUNCTION_VERSION"])
+        self.assertTrue(seen <= {"1", "$LATEST"} and seen, seen)
+
+    def test_check_lists_the_graph_and_the_skipped_resources(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", self.TEMPLATE, tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("10 path_pattern: /api/*, /v1/* -> forward to api-dev", out)
+        self.assertIn("forward to api-dev (weight 3), LatestTargets (weight 1)", out)
+        self.assertIn("target group api-dev: lambda, single-value headers, target api-dev:live", out)
+        self.assertIn("alias live -> 1", out)
+        self.assertIn("listener port 80 serves on 8080 (--port-map 80=PORT to choose)", err)
+        self.assertIn("not emulated, skipped: attribute deletion_protection.enabled, "
+                      "ApiRole (AWS::IAM::Role), Table (AWS::DynamoDB::Table)", err)
+
+    def test_a_condition_turns_on_a_resource_whose_error_names_the_position(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, _, err = lb_run("check", "-c", self.TEMPLATE, "--parameter", "Stage=prod",
+                                  tmpdir=tmp)
+        self.assertEqual(code, 1)
+        self.assertRegex(err, r"template\.yaml:\d+:\d+: Fn::GetAtt names 'NoSuchThing', "
+                              r"which is not a resource")
+
+    def test_allowed_values_are_enforced(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, _, err = lb_run("check", "-c", self.TEMPLATE, "--parameter", "Stage=qa",
+                                  tmpdir=tmp)
+        self.assertEqual(code, 1)
+        self.assertIn("parameter 'Stage' is 'qa', not one of its AllowedValues", err)
+
+    def test_explain_reads_the_template(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("explain", "-c", self.TEMPLATE, "-H", "X-Env: beta",
+                                    "http://127.0.0.1:8080/weighted", tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("matched: rule 20", out)
+
+
+class SamTests(LbTestCase):
+    def serve(self):
+        lb = StackLb(os.path.join(STACK, "sam"), "template.yaml", args=["-p", "0"])
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_auto_publish_alias_globals_and_code_uri(self):
+        lb = self.serve()
+        body = lb.json("/anything")
+        self.assertEqual(body["fn"], "Hello")
+        self.assertEqual(body["version"], "1")
+        self.assertEqual(body["arn"], "arn:aws:lambda:us-east-1:123456789012:function:Hello:live")
+        self.assertEqual(body["fromGlobals"], "yes")
+        self.assertEqual(body["overridden"], "function")   # the function's map wins
+        r = lb.get("/inline")   # InlineCode importing a module of a SAM layer (ContentUri)
+        self.assertEqual((r.status, r.body), (200, b"inline Inline from-layer"))
+
+
+    def test_sighup_reads_the_edited_template(self):
+        lb = self.serve()
+        self.assertEqual(lb.json("/x")["fromGlobals"], "yes")
+        with open(lb.config_path) as f:
+            text = f.read()
+        with open(lb.config_path, "w") as f:
+            f.write(text.replace('FROM_GLOBALS: "yes"', 'FROM_GLOBALS: "reloaded"'))
+        lb.signal(signal.SIGHUP)
+        deadline = time.time() + 20
+        while time.time() < deadline and lb.json("/x")["fromGlobals"] != "reloaded":
+            time.sleep(0.1)
+        self.assertEqual(lb.json("/x")["fromGlobals"], "reloaded")
+
+
+class CdkTests(LbTestCase):
+    def synth(self, tmp, *extra):
+        ensure_cdk()
+        out = os.path.join(tmp, "cdk.out")
+        p = subprocess.run(["node", os.path.join(CDK_DIR, "app.js"), out] + list(extra),
+                           capture_output=True, text=True, timeout=300, cwd=CDK_DIR)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        return out
+
+    def serve_assembly(self, *extra):
+        tmp = tempfile.mkdtemp(prefix="lbcdk-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out = self.synth(tmp, *extra)
+        lb = StackLb(out, ".", args=["--port-map", "80=0"])
+        lb.config_path = os.path.dirname(lb.config_path) if lb.config_path.endswith("/.") else lb.config_path
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def check_routes(self, lb):
+        body = lb.json("/anything")
+        self.assertEqual((body["version"], body["greeting"]), ("$LATEST", "hi"))
+        self.assertTrue(body["fn"].startswith("Hello"), body)
+        self.assertEqual(lb.json("/live/x")["version"], "1")
+        r = lb.get("/health")
+        self.assertEqual((r.status, r.body), (200, b"ok"))
+        r = lb.get("/inline")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.body.startswith(b"inline Inline"), r.body)
+
+    def test_a_synthesized_cloud_assembly_serves(self):
+        self.check_routes(self.serve_assembly())
+
+    def test_without_asset_metadata_the_staged_asset_is_found(self):
+        self.check_routes(self.serve_assembly("--no-asset-metadata"))
+
+    def test_a_stage_is_a_nested_assembly_whose_assets_are_in_the_root(self):
+        self.check_routes(self.serve_assembly("--stage"))
+
+
+JSON_TEMPLATE = """{
+  "Parameters": {"Name": {"Type": "String", "Default": "j"}},
+  "Resources": {
+    "LB": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {}},
+    "L": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+      "LoadBalancerArn": {"Ref": "LB"}, "Port": 80, "Protocol": "HTTP",
+      "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {
+        "StatusCode": "200", "ContentType": "text/plain",
+        "MessageBody": {"Fn::Join": ["", ["json ", {"Ref": "Name"}, " ", {"Fn::Sub": "${AWS::StackName}"}]]}}}]}}%s
+  }
+}
+"""
+
+
+class ErrorTests(LbTestCase):
+    def check(self, name, text, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return lb_run("check", "-c", path, *args, tmpdir=tmp)
+
+    def test_json_templates_load_with_long_forms(self):
+        lb = StackLb(os.devnull, "x", args=["--port-map", "80=0"])
+        lb.write("stack/app.json", JSON_TEMPLATE % "")
+        lb.config_path = os.path.join(lb.dir, "stack", "app.json")
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/")
+        self.assertEqual((r.status, r.body), (200, b"json j app"))
+
+    def test_json_errors_name_line_and_column(self):
+        bad = ',\n    "T": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {\n' \
+              '      "TargetType": "lambda", "Targets": [{"Id": {"Ref": "Nope"}}]}}'
+        code, _, err = self.check("app.json", JSON_TEMPLATE % bad)
+        self.assertEqual(code, 1)
+        self.assertIn("app.json:11:58: unresolved reference 'Nope'", err)
+
+    def test_code_in_s3_is_an_error_naming_the_resource(self):
+        code, _, err = self.check("t.yaml", """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {S3Bucket: b, S3Key: k.zip}
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "200"}}]
+""")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:8:13: function 'Fn' has its code in S3, which lb cannot read", err)
+
+    def test_lb_rejects_what_it_would_reject_in_lb_yaml_at_the_template_position(self):
+        code, _, err = self.check("t.yaml", """
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "700"}}]
+""")
+        self.assertEqual(code, 1)
+        self.assertRegex(err, r"t\.yaml:9:\d+: .*700")
+
+    def test_unsupported_intrinsics_and_missing_parameters(self):
+        code, _, err = self.check("t.yaml", """
+Parameters:
+  P: {Type: String}
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {Name: !Ref P}}
+""")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:3:3: parameter 'P' has no Default: pass --parameter P=VALUE", err)
+        code, _, err = self.check("t.yaml", """
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {Name: !Cidr [a, b, c]}}
+""")
+        self.assertIn("t.yaml:3:76: Fn::Cidr is not supported", err)
+
+    def test_a_template_without_a_load_balancer(self):
+        code, _, err = self.check("t.yaml", "Resources:\n  T: {Type: AWS::SNS::Topic}\n")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:2:3: the template defines no application load balancer", err)
+
+    def test_lb_yaml_still_refuses_tags(self):
+        code, _, err = self.check("lb.yaml", "listeners: !Ref X\n")
+        self.assertEqual(code, 1)
+        self.assertIn("lb.yaml:1:12: tag '!Ref' is not supported", err)
+
+
+
+ROUND_TRIP_CONFIG = """
+load_balancer: {name: rt-alb, attributes: {idle_timeout.timeout_seconds: 30}}
+listeners:
+  - port: 0
+    rules: ["rules/*.yaml"]
+    default_actions:
+      - type: fixed-response
+        fixed_response: {status_code: "404", content_type: text/plain, message_body: "none"}
+target_groups:
+  - {name: who, target_type: lambda, targets: ["who"], attributes: {lambda.multi_value_headers.enabled: true}}
+  - {name: who-live, target_type: lambda, targets: ["who:live"]}
+  - {name: who-one, target_type: lambda, targets: ["who:1"]}
+functions:
+  - name: who
+    runtime: python3.11
+    handler: index.handler
+    code: fn
+    timeout: 7
+    environment: {variables: {WHO: original}}
+    versions: [{version: "1"}]
+    aliases: [{name: live, function_version: "1"}]
+"""
+
+ROUND_TRIP_RULES = """
+rules:
+  - priority: 5
+    conditions:
+      - path_pattern: {values: ["/who/*"]}
+      - http_request_method: {values: [GET]}
+      - source_ip: {values: ["127.0.0.0/8", "::1/128"]}
+    actions: [{type: forward, target_group: who}]
+  - priority: 6
+    conditions: [{path_pattern: {values: ["/live"]}}, {query_string: {values: [{key: v, value: "1"}, {value: "x*"}]}}]
+    actions: [{type: forward, target_group: who-live}]
+  - priority: 7
+    conditions: [{host_header: {values: ["*.example.org"]}}, {http_header: {http_header_name: X-Env, values: [beta]}}]
+    actions:
+      - type: forward
+        forward:
+          target_groups: [{name: who-one, weight: 1}, {name: who-live, weight: 1}]
+          stickiness: {enabled: true, duration: 60}
+  - priority: 9
+    conditions: [{path_pattern: {regex_values: ["^/rx/([a-z]+)$"]}}]
+    actions: [{type: forward, target_group: who}]
+    transforms:
+      - type: url-rewrite
+        rewrites: [{regex: "^/rx/([a-z]+)$", replace: "/who/$1"}]
+  - priority: 8
+    conditions: [{path_pattern: {values: ["/old/*"]}}]
+    actions: [{type: redirect, redirect: {host: new.example.com, path: "/n/#{path}", status_code: HTTP_302}}]
+"""
+
+WHO_PY = """
+import os
+def handler(event, context):
+    return {"statusCode": 200, "body": os.environ["WHO"] + ":" + context.function_version + ":" + event["path"]}
+"""
+
+REQUESTS = [
+    ("/who/a", "example.com", []), ("/who/a?x=1", "example.com", []), ("/live?v=1", "a", []),
+    ("/live?q=xy", "a", []), ("/live?v=2", "a", []), ("/p", "api.example.org", ["X-Env: beta"]),
+    ("/p", "api.example.org", []), ("/old/x?y=1", "h", []), ("/rx/abc", "h", []),
+    ("/rx/ABC", "h", []), ("/nothing", "h", []),
+]
+
+
+class ExportTests(LbTestCase):
+    def answers(self, lb):
+        out = []
+        for path, host, headers in REQUESTS:
+            r = lb.get(path, host=host, headers=headers)
+            loc = (r.header("Location") or "").replace(str(lb.port), "PORT")
+            out.append((r.status, r.body, loc))
+        return out
+
+    def test_export_then_import_routes_every_request_the_same(self):
+        lb = self.start(ROUND_TRIP_CONFIG, rules={"r.yaml": ROUND_TRIP_RULES},
+                        files={"fn/index.py": WHO_PY}, access_log=False)
+        before = self.answers(lb)
+        code, template, err = lb_run("export", "cloudformation", "-c", lb.config_path,
+                                     tmpdir=lb.dir)
+        self.assertEqual(code, 0, err)
+        doc = json.loads(template)
+        fn = doc["Resources"]["WhoFunction"]
+        self.assertEqual(fn["Metadata"]["aws:asset:property"], "Code")
+        self.assertEqual(fn["Metadata"]["aws:asset:path"], os.path.realpath(os.path.join(lb.dir, "fn")))
+        self.assertEqual(fn["Properties"]["Code"]["S3Bucket"], {"Ref": "AssetBucket"})
+        self.assertEqual(doc["Resources"]["WhoLiveTargetGroupInvokePermission"]["Properties"]["FunctionName"],
+                         {"Ref": "WhoFunctionAliaslive"})
+        imported = StackLb(os.devnull, "x", args=["--port-map", "80=0"])
+        self.addCleanup(imported.tmp.cleanup)
+        imported.write("stack/exported.json", template)
+        imported.config_path = os.path.join(imported.dir, "stack", "exported.json")
+        imported.start()
+        self.addCleanup(imported.stop)
+        self.assertEqual(self.answers(imported), before)
+        self.assertEqual(before[0], (200, b"original:$LATEST:/who/a", ""))
+        self.assertEqual(before[7][2], "http://new.example.com:PORT/n/old/x?y=1")
+        self.assertEqual(before[8], (200, b"original:$LATEST:/who/abc", ""))   # regex + rewrite
+        self.assertEqual(before[9][0], 404)
+        ensure_cdk()   # regex values and transforms pass cloudformation-include too
+        p = subprocess.run(["node", os.path.join(CDK_DIR, "include.js"),
+                            imported.config_path, os.path.join(imported.dir, "out")],
+                           capture_output=True, text=True, timeout=300, cwd=CDK_DIR)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        rule9 = doc["Resources"]["Port80ListenerRule9"]["Properties"]
+        self.assertEqual(rule9["Conditions"][0]["PathPatternConfig"], {"RegexValues": ["^/rx/([a-z]+)$"]})
+        self.assertEqual(rule9["Transforms"][0]["Type"], "url-rewrite")
+
+    def test_the_demo_exports_and_reads_back_to_the_same_summary(self):
+        demo = os.path.join(ROOT, "config", "lb.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            code, template, err = lb_run("export", "cloudformation", "-c", demo, tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+            path = os.path.join(tmp, "demo.json")
+            with open(path, "w") as f:
+                f.write(template)
+            code, original, _ = lb_run("check", "-c", demo, tmpdir=tmp)
+            self.assertEqual(code, 0)
+            code, again, err = lb_run("check", "-c", path, "--port-map", "80=8080", tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+        # lb's own settings (the access log, its Invoke API, its console) are not AWS resources
+        original = [l for l in original.splitlines()
+                    if not l.startswith(("  access log", "lambda api", "console on"))]
+        self.assertEqual(again.splitlines(), original)
+
+    def test_cloudformation_include_accepts_the_export(self):
+        ensure_cdk()
+        demo = os.path.join(ROOT, "config", "lb.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            code, template, err = lb_run("export", "cloudformation", "-c", demo, tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+            path = os.path.join(tmp, "demo.json")
+            with open(path, "w") as f:
+                f.write(template)
+            p = subprocess.run(["node", os.path.join(CDK_DIR, "include.js"), path,
+                                os.path.join(tmp, "out")], capture_output=True, text=True,
+                               timeout=300, cwd=CDK_DIR)
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            # and it rejects a property of the wrong type, so the check has teeth
+            doc = json.loads(template)
+            doc["Resources"]["ApiFunction"]["Properties"]["Timeout"] = {"not": "a number"}
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            p = subprocess.run(["node", os.path.join(CDK_DIR, "include.js"), path,
+                                os.path.join(tmp, "out2")], capture_output=True, text=True,
+                               timeout=300, cwd=CDK_DIR)
+            self.assertNotEqual(p.returncode, 0)
+
+
+class TerraformTests(LbTestCase):
+    def serve(self, name):
+        lb = StackLb(os.path.join(STACK, "tf"), name, args=["--port-map", "80=0"])
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_a_state_serves_rules_targets_versions_and_aliases(self):
+        lb = self.serve("state.json")
+        r = lb.get("/api/x")
+        self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x tf-layer"))
+        r = lb.get("/w?v=2", headers=["X-Env: beta"])
+        self.assertIn(r.body, (b"tf state:$LATEST:/w tf-layer", b"tf state:2:/w tf-layer"))
+        r = lb.get("/w?v=2")
+        self.assertEqual((r.status, r.body), (404, b"tf none"))
+        r = lb.get("/p", host="old.example.com")
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("Location"), f"http://new.example.com:{lb.port}/p")
+
+    def test_a_plan_links_resources_through_configuration_references(self):
+        lb = self.serve("plan.json")
+        r = lb.get("/anything")
+        self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything"))
+
+    def test_check_names_what_is_skipped(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
+                                    tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("target group tf-live: lambda, single-value headers, target tf-api:live", out)
+        self.assertIn("not emulated, skipped: aws_iam_role.lambda", err)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,269 @@
+/*
+ * Unit tests for cfn_eval and cfn_node: CloudFormation's intrinsic functions,
+ * conditions, parameters, mappings and the Ref/GetAtt values of resources,
+ * evaluated over a template written to a temporary file. Each probe is the
+ * top-level key "Probe" of a template whose resources are TEMPLATE below;
+ * results are rendered as text ("a", "[a, b]", "{K: v}", "(novalue)").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/cfn.h"
+#include "test.h"
+
+static char path[] = "/tmp/lb-test-cfn-XXXXXX";
+static struct lb_err err;
+static char out[4096];
+
+#define TEMPLATE                                                                          \
+	"Parameters:\n"                                                                   \
+	"  Stage: {Type: String, Default: dev}\n"                                         \
+	"  List: {Type: CommaDelimitedList, Default: \"a,b,c\"}\n"                        \
+	"Mappings:\n"                                                                     \
+	"  M: {dev: {W: \"3\"}, prod: {W: \"1\"}}\n"                                      \
+	"Conditions:\n"                                                                   \
+	"  IsDev: !Equals [!Ref Stage, dev]\n"                                            \
+	"  IsProd: !Not [!Condition IsDev]\n"                                             \
+	"  Any: !Or [!Condition IsDev, !Condition IsProd]\n"                              \
+	"  Both: !And [!Condition IsDev, !Condition IsProd]\n"                            \
+	"Resources:\n"                                                                    \
+	"  Fn: {Type: AWS::Lambda::Function, Properties: {FunctionName: !Sub \"f-${Stage}\"}}\n" \
+	"  Anon: {Type: AWS::Lambda::Function}\n"                                         \
+	"  V1: {Type: AWS::Lambda::Version, Properties: {FunctionName: !Ref Fn}}\n"       \
+	"  VA: {Type: AWS::Lambda::Version, Properties: {FunctionName: !GetAtt Anon.Arn}}\n" \
+	"  V2: {Type: AWS::Lambda::Version, Properties: {FunctionName: !Ref Fn}}\n"       \
+	"  Al: {Type: AWS::Lambda::Alias, Properties: {FunctionName: !Ref Fn, Name: live,\n" \
+	"       FunctionVersion: !GetAtt V2.Version}}\n"                                  \
+	"  Sam: {Type: AWS::Serverless::Function, Properties: {AutoPublishAlias: prod}}\n" \
+	"  TG: {Type: AWS::ElasticLoadBalancingV2::TargetGroup, Properties: {Name: web}}\n" \
+	"  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}\n"                       \
+	"  Role: {Type: AWS::IAM::Role}\n"                                                \
+	"  Off: {Type: AWS::Lambda::Function, Condition: IsProd}\n"                       \
+	"  C1: {Type: AWS::Lambda::Function, Properties: {FunctionName: !Ref C2}}\n"      \
+	"  C2: {Type: AWS::Lambda::Function, Properties: {FunctionName: !Ref C1}}\n"
+
+static void render(struct buf *b, const struct ynode *n)
+{
+	if (!n) {
+		buf_puts(b, "(novalue)");
+		return;
+	}
+	if (n->type == YNODE_SCALAR) {
+		buf_puts(b, n->str);
+		return;
+	}
+	buf_puts(b, n->type == YNODE_SEQUENCE ? "[" : "{");
+	for (size_t i = 0; i < n->n; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		if (n->type == YNODE_SEQUENCE) {
+			render(b, n->items[i]);
+		} else {
+			buf_printf(b, "%s: ", n->pairs[i].key->str);
+			render(b, n->pairs[i].value);
+		}
+	}
+	buf_puts(b, n->type == YNODE_SEQUENCE ? "]" : "}");
+}
+
+/* Evaluates the YAML expr in TEMPLATE with the given --parameter values. */
+static const char *eval_with(const char *expr, const char *const *params, size_t nparams)
+{
+	struct stack_opts opts = { .params = params, .nparams = nparams };
+	struct buf b = BUF_INIT, skipped = BUF_INIT;
+	struct ynode *v;
+	struct ydoc *doc;
+	struct cfn c;
+	FILE *f = fopen(path, "w");
+
+	fprintf(f, "%sProbe: %s\n", TEMPLATE, expr);
+	fclose(f);
+	if (!(doc = ydoc_load_tagged(path, &err)))
+		return err.msg;
+	c = (struct cfn){ .a = &doc->arena, .file = path, .opts = &opts, .skipped = &skipped,
+			  .region = "us-east-1", .account = "123456789012", .stack = "st", .err = &err };
+	c.root = cfn_flip(c.a, doc->root);
+	if (cfn_resources(&c, &err) || cfn_eval(&c, ydoc_get(c.root, "Probe"), &v)) {
+		snprintf(out, sizeof(out), "%s", strchr(err.msg, ':') + 1);
+	} else {
+		render(&b, v);
+		snprintf(out, sizeof(out), "%s", buf_cstr(&b));
+	}
+	buf_release(&b);
+	buf_release(&skipped);
+	ydoc_free(doc);
+	return out;
+}
+
+static const char *eval(const char *expr)
+{
+	return eval_with(expr, NULL, 0);
+}
+
+TEST(ref_of_a_parameter_is_its_default_or_the_command_lines_value)
+{
+	static const char *const prod[] = { "Stage=prod" };
+
+	CHECK_STR(eval("!Ref Stage"), "dev");
+	CHECK_STR(eval_with("!Ref Stage", prod, 1), "prod");
+	CHECK_STR(eval("!Ref List"), "[a, b, c]");
+	CHECK_STR(eval("{Ref: AWS::Region}"), "us-east-1");
+	CHECK_STR(eval("!Sub '${AWS::AccountId} ${AWS::Partition} ${AWS::StackName}'"),
+		  "123456789012 aws st");
+}
+
+TEST(ref_of_a_function_is_its_name_and_getatt_arn_its_arn)
+{
+	CHECK_STR(eval("!Ref Fn"), "f-dev");
+	CHECK_STR(eval("!Ref Anon"), "Anon");
+	CHECK_STR(eval("!GetAtt Fn.Arn"), "arn:aws:lambda:us-east-1:123456789012:function:f-dev");
+	CHECK_STR(eval("!GetAtt [Fn, Arn]"), "arn:aws:lambda:us-east-1:123456789012:function:f-dev");
+	CHECK_STR(eval("{\"Fn::GetAtt\": [Fn, Arn]}"),
+		  "arn:aws:lambda:us-east-1:123456789012:function:f-dev");
+}
+
+TEST(versions_are_numbered_per_function_in_template_order)
+{
+	CHECK_STR(eval("!GetAtt V1.Version"), "1");
+	CHECK_STR(eval("!GetAtt VA.Version"), "1");
+	CHECK_STR(eval("!GetAtt V2.Version"), "2");
+	CHECK_STR(eval("!Ref V2"), "arn:aws:lambda:us-east-1:123456789012:function:f-dev:2");
+	CHECK_STR(eval("!Ref Al"), "arn:aws:lambda:us-east-1:123456789012:function:f-dev:live");
+}
+
+TEST(sam_alias_and_version_references)
+{
+	CHECK_STR(eval("!Ref Sam.Alias"), "arn:aws:lambda:us-east-1:123456789012:function:Sam:prod");
+	CHECK_STR(eval("!Ref Sam.Version"), "arn:aws:lambda:us-east-1:123456789012:function:Sam:1");
+	CHECK_STR(eval("!GetAtt Sam.Alias.Name"), "prod");
+	CHECK_STR(eval("!Sub '${Sam.Alias}'"), "arn:aws:lambda:us-east-1:123456789012:function:Sam:prod");
+}
+
+TEST(elb_resources_have_arns_and_names)
+{
+	CHECK(strncmp(eval("!Ref TG"), "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+		      "targetgroup/web/", 68) == 0);
+	CHECK(strncmp(eval("!GetAtt TG.TargetGroupFullName"), "targetgroup/web/", 16) == 0);
+	CHECK_STR(eval("!GetAtt TG.TargetGroupName"), "web");
+	CHECK(strncmp(eval("!GetAtt LB.LoadBalancerFullName"), "app/LB/", 7) == 0);
+	CHECK_STR(eval("!GetAtt TG.Nope"), "26:8: unknown attribute 'Nope' of 'TG' "
+		  "(AWS::ElasticLoadBalancingV2::TargetGroup)");
+}
+
+TEST(resources_lb_does_not_emulate_get_placeholders)
+{
+	CHECK_STR(eval("!Ref Role"), "Role");
+	CHECK_STR(eval("!GetAtt Role.Arn"), "Role.Arn");
+}
+
+TEST(sub_replaces_variables_references_attributes_and_keeps_literals)
+{
+	CHECK_STR(eval("!Sub '${Stage}-${Fn}-${!Literal}-${TG.TargetGroupName}'"),
+		  "dev-f-dev-${Literal}-web");
+	CHECK_STR(eval("!Sub ['${A}/${Stage}', {A: !Ref Fn}]"), "f-dev/dev");
+	CHECK_STR(eval("!Sub 'x${Stage'"), "26:8: Fn::Sub: '${' without '}'");
+}
+
+TEST(join_select_split_base64_and_getazs)
+{
+	CHECK_STR(eval("!Join [',', [a, !Ref Stage, !Select [2, !Ref List]]]"), "a,dev,c");
+	CHECK_STR(eval("!Join ['', []]"), "");
+	CHECK_STR(eval("!Split ['|', 'a||b']"), "[a, , b]");
+	CHECK_STR(eval("!Select ['1', !Split [',', 'x,y']]"), "y");
+	CHECK_STR(eval("!Select [3, !Ref List]"), "26:17: Fn::Select: index '3' is not in 0-2");
+	CHECK_STR(eval("!Base64 hello"), "aGVsbG8=");
+	CHECK_STR(eval("{\"Fn::Base64\": !Sub '${Stage}'}"), "ZGV2");
+	CHECK_STR(eval("!Select [0, !GetAZs '']"), "us-east-1a");
+}
+
+TEST(getatt_short_form_splits_at_the_first_dot)
+{
+	CHECK_STR(eval("!GetAtt Role.Some.Nested"), "Role.Some.Nested");
+}
+
+TEST(if_chooses_by_condition_and_novalue_removes)
+{
+	static const char *const prod[] = { "Stage=prod" };
+
+	CHECK_STR(eval("!If [IsDev, yes, no]"), "yes");
+	CHECK_STR(eval_with("!If [IsDev, yes, no]", prod, 1), "no");
+	CHECK_STR(eval("{A: !If [IsProd, x, !Ref AWS::NoValue], B: b}"), "{B: b}");
+	CHECK_STR(eval("[a, !If [IsProd, x, !Ref AWS::NoValue]]"), "[a]");
+	CHECK_STR(eval("[!If [Any, any, none], !If [Both, both, notboth]]"), "[any, notboth]");
+	CHECK_STR(eval("!If [Nope, a, b]"), "26:13: no condition 'Nope' in Conditions");
+}
+
+TEST(find_in_map_looks_up_two_levels)
+{
+	static const char *const prod[] = { "Stage=prod" };
+
+	CHECK_STR(eval("!FindInMap [M, !Ref Stage, W]"), "3");
+	CHECK_STR(eval_with("!FindInMap [M, !Ref Stage, W]", prod, 1), "1");
+	CHECK_STR(eval("!FindInMap [M, qa, W]"), "26:23: Fn::FindInMap: no key 'qa'");
+}
+
+TEST(errors_name_the_expression)
+{
+	CHECK_STR(eval("!Ref Nope"), "26:8: unresolved reference 'Nope': not a parameter, "
+		  "resource or pseudo-parameter");
+	CHECK_STR(eval("!Ref Off"), "26:8: 'Off' is not created: its condition is false");
+	CHECK_STR(eval("!Cidr [a, 1, 2]"), "26:8: Fn::Cidr is not supported");
+	CHECK_STR(eval("!ImportValue x"), "26:8: Fn::ImportValue reads another stack's exports, "
+		  "which lb cannot see: write the value here");
+	CHECK_STR(eval("!Ref C1"), "24:7: 'C1' refers to itself through its references");
+	CHECK_STR(eval("!Join [a]"), "26:8: Fn::Join takes a list of 2 values");
+}
+
+TEST(parameters_are_checked_up_front)
+{
+	static const char *const unknown[] = { "Stag=x" };
+
+	CHECK_STR(eval_with("a", unknown, 1), " the template declares no parameter 'Stag'");
+}
+
+TEST(only_sams_transform_is_read)
+{
+	FILE *f = fopen(path, "w");
+	struct buf skipped = BUF_INIT;
+	struct ydoc *doc;
+	struct cfn c;
+
+	fputs("Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\n"
+	      "Resources: {}\n", f);
+	fclose(f);
+	doc = ydoc_load_tagged(path, &err);
+	c = (struct cfn){ .a = &doc->arena, .file = path, .skipped = &skipped, .region = "r",
+			  .account = "a", .stack = "s", .err = &err };
+	c.root = cfn_flip(c.a, doc->root);
+	CHECK_INT(cfn_resources(&c, &err), -1);
+	CHECK(strstr(err.msg, ":1:41: transform 'AWS::LanguageExtensions' is not supported"));
+	ydoc_free(doc);
+	buf_release(&skipped);
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return 1;
+	close(fd);
+	RUN(ref_of_a_parameter_is_its_default_or_the_command_lines_value);
+	RUN(ref_of_a_function_is_its_name_and_getatt_arn_its_arn);
+	RUN(versions_are_numbered_per_function_in_template_order);
+	RUN(sam_alias_and_version_references);
+	RUN(elb_resources_have_arns_and_names);
+	RUN(resources_lb_does_not_emulate_get_placeholders);
+	RUN(sub_replaces_variables_references_attributes_and_keeps_literals);
+	RUN(join_select_split_base64_and_getazs);
+	RUN(getatt_short_form_splits_at_the_first_dot);
+	RUN(if_chooses_by_condition_and_novalue_removes);
+	RUN(find_in_map_looks_up_two_levels);
+	RUN(errors_name_the_expression);
+	RUN(parameters_are_checked_up_front);
+	RUN(only_sams_transform_is_read);
+	unlink(path);
+	return test_done();
+}
