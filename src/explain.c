@@ -17,6 +17,7 @@
 #include "alb/alb_event.h"
 #include "alb/fwd_headers.h"
 #include "alb/jwt.h"
+#include "alb/mtls_headers.h"
 #include "alb/http_msg.h"
 #include "alb/match.h"
 #include "alb/proxy_head.h"
@@ -179,6 +180,7 @@ static void print_forward(const struct forward_cfg *f, const struct http_request
 		       (uint32_t)(req->start_wall_us / 1000000), rnd);
 	header_list_init(&hl);
 	fwd_headers_build(req, attrs, (struct sv){ trace.p, trace.len }, &hl);
+	mtls_headers_apply(&hl, req, attrs, &l->attrs);
 	fprintf(out, "headers toward the target:\n");
 	for (size_t i = 0; i < hl.n; i++)
 		fprintf(out, "  %.*s: %.*s\n", SV_ARG(hl.v[i].name), SV_ARG(hl.v[i].value));
@@ -226,7 +228,7 @@ static void print_action(const struct config *cfg, const struct listener_cfg *l,
 		struct buf loc = BUF_INIT;
 		char port[8];
 		struct redirect_request in = {
-			.protocol = SV("http"),
+			.protocol = req->https ? SV("https") : SV("http"),
 			.host = http_request_host(req),
 			.port = { port, (size_t)snprintf(port, sizeof(port), "%u", req->local_port) },
 			.path = req->path,
@@ -307,8 +309,11 @@ int explain_print(const struct config *cfg, const struct explain_request *er, FI
 	l = &cfg->listeners[li];
 	req.listener = li;
 	req.local_port = (uint16_t)(l->port ? l->port : u.port);
+	/* The listener decides the scheme toward targets, not the URL's. */
+	req.https = l->protocol == PROTO_HTTPS;
 	fprintf(out, "request: %.*s %s from %s\n", SV_ARG(req.method), er->url, req.peer_ip);
-	fprintf(out, "listener: http://%s:%d (%zu rules)\n", l->address, l->port, l->nrules);
+	fprintf(out, "listener: %s://%s:%d (%zu rules)\n", req.https ? "https" : "http", l->address,
+		l->port, l->nrules);
 	rule = match_rules(l, &req, on_miss, out);
 	if (rule->priority)
 		fprintf(out, "matched: rule %d (%s:%d)\n", rule->priority, rule->pos.file, rule->pos.line);

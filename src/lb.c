@@ -40,6 +40,7 @@
 #include "lambda/lambda_api.h"
 #include "base/log.h"
 #include "router.h"
+#include "net/tls.h"
 #include "base/util.h"
 #include "targets/targets.h"
 
@@ -47,6 +48,7 @@
 
 struct bound {
 	char *address;
+	bool https;
 	int cfg_port;             /* the configured port (after -p), the key for reloads */
 	struct http_listener *l;
 	bool fresh;               /* bound by the reload in progress */
@@ -104,13 +106,28 @@ static void print_listening(const struct bound *b)
 {
 	bool v6 = strchr(b->address, ':') != NULL;
 
-	printf("lb: listening on http://%s%s%s:%u\n", v6 ? "[" : "", b->address, v6 ? "]" : "",
-	       http_listener_port(b->l));
+	printf("lb: listening on %s://%s%s%s:%u\n", b->https ? "https" : "http", v6 ? "[" : "",
+	       b->address, v6 ? "]" : "", http_listener_port(b->l));
 }
 
 static bool same_listener(const struct bound *b, const struct listener_cfg *lc)
 {
 	return b->cfg_port == lc->port && strcmp(b->address, lc->address) == 0;
+}
+
+/* A listener's routing.http.response.* attributes, on every answer it gives. */
+static void set_answer_headers(struct http_listener *l, const struct listener_attrs *a)
+{
+	const char *names[RESP_H_COUNT], *values[RESP_H_COUNT];
+	size_t n = 0;
+
+	for (int i = 0; i < RESP_H_COUNT; i++) {
+		if (!a->response[i])
+			continue;
+		names[n] = config_response_header_name((enum resp_header)i);
+		values[n++] = a->response[i];
+	}
+	http_listener_set_answer_headers(l, names, values, n, !a->server_enabled);
 }
 
 /*
@@ -123,12 +140,20 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	size_t n = cfg->nlisteners, i, k;
 	struct bound *next = xcalloc(n, sizeof(*next));
 	bool *reused = xcalloc(lb->nbound + 1, sizeof(*reused));
+	struct tls_listener **tls = xcalloc(n, sizeof(*tls));
 	int r = -1;
 
+	/* TLS first: a bad certificate fails the load before any socket changes. */
+	for (i = 0; i < n; i++) {
+		if (cfg->listeners[i].protocol == PROTO_HTTPS &&
+		    !(tls[i] = tls_listener_new(cfg, &cfg->listeners[i], err)))
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		const struct listener_cfg *lc = &cfg->listeners[i];
 
 		next[i].address = xstrdup(lc->address);
+		next[i].https = lc->protocol == PROTO_HTTPS;
 		next[i].cfg_port = lc->port;
 		for (k = 0; k < lb->nbound; k++)
 			if (!reused[k] && same_listener(&lb->bound[k], lc))
@@ -153,6 +178,9 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	lb->nbound = n;
 	next = NULL;
 	for (i = 0; i < lb->nbound; i++) {
+		http_listener_set_tls(lb->bound[i].l, tls[i]);
+		tls[i] = NULL;
+		set_answer_headers(lb->bound[i].l, &cfg->listeners[i].attrs);
 		if (lb->bound[i].fresh)
 			print_listening(&lb->bound[i]);
 		lb->bound[i].fresh = false;
@@ -168,6 +196,9 @@ out:
 	}
 	free(next);
 	free(reused);
+	for (i = 0; i < n; i++)
+		tls_listener_free(tls[i]);
+	free(tls);
 	return r;
 }
 

@@ -4,6 +4,7 @@
  *   lb [-c FILE] [-p PORT] [--access-log PATH] [-v|-q]   serve
  *   lb check [-c FILE]                                   validate and summarize
  *   lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] URL
+ *   lb ca                                                the local CA and how to trust it
  *   lb runtime fetch|which RUNTIME...                    Node/Python versions
  */
 #include <getopt.h>
@@ -16,6 +17,8 @@
 #include "explain.h"
 #include "lb.h"
 #include "base/log.h"
+#include "net/tls.h"
+#include "net/tls_ca.h"
 #include "lambda/lambda.h"
 #include "lambda/runtime_fetch.h"
 
@@ -30,6 +33,7 @@ static void usage(FILE *out)
 		"       lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] [--source-ip IP] URL\n"
 		"                                                            show how a request is routed\n"
 		"       lb export cloudformation [-c FILE]                   the configuration as a template\n"
+		"       lb ca                                                print the local CA and how to trust it\n"
 		"       lb runtime fetch|which RUNTIME...                    fetch Node NN / show the interpreter\n"
 		"       lb --help | --version\n"
 		"FILE may be a CloudFormation/SAM template or a cdk.out directory; with it:\n"
@@ -127,8 +131,9 @@ static int cmd_check(int argc, char **argv)
 		path = optarg;
 	}
 	cfg = config_load_stack(path, &stack_opts, &err);
-	if (!cfg) {
+	if (!cfg || tls_check(cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
+		config_unref(cfg);
 		return 1;
 	}
 	config_summary(cfg, stdout);
@@ -218,10 +223,24 @@ static int cmd_export(int argc, char **argv)
 	return rc;
 }
 
+/* `lb ca`: the local CA of `certificates: auto` (made if missing). */
+static int cmd_ca(void)
+{
+	struct lb_err err;
+
+	if (tls_ca_explain(stdout, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return cmd_ca();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)

@@ -257,6 +257,12 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.classification = desync_class_name(req->desync.cls);
 	e.classification_reason = req->desync.reason;
 	e.conn_trace_id = req->conn_trace_id;
+	if (req->tls) {
+		e.ssl_cipher = req->tls->cipher;
+		e.ssl_protocol = req->tls->protocol;
+		e.domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
+		e.chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
+	}
 	if (rt && rt->xf.status) {
 		e.transformed_host = rt->xf.host_set ? rt->xf.host : SV_NULL;
 		e.transformed_uri = rt->xf.uri_set ? rt->xf.uri : SV_NULL;

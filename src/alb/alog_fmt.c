@@ -175,10 +175,13 @@ void alog_format(struct buf *out, const struct alog_entry *e)
 	put_request(out, e);
 	put_user_agent(out, e->user_agent);
 	/* ssl_cipher, ssl_protocol: "-" on a non-HTTPS listener (§5.1 fields 15–16). */
-	buf_printf(out, " - - %s", or_dash(e->target_group_arn));
+	buf_printf(out, " %s %s %s", or_dash(e->ssl_cipher), or_dash(e->ssl_protocol),
+		   or_dash(e->target_group_arn));
 	put_quoted(out, e->trace_id);
-	/* domain_name, chosen_cert_arn: "-" without TLS (fields 19–20). */
-	buf_puts(out, " \"-\" \"-\"");
+	/* domain_name, chosen_cert_arn: "-" without TLS (fields 19–20); the
+	 * domain is "-" too when no certificate matched the SNI (§2.3). */
+	put_quoted_cstr(out, e->domain_name);
+	put_quoted_cstr(out, e->chosen_cert_arn);
 	put_priority(out, e->matched_rule_priority);
 	put_time(out, e->request_creation_us);
 	put_quoted_cstr(out, e->actions_executed);

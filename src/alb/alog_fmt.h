@@ -48,6 +48,11 @@ struct alog_entry {
 	struct sv transformed_host;     /* after a host-header-rewrite; empty: "-" */
 	struct sv transformed_uri;      /* after a url-rewrite; empty: "-" */
 	const char *transform_status;   /* request_transform_status; NULL: "-" */
+	/* HTTPS (NULL: "-") */
+	const char *ssl_cipher;         /* "ECDHE-RSA-AES128-GCM-SHA256" */
+	const char *ssl_protocol;       /* "TLSv1.2" */
+	const char *domain_name;        /* the SNI that chose the certificate */
+	const char *chosen_cert_arn;
 };
 
 /* Appends the line, with its trailing newline, to out. */

@@ -7,7 +7,7 @@
  * every view in it points into those or into static storage ("/" and "*" for
  * targets without a path). The struct is reused for every request on a
  * connection: http_request_reset forgets the request but keeps the memory and
- * the connection's own fields (peer, listener, https, conn_trace_id, io),
+ * the connection's own fields (peer, listener, https, tls, conn_trace_id, io),
  * which stay true for the next request on the same connection. head.max (a
  * server-wide limit) is kept too; body.max is cleared, the server sets it per
  * request.
@@ -49,6 +49,7 @@ void http_request_reset(struct http_request *req)
 	req->local_port = keep.local_port;
 	req->listener = keep.listener;
 	req->https = keep.https;
+	req->tls = keep.tls;
 	req->conn_trace_id = keep.conn_trace_id;
 	req->io = keep.io;
 }

@@ -30,6 +30,28 @@ enum http_framing {
 	HTTP_FRAMING_CLOSE,      /* until the connection closes (responses only) */
 };
 
+/* Mutual-TLS header values (alb-http-targets-and-tls.md §2.6.2), by header. */
+enum http_mtls_value {
+	HTTP_MTLS_CLIENTCERT, HTTP_MTLS_SERIAL, HTTP_MTLS_ISSUER, HTTP_MTLS_SUBJECT,
+	HTTP_MTLS_VALIDITY, HTTP_MTLS_LEAF, HTTP_MTLS_COUNT
+};
+
+/*
+ * What an HTTPS connection negotiated, for the access log, the
+ * x-amzn-tls-* and mTLS headers. Filled once the handshake is done; owned
+ * by the connection, which outlives its requests.
+ */
+struct http_tls {
+	const char *protocol;   /* "TLSv1.2", as OpenSSL names it (static storage) */
+	const char *cipher;     /* "ECDHE-RSA-AES128-GCM-SHA256" (static storage) */
+	char sni[256];          /* the client's server name, "" without SNI */
+	bool sni_matched;       /* the certificate was chosen by that name (not the default) */
+	char cert_arn[160];     /* the certificate presented */
+	char alpn[16];          /* "http/1.1", "h2", or "" */
+	int mtls_mode;          /* enum mtls_mode (config.h): 0 off */
+	char *mtls[HTTP_MTLS_COUNT]; /* header values (NULL: header not sent) */
+};
+
 struct http_request {
 	/* Request line, as sent. */
 	struct sv method;
@@ -62,6 +84,7 @@ struct http_request {
 	uint16_t local_port;    /* the listener's port */
 	int listener;           /* index of the listener in the configuration */
 	bool https;
+	const struct http_tls *tls; /* NULL unless https */
 	const char *conn_trace_id; /* "TID_" + 32 hex, per connection */
 
 	int64_t start_wall_us;  /* when its first byte arrived */

@@ -476,6 +476,12 @@ static void listeners(struct exporter *x, const char *const *tg_ids)
 			"{sosisss[o]}", "LoadBalancerArn", ref("LoadBalancer"), "Port", port,
 			"Protocol", l->protocol == PROTO_HTTPS ? "HTTPS" : "HTTP", "DefaultActions",
 			action(x, &l->default_rule.action, tg_ids)));
+		if (l->protocol == PROTO_HTTPS && l->ssl_policy)
+			json_object_set_new(json_object_get(json_object_get(x->res, id), "Properties"),
+					    "SslPolicy", json_string(l->ssl_policy));
+		if (l->ncertificates)
+			fprintf(x->warn, "lb: listener %d: certificate files are not exported (an HTTPS "
+				"listener in AWS names ACM certificates)\n", port);
 		for (size_t j = 0; j < l->nrules; j++) {
 			const struct rule *r = &l->rules[j];
 			json_t *conds = json_array();

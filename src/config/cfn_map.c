@@ -272,6 +272,10 @@ static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	if (cfn_prop(c, r, "Protocol", &v))
 		return -1;
 	cfn_put(c->a, o, "protocol", v);
+	/* An HTTPS listener's certificates are ACM ARNs: lb's local CA stands in for them. */
+	if (cfn_prop(c, r, "SslPolicy", &v))
+		return -1;
+	cfn_put(c->a, o, "ssl_policy", v);
 	if (cfn_name(c, r) || actions(c, r, "DefaultActions", &acts))
 		return -1;
 	for (size_t i = 0; i < c->nres; i++) {

@@ -35,7 +35,6 @@
 #include "config/stack.h"
 #include "config/yaml_doc.h"
 
-#define LISTENERS_MAX 50       /* alb-listener-rules.md §1: listeners per ALB */
 #define ELB_NAME_MAX 32        /* target-group (and lb) names: 1-32 characters */
 
 #define ATTR_DESYNC "routing.http.desync_mitigation_mode"
@@ -70,14 +69,8 @@ static const struct yfield lb_attr_fields[] = {
 		    preserve_host),
 	YFIELD_BOOL("routing.http.drop_invalid_header_fields.enabled", struct lb_attributes,
 		    drop_invalid_headers),
-};
-
-static const struct yfield listener_fields[] = {
-	YFIELD_INT("port", struct listener_cfg, port, 0, 65535, .required = true),
-	YFIELD_STR("address", struct listener_cfg, address),
-	YFIELD_NODE("protocol"),
-	YFIELD_NODE("rules"),
-	YFIELD_NODE("default_actions", .required = true),
+	YFIELD_BOOL("routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
+		    struct lb_attributes, tls_headers),
 };
 
 static const struct yfield lambda_api_fields[] = {
@@ -95,7 +88,6 @@ static const char *const xff_modes[] = {
 	[XFF_PRESERVE] = "preserve",
 	[XFF_REMOVE] = "remove",
 };
-static const char *const protocols[] = { [PROTO_HTTP] = "HTTP", [PROTO_HTTPS] = "HTTPS" };
 
 static const struct load_balancer_cfg lb_defaults = {
 	.name = "local-alb",
@@ -226,69 +218,6 @@ static int lb_load(struct config *cfg, const struct ynode *n, struct lb_err *err
 	return 0;
 }
 
-/* The address in a comparable form: family byte, then 16 address bytes. */
-static int address_key(const char *s, uint8_t key[17])
-{
-	memset(key, 0, 17);
-	if (inet_pton(AF_INET, s, key + 1) == 1)
-		key[0] = 4;
-	else if (inet_pton(AF_INET6, s, key + 1) == 1)
-		key[0] = 6;
-	else
-		return -1;
-	return 0;
-}
-
-static int listener_load(struct config *cfg, const struct ynode *n, struct listener_cfg *l,
-			 struct lb_err *err)
-{
-	const struct ynode *proto = ydoc_get(n, "protocol");
-	uint8_t key[17], other[17];
-	int p = PROTO_HTTP;
-
-	l->pos = (struct src_pos){ n->file, n->line, n->col };
-	l->address = "127.0.0.1";
-	if (ydoc_fields(n, "listeners", listener_fields, ARRAY_LEN(listener_fields), l,
-			&cfg->arena, err) ||
-	    (proto && ydoc_enum(proto, "protocol", protocols, ARRAY_LEN(protocols), &p, err)))
-		return -1;
-	if (p == PROTO_HTTPS)
-		return ydoc_err(err, proto, "protocol 'HTTPS' is not supported yet");
-	l->protocol = (enum listener_protocol)p;
-	if (address_key(l->address, key))
-		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
-				"address, not '%s'", l->address);
-	/* Port 0 asks the kernel for a free port: any number of those can coexist. */
-	for (size_t i = 0; l->port != 0 && i < cfg->nlisteners; i++) {
-		const struct listener_cfg *o = &cfg->listeners[i];
-
-		if (o->port == l->port && address_key(o->address, other) == 0 &&
-		    memcmp(key, other, sizeof(key)) == 0)
-			return ydoc_err(err, ydoc_get(n, "port"),
-					"listener %s:%d is already defined on line %d", l->address,
-					l->port, o->pos.line);
-	}
-	return 0;
-}
-
-static int listeners_load(struct config *cfg, const struct ynode *seq, struct lb_err *err)
-{
-	if (ydoc_list(seq, "listeners", YNODE_MAPPING, err))
-		return -1;
-	if (seq->n == 0)
-		return ydoc_err(err, seq, "'listeners' needs at least one listener");
-	if (seq->n > LISTENERS_MAX)
-		return ydoc_err(err, seq->items[LISTENERS_MAX], "a load balancer has at most %d "
-				"listeners", LISTENERS_MAX);
-	cfg->listeners = arena_alloc(&cfg->arena, seq->n * sizeof(*cfg->listeners));
-	for (; cfg->nlisteners < seq->n; cfg->nlisteners++) {
-		if (listener_load(cfg, seq->items[cfg->nlisteners],
-				  &cfg->listeners[cfg->nlisteners], err))
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * lambda_api: {port, address}. Loaded after the listeners so that a port
  * both would bind is reported here, before lb binds anything.
@@ -306,13 +235,13 @@ static int lambda_api_load(struct config *cfg, const struct ynode *n, struct lb_
 	if (ydoc_fields(n, "lambda_api", lambda_api_fields, ARRAY_LEN(lambda_api_fields), api,
 			&cfg->arena, err))
 		return -1;
-	if (address_key(api->address, key))
+	if (config_address_key(api->address, key))
 		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
 				"address, not '%s'", api->address);
 	for (size_t i = 0; api->port != 0 && i < cfg->nlisteners; i++) {
 		const struct listener_cfg *l = &cfg->listeners[i];
 
-		if (l->port == api->port && address_key(l->address, other) == 0 &&
+		if (l->port == api->port && config_address_key(l->address, other) == 0 &&
 		    memcmp(key, other, sizeof(key)) == 0)
 			return ydoc_err(err, ydoc_get(n, "port"), "%s:%d is already the listener on "
 					"line %d", api->address, api->port, l->pos.line);
@@ -328,7 +257,7 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 	    lb_load(cfg, ydoc_get(root, "load_balancer"), err) ||
 	    config_fn_load(cfg, ydoc_get(root, "functions"), err) ||
 	    config_tg_load(cfg, ydoc_get(root, "target_groups"), err) ||
-	    listeners_load(cfg, listeners, err) ||
+	    config_listeners_load(cfg, listeners, err) ||
 	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err) ||
 	    config_admin_load(cfg, ydoc_get(root, "admin"), err))
 		return -1;

@@ -38,6 +38,7 @@ struct lb_attributes {
 	bool xff_client_port;         /* routing.http.xff_client_port.enabled: false */
 	bool preserve_host;           /* routing.http.preserve_host_header.enabled: false */
 	bool drop_invalid_headers;    /* routing.http.drop_invalid_header_fields.enabled: false */
+	bool tls_headers;             /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled: false */
 };
 
 struct load_balancer_cfg {
@@ -170,11 +171,54 @@ struct rule {
 
 enum listener_protocol { PROTO_HTTP, PROTO_HTTPS };
 
+/* One certificate of an HTTPS listener (DESIGN.md §14). */
+struct certificate_cfg {
+	const char *certificate;  /* PEM file (resolved): the leaf, then its chain */
+	const char *private_key;  /* PEM file (resolved) */
+	const char *arn;          /* arn:aws:acm:REGION:ACCOUNT:certificate/ID, for chosen_cert_arn */
+	struct src_pos pos;
+};
+
+enum mtls_mode { MTLS_OFF, MTLS_PASSTHROUGH, MTLS_VERIFY };
+
+struct mtls_cfg {
+	enum mtls_mode mode;      /* off unless given */
+	const char *trust_store;  /* verify: a PEM CA bundle (resolved) */
+	bool ignore_expiry;       /* ignore_client_certificate_expiry */
+	bool advertise_ca_names;  /* advertise_trust_store_ca_names: on (default off) */
+	struct src_pos pos;
+};
+
+/* Listener attributes (alb-http-targets-and-tls.md §2.6.2, §2.7, §2.8). */
+enum mtls_header {
+	MTLS_H_CLIENTCERT, MTLS_H_SERIAL, MTLS_H_ISSUER, MTLS_H_SUBJECT, MTLS_H_VALIDITY,
+	MTLS_H_LEAF, MTLS_H_COUNT
+};
+enum resp_header {
+	RESP_H_HSTS, RESP_H_ACAO, RESP_H_ACAH, RESP_H_ACAM, RESP_H_ACAC, RESP_H_ACEH,
+	RESP_H_ACMA, RESP_H_CSP, RESP_H_XCTO, RESP_H_XFO, RESP_H_COUNT
+};
+
+struct listener_attrs {
+	const char *mtls_names[MTLS_H_COUNT]; /* header names toward targets (AWS's by default) */
+	const char *tls_version_name;         /* x-amzn-tls-version unless renamed */
+	const char *tls_cipher_name;          /* x-amzn-tls-cipher-suite unless renamed */
+	const char *response[RESP_H_COUNT];   /* routing.http.response.*.header_value; NULL: none */
+	bool server_enabled;                  /* routing.http.response.server.enabled: true */
+};
+
 struct listener_cfg {
 	struct src_pos pos;
 	const char *address;      /* "127.0.0.1" unless given */
 	int port;                 /* 0: any free port */
 	enum listener_protocol protocol;
+	/* HTTPS */
+	const char *ssl_policy;   /* an AWS policy name (tls_policy_find knows it) */
+	bool auto_certificate;    /* certificates: auto, or none given: lb's local CA issues one */
+	size_t ncertificates;     /* the first is the default; the others are chosen by SNI */
+	struct certificate_cfg *certificates;
+	struct mtls_cfg mtls;
+	struct listener_attrs attrs;
 	size_t nrules;
 	struct rule *rules;       /* ascending priority */
 	struct rule default_rule; /* priority 0, no conditions */
@@ -384,6 +428,9 @@ struct function_cfg *config_function(const struct config *cfg, const char *name)
 #define CONFIG_FN_DEFAULT_CONCURRENCY 10
 /* A version's provisioned concurrency: its own and its aliases'. */
 int config_fn_provisioned(const struct function_cfg *fn, const char *version);
+
+/* The response header a routing.http.response.* attribute sets ("Strict-Transport-Security"). */
+const char *config_response_header_name(enum resp_header h);
 
 /* `lb check`'s summary: listeners, their rules by priority, target groups, functions. */
 void config_summary(const struct config *cfg, FILE *out);

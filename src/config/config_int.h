@@ -16,4 +16,9 @@ void config_stable_id(const char *name, char out[17]);
 int config_elb_name_check(const struct ynode *n, const char *what, const char *name,
 			  struct lb_err *err);
 
+/* config_listener.c: cfg->listeners from the `listeners:` list seq. -1 with err set. */
+int config_listeners_load(struct config *cfg, const struct ynode *seq, struct lb_err *err);
+/* The address s in a comparable form (family byte, 16 address bytes); -1 if not numeric. */
+int config_address_key(const char *s, uint8_t key[17]);
+
 #endif

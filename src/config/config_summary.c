@@ -117,8 +117,23 @@ static void listener_summary(const struct listener_cfg *l, FILE *out)
 {
 	bool v6 = strchr(l->address, ':') != NULL;
 
-	fprintf(out, "listener http://%s%s%s:%d\n", v6 ? "[" : "", l->address, v6 ? "]" : "",
-		l->port);
+	static const char *const mtls[] = { "off", "passthrough", "verify" };
+	bool https = l->protocol == PROTO_HTTPS;
+
+	fprintf(out, "listener %s://%s%s%s:%d", https ? "https" : "http", v6 ? "[" : "",
+		l->address, v6 ? "]" : "", l->port);
+	if (https) {
+		fprintf(out, " (%s, ", l->ssl_policy);
+		if (l->auto_certificate)
+			fprintf(out, "certificate from lb's local CA");
+		else
+			fprintf(out, "%zu certificate%s", l->ncertificates,
+				l->ncertificates == 1 ? "" : "s");
+		if (l->mtls.mode != MTLS_OFF)
+			fprintf(out, ", mutual TLS %s", mtls[l->mtls.mode]);
+		fputc(')', out);
+	}
+	fputc('\n', out);
 	for (size_t i = 0; i < l->nrules; i++)
 		rule_summary(&l->rules[i], out);
 	rule_summary(&l->default_rule, out);

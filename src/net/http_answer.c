@@ -14,16 +14,29 @@
 #include "net/http_conn.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "net/net.h"
 
 void conn_flush(struct conn *c)
 {
+	if (c->ssl) {
+		/* OpenSSL's bufferevent encrypts and writes itself; on_write
+		 * hears when the output has drained. */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev))) {
+			net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
+			bufferevent_enable(c->bev, EV_WRITE);
+		} else if (c->state == CONN_CLOSING)
+			conn_linger(c);
+		return;
+	}
 	if (net_write_now(c->bev)) {
 		/* The write timeout starts now: progress is measured from here (on_event). */
 		net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
@@ -62,11 +75,53 @@ static void conn_answered(struct conn *c, bool keep)
 		event_active(c->resume, EV_TIMEOUT, 0);
 }
 
-size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date)
+/* Whether name is one of the listener's answer headers. */
+static bool is_extra(const struct answer_extra *x, struct sv name)
+{
+	for (size_t i = 0; x && i < x->n; i++) {
+		if (sv_eq_nocase(name, x->headers[i].name))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * resp with the listener's answer headers (routing.http.response.*) in
+ * place of its own of those names; *tmp holds the merged list (freed by
+ * the caller).
+ */
+static struct http_response with_extra(const struct answer_extra *x, const struct http_response *resp,
+				       struct http_header **tmp)
+{
+	struct http_response r = *resp;
+	size_t k = 0;
+
+	*tmp = NULL;
+	if (!x)
+		return r;
+	r.bare |= x->no_server;
+	if (!x->n)
+		return r;
+	*tmp = xcalloc(resp->nheaders + x->n, sizeof(**tmp));
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		if (!is_extra(x, resp->headers[i].name))
+			(*tmp)[k++] = resp->headers[i];
+	}
+	for (size_t i = 0; i < x->n; i++)
+		(*tmp)[k++] = x->headers[i];
+	r.headers = *tmp;
+	r.nheaders = k;
+	return r;
+}
+
+size_t http_server_respond(struct http_request *req, const struct http_response *resp0, const char *date)
 {
 	struct conn *c = req->io;
 	bool head_request = sv_eq_cstr(req->method, "HEAD");
-	bool keep = conn_may_continue(c, resp->close);
+	bool keep = conn_may_continue(c, resp0->close);
+	struct http_header *tmp;
+	struct http_response r = with_extra(c->extra, resp0, &tmp);
+	const struct http_response *resp = &r;
 	size_t n;
 
 	buf_reset(&c->out);
@@ -76,6 +131,7 @@ size_t http_server_respond(struct http_request *req, const struct http_response 
 		buf_append(&c->out, resp->body.p, resp->body.n);
 		n += resp->body.n;
 	}
+	free(tmp);
 	/* One contiguous add: the answer leaves in one send (no Nagle stall). */
 	evbuffer_add(bufferevent_get_output(c->bev), c->out.p, c->out.len);
 	req->sent_bytes += n;
@@ -104,9 +160,17 @@ size_t http_server_stream_head(struct http_request *req, const struct http_strea
 	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
 	buf_puts(out, "\r\n");
 	for (size_t i = 0; i < h->nheaders; i++) {
+		if (is_extra(c->extra, h->headers[i].name))
+			continue;   /* the listener's value replaces the target's */
 		put_sv(out, h->headers[i].name);
 		buf_puts(out, ": ");
 		put_sv(out, h->headers[i].value);
+		buf_puts(out, "\r\n");
+	}
+	for (size_t i = 0; c->extra && i < c->extra->n; i++) {
+		put_sv(out, c->extra->headers[i].name);
+		buf_puts(out, ": ");
+		put_sv(out, c->extra->headers[i].value);
 		buf_puts(out, "\r\n");
 	}
 	c->framing = OUT_AS_IS;
@@ -232,8 +296,12 @@ void conn_linger(struct conn *c)
 	struct timeval tv = { LINGER_SECONDS, 0 };
 
 	c->state = CONN_LINGER;
+	/* TLS: close_notify first, so the client sees a clean end of the
+	 * stream (libevent 2.1 never sends one itself, §3.2). */
+	if (c->ssl && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	bufferevent_disable(c->bev, EV_WRITE);
 	c->read_paused = c->owner_paused = false;
-	event_add(c->read_ev, &tv);
+	conn_read_for(c, &tv);
 }

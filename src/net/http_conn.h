@@ -28,8 +28,24 @@ enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_TUNNEL, CONN_
 /* How a streamed answer's body goes to the client. */
 enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
 
+struct tls_listener;
+struct ssl_st;
+
+/* Headers a listener adds to every answer (routing.http.response.*); shared
+ * by the listener and its connections, freed with the last reference. */
+struct answer_extra {
+	int refs;
+	size_t n;
+	struct http_header *headers;    /* names and values owned here */
+	bool no_server;                 /* routing.http.response.server.enabled: false */
+};
+
+void answer_extra_unref(struct answer_extra *x);
+
 struct http_listener {
 	struct http_server *srv;
+	struct tls_listener *tls;       /* HTTPS: its certificates and policy; NULL for HTTP */
+	struct answer_extra *extra;     /* NULL: none */
 	struct evconnlistener *ev;
 	struct event *accept_resume;    /* re-enables accepting after a pause (out of descriptors) */
 	bool starved;                   /* accepting is paused, or failed since the last success */
@@ -41,8 +57,12 @@ struct http_listener {
 struct conn {
 	struct http_server *srv;
 	struct conn *prev, *next;
-	struct bufferevent *bev;        /* writes (and write timeouts) */
-	struct event *read_ev;          /* reads, with the idle timeout */
+	struct bufferevent *bev;        /* writes (and write timeouts); for TLS, reads too */
+	struct event *read_ev;          /* reads, with the idle timeout (NULL for TLS) */
+	struct ssl_st *ssl;             /* HTTPS: the connection's TLS (owned by bev); else NULL */
+	bool handshaking;               /* HTTPS: no request is read before the handshake ends */
+	struct http_tls tls;            /* HTTPS: what the handshake negotiated */
+	struct answer_extra *extra;     /* the listener's answer headers when accepted (a reference) */
 	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
 	bool owner_paused;              /* http_server_pause_reading */
 	struct event *resume;
@@ -92,6 +112,8 @@ struct http_server {
 /* http_server.c */
 void conn_begin_close(struct conn *c);
 void conn_update_reading(struct conn *c);
+/* Reads (again), with the idle timeout or tv. */
+void conn_read_for(struct conn *c, const struct timeval *tv);
 
 /* http_answer.c */
 /* Writes queued output now; past what the socket takes, the write event finishes it. */

@@ -28,6 +28,13 @@
  *
  * A conn is freed only from a libevent callback of its own (read, write,
  * event, resume), never from inside the reader or under the owner.
+ *
+ * HTTPS: conn_accept is shared; an HTTPS connection's bufferevent is an
+ * OpenSSL one that reads, decrypts and writes itself (lb's own read event
+ * and early writes are for plain sockets only). Requests are read once the
+ * handshake is done (conn_tls_ready), then everything above is unchanged:
+ * the bufferevent's input and output hold plain HTTP. Closing sends TLS
+ * close_notify before the half-close (conn_linger).
  */
 #include "net/http_conn.h"
 
@@ -46,8 +53,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "base/log.h"
 #include "net/net.h"
+#include "net/tls.h"
 
 static void conn_free(struct conn *c);
 static void conn_fail(struct conn *c, int status);
@@ -62,20 +74,35 @@ static struct timeval idle_tv(const struct conn *c)
 	return (struct timeval){ c->srv->set.idle_timeout, 0 };
 }
 
-/* (Re)arms the read event with the idle timeout, or without one when there is none. */
+void conn_read_for(struct conn *c, const struct timeval *tv)
+{
+	struct timeval write_tv = idle_tv(c);
+
+	if (!c->ssl) {
+		event_add(c->read_ev, tv);
+		return;
+	}
+	/* A TLS bufferevent reads itself: its read timeout is the idle timeout. */
+	bufferevent_set_timeouts(c->bev, tv, write_tv.tv_sec ? &write_tv : NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* (Re)arms reading with the idle timeout, or without one when there is none. */
 static void conn_arm_read(struct conn *c)
 {
 	struct timeval tv = idle_tv(c);
 
-	event_add(c->read_ev, tv.tv_sec ? &tv : NULL);
+	conn_read_for(c, tv.tv_sec ? &tv : NULL);
 }
 
 void conn_update_reading(struct conn *c)
 {
-	if (c->read_paused || c->owner_paused)
-		event_del(c->read_ev);
-	else
+	if (!(c->read_paused || c->owner_paused))
 		conn_arm_read(c);
+	else if (c->ssl)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		event_del(c->read_ev);
 }
 
 /* Drops buffered input, unless h1_read is reading it right now (conn_feed drops it then). */
@@ -101,7 +128,8 @@ static void conn_start_request(struct conn *c)
 	req->io = c;
 	req->listener = c->listener_index;
 	req->local_port = c->local_port;
-	req->https = false;
+	req->https = c->ssl != NULL;
+	req->tls = c->ssl ? &c->tls : NULL;
 	req->peer_family = c->peer_family;
 	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
 	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
@@ -353,7 +381,7 @@ static void conn_on_timeout(struct conn *c)
 		quiet = time_mono_us() - c->active_us;
 		if (quiet < idle_us) {
 			struct timeval tv = { (idle_us - quiet) / 1000000 + 1, 0 };
-			event_add(c->read_ev, &tv);
+			conn_read_for(c, &tv);
 			return;
 		}
 		conn_on_closed(c, false);
@@ -417,6 +445,47 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn_on_closed(c, (what & BEV_EVENT_EOF) != 0);
 }
 
+/* HTTPS: decrypted bytes arrived. */
+static void on_tls_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_on_input(arg);
+}
+
+static void conn_tls_ready(struct conn *c);
+
+/* HTTPS: the handshake ended, or the connection failed, closed or timed out. */
+static void on_tls_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	char e[256];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_tls_ready(c);
+		return;
+	}
+	if (c->handshaking) {
+		/* ALB logs failed handshakes in connection logs only, never in
+		 * the access log (§2.6.1): one debug line, then close. */
+		log_debug("TLS handshake with %s:%u failed: %s", c->peer_ip, c->peer_port,
+			  what & BEV_EVENT_ERROR ? tls_last_error(e, sizeof(e)) : "closed or timed out");
+		conn_free(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		conn_on_timeout(c);
+		return;
+	}
+	/* As on_event: a client still taking bytes, however slowly, is active. */
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING) &&
+	    net_acked_moved(bufferevent_getfd(bev), &c->acked_mark)) {
+		bufferevent_enable(bev, EV_WRITE);
+		return;
+	}
+	ERR_clear_error();
+	conn_on_closed(c, (what & BEV_EVENT_EOF) != 0);
+}
+
 /* --- connections ----------------------------------------------------------------- */
 
 static void conn_set_peer(struct conn *c, const struct sockaddr *sa)
@@ -452,36 +521,28 @@ static void conn_set_timeouts(struct conn *c)
 		conn_arm_read(c);
 }
 
-static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen,
-		      void *arg)
+/*
+ * A new connection on l over bev (plain or TLS): the conn both kinds share.
+ * A TLS one waits for its handshake before reading requests.
+ */
+static struct conn *conn_accept(struct http_listener *l, struct bufferevent *bev, evutil_socket_t fd,
+				const struct sockaddr *sa)
 {
-	struct http_listener *l = arg;
 	struct http_server *s = l->srv;
-	struct conn *c;
+	struct conn *c = xcalloc(1, sizeof(*c));
 	uint8_t tid[16];
-	int one = 1;
 
-	(void)ev;
-	(void)salen;
-	if (l->starved) {
-		l->starved = false;
-		log_info("descriptors available again: accepting connections");
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c = xcalloc(1, sizeof(*c));
 	c->srv = s;
-	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		evutil_closesocket(fd);
-		free(c);
-		return;
-	}
+	c->bev = bev;
 	c->resume = event_new(s->base, -1, 0, on_resume, c);
 	c->flush_ev = event_new(s->base, -1, 0, on_flush, c);
-	c->read_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+	if (!c->ssl)
+		c->read_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->listener = l;
 	c->listener_index = l->index;
 	c->local_port = l->port;
+	if ((c->extra = l->extra))
+		c->extra->refs++;
 	c->born_mono_us = time_mono_us();
 	conn_set_peer(c, sa);
 	if (s->rng) {
@@ -494,19 +555,88 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	c->reader.on_body = conn_on_body;
 	c->reader.cookie = c;
 	buf_init(&c->out, 0);
-	conn_start_request(c);
 
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	return c;
+}
 
-	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
+/* The first request's reading starts: plain at once, TLS after its handshake. */
+static void conn_start(struct conn *c)
+{
+	conn_start_request(c);
+	bufferevent_setcb(c->bev, c->ssl ? on_tls_read : NULL, on_write,
+			  c->ssl ? on_tls_event : on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
 	/* A new bufferevent starts with EV_WRITE enabled; conn_flush writes directly. */
-	bufferevent_disable(c->bev, EV_WRITE | EV_READ);
+	bufferevent_disable(c->bev, EV_WRITE | (c->ssl ? 0 : EV_READ));
 	conn_set_timeouts(c);
+}
+
+/*
+ * HTTPS: the handshake is done. What it negotiated is kept for the
+ * connection's requests (access log, x-amzn-tls-* and mTLS headers), and
+ * HTTP/1.1 starts on the decrypted stream.
+ */
+static void conn_tls_ready(struct conn *c)
+{
+	c->handshaking = false;
+	tls_info_fill(&c->tls, c->ssl);
+	/* HTTP/2 (h2_server.c): when c->tls.alpn is "h2", hand the connection
+	 * over here instead of reading HTTP/1.1, e.g.
+	 *     if (strcmp(c->tls.alpn, "h2") == 0) { h2_conn_start(...); return; }
+	 * The ALPN list that offers "h2" is built in tls.c (alpn_list). */
+	conn_start(c);
+}
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct http_listener *l = arg;
+	struct http_server *s = l->srv;
+	struct bufferevent *bev;
+	struct conn *c;
+	SSL *ssl = NULL;
+	int one = 1;
+
+	(void)ev;
+	(void)salen;
+	if (l->starved) {
+		l->starved = false;
+		log_info("descriptors available again: accepting connections");
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (l->tls && !(ssl = tls_listener_ssl(l->tls))) {
+		evutil_closesocket(fd);
+		return;
+	}
+	/* With BEV_OPT_CLOSE_ON_FREE the TLS bufferevent owns ssl and fd, also
+	 * when it fails to be made; deferred callbacks keep OpenSSL's own
+	 * reads and writes from calling back into lb mid-call. */
+	bev = ssl ? bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+		  : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		if (!ssl)
+			evutil_closesocket(fd);
+		return;
+	}
+	c = conn_accept(l, bev, fd, sa);
+	if (!ssl) {
+		conn_start(c);
+		return;
+	}
+	c->ssl = ssl;
+	c->handshaking = true;
+	conn_start_request(c);
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_setcb(bev, NULL, NULL, on_tls_event, c);
+	/* The handshake has the idle timeout to complete. */
+	conn_read_for(c, &(struct timeval){ s->set.idle_timeout ? s->set.idle_timeout : 60, 0 });
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 static void conn_free(struct conn *c)
@@ -522,8 +652,11 @@ static void conn_free(struct conn *c)
 	s->nconns--;
 	event_free(c->resume);
 	event_free(c->flush_ev);
-	event_free(c->read_ev);
-	bufferevent_free(c->bev);
+	if (c->read_ev)
+		event_free(c->read_ev);
+	bufferevent_free(c->bev);   /* closes the socket, frees the SSL */
+	tls_info_release(&c->tls);
+	answer_extra_unref(c->extra);
 	h1_reader_release(&c->reader);
 	http_request_release(&c->req);
 	buf_release(&c->out);
@@ -656,7 +789,49 @@ void http_listener_close(struct http_listener *l)
 	}
 	evconnlistener_free(l->ev);
 	event_free(l->accept_resume);
+	tls_listener_free(l->tls);
+	answer_extra_unref(l->extra);
 	free(l);
+}
+
+void answer_extra_unref(struct answer_extra *x)
+{
+	if (!x || --x->refs > 0)
+		return;
+	for (size_t i = 0; i < x->n; i++) {
+		free((char *)x->headers[i].name.p);
+		free((char *)x->headers[i].value.p);
+	}
+	free(x->headers);
+	free(x);
+}
+
+void http_listener_set_answer_headers(struct http_listener *l, const char *const *names,
+				      const char *const *values, size_t n, bool no_server)
+{
+	struct answer_extra *x = NULL;
+
+	if (n || no_server) {
+		x = xcalloc(1, sizeof(*x));
+		x->refs = 1;
+		x->no_server = no_server;
+		x->headers = xcalloc(n ? n : 1, sizeof(*x->headers));
+		for (size_t i = 0; i < n; i++) {
+			x->headers[i].name = sv_from(xstrdup(names[i]));
+			x->headers[i].value = sv_from(xstrdup(values[i]));
+		}
+		x->n = n;
+	}
+	answer_extra_unref(l->extra);
+	l->extra = x;
+}
+
+void http_listener_set_tls(struct http_listener *l, struct tls_listener *tls)
+{
+	if (l->tls == tls)
+		return;
+	tls_listener_free(l->tls);
+	l->tls = tls;
 }
 
 void http_server_shutdown(struct http_server *s)

@@ -26,6 +26,7 @@
 struct event_base;
 struct http_server;
 struct http_listener;
+struct tls_listener;
 
 struct http_server_cbs {
 	/*
@@ -79,6 +80,15 @@ struct http_listener *http_server_listen(struct http_server *s, const char *what
 uint16_t http_listener_port(const struct http_listener *l);
 /* The index reported in req->listener for requests arriving on l. */
 void http_listener_set_index(struct http_listener *l, int index);
+/* Makes l an HTTPS listener with tls (taking ownership; the previous one
+ * is freed, connections it accepted keep their TLS), or HTTP with NULL. */
+void http_listener_set_tls(struct http_listener *l, struct tls_listener *tls);
+/* Headers added to every answer on connections l accepts from now on, in
+ * place of any the answer has by those names (a listener's
+ * routing.http.response.* attributes); no_server drops ALB's own Server
+ * header. Copies names[0..n) and values. */
+void http_listener_set_answer_headers(struct http_listener *l, const char *const *names,
+				      const char *const *values, size_t n, bool no_server);
 /* Stops accepting on l; connections it accepted carry on (ending after their request). */
 void http_listener_close(struct http_listener *l);
 

@@ -18,6 +18,7 @@
  * reading the other side stops until it drains, so memory stays bounded
  * whatever the size of bodies.
  */
+#include "alb/mtls_headers.h"
 #include "targets/http_target.h"
 
 #include <stdio.h>
@@ -280,6 +281,7 @@ static void http_head(struct forward *f)
 	f->out.target = r->key;
 	req->stream_body = req->framing != HTTP_FRAMING_NONE;
 	fwd_headers_build(req, &f->cfg->lb.attrs, f->trace, &h->headers);
+	mtls_headers_apply(&h->headers, req, &f->cfg->lb.attrs, &f->cfg->listeners[req->listener].attrs);
 	buf_reset(&h->head);
 	proxy_request_head(&h->head, req, &h->headers, f->listener->address, f->cfg->lb.attrs.preserve_host);
 	f->out.dispatch_us = time_mono_us();

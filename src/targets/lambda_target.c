@@ -17,6 +17,7 @@
 
 #include "alb/alb_event.h"
 #include "alb/fwd_headers.h"
+#include "alb/mtls_headers.h"
 #include "alb/proxy_head.h"
 #include "base/log.h"
 #include "lambda/lambda.h"
@@ -199,6 +200,7 @@ static void lambda_request(struct forward *f)
 		return;
 	}
 	fwd_headers_build(req, &f->cfg->lb.attrs, f->trace, &l->headers);
+	mtls_headers_apply(&l->headers, req, &f->cfg->lb.attrs, &f->cfg->listeners[req->listener].attrs);
 	ev = (struct alb_event_input){ req, l->headers.v, l->headers.n, tg->arn, tg->multi_value_headers };
 	buf_reset(&l->event);
 	alb_event_write(&l->event, &ev);

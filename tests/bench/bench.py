@@ -45,6 +45,9 @@ listeners:
         fixed_response: {status_code: "200", content_type: text/plain, message_body: "ok"}
 """
 
+# The same with the console listening and nobody looking: its cost on the request path.
+LB_ADMIN_CONFIG = LB_CONFIG + "admin: {port: 0}\n"
+
 NGINX_CONFIG = """
 worker_processes 1;
 daemon off;
@@ -64,32 +67,40 @@ http {{
 
 def bench_fixed(args, tmp):
     lb, lb_port = start_lb(tmp, LB_CONFIG)
+    admin_dir = os.path.join(tmp, "admin")
+    os.makedirs(admin_dir, exist_ok=True)
+    lba, lba_port = start_lb(admin_dir, LB_ADMIN_CONFIG)
     nginx, nginx_port = start_nginx(tmp, NGINX_CONFIG)
     nginx_worker = nginx_worker_pid(nginx.pid)
-    lb_runs, nginx_runs = [], []
+    lb_runs, lba_runs, nginx_runs = [], [], []
     wrk_args = (args.threads, args.connections, args.duration)
     try:
         time.sleep(0.3)
         idle = rss_kb(lb.pid)
-        wrk(f"http://127.0.0.1:{lb_port}/", args.threads, args.connections, 1)
-        wrk(f"http://127.0.0.1:{nginx_port}/", args.threads, args.connections, 1)
+        for port in (lb_port, lba_port, nginx_port):
+            wrk(f"http://127.0.0.1:{port}/", args.threads, args.connections, 1)
         # Alternate the two so a noisy moment on the machine hits both alike.
         for _ in range(args.rounds):
             lb_runs.append(measured(f"http://127.0.0.1:{lb_port}/", lb.pid, *wrk_args))
+            lba_runs.append(measured(f"http://127.0.0.1:{lba_port}/", lba.pid, *wrk_args))
             nginx_runs.append(measured(f"http://127.0.0.1:{nginx_port}/", nginx_worker, *wrk_args))
         loaded = rss_kb(lb.pid)
     finally:
         stop(lb)
+        stop(lba)
         stop(nginx)
-    r_lb, r_nginx = median_run(lb_runs), median_run(nginx_runs)
+    r_lb, r_lba, r_nginx = median_run(lb_runs), median_run(lba_runs), median_run(nginx_runs)
     print(f"fixed-response path (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"one worker each, median of {args.rounds} alternating runs)")
     print(row("lb fixed-response", r_lb) + f"   {r_lb['cpu_us']:.1f} us CPU/request")
+    print(row("lb, console on (idle)", r_lba) + f"   {r_lba['cpu_us']:.1f} us CPU/request")
     print(row("nginx return 200", r_nginx) + f"   {r_nginx['cpu_us']:.1f} us CPU/request")
     print(f"  ratio lb/nginx: {r_lb['rps'] / r_nginx['rps']:.2f}x requests/s, "
           f"{r_nginx['cpu_us'] / r_lb['cpu_us']:.2f}x CPU efficiency")
+    print(f"  console on/off: {r_lba['rps'] / r_lb['rps']:.2f}x requests/s, "
+          f"{r_lb['cpu_us'] / r_lba['cpu_us']:.2f}x CPU efficiency")
     print(f"  lb RSS: {idle} KB idle, {loaded} KB after the runs")
-    bad = sum(r["non2xx"] for r in lb_runs + nginx_runs)
+    bad = sum(r["non2xx"] for r in lb_runs + lba_runs + nginx_runs)
     if bad:
         print(f"  WARNING: {bad} non-2xx responses")
 

@@ -247,7 +247,7 @@ class Lb:
             line = self.proc.stdout.readline().decode()
             if not line:
                 raise RuntimeError(f"lb exited ({self.proc.wait()}): {self.stderr()}")
-            m = re.match(r"lb: listening on http://(.+):(\d+)$", line.strip())
+            m = re.match(r"lb: listening on https?://(.+):(\d+)$", line.strip())
             if m:
                 self.ports.append(int(m.group(2)))
                 if len(self.ports) == self.expected_listeners():

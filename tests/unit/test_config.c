@@ -722,10 +722,12 @@ TEST(access_log_path_is_relative_to_the_config_file)
 
 /* ---- listeners ---------------------------------------------------------- */
 
-TEST(https_listener_is_not_supported_yet)
+TEST(https_listener_rejects_an_unknown_policy)
 {
-	CHECK_STR(load_err("listeners:\n  - port: 443\n    protocol: HTTPS\n" DEFAULT_ACTIONS),
-		  C "3:15: protocol 'HTTPS' is not supported yet");
+	CHECK_STR(load_err("listeners:\n  - port: 443\n    protocol: HTTPS\n"
+			   "    ssl_policy: ELBSecurityPolicy-Nope\n" DEFAULT_ACTIONS),
+		  C "4:17: unknown ssl_policy 'ELBSecurityPolicy-Nope' (AWS's names, e.g. "
+		  "ELBSecurityPolicy-TLS13-1-2-2021-06)");
 }
 
 TEST(listener_protocol_must_be_http_or_https)
@@ -1778,7 +1780,7 @@ int main(void)
 	RUN(account_id_must_be_twelve_digits);
 	RUN(load_balancer_name_follows_the_elb_name_rule);
 	RUN(access_log_path_is_relative_to_the_config_file);
-	RUN(https_listener_is_not_supported_yet);
+	RUN(https_listener_rejects_an_unknown_policy);
 	RUN(listener_protocol_must_be_http_or_https);
 	RUN(listener_port_is_required);
 	RUN(listener_port_must_fit_in_16_bits);

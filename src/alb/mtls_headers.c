@@ -1,0 +1,91 @@
+/*
+ * mtls_headers: see mtls_headers.h.
+ *
+ * Choices where AWS is silent (§4.1 #18): client-sent X-Amzn-Mtls-* (and
+ * renamed) headers are removed on every listener, so a client cannot pose
+ * as a verified certificate; the PEM encoding leaves "+=/" as AWS's text
+ * says (its example shows "=" as %3D; decoders accept both); passthrough
+ * without a client certificate sends no header.
+ */
+#include "alb/mtls_headers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool mtls_safe(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '=' || c == '/';
+}
+
+void mtls_url_encode(struct buf *out, const char *pem, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)pem[i];
+
+		if (mtls_safe(c)) {
+			buf_putc(out, (char)c);
+			continue;
+		}
+		buf_putc(out, '%');
+		buf_putc(out, hex[c >> 4]);
+		buf_putc(out, hex[c & 15]);
+	}
+}
+
+void mtls_validity(struct buf *out, const struct tm *nb, const struct tm *na)
+{
+	char a[32], b[32];
+
+	strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", nb);
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", na);
+	buf_printf(out, "NotBefore=%s;NotAfter=%s", a, b);
+}
+
+/* Whether name is one of the headers this module owns. */
+static bool is_tls_header(struct sv name, const struct listener_attrs *la)
+{
+	if (name.n >= 12 && sv_eq_cstr_nocase((struct sv){ name.p, 12 }, "x-amzn-mtls-"))
+		return true;
+	if (sv_eq_cstr_nocase(name, "x-amzn-tls-version") ||
+	    sv_eq_cstr_nocase(name, "x-amzn-tls-cipher-suite") ||
+	    sv_eq_cstr_nocase(name, la->tls_version_name) ||
+	    sv_eq_cstr_nocase(name, la->tls_cipher_name))
+		return true;
+	for (int i = 0; i < MTLS_H_COUNT; i++) {
+		if (sv_eq_cstr_nocase(name, la->mtls_names[i]))
+			return true;
+	}
+	return false;
+}
+
+/* enum mtls_header (config.h) and enum http_mtls_value (http_msg.h) name the same headers. */
+_Static_assert((int)MTLS_H_COUNT == (int)HTTP_MTLS_COUNT, "mTLS header tables differ");
+_Static_assert((int)MTLS_H_LEAF == (int)HTTP_MTLS_LEAF, "mTLS header tables differ");
+
+void mtls_headers_apply(struct header_list *out, const struct http_request *req,
+			const struct lb_attributes *lba, const struct listener_attrs *la)
+{
+	const struct http_tls *t = req->tls;
+	size_t k = 0;
+
+	for (size_t i = 0; i < out->n; i++) {
+		if (!is_tls_header(out->v[i].name, la))
+			out->v[k++] = out->v[i];
+	}
+	out->n = k;
+	if (!t)
+		return;
+	for (int i = 0; i < HTTP_MTLS_COUNT; i++) {
+		if (t->mtls[i])
+			header_list_add(out, sv_from(la->mtls_names[i]), sv_from(t->mtls[i]));
+	}
+	/* Why: routing.http.x_amzn_tls_version_and_cipher_suite.enabled adds
+	 * both, in OpenSSL's spelling (§2.7). */
+	if (lba->tls_headers && t->protocol && t->cipher) {
+		header_list_add(out, sv_from(la->tls_version_name), sv_from(t->protocol));
+		header_list_add(out, sv_from(la->tls_cipher_name), sv_from(t->cipher));
+	}
+}
