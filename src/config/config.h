@@ -309,6 +309,14 @@ struct env_var {
 	const char *name, *value;
 };
 
+/* logging_config: Lambda's LoggingConfig (DESIGN.md §18); all zero means Text. */
+struct logging_cfg {
+	bool json;                /* log_format: JSON (default Text) */
+	const char *app_level;    /* application_log_level: TRACE..FATAL; NULL with Text */
+	const char *system_level; /* system_log_level: DEBUG, INFO, WARN; NULL with Text */
+	const char *log_group;    /* log_group, or NULL for /aws/lambda/NAME */
+};
+
 /* What a function version runs: $LATEST's settings, or a version's snapshot
  * (fields a version leaves out are copied from $LATEST). */
 struct function_settings {
@@ -324,6 +332,7 @@ struct function_settings {
 	struct env_var *env;
 	size_t nlayers;
 	const char **layers;      /* directories or .zip files (resolved paths), at most 5 */
+	struct logging_cfg logging;
 };
 
 struct function_version {

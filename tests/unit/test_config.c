@@ -1018,7 +1018,7 @@ static const char *fn_err(const char *fn_yaml)
 TEST(unsupported_runtime_lists_the_accepted_ones)
 {
 	CHECK_STR(fn_err(F "    runtime: java21\n"),
-		  C "6:14: runtime 'java21' is not supported (use nodejs*, python3.*, "
+		  C "6:14: runtime 'java21' is not supported (use nodejsNN.x, python3.N, "
 		    "provided.al2023 or provided.al2)");
 }
 
