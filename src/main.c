@@ -5,6 +5,7 @@
  *   lb check [-c FILE]                                   validate and summarize
  *   lb explain [-c FILE] [-X METHOD] [-H 'Name: value']... [-d BODY] URL
  *   lb ca                                                the local CA and how to trust it
+ *   lb runtime fetch|which RUNTIME...                    Node/Python versions
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #include "base/log.h"
 #include "net/tls.h"
 #include "net/tls_ca.h"
+#include "lambda/lambda.h"
+#include "lambda/runtime_fetch.h"
 
 #define LB_VERSION "0.1.0"
 #define DEFAULT_CONFIG "config/lb.yaml"
@@ -31,6 +34,7 @@ static void usage(FILE *out)
 		"                                                            show how a request is routed\n"
 		"       lb export cloudformation [-c FILE]                   the configuration as a template\n"
 		"       lb ca                                                print the local CA and how to trust it\n"
+		"       lb runtime fetch|which RUNTIME...                    fetch Node NN / show the interpreter\n"
 		"       lb --help | --version\n"
 		"FILE may be a CloudFormation/SAM template or a cdk.out directory; with it:\n"
 		"       --parameter NAME=VALUE   a template parameter (or AWS::Region, AWS::AccountId)\n"
@@ -181,18 +185,6 @@ out:
 	return status;
 }
 
-/* `lb ca`: the local CA of `certificates: auto` (made if missing). */
-static int cmd_ca(void)
-{
-	struct lb_err err;
-
-	if (tls_ca_explain(stdout, &err) < 0) {
-		log_error("%s", err.msg);
-		return 1;
-	}
-	return 0;
-}
-
 /* lb export cloudformation [-c FILE]: the configuration as a template on stdout. */
 static int cmd_export(int argc, char **argv)
 {
@@ -231,15 +223,34 @@ static int cmd_export(int argc, char **argv)
 	return rc;
 }
 
+/* `lb ca`: the local CA of `certificates: auto` (made if missing). */
+static int cmd_ca(void)
+{
+	struct lb_err err;
+
+	if (tls_ca_explain(stdout, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "ca") == 0)
-		return cmd_ca();
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return cmd_ca();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "runtime") == 0) {
+		char *dir = lambda_find_runtimes("/proc/self/exe");
+		int status = runtime_cmd(argc - 1, argv + 1, dir);
+
+		free(dir);
+		return status;
+	}
 	return cmd_serve(argc, argv);
 }

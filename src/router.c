@@ -246,7 +246,8 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
 	memset(&e, 0, sizeof(e));
-	e.type = o->websocket ? (req->https ? "wss" : "ws") : req->https ? "https" : "http";
+	/* ALB logs HTTP/2 requests as type h2 (alb-http-targets-and-tls.md §2.5). */
+	e.type = o->websocket ? (req->https ? "wss" : "ws") : req->version == 20 ? "h2" : req->https ? "https" : "http";
 	e.time_us = time_wall_us();
 	e.elb = cfg->lb.elb;
 	e.client_ip = req->peer_ip;

@@ -76,6 +76,22 @@ def run_python(tier, pattern):
     return result.npassed, failed
 
 
+def prefetch_node(lb, majors):
+    """Fetches Node majors into lb's cache before any test runs (network on first use only).
+
+    Tests and client tests run functions as nodejs20.x (and the runtime-version tests on
+    18, 20 and 22); where the machine's node is another major (Debian 12 ships 18), lb uses
+    Node from its cache. Fetching here, once, keeps the download out of every test's
+    timeout. LB_NODE20 tells the client tests which node binary is Node 20.
+    """
+    for major in majors:
+        p = subprocess.run([lb, "runtime", "fetch", f"nodejs{major}.x"], capture_output=True,
+                           text=True, timeout=900)
+        sys.stderr.write(p.stderr)
+        if p.returncode == 0 and major == 20:
+            os.environ["LB_NODE20"] = p.stdout.strip()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lb", default="build/asan/lb")
@@ -87,6 +103,8 @@ def main():
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     tiers = args.tier or ["unit", "integration", "clients"]
+    if "integration" in tiers or "clients" in tiers:
+        prefetch_node(os.environ["LB_BIN"], [20, 18, 22])
     passed = failed = 0
     for tier in tiers:
         if tier == "unit":

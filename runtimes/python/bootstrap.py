@@ -331,18 +331,77 @@ class LambdaLoggerFilter(logging.Filter):
         return True
 
 
+# logging_config (AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL), as AWS's runtime reads it.
+_JSON_LOGS = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO,
+           "WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+# Python's names as Lambda's JSON logs spell them.
+_JSON_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+# LogRecord's own attributes: anything else on a record came from `extra=` and is logged.
+_RECORD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "aws_request_id", "tenant_id"}
+
+
+class JsonFormatter(logging.Formatter):
+    """AWS's JSON application log record: timestamp, level, message, logger, requestId,
+    the exception's errorType/errorMessage/stackTrace, and any `extra=` fields."""
+
+    def __init__(self):
+        super().__init__(datefmt="%Y-%m-%dT%H:%M:%SZ")
+
+    def format(self, record):
+        result = {
+            "timestamp": self.formatTime(record, self.datefmt),
+            "level": _JSON_LEVEL_NAMES.get(record.levelname, record.levelname),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", None) or None,
+        }
+        if record.exc_info and record.exc_info[0]:
+            etype, value, tb = record.exc_info
+            result["errorType"] = etype.__name__
+            result["errorMessage"] = str(value)
+            result["stackTrace"] = traceback.format_tb(tb)
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRS and key not in result:
+                result[key] = value
+        return json.dumps({k: v for k, v in result.items() if v is not None}, default=str,
+                          ensure_ascii=False) + "\n"
+
+
 def _setup_logging():
     logging.Formatter.converter = time.gmtime
     handler = LambdaLoggerHandler()
-    handler.setFormatter(logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-        "%Y-%m-%dT%H:%M:%S"))
+    if _JSON_LOGS:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S"))
     handler.addFilter(LambdaLoggerFilter())
     logging.getLogger().addHandler(handler)
+    # AWS's runtime sets the root logger's level from the configured application level
+    # (INFO by default with JSON logs), so logger.info shows without setLevel there.
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    if level in _LEVELS:
+        logging.getLogger().setLevel(_LEVELS[level])
 
 
 def _log_error(error):
     """An error the runtime reports, logged as AWS's runtime logs it."""
+    if _JSON_LOGS:
+        if logging.getLogger().isEnabledFor(logging.ERROR):
+            record = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      "level": "ERROR",
+                      "message": ": ".join(x for x in (error.get("errorType"),
+                                                       error.get("errorMessage")) if x),
+                      "logger": "root", "requestId": _request_id or None,
+                      "errorType": error.get("errorType"),
+                      "errorMessage": error.get("errorMessage"),
+                      "stackTrace": error.get("stackTrace")}
+            sys.stdout.write(json.dumps({k: v for k, v in record.items() if v is not None},
+                                        ensure_ascii=False) + "\n")
+        return
     desc = "[ERROR]"
     if error.get("errorType"):
         desc += " " + error["errorType"]

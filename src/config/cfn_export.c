@@ -508,6 +508,7 @@ static void load_balancer(struct exporter *x)
 	attr(attrs, "routing.http.preserve_host_header.enabled", lb->attrs.preserve_host ? "true" : "false");
 	attr(attrs, "routing.http.drop_invalid_header_fields.enabled",
 	     lb->attrs.drop_invalid_headers ? "true" : "false");
+	attr(attrs, "routing.http2.enabled", lb->attrs.http2 ? "true" : "false");
 	add(x, "LoadBalancer", ELB "LoadBalancer",
 	    json_pack("{sssssssoso}", "Name", lb->name, "Type", "application", "Scheme",
 		      "internet-facing", "Subnets", ref("Subnets"), "LoadBalancerAttributes", attrs));
@@ -527,10 +528,12 @@ static void listeners(struct exporter *x, const char *const *tg_ids)
 			"{sosissso}", "LoadBalancerArn", ref("LoadBalancer"), "Port", port,
 			"Protocol", l->protocol == PROTO_HTTPS ? "HTTPS" : "HTTP", "DefaultActions",
 			actions(x, &l->default_rule.action, tg_ids)));
-		/* An HTTPS listener's policy (its certificates are local files: not exported). */
 		if (l->protocol == PROTO_HTTPS && l->ssl_policy)
 			json_object_set_new(json_object_get(json_object_get(x->res, id), "Properties"),
 					    "SslPolicy", json_string(l->ssl_policy));
+		if (l->ncertificates)
+			fprintf(x->warn, "lb: listener %d: certificate files are not exported (an HTTPS "
+				"listener in AWS names ACM certificates)\n", port);
 		for (size_t j = 0; j < l->nrules; j++) {
 			const struct rule *r = &l->rules[j];
 			json_t *conds = json_array();

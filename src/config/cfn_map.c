@@ -272,10 +272,10 @@ static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	if (cfn_prop(c, r, "Protocol", &v))
 		return -1;
 	cfn_put(c->a, o, "protocol", v);
+	/* An HTTPS listener's certificates are ACM ARNs: lb's local CA stands in for them. */
 	if (cfn_prop(c, r, "SslPolicy", &v))
 		return -1;
-	if (v)
-		cfn_put(c->a, o, "ssl_policy", v);
+	cfn_put(c->a, o, "ssl_policy", v);
 	if (cfn_name(c, r) || actions(c, r, "DefaultActions", &acts))
 		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
@@ -405,7 +405,7 @@ static const char *const lb_attr_keys[] = {
 	"idle_timeout.timeout_seconds", "client_keep_alive.seconds",
 	"routing.http.desync_mitigation_mode", "routing.http.xff_header_processing.mode",
 	"routing.http.xff_client_port.enabled", "routing.http.preserve_host_header.enabled",
-	"routing.http.drop_invalid_header_fields.enabled",
+	"routing.http.drop_invalid_header_fields.enabled", "routing.http2.enabled",
 };
 
 /* [{Key, Value}] as a mapping. */

@@ -69,6 +69,7 @@ static const struct yfield lb_attr_fields[] = {
 		    preserve_host),
 	YFIELD_BOOL("routing.http.drop_invalid_header_fields.enabled", struct lb_attributes,
 		    drop_invalid_headers),
+	YFIELD_BOOL("routing.http2.enabled", struct lb_attributes, http2),
 	YFIELD_BOOL("routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
 		    struct lb_attributes, tls_headers),
 };
@@ -98,6 +99,7 @@ static const struct load_balancer_cfg lb_defaults = {
 		.client_keep_alive = 3600,
 		.desync_mode = DESYNC_MODE_DEFENSIVE,
 		.xff_mode = XFF_APPEND,
+		.http2 = true,
 	},
 };
 

@@ -38,6 +38,7 @@ struct lb_attributes {
 	bool xff_client_port;         /* routing.http.xff_client_port.enabled: false */
 	bool preserve_host;           /* routing.http.preserve_host_header.enabled: false */
 	bool drop_invalid_headers;    /* routing.http.drop_invalid_header_fields.enabled: false */
+	bool http2;                   /* routing.http2.enabled: true (HTTPS listeners offer h2) */
 	bool tls_headers;             /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled: false */
 };
 
@@ -327,6 +328,14 @@ struct env_var {
 	const char *name, *value;
 };
 
+/* logging_config: Lambda's LoggingConfig (DESIGN.md §18); all zero means Text. */
+struct logging_cfg {
+	bool json;                /* log_format: JSON (default Text) */
+	const char *app_level;    /* application_log_level: TRACE..FATAL; NULL with Text */
+	const char *system_level; /* system_log_level: DEBUG, INFO, WARN; NULL with Text */
+	const char *log_group;    /* log_group, or NULL for /aws/lambda/NAME */
+};
+
 /* What a function version runs: $LATEST's settings, or a version's snapshot
  * (fields a version leaves out are copied from $LATEST). */
 struct function_settings {
@@ -342,6 +351,7 @@ struct function_settings {
 	struct env_var *env;
 	size_t nlayers;
 	const char **layers;      /* directories or .zip files (resolved paths), at most 5 */
+	struct logging_cfg logging;
 };
 
 struct function_version {

@@ -15,6 +15,7 @@
  * Everything is allocated in cfg->arena; this file holds no state.
  */
 #include "config/config_fn.h"
+#include "config/config_logging.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,6 +47,7 @@
 	YFIELD_INT("memory_size", T, m.memory_size, 128, 10240),              \
 	YFIELD_NODE("environment"),                                           \
 	YFIELD_NODE("layers"),                                                \
+	YFIELD_NODE("logging_config"),                                        \
 	YFIELD_NODE("ephemeral_storage")
 
 static const struct yfield function_fields[] = {
@@ -131,14 +133,24 @@ static bool runtime_is_provided(const char *rt)
 	return rt && strncmp(rt, "provided.", 9) == 0;
 }
 
+/* "12" then `tail`: digits and nothing after them but tail. */
+static bool digits_then(const char *s, const char *tail)
+{
+	size_t n = strspn(s, DIGITS);
+
+	return n > 0 && n < 4 && strcmp(s + n, tail) == 0;
+}
+
+/* Why: Lambda's runtime identifiers carry the version lb runs: nodejs20.x is Node 20,
+ * python3.12 is Python 3.12 (DESIGN.md §18), so the number must be there. */
 static int runtime_check(const struct ynode *at, const char *rt, struct lb_err *err)
 {
-	if ((strncmp(rt, "nodejs", 6) == 0 && rt[6]) ||
-	    (strncmp(rt, "python3.", 8) == 0 && rt[8]) || strcmp(rt, "provided.al2023") == 0 ||
-	    strcmp(rt, "provided.al2") == 0)
+	if ((strncmp(rt, "nodejs", 6) == 0 && digits_then(rt + 6, ".x")) ||
+	    (strncmp(rt, "python3.", 8) == 0 && digits_then(rt + 8, "")) ||
+	    strcmp(rt, "provided.al2023") == 0 || strcmp(rt, "provided.al2") == 0)
 		return 0;
 	return ydoc_err(err, at,
-			"runtime '%s' is not supported (use nodejs*, python3.*, provided.al2023 "
+			"runtime '%s' is not supported (use nodejsNN.x, python3.N, provided.al2023 "
 			"or provided.al2)", rt);
 }
 
@@ -260,6 +272,8 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 	if ((v = ydoc_get(n, "ephemeral_storage")) &&
 	    ydoc_fields(v, "ephemeral_storage", storage_fields, ARRAY_LEN(storage_fields), s, &cfg->arena,
 			err))
+		return -1;
+	if ((v = ydoc_get(n, "logging_config")) && config_logging_load(cfg, v, &s->logging, err))
 		return -1;
 	return 0;
 }
@@ -623,6 +637,9 @@ static void settings_summary(const struct function_settings *s, FILE *out)
 		fprintf(out, ", %zu environment variable%s", s->nenv, s->nenv == 1 ? "" : "s");
 	if (s->nlayers)
 		fprintf(out, ", %zu layer%s", s->nlayers, s->nlayers == 1 ? "" : "s");
+	if (s->logging.json)
+		fprintf(out, ", JSON logs (application %s, system %s)", s->logging.app_level,
+			s->logging.system_level);
 }
 
 void config_fn_summary(const struct function_cfg *fn, FILE *out)

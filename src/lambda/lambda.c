@@ -35,6 +35,7 @@
 #include "lambda/invoke_client.h"
 #include "lambda/layer_fs.h"
 #include "lambda/layers.h"
+#include "lambda/runtime_fetch.h"
 #include "base/log.h"
 #include "net/http_client.h"
 
@@ -121,6 +122,7 @@ struct lambda {
 	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
 	invoke_observer_fn observer;
 	void *observer_cookie;
+	struct runtimes *runtimes;       /* which node or python runs each runtime */
 };
 
 static void pool_pump(struct pool *p);
@@ -424,15 +426,23 @@ static bool has_bootstrap(const char *dir)
 	return access(path, F_OK) == 0;
 }
 
-/* The command that runs a function's runtime; opt: its merged layers, or NULL. */
-static void build_argv(const struct lambda *l, const struct function_settings *s, const char *opt,
-		       struct strvec *argv)
+/*
+ * The command that runs a function's runtime; opt: its merged layers, or NULL.
+ * -1 with err when the interpreter its runtime version needs is missing.
+ */
+static int build_argv(const struct lambda *l, const char *fn_name, const struct function_settings *s,
+		      const char *opt, struct strvec *argv, struct lb_err *err)
 {
+	/* Lambda runs nodejsNN.x on Node NN and python3.N on Python 3.N (runtime_fetch.h). */
+	const char *prog = runtimes_interpreter(l->runtimes, s->runtime, fn_name, err);
+
+	if (!prog)
+		return -1;
 	if (strncmp(s->runtime, "nodejs", 6) == 0) {
-		strvec_pushf(argv, "node");
+		strvec_pushf(argv, "%s", prog);
 		strvec_pushf(argv, "%s/node/bootstrap.mjs", l->runtimes_dir);
 	} else if (strncmp(s->runtime, "python", 6) == 0) {
-		strvec_pushf(argv, "python3");
+		strvec_pushf(argv, "%s", prog);
 		strvec_pushf(argv, "-u");
 		strvec_pushf(argv, "%s/python/bootstrap.py", l->runtimes_dir);
 	} else if (s->ncommand) {
@@ -445,6 +455,7 @@ static void build_argv(const struct lambda *l, const struct function_settings *s
 		/* provided.* without a command runs code/bootstrap, as Lambda does. */
 		strvec_pushf(argv, "%s/bootstrap", s->code);
 	}
+	return 0;
 }
 
 /* Whether the function's own variables set the first len bytes of name. */
@@ -501,7 +512,14 @@ static void build_env(struct lambda *l, const struct start_ctx *c, const char *o
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", s->memory_size);
 	strvec_pushf(env, "AWS_REGION=%s", cfg->lb.region);
 	strvec_pushf(env, "AWS_DEFAULT_REGION=%s", cfg->lb.region);
-	strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", fn->name);
+	if (s->logging.log_group)
+		strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=%s", s->logging.log_group);
+	else
+		strvec_pushf(env, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", fn->name);
+	/* Lambda tells the runtime its LoggingConfig; its managed runtimes format and filter by it. */
+	strvec_pushf(env, "AWS_LAMBDA_LOG_FORMAT=%s", s->logging.json ? "JSON" : "Text");
+	if (s->logging.app_level)
+		strvec_pushf(env, "AWS_LAMBDA_LOG_LEVEL=%s", s->logging.app_level);
 	/* One log stream per execution environment, named as Lambda names them. */
 	rng_bytes(l->rng, id, sizeof(id));
 	hex_encode(id, sizeof(id), hex);
@@ -515,6 +533,29 @@ static void build_env(struct lambda *l, const struct start_ctx *c, const char *o
 	strvec_pushf(env, "TZ=:UTC");
 	for (size_t i = 0; i < s->nenv; i++)
 		strvec_pushf(env, "%s=%s", s->env[i].name, s->env[i].value);
+}
+
+/*
+ * A Node run from lb's cache also comes first on PATH, as Lambda's runtime's own
+ * bin directory (/var/lang/bin) does: a function that starts `node` gets its own
+ * version. Nothing changes when the function sets PATH itself.
+ */
+static void runtime_bin_first(const char *prog, const struct function_settings *s, struct strvec *env)
+{
+	const char *slash = strrchr(prog, '/');
+
+	if (prog[0] != '/' || !slash || function_sets(s, "PATH", 4))
+		return;
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], "PATH=", 5) == 0) {
+			struct buf b = BUF_INIT;
+
+			buf_printf(&b, "PATH=%.*s:%s", (int)(slash - prog), prog, env->v[i] + 5);
+			free(env->v[i]);
+			env->v[i] = buf_detach(&b, NULL);
+			return;
+		}
+	}
 }
 
 /* A private directory for the sandbox's /tmp, under lb's TMPDIR; NULL with err. */
@@ -556,15 +597,25 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		free(e);
 		return NULL;
 	}
-	build_argv(l, c->settings, opt ? layer_dir_path(opt) : NULL, &argv);
+	if (build_argv(l, p->name, c->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
+		log_error("%s", err.msg);
+		layers_release(opt);
+		layer_fs_remove(e->tmpdir);
+		free(e->tmpdir);
+		free(e);
+		return NULL;
+	}
 	build_env(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, &env);
+	if (strncmp(c->settings->runtime, "nodejs", 6) == 0)
+		runtime_bin_first(argv.v[0], c->settings, &env);
 	if (strcmp(c->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
 				      c->settings->code, log_name, c->version, c->settings->memory_size,
-				      c->provisioned };
+				      c->provisioned, .json_logs = c->settings->logging.json,
+				      .system_level = c->settings->logging.system_level };
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	strvec_release(&argv);
 	strvec_release(&env);
@@ -879,6 +930,7 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	/* AWS_CA_BUNDLE: the SDKs' variable for a CA file trusted besides the system store. */
 	if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
 		http_client_set_ca_file(l->remote, getenv("AWS_CA_BUNDLE"));
+	l->runtimes = runtimes_new(runtimes_dir);
 	return l;
 }
 
@@ -886,6 +938,9 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 {
 	struct config *old = l->cfg;
 
+	/* The first configuration's Node versions are fetched before lb serves (blocking, once). */
+	if (!old)
+		runtimes_prefetch(l->runtimes, cfg);
 	l->cfg = config_ref(cfg);
 	layers_set_config(l->layers, cfg);
 	for (struct pool *p = l->pools; p; p = p->next) {
@@ -934,6 +989,7 @@ void lambda_free(struct lambda *l)
 	layers_free(l->layers);            /* after every sandbox is gone */
 	http_client_free(l->remote);
 	config_unref(l->cfg);
+	runtimes_free(l->runtimes);
 	free(l->runtimes_dir);
 	free(l);
 }

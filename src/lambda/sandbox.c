@@ -43,6 +43,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "lambda/proc_mem.h"
+#include "lambda/platform_log.h"
 #include "lambda/runtime_api.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
@@ -66,6 +67,8 @@ struct sandbox {
 	char *log_name;
 	char *version;
 	int memory_size;
+	bool json_logs;          /* platform records as Lambda's JSON lines */
+	bool system_info;        /* INFO platform records are shown (system_log_level not WARN) */
 	pid_t pid;
 	enum sb_state state;
 	struct runtime_api *ra;
@@ -232,6 +235,17 @@ static void on_output_event(struct bufferevent *bev, short what, void *arg)
 
 /* --- the Lambda log frame ----------------------------------------------------- */
 
+/* Lambda's JSON platform status for how an invocation ended. */
+static const char *record_status(enum invoke_status st)
+{
+	switch (st) {
+	case INVOKE_OK: return "success";
+	case INVOKE_FUNCTION_ERROR: return "error";
+	case INVOKE_TIMEOUT: return "timeout";
+	default: return "failure";
+	}
+}
+
 /*
  * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
  * Used"). It is a high-water mark, so reading /proc at most once a second
@@ -261,7 +275,33 @@ static long peak_memory_mb(struct sandbox *sb)
 	return sb->peak_mb;
 }
 
-static void log_end(struct sandbox *sb)
+/*
+ * Lambda's JSON format (logging_config log_format JSON): END becomes
+ * platform.runtimeDone and REPORT platform.report (platform_log.h).
+ */
+static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke_status st,
+			 size_t produced, const char *error_type)
+{
+	struct platform_end e = { sb->request_id, record_status(st), error_type, ms, billed,
+				  sb->memory_size, 0, -1, produced };
+	char t[28], done[512], report[640];
+	struct sv lines[2];
+
+	if (!sb->init_reported) {
+		e.init_ms = sb->init_ms;
+		sb->init_reported = true;
+	}
+	if (!sb->system_info)
+		return;   /* system_log_level WARN: these INFO records are filtered out */
+	e.max_memory_mb = peak_memory_mb(sb);
+	platform_time(time_wall_us(), t);
+	lines[0] = (struct sv){ done, platform_runtime_done(done, sizeof(done), t, &e) };
+	lines[1] = (struct sv){ report, platform_report(report, sizeof(report), t, &e) };
+	log_lines(sb, lines, 2);
+}
+
+static void log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
+		    const char *error_type)
 {
 	int64_t us = time_mono_us() - sb->started_us;
 	double ms = (double)us / 1000.0;
@@ -270,6 +310,10 @@ static void log_end(struct sandbox *sb)
 	char end[96], report[384];
 	struct sv lines[2];
 
+	if (sb->json_logs) {
+		log_end_json(sb, ms, billed, st, st == INVOKE_OK ? produced : 0, error_type);
+		return;
+	}
 	if (!sb->init_reported) {
 		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
 		sb->init_reported = true;
@@ -349,7 +393,14 @@ static void deliver(struct sandbox *sb)
 	sb->started_us = time_mono_us();
 	set_timer(sb, sb->timeout);
 	mem_watch(sb, true);
-	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+	if (!sb->json_logs)
+		log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+	else if (sb->system_info) {
+		char t[28], line[256];
+
+		platform_time(time_wall_us(), t);
+		log_line(sb, line, platform_start(line, sizeof(line), t, sb->request_id, sb->version));
+	}
 	runtime_api_deliver(sb->ra, &ri);
 }
 
@@ -388,7 +439,7 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	if (sb->delivered) {
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
-		log_end(sb);
+		log_end(sb, status, n, error_type);
 	}
 	sb->delivered = false;
 	/* on_done may hand this sandbox its next invocation: stop first. */
@@ -436,8 +487,18 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 {
 	struct sandbox *sb = arg;
 
-	log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
-		  (double)(time_mono_us() - sb->spawned_us) / 1000.0, *error_type ? error_type : "Runtime.Unknown");
+	double init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
+	const char *type = *error_type ? error_type : "Runtime.Unknown";
+	char t[28], line[512];
+
+	if (!sb->json_logs) {
+		log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+			  init_ms, type);
+	} else if (sb->system_info) {
+		/* Lambda's JSON twin of INIT_REPORT. */
+		platform_time(time_wall_us(), t);
+		log_line(sb, line, platform_init_error(line, sizeof(line), t, init_ms, type));
+	}
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
 	if (sb->has_inv)
 		finish(sb, INVOKE_INIT_ERROR, body, n, error_type);
@@ -465,7 +526,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
 		     sb->timeout);
-	log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
+	/* In JSON format the timeout is the records' status "timeout" instead. */
+	if (!sb->json_logs)
+		log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
 	runtime_api_drop(sb->ra);
 	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");
 	sandbox_kill(sb);
@@ -545,6 +608,9 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	/* Lambda reports a cold start's init on the first invocation, which a
 	 * provisioned environment's invocations never are. */
 	sb->init_reported = spec->provisioned;
+	sb->json_logs = spec->json_logs;
+	/* Lambda's platform start/runtimeDone/report records are INFO: WARN filters them. */
+	sb->system_info = !spec->json_logs || !spec->system_level || strcmp(spec->system_level, "WARN") != 0;
 	sb->state = SB_STARTING;
 	sb->pid = -1;
 	buf_init(&sb->inv_payload, 0);

@@ -3,7 +3,9 @@
  * process group, its own Runtime API port, its output captured line by line
  * into lb's log, and the Lambda log frame around each invocation (START,
  * END, REPORT with Duration, Billed Duration, Memory Size, Max Memory Used
- * and, on a cold start, Init Duration).
+ * and, on a cold start, Init Duration) — or, for a function whose
+ * logging_config is JSON, Lambda's JSON platform records (platform.start,
+ * platform.runtimeDone, platform.report), dropped at system_log_level WARN.
  *
  * It runs one invocation at a time and reports what happened through its
  * callbacks; which invocation runs where is lambda.c's business.
@@ -52,6 +54,8 @@ struct sandbox_spec {
 	const char *version;       /* for START lines */
 	int memory_size;           /* MB, for REPORT lines */
 	bool provisioned;          /* initialized ahead of demand: REPORT has no Init Duration */
+	bool json_logs;            /* logging_config JSON: platform records as JSON lines */
+	const char *system_level;  /* its system_log_level (DEBUG, INFO, WARN) or NULL */
 };
 
 /* Starts the process. cbs is borrowed. NULL with err if it cannot be started. */

@@ -23,7 +23,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "net/h2_server.h"
 #include "net/net.h"
+
+static void h1_stream_abort(struct http_request *req);
 
 void conn_flush(struct conn *c)
 {
@@ -75,8 +78,7 @@ static void conn_answered(struct conn *c, bool keep)
 		event_active(c->resume, EV_TIMEOUT, 0);
 }
 
-/* Whether name is one of the listener's answer headers. */
-static bool is_extra(const struct answer_extra *x, struct sv name)
+bool answer_is_extra(const struct answer_extra *x, struct sv name)
 {
 	for (size_t i = 0; x && i < x->n; i++) {
 		if (sv_eq_nocase(name, x->headers[i].name))
@@ -85,12 +87,7 @@ static bool is_extra(const struct answer_extra *x, struct sv name)
 	return false;
 }
 
-/*
- * resp with the listener's answer headers (routing.http.response.*) in
- * place of its own of those names; *tmp holds the merged list (freed by
- * the caller).
- */
-static struct http_response with_extra(const struct answer_extra *x, const struct http_response *resp,
+struct http_response answer_with_extra(const struct answer_extra *x, const struct http_response *resp,
 				       struct http_header **tmp)
 {
 	struct http_response r = *resp;
@@ -104,7 +101,7 @@ static struct http_response with_extra(const struct answer_extra *x, const struc
 		return r;
 	*tmp = xcalloc(resp->nheaders + x->n, sizeof(**tmp));
 	for (size_t i = 0; i < resp->nheaders; i++) {
-		if (!is_extra(x, resp->headers[i].name))
+		if (!answer_is_extra(x, resp->headers[i].name))
 			(*tmp)[k++] = resp->headers[i];
 	}
 	for (size_t i = 0; i < x->n; i++)
@@ -114,13 +111,13 @@ static struct http_response with_extra(const struct answer_extra *x, const struc
 	return r;
 }
 
-size_t http_server_respond(struct http_request *req, const struct http_response *resp0, const char *date)
+static size_t h1_respond(struct http_request *req, const struct http_response *resp0, const char *date)
 {
 	struct conn *c = req->io;
 	bool head_request = sv_eq_cstr(req->method, "HEAD");
 	bool keep = conn_may_continue(c, resp0->close);
 	struct http_header *tmp;
-	struct http_response r = with_extra(c->extra, resp0, &tmp);
+	struct http_response r = answer_with_extra(c->extra, resp0, &tmp);
 	const struct http_response *resp = &r;
 	size_t n;
 
@@ -144,7 +141,7 @@ static void put_sv(struct buf *b, struct sv s)
 	buf_append(b, s.p, s.n);
 }
 
-size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
+static size_t h1_stream_head(struct http_request *req, const struct http_stream_head *h)
 {
 	struct conn *c = req->io;
 	bool keep = conn_may_continue(c, h->close);
@@ -160,7 +157,7 @@ size_t http_server_stream_head(struct http_request *req, const struct http_strea
 	put_sv(out, h->reason.n ? h->reason : sv_from(http_reason(h->status)));
 	buf_puts(out, "\r\n");
 	for (size_t i = 0; i < h->nheaders; i++) {
-		if (is_extra(c->extra, h->headers[i].name))
+		if (answer_is_extra(c->extra, h->headers[i].name))
 			continue;   /* the listener's value replaces the target's */
 		put_sv(out, h->headers[i].name);
 		buf_puts(out, ": ");
@@ -208,7 +205,7 @@ size_t http_server_stream_head(struct http_request *req, const struct http_strea
 	return out->len;
 }
 
-size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
+static size_t h1_stream_body(struct http_request *req, const char *p, size_t n)
 {
 	struct conn *c = req->io;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -239,12 +236,12 @@ size_t http_server_stream_body(struct http_request *req, const char *p, size_t n
 	return pending;
 }
 
-void http_server_stream_end(struct http_request *req)
+static void h1_stream_end(struct http_request *req)
 {
 	struct conn *c = req->io;
 
 	if (c->state == CONN_TUNNEL) {
-		http_server_stream_abort(req);
+		h1_stream_abort(req);
 		return;
 	}
 	if (c->framing == OUT_CHUNKED) {
@@ -259,7 +256,7 @@ void http_server_stream_end(struct http_request *req)
 	conn_answered(c, c->stream_keep && c->state == CONN_WAIT);
 }
 
-void http_server_stream_abort(struct http_request *req)
+static void h1_stream_abort(struct http_request *req)
 {
 	struct conn *c = req->io;
 
@@ -269,7 +266,7 @@ void http_server_stream_abort(struct http_request *req)
 	conn_flush(c);
 }
 
-void http_server_pause_reading(struct http_request *req)
+static void h1_pause_reading(struct http_request *req)
 {
 	struct conn *c = req->io;
 
@@ -277,7 +274,7 @@ void http_server_pause_reading(struct http_request *req)
 	conn_update_reading(c);
 }
 
-void http_server_resume_reading(struct http_request *req)
+static void h1_resume_reading(struct http_request *req)
 {
 	struct conn *c = req->io;
 
@@ -289,6 +286,55 @@ void http_server_resume_reading(struct http_request *req)
 	conn_update_reading(c);
 	/* What was read before the pause is parsed from the loop, not here. */
 	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+/* --- the answer calls of http_server.h: HTTP/1 here, HTTP/2 in h2_server.c --- */
+
+size_t http_server_respond(struct http_request *req, const struct http_response *resp0, const char *date)
+{
+	return http_io_is_h2(req) ? h2_respond(req, resp0, date) : h1_respond(req, resp0, date);
+}
+
+size_t http_server_stream_head(struct http_request *req, const struct http_stream_head *h)
+{
+	return http_io_is_h2(req) ? h2_stream_head(req, h) : h1_stream_head(req, h);
+}
+
+size_t http_server_stream_body(struct http_request *req, const char *p, size_t n)
+{
+	return http_io_is_h2(req) ? h2_stream_body(req, p, n) : h1_stream_body(req, p, n);
+}
+
+void http_server_stream_end(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_stream_end(req);
+	else
+		h1_stream_end(req);
+}
+
+void http_server_stream_abort(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_stream_abort(req);
+	else
+		h1_stream_abort(req);
+}
+
+void http_server_pause_reading(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_pause_reading(req);
+	else
+		h1_pause_reading(req);
+}
+
+void http_server_resume_reading(struct http_request *req)
+{
+	if (http_io_is_h2(req))
+		h2_resume_reading(req);
+	else
+		h1_resume_reading(req);
 }
 
 void conn_linger(struct conn *c)

@@ -28,6 +28,20 @@ enum conn_state { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_DONE, CONN_TUNNEL, CONN_
 /* How a streamed answer's body goes to the client. */
 enum out_framing { OUT_NONE, OUT_AS_IS, OUT_CHUNKED };
 
+/*
+ * What req->io points at: an HTTP/1 connection (struct conn) or an HTTP/2
+ * stream (h2_server.c). Both begin with this tag, so the answer calls of
+ * http_server.h find their writer with one compare.
+ */
+enum http_io_kind { HTTP_IO_H1, HTTP_IO_H2 };
+
+static inline bool http_io_is_h2(const struct http_request *req)
+{
+	return *(const enum http_io_kind *)req->io == HTTP_IO_H2;
+}
+
+struct h2_conn;
+
 struct tls_listener;
 struct ssl_st;
 
@@ -55,6 +69,8 @@ struct http_listener {
 };
 
 struct conn {
+	enum http_io_kind io_kind;      /* HTTP_IO_H1 (0): first, see http_io_is_h2 */
+	struct h2_conn *h2;             /* HTTP/2 serves this connection (h2_server.c) */
 	struct http_server *srv;
 	struct conn *prev, *next;
 	struct bufferevent *bev;        /* writes (and write timeouts); for TLS, reads too */
@@ -111,6 +127,8 @@ struct http_server {
 
 /* http_server.c */
 void conn_begin_close(struct conn *c);
+/* Unlinks and frees c with its bufferevent and socket. */
+void conn_free(struct conn *c);
 void conn_update_reading(struct conn *c);
 /* Reads (again), with the idle timeout or tv. */
 void conn_read_for(struct conn *c, const struct timeval *tv);
@@ -120,5 +138,11 @@ void conn_read_for(struct conn *c, const struct timeval *tv);
 void conn_flush(struct conn *c);
 /* Half-closes a closing connection once its answer is out, and discards input a while. */
 void conn_linger(struct conn *c);
+/* Whether name is one of the listener's answer headers (x may be NULL). */
+bool answer_is_extra(const struct answer_extra *x, struct sv name);
+/* resp with the listener's answer headers (routing.http.response.*) in place
+ * of its own of those names; *tmp holds the merged list (free() it). */
+struct http_response answer_with_extra(const struct answer_extra *x, const struct http_response *resp,
+				       struct http_header **tmp);
 
 #endif

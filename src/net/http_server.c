@@ -58,10 +58,10 @@
 #include <openssl/ssl.h>
 
 #include "base/log.h"
+#include "net/h2_server.h"
 #include "net/net.h"
 #include "net/tls.h"
 
-static void conn_free(struct conn *c);
 static void conn_fail(struct conn *c, int status);
 
 static struct evbuffer *conn_input(struct conn *c)
@@ -585,10 +585,9 @@ static void conn_tls_ready(struct conn *c)
 {
 	c->handshaking = false;
 	tls_info_fill(&c->tls, c->ssl);
-	/* HTTP/2 (h2_server.c): when c->tls.alpn is "h2", hand the connection
-	 * over here instead of reading HTTP/1.1, e.g.
-	 *     if (strcmp(c->tls.alpn, "h2") == 0) { h2_conn_start(...); return; }
-	 * The ALPN list that offers "h2" is built in tls.c (alpn_list). */
+	/* HTTP/2 when ALPN chose it (routing.http2.enabled); HTTP/1.1 otherwise. */
+	if (strcmp(c->tls.alpn, "h2") == 0 && h2_conn_start(c) == 0)
+		return;
 	conn_start(c);
 }
 
@@ -639,7 +638,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-static void conn_free(struct conn *c)
+void conn_free(struct conn *c)
 {
 	struct http_server *s = c->srv;
 
@@ -683,7 +682,7 @@ void http_server_configure(struct http_server *s, const struct http_server_setti
 	s->set = *set;
 	for (struct conn *c = s->conns; c; c = c->next) {
 		c->reader.lim = set->limits;
-		if (c->state != CONN_LINGER)
+		if (c->state != CONN_LINGER && !c->h2)
 			conn_set_timeouts(c);
 	}
 }
@@ -782,7 +781,9 @@ void http_listener_close(struct http_listener *l)
 		if (c->listener != l)
 			continue;
 		c->listener = NULL;
-		if (c->state == CONN_HEAD)
+		if (c->h2)
+			h2_conn_shutdown(c->h2);
+		else if (c->state == CONN_HEAD)
 			conn_free(c);
 		else
 			c->close_after = true;
@@ -843,7 +844,9 @@ void http_server_shutdown(struct http_server *s)
 		http_listener_close(s->listeners);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_HEAD && !h1_reader_busy(&c->reader) &&
+		if (c->h2)
+			h2_conn_shutdown(c->h2);
+		else if (c->state == CONN_HEAD && !h1_reader_busy(&c->reader) &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_free(c);
 	}
@@ -862,6 +865,10 @@ void http_server_free(struct http_server *s)
 		http_listener_close(s->listeners);
 	while (s->conns) {
 		struct conn *c = s->conns;
+		if (c->h2) {
+			h2_conn_free(c->h2);   /* frees c too */
+			continue;
+		}
 		if (conn_owned(c))
 			s->cbs->on_abort(s->cookie, &c->req);
 		conn_free(c);

@@ -139,10 +139,13 @@ static void alpn_list(struct tls_shared *sh, const struct config *cfg)
 {
 	size_t n = 0;
 
-	(void)cfg;
-	/* HTTP/2 (h2_server.c): when cfg->lb.attrs' routing.http2.enabled is
-	 * true, put "\x02h2" here first; http_server.c's conn_tls_ready then
-	 * hands connections that selected "h2" to h2_conn_start(). */
+	/* routing.http2.enabled: clients may use HTTP/2 or HTTP/1.1 (§2.4);
+	 * ALB's preference when both are offered is unverified: h2 first, as
+	 * browsers and curl expect. conn_tls_ready hands "h2" to h2_conn_start. */
+	if (cfg->lb.attrs.http2) {
+		memcpy(sh->alpn + n, "\x02h2", 3);
+		n += 3;
+	}
 	memcpy(sh->alpn + n, "\x08http/1.1", 9);
 	n += 9;
 	sh->alpn_len = n;

@@ -10,7 +10,10 @@
    the same nginx `return 200` backend, same wrk settings, alternating rounds; then a
    1 GiB download and upload through each with the proxy's peak RSS. Its docstring says
    what each number means.
-3. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
+3. HTTPS and HTTP/2 (tls_bench.py): lb's HTTPS listener against nginx with the same
+   certificate and policy, one worker each: h2load over HTTP/2, keep-alive TLS
+   requests/s and new TLS handshakes/s under wrk, with the ratios.
+4. Lambda path (lambda_bench.py): lb forwarding to a minimal C custom runtime
    and to the bundled Node runtime, serverless-offline serving the same Node
    handler (peers.py), lb's added latency per invocation, and RSS with warm
    sandboxes. Its docstring says what each number means.
@@ -18,7 +21,8 @@
 Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
          [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
          [--node-concurrency 4] [--proxy-connections 50] [--transfer-size 1G]
-         [--no-fixed] [--no-proxy] [--no-transfer] [--no-lambda] [--no-peers]
+         [--tls-connections 50] [--h2-clients 10] [--h2-streams 10] [--h2-requests N]
+         [--no-fixed] [--no-proxy] [--no-transfer] [--no-tls] [--no-lambda] [--no-peers]
          [--no-inprocess] [--no-latency]          (make bench BENCH_ARGS="--quick" passes them through)
 Load generator, servers and function processes share the machine (2 cores):
 compare ratios measured in the same run, not absolute numbers across runs.
@@ -33,6 +37,7 @@ import time
 from benchlib import measured, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx, stop, wrk
 import lambda_bench
 import proxy_bench
+import tls_bench
 
 LB_CONFIG = """
 load_balancer:
@@ -44,6 +49,9 @@ listeners:
       - type: fixed-response
         fixed_response: {status_code: "200", content_type: text/plain, message_body: "ok"}
 """
+
+# The same with the console listening and nobody looking: its cost on the request path.
+LB_ADMIN_CONFIG = LB_CONFIG + "admin: {port: 0}\n"
 
 NGINX_CONFIG = """
 worker_processes 1;
@@ -64,32 +72,40 @@ http {{
 
 def bench_fixed(args, tmp):
     lb, lb_port = start_lb(tmp, LB_CONFIG)
+    admin_dir = os.path.join(tmp, "admin")
+    os.makedirs(admin_dir, exist_ok=True)
+    lba, lba_port = start_lb(admin_dir, LB_ADMIN_CONFIG)
     nginx, nginx_port = start_nginx(tmp, NGINX_CONFIG)
     nginx_worker = nginx_worker_pid(nginx.pid)
-    lb_runs, nginx_runs = [], []
+    lb_runs, lba_runs, nginx_runs = [], [], []
     wrk_args = (args.threads, args.connections, args.duration)
     try:
         time.sleep(0.3)
         idle = rss_kb(lb.pid)
-        wrk(f"http://127.0.0.1:{lb_port}/", args.threads, args.connections, 1)
-        wrk(f"http://127.0.0.1:{nginx_port}/", args.threads, args.connections, 1)
+        for port in (lb_port, lba_port, nginx_port):
+            wrk(f"http://127.0.0.1:{port}/", args.threads, args.connections, 1)
         # Alternate the two so a noisy moment on the machine hits both alike.
         for _ in range(args.rounds):
             lb_runs.append(measured(f"http://127.0.0.1:{lb_port}/", lb.pid, *wrk_args))
+            lba_runs.append(measured(f"http://127.0.0.1:{lba_port}/", lba.pid, *wrk_args))
             nginx_runs.append(measured(f"http://127.0.0.1:{nginx_port}/", nginx_worker, *wrk_args))
         loaded = rss_kb(lb.pid)
     finally:
         stop(lb)
+        stop(lba)
         stop(nginx)
-    r_lb, r_nginx = median_run(lb_runs), median_run(nginx_runs)
+    r_lb, r_lba, r_nginx = median_run(lb_runs), median_run(lba_runs), median_run(nginx_runs)
     print(f"fixed-response path (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"one worker each, median of {args.rounds} alternating runs)")
     print(row("lb fixed-response", r_lb) + f"   {r_lb['cpu_us']:.1f} us CPU/request")
+    print(row("lb, console on (idle)", r_lba) + f"   {r_lba['cpu_us']:.1f} us CPU/request")
     print(row("nginx return 200", r_nginx) + f"   {r_nginx['cpu_us']:.1f} us CPU/request")
     print(f"  ratio lb/nginx: {r_lb['rps'] / r_nginx['rps']:.2f}x requests/s, "
           f"{r_nginx['cpu_us'] / r_lb['cpu_us']:.2f}x CPU efficiency")
+    print(f"  console on/off: {r_lba['rps'] / r_lb['rps']:.2f}x requests/s, "
+          f"{r_lb['cpu_us'] / r_lba['cpu_us']:.2f}x CPU efficiency")
     print(f"  lb RSS: {idle} KB idle, {loaded} KB after the runs")
-    bad = sum(r["non2xx"] for r in lb_runs + nginx_runs)
+    bad = sum(r["non2xx"] for r in lb_runs + lba_runs + nginx_runs)
     if bad:
         print(f"  WARNING: {bad} non-2xx responses")
 
@@ -104,6 +120,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     lambda_bench.add_arguments(ap)
     proxy_bench.add_arguments(ap)
+    tls_bench.add_arguments(ap)
     ap.add_argument("--no-fixed", action="store_true", help="skip the fixed-response section")
     ap.add_argument("--no-proxy", action="store_true", help="skip the proxy-path section")
     ap.add_argument("--no-lambda", action="store_true", help="skip the Lambda-path section")
@@ -124,6 +141,8 @@ def main():
             sections.append(lambda: bench_fixed(args, tmp))
         if not args.no_proxy:
             sections.append(lambda: proxy_bench.run(args, tmp))
+        if not args.no_tls:
+            sections.append(lambda: tls_bench.run(args, tmp))
         if not args.no_lambda:
             sections.append(lambda: lambda_bench.run(args, tmp))
         for i, section in enumerate(sections):

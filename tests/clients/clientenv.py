@@ -15,6 +15,12 @@ globally:
   with autotools and cmake, then a node-gyp addon against /usr's Node headers), and
   chromium for the browser test.
 
+Node: the packages here (Playwright, Powertools, aws-lambda-ric's addon) and the functions
+(`nodejs20.x`) need Node 20, while Debian 12's own node is 18. node20() is the machine's
+node when it is Node 20, else the one lb keeps in its cache (`lb runtime fetch nodejs20.x`,
+which tests/run.py runs before any test): every `node` the client tests start, npm ci's
+native build included, is that one.
+
 The function code the tests serve lives in tests/clients/functions/<name>/ and finds its
 packages the way a deployed Lambda package would: Node resolves `require`/`import` by
 walking up from the file to tests/clients/node_modules.
@@ -91,12 +97,36 @@ def ensure_debs(packages):
     _once("debs:" + packages, run)
 
 
+def node20():
+    """The path of a Node 20 binary: LB_NODE20 (set by tests/run.py), else lb's answer."""
+    path = os.environ.get("LB_NODE20")
+    if path and os.access(path, os.X_OK):
+        return path
+    lb = os.environ.get("LB_BIN") or os.path.join(ROOT, "build", "asan", "lb")
+    try:
+        p = subprocess.run([lb, "runtime", "fetch", "nodejs20.x"], capture_output=True,
+                           text=True, timeout=900)
+    except OSError as e:
+        raise ClientEnvError(f"cannot run {lb} runtime fetch nodejs20.x: {e}")
+    if p.returncode != 0:
+        raise ClientEnvError("Node 20 is not available: " + p.stderr.strip()[-2000:])
+    os.environ["LB_NODE20"] = p.stdout.strip()
+    return os.environ["LB_NODE20"]
+
+
+def node20_env(env=None):
+    """env (default os.environ) with Node 20 first on PATH, for npm and scripts that call `node`."""
+    env = dict(os.environ if env is None else env)
+    env["PATH"] = os.path.dirname(node20()) + os.pathsep + env.get("PATH", "")
+    return env
+
+
 def _wanted():
     h = hashlib.sha256()
     for name in ("package.json", "package-lock.json"):
         with open(os.path.join(HERE, name), "rb") as f:
             h.update(f.read())
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run([node20(), "--version"], capture_output=True, text=True).stdout.strip()
     h.update(node.encode())
     return h.hexdigest()
 
@@ -119,8 +149,13 @@ def _npm_ci():
         if _installed(want):
             return
         ensure_debs(BUILD_DEBS)
-        env = dict(os.environ)
-        env["npm_config_nodedir"] = "/usr"  # node-gyp: use Node's installed headers
+        # npm and node-gyp run on Node 20, and the addon is built against its headers: the
+        # fetched Node ships them in include/node, Debian's and nodesource's in /usr.
+        node = node20()
+        env = node20_env()
+        prefix = os.path.dirname(os.path.dirname(node))
+        env["npm_config_nodedir"] = prefix if os.path.exists(
+            os.path.join(prefix, "include", "node", "node.h")) else "/usr"
         cmd = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]
         sys.stderr.write("clientenv: npm ci in tests/clients (builds aws-lambda-ric; "
                          "about a minute) ...\n")

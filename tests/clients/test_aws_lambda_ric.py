@@ -27,6 +27,7 @@ import re
 import time
 import unittest
 
+import clientenv  # noqa: E402
 from clientenv import ClientTestCase, RIC_BIN, access_log_line, fn_dir
 
 BAD_GATEWAY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -37,7 +38,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 class AwsLambdaRic(ClientTestCase):
     def serve_ric(self, timeout=5, multi_value=False):
         return self.serve([{"name": "ric", "runtime": "provided.al2023", "code": fn_dir("ric"),
-                            "command": ["node", RIC_BIN, "index.handler"],
+                            "command": [clientenv.node20(), RIC_BIN, "index.handler"],
                             "timeout": timeout, "memory": 512}], multi_value=multi_value)
 
     def ok(self, lb, path):

@@ -17,6 +17,7 @@ import subprocess
 import time
 import unittest
 
+import clientenv  # noqa: E402
 from clientenv import ACCOUNT, HERE, NODE_MODULES, REGION, ClientTestCase
 
 SCRIPT = os.path.join(HERE, "aws_sdk", "invoke.mjs")
@@ -80,7 +81,7 @@ class AwsSdkInvoke(ClientTestCase):
         self.port = int(m.group(1))
 
     def sdk(self, *calls):
-        p = subprocess.run(["node", SCRIPT, str(self.port)], input=json.dumps(list(calls)),
+        p = subprocess.run([clientenv.node20(), SCRIPT, str(self.port)], input=json.dumps(list(calls)),
                            capture_output=True, text=True, timeout=60, cwd=HERE)
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout)

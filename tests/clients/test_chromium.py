@@ -41,7 +41,7 @@ class Chromium(ClientTestCase):
                           "code": fn_dir("express")}], multi_value=True,
                         extra_rules=REDIRECT_RULE)
         base = f"http://127.0.0.1:{lb.port}"
-        p = subprocess.run(["node", "browser.mjs", base], cwd=HERE, capture_output=True,
+        p = subprocess.run([clientenv.node20(), "browser.mjs", base], cwd=HERE, capture_output=True,
                            text=True, timeout=180)
         self.assertEqual(p.returncode, 0, p.stderr[-3000:])
         out = json.loads(p.stdout)

@@ -25,6 +25,7 @@ import json
 import subprocess
 import unittest
 
+import clientenv  # noqa: E402
 from clientenv import ClientTestCase, fn_dir, HERE
 
 NODE = "nodejs20.x"
@@ -157,7 +158,7 @@ class ParserControl(ClientTestCase):
           }
           console.log(JSON.stringify(out));
         """
-        p = subprocess.run(["node", "--input-type=module", "-e", script,
+        p = subprocess.run([clientenv.node20(), "--input-type=module", "-e", script,
                             fn_dir("powertools") + "/parser.mjs"],
                            capture_output=True, text=True, cwd=HERE, timeout=60,
                            env={"PATH": "/usr/bin:/bin", "SCHEMA": "single"})

@@ -8,6 +8,7 @@
 #   build/fuzz/fuzz_alb_event   request parts → the ALB event (must be valid JSON)
 #   build/fuzz/fuzz_glob        pattern and text → ALB wildcard match
 #   build/fuzz/fuzz_layer_zip   layer archives → extracted inside their directory, or an error
+#   build/fuzz/fuzz_h2          HTTP/2 frames from a client → an h2_server session (I/O code: links all of lb)
 #   build/fuzz/fuzz_aws_creds   ~/.aws credentials and config files → keys or a reason
 #   build/fuzz/fuzz_auth_cookie session cookies and callback queries → a session, a state or -1
 #   build/fuzz/fuzz_transform   regex, replace, target, host → regex check, compile, rewrite
@@ -30,7 +31,7 @@ PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
 # The HTTP/1 reader is socket-free but lives beside the server; it brings llhttp.
 H1_SRC := src/net/h1_read.c $(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_alb_event fuzz_glob \
-	fuzz_layer_zip fuzz_aws_creds fuzz_transform fuzz_jwt fuzz_auth_cookie
+	fuzz_layer_zip fuzz_aws_creds fuzz_transform fuzz_jwt fuzz_h2 fuzz_auth_cookie
 FUZZ_SECONDS ?=
 
 all: $(TARGETS:%=build/fuzz/%)
@@ -52,3 +53,14 @@ build/fuzz/fuzz_h1: tests/fuzz/fuzz_h1.c tests/unit/h1_transcript.h $(PURE_SRC) 
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC) $(FUZZ_LIBS)
+
+# The HTTP/2 session is I/O code: it links the server side of net/ (HTTP/1, HTTP/2,
+# TLS) over the pure modules, llhttp, and the libraries of the serving process.
+IO_PKGS := libevent_core libevent_openssl libssl libcrypto jansson yaml-0.1 zlib libpcre2-8 libnghttp2
+IO_SRC := $(PURE_SRC) $(H1_SRC) $(addprefix src/net/,h2_server.c http_answer.c http_server.c net.c tls.c \
+	tls_ca.c tls_mtls.c)
+
+build/fuzz/fuzz_h2: tests/fuzz/fuzz_h2.c $(IO_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(IO_PKGS)) -o $@ $< $(IO_SRC) \
+		$(shell pkg-config --libs $(IO_PKGS)) -lm

@@ -220,6 +220,7 @@ static const char full_lb[] =
 	"    routing.http.xff_client_port.enabled: true\n"
 	"    routing.http.preserve_host_header.enabled: \"true\"\n"
 	"    routing.http.drop_invalid_header_fields.enabled: false\n"
+	"    routing.http2.enabled: false\n"
 	"listeners:\n"
 	"  - port: 8080\n"
 	"    address: 127.0.0.1\n"
@@ -329,6 +330,7 @@ TEST(full_config_load_balancer_and_attributes)
 	CHECK(a->xff_client_port);
 	CHECK(a->preserve_host);
 	CHECK(!a->drop_invalid_headers);
+	CHECK(!a->http2);
 	config_unref(cfg);
 }
 
@@ -345,7 +347,7 @@ TEST(full_config_listener_rules_sorted_with_conditions)
 	CHECK_STR(l->address, "127.0.0.1");
 	CHECK_INT(l->port, 8080);
 	CHECK_INT(l->protocol, PROTO_HTTP);
-	CHECK_INT(l->pos.line, 15);
+	CHECK_INT(l->pos.line, 16);
 	CHECK_INT(l->nrules, 4);
 	CHECK_INT(l->rules[0].priority, 10);
 	CHECK_INT(l->rules[1].priority, 20);
@@ -539,6 +541,7 @@ TEST(defaults_apply_when_keys_are_absent)
 	CHECK_INT(a->desync_mode, DESYNC_MODE_DEFENSIVE);
 	CHECK_INT(a->xff_mode, XFF_APPEND);
 	CHECK(!a->xff_client_port && !a->preserve_host && !a->drop_invalid_headers);
+	CHECK(a->http2);   /* routing.http2.enabled defaults to true */
 	CHECK_STR(cfg->listeners[0].address, "127.0.0.1");
 	CHECK_INT(cfg->listeners[0].nrules, 0);
 	CHECK(cfg->listeners[0].default_rule.action.fixed.content_type == NULL);
@@ -692,9 +695,9 @@ TEST(boolean_attribute_accepts_only_true_or_false)
 
 TEST(unknown_attribute_key_is_an_error)
 {
-	CHECK_STR(load_err("load_balancer:\n  attributes:\n    routing.http2.enabled: true\n"
+	CHECK_STR(load_err("load_balancer:\n  attributes:\n    waf.fail_open.enabled: true\n"
 			   LB_MIN),
-		  C "3:5: unknown key 'routing.http2.enabled'");
+		  C "3:5: unknown key 'waf.fail_open.enabled'");
 }
 
 TEST(account_id_must_be_twelve_digits)
@@ -1015,7 +1018,7 @@ static const char *fn_err(const char *fn_yaml)
 TEST(unsupported_runtime_lists_the_accepted_ones)
 {
 	CHECK_STR(fn_err(F "    runtime: java21\n"),
-		  C "6:14: runtime 'java21' is not supported (use nodejs*, python3.*, "
+		  C "6:14: runtime 'java21' is not supported (use nodejsNN.x, python3.N, "
 		    "provided.al2023 or provided.al2)");
 }
 

@@ -1,0 +1,944 @@
+/*
+ * h2_server: an nghttp2 server session over a connection's bufferevent.
+ *
+ * One struct h2_conn per connection, one struct h2_stream per request. A
+ * stream's request is shown to http_server's owner like an HTTP/1 one
+ * (on_head once its HEADERS are in, on_body per DATA chunk, on_request at
+ * END_STREAM), and answered through the same calls (h2_respond,
+ * h2_stream_*), which queue HEADERS and a data source on the session.
+ *
+ * Ownership: a stream is "owned" from on_head until its answer is complete
+ * (respond, stream_end, stream_abort); a stream that closes while owned
+ * (the client's RST_STREAM, the connection lost) gives the owner on_abort,
+ * which ALB logs as 460. Streams are never freed inside nghttp2's
+ * callbacks: a closed stream moves to the dead list and is recycled once
+ * the outermost call into nghttp2 has returned (reap). Frames go out only
+ * from this file's own event callbacks (after reading, on the send event
+ * or when the output drains), never from inside a callback of nghttp2 or
+ * of the owner.
+ *
+ * Flow control, both ways bounded: a streamed answer's body waits in the
+ * stream's own buffer (the owner waits for on_drain past
+ * HTTP_SERVER_HIGH_WATER), and frames enter the connection's output only
+ * while it holds less than OUT_HIGH. Request bodies are consumed from the
+ * window manually (no automatic WINDOW_UPDATE): DATA the owner took while
+ * it was paused (its target not draining) is given back only on resume.
+ */
+#include "net/h2_server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "alb/h2_msg.h"
+#include "base/log.h"
+#include "net/http_conn.h"
+
+/* Frames are written to the connection while its output holds less. */
+#define OUT_HIGH (128 * 1024)
+/* Per-stream receive window: what a client may send ahead of the target. */
+#define STREAM_WINDOW (256 * 1024)
+/* Connection receive window (several streams uploading at once). */
+#define CONN_WINDOW (1024 * 1024)
+/* Recycled streams kept per connection. */
+#define FREE_STREAMS_MAX 16
+
+struct h2_stream {
+	enum http_io_kind io_kind;     /* HTTP_IO_H2: first, see http_io_is_h2 */
+	struct h2_conn *hc;
+	struct h2_stream *prev, *next; /* hc->streams, or hc->dead / hc->free (next only) */
+	int32_t id;
+	struct http_request req;       /* req.io points at this stream */
+	bool shown;                    /* on_head (or on_error) was called */
+	bool owned;                    /* the owner holds req */
+	bool answered;                 /* an answer was queued */
+	bool req_done;                 /* END_STREAM from the client */
+	bool closed;                   /* nghttp2 closed the stream */
+	bool no_body;                  /* the answer carries no DATA */
+	bool out_eof;                  /* the answer's body is all in out */
+	bool deferred;                 /* the data source waits for bytes */
+	bool paused;                   /* the owner paused the request body */
+	bool want_drain;               /* the owner waits for on_drain */
+	bool drain_now;                /* out fell below the low watermark: tell the owner */
+	bool abort_after;              /* reset the stream once out is written (stream_abort) */
+	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
+	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
+};
+
+struct h2_conn {
+	struct conn *c;                /* the connection's shell: bev, peer, listener */
+	nghttp2_session *session;
+	struct h2_stream *streams;     /* open streams */
+	struct h2_stream *dead;        /* closed, to be recycled by reap */
+	struct h2_stream *free;        /* recycled */
+	size_t nfree;
+	struct event *send_ev;         /* deferred send (and reap) */
+	struct event *idle_ev;
+	struct h2_req_build build;
+	struct h2_fields fields;
+	nghttp2_nv *nva;
+	size_t cap_nva;
+	unsigned requests;             /* streams begun on this connection */
+	int64_t active_us;             /* the last frame from the client other than PING */
+	bool goaway;                   /* GOAWAY queued: no new streams */
+	bool lingering;                /* done: half-closed, input discarded a while */
+	bool freeing;
+};
+
+static void h2_close(struct h2_conn *hc);
+static void h2_linger(struct h2_conn *hc);
+static int h2_input(struct h2_conn *hc);
+
+static const struct http_server_cbs *owner(const struct h2_conn *hc)
+{
+	return hc->c->srv->cbs;
+}
+
+static void *owner_cookie(const struct h2_conn *hc)
+{
+	return hc->c->srv->cookie;
+}
+
+/* --- streams ----------------------------------------------------------------- */
+
+static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
+{
+	struct h2_stream *st = hc->free;
+	struct conn *c = hc->c;
+	struct http_request *req;
+
+	if (st) {
+		hc->free = st->next;
+		hc->nfree--;
+		evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	} else {
+		st = xcalloc(1, sizeof(*st));
+		st->io_kind = HTTP_IO_H2;
+		http_request_init(&st->req);
+		st->out = evbuffer_new();
+	}
+	st->hc = hc;
+	st->id = id;
+	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
+	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
+	st->abort_after = false;
+	st->unconsumed = 0;
+	st->prev = NULL;
+	st->next = hc->streams;
+	if (hc->streams)
+		hc->streams->prev = st;
+	hc->streams = st;
+
+	req = &st->req;
+	h2_req_begin(&hc->build, req);
+	/* The connection's facts, as http_server.c gives HTTP/1 requests. */
+	req->io = st;
+	req->listener = c->listener_index;
+	req->local_port = c->local_port;
+	req->https = c->ssl != NULL;
+	req->tls = c->ssl ? &c->tls : NULL;
+	req->peer_family = c->peer_family;
+	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
+	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
+	req->peer_port = c->peer_port;
+	req->conn_trace_id = c->tid;
+	req->start_wall_us = time_wall_us();
+	req->start_mono_us = time_mono_us();
+	return st;
+}
+
+static void stream_unlink(struct h2_conn *hc, struct h2_stream *st)
+{
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		hc->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	st->prev = st->next = NULL;
+}
+
+static void stream_destroy(struct h2_stream *st)
+{
+	http_request_release(&st->req);
+	evbuffer_free(st->out);
+	free(st);
+}
+
+/* Recycles the streams nghttp2 closed; never called with nghttp2 on the stack. */
+static void reap(struct h2_conn *hc)
+{
+	while (hc->dead) {
+		struct h2_stream *st = hc->dead;
+
+		hc->dead = st->next;
+		if (hc->nfree >= FREE_STREAMS_MAX) {
+			stream_destroy(st);
+			continue;
+		}
+		http_request_reset(&st->req);
+		st->next = hc->free;
+		hc->free = st;
+		hc->nfree++;
+	}
+}
+
+static struct h2_stream *stream_of(struct h2_conn *hc, int32_t id)
+{
+	return nghttp2_session_get_stream_user_data(hc->session, id);
+}
+
+/* The owner lets go of req: it hears nothing more about it. DATA held back
+ * while it was paused goes back to the windows (the connection's would
+ * shrink for good otherwise). */
+static void stream_disown(struct h2_stream *st)
+{
+	st->owned = false;
+	st->want_drain = st->drain_now = false;
+	st->paused = false;
+	if (st->unconsumed && !st->hc->freeing)
+		nghttp2_session_consume(st->hc->session, st->id, st->unconsumed);
+	st->unconsumed = 0;
+}
+
+/* Gives DATA bytes back to the client's windows. */
+static void stream_consume(struct h2_conn *hc, int32_t id, size_t n)
+{
+	if (n)
+		nghttp2_session_consume(hc->session, id, n);
+}
+
+/* --- nghttp2 callbacks: receiving ------------------------------------------- */
+
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct h2_stream *st;
+
+	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	if (hc->requests >= H2_MAX_REQUESTS || hc->goaway) {
+		/* Past the GOAWAY: refused, so the client may retry it elsewhere. */
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
+	hc->requests++;
+	st = stream_new(hc, frame->hd.stream_id);
+	nghttp2_session_set_stream_user_data(session, st->id, st);
+	return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+		     const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct h2_stream *st;
+
+	(void)flags;
+	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;     /* trailers are dropped, as on HTTP/1 */
+	st = stream_of(hc, frame->hd.stream_id);
+	if (!st || st->shown)
+		return 0;
+	(void)session;
+	h2_req_field(&hc->build, (struct sv){ (const char *)name, namelen }, (struct sv){ (const char *)value, valuelen });
+	return 0;
+}
+
+/* The request is complete: the owner has it whole (unless it answered already). */
+static void request_done(struct h2_conn *hc, struct h2_stream *st)
+{
+	st->req_done = true;
+	if (st->shown && !st->answered && st->owned)
+		owner(hc)->on_request(owner_cookie(hc), &st->req);
+}
+
+static void headers_done(struct h2_conn *hc, struct h2_stream *st, const nghttp2_frame *frame)
+{
+	bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+	int status = h2_req_end(&hc->build, end);
+
+	st->req.received_bytes += frame->hd.length + 9;
+	st->shown = true;
+	st->owned = true;
+	if (hc->requests == H2_MAX_REQUESTS) {
+		/* ALB: GOAWAY after 10,000 requests on a connection
+		 * (alb-http-targets-and-tls.md §2.5); this one is still served. */
+		nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
+		hc->goaway = true;
+	} else if (!hc->goaway && hc->c->srv->set.client_keep_alive &&
+		   time_mono_us() - hc->c->born_mono_us >= (int64_t)hc->c->srv->set.client_keep_alive * 1000000) {
+		/* ALB: GOAWAY when client_keep_alive.seconds ends (§2.5). */
+		nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
+		hc->goaway = true;
+	}
+	if (status) {
+		log_debug("HTTP/2 request from %s:%u refused: %d", hc->c->peer_ip, hc->c->peer_port, status);
+		owner(hc)->on_error(owner_cookie(hc), &st->req, status);
+		return;
+	}
+	owner(hc)->on_head(owner_cookie(hc), &st->req);
+	if (end)
+		request_done(hc, st);
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct h2_stream *st;
+
+	(void)session;
+	/* ALB: PING frames do not count as activity (alb-http-targets-and-tls.md §2.5). */
+	if (frame->hd.type != NGHTTP2_PING)
+		hc->active_us = time_mono_us();
+	if (frame->hd.stream_id == 0 || !(st = stream_of(hc, frame->hd.stream_id)))
+		return 0;
+	switch (frame->hd.type) {
+	case NGHTTP2_HEADERS:
+		if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+			headers_done(hc, st, frame);
+		} else {
+			st->req.received_bytes += frame->hd.length + 9;
+			if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+				request_done(hc, st);
+		}
+		break;
+	case NGHTTP2_DATA:
+		st->req.received_bytes += frame->hd.length + 9;
+		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+			request_done(hc, st);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data,
+			 size_t len, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct h2_stream *st = stream_of(hc, stream_id);
+	struct http_request *req;
+
+	(void)session;
+	(void)flags;
+	if (!st || !st->shown || st->answered || !st->owned) {
+		stream_consume(hc, stream_id, len);   /* nobody wants it */
+		return 0;
+	}
+	req = &st->req;
+	req->body_bytes += len;
+	if (req->stream_body) {
+		if (owner(hc)->on_body)
+			owner(hc)->on_body(owner_cookie(hc), req, (const char *)data, len);
+		/* The owner may have paused (its target is slow): the bytes
+		 * stay charged to the window until it resumes. */
+		if (st->paused && !st->closed)
+			st->unconsumed += len;
+		else
+			stream_consume(hc, stream_id, len);
+		return 0;
+	}
+	if (req->keep_body && !req->body_too_large && buf_append(&req->body, data, len) < 0)
+		req->body_too_large = true;
+	stream_consume(hc, stream_id, len);
+	return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct h2_stream *st = stream_of(hc, stream_id);
+
+	(void)session;
+	(void)error_code;
+	if (!st || hc->freeing)
+		return 0;
+	st->closed = true;
+	stream_unlink(hc, st);
+	st->next = hc->dead;
+	hc->dead = st;
+	if (st->owned) {
+		/* The client reset the stream (or the session ended) before
+		 * the answer was complete: ALB logs 460 (§4.4). */
+		stream_disown(st);
+		owner(hc)->on_abort(owner_cookie(hc), &st->req);
+	}
+	return 0;
+}
+
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct h2_stream *st;
+
+	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || !(st = stream_of(hc, frame->hd.stream_id)))
+		return 0;
+	/* The answer is complete before the request: the rest of it is not
+	 * wanted (RFC 9113 §8.1). */
+	if (!st->req_done)
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+	return 0;
+}
+
+/* --- nghttp2 callbacks: sending ------------------------------------------- */
+
+static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t length, int flags, void *user_data)
+{
+	struct h2_conn *hc = user_data;
+	struct evbuffer *out = bufferevent_get_output(hc->c->bev);
+
+	(void)session;
+	(void)flags;
+	/* Bounded output: the rest waits for the write callback. */
+	if (evbuffer_get_length(out) >= OUT_HIGH)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	evbuffer_add(out, data, length);
+	return (ssize_t)length;
+}
+
+/* DATA for a stream's answer, from its buffer. */
+static ssize_t on_data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+			    uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+{
+	struct h2_stream *st = source->ptr;
+	size_t avail = evbuffer_get_length(st->out);
+	int n;
+
+	(void)session;
+	(void)stream_id;
+	(void)user_data;
+	if (!avail) {
+		/* What was queued went out: now the stream is reset (stream_abort). */
+		if (st->abort_after)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		if (st->out_eof) {
+			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+			return 0;
+		}
+		st->deferred = true;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	n = evbuffer_remove(st->out, buf, length < avail ? length : avail);
+	if (st->out_eof && evbuffer_get_length(st->out) == 0)
+		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+	if (st->want_drain && evbuffer_get_length(st->out) < OUTPUT_LOW_WATER) {
+		st->want_drain = false;
+		st->drain_now = true;   /* told after nghttp2 returns (tell_drained) */
+	}
+	return n;
+}
+
+/* --- the connection ------------------------------------------------------------ */
+
+/* The owner's writers whose backlog shrank hear on_drain (outside nghttp2). */
+static void tell_drained(struct h2_conn *hc)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (struct h2_stream *st = hc->streams; st; st = st->next) {
+			if (!st->drain_now)
+				continue;
+			st->drain_now = false;
+			if (st->owned && owner(hc)->on_drain) {
+				owner(hc)->on_drain(owner_cookie(hc), &st->req);
+				again = true;   /* the list may have changed */
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * Sends what nghttp2 has queued (as far as the output takes), recycles
+ * closed streams, and closes the connection once the session is done.
+ * Returns -1 when the connection was freed.
+ */
+static int h2_flush(struct h2_conn *hc)
+{
+	int rv;
+
+	rv = nghttp2_session_send(hc->session);
+	reap(hc);
+	if (rv != 0) {
+		log_debug("HTTP/2 session with %s:%u: %s", hc->c->peer_ip, hc->c->peer_port, nghttp2_strerror(rv));
+		h2_close(hc);
+		return -1;
+	}
+	tell_drained(hc);
+	if (!nghttp2_session_want_read(hc->session) && !nghttp2_session_want_write(hc->session) &&
+	    evbuffer_get_length(bufferevent_get_output(hc->c->bev)) == 0) {
+		h2_linger(hc);
+		return -1;
+	}
+	return 0;
+}
+
+static void h2_schedule(struct h2_conn *hc)
+{
+	if (!hc->freeing && !hc->lingering)
+		event_active(hc->send_ev, EV_TIMEOUT, 0);
+}
+
+static void on_send_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *hc = arg;
+
+	(void)fd;
+	(void)what;
+	if (hc->lingering)
+		return;
+	/* Bytes may wait since h2_conn_start (the preface, read with the handshake). */
+	if (h2_input(hc) == 0)
+		h2_flush(hc);
+}
+
+/* Feeds buffered bytes from the client to the session. Returns -1 when
+ * the connection was freed (a protocol error nghttp2 cannot answer). */
+static int h2_input(struct h2_conn *hc)
+{
+	struct evbuffer *in = bufferevent_get_input(hc->c->bev);
+
+	while (evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		ssize_t n;
+
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		n = nghttp2_session_mem_recv(hc->session, v.iov_base, v.iov_len);
+		if (n < 0) {
+			log_debug("HTTP/2 from %s:%u: %s", hc->c->peer_ip, hc->c->peer_port,
+				  nghttp2_strerror((int)n));
+			reap(hc);
+			h2_close(hc);
+			return -1;
+		}
+		evbuffer_drain(in, (size_t)n);
+	}
+	return 0;
+}
+
+/* Bytes from the client: fed to the session, then whatever it answers goes out. */
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct h2_conn *hc = arg;
+
+	if (hc->lingering) {
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	if (h2_input(hc) == 0)
+		h2_flush(hc);
+}
+
+/* The output drained below the low watermark: more frames may go. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct h2_conn *hc = arg;
+
+	(void)bev;
+	if (!hc->lingering)
+		h2_flush(hc);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	/* The client closed or the connection failed: streams in flight end (460). */
+	h2_close(arg);
+}
+
+static void idle_arm(struct h2_conn *hc, int64_t in_us)
+{
+	struct timeval tv = { in_us / 1000000, in_us % 1000000 };
+
+	evtimer_add(hc->idle_ev, &tv);
+}
+
+/*
+ * No frame from the client for idle_timeout.timeout_seconds. Without a
+ * stream open the connection ends (GOAWAY); a request the client started
+ * but did not finish gets ALB's 408; requests waiting for their target
+ * keep the connection (the wait is the target's).
+ */
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *hc = arg;
+	int64_t idle_us = (int64_t)hc->c->srv->set.idle_timeout * 1000000;
+	int64_t quiet = time_mono_us() - hc->active_us;
+
+	(void)fd;
+	(void)what;
+	if (!idle_us || hc->lingering)
+		return;
+	if (quiet < idle_us) {
+		idle_arm(hc, idle_us - quiet);
+		return;
+	}
+	if (!hc->streams) {
+		nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
+		h2_flush(hc);
+		return;
+	}
+	for (struct h2_stream *st = hc->streams; st; st = st->next) {
+		if (st->req_done || st->answered)
+			continue;
+		if (st->shown && st->owned)
+			/* ALB: 408 when a request is not finished within the idle timeout. */
+			owner(hc)->on_error(owner_cookie(hc), &st->req, 408);
+		else
+			nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+	}
+	hc->active_us = time_mono_us();
+	idle_arm(hc, idle_us);
+	h2_flush(hc);
+}
+
+static nghttp2_session_callbacks *make_callbacks(void)
+{
+	nghttp2_session_callbacks *cbs;
+
+	if (nghttp2_session_callbacks_new(&cbs) != 0)
+		return NULL;
+	nghttp2_session_callbacks_set_send_callback(cbs, on_send);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
+	return cbs;
+}
+
+static int session_new(struct h2_conn *hc)
+{
+	nghttp2_session_callbacks *cbs = make_callbacks();
+	nghttp2_option *opt = NULL;
+	/* ALB: up to 128 requests in parallel on a connection, no server push (§2.5). */
+	nghttp2_settings_entry iv[] = {
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
+	};
+	int rv = -1;
+
+	if (!cbs || nghttp2_option_new(&opt) != 0)
+		goto out;
+	/* Request bodies are given back to the window as the target drains. */
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	if (nghttp2_session_server_new2(&hc->session, cbs, hc, opt) != 0) {
+		hc->session = NULL;
+		goto out;
+	}
+	if (nghttp2_submit_settings(hc->session, NGHTTP2_FLAG_NONE, iv, ARRAY_LEN(iv)) != 0 ||
+	    nghttp2_session_set_local_window_size(hc->session, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW) != 0)
+		goto out;
+	rv = 0;
+out:
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cbs);
+	return rv;
+}
+
+int h2_conn_start(struct conn *c)
+{
+	struct h2_conn *hc = xcalloc(1, sizeof(*hc));
+	struct timeval idle = { c->srv->set.idle_timeout, 0 };
+
+	if (session_new(hc) < 0) {
+		nghttp2_session_del(hc->session);
+		free(hc);
+		return -1;
+	}
+	hc->c = c;
+	c->h2 = hc;
+	h2_req_build_init(&hc->build);
+	h2_fields_init(&hc->fields);
+	hc->send_ev = event_new(c->srv->base, -1, 0, on_send_ev, hc);
+	hc->idle_ev = evtimer_new(c->srv->base, on_idle, hc);
+	hc->active_us = time_mono_us();
+	/* The HTTP/1 machinery of c stops; the bufferevent is HTTP/2's now. */
+	if (c->read_ev)
+		event_del(c->read_ev);
+	event_del(c->resume);
+	event_del(c->flush_ev);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, hc);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
+	/* A client that stops reading is cut after the idle timeout. */
+	bufferevent_set_timeouts(c->bev, NULL, idle.tv_sec ? &idle : NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (idle.tv_sec)
+		idle_arm(hc, (int64_t)idle.tv_sec * 1000000);
+	/* The server's SETTINGS go out (and buffered input is read) from the
+	 * loop, so c is still whole when this returns. */
+	h2_schedule(hc);
+	return 0;
+}
+
+void h2_conn_shutdown(struct h2_conn *hc)
+{
+	if (hc->goaway || hc->lingering)
+		return;
+	hc->goaway = true;
+	nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(hc->session),
+			      NGHTTP2_NO_ERROR, NULL, 0);
+	h2_schedule(hc);
+}
+
+void h2_conn_free(struct h2_conn *hc)
+{
+	struct conn *c = hc->c;
+
+	/* Requests the owner holds end: it logs them (460). */
+	for (struct h2_stream *st = hc->streams; st; st = st->next) {
+		if (st->owned) {
+			stream_disown(st);
+			owner(hc)->on_abort(owner_cookie(hc), &st->req);
+		}
+	}
+	hc->freeing = true;
+	nghttp2_session_del(hc->session);
+	reap(hc);
+	while (hc->streams) {
+		struct h2_stream *st = hc->streams;
+		hc->streams = st->next;
+		stream_destroy(st);
+	}
+	while (hc->free) {
+		struct h2_stream *st = hc->free;
+		hc->free = st->next;
+		stream_destroy(st);
+	}
+	event_free(hc->send_ev);
+	event_free(hc->idle_ev);
+	h2_req_build_release(&hc->build);
+	h2_fields_release(&hc->fields);
+	free(hc->nva);
+	free(hc);
+	c->h2 = NULL;
+	conn_free(c);
+}
+
+/* Closes from one of the connection's own callbacks. */
+static void h2_close(struct h2_conn *hc)
+{
+	h2_conn_free(hc);
+}
+
+/*
+ * The session is done (GOAWAY sent, every stream ended, everything written):
+ * close_notify and a half-close, then input is discarded for a moment, so
+ * the client reads the last frames instead of a reset (as HTTP/1's
+ * conn_linger). The client's close or the linger time frees it.
+ */
+static void h2_linger(struct h2_conn *hc)
+{
+	struct conn *c = hc->c;
+	struct timeval tv = { LINGER_SECONDS, 0 };
+
+	hc->lingering = true;
+	event_del(hc->idle_ev);
+	event_del(hc->send_ev);
+	if (c->ssl && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* --- answers ------------------------------------------------------------------- */
+
+/* hc->fields as nghttp2's name-value pairs (nghttp2 copies them). */
+static nghttp2_nv *make_nva(struct h2_conn *hc)
+{
+	const struct h2_fields *f = &hc->fields;
+
+	xgrow(&hc->nva, &hc->cap_nva, f->n ? f->n : 1, sizeof(*hc->nva));
+	for (size_t i = 0; i < f->n; i++)
+		hc->nva[i] = (nghttp2_nv){ (uint8_t *)f->v[i].name.p, (uint8_t *)f->v[i].value.p, f->v[i].name.n,
+					   f->v[i].value.n, NGHTTP2_NV_FLAG_NONE };
+	return hc->nva;
+}
+
+static size_t fields_bytes(const struct h2_fields *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		n += f->v[i].name.n + f->v[i].value.n;
+	return n;
+}
+
+/* Queues the HEADERS of st's answer, with a data source unless no_body. */
+static void submit(struct h2_conn *hc, struct h2_stream *st, bool no_body)
+{
+	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = on_data_read };
+	nghttp2_nv *nva = make_nva(hc);
+
+	st->answered = true;
+	st->no_body = no_body;
+	if (nghttp2_submit_response(hc->session, st->id, nva, hc->fields.n, no_body ? NULL : &prd) != 0)
+		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+	st->req.sent_bytes += fields_bytes(&hc->fields) + 9;
+	h2_schedule(hc);
+}
+
+size_t h2_respond(struct http_request *req, const struct http_response *resp, const char *date)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+	bool body = http_response_has_body(resp->status, sv_eq_cstr(req->method, "HEAD")) && resp->body.n;
+	uint64_t before = req->sent_bytes;
+
+	struct http_header *tmp;
+	struct http_response r;
+
+	stream_disown(st);
+	if (st->closed || st->answered)
+		return 0;
+	/* The listener's routing.http.response.* headers, as on HTTP/1. */
+	r = answer_with_extra(hc->c->extra, resp, &tmp);
+	h2_fields_response(&hc->fields, &r, date);
+	free(tmp);
+	if (body) {
+		evbuffer_add(st->out, resp->body.p, resp->body.n);
+		req->sent_bytes += resp->body.n + 9;
+	}
+	st->out_eof = true;
+	submit(hc, st, !body);
+	return (size_t)(req->sent_bytes - before);
+}
+
+/* A streamed answer's fields: the target's headers, the listener's answer
+ * headers (routing.http.response.*) in place of its own of those names. */
+static void head_fields(struct h2_conn *hc, const struct http_stream_head *h)
+{
+	const struct answer_extra *x = hc->c->extra;
+	struct http_header *v;
+	size_t k = 0;
+
+	if (!x || !x->n) {
+		h2_fields_head(&hc->fields, h->status, h->headers, h->nheaders);
+		return;
+	}
+	v = xcalloc(h->nheaders + x->n, sizeof(*v));
+	for (size_t i = 0; i < h->nheaders; i++)
+		if (!answer_is_extra(x, h->headers[i].name))
+			v[k++] = h->headers[i];
+	for (size_t i = 0; i < x->n; i++)
+		v[k++] = x->headers[i];
+	h2_fields_head(&hc->fields, h->status, v, k);
+	free(v);
+}
+
+size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+	uint64_t before = req->sent_bytes;
+
+	if (st->closed || st->answered)
+		return 0;
+	if (h->status == 101) {
+		/* No upgrade on HTTP/2 (lb offers no extended CONNECT). */
+		h2_stream_abort(req);
+		return 0;
+	}
+	head_fields(hc, h);
+	submit(hc, st, h->no_body || sv_eq_cstr(req->method, "HEAD") || h->framing == HTTP_FRAMING_NONE);
+	return (size_t)(req->sent_bytes - before);
+}
+
+size_t h2_stream_body(struct http_request *req, const char *p, size_t n)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+	size_t pending;
+
+	if (n && !st->closed && !st->no_body && !st->out_eof && !st->abort_after) {
+		evbuffer_add(st->out, p, n);
+		req->sent_bytes += n;
+		if (st->deferred) {
+			st->deferred = false;
+			nghttp2_session_resume_data(hc->session, st->id);
+		}
+		h2_schedule(hc);
+	}
+	pending = evbuffer_get_length(st->out);
+	if (pending > HTTP_SERVER_HIGH_WATER)
+		st->want_drain = true;
+	return pending;
+}
+
+void h2_stream_end(struct http_request *req)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+
+	stream_disown(st);
+	st->out_eof = true;
+	if (st->closed)
+		return;
+	if (st->deferred) {
+		st->deferred = false;
+		nghttp2_session_resume_data(hc->session, st->id);
+	}
+	h2_schedule(hc);
+}
+
+void h2_stream_abort(struct http_request *req)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+	bool has_source = st->answered && !st->no_body && !st->out_eof;
+
+	stream_disown(st);
+	if (st->closed || st->abort_after)
+		return;
+	/* The answer cannot be completed: the stream is reset (on HTTP/1 the
+	 * connection would be cut), after what was queued, as HTTP/1 writes
+	 * it before closing. */
+	if (has_source) {
+		st->abort_after = true;
+		if (st->deferred) {
+			st->deferred = false;
+			nghttp2_session_resume_data(hc->session, st->id);
+		}
+	} else {
+		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+	}
+	st->answered = true;
+	h2_schedule(hc);
+}
+
+void h2_pause_reading(struct http_request *req)
+{
+	struct h2_stream *st = req->io;
+
+	st->paused = true;
+}
+
+void h2_resume_reading(struct http_request *req)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+
+	if (!st->paused)
+		return;
+	st->paused = false;
+	if (st->closed)
+		return;
+	stream_consume(hc, st->id, st->unconsumed);
+	st->unconsumed = 0;
+	h2_schedule(hc);
+}

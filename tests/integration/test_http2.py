@@ -1,0 +1,433 @@
+"""HTTP/2 toward clients (DESIGN.md §14, alb-http-targets-and-tls.md §2.4-§2.5): ALPN
+on HTTPS listeners when routing.http2.enabled, each stream routed, answered, logged
+(type h2, HTTP/2.0) and delivered to Lambda and HTTP targets as its HTTP/1.1 twin;
+ALB's limits (GOAWAY after 10,000 requests), RST_STREAM logged as 460, streamed
+bodies with bounded memory. Real clients: curl, nghttp, h2load (Debian's
+nghttp2-client), and a raw frame client (h2wire.py) where the wire must be exact.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from backend import Backend
+from h2wire import H2Conn
+from httpcommon import http_group
+from lambdacommon import ECHO_PY
+from lbcommon import TID_RE, config, log_for, read_log, wait_for
+from lbtest import Lb, run_lb
+from tlscommon import Pki, TlsConn
+
+PKI = Pki()
+SITE = PKI.issue("site", dns=["localhost"], ip=["127.0.0.1"])
+HAVE_NGHTTP2 = shutil.which("h2load") and shutil.which("nghttp")
+HAVE_CURL = shutil.which("curl")
+
+
+def listener():
+    return ("  - port: 0\n"
+            "    protocol: HTTPS\n"
+            f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+            "    attributes: {routing.http.response.strict_transport_security.header_value: "
+            "\"max-age=31536000\"}\n"
+            "    rules: [\"rules/*.yaml\"]\n"
+            "    default_actions: [{type: forward, target_group: web}]\n")
+
+
+RULES = """\
+rules:
+  - priority: 1
+    conditions: [{path_pattern: {values: ["/fixed"]}}]
+    actions:
+      - type: fixed-response
+        fixed_response: {status_code: "200", content_type: text/plain, message_body: "fixed"}
+  - priority: 2
+    conditions: [{path_pattern: {values: ["/lambda", "/lambda/*"]}}]
+    actions: [{type: forward, target_group: fn}]
+  - priority: 3
+    conditions: [{path_pattern: {values: ["/moved"]}}]
+    actions:
+      - type: redirect
+        redirect: {path: "/fixed", status_code: HTTP_301}
+"""
+
+
+def h2_config(backend, attributes=None):
+    groups = ("target_groups:\n" + http_group("web", [backend]) +
+              "  - {name: fn, target_type: lambda, targets: [echo],"
+              " attributes: {lambda.multi_value_headers.enabled: true}}\n"
+              "functions:\n"
+              "  - {name: echo, runtime: python3.11, handler: index.handler, code: fn}\n")
+    return config(attributes=attributes, listeners=listener(), target_groups=groups)
+
+
+def curl(*args, timeout=60):
+    p = subprocess.run(["curl", "-sS", "--cacert", PKI.ca_cert] + list(args), capture_output=True,
+                       timeout=timeout)
+    return p
+
+
+def vm_hwm_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def start_lb(testcase, backend, attributes=None, env=None):
+    lb = Lb(h2_config(backend, attributes), rules={"a.yaml": RULES}, files={"fn/index.py": ECHO_PY},
+            env=env)
+    lb.start()
+    testcase.addCleanup(lb.tmp.cleanup)
+    testcase.addCleanup(lb.stop)
+    return lb
+
+
+class Http2Test(unittest.TestCase):
+    """One lb (HTTPS, HTTP/2 on) in front of a backend and a Python echo function."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.backend = Backend("a").start()
+        # ASan's quarantine keeps freed memory: off, so peak RSS shows what lb holds.
+        env = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"}
+        cls.lb = Lb(h2_config(cls.backend), rules={"a.yaml": RULES}, files={"fn/index.py": ECHO_PY},
+                    env=env)
+        cls.lb.start()
+        cls.url = f"https://localhost:{cls.lb.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.lb.stop()
+        finally:
+            cls.lb.tmp.cleanup()
+            cls.backend.stop()
+
+    def setUp(self):
+        self.backend.clear()
+
+    def h2(self):
+        c = H2Conn(self.lb.port, PKI.ca_cert)
+        self.addCleanup(c.close)
+        self.assertEqual(c.alpn, "h2")
+        return c
+
+    def fields(self, path, method="GET", extra=()):
+        return [(":method", method), (":scheme", "https"), (":authority", f"localhost:{self.lb.port}"),
+                (":path", path)] + list(extra)
+
+    @unittest.skipUnless(HAVE_CURL, "curl not installed")
+    def test_curl_http2_fixed_response_and_its_log_line(self):
+        p = curl("--http2", "-A", "curl-fixed", "-w", "\n%{http_version} %{http_code}", self.url + "/fixed?a=1")
+        self.assertEqual(p.stdout, b"fixed\n2 200", p.stderr)
+        e = log_for(self.lb, '"curl-fixed"')
+        self.assertEqual(e["type"], "h2")
+        self.assertEqual(e["request"], f"GET https://localhost:{self.lb.port}/fixed?a=1 HTTP/2.0")
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("200", "-"))
+        self.assertEqual(e["actions_executed"], "fixed-response")
+        # The TLS fields are the connection's, as for its HTTP/1.1 twin.
+        p = curl("--http1.1", "-A", "curl-fixed-h1", self.url + "/fixed?a=1")
+        e1 = log_for(self.lb, '"curl-fixed-h1"')
+        self.assertEqual(e1["type"], "https")
+        for f in ("ssl_cipher", "ssl_protocol", "domain_name", "chosen_cert_arn", "target_group_arn",
+                  "matched_rule_priority", "classification", "error_reason"):
+            self.assertEqual(e[f], e1[f], f)
+        self.assertRegex(e["conn_trace_id"], TID_RE)
+        self.assertGreater(int(e["received_bytes"]), 0)
+        self.assertGreater(int(e["sent_bytes"]), len("fixed"))
+
+    @unittest.skipUnless(HAVE_CURL, "curl not installed")
+    def test_curl_redirect_and_error_pages_over_http2(self):
+        p = curl("--http2", "-i", self.url + "/moved")
+        head = p.stdout.split(b"\r\n\r\n")[0].decode()
+        self.assertTrue(head.startswith("HTTP/2 301"), head)
+        self.assertIn(f"location: https://localhost:{self.lb.port}/fixed", head)
+        self.assertIn("server: awselb/2.0", head)
+        self.assertNotIn("connection:", head.lower())
+
+    @unittest.skipUnless(HAVE_CURL, "curl not installed")
+    def test_listener_response_headers_on_http2_answers(self):
+        # routing.http.response.* apply to every answer, lb's own and targets'.
+        for path in ("/fixed", "/echo"):
+            p = curl("--http2", "-i", self.url + path)
+            head = p.stdout.split(b"\r\n\r\n")[0].decode()
+            self.assertTrue(head.startswith("HTTP/2 200"), head)
+            self.assertEqual(head.count("strict-transport-security: max-age=31536000"), 1, head)
+
+    @unittest.skipUnless(HAVE_NGHTTP2, "nghttp2-client not installed")
+    def test_nghttp_get(self):
+        p = subprocess.run(["nghttp", "-s", self.url + "/fixed"], capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith(b"fixed"), p.stdout)
+
+    @unittest.skipUnless(HAVE_NGHTTP2, "nghttp2-client not installed")
+    def test_h2load_2000_requests_over_100_streams(self):
+        p = subprocess.run(["h2load", "-n", "2000", "-c", "1", "-m", "100", self.url + "/fixed"],
+                           capture_output=True, timeout=120)
+        out = p.stdout.decode()
+        self.assertIn("Application protocol: h2", out)
+        self.assertIn("requests: 2000 total, 2000 started, 2000 done, 2000 succeeded", out)
+        self.assertIn("status codes: 2000 2xx", out)
+
+    @unittest.skipUnless(shutil.which("chromium"), "chromium not installed")
+    def test_headless_chromium_uses_http2(self):
+        with tempfile.TemporaryDirectory(prefix="lb-chromium-") as profile:
+            p = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                                "--ignore-certificate-errors", "--disable-dev-shm-usage", "--no-first-run",
+                                "--disable-extensions", "--disable-background-networking",
+                                f"--user-data-dir={profile}", "--dump-dom", self.url + "/echo?from=chromium"],
+                               capture_output=True, timeout=120)
+        self.assertIn(b"/echo?from=chromium", p.stdout, p.stderr[-2000:])
+        e = log_for(self.lb, "from=chromium", timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "200"))
+        self.assertIn("HeadlessChrome", e["user_agent"])
+
+    def test_lambda_event_equals_its_http11_twin(self):
+        """The same request over HTTP/1.1 and HTTP/2 gives the same event, but for the
+        trace id; cookie crumbs arrive joined, :authority as host."""
+        port = self.lb.port
+        c = self.h2()
+        c.headers(1, self.fields("/lambda/x?k=1&k=2", extra=[
+            ("user-agent", "twin"), ("cookie", "a=1"), ("x-multi", "1"), ("cookie", "b=2"),
+            ("x-multi", "2")]))
+        _, body2 = c.response(1)
+        t = TlsConn(port, cafile=PKI.ca_cert, server_hostname="localhost")
+        self.addCleanup(t.close)
+        t.send((f"GET /lambda/x?k=1&k=2 HTTP/1.1\r\nHost: localhost:{port}\r\nUser-Agent: twin\r\n"
+                "Cookie: a=1; b=2\r\nX-Multi: 1\r\nX-Multi: 2\r\n\r\n").encode())
+        r1 = t.read_response()
+        self.assertEqual(r1.status, 200, r1)
+        e2, e1 = json.loads(body2)["event"], json.loads(r1.body)["event"]
+        for e in (e1, e2):
+            self.assertRegex(e["multiValueHeaders"].pop("x-amzn-trace-id")[0], r"^Root=1-")
+        self.assertEqual(e2, e1)
+        self.assertEqual(e2["multiValueHeaders"]["cookie"], ["a=1; b=2"])
+        self.assertEqual(e2["multiValueHeaders"]["host"], [f"localhost:{port}"])
+        self.assertEqual(e2["multiValueHeaders"]["x-forwarded-proto"], ["https"])
+        self.assertEqual(e2["multiValueQueryStringParameters"], {"k": ["1", "2"]})
+        types = sorted(e["type"] for e in read_log(self.lb) if '"twin"' in e["_raw"])
+        self.assertEqual(types, ["h2", "https"])
+
+    def test_lambda_post_body_over_http2(self):
+        c = self.h2()
+        c.headers(1, self.fields("/lambda?reflect", "POST", [("content-type", "text/plain"),
+                                                            ("content-length", "10")]), end_stream=False)
+        c.data(1, b"hello ")
+        c.data(1, b"h2!!", end_stream=True)
+        _, body = c.response(1)
+        self.assertEqual(body, b"hello h2!!")
+
+    @unittest.skipUnless(HAVE_CURL, "curl not installed")
+    def test_headers_toward_an_http_target(self):
+        p = curl("--http2", "-H", "X-Custom: Value", "-H", "Cookie: a=1", self.url + "/echo?x=1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(self.backend.wait(lambda b: b.requests))
+        lines = self.backend.requests[-1]["head"].decode("latin-1").split("\r\n")
+        # HTTP/1.1 toward the target; names lower-case as they came over HTTP/2,
+        # but Host and ALB's own headers in their usual case (§1.4).
+        self.assertEqual(lines[0], "GET /echo?x=1 HTTP/1.1")
+        self.assertEqual(lines[1], f"Host: localhost:{self.lb.port}")
+        self.assertIn("x-custom: Value", lines)
+        self.assertIn("cookie: a=1", lines)
+        self.assertIn("X-Forwarded-Proto: https", lines)
+        self.assertIn(f"X-Forwarded-Port: {self.lb.port}", lines)
+        self.assertIn("X-Forwarded-For: 127.0.0.1", lines)
+        self.assertFalse(any(l.lower().startswith(("connection:", "te:", "transfer-encoding"))
+                             for l in lines))
+
+    def test_body_without_content_length_goes_chunked_to_the_target(self):
+        c = self.h2()
+        c.headers(1, self.fields("/upload", "POST"), end_stream=False)
+        c.data(1, b"a" * 1000)
+        c.data(1, b"b" * 500, end_stream=True)
+        _, body = c.response(1)
+        got = json.loads(body)
+        self.assertEqual((got["len"], got["chunked"]), (1500, True))
+
+    @unittest.skipUnless(HAVE_CURL, "curl not installed")
+    def test_20mb_download_and_5mb_upload_with_bounded_memory(self):
+        before = vm_hwm_kb(self.lb.proc.pid)
+        p = curl("--http2", "-o", "/dev/null", "-w", "%{http_version} %{http_code} %{size_download}",
+                 self.url + "/bytes?n=20M")
+        self.assertEqual(p.stdout, b"2 200 20971520", p.stderr)
+        up = os.path.join(self.lb.dir, "up.bin")
+        with open(up, "wb") as f:
+            f.write(os.urandom(5 * 1024 * 1024))
+        p = curl("--http2", "--data-binary", "@" + up, self.url + "/upload")
+        self.assertEqual(json.loads(p.stdout)["len"], 5 * 1024 * 1024, p.stderr)
+        grown_mb = (vm_hwm_kb(self.lb.proc.pid) - before) / 1024
+        # Whole bodies would take 20 MB and 5 MB; lb keeps a few windows' worth.
+        self.assertLess(grown_mb, 12, f"peak RSS grew {grown_mb:.1f} MB")
+
+    def test_client_rst_stream_is_logged_460(self):
+        c = self.h2()
+        c.headers(1, self.fields("/slow?ms=3000&rst=1", extra=[("user-agent", "rst-460")]))
+        self.assertTrue(self.backend.wait(lambda b: any("rst=1" in r["head"].decode() for r in b.requests)))
+        c.rst(1)
+        e = log_for(self.lb, '"rst-460"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "460"))
+        # The connection goes on: another stream is served.
+        c.headers(3, self.fields("/fixed"))
+        _, body = c.response(3)
+        self.assertEqual(body, b"fixed")
+
+    def test_client_leaving_mid_download_is_logged_460(self):
+        c = H2Conn(self.lb.port, PKI.ca_cert)
+        c.headers(1, self.fields("/bytes?n=20M", extra=[("user-agent", "leaves")]))
+        got = 0
+        while got < 100000:
+            ftype, _, sid, payload = c.read_frame()
+            if ftype == 0 and sid == 1:
+                got += len(payload)
+        c.close()
+        e = log_for(self.lb, '"leaves"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"], e["target_status_code"]), ("h2", "460", "200"))
+
+    def test_target_failing_mid_answer_resets_only_its_stream(self):
+        c = self.h2()
+        c.headers(1, self.fields("/mid-close?n=100000"))
+        _, body = c.response(1)
+        self.assertEqual(len(body), 50000)
+        self.assertEqual(c.resets.get(1), 2)   # INTERNAL_ERROR; on HTTP/1.1 the connection is cut
+        c.headers(3, self.fields("/fixed"))
+        self.assertEqual(c.response(3)[1], b"fixed")
+
+    def test_settings_128_streams_and_all_answered(self):
+        c = self.h2()
+        # ALB: up to 128 requests in parallel on a connection, no server push (§2.5).
+        c.send(b"".join(c.headers_frame(1 + 2 * i, self.fields(f"/fixed?n={i}")) for i in range(128)))
+        ended = set()
+        while len(ended) < 128:
+            ftype, flags, sid, _ = c.read_frame()
+            if ftype == 0 and flags & 1:
+                ended.add(sid)
+        self.assertEqual(c.settings.get(3), 128)     # SETTINGS_MAX_CONCURRENT_STREAMS
+        self.assertNotIn(1, c.resets)
+
+    def test_lambda_body_over_1mb_is_413_at_once(self):
+        c = self.h2()
+        c.headers(1, self.fields("/lambda", "POST", [("content-length", "2000000")]), end_stream=False)
+        _, body = c.response(1)
+        self.assertIn(b"413 Request Entity Too Large", body)
+        c.headers(3, self.fields("/fixed"))
+        self.assertEqual(c.response(3)[1], b"fixed")
+
+    def test_head_has_no_data(self):
+        c = self.h2()
+        c.headers(1, self.fields("/bytes?n=1000", "HEAD"))
+        blocks, body = c.response(1)
+        self.assertEqual((len(blocks), body), (1, b""))
+
+    def test_header_over_16kb_is_400_and_the_connection_goes_on(self):
+        # ALB's HTTP/1 limits, on the decoded fields: 16 KB a header → 400.
+        c = self.h2()
+        c.headers(1, self.fields("/fixed", extra=[("user-agent", "big-header"), ("x-big", "a" * 17000)]))
+        _, body = c.response(1)
+        self.assertIn(b"400 Bad Request", body)
+        e = log_for(self.lb, '"big-header"')
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "400"))
+        c.headers(3, self.fields("/fixed", extra=[("x-fine", "b" * 15000)]))
+        self.assertEqual(c.response(3)[1], b"fixed")
+
+    def test_many_streams_at_once_each_answered(self):
+        c = self.h2()
+        for i in range(20):
+            c.headers(1 + 2 * i, self.fields(f"/echo?s={i}"))
+        bodies = {}
+        deadline = time.time() + 20
+        while len(bodies) < 20 and time.time() < deadline:
+            ftype, flags, sid, payload = c.read_frame()
+            if ftype == 0:
+                bodies[sid] = bodies.get(sid, b"") + payload
+        for i in range(20):
+            self.assertEqual(json.loads(bodies[1 + 2 * i])["target"], f"/echo?s={i}")
+
+
+@unittest.skipUnless(HAVE_NGHTTP2, "nghttp2-client not installed")
+class GoawayTest(unittest.TestCase):
+    def test_goaway_after_10000_requests(self):
+        backend = Backend("g").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend)
+        # ALB: after 10,000 requests on a connection, GOAWAY (§2.5): the 10,001st is refused.
+        p = subprocess.run(["h2load", "-n", "10001", "-c", "1", "-m", "10",
+                            f"https://localhost:{lb.port}/fixed"], capture_output=True, timeout=300)
+        out = p.stdout.decode()
+        self.assertIn("requests: 10001 total, 10000 started, 10000 done, 10000 succeeded, 1 failed", out)
+        self.assertIn("status codes: 10000 2xx", out)
+        lines = wait_for(lambda: len(read_log(lb)) >= 10000 and read_log(lb), timeout=30)
+        self.assertEqual(len(lines), 10000)
+        self.assertEqual(len({e["conn_trace_id"] for e in lines}), 1)
+
+    def test_goaway_seen_by_a_raw_client(self):
+        # The frame itself, with a raw client: 100 streams at a time, the last batch
+        # (the 10,000th request and the 10,001st) in one write, so both reach lb together.
+        backend = Backend("g2").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend)
+        c = H2Conn(lb.port, PKI.ca_cert)
+        self.addCleanup(c.close)
+        fields = [(":method", "GET"), (":scheme", "https"), (":authority", "localhost"), (":path", "/fixed")]
+        sids = [2 * i + 1 for i in range(10001)]
+        batches = [sids[i:i + 100] for i in range(0, 9900, 100)] + [sids[9900:]]
+        for batch in batches:
+            c.send(b"".join(c.headers_frame(sid, fields) for sid in batch))
+            pending = set(batch)
+            while pending and not (c.goaway and pending == {20001}):
+                ftype, flags, fsid, _ = c.read_frame()
+                if (ftype == 0 and flags & 1) or ftype == 3:
+                    pending.discard(fsid)
+        # GOAWAY names the 10,000th stream (19999) as the last; the next is refused
+        # (REFUSED_STREAM) or, once every stream has ended, lb has closed.
+        self.assertEqual(c.goaway, (19999, 0))
+        self.assertTrue(c.closed_by_peer())
+        self.assertIn(c.resets.get(20001), (None, 7))
+        self.assertEqual(len(wait_for(lambda: len(read_log(lb)) >= 10000 and read_log(lb), timeout=30)), 10000)
+
+
+class Http2IdleTest(unittest.TestCase):
+    def test_unfinished_request_408_then_goaway_when_idle(self):
+        backend = Backend("i").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend, attributes={"idle_timeout.timeout_seconds": 1})
+        c = H2Conn(lb.port, PKI.ca_cert)
+        self.addCleanup(c.close)
+        c.headers(1, [(":method", "POST"), (":scheme", "https"), (":authority", "localhost"),
+                      (":path", "/fixed"), ("user-agent", "idle-408")], end_stream=False)
+        # ALB: a request not finished within the idle timeout gets 408; then the idle
+        # connection ends with GOAWAY.
+        _, body = c.response(1, timeout=15)
+        self.assertIn(b"408 Request Time-out", body)
+        e = log_for(lb, '"idle-408"', timeout=10)
+        self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "408"))
+        self.assertTrue(c.closed_by_peer(timeout=15))
+        self.assertEqual(c.goaway, (1, 0))
+
+
+@unittest.skipUnless(HAVE_CURL, "curl not installed")
+class Http2DisabledTest(unittest.TestCase):
+    def test_http2_disabled_falls_back_to_http11(self):
+        backend = Backend("d").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend, attributes={"routing.http2.enabled": "false"})
+        p = curl("--http2", "-A", "fallback", "-w", " %{http_version}", f"https://localhost:{lb.port}/fixed")
+        self.assertEqual(p.stdout, b"fixed 1.1", p.stderr)
+        e = log_for(lb, '"fallback"')
+        self.assertEqual(e["type"], "https")
+        self.assertTrue(e["request"].endswith(" HTTP/1.1"))
+        # The attribute goes into an exported template as AWS spells it.
+        code, out, err = run_lb("export", "cloudformation", "-c", lb.config_path)
+        self.assertEqual(code, 0, err)
+        attrs = [r["Properties"]["LoadBalancerAttributes"] for r in json.loads(out)["Resources"].values()
+                 if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"][0]
+        self.assertIn({"Key": "routing.http2.enabled", "Value": "false"}, attrs)
+
+
+if __name__ == "__main__":
+    unittest.main()
