@@ -307,6 +307,22 @@ class AuthOidcTest(unittest.TestCase):
         _, _, back = self.browser().login("/refused/x")
         self.assertEqual(back.status, 561)
 
+    def test_curl_over_http2_logs_in_end_to_end(self):
+        """A real client (curl, HTTP/2 by ALPN) follows the redirects with a cookie jar."""
+        with tempfile.TemporaryDirectory() as d:
+            jar = os.path.join(d, "jar")
+            out = subprocess.run(["curl", "-sS", "-L", "--http2", "-c", jar, "-b", jar,
+                                  "--cacert", PKI.ca_cert, "-w", "\n%{http_version} %{http_code}",
+                                  self.lb_url("/app/curl")], capture_output=True, text=True,
+                                 timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            body, _, last = out.stdout.rpartition("\n")
+            self.assertEqual(last, "2 200")
+            h = {k.lower(): v for k, v in json.loads(body)["headers"]}
+            self.assertEqual(h["x-amzn-oidc-identity"], USER["sub"])
+            with open(jar) as f:
+                self.assertIn("AWSELBAuthSessionCookie-0", f.read())
+
     def test_a_session_counts_only_for_its_issuer_and_client(self):
         b = self.browser()
         b.login("/app/x")
