@@ -363,20 +363,20 @@ class AuthOidcTest(unittest.TestCase):
         b = self.browser()
         ua = {"User-Agent": "auth-log-1"}
         r = b.get(self.lb_url("/app/logged"), ua)
-        e = log_for(self.lb, '"auth-log-1"')
+        e = log_for(self.lb, '"auth-log-1"', timeout=20)
         self.assertEqual((e["elb_status_code"], e["actions_executed"]), ("302", "authenticate"))
         self.assertEqual(e["redirect_url"], r.headers["Location"])
         idp = b.get(r.headers["Location"])
         b.get(idp.headers["Location"], {"User-Agent": "auth-log-2"})
-        e = log_for(self.lb, '"auth-log-2"')
+        e = log_for(self.lb, '"auth-log-2"', timeout=20)
         self.assertEqual((e["elb_status_code"], e["actions_executed"]), ("302", "authenticate"))
         b.get(self.lb_url("/app/logged"), {"User-Agent": "auth-log-3"})
-        e = log_for(self.lb, '"auth-log-3"')
+        e = log_for(self.lb, '"auth-log-3"', timeout=20)
         self.assertEqual((e["elb_status_code"], e["actions_executed"]),
                          ("200", "authenticate,forward"))
         b2 = self.browser()
         b2.get(self.lb_url("/oauth2/idpresponse?code=x"), {"User-Agent": "auth-log-4"})
-        e = log_for(self.lb, '"auth-log-4"')
+        e = log_for(self.lb, '"auth-log-4"', timeout=20)
         self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", "AuthMissingStateParam"))
 
     def test_token_endpoint_out_of_reach_is_500(self):
