@@ -173,7 +173,12 @@ void auth_flow_login_url(struct auth_flow *af, const struct http_request *req,
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
 	memcpy(s.nonce, nonce, sizeof(nonce));
-	buf_append(&url, req->target.p, req->target.n);
+	/* The path and query (an absolute-form target's too), for the return after login. */
+	buf_append(&url, req->path.p, req->path.n);
+	if (req->has_query) {
+		buf_append(&url, "?", 1);
+		buf_append(&url, req->query.p, req->query.n);
+	}
 	s.url = buf_cstr(&url);
 	auth_state_write(&st, &s);
 	auth_seal(af->keys, st.p, st.len, &sealed);

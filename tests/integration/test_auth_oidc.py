@@ -323,6 +323,18 @@ class AuthOidcTest(unittest.TestCase):
             with open(jar) as f:
                 self.assertIn("AWSELBAuthSessionCookie-0", f.read())
 
+    def test_absolute_form_request_returns_to_its_path(self):
+        b = self.browser()
+        c = http.client.HTTPSConnection("localhost", self.lb.port, context=b.ctx, timeout=20)
+        c.request("GET", self.lb_url("/app/abs?x=1"))   # absolute-form request-target
+        first = c.getresponse()
+        first.read()
+        c.close()
+        self.assertEqual(first.status, 302)
+        idp = b.get(first.headers["Location"])
+        back = b.get(idp.headers["Location"])
+        self.assertEqual(back.headers["Location"], self.lb_url("/app/abs?x=1"))
+
     def test_a_session_counts_only_for_its_issuer_and_client(self):
         b = self.browser()
         b.login("/app/x")
