@@ -121,6 +121,7 @@ struct lambda {
 	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
 	invoke_observer_fn observer;
 	void *observer_cookie;
+	bool closing;                  /* lambda_free has begun: start nothing */
 };
 
 static void pool_pump(struct pool *p);
@@ -359,7 +360,7 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 	struct pool *p = e->pool;
 	/* Lambda replaces a provisioned environment that dies (one that never
 	 * initialized is not retried in a loop: on-demand ones take over). */
-	bool replace = e->provisioned && e->was_ready && e->cfg == p->l->cfg;
+	bool replace = e->provisioned && e->was_ready && e->cfg == p->l->cfg && !p->l->closing;
 
 	(void)sb;
 	if (e->state != E_DEAD)
@@ -371,6 +372,8 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 	if (e->next)
 		e->next->prev = e->prev;
 	entry_release(e);
+	if (p->l->closing)
+		return;   /* lb is exiting (shutdown_extensions) */
 	if (replace)
 		pool_provision(p);
 	pool_pump(p);
@@ -542,6 +545,7 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	struct entry *e = xcalloc(1, sizeof(*e));
 	struct sandbox_spec spec;
 	struct layer_dir *opt = NULL;
+	char ext_dir[4096];
 
 	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
 	if (c->settings->nlayers &&
@@ -558,13 +562,15 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	}
 	build_argv(l, c->settings, opt ? layer_dir_path(opt) : NULL, &argv);
 	build_env(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, &env);
+	/* Lambda starts the executables in /opt/extensions beside the runtime. */
+	snprintf(ext_dir, sizeof(ext_dir), "%s/extensions", opt ? layer_dir_path(opt) : "");
 	if (strcmp(c->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
 				      c->settings->code, log_name, c->version, c->settings->memory_size,
-				      c->provisioned };
+				      c->provisioned, opt ? ext_dir : NULL, p->name, c->settings->handler };
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	strvec_release(&argv);
 	strvec_release(&env);
@@ -903,11 +909,37 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	config_unref(old);
 }
 
+/*
+ * Lambda sends SHUTDOWN to extensions before it stops an environment and
+ * gives them 2 seconds: on lb's exit too, the loop runs until every
+ * sandbox with a SHUTDOWN extension is reaped or that deadline passes.
+ */
+static void shutdown_extensions(struct lambda *l)
+{
+	int64_t deadline = time_mono_us() + 3000000;
+	bool waiting = true;
+
+	l->closing = true;
+	for (struct pool *p = l->pools; p; p = p->next)
+		for (struct entry *e = p->entries; e; e = e->next)
+			if (!e->inv)
+				sandbox_kill(e->sb);
+	while (waiting && time_mono_us() < deadline) {
+		waiting = false;
+		for (struct pool *p = l->pools; p; p = p->next)
+			for (struct entry *e = p->entries; e; e = e->next)
+				waiting = waiting || sandbox_stopping(e->sb);
+		if (waiting)
+			event_base_loop(l->base, EVLOOP_ONCE);
+	}
+}
+
 void lambda_free(struct lambda *l)
 {
 	if (!l)
 		return;
 	on_deferred(-1, 0, l);
+	shutdown_extensions(l);
 	while (l->pools) {
 		struct pool *p = l->pools;
 		l->pools = p->next;

@@ -25,6 +25,7 @@
 #include "lambda/sandbox.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,8 +44,11 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "alb/ext_api.h"
+#include "lambda/extensions.h"
 #include "lambda/proc_mem.h"
 #include "lambda/runtime_api.h"
+#include "lambda/telemetry.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
 #define INIT_LIMIT_SECONDS 10
@@ -91,6 +96,12 @@ struct sandbox {
 	int64_t peak_read_us;
 	double init_ms;          /* reported once, on the first REPORT */
 	bool init_reported;
+
+	struct extensions *ext;  /* Extensions and Telemetry APIs */
+	bool runtime_waiting;    /* the runtime asked for work; extensions may hold it */
+	struct event *kill_timer; /* SHUTDOWN given: kill when it fires */
+	const char *shutdown_reason;
+	const char *end_status;  /* for platform.runtimeDone/report */
 };
 
 /* --- function output ---------------------------------------------------------- */
@@ -173,6 +184,19 @@ static void log_frame(struct sandbox *sb, const char *fmt, ...)
 		log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+/* The function's output also goes to Telemetry API subscribers as "function" records. */
+static void telemetry_line(struct sandbox *sb, const char *line, size_t n)
+{
+	struct telemetry *t = extensions_telemetry(sb->ext);
+	char *ev;
+
+	if (!telemetry_wants(t, TEL_FUNCTION))
+		return;
+	ev = ext_api_telemetry_event(time_wall_us(), "function", NULL, line, n);
+	telemetry_emit(t, TEL_FUNCTION, ev);
+	free(ev);
+}
+
 static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
 {
 	char *line;
@@ -182,12 +206,14 @@ static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
 		if (n && line[n - 1] == '\r')
 			n--;
 		log_line(sb, line, n);
+		telemetry_line(sb, line, n);
 		free(line);
 	}
 	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
 		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
 		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
 		log_line(sb, p, k);
+		telemetry_line(sb, p, k);
 		evbuffer_drain(in, k);
 	}
 }
@@ -261,6 +287,26 @@ static long peak_memory_mb(struct sandbox *sb)
 	return sb->peak_mb;
 }
 
+/* platform.runtimeDone and platform.report for the Telemetry API. */
+static void telemetry_end(struct sandbox *sb, double ms, long billed, const char *init)
+{
+	struct telemetry *t = extensions_telemetry(sb->ext);
+	char rec[512], extra[64] = "";
+
+	if (!telemetry_wants(t, TEL_PLATFORM))
+		return;
+	snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}",
+		 sb->request_id, sb->end_status, ms);
+	telemetry_platform(t, "platform.runtimeDone", rec);
+	if (*init)
+		snprintf(extra, sizeof(extra), ",\"initDurationMs\":%.3f", sb->init_ms);
+	snprintf(rec, sizeof(rec),
+		 "{\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f,"
+		 "\"billedDurationMs\":%ld,\"memorySizeMB\":%d,\"maxMemoryUsedMB\":%ld%s}}",
+		 sb->request_id, sb->end_status, ms, billed, sb->memory_size, sb->peak_mb, extra);
+	telemetry_platform(t, "platform.report", rec);
+}
+
 static void log_end(struct sandbox *sb)
 {
 	int64_t us = time_mono_us() - sb->started_us;
@@ -282,6 +328,7 @@ static void log_end(struct sandbox *sb)
 		peak_memory_mb(sb), init) };
 	/* END and REPORT leave in one write. */
 	log_lines(sb, lines, 2);
+	telemetry_end(sb, ms, billed, init);
 }
 
 /*
@@ -350,6 +397,14 @@ static void deliver(struct sandbox *sb)
 	set_timer(sb, sb->timeout);
 	mem_watch(sb, true);
 	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+	sb->runtime_waiting = false;
+	if (telemetry_wants(extensions_telemetry(sb->ext), TEL_PLATFORM)) {
+		char rec[256];
+		snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"version\":\"%s\"}", sb->request_id, sb->version);
+		telemetry_platform(extensions_telemetry(sb->ext), "platform.start", rec);
+	}
+	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
+	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
 	runtime_api_deliver(sb->ra, &ri);
 }
 
@@ -385,6 +440,8 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 {
 	event_del(sb->timer);
 	sb->has_inv = false;
+	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
+			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
 	if (sb->delivered) {
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
@@ -399,14 +456,22 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 
 /* --- Runtime API callbacks --------------------------------------------------------- */
 
-static void on_next(void *arg)
+/*
+ * The runtime waits for work and so does every extension: init is complete
+ * (Lambda's init phase ends when the runtime and all registered extensions
+ * have called next), or the previous invocation is over.
+ */
+static void runtime_ready(struct sandbox *sb)
 {
-	struct sandbox *sb = arg;
-
 	if (sb->state == SB_DEAD)
 		return;
-	if (sb->state == SB_STARTING)
+	if (sb->state == SB_STARTING) {
+		struct telemetry *t = extensions_telemetry(sb->ext);
 		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
+		extensions_close_registration(sb->ext);
+		telemetry_platform(t, "platform.initRuntimeDone",
+				   "{\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"success\"}");
+	}
 	sb->state = SB_IDLE;
 	mem_watch(sb, false);
 	if (sb->has_inv && !sb->delivered) {
@@ -415,6 +480,67 @@ static void on_next(void *arg)
 	}
 	sb->cbs->on_idle(sb->cookie, sb);
 }
+
+static void on_next(void *arg)
+{
+	struct sandbox *sb = arg;
+
+	sb->runtime_waiting = true;
+	/* Lambda's next invocation waits for every extension to finish this one. */
+	if (extensions_ready(sb->ext))
+		runtime_ready(sb);
+}
+
+static void ext_on_ready(void *arg)
+{
+	struct sandbox *sb = arg;
+
+	if (sb->runtime_waiting && sb->state != SB_IDLE)
+		runtime_ready(sb);
+}
+
+static void kill_now(struct sandbox *sb)
+{
+	event_del(sb->kill_timer);
+	if (sb->pid > 0)
+		kill(-sb->pid, SIGKILL);
+}
+
+static void ext_on_shutdown_done(void *arg)
+{
+	kill_now(arg);
+}
+
+static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	kill_now(arg);
+}
+
+static void on_init_error(void *arg, const char *body, size_t n, const char *error_type);
+
+/* An extension's /init/error or /exit/error fails the environment as on Lambda. */
+static void ext_on_error(void *arg, bool init, const char *body, size_t n, const char *error_type)
+{
+	struct sandbox *sb = arg;
+
+	log_frame(sb, "EXTENSION %s error: %s", init ? "init" : "exit", error_type);
+	if (sb->state == SB_STARTING || init) {
+		on_init_error(sb, body, n, error_type);
+		return;
+	}
+	sb->shutdown_reason = "failure";
+	if (sb->has_inv)
+		finish(sb, INVOKE_EXIT, body, n, error_type);
+	sandbox_kill(sb);
+}
+
+static const struct extensions_cbs ext_cbs = {
+	.on_ready = ext_on_ready,
+	.on_shutdown_done = ext_on_shutdown_done,
+	.on_error = ext_on_error,
+};
 
 static void on_response(void *arg, const char *body, size_t n)
 {
@@ -439,6 +565,7 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 	log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
 		  (double)(time_mono_us() - sb->spawned_us) / 1000.0, *error_type ? error_type : "Runtime.Unknown");
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
+	sb->shutdown_reason = "failure";
 	if (sb->has_inv)
 		finish(sb, INVOKE_INIT_ERROR, body, n, error_type);
 	sandbox_kill(sb);
@@ -467,6 +594,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		     sb->timeout);
 	log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
 	runtime_api_drop(sb->ra);
+	sb->shutdown_reason = "timeout";
 	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");
 	sandbox_kill(sb);
 }
@@ -488,8 +616,8 @@ static char **spawn_env(const struct sandbox *sb, const struct sandbox_spec *spe
 	return env;
 }
 
-static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd, int err_fd,
-		 struct lb_err *err)
+static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, const char *const *argv, pid_t pgroup,
+		 pid_t *pid, int out_fd, int err_fd, struct lb_err *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -504,7 +632,7 @@ static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd
 	posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
 	posix_spawnattr_init(&attr);
 	/* Its own process group, so a timeout kills everything it started. */
-	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setpgroup(&attr, pgroup);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	{
 		sigset_t none, all;
@@ -513,13 +641,58 @@ static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd
 		posix_spawnattr_setsigmask(&attr, &none);
 		posix_spawnattr_setsigdefault(&attr, &all);
 	}
-	r = posix_spawnp(&sb->pid, spec->argv[0], &fa, &attr, (char *const *)spec->argv, env);
+	r = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, env);
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r != 0)
-		return lb_err_set(err, "cannot start '%s' in '%s': %s", spec->argv[0], spec->cwd, strerror(r));
+		return lb_err_set(err, "cannot start '%s' in '%s': %s", argv[0], spec->cwd, strerror(r));
 	return 0;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/*
+ * Lambda starts every executable in /opt/extensions beside the runtime, in
+ * its environment, during the init phase. Here they join the runtime's
+ * process group (killed with it) and write to its log. Returns how many
+ * started.
+ */
+static size_t spawn_extensions(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd, int err_fd)
+{
+	struct dirent **names;
+	size_t started = 0;
+	int n;
+
+	if (!spec->extensions_dir || (n = scandir(spec->extensions_dir, &names, NULL, by_name)) < 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		const char *argv[2] = { path, NULL };
+		struct lb_err err = { "" };
+		pid_t pid;
+
+		snprintf(path, sizeof(path), "%s/%s", spec->extensions_dir, names[i]->d_name);
+		if (names[i]->d_name[0] != '.' && access(path, X_OK) == 0 && is_file(path)) {
+			if (spawn(sb, spec, argv, sb->pid, &pid, out_fd, err_fd, &err) == 0)
+				started++;
+			else
+				log_warn("[%s] extension %s: %s", sb->log_name, names[i]->d_name, err.msg);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return started;
 }
 
 static struct bufferevent *pipe_reader(struct event_base *base, int fd, struct sandbox *sb)
@@ -536,6 +709,8 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 {
 	struct sandbox *sb = xcalloc(1, sizeof(*sb));
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	struct extensions_info info = { spec->function_name ? spec->function_name : spec->log_name, spec->version,
+					spec->handler, 0 };
 
 	sb->cbs = cbs;
 	sb->cookie = cookie;
@@ -549,6 +724,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->pid = -1;
 	buf_init(&sb->inv_payload, 0);
 	sb->timer = evtimer_new(base, on_timer, sb);
+	sb->kill_timer = evtimer_new(base, on_kill_timer, sb);
 	sb->mem_ev = event_new(base, -1, EV_PERSIST, on_mem_sample, sb);
 	if (!(sb->ra = runtime_api_new(base, &ra_cbs, sb, err)))
 		goto fail;
@@ -557,8 +733,12 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 		goto fail;
 	}
 	sb->spawned_us = time_mono_us();
-	if (spawn(sb, spec, out[1], errp[1], err) < 0)
+	if (spawn(sb, spec, spec->argv, 0, &sb->pid, out[1], errp[1], err) < 0)
 		goto fail;
+	info.expected = spawn_extensions(sb, spec, out[1], errp[1]);
+	sb->ext = extensions_new(base, &info, &ext_cbs, sb);
+	runtime_api_set_extensions(sb->ra, sb->ext);
+	telemetry_platform(extensions_telemetry(sb->ext), "platform.initStart", "{}");
 	close(out[1]);
 	close(errp[1]);
 	evutil_make_socket_nonblocking(out[0]);
@@ -590,13 +770,29 @@ bool sandbox_initialized(const struct sandbox *sb)
 	return sb->state == SB_IDLE || sb->state == SB_BUSY;
 }
 
+/* Lambda gives extensions 2 seconds after SHUTDOWN (more with more memory). */
+#define SHUTDOWN_MS 2000
+
 void sandbox_kill(struct sandbox *sb)
 {
+	struct timeval tv = { SHUTDOWN_MS / 1000, (SHUTDOWN_MS % 1000) * 1000 };
+
 	if (sb->state == SB_DEAD)
 		return;
 	sb->state = SB_DEAD;
+	if (sb->pid > 0 && sb->ext &&
+	    extensions_shutdown(sb->ext, sb->shutdown_reason ? sb->shutdown_reason : "spindown",
+				time_wall_us() / 1000 + SHUTDOWN_MS)) {
+		event_add(sb->kill_timer, &tv);
+		return;
+	}
 	if (sb->pid > 0)
 		kill(-sb->pid, SIGKILL);
+}
+
+bool sandbox_stopping(const struct sandbox *sb)
+{
+	return sb->pid > 0 && evtimer_pending(sb->kill_timer, NULL);
 }
 
 static void describe_exit(int wstatus, char *out, size_t n)
@@ -621,6 +817,7 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 
 	sb->state = SB_DEAD;
 	event_del(sb->mem_ev);
+	event_del(sb->kill_timer);
 	log_pending(sb, sb->out, true);
 	log_pending(sb, sb->err, true);
 	if (sb->has_inv && !sb->delivered && !was_starting) {
@@ -648,12 +845,14 @@ void sandbox_free(struct sandbox *sb)
 		return;
 	if (sb->pid > 0)
 		kill(-sb->pid, SIGKILL);
-	runtime_api_free(sb->ra);
+	runtime_api_free(sb->ra);      /* aborts the extensions' waiting requests too */
+	extensions_free(sb->ext);
 	if (sb->out)
 		bufferevent_free(sb->out);
 	if (sb->err)
 		bufferevent_free(sb->err);
 	event_free(sb->timer);
+	event_free(sb->kill_timer);
 	if (sb->mem_ev)
 		event_free(sb->mem_ev);
 	buf_release(&sb->inv_payload);

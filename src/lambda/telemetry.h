@@ -1,0 +1,32 @@
+/*
+ * telemetry: Telemetry API subscriptions of one sandbox. Each subscriber
+ * gets the events of the types it chose, buffered as Lambda buffers them
+ * (maxItems, maxBytes, timeoutMs) and POSTed as a JSON array to its
+ * destination, one batch at a time, in order.
+ */
+#ifndef LB_TELEMETRY_H
+#define LB_TELEMETRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alb/ext_api.h"
+
+struct event_base;
+struct telemetry;
+
+struct telemetry *telemetry_new(struct event_base *base);
+/* Adds or replaces the subscription of extension id. */
+void telemetry_subscribe(struct telemetry *t, const char *id, const struct telemetry_sub *s);
+/* Whether anyone subscribed to type (TEL_*): callers skip building events otherwise. */
+bool telemetry_wants(const struct telemetry *t, unsigned type);
+/* Queues one event (ext_api_telemetry_event's JSON, borrowed) for type's subscribers. */
+void telemetry_emit(struct telemetry *t, unsigned type, const char *event_json);
+/* A platform event: type "platform.start" etc., record a JSON object text. */
+void telemetry_platform(struct telemetry *t, const char *type, const char *record_json);
+/* Sends every buffered batch now (before a shutdown). */
+void telemetry_flush(struct telemetry *t);
+void telemetry_free(struct telemetry *t);
+
+#endif
