@@ -911,27 +911,21 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 
 /*
  * Lambda sends SHUTDOWN to extensions before it stops an environment and
- * gives them 2 seconds: on lb's exit too, the loop runs until every
- * sandbox with a SHUTDOWN extension is reaped or that deadline passes.
+ * gives them 2 seconds: lb's exit stops every idle sandbox this way, and
+ * the caller keeps the loop running while this says some are stopping.
  */
-static void shutdown_extensions(struct lambda *l)
+bool lambda_stop_sandboxes(struct lambda *l)
 {
-	int64_t deadline = time_mono_us() + 3000000;
-	bool waiting = true;
+	bool waiting = false;
 
 	l->closing = true;
 	for (struct pool *p = l->pools; p; p = p->next)
-		for (struct entry *e = p->entries; e; e = e->next)
+		for (struct entry *e = p->entries; e; e = e->next) {
 			if (!e->inv)
 				sandbox_kill(e->sb);
-	while (waiting && time_mono_us() < deadline) {
-		waiting = false;
-		for (struct pool *p = l->pools; p; p = p->next)
-			for (struct entry *e = p->entries; e; e = e->next)
-				waiting = waiting || sandbox_stopping(e->sb);
-		if (waiting)
-			event_base_loop(l->base, EVLOOP_ONCE);
-	}
+			waiting = waiting || sandbox_stopping(e->sb);
+		}
+	return waiting;
 }
 
 void lambda_free(struct lambda *l)
@@ -939,7 +933,7 @@ void lambda_free(struct lambda *l)
 	if (!l)
 		return;
 	on_deferred(-1, 0, l);
-	shutdown_extensions(l);
+	l->closing = true;
 	while (l->pools) {
 		struct pool *p = l->pools;
 		l->pools = p->next;
