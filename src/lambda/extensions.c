@@ -310,7 +310,7 @@ struct extensions *extensions_new(struct event_base *base, const struct extensio
 	x->version = xstrdup(info->version);
 	x->handler = xstrdup(info->handler ? info->handler : "");
 	x->expected = info->expected;
-	x->tel = telemetry_new(base);
+	x->tel = telemetry_new(base, info->expected > 0);
 	return x;
 }
 

@@ -469,8 +469,11 @@ static void runtime_ready(struct sandbox *sb)
 		struct telemetry *t = extensions_telemetry(sb->ext);
 		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
 		extensions_close_registration(sb->ext);
-		telemetry_platform(t, "platform.initRuntimeDone",
-				   "{\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"success\"}");
+		char rec[160];
+		snprintf(rec, sizeof(rec), "{\"initializationType\":\"%s\",\"phase\":\"init\",\"status\":\"success\"}",
+			 sb->init_reported ? "provisioned-concurrency" : "on-demand");
+		telemetry_platform(t, "platform.initRuntimeDone", rec);
+		telemetry_init_done(t);
 	}
 	sb->state = SB_IDLE;
 	mem_watch(sb, false);
@@ -738,7 +741,13 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	info.expected = spawn_extensions(sb, spec, out[1], errp[1]);
 	sb->ext = extensions_new(base, &info, &ext_cbs, sb);
 	runtime_api_set_extensions(sb->ra, sb->ext);
-	telemetry_platform(extensions_telemetry(sb->ext), "platform.initStart", "{}");
+	{
+		char rec[512];
+		snprintf(rec, sizeof(rec), "{\"initializationType\":\"%s\",\"phase\":\"init\",\"functionName\":\"%s\","
+			 "\"functionVersion\":\"%s\"}", spec->provisioned ? "provisioned-concurrency" : "on-demand",
+			 info.function_name, spec->version);
+		telemetry_platform(extensions_telemetry(sb->ext), "platform.initStart", rec);
+	}
 	close(out[1]);
 	close(errp[1]);
 	evutil_make_socket_nonblocking(out[0]);

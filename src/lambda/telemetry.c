@@ -43,10 +43,19 @@ struct sub {
 	struct bufferevent *bev;      /* the POST in flight */
 };
 
+/* Lambda buffers the init phase's events for subscriptions made during init. */
+#define BACKLOG_MAX 1000
+
 struct telemetry {
 	struct event_base *base;
 	struct sub *subs;
+	bool backlog_open;            /* init is under way: keep events for late subscribers */
+	char *backlog[BACKLOG_MAX];
+	unsigned backlog_type[BACKLOG_MAX];
+	size_t nbacklog;
 };
+
+static void sub_emit(struct sub *s, const char *event_json);
 
 static void send_next(struct sub *s);
 
@@ -152,12 +161,26 @@ static void sub_free(struct sub *s)
 	free(s);
 }
 
-struct telemetry *telemetry_new(struct event_base *base)
+struct telemetry *telemetry_new(struct event_base *base, bool backlog)
 {
 	struct telemetry *t = xcalloc(1, sizeof(*t));
 
 	t->base = base;
+	t->backlog_open = backlog;
 	return t;
+}
+
+static void backlog_clear(struct telemetry *t)
+{
+	for (size_t i = 0; i < t->nbacklog; i++)
+		free(t->backlog[i]);
+	t->nbacklog = 0;
+}
+
+void telemetry_init_done(struct telemetry *t)
+{
+	t->backlog_open = false;
+	backlog_clear(t);
 }
 
 void telemetry_subscribe(struct telemetry *t, const char *id, const struct telemetry_sub *sub)
@@ -178,34 +201,46 @@ void telemetry_subscribe(struct telemetry *t, const char *id, const struct telem
 		t->subs = s;
 	}
 	s->s = *sub;
+	for (size_t i = 0; i < t->nbacklog; i++)
+		if (s->s.types & t->backlog_type[i])
+			sub_emit(s, t->backlog[i]);
 }
 
 bool telemetry_wants(const struct telemetry *t, unsigned type)
 {
+	if (t->backlog_open && t->nbacklog < BACKLOG_MAX)
+		return true;
 	for (const struct sub *s = t->subs; s; s = s->next)
 		if (s->s.types & type)
 			return true;
 	return false;
 }
 
-void telemetry_emit(struct telemetry *t, unsigned type, const char *event_json)
+static void sub_emit(struct sub *s, const char *event_json)
 {
 	size_t n = strlen(event_json);
 
-	for (struct sub *s = t->subs; s; s = s->next) {
-		if (!(s->s.types & type))
-			continue;
-		if (s->items && s->cur.len + n + 2 > (size_t)s->s.max_bytes)
-			seal(s);
-		buf_append(&s->cur, s->items ? "," : "[", 1);
-		buf_append(&s->cur, event_json, n);
-		if (++s->items == 1) {
-			struct timeval tv = { s->s.timeout_ms / 1000, (s->s.timeout_ms % 1000) * 1000 };
-			event_add(s->timer, &tv);
-		}
-		if (s->items >= s->s.max_items || s->cur.len + 1 >= (size_t)s->s.max_bytes)
-			seal(s);
+	if (s->items && s->cur.len + n + 2 > (size_t)s->s.max_bytes)
+		seal(s);
+	buf_append(&s->cur, s->items ? "," : "[", 1);
+	buf_append(&s->cur, event_json, n);
+	if (++s->items == 1) {
+		struct timeval tv = { s->s.timeout_ms / 1000, (s->s.timeout_ms % 1000) * 1000 };
+		event_add(s->timer, &tv);
 	}
+	if (s->items >= s->s.max_items || s->cur.len + 1 >= (size_t)s->s.max_bytes)
+		seal(s);
+}
+
+void telemetry_emit(struct telemetry *t, unsigned type, const char *event_json)
+{
+	if (t->backlog_open && t->nbacklog < BACKLOG_MAX) {
+		t->backlog_type[t->nbacklog] = type;
+		t->backlog[t->nbacklog++] = xstrdup(event_json);
+	}
+	for (struct sub *s = t->subs; s; s = s->next)
+		if (s->s.types & type)
+			sub_emit(s, event_json);
 }
 
 void telemetry_platform(struct telemetry *t, const char *type, const char *record_json)
@@ -234,5 +269,6 @@ void telemetry_free(struct telemetry *t)
 		t->subs = s->next;
 		sub_free(s);
 	}
+	backlog_clear(t);
 	free(t);
 }

@@ -16,7 +16,8 @@
 struct event_base;
 struct telemetry;
 
-struct telemetry *telemetry_new(struct event_base *base);
+/* backlog: keep the init phase's events for subscribers to come (extensions were started). */
+struct telemetry *telemetry_new(struct event_base *base, bool backlog);
 /* Adds or replaces the subscription of extension id. */
 void telemetry_subscribe(struct telemetry *t, const char *id, const struct telemetry_sub *s);
 /* Whether anyone subscribed to type (TEL_*): callers skip building events otherwise. */
@@ -25,6 +26,9 @@ bool telemetry_wants(const struct telemetry *t, unsigned type);
 void telemetry_emit(struct telemetry *t, unsigned type, const char *event_json);
 /* A platform event: type "platform.start" etc., record a JSON object text. */
 void telemetry_platform(struct telemetry *t, const char *type, const char *record_json);
+/* Init is over. Until then events are also kept (up to 1000) and replayed
+ * to each new subscriber, as Lambda does for subscriptions made during init. */
+void telemetry_init_done(struct telemetry *t);
 /* Sends every buffered batch now (before a shutdown). */
 void telemetry_flush(struct telemetry *t);
 void telemetry_free(struct telemetry *t);

@@ -213,6 +213,12 @@ class ExtensionTests(LambdaCase):
 
         self.assertTrue(wait_for(lambda: has("platform.report", lambda e: e["record"]["requestId"] == rid),
                                  15), events())
+        # the init phase's events reach a subscription made during init
+        init = has("platform.initStart")
+        self.assertEqual(init[0]["record"], {"initializationType": "on-demand", "phase": "init",
+                                             "functionName": "f", "functionVersion": "$LATEST"})
+        self.assertEqual(has("platform.initRuntimeDone")[0]["record"],
+                         {"initializationType": "on-demand", "phase": "init", "status": "success"})
         start = has("platform.start", lambda e: e["record"]["requestId"] == rid)
         self.assertEqual(start[0]["record"], {"requestId": rid, "version": "$LATEST"})
         done = has("platform.runtimeDone", lambda e: e["record"]["requestId"] == rid)[0]["record"]
