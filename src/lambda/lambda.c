@@ -853,6 +853,15 @@ static struct entry *entry_by_pid(struct lambda *l, pid_t pid)
 	return NULL;
 }
 
+/* A sandbox's extension process exited. */
+static void extension_reaped(struct lambda *l, pid_t pid, int status)
+{
+	for (struct pool *p = l->pools; p; p = p->next)
+		for (struct entry *e = p->entries; e; e = e->next)
+			if (sandbox_extension_exited(e->sb, pid, status))
+				return;
+}
+
 static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 {
 	struct lambda *l = arg;
@@ -865,6 +874,8 @@ static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 		struct entry *e = entry_by_pid(l, pid);
 		if (e)
 			sandbox_reaped(e->sb, status);
+		else
+			extension_reaped(l, pid, status);
 	}
 }
 

@@ -102,6 +102,8 @@ struct sandbox {
 	struct event *kill_timer; /* SHUTDOWN given: kill when it fires */
 	const char *shutdown_reason;
 	const char *end_status;  /* for platform.runtimeDone/report */
+	pid_t ext_pids[16];      /* extension processes, -1 once reaped */
+	size_t next_pids;
 };
 
 /* --- function output ---------------------------------------------------------- */
@@ -687,14 +689,16 @@ static size_t spawn_extensions(struct sandbox *sb, const struct sandbox_spec *sp
 
 		snprintf(path, sizeof(path), "%s/%s", spec->extensions_dir, names[i]->d_name);
 		if (names[i]->d_name[0] != '.' && access(path, X_OK) == 0 && is_file(path)) {
-			if (spawn(sb, spec, argv, sb->pid, &pid, out_fd, err_fd, &err) == 0)
-				started++;
+			if (started < ARRAY_LEN(sb->ext_pids) &&
+			    spawn(sb, spec, argv, sb->pid, &pid, out_fd, err_fd, &err) == 0)
+				sb->ext_pids[started++] = pid;
 			else
 				log_warn("[%s] extension %s: %s", sb->log_name, names[i]->d_name, err.msg);
 		}
 		free(names[i]);
 	}
 	free(names);
+	sb->next_pids = started;
 	return started;
 }
 
@@ -846,6 +850,39 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	kill(-sb->pid, SIGKILL);
 	sb->pid = -1;
 	sb->cbs->on_exit(sb->cookie, sb);
+}
+
+bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus)
+{
+	char why[64], msg[256];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sb->next_pids && sb->ext_pids[i] != pid; i++)
+		;
+	if (i == sb->next_pids)
+		return false;
+	sb->ext_pids[i] = -1;
+	if (sb->state == SB_DEAD)
+		return true;     /* after SHUTDOWN, or going anyway */
+	describe_exit(wstatus, why, sizeof(why));
+	/* Lambda resets the environment when an extension exits before SHUTDOWN:
+	 * the init or invocation under way fails with Extension.Crash. */
+	n = snprintf(msg, sizeof(msg),
+		     "{\"errorMessage\":\"RequestId: %s Error: an extension exited with error: %s\","
+		     "\"errorType\":\"Extension.Crash\"}", sb->has_inv ? sb->request_id : "", why);
+	log_frame(sb, "EXTENSION exited with error: %s", why);
+	if (sb->state == SB_STARTING) {
+		on_init_error(sb, msg, (size_t)n, "Extension.Crash");
+		return true;
+	}
+	sb->shutdown_reason = "failure";
+	if (sb->has_inv && sb->delivered) {
+		runtime_api_drop(sb->ra);
+		finish(sb, INVOKE_EXIT, msg, (size_t)n, "Extension.Crash");
+	}
+	sandbox_kill(sb);
+	return true;
 }
 
 void sandbox_free(struct sandbox *sb)

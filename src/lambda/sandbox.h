@@ -96,6 +96,9 @@ void sandbox_kill(struct sandbox *sb);
 bool sandbox_stopping(const struct sandbox *sb);
 /* Tells the sandbox its process exited with wait status; lambda.c reaps. */
 void sandbox_reaped(struct sandbox *sb, int wstatus);
+/* Tells the sandbox that a child that is not its runtime exited: true if it
+ * was one of its extensions (an exit before SHUTDOWN fails it: Extension.Crash). */
+bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus);
 void sandbox_free(struct sandbox *sb);
 
 #endif

@@ -17,6 +17,8 @@ from lambdacommon import PYTHON, LambdaCase, fn, wait_for
 #   EXT_SLOW=1       on INVOKE, wait for the file release-<requestId> before asking for more
 #   EXT_LATE=1       on INVOKE, try to register another extension (Lambda: 403)
 #   EXT_TELEMETRY=1  subscribe to platform and function telemetry, log each batch
+#   EXT_CRASH=1      exit with status 3 before registering
+#   EXT_FAIL=1       on INVOKE, report /exit/error and exit
 EXTENSION = r'''#!/usr/bin/env python3
 import http.server, json, os, sys, threading, time, urllib.request, urllib.error
 
@@ -38,6 +40,8 @@ def call(method, path, body=None, headers=None):
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read().decode()
 
+if os.environ.get("EXT_CRASH"):
+    sys.exit(3)
 status, headers, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE", "SHUTDOWN"]},
                              {"Lambda-Extension-Name": NAME})
 ident = headers.get("Lambda-Extension-Identifier")
@@ -74,6 +78,13 @@ while True:
         log(kind="shutdown-done")
         sys.exit(0)
     rid = event.get("requestId")
+    if os.environ.get("EXT_FAIL"):
+        status, _, body = call("POST", "/2020-01-01/extension/exit/error", {"errorMessage": "agent broke",
+                               "errorType": "Extension.AgentBroke"},
+                               {"Lambda-Extension-Identifier": ident,
+                                "Lambda-Extension-Function-Error-Type": "Extension.AgentBroke"})
+        log(kind="exit-error", status=status, body=json.loads(body))
+        sys.exit(1)
     if os.environ.get("EXT_LATE"):
         status, _, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE"]},
                                {"Lambda-Extension-Name": "late"})
@@ -86,8 +97,11 @@ while True:
 '''
 
 HANDLER = r'''
-import json, os
+import json, os, time
 def handler(event, context):
+    if os.environ.get("EXT_FAIL"):
+        while True:            # the extension's failure ends the invocation
+            time.sleep(0.05)
     print("handler says hello for " + context.aws_request_id, flush=True)
     with open(os.environ["EXT_LOG"], "a") as f:
         f.write(json.dumps({"kind": "handler", "requestId": context.aws_request_id}) + "\n")
@@ -96,7 +110,7 @@ def handler(event, context):
 
 
 class ExtensionTests(LambdaCase):
-    def serve_ext(self, names=("alpha",), reserved=None, **flags):
+    def serve_ext(self, names=("alpha",), reserved=None, timeout=None, **flags):
         self.logdir = self.enterContext(__import__("tempfile").TemporaryDirectory(prefix="lbext-"))
         self.logpath = os.path.join(self.logdir, "events.jsonl")
         env = {"EXT_LOG": self.logpath}
@@ -104,6 +118,8 @@ class ExtensionTests(LambdaCase):
         extra = {"layers": ["layers/ext"], "environment": {"variables": env}}
         if reserved is not None:
             extra["reserved_concurrent_executions"] = reserved
+        if timeout is not None:
+            extra["timeout"] = timeout
         files = {"fn/index.py": HANDLER}
         files.update({f"layers/ext/extensions/{n}": EXTENSION for n in names})
         lb = self.serve([fn("f", PYTHON, "index.handler", "fn", **extra)], files,
@@ -233,6 +249,23 @@ class ExtensionTests(LambdaCase):
         self.assertRegex(logs[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         paths = {r["path"] for r in self.records() if r["kind"] == "telemetry"}
         self.assertEqual(paths, {"/telemetry"})
+
+    def test_extension_crash_during_init_fails_the_invocation(self):
+        lb = self.serve_ext(EXT_CRASH=True)
+        r = lb.get("/f")
+        self.assertEqual(r.status, 502, r)
+        self.wait_stderr(lb, r"EXTENSION exited with error: exit status 3")
+        self.wait_stderr(lb, r"INIT_REPORT .*Status: error\tError Type: Extension\.Crash")
+        self.assertEqual([r for r in self.records() if r["kind"] == "handler"], [])
+
+    def test_extension_exit_error_fails_the_invocation(self):
+        lb = self.serve_ext(EXT_FAIL=True, timeout=30)
+        r = lb.get("/f")
+        self.assertEqual(r.status, 502, r)
+        rec = self.wait_records(lambda r: r["kind"] == "exit-error")[0]
+        self.assertEqual((rec["status"], rec["body"]), (202, {"status": "OK"}))
+        self.wait_stderr(lb, r"EXTENSION exit error: Extension\.AgentBroke")
+        self.assertNotRegex(lb.stderr(), r"Task timed out")
 
 
 if __name__ == "__main__":
