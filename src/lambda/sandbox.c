@@ -863,8 +863,14 @@ bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus)
 	if (i == sb->next_pids)
 		return false;
 	sb->ext_pids[i] = -1;
-	if (sb->state == SB_DEAD)
-		return true;     /* after SHUTDOWN, or going anyway */
+	if (sb->state == SB_DEAD) {
+		/* After SHUTDOWN: once every extension has exited there is nothing to wait for. */
+		for (i = 0; i < sb->next_pids && sb->ext_pids[i] < 0; i++)
+			;
+		if (i == sb->next_pids && sandbox_stopping(sb))
+			kill_now(sb);
+		return true;
+	}
 	describe_exit(wstatus, why, sizeof(why));
 	/* Lambda resets the environment when an extension exits before SHUTDOWN:
 	 * the init or invocation under way fails with Extension.Crash. */

@@ -134,8 +134,9 @@ class ExtensionTests(LambdaCase):
         with open(self.logpath) as f:
             return [json.loads(l) for l in f if l.strip()]
 
-    def wait_records(self, pred, timeout=15):
-        got = wait_for(lambda: [r for r in self.records() if pred(r)], timeout)
+    def wait_records(self, pred, timeout=15, count=1):
+        got = wait_for(lambda: [r for r in self.records() if pred(r)][count - 1:] and
+                       [r for r in self.records() if pred(r)], timeout)
         self.assertTrue(got, f"no matching record in {self.records()!r}")
         return got
 
@@ -147,7 +148,7 @@ class ExtensionTests(LambdaCase):
     def test_registration_answer_and_invoke_events_match_the_request(self):
         lb = self.serve_ext(names=("alpha", "beta"))
         rid = self.invoke(lb)
-        regs = self.wait_records(lambda r: r["kind"] == "registered")
+        regs = self.wait_records(lambda r: r["kind"] == "registered", count=2)
         self.assertEqual(sorted(r["ext"] for r in regs), ["alpha", "beta"])
         for r in regs:
             self.assertEqual(r["status"], 200)
@@ -155,7 +156,8 @@ class ExtensionTests(LambdaCase):
                                          "handler": "index.handler"})
             self.assertRegex(r["ident"], r"^[0-9a-f-]{36}$")
         self.assertNotEqual(regs[0]["ident"], regs[1]["ident"])
-        events = self.wait_records(lambda r: r["kind"] == "event" and r["event"].get("requestId") == rid)
+        events = self.wait_records(lambda r: r["kind"] == "event" and r["event"].get("requestId") == rid,
+                                   count=2)
         self.assertEqual(sorted(e["ext"] for e in events), ["alpha", "beta"])
         ev = events[0]["event"]
         self.assertEqual(ev["eventType"], "INVOKE")
