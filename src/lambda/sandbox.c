@@ -102,6 +102,7 @@ struct sandbox {
 	struct event *kill_timer; /* SHUTDOWN given: kill when it fires */
 	const char *shutdown_reason;
 	const char *end_status;  /* for platform.runtimeDone/report */
+	int64_t deadline_us;     /* monotonic end of the invocation's time, extensions included */
 	pid_t ext_pids[16];      /* extension processes, -1 once reaped */
 	size_t next_pids;
 };
@@ -396,6 +397,7 @@ static void deliver(struct sandbox *sb)
 	sb->delivered = true;
 	sb->state = SB_BUSY;
 	sb->started_us = time_mono_us();
+	sb->deadline_us = sb->started_us + (int64_t)sb->timeout * 1000000;
 	set_timer(sb, sb->timeout);
 	mem_watch(sb, true);
 	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
@@ -432,6 +434,9 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 		deliver(sb);
 		return;
 	}
+	/* Extensions still finishing the last invocation keep their deadline. */
+	if (sb->state == SB_BUSY && evtimer_pending(sb->timer, NULL))
+		return;
 	/* Not initialized yet: the event waits for the first /next. */
 	set_timer(sb, INIT_LIMIT_SECONDS + inv->timeout);
 }
@@ -454,6 +459,13 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	sb->tail_ready = sb->capturing;
 	sb->capturing = false;
 	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
+	/* Lambda's invoke phase includes the extensions' work after the response,
+	 * within the function's timeout: past it the environment is reset. */
+	if (sb->state == SB_BUSY && !sb->has_inv && !extensions_ready(sb->ext)) {
+		int64_t left = sb->deadline_us - time_mono_us();
+		struct timeval tv = { left > 0 ? left / 1000000 : 0, left > 0 ? left % 1000000 : 0 };
+		event_add(sb->timer, &tv);
+	}
 }
 
 /* --- Runtime API callbacks --------------------------------------------------------- */
@@ -591,8 +603,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!sb->has_inv)
+	if (!sb->has_inv || (!sb->delivered && sb->state == SB_BUSY)) {
+		/* The extensions' time after the last invocation ran out (a next one
+		 * may wait for them: it will run elsewhere). */
+		if (sb->state == SB_BUSY && !extensions_ready(sb->ext)) {
+			log_frame(sb, "EXTENSION did not ask for its next event within the function's timeout: "
+				  "resetting the sandbox");
+			sb->shutdown_reason = "timeout";
+			sandbox_kill(sb);
+		}
 		return;
+	}
 	/* Lambda's own message, as the runtime interface emulator prints it. */
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",

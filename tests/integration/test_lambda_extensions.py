@@ -19,6 +19,7 @@ from lambdacommon import PYTHON, LambdaCase, fn, wait_for
 #   EXT_TELEMETRY=1  subscribe to platform and function telemetry, log each batch
 #   EXT_CRASH=1      exit with status 3 before registering
 #   EXT_FAIL=1       on INVOKE, report /exit/error and exit
+#   EXT_STUCK=1      on INVOKE, never ask for the next event
 EXTENSION = r'''#!/usr/bin/env python3
 import http.server, json, os, sys, threading, time, urllib.request, urllib.error
 
@@ -85,6 +86,10 @@ while True:
                                 "Lambda-Extension-Function-Error-Type": "Extension.AgentBroke"})
         log(kind="exit-error", status=status, body=json.loads(body))
         sys.exit(1)
+    if os.environ.get("EXT_STUCK"):
+        log(kind="stuck", requestId=rid)
+        while True:
+            time.sleep(1)
     if os.environ.get("EXT_LATE"):
         status, _, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE"]},
                                {"Lambda-Extension-Name": "late"})
@@ -268,6 +273,16 @@ class ExtensionTests(LambdaCase):
         self.assertEqual((rec["status"], rec["body"]), (202, {"status": "OK"}))
         self.wait_stderr(lb, r"EXTENSION exit error: Extension\.AgentBroke")
         self.assertNotRegex(lb.stderr(), r"Task timed out")
+
+    def test_extension_past_the_timeout_resets_the_sandbox(self):
+        lb = self.serve_ext(reserved=1, timeout=1, EXT_STUCK=True)
+        first = self.invoke(lb)       # the runtime answered: the client has it
+        self.wait_records(lambda r: r["kind"] == "stuck" and r["requestId"] == first)
+        # with one sandbox allowed, the next request runs only once the stuck one is gone
+        second = self.invoke(lb)
+        self.assertNotEqual(first, second)
+        self.wait_stderr(lb, r"EXTENSION did not ask for its next event within the function's timeout")
+        self.assertEqual(len([r for r in self.records() if r["kind"] == "registered"]), 2)
 
 
 if __name__ == "__main__":
