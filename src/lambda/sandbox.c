@@ -75,6 +75,7 @@ struct sandbox {
 	enum sb_state state;
 	struct runtime_api *ra;
 	struct bufferevent *out, *err;
+	struct bufferevent *xout; /* the extensions' stdout and stderr, or NULL */
 	struct event *timer;
 	struct event *mem_ev;    /* samples memory while the runtime works */
 	bool oom_killed;         /* killed for going over memory_size */
@@ -187,21 +188,25 @@ static void log_frame(struct sandbox *sb, const char *fmt, ...)
 		log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* The function's output also goes to Telemetry API subscribers as "function" records. */
-static void telemetry_line(struct sandbox *sb, const char *line, size_t n)
+/* Output also goes to Telemetry API subscribers: the function's as "function"
+ * records, the extensions' (their own pipe) as "extension" records. */
+static void telemetry_line(struct sandbox *sb, bool ext, const char *line, size_t n)
 {
 	struct telemetry *t = extensions_telemetry(sb->ext);
+	unsigned type = ext ? TEL_EXTENSION : TEL_FUNCTION;
 	char *ev;
 
-	if (!telemetry_wants(t, TEL_FUNCTION))
+	if (!telemetry_wants(t, type))
 		return;
-	ev = ext_api_telemetry_event(time_wall_us(), "function", NULL, line, n);
-	telemetry_emit(t, TEL_FUNCTION, ev);
+	ev = ext_api_telemetry_event(time_wall_us(), ext ? "extension" : "function", NULL, line, n);
+	telemetry_emit(t, type, ev);
 	free(ev);
 }
 
-static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
+static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
 {
+	struct evbuffer *in = bufferevent_get_input(bev);
+	bool ext = bev == sb->xout;
 	char *line;
 	size_t n;
 
@@ -209,14 +214,14 @@ static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
 		if (n && line[n - 1] == '\r')
 			n--;
 		log_line(sb, line, n);
-		telemetry_line(sb, line, n);
+		telemetry_line(sb, ext, line, n);
 		free(line);
 	}
 	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
 		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
 		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
 		log_line(sb, p, k);
-		telemetry_line(sb, p, k);
+		telemetry_line(sb, ext, p, k);
 		evbuffer_drain(in, k);
 	}
 }
@@ -241,13 +246,15 @@ static void read_now(struct bufferevent *bev)
  */
 static void log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
 {
+	if (!bev)
+		return;
 	read_now(bev);
-	drain_output(sb, bufferevent_get_input(bev), eof);
+	drain_output(sb, bev, eof);
 }
 
 static void on_output(struct bufferevent *bev, void *arg)
 {
-	drain_output(arg, bufferevent_get_input(bev), false);
+	drain_output(arg, bev, false);
 }
 
 static void on_output_event(struct bufferevent *bev, short what, void *arg)
@@ -255,7 +262,7 @@ static void on_output_event(struct bufferevent *bev, short what, void *arg)
 	struct sandbox *sb = arg;
 
 	(void)what;
-	drain_output(sb, bufferevent_get_input(bev), true);
+	drain_output(sb, bev, true);
 	bufferevent_disable(bev, EV_READ);
 }
 
@@ -452,6 +459,7 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	if (sb->delivered) {
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
+		log_pending(sb, sb->xout, false);
 		log_end(sb);
 	}
 	sb->delivered = false;
@@ -736,7 +744,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 			      const struct sandbox_cbs *cbs, void *cookie, struct lb_err *err)
 {
 	struct sandbox *sb = xcalloc(1, sizeof(*sb));
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, xp[2];
 	struct extensions_info info = { spec->function_name ? spec->function_name : spec->log_name, spec->version,
 					spec->handler, 0 };
 
@@ -763,7 +771,12 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->spawned_us = time_mono_us();
 	if (spawn(sb, spec, spec->argv, 0, &sb->pid, out[1], errp[1], err) < 0)
 		goto fail;
-	info.expected = spawn_extensions(sb, spec, out[1], errp[1]);
+	if (spec->extensions_dir && pipe2(xp, O_CLOEXEC) == 0) {
+		info.expected = spawn_extensions(sb, spec, xp[1], xp[1]);
+		close(xp[1]);
+		evutil_make_socket_nonblocking(xp[0]);
+		sb->xout = pipe_reader(base, xp[0], sb);
+	}
 	sb->ext = extensions_new(base, &info, &ext_cbs, sb);
 	runtime_api_set_extensions(sb->ra, sb->ext);
 	{
@@ -854,6 +867,7 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	event_del(sb->kill_timer);
 	log_pending(sb, sb->out, true);
 	log_pending(sb, sb->err, true);
+	log_pending(sb, sb->xout, true);
 	if (sb->has_inv && !sb->delivered && !was_starting) {
 		/* Given to a runtime that had finished its last invocation and then
 		 * exited (as a runtime does after a fatal error): it never ran. */
@@ -924,6 +938,8 @@ void sandbox_free(struct sandbox *sb)
 		bufferevent_free(sb->out);
 	if (sb->err)
 		bufferevent_free(sb->err);
+	if (sb->xout)
+		bufferevent_free(sb->xout);
 	event_free(sb->timer);
 	event_free(sb->kill_timer);
 	if (sb->mem_ev)

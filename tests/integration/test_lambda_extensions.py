@@ -46,6 +46,7 @@ if os.environ.get("EXT_CRASH"):
 status, headers, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE", "SHUTDOWN"]},
                              {"Lambda-Extension-Name": NAME})
 ident = headers.get("Lambda-Extension-Identifier")
+print(NAME + " says hello", flush=True)
 log(kind="registered", status=status, body=json.loads(body), ident=ident)
 
 if os.environ.get("EXT_TELEMETRY"):
@@ -60,7 +61,7 @@ if os.environ.get("EXT_TELEMETRY"):
             pass
     srv = http.server.HTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    sub = {"schemaVersion": "2022-12-13", "types": ["platform", "function"],
+    sub = {"schemaVersion": "2022-12-13", "types": ["platform", "function", "extension"],
            "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25},
            "destination": {"protocol": "HTTP",
                            "URI": "http://sandbox.localdomain:%d/telemetry" % srv.server_port}}
@@ -254,6 +255,10 @@ class ExtensionTests(LambdaCase):
         logs = has("function", lambda e: e["record"] == "handler says hello for " + rid)
         self.assertEqual(len(logs), 1, events())
         self.assertRegex(logs[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        # the extension's own output is an "extension" record, not the function's
+        self.assertEqual(len(has("extension", lambda e: e["record"] == "alpha says hello")), 1, events())
+        self.assertEqual(has("function", lambda e: "says hello" in e["record"] and "handler" not in e["record"]),
+                         [])
         paths = {r["path"] for r in self.records() if r["kind"] == "telemetry"}
         self.assertEqual(paths, {"/telemetry"})
 
