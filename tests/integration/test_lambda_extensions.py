@@ -43,6 +43,16 @@ def call(method, path, body=None, headers=None):
 
 if os.environ.get("EXT_CRASH"):
     sys.exit(3)
+# requests Lambda refuses, before the real registration
+probes = {
+    "bad-event": call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE", "RESTORE"]},
+                      {"Lambda-Extension-Name": NAME}),
+    "no-name": call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE"]}),
+    "no-id": call("GET", "/2020-01-01/extension/event/next"),
+    "unknown-id": call("GET", "/2020-01-01/extension/event/next", None,
+                       {"Lambda-Extension-Identifier": "00000000-0000-4000-8000-000000000000"}),
+}
+log(kind="probes", probes={k: [v[0], json.loads(v[2])] for k, v in probes.items()})
 status, headers, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE", "SHUTDOWN"]},
                              {"Lambda-Extension-Name": NAME})
 ident = headers.get("Lambda-Extension-Identifier")
@@ -162,6 +172,17 @@ class ExtensionTests(LambdaCase):
                                          "handler": "index.handler"})
             self.assertRegex(r["ident"], r"^[0-9a-f-]{36}$")
         self.assertNotEqual(regs[0]["ident"], regs[1]["ident"])
+        probes = self.wait_records(lambda r: r["kind"] == "probes" and r["ext"] == "alpha")[0]["probes"]
+        self.assertEqual(probes, {
+            "bad-event": [403, {"errorMessage": "Unknown event type: RESTORE",
+                                "errorType": "Extension.InvalidEventType"}],
+            "no-name": [403, {"errorMessage": "Empty extension name",
+                              "errorType": "Extension.InvalidExtensionName"}],
+            "no-id": [403, {"errorMessage": "Missing Lambda-Extension-Identifier header",
+                            "errorType": "Extension.MissingHeader"}],
+            "unknown-id": [403, {"errorMessage": "Unknown extension identifier",
+                                 "errorType": "Extension.UnknownExtensionIdentifier"}],
+        })
         events = self.wait_records(lambda r: r["kind"] == "event" and r["event"].get("requestId") == rid,
                                    count=2)
         self.assertEqual(sorted(e["ext"] for e in events), ["alpha", "beta"])
