@@ -72,10 +72,15 @@ char *ext_api_error_json(const char *type, const char *message)
 	return dump(json_pack("{s:s, s:s}", "errorMessage", message, "errorType", type));
 }
 
-char *ext_api_register_json(const char *function_name, const char *version, const char *handler)
+char *ext_api_register_json(const char *function_name, const char *version, const char *handler,
+			    const char *account_id)
 {
-	return dump(json_pack("{s:s, s:s, s:s}", "functionName", function_name, "functionVersion", version,
-			      "handler", handler ? handler : ""));
+	json_t *j = json_pack("{s:s, s:s, s:s}", "functionName", function_name, "functionVersion", version,
+			      "handler", handler ? handler : "");
+
+	if (account_id)
+		json_object_set_new(j, "accountId", json_string(account_id));
+	return dump(j);
 }
 
 char *ext_api_invoke_json(const char *request_id, int64_t deadline_ms, const char *function_arn,

@@ -33,8 +33,10 @@ int ext_api_register_parse(struct sv name, const char *body, size_t n, unsigned 
 
 /* {"errorMessage":..,"errorType":..}; malloc'd. */
 char *ext_api_error_json(const char *type, const char *message);
-/* The registration answer {"functionName","functionVersion","handler"}; malloc'd. */
-char *ext_api_register_json(const char *function_name, const char *version, const char *handler);
+/* The registration answer {"functionName","functionVersion","handler"}, and
+ * "accountId" when account_id is not NULL; malloc'd. */
+char *ext_api_register_json(const char *function_name, const char *version, const char *handler,
+			    const char *account_id);
 /* The INVOKE event; malloc'd. */
 char *ext_api_invoke_json(const char *request_id, int64_t deadline_ms, const char *function_arn,
 			  const char *trace_id);

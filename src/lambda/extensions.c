@@ -36,7 +36,7 @@ struct ext {
 struct extensions {
 	const struct extensions_cbs *cbs;
 	void *cookie;
-	char *function_name, *version, *handler;
+	char *function_name, *version, *handler, *account_id;
 	size_t expected;
 	struct ext exts[EXT_MAX];
 	size_t n;
@@ -146,6 +146,18 @@ static void queue_event(struct extensions *x, struct ext *e, char *json)
 		send_event(x, e);
 }
 
+/* Whether a comma-separated list holds token. */
+static bool sv_contains_token(struct sv list, const char *token)
+{
+	size_t tn = strlen(token);
+
+	for (size_t i = 0; i + tn <= list.n; i++)
+		if (memcmp(list.p + i, token, tn) == 0 && (i == 0 || list.p[i - 1] == ',' || list.p[i - 1] == ' ') &&
+		    (i + tn == list.n || list.p[i + tn] == ',' || list.p[i + tn] == ' '))
+			return true;
+	return false;
+}
+
 static void do_register(struct extensions *x, struct http_request *req)
 {
 	const struct http_header *h = http_request_header(req, "lambda-extension-name");
@@ -153,6 +165,7 @@ static void do_register(struct extensions *x, struct http_request *req)
 	unsigned events;
 	struct ext *e;
 	struct http_header out[1];
+	const struct http_header *feature;
 	char *json;
 
 	if (x->closed) {
@@ -178,7 +191,10 @@ static void do_register(struct extensions *x, struct http_request *req)
 	new_uuid(e->id);
 	snprintf(e->name, sizeof(e->name), "%.*s", (int)h->value.n, h->value.p);
 	e->events = events;
-	json = ext_api_register_json(x->function_name, x->version, x->handler);
+	/* Lambda adds the account id for an extension that asks for it. */
+	feature = http_request_header(req, "lambda-extension-accept-feature");
+	json = ext_api_register_json(x->function_name, x->version, x->handler,
+				     feature && sv_contains_token(feature->value, "accountId") ? x->account_id : NULL);
 	out[0] = (struct http_header){ SV("Lambda-Extension-Identifier"), sv_from(e->id) };
 	answer(x, req, 200, json, out, 1);
 	free(json);
@@ -309,6 +325,7 @@ struct extensions *extensions_new(struct event_base *base, const struct extensio
 	x->function_name = xstrdup(info->function_name);
 	x->version = xstrdup(info->version);
 	x->handler = xstrdup(info->handler ? info->handler : "");
+	x->account_id = xstrdup(info->account_id ? info->account_id : "");
 	x->expected = info->expected;
 	x->tel = telemetry_new(base, info->expected > 0);
 	return x;
@@ -324,5 +341,6 @@ void extensions_free(struct extensions *x)
 	free(x->function_name);
 	free(x->version);
 	free(x->handler);
+	free(x->account_id);
 	free(x);
 }

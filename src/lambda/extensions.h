@@ -34,6 +34,7 @@ struct extensions_cbs {
 
 struct extensions_info {
 	const char *function_name, *version, *handler;
+	const char *account_id;  /* for Lambda-Extension-Accept-Feature: accountId */
 	size_t expected;    /* extension processes started: init waits for them to register */
 };
 

@@ -570,7 +570,8 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
 				      c->settings->code, log_name, c->version, c->settings->memory_size,
-				      c->provisioned, opt ? ext_dir : NULL, p->name, c->settings->handler };
+				      c->provisioned, opt ? ext_dir : NULL, p->name, c->settings->handler,
+				      c->cfg->lb.account_id };
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	strvec_release(&argv);
 	strvec_release(&env);

@@ -746,7 +746,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	struct sandbox *sb = xcalloc(1, sizeof(*sb));
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, xp[2];
 	struct extensions_info info = { spec->function_name ? spec->function_name : spec->log_name, spec->version,
-					spec->handler, 0 };
+					spec->handler, spec->account_id, 0 };
 
 	sb->cbs = cbs;
 	sb->cookie = cookie;

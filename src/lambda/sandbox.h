@@ -57,6 +57,7 @@ struct sandbox_spec {
 	const char *extensions_dir;
 	const char *function_name; /* for the Extensions API's registration answer */
 	const char *handler;
+	const char *account_id;
 };
 
 /* Starts the process. cbs is borrowed. NULL with err if it cannot be started. */

@@ -54,7 +54,8 @@ probes = {
 }
 log(kind="probes", probes={k: [v[0], json.loads(v[2])] for k, v in probes.items()})
 status, headers, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE", "SHUTDOWN"]},
-                             {"Lambda-Extension-Name": NAME})
+                             {"Lambda-Extension-Name": NAME,
+                              "Lambda-Extension-Accept-Feature": "accountId" if NAME == "beta" else ""})
 ident = headers.get("Lambda-Extension-Identifier")
 print(NAME + " says hello", flush=True)
 log(kind="registered", status=status, body=json.loads(body), ident=ident)
@@ -168,8 +169,10 @@ class ExtensionTests(LambdaCase):
         self.assertEqual(sorted(r["ext"] for r in regs), ["alpha", "beta"])
         for r in regs:
             self.assertEqual(r["status"], 200)
-            self.assertEqual(r["body"], {"functionName": "f", "functionVersion": "$LATEST",
-                                         "handler": "index.handler"})
+            expected = {"functionName": "f", "functionVersion": "$LATEST", "handler": "index.handler"}
+            if r["ext"] == "beta":     # it asked for the accountId feature
+                expected["accountId"] = "123456789012"
+            self.assertEqual(r["body"], expected)
             self.assertRegex(r["ident"], r"^[0-9a-f-]{36}$")
         self.assertNotEqual(regs[0]["ident"], regs[1]["ident"])
         probes = self.wait_records(lambda r: r["kind"] == "probes" and r["ext"] == "alpha")[0]["probes"]

@@ -49,8 +49,12 @@ TEST(registration_errors_are_403_with_lambda_types)
 
 TEST(event_documents)
 {
-	char *s = ext_api_register_json("orders", "$LATEST", "index.handler");
+	char *s = ext_api_register_json("orders", "$LATEST", "index.handler", NULL);
 	CHECK_STR(s, "{\"functionName\":\"orders\",\"functionVersion\":\"$LATEST\",\"handler\":\"index.handler\"}");
+	free(s);
+	s = ext_api_register_json("orders", "3", "index.handler", "123456789012");
+	CHECK_STR(s, "{\"functionName\":\"orders\",\"functionVersion\":\"3\",\"handler\":\"index.handler\","
+		     "\"accountId\":\"123456789012\"}");
 	free(s);
 	s = ext_api_invoke_json("rid-1", 1700000000123, "arn:aws:lambda:us-east-1:123456789012:function:orders",
 				"Root=1-a-b;Parent=c;Sampled=0");
