@@ -50,8 +50,8 @@ struct telemetry {
 	struct event_base *base;
 	struct sub *subs;
 	bool backlog_open;            /* init is under way: keep events for late subscribers */
-	char *backlog[BACKLOG_MAX];
-	unsigned backlog_type[BACKLOG_MAX];
+	char **backlog;               /* BACKLOG_MAX events, while backlog_open */
+	unsigned *backlog_type;
 	size_t nbacklog;
 };
 
@@ -167,6 +167,10 @@ struct telemetry *telemetry_new(struct event_base *base, bool backlog)
 
 	t->base = base;
 	t->backlog_open = backlog;
+	if (backlog) {
+		t->backlog = xcalloc(BACKLOG_MAX, sizeof(*t->backlog));
+		t->backlog_type = xcalloc(BACKLOG_MAX, sizeof(*t->backlog_type));
+	}
 	return t;
 }
 
@@ -175,6 +179,10 @@ static void backlog_clear(struct telemetry *t)
 	for (size_t i = 0; i < t->nbacklog; i++)
 		free(t->backlog[i]);
 	t->nbacklog = 0;
+	free(t->backlog);
+	free(t->backlog_type);
+	t->backlog = NULL;
+	t->backlog_type = NULL;
 }
 
 void telemetry_init_done(struct telemetry *t)
