@@ -44,7 +44,6 @@
 
 #include "base/buf.h"
 #include "base/log.h"
-#include "alb/ext_api.h"
 #include "lambda/extensions.h"
 #include "lambda/proc_mem.h"
 #include "lambda/runtime_api.h"
@@ -188,21 +187,6 @@ static void log_frame(struct sandbox *sb, const char *fmt, ...)
 		log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* Output also goes to Telemetry API subscribers: the function's as "function"
- * records, the extensions' (their own pipe) as "extension" records. */
-static void telemetry_line(struct sandbox *sb, bool ext, const char *line, size_t n)
-{
-	struct telemetry *t = extensions_telemetry(sb->ext);
-	unsigned type = ext ? TEL_EXTENSION : TEL_FUNCTION;
-	char *ev;
-
-	if (!telemetry_wants(t, type))
-		return;
-	ev = ext_api_telemetry_event(time_wall_us(), ext ? "extension" : "function", NULL, line, n);
-	telemetry_emit(t, type, ev);
-	free(ev);
-}
-
 static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
@@ -214,14 +198,14 @@ static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
 		if (n && line[n - 1] == '\r')
 			n--;
 		log_line(sb, line, n);
-		telemetry_line(sb, ext, line, n);
+		telemetry_output(extensions_telemetry(sb->ext), ext, line, n);
 		free(line);
 	}
 	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
 		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
 		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
 		log_line(sb, p, k);
-		telemetry_line(sb, ext, p, k);
+		telemetry_output(extensions_telemetry(sb->ext), ext, p, k);
 		evbuffer_drain(in, k);
 	}
 }
@@ -297,26 +281,6 @@ static long peak_memory_mb(struct sandbox *sb)
 	return sb->peak_mb;
 }
 
-/* platform.runtimeDone and platform.report for the Telemetry API. */
-static void telemetry_end(struct sandbox *sb, double ms, long billed, const char *init)
-{
-	struct telemetry *t = extensions_telemetry(sb->ext);
-	char rec[512], extra[64] = "";
-
-	if (!telemetry_wants(t, TEL_PLATFORM))
-		return;
-	snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}",
-		 sb->request_id, sb->end_status, ms);
-	telemetry_platform(t, "platform.runtimeDone", rec);
-	if (*init)
-		snprintf(extra, sizeof(extra), ",\"initDurationMs\":%.3f", sb->init_ms);
-	snprintf(rec, sizeof(rec),
-		 "{\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f,"
-		 "\"billedDurationMs\":%ld,\"memorySizeMB\":%d,\"maxMemoryUsedMB\":%ld%s}}",
-		 sb->request_id, sb->end_status, ms, billed, sb->memory_size, sb->peak_mb, extra);
-	telemetry_platform(t, "platform.report", rec);
-}
-
 static void log_end(struct sandbox *sb)
 {
 	int64_t us = time_mono_us() - sb->started_us;
@@ -338,7 +302,8 @@ static void log_end(struct sandbox *sb)
 		peak_memory_mb(sb), init) };
 	/* END and REPORT leave in one write. */
 	log_lines(sb, lines, 2);
-	telemetry_end(sb, ms, billed, init);
+	telemetry_report(extensions_telemetry(sb->ext), &(struct telemetry_report){ sb->request_id, sb->end_status,
+			 ms, billed, sb->memory_size, sb->peak_mb, *init ? sb->init_ms : -1 });
 }
 
 /*
@@ -409,11 +374,7 @@ static void deliver(struct sandbox *sb)
 	mem_watch(sb, true);
 	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
 	sb->runtime_waiting = false;
-	if (telemetry_wants(extensions_telemetry(sb->ext), TEL_PLATFORM)) {
-		char rec[256];
-		snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"version\":\"%s\"}", sb->request_id, sb->version);
-		telemetry_platform(extensions_telemetry(sb->ext), "platform.start", rec);
-	}
+	telemetry_start(extensions_telemetry(sb->ext), sb->request_id, sb->version);
 	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
 	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
 	runtime_api_deliver(sb->ra, &ri);
@@ -488,14 +449,9 @@ static void runtime_ready(struct sandbox *sb)
 	if (sb->state == SB_DEAD)
 		return;
 	if (sb->state == SB_STARTING) {
-		struct telemetry *t = extensions_telemetry(sb->ext);
 		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
 		extensions_close_registration(sb->ext);
-		char rec[160];
-		snprintf(rec, sizeof(rec), "{\"initializationType\":\"%s\",\"phase\":\"init\",\"status\":\"success\"}",
-			 sb->init_reported ? "provisioned-concurrency" : "on-demand");
-		telemetry_platform(t, "platform.initRuntimeDone", rec);
-		telemetry_init_done(t);
+		telemetry_init_done(extensions_telemetry(sb->ext), sb->init_reported);
 	}
 	sb->state = SB_IDLE;
 	mem_watch(sb, false);
@@ -779,13 +735,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	}
 	sb->ext = extensions_new(base, &info, &ext_cbs, sb);
 	runtime_api_set_extensions(sb->ra, sb->ext);
-	{
-		char rec[512];
-		snprintf(rec, sizeof(rec), "{\"initializationType\":\"%s\",\"phase\":\"init\",\"functionName\":\"%s\","
-			 "\"functionVersion\":\"%s\"}", spec->provisioned ? "provisioned-concurrency" : "on-demand",
-			 info.function_name, spec->version);
-		telemetry_platform(extensions_telemetry(sb->ext), "platform.initStart", rec);
-	}
+	telemetry_init_start(extensions_telemetry(sb->ext), spec->provisioned, info.function_name, spec->version);
 	close(out[1]);
 	close(errp[1]);
 	evutil_make_socket_nonblocking(out[0]);

@@ -185,10 +185,67 @@ static void backlog_clear(struct telemetry *t)
 	t->backlog_type = NULL;
 }
 
-void telemetry_init_done(struct telemetry *t)
+static const char *init_type(bool provisioned)
 {
+	return provisioned ? "provisioned-concurrency" : "on-demand";
+}
+
+void telemetry_init_start(struct telemetry *t, bool provisioned, const char *function_name, const char *version)
+{
+	char rec[512];
+
+	snprintf(rec, sizeof(rec), "{\"initializationType\":\"%s\",\"phase\":\"init\",\"functionName\":\"%s\","
+		 "\"functionVersion\":\"%s\"}", init_type(provisioned), function_name, version);
+	telemetry_platform(t, "platform.initStart", rec);
+}
+
+void telemetry_init_done(struct telemetry *t, bool provisioned)
+{
+	char rec[160];
+
+	snprintf(rec, sizeof(rec), "{\"initializationType\":\"%s\",\"phase\":\"init\",\"status\":\"success\"}",
+		 init_type(provisioned));
+	telemetry_platform(t, "platform.initRuntimeDone", rec);
 	t->backlog_open = false;
 	backlog_clear(t);
+}
+
+void telemetry_start(struct telemetry *t, const char *request_id, const char *version)
+{
+	char rec[256];
+
+	snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"version\":\"%s\"}", request_id, version);
+	telemetry_platform(t, "platform.start", rec);
+}
+
+void telemetry_report(struct telemetry *t, const struct telemetry_report *r)
+{
+	char rec[512], extra[64] = "";
+
+	if (!telemetry_wants(t, TEL_PLATFORM))
+		return;
+	snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}",
+		 r->request_id, r->status, r->duration_ms);
+	telemetry_platform(t, "platform.runtimeDone", rec);
+	if (r->init_ms >= 0)
+		snprintf(extra, sizeof(extra), ",\"initDurationMs\":%.3f", r->init_ms);
+	snprintf(rec, sizeof(rec),
+		 "{\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f,"
+		 "\"billedDurationMs\":%ld,\"memorySizeMB\":%d,\"maxMemoryUsedMB\":%d%s}}",
+		 r->request_id, r->status, r->duration_ms, r->billed_ms, r->memory_mb, r->max_memory_mb, extra);
+	telemetry_platform(t, "platform.report", rec);
+}
+
+void telemetry_output(struct telemetry *t, bool extension, const char *line, size_t n)
+{
+	unsigned type = extension ? TEL_EXTENSION : TEL_FUNCTION;
+	char *ev;
+
+	if (!telemetry_wants(t, type))
+		return;
+	ev = ext_api_telemetry_event(time_wall_us(), extension ? "extension" : "function", NULL, line, n);
+	telemetry_emit(t, type, ev);
+	free(ev);
 }
 
 void telemetry_subscribe(struct telemetry *t, const char *id, const struct telemetry_sub *sub)
