@@ -10,10 +10,13 @@
  */
 #include "lambda/extensions.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "alb/ext_api.h"
 #include "base/log.h"
@@ -308,6 +311,43 @@ bool extensions_shutdown(struct extensions *x, const char *reason, int64_t deadl
 		}
 	telemetry_flush(x->tel);
 	return any;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+char **extensions_find(const char *dir)
+{
+	struct dirent **names;
+	char **paths;
+	size_t k = 0;
+	int n = scandir(dir, &names, NULL, by_name);
+
+	if (n < 0)
+		return NULL;
+	paths = xcalloc((size_t)n + 1, sizeof(*paths));
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		/* Lambda runs the executable files there (not directories, not dotfiles), at most 10. */
+		if (names[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(path, X_OK) == 0 && k < EXT_MAX)
+			paths[k++] = xstrdup(path);
+		free(names[i]);
+	}
+	free(names);
+	return paths;
+}
+
+void extensions_find_free(char **paths)
+{
+	for (size_t i = 0; paths && paths[i]; i++)
+		free(paths[i]);
+	free(paths);
 }
 
 struct telemetry *extensions_telemetry(struct extensions *x)

@@ -38,6 +38,11 @@ struct extensions_info {
 	size_t expected;    /* extension processes started: init waits for them to register */
 };
 
+/* The external extensions in dir (the layers' extensions/): executable files in
+ * name order, at most 10, as NULL-terminated new paths (NULL if dir cannot be read). */
+char **extensions_find(const char *dir);
+void extensions_find_free(char **paths);
+
 struct extensions *extensions_new(struct event_base *base, const struct extensions_info *info,
 				  const struct extensions_cbs *cbs, void *cookie);
 /* Serves req if its path is the Extensions or Telemetry API's; false if not. */

@@ -25,7 +25,6 @@
 #include "lambda/sandbox.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -34,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -640,18 +638,6 @@ static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, const char
 	return 0;
 }
 
-static bool is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 /*
  * Lambda starts every executable in /opt/extensions beside the runtime, in
  * its environment, during the init phase. Here they join the runtime's
@@ -660,29 +646,20 @@ static int by_name(const struct dirent **a, const struct dirent **b)
  */
 static size_t spawn_extensions(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd, int err_fd)
 {
-	struct dirent **names;
+	char **paths = spec->extensions_dir ? extensions_find(spec->extensions_dir) : NULL;
 	size_t started = 0;
-	int n;
 
-	if (!spec->extensions_dir || (n = scandir(spec->extensions_dir, &names, NULL, by_name)) < 0)
-		return 0;
-	for (int i = 0; i < n; i++) {
-		char path[4096];
-		const char *argv[2] = { path, NULL };
+	for (size_t i = 0; paths && paths[i] && started < ARRAY_LEN(sb->ext_pids); i++) {
+		const char *argv[2] = { paths[i], NULL };
 		struct lb_err err = { "" };
 		pid_t pid;
 
-		snprintf(path, sizeof(path), "%s/%s", spec->extensions_dir, names[i]->d_name);
-		if (names[i]->d_name[0] != '.' && access(path, X_OK) == 0 && is_file(path)) {
-			if (started < ARRAY_LEN(sb->ext_pids) &&
-			    spawn(sb, spec, argv, sb->pid, &pid, out_fd, err_fd, &err) == 0)
-				sb->ext_pids[started++] = pid;
-			else
-				log_warn("[%s] extension %s: %s", sb->log_name, names[i]->d_name, err.msg);
-		}
-		free(names[i]);
+		if (spawn(sb, spec, argv, sb->pid, &pid, out_fd, err_fd, &err) == 0)
+			sb->ext_pids[started++] = pid;
+		else
+			log_warn("[%s] extension %s: %s", sb->log_name, paths[i], err.msg);
 	}
-	free(names);
+	extensions_find_free(paths);
 	sb->next_pids = started;
 	return started;
 }
