@@ -300,8 +300,6 @@ static void log_end(struct sandbox *sb)
 		peak_memory_mb(sb), init) };
 	/* END and REPORT leave in one write. */
 	log_lines(sb, lines, 2);
-	telemetry_report(extensions_telemetry(sb->ext), &(struct telemetry_report){ sb->request_id, sb->end_status,
-			 ms, billed, sb->memory_size, sb->peak_mb, *init ? sb->init_ms : -1 });
 }
 
 /*
@@ -368,13 +366,13 @@ static void deliver(struct sandbox *sb)
 	sb->state = SB_BUSY;
 	sb->started_us = time_mono_us();
 	sb->deadline_us = sb->started_us + (int64_t)sb->timeout * 1000000;
-	set_timer(sb, sb->timeout);
-	mem_watch(sb, true);
-	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
 	sb->runtime_waiting = false;
 	telemetry_start(extensions_telemetry(sb->ext), sb->request_id, sb->version);
 	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
 	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
+	set_timer(sb, sb->timeout);
+	mem_watch(sb, true);
+	log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
 	runtime_api_deliver(sb->ra, &ri);
 }
 
@@ -407,6 +405,16 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 	set_timer(sb, INIT_LIMIT_SECONDS + inv->timeout);
 }
 
+/* platform.runtimeDone and platform.report for Telemetry API subscribers. */
+static void telemetry_end(struct sandbox *sb, bool cold)
+{
+	int64_t us = time_mono_us() - sb->started_us;
+
+	telemetry_report(extensions_telemetry(sb->ext), &(struct telemetry_report){
+		sb->request_id, sb->end_status, (double)us / 1000.0, (long)((us + 999) / 1000), sb->memory_size,
+		(int)sb->peak_mb, cold ? sb->init_ms : -1 });
+}
+
 /* Ends the current invocation and tells lambda.c. */
 static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
@@ -416,10 +424,12 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
 			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
 	if (sb->delivered) {
+		bool cold = !sb->init_reported;
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
 		log_pending(sb, sb->xout, false);
 		log_end(sb);
+		telemetry_end(sb, cold);
 	}
 	sb->delivered = false;
 	/* on_done may hand this sandbox its next invocation: stop first. */
