@@ -419,19 +419,21 @@ static void telemetry_end(struct sandbox *sb, bool cold)
 static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
 {
+	bool delivered = sb->delivered, cold = !sb->init_reported;
+
 	event_del(sb->timer);
 	sb->has_inv = false;
 	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
 			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
 	if (sb->delivered) {
-		bool cold = !sb->init_reported;
+		log_pending(sb, sb->xout, false);
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
-		log_pending(sb, sb->xout, false);
 		log_end(sb);
-		telemetry_end(sb, cold);
 	}
 	sb->delivered = false;
+	if (delivered)
+		telemetry_end(sb, cold);
 	/* on_done may hand this sandbox its next invocation: stop first. */
 	sb->tail_ready = sb->capturing;
 	sb->capturing = false;
