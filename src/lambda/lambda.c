@@ -117,11 +117,11 @@ struct lambda {
 	struct event *defer_ev;
 	struct invocation *deferred;
 	int idle_seconds;
+	bool closing;                  /* lb is exiting: start nothing */
 	struct layers *layers;
 	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
 	invoke_observer_fn observer;
 	void *observer_cookie;
-	bool closing;                  /* lambda_free has begun: start nothing */
 };
 
 static void pool_pump(struct pool *p);
@@ -554,6 +554,8 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		free(e);
 		return NULL;
 	}
+	/* Lambda starts the executables in /opt/extensions beside the runtime. */
+	snprintf(ext_dir, sizeof(ext_dir), "%s/extensions", opt ? layer_dir_path(opt) : "");
 	if (!(e->tmpdir = tmpdir_new(&err))) {
 		log_error("function %s: %s", p->name, err.msg);
 		layers_release(opt);
@@ -562,8 +564,6 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	}
 	build_argv(l, c->settings, opt ? layer_dir_path(opt) : NULL, &argv);
 	build_env(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, &env);
-	/* Lambda starts the executables in /opt/extensions beside the runtime. */
-	snprintf(ext_dir, sizeof(ext_dir), "%s/extensions", opt ? layer_dir_path(opt) : "");
 	if (strcmp(c->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
