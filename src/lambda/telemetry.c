@@ -68,10 +68,14 @@ static void post_done(struct sub *s)
 	send_next(s);
 }
 
+/* The answer's head has come: the batch is delivered, whatever the
+ * destination does with the connection afterwards. */
 static void on_post_read(struct bufferevent *bev, void *arg)
 {
-	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
-	(void)arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (evbuffer_search(in, "\r\n\r\n", 4, NULL).pos >= 0)
+		post_done(arg);
 }
 
 static void on_post_event(struct bufferevent *bev, short what, void *arg)
