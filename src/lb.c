@@ -313,8 +313,12 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0) ||
-	    time_mono_us() >= lb->drain_deadline_us)
+	    time_mono_us() >= lb->drain_deadline_us) {
+		/* Lambda's extensions get SHUTDOWN and 2 seconds before their environment stops. */
+		if (lambda_stop_sandboxes(lb->lambda) && time_mono_us() < lb->drain_deadline_us + 3000000)
+			return;
 		event_base_loopexit(lb->base, NULL);
+	}
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

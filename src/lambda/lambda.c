@@ -118,6 +118,7 @@ struct lambda {
 	struct event *defer_ev;
 	struct invocation *deferred;
 	int idle_seconds;
+	bool closing;                  /* lb is exiting: start nothing */
 	struct layers *layers;
 	struct http_client *remote;    /* Invoke API calls of endpoint functions: pooled, TLS sessions kept */
 	invoke_observer_fn observer;
@@ -361,7 +362,7 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 	struct pool *p = e->pool;
 	/* Lambda replaces a provisioned environment that dies (one that never
 	 * initialized is not retried in a loop: on-demand ones take over). */
-	bool replace = e->provisioned && e->was_ready && e->cfg == p->l->cfg;
+	bool replace = e->provisioned && e->was_ready && e->cfg == p->l->cfg && !p->l->closing;
 
 	(void)sb;
 	if (e->state != E_DEAD)
@@ -373,6 +374,8 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 	if (e->next)
 		e->next->prev = e->prev;
 	entry_release(e);
+	if (p->l->closing)
+		return;   /* lb is exiting (shutdown_extensions) */
 	if (replace)
 		pool_provision(p);
 	pool_pump(p);
@@ -583,6 +586,7 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	struct entry *e = xcalloc(1, sizeof(*e));
 	struct sandbox_spec spec;
 	struct layer_dir *opt = NULL;
+	char ext_dir[4096];
 
 	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
 	if (c->settings->nlayers &&
@@ -591,6 +595,8 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		free(e);
 		return NULL;
 	}
+	/* Lambda starts the executables in /opt/extensions beside the runtime. */
+	snprintf(ext_dir, sizeof(ext_dir), "%s/extensions", opt ? layer_dir_path(opt) : "");
 	if (!(e->tmpdir = tmpdir_new(&err))) {
 		log_error("function %s: %s", p->name, err.msg);
 		layers_release(opt);
@@ -614,7 +620,10 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
 				      c->settings->code, log_name, c->version, c->settings->memory_size,
-				      c->provisioned, .json_logs = c->settings->logging.json,
+				      c->provisioned, .extensions_dir = opt ? ext_dir : NULL,
+				      .function_name = p->name, .handler = c->settings->handler,
+				      .account_id = c->cfg->lb.account_id,
+				      .json_logs = c->settings->logging.json,
 				      .system_level = c->settings->logging.system_level };
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	strvec_release(&argv);
@@ -898,6 +907,15 @@ static struct entry *entry_by_pid(struct lambda *l, pid_t pid)
 	return NULL;
 }
 
+/* A sandbox's extension process exited. */
+static void extension_reaped(struct lambda *l, pid_t pid, int status)
+{
+	for (struct pool *p = l->pools; p; p = p->next)
+		for (struct entry *e = p->entries; e; e = e->next)
+			if (sandbox_extension_exited(e->sb, pid, status))
+				return;
+}
+
 static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 {
 	struct lambda *l = arg;
@@ -910,6 +928,8 @@ static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 		struct entry *e = entry_by_pid(l, pid);
 		if (e)
 			sandbox_reaped(e->sb, status);
+		else
+			extension_reaped(l, pid, status);
 	}
 }
 
@@ -958,11 +978,31 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	config_unref(old);
 }
 
+/*
+ * Lambda sends SHUTDOWN to extensions before it stops an environment and
+ * gives them 2 seconds: lb's exit stops every idle sandbox this way, and
+ * the caller keeps the loop running while this says some are stopping.
+ */
+bool lambda_stop_sandboxes(struct lambda *l)
+{
+	bool waiting = false;
+
+	l->closing = true;
+	for (struct pool *p = l->pools; p; p = p->next)
+		for (struct entry *e = p->entries; e; e = e->next) {
+			if (!e->inv)
+				sandbox_kill(e->sb);
+			waiting = waiting || sandbox_stopping(e->sb);
+		}
+	return waiting;
+}
+
 void lambda_free(struct lambda *l)
 {
 	if (!l)
 		return;
 	on_deferred(-1, 0, l);
+	l->closing = true;
 	while (l->pools) {
 		struct pool *p = l->pools;
 		l->pools = p->next;

@@ -79,6 +79,9 @@ struct lambda_pool_stats {
 void lambda_pool_stats(const struct lambda *l, const char *function, struct lambda_pool_stats *out);
 
 /* Stops every sandbox (in-flight invocations are dropped) and frees l. NULL-safe. */
+/* Stops idle sandboxes, sending SHUTDOWN to their extensions first (lb is
+ * exiting); true while some extension still has its 2 seconds. */
+bool lambda_stop_sandboxes(struct lambda *l);
 void lambda_free(struct lambda *l);
 
 /* The directory of runtimes/ for an lb executable at exe_path (or $LB_RUNTIMES_DIR). */

@@ -22,6 +22,7 @@
 
 #include "base/buf.h"
 #include "base/util.h"
+#include "lambda/extensions.h"
 #include "net/http_server.h"
 
 #define PATH_PREFIX "/2018-06-01/runtime/"
@@ -40,6 +41,7 @@ struct runtime_api {
 	char current_id[64];
 	int64_t date_s;
 	char date[30];
+	struct extensions *ext;      /* the Extensions and Telemetry APIs beside it, or NULL */
 };
 
 /* --- answers ------------------------------------------------------------------ */
@@ -209,6 +211,9 @@ static void on_request(void *cookie, struct http_request *req)
 	bool post = sv_eq_cstr(req->method, "POST");
 	char type[256];
 
+	/* Lambda serves the Extensions and Telemetry APIs on the Runtime API's address. */
+	if (ra->ext && extensions_route(ra->ext, req))
+		return;
 	if (rest.n < sizeof(PATH_PREFIX) - 1 || memcmp(rest.p, PATH_PREFIX, sizeof(PATH_PREFIX) - 1) != 0)
 		goto not_found;
 	rest = (struct sv){ rest.p + sizeof(PATH_PREFIX) - 1, rest.n - (sizeof(PATH_PREFIX) - 1) };
@@ -256,6 +261,8 @@ static void on_abort(void *cookie, struct http_request *req)
 
 	if (ra->waiter == req)
 		ra->waiter = NULL;
+	if (ra->ext)
+		extensions_abort(ra->ext, req);
 }
 
 static const struct http_server_cbs server_cbs = {
@@ -286,6 +293,11 @@ struct runtime_api *runtime_api_new(struct event_base *base, const struct runtim
 		return NULL;
 	}
 	return ra;
+}
+
+void runtime_api_set_extensions(struct runtime_api *ra, struct extensions *x)
+{
+	ra->ext = x;
 }
 
 uint16_t runtime_api_port(const struct runtime_api *ra)

@@ -46,6 +46,9 @@ struct runtime_invocation {
 struct runtime_api *runtime_api_new(struct event_base *base, const struct runtime_api_cbs *cbs,
 				    void *cookie, struct lb_err *err);
 uint16_t runtime_api_port(const struct runtime_api *ra);
+/* Serves x's Extensions and Telemetry API routes too (borrowed; NULL: none). */
+struct extensions;
+void runtime_api_set_extensions(struct runtime_api *ra, struct extensions *x);
 /* Hands inv to the runtime: answers its pending /next now, or its next one. */
 void runtime_api_deliver(struct runtime_api *ra, const struct runtime_invocation *inv);
 /* Forgets the current invocation (timed out, cancelled): a late /response gets 400. */

@@ -42,9 +42,11 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "lambda/extensions.h"
 #include "lambda/proc_mem.h"
 #include "lambda/platform_log.h"
 #include "lambda/runtime_api.h"
+#include "lambda/telemetry.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
 #define INIT_LIMIT_SECONDS 10
@@ -73,6 +75,7 @@ struct sandbox {
 	enum sb_state state;
 	struct runtime_api *ra;
 	struct bufferevent *out, *err;
+	struct bufferevent *xout; /* the extensions' stdout and stderr, or NULL */
 	struct event *timer;
 	struct event *mem_ev;    /* samples memory while the runtime works */
 	bool oom_killed;         /* killed for going over memory_size */
@@ -94,6 +97,15 @@ struct sandbox {
 	int64_t peak_read_us;
 	double init_ms;          /* reported once, on the first REPORT */
 	bool init_reported;
+
+	struct extensions *ext;  /* Extensions and Telemetry APIs */
+	bool runtime_waiting;    /* the runtime asked for work; extensions may hold it */
+	struct event *kill_timer; /* SHUTDOWN given: kill when it fires */
+	const char *shutdown_reason;
+	const char *end_status;  /* for platform.runtimeDone/report */
+	int64_t deadline_us;     /* monotonic end of the invocation's time, extensions included */
+	pid_t ext_pids[16];      /* extension processes, -1 once reaped */
+	size_t next_pids;
 };
 
 /* --- function output ---------------------------------------------------------- */
@@ -176,8 +188,10 @@ static void log_frame(struct sandbox *sb, const char *fmt, ...)
 		log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
+static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
 {
+	struct evbuffer *in = bufferevent_get_input(bev);
+	bool ext = bev == sb->xout;
 	char *line;
 	size_t n;
 
@@ -185,12 +199,14 @@ static void drain_output(struct sandbox *sb, struct evbuffer *in, bool eof)
 		if (n && line[n - 1] == '\r')
 			n--;
 		log_line(sb, line, n);
+		telemetry_output(extensions_telemetry(sb->ext), ext, line, n);
 		free(line);
 	}
 	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
 		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
 		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
 		log_line(sb, p, k);
+		telemetry_output(extensions_telemetry(sb->ext), ext, p, k);
 		evbuffer_drain(in, k);
 	}
 }
@@ -215,13 +231,15 @@ static void read_now(struct bufferevent *bev)
  */
 static void log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
 {
+	if (!bev)
+		return;
 	read_now(bev);
-	drain_output(sb, bufferevent_get_input(bev), eof);
+	drain_output(sb, bev, eof);
 }
 
 static void on_output(struct bufferevent *bev, void *arg)
 {
-	drain_output(arg, bufferevent_get_input(bev), false);
+	drain_output(arg, bev, false);
 }
 
 static void on_output_event(struct bufferevent *bev, short what, void *arg)
@@ -229,7 +247,7 @@ static void on_output_event(struct bufferevent *bev, short what, void *arg)
 	struct sandbox *sb = arg;
 
 	(void)what;
-	drain_output(sb, bufferevent_get_input(bev), true);
+	drain_output(sb, bev, true);
 	bufferevent_disable(bev, EV_READ);
 }
 
@@ -391,6 +409,11 @@ static void deliver(struct sandbox *sb)
 	sb->delivered = true;
 	sb->state = SB_BUSY;
 	sb->started_us = time_mono_us();
+	sb->deadline_us = sb->started_us + (int64_t)sb->timeout * 1000000;
+	sb->runtime_waiting = false;
+	telemetry_start(extensions_telemetry(sb->ext), sb->request_id, sb->version);
+	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
+	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
 	set_timer(sb, sb->timeout);
 	mem_watch(sb, true);
 	if (!sb->json_logs)
@@ -426,38 +449,71 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 		deliver(sb);
 		return;
 	}
+	/* Extensions still finishing the last invocation keep their deadline. */
+	if (sb->state == SB_BUSY && evtimer_pending(sb->timer, NULL))
+		return;
 	/* Not initialized yet: the event waits for the first /next. */
 	set_timer(sb, INIT_LIMIT_SECONDS + inv->timeout);
+}
+
+/* platform.runtimeDone and platform.report for Telemetry API subscribers. */
+static void telemetry_end(struct sandbox *sb, bool cold)
+{
+	int64_t us = time_mono_us() - sb->started_us;
+
+	telemetry_report(extensions_telemetry(sb->ext), &(struct telemetry_report){
+		sb->request_id, sb->end_status, (double)us / 1000.0, (long)((us + 999) / 1000), sb->memory_size,
+		(int)sb->peak_mb, cold ? sb->init_ms : -1 });
 }
 
 /* Ends the current invocation and tells lambda.c. */
 static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
 {
+	bool delivered = sb->delivered, cold = !sb->init_reported;
+
 	event_del(sb->timer);
 	sb->has_inv = false;
+	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
+			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
 	if (sb->delivered) {
+		log_pending(sb, sb->xout, false);
 		log_pending(sb, sb->out, false);
 		log_pending(sb, sb->err, false);
 		log_end(sb, status, n, error_type);
 	}
 	sb->delivered = false;
+	if (delivered)
+		telemetry_end(sb, cold);
 	/* on_done may hand this sandbox its next invocation: stop first. */
 	sb->tail_ready = sb->capturing;
 	sb->capturing = false;
 	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
+	/* Lambda's invoke phase includes the extensions' work after the response,
+	 * within the function's timeout: past it the environment is reset. */
+	if (sb->state == SB_BUSY && !sb->has_inv && !extensions_ready(sb->ext)) {
+		int64_t left = sb->deadline_us - time_mono_us();
+		struct timeval tv = { left > 0 ? left / 1000000 : 0, left > 0 ? left % 1000000 : 0 };
+		event_add(sb->timer, &tv);
+	}
 }
 
 /* --- Runtime API callbacks --------------------------------------------------------- */
 
-static void on_next(void *arg)
+/*
+ * The runtime waits for work and so does every extension: init is complete
+ * (Lambda's init phase ends when the runtime and all registered extensions
+ * have called next), or the previous invocation is over.
+ */
+static void runtime_ready(struct sandbox *sb)
 {
-	struct sandbox *sb = arg;
-
 	if (sb->state == SB_DEAD)
 		return;
-	if (sb->state == SB_STARTING)
+	if (sb->state == SB_STARTING) {
 		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
+		extensions_close_registration(sb->ext);
+		telemetry_init_done(extensions_telemetry(sb->ext), sb->init_reported);
+	}
 	sb->state = SB_IDLE;
 	mem_watch(sb, false);
 	if (sb->has_inv && !sb->delivered) {
@@ -466,6 +522,67 @@ static void on_next(void *arg)
 	}
 	sb->cbs->on_idle(sb->cookie, sb);
 }
+
+static void on_next(void *arg)
+{
+	struct sandbox *sb = arg;
+
+	sb->runtime_waiting = true;
+	/* Lambda's next invocation waits for every extension to finish this one. */
+	if (extensions_ready(sb->ext))
+		runtime_ready(sb);
+}
+
+static void ext_on_ready(void *arg)
+{
+	struct sandbox *sb = arg;
+
+	if (sb->runtime_waiting && sb->state != SB_IDLE)
+		runtime_ready(sb);
+}
+
+static void kill_now(struct sandbox *sb)
+{
+	event_del(sb->kill_timer);
+	if (sb->pid > 0)
+		kill(-sb->pid, SIGKILL);
+}
+
+static void ext_on_shutdown_done(void *arg)
+{
+	kill_now(arg);
+}
+
+static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	kill_now(arg);
+}
+
+static void on_init_error(void *arg, const char *body, size_t n, const char *error_type);
+
+/* An extension's /init/error or /exit/error fails the environment as on Lambda. */
+static void ext_on_error(void *arg, bool init, const char *body, size_t n, const char *error_type)
+{
+	struct sandbox *sb = arg;
+
+	log_frame(sb, "EXTENSION %s error: %s", init ? "init" : "exit", error_type);
+	if (sb->state == SB_STARTING || init) {
+		on_init_error(sb, body, n, error_type);
+		return;
+	}
+	sb->shutdown_reason = "failure";
+	if (sb->has_inv)
+		finish(sb, INVOKE_EXIT, body, n, error_type);
+	sandbox_kill(sb);
+}
+
+static const struct extensions_cbs ext_cbs = {
+	.on_ready = ext_on_ready,
+	.on_shutdown_done = ext_on_shutdown_done,
+	.on_error = ext_on_error,
+};
 
 static void on_response(void *arg, const char *body, size_t n)
 {
@@ -500,6 +617,7 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 		log_line(sb, line, platform_init_error(line, sizeof(line), t, init_ms, type));
 	}
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
+	sb->shutdown_reason = "failure";
 	if (sb->has_inv)
 		finish(sb, INVOKE_INIT_ERROR, body, n, error_type);
 	sandbox_kill(sb);
@@ -520,8 +638,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!sb->has_inv)
+	if (!sb->has_inv || (!sb->delivered && sb->state == SB_BUSY)) {
+		/* The extensions' time after the last invocation ran out (a next one
+		 * may wait for them: it will run elsewhere). */
+		if (sb->state == SB_BUSY && !extensions_ready(sb->ext)) {
+			log_frame(sb, "EXTENSION did not ask for its next event within the function's timeout: "
+				  "resetting the sandbox");
+			sb->shutdown_reason = "timeout";
+			sandbox_kill(sb);
+		}
 		return;
+	}
 	/* Lambda's own message, as the runtime interface emulator prints it. */
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
@@ -530,6 +657,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (!sb->json_logs)
 		log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
 	runtime_api_drop(sb->ra);
+	sb->shutdown_reason = "timeout";
 	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");
 	sandbox_kill(sb);
 }
@@ -551,8 +679,8 @@ static char **spawn_env(const struct sandbox *sb, const struct sandbox_spec *spe
 	return env;
 }
 
-static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd, int err_fd,
-		 struct lb_err *err)
+static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, const char *const *argv, pid_t pgroup,
+		 pid_t *pid, int out_fd, int err_fd, struct lb_err *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -567,7 +695,7 @@ static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd
 	posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
 	posix_spawnattr_init(&attr);
 	/* Its own process group, so a timeout kills everything it started. */
-	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setpgroup(&attr, pgroup);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	{
 		sigset_t none, all;
@@ -576,13 +704,39 @@ static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd
 		posix_spawnattr_setsigmask(&attr, &none);
 		posix_spawnattr_setsigdefault(&attr, &all);
 	}
-	r = posix_spawnp(&sb->pid, spec->argv[0], &fa, &attr, (char *const *)spec->argv, env);
+	r = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, env);
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r != 0)
-		return lb_err_set(err, "cannot start '%s' in '%s': %s", spec->argv[0], spec->cwd, strerror(r));
+		return lb_err_set(err, "cannot start '%s' in '%s': %s", argv[0], spec->cwd, strerror(r));
 	return 0;
+}
+
+/*
+ * Lambda starts every executable in /opt/extensions beside the runtime, in
+ * its environment, during the init phase. Here they join the runtime's
+ * process group (killed with it) and write to its log. Returns how many
+ * started.
+ */
+static size_t spawn_extensions(struct sandbox *sb, const struct sandbox_spec *spec, int out_fd, int err_fd)
+{
+	char **paths = spec->extensions_dir ? extensions_find(spec->extensions_dir) : NULL;
+	size_t started = 0;
+
+	for (size_t i = 0; paths && paths[i] && started < ARRAY_LEN(sb->ext_pids); i++) {
+		const char *argv[2] = { paths[i], NULL };
+		struct lb_err err = { "" };
+		pid_t pid;
+
+		if (spawn(sb, spec, argv, sb->pid, &pid, out_fd, err_fd, &err) == 0)
+			sb->ext_pids[started++] = pid;
+		else
+			log_warn("[%s] extension %s: %s", sb->log_name, paths[i], err.msg);
+	}
+	extensions_find_free(paths);
+	sb->next_pids = started;
+	return started;
 }
 
 static struct bufferevent *pipe_reader(struct event_base *base, int fd, struct sandbox *sb)
@@ -598,7 +752,9 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 			      const struct sandbox_cbs *cbs, void *cookie, struct lb_err *err)
 {
 	struct sandbox *sb = xcalloc(1, sizeof(*sb));
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, xp[2];
+	struct extensions_info info = { spec->function_name ? spec->function_name : spec->log_name, spec->version,
+					spec->handler, spec->account_id, 0 };
 
 	sb->cbs = cbs;
 	sb->cookie = cookie;
@@ -615,6 +771,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->pid = -1;
 	buf_init(&sb->inv_payload, 0);
 	sb->timer = evtimer_new(base, on_timer, sb);
+	sb->kill_timer = evtimer_new(base, on_kill_timer, sb);
 	sb->mem_ev = event_new(base, -1, EV_PERSIST, on_mem_sample, sb);
 	if (!(sb->ra = runtime_api_new(base, &ra_cbs, sb, err)))
 		goto fail;
@@ -623,8 +780,17 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 		goto fail;
 	}
 	sb->spawned_us = time_mono_us();
-	if (spawn(sb, spec, out[1], errp[1], err) < 0)
+	if (spawn(sb, spec, spec->argv, 0, &sb->pid, out[1], errp[1], err) < 0)
 		goto fail;
+	if (spec->extensions_dir && pipe2(xp, O_CLOEXEC) == 0) {
+		info.expected = spawn_extensions(sb, spec, xp[1], xp[1]);
+		close(xp[1]);
+		evutil_make_socket_nonblocking(xp[0]);
+		sb->xout = pipe_reader(base, xp[0], sb);
+	}
+	sb->ext = extensions_new(base, &info, &ext_cbs, sb);
+	runtime_api_set_extensions(sb->ra, sb->ext);
+	telemetry_init_start(extensions_telemetry(sb->ext), spec->provisioned, info.function_name, spec->version);
 	close(out[1]);
 	close(errp[1]);
 	evutil_make_socket_nonblocking(out[0]);
@@ -656,13 +822,29 @@ bool sandbox_initialized(const struct sandbox *sb)
 	return sb->state == SB_IDLE || sb->state == SB_BUSY;
 }
 
+/* Lambda gives extensions 2 seconds after SHUTDOWN (more with more memory). */
+#define SHUTDOWN_MS 2000
+
 void sandbox_kill(struct sandbox *sb)
 {
+	struct timeval tv = { SHUTDOWN_MS / 1000, (SHUTDOWN_MS % 1000) * 1000 };
+
 	if (sb->state == SB_DEAD)
 		return;
 	sb->state = SB_DEAD;
+	if (sb->pid > 0 && sb->ext &&
+	    extensions_shutdown(sb->ext, sb->shutdown_reason ? sb->shutdown_reason : "spindown",
+				time_wall_us() / 1000 + SHUTDOWN_MS)) {
+		event_add(sb->kill_timer, &tv);
+		return;
+	}
 	if (sb->pid > 0)
 		kill(-sb->pid, SIGKILL);
+}
+
+bool sandbox_stopping(const struct sandbox *sb)
+{
+	return sb->pid > 0 && evtimer_pending(sb->kill_timer, NULL);
 }
 
 static void describe_exit(int wstatus, char *out, size_t n)
@@ -687,8 +869,10 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 
 	sb->state = SB_DEAD;
 	event_del(sb->mem_ev);
+	event_del(sb->kill_timer);
 	log_pending(sb, sb->out, true);
 	log_pending(sb, sb->err, true);
+	log_pending(sb, sb->xout, true);
 	if (sb->has_inv && !sb->delivered && !was_starting) {
 		/* Given to a runtime that had finished its last invocation and then
 		 * exited (as a runtime does after a fatal error): it never ran. */
@@ -708,18 +892,61 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	sb->cbs->on_exit(sb->cookie, sb);
 }
 
+bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus)
+{
+	char why[64], msg[256];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sb->next_pids && sb->ext_pids[i] != pid; i++)
+		;
+	if (i == sb->next_pids)
+		return false;
+	sb->ext_pids[i] = -1;
+	if (sb->state == SB_DEAD) {
+		/* After SHUTDOWN: once every extension has exited there is nothing to wait for. */
+		for (i = 0; i < sb->next_pids && sb->ext_pids[i] < 0; i++)
+			;
+		if (i == sb->next_pids && sandbox_stopping(sb))
+			kill_now(sb);
+		return true;
+	}
+	describe_exit(wstatus, why, sizeof(why));
+	/* Lambda resets the environment when an extension exits before SHUTDOWN:
+	 * the init or invocation under way fails with Extension.Crash. */
+	n = snprintf(msg, sizeof(msg),
+		     "{\"errorMessage\":\"RequestId: %s Error: an extension exited with error: %s\","
+		     "\"errorType\":\"Extension.Crash\"}", sb->has_inv ? sb->request_id : "", why);
+	log_frame(sb, "EXTENSION exited with error: %s", why);
+	if (sb->state == SB_STARTING) {
+		on_init_error(sb, msg, (size_t)n, "Extension.Crash");
+		return true;
+	}
+	sb->shutdown_reason = "failure";
+	if (sb->has_inv && sb->delivered) {
+		runtime_api_drop(sb->ra);
+		finish(sb, INVOKE_EXIT, msg, (size_t)n, "Extension.Crash");
+	}
+	sandbox_kill(sb);
+	return true;
+}
+
 void sandbox_free(struct sandbox *sb)
 {
 	if (!sb)
 		return;
 	if (sb->pid > 0)
 		kill(-sb->pid, SIGKILL);
-	runtime_api_free(sb->ra);
+	runtime_api_free(sb->ra);      /* aborts the extensions' waiting requests too */
+	extensions_free(sb->ext);
 	if (sb->out)
 		bufferevent_free(sb->out);
 	if (sb->err)
 		bufferevent_free(sb->err);
+	if (sb->xout)
+		bufferevent_free(sb->xout);
 	event_free(sb->timer);
+	event_free(sb->kill_timer);
 	if (sb->mem_ev)
 		event_free(sb->mem_ev);
 	buf_release(&sb->inv_payload);

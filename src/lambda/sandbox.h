@@ -56,6 +56,12 @@ struct sandbox_spec {
 	bool provisioned;          /* initialized ahead of demand: REPORT has no Init Duration */
 	bool json_logs;            /* logging_config JSON: platform records as JSON lines */
 	const char *system_level;  /* its system_log_level (DEBUG, INFO, WARN) or NULL */
+	/* External extensions (extensions.c): the executables in extensions_dir
+	 * (the merged layers' /opt/extensions, or NULL) start beside the runtime. */
+	const char *extensions_dir;
+	const char *function_name; /* for the Extensions API's registration answer */
+	const char *handler;
+	const char *account_id;
 };
 
 /* Starts the process. cbs is borrowed. NULL with err if it cannot be started. */
@@ -88,10 +94,16 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv);
 struct sv sandbox_log_tail(struct sandbox *sb);
 /* Whether the runtime has asked for work at least once (its init is done). */
 bool sandbox_initialized(const struct sandbox *sb);
-/* Kills the process group; on_exit follows once it is reaped. */
+/* Kills the process group (after SHUTDOWN to its extensions, which get up to
+ * 2 seconds); on_exit follows once it is reaped. */
 void sandbox_kill(struct sandbox *sb);
+/* Whether its extensions are still handling SHUTDOWN (the kill is pending). */
+bool sandbox_stopping(const struct sandbox *sb);
 /* Tells the sandbox its process exited with wait status; lambda.c reaps. */
 void sandbox_reaped(struct sandbox *sb, int wstatus);
+/* Tells the sandbox that a child that is not its runtime exited: true if it
+ * was one of its extensions (an exit before SHUTDOWN fails it: Extension.Crash). */
+bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus);
 void sandbox_free(struct sandbox *sb);
 
 #endif
