@@ -98,9 +98,19 @@ struct router *router_new(struct rng *rng, struct targets *targets)
 	r->rng = rng;
 	r->targets = targets;
 	buf_init(&r->scratch, 0);
-	if (!(r->auth = auth_flow_new(targets_http_client(targets))))
-		log_error("authenticate: no keys (libcrypto failed): authenticate actions answer 500");
 	return r;
+}
+
+static bool uses_authenticate(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		if (cfg->listeners[i].default_rule.action.auth)
+			return true;
+		for (size_t j = 0; j < cfg->listeners[i].nrules; j++)
+			if (cfg->listeners[i].rules[j].action.auth)
+				return true;
+	}
+	return false;
 }
 
 void router_set_config(struct router *r, struct config *cfg)
@@ -109,6 +119,11 @@ void router_set_config(struct router *r, struct config *cfg)
 
 	r->cfg = config_ref(cfg);
 	config_unref(old);
+	/* The keys are made when a configuration first needs them: an lb without
+	 * authenticate actions never touches its crypto (or pays its memory). */
+	if (!r->auth && uses_authenticate(cfg) &&
+	    !(r->auth = auth_flow_new(targets_http_client(r->targets))))
+		log_error("authenticate: no keys (libcrypto failed): authenticate actions answer 500");
 }
 
 void router_set_access_log(struct router *r, struct access_log *al)
