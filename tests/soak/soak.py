@@ -6,6 +6,8 @@ the exit status is non-zero when any failed. Runs the release ./lb unless
 LB_BIN names another.
 
   idle-connections   10,000 idle keep-alive connections held in <= 50 MB
+  descriptors        at a limit of 1024 descriptors, 1,100 clients: lb's CPU while
+                     they wait, and the waiting ones answered once some leave
   slow-headers       clients trickling a request head are cut at the idle
                      timeout while other clients go on being served
   crash-storm        a function that crashes on every invocation, many times
@@ -14,6 +16,7 @@ LB_BIN names another.
 Afterwards lb must hold no leaked process, descriptor or temporary file.
 """
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -94,6 +97,35 @@ def idle_connections():
     report("idle-connections", f"{len(conns)} held, lb RSS {base / 1024:.1f} MB idle, "
            f"{rss / 1024:.1f} MB holding them (limit 50 MB)",
            len(conns) == n and rss <= 50 * 1024 and served)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descriptors():
+    limit, n = 1024, 1100
+    lim = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))  # noqa: E731
+    with Lb(config(), rules=FIXED_RULES, access_log=False, preexec=lim) as lb:
+        conns = [Conn(lb.port, timeout=30) for _ in range(n)]
+        for c in conns:
+            c.send(get_raw("/wait"))
+        starved = wait_until(lambda: "out of descriptors" in lb.stderr(), 30)
+        before, t0 = cpu_seconds(lb.proc.pid), time.time()
+        time.sleep(3)
+        cpu = (cpu_seconds(lb.proc.pid) - before) / (time.time() - t0) * 100
+        for c in conns[:200]:
+            c.close()
+        t0 = time.time()
+        answered = sum(c.read_response().status == 200 for c in conns[200:])
+        took = time.time() - t0
+        for c in conns[200:]:
+            c.close()
+    report("descriptors", f"{n} clients at a limit of {limit}: lb CPU {cpu:.1f}% while they waited; "
+           f"after 200 left, {answered}/{n - 200} answered in {took:.2f} s",
+           starved and cpu < 5 and answered == n - 200)
 
 
 def slow_headers():
@@ -221,7 +253,7 @@ def function_checks():
 
 
 def main():
-    for check in (idle_connections, slow_headers, function_checks):
+    for check in (idle_connections, descriptors, slow_headers, function_checks):
         try:
             check()
         except Exception as e:  # one broken check must not hide the others
