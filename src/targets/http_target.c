@@ -28,6 +28,8 @@
 #include "alb/proxy_head.h"
 #include "alb/target_cookie.h"
 #include "base/log.h"
+#include "alb/h2_req_head.h"
+#include "net/h2_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "targets/target.h"
@@ -54,13 +56,22 @@ void http_fwd_release(struct http_fwd *h)
 	buf_release(&h->scratch);
 }
 
+/* --- the exchange, over HTTP/1.1 or HTTP/2 ---------------------------------------- */
+
+static void x_forget(struct http_fwd *h)
+{
+	h->x = NULL;
+	h->x2 = NULL;
+}
+
 /* Ends f's use of its target and its exchange (without callbacks). */
 static void release(struct forward *f)
 {
 	struct http_fwd *h = &f->http;
 
 	http_exchange_cancel(h->x);
-	h->x = NULL;
+	h2_exchange_cancel(h->x2);
+	x_forget(h);
 	if (h->target)
 		target_rt_detach(h->target, f);
 }
@@ -162,8 +173,13 @@ static void on_body(void *cookie, const char *p, size_t n)
 {
 	struct forward *f = cookie;
 
-	if (http_server_stream_body(f->req, p, n) > HTTP_SERVER_HIGH_WATER)
-		http_exchange_pause(f->http.x);   /* until the client drains (drain) */
+	if (http_server_stream_body(f->req, p, n) > HTTP_SERVER_HIGH_WATER) {
+		/* until the client drains (drain) */
+		if (f->http.x2)
+			h2_exchange_pause(f->http.x2);
+		else
+			http_exchange_pause(f->http.x);
+	}
 }
 
 static void on_end(void *cookie)
@@ -171,7 +187,7 @@ static void on_end(void *cookie)
 	struct forward *f = cookie;
 	struct http_fwd *h = &f->http;
 
-	h->x = NULL;
+	x_forget(h);
 	if (h->target)
 		target_rt_detach(h->target, f);
 	if (h->tunnel)
@@ -231,7 +247,7 @@ static void on_error(void *cookie, enum http_client_error e)
 	const char *why;
 	int status = failure_status(e, &why);
 
-	f->http.x = NULL;
+	x_forget(&f->http);
 	fail(f, status, why);
 }
 
@@ -260,6 +276,29 @@ void http_fwd_cut(struct forward *f)
 
 /* --- the request ---------------------------------------------------------------- */
 
+/*
+ * ALB's 464 for a request its group's protocol version cannot carry
+ * (alb-http-targets-and-tls.md §1.2): an HTTP/1.1 request to an HTTP2 or
+ * GRPC group, a non-POST request to a GRPC group, a gRPC request to an
+ * HTTP1 group. 0 when the request may go.
+ */
+static int version_mismatch(struct forward *f)
+{
+	const struct http_header *ct = http_request_header(f->req, "content-type");
+	bool h2 = f->req->version == 20;
+	bool grpc = h2 && ct && h2_is_grpc_content_type(ct->value);
+
+	switch (f->tg->protocol_version) {
+	case TG_PROTO_HTTP2:
+		return h2 ? 0 : 464;
+	case TG_PROTO_GRPC:
+		return h2 && sv_eq_cstr(f->req->method, "POST") ? 0 : 464;
+	case TG_PROTO_HTTP1:
+	default:
+		return grpc ? 464 : 0;
+	}
+}
+
 static void http_head(struct forward *f)
 {
 	struct http_request *req = f->req;
@@ -268,11 +307,13 @@ static void http_head(struct forward *f)
 					  .idle_timeout = targets_idle_timeout(f->targets) };
 	struct target_rt *r;
 
-	h->x = NULL;
+	x_forget(h);
 	h->target = NULL;
 	h->reject = 0;
 	h->head_sent = h->tunnel = h->request_in = h->app_binding = false;
 	h->chunked = req->framing == HTTP_FRAMING_CHUNKED;
+	if ((h->reject = version_mismatch(f)))
+		return;
 	if (!(r = pick(f))) {
 		/* ALB: no registered or no routable target → 503 (§1.12). */
 		h->reject = 503;
@@ -294,6 +335,13 @@ static void http_head(struct forward *f)
 	opt.head_request = sv_eq_cstr(req->method, "HEAD");
 	/* protocol: HTTPS — TLS without SNI or certificate checks, as ALB toward targets (§1.3). */
 	opt.tls = r->group && r->group->tg->protocol == TG_PROTO_HTTPS;
+	if (f->tg->protocol_version != TG_PROTO_HTTP1) {
+		/* HTTP2/GRPC groups: the request goes on as HTTP/2 (§1.2), its body unframed. */
+		h->chunked = false;
+		h->x2 = h2_client_start(targets_h2_client(f->targets), &r->origin, h->head.p, h->head.len, &opt,
+					&exchange_cbs, f);
+		return;
+	}
 	h->x = http_client_start(targets_http_client(f->targets), &r->origin, h->head.p, h->head.len, &opt,
 				 &exchange_cbs, f);
 }
@@ -304,9 +352,11 @@ static void http_body(struct forward *f, const char *p, size_t n)
 	size_t pending;
 	char size[24];
 
-	if (!h->x)
+	if (!h->x && !h->x2)
 		return;
-	if (h->chunked && !h->tunnel) {
+	if (h->x2) {
+		pending = h2_exchange_send(h->x2, p, n);
+	} else if (h->chunked && !h->tunnel) {
 		int k = snprintf(size, sizeof(size), "%zx\r\n", n);
 		http_exchange_send(h->x, size, (size_t)k);
 		http_exchange_send(h->x, p, n);
@@ -326,9 +376,16 @@ static void http_request(struct forward *f)
 	if (h->reject) {
 		if (h->reject == 502)
 			log_warn("target %s: cannot resolve its address", h->target->key);
+		if (h->reject == 464)
+			log_warn("%.*s %.*s: the protocol version does not fit target group %s: 464",
+				 SV_ARG(f->req->method), SV_ARG(f->req->path), f->tg->name);
 		release(f);
 		forward_answer_page(f, h->reject, false);
 		forward_done(f);
+		return;
+	}
+	if (h->x2) {
+		h2_exchange_request_done(h->x2);
 		return;
 	}
 	if (!h->x)
@@ -346,7 +403,9 @@ static void http_abort(struct forward *f)
 /* The client took what was buffered toward it: read the target again. */
 static void http_drain(struct forward *f)
 {
-	if (f->http.x)
+	if (f->http.x2)
+		h2_exchange_resume(f->http.x2);
+	else if (f->http.x)
 		http_exchange_resume(f->http.x);
 }
 

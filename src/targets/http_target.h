@@ -15,12 +15,14 @@
 
 struct forward;
 struct http_exchange;
+struct h2_exchange;
 struct target_ops;
 struct target_rt;
 
 /* An HTTP forward's state (in struct forward, reused from request to request). */
 struct http_fwd {
 	struct http_exchange *x;       /* in flight, or NULL */
+	struct h2_exchange *x2;        /* in flight over HTTP/2 (HTTP2/GRPC groups), or NULL */
 	struct target_rt *target;      /* the target it went to (attached), or NULL */
 	struct forward *prev, *next;   /* the target's forwards */
 	int reject;                    /* a status decided at the head (503), answered when the request is in */

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "net/h2_client.h"
 #include "net/http_client.h"
 #include "targets/target.h"
 #include "targets/target_rt.h"
@@ -30,6 +31,7 @@ struct targets {
 	struct rng *rng;
 	struct lambda *lambda;
 	struct http_client *client;
+	struct h2_client *h2;           /* HTTP2/GRPC groups' targets */
 	struct config *cfg;
 	struct sticky_key sticky_key;   /* made at start; reloads keep it, so do sessions */
 	struct tg_state *groups;
@@ -49,6 +51,11 @@ struct lambda *targets_lambda(struct targets *t)
 struct http_client *targets_http_client(struct targets *t)
 {
 	return t->client;
+}
+
+struct h2_client *targets_h2_client(struct targets *t)
+{
+	return t->h2;
 }
 
 struct event_base *targets_base(struct targets *t)
@@ -358,6 +365,7 @@ void targets_set_config(struct targets *t, struct config *cfg)
 	}
 	t->groups = kept;
 	http_client_set_idle_timeout(t->client, cfg->lb.attrs.idle_timeout);
+	h2_client_set_idle_timeout(t->h2, cfg->lb.attrs.idle_timeout);
 	config_ref(cfg);
 	config_unref(t->cfg);
 	t->cfg = cfg;
@@ -373,6 +381,7 @@ struct targets *targets_new(struct event_base *base, struct rng *rng, struct lam
 	t->rng = rng;
 	t->lambda = lambda;
 	t->client = http_client_new(base);
+	t->h2 = h2_client_new(base);
 	t->sticky_key = (struct sticky_key){ rng_next(rng), rng_next(rng) };
 	t->drain_timer = evtimer_new(base, on_drain_tick, t);
 	return t;
@@ -395,6 +404,7 @@ void targets_free(struct targets *t)
 		rt_free(r);
 	}
 	http_client_free(t->client);
+	h2_client_free(t->h2);
 	event_free(t->drain_timer);
 	config_unref(t->cfg);
 	free(t);

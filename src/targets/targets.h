@@ -13,6 +13,7 @@
 
 struct event_base;
 struct http_client;
+struct h2_client;
 struct lambda;
 struct targets;
 struct tg_state;
@@ -27,6 +28,7 @@ void targets_free(struct targets *t);
 
 struct lambda *targets_lambda(struct targets *t);
 struct http_client *targets_http_client(struct targets *t);
+struct h2_client *targets_h2_client(struct targets *t);
 struct event_base *targets_base(struct targets *t);
 struct rng *targets_rng(struct targets *t);
 const struct sticky_key *targets_sticky_key(struct targets *t);

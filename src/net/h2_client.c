@@ -1,0 +1,771 @@
+/*
+ * h2_client: nghttp2 client sessions on bufferevents, one per origin.
+ *
+ *   conn      a bufferevent (plain or OpenSSL), its nghttp2 session, and the
+ *             exchanges on it. Exchanges started before the connection is
+ *             made wait in its list and are submitted once it is (h2c with
+ *             prior knowledge, or TLS with ALPN h2). A connect timer, then
+ *             an idle timer while no exchange is on it.
+ *   exchange  one stream: its request headers, its body waiting in an
+ *             evbuffer for nghttp2's data source (deferred when empty), the
+ *             answer's head collected into a struct http_reply, an idle timer
+ *             reset by any byte of the stream either way.
+ *
+ * nghttp2 must not be re-entered from its own callbacks, and a connection
+ * is freed only from the event loop (never inside nghttp2 or under a
+ * caller's feet): flush() is skipped while the session is receiving or
+ * sending, and the outer call flushes afterwards.
+ */
+#include "net/h2_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
+
+#include "alb/h2_req_head.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#define STREAM_WINDOW (256 * 1024)          /* what a paused answer may buffer */
+#define CONN_WINDOW (16 * 1024 * 1024)
+#define OUTPUT_HIGH (256 * 1024)            /* frames queued toward the target */
+
+struct h2_conn;
+
+struct h2_exchange {
+	struct h2_conn *conn;
+	struct h2_exchange *prev, *next;
+	const struct http_exchange_cbs *cbs;
+	void *cookie;
+	int32_t id;                   /* 0 until submitted */
+	bool has_body;
+	bool request_done;
+	bool deferred;                /* the data source waits for bytes */
+	bool want_drain;
+	bool head_request;
+	bool head_seen;               /* the final answer's head went to on_head */
+	bool paused;
+	size_t unconsumed;            /* answer bytes not yet acknowledged (paused) */
+	int idle_timeout;
+	struct header_list nv;        /* request fields; views into head */
+	struct buf head;              /* the HTTP/1.1 head, copied */
+	struct evbuffer *out;         /* request body toward the target */
+	struct http_reply reply;
+	size_t *offs;                 /* answer fields as offsets into reply.head: name, len, value, len */
+	size_t noffs, cap_offs;
+	struct event *idle;
+	enum http_client_error pending;   /* reported by idle firing at once */
+	bool failed;
+};
+
+struct h2_conn {
+	struct h2_client *hc;
+	struct h2_conn *prev, *next;
+	char key[80];
+	bool tls;
+	bool connected;
+	bool retired;                 /* GOAWAY either way or a failure: no new streams */
+	bool in_session;              /* inside nghttp2_session_mem_recv/mem_send */
+	struct bufferevent *bev;
+	nghttp2_session *session;
+	struct event *timer;          /* connect timeout, then idle close */
+	struct event *kill;           /* closes the connection from the loop */
+	enum http_client_error kill_error;
+	struct h2_exchange *xs;
+	int connect_timeout;
+};
+
+struct h2_client {
+	struct event_base *base;
+	struct h2_conn *conns;
+	SSL_CTX *ssl_ctx;
+	int idle_timeout;
+};
+
+static void flush(struct h2_conn *c);
+static void conn_schedule_close(struct h2_conn *c, enum http_client_error e);
+
+/* --- exchanges ------------------------------------------------------------------- */
+
+static void x_unlink(struct h2_exchange *x)
+{
+	struct h2_conn *c = x->conn;
+
+	if (!c)
+		return;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		c->xs = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	x->prev = x->next = NULL;
+	if (x->id && c->session)
+		nghttp2_session_set_stream_user_data(c->session, x->id, NULL);
+	x->conn = NULL;
+	if (!c->xs && c->connected && !c->retired) {
+		struct timeval tv = { c->hc->idle_timeout, 0 };
+		evtimer_add(c->timer, &tv);
+	}
+}
+
+static void x_free(struct h2_exchange *x)
+{
+	x_unlink(x);
+	if (x->idle)
+		event_free(x->idle);
+	evbuffer_free(x->out);
+	header_list_release(&x->nv);
+	buf_release(&x->head);
+	http_reply_release(&x->reply);
+	free(x->offs);
+	free(x);
+}
+
+static void x_touch(struct h2_exchange *x)
+{
+	struct timeval tv = { x->idle_timeout, 0 };
+
+	if (!x->failed)
+		evtimer_add(x->idle, &tv);
+}
+
+/* Reports e and frees x (from the loop or after nghttp2 returned). */
+static void x_fail(struct h2_exchange *x, enum http_client_error e)
+{
+	const struct http_exchange_cbs *cbs = x->cbs;
+	void *cookie = x->cookie;
+	struct h2_conn *c = x->conn;
+
+	if (c && x->id && c->session)
+		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, x->id, NGHTTP2_CANCEL);
+	x_free(x);
+	cbs->on_error(cookie, e);
+	if (c)
+		flush(c);
+}
+
+static void on_x_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_exchange *x = arg;
+
+	(void)fd;
+	(void)what;
+	x_fail(x, x->failed ? x->pending : HTTP_CLIENT_TIMEOUT);
+}
+
+/* Fails x from the loop (inside nghttp2's callbacks it cannot be freed). */
+static void x_fail_later(struct h2_exchange *x, enum http_client_error e)
+{
+	struct timeval now = { 0, 0 };
+
+	if (x->failed)
+		return;
+	x->failed = true;
+	x->pending = e;
+	evtimer_add(x->idle, &now);
+}
+
+/* nghttp2's data source: the body bytes sent so far, then EOF once the request is done. */
+static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *dst, size_t len, uint32_t *flags,
+			    nghttp2_data_source *src, void *user)
+{
+	struct h2_exchange *x = src->ptr;
+	size_t have;
+
+	(void)s;
+	(void)id;
+	(void)user;
+	if (!x || !x->conn) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		return 0;
+	}
+	have = evbuffer_get_length(x->out);
+	if (!have && !x->request_done) {
+		x->deferred = true;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	if (have > len)
+		have = len;
+	evbuffer_remove(x->out, dst, have);
+	if (x->request_done && !evbuffer_get_length(x->out))
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	x_touch(x);
+	return (ssize_t)have;
+}
+
+static void submit(struct h2_exchange *x)
+{
+	struct h2_conn *c = x->conn;
+	nghttp2_nv nv[x->nv.n ? x->nv.n : 1];
+	nghttp2_data_provider prd = { .source.ptr = x, .read_callback = on_read_body };
+	int32_t id;
+
+	for (size_t i = 0; i < x->nv.n; i++)
+		nv[i] = (nghttp2_nv){ (uint8_t *)x->nv.v[i].name.p, (uint8_t *)x->nv.v[i].value.p, x->nv.v[i].name.n,
+				      x->nv.v[i].value.n, NGHTTP2_NV_FLAG_NONE };
+	/* Without a body the HEADERS frame ends the stream. */
+	id = nghttp2_submit_request(c->session, NULL, nv, x->nv.n, x->has_body ? &prd : NULL, x);
+	if (id < 0) {
+		log_warn("target %s: HTTP/2 request not submitted: %s", c->key, nghttp2_strerror(id));
+		c->retired = true;
+		x_fail_later(x, HTTP_CLIENT_CLOSED);
+		return;
+	}
+	x->id = id;
+}
+
+/* --- answers ------------------------------------------------------------------------ */
+
+static struct h2_exchange *stream_x(nghttp2_session *s, int32_t id)
+{
+	return nghttp2_session_get_stream_user_data(s, id);
+}
+
+static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *user)
+{
+	struct h2_exchange *x = stream_x(s, f->hd.stream_id);
+
+	(void)user;
+	if (x && !x->head_seen) {
+		buf_reset(&x->reply.head);
+		x->noffs = 0;
+		x->reply.status = 0;
+	}
+	return 0;
+}
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
+		     const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
+{
+	struct h2_exchange *x = stream_x(s, f->hd.stream_id);
+	struct buf *b;
+
+	(void)flags;
+	(void)user;
+	/* Trailers (after the head) are not passed on: lb's answers toward clients carry none. */
+	if (!x || x->head_seen)
+		return 0;
+	x_touch(x);
+	if (namelen == 7 && !memcmp(name, ":status", 7)) {
+		x->reply.status = 0;
+		for (size_t i = 0; i < valuelen && i < 3; i++)
+			x->reply.status = x->reply.status * 10 + (value[i] - '0');
+		return 0;
+	}
+	b = &x->reply.head;
+	xgrow(&x->offs, &x->cap_offs, x->noffs + 4, sizeof(*x->offs));
+	x->offs[x->noffs++] = b->len;
+	x->offs[x->noffs++] = namelen;
+	buf_append(b, (const char *)name, namelen);
+	x->offs[x->noffs++] = b->len;
+	x->offs[x->noffs++] = valuelen;
+	buf_append(b, (const char *)value, valuelen);
+	return 0;
+}
+
+/* The answer's head is whole: a final one goes to on_head (1xx are skipped). */
+static void head_done(struct h2_exchange *x, bool end_stream)
+{
+	struct http_reply *r = &x->reply;
+	const struct http_header *cl;
+
+	if (r->status < 200)
+		return;
+	r->nheaders = 0;
+	for (size_t i = 0; i + 3 < x->noffs; i += 4) {
+		xgrow(&r->headers, &r->cap_headers, r->nheaders + 1, sizeof(*r->headers));
+		r->headers[r->nheaders++] = (struct http_header){
+			{ r->head.p + x->offs[i], x->offs[i + 1] }, { r->head.p + x->offs[i + 2], x->offs[i + 3] } };
+	}
+	r->version = 11;
+	r->reason = sv_from(http_reason(r->status));
+	r->keep_alive = true;
+	r->upgrade = false;
+	r->no_body = x->head_request || r->status == 204 || r->status == 304;
+	cl = http_header_find(r->headers, r->nheaders, "content-length");
+	if (cl) {
+		r->framing = HTTP_FRAMING_LENGTH;
+		r->content_length = strtoull(cl->value.p, NULL, 10);
+	} else {
+		/* HTTP/2 has no chunks: a body of unknown length is re-framed for the client. */
+		r->framing = HTTP_FRAMING_CHUNKED;
+		(void)end_stream;
+		r->content_length = 0;
+	}
+	if (r->no_body)
+		r->framing = HTTP_FRAMING_NONE;
+	x->head_seen = true;
+	x->cbs->on_head(x->cookie, r);
+}
+
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
+{
+	struct h2_conn *c = user;
+	struct h2_exchange *x;
+
+	if (f->hd.type == NGHTTP2_GOAWAY) {
+		/* The target stops taking streams: the next exchanges open a new connection. */
+		c->retired = true;
+		return 0;
+	}
+	if (f->hd.type != NGHTTP2_HEADERS || !(x = stream_x(s, f->hd.stream_id)) || x->head_seen)
+		return 0;
+	head_done(x, f->hd.flags & NGHTTP2_FLAG_END_STREAM);
+	return 0;
+}
+
+static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user)
+{
+	struct h2_exchange *x = stream_x(s, id);
+
+	(void)flags;
+	(void)user;
+	if (!x) {
+		nghttp2_session_consume(s, id, len);
+		return 0;
+	}
+	x_touch(x);
+	if (x->paused)
+		x->unconsumed += len;
+	else
+		nghttp2_session_consume(s, id, len);
+	if (x->head_seen && len)
+		x->cbs->on_body(x->cookie, (const char *)data, len);
+	return 0;
+}
+
+static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *user)
+{
+	struct h2_exchange *x = stream_x(s, id);
+
+	(void)user;
+	if (!x || x->failed)
+		return 0;
+	nghttp2_session_set_stream_user_data(s, id, NULL);
+	x->id = 0;
+	if (code == NGHTTP2_NO_ERROR && x->head_seen) {
+		const struct http_exchange_cbs *cbs = x->cbs;
+		void *cookie = x->cookie;
+
+		x_free(x);
+		cbs->on_end(cookie);
+		return 0;
+	}
+	/* RST_STREAM, REFUSED_STREAM past a GOAWAY, or no head: as a reset connection (502). */
+	x_fail_later(x, HTTP_CLIENT_CLOSED);
+	return 0;
+}
+
+/* --- the connection ------------------------------------------------------------------ */
+
+static void conn_free(struct h2_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (c->hc->conns == c)
+		c->hc->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->session)
+		nghttp2_session_del(c->session);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	event_free(c->timer);
+	event_free(c->kill);
+	free(c);
+}
+
+/* Every exchange on c fails with e, and c closes. From the loop only. */
+static void conn_close(struct h2_conn *c, enum http_client_error e)
+{
+	struct h2_exchange *x;
+
+	c->retired = true;
+	while ((x = c->xs)) {
+		const struct http_exchange_cbs *cbs = x->cbs;
+		void *cookie = x->cookie;
+
+		x_free(x);
+		cbs->on_error(cookie, e);
+	}
+	conn_free(c);
+}
+
+static void on_kill(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	conn_close(c, c->kill_error);
+}
+
+static void conn_schedule_close(struct h2_conn *c, enum http_client_error e)
+{
+	struct timeval now = { 0, 0 };
+
+	if (c->retired && evtimer_pending(c->kill, NULL))
+		return;
+	c->retired = true;
+	c->kill_error = e;
+	evtimer_add(c->kill, &now);
+}
+
+/* Sends what nghttp2 has queued, while the output is not too full. */
+static void flush(struct h2_conn *c)
+{
+	struct evbuffer *out;
+	struct h2_exchange *x;
+
+	if (!c->connected || c->in_session || evtimer_pending(c->kill, NULL))
+		return;
+	out = bufferevent_get_output(c->bev);
+	c->in_session = true;
+	while (evbuffer_get_length(out) < OUTPUT_HIGH) {
+		const uint8_t *p;
+		ssize_t n = nghttp2_session_mem_send(c->session, &p);
+
+		if (n < 0) {
+			c->in_session = false;
+			log_warn("target %s: HTTP/2 session failed: %s", c->key, nghttp2_strerror((int)n));
+			conn_schedule_close(c, HTTP_CLIENT_CLOSED);
+			return;
+		}
+		if (!n)
+			break;
+		bufferevent_write(c->bev, p, (size_t)n);
+	}
+	c->in_session = false;
+	/* The target took what was buffered: callers waiting to send more hear it. */
+	for (;;) {
+		for (x = c->xs; x; x = x->next)
+			if (x->want_drain && evbuffer_get_length(x->out) < HTTP_CLIENT_HIGH_WATER / 2)
+				break;
+		if (!x)
+			break;
+		x->want_drain = false;
+		if (x->cbs->on_drain)
+			x->cbs->on_drain(x->cookie);
+	}
+	if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session) &&
+	    !evbuffer_get_length(out))
+		conn_schedule_close(c, HTTP_CLIENT_CLOSED);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct h2_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	ssize_t n;
+
+	if (!len)
+		return;
+	c->in_session = true;
+	n = nghttp2_session_mem_recv(c->session, evbuffer_pullup(in, -1), len);
+	c->in_session = false;
+	if (n < 0) {
+		log_warn("target %s: bad HTTP/2 from the target: %s", c->key, nghttp2_strerror((int)n));
+		conn_schedule_close(c, HTTP_CLIENT_MALFORMED);
+		return;
+	}
+	evbuffer_drain(in, (size_t)n);
+	flush(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	flush(arg);
+}
+
+static void on_connected(struct h2_conn *c)
+{
+	nghttp2_settings_entry iv[] = {
+		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
+	};
+	struct h2_exchange *x, *next;
+
+	if (c->tls) {
+		const unsigned char *alpn = NULL;
+		unsigned alpn_len = 0;
+
+		SSL_get0_alpn_selected(bufferevent_openssl_get_ssl(c->bev), &alpn, &alpn_len);
+		if (alpn_len != 2 || memcmp(alpn, "h2", 2)) {
+			/* A target that does not choose h2 cannot serve an HTTP2 group (502). */
+			log_warn("target %s: TLS without ALPN h2", c->key);
+			conn_close(c, HTTP_CLIENT_TLS);
+			return;
+		}
+	}
+	c->connected = true;
+	evtimer_del(c->timer);
+	nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
+	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
+	for (x = c->xs; x; x = next) {
+		next = x->next;
+		if (!x->id && !x->failed)
+			submit(x);
+	}
+	flush(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct h2_conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		on_connected(c);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		enum http_client_error e = HTTP_CLIENT_CLOSED;
+
+		if (!c->connected)
+			e = c->tls && (what & BEV_EVENT_ERROR) && bufferevent_get_openssl_error(c->bev) ?
+				    HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED;
+		else if (what & BEV_EVENT_EOF)
+			on_read(c->bev, c);   /* the last frames (a GOAWAY) before the close */
+		conn_close(c, e);
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->connected) {
+		conn_close(c, HTTP_CLIENT_CONNECT_TIMEOUT);
+		return;
+	}
+	if (!c->xs) {
+		/* Idle: close it politely. */
+		nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
+		flush(c);
+		conn_close(c, HTTP_CLIENT_CLOSED);
+	}
+}
+
+static nghttp2_session *session_new(struct h2_conn *c)
+{
+	nghttp2_session_callbacks *cb;
+	nghttp2_option *opt;
+	nghttp2_session *s = NULL;
+
+	nghttp2_session_callbacks_new(&cb);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+	nghttp2_option_new(&opt);
+	/* Window updates follow what the client took (flow control while paused). */
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	nghttp2_session_client_new2(&s, cb, c, opt);
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cb);
+	return s;
+}
+
+static struct bufferevent *tls_bev(struct h2_client *hc)
+{
+	SSL *ssl;
+
+	if (!hc->ssl_ctx) {
+		hc->ssl_ctx = SSL_CTX_new(TLS_client_method());
+		if (!hc->ssl_ctx)
+			return NULL;
+		/* ALB does not verify target certificates (alb-http-targets-and-tls.md §1.3). */
+		SSL_CTX_set_verify(hc->ssl_ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_alpn_protos(hc->ssl_ctx, (const unsigned char *)"\x02h2", 3);
+	}
+	if (!(ssl = SSL_new(hc->ssl_ctx)))
+		return NULL;
+	return bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static struct h2_conn *conn_new(struct h2_client *hc, const struct http_origin *o, const char *key,
+				const struct http_exchange_opts *opt)
+{
+	struct h2_conn *c = xcalloc(1, sizeof(*c));
+	struct timeval tv = { opt->connect_timeout, 0 }, now = { 0, 0 };
+
+	c->hc = hc;
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	c->timer = evtimer_new(hc->base, on_timer, c);
+	c->kill = evtimer_new(hc->base, on_kill, c);
+	c->session = session_new(c);
+	c->tls = opt->tls;
+	c->bev = opt->tls ? tls_bev(hc) : bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->next = hc->conns;
+	if (hc->conns)
+		hc->conns->prev = c;
+	hc->conns = c;
+	if (!c->bev || !c->session) {
+		c->kill_error = opt->tls ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED;
+		c->retired = true;
+		evtimer_add(c->kill, &now);
+		return c;
+	}
+	if (c->tls)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	evtimer_add(c->timer, &tv);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&o->addr, (int)o->addr_len) < 0) {
+		c->kill_error = HTTP_CLIENT_REFUSED;
+		c->retired = true;
+		evtimer_add(c->kill, &now);
+		return c;
+	}
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return c;
+}
+
+/* --- the interface ---------------------------------------------------------------------- */
+
+struct h2_client *h2_client_new(struct event_base *base)
+{
+	struct h2_client *hc = xcalloc(1, sizeof(*hc));
+
+	hc->base = base;
+	hc->idle_timeout = 60;
+	return hc;
+}
+
+void h2_client_set_idle_timeout(struct h2_client *hc, int seconds)
+{
+	hc->idle_timeout = seconds > 0 ? seconds : 60;
+}
+
+void h2_client_free(struct h2_client *hc)
+{
+	if (!hc)
+		return;
+	while (hc->conns) {
+		struct h2_conn *c = hc->conns;
+
+		while (c->xs)
+			x_free(c->xs);
+		conn_free(c);
+	}
+	if (hc->ssl_ctx)
+		SSL_CTX_free(hc->ssl_ctx);
+	free(hc);
+}
+
+struct h2_exchange *h2_client_start(struct h2_client *hc, const struct http_origin *origin, const char *head,
+				    size_t n, const struct http_exchange_opts *opt,
+				    const struct http_exchange_cbs *cbs, void *cookie)
+{
+	struct h2_exchange *x = xcalloc(1, sizeof(*x));
+	struct h2_conn *c;
+	char key[80];
+	int body;
+
+	snprintf(key, sizeof(key), "%s%s", opt->tls ? "https://" : "http://", origin->key);
+	x->cbs = cbs;
+	x->cookie = cookie;
+	x->idle_timeout = opt->idle_timeout > 0 ? opt->idle_timeout : 60;
+	x->head_request = opt->head_request;
+	x->out = evbuffer_new();
+	x->idle = evtimer_new(hc->base, on_x_idle, x);
+	header_list_init(&x->nv);
+	buf_init(&x->head, 0);
+	http_reply_init(&x->reply);
+	buf_append(&x->head, head, n);
+	body = h2_req_head_from_h1(&x->nv, x->head.p, x->head.len, opt->tls ? "https" : "http");
+	x->has_body = body > 0;
+	for (c = hc->conns; c; c = c->next)
+		if (!c->retired && !strcmp(c->key, key))
+			break;
+	if (!c)
+		c = conn_new(hc, origin, key, opt);
+	x->conn = c;
+	x->next = c->xs;
+	if (c->xs)
+		c->xs->prev = x;
+	c->xs = x;
+	if (c->connected)
+		evtimer_del(c->timer);
+	x_touch(x);
+	if (body < 0) {
+		x_fail_later(x, HTTP_CLIENT_MALFORMED);
+		return x;
+	}
+	if (c->connected) {
+		submit(x);
+		flush(c);
+	}
+	return x;
+}
+
+size_t h2_exchange_send(struct h2_exchange *x, const char *p, size_t n)
+{
+	size_t len;
+
+	evbuffer_add(x->out, p, n);
+	len = evbuffer_get_length(x->out);
+	if (len > HTTP_CLIENT_HIGH_WATER)
+		x->want_drain = true;
+	if (x->conn && x->id && x->deferred) {
+		x->deferred = false;
+		nghttp2_session_resume_data(x->conn->session, x->id);
+	}
+	if (x->conn)
+		flush(x->conn);
+	return len;
+}
+
+void h2_exchange_request_done(struct h2_exchange *x)
+{
+	x->request_done = true;
+	if (x->conn && x->id && x->deferred) {
+		x->deferred = false;
+		nghttp2_session_resume_data(x->conn->session, x->id);
+	}
+	if (x->conn)
+		flush(x->conn);
+}
+
+void h2_exchange_pause(struct h2_exchange *x)
+{
+	x->paused = true;
+}
+
+void h2_exchange_resume(struct h2_exchange *x)
+{
+	struct h2_conn *c = x->conn;
+
+	x->paused = false;
+	if (c && x->id && x->unconsumed) {
+		nghttp2_session_consume(c->session, x->id, x->unconsumed);
+		x->unconsumed = 0;
+		flush(c);
+	}
+}
+
+void h2_exchange_cancel(struct h2_exchange *x)
+{
+	struct h2_conn *c;
+
+	if (!x)
+		return;
+	c = x->conn;
+	if (c && x->id && c->session)
+		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, x->id, NGHTTP2_CANCEL);
+	x_free(x);
+	if (c)
+		flush(c);
+}
