@@ -460,6 +460,8 @@ static void flush(struct h2_conn *c)
 		conn_schedule_close(c, HTTP_CLIENT_CLOSED);
 }
 
+static void on_connected(struct h2_conn *c);
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct h2_conn *c = arg;
@@ -467,7 +469,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 	size_t len = evbuffer_get_length(in);
 	ssize_t n;
 
-	if (!len)
+	/* The target's SETTINGS can be read before the connect event is seen; ours
+	 * must go first (its ACK queued before them would break the preface). */
+	if (!c->connected && !c->tls)
+		on_connected(c);
+	if (!len || !c->connected)
 		return;
 	c->in_session = true;
 	n = nghttp2_session_mem_recv(c->session, evbuffer_pullup(in, -1), len);
@@ -525,7 +531,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		on_connected(c);
+		if (!c->connected)
+			on_connected(c);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {

@@ -1,0 +1,216 @@
+"""HTTP/2 toward targets (DESIGN.md §13-14, alb-http-targets-and-tls.md §1.2): target groups
+with protocol_version HTTP2 speak h2c (prior knowledge) to `protocol: HTTP` targets and ALPN h2
+over TLS to `protocol: HTTPS` ones, one multiplexed connection per target; an HTTP/1.1
+request to such a group is ALB's 464. The targets are Debian's nghttpd (nghttp2-server).
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from lbcommon import config, free_port, log_for, wait_for
+from lbtest import Lb
+from tlscommon import Pki
+
+PKI = Pki()
+SITE = PKI.issue("site", dns=["localhost"], ip=["127.0.0.1"])
+TARGET = PKI.issue("target", dns=["localhost"], ip=["127.0.0.1"], key="rsa")
+HAVE_TOOLS = shutil.which("nghttpd") and shutil.which("curl") and shutil.which("h2load")
+
+
+def big_bytes(n):
+    """n deterministic bytes that do not compress."""
+    out, block = bytearray(), b"lb"
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
+class Nghttpd:
+    """nghttpd on a free port, serving docroot; --echo-upload answers POST with its body."""
+
+    def __init__(self, docroot, tls=False):
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="lb-nghttpd-", suffix=".log", delete=False)
+        cmd = ["nghttpd", "-v", "--echo-upload", "-a", "127.0.0.1", "-d", docroot, str(self.port)]
+        cmd += [TARGET.key, TARGET.cert] if tls else ["--no-tls"]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self.listening, timeout=15)
+
+    def listening(self):
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def connections(self):
+        """Ids of the HTTP/2 sessions nghttpd saw (the probe in listening() makes none)."""
+        with open(self.log.name, "rb") as f:
+            text = f.read().decode("latin-1")
+        return set(re.findall(r"^\[id=(\d+)\] \[[ 0-9.]+\] recv SETTINGS", text, re.M))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+        if not os.environ.get("H2T_KEEP_LOGS"):
+            os.unlink(self.log.name)
+
+
+def listener():
+    return ("  - port: 0\n"
+            "    protocol: HTTPS\n"
+            f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+            "    rules:\n"
+            "      - priority: 1\n"
+            "        conditions: [{path_pattern: {values: [\"/tls/*\"]}}]\n"
+            "        actions: [{type: forward, target_group: tls}]\n"
+            "      - priority: 2\n"
+            "        conditions: [{path_pattern: {values: [\"/down/*\"]}}]\n"
+            "        actions: [{type: forward, target_group: down}]\n"
+            "    default_actions: [{type: forward, target_group: h2}]\n")
+
+
+def group(name, port, protocol="HTTP"):
+    return (f"  - name: {name}\n"
+            "    target_type: ip\n"
+            f"    protocol: {protocol}\n"
+            "    protocol_version: HTTP2\n"
+            f"    port: {port}\n"
+            f"    targets: [{{id: 127.0.0.1, port: {port}}}]\n"
+            "    health_check: {interval: 300, timeout: 5}\n")
+
+
+@unittest.skipUnless(HAVE_TOOLS, "nghttpd (nghttp2-server), h2load or curl not installed")
+class Http2TargetsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.docroot = tempfile.mkdtemp(prefix="lb-h2t-")
+        cls.big = big_bytes(4 * 1024 * 1024 + 7)
+        with open(os.path.join(cls.docroot, "index.html"), "w") as f:
+            f.write("hello over h2\n")
+        with open(os.path.join(cls.docroot, "big.bin"), "wb") as f:
+            f.write(cls.big)
+        os.mkdir(os.path.join(cls.docroot, "tls"))
+        with open(os.path.join(cls.docroot, "tls", "index.html"), "w") as f:
+            f.write("hello over h2 and TLS\n")
+        cls.h2c = Nghttpd(cls.docroot)
+        cls.tls = Nghttpd(cls.docroot, tls=True)
+        cls.closed_port = free_port()
+        groups = ("target_groups:\n" + group("h2", cls.h2c.port) + group("tls", cls.tls.port, "HTTPS") +
+                  group("down", cls.closed_port))
+        cls.lb = Lb(config(attributes={"idle_timeout.timeout_seconds": 300}, listeners=listener(),
+                           target_groups=groups))
+        cls.lb.start()
+        cls.url = f"https://localhost:{cls.lb.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.lb.stop()
+        finally:
+            cls.lb.tmp.cleanup()
+            cls.h2c.stop()
+            cls.tls.stop()
+            shutil.rmtree(cls.docroot, ignore_errors=True)
+
+    def curl(self, *args, timeout=60):
+        return subprocess.run(["curl", "-sS", "--cacert", PKI.ca_cert] + list(args), capture_output=True,
+                              timeout=timeout)
+
+    def test_get_over_h2c_and_its_log_line(self):
+        p = self.curl("--http2", "-A", "h2t-get", "-w", "\n%{http_version} %{http_code}",
+                      self.url + "/index.html")
+        self.assertEqual(p.stdout, b"hello over h2\n\n2 200", self.lb.stderr())
+        e = log_for(self.lb, '"h2t-get"')
+        self.assertEqual((e["type"], e["elb_status_code"], e["target_status_code"]), ("h2", "200", "200"))
+        self.assertEqual(e["target_port"], f"127.0.0.1:{self.h2c.port}")
+
+    def test_target_answer_headers_reach_the_client(self):
+        p = self.curl("--http2", "-i", self.url + "/index.html")
+        head = p.stdout.split(b"\r\n\r\n")[0].decode().lower()
+        self.assertTrue(head.startswith("http/2 200"), head)
+        self.assertIn("server: nghttpd", head)
+        self.assertIn("content-length: 14", head)
+
+    def test_missing_file_is_the_targets_404(self):
+        p = self.curl("--http2", "-o", "/dev/null", "-w", "%{http_code}", self.url + "/nope")
+        self.assertEqual(p.stdout, b"404")
+
+    def test_post_body_both_ways(self):
+        p = self.curl("--http2", "--data-binary", "ping=pong&x=1", self.url + "/echo")
+        self.assertEqual(p.stdout, b"ping=pong&x=1", p.stderr)
+
+    def test_large_download_streamed(self):
+        with tempfile.NamedTemporaryFile() as out:
+            p = self.curl("--http2", "-o", out.name, "-w", "%{http_code}", self.url + "/big.bin")
+            self.assertEqual(p.stdout, b"200", p.stderr)
+            with open(out.name, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(self.big).hexdigest())
+
+    def test_large_upload_echoed(self):
+        with tempfile.NamedTemporaryFile() as src, tempfile.NamedTemporaryFile() as out:
+            src.write(self.big)
+            src.flush()
+            p = self.curl("--http2", "--data-binary", "@" + src.name, "-o", out.name, "-w", "%{http_code}",
+                          self.url + "/upload")
+            self.assertEqual(p.stdout, b"200", p.stderr)
+            with open(out.name, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(self.big).hexdigest())
+
+    def test_chunked_upload_without_length(self):
+        # curl sends no content-length for stdin with -T -: lb reads it as a stream.
+        p = subprocess.run(["curl", "-sS", "--cacert", PKI.ca_cert, "--http2", "-X", "POST", "-T", "-",
+                            self.url + "/stdin"], input=b"a" * 100000, capture_output=True, timeout=60)
+        self.assertEqual(p.stdout, b"a" * 100000, p.stderr)
+
+    def test_many_concurrent_requests_share_one_target_connection(self):
+        p = subprocess.run(["h2load", "-n", "300", "-c", "3", "-m", "30", self.url + "/index.html"],
+                           capture_output=True, timeout=120)
+        out = p.stdout.decode()
+        self.assertIn("requests: 300 total, 300 started, 300 done, 300 succeeded", out)
+        self.assertIn("status codes: 300 2xx", out)
+        # Every request of the class went over one HTTP/2 connection to the target.
+        self.assertEqual(len(self.h2c.connections()), 1, self.h2c.connections())
+
+    def test_https_target_over_alpn_h2(self):
+        p = self.curl("--http2", "-A", "h2t-tls", self.url + "/tls/index.html")
+        self.assertEqual(p.stdout, b"hello over h2 and TLS\n", p.stderr)
+        e = log_for(self.lb, '"h2t-tls"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("200", "200"))
+        self.assertEqual(e["target_port"], f"127.0.0.1:{self.tls.port}")
+        self.assertEqual(len(self.tls.connections()), 1)
+
+    def test_target_down_is_502(self):
+        p = self.curl("--http2", "-A", "h2t-down", "-o", "/dev/null", "-w", "%{http_code}",
+                      self.url + "/down/x")
+        self.assertEqual(p.stdout, b"502")
+        e = log_for(self.lb, '"h2t-down"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("502", "-"))
+        self.assertEqual(e["target_port"], f"127.0.0.1:{self.closed_port}")
+        self.assertIn("refused the connection", self.lb.stderr())
+
+    def test_http11_request_to_an_http2_group_is_464(self):
+        # ALB: an HTTP/1.1 request to an HTTP2 group is 464 (alb-http-targets-and-tls.md §1.2).
+        p = self.curl("--http1.1", "-A", "h2t-h1", "-o", "/dev/null", "-w", "%{http_code}",
+                      self.url + "/index.html")
+        self.assertEqual(p.stdout, b"464")
+        e = log_for(self.lb, '"h2t-h1"')
+        self.assertEqual((e["type"], e["elb_status_code"], e["target_status_code"]), ("https", "464", "-"))
+
+    def test_zz_lb_still_serves(self):
+        # Runs last (by name): after every failure above lb answers, on the same target connection.
+        p = self.curl("--http2", self.url + "/index.html")
+        self.assertEqual(p.stdout, b"hello over h2\n")
+        self.assertEqual(len(self.h2c.connections()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
