@@ -19,6 +19,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "net/h2_client.h"
 #include "targets/target_rt.h"
 #include "targets/targets.h"
 
@@ -63,6 +64,7 @@ static void finish(struct target_rt *r, enum health_outcome outcome)
 
 	event_del(r->check_timeout);
 	r->check = NULL;
+	r->check2 = NULL;
 	if (health_state_check(&r->hs, outcome, r->check_status, hc->healthy_threshold, hc->unhealthy_threshold))
 		target_rt_set_health(r, r->hs.health);
 	else
@@ -72,7 +74,14 @@ static void finish(struct target_rt *r, enum health_outcome outcome)
 
 static void on_head(void *cookie, struct http_reply *reply)
 {
-	((struct target_rt *)cookie)->check_status = reply->status;
+	struct target_rt *r = cookie;
+	const struct http_header *gs = http_header_find(reply->headers, reply->nheaders, "grpc-status");
+
+	r->check_status = reply->status;
+	/* GRPC groups match gRPC status codes (§1.10): a trailers-only answer carries
+	 * grpc-status in its head; one sent in trailers is not seen (HTTP status kept). */
+	if (r->group->tg->protocol_version == TG_PROTO_GRPC && gs)
+		r->check_status = atoi(gs->value.p);
 }
 
 static void on_body(void *cookie, const char *p, size_t n)
@@ -114,6 +123,7 @@ static void on_check_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	http_exchange_cancel(r->check);
+	h2_exchange_cancel(r->check2);
 	r->check_status = 0;
 	finish(r, HEALTH_CHECK_TIMEOUT);
 }
@@ -133,7 +143,7 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	evtimer_add(r->check_timer, &tv);
-	if (r->check)
+	if (r->check || r->check2)
 		return;   /* the previous one is still running (interval < timeout cannot happen) */
 	if (!r->resolved) {
 		r->check_status = 0;
@@ -147,7 +157,13 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 		((struct sockaddr_in *)&origin.addr)->sin_port = htons((uint16_t)port);
 	health_check_request(&req, hc, r->id, port);
 	r->check_status = 0;
-	r->check = http_client_start(targets_http_client(r->targets), &origin, req.p, req.len, &opt, &check_cbs, r);
+	if (r->group->tg->protocol_version != TG_PROTO_HTTP1)
+		/* HTTP2/GRPC groups are checked over HTTP/2, as their traffic goes. */
+		r->check2 = h2_client_start(targets_h2_client(r->targets), &origin, req.p, req.len, &opt, &check_cbs,
+					    r);
+	else
+		r->check = http_client_start(targets_http_client(r->targets), &origin, req.p, req.len, &opt,
+					     &check_cbs, r);
 	evtimer_add(r->check_timeout, &limit);
 	buf_release(&req);
 }
@@ -176,7 +192,9 @@ void http_health_stop(struct target_rt *r)
 	if (!r->check_timer)
 		return;
 	http_exchange_cancel(r->check);
+	h2_exchange_cancel(r->check2);
 	r->check = NULL;
+	r->check2 = NULL;
 	event_free(r->check_timer);
 	event_free(r->check_timeout);
 	r->check_timer = r->check_timeout = NULL;

@@ -21,6 +21,7 @@
 #include "net/http_client.h"
 
 struct event;
+struct h2_exchange;
 struct forward;
 struct tg_state;
 struct targets;
@@ -42,6 +43,7 @@ struct target_rt {
 	/* its health check */
 	struct event *check_timer;
 	struct http_exchange *check;
+	struct h2_exchange *check2;    /* the check over HTTP/2 (HTTP2/GRPC groups) */
 	struct event *check_timeout;
 	int check_status;              /* the answer's status, while it comes */
 };

@@ -85,7 +85,7 @@ def group(name, port, protocol="HTTP"):
             "    protocol_version: HTTP2\n"
             f"    port: {port}\n"
             f"    targets: [{{id: 127.0.0.1, port: {port}}}]\n"
-            "    health_check: {interval: 300, timeout: 5}\n")
+            f"    health_check: {{protocol: {protocol}, healthy_threshold: 2, unhealthy_threshold: 2}}\n")
 
 
 @unittest.skipUnless(HAVE_TOOLS, "nghttpd (nghttp2-server), h2load or curl not installed")
@@ -107,7 +107,7 @@ class Http2TargetsTest(unittest.TestCase):
         groups = ("target_groups:\n" + group("h2", cls.h2c.port) + group("tls", cls.tls.port, "HTTPS") +
                   group("down", cls.closed_port))
         cls.lb = Lb(config(attributes={"idle_timeout.timeout_seconds": 300}, listeners=listener(),
-                           target_groups=groups))
+                           target_groups=groups), env={"LB_HEALTH_INTERVAL_MS": "300"})
         cls.lb.start()
         cls.url = f"https://localhost:{cls.lb.port}"
 
@@ -204,6 +204,14 @@ class Http2TargetsTest(unittest.TestCase):
         self.assertEqual(p.stdout, b"464")
         e = log_for(self.lb, '"h2t-h1"')
         self.assertEqual((e["type"], e["elb_status_code"], e["target_status_code"]), ("https", "464", "-"))
+
+    def test_health_checks_go_over_http2(self):
+        # HTTP2 groups are checked over HTTP/2, on the targets' connections: both turn healthy.
+        for port in (self.h2c.port, self.tls.port):
+            self.assertTrue(wait_for(lambda: f"target 127.0.0.1:{port} is healthy" in self.lb.stderr(),
+                                     timeout=20), self.lb.stderr())
+        self.assertTrue(wait_for(lambda: f"target 127.0.0.1:{self.closed_port} is unhealthy" in self.lb.stderr(),
+                                 timeout=20), self.lb.stderr())
 
     def test_zz_lb_still_serves(self):
         # Runs last (by name): after every failure above lb answers, on the same target connection.
