@@ -109,6 +109,10 @@ static void x_unlink(struct h2_exchange *x)
 	x->prev = x->next = NULL;
 	if (x->id && c->session)
 		nghttp2_session_set_stream_user_data(c->session, x->id, NULL);
+	/* Bytes held back while paused still count against the connection's window. */
+	if (x->unconsumed && c->session)
+		nghttp2_session_consume_connection(c->session, x->unconsumed);
+	x->unconsumed = 0;
 	x->conn = NULL;
 	if (!c->xs && c->connected && !c->retired) {
 		struct timeval tv = { c->hc->idle_timeout, 0 };

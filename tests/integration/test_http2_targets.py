@@ -7,9 +7,11 @@ import hashlib
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
-import time
+import threading
 import unittest
 
 from lbcommon import config, free_port, log_for, wait_for
@@ -43,7 +45,6 @@ class Nghttpd:
         wait_for(self.listening, timeout=15)
 
     def listening(self):
-        import socket
         try:
             socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
             return True
@@ -64,6 +65,69 @@ class Nghttpd:
             os.unlink(self.log.name)
 
 
+class RawH2Target:
+    """An h2c target written frame by frame, for what nghttpd will not do: mode "rst"
+    resets every stream, "goaway" answers every request with GOAWAY (last stream 0),
+    "silent" sends its SETTINGS and then nothing."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.conns.append(c)
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def frame(ftype, flags, sid, payload=b""):
+        return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+    def serve(self, c):
+        try:
+            buf = b""
+            while len(buf) < 24:
+                d = c.recv(65536)
+                if not d:
+                    return
+                buf += d
+            buf = buf[24:]
+            c.sendall(self.frame(4, 0, 0))
+            while True:
+                while len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                n, ftype, flags = int.from_bytes(buf[:3], "big"), buf[3], buf[4]
+                sid = struct.unpack(">I", buf[5:9])[0] & 0x7fffffff
+                buf = buf[9 + n:]
+                if ftype == 4 and not flags & 1:
+                    c.sendall(self.frame(4, 1, 0))
+                elif ftype == 1 and self.mode == "rst":
+                    c.sendall(self.frame(3, 0, sid, struct.pack(">I", 2)))   # INTERNAL_ERROR
+                elif ftype == 1 and self.mode == "goaway":
+                    c.sendall(self.frame(7, 0, 0, struct.pack(">II", 0, 0)))
+        except OSError:
+            return
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
 def listener():
     return ("  - port: 0\n"
             "    protocol: HTTPS\n"
@@ -76,6 +140,18 @@ def listener():
             "        conditions: [{path_pattern: {values: [\"/down/*\"]}}]\n"
             "        actions: [{type: forward, target_group: down}]\n"
             "    default_actions: [{type: forward, target_group: h2}]\n")
+
+
+def failures_listener():
+    rules = "".join(
+        f"      - priority: {i + 1}\n"
+        f"        conditions: [{{path_pattern: {{values: [\"/{m}/*\"]}}}}]\n"
+        f"        actions: [{{type: forward, target_group: {m}}}]\n" for i, m in enumerate(("rst", "goaway", "silent")))
+    return ("  - port: 0\n"
+            "    protocol: HTTPS\n"
+            f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+            "    rules:\n" + rules +
+            "    default_actions: [{type: forward, target_group: rst}]\n")
 
 
 def group(name, port, protocol="HTTP"):
@@ -155,6 +231,20 @@ class Http2TargetsTest(unittest.TestCase):
             with open(out.name, "rb") as f:
                 self.assertEqual(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(self.big).hexdigest())
 
+    def test_slow_clients_in_parallel_get_every_byte(self):
+        # Rate-limited clients make lb pause the answers (flow control toward the target)
+        # on the one shared connection; every body arrives whole.
+        outs = [tempfile.NamedTemporaryFile() for _ in range(4)]
+        procs = [subprocess.Popen(["curl", "-sS", "--cacert", PKI.ca_cert, "--http2", "--limit-rate", "3M",
+                                   "-o", o.name, self.url + "/big.bin"]) for o in outs]
+        for p in procs:
+            self.assertEqual(p.wait(timeout=120), 0)
+        want = hashlib.sha256(self.big).hexdigest()
+        for o in outs:
+            with open(o.name, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), want)
+            o.close()
+
     def test_large_upload_echoed(self):
         with tempfile.NamedTemporaryFile() as src, tempfile.NamedTemporaryFile() as out:
             src.write(self.big)
@@ -218,6 +308,51 @@ class Http2TargetsTest(unittest.TestCase):
         p = self.curl("--http2", self.url + "/index.html")
         self.assertEqual(p.stdout, b"hello over h2\n")
         self.assertEqual(len(self.h2c.connections()), 1)
+
+
+@unittest.skipUnless(HAVE_TOOLS, "nghttpd (nghttp2-server), h2load or curl not installed")
+class Http2TargetFailuresTest(unittest.TestCase):
+    """Targets that reset, go away or stay silent: ALB's 502 and 504 (§1.12)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent")}
+        groups = "target_groups:\n" + "".join(group(m, t.port) for m, t in cls.targets.items())
+        cls.lb = Lb(config(attributes={"idle_timeout.timeout_seconds": 1}, listeners=failures_listener(),
+                           target_groups=groups))
+        cls.lb.start()
+        cls.url = f"https://localhost:{cls.lb.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.lb.stop()
+        finally:
+            cls.lb.tmp.cleanup()
+            for t in cls.targets.values():
+                t.stop()
+
+    def status(self, path, agent):
+        p = subprocess.run(["curl", "-sS", "--cacert", PKI.ca_cert, "--http2", "-A", agent, "-o", "/dev/null",
+                            "-w", "%{http_code}", self.url + path], capture_output=True, timeout=60)
+        return p.stdout.decode()
+
+    def test_rst_stream_is_502(self):
+        self.assertEqual(self.status("/rst/x", "h2t-rst"), "502")
+        e = log_for(self.lb, '"h2t-rst"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("502", "-"))
+        self.assertEqual(e["target_port"], f"127.0.0.1:{self.targets['rst'].port}")
+
+    def test_goaway_is_502_and_the_next_request_opens_a_new_connection(self):
+        self.assertEqual(self.status("/goaway/1", "h2t-goaway-1"), "502")
+        self.assertEqual(self.status("/goaway/2", "h2t-goaway-2"), "502")
+        self.assertGreaterEqual(self.targets["goaway"].connections, 2)
+
+    def test_silence_past_the_idle_timeout_is_504(self):
+        self.assertEqual(self.status("/silent/x", "h2t-silent"), "504")
+        e = log_for(self.lb, '"h2t-silent"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("504", "-"))
+        self.assertIn("sent nothing within the idle timeout", self.lb.stderr())
 
 
 if __name__ == "__main__":
