@@ -60,6 +60,11 @@ struct h2_exchange {
 	struct http_reply reply;
 	size_t *offs;                 /* answer fields as offsets into reply.head: name, len, value, len */
 	size_t noffs, cap_offs;
+	struct buf trail;             /* the trailers' names and values */
+	size_t *toffs, ntoffs, cap_toffs;
+	struct http_header *th;
+	size_t cap_th;
+	h2_trailers_fn on_trailers;
 	struct event *idle;
 	enum http_client_error pending;   /* reported by idle firing at once */
 	bool failed;
@@ -130,6 +135,9 @@ static void x_free(struct h2_exchange *x)
 	buf_release(&x->head);
 	http_reply_release(&x->reply);
 	free(x->offs);
+	buf_release(&x->trail);
+	free(x->toffs);
+	free(x->th);
 	free(x);
 }
 
@@ -242,6 +250,9 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 		buf_reset(&x->reply.head);
 		x->noffs = 0;
 		x->reply.status = 0;
+	} else if (x) {
+		buf_reset(&x->trail);
+		x->ntoffs = 0;
 	}
 	return 0;
 }
@@ -254,10 +265,20 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 
 	(void)flags;
 	(void)user;
-	/* Trailers (after the head) are not passed on: lb's answers toward clients carry none. */
-	if (!x || x->head_seen)
+	if (!x)
 		return 0;
 	x_touch(x);
+	if (x->head_seen) {
+		/* Trailers (gRPC's grpc-status), kept for on_trailers. */
+		xgrow(&x->toffs, &x->cap_toffs, x->ntoffs + 4, sizeof(*x->toffs));
+		x->toffs[x->ntoffs++] = x->trail.len;
+		x->toffs[x->ntoffs++] = namelen;
+		buf_append(&x->trail, (const char *)name, namelen);
+		x->toffs[x->ntoffs++] = x->trail.len;
+		x->toffs[x->ntoffs++] = valuelen;
+		buf_append(&x->trail, (const char *)value, valuelen);
+		return 0;
+	}
 	if (namelen == 7 && !memcmp(name, ":status", 7)) {
 		x->reply.status = 0;
 		for (size_t i = 0; i < valuelen && i < 3; i++)
@@ -320,9 +341,19 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 		c->retired = true;
 		return 0;
 	}
-	if (f->hd.type != NGHTTP2_HEADERS || !(x = stream_x(s, f->hd.stream_id)) || x->head_seen)
+	if (f->hd.type != NGHTTP2_HEADERS || !(x = stream_x(s, f->hd.stream_id)))
 		return 0;
-	head_done(x, f->hd.flags & NGHTTP2_FLAG_END_STREAM);
+	if (!x->head_seen) {
+		head_done(x, f->hd.flags & NGHTTP2_FLAG_END_STREAM);
+	} else if (x->ntoffs && x->on_trailers) {
+		size_t n = 0;
+
+		xgrow(&x->th, &x->cap_th, x->ntoffs / 4, sizeof(*x->th));
+		for (size_t i = 0; i + 3 < x->ntoffs; i += 4)
+			x->th[n++] = (struct http_header){ { x->trail.p + x->toffs[i], x->toffs[i + 1] },
+							   { x->trail.p + x->toffs[i + 2], x->toffs[i + 3] } };
+		x->on_trailers(x->cookie, x->th, n);
+	}
 	return 0;
 }
 
@@ -695,6 +726,7 @@ struct h2_exchange *h2_client_start(struct h2_client *hc, const struct http_orig
 	header_list_init(&x->nv);
 	buf_init(&x->head, 0);
 	http_reply_init(&x->reply);
+	buf_init(&x->trail, 0);
 	buf_append(&x->head, head, n);
 	body = h2_req_head_from_h1(&x->nv, x->head.p, x->head.len, opt->tls ? "https" : "http");
 	x->has_body = body > 0;
@@ -748,6 +780,11 @@ void h2_exchange_request_done(struct h2_exchange *x)
 	}
 	if (x->conn)
 		flush(x->conn);
+}
+
+void h2_exchange_on_trailers(struct h2_exchange *x, h2_trailers_fn fn)
+{
+	x->on_trailers = fn;
 }
 
 void h2_exchange_pause(struct h2_exchange *x)

@@ -36,6 +36,10 @@ struct h2_exchange *h2_client_start(struct h2_client *hc, const struct http_orig
 				    const struct http_exchange_cbs *cbs, void *cookie);
 size_t h2_exchange_send(struct h2_exchange *x, const char *p, size_t n);
 void h2_exchange_request_done(struct h2_exchange *x);
+/* The answer's trailers (gRPC's grpc-status) go to fn, with the exchange's
+ * cookie, just before on_end; without fn they are dropped. */
+typedef void (*h2_trailers_fn)(void *cookie, const struct http_header *h, size_t n);
+void h2_exchange_on_trailers(struct h2_exchange *x, h2_trailers_fn fn);
 void h2_exchange_pause(struct h2_exchange *x);
 void h2_exchange_resume(struct h2_exchange *x);
 /* Abandons the exchange (RST_STREAM CANCEL): no more callbacks. NULL-safe. */

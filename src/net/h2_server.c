@@ -70,6 +70,9 @@ struct h2_stream {
 	bool abort_after;              /* reset the stream once out is written (stream_abort) */
 	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
 	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
+	nghttp2_nv *trail;             /* trailers sent after the body (a target's, gRPC) */
+	size_t ntrail, cap_trail;
+	struct buf trail_mem;          /* their names and values */
 };
 
 struct h2_conn {
@@ -130,6 +133,7 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
 	st->abort_after = false;
 	st->unconsumed = 0;
+	st->ntrail = 0;
 	st->prev = NULL;
 	st->next = hc->streams;
 	if (hc->streams)
@@ -169,6 +173,8 @@ static void stream_destroy(struct h2_stream *st)
 {
 	http_request_release(&st->req);
 	evbuffer_free(st->out);
+	free(st->trail);
+	buf_release(&st->trail_mem);
 	free(st);
 }
 
@@ -405,6 +411,16 @@ static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t len
 	return (ssize_t)length;
 }
 
+/* At the body's end, trailers (if any) end the stream instead of its last DATA. */
+static void send_trailers(nghttp2_session *session, struct h2_stream *st, uint32_t *data_flags)
+{
+	if (!st->ntrail)
+		return;
+	*data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+	nghttp2_submit_trailer(session, st->id, st->trail, st->ntrail);
+	st->ntrail = 0;
+}
+
 /* DATA for a stream's answer, from its buffer. */
 static ssize_t on_data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
 			    uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
@@ -422,14 +438,17 @@ static ssize_t on_data_read(nghttp2_session *session, int32_t stream_id, uint8_t
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		if (st->out_eof) {
 			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+			send_trailers(session, st, data_flags);
 			return 0;
 		}
 		st->deferred = true;
 		return NGHTTP2_ERR_DEFERRED;
 	}
 	n = evbuffer_remove(st->out, buf, length < avail ? length : avail);
-	if (st->out_eof && evbuffer_get_length(st->out) == 0)
+	if (st->out_eof && evbuffer_get_length(st->out) == 0) {
 		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+		send_trailers(session, st, data_flags);
+	}
 	if (st->want_drain && evbuffer_get_length(st->out) < OUTPUT_LOW_WATER) {
 		st->want_drain = false;
 		st->drain_now = true;   /* told after nghttp2 returns (tell_drained) */
@@ -878,6 +897,33 @@ size_t h2_stream_body(struct http_request *req, const char *p, size_t n)
 	if (pending > HTTP_SERVER_HIGH_WATER)
 		st->want_drain = true;
 	return pending;
+}
+
+void h2_stream_trailers(struct http_request *req, const struct http_header *h, size_t n)
+{
+	struct h2_stream *st = req->io;
+	size_t need = 0, at = 0;
+	char *p;
+
+	if (st->closed || st->out_eof || st->no_body || !n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		need += h[i].name.n + h[i].value.n;
+	buf_reset(&st->trail_mem);
+	p = buf_reserve(&st->trail_mem, need + 1);
+	xgrow(&st->trail, &st->cap_trail, n, sizeof(*st->trail));
+	st->ntrail = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *name = p + at, *value = name + h[i].name.n;
+
+		for (size_t k = 0; k < h[i].name.n; k++)
+			name[k] = ascii_lower(h[i].name.p[k]);
+		memcpy(value, h[i].value.p, h[i].value.n);
+		at += h[i].name.n + h[i].value.n;
+		st->trail[st->ntrail++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)value, h[i].name.n, h[i].value.n,
+							NGHTTP2_NV_FLAG_NONE };
+	}
+	buf_commit(&st->trail_mem, need);
 }
 
 void h2_stream_end(struct http_request *req)

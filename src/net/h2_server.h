@@ -56,6 +56,8 @@ void h2_conn_free(struct h2_conn *hc);
 size_t h2_respond(struct http_request *req, const struct http_response *resp, const char *date);
 size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h);
 size_t h2_stream_body(struct http_request *req, const char *p, size_t n);
+/* Trailers (copied) to send after the streamed body, before h2_stream_end. */
+void h2_stream_trailers(struct http_request *req, const struct http_header *h, size_t n);
 void h2_stream_end(struct http_request *req);
 void h2_stream_abort(struct http_request *req);
 void h2_pause_reading(struct http_request *req);

@@ -305,6 +305,13 @@ size_t http_server_stream_body(struct http_request *req, const char *p, size_t n
 	return http_io_is_h2(req) ? h2_stream_body(req, p, n) : h1_stream_body(req, p, n);
 }
 
+void http_server_stream_trailers(struct http_request *req, const struct http_header *h, size_t n)
+{
+	/* HTTP/2 clients get them; HTTP/1.1 answers drop trailers, as lb's chunked bodies carry none. */
+	if (http_io_is_h2(req))
+		h2_stream_trailers(req, h, n);
+}
+
 void http_server_stream_end(struct http_request *req)
 {
 	if (http_io_is_h2(req))

@@ -125,6 +125,9 @@ size_t http_server_stream_body(struct http_request *req, const char *p, size_t n
 /* The streamed answer is complete; req is the server's again (like after
  * http_server_respond). */
 void http_server_stream_end(struct http_request *req);
+/* Trailers (copied) for a streamed answer, before http_server_stream_end: sent
+ * to HTTP/2 clients (gRPC's grpc-status), dropped for HTTP/1. */
+void http_server_stream_trailers(struct http_request *req, const struct http_header *h, size_t n);
 /* The streamed answer cannot be completed (its source failed mid-body, or
  * a tunnel's other side closed): the connection closes once what is queued
  * has been written; req is the server's again. */

@@ -259,6 +259,14 @@ static void on_target_drain(void *cookie)
 	http_server_resume_reading(f->req);
 }
 
+/* gRPC's status travels in trailers: passed on to HTTP/2 clients. */
+static void on_trailers(void *cookie, const struct http_header *h, size_t n)
+{
+	struct forward *f = cookie;
+
+	http_server_stream_trailers(f->req, h, n);
+}
+
 static const struct http_exchange_cbs exchange_cbs = {
 	.on_head = on_head,
 	.on_body = on_body,
@@ -340,6 +348,7 @@ static void http_head(struct forward *f)
 		h->chunked = false;
 		h->x2 = h2_client_start(targets_h2_client(f->targets), &r->origin, h->head.p, h->head.len, &opt,
 					&exchange_cbs, f);
+		h2_exchange_on_trailers(h->x2, on_trailers);
 		return;
 	}
 	h->x = http_client_start(targets_http_client(f->targets), &r->origin, h->head.p, h->head.len, &opt,

@@ -15,6 +15,7 @@ import threading
 import unittest
 
 from lbcommon import config, free_port, log_for, wait_for
+from h2wire import hpack_literal
 from lbtest import Lb
 from tlscommon import Pki
 
@@ -68,7 +69,8 @@ class Nghttpd:
 class RawH2Target:
     """An h2c target written frame by frame, for what nghttpd will not do: mode "rst"
     resets every stream, "goaway" answers every request with GOAWAY (last stream 0),
-    "silent" sends its SETTINGS and then nothing."""
+    "silent" sends its SETTINGS and then nothing, "grpc" answers each request once it
+    ends as a gRPC server does: head, one message, trailers with grpc-status."""
 
     def __init__(self, mode):
         self.mode = mode
@@ -119,6 +121,11 @@ class RawH2Target:
                     c.sendall(self.frame(3, 0, sid, struct.pack(">I", 2)))   # INTERNAL_ERROR
                 elif ftype == 1 and self.mode == "goaway":
                     c.sendall(self.frame(7, 0, 0, struct.pack(">II", 0, 0)))
+                elif ftype in (0, 1) and flags & 1 and self.mode == "grpc":
+                    head = hpack_literal(":status", "200") + hpack_literal("content-type", "application/grpc")
+                    trailers = hpack_literal("grpc-status", "0") + hpack_literal("grpc-message", "all-good")
+                    c.sendall(self.frame(1, 4, sid, head) + self.frame(0, 0, sid, b"\0\0\0\0\2hi") +
+                              self.frame(1, 5, sid, trailers))
         except OSError:
             return
 
@@ -146,7 +153,8 @@ def failures_listener():
     rules = "".join(
         f"      - priority: {i + 1}\n"
         f"        conditions: [{{path_pattern: {{values: [\"/{m}/*\"]}}}}]\n"
-        f"        actions: [{{type: forward, target_group: {m}}}]\n" for i, m in enumerate(("rst", "goaway", "silent")))
+        f"        actions: [{{type: forward, target_group: {m}}}]\n"
+        for i, m in enumerate(("rst", "goaway", "silent", "grpc")))
     return ("  - port: 0\n"
             "    protocol: HTTPS\n"
             f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
@@ -154,11 +162,11 @@ def failures_listener():
             "    default_actions: [{type: forward, target_group: rst}]\n")
 
 
-def group(name, port, protocol="HTTP"):
+def group(name, port, protocol="HTTP", version="HTTP2"):
     return (f"  - name: {name}\n"
             "    target_type: ip\n"
             f"    protocol: {protocol}\n"
-            "    protocol_version: HTTP2\n"
+            f"    protocol_version: {version}\n"
             f"    port: {port}\n"
             f"    targets: [{{id: 127.0.0.1, port: {port}}}]\n"
             f"    health_check: {{protocol: {protocol}, healthy_threshold: 2, unhealthy_threshold: 2}}\n")
@@ -316,8 +324,9 @@ class Http2TargetFailuresTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent")}
-        groups = "target_groups:\n" + "".join(group(m, t.port) for m, t in cls.targets.items())
+        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent", "grpc")}
+        groups = "target_groups:\n" + "".join(group(m, t.port, version="GRPC" if m == "grpc" else "HTTP2")
+                                               for m, t in cls.targets.items())
         cls.lb = Lb(config(attributes={"idle_timeout.timeout_seconds": 1}, listeners=failures_listener(),
                            target_groups=groups))
         cls.lb.start()
@@ -353,6 +362,23 @@ class Http2TargetFailuresTest(unittest.TestCase):
         e = log_for(self.lb, '"h2t-silent"')
         self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("504", "-"))
         self.assertIn("sent nothing within the idle timeout", self.lb.stderr())
+
+    @unittest.skipUnless(shutil.which("nghttp"), "nghttp (nghttp2-client) not installed")
+    def test_grpc_trailers_reach_an_http2_client(self):
+        with tempfile.NamedTemporaryFile() as msg:
+            msg.write(b"\0\0\0\0\2yo")
+            msg.flush()
+            p = subprocess.run(["nghttp", "-v", "-d", msg.name, "-H", "content-type: application/grpc",
+                                "-H", "te: trailers", self.url + "/grpc/pkg.Svc/Call"],
+                               capture_output=True, timeout=60)
+        out = p.stdout.decode("latin-1")
+        self.assertIn("grpc-status: 0", out, out[-3000:])
+        self.assertIn("grpc-message: all-good", out)
+        self.assertIn(":status: 200", out)
+
+    def test_grpc_group_takes_only_post(self):
+        # ALB: a GRPC group answers 464 to anything but POST (§1.2).
+        self.assertEqual(self.status("/grpc/pkg.Svc/Call", "h2t-grpc-get"), "464")
 
 
 if __name__ == "__main__":
