@@ -653,6 +653,18 @@ static void settings_summary(const struct function_settings *s, FILE *out)
 			s->logging.system_level);
 }
 
+static void async_summary(const struct event_invoke_cfg *a, FILE *out)
+{
+	if (a->max_retries == ASYNC_DEFAULT_RETRIES && a->max_age == ASYNC_DEFAULT_MAX_AGE &&
+	    !a->on_success.raw && !a->on_failure.raw)
+		return;
+	fprintf(out, ", Event retries %d, max age %ds", a->max_retries, a->max_age);
+	if (a->on_success.raw)
+		fprintf(out, ", on success %s", a->on_success.raw);
+	if (a->on_failure.raw)
+		fprintf(out, ", on failure %s", a->on_failure.raw);
+}
+
 void config_fn_summary(const struct function_cfg *fn, FILE *out)
 {
 	fprintf(out, "function %s: ", fn->name);
@@ -665,6 +677,7 @@ void config_fn_summary(const struct function_cfg *fn, FILE *out)
 	settings_summary(&fn->latest, out);
 	if (fn->reserved_concurrency >= 0)
 		fprintf(out, ", reserved concurrency %d", fn->reserved_concurrency);
+	async_summary(&fn->async, out);
 	fputc('\n', out);
 	for (size_t i = 0; i < fn->nversions; i++) {
 		fprintf(out, "  version %s: ", fn->versions[i].version);

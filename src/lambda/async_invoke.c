@@ -243,15 +243,15 @@ static void on_done(void *cookie, const struct invoke_result *res)
 			log_warn("function %s: Event %s throttled (%s); retrying in %ds", e->fn->name,
 				 e->request_id, res->error_type ? res->error_type : "?", step.delay);
 		else
-			log_warn("function %s: Event %s attempt %d of %d failed (%s); retrying in %ds",
+			log_warn("function %s: Event %s attempt %d of %d failed: %.*s; retrying in %ds",
 				 e->fn->name, e->request_id, e->attempts, e->policy.max_retries + 1,
-				 res->error_type ? res->error_type : "error", step.delay);
+				 (int)(res->len < 300 ? res->len : 300), res->payload, step.delay);
 		later(e, step.delay);
 		return;
 	case ASYNC_RETRIES_EXHAUSTED:
-		log_warn("function %s: Event %s dropped after %d attempt%s (%s): RetriesExhausted",
+		log_warn("function %s: Event %s dropped after %d attempt%s (RetriesExhausted): %.*s",
 			 e->fn->name, e->request_id, e->attempts, e->attempts == 1 ? "" : "s",
-			 res->error_type ? res->error_type : "error");
+			 (int)(res->len < 300 ? res->len : 300), res->payload);
 		deliver(e, ASYNC_COND_RETRIES_EXHAUSTED);
 		event_drop(e);
 		return;
