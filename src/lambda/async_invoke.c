@@ -17,7 +17,8 @@
  * asynchronously); file:PATH gets it appended as one JSON line.
  *
  * Events hold a reference to the configuration they were queued under, so a
- * reload does not pull their function from under them.
+ * reload does not pull their function from under them; an attempt after a
+ * reload runs the function as configured now (dropped if it is gone).
  */
 #include "lambda/async_invoke.h"
 
@@ -72,6 +73,7 @@ struct async_invoke {
 	int delays[2];
 	bool test_delays;
 	int max_age;                  /* LB_ASYNC_MAX_AGE, 0: none */
+	struct config *cfg;           /* the current configuration, or NULL */
 	struct buf scratch;
 };
 
@@ -262,6 +264,22 @@ static void attempt(struct async_event *e)
 {
 	struct invoke_request ir = { e->cfg, e->fn, e->qualifier, e->payload, e->len, e->trace, false };
 	int64_t age_s = (time_mono_us() - e->queued_us) / 1000000;
+	const struct function_cfg *now;
+
+	/* A retry after a reload runs the function as configured now, as Lambda runs its current code. */
+	if (e->a->cfg && e->a->cfg != e->cfg) {
+		if (!(now = config_function(e->a->cfg, e->fn->name))) {
+			log_warn("function %s: Event %s dropped: the function is no longer configured",
+				 e->fn->name, e->request_id);
+			event_drop(e);
+			return;
+		}
+		config_unref(e->cfg);
+		e->cfg = config_ref(e->a->cfg);
+		e->fn = now;
+		ir.cfg = e->cfg;
+		ir.fn = e->fn;
+	}
 
 	/* Why: Lambda discards an event older than maximum_event_age_in_seconds. */
 	if (async_expired(&e->policy, age_s)) {
@@ -310,6 +328,14 @@ void async_invoke_submit(struct async_invoke *a, struct config *cfg, const struc
 	q->n++;
 	/* The first attempt starts from the loop, never inside the caller. */
 	later(e, 0);
+}
+
+void async_invoke_set_config(struct async_invoke *a, struct config *cfg)
+{
+	struct config *old = a->cfg;
+
+	a->cfg = config_ref(cfg);
+	config_unref(old);
 }
 
 size_t async_invoke_running(const struct async_invoke *a)
@@ -364,5 +390,6 @@ void async_invoke_free(struct async_invoke *a)
 	if (dropped)
 		log_info("%zu asynchronous event%s dropped at exit", dropped, dropped == 1 ? "" : "s");
 	buf_release(&a->scratch);
+	config_unref(a->cfg);
 	free(a);
 }

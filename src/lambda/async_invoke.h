@@ -28,6 +28,8 @@ struct async_invoke *async_invoke_new(struct event_base *base, struct lambda *la
 void async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
 			 const char *qualifier, const char *payload, size_t len, const char *trace,
 			 char request_id[37]);
+/* Later attempts run the functions of cfg (takes a reference). */
+void async_invoke_set_config(struct async_invoke *a, struct config *cfg);
 /* Attempts running now (events waiting for a retry are not counted). */
 size_t async_invoke_running(const struct async_invoke *a);
 /* Drops every event (running attempts are cancelled) and frees a. NULL-safe. */

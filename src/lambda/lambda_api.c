@@ -338,6 +338,7 @@ void lambda_api_set_config(struct lambda_api *api, struct config *cfg)
 
 	api->cfg = config_ref(cfg);
 	config_unref(old);
+	async_invoke_set_config(api->async, cfg);
 }
 
 void lambda_api_shutdown(struct lambda_api *api)
