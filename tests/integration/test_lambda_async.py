@@ -6,6 +6,7 @@ the tests wait for files to appear (the functions write them), never for a time.
 """
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -38,7 +39,17 @@ def handler(event, context):
     return None
 """
 
-FILES = {"fn/index.py": WORKER, "sink/index.py": SINK}
+RELOADED = """
+import os
+def handler(event, context):
+    with open(event["count"], "a") as f:
+        f.write(context.aws_request_id + "\\n")
+    if os.environ.get("V") != "two":
+        raise ValueError("not reloaded yet")
+    return {"v": os.environ["V"]}
+"""
+
+FILES = {"fn/index.py": WORKER, "sink/index.py": SINK, "reloaded/index.py": RELOADED}
 
 
 def dests(success=None, failure=None, **extra):
@@ -233,6 +244,29 @@ class AsyncAgeTests(AsyncCase):
         self.assertNotIn("responseContext", rec)
         self.assertNotIn("responsePayload", rec)
         self.assertIn(f"function blocked: Event {rid2} throttled", self.lb.stderr())
+
+
+class AsyncReloadTests(AsyncCase):
+    def test_a_retry_after_a_reload_runs_the_new_configuration(self):
+        def functions(v):
+            return [fn("r", code="reloaded", environment={"variables": {"V": v}},
+                       event_invoke_config=dests("sink")),
+                    fn("sink", code="sink")]
+        config, rules = api_config(functions("one"))
+        self.lb = self.start(config, rules=rules, files=FILES, env={"LB_ASYNC_RETRY_DELAYS": "5,5"})
+        self.api_port = read_api_port(self.lb)
+        sink, count = os.path.join(self.lb.dir, "record.json"), os.path.join(self.lb.dir, "count")
+        rid = self.event("r", {"sink": sink, "count": count})
+        self.wait_stderr(self.lb, r"^lb: warning: function r: Event %s attempt 1 of 3 failed" % rid, WAIT)
+        self.lb.write("lb.yaml", api_config(functions("two"))[0])
+        self.lb.signal(signal.SIGHUP)
+        self.wait_stderr(self.lb, r"^lb: reloaded ", WAIT)
+        self.wait_file(sink)
+        rec = read_json(sink)["record"]
+        self.assertEqual(rec["requestContext"]["condition"], "Success")
+        self.assertEqual(rec["responsePayload"], {"v": "two"})
+        self.assertEqual(rec["requestContext"]["approximateInvokeCount"], len(self.lines(count)))
+        self.assertGreaterEqual(len(self.lines(count)), 2)
 
 
 class AsyncConfigTests(unittest.TestCase):
