@@ -370,6 +370,21 @@ struct function_alias {
 	int provisioned;           /* provisioned_concurrent_executions, 0: none */
 };
 
+/* An event_invoke_config destination (DESIGN.md §18): a function or a file. */
+struct async_destination {
+	const char *raw;          /* as written: a name, an ARN or file:PATH; NULL for none */
+	const char *function;     /* the function's name, or NULL */
+	const char *qualifier;    /* the ARN's version or alias, or NULL */
+	const char *file;         /* file:PATH resolved against lb.yaml's directory, or NULL */
+};
+
+/* event_invoke_config: asynchronous invocation's retries, age and destinations. */
+struct event_invoke_cfg {
+	int max_retries;          /* maximum_retry_attempts: 0-2, 2 */
+	int max_age;              /* maximum_event_age_in_seconds: 60-21600, 21600 */
+	struct async_destination on_success, on_failure;
+};
+
 struct function_cfg {
 	const char *name;
 	struct src_pos pos;
@@ -377,6 +392,7 @@ struct function_cfg {
 	const char *remote_name;   /* endpoint: the name in the Invoke path (function_name; default name) */
 	const char *region;        /* endpoint aws: the region given, or NULL (see invoke_client.c) */
 	int reserved_concurrency;  /* reserved_concurrent_executions; -1 when not set */
+	struct event_invoke_cfg async; /* event_invoke_config (defaults when absent) */
 	struct function_settings latest;
 	size_t nversions;
 	struct function_version *versions;

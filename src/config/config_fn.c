@@ -15,6 +15,7 @@
  * Everything is allocated in cfg->arena; this file holds no state.
  */
 #include "config/config_fn.h"
+#include "config/config_async.h"
 #include "config/config_logging.h"
 
 #include <errno.h>
@@ -59,6 +60,7 @@ static const struct yfield function_fields[] = {
 		   INT_MAX),
 	YFIELD_NODE("versions"),
 	YFIELD_NODE("aliases"),
+	YFIELD_NODE("event_invoke_config"),
 	SETTINGS_FIELDS(struct function_cfg, latest),
 };
 
@@ -84,7 +86,8 @@ static const struct yfield storage_fields[] = {
 };
 
 /* What an endpoint function may say: the rest describes code lb would run. */
-static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout", "region" };
+static const char *const endpoint_keys[] = { "name", "endpoint", "function_name", "timeout", "region",
+					     "event_invoke_config" };
 
 /*
  * Why: Lambda rejects these variable names in a function's configuration
@@ -576,8 +579,13 @@ static int function_load(struct config *cfg, const struct ynode *n, struct funct
 	fn->pos = (struct src_pos){ n->file, n->line, n->col };
 	fn->reserved_concurrency = -1;
 	fn->latest = settings_defaults;
+	fn->async = (struct event_invoke_cfg){ .max_retries = ASYNC_DEFAULT_RETRIES,
+					       .max_age = ASYNC_DEFAULT_MAX_AGE };
 	if (ydoc_fields(n, "functions", function_fields, ARRAY_LEN(function_fields), fn,
 			&cfg->arena, err))
+		return -1;
+	if (ydoc_get(n, "event_invoke_config") &&
+	    config_async_load(cfg, ydoc_get(n, "event_invoke_config"), &fn->async, err))
 		return -1;
 	if (!lambda_name_ok(fn->name, FN_NAME_MAX))
 		return ydoc_err(err, ydoc_get(n, "name"),
@@ -618,6 +626,9 @@ int config_fn_load(struct config *cfg, const struct ynode *seq, struct lb_err *e
 			return -1;
 		cfg->nfunctions++;
 	}
+	for (size_t i = 0; i < seq->n; i++)
+		if (config_async_check(cfg, &cfg->functions[i], seq->items[i], err))
+			return -1;
 	return 0;
 }
 
@@ -642,6 +653,18 @@ static void settings_summary(const struct function_settings *s, FILE *out)
 			s->logging.system_level);
 }
 
+static void async_summary(const struct event_invoke_cfg *a, FILE *out)
+{
+	if (a->max_retries == ASYNC_DEFAULT_RETRIES && a->max_age == ASYNC_DEFAULT_MAX_AGE &&
+	    !a->on_success.raw && !a->on_failure.raw)
+		return;
+	fprintf(out, ", Event retries %d, max age %ds", a->max_retries, a->max_age);
+	if (a->on_success.raw)
+		fprintf(out, ", on success %s", a->on_success.raw);
+	if (a->on_failure.raw)
+		fprintf(out, ", on failure %s", a->on_failure.raw);
+}
+
 void config_fn_summary(const struct function_cfg *fn, FILE *out)
 {
 	fprintf(out, "function %s: ", fn->name);
@@ -654,6 +677,7 @@ void config_fn_summary(const struct function_cfg *fn, FILE *out)
 	settings_summary(&fn->latest, out);
 	if (fn->reserved_concurrency >= 0)
 		fprintf(out, ", reserved concurrency %d", fn->reserved_concurrency);
+	async_summary(&fn->async, out);
 	fputc('\n', out);
 	for (size_t i = 0; i < fn->nversions; i++) {
 		fprintf(out, "  version %s: ", fn->versions[i].version);

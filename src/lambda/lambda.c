@@ -805,6 +805,12 @@ static void on_remote_done(void *cookie, enum invoke_status status, const char *
 struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *req, invoke_done_fn done,
 				 void *cookie)
 {
+	return lambda_invoke_as(l, req, NULL, done, cookie);
+}
+
+struct invocation *lambda_invoke_as(struct lambda *l, const struct invoke_request *req, const char *request_id,
+				    invoke_done_fn done, void *cookie)
+{
 	struct invocation *inv = xcalloc(1, sizeof(*inv));
 	struct pool *p;
 
@@ -818,7 +824,10 @@ struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *
 	inv->cookie = cookie;
 	inv->log_tail = req->log_tail;
 	inv->start_us = time_mono_us();
-	request_id_new(l->rng, inv->request_id);
+	if (request_id)
+		snprintf(inv->request_id, sizeof(inv->request_id), "%s", request_id);
+	else
+		request_id_new(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
 	if (req->fn->endpoint) {

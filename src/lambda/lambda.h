@@ -59,6 +59,10 @@ struct invoke_request {
  */
 struct invocation *lambda_invoke(struct lambda *l, const struct invoke_request *req,
 				 invoke_done_fn done, void *cookie);
+/* The same, under a request id of the caller's (an asynchronous event keeps
+ * its id through retries, as Lambda's do); NULL for a new one. */
+struct invocation *lambda_invoke_as(struct lambda *l, const struct invoke_request *req, const char *request_id,
+				    invoke_done_fn done, void *cookie);
 /* The request id inv runs under (valid until done or lambda_cancel). */
 const char *lambda_request_id(const struct invocation *inv);
 /* The caller no longer wants the result (its client left). A running

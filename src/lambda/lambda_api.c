@@ -11,10 +11,10 @@
  * while its invocation runs. Keep-alive as the client asks; Expect:
  * 100-continue is answered by the server.
  *
- * Event invocations are jobs owned by the API: the 202 goes out at once and
- * the job holds the payload until its invocation ends. A client that leaves
+ * Event invocations go to async_invoke (queues, retries, destinations): the
+ * 202 goes out at once with the event's request id. A client that leaves
  * cancels its RequestResponse invocation (a running one finishes in its
- * sandbox); lambda_api_free cancels every job.
+ * sandbox); lambda_api_free drops every queued event.
  *
  * Headers lb reads: X-Amz-Invocation-Type, X-Amz-Log-Type and
  * X-Amzn-Trace-Id. Authorization is not checked: any credentials will do.
@@ -32,6 +32,7 @@
 #include "base/base64.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "lambda/async_invoke.h"
 #include "lambda/lambda.h"
 #include "net/http_server.h"
 
@@ -48,21 +49,12 @@ struct call {
 	const struct function_cfg *fn;  /* its function (the invocation holds the configuration) */
 };
 
-struct job {
-	struct lambda_api *api;
-	struct job *prev, *next;
-	struct invocation *inv;
-	char *payload;
-	size_t len;
-	char *name;
-};
-
 struct lambda_api {
 	struct lambda *lambda;
 	struct rng *rng;
 	struct config *cfg;
 	struct http_server *srv;
-	struct job *jobs;
+	struct async_invoke *async;     /* Event invocations */
 	size_t nbusy;                   /* RequestResponse invocations in flight */
 	/* the answer being written: its headers after x-amzn-RequestId (slot 0), their values in mem */
 	struct http_header extra[EXTRA_MAX];
@@ -181,26 +173,6 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 	free(call);
 }
 
-static void on_job_done(void *cookie, const struct invoke_result *res)
-{
-	struct job *j = cookie;
-	struct lambda_api *api = j->api;
-
-	/* Lambda would retry a failed asynchronous invocation twice; lb reports it. */
-	if (res->status != INVOKE_OK)
-		log_warn("function %s: Event invocation %s failed: %.*s", j->name, res->request_id,
-			 (int)(res->len < 500 ? res->len : 500), res->payload);
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		api->jobs = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	free(j->payload);
-	free(j->name);
-	free(j);
-}
-
 /* The trace header toward the function: the client's, when it has a Root. */
 static void trace_header(struct lambda_api *api, const struct http_request *req, struct buf *out)
 {
@@ -219,24 +191,12 @@ static void trace_header(struct lambda_api *api, const struct http_request *req,
 static void start_event(struct lambda_api *api, struct http_request *req, const struct invoke_target *t,
 			const char *payload, size_t n)
 {
-	struct job *j = xcalloc(1, sizeof(*j));
-	struct invoke_request ir;
+	char id[37];
 
-	j->api = api;
-	j->payload = xmalloc(n + 1);
-	memcpy(j->payload, payload, n);
-	j->len = n;
-	j->name = xstrdup(t->fn->name);
-	j->next = api->jobs;
-	if (api->jobs)
-		api->jobs->prev = j;
-	api->jobs = j;
 	trace_header(api, req, &api->scratch);
-	ir = (struct invoke_request){ api->cfg, t->fn, *t->qualifier ? t->qualifier : NULL, j->payload, j->len,
-				      buf_cstr(&api->scratch), false };
-	j->inv = lambda_invoke(api->lambda, &ir, on_job_done, j);
+	async_invoke_submit(api->async, api->cfg, t->fn, t->qualifier, payload, n, buf_cstr(&api->scratch), id);
 	/* Why: Lambda queues an Event invocation and answers 202 with no body. */
-	respond(api, req, 202, lambda_request_id(j->inv), "", 0);
+	respond(api, req, 202, id, "", 0);
 }
 
 static void start_sync(struct lambda_api *api, struct http_request *req, const struct invoke_target *t,
@@ -364,6 +324,7 @@ struct lambda_api *lambda_api_new(struct event_base *base, struct lambda *lambda
 	api->lambda = lambda;
 	api->rng = rng;
 	api->srv = http_server_new(base, &server_cbs, api, NULL);
+	api->async = async_invoke_new(base, lambda, rng);
 	http_server_configure(api->srv, &set);
 	buf_init(&api->mem, 0);
 	buf_init(&api->scratch, 0);
@@ -377,6 +338,7 @@ void lambda_api_set_config(struct lambda_api *api, struct config *cfg)
 
 	api->cfg = config_ref(cfg);
 	config_unref(old);
+	async_invoke_set_config(api->async, cfg);
 }
 
 void lambda_api_shutdown(struct lambda_api *api)
@@ -386,11 +348,8 @@ void lambda_api_shutdown(struct lambda_api *api)
 
 size_t lambda_api_busy(const struct lambda_api *api)
 {
-	size_t n = api->nbusy;
-
-	for (const struct job *j = api->jobs; j; j = j->next)
-		n++;
-	return n;
+	/* Events waiting for a retry do not hold lb up: they are dropped at exit. */
+	return api->nbusy + async_invoke_running(api->async);
 }
 
 void lambda_api_free(struct lambda_api *api)
@@ -398,14 +357,7 @@ void lambda_api_free(struct lambda_api *api)
 	if (!api)
 		return;
 	http_server_free(api->srv);   /* aborts (cancels) the RequestResponse calls */
-	while (api->jobs) {
-		struct job *j = api->jobs;
-		api->jobs = j->next;
-		lambda_cancel(j->inv);
-		free(j->payload);
-		free(j->name);
-		free(j);
-	}
+	async_invoke_free(api->async);
 	buf_release(&api->mem);
 	buf_release(&api->scratch);
 	config_unref(api->cfg);

@@ -38,7 +38,8 @@ struct http_listener *lambda_api_listen(struct lambda_api *api, const char *addr
 /* Stops accepting and closes idle connections; requests in flight finish
  * (their connections close after the answer), Event invocations run on. */
 void lambda_api_shutdown(struct lambda_api *api);
-/* Connections with a request in flight plus Event invocations still running. */
+/* Connections with a request in flight plus Event attempts running (events
+ * waiting for a retry are not counted: they are dropped at exit). */
 size_t lambda_api_busy(const struct lambda_api *api);
 /* Closes everything, cancels what still runs and frees api. NULL-safe;
  * call it before lambda_free. */

@@ -264,7 +264,7 @@ class LambdaApiTests(ApiCase):
     def test_event_failure_is_logged(self):
         r = self.invoke("worker", {"fail": "async boom"}, [("X-Amz-Invocation-Type", "Event")])
         self.assertEqual(r.status, 202, r)
-        self.wait_stderr(self.lb, r"^lb: warning: function worker: Event invocation %s failed: .*async boom"
+        self.wait_stderr(self.lb, r"^lb: warning: function worker: Event %s attempt 1 of 3 failed: .*async boom"
                          % r.header("x-amzn-requestid"))
 
     def test_dry_run_checks_and_invokes_nothing(self):

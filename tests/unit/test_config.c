@@ -569,6 +569,48 @@ TEST(function_defaults_are_lambdas)
 	config_unref(cfg);
 }
 
+TEST(event_invoke_config_defaults_and_destinations)
+{
+	struct config *cfg = load(LB_MIN "functions:\n"
+				  "  - {name: f, runtime: python3.12, handler: app.h, code: ../functions/api}\n"
+				  "  - name: g\n    runtime: python3.12\n    handler: app.h\n"
+				  "    code: ../functions/api\n    event_invoke_config:\n"
+				  "      maximum_retry_attempts: 0\n      maximum_event_age_in_seconds: 60\n"
+				  "      destination_config:\n"
+				  "        on_success: {destination: \"arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST\"}\n"
+				  "        on_failure: {destination: \"file:out/failed.jsonl\"}\n");
+	const struct event_invoke_cfg *a;
+
+	if (!cfg)
+		return;
+	a = &cfg->functions[0].async;
+	CHECK_INT(a->max_retries, 2);
+	CHECK_INT(a->max_age, 21600);
+	CHECK(!a->on_success.raw && !a->on_failure.raw);
+	a = &cfg->functions[1].async;
+	CHECK_INT(a->max_retries, 0);
+	CHECK_INT(a->max_age, 60);
+	CHECK_STR(a->on_success.function, "f");
+	CHECK_STR(a->on_success.qualifier, "$LATEST");
+	CHECK(!a->on_success.file);
+	CHECK(!a->on_failure.function);
+	CHECK(strstr(a->on_failure.file, "config/out/failed.jsonl") != NULL);
+	config_unref(cfg);
+}
+
+TEST(event_invoke_config_errors_have_positions)
+{
+	CHECK_STR(load_err(LB_MIN "functions:\n"
+			   "  - name: f\n    runtime: python3.12\n    handler: app.h\n"
+			   "    code: ../functions/api\n    event_invoke_config:\n"
+			   "      destination_config: {on_failure: {destination: g}}\n"),
+		  C "10:54: destination function 'g' is not defined in functions");
+	CHECK(strstr(load_err(LB_MIN "functions:\n"
+			      "  - {name: f, runtime: python3.12, handler: app.h, code: ../functions/api,"
+			      " event_invoke_config: {maximum_retry_attempts: 3}}\n"),
+		     "maximum_retry_attempts") != NULL);
+}
+
 TEST(refs_keep_the_config_until_the_last_unref)
 {
 	struct config *cfg = load(LB_MIN);
@@ -1817,6 +1859,8 @@ int main(void)
 	RUN(versions_are_full_snapshots_of_latest);
 	RUN(defaults_apply_when_keys_are_absent);
 	RUN(function_defaults_are_lambdas);
+	RUN(event_invoke_config_defaults_and_destinations);
+	RUN(event_invoke_config_errors_have_positions);
 	RUN(refs_keep_the_config_until_the_last_unref);
 	RUN(summary_lists_rules_by_priority_then_default);
 	RUN(describe_condition_prints_keyless_query_and_ipv6);
