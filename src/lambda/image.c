@@ -35,6 +35,7 @@ struct cached {
 	char *path;
 	struct stat st;            /* of path when it was read */
 	struct image img;
+	char *error;               /* why it could not be unpacked, or NULL */
 };
 
 struct images {
@@ -54,6 +55,7 @@ void images_free(struct images *im)
 		struct cached *c = im->list;
 		im->list = c->next;
 		free(c->path);
+		free(c->error);
 		free(c->img.root);
 		free(c->img.digest);
 		oci_config_release(&c->img.cfg);
@@ -176,6 +178,7 @@ static int build_root(const char *dir, const struct oci_manifest *m, const char 
 {
 	char final[PATH_MAX + 80], work[PATH_MAX + 16], root[PATH_MAX + 32], layer[PATH_MAX * 2];
 	static const char *const mounts[] = { "proc", "dev", "tmp" };
+	struct lb_err e2 = { "" };
 	struct stat st;
 
 	snprintf(final, sizeof(final), "%s/%s", cache, hex);
@@ -200,7 +203,8 @@ static int build_root(const char *dir, const struct oci_manifest *m, const char 
 			free(real);
 			goto fail;
 		}
-		if (image_tar_extract(real, root, true, err) < 0) {
+		if (image_tar_extract(real, root, true, &e2) < 0) {
+			lb_err_set(err, "layer %s: %s", m->layers[i], e2.msg);
 			free(real);
 			goto fail;
 		}
@@ -289,20 +293,24 @@ const struct image *images_get(struct images *im, const char *path, struct lb_er
 		lb_err_set(err, "image '%s': %s", path, strerror(errno));
 		return NULL;
 	}
+	/* An unchanged file is read once, failures too: a bad image is not unpacked per request. */
 	for (c = im->list; c; c = c->next)
 		if (strcmp(c->path, path) == 0 && c->st.st_ino == st.st_ino && c->st.st_size == st.st_size &&
 		    c->st.st_mtim.tv_sec == st.st_mtim.tv_sec && c->st.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
-			return &c->img;
-	c = xcalloc(1, sizeof(*c));
-	if (unpack(path, &st, &c->img, &e2) < 0) {
-		lb_err_set(err, "image '%s': %s", path, e2.msg);
-		free(c);
+			break;
+	if (!c) {
+		c = xcalloc(1, sizeof(*c));
+		if (unpack(path, &st, &c->img, &e2) < 0)
+			c->error = xstrdup(e2.msg);
+		c->path = xstrdup(path);
+		c->st = st;
+		c->next = im->list;
+		im->list = c;
+	}
+	if (c->error) {
+		lb_err_set(err, "image '%s': %s", path, c->error);
 		return NULL;
 	}
-	c->path = xstrdup(path);
-	c->st = st;
-	c->next = im->list;
-	im->list = c;
 	return &c->img;
 }
 

@@ -216,12 +216,7 @@ static int extract_pass(const char *archive, const char *root, bool layer, int p
 
 int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err)
 {
-	struct lb_err e2 = { "" };
-	int rc;
-
-	rc = (layer ? extract_pass(archive, root, layer, 0, &e2) : 0) ||
-	     extract_pass(archive, root, layer, 1, &e2) ? -1 : 0;
-	if (rc < 0)
-		lb_err_set(err, "%s: %s", archive, e2.msg);
-	return rc;
+	if (layer && extract_pass(archive, root, layer, 0, err) < 0)
+		return -1;
+	return extract_pass(archive, root, layer, 1, err);
 }

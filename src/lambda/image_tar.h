@@ -15,8 +15,8 @@
  * symbolic links on its way). layer: apply OCI/Docker whiteouts (.wh.NAME
  * deletes NAME of lower layers, .wh..wh..opq empties its directory) before
  * the entries. Nothing is ever written through a link: a path with ".." or a
- * hard link out of the root fails with err naming the entry; device files
- * are skipped.
+ * hard link out of the root fails with err naming the entry (not the
+ * archive: the caller knows how to name it); device files are skipped.
  */
 int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err);
 

@@ -148,7 +148,7 @@ class ImageBuild:
         evil = layers(boot)
         evil[1].append(("../escape.txt", "file", b"out\n"))
         self.evil = os.path.join(d, "evil.tar")
-        docker_save(self.evil, evil)
+        self.evil_digest = docker_save(self.evil, evil)
         self.cache = os.path.join(d, "cache")
         self.host_dir = d
 
@@ -257,11 +257,18 @@ class ImageCase(SharedLbCase):
     def test_layer_escaping_the_root_is_refused(self):
         r = self.lb.get("/evil")
         self.assertEqual(r.status, 502, r)
-        self.assertRegex(self.lb.stderr(), r"function evil: image '[^']*evil.tar': .*entry '\.\./escape.txt' "
-                                           r"is outside the image root")
-        self.assertFalse(os.path.exists(os.path.join(self.images.cache, "lb", "escape.txt")))
+        self.assertRegex(self.lb.stderr(), r"function evil: image '[^']*evil.tar': layer [0-9a-f]{64}/layer.tar: "
+                                           r"entry '\.\./escape.txt' is outside the image root")
+        # refused before anything was written, and its half-built root removed
+        for top in (self.images.cache, self.images.host_dir, os.path.dirname(self.images.host_dir)):
+            self.assertFalse(os.path.exists(os.path.join(top, "escape.txt")), top)
         self.assertFalse(any(n.startswith(".tmp") for n in os.listdir(
             os.path.join(self.images.cache, "lb", "images"))))
+        # a bad image is read once, not at every request
+        r = self.lb.get("/evil")
+        self.assertEqual(r.status, 502, r)
+        self.assertEqual(self.lb.stderr().count("unpacking 2 layers into"), 3, self.lb.stderr())
+        self.assertEqual(self.lb.stderr().count(self.images.evil_digest), 1, self.lb.stderr())
 
 
 class ImageChrootCase(ImageCase):
