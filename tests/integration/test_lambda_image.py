@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 import unittest
 
 from lambdacommon import SharedLbCase, tg, wait_for
@@ -172,6 +173,7 @@ class ImageCase(SharedLbCase):
             {"name": "entry", "image": i.layout,
              "image_config": {"entry_point": ["/usr/local/bin/bootstrap", "--flag"]}},
             {"name": "evil", "image": i.evil},
+            {"name": "slow", "image": i.archive, "timeout": 3},
         ]
         cls.TARGET_GROUPS = [tg(f["name"]) for f in cls.FUNCTIONS]
         cls.ENV = {"XDG_CACHE_HOME": i.cache}
@@ -253,6 +255,29 @@ class ImageCase(SharedLbCase):
     def test_image_config_entry_point_keeps_the_images_cmd(self):
         s = self.seen("/entry")
         self.assertEqual(s["argv"], "/usr/local/bin/bootstrap --flag app.handler")
+
+    def test_timeout_kills_the_whole_sandbox(self):
+        def sandbox_pids():
+            pids = []
+            for p in os.listdir("/proc"):
+                try:
+                    with open(f"/proc/{p}/environ", "rb") as f:
+                        if b"\0AWS_LAMBDA_FUNCTION_NAME=slow\0" in b"\0" + f.read():
+                            with open(f"/proc/{p}/stat") as st:
+                                if st.read().rsplit(")", 1)[1].split()[0] != "Z":
+                                    pids.append(p)
+                except OSError:
+                    pass
+            return pids
+        got = {}
+        t = threading.Thread(target=lambda: got.setdefault("r", self.lb.get("/slow")))
+        t.start()
+        running = wait_for(sandbox_pids, 15)
+        t.join(30)
+        self.assertTrue(running, "the sandbox never ran")
+        self.assertEqual(got["r"].status, 502, got)
+        self.wait_stderr(self.lb, r"\[slow\] .*Task timed out after 3\.00 seconds", timeout=15)
+        self.assertEqual(wait_for(lambda: not sandbox_pids(), 15), True, sandbox_pids())
 
     def test_layer_escaping_the_root_is_refused(self):
         r = self.lb.get("/evil")

@@ -3,7 +3,8 @@
  * it speaks the Runtime API over a plain socket and answers each invocation
  * with what it sees inside its sandbox, one "key=value" line each — its
  * arguments, working directory, some variables, which files exist, whether
- * / and /tmp are writable — then "event=" and the event.
+ * / and /tmp are writable — then "event=" and the event. A request for
+ * /slow hangs (for the timeout tests).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -124,6 +125,9 @@ int main(int argc, char **argv)
 	for (;;) {
 		char *event = http("GET", "/2018-06-01/runtime/invocation/next", NULL, reqid), path[128];
 
+		/* An invocation of /slow never ends: the function's timeout must kill the sandbox. */
+		if (strstr(event, "\"path\":\"/slow"))
+			pause();
 		text[0] = '\0';
 		line(text, "argv", args);
 		line(text, "cwd", getcwd(cwd, sizeof(cwd)));
