@@ -1049,7 +1049,10 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	return l;
 }
 
-/* The first configuration's images are unpacked before lb serves (blocking, once per image). */
+/*
+ * A configuration's images are unpacked before lb serves it (blocking, once
+ * per image file: an unchanged one costs a stat), so no request waits for it.
+ */
 static void images_prefetch(struct lambda *l, const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nfunctions; i++) {
@@ -1069,10 +1072,9 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	struct config *old = l->cfg;
 
 	/* The first configuration's Node versions are fetched before lb serves (blocking, once). */
-	if (!old) {
+	if (!old)
 		runtimes_prefetch(l->runtimes, cfg);
-		images_prefetch(l, cfg);
-	}
+	images_prefetch(l, cfg);
 	l->cfg = config_ref(cfg);
 	layers_set_config(l->layers, cfg);
 	for (struct pool *p = l->pools; p; p = p->next) {

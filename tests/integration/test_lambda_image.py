@@ -15,13 +15,14 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
 import threading
 import unittest
 
-from lambdacommon import SharedLbCase, tg, wait_for
+from lambdacommon import LambdaCase, SharedLbCase, tg, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -83,10 +84,10 @@ def image_config(diff_ids, env, entrypoint, cmd, workdir):
 ENV = ["PATH=/usr/local/bin:/usr/bin:/bin", "GREETING=hello from the image", "OVERRIDE=image"]
 
 
-def docker_save(path, layer_entries, config_extra=None):
+def docker_save(path, layer_entries, env=ENV):
     """A gzip-compressed `docker save` archive (manifest.json, <id>/layer.tar)."""
     raws = [tar_bytes(e) for e in layer_entries]
-    config = image_config([sha(r) for r in raws], ENV, ["/usr/local/bin/bootstrap"], ["app.handler"],
+    config = image_config([sha(r) for r in raws], env, ["/usr/local/bin/bootstrap"], ["app.handler"],
                           "/var/task")
     files = []
     names = []
@@ -131,17 +132,21 @@ def oci_layout(path, layer_entries, entrypoint, cmd):
     return sha(config)
 
 
+def build_bootstrap(d):
+    exe = os.path.join(d, "bootstrap")
+    subprocess.run(["gcc", "-static", "-O1", "-o", exe, os.path.join(HERE, "image", "bootstrap.c")],
+                   check=True)
+    with open(exe, "rb") as f:
+        return f.read()
+
+
 class ImageBuild:
     """The images, built once per class in a temporary directory."""
 
     def __init__(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="lb-image-test-")
         d = self.tmp.name
-        exe = os.path.join(d, "bootstrap")
-        subprocess.run(["gcc", "-static", "-O1", "-o", exe, os.path.join(HERE, "image", "bootstrap.c")],
-                       check=True)
-        with open(exe, "rb") as f:
-            boot = f.read()
+        self.boot = boot = build_bootstrap(d)
         self.archive = os.path.join(d, "fn.tar.gz")
         self.archive_digest = docker_save(self.archive, layers(boot))
         self.layout = os.path.join(d, "oci")
@@ -294,6 +299,33 @@ class ImageCase(SharedLbCase):
         self.assertEqual(r.status, 502, r)
         self.assertEqual(self.lb.stderr().count("unpacking 2 layers into"), 3, self.lb.stderr())
         self.assertEqual(self.lb.stderr().count(self.images.evil_digest), 1, self.lb.stderr())
+
+
+class ImageReloadCase(LambdaCase):
+    def test_reload_reads_a_changed_image_again(self):
+        if not can_isolate() or not shutil.which("gcc"):
+            self.skipTest("neither bubblewrap (bwrap) nor root, or no gcc")
+        tmp = tempfile.TemporaryDirectory(prefix="lb-image-test-")
+        self.addCleanup(tmp.cleanup)
+        boot = build_bootstrap(tmp.name)
+        archive = os.path.join(tmp.name, "fn.tar.gz")
+        docker_save(archive, layers(boot))
+        lb = self.serve([{"name": "fn", "image": archive}], {},
+                        env={"XDG_CACHE_HOME": os.path.join(tmp.name, "cache")})
+
+        def greeting():
+            r = lb.get("/fn")
+            self.assertEqual(r.status, 200, (r, lb.stderr()[-2000:]))
+            return [l for l in r.body.decode().split("\n") if l.startswith("GREETING=")][0]
+        self.assertEqual(greeting(), "GREETING=hello from the image")
+        new = os.path.join(tmp.name, "new.tar.gz")
+        docker_save(new, layers(boot), env=["PATH=/bin", "GREETING=rebuilt"])
+        os.replace(new, archive)
+        n = lb.stderr().count("reloaded ")
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: lb.stderr().count("reloaded ") > n, 15), lb.stderr()[-2000:])
+        self.assertEqual(greeting(), "GREETING=rebuilt")
+        self.assertEqual(lb.stderr().count("unpacking 2 layers into"), 2, lb.stderr())
 
 
 class ImageChrootCase(ImageCase):
