@@ -328,6 +328,56 @@ class ImageReloadCase(LambdaCase):
         self.assertEqual(lb.stderr().count("unpacking 2 layers into"), 2, lb.stderr())
 
 
+# A Lambda runtime in busybox's shell: wget -S shows the request id header.
+BUSYBOX_BOOTSTRAP = r"""#!/bin/sh
+api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
+while true; do
+  wget -q -S -O /tmp/event "$api/next" 2>/tmp/headers || exit 1
+  id=$(sed -n 's/^ *[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p' /tmp/headers | tr -d '\r')
+  path=$(sed -n 's/.*"path": *"\([^"]*\)".*/\1/p' /tmp/event | head -n 1)
+  printf '{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"%s %s %s"}' \
+    "$path" "$GREETING" "$(cat /etc/motto)" > /tmp/out
+  wget -q -O /dev/null --post-file /tmp/out "$api/$id/response"
+done
+"""
+
+
+class BusyboxImageCase(LambdaCase):
+    """An image made of Debian's busybox-static and a shell bootstrap, as a user would build one."""
+
+    def test_busybox_image_serves_through_lb(self):
+        busybox = "/bin/busybox"
+        if not can_isolate() or not os.path.exists(busybox):
+            self.skipTest("no bubblewrap/root, or no busybox-static (scripts/deps.sh installs it)")
+        with open(busybox, "rb") as f:
+            bb = f.read()
+        if b"/lib64/ld-linux" in bb[:4096]:
+            self.skipTest("/bin/busybox is not the static build")
+        tmp = tempfile.TemporaryDirectory(prefix="lb-image-test-")
+        self.addCleanup(tmp.cleanup)
+        base = [("bin", "dir", None), ("bin/busybox", "file", (bb, 0o755))]
+        base += [(f"bin/{a}", "symlink", "busybox") for a in ("sh", "wget", "sed", "tr", "cat", "head")]
+        base += [("etc", "dir", None), ("etc/motto", "file", b"old\n")]
+        app = [("var/task/bootstrap", "file", (BUSYBOX_BOOTSTRAP.encode(), 0o755)),
+               ("etc/.wh.motto", "file", b""), ("etc/motto", "file", b"from layer two\n")]
+        archive = os.path.join(tmp.name, "busybox.tar")
+        raws = [tar_bytes(base), tar_bytes(app)]
+        config = image_config([sha(r) for r in raws], ["PATH=/bin", "GREETING=hi"],
+                              ["/bin/sh"], ["/var/task/bootstrap"], "/var/task")
+        files = [(sha(r) + "/layer.tar", "file", r) for r in raws]
+        files += [(sha(config) + ".json", "file", config),
+                  ("manifest.json", "file", json.dumps([{"Config": sha(config) + ".json",
+                                                         "Layers": [f[0] for f in files]}]).encode())]
+        with open(archive, "wb") as f:
+            f.write(tar_bytes(files))
+        lb = self.serve([{"name": "bb", "image": archive}], {},
+                        env={"XDG_CACHE_HOME": os.path.join(tmp.name, "cache")})
+        for i in range(2):
+            r = lb.get(f"/bb/{i}")
+            self.assertEqual(r.status, 200, (r, lb.stderr()[-2000:]))
+            self.assertEqual(r.body, f"/bb/{i} hi from layer two".encode())
+
+
 class ImageChrootCase(ImageCase):
     """The same images isolated with unshare and chroot (lb as root, no bubblewrap needed)."""
     SANDBOX = "chroot"
