@@ -27,10 +27,23 @@ from lambdacommon import LambdaCase, SharedLbCase, tg, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def works(cmd):
+    """Whether cmd runs here (a container may forbid the namespaces it needs)."""
+    try:
+        return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def can_isolate(mode=None):
+    """Whether lb can isolate an image here: with bubblewrap, or as root with unshare."""
+    chroot = os.geteuid() == 0 and shutil.which("unshare") and works(["unshare", "--mount", "true"])
     if mode == "chroot":
-        return os.geteuid() == 0 and shutil.which("unshare")
-    return shutil.which("bwrap") or (os.geteuid() == 0 and shutil.which("unshare"))
+        return chroot
+    if shutil.which("bwrap"):
+        return works(["bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"])
+    return chroot
 
 
 def tar_bytes(entries, gz=False):
