@@ -315,7 +315,7 @@ static int image_check(const struct ynode *n, const struct function_settings *s,
 			return ydoc_err(err, at, "'%s' can't be used with 'image' (the image brings its own)",
 					not_with_image[i]);
 	if (s->runtime || s->code || s->nlayers)
-		return ydoc_err(err, n, "a version of an image function runs an image too");
+		return ydoc_err(err, n, "a version can't switch between an image and a runtime");
 	return 0;
 }
 
