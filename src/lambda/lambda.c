@@ -524,9 +524,10 @@ static const char *image_env_get(const struct image *img, const char *name)
 }
 
 /*
- * An image function's _HANDLER and LAMBDA_TASK_ROOT: Lambda sets _HANDLER to
- * the command's first word (the handler a base image's runtime client gets
- * as its argument) and LAMBDA_TASK_ROOT to /var/task unless the image says.
+ * An image function's _HANDLER and LAMBDA_TASK_ROOT. An image has no handler
+ * setting: in AWS's base images the command's first word is the handler the
+ * runtime client gets, so lb's choice is that word; LAMBDA_TASK_ROOT is the
+ * image's, else /var/task, where Lambda's images keep the function.
  */
 static void image_env_task(const struct image *img, const struct image_config *ic, struct strvec *env)
 {
