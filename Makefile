@@ -19,6 +19,7 @@ CC ?= cc
 PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
 PKGS += libevent_openssl libssl libcrypto
 PKGS += libnghttp2
+PKGS += libarchive
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 

@@ -2,7 +2,7 @@
 # Install the Debian packages lb needs to build, test and bench, if any is missing.
 # Called by `make`, `make run` and `make test`; safe to run again (it only checks then).
 set -e
-pkgs="gcc make pkg-config libevent-dev libjansson-dev libyaml-dev zlib1g-dev libssl-dev libpcre2-dev openssl node-llhttp python3 nodejs npm wrk nginx-light haproxy curl libnghttp2-dev nghttp2-client nghttp2-server"
+pkgs="gcc make pkg-config libevent-dev libjansson-dev libyaml-dev zlib1g-dev libssl-dev libpcre2-dev openssl node-llhttp python3 nodejs npm wrk nginx-light haproxy curl libnghttp2-dev nghttp2-client nghttp2-server libarchive-dev bubblewrap busybox-static"
 [ "$LB_DEPS_EXTRA" ] && pkgs="$pkgs $LB_DEPS_EXTRA"
 missing=""
 for p in $pkgs; do

@@ -156,6 +156,14 @@ static void function(struct exporter *x, struct function_cfg *f, const char **ou
 		*out_id = NULL;
 		return;
 	}
+	/* A Lambda image lives in ECR (Code.ImageUri): a local archive has no template form. */
+	if (s->image) {
+		fprintf(x->warn, "lb: function %s: an image function is not exported (push its image to ECR)\n",
+			f->name);
+		*out_id = NULL;
+		json_decref(p);
+		return;
+	}
 	json_object_set_new(p, "FunctionName", json_string(f->name));
 	json_object_set_new(p, "Runtime", json_string(s->runtime));
 	if (s->handler)

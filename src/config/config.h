@@ -338,8 +338,18 @@ struct logging_cfg {
 
 /* What a function version runs: $LATEST's settings, or a version's snapshot
  * (fields a version leaves out are copied from $LATEST). */
+/* image_config: Lambda's ImageConfig overrides of an image's ENTRYPOINT, CMD and WORKDIR. */
+struct image_config {
+	size_t nentry_point, ncommand;
+	const char **entry_point;
+	const char **command;
+	const char *working_directory;
+};
+
 struct function_settings {
-	const char *runtime;      /* "nodejs20.x", "python3.12", "provided.al2023"; NULL for endpoint */
+	const char *runtime;      /* "nodejs20.x", "python3.12", "provided.al2023"; NULL for endpoint and image */
+	const char *image;        /* image: an image archive or OCI layout (resolved path), or NULL */
+	struct image_config image_config;
 	const char *handler;      /* "index.handler" */
 	const char *code;         /* directory (resolved path) */
 	size_t ncommand;

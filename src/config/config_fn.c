@@ -49,7 +49,9 @@
 	YFIELD_NODE("environment"),                                           \
 	YFIELD_NODE("layers"),                                                \
 	YFIELD_NODE("logging_config"),                                        \
-	YFIELD_NODE("ephemeral_storage")
+	YFIELD_NODE("ephemeral_storage"),                                     \
+	YFIELD_NODE("image"),                                                 \
+	YFIELD_NODE("image_config")
 
 static const struct yfield function_fields[] = {
 	YFIELD_STR("name", struct function_cfg, name, .required = true),
@@ -83,6 +85,13 @@ static const struct yfield routing_fields[] = { YFIELD_NODE("additional_version_
 /* Why: Lambda's ephemeral storage (/tmp) is 512-10240 MB. */
 static const struct yfield storage_fields[] = {
 	YFIELD_INT("size", struct function_settings, ephemeral_mb, 512, 10240, .required = true),
+};
+
+/* Lambda's ImageConfig (Terraform's image_config block): command, entry_point, working_directory. */
+static const struct yfield image_config_fields[] = {
+	YFIELD_STR_LIST("command", struct image_config, command, ncommand),
+	YFIELD_STR_LIST("entry_point", struct image_config, entry_point, nentry_point),
+	YFIELD_STR("working_directory", struct image_config, working_directory),
 };
 
 /* What an endpoint function may say: the rest describes code lb would run. */
@@ -278,6 +287,38 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 		return -1;
 	if ((v = ydoc_get(n, "logging_config")) && config_logging_load(cfg, v, &s->logging, err))
 		return -1;
+	if ((v = ydoc_get(n, "image")) && path_load(cfg, v, false, &s->image, err))
+		return -1;
+	if ((v = ydoc_get(n, "image_config"))) {
+		if (ydoc_fields(v, "image_config", image_config_fields, ARRAY_LEN(image_config_fields),
+				&s->image_config, &cfg->arena, err))
+			return -1;
+		if (s->image_config.working_directory && s->image_config.working_directory[0] != '/')
+			return ydoc_err(err, v, "image_config: working_directory must be an absolute path");
+	}
+	return 0;
+}
+
+/*
+ * Why: a Lambda function of package type Image has no runtime, handler,
+ * code or layers — the image brings them (ImageConfig adjusts how it runs).
+ */
+static int image_check(const struct ynode *n, const struct function_settings *s, struct lb_err *err)
+{
+	static const char *const not_with_image[] = { "runtime", "handler", "code", "command", "layers" };
+	const struct ynode *at;
+
+	if (!s->image) {
+		if ((at = ydoc_key(n, "image_config")))
+			return ydoc_err(err, at, "'image_config' is only for 'image' functions");
+		return 1;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(not_with_image); i++)
+		if ((at = ydoc_key(n, not_with_image[i])))
+			return ydoc_err(err, at, "'%s' can't be used with 'image' (the image brings its own)",
+					not_with_image[i]);
+	if (s->runtime || s->code || s->nlayers)
+		return ydoc_err(err, n, "a version can't switch between an image and a runtime");
 	return 0;
 }
 
@@ -286,7 +327,12 @@ static int settings_check(const struct ynode *n, const struct function_settings 
 			  struct lb_err *err)
 {
 	const struct ynode *at;
+	int rc = image_check(n, s, err);
 
+	if (rc <= 0)
+		return rc;
+	if (!s->runtime)
+		return ydoc_err(err, n, "missing key 'runtime' (or 'image')");
 	if (!s->code)
 		return ydoc_err(err, n, "missing key 'code'");
 	if (!s->handler && !runtime_is_provided(s->runtime))
@@ -574,6 +620,7 @@ static int function_load(struct config *cfg, const struct ynode *n, struct funct
 			 struct lb_err *err)
 {
 	const struct ynode *runtime = ydoc_key(n, "runtime"), *endpoint = ydoc_key(n, "endpoint");
+	const struct ynode *image = ydoc_key(n, "image");
 	const struct function_cfg *dup;
 
 	fn->pos = (struct src_pos){ n->file, n->line, n->col };
@@ -597,8 +644,10 @@ static int function_load(struct config *cfg, const struct ynode *n, struct funct
 				dup->pos.line);
 	if (runtime && endpoint)
 		return ydoc_err(err, endpoint, "'runtime' and 'endpoint' can't be used together");
-	if (!runtime && !endpoint)
-		return ydoc_err(err, n, "a function needs 'runtime' or 'endpoint'");
+	if (image && endpoint)
+		return ydoc_err(err, endpoint, "'image' and 'endpoint' can't be used together");
+	if (!runtime && !endpoint && !image)
+		return ydoc_err(err, n, "a function needs 'runtime', 'image' or 'endpoint'");
 	if (endpoint)
 		return endpoint_load(cfg, n, fn, err);
 	if (ydoc_key(n, "region"))
@@ -634,6 +683,10 @@ int config_fn_load(struct config *cfg, const struct ynode *seq, struct lb_err *e
 
 static void settings_summary(const struct function_settings *s, FILE *out)
 {
+	if (s->image) {
+		fprintf(out, "image %s, timeout %ds, memory %d MB", s->image, s->timeout, s->memory_size);
+		return;
+	}
 	fprintf(out, "%s", s->runtime);
 	if (s->handler)
 		fprintf(out, " %s", s->handler);

@@ -32,6 +32,7 @@
 #include <event2/event.h>
 
 #include "base/buf.h"
+#include "lambda/image.h"
 #include "lambda/invoke_client.h"
 #include "lambda/layer_fs.h"
 #include "lambda/layers.h"
@@ -124,6 +125,7 @@ struct lambda {
 	invoke_observer_fn observer;
 	void *observer_cookie;
 	struct runtimes *runtimes;       /* which node or python runs each runtime */
+	struct images *images;           /* unpacked container images (image.h) */
 };
 
 static void pool_pump(struct pool *p);
@@ -461,6 +463,35 @@ static int build_argv(const struct lambda *l, const char *fn_name, const struct 
 	return 0;
 }
 
+/*
+ * An image function's command: its entrypoint and command (or ImageConfig's)
+ * run isolated in the unpacked image, in ImageConfig's working directory,
+ * else the image's WORKDIR, else "/" (image.h). *img is borrowed.
+ */
+static int build_image_argv(struct lambda *l, const struct function_settings *s, const char *tmpdir,
+			    const struct image **img, struct strvec *argv, struct lb_err *err)
+{
+	const struct image_config *ic = &s->image_config;
+	const char *workdir;
+	char **run, **full;
+
+	if (!(*img = images_get(l->images, s->image, err)))
+		return -1;
+	run = oci_run_argv(&(*img)->cfg, ic->entry_point, ic->nentry_point, ic->command, ic->ncommand);
+	if (!run)
+		return lb_err_set(err, "image '%s' has no ENTRYPOINT or CMD (set image_config's command)",
+				  s->image);
+	workdir = ic->working_directory ? ic->working_directory : (*img)->cfg.workdir ? (*img)->cfg.workdir : "/";
+	full = image_argv(*img, run, workdir, tmpdir, err);
+	oci_argv_free(run);
+	if (!full)
+		return -1;
+	for (size_t i = 0; full[i]; i++)
+		strvec_push(argv, full[i]);
+	free(full);
+	return 0;
+}
+
 /* Whether the function's own variables set the first len bytes of name. */
 static bool function_sets(const struct function_settings *s, const char *name, size_t len)
 {
@@ -470,6 +501,57 @@ static bool function_sets(const struct function_settings *s, const char *name, s
 	return false;
 }
 
+/* Whether env already sets the variable of "NAME=value" var. */
+static bool env_has(const struct strvec *env, const char *var)
+{
+	size_t n = strcspn(var, "=");
+
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], var, n) == 0 && env->v[i][n] == '=')
+			return true;
+	return false;
+}
+
+/* An image's value of NAME, or NULL. */
+static const char *image_env_get(const struct image *img, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < img->cfg.nenv; i++)
+		if (strncmp(img->cfg.env[i], name, n) == 0 && img->cfg.env[i][n] == '=')
+			return img->cfg.env[i] + n + 1;
+	return NULL;
+}
+
+/*
+ * An image function's _HANDLER and LAMBDA_TASK_ROOT. An image has no handler
+ * setting: in AWS's base images the command's first word is the handler the
+ * runtime client gets, so lb's choice is that word; LAMBDA_TASK_ROOT is the
+ * image's, else /var/task, where Lambda's images keep the function.
+ */
+static void image_env_task(const struct image *img, const struct image_config *ic, struct strvec *env)
+{
+	const char *root = image_env_get(img, "LAMBDA_TASK_ROOT");
+	const char *handler = ic->ncommand ? ic->command[0] : img->cfg.ncmd ? img->cfg.cmd[0] : "";
+
+	strvec_pushf(env, "_HANDLER=%s", handler);
+	strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", root ? root : "/var/task");
+}
+
+/*
+ * The image's Env after Lambda's variables and the function's: those win,
+ * as on Lambda, where the function's configuration overrides the image's
+ * ENV. PATH is Docker's default when nobody sets it.
+ */
+static void image_env_rest(const struct image *img, struct strvec *env)
+{
+	for (size_t i = 0; i < img->cfg.nenv; i++)
+		if (strchr(img->cfg.env[i], '=') && !env_has(env, img->cfg.env[i]))
+			strvec_pushf(env, "%s", img->cfg.env[i]);
+	if (!env_has(env, "PATH="))
+		strvec_pushf(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+}
+
 /*
  * Lambda's environment (lambda-runtime-api.md §2.5) plus the function's
  * variables; opt: its merged layers, or NULL (then nothing about layers).
@@ -477,7 +559,7 @@ static bool function_sets(const struct function_settings *s, const char *name, s
  * PATH or NODE_PATH replaces Lambda's default.
  */
 static void build_env(struct lambda *l, const struct start_ctx *c, const char *opt, const char *tmpdir,
-		      struct strvec *env)
+		      const struct image *img, struct strvec *env)
 {
 	const struct config *cfg = c->cfg;
 	const struct function_cfg *fn = c->fn;
@@ -495,12 +577,14 @@ static void build_env(struct lambda *l, const struct start_ctx *c, const char *o
 		const char *v = getenv(inherited[i]);
 		bool by_layers = opt && (strcmp(inherited[i], "PATH") == 0 ||
 					 strcmp(inherited[i], "LD_LIBRARY_PATH") == 0);
-		if (v && !by_layers && strcmp(inherited[i], "TMPDIR") != 0 &&
+		/* An image brings its own PATH, HOME, ...: only the credentials come from lb. */
+		bool host_only = img && strncmp(inherited[i], "AWS_", 4) != 0;
+		if (v && !by_layers && !host_only && strcmp(inherited[i], "TMPDIR") != 0 &&
 		    !function_sets(s, inherited[i], strlen(inherited[i])))
 			strvec_pushf(env, "%s=%s", inherited[i], v);
 	}
-	/* Each Lambda environment has its own /tmp (ephemeral storage). */
-	if (!function_sets(s, "TMPDIR", 6))
+	/* Each Lambda environment has its own /tmp (ephemeral storage); an image's is /tmp itself. */
+	if (!img && !function_sets(s, "TMPDIR", 6))
 		strvec_pushf(env, "TMPDIR=%s", tmpdir);
 	for (size_t i = 0; i < nlayer; i++) {
 		if (function_sets(s, layer_env[i], strcspn(layer_env[i], "=")))
@@ -508,8 +592,12 @@ static void build_env(struct lambda *l, const struct start_ctx *c, const char *o
 		else
 			strvec_push(env, layer_env[i]);
 	}
-	strvec_pushf(env, "_HANDLER=%s", s->handler ? s->handler : "");
-	strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", s->code);
+	if (img)
+		image_env_task(img, &s->image_config, env);
+	else {
+		strvec_pushf(env, "_HANDLER=%s", s->handler ? s->handler : "");
+		strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", s->code);
+	}
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_NAME=%s", fn->name);
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_VERSION=%s", version);
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", s->memory_size);
@@ -529,13 +617,15 @@ static void build_env(struct lambda *l, const struct start_ctx *c, const char *o
 	time_iso8601_us(time_wall_us(), day);
 	strvec_pushf(env, "AWS_LAMBDA_LOG_STREAM_NAME=%.4s/%.2s/%.2s/[%s]%s", day, day + 5, day + 8, version, hex);
 	/* Lambda sets AWS_EXECUTION_ENV for its managed runtimes, not for OS-only ones. */
-	if (strncmp(s->runtime, "provided", 8) != 0)
+	if (s->runtime && strncmp(s->runtime, "provided", 8) != 0)
 		strvec_pushf(env, "AWS_EXECUTION_ENV=AWS_Lambda_%s", s->runtime);
 	strvec_pushf(env, "AWS_LAMBDA_INITIALIZATION_TYPE=%s",
 		     c->provisioned ? "provisioned-concurrency" : "on-demand");
 	strvec_pushf(env, "TZ=:UTC");
 	for (size_t i = 0; i < s->nenv; i++)
 		strvec_pushf(env, "%s=%s", s->env[i].name, s->env[i].value);
+	if (img)
+		image_env_rest(img, env);
 }
 
 /*
@@ -586,6 +676,7 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	struct entry *e = xcalloc(1, sizeof(*e));
 	struct sandbox_spec spec;
 	struct layer_dir *opt = NULL;
+	const struct image *img = NULL;
 	char ext_dir[4096];
 
 	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
@@ -603,23 +694,27 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		free(e);
 		return NULL;
 	}
-	if (build_argv(l, p->name, c->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
-		log_error("%s", err.msg);
+	if (c->settings->image ? build_image_argv(l, c->settings, e->tmpdir, &img, &argv, &err) < 0 :
+	    build_argv(l, p->name, c->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
+		if (c->settings->image)
+			log_error("function %s: %s", p->name, err.msg);
+		else
+			log_error("%s", err.msg);
 		layers_release(opt);
 		layer_fs_remove(e->tmpdir);
 		free(e->tmpdir);
 		free(e);
 		return NULL;
 	}
-	build_env(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, &env);
-	if (strncmp(c->settings->runtime, "nodejs", 6) == 0)
+	build_env(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, img, &env);
+	if (c->settings->runtime && strncmp(c->settings->runtime, "nodejs", 6) == 0)
 		runtime_bin_first(argv.v[0], c->settings, &env);
 	if (strcmp(c->version, "$LATEST") == 0)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
-				      c->settings->code, log_name, c->version, c->settings->memory_size,
+				      img ? img->root : c->settings->code, log_name, c->version, c->settings->memory_size,
 				      c->provisioned, .extensions_dir = opt ? ext_dir : NULL,
 				      .function_name = p->name, .handler = c->settings->handler,
 				      .account_id = c->cfg->lb.account_id,
@@ -960,7 +1055,26 @@ struct lambda *lambda_new(struct event_base *base, struct rng *rng, const char *
 	if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
 		http_client_set_ca_file(l->remote, getenv("AWS_CA_BUNDLE"));
 	l->runtimes = runtimes_new(runtimes_dir);
+	l->images = images_new();
 	return l;
+}
+
+/*
+ * A configuration's images are unpacked before lb serves it (blocking, once
+ * per image file: an unchanged one costs a stat), so no request waits for it.
+ */
+static void images_prefetch(struct lambda *l, const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nfunctions; i++) {
+		const struct function_cfg *fn = &cfg->functions[i];
+		struct lb_err err = { "" };
+
+		for (size_t v = 0; v <= fn->nversions; v++) {
+			const struct function_settings *s = v ? &fn->versions[v - 1].settings : &fn->latest;
+			if (s->image && !images_get(l->images, s->image, &err))
+				log_error("function %s: %s; it fails every invocation", fn->name, err.msg);
+		}
+	}
 }
 
 void lambda_set_config(struct lambda *l, struct config *cfg)
@@ -970,6 +1084,7 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	/* The first configuration's Node versions are fetched before lb serves (blocking, once). */
 	if (!old)
 		runtimes_prefetch(l->runtimes, cfg);
+	images_prefetch(l, cfg);
 	l->cfg = config_ref(cfg);
 	layers_set_config(l->layers, cfg);
 	for (struct pool *p = l->pools; p; p = p->next) {
@@ -1039,6 +1154,7 @@ void lambda_free(struct lambda *l)
 	http_client_free(l->remote);
 	config_unref(l->cfg);
 	runtimes_free(l->runtimes);
+	images_free(l->images);
 	free(l->runtimes_dir);
 	free(l);
 }

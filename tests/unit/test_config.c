@@ -1068,7 +1068,7 @@ TEST(runtime_and_endpoint_exclude_each_other)
 {
 	CHECK_STR(fn_err(F NODE "    endpoint: http://127.0.0.1:9000\n"),
 		  C "9:5: 'runtime' and 'endpoint' can't be used together");
-	CHECK_STR(fn_err(F "    timeout: 3\n"), C "5:5: a function needs 'runtime' or 'endpoint'");
+	CHECK_STR(fn_err(F "    timeout: 3\n"), C "5:5: a function needs 'runtime', 'image' or 'endpoint'");
 }
 
 TEST(endpoint_function_allows_only_timeout_and_function_name)
@@ -1799,6 +1799,35 @@ TEST(target_group_with_forward_must_be_its_only_group)
 		  "(loaded)");
 }
 
+TEST(image_function_takes_image_config_and_no_runtime_keys)
+{
+	struct config *cfg = load(LB_MIN "functions: [{name: f, image: ../functions/api, image_config: "
+				  "{command: [app.handler], entry_point: [/ep, -x], working_directory: /srv}}]\n");
+
+	if (cfg) {
+		const struct function_settings *s = &cfg->functions[0].latest;
+		CHECK(abs_path_ends(s->image, "functions/api"));
+		CHECK(s->runtime == NULL);
+		CHECK_INT(s->image_config.ncommand, 1);
+		CHECK_STR(s->image_config.command[0], "app.handler");
+		CHECK_INT(s->image_config.nentry_point, 2);
+		CHECK_STR(s->image_config.working_directory, "/srv");
+		config_unref(cfg);
+	}
+	CHECK_STR(fn_err(F "    image: ../functions/api\n    runtime: provided.al2\n"),
+		  C "7:5: 'runtime' can't be used with 'image' (the image brings its own)");
+	CHECK_STR(fn_err(F "    image: ../functions/api\n    handler: a.b\n"),
+		  C "7:5: 'handler' can't be used with 'image' (the image brings its own)");
+	CHECK_STR(fn_err(F "    image: ../functions/nope.tar\n"),
+		  C "6:12: cannot access 'config/../functions/nope.tar': No such file or directory");
+	CHECK_STR(fn_err(F "    image: ../functions/api\n    image_config: {working_directory: srv}\n"),
+		  C "7:19: image_config: working_directory must be an absolute path");
+	CHECK_STR(fn_err(F NODE "    image_config: {command: [x]}\n"),
+		  C "9:5: 'image_config' is only for 'image' functions");
+	CHECK_STR(fn_err(F "    image: ../functions/api\n    endpoint: http://h\n"),
+		  C "7:5: 'image' and 'endpoint' can't be used together");
+}
+
 static int fixture_setup(void)
 {
 	static const char *const dirs[] = {
@@ -1916,6 +1945,7 @@ int main(void)
 	RUN(provided_runtime_runs_code_bootstrap_without_command);
 	RUN(command_is_only_for_provided_runtimes);
 	RUN(code_is_required_and_must_be_a_directory);
+	RUN(image_function_takes_image_config_and_no_runtime_keys);
 	RUN(timeout_and_memory_follow_lambdas_ranges);
 	RUN(reserved_environment_variable_is_rejected);
 	RUN(environment_variable_name_must_start_with_a_letter);

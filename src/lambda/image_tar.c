@@ -1,0 +1,222 @@
+/*
+ * image_tar: tar extraction for images (image_tar.h), with libarchive.
+ *
+ * The rules of names (normalizing, refusing "..", recognizing whiteouts)
+ * are oci_image.c's; this file does the file-system work through layer_fs,
+ * whose layer_fs_place turns every parent of a path into a real directory
+ * first, so a symbolic link put there by an earlier layer is replaced, never
+ * followed. A layer is read twice: its whiteouts apply to the layers below
+ * it only, whatever their order in the archive, so they all go first.
+ */
+#include "lambda/image_tar.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+
+#include "alb/oci_image.h"
+#include "lambda/layer_fs.h"
+
+static struct archive *open_archive(const char *path, struct lb_err *err)
+{
+	struct archive *a = archive_read_new();
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+		lb_err_set(err, "cannot read '%s': %s", path, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Whether every directory on the way to rel under root is a real directory (no link). */
+static bool parents_real(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	size_t base = strlen(root) + 1;
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >= sizeof(path))
+		return false;
+	for (char *s = path + base; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			return false;
+		*s = '/';
+	}
+	return true;
+}
+
+/* Removes what dir holds (lower layers' contents), never following a link. */
+static int empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX + 256];
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path) ||
+		    layer_fs_remove(path) < 0)
+			rc = -1;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* A whiteout: deletes what it names, from lower layers. */
+static int apply_whiteout(const char *root, const char *rel, struct lb_err *err)
+{
+	char *target = NULL, path[PATH_MAX];
+	enum oci_whiteout wh = oci_whiteout(rel, &target);
+	int rc = 0;
+
+	if (wh == OCI_WH_NONE)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", root, *target ? "/" : "", target) >= sizeof(path)) {
+		rc = lb_err_set(err, "whiteout '%s': path too long", rel);
+		goto out;
+	}
+	/* Below a link nothing of this root is deleted: the lower path is not there. */
+	if (*target && !parents_real(root, target))
+		goto out;
+	if (wh == OCI_WH_FILE && layer_fs_remove(path) < 0 && errno != ENOENT)
+		rc = lb_err_set(err, "whiteout '%s': cannot remove '%s': %s", rel, target, strerror(errno));
+	if (wh == OCI_WH_OPAQUE) {
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && empty_dir(path) < 0)
+			rc = lb_err_set(err, "opaque whiteout '%s': %s", rel, strerror(errno));
+	}
+out:
+	free(target);
+	return rc;
+}
+
+static int write_file(struct archive *a, const char *path, mode_t mode, struct lb_err *err)
+{
+	int fd = layer_fs_create(path, err), rc = 0;
+	const void *buf;
+	size_t n;
+	la_int64_t off;
+	int r;
+
+	if (fd < 0)
+		return -1;
+	while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
+		if (lseek(fd, off, SEEK_SET) < 0 || layer_fs_write(fd, buf, n) != 0) {
+			rc = lb_err_set(err, "cannot write '%s': %s", path, strerror(errno));
+			break;
+		}
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = lb_err_set(err, "damaged archive at '%s': %s", path, archive_error_string(a));
+	/* Sparse files: the size is the last block's end. */
+	if (rc == 0 && ftruncate(fd, lseek(fd, 0, SEEK_END)) != 0)
+		rc = lb_err_set(err, "cannot write '%s': %s", path, strerror(errno));
+	/* No set-user-ID or set-group-ID bits: the root is lb's, run by whoever runs lb. */
+	if (rc == 0 && fchmod(fd, mode & 01777) != 0)
+		rc = lb_err_set(err, "cannot set the mode of '%s': %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* A hard link: its target must be an earlier entry of this root, reached without links. */
+static int write_hardlink(const char *root, const char *name, const char *target, const char *path,
+			  struct lb_err *err)
+{
+	char *rel = NULL, tpath[PATH_MAX];
+	int rc = 0;
+
+	if (oci_entry_path(target, &rel) != 0)
+		return lb_err_set(err, "entry '%s' links to '%s', outside the image root", name, target);
+	if ((size_t)snprintf(tpath, sizeof(tpath), "%s/%s", root, rel) >= sizeof(tpath))
+		rc = lb_err_set(err, "entry '%s': link target too long", name);
+	else if (!parents_real(root, rel))
+		rc = lb_err_set(err, "entry '%s' links to '%s' through a symbolic link", name, target);
+	else if (link(tpath, path) != 0)
+		rc = lb_err_set(err, "entry '%s': cannot link to '%s': %s", name, target, strerror(errno));
+	free(rel);
+	return rc;
+}
+
+static int extract_entry(struct archive *a, struct archive_entry *e, const char *root, const char *rel,
+			 struct lb_err *err)
+{
+	mode_t type = archive_entry_filetype(e), mode = archive_entry_perm(e);
+	const char *hard = archive_entry_hardlink(e), *name = archive_entry_pathname(e);
+	enum layer_kind kind = type == AE_IFDIR ? LAYER_DIR : type == AE_IFLNK ? LAYER_LINK : LAYER_FILE;
+	char path[PATH_MAX];
+
+	if (!hard && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+		return 0;   /* devices, FIFOs, sockets: nothing a function needs, and root-only to make */
+	if (layer_fs_place(root, rel, kind, path, sizeof(path), err) < 0)
+		return -1;
+	if (hard)
+		return write_hardlink(root, name, hard, path, err);
+	if (type == AE_IFDIR)
+		return chmod(path, (mode & 01777) | 0700) == 0 ? 0 : lb_err_set(err, "cannot chmod '%s': %s", path, strerror(errno));
+	if (type == AE_IFLNK) {
+		/* The target stays as written: it is resolved inside the root when the sandbox runs. */
+		if (symlink(archive_entry_symlink(e) ? archive_entry_symlink(e) : "", path) != 0)
+			return lb_err_set(err, "cannot create link '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	return write_file(a, path, mode, err);
+}
+
+/* One pass over archive: whiteouts only (pass 0) or everything else (pass 1). */
+static int extract_pass(const char *archive, const char *root, bool layer, int pass, struct lb_err *err)
+{
+	struct archive *a = open_archive(archive, err);
+	struct archive_entry *e;
+	int r = ARCHIVE_OK, rc = 0;
+
+	if (!a)
+		return -1;
+	while (rc == 0 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
+		const char *name = archive_entry_pathname(e);
+		char *rel = NULL, *target = NULL;
+		int p = oci_entry_path(name ? name : "", &rel);
+		bool wh;
+
+		if (p < 0) {
+			rc = lb_err_set(err, "entry '%s' is outside the image root ('..'): refused", name);
+			break;
+		}
+		if (p > 0)
+			continue;   /* the root itself */
+		wh = layer && oci_whiteout(rel, &target) != OCI_WH_NONE;
+		free(target);
+		if (pass == 0 && wh)
+			rc = apply_whiteout(root, rel, err);
+		else if (pass == 1 && !wh)
+			rc = extract_entry(a, e, root, rel, err);
+		free(rel);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		rc = lb_err_set(err, "damaged archive: %s", archive_error_string(a));
+	archive_read_free(a);
+	return rc;
+}
+
+int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err)
+{
+	if (layer && extract_pass(archive, root, layer, 0, err) < 0)
+		return -1;
+	return extract_pass(archive, root, layer, 1, err);
+}
