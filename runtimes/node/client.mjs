@@ -81,14 +81,18 @@ class ResponseParser {
   }
 
   parseHead(text) {
-    const lines = text.split('\r\n');
-    this.status = Number(lines[0].split(' ')[1]);
+    // Line by line with indexOf: no array of lines, no copy of a line.
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    this.status = Number(text.slice(0, eol).split(' ')[1]);
     const headers = {};
-    for (let i = 1; i < lines.length; i++) {
-      const c = lines[i].indexOf(':');
-      if (c <= 0) continue;
-      const name = lines[i].slice(0, c).trim().toLowerCase();
-      const value = lines[i].slice(c + 1).trim();
+    for (let pos = eol + 2; pos < text.length; pos = eol + 2) {
+      eol = text.indexOf('\r\n', pos);
+      if (eol < 0) eol = text.length;
+      const c = text.indexOf(':', pos);
+      if (c <= pos || c >= eol) continue;
+      const name = text.slice(pos, c).trim().toLowerCase();
+      const value = text.slice(c + 1, eol).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
     this.headers = headers;
@@ -151,6 +155,9 @@ export class RuntimeClient {
     this.host = m[1];
     this.port = Number(m[2]);
     this.hostHeader = address;
+    // The part of every request after its request line, built once.
+    this.fixed = ` HTTP/1.1\r\nHost: ${address}\r\nUser-Agent: ${USER_AGENT}\r\n`;
+    this.nextRequest = `GET ${BASE}/invocation/next${this.fixed}\r\n`;
     this.socket = null;
     this.queue = [];
     this.active = null; // {method, data, cb, reused, retried, parser}
@@ -162,12 +169,16 @@ export class RuntimeClient {
    * connection) is sent once more on a fresh connection.
    */
   request(method, path, headers, body, cb) {
-    let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nUser-Agent: ${USER_AGENT}\r\n`;
+    let head = method + ' ' + path + this.fixed;
     if (body !== undefined) {
       head += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
-    this.queue.push({ method, data: `${head}\r\n${body ?? ''}`, cb, retried: false });
+    this.send(method, `${head}\r\n${body ?? ''}`, cb);
+  }
+
+  send(method, data, cb) {
+    this.queue.push({ method, data, cb, retried: false });
     if (!this.active) this.startNext();
   }
 
@@ -236,7 +247,7 @@ export class RuntimeClient {
 
   /** Waits for the next event: cb(err, {status, headers, body}). */
   next(cb) {
-    this.request('GET', `${BASE}/invocation/next`, {}, undefined, cb);
+    this.send('GET', this.nextRequest, cb);
   }
 
   /** Posts the result; `body` is the JSON text. */
