@@ -231,10 +231,14 @@ export class RuntimeClient {
       if (!req.parser.push(data)) return;
       data = req.parser.rest?.length ? req.parser.rest : null;
       if (/close/i.test(req.parser.headers.connection ?? '')) {
-        this.drop(); // any request pipelined behind it fails (onBroken is not called)
-        data = null;
+        // The server reads nothing more on this connection: a request pipelined
+        // behind this one was not served, and goes again on a fresh connection.
+        this.drop();
+        const rest = this.inflight.slice(1);
+        this.inflight = [req];
         this.complete(req, null);
-        this.failRest(connectionError('connection closed by the Runtime API'));
+        if (rest.length) this.queue.unshift(...rest);
+        if (!this.inflight.length) this.startNext();
         return;
       }
       this.complete(req, null);
