@@ -75,7 +75,7 @@ function afterPost(err, res) {
     say(`Runtime API answered ${res.status} to a result: ${res.body.toString().slice(0, 500)}`);
   }
   if (exitAfterPost !== null) process.exit(exitAfterPost);
-  nextInvocation();
+  waiting(); // the /next went out with the post
 }
 
 function postResult(inv, result) {
@@ -89,10 +89,10 @@ function postResult(inv, result) {
   } catch {
     const e = new JSONStringifyError();
     logError('Invoke Error', e);
-    client.postError(inv.id, e, afterPost);
+    client.postError(inv.id, e, afterPost, client.nextRequest(onNext));
     return;
   }
-  client.postResponse(inv.id, body === undefined ? 'null' : body, afterPost);
+  client.postResponse(inv.id, body === undefined ? 'null' : body, afterPost, client.nextRequest(onNext));
 }
 
 function postError(inv, err) {
@@ -101,7 +101,7 @@ function postError(inv, err) {
   onBeforeExit = noop;
   state = 'posting';
   logError('Invoke Error', err);
-  client.postError(inv.id, err, afterPost);
+  client.postError(inv.id, err, afterPost, client.nextRequest(onNext));
 }
 
 function parseJsonHeader(value, name) {
@@ -211,21 +211,25 @@ function invoke(handler, isAsync, headers, body) {
 let handler = null;
 let isAsync = false;
 
-function nextInvocation() {
+function waiting() {
   state = 'waiting';
   current = null;
-  client.next((err, res) => {
-    if (err) {
-      if (isConnectionError(err)) gone(err, '/next');
-      say(`/next failed: ${err.message}`);
-      process.exit(1);
-    }
-    if (res.status !== 200) {
-      say(`/next answered ${res.status}: ${res.body.toString().slice(0, 500)}; exiting`);
-      process.exit(1);
-    }
-    invoke(handler, isAsync, res.headers, res.body.toString('utf8'));
-  });
+}
+
+// The answer to /next. After the first, each /next is pipelined behind the post of the
+// previous result (written in the same send; lb's Runtime API answers requests on a
+// connection in order): one send and one wake-up of lb fewer per invocation.
+function onNext(err, res) {
+  if (err) {
+    if (isConnectionError(err)) gone(err, '/next');
+    say(`/next failed: ${err.message}`);
+    process.exit(1);
+  }
+  if (res.status !== 200) {
+    say(`/next answered ${res.status}: ${res.body.toString().slice(0, 500)}; exiting`);
+    process.exit(1);
+  }
+  invoke(handler, isAsync, res.headers, res.body.toString('utf8'));
 }
 
 patchConsole();
@@ -247,5 +251,6 @@ try {
 }
 if (handler) {
   isAsync = handler.constructor?.name === 'AsyncFunction';
-  nextInvocation();
+  waiting();
+  client.next(onNext);
 }

@@ -34,7 +34,10 @@ function headerValue(s) {
   return typeof s === 'string' && /^[\x20-\x7e]{1,200}$/.test(s) ? s : 'Unhandled';
 }
 
-/** Incremental HTTP/1.1 response parser: push(data) returns true once complete. */
+/**
+ * Incremental HTTP/1.1 response parser: push(data) returns true once complete; then
+ * `rest` holds the bytes after the answer (the start of the next one, when pipelined).
+ */
 class ResponseParser {
   constructor(method) {
     this.method = method;
@@ -46,6 +49,7 @@ class ResponseParser {
     this.size = 0;
     this.remaining = 0;
     this.body = null;
+    this.rest = null;
     this.started = false;
   }
 
@@ -64,7 +68,7 @@ class ResponseParser {
         this.headers = null;
         return rest.length ? this.push(rest) : false;
       }
-      if (this.mode === 'none') return this.finish(Buffer.alloc(0));
+      if (this.mode === 'none') return this.finish(Buffer.alloc(0), rest);
       data = rest;
       if (!data.length && this.mode !== 'length') return false;
     }
@@ -72,7 +76,8 @@ class ResponseParser {
       this.chunks.push(data);
       this.size += data.length;
       if (this.size < this.remaining) return false;
-      return this.finish(Buffer.concat(this.chunks, this.size).subarray(0, this.remaining));
+      const all = this.chunks.length === 1 ? data : Buffer.concat(this.chunks, this.size);
+      return this.finish(all.subarray(0, this.remaining), all.subarray(this.remaining));
     }
     if (this.mode === 'chunked') return this.pushChunked(data);
     this.chunks.push(data); // 'close': the body ends with the connection
@@ -81,14 +86,18 @@ class ResponseParser {
   }
 
   parseHead(text) {
-    const lines = text.split('\r\n');
-    this.status = Number(lines[0].split(' ')[1]);
+    // Line by line with indexOf: no array of lines, no copy of a line.
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    this.status = Number(text.slice(0, eol).split(' ')[1]);
     const headers = {};
-    for (let i = 1; i < lines.length; i++) {
-      const c = lines[i].indexOf(':');
-      if (c <= 0) continue;
-      const name = lines[i].slice(0, c).trim().toLowerCase();
-      const value = lines[i].slice(c + 1).trim();
+    for (let pos = eol + 2; pos < text.length; pos = eol + 2) {
+      eol = text.indexOf('\r\n', pos);
+      if (eol < 0) eol = text.length;
+      const c = text.indexOf(':', pos);
+      if (c <= pos || c >= eol) continue;
+      const name = text.slice(pos, c).trim().toLowerCase();
+      const value = text.slice(c + 1, eol).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
     this.headers = headers;
@@ -117,7 +126,7 @@ class ResponseParser {
       if (eol < 0) break;
       if (this.trailers) {
         buf = buf.subarray(eol + 2);
-        if (eol === 0) return this.finish(Buffer.concat(this.chunks, this.size));
+        if (eol === 0) return this.finish(Buffer.concat(this.chunks, this.size), buf);
         continue;
       }
       const size = parseInt(buf.subarray(0, eol).toString('latin1').split(';')[0], 16);
@@ -137,8 +146,9 @@ class ResponseParser {
     return false;
   }
 
-  finish(body) {
+  finish(body, rest) {
     this.body = body;
+    this.rest = rest ?? null;
     return true;
   }
 }
@@ -151,24 +161,32 @@ export class RuntimeClient {
     this.host = m[1];
     this.port = Number(m[2]);
     this.hostHeader = address;
+    // The part of every request after its request line, built once.
+    this.fixed = ` HTTP/1.1\r\nHost: ${address}\r\nUser-Agent: ${USER_AGENT}\r\n`;
+    this.nextData = `GET ${BASE}/invocation/next${this.fixed}\r\n`;
     this.socket = null;
-    this.queue = [];
-    this.active = null; // {method, data, cb, reused, retried, parser}
+    this.queue = []; // requests not yet written
+    this.inflight = []; // written, answers awaited in order
   }
 
   /**
    * One exchange; cb(err, {status, headers, body: Buffer}). A request that fails on a
    * reused connection before any byte of the answer arrived (the server closed the idle
-   * connection) is sent once more on a fresh connection.
+   * connection) is sent once more on a fresh connection. With `then` (a request built by
+   * nextRequest), that request is pipelined: written with this one, in the same send.
    */
-  request(method, path, headers, body, cb) {
-    let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nUser-Agent: ${USER_AGENT}\r\n`;
+  request(method, path, headers, body, cb, then) {
+    let head = method + ' ' + path + this.fixed;
     if (body !== undefined) {
       head += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
-    this.queue.push({ method, data: `${head}\r\n${body ?? ''}`, cb, retried: false });
-    if (!this.active) this.startNext();
+    this.send({ method, data: `${head}\r\n${body ?? ''}`, cb, then, retried: false });
+  }
+
+  send(req) {
+    this.queue.push(req);
+    if (!this.inflight.length) this.startNext();
   }
 
   startNext() {
@@ -177,12 +195,16 @@ export class RuntimeClient {
       this.socket?.unref();
       return;
     }
-    this.active = req;
-    req.parser = new ResponseParser(req.method);
-    req.reused = this.socket !== null;
-    if (!req.reused) this.connect();
+    const batch = req.then ? [req, req.then] : [req];
+    const reused = this.socket !== null;
+    for (const r of batch) {
+      r.parser = new ResponseParser(r.method);
+      r.reused = reused;
+    }
+    this.inflight = batch;
+    if (!reused) this.connect();
     this.socket.ref();
-    this.socket.write(req.data);
+    this.socket.write(req.then ? req.data + req.then.data : req.data);
   }
 
   connect() {
@@ -200,51 +222,82 @@ export class RuntimeClient {
   }
 
   onData(data) {
-    const req = this.active;
-    if (!req) {
-      this.drop(); // bytes nobody asked for: start over on a fresh connection
-      return;
+    while (data !== null) {
+      const req = this.inflight[0];
+      if (!req) {
+        this.drop(); // bytes nobody asked for: start over on a fresh connection
+        break;
+      }
+      if (!req.parser.push(data)) return;
+      data = req.parser.rest?.length ? req.parser.rest : null;
+      if (/close/i.test(req.parser.headers.connection ?? '')) {
+        // The server reads nothing more on this connection: a request pipelined
+        // behind this one was not served, and goes again on a fresh connection.
+        this.drop();
+        const rest = this.inflight.slice(1);
+        this.inflight = [req];
+        this.complete(req, null);
+        if (rest.length) this.queue.unshift(...rest);
+        if (!this.inflight.length) this.startNext();
+        return;
+      }
+      this.complete(req, null);
     }
-    if (!req.parser.push(data)) return;
-    if (/close/i.test(req.parser.headers.connection ?? '')) this.drop();
-    this.complete(null, req.parser);
+    if (!this.inflight.length) this.startNext();
   }
 
   onBroken(err) {
     this.drop();
-    const req = this.active;
+    const req = this.inflight[0];
     if (!req) return;
     if (req.parser.end()) {
-      this.complete(null, req.parser);
+      this.complete(req, null);
+      this.failRest(err);
     } else if (req.reused && !req.retried && !req.parser.started && isConnectionError(err)) {
-      req.retried = true;
-      this.active = null;
-      this.queue.unshift(req);
+      // Sent again, with whatever was pipelined behind it.
+      const batch = this.inflight;
+      this.inflight = [];
+      for (const r of batch) r.retried = true;
+      this.queue.unshift(batch[0]);
       this.startNext();
     } else {
-      this.complete(err);
+      this.inflight.shift();
+      req.cb(err);
+      this.failRest(err);
     }
   }
 
-  complete(err, parser) {
-    const req = this.active;
-    this.active = null;
+  /** The answered request leaves the in-flight list; its callback runs. */
+  complete(req, err) {
+    this.inflight.shift();
+    const p = req.parser;
     if (err) req.cb(err);
-    else req.cb(null, { status: parser.status, headers: parser.headers, body: parser.body });
-    if (!this.active) this.startNext();
+    else req.cb(null, { status: p.status, headers: p.headers, body: p.body });
+  }
+
+  failRest(err) {
+    const rest = this.inflight;
+    this.inflight = [];
+    for (const r of rest) r.cb(err);
+    this.startNext();
+  }
+
+  /** The /next request, for request()'s `then`: cb(err, {status, headers, body}). */
+  nextRequest(cb) {
+    return { method: 'GET', data: this.nextData, cb, retried: false };
   }
 
   /** Waits for the next event: cb(err, {status, headers, body}). */
   next(cb) {
-    this.request('GET', `${BASE}/invocation/next`, {}, undefined, cb);
+    this.send(this.nextRequest(cb));
   }
 
-  /** Posts the result; `body` is the JSON text. */
-  postResponse(id, body, cb) {
-    this.request('POST', `${BASE}/invocation/${encodeURIComponent(id)}/response`, {}, body, cb);
+  /** Posts the result; `body` is the JSON text. `then`: a pipelined /next (nextRequest). */
+  postResponse(id, body, cb, then) {
+    this.request('POST', `${BASE}/invocation/${encodeURIComponent(id)}/response`, {}, body, cb, then);
   }
 
-  postError(id, error, cb) {
+  postError(id, error, cb, then) {
     const r = toRapidResponse(error);
     this.request(
       'POST',
@@ -252,6 +305,7 @@ export class RuntimeClient {
       { [ERROR_TYPE_HEADER]: headerValue(r.errorType) },
       JSON.stringify(r),
       cb,
+      then,
     );
   }
 

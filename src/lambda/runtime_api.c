@@ -10,8 +10,9 @@
  * Checks, as AWS's Runtime API makes them (lambda-runtime-api.md §2.1, §2.4):
  * /response or /error with no open invocation → 403 InvalidStateTransition;
  * with another request id → 400 InvalidRequestID; a body past 6 MB → 413.
- * A runtime may use several connections (the Node client opens one per
- * /next); the server reads each on its own. A /next is held by the server
+ * A runtime may use several connections, or pipeline /next behind its
+ * /response on one (lb's bundled clients do); the server reads each
+ * connection on its own and answers its requests in order. A /next is held by the server
  * for as long as it waits: no idle timeout applies to it.
  */
 #include "lambda/runtime_api.h"
