@@ -50,9 +50,16 @@ def node_env():
 def npm_ready():
     """npm ci in tests/integration/oidc unless its node_modules is already there."""
     with _install_lock:
-        want = [os.path.join(OIDC_DIR, "node_modules", p, "package.json")
-                for p in ("oidc-provider", "jose", "playwright-core")]
-        if all(os.path.exists(p) for p in want):
+        with open(os.path.join(OIDC_DIR, "package.json")) as f:
+            deps = json.load(f)["dependencies"]
+
+        def installed(name):
+            try:
+                with open(os.path.join(OIDC_DIR, "node_modules", name, "package.json")) as f:
+                    return json.load(f)["version"]
+            except (OSError, ValueError, KeyError):
+                return None
+        if all(installed(name) == version for name, version in deps.items()):
             return
         p = subprocess.run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund",
                             "--loglevel=error"], cwd=OIDC_DIR, env=node_env(),
