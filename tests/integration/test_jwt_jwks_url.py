@@ -7,12 +7,13 @@ import http.server
 import json
 import os
 import ssl
+import subprocess
 import tempfile
 import threading
 import unittest
 
 from lbcommon import config, get_raw, wait_for, wait_stderr
-from lbtest import Lb
+from lbtest import LB_BIN, Lb
 from test_jwt_validation import ISSUER, Key, claims
 from tlscommon import Pki
 
@@ -110,6 +111,13 @@ class JwksUrlTest(unittest.TestCase):
             self.assertTrue(wait_stderr(lb, "jwt-validation: refreshed the JWKS " + self.server.url, 15))
             self.assertEqual(self.call(lb, "/api/c", self.k1.token(claims())).status, 200)
             self.assertEqual(self.call(lb, "/api/d", self.k3.token(claims())).status, 401)
+            # lb explain fetches the JWKS as lb does
+            p = subprocess.run([LB_BIN, "explain", "-c", lb.config_path, "-H",
+                                f"Authorization: Bearer {token}",
+                                f"http://api.example.com:{lb.port}/api/x"], capture_output=True,
+                               text=True, timeout=60, env=dict(os.environ, SSL_CERT_FILE=PKI.ca_cert))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("jwt-validation: the bearer token is valid", p.stdout)
         finally:
             lb.stop()
 
