@@ -141,6 +141,7 @@ void router_free(struct router *r)
 {
 	if (!r)
 		return;
+	jwks_refresh_cancel_all();   /* the JWKS refreshes routes started */
 	while (r->free_routes) {
 		struct route *rt = r->free_routes;
 		r->free_routes = rt->next_free;

@@ -23,6 +23,8 @@ enum {
 #define JWKS_REFRESH_MIN_US (5 * 1000000LL)
 
 struct fetch {
+	struct fetch *prev, *next;    /* background refreshes in flight (the list below) */
+	struct http_exchange *x;
 	struct config *cfg;
 	struct jwt_validation_cfg *j;
 	struct event_base *base;      /* blocking mode: the private loop to break */
@@ -62,6 +64,10 @@ static int url_split(const char *url, char *host, size_t hn, int *port, const ch
 	*port = colon ? atoi(colon + 1) : *tls ? 443 : 80;
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
+
+/* Background refreshes in flight, so that lb's shutdown can cancel them (one process,
+ * one event loop: a plain list). */
+static struct fetch *inflight;
 
 static void fetch_done(struct fetch *f);
 
@@ -137,7 +143,7 @@ static int fetch_start(struct fetch *f, struct http_client *hc)
 	buf_init(&head, 0);
 	buf_printf(&head, "GET %s HTTP/1.1\r\nHost: %.*s\r\nAccept: application/json\r\n"
 		   "User-Agent: ELB-JWT-Validation\r\n\r\n", path, (int)alen, authority);
-	x = http_client_start(hc, &origin, head.p, head.len, &opt, &fetch_cbs, f);
+	f->x = x = http_client_start(hc, &origin, head.p, head.len, &opt, &fetch_cbs, f);
 	http_exchange_request_done(x);
 	buf_release(&head);
 	return 0;
@@ -176,6 +182,28 @@ int jwks_fetch_all(struct config *cfg, struct lb_err *err)
 	return 0;
 }
 
+static void refresh_free(struct fetch *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		inflight = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	buf_release(&f->body);
+	config_unref(f->cfg);
+	free(f);
+}
+
+void jwks_refresh_cancel_all(void)
+{
+	while (inflight) {
+		http_exchange_cancel(inflight->x);
+		inflight->j->jwks_fetching = false;
+		refresh_free(inflight);
+	}
+}
+
 static void fetch_done(struct fetch *f)
 {
 	f->done = true;
@@ -191,9 +219,7 @@ static void fetch_done(struct fetch *f)
 			 f->j->nkeys);
 	f->j->jwks_fetching = false;
 	f->j->jwks_fetched_us = time_mono_us();
-	buf_release(&f->body);
-	config_unref(f->cfg);
-	free(f);
+	refresh_free(f);
 }
 
 void jwks_refresh(struct config *cfg, struct jwt_validation_cfg *j, struct http_client *hc)
@@ -210,11 +236,14 @@ void jwks_refresh(struct config *cfg, struct jwt_validation_cfg *j, struct http_
 	f->cfg = config_ref(cfg);
 	f->j = j;
 	j->jwks_fetching = true;
+	f->next = inflight;
+	if (inflight)
+		inflight->prev = f;
+	inflight = f;
 	if (fetch_start(f, hc) < 0) {
 		log_warn("jwt-validation: refreshing the JWKS %s failed (%s)", j->jwks_endpoint, f->msg);
 		j->jwks_fetching = false;
 		j->jwks_fetched_us = time_mono_us();
-		config_unref(cfg);
-		free(f);
+		refresh_free(f);
 	}
 }

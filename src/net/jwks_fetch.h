@@ -26,4 +26,7 @@ int jwks_fetch_all(struct config *cfg, struct lb_err *err);
  */
 void jwks_refresh(struct config *cfg, struct jwt_validation_cfg *j, struct http_client *hc);
 
+/* Cancels the refreshes in flight (lb stopping, before their http_client goes). */
+void jwks_refresh_cancel_all(void);
+
 #endif

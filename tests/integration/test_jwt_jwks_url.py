@@ -27,6 +27,8 @@ class JwksServer:
     def __init__(self):
         self.keys = []
         self.hits = 0
+        self.gate = threading.Event()   # cleared: answers wait (up to 20 s) until it is set
+        self.gate.set()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -35,6 +37,7 @@ class JwksServer:
 
             def do_GET(self):
                 server.hits += 1
+                server.gate.wait(20)
                 body = json.dumps({"keys": list(server.keys)}).encode()
                 self.send_response(200 if self.path == "/jwks" else 404)
                 self.send_header("Content-Type", "application/json")
@@ -120,6 +123,20 @@ class JwksUrlTest(unittest.TestCase):
             self.assertIn("jwt-validation: the bearer token is valid", p.stdout)
         finally:
             lb.stop()
+
+    def test_stopping_during_a_refresh_is_clean(self):
+        self.server.keys = [self.k1.jwk]
+        lb = self.start(self.server.url).start()
+        try:
+            before = self.server.hits
+            self.server.gate.clear()
+            forged = self.k3.token(claims())
+            # tokens no key verifies, until lb's refresh (5 s after its first fetch) is held
+            self.assertTrue(wait_for(lambda: self.call(lb, "/api/f", forged).status == 401 and
+                                     self.server.hits > before, 30, 0.5))
+        finally:
+            lb.stop()    # exit 0 and no sanitizer report with the refresh in flight (cancelled)
+            self.server.gate.set()
 
     def test_an_endpoint_lb_cannot_fetch_stops_the_start(self):
         dead = self.start("https://127.0.0.1:1/jwks")
