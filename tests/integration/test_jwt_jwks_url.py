@@ -14,11 +14,38 @@ import unittest
 
 from lbcommon import config, get_raw, wait_for, wait_stderr
 from lbtest import LB_BIN, Lb
-from test_jwt_validation import ISSUER, Key, claims
+from test_jwt_validation import ISSUER, Key, b64url, claims, openssl
 from tlscommon import Pki
 
 PKI = Pki()
 JWKS_CERT = PKI.issue("jwks", dns=["localhost"], ip=["127.0.0.1"])
+
+
+class EcKey:
+    """A P-256 key made with openssl(1), its JWK, and real ES256 signing (r | s)."""
+
+    def __init__(self, directory, kid):
+        self.kid = kid
+        self.path = os.path.join(directory, f"{kid}.pem")
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", self.path)
+        der = openssl("pkey", "-in", self.path, "-pubout", "-outform", "DER")
+        point = der[-65:]   # the uncompressed point 04 | x | y ends the SubjectPublicKeyInfo
+        self.jwk = {"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+                    "x": b64url(point[1:33]), "y": b64url(point[33:])}
+
+    def token(self, claims_):
+        header = {"alg": "ES256", "typ": "JWT", "kid": self.kid}
+        signing_input = (b64url(json.dumps(header).encode()) + "." +
+                         b64url(json.dumps(claims_).encode())).encode()
+        der = openssl("dgst", "-sha256", "-sign", self.path, data=signing_input)
+        # DER ECDSA-Sig-Value → r | s, 32 bytes each (JWS's form)
+        i = 2
+        parts = []
+        for _ in range(2):
+            n = der[i + 1]
+            parts.append(int.from_bytes(der[i + 2:i + 2 + n], "big").to_bytes(32, "big"))
+            i += 2 + n
+        return signing_input.decode() + "." + b64url(parts[0] + parts[1])
 
 
 class JwksServer:
@@ -123,6 +150,21 @@ class JwksUrlTest(unittest.TestCase):
             self.assertIn("jwt-validation: the bearer token is valid", p.stdout)
         finally:
             lb.stop()
+
+    def test_es256_tokens_are_refused_as_aws_documents(self):
+        # AWS: "Only the RS256 algorithm is supported". The JWKS holds the EC key too
+        # (lb skips it), and the token is a genuine ES256 one.
+        ec = EcKey(self.keydir.name, "e1")
+        self.server.keys = [self.k1.jwk, ec.jwk]
+        lb = self.start(self.server.url).start()
+        try:
+            r = self.call(lb, "/api/es", ec.token(claims()))
+            self.assertEqual(r.status, 401, r)
+            self.assertTrue(wait_stderr(lb, "jwt-validation: the token is not signed RS256: 401", 15))
+            self.assertEqual(self.call(lb, "/api/rs", self.k1.token(claims())).status, 200)
+        finally:
+            lb.stop()
+            self.server.keys = [self.k1.jwk]
 
     def test_stopping_during_a_refresh_is_clean(self):
         self.server.keys = [self.k1.jwk]
