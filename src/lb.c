@@ -35,6 +35,7 @@
 #include "console/console.h"
 #include "targets/health.h"
 #include "net/http_server.h"
+#include "net/jwks_fetch.h"
 #include "net/net.h"
 #include "lambda/lambda.h"
 #include "lambda/lambda_api.h"
@@ -83,6 +84,11 @@ static struct config *load_config(const struct lb_options *opt, struct lb_err *e
 
 	if (cfg && opt->port >= 0)
 		cfg->listeners[0].port = opt->port;
+	/* jwt-validation's JWKS URLs: fetched before the configuration serves. */
+	if (cfg && jwks_fetch_all(cfg, err) < 0) {
+		config_unref(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 

@@ -17,6 +17,7 @@
 #include "explain.h"
 #include "lb.h"
 #include "base/log.h"
+#include "net/jwks_fetch.h"
 #include "net/tls.h"
 #include "net/tls_ca.h"
 #include "lambda/lambda.h"
@@ -174,6 +175,9 @@ static int cmd_explain(int argc, char **argv)
 	er.headers = headers;
 	status = 1;
 	cfg = config_load_stack(path, &stack_opts, &err);
+	/* jwt-validation's JWKS URLs, as lb fetches them; unreachable: no keys, said once. */
+	if (cfg && jwks_fetch_all(cfg, &err) < 0)
+		fprintf(stderr, "lb explain: %s\n", err.msg);
 	if (!cfg || explain_print(cfg, &er, stdout, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		goto out;

@@ -27,6 +27,7 @@
 #include "auth_flow.h"
 #include "alb/auth_oidc.h"
 #include "auth/jwt_rsa.h"
+#include "net/jwks_fetch.h"
 #include "alb/fwd_headers.h"
 #include "alb/jwt.h"
 #include "alb/http_msg.h"
@@ -140,6 +141,7 @@ void router_free(struct router *r)
 {
 	if (!r)
 		return;
+	jwks_refresh_cancel_all();   /* the JWKS refreshes routes started */
 	while (r->free_routes) {
 		struct route *rt = r->free_routes;
 		r->free_routes = rt->next_free;
@@ -679,6 +681,11 @@ static int route_authenticate(struct route *rt, struct http_request *req)
 	v = jwt_check(rt->rule->action.jwt, req, time_wall_us() / 1000000, jwt_rsa_verify, rt->cfg, &why);
 	if (v == JWT_VALID)
 		return 0;
+	/* A signature no key verifies: the IdP may have rotated its keys (a URL's JWKS is
+	 * fetched again in the background; this request is answered with the keys held). */
+	if (v == JWT_INVALID && rt->rule->action.jwt->jwks_remote &&
+	    strcmp(why, "the token's signature does not verify") == 0)
+		jwks_refresh(rt->cfg, rt->rule->action.jwt, targets_http_client(rt->router->targets));
 	rt->www_auth = jwt_www_authenticate(v);
 	log_warn("%.*s %.*s: rule %d: jwt-validation: %s: 401", SV_ARG(req->method), SV_ARG(req->path),
 		 rt->rule->priority, v == JWT_MISSING ? "no bearer token" : why);

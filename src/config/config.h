@@ -157,7 +157,10 @@ struct jwt_validation_cfg {
 	size_t nclaims;
 	struct jwt_claim *claims;  /* additional_claims */
 	size_t nkeys;
-	struct jwk_rsa *keys;      /* read from the JWKS file at load */
+	struct jwk_rsa *keys;      /* read from the JWKS file at load, or fetched (net/jwks_fetch.c) */
+	bool jwks_remote;          /* jwks_endpoint is an http(s):// URL, fetched before serving */
+	bool jwks_fetching;        /* a refresh is in flight */
+	int64_t jwks_fetched_us;   /* monotonic time of the last fetch */
 };
 
 struct action {

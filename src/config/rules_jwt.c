@@ -5,14 +5,14 @@
  *   - type: jwt-validation
  *     jwt_validation:
  *       issuer: https://idp.example.com          # required, at most 256 characters
- *       jwks_endpoint: keys/jwks.json            # a file here (AWS: an https URL)
+ *       jwks_endpoint: https://idp.example.com/jwks  # a URL (AWS's), or a file
  *       additional_claims:                       # at most 10
  *         - {format: string-array, name: aud, values: [api]}
  *
- * The JWKS is read once, here: its RSA keys are decoded into the arena, so
+ * A JWKS file is read once, here: its RSA keys are decoded into the arena, so
  * a bad key file is a load error with file:line:col, never a request-time
- * surprise. lb reads the keys from a file; fetching an https JWKS endpoint is
- * not built yet and is refused with a clear message.
+ * surprise. A URL is only marked here; net/jwks_fetch.c fetches it before the
+ * configuration serves.
  */
 #include "config/rules_jwt.h"
 
@@ -124,7 +124,7 @@ out:
 	return rc;
 }
 
-/* Reads the JWKS file the endpoint names. */
+/* Reads the JWKS file the endpoint names (a URL is fetched later). */
 static int jwks_load(struct config *cfg, const struct ynode *v, struct jwt_validation_cfg *j,
 		     struct lb_err *err)
 {
@@ -134,9 +134,12 @@ static int jwks_load(struct config *cfg, const struct ynode *v, struct jwt_valid
 	FILE *f;
 	int rc = -1;
 
-	if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)
-		return ydoc_err(err, v, "fetching a JWKS over HTTP(S) is not supported yet: give a "
-				"file (a path, or file:///abs/path)");
+	/* An https:// endpoint (AWS's kind; http:// too, for a local IdP) is fetched by lb
+	 * before it serves the configuration (net/jwks_fetch.c), not here. */
+	if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) {
+		j->jwks_remote = true;
+		return 0;
+	}
 	if (strncmp(s, "file://", 7) == 0)
 		path = arena_strdup(&cfg->arena, s + 7);
 	else
