@@ -100,6 +100,7 @@ struct conn {
 	bool want_drain;
 	int64_t active_us;              /* a tunnel's last byte, either way */
 	uint64_t acked_mark;            /* bytes the client had acked when writing last waited */
+	uint64_t idle_acked_mark;       /* the same, when the idle timeout last fired */
 
 	int64_t born_mono_us;
 	struct buf out;                 /* answer head scratch */

@@ -368,6 +368,17 @@ static void conn_on_closed(struct conn *c, bool eof)
 	conn_free(c);
 }
 
+/* Whether bytes of an answer are still queued for the client (in lb or in
+ * the kernel) and the client acknowledged some since the idle timeout last
+ * fired: a reader that stopped is let go at the next one. */
+static bool conn_still_draining(struct conn *c)
+{
+	int fd = bufferevent_getfd(c->bev);
+
+	return (evbuffer_get_length(bufferevent_get_output(c->bev)) || net_unacked(fd)) &&
+	       net_acked_moved(fd, &c->idle_acked_mark);
+}
+
 /* No byte from the client for the idle timeout (or the linger time). */
 static void conn_on_timeout(struct conn *c)
 {
@@ -390,6 +401,13 @@ static void conn_on_timeout(struct conn *c)
 	if (c->state == CONN_BODY || (c->state == CONN_HEAD && h1_reader_busy(&c->reader))) {
 		/* ALB: 408 when the client sends no data within the idle timeout. */
 		conn_fail(c, 408);
+		return;
+	}
+	if (conn_still_draining(c)) {
+		/* The last answer is still going out to a slow reader: that is
+		 * activity, so the connection stays (ALB's idle timeout counts
+		 * inactivity), and the idle wait starts again. */
+		conn_arm_read(c);
 		return;
 	}
 	conn_free(c);
