@@ -846,7 +846,7 @@ int http_origin_numeric(struct http_origin *o, const char *address, int port)
 
 int http_origin_resolve(struct http_origin *o, const char *host, int port)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL, *pick;
 	char service[8];
 
 	if (http_origin_numeric(o, host, port) == 0)
@@ -854,9 +854,16 @@ int http_origin_resolve(struct http_origin *o, const char *host, int port)
 	snprintf(service, sizeof(service), "%d", port);
 	if (getaddrinfo(host, service, &hints, &ai) != 0 || !ai)
 		return -1;
+	/* One address is tried: an IPv4 one when the name has both. Debian's
+	 * /etc/hosts gives localhost ::1 as well, and local services often
+	 * listen on 127.0.0.1 only. */
+	for (pick = ai; pick && pick->ai_family != AF_INET; pick = pick->ai_next)
+		;
+	if (!pick)
+		pick = ai;
 	memset(o, 0, sizeof(*o));
-	memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
-	o->addr_len = ai->ai_addrlen;
+	memcpy(&o->addr, pick->ai_addr, pick->ai_addrlen);
+	o->addr_len = pick->ai_addrlen;
 	freeaddrinfo(ai);
 	origin_key(o, port);
 	return 0;

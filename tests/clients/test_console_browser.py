@@ -59,7 +59,7 @@ class ConsoleBrowser(ClientTestCase):
         self.assertTrue(m)
         shots = os.environ.get("LB_SCREENSHOTS") or tempfile.mkdtemp(prefix="lb-console-shots-")
         os.makedirs(shots, exist_ok=True)
-        p = subprocess.run(["node", "console_browser.mjs", m.group(1), f"http://127.0.0.1:{lb.port}", shots],
+        p = subprocess.run([clientenv.node20(), "console_browser.mjs", m.group(1), f"http://127.0.0.1:{lb.port}", shots],
                            cwd=HERE, capture_output=True, text=True, timeout=180)
         self.assertEqual(p.returncode, 0, p.stderr[-3000:])
         out = json.loads(p.stdout)
