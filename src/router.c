@@ -102,15 +102,22 @@ struct router *router_new(struct rng *rng, struct targets *targets)
 	return r;
 }
 
+/* Whether the listener has an authenticate action on any rule. */
+static bool listener_authenticates(const struct listener_cfg *l)
+{
+	if (l->default_rule.action.auth)
+		return true;
+	for (size_t i = 0; i < l->nrules; i++)
+		if (l->rules[i].action.auth)
+			return true;
+	return false;
+}
+
 static bool uses_authenticate(const struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		if (cfg->listeners[i].default_rule.action.auth)
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (listener_authenticates(&cfg->listeners[i]))
 			return true;
-		for (size_t j = 0; j < cfg->listeners[i].nrules; j++)
-			if (cfg->listeners[i].rules[j].action.auth)
-				return true;
-	}
 	return false;
 }
 
@@ -558,16 +565,6 @@ static void forward_head(struct router *r, struct http_request *req, struct rout
 
 /* --- authenticate actions (auth_flow.c) -------------------------------------------- */
 
-/* Whether the listener has an authenticate action on any rule. */
-static bool listener_authenticates(const struct listener_cfg *l)
-{
-	if (l->default_rule.action.auth)
-		return true;
-	for (size_t i = 0; i < l->nrules; i++)
-		if (l->rules[i].action.auth)
-			return true;
-	return false;
-}
 
 /*
  * At the head: a rule with an authenticate action either has a valid
