@@ -19,7 +19,8 @@ CC ?= cc
 PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
 PKGS += libevent_openssl libssl libcrypto
 PKGS += libnghttp2
-PKGS += libarchive
+# libarchive (image functions) is loaded when first needed (src/lambda/archive_dl.h):
+# only its headers are used at build time, so lb does not map it and its libraries.
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 

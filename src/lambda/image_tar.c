@@ -1,5 +1,6 @@
 /*
- * image_tar: tar extraction for images (image_tar.h), with libarchive.
+ * image_tar: tar extraction for images (image_tar.h), with libarchive
+ * (through archive_dl, which loads it on the first extraction).
  *
  * The rules of names (normalizing, refusing "..", recognizing whiteouts)
  * are oci_image.c's; this file does the file-system work through layer_fs,
@@ -19,22 +20,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 
 #include "alb/oci_image.h"
+#include "lambda/archive_dl.h"
 #include "lambda/layer_fs.h"
 
-static struct archive *open_archive(const char *path, struct lb_err *err)
+static struct archive *open_archive(const struct archive_dl *ar, const char *path, struct lb_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = ar->read_new();
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
-		lb_err_set(err, "cannot read '%s': %s", path, archive_error_string(a));
-		archive_read_free(a);
+	ar->read_support_filter_all(a);
+	ar->read_support_format_tar(a);
+	if (ar->read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
+		lb_err_set(err, "cannot read '%s': %s", path, ar->error_string(a));
+		ar->read_free(a);
 		return NULL;
 	}
 	return a;
@@ -107,7 +107,7 @@ out:
 	return rc;
 }
 
-static int write_file(struct archive *a, const char *path, mode_t mode, struct lb_err *err)
+static int write_file(const struct archive_dl *ar, struct archive *a, const char *path, mode_t mode, struct lb_err *err)
 {
 	int fd = layer_fs_create(path, err), rc = 0;
 	const void *buf;
@@ -117,14 +117,14 @@ static int write_file(struct archive *a, const char *path, mode_t mode, struct l
 
 	if (fd < 0)
 		return -1;
-	while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
+	while ((r = ar->read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
 		if (lseek(fd, off, SEEK_SET) < 0 || layer_fs_write(fd, buf, n) != 0) {
 			rc = lb_err_set(err, "cannot write '%s': %s", path, strerror(errno));
 			break;
 		}
 	}
 	if (rc == 0 && r != ARCHIVE_EOF)
-		rc = lb_err_set(err, "damaged archive at '%s': %s", path, archive_error_string(a));
+		rc = lb_err_set(err, "damaged archive at '%s': %s", path, ar->error_string(a));
 	/* Sparse files: the size is the last block's end. */
 	if (rc == 0 && ftruncate(fd, lseek(fd, 0, SEEK_END)) != 0)
 		rc = lb_err_set(err, "cannot write '%s': %s", path, strerror(errno));
@@ -154,11 +154,11 @@ static int write_hardlink(const char *root, const char *name, const char *target
 	return rc;
 }
 
-static int extract_entry(struct archive *a, struct archive_entry *e, const char *root, const char *rel,
+static int extract_entry(const struct archive_dl *ar, struct archive *a, struct archive_entry *e, const char *root, const char *rel,
 			 struct lb_err *err)
 {
-	mode_t type = archive_entry_filetype(e), mode = archive_entry_perm(e);
-	const char *hard = archive_entry_hardlink(e), *name = archive_entry_pathname(e);
+	mode_t type = ar->entry_filetype(e), mode = ar->entry_perm(e);
+	const char *hard = ar->entry_hardlink(e), *name = ar->entry_pathname(e);
 	enum layer_kind kind = type == AE_IFDIR ? LAYER_DIR : type == AE_IFLNK ? LAYER_LINK : LAYER_FILE;
 	char path[PATH_MAX];
 
@@ -172,24 +172,24 @@ static int extract_entry(struct archive *a, struct archive_entry *e, const char 
 		return chmod(path, (mode & 01777) | 0700) == 0 ? 0 : lb_err_set(err, "cannot chmod '%s': %s", path, strerror(errno));
 	if (type == AE_IFLNK) {
 		/* The target stays as written: it is resolved inside the root when the sandbox runs. */
-		if (symlink(archive_entry_symlink(e) ? archive_entry_symlink(e) : "", path) != 0)
+		if (symlink(ar->entry_symlink(e) ? ar->entry_symlink(e) : "", path) != 0)
 			return lb_err_set(err, "cannot create link '%s': %s", path, strerror(errno));
 		return 0;
 	}
-	return write_file(a, path, mode, err);
+	return write_file(ar, a, path, mode, err);
 }
 
 /* One pass over archive: whiteouts only (pass 0) or everything else (pass 1). */
-static int extract_pass(const char *archive, const char *root, bool layer, int pass, struct lb_err *err)
+static int extract_pass(const struct archive_dl *ar, const char *archive, const char *root, bool layer, int pass, struct lb_err *err)
 {
-	struct archive *a = open_archive(archive, err);
+	struct archive *a = open_archive(ar, archive, err);
 	struct archive_entry *e;
 	int r = ARCHIVE_OK, rc = 0;
 
 	if (!a)
 		return -1;
-	while (rc == 0 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
-		const char *name = archive_entry_pathname(e);
+	while (rc == 0 && ((r = ar->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
+		const char *name = ar->entry_pathname(e);
 		char *rel = NULL, *target = NULL;
 		int p = oci_entry_path(name ? name : "", &rel);
 		bool wh;
@@ -205,18 +205,22 @@ static int extract_pass(const char *archive, const char *root, bool layer, int p
 		if (pass == 0 && wh)
 			rc = apply_whiteout(root, rel, err);
 		else if (pass == 1 && !wh)
-			rc = extract_entry(a, e, root, rel, err);
+			rc = extract_entry(ar, a, e, root, rel, err);
 		free(rel);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN)
-		rc = lb_err_set(err, "damaged archive: %s", archive_error_string(a));
-	archive_read_free(a);
+		rc = lb_err_set(err, "damaged archive: %s", ar->error_string(a));
+	ar->read_free(a);
 	return rc;
 }
 
 int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err)
 {
-	if (layer && extract_pass(archive, root, layer, 0, err) < 0)
+	const struct archive_dl *ar = archive_dl_get(err);
+
+	if (!ar)
 		return -1;
-	return extract_pass(archive, root, layer, 1, err);
+	if (layer && extract_pass(ar, archive, root, layer, 0, err) < 0)
+		return -1;
+	return extract_pass(ar, archive, root, layer, 1, err);
 }
