@@ -4,7 +4,9 @@
  * Start: the Runtime API port is opened first (its address goes into the
  * environment), then the process is spawned with posix_spawn into a new
  * process group, in the function's code directory, with stdout and stderr on
- * pipes. Each line it writes becomes "[name] line" on lb's stderr.
+ * pipes. Each line it writes becomes "[name] line" on lb's stderr
+ * (sandbox_log.c, with START/END/REPORT and the log tail; memory is
+ * sandbox_mem.c's; sandbox_int.h lists what they share).
  *
  * States: STARTING until the runtime's first /next (its init is done),
  * then IDLE (waiting on /next) or BUSY (running an invocation), DEAD once
@@ -22,11 +24,10 @@
  * the sandbox from inside a Runtime API callback: callers free it from
  * on_exit, which runs from the SIGCHLD event.
  */
-#include "lambda/sandbox.h"
+#include "lambda/sandbox_int.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -43,347 +44,12 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "lambda/extensions.h"
-#include "lambda/proc_mem.h"
 #include "lambda/platform_log.h"
 #include "lambda/runtime_api.h"
 #include "lambda/telemetry.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
 #define INIT_LIMIT_SECONDS 10
-/* A line longer than this is logged in pieces. */
-#define LOG_LINE_MAX (64 * 1024)
-
-enum sb_state { SB_STARTING, SB_IDLE, SB_BUSY, SB_DEAD };
-
-/* The last SANDBOX_LOG_TAIL_MAX bytes written, and a flat copy to hand out. */
-struct log_tail {
-	char ring[SANDBOX_LOG_TAIL_MAX];
-	size_t end;              /* where the next byte goes */
-	size_t len;              /* bytes held */
-	char flat[SANDBOX_LOG_TAIL_MAX];
-};
-
-struct sandbox {
-	const struct sandbox_cbs *cbs;
-	void *cookie;
-	char *log_name;
-	char *version;
-	int memory_size;
-	bool json_logs;          /* platform records as Lambda's JSON lines */
-	bool system_info;        /* INFO platform records are shown (system_log_level not WARN) */
-	pid_t pid;
-	enum sb_state state;
-	struct runtime_api *ra;
-	struct bufferevent *out, *err;
-	struct bufferevent *xout; /* the extensions' stdout and stderr, or NULL */
-	struct event *timer;
-	struct event *mem_ev;    /* samples memory while the runtime works */
-	bool oom_killed;         /* killed for going over memory_size */
-
-	/* the invocation being run */
-	bool has_inv;
-	bool delivered;
-	char request_id[40];
-	int timeout;
-	struct buf inv_payload;
-	char *inv_arn, *inv_trace;
-	int64_t started_us;      /* when the runtime got the event */
-	bool capturing;          /* its log lines go to tail too */
-	bool tail_ready;         /* tail holds the invocation that just ended */
-	struct log_tail *tail;
-
-	int64_t spawned_us;
-	long peak_mb;            /* last VmHWM read, and when */
-	int64_t peak_read_us;
-	double init_ms;          /* reported once, on the first REPORT */
-	bool init_reported;
-
-	struct extensions *ext;  /* Extensions and Telemetry APIs */
-	bool runtime_waiting;    /* the runtime asked for work; extensions may hold it */
-	struct event *kill_timer; /* SHUTDOWN given: kill when it fires */
-	const char *shutdown_reason;
-	const char *end_status;  /* for platform.runtimeDone/report */
-	int64_t deadline_us;     /* monotonic end of the invocation's time, extensions included */
-	pid_t ext_pids[16];      /* extension processes, -1 once reaped */
-	size_t next_pids;
-};
-
-/* --- function output ---------------------------------------------------------- */
-
-static void tail_add(struct log_tail *t, const char *p, size_t n)
-{
-	if (n > SANDBOX_LOG_TAIL_MAX) {
-		p += n - SANDBOX_LOG_TAIL_MAX;
-		n = SANDBOX_LOG_TAIL_MAX;
-	}
-	while (n) {
-		size_t k = SANDBOX_LOG_TAIL_MAX - t->end < n ? SANDBOX_LOG_TAIL_MAX - t->end : n;
-
-		memcpy(t->ring + t->end, p, k);
-		t->end = (t->end + k) % SANDBOX_LOG_TAIL_MAX;
-		t->len = t->len + k < SANDBOX_LOG_TAIL_MAX ? t->len + k : SANDBOX_LOG_TAIL_MAX;
-		p += k;
-		n -= k;
-	}
-}
-
-struct sv sandbox_log_tail(struct sandbox *sb)
-{
-	struct log_tail *t = sb->tail;
-	size_t start;
-
-	if (!sb->tail_ready || !t)
-		return (struct sv){ "", 0 };
-	start = (t->end + SANDBOX_LOG_TAIL_MAX - t->len) % SANDBOX_LOG_TAIL_MAX;
-	if (start + t->len <= SANDBOX_LOG_TAIL_MAX) {
-		memcpy(t->flat, t->ring + start, t->len);
-	} else {
-		size_t first = SANDBOX_LOG_TAIL_MAX - start;
-		memcpy(t->flat, t->ring + start, first);
-		memcpy(t->flat + first, t->ring, t->len - first);
-	}
-	return (struct sv){ t->flat, t->len };
-}
-
-/* Writes lines to lb's stderr as "[name] line", all in one write. */
-static void log_lines(struct sandbox *sb, const struct sv *lines, size_t n)
-{
-	char head[128];
-	struct iovec v[3 * 2];
-	int hn = snprintf(head, sizeof(head), "[%s] ", sb->log_name);
-
-	for (size_t i = 0; i < n; i++) {
-		if (sb->capturing) {
-			tail_add(sb->tail, lines[i].p, lines[i].n);
-			tail_add(sb->tail, "\n", 1);
-		}
-		v[3 * i] = (struct iovec){ head, (size_t)hn };
-		v[3 * i + 1] = (struct iovec){ (void *)lines[i].p, lines[i].n };
-		v[3 * i + 2] = (struct iovec){ "\n", 1 };
-	}
-	if (writev(STDERR_FILENO, v, (int)(3 * n)) < 0)
-		return;
-}
-
-static void log_line(struct sandbox *sb, const char *line, size_t n)
-{
-	struct sv one = { line, n };
-
-	log_lines(sb, &one, 1);
-}
-
-static void log_frame(struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* START/END/REPORT lines, framed like the function's own output. */
-static void log_frame(struct sandbox *sb, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
-{
-	struct evbuffer *in = bufferevent_get_input(bev);
-	bool ext = bev == sb->xout;
-	char *line;
-	size_t n;
-
-	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF))) {
-		if (n && line[n - 1] == '\r')
-			n--;
-		log_line(sb, line, n);
-		telemetry_output(extensions_telemetry(sb->ext), ext, line, n);
-		free(line);
-	}
-	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
-		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
-		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
-		log_line(sb, p, k);
-		telemetry_output(extensions_telemetry(sb->ext), ext, p, k);
-		evbuffer_drain(in, k);
-	}
-}
-
-/* Reads what is in bev's pipe now, ahead of its read event. A socket
- * bufferevent freezes its input's end so that only it appends to it: this
- * read is the bufferevent's own, done early. */
-static void read_now(struct bufferevent *bev)
-{
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	evbuffer_unfreeze(in, 0);
-	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
-		;
-	evbuffer_freeze(in, 0);
-}
-
-/*
- * Logs the lines waiting in a pipe now: before END and REPORT (the runtime
- * wrote them before posting its result, and Lambda shows them first), and
- * once the process has exited (eof: a partial last line included).
- */
-static void log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
-{
-	if (!bev)
-		return;
-	read_now(bev);
-	drain_output(sb, bev, eof);
-}
-
-static void on_output(struct bufferevent *bev, void *arg)
-{
-	drain_output(arg, bev, false);
-}
-
-static void on_output_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct sandbox *sb = arg;
-
-	(void)what;
-	drain_output(sb, bev, true);
-	bufferevent_disable(bev, EV_READ);
-}
-
-/* --- the Lambda log frame ----------------------------------------------------- */
-
-/* Lambda's JSON platform status for how an invocation ended. */
-static const char *record_status(enum invoke_status st)
-{
-	switch (st) {
-	case INVOKE_OK: return "success";
-	case INVOKE_FUNCTION_ERROR: return "error";
-	case INVOKE_TIMEOUT: return "timeout";
-	default: return "failure";
-	}
-}
-
-/*
- * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
- * Used"). It is a high-water mark, so reading /proc at most once a second
- * keeps the REPORT line right to within a second's growth at a fraction of
- * the cost of reading it per invocation.
- */
-static long peak_memory_mb(struct sandbox *sb)
-{
-	char path[64], text[2048];
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	if (sb->peak_read_us && time_mono_us() - sb->peak_read_us < 1000000)
-		return sb->peak_mb;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)sb->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return sb->peak_mb;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n > 0) {
-		text[n] = '\0';
-		if ((p = strstr(text, "VmHWM:")))
-			sb->peak_mb = (strtol(p + 6, NULL, 10) + 1023) / 1024;
-	}
-	sb->peak_read_us = time_mono_us();
-	return sb->peak_mb;
-}
-
-/*
- * Lambda's JSON format (logging_config log_format JSON): END becomes
- * platform.runtimeDone and REPORT platform.report (platform_log.h).
- */
-static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke_status st,
-			 size_t produced, const char *error_type)
-{
-	struct platform_end e = { sb->request_id, record_status(st), error_type, ms, billed,
-				  sb->memory_size, 0, -1, produced };
-	char t[28], done[512], report[640];
-	struct sv lines[2];
-
-	if (!sb->init_reported) {
-		e.init_ms = sb->init_ms;
-		sb->init_reported = true;
-	}
-	if (!sb->system_info)
-		return;   /* system_log_level WARN: these INFO records are filtered out */
-	e.max_memory_mb = peak_memory_mb(sb);
-	platform_time(time_wall_us(), t);
-	lines[0] = (struct sv){ done, platform_runtime_done(done, sizeof(done), t, &e) };
-	lines[1] = (struct sv){ report, platform_report(report, sizeof(report), t, &e) };
-	log_lines(sb, lines, 2);
-}
-
-static void log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
-		    const char *error_type)
-{
-	int64_t us = time_mono_us() - sb->started_us;
-	double ms = (double)us / 1000.0;
-	long billed = (long)((us + 999) / 1000);
-	char init[64] = "";
-	char end[96], report[384];
-	struct sv lines[2];
-
-	if (sb->json_logs) {
-		log_end_json(sb, ms, billed, st, st == INVOKE_OK ? produced : 0, error_type);
-		return;
-	}
-	if (!sb->init_reported) {
-		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
-		sb->init_reported = true;
-	}
-	lines[0] = (struct sv){ end, (size_t)snprintf(end, sizeof(end), "END RequestId: %s", sb->request_id) };
-	/* Lambda bills whole milliseconds, rounded up. */
-	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
-		"REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: %d MB\t"
-		"Max Memory Used: %ld MB%s", sb->request_id, ms, billed, sb->memory_size,
-		peak_memory_mb(sb), init) };
-	/* END and REPORT leave in one write. */
-	log_lines(sb, lines, 2);
-}
-
-/*
- * Lambda kills an environment whose memory goes over the function's memory
- * size; the invocation fails with "Runtime exited with error: signal:
- * killed" (Runtime.ExitError) and REPORT shows the whole size used. lb
- * samples the process tree while the runtime initializes or works.
- */
-#define MEM_SAMPLE_MS 100
-
-static void on_mem_sample(evutil_socket_t fd, short what, void *arg)
-{
-	struct sandbox *sb = arg;
-	long kb;
-
-	(void)fd;
-	(void)what;
-	if (sb->pid <= 0 || sb->state == SB_DEAD || sb->oom_killed)
-		return;
-	kb = proc_tree_rss_kb(sb->pid);
-	if (kb <= (long)sb->memory_size * 1024)
-		return;
-	log_warn("[%s] memory %ld MB over memory_size %d MB: killing the sandbox", sb->log_name,
-		 (kb + 1023) / 1024, sb->memory_size);
-	sb->oom_killed = true;
-	sb->peak_mb = sb->memory_size;
-	sb->peak_read_us = time_mono_us();
-	event_del(sb->mem_ev);
-	kill(-sb->pid, SIGKILL);
-}
-
-static void mem_watch(struct sandbox *sb, bool on)
-{
-	struct timeval every = { 0, MEM_SAMPLE_MS * 1000 };
-
-	if (on)
-		event_add(sb->mem_ev, &every);
-	else
-		event_del(sb->mem_ev);
-}
 
 /* --- invocations --------------------------------------------------------------- */
 
@@ -415,14 +81,14 @@ static void deliver(struct sandbox *sb)
 	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
 	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
 	set_timer(sb, sb->timeout);
-	mem_watch(sb, true);
+	sandbox_mem_watch(sb, true);
 	if (!sb->json_logs)
-		log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+		sandbox_log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
 	else if (sb->system_info) {
 		char t[28], line[256];
 
 		platform_time(time_wall_us(), t);
-		log_line(sb, line, platform_start(line, sizeof(line), t, sb->request_id, sb->version));
+		sandbox_log_line(sb, line, platform_start(line, sizeof(line), t, sb->request_id, sb->version));
 	}
 	runtime_api_deliver(sb->ra, &ri);
 }
@@ -477,10 +143,10 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
 			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
 	if (sb->delivered) {
-		log_pending(sb, sb->xout, false);
-		log_pending(sb, sb->out, false);
-		log_pending(sb, sb->err, false);
-		log_end(sb, status, n, error_type);
+		sandbox_log_pending(sb, sb->xout, false);
+		sandbox_log_pending(sb, sb->out, false);
+		sandbox_log_pending(sb, sb->err, false);
+		sandbox_log_end(sb, status, n, error_type);
 	}
 	sb->delivered = false;
 	if (delivered)
@@ -515,7 +181,7 @@ static void runtime_ready(struct sandbox *sb)
 		telemetry_init_done(extensions_telemetry(sb->ext), sb->init_reported);
 	}
 	sb->state = SB_IDLE;
-	mem_watch(sb, false);
+	sandbox_mem_watch(sb, false);
 	if (sb->has_inv && !sb->delivered) {
 		deliver(sb);
 		return;
@@ -567,7 +233,7 @@ static void ext_on_error(void *arg, bool init, const char *body, size_t n, const
 {
 	struct sandbox *sb = arg;
 
-	log_frame(sb, "EXTENSION %s error: %s", init ? "init" : "exit", error_type);
+	sandbox_log_frame(sb, "EXTENSION %s error: %s", init ? "init" : "exit", error_type);
 	if (sb->state == SB_STARTING || init) {
 		on_init_error(sb, body, n, error_type);
 		return;
@@ -609,12 +275,12 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 	char t[28], line[512];
 
 	if (!sb->json_logs) {
-		log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+		sandbox_log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
 			  init_ms, type);
 	} else if (sb->system_info) {
 		/* Lambda's JSON twin of INIT_REPORT. */
 		platform_time(time_wall_us(), t);
-		log_line(sb, line, platform_init_error(line, sizeof(line), t, init_ms, type));
+		sandbox_log_line(sb, line, platform_init_error(line, sizeof(line), t, init_ms, type));
 	}
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
 	sb->shutdown_reason = "failure";
@@ -642,7 +308,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		/* The extensions' time after the last invocation ran out (a next one
 		 * may wait for them: it will run elsewhere). */
 		if (sb->state == SB_BUSY && !extensions_ready(sb->ext)) {
-			log_frame(sb, "EXTENSION did not ask for its next event within the function's timeout: "
+			sandbox_log_frame(sb, "EXTENSION did not ask for its next event within the function's timeout: "
 				  "resetting the sandbox");
 			sb->shutdown_reason = "timeout";
 			sandbox_kill(sb);
@@ -655,7 +321,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		     sb->timeout);
 	/* In JSON format the timeout is the records' status "timeout" instead. */
 	if (!sb->json_logs)
-		log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
+		sandbox_log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
 	runtime_api_drop(sb->ra);
 	sb->shutdown_reason = "timeout";
 	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");
@@ -743,7 +409,7 @@ static struct bufferevent *pipe_reader(struct event_base *base, int fd, struct s
 {
 	struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 
-	bufferevent_setcb(bev, on_output, NULL, on_output_event, sb);
+	bufferevent_setcb(bev, sandbox_on_output, NULL, sandbox_on_output_event, sb);
 	bufferevent_enable(bev, EV_READ);
 	return bev;
 }
@@ -772,7 +438,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	buf_init(&sb->inv_payload, 0);
 	sb->timer = evtimer_new(base, on_timer, sb);
 	sb->kill_timer = evtimer_new(base, on_kill_timer, sb);
-	sb->mem_ev = event_new(base, -1, EV_PERSIST, on_mem_sample, sb);
+	sb->mem_ev = event_new(base, -1, EV_PERSIST, sandbox_on_mem_sample, sb);
 	if (!(sb->ra = runtime_api_new(base, &ra_cbs, sb, err)))
 		goto fail;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -798,7 +464,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->out = pipe_reader(base, out[0], sb);
 	sb->err = pipe_reader(base, errp[0], sb);
 	if (sb->memory_size > 0)
-		mem_watch(sb, true);
+		sandbox_mem_watch(sb, true);
 	return sb;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -870,9 +536,9 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	sb->state = SB_DEAD;
 	event_del(sb->mem_ev);
 	event_del(sb->kill_timer);
-	log_pending(sb, sb->out, true);
-	log_pending(sb, sb->err, true);
-	log_pending(sb, sb->xout, true);
+	sandbox_log_pending(sb, sb->out, true);
+	sandbox_log_pending(sb, sb->err, true);
+	sandbox_log_pending(sb, sb->xout, true);
 	if (sb->has_inv && !sb->delivered && !was_starting) {
 		/* Given to a runtime that had finished its last invocation and then
 		 * exited (as a runtime does after a fatal error): it never ran. */
@@ -917,7 +583,7 @@ bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus)
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"RequestId: %s Error: an extension exited with error: %s\","
 		     "\"errorType\":\"Extension.Crash\"}", sb->has_inv ? sb->request_id : "", why);
-	log_frame(sb, "EXTENSION exited with error: %s", why);
+	sandbox_log_frame(sb, "EXTENSION exited with error: %s", why);
 	if (sb->state == SB_STARTING) {
 		on_init_error(sb, msg, (size_t)n, "Extension.Crash");
 		return true;

@@ -1,0 +1,232 @@
+/*
+ * sandbox_log: what a sandbox writes to lb's stderr (sandbox_int.h).
+ *
+ * Each line the function (or an extension) writes becomes "[name] line",
+ * and goes to Telemetry API subscribers too; a line longer than
+ * LOG_LINE_MAX is logged in pieces. An invocation that asked for its log
+ * tail also gets its lines in a ring (struct log_tail). Around each
+ * invocation, Lambda's frame: START, then END and REPORT in one write, as
+ * text or, with log_format JSON, as platform records (platform_log.h).
+ */
+#include "lambda/sandbox_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "lambda/extensions.h"
+#include "lambda/platform_log.h"
+#include "lambda/telemetry.h"
+
+/* A line longer than this is logged in pieces. */
+#define LOG_LINE_MAX (64 * 1024)
+
+static void tail_add(struct log_tail *t, const char *p, size_t n)
+{
+	if (n > SANDBOX_LOG_TAIL_MAX) {
+		p += n - SANDBOX_LOG_TAIL_MAX;
+		n = SANDBOX_LOG_TAIL_MAX;
+	}
+	while (n) {
+		size_t k = SANDBOX_LOG_TAIL_MAX - t->end < n ? SANDBOX_LOG_TAIL_MAX - t->end : n;
+
+		memcpy(t->ring + t->end, p, k);
+		t->end = (t->end + k) % SANDBOX_LOG_TAIL_MAX;
+		t->len = t->len + k < SANDBOX_LOG_TAIL_MAX ? t->len + k : SANDBOX_LOG_TAIL_MAX;
+		p += k;
+		n -= k;
+	}
+}
+
+struct sv sandbox_log_tail(struct sandbox *sb)
+{
+	struct log_tail *t = sb->tail;
+	size_t start;
+
+	if (!sb->tail_ready || !t)
+		return (struct sv){ "", 0 };
+	start = (t->end + SANDBOX_LOG_TAIL_MAX - t->len) % SANDBOX_LOG_TAIL_MAX;
+	if (start + t->len <= SANDBOX_LOG_TAIL_MAX) {
+		memcpy(t->flat, t->ring + start, t->len);
+	} else {
+		size_t first = SANDBOX_LOG_TAIL_MAX - start;
+		memcpy(t->flat, t->ring + start, first);
+		memcpy(t->flat + first, t->ring, t->len - first);
+	}
+	return (struct sv){ t->flat, t->len };
+}
+
+/* Writes lines to lb's stderr as "[name] line", all in one write. */
+void sandbox_log_lines(struct sandbox *sb, const struct sv *lines, size_t n)
+{
+	char head[128];
+	struct iovec v[3 * 2];
+	int hn = snprintf(head, sizeof(head), "[%s] ", sb->log_name);
+
+	for (size_t i = 0; i < n; i++) {
+		if (sb->capturing) {
+			tail_add(sb->tail, lines[i].p, lines[i].n);
+			tail_add(sb->tail, "\n", 1);
+		}
+		v[3 * i] = (struct iovec){ head, (size_t)hn };
+		v[3 * i + 1] = (struct iovec){ (void *)lines[i].p, lines[i].n };
+		v[3 * i + 2] = (struct iovec){ "\n", 1 };
+	}
+	if (writev(STDERR_FILENO, v, (int)(3 * n)) < 0)
+		return;
+}
+
+void sandbox_log_line(struct sandbox *sb, const char *line, size_t n)
+{
+	struct sv one = { line, n };
+
+	sandbox_log_lines(sb, &one, 1);
+}
+
+/* START/END/REPORT lines, framed like the function's own output. */
+void sandbox_log_frame(struct sandbox *sb, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sandbox_log_line(sb, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	bool ext = bev == sb->xout;
+	char *line;
+	size_t n;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF))) {
+		if (n && line[n - 1] == '\r')
+			n--;
+		sandbox_log_line(sb, line, n);
+		telemetry_output(extensions_telemetry(sb->ext), ext, line, n);
+		free(line);
+	}
+	while (evbuffer_get_length(in) >= LOG_LINE_MAX || (eof && evbuffer_get_length(in) > 0)) {
+		size_t k = evbuffer_get_length(in) < LOG_LINE_MAX ? evbuffer_get_length(in) : LOG_LINE_MAX;
+		char *p = (char *)evbuffer_pullup(in, (ssize_t)k);
+		sandbox_log_line(sb, p, k);
+		telemetry_output(extensions_telemetry(sb->ext), ext, p, k);
+		evbuffer_drain(in, k);
+	}
+}
+
+/* Reads what is in bev's pipe now, ahead of its read event. A socket
+ * bufferevent freezes its input's end so that only it appends to it: this
+ * read is the bufferevent's own, done early. */
+static void read_now(struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	evbuffer_unfreeze(in, 0);
+	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
+		;
+	evbuffer_freeze(in, 0);
+}
+
+/*
+ * Logs the lines waiting in a pipe now: before END and REPORT (the runtime
+ * wrote them before posting its result, and Lambda shows them first), and
+ * once the process has exited (eof: a partial last line included).
+ */
+void sandbox_log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
+{
+	if (!bev)
+		return;
+	read_now(bev);
+	drain_output(sb, bev, eof);
+}
+
+void sandbox_on_output(struct bufferevent *bev, void *arg)
+{
+	drain_output(arg, bev, false);
+}
+
+void sandbox_on_output_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct sandbox *sb = arg;
+
+	(void)what;
+	drain_output(sb, bev, true);
+	bufferevent_disable(bev, EV_READ);
+}
+
+/* --- the Lambda log frame ----------------------------------------------------- */
+
+/* Lambda's JSON platform status for how an invocation ended. */
+static const char *record_status(enum invoke_status st)
+{
+	switch (st) {
+	case INVOKE_OK: return "success";
+	case INVOKE_FUNCTION_ERROR: return "error";
+	case INVOKE_TIMEOUT: return "timeout";
+	default: return "failure";
+	}
+}
+
+/*
+ * Lambda's JSON format (logging_config log_format JSON): END becomes
+ * platform.runtimeDone and REPORT platform.report (platform_log.h).
+ */
+static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke_status st,
+			 size_t produced, const char *error_type)
+{
+	struct platform_end e = { sb->request_id, record_status(st), error_type, ms, billed,
+				  sb->memory_size, 0, -1, produced };
+	char t[28], done[512], report[640];
+	struct sv lines[2];
+
+	if (!sb->init_reported) {
+		e.init_ms = sb->init_ms;
+		sb->init_reported = true;
+	}
+	if (!sb->system_info)
+		return;   /* system_log_level WARN: these INFO records are filtered out */
+	e.max_memory_mb = sandbox_peak_memory_mb(sb);
+	platform_time(time_wall_us(), t);
+	lines[0] = (struct sv){ done, platform_runtime_done(done, sizeof(done), t, &e) };
+	lines[1] = (struct sv){ report, platform_report(report, sizeof(report), t, &e) };
+	sandbox_log_lines(sb, lines, 2);
+}
+
+void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
+		    const char *error_type)
+{
+	int64_t us = time_mono_us() - sb->started_us;
+	double ms = (double)us / 1000.0;
+	long billed = (long)((us + 999) / 1000);
+	char init[64] = "";
+	char end[96], report[384];
+	struct sv lines[2];
+
+	if (sb->json_logs) {
+		log_end_json(sb, ms, billed, st, st == INVOKE_OK ? produced : 0, error_type);
+		return;
+	}
+	if (!sb->init_reported) {
+		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
+		sb->init_reported = true;
+	}
+	lines[0] = (struct sv){ end, (size_t)snprintf(end, sizeof(end), "END RequestId: %s", sb->request_id) };
+	/* Lambda bills whole milliseconds, rounded up. */
+	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
+		"REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: %d MB\t"
+		"Max Memory Used: %ld MB%s", sb->request_id, ms, billed, sb->memory_size,
+		sandbox_peak_memory_mb(sb), init) };
+	/* END and REPORT leave in one write. */
+	sandbox_log_lines(sb, lines, 2);
+}

@@ -1,0 +1,83 @@
+/*
+ * sandbox_mem: a sandbox's memory (sandbox_int.h) — the peak REPORT shows,
+ * and Lambda's memory_size limit, enforced by sampling the process tree.
+ */
+#include "lambda/sandbox_int.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "lambda/proc_mem.h"
+
+/*
+ * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
+ * Used"). It is a high-water mark, so reading /proc at most once a second
+ * keeps the REPORT line right to within a second's growth at a fraction of
+ * the cost of reading it per invocation.
+ */
+long sandbox_peak_memory_mb(struct sandbox *sb)
+{
+	char path[64], text[2048];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	if (sb->peak_read_us && time_mono_us() - sb->peak_read_us < 1000000)
+		return sb->peak_mb;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)sb->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return sb->peak_mb;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n > 0) {
+		text[n] = '\0';
+		if ((p = strstr(text, "VmHWM:")))
+			sb->peak_mb = (strtol(p + 6, NULL, 10) + 1023) / 1024;
+	}
+	sb->peak_read_us = time_mono_us();
+	return sb->peak_mb;
+}
+
+/*
+ * Lambda kills an environment whose memory goes over the function's memory
+ * size; the invocation fails with "Runtime exited with error: signal:
+ * killed" (Runtime.ExitError) and REPORT shows the whole size used. lb
+ * samples the process tree while the runtime initializes or works.
+ */
+#define MEM_SAMPLE_MS 100
+
+void sandbox_on_mem_sample(evutil_socket_t fd, short what, void *arg)
+{
+	struct sandbox *sb = arg;
+	long kb;
+
+	(void)fd;
+	(void)what;
+	if (sb->pid <= 0 || sb->state == SB_DEAD || sb->oom_killed)
+		return;
+	kb = proc_tree_rss_kb(sb->pid);
+	if (kb <= (long)sb->memory_size * 1024)
+		return;
+	log_warn("[%s] memory %ld MB over memory_size %d MB: killing the sandbox", sb->log_name,
+		 (kb + 1023) / 1024, sb->memory_size);
+	sb->oom_killed = true;
+	sb->peak_mb = sb->memory_size;
+	sb->peak_read_us = time_mono_us();
+	event_del(sb->mem_ev);
+	kill(-sb->pid, SIGKILL);
+}
+
+void sandbox_mem_watch(struct sandbox *sb, bool on)
+{
+	struct timeval every = { 0, MEM_SAMPLE_MS * 1000 };
+
+	if (on)
+		event_add(sb->mem_ev, &every);
+	else
+		event_del(sb->mem_ev);
+}
