@@ -5,7 +5,8 @@
  * stream's request is shown to http_server's owner like an HTTP/1 one
  * (on_head once its HEADERS are in, on_body per DATA chunk, on_request at
  * END_STREAM), and answered through the same calls (h2_respond,
- * h2_stream_*), which queue HEADERS and a data source on the session.
+ * h2_stream_*, in h2_answer.c), which queue HEADERS and a data source on
+ * the session. h2_conn.h holds the structs the two files share.
  *
  * Ownership: a stream is "owned" from on_head until its answer is complete
  * (respond, stream_end, stream_abort); a stream that closes while owned
@@ -24,7 +25,7 @@
  * window manually (no automatic WINDOW_UPDATE): DATA the owner took while
  * it was paused (its target not draining) is given back only on resume.
  */
-#include "net/h2_server.h"
+#include "net/h2_conn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,51 +50,6 @@
 #define CONN_WINDOW (1024 * 1024)
 /* Recycled streams kept per connection. */
 #define FREE_STREAMS_MAX 16
-
-struct h2_stream {
-	enum http_io_kind io_kind;     /* HTTP_IO_H2: first, see http_io_is_h2 */
-	struct h2_conn *hc;
-	struct h2_stream *prev, *next; /* hc->streams, or hc->dead / hc->free (next only) */
-	int32_t id;
-	struct http_request req;       /* req.io points at this stream */
-	bool shown;                    /* on_head (or on_error) was called */
-	bool owned;                    /* the owner holds req */
-	bool answered;                 /* an answer was queued */
-	bool req_done;                 /* END_STREAM from the client */
-	bool closed;                   /* nghttp2 closed the stream */
-	bool no_body;                  /* the answer carries no DATA */
-	bool out_eof;                  /* the answer's body is all in out */
-	bool deferred;                 /* the data source waits for bytes */
-	bool paused;                   /* the owner paused the request body */
-	bool want_drain;               /* the owner waits for on_drain */
-	bool drain_now;                /* out fell below the low watermark: tell the owner */
-	bool abort_after;              /* reset the stream once out is written (stream_abort) */
-	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
-	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
-	nghttp2_nv *trail;             /* trailers sent after the body (a target's, gRPC) */
-	size_t ntrail, cap_trail;
-	struct buf trail_mem;          /* their names and values */
-};
-
-struct h2_conn {
-	struct conn *c;                /* the connection's shell: bev, peer, listener */
-	nghttp2_session *session;
-	struct h2_stream *streams;     /* open streams */
-	struct h2_stream *dead;        /* closed, to be recycled by reap */
-	struct h2_stream *free;        /* recycled */
-	size_t nfree;
-	struct event *send_ev;         /* deferred send (and reap) */
-	struct event *idle_ev;
-	struct h2_req_build build;
-	struct h2_fields fields;
-	nghttp2_nv *nva;
-	size_t cap_nva;
-	unsigned requests;             /* streams begun on this connection */
-	int64_t active_us;             /* the last frame from the client other than PING */
-	bool goaway;                   /* GOAWAY queued: no new streams */
-	bool lingering;                /* done: half-closed, input discarded a while */
-	bool freeing;
-};
 
 static void h2_close(struct h2_conn *hc);
 static void h2_linger(struct h2_conn *hc);
@@ -204,7 +160,7 @@ static struct h2_stream *stream_of(struct h2_conn *hc, int32_t id)
 /* The owner lets go of req: it hears nothing more about it. DATA held back
  * while it was paused goes back to the windows (the connection's would
  * shrink for good otherwise). */
-static void stream_disown(struct h2_stream *st)
+void h2_disown(struct h2_stream *st)
 {
 	st->owned = false;
 	st->want_drain = st->drain_now = false;
@@ -215,7 +171,7 @@ static void stream_disown(struct h2_stream *st)
 }
 
 /* Gives DATA bytes back to the client's windows. */
-static void stream_consume(struct h2_conn *hc, int32_t id, size_t n)
+void h2_consume(struct h2_conn *hc, int32_t id, size_t n)
 {
 	if (n)
 		nghttp2_session_consume(hc->session, id, n);
@@ -337,7 +293,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 	(void)session;
 	(void)flags;
 	if (!st || !st->shown || st->answered || !st->owned) {
-		stream_consume(hc, stream_id, len);   /* nobody wants it */
+		h2_consume(hc, stream_id, len);   /* nobody wants it */
 		return 0;
 	}
 	req = &st->req;
@@ -350,12 +306,12 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 		if (st->paused && !st->closed)
 			st->unconsumed += len;
 		else
-			stream_consume(hc, stream_id, len);
+			h2_consume(hc, stream_id, len);
 		return 0;
 	}
 	if (req->keep_body && !req->body_too_large && buf_append(&req->body, data, len) < 0)
 		req->body_too_large = true;
-	stream_consume(hc, stream_id, len);
+	h2_consume(hc, stream_id, len);
 	return 0;
 }
 
@@ -375,7 +331,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	if (st->owned) {
 		/* The client reset the stream (or the session ended) before
 		 * the answer was complete: ALB logs 460 (§4.4). */
-		stream_disown(st);
+		h2_disown(st);
 		owner(hc)->on_abort(owner_cookie(hc), &st->req);
 	}
 	return 0;
@@ -411,50 +367,6 @@ static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t len
 	return (ssize_t)length;
 }
 
-/* At the body's end, trailers (if any) end the stream instead of its last DATA. */
-static void send_trailers(nghttp2_session *session, struct h2_stream *st, uint32_t *data_flags)
-{
-	if (!st->ntrail)
-		return;
-	*data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-	nghttp2_submit_trailer(session, st->id, st->trail, st->ntrail);
-	st->ntrail = 0;
-}
-
-/* DATA for a stream's answer, from its buffer. */
-static ssize_t on_data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
-			    uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
-{
-	struct h2_stream *st = source->ptr;
-	size_t avail = evbuffer_get_length(st->out);
-	int n;
-
-	(void)session;
-	(void)stream_id;
-	(void)user_data;
-	if (!avail) {
-		/* What was queued went out: now the stream is reset (stream_abort). */
-		if (st->abort_after)
-			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-		if (st->out_eof) {
-			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-			send_trailers(session, st, data_flags);
-			return 0;
-		}
-		st->deferred = true;
-		return NGHTTP2_ERR_DEFERRED;
-	}
-	n = evbuffer_remove(st->out, buf, length < avail ? length : avail);
-	if (st->out_eof && evbuffer_get_length(st->out) == 0) {
-		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
-		send_trailers(session, st, data_flags);
-	}
-	if (st->want_drain && evbuffer_get_length(st->out) < OUTPUT_LOW_WATER) {
-		st->want_drain = false;
-		st->drain_now = true;   /* told after nghttp2 returns (tell_drained) */
-	}
-	return n;
-}
 
 /* --- the connection ------------------------------------------------------------ */
 
@@ -503,7 +415,7 @@ static int h2_flush(struct h2_conn *hc)
 	return 0;
 }
 
-static void h2_schedule(struct h2_conn *hc)
+void h2_schedule(struct h2_conn *hc)
 {
 	if (!hc->freeing && !hc->lingering)
 		event_active(hc->send_ev, EV_TIMEOUT, 0);
@@ -720,7 +632,7 @@ void h2_conn_free(struct h2_conn *hc)
 	/* Requests the owner holds end: it logs them (460). */
 	for (struct h2_stream *st = hc->streams; st; st = st->next) {
 		if (st->owned) {
-			stream_disown(st);
+			h2_disown(st);
 			owner(hc)->on_abort(owner_cookie(hc), &st->req);
 		}
 	}
@@ -773,218 +685,4 @@ static void h2_linger(struct h2_conn *hc)
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	bufferevent_enable(c->bev, EV_READ);
-}
-
-/* --- answers ------------------------------------------------------------------- */
-
-/* hc->fields as nghttp2's name-value pairs (nghttp2 copies them). */
-static nghttp2_nv *make_nva(struct h2_conn *hc)
-{
-	const struct h2_fields *f = &hc->fields;
-
-	xgrow(&hc->nva, &hc->cap_nva, f->n ? f->n : 1, sizeof(*hc->nva));
-	for (size_t i = 0; i < f->n; i++)
-		hc->nva[i] = (nghttp2_nv){ (uint8_t *)f->v[i].name.p, (uint8_t *)f->v[i].value.p, f->v[i].name.n,
-					   f->v[i].value.n, NGHTTP2_NV_FLAG_NONE };
-	return hc->nva;
-}
-
-static size_t fields_bytes(const struct h2_fields *f)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < f->n; i++)
-		n += f->v[i].name.n + f->v[i].value.n;
-	return n;
-}
-
-/* Queues the HEADERS of st's answer, with a data source unless no_body. */
-static void submit(struct h2_conn *hc, struct h2_stream *st, bool no_body)
-{
-	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = on_data_read };
-	nghttp2_nv *nva = make_nva(hc);
-
-	st->answered = true;
-	st->no_body = no_body;
-	if (nghttp2_submit_response(hc->session, st->id, nva, hc->fields.n, no_body ? NULL : &prd) != 0)
-		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-	st->req.sent_bytes += fields_bytes(&hc->fields) + 9;
-	h2_schedule(hc);
-}
-
-size_t h2_respond(struct http_request *req, const struct http_response *resp, const char *date)
-{
-	struct h2_stream *st = req->io;
-	struct h2_conn *hc = st->hc;
-	bool body = http_response_has_body(resp->status, sv_eq_cstr(req->method, "HEAD")) && resp->body.n;
-	uint64_t before = req->sent_bytes;
-
-	struct http_header *tmp;
-	struct http_response r;
-
-	stream_disown(st);
-	if (st->closed || st->answered)
-		return 0;
-	/* The listener's routing.http.response.* headers, as on HTTP/1. */
-	r = answer_with_extra(hc->c->extra, resp, &tmp);
-	h2_fields_response(&hc->fields, &r, date);
-	free(tmp);
-	if (body) {
-		evbuffer_add(st->out, resp->body.p, resp->body.n);
-		req->sent_bytes += resp->body.n + 9;
-	}
-	st->out_eof = true;
-	submit(hc, st, !body);
-	return (size_t)(req->sent_bytes - before);
-}
-
-/* A streamed answer's fields: the target's headers, the listener's answer
- * headers (routing.http.response.*) in place of its own of those names. */
-static void head_fields(struct h2_conn *hc, const struct http_stream_head *h)
-{
-	const struct answer_extra *x = hc->c->extra;
-	struct http_header *v;
-	size_t k = 0;
-
-	if (!x || !x->n) {
-		h2_fields_head(&hc->fields, h->status, h->headers, h->nheaders);
-		return;
-	}
-	v = xcalloc(h->nheaders + x->n, sizeof(*v));
-	for (size_t i = 0; i < h->nheaders; i++)
-		if (!answer_is_extra(x, h->headers[i].name))
-			v[k++] = h->headers[i];
-	for (size_t i = 0; i < x->n; i++)
-		v[k++] = x->headers[i];
-	h2_fields_head(&hc->fields, h->status, v, k);
-	free(v);
-}
-
-size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h)
-{
-	struct h2_stream *st = req->io;
-	struct h2_conn *hc = st->hc;
-	uint64_t before = req->sent_bytes;
-
-	if (st->closed || st->answered)
-		return 0;
-	if (h->status == 101) {
-		/* No upgrade on HTTP/2 (lb offers no extended CONNECT). */
-		h2_stream_abort(req);
-		return 0;
-	}
-	head_fields(hc, h);
-	submit(hc, st, h->no_body || sv_eq_cstr(req->method, "HEAD") || h->framing == HTTP_FRAMING_NONE);
-	return (size_t)(req->sent_bytes - before);
-}
-
-size_t h2_stream_body(struct http_request *req, const char *p, size_t n)
-{
-	struct h2_stream *st = req->io;
-	struct h2_conn *hc = st->hc;
-	size_t pending;
-
-	if (n && !st->closed && !st->no_body && !st->out_eof && !st->abort_after) {
-		evbuffer_add(st->out, p, n);
-		req->sent_bytes += n;
-		if (st->deferred) {
-			st->deferred = false;
-			nghttp2_session_resume_data(hc->session, st->id);
-		}
-		h2_schedule(hc);
-	}
-	pending = evbuffer_get_length(st->out);
-	if (pending > HTTP_SERVER_HIGH_WATER)
-		st->want_drain = true;
-	return pending;
-}
-
-void h2_stream_trailers(struct http_request *req, const struct http_header *h, size_t n)
-{
-	struct h2_stream *st = req->io;
-	size_t need = 0, at = 0;
-	char *p;
-
-	if (st->closed || st->out_eof || st->no_body || !n)
-		return;
-	for (size_t i = 0; i < n; i++)
-		need += h[i].name.n + h[i].value.n;
-	buf_reset(&st->trail_mem);
-	p = buf_reserve(&st->trail_mem, need + 1);
-	xgrow(&st->trail, &st->cap_trail, n, sizeof(*st->trail));
-	st->ntrail = 0;
-	for (size_t i = 0; i < n; i++) {
-		char *name = p + at, *value = name + h[i].name.n;
-
-		for (size_t k = 0; k < h[i].name.n; k++)
-			name[k] = ascii_lower(h[i].name.p[k]);
-		memcpy(value, h[i].value.p, h[i].value.n);
-		at += h[i].name.n + h[i].value.n;
-		st->trail[st->ntrail++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)value, h[i].name.n, h[i].value.n,
-							NGHTTP2_NV_FLAG_NONE };
-	}
-	buf_commit(&st->trail_mem, need);
-}
-
-void h2_stream_end(struct http_request *req)
-{
-	struct h2_stream *st = req->io;
-	struct h2_conn *hc = st->hc;
-
-	stream_disown(st);
-	st->out_eof = true;
-	if (st->closed)
-		return;
-	if (st->deferred) {
-		st->deferred = false;
-		nghttp2_session_resume_data(hc->session, st->id);
-	}
-	h2_schedule(hc);
-}
-
-void h2_stream_abort(struct http_request *req)
-{
-	struct h2_stream *st = req->io;
-	struct h2_conn *hc = st->hc;
-	bool has_source = st->answered && !st->no_body && !st->out_eof;
-
-	stream_disown(st);
-	if (st->closed || st->abort_after)
-		return;
-	/* The answer cannot be completed: the stream is reset (on HTTP/1 the
-	 * connection would be cut), after what was queued, as HTTP/1 writes
-	 * it before closing. */
-	if (has_source) {
-		st->abort_after = true;
-		if (st->deferred) {
-			st->deferred = false;
-			nghttp2_session_resume_data(hc->session, st->id);
-		}
-	} else {
-		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-	}
-	st->answered = true;
-	h2_schedule(hc);
-}
-
-void h2_pause_reading(struct http_request *req)
-{
-	struct h2_stream *st = req->io;
-
-	st->paused = true;
-}
-
-void h2_resume_reading(struct http_request *req)
-{
-	struct h2_stream *st = req->io;
-	struct h2_conn *hc = st->hc;
-
-	if (!st->paused)
-		return;
-	st->paused = false;
-	if (st->closed)
-		return;
-	stream_consume(hc, st->id, st->unconsumed);
-	st->unconsumed = 0;
-	h2_schedule(hc);
 }

@@ -1,0 +1,75 @@
+/*
+ * h2_conn: what h2_server.c (the session, its connection and streams, the
+ * request side) and h2_answer.c (answers, as HEADERS and DATA from a
+ * stream's buffer) share. Private to those two files; everything else uses
+ * h2_server.h.
+ */
+#ifndef LB_NET_H2_CONN_H
+#define LB_NET_H2_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+
+#include "alb/h2_msg.h"
+#include "base/buf.h"
+#include "net/h2_server.h"
+#include "net/http_conn.h"
+
+struct h2_stream {
+	enum http_io_kind io_kind;     /* HTTP_IO_H2: first, see http_io_is_h2 */
+	struct h2_conn *hc;
+	struct h2_stream *prev, *next; /* hc->streams, or hc->dead / hc->free (next only) */
+	int32_t id;
+	struct http_request req;       /* req.io points at this stream */
+	bool shown;                    /* on_head (or on_error) was called */
+	bool owned;                    /* the owner holds req */
+	bool answered;                 /* an answer was queued */
+	bool req_done;                 /* END_STREAM from the client */
+	bool closed;                   /* nghttp2 closed the stream */
+	bool no_body;                  /* the answer carries no DATA */
+	bool out_eof;                  /* the answer's body is all in out */
+	bool deferred;                 /* the data source waits for bytes */
+	bool paused;                   /* the owner paused the request body */
+	bool want_drain;               /* the owner waits for on_drain */
+	bool drain_now;                /* out fell below the low watermark: tell the owner */
+	bool abort_after;              /* reset the stream once out is written (stream_abort) */
+	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
+	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
+	nghttp2_nv *trail;             /* trailers sent after the body (a target's, gRPC) */
+	size_t ntrail, cap_trail;
+	struct buf trail_mem;          /* their names and values */
+};
+
+struct h2_conn {
+	struct conn *c;                /* the connection's shell: bev, peer, listener */
+	nghttp2_session *session;
+	struct h2_stream *streams;     /* open streams */
+	struct h2_stream *dead;        /* closed, to be recycled by reap */
+	struct h2_stream *free;        /* recycled */
+	size_t nfree;
+	struct event *send_ev;         /* deferred send (and reap) */
+	struct event *idle_ev;
+	struct h2_req_build build;
+	struct h2_fields fields;
+	nghttp2_nv *nva;
+	size_t cap_nva;
+	unsigned requests;             /* streams begun on this connection */
+	int64_t active_us;             /* the last frame from the client other than PING */
+	bool goaway;                   /* GOAWAY queued: no new streams */
+	bool lingering;                /* done: half-closed, input discarded a while */
+	bool freeing;
+};
+
+/* h2_server.c */
+/* Sends what the session has queued, from the connection's send event (never from a callback). */
+void h2_schedule(struct h2_conn *hc);
+/* The owner lets go of the stream's request: it hears nothing more about it. */
+void h2_disown(struct h2_stream *st);
+/* Gives n DATA bytes of stream id back to the client's windows. */
+void h2_consume(struct h2_conn *hc, int32_t id, size_t n);
+
+#endif
