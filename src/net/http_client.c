@@ -16,21 +16,21 @@
  * handshake is done. Pools are per origin, TLS and host name; each keeps the
  * last session its server issued and offers it to the next connection.
  *
- * Callbacks run only from this file's libevent callbacks. The caller may
+ * HTTPS is http_client_tls.c's, origins and names http_origin.c's;
+ * http_client_int.h holds what the three share.
+ *
+ * Callbacks run only from these files' libevent callbacks. The caller may
  * cancel its exchange from inside one; `busy` defers the teardown until
  * the callback has returned, so nothing is freed under anyone's feet.
  */
-#include "net/http_client.h"
+#include "net/http_client_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -48,74 +48,6 @@
 
 #define READ_CHUNK (16 * 1024)
 #define OUTPUT_LOW_WATER (64 * 1024)
-
-struct pool {
-	struct pool *next;
-	char key[64];
-	bool tls;
-	char *host;                    /* tls: the verified name, or NULL */
-	SSL_SESSION *session;          /* tls: the last one issued, offered to the next connection */
-	struct hc_conn *idle;          /* most recently used first */
-};
-
-struct hc_conn {
-	struct http_client *hc;
-	struct hc_conn *prev, *next;   /* every connection of the client */
-	struct hc_conn *idle_next;     /* in its pool, while idle */
-	struct pool *pool;
-	struct bufferevent *bev;
-	struct event *read_ev;
-	struct event *timer;           /* the connect timeout; a failure to report */
-	struct event *resume;
-	struct h1_reader reader;
-	struct http_reply reply;
-	struct http_exchange *x;       /* NULL while idle */
-	bool connected;
-	bool tls;
-	bool tunnel;
-	bool paused;
-	bool in_cb;                    /* a callback of x's is on the stack */
-	enum http_client_error pending_error;  /* reported from the timer */
-	uint64_t acked_mark;           /* bytes the target had acked when writing last waited */
-};
-
-struct http_exchange {
-	struct http_client *hc;
-	struct http_exchange *next_free;
-	struct hc_conn *conn;
-	const struct http_exchange_cbs *cbs;
-	void *cookie;
-	struct http_exchange_opts opt;
-	bool request_done;
-	bool reused;
-	bool cancelled;
-	bool want_drain;
-};
-
-struct http_client {
-	struct event_base *base;
-	struct pool *pools;
-	struct hc_conn *conns;
-	struct http_exchange *free_exchanges;   /* reused: an exchange costs no allocation */
-	int idle_timeout;
-	struct tls_client *tls;        /* made with the first HTTPS connection */
-	char *ca_file;
-	struct resolved *resolved;     /* http_client_resolve's answers */
-};
-
-#define RESOLVE_TTL_SECONDS 60
-#define RESOLVE_MAX 64
-
-struct resolved {
-	struct resolved *next;
-	char *host;
-	int port;
-	int64_t expires;               /* monotonic seconds */
-	struct http_origin origin;
-};
-
-static void conn_close(struct hc_conn *c);
-static void conn_parse(struct hc_conn *c);
 
 /* --- pools ---------------------------------------------------------------------- */
 
@@ -173,7 +105,7 @@ static void arm_read(struct hc_conn *c, int seconds)
  * taking the request's bytes, however slowly (its acknowledgements advance),
  * is active. Then the timeout is armed again and true is returned.
  */
-static bool still_sending(struct hc_conn *c)
+bool hc_still_sending(struct hc_conn *c)
 {
 	int fd = bufferevent_getfd(c->bev);
 
@@ -200,7 +132,7 @@ static void conn_release(struct hc_conn *c, bool reusable)
 
 	if (!reusable || !c->connected || evbuffer_get_length(bufferevent_get_input(c->bev)) ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev))) {
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
 	h1_reader_next(&c->reader);
@@ -221,7 +153,7 @@ static void exchange_free(struct http_exchange *x)
 }
 
 /* Reports an error, then frees x and closes its connection. */
-static void exchange_fail(struct hc_conn *c, enum http_client_error e)
+void hc_exchange_fail(struct hc_conn *c, enum http_client_error e)
 {
 	struct http_exchange *x = c->x;
 
@@ -232,7 +164,7 @@ static void exchange_fail(struct hc_conn *c, enum http_client_error e)
 	}
 	if (x)
 		exchange_free(x);
-	conn_close(c);
+	hc_conn_close(c);
 }
 
 /* The answer ended: reports it, frees x, and pools or closes c. */
@@ -277,7 +209,7 @@ static void conn_tunnel_input(struct hc_conn *c)
 }
 
 /* Parses buffered input: heads, body spans and ends, until it runs out or the reader pauses. */
-static void conn_parse(struct hc_conn *c)
+void hc_conn_parse(struct hc_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
@@ -302,7 +234,7 @@ static void conn_parse(struct hc_conn *c)
 		if (ev == H1_FAIL) {
 			c->in_cb = false;
 			log_debug("target %s: %s", c->pool->key, c->reader.fail_detail);
-			exchange_fail(c, HTTP_CLIENT_MALFORMED);
+			hc_exchange_fail(c, HTTP_CLIENT_MALFORMED);
 			return;
 		}
 		if (ev == H1_HEAD) {
@@ -326,17 +258,17 @@ static void conn_parse(struct hc_conn *c)
 	c->in_cb = false;
 	if (c->x && c->x->cancelled) {
 		exchange_free(c->x);
-		conn_close(c);
+		hc_conn_close(c);
 	}
 }
 
 /* The peer closed its side. */
-static void conn_on_eof(struct hc_conn *c)
+void hc_conn_on_eof(struct hc_conn *c)
 {
 	enum h1_event ev;
 
 	if (!c->x) {
-		conn_close(c);     /* an idle pooled connection: the target let it go */
+		hc_conn_close(c);     /* an idle pooled connection: the target let it go */
 		return;
 	}
 	if (c->tunnel) {
@@ -349,7 +281,7 @@ static void conn_on_eof(struct hc_conn *c)
 		exchange_end(c);
 		return;
 	}
-	exchange_fail(c, HTTP_CLIENT_CLOSED);
+	hc_exchange_fail(c, HTTP_CLIENT_CLOSED);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -360,17 +292,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
-		if (still_sending(c))
+		if (hc_still_sending(c))
 			return;
 		if (c->x)
-			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
+			hc_exchange_fail(c, HTTP_CLIENT_TIMEOUT);
 		else
-			conn_close(c);
+			hc_conn_close(c);
 		return;
 	}
 	if (!c->x) {
 		/* Idle: a byte it was not asked for, or the close, ends it. */
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
 	evbuffer_unfreeze(in, 0);
@@ -382,18 +314,18 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	evbuffer_freeze(in, 0);
 	if (n > 0)
-		conn_parse(c);
+		hc_conn_parse(c);
 	else if (n == 0)
-		conn_on_eof(c);
+		hc_conn_on_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
-		exchange_fail(c, HTTP_CLIENT_CLOSED);
+		hc_exchange_fail(c, HTTP_CLIENT_CLOSED);
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	conn_parse(arg);
+	hc_conn_parse(arg);
 }
 
 /* --- connecting and writing ---------------------------------------------------- */
@@ -418,62 +350,6 @@ static void on_connected(struct hc_conn *c)
 		bufferevent_disable(c->bev, EV_WRITE);
 }
 
-/* TLS: decrypted bytes arrived (the read event's work for plain connections). */
-static void on_tls_read(struct bufferevent *bev, void *arg)
-{
-	struct hc_conn *c = arg;
-
-	(void)bev;
-	if (!c->x) {
-		conn_close(c);     /* idle: a byte it was not asked for */
-		return;
-	}
-	conn_parse(c);
-}
-
-/* TLS: the end of the connection, a timeout, or a failed handshake. */
-static void on_tls_event(struct hc_conn *c, short what)
-{
-	if (!c->connected) {
-		int sock_err = EVUTIL_SOCKET_ERROR();
-		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-		unsigned long e = bufferevent_get_openssl_error(c->bev);
-		/* libevent queues OpenSSL's packed errors, or for a socket error SSL_get_error's code. */
-		bool tls_failed = (e && ERR_GET_LIB(e)) || SSL_get_verify_result(ssl) != X509_V_OK;
-		char why[256];
-
-		while (bufferevent_get_openssl_error(c->bev))
-			;
-		/* A refused connection is the caller's to report; a handshake that failed is said here. */
-		if (tls_failed || sock_err != ECONNREFUSED) {
-			tls_client_why(ssl, tls_failed ? e : 0, why, sizeof(why));
-			log_warn("%s %s: %s", c->pool->host ? "endpoint" : "target",
-				 c->pool->host ? c->pool->host : c->pool->key, why);
-		}
-		exchange_fail(c, tls_failed ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED);
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (still_sending(c))
-			return;
-		if (c->x)
-			exchange_fail(c, HTTP_CLIENT_TIMEOUT);
-		else
-			conn_close(c);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		conn_on_eof(c);
-		return;
-	}
-	while (bufferevent_get_openssl_error(c->bev))
-		;
-	if (c->x)
-		exchange_fail(c, HTTP_CLIENT_CLOSED);
-	else
-		conn_close(c);
-}
-
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct hc_conn *c = arg;
@@ -484,14 +360,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->tls) {
-		on_tls_event(c, what);
+		hc_on_tls_event(c, what);
 		return;
 	}
 	if (!c->x) {
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
-	exchange_fail(c, c->connected ? HTTP_CLIENT_CLOSED : HTTP_CLIENT_REFUSED);
+	hc_exchange_fail(c, c->connected ? HTTP_CLIENT_CLOSED : HTTP_CLIENT_REFUSED);
 }
 
 /* The output drained to the low watermark after a partial write. */
@@ -510,7 +386,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 			c->in_cb = false;
 			if (c->x && c->x->cancelled) {
 				exchange_free(c->x);
-				conn_close(c);
+				hc_conn_close(c);
 			}
 		}
 	}
@@ -523,43 +399,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	exchange_fail(c, c->pending_error);
-}
-
-/* TLS: the server issued a session; the pool keeps the latest for the next connection. */
-static int on_tls_session(SSL *ssl, SSL_SESSION *sess)
-{
-	struct hc_conn *c = SSL_get_app_data(ssl);
-
-	if (!c || !c->pool)
-		return 0;
-	if (c->pool->session)
-		SSL_SESSION_free(c->pool->session);
-	c->pool->session = sess;
-	return 1;
-}
-
-static struct bufferevent *tls_bev(struct hc_conn *c, const struct http_exchange_opts *opt)
-{
-	struct http_client *hc = c->hc;
-	struct bufferevent *bev;
-	SSL *ssl;
-
-	if (!hc->tls) {
-		char err[256];
-		hc->tls = tls_client_new(on_tls_session, hc->ca_file, err, sizeof(err));
-		if (!hc->tls) {
-			log_warn("%s; using the system trust store only", err);
-			hc->tls = tls_client_new(on_tls_session, NULL, err, sizeof(err));
-			if (!hc->tls)
-				return NULL;
-		}
-	}
-	ssl = tls_client_ssl(hc->tls, opt->tls_host, c);
-	/* The bufferevent owns the SSL from here, and frees it even when this fails. */
-	bev = bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	c->tls = bev != NULL;
-	return bev;
+	hc_exchange_fail(c, c->pending_error);
 }
 
 static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o,
@@ -576,12 +416,12 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 	h1_reader_init_reply(&c->reader, &c->reply, &h1_limits_alb_response);
 	c->reader.on_body = on_reply_body;
 	c->reader.cookie = c;
-	c->bev = opt->tls ? tls_bev(c, opt) : NULL;
+	c->bev = opt->tls ? hc_tls_bev(c, opt) : NULL;
 	if (!c->bev)
 		c->bev = bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (c->tls)
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, c->tls ? on_tls_read : NULL, on_write, on_event, c);
+	bufferevent_setcb(c->bev, c->tls ? hc_on_tls_read : NULL, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
 	c->next = hc->conns;
 	if (hc->conns)
@@ -611,7 +451,7 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 	return c;
 }
 
-static void conn_close(struct hc_conn *c)
+void hc_conn_close(struct hc_conn *c)
 {
 	struct http_client *hc = c->hc;
 
@@ -690,7 +530,7 @@ size_t http_exchange_send(struct http_exchange *x, const char *p, size_t n)
 	evbuffer_add(out, p, n);
 	if (c->connected) {
 		conn_flush(c);
-		/* Bytes the target did not take yet: progress is measured from here (still_sending). */
+		/* Bytes the target did not take yet: progress is measured from here (hc_still_sending). */
 		if (evbuffer_get_length(out))
 			net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
 		/* Bytes toward the target count as activity on its connection. */
@@ -744,7 +584,7 @@ void http_exchange_cancel(struct http_exchange *x)
 		return;   /* torn down once the callback returns */
 	exchange_free(x);
 	if (c)
-		conn_close(c);
+		hc_conn_close(c);
 }
 
 bool http_exchange_reused(const struct http_exchange *x)
@@ -782,7 +622,7 @@ void http_client_free(struct http_client *hc)
 		struct hc_conn *c = hc->conns;
 		if (c->x)
 			exchange_free(c->x);
-		conn_close(c);
+		hc_conn_close(c);
 	}
 	while (hc->free_exchanges) {
 		struct http_exchange *x = hc->free_exchanges;
@@ -797,108 +637,8 @@ void http_client_free(struct http_client *hc)
 		free(p->host);
 		free(p);
 	}
-	while (hc->resolved) {
-		struct resolved *r = hc->resolved;
-		hc->resolved = r->next;
-		free(r->host);
-		free(r);
-	}
+	hc_forget_names(hc);
 	tls_client_free(hc->tls);
 	free(hc->ca_file);
 	free(hc);
-}
-
-/* --- origins ------------------------------------------------------------------- */
-
-static void origin_key(struct http_origin *o, int port)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (o->addr.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&o->addr)->sin6_addr, ip, sizeof(ip));
-		snprintf(o->key, sizeof(o->key), "[%s]:%d", ip, port);
-	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&o->addr)->sin_addr, ip, sizeof(ip));
-		snprintf(o->key, sizeof(o->key), "%s:%d", ip, port);
-	}
-}
-
-int http_origin_numeric(struct http_origin *o, const char *address, int port)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&o->addr;
-
-	memset(o, 0, sizeof(*o));
-	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		o->addr_len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		o->addr_len = sizeof(*s6);
-	} else {
-		return -1;
-	}
-	origin_key(o, port);
-	return 0;
-}
-
-int http_origin_resolve(struct http_origin *o, const char *host, int port)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL, *pick;
-	char service[8];
-
-	if (http_origin_numeric(o, host, port) == 0)
-		return 0;
-	snprintf(service, sizeof(service), "%d", port);
-	if (getaddrinfo(host, service, &hints, &ai) != 0 || !ai)
-		return -1;
-	/* One address is tried: an IPv4 one when the name has both. Debian's
-	 * /etc/hosts gives localhost ::1 as well, and local services often
-	 * listen on 127.0.0.1 only. */
-	for (pick = ai; pick && pick->ai_family != AF_INET; pick = pick->ai_next)
-		;
-	if (!pick)
-		pick = ai;
-	memset(o, 0, sizeof(*o));
-	memcpy(&o->addr, pick->ai_addr, pick->ai_addrlen);
-	o->addr_len = pick->ai_addrlen;
-	freeaddrinfo(ai);
-	origin_key(o, port);
-	return 0;
-}
-
-int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port)
-{
-	struct timespec now;
-	struct resolved **pp, *r;
-	size_t n = 0;
-
-	if (http_origin_numeric(o, host, port) == 0)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (pp = &hc->resolved; (r = *pp); n++) {
-		if (r->expires <= now.tv_sec || n >= RESOLVE_MAX) {
-			*pp = r->next;       /* stale, or past the cap: forgotten */
-			free(r->host);
-			free(r);
-			continue;
-		}
-		if (r->port == port && strcmp(r->host, host) == 0) {
-			*o = r->origin;
-			return 0;
-		}
-		pp = &r->next;
-	}
-	if (http_origin_resolve(o, host, port) < 0)
-		return -1;
-	r = xcalloc(1, sizeof(*r));
-	r->host = xstrdup(host);
-	r->port = port;
-	r->expires = now.tv_sec + RESOLVE_TTL_SECONDS;
-	r->origin = *o;
-	r->next = hc->resolved;
-	hc->resolved = r;
-	return 0;
 }
