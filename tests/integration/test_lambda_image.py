@@ -391,6 +391,28 @@ class BusyboxImageCase(LambdaCase):
             self.assertEqual(r.body, f"/bb/{i} hi from layer two".encode())
 
 
+class WithoutLibarchiveCase(LambdaCase):
+    """lb loads libarchive only to unpack an image: without it, that function fails, lb serves."""
+
+    def test_image_function_fails_with_one_line_and_lb_keeps_serving(self):
+        tmp = tempfile.TemporaryDirectory(prefix="lb-image-test-")
+        self.addCleanup(tmp.cleanup)
+        # The loader finds this empty file first, so libarchive cannot be loaded.
+        libdir = os.path.join(tmp.name, "lib")
+        os.makedirs(libdir)
+        open(os.path.join(libdir, "libarchive.so.13"), "wb").close()
+        archive = os.path.join(tmp.name, "fn.tar")
+        with open(archive, "wb") as f:
+            f.write(tar_bytes([("manifest.json", "file", b"[]")]))
+        lb = self.serve([{"name": "fn", "image": archive}], {},
+                        env={"LD_LIBRARY_PATH": libdir, "XDG_CACHE_HOME": os.path.join(tmp.name, "cache")})
+        for _ in range(2):
+            r = lb.get("/fn")
+            self.assertEqual(r.status, 502, r)
+        self.assertRegex(lb.stderr(), r"lb: error: function fn: image '[^']*fn.tar': cannot load "
+                                      r"libarchive.so.13 \(install libarchive13\): .*; it fails every invocation")
+
+
 class ImageChrootCase(ImageCase):
     """The same images isolated with unshare and chroot (lb as root, no bubblewrap needed)."""
     SANDBOX = "chroot"
