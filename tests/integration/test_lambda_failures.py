@@ -276,7 +276,7 @@ class LambdaFailureTests(LambdaCase):
         t0 = time.time()
         time.sleep(0.25)
         self.assertEqual(lb.get("/quick").body, b"0")
-        self.assertLess(time.time() - t0, 2.0)
+        self.assertLess(time.time() - t0, 5.0)
         t.join(60)
         self.assertEqual((done["r"].status, done["r"].body), (200, b"printed"))
         self.wait_stderr(lb, r"^\[noisy\] to stderr$")
@@ -403,7 +403,7 @@ class LambdaFailureTests(LambdaCase):
             t0 = time.time()
             target = "/gate/overflow"
             r = lb.get(target)
-            self.assertLess(time.time() - t0, 1.0)
+            self.assertLess(time.time() - t0, 10.0)  # not held like the queue (30 s)
             detail = self.assert_502(lb, r, target, "LambdaThrottling", "gate")
             self.assertEqual(detail, '{"errorMessage":"Rate Exceeded.",'
                                      '"errorType":"TooManyRequestsException"}')
