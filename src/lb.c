@@ -232,7 +232,8 @@ static void reload(struct lb *lb)
 	workers_reload(lb, cfg);
 	config_unref(lb->cfg);
 	lb->cfg = cfg;
-	log_info("reloaded %s", cfg->path);
+	if (!lb->workers)
+		log_info("reloaded %s", cfg->path);   /* workers: once every loop has it */
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)

@@ -63,6 +63,10 @@ struct workers {
 	struct console *console;
 	pthread_mutex_t mu;           /* the servers' lifetimes, for /metrics */
 	int running;                  /* atomic */
+	/* the reload in progress: "reloaded PATH" once every worker took it */
+	unsigned gen;
+	int acks;
+	char *reload_path;
 };
 
 static struct workers *current;   /* for /metrics (main's thread) */
@@ -126,16 +130,35 @@ struct cfg_msg {
 	struct config *cfg;
 	uint16_t *ports;
 	char *alog_path;
+	unsigned gen;
 };
+
+/* main's thread: a worker took reload gen. */
+static void on_ack(void *arg, bool discard)
+{
+	struct cfg_msg *m = arg;
+	struct workers *ws = m->w->ws;
+
+	if (!discard && m->gen == ws->gen && ++ws->acks == ws->n - 1)
+		log_info("reloaded %s", ws->reload_path);
+	free(m);
+}
 
 static void on_config(void *arg, bool discard)
 {
 	struct cfg_msg *m = arg;
 	struct lb_err err = { "" };
+	struct cfg_msg *ack;
 
 	if (!discard && worker_apply(m->w, m->cfg, m->ports, m->alog_path, &err) < 0)
 		log_error("worker %d: reload failed, still serving the previous configuration: %s", m->w->index,
 			  err.msg);
+	if (!discard) {
+		ack = xcalloc(1, sizeof(*ack));
+		ack->w = m->w;
+		ack->gen = m->gen;
+		xqueue_post(m->w->ws->main_q, on_ack, ack);
+	}
 	config_unref(m->cfg);
 	free(m->ports);
 	free(m->alog_path);
@@ -306,6 +329,10 @@ int workers_run(struct workers *ws, struct lb_err *err)
 
 void workers_set_config(struct workers *ws, struct config *cfg, const uint16_t *ports, const char *alog_path)
 {
+	ws->gen++;
+	ws->acks = 0;
+	free(ws->reload_path);
+	ws->reload_path = xstrdup(cfg->path);
 	for (int i = 1; i < ws->n; i++) {
 		struct cfg_msg *m = xcalloc(1, sizeof(*m));
 
@@ -314,6 +341,7 @@ void workers_set_config(struct workers *ws, struct config *cfg, const uint16_t *
 		m->ports = xcalloc(cfg->nlisteners + 1, sizeof(*m->ports));
 		memcpy(m->ports, ports, cfg->nlisteners * sizeof(*ports));
 		m->alog_path = alog_path ? xstrdup(alog_path) : NULL;
+		m->gen = ws->gen;
 		xqueue_post(ws->w[i].q, on_config, m);
 	}
 }
@@ -346,9 +374,10 @@ int workers_running(const struct workers *ws)
 
 void workers_join(struct workers *ws)
 {
-	if (!ws)
-		return;
+	if (!ws || !ws->main_targets)
+		return;     /* joined already */
 	targets_set_health_observer(ws->main_targets, NULL, NULL);
+	ws->main_targets = NULL;
 	workers_stop_now(ws);
 	for (int i = 1; i < ws->n; i++) {
 		if (ws->w[i].started)
@@ -370,6 +399,7 @@ void workers_free(struct workers *ws)
 		xlambda_free(ws->w[i].xl);
 	}
 	pthread_mutex_destroy(&ws->mu);
+	free(ws->reload_path);
 	free(ws->w);
 	free(ws);
 }

@@ -42,7 +42,8 @@ struct workers *workers_new(int n, struct config *cfg, const uint16_t *ports, co
 			    struct http_server *main_server, struct console *console, struct lb_err *err);
 /* Starts the workers' threads. */
 int workers_run(struct workers *ws, struct lb_err *err);
-/* A reload: each worker switches to cfg at its next loop iteration. */
+/* A reload: each worker switches to cfg at its next loop iteration; once
+ * all have, "reloaded PATH" is logged (tests wait for it). */
 void workers_set_config(struct workers *ws, struct config *cfg, const uint16_t *ports, const char *alog_path);
 /* SIGTERM: each worker stops accepting and drains until deadline_us. */
 void workers_stop(struct workers *ws, int64_t deadline_us);
