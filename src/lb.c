@@ -70,6 +70,7 @@ struct lb {
 	struct listener_set ls;
 	struct xqueue *main_q;             /* `workers` > 1: the other loops' messages to this one */
 	struct workers *workers;           /* NULL with one loop */
+	int nworkers;                      /* loops, this one included (a reload keeps it) */
 	struct lambda_api *api;
 	struct console *console;           /* admin: the console, /metrics and /api */
 	struct http_listener *api_l; /* NULL when lambda_api: is not configured */
@@ -120,10 +121,10 @@ static void workers_reload(struct lb *lb, struct config *cfg)
 {
 	uint16_t *ports;
 
+	if (workers_wanted(cfg) != lb->nworkers)
+		log_warn("workers: a change takes effect at restart; still running %d", lb->nworkers);
 	if (!lb->workers)
 		return;
-	if (workers_wanted(cfg) != workers_wanted(lb->cfg))
-		log_warn("workers: a change takes effect at restart; still running %d", workers_wanted(lb->cfg));
 	ports = xcalloc(cfg->nlisteners + 1, sizeof(*ports));
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		ports[i] = listener_set_port(&lb->ls, i);
@@ -340,7 +341,7 @@ int lb_serve(const struct lb_options *opt)
 	signal(SIGPIPE, SIG_IGN);
 	log_debug("open descriptors limit: %ld", net_raise_fd_limit());
 	rng_seed(&lb.rng);
-	nworkers = workers_wanted(lb.cfg);
+	lb.nworkers = nworkers = workers_wanted(lb.cfg);
 	if (nworkers > 1)
 		evthread_use_pthreads();   /* before any event base: other threads wake this loop */
 	lb.base = event_base_new();

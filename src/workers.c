@@ -29,6 +29,7 @@
 #include "net/xqueue.h"
 #include "router.h"
 #include "targets/targets.h"
+#include "alb/regex_rule.h"
 #include "alb/target_select.h"
 
 #define MAX_WORKERS 64
@@ -280,6 +281,7 @@ static void *worker_main(void *arg)
 
 	event_base_dispatch(w->base);
 	worker_teardown(w);
+	regex_thread_release();
 	__atomic_sub_fetch(&w->ws->running, 1, __ATOMIC_ACQ_REL);
 	return NULL;
 }
