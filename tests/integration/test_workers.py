@@ -152,6 +152,36 @@ class WorkersTest(unittest.TestCase):
         self.assertGreater(after[1], counts[1], after)
         self.assertGreater(after[0], counts[0], after)
 
+    def test_a_listener_added_and_removed_by_a_reload_in_every_loop(self):
+        lb, admin = start(self, FIXED % "one")
+        second = ("  - port: 0\n    default_actions:\n      - type: fixed-response\n"
+                  "        fixed_response: {status_code: \"200\", content_type: text/plain, "
+                  "message_body: \"second\"}\n")
+        two = (FIXED % "one").replace("admin:", second + "admin:")
+        lb.write("lb.yaml", two)
+        lb.signal(signal.SIGHUP)
+        line = lb.proc.stdout.readline().decode().strip()
+        m = re.match(r"^lb: listening on http://127\.0\.0\.1:(\d+)$", line)
+        self.assertTrue(m, line)
+        port = int(m.group(1))
+        self.assertTrue(wait_for(lambda: "reloaded " in lb.stderr(), 15), lb.stderr())
+        before = accepted(admin)
+        for _ in range(200):
+            self.assertEqual(get(port).body, b"second")
+            now = accepted(admin)
+            if now[0] > before[0] and now[1] > before[1]:
+                break
+        self.assertTrue(now[0] > before[0] and now[1] > before[1], (before, now))
+        # removed again: once "reloaded" is logged no loop accepts on it
+        n = lb.stderr().count("reloaded ")
+        lb.write("lb.yaml", FIXED % "one")
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: lb.stderr().count("reloaded ") > n, 15), lb.stderr())
+        for _ in range(32):
+            with self.assertRaises(ConnectionRefusedError):
+                get(port)
+        self.assertEqual(get(lb.port).body, b"one")
+
     def test_a_reload_does_not_change_the_number_of_workers(self):
         lb, _ = start(self, FIXED % "one")
         lb.write("lb.yaml", (FIXED % "two").replace("workers: 2", "workers: 3"))
