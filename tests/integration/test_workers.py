@@ -254,6 +254,40 @@ class HealthWorkersTest(unittest.TestCase):
         self.assertGreater(n1 - n0, 0)
 
 
+    def test_a_sticky_cookie_holds_in_every_loop(self):
+        a, b = Backend("a").start(), Backend("b").start()
+        self.addCleanup(a.stop)
+        self.addCleanup(b.stop)
+        config = ("load_balancer:\n  name: test-alb\n  workers: 2\n"
+                  "listeners:\n  - port: 0\n"
+                  "    default_actions: [{type: forward, target_group: web}]\n"
+                  "admin:\n  port: 0\n"
+                  "target_groups:\n"
+                  "  - name: web\n    target_type: ip\n    protocol: HTTP\n    port: 80\n"
+                  f"    targets: [{{id: 127.0.0.1, port: {a.port}}}, {{id: 127.0.0.1, port: {b.port}}}]\n"
+                  "    attributes: {stickiness.enabled: \"true\", stickiness.type: lb_cookie}\n"
+                  "    health_check: {path: /health, healthy_threshold: 2, unhealthy_threshold: 2}\n")
+        lb, admin = start(self, config, env={"LB_HEALTH_INTERVAL_MS": "50"})
+        for x in (a, b):
+            self.assertTrue(wait_for(lambda: f"127.0.0.1:{x.port} is healthy" in lb.stderr(), 15), lb.stderr())
+        first = get(lb.port, "/echo")
+        cookie = [v.split(";")[0] for v in first.header_all("Set-Cookie") if v.startswith("AWSALB=")][0]
+        answers = []
+        while len(answers) < 200:
+            c = Conn(lb.port)
+            try:
+                c.send(raw_request("GET", "/echo", headers=[("Cookie", cookie)]))
+                answers.append(c.read_response())
+            finally:
+                c.close()
+            seen = accepted(admin)
+            if seen[0] > 1 and seen[1] > 1:
+                break
+        self.assertTrue(seen[0] > 1 and seen[1] > 1, seen)
+        # every loop reads the cookie with the same key: the same target each time
+        self.assertEqual({r.header("X-Backend-Id") for r in answers}, {first.header("X-Backend-Id")})
+
+
 class ConfigTest(unittest.TestCase):
     def check_error(self, value, message):
         lb = Lb(FIXED.replace("workers: 2", f"workers: {value}") % "x")
