@@ -284,10 +284,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void lb_teardown(struct lb *lb)
 {
-	/* The other loops end first; their cancels reach main's lambda through main_q. */
+	/* The other loops end first; what they left in main_q is dropped, their
+	 * invocations cancelled (main_q goes with the event base it wakes). */
 	workers_join(lb->workers);
-	if (lb->main_q)
-		xqueue_run(lb->main_q);
+	xqueue_free(lb->main_q);
 	http_server_free(lb->server);      /* aborts requests in flight */
 	listener_set_release(&lb->ls);
 	router_free(lb->router);
@@ -295,7 +295,6 @@ static void lb_teardown(struct lb *lb)
 	health_free(lb->health);           /* cancels checks in flight */
 	lambda_api_free(lb->api);          /* cancels its invocations; closes its listener */
 	free(lb->api_address);
-	xqueue_free(lb->main_q);
 	lambda_free(lb->lambda);           /* stops every sandbox */
 	workers_free(lb->workers);         /* drops answers to invocations they gave up */
 	console_free(lb->console);         /* after every request and invocation it records */

@@ -53,7 +53,7 @@ void workers_stop_now(struct workers *ws);
 int workers_running(const struct workers *ws);
 /* Waits for every worker's thread to end (after their loops stopped). */
 void workers_join(struct workers *ws);
-/* Frees what the workers leave (after main's queue ran and lambda_free). NULL-safe. */
+/* Frees what the workers leave (after main's queue is freed). NULL-safe. */
 void workers_free(struct workers *ws);
 /* /metrics: lb_worker_connections{worker="I"}, connections each loop accepted (none with one loop). */
 void workers_metrics_write(struct buf *out);

@@ -144,7 +144,7 @@ static void on_cancel(void *arg, bool discard)
 {
 	struct xinvocation *xi = arg;
 
-	(void)discard;     /* main's queue is run before its lambda goes: cancel anyway */
+	(void)discard;     /* main's queue is freed before its lambda: cancel anyway */
 	if (xi->state == X_RETURNED) {
 		/* The result crossed the cancel: the worker holds it too. */
 		if (__atomic_sub_fetch(&xi->refs, 1, __ATOMIC_ACQ_REL) == 0)

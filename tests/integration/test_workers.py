@@ -206,6 +206,25 @@ class LambdaWorkersTest(unittest.TestCase):
         [f] = json.loads(http_get(admin, "/api/functions").body)["functions"]
         self.assertEqual(sum(f["sandboxes"].values()), 1, f)
 
+    def test_clients_leaving_mid_invocation_in_every_loop(self):
+        text, rules = self.config()
+        lb, admin = start(self, text, rules=rules, files={"fn/index.py": SLOW_PY})
+        n = 0
+        while n < 100:
+            c = Conn(lb.port)
+            c.send(raw_request("GET", "/slow?sleep=0.3"))
+            n += 1
+            self.assertTrue(wait_for(lambda: sum(accepted(admin).values()) == n, 10))
+            c.close()     # queued or running: cancelled, across threads for a worker's
+            seen = accepted(admin)
+            if seen[0] > 1 and seen[1] > 1:
+                break
+        self.assertTrue(seen[0] > 1 and seen[1] > 1, seen)
+        # the pool still answers both loops; the exit (checked by the harness) leaks nothing
+        self.assertTrue(all(r.status == 200 for r in until_both_accepted(self, lb, admin, "/slow")))
+        lines = lb.log_lines(n, timeout=20)
+        self.assertGreaterEqual(len(lines), n)
+
     def test_sigterm_lets_each_loops_request_finish(self):
         text, rules = self.config()
         lb, admin = start(self, text, rules=rules, files={"fn/index.py": SLOW_PY})
