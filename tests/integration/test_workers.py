@@ -182,6 +182,33 @@ class WorkersTest(unittest.TestCase):
                 get(port)
         self.assertEqual(get(lb.port).body, b"one")
 
+    def test_the_console_records_every_loops_requests(self):
+        lb, admin = start(self, FIXED % "hello")
+        c = Conn(admin, timeout=10)
+        self.addCleanup(c.close)
+        c.send(b"GET /api/stream HTTP/1.1\r\nHost: console\r\n\r\n")
+        deadline = time.time() + 10
+        while b"event: hello" not in c.buf and time.time() < deadline:
+            c._fill()
+        answers = until_both_accepted(self, lb, admin, "/x")
+        n = len(answers)
+
+        def streamed():
+            return [json.loads(l[6:]) for l in c.buf.split(b"\n") if l.startswith(b"data: {\"id\"")]
+        deadline = time.time() + 15
+        while len(streamed()) < n and time.time() < deadline:
+            c._fill()
+        # the live stream (main's) got each loop's requests, in the ring's order
+        ids = [e["id"] for e in streamed()]
+        self.assertEqual(len(ids), n)
+        self.assertEqual(ids, sorted(ids))
+        listed = json.loads(http_get(admin, f"/api/requests?limit={n + 10}").body)
+        self.assertEqual(len(listed["requests"]), n)
+        metrics = http_get(admin, "/metrics").body.decode()
+        total = re.search(r'^aws_applicationelb_request_count_total\{[^}]*\} (\S+)$', metrics, re.M)
+        self.assertTrue(total, metrics[:2000])
+        self.assertEqual(float(total.group(1)), n)
+
     def test_a_reload_does_not_change_the_number_of_workers(self):
         lb, _ = start(self, FIXED % "one")
         lb.write("lb.yaml", (FIXED % "two").replace("workers: 2", "workers: 3"))
