@@ -16,7 +16,7 @@
 # live in build/ and never replace ./lb.
 
 CC ?= cc
-PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
+PKGS := libevent_core libevent_pthreads jansson yaml-0.1 zlib libpcre2-8
 PKGS += libevent_openssl libssl libcrypto
 PKGS += libnghttp2
 # libarchive (image functions) is loaded when first needed (src/lambda/archive_dl.h):

@@ -3,11 +3,16 @@
  * in an event-loop iteration activates the flush event, which libevent runs
  * after the callbacks already active in that iteration: one write per
  * iteration, lines never delayed past it.
+ *
+ * With `workers`, each loop has its own access_log on the same path (each
+ * fd O_APPEND); one process-wide mutex around each flush's writes keeps a
+ * flush's whole lines together even when write(2) is short (a pipe, stdout).
  */
 #include "access_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +30,8 @@ struct access_log {
 	struct event *flush_ev;
 	bool flush_armed;
 };
+
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int open_path(const char *path, struct lb_err *err)
 {
@@ -79,6 +86,9 @@ void access_log_flush(struct access_log *al)
 	size_t off = 0;
 
 	al->flush_armed = false;
+	if (!al->pending.len)
+		return;
+	pthread_mutex_lock(&write_mu);
 	while (off < al->pending.len) {
 		ssize_t n = write(al->fd, al->pending.p + off, al->pending.len - off);
 		if (n < 0 && errno == EINTR)
@@ -90,6 +100,7 @@ void access_log_flush(struct access_log *al)
 		}
 		off += (size_t)n;
 	}
+	pthread_mutex_unlock(&write_mu);
 	buf_reset(&al->pending);
 }
 

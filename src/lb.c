@@ -16,6 +16,11 @@
  * after them; a reload rebinds it only when its address or port changed,
  * binding the new one before anything changes, like a listener.
  *
+ * `workers: N` (workers.c) adds N-1 loops in threads on the same ports
+ * (SO_REUSEPORT); a reload reaches them as a message, SIGTERM drains them
+ * with this one, and they are joined before the teardown. A reload does not
+ * change their number (a restart does).
+ *
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
  * DRAIN_SECONDS), then tear down in order: connections, router, Invoke API,
  * sandboxes, access log, configuration, event base. A second signal stops at
@@ -29,6 +34,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "access_log.h"
 #include "config/config.h"
@@ -44,16 +50,11 @@
 #include "net/tls.h"
 #include "base/util.h"
 #include "targets/targets.h"
+#include "listeners.h"
+#include "net/xqueue.h"
+#include "workers.h"
 
 #define DRAIN_SECONDS 10
-
-struct bound {
-	char *address;
-	bool https;
-	int cfg_port;             /* the configured port (after -p), the key for reloads */
-	struct http_listener *l;
-	bool fresh;               /* bound by the reload in progress */
-};
 
 struct lb {
 	const struct lb_options *opt;
@@ -66,8 +67,10 @@ struct lb {
 	struct targets *targets;
 	struct health *health;
 	struct access_log *alog;
-	struct bound *bound;
-	size_t nbound;
+	struct listener_set ls;
+	struct xqueue *main_q;             /* `workers` > 1: the other loops' messages to this one */
+	struct workers *workers;           /* NULL with one loop */
+	int nworkers;                      /* loops, this one included (a reload keeps it) */
 	struct lambda_api *api;
 	struct console *console;           /* admin: the console, /metrics and /api */
 	struct http_listener *api_l; /* NULL when lambda_api: is not configured */
@@ -107,107 +110,27 @@ static void configure_server(struct http_server *s, const struct config *cfg)
 	http_server_configure(s, &set);
 }
 
-/* "lb: listening on http://ADDRESS:PORT", once per newly bound listener (tests read it). */
-static void print_listening(const struct bound *b)
-{
-	bool v6 = strchr(b->address, ':') != NULL;
-
-	printf("lb: listening on %s://%s%s%s:%u\n", b->https ? "https" : "http", v6 ? "[" : "",
-	       b->address, v6 ? "]" : "", http_listener_port(b->l));
-}
-
-static bool same_listener(const struct bound *b, const struct listener_cfg *lc)
-{
-	return b->cfg_port == lc->port && strcmp(b->address, lc->address) == 0;
-}
-
-/* A listener's routing.http.response.* attributes, on every answer it gives. */
-static void set_answer_headers(struct http_listener *l, const struct listener_attrs *a)
-{
-	const char *names[RESP_H_COUNT], *values[RESP_H_COUNT];
-	size_t n = 0;
-
-	for (int i = 0; i < RESP_H_COUNT; i++) {
-		if (!a->response[i])
-			continue;
-		names[n] = config_response_header_name((enum resp_header)i);
-		values[n++] = a->response[i];
-	}
-	http_listener_set_answer_headers(l, names, values, n, !a->server_enabled);
-}
-
-/*
- * Makes lb's listener set the one cfg describes, reusing the sockets whose
- * (address, port) is unchanged. Binds every new one before changing anything,
- * so on failure everything stays as it was.
- */
+/* Binds cfg's listeners (listeners.c); with `workers`, they bind SO_REUSEPORT. */
 static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err *err)
 {
-	size_t n = cfg->nlisteners, i, k;
-	struct bound *next = xcalloc(n, sizeof(*next));
-	bool *reused = xcalloc(lb->nbound + 1, sizeof(*reused));
-	struct tls_listener **tls = xcalloc(n, sizeof(*tls));
-	int r = -1;
-
-	/* TLS first: a bad certificate fails the load before any socket changes. */
-	for (i = 0; i < n; i++) {
-		if (cfg->listeners[i].protocol == PROTO_HTTPS &&
-		    !(tls[i] = tls_listener_new(cfg, &cfg->listeners[i], err)))
-			goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct listener_cfg *lc = &cfg->listeners[i];
-
-		next[i].address = xstrdup(lc->address);
-		next[i].https = lc->protocol == PROTO_HTTPS;
-		next[i].cfg_port = lc->port;
-		for (k = 0; k < lb->nbound; k++)
-			if (!reused[k] && same_listener(&lb->bound[k], lc))
-				break;
-		if (k < lb->nbound) {
-			reused[k] = true;
-			next[i].l = lb->bound[k].l;
-			continue;
-		}
-		next[i].l = http_server_listen(lb->server, "listener", lc->address, lc->port, err);
-		if (!next[i].l)
-			goto out;
-		next[i].fresh = true;
-	}
-	for (k = 0; k < lb->nbound; k++) {
-		if (!reused[k])
-			http_listener_close(lb->bound[k].l);
-		free(lb->bound[k].address);
-	}
-	free(lb->bound);
-	lb->bound = next;
-	lb->nbound = n;
-	next = NULL;
-	for (i = 0; i < lb->nbound; i++) {
-		http_listener_set_tls(lb->bound[i].l, tls[i]);
-		tls[i] = NULL;
-		set_answer_headers(lb->bound[i].l, &cfg->listeners[i].attrs);
-		if (lb->bound[i].fresh)
-			print_listening(&lb->bound[i]);
-		lb->bound[i].fresh = false;
-		http_listener_set_index(lb->bound[i].l, (int)i);
-	}
-	fflush(stdout);
-	r = 0;
-out:
-	for (i = 0; next && i < n; i++) {
-		if (next[i].fresh)
-			http_listener_close(next[i].l);
-		free(next[i].address);
-	}
-	free(next);
-	free(reused);
-	for (i = 0; i < n; i++)
-		tls_listener_free(tls[i]);
-	free(tls);
-	return r;
+	return listener_set_bind(&lb->ls, cfg, NULL, err);
 }
 
+/* The other loops (`workers`) take cfg too, on this loop's ports. */
+static void workers_reload(struct lb *lb, struct config *cfg)
+{
+	uint16_t *ports;
+
+	if (workers_wanted(cfg) != lb->nworkers)
+		log_warn("workers: a change takes effect at restart; still running %d", lb->nworkers);
+	if (!lb->workers)
+		return;
+	ports = xcalloc(cfg->nlisteners + 1, sizeof(*ports));
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		ports[i] = listener_set_port(&lb->ls, i);
+	workers_set_config(lb->workers, cfg, ports, access_log_path_of(lb, cfg));
+	free(ports);
+}
 
 /*
  * The access log cfg asks for: lb's current one when the path is unchanged
@@ -307,9 +230,11 @@ static void reload(struct lb *lb)
 	router_set_config(lb->router, cfg);
 	health_set_config(lb->health, cfg);
 	configure_server(lb->server, cfg);
+	workers_reload(lb, cfg);
 	config_unref(lb->cfg);
 	lb->cfg = cfg;
-	log_info("reloaded %s", cfg->path);
+	if (!lb->workers)
+		log_info("reloaded %s", cfg->path);   /* workers: once every loop has it */
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -318,7 +243,8 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0) ||
+	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0 &&
+	     (!lb->workers || workers_running(lb->workers) == 0)) ||
 	    time_mono_us() >= lb->drain_deadline_us) {
 		/* Lambda's extensions get SHUTDOWN and 2 seconds before their environment stops. */
 		if (lambda_stop_sandboxes(lb->lambda) && time_mono_us() < lb->drain_deadline_us + 3000000)
@@ -338,6 +264,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (lb->stopping) {
+		if (lb->workers)
+			workers_stop_now(lb->workers);
 		event_base_loopexit(lb->base, NULL);
 		return;
 	}
@@ -348,22 +276,27 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	lb->api_l = NULL;
 	console_shutdown(lb->console);     /* closes its listener and live streams */
 	lb->drain_deadline_us = time_mono_us() + DRAIN_SECONDS * 1000000LL;
+	if (lb->workers)
+		workers_stop(lb->workers, lb->drain_deadline_us);
 	lb->drain_timer = event_new(lb->base, -1, EV_PERSIST, on_drain_tick, lb);
 	event_add(lb->drain_timer, &tick);
 }
 
 static void lb_teardown(struct lb *lb)
 {
+	/* The other loops end first; what they left in main_q is dropped, their
+	 * invocations cancelled (main_q goes with the event base it wakes). */
+	workers_join(lb->workers);
+	xqueue_free(lb->main_q);
 	http_server_free(lb->server);      /* aborts requests in flight */
-	for (size_t i = 0; i < lb->nbound; i++)
-		free(lb->bound[i].address);
-	free(lb->bound);
+	listener_set_release(&lb->ls);
 	router_free(lb->router);
 	targets_free(lb->targets);         /* closes target connections, stops their checks */
 	health_free(lb->health);           /* cancels checks in flight */
 	lambda_api_free(lb->api);          /* cancels its invocations; closes its listener */
 	free(lb->api_address);
 	lambda_free(lb->lambda);           /* stops every sandbox */
+	workers_free(lb->workers);         /* drops answers to invocations they gave up */
 	console_free(lb->console);         /* after every request and invocation it records */
 	access_log_free(lb->alog);
 	config_unref(lb->cfg);
@@ -377,6 +310,19 @@ static void lb_teardown(struct lb *lb)
 	event_base_free(lb->base);
 }
 
+/* The other loops, on this one's ports, once its listeners are bound (port 0 included). */
+static int start_workers(struct lb *lb, int n, struct lb_err *err)
+{
+	uint16_t *ports = xcalloc(lb->cfg->nlisteners + 1, sizeof(*ports));
+
+	for (size_t i = 0; i < lb->cfg->nlisteners; i++)
+		ports[i] = listener_set_port(&lb->ls, i);
+	lb->workers = workers_new(n, lb->cfg, ports, access_log_path_of(lb, lb->cfg), lb->main_q, lb->lambda,
+				  lb->targets, lb->server, lb->console, err);
+	free(ports);
+	return lb->workers ? workers_run(lb->workers, err) : -1;
+}
+
 int lb_serve(const struct lb_options *opt)
 {
 	struct lb lb = { .opt = opt };
@@ -384,7 +330,7 @@ int lb_serve(const struct lb_options *opt)
 	struct access_log *al = NULL;
 	struct http_listener *api_l = NULL;
 	char *runtimes;
-	int status = 1;
+	int nworkers, status = 1;
 
 	lb.cfg = load_config(opt, &err);
 	if (!lb.cfg) {
@@ -394,6 +340,9 @@ int lb_serve(const struct lb_options *opt)
 	signal(SIGPIPE, SIG_IGN);
 	log_debug("open descriptors limit: %ld", net_raise_fd_limit());
 	rng_seed(&lb.rng);
+	lb.nworkers = nworkers = workers_wanted(lb.cfg);
+	if (nworkers > 1)
+		evthread_use_pthreads();   /* before any event base: other threads wake this loop */
 	lb.base = event_base_new();
 	runtimes = lambda_find_runtimes("/proc/self/exe");
 	lb.lambda = lambda_new(lb.base, &lb.rng, runtimes);
@@ -404,10 +353,16 @@ int lb_serve(const struct lb_options *opt)
 	router_set_config(lb.router, lb.cfg);
 	lb.health = health_new(lb.base, lb.lambda, &lb.rng);
 	lb.server = http_server_new(lb.base, router_http_callbacks(), lb.router, &lb.rng);
+	lb.ls.server = lb.server;
 	configure_server(lb.server, lb.cfg);
 	lb.api = lambda_api_new(lb.base, lb.lambda, &lb.rng);
 	lambda_api_set_config(lb.api, lb.cfg);
 	lb.console = console_new(lb.base, lb.router, lb.lambda, lb.targets, lb.health);
+	if (nworkers > 1) {
+		http_server_set_reuse_port(lb.server, true);
+		console_set_threaded(lb.console);
+		lb.main_q = xqueue_new(lb.base);
+	}
 	/* Signals are caught before the "listening" lines tell anyone lb is up. */
 	lb.sig_term = evsignal_new(lb.base, SIGTERM, on_signal, &lb);
 	lb.sig_int = evsignal_new(lb.base, SIGINT, on_signal, &lb);
@@ -427,6 +382,10 @@ int lb_serve(const struct lb_options *opt)
 	console_commit(lb.console, lb.cfg);
 	targets_set_config(lb.targets, lb.cfg);
 	health_set_config(lb.health, lb.cfg);
+	if (nworkers > 1 && start_workers(&lb, nworkers, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
 	event_base_dispatch(lb.base);
 	status = 0;
 out:

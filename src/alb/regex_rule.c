@@ -8,9 +8,10 @@
  * name even where PCRE2 would accept it. What PCRE2 itself rejects (an
  * unbalanced parenthesis) comes back with PCRE2's message and offset.
  *
- * Compiled code, match data and match context are made once per regex at
- * load; PCRE2 allocates them with malloc and arena_defer frees them with the
- * configuration. The match context caps backtracking (match, depth and heap
+ * Compiled code and match context are made once per regex at load; PCRE2
+ * allocates them with malloc and arena_defer frees them with the
+ * configuration. The match data is the thread's (`workers` loops share a
+ * configuration's regexes), grown to the largest pattern it searched. The match context caps backtracking (match, depth and heap
  * limits) so a pathological pattern cannot stall the event loop; a match
  * that hits a cap is reported as -1, never as a match. JIT is used when
  * PCRE2 has it.
@@ -33,11 +34,17 @@ enum {
 
 struct regex {
 	pcre2_code *code;
-	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	uint32_t ncaptures;
-	int last_rc;             /* of the last pcre2_match */
 };
+
+/* The thread's last search: its regex, result and groups. */
+static _Thread_local struct {
+	pcre2_match_data *md;
+	uint32_t pairs;
+	const struct regex *re;
+	int rc;
+} last;
 
 static bool is_digit(char c)
 {
@@ -194,7 +201,6 @@ static void regex_free(void *p)
 {
 	struct regex *re = p;
 
-	pcre2_match_data_free(re->md);
 	pcre2_match_context_free(re->mctx);
 	pcre2_code_free(re->code);
 }
@@ -226,9 +232,8 @@ struct regex *regex_compile(struct arena *a, const char *pattern, char *msg, siz
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  /* without JIT: the interpreter */
 	re = arena_alloc(a, sizeof(*re));
 	re->code = code;
-	re->md = pcre2_match_data_create_from_pattern(code, NULL);
 	re->mctx = pcre2_match_context_create(NULL);
-	if (!re->md || !re->mctx) {       /* out of memory is fatal in lb */
+	if (!re->mctx) {       /* out of memory is fatal in lb */
 		fputs("lb: out of memory\n", stderr);
 		abort();
 	}
@@ -236,7 +241,6 @@ struct regex *regex_compile(struct arena *a, const char *pattern, char *msg, siz
 	pcre2_set_depth_limit(re->mctx, REGEX_DEPTH_LIMIT);
 	pcre2_set_heap_limit(re->mctx, REGEX_HEAP_LIMIT_KB);
 	pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &re->ncaptures);
-	re->last_rc = PCRE2_ERROR_NOMATCH;
 	arena_defer(a, regex_free, re);
 	return re;
 }
@@ -251,25 +255,43 @@ int regex_search(struct regex *re, struct sv subject)
 	/* A view may be empty with a NULL pointer; PCRE2 wants a valid one. */
 	PCRE2_SPTR s = subject.p ? (PCRE2_SPTR)subject.p : (PCRE2_SPTR) "";
 
-	re->last_rc = pcre2_match(re->code, s, subject.n, 0, 0, re->md, re->mctx);
-	if (re->last_rc >= 0)
+	if (last.pairs < re->ncaptures + 1) {
+		pcre2_match_data_free(last.md);
+		last.pairs = re->ncaptures + 1;
+		last.md = pcre2_match_data_create(last.pairs, NULL);
+		if (!last.md) {       /* out of memory is fatal in lb */
+			fputs("lb: out of memory\n", stderr);
+			abort();
+		}
+	}
+	last.re = re;
+	last.rc = pcre2_match(re->code, s, subject.n, 0, 0, last.md, re->mctx);
+	if (last.rc >= 0)
 		return 1;
-	return re->last_rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+	return last.rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
 bool regex_group(const struct regex *re, uint32_t n, size_t *start, size_t *end)
 {
 	PCRE2_SIZE *ov;
 
-	if (re->last_rc < 0 || n > re->ncaptures)
+	if (last.re != re || last.rc < 0 || n > re->ncaptures)
 		return false;
 	/* rc 0 means the ovector was too small: it never is, it fits the pattern. */
-	if (re->last_rc > 0 && n >= (uint32_t)re->last_rc)
+	if (last.rc > 0 && n >= (uint32_t)last.rc)
 		return false;   /* groups past the last one set did not take part */
-	ov = pcre2_get_ovector_pointer(re->md);
+	ov = pcre2_get_ovector_pointer(last.md);
 	if (ov[2 * n] == PCRE2_UNSET)
 		return false;
 	*start = ov[2 * n];
 	*end = ov[2 * n + 1];
 	return true;
+}
+
+void regex_thread_release(void)
+{
+	pcre2_match_data_free(last.md);
+	last.md = NULL;
+	last.pairs = 0;
+	last.re = NULL;
 }

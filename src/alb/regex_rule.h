@@ -49,4 +49,7 @@ int regex_search(struct regex *re, struct sv subject);
  * it did not take part in the match (an optional group). */
 bool regex_group(const struct regex *re, uint32_t n, size_t *start, size_t *end);
 
+/* Frees the calling thread's match data (a `workers` thread, before it ends). */
+void regex_thread_release(void);
+
 #endif

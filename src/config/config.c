@@ -11,8 +11,9 @@
  * Ownership: the struct config is malloc'd; everything it points to lives in
  * cfg->arena (or is a string literal), so config_unref frees it all in one
  * go. The YAML trees are freed before config_load returns. Reference counts
- * are plain ints: lb is single-threaded, and a reload swaps configurations
- * between requests while requests in flight hold their own reference.
+ * are atomic (`workers` event loops share one configuration), and a reload
+ * swaps configurations between requests while requests in flight hold their
+ * own reference.
  *
  * Names and defaults follow the AWS API (alb-listener-rules.md §3, §4.1);
  * the splits are config_fn.c (functions), config_tg.c (target groups),
@@ -54,6 +55,7 @@ static const struct yfield lb_fields[] = {
 	YFIELD_STR("region", struct load_balancer_cfg, region),
 	YFIELD_STR("account_id", struct load_balancer_cfg, account_id),
 	YFIELD_NODE("access_log"),
+	YFIELD_NODE("workers"),
 	YFIELD_NODE("attributes"),
 };
 
@@ -94,6 +96,7 @@ static const struct load_balancer_cfg lb_defaults = {
 	.name = "local-alb",
 	.region = "us-east-1",
 	.account_id = "123456789012",
+	.workers = 1,
 	.attrs = {
 		.idle_timeout = 60,
 		.client_keep_alive = 3600,
@@ -201,6 +204,14 @@ static int lb_check(struct config *cfg, const struct ynode *n, struct lb_err *er
 			return ydoc_err(err, v, "'access_log' must be a path or \"-\"");
 		lb->access_log = strcmp(s, "-") == 0 ? "-" : ydoc_path(v, false, &cfg->arena);
 	}
+	/* lb's own setting (not ALB's): event loops sharing one configuration and one sandbox pool. */
+	if ((v = ydoc_get(n, "workers"))) {
+		lb->workers_pos = (struct src_pos){ v->file, v->line, v->col };
+		if (v->type == YNODE_SCALAR && strcmp(v->str, "auto") == 0)
+			lb->workers = 0;
+		else if (ydoc_int(v, "workers", 1, 64, &lb->workers, err))
+			return ydoc_err(err, v, "'workers' must be a number from 1 to 64 or \"auto\"");
+	}
 	return 0;
 }
 
@@ -251,6 +262,32 @@ static int lambda_api_load(struct config *cfg, const struct ynode *n, struct lb_
 	return 0;
 }
 
+/*
+ * lb's choice: authenticate actions (their signing keys) and jwt-validation
+ * (its JWKS cache) live per event loop for now, so `workers` above 1 refuses
+ * them rather than answer differently from one loop to the next.
+ */
+static int workers_check(const struct config *cfg, const struct ynode *root, struct lb_err *err)
+{
+	const struct ynode *v = ydoc_get(ydoc_get(root, "load_balancer"), "workers");
+
+	if (cfg->lb.workers == 1)
+		return 0;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_cfg *l = &cfg->listeners[i];
+
+		for (size_t k = 0; k <= l->nrules; k++) {
+			const struct action *a = k < l->nrules ? &l->rules[k].action : &l->default_rule.action;
+
+			if (a->auth || a->jwt)
+				return ydoc_err(err, v, "'workers' above 1 does not support %s actions yet "
+						"(listener on line %d)", a->auth ? "authenticate" : "jwt-validation",
+						l->pos.line);
+		}
+	}
+	return 0;
+}
+
 static int config_parse(struct config *cfg, const struct ynode *root, struct lb_err *err)
 {
 	const struct ynode *listeners = ydoc_get(root, "listeners");
@@ -263,7 +300,7 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err) ||
 	    config_admin_load(cfg, ydoc_get(root, "admin"), err))
 		return -1;
-	return rules_load(cfg, listeners, err);
+	return rules_load(cfg, listeners, err) || workers_check(cfg, root, err);
 }
 
 struct config *config_load(const char *path, struct lb_err *err)
@@ -303,13 +340,13 @@ struct config *config_load_stack(const char *path, const struct stack_opts *opts
 
 struct config *config_ref(struct config *cfg)
 {
-	cfg->refs++;
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
 	return cfg;
 }
 
 void config_unref(struct config *cfg)
 {
-	if (!cfg || --cfg->refs > 0)
+	if (!cfg || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	arena_release(&cfg->arena);
 	free(cfg);

@@ -47,6 +47,8 @@ struct load_balancer_cfg {
 	const char *region;      /* "us-east-1" */
 	const char *account_id;  /* "123456789012" */
 	const char *access_log;  /* NULL: none; "-": stdout; else a path (resolved) */
+	int workers;             /* event loops (lb's own setting): 1..64, 0 for `auto` (one per CPU) */
+	struct src_pos workers_pos; /* where `workers:` was written (file NULL: not written) */
 	char id[17];             /* 16 hex digits, stable for a name */
 	const char *elb;         /* "app/NAME/ID", as in access logs */
 	struct lb_attributes attrs;
@@ -434,7 +436,7 @@ struct admin_cfg {
 
 struct config {
 	struct arena arena;
-	int refs;
+	int refs;                  /* atomic: workers share a configuration */
 	const char *path;
 	const char *dir;           /* directory of path: the base of relative paths */
 	struct load_balancer_cfg lb;

@@ -138,6 +138,45 @@ void console_broadcast(struct console *c, const struct reqrec *r)
 	}
 }
 
+/* `workers`: records since the last wake-up go to the live streams, from the ring. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *c = arg;
+	uint64_t last;
+
+	(void)fd;
+	(void)what;
+	__atomic_store_n(&c->wake_armed, 0, __ATOMIC_SEQ_CST);
+	console_lock(c);
+	last = c->log ? reqlog_last_id(c->log) : 0;
+	for (uint64_t id = c->sent_id + 1; c->subs && id <= last; id++) {
+		const struct reqrec *r = reqlog_find(c->log, id);
+
+		if (r)
+			console_broadcast(c, r);
+	}
+	c->sent_id = last;
+	console_unlock(c);
+}
+
+void console_wake(struct console *c)
+{
+	if (__atomic_exchange_n(&c->wake_armed, 1, __ATOMIC_SEQ_CST) == 0)
+		event_active(c->wake, EV_READ, 0);
+}
+
+void console_set_threaded(struct console *c)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->mu, &attr);
+	pthread_mutexattr_destroy(&attr);
+	c->wake = event_new(c->base, -1, 0, on_wake, c);
+	c->threaded = true;
+}
+
 static void on_ping(evutil_socket_t fd, short what, void *arg)
 {
 	struct console *c = arg;
@@ -159,9 +198,19 @@ static void on_head(void *cookie, struct http_request *req)
 	req->body.max = 64 * 1024;
 }
 
+static void answer(struct console *c, struct http_request *req);
+
 static void on_request(void *cookie, struct http_request *req)
 {
 	struct console *c = cookie;
+
+	console_lock(c);
+	answer(c, req);
+	console_unlock(c);
+}
+
+static void answer(struct console *c, struct http_request *req)
+{
 	struct sv path = req->path;
 	const struct console_asset *a;
 
@@ -285,6 +334,7 @@ void console_commit(struct console *c, struct config *cfg)
 		       http_listener_port(c->l));
 		fflush(stdout);
 	}
+	console_lock(c);
 	/* A new size or body limit starts a new history. */
 	if (c->log && (!on || reqlog_history(c->log) != (size_t)a->history ||
 		       reqlog_body_limit(c->log) != (size_t)a->body_limit)) {
@@ -295,6 +345,8 @@ void console_commit(struct console *c, struct config *cfg)
 		c->log = reqlog_new((size_t)a->history, (size_t)a->body_limit);
 	c->mask = a->mask_secrets;
 	c->cfg = on ? config_ref(cfg) : NULL;
+	c->sent_id = c->log ? reqlog_last_id(c->log) : 0;
+	console_unlock(c);
 	config_unref(old);
 	router_set_console(c->router, on ? c : NULL);
 	lambda_set_observer(c->lambda, on ? console_observe_invocation : NULL, c);
@@ -302,7 +354,14 @@ void console_commit(struct console *c, struct config *cfg)
 
 size_t console_record_limit(const struct console *c)
 {
-	return reqlog_body_limit(c->log) + 1;
+	size_t n;
+
+	if (!c->threaded)
+		return reqlog_body_limit(c->log) + 1;
+	pthread_mutex_lock((pthread_mutex_t *)&c->mu);
+	n = c->log ? reqlog_body_limit(c->log) + 1 : 0;
+	pthread_mutex_unlock((pthread_mutex_t *)&c->mu);
+	return n;
 }
 
 void console_shutdown(struct console *c)
@@ -324,6 +383,10 @@ void console_free(struct console *c)
 	http_server_free(c->srv);     /* aborts the live streams and replays */
 	http_client_free(c->client);
 	event_free(c->ping);
+	if (c->threaded) {
+		event_free(c->wake);
+		pthread_mutex_destroy(&c->mu);
+	}
 	free(c->address);
 	reqlog_free(c->log);
 	metrics_free(c->m);

@@ -54,7 +54,10 @@ int console_prepare(struct console *c, const struct config *cfg, struct lb_err *
 void console_commit(struct console *c, struct config *cfg);
 void console_cancel(struct console *c);
 
-/* Records a finished request (the router's hook). */
+/* `workers`: other threads record too (console_record takes a lock; the live
+ * streams are fed from main's loop). Call once, before they start. */
+void console_set_threaded(struct console *c);
+/* Records a finished request (the router's hook); any thread once threaded. */
 void console_record(struct console *c, const struct console_req *q);
 /* The bytes a forward keeps of each body for the console: its limit + 1. */
 size_t console_record_limit(const struct console *c);

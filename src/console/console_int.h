@@ -10,6 +10,7 @@
 #ifndef LB_CONSOLE_CONSOLE_INT_H
 #define LB_CONSOLE_CONSOLE_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -92,7 +93,27 @@ struct console {
 	size_t nfns, cap_fns;
 	struct chart_tick ticks[CHART_SECONDS];
 	struct buf out, scratch, labels;
+	/* `workers`: workers record too, under mu; the live streams (main's) are
+	 * fed by wake, from the ring, up to its last id */
+	bool threaded;
+	pthread_mutex_t mu;
+	struct event *wake;
+	int wake_armed;                 /* atomic */
+	uint64_t sent_id;               /* the last record the live streams got */
 };
+
+/* mu, when workers share the console (no-ops otherwise). */
+static inline void console_lock(struct console *c)
+{
+	if (c->threaded)
+		pthread_mutex_lock(&c->mu);
+}
+
+static inline void console_unlock(struct console *c)
+{
+	if (c->threaded)
+		pthread_mutex_unlock(&c->mu);
+}
 
 /* Duration bounds of the charts' buckets, in seconds (the last is +Inf). */
 extern const double chart_bounds[CHART_BUCKETS - 1];
@@ -125,6 +146,8 @@ void console_respond(struct http_request *req, int status, const char *content_t
 void console_respond_json(struct console *c, struct http_request *req, int status, json_t *doc);
 /* Sends a record's summary to every live stream. */
 void console_broadcast(struct console *c, const struct reqrec *r);
+/* Any thread: main's loop sends the records not yet sent to the live streams. */
+void console_wake(struct console *c);
 
 /* console_assets.c (generated) */
 struct console_asset {

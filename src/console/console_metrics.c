@@ -18,6 +18,7 @@
 #include "lambda/lambda.h"
 #include "targets/health.h"
 #include "targets/targets.h"
+#include "workers.h"
 
 /* TargetResponseTime and Duration buckets, seconds. */
 static const double time_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 };
@@ -157,4 +158,5 @@ void console_metrics_write(struct console *c, struct buf *out)
 	metrics_inc(c->m, c->fam[M_REDIRECT], lb, 0);
 	scrape_gauges(c);
 	metrics_write(c->m, out);
+	workers_metrics_write(out);
 }

@@ -63,9 +63,8 @@ static void count_hit(struct console *c, int listener, int priority)
  * (errors, timeouts, crashes, init failures), Throttles the ones refused
  * for concurrency, which are not Invocations (AWS Lambda metrics docs).
  */
-void console_observe_invocation(void *cookie, const char *function, const struct invoke_result *res)
+static void observe(struct console *c, const char *function, const struct invoke_result *res)
 {
-	struct console *c = cookie;
 	struct fn_counts *fc = fn_counts(c, function);
 	struct chart_tick *t = console_tick(c, time_wall_us() / 1000000);
 	bool throttled = res->status == INVOKE_THROTTLED;
@@ -100,6 +99,15 @@ void console_observe_invocation(void *cookie, const char *function, const struct
 	while (b < ARRAY_LEN(chart_bounds) && seconds > chart_bounds[b])
 		b++;
 	t->duration[b]++;
+}
+
+void console_observe_invocation(void *cookie, const char *function, const struct invoke_result *res)
+{
+	struct console *c = cookie;
+
+	console_lock(c);
+	observe(c, function, res);
+	console_unlock(c);
 }
 
 /* ALB's metrics of one request (CloudWatch AWS/ApplicationELB). */
@@ -191,8 +199,16 @@ void console_record(struct console *c, const struct console_req *q)
 {
 	const struct http_request *req = q->req;
 	const struct alog_entry *e = q->log;
-	struct reqrec *r = reqlog_next(c->log);
-	const struct config *cfg = c->cfg;
+	struct reqrec *r;
+	const struct config *cfg;
+
+	console_lock(c);
+	if (!c->log || !c->cfg) {
+		console_unlock(c);   /* a worker's request as a reload turns the console off */
+		return;
+	}
+	r = reqlog_next(c->log);
+	cfg = c->cfg;
 
 	r->time_us = req->start_wall_us;
 	r->status = e->elb_status;
@@ -236,6 +252,11 @@ void console_record(struct console *c, const struct console_req *q)
 	else if (q->f && q->f->out.dispatch_us && q->f->http.head.len)
 		reqlog_set(c->log, r, RF_FWD_HEADERS, q->f->http.head.p, q->f->http.head.len);
 	count_request(c, q);
+	if (c->threaded) {
+		console_unlock(c);
+		console_wake(c);     /* main's loop feeds the live streams */
+		return;
+	}
 	console_broadcast(c, r);
 }
 

@@ -123,6 +123,8 @@ struct http_server {
 	struct conn *conns;
 	size_t nconns;
 	bool stopping;
+	bool reuse_port;             /* listeners bind with SO_REUSEPORT (`workers`) */
+	uint64_t accepted;           /* connections accepted; written by its loop, read atomically */
 };
 
 

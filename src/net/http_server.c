@@ -626,6 +626,7 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		log_info("descriptors available again: accepting connections");
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	__atomic_store_n(&s->accepted, s->accepted + 1, __ATOMIC_RELAXED);  /* one writer: no lock prefix */
 	if (l->tls && !(ssl = tls_listener_ssl(l->tls))) {
 		evutil_closesocket(fd);
 		return;
@@ -744,7 +745,7 @@ struct http_listener *http_server_listen(struct http_server *s, const char *what
 	struct http_listener *l = xcalloc(1, sizeof(*l));
 
 	l->srv = s;
-	l->ev = net_listen(s->base, on_accept, l, what, address, port, 1024, &l->port, err);
+	l->ev = net_listen(s->base, on_accept, l, what, address, port, 1024, s->reuse_port, &l->port, err);
 	if (!l->ev) {
 		free(l);
 		return NULL;
@@ -868,6 +869,16 @@ void http_server_shutdown(struct http_server *s)
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_free(c);
 	}
+}
+
+void http_server_set_reuse_port(struct http_server *s, bool on)
+{
+	s->reuse_port = on;
+}
+
+uint64_t http_server_accepted(const struct http_server *s)
+{
+	return __atomic_load_n(&s->accepted, __ATOMIC_RELAXED);
 }
 
 size_t http_server_connections(const struct http_server *s)

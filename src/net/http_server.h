@@ -78,6 +78,10 @@ void http_server_configure(struct http_server *s, const struct http_server_setti
 struct http_listener *http_server_listen(struct http_server *s, const char *what, const char *address,
 					 int port, struct lb_err *err);
 uint16_t http_listener_port(const struct http_listener *l);
+/* Listeners bound from now on share their port with other sockets (SO_REUSEPORT: `workers`). */
+void http_server_set_reuse_port(struct http_server *s, bool on);
+/* Connections accepted so far; any thread may read it. */
+uint64_t http_server_accepted(const struct http_server *s);
 /* The index reported in req->listener for requests arriving on l. */
 void http_listener_set_index(struct http_listener *l, int index);
 /* Makes l an HTTPS listener with tls (taking ownership; the previous one

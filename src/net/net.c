@@ -38,7 +38,7 @@ static int parse_address(const char *address, int port, struct sockaddr_storage 
 
 struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb, void *arg,
 				  const char *what, const char *address, int port, int backlog,
-				  uint16_t *bound_port, struct lb_err *err)
+				  bool reuse_port, uint16_t *bound_port, struct lb_err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -48,8 +48,8 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
 		lb_err_set(err, "%s: cannot listen on '%s': not a numeric IP address", what, address);
 		return NULL;
 	}
-	ev = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-				     backlog, (struct sockaddr *)&ss, (int)len);
+	ev = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+				     (reuse_port ? LEV_OPT_REUSEABLE_PORT : 0), backlog, (struct sockaddr *)&ss, (int)len);
 	if (!ev) {
 		lb_err_set(err, "%s: cannot listen on %s:%d: %s", what, address, port, strerror(errno));
 		return NULL;

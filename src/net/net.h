@@ -21,7 +21,7 @@
  */
 struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb, void *arg,
 				  const char *what, const char *address, int port, int backlog,
-				  uint16_t *bound_port, struct lb_err *err);
+				  bool reuse_port, uint16_t *bound_port, struct lb_err *err);
 
 /*
  * Writes what bev has queued now, from the callback that queued it, rather

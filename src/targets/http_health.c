@@ -56,6 +56,7 @@ void target_rt_set_health(struct target_rt *r, enum target_health h)
 	log_info("target group %s: target %s is %s (was %s)%s%s", r->group ? r->group->name : "-", r->key,
 		 health_name(h), health_name(was), health_reason(&r->hs) ? ": " : "",
 		 health_reason(&r->hs) ? health_reason(&r->hs) : "");
+	targets_health_changed(r);
 }
 
 static void finish(struct target_rt *r, enum health_outcome outcome)

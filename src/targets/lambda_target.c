@@ -22,6 +22,7 @@
 #include "alb/proxy_head.h"
 #include "base/log.h"
 #include "lambda/lambda.h"
+#include "lambda/lambda_xthread.h"
 #include "targets/target.h"
 #include "targets/targets.h"
 
@@ -68,6 +69,7 @@ static void lambda_head(struct forward *f)
 	struct lambda_fwd *l = &f->lambda;
 
 	l->inv = NULL;
+	l->xinv = NULL;
 	l->rec.invoked = false;
 	l->reject = 0;
 	l->reject_reason = NULL;
@@ -157,6 +159,7 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 	struct http_response resp;
 
 	l->inv = NULL;
+	l->xinv = NULL;
 	f->out.answer_us = time_mono_us();
 	if (f->record)
 		keep_for_console(f, res);
@@ -210,7 +213,11 @@ static void lambda_request(struct forward *f)
 	ir = (struct invoke_request){ f->cfg, tg->function, tg->qualifier, l->event.p, l->event.len,
 				      f->trace.p, f->record > 0 };
 	f->out.dispatch_us = time_mono_us();
-	l->inv = lambda_invoke(targets_lambda(f->targets), &ir, on_invoked, f);
+	/* A worker's loop (`workers`) invokes through the main thread's one sandbox pool. */
+	if (targets_xlambda(f->targets))
+		l->xinv = xlambda_invoke(targets_xlambda(f->targets), &ir, on_invoked, f);
+	else
+		l->inv = lambda_invoke(targets_lambda(f->targets), &ir, on_invoked, f);
 }
 
 /* The client left: a running invocation finishes in its sandbox; a queued one is dropped. */
@@ -219,6 +226,10 @@ static void lambda_abort(struct forward *f)
 	if (f->lambda.inv) {
 		lambda_cancel(f->lambda.inv);
 		f->lambda.inv = NULL;
+	}
+	if (f->lambda.xinv) {
+		xlambda_cancel(f->lambda.xinv);
+		f->lambda.xinv = NULL;
 	}
 }
 

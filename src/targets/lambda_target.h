@@ -28,6 +28,7 @@ struct lambda_rec {
 /* A Lambda forward's state (in struct forward, reused from request to request). */
 struct lambda_fwd {
 	struct invocation *inv;      /* in flight, or NULL */
+	struct xinvocation *xinv;    /* in flight from a worker's loop (lambda_xthread), or NULL */
 	int reject;                  /* a status decided at the head, answered when the body is in */
 	const char *reject_reason;
 	struct header_list headers;  /* toward the target: the event's */

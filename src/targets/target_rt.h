@@ -73,5 +73,7 @@ void http_health_start(struct target_rt *r);
 void http_health_stop(struct target_rt *r);
 /* The health of r changed to h (log line, slow start). */
 void target_rt_set_health(struct target_rt *r, enum target_health h);
+/* r's health changed: the observer (targets_set_health_observer) is told. */
+void targets_health_changed(struct target_rt *r);
 
 #endif

@@ -37,6 +37,11 @@ struct targets {
 	struct tg_state *groups;
 	struct target_rt *draining;
 	struct event *drain_timer;
+	/* `workers`: a worker's targets invoke through xl and take their health from main's */
+	struct xlambda *xl;
+	bool no_checks;
+	targets_health_fn on_health;
+	void *health_cookie;
 	int64_t date_s;
 	char date[30];
 };
@@ -46,6 +51,11 @@ struct targets {
 struct lambda *targets_lambda(struct targets *t)
 {
 	return t->lambda;
+}
+
+struct xlambda *targets_xlambda(struct targets *t)
+{
+	return t->xl;
 }
 
 struct http_client *targets_http_client(struct targets *t)
@@ -95,6 +105,48 @@ const char *targets_date(struct targets *t)
 		time_http_date(now, t->date);
 	}
 	return t->date;
+}
+
+/* --- workers ---------------------------------------------------------------------- */
+
+void targets_set_worker(struct targets *t, struct xlambda *xl, const struct sticky_key *key)
+{
+	t->xl = xl;
+	t->no_checks = true;
+	t->sticky_key = *key;
+}
+
+void targets_set_health_observer(struct targets *t, targets_health_fn fn, void *cookie)
+{
+	t->on_health = fn;
+	t->health_cookie = cookie;
+}
+
+void targets_health_changed(struct target_rt *r)
+{
+	struct targets *t = r->targets;
+
+	if (t->on_health && r->group)
+		t->on_health(t->health_cookie, r->group->name, r->key, target_rt_state(r));
+}
+
+void targets_apply_health(struct targets *t, const char *group, const char *key, const struct target_state *st)
+{
+	struct tg_state *g;
+	struct target_rt *r;
+	struct target_state *mine;
+
+	for (g = t->groups; g && strcmp(g->name, group) != 0; g = g->next)
+		;
+	if (!g || !(r = tg_state_find(g, sv_from(key))))
+		return;     /* no longer registered here: its drain is its own */
+	mine = target_rt_state(r);
+	if (mine->health == HEALTH_UNUSED || mine->health == HEALTH_DRAINING)
+		return;
+	mine->health = r->hs.health = st->health;
+	mine->healthy_since_us = st->healthy_since_us;
+	mine->slow_start = st->slow_start;
+	mine->first_registration = st->first_registration;
 }
 
 /* --- targets ---------------------------------------------------------------------- */
@@ -278,7 +330,9 @@ static void set_in_use(struct target_rt *r, bool used, bool checked)
 		r->hs = (struct health_state){ .health = checked ? HEALTH_INITIAL : HEALTH_HEALTHY };
 		st->health = r->hs.health;
 	}
-	if (checked) {
+	if (checked && r->targets->no_checks) {
+		/* A worker's target: main's checks decide its health (targets_apply_health). */
+	} else if (checked) {
 		http_health_start(r);
 	} else {
 		http_health_stop(r);

@@ -38,6 +38,21 @@ struct health_state;
 typedef void (*targets_each_fn)(void *cookie, const char *key, const struct health_state *hs,
 				unsigned in_flight);
 void targets_each(struct targets *t, const struct target_group *tg, targets_each_fn fn, void *cookie);
+/*
+ * `workers`: a worker's targets invoke Lambda functions through xl (main's
+ * sandbox pool), sign sticky cookies with main's key, and run no health
+ * checks: main's targets run them once per target and tell every worker of
+ * each change of health (the observer on main, targets_apply_health on the
+ * worker, by group name and target key).
+ */
+struct xlambda;
+void targets_set_worker(struct targets *t, struct xlambda *xl, const struct sticky_key *key);
+struct xlambda *targets_xlambda(struct targets *t);   /* NULL on main */
+struct target_state;
+typedef void (*targets_health_fn)(void *cookie, const char *group, const char *key,
+				  const struct target_state *st);
+void targets_set_health_observer(struct targets *t, targets_health_fn fn, void *cookie);
+void targets_apply_health(struct targets *t, const char *group, const char *key, const struct target_state *st);
 /* The current IMF-fixdate, cached per second. */
 const char *targets_date(struct targets *t);
 /* The load balancer's idle timeout (idle_timeout.timeout_seconds). */

@@ -18,12 +18,14 @@
    handler (peers.py), lb's added latency per invocation, and RSS with warm
    sandboxes. Its docstring says what each number means.
 
+--workers adds lb `workers: 1` and `workers: 2` against nginx with 2 worker processes.
+
 Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
          [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
          [--node-concurrency 4] [--proxy-connections 50] [--transfer-size 1G]
          [--tls-connections 50] [--h2-clients 10] [--h2-streams 10] [--h2-requests N]
          [--no-fixed] [--no-proxy] [--no-transfer] [--no-tls] [--no-lambda] [--no-peers]
-         [--no-inprocess] [--no-latency]          (make bench BENCH_ARGS="--quick" passes them through)
+         [--no-inprocess] [--no-latency] [--workers]          (make bench BENCH_ARGS="--quick" passes them through)
 Load generator, servers and function processes share the machine (2 cores):
 compare ratios measured in the same run, not absolute numbers across runs.
 """
@@ -32,9 +34,11 @@ import os
 import shutil
 import sys
 import tempfile
+import subprocess
 import time
 
-from benchlib import measured, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx, stop, wrk
+from benchlib import (cpu_seconds, measured, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx,
+                      stop, wrk)
 import lambda_bench
 import proxy_bench
 import tls_bench
@@ -110,6 +114,55 @@ def bench_fixed(args, tmp):
         print(f"  WARNING: {bad} non-2xx responses")
 
 
+# --workers: the same fixed response, lb with workers: 1 and 2, nginx with two worker processes.
+LB_WORKERS_CONFIG = LB_CONFIG.replace("  name: bench\n", "  name: bench\n  workers: 2\n")
+NGINX2_CONFIG = NGINX_CONFIG.replace("worker_processes 1;", "worker_processes 2;")
+
+
+def measured_group(url, pids, threads, connections, duration):
+    """measured() over several processes (nginx's workers): their CPU summed."""
+    before = sum(cpu_seconds(p) for p in pids)
+    r = wrk(url, threads, connections, duration)
+    r["cpu_us"] = (sum(cpu_seconds(p) for p in pids) - before) * 1e6 / max(1, r["rps"] * duration)
+    return r
+
+
+def bench_workers(args, tmp):
+    dirs = [os.path.join(tmp, d) for d in ("w1", "w2")]
+    for d in dirs:
+        os.makedirs(d, exist_ok=True)
+    lb1, port1 = start_lb(dirs[0], LB_CONFIG)
+    lb2, port2 = start_lb(dirs[1], LB_WORKERS_CONFIG)
+    nginx, nginx_port = start_nginx(tmp, NGINX2_CONFIG, name="nginx2")
+    nginx_worker_pid(nginx.pid)
+    workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
+                                              text=True).stdout.split()]
+    runs = {"1": [], "2": [], "nginx": []}
+    wrk_args = (args.threads, args.connections, args.duration)
+    try:
+        for port in (port1, port2, nginx_port):
+            wrk(f"http://127.0.0.1:{port}/", args.threads, args.connections, 1)
+        for _ in range(args.rounds):
+            runs["1"].append(measured(f"http://127.0.0.1:{port1}/", lb1.pid, *wrk_args))
+            runs["2"].append(measured(f"http://127.0.0.1:{port2}/", lb2.pid, *wrk_args))
+            runs["nginx"].append(measured_group(f"http://127.0.0.1:{nginx_port}/", workers, *wrk_args))
+    finally:
+        stop(lb1)
+        stop(lb2)
+        stop(nginx)
+    r1, r2, rn = (median_run(runs[k]) for k in ("1", "2", "nginx"))
+    print(f"workers (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, fixed response, "
+          f"median of {args.rounds} alternating runs)")
+    print(row("lb workers: 1", r1) + f"   {r1['cpu_us']:.1f} us CPU/request")
+    print(row("lb workers: 2", r2) + f"   {r2['cpu_us']:.1f} us CPU/request")
+    print(row("nginx 2 workers", rn) + f"   {rn['cpu_us']:.1f} us CPU/request")
+    print(f"  lb workers 2/1: {r2['rps'] / r1['rps']:.2f}x requests/s; lb/nginx with 2: "
+          f"{r2['rps'] / rn['rps']:.2f}x")
+    bad = sum(r["non2xx"] for v in runs.values() for r in v)
+    if bad:
+        print(f"  WARNING: {bad} non-2xx responses")
+
+
 def main():
     ap = argparse.ArgumentParser(description="lb's benchmarks (make bench)")
     ap.add_argument("--quick", action="store_true",
@@ -124,6 +177,8 @@ def main():
     ap.add_argument("--no-fixed", action="store_true", help="skip the fixed-response section")
     ap.add_argument("--no-proxy", action="store_true", help="skip the proxy-path section")
     ap.add_argument("--no-lambda", action="store_true", help="skip the Lambda-path section")
+    ap.add_argument("--workers", action="store_true",
+                    help="add the workers section: lb workers 1 and 2 against nginx with 2 workers")
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 2 if args.quick else 5
@@ -139,6 +194,8 @@ def main():
         sections = []
         if not args.no_fixed:
             sections.append(lambda: bench_fixed(args, tmp))
+        if args.workers:
+            sections.append(lambda: bench_workers(args, tmp))
         if not args.no_proxy:
             sections.append(lambda: proxy_bench.run(args, tmp))
         if not args.no_tls:

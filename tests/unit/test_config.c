@@ -765,6 +765,34 @@ TEST(access_log_path_is_relative_to_the_config_file)
 	config_unref(cfg);
 }
 
+TEST(workers_default_number_and_auto)
+{
+	struct config *cfg = load(LB_MIN);
+
+	if (!cfg)
+		return;
+	CHECK_INT(cfg->lb.workers, 1);
+	config_unref(cfg);
+	cfg = load("load_balancer: {workers: 4}\n" LB_MIN);
+	if (!cfg)
+		return;
+	CHECK_INT(cfg->lb.workers, 4);
+	config_unref(cfg);
+	cfg = load("load_balancer: {workers: auto}\n" LB_MIN);
+	if (!cfg)
+		return;
+	CHECK_INT(cfg->lb.workers, 0);
+	config_unref(cfg);
+}
+
+TEST(workers_out_of_range_or_not_a_number)
+{
+	CHECK_STR(load_err("load_balancer: {workers: 65}\n" LB_MIN),
+		  C "1:26: 'workers' must be a number from 1 to 64 or \"auto\"");
+	CHECK_STR(load_err("load_balancer:\n  workers: two\n" LB_MIN),
+		  C "2:12: 'workers' must be a number from 1 to 64 or \"auto\"");
+}
+
 /* ---- listeners ---------------------------------------------------------- */
 
 TEST(https_listener_rejects_an_unknown_policy)
@@ -1903,6 +1931,8 @@ int main(void)
 	RUN(account_id_must_be_twelve_digits);
 	RUN(load_balancer_name_follows_the_elb_name_rule);
 	RUN(access_log_path_is_relative_to_the_config_file);
+	RUN(workers_default_number_and_auto);
+	RUN(workers_out_of_range_or_not_a_number);
 	RUN(https_listener_rejects_an_unknown_policy);
 	RUN(listener_protocol_must_be_http_or_https);
 	RUN(listener_port_is_required);
