@@ -4,7 +4,8 @@
  * layout directory) is unpacked once into a per-user cache keyed by the
  * image's configuration digest ($XDG_CACHE_HOME/lb/images/HEX, else
  * ~/.cache/lb/images/HEX): its layers applied in order with OCI/Docker
- * whiteouts. lambda.c runs a sandbox rooted there (image_argv).
+ * whiteouts. A sandbox runs rooted there (lambda_env.c builds its command
+ * with image_argv).
  */
 #ifndef LB_IMAGE_H
 #define LB_IMAGE_H
