@@ -345,6 +345,7 @@ void console_commit(struct console *c, struct config *cfg)
 		c->log = reqlog_new((size_t)a->history, (size_t)a->body_limit);
 	c->mask = a->mask_secrets;
 	c->cfg = on ? config_ref(cfg) : NULL;
+	console_index(c);
 	c->sent_id = c->log ? reqlog_last_id(c->log) : 0;
 	console_unlock(c);
 	config_unref(old);
@@ -394,6 +395,7 @@ void console_free(struct console *c)
 		free(c->fns[i].name);
 	free(c->fns);
 	free(c->hits);
+	console_index_free(c);
 	buf_release(&c->out);
 	buf_release(&c->scratch);
 	buf_release(&c->labels);

@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "console/console.h"
+#include "inspect/cfg_index.h"
 #include "inspect/metrics.h"
 #include "inspect/reqlog.h"
 #include "lambda/lambda.h"
@@ -89,6 +90,14 @@ struct console {
 	struct event *ping;
 	struct rule_hits *hits;
 	size_t nhits, cap_hits;
+	/* Numbers for the served configuration (console_commit), so that recording
+	 * a request does no string work: series of the load balancer's label set
+	 * and each target group's, each rule's place in hits — -1 until first
+	 * used, which makes the series as a lookup by labels would. */
+	struct cfg_index ix;
+	int lb_series[M_NFAMILIES];
+	int *tg_series;                 /* ix.ntgs rows of M_NFAMILIES */
+	int *rule_hit;                  /* by rule number */
 	struct fn_counts *fns;
 	size_t nfns, cap_fns;
 	struct chart_tick ticks[CHART_SECONDS];
@@ -119,6 +128,9 @@ static inline void console_unlock(struct console *c)
 extern const double chart_bounds[CHART_BUCKETS - 1];
 
 /* console_record.c */
+/* Resolves the tables above for c->cfg (anew at each commit). */
+void console_index(struct console *c);
+void console_index_free(struct console *c);
 void console_observe_invocation(void *cookie, const char *function, const struct invoke_result *res);
 struct chart_tick *console_tick(struct console *c, int64_t wall_s);
 /* A record's summary: what the list and the live stream show (returns new). */

@@ -10,6 +10,7 @@
 #include "console/console_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "targets/target.h"
@@ -45,16 +46,71 @@ static struct fn_counts *fn_counts(struct console *c, const char *name)
 	return &c->fns[c->nfns++];
 }
 
-static void count_hit(struct console *c, int listener, int priority)
+static size_t hit_slot(struct console *c, int listener, int priority)
 {
-	for (size_t i = 0; i < c->nhits; i++) {
-		if (c->hits[i].listener == listener && c->hits[i].priority == priority) {
-			c->hits[i].hits++;
-			return;
-		}
-	}
+	for (size_t i = 0; i < c->nhits; i++)
+		if (c->hits[i].listener == listener && c->hits[i].priority == priority)
+			return i;
 	xgrow(&c->hits, &c->cap_hits, c->nhits + 1, sizeof(*c->hits));
-	c->hits[c->nhits++] = (struct rule_hits){ listener, priority, 1 };
+	c->hits[c->nhits] = (struct rule_hits){ listener, priority, 0 };
+	return c->nhits++;
+}
+
+/* A hit of the rule: through its number when it is one of the served configuration's. */
+static void count_hit(struct console *c, int listener, const struct rule *rule, int priority)
+{
+	long n = cfg_index_rule(&c->ix, listener, rule);
+
+	if (n < 0) {
+		c->hits[hit_slot(c, listener, priority)].hits++;
+		return;
+	}
+	if (c->rule_hit[n] < 0)
+		c->rule_hit[n] = (int)hit_slot(c, listener, priority);
+	c->hits[c->rule_hit[n]].hits++;
+}
+
+void console_index_free(struct console *c)
+{
+	cfg_index_free(&c->ix);
+	free(c->tg_series);
+	free(c->rule_hit);
+	c->tg_series = NULL;
+	c->rule_hit = NULL;
+}
+
+void console_index(struct console *c)
+{
+	console_index_free(c);
+	cfg_index_init(&c->ix, c->cfg);
+	for (int i = 0; i < M_NFAMILIES; i++)
+		c->lb_series[i] = -1;
+	c->tg_series = xcalloc(c->ix.ntgs * M_NFAMILIES + 1, sizeof(*c->tg_series));
+	for (size_t i = 0; i < c->ix.ntgs * M_NFAMILIES; i++)
+		c->tg_series[i] = -1;
+	c->rule_hit = xcalloc(c->ix.nrules + 1, sizeof(*c->rule_hit));
+	for (size_t i = 0; i < c->ix.nrules; i++)
+		c->rule_hit[i] = -1;
+}
+
+/* The series of family fam for the load balancer (tg NULL) or a target group. */
+static int series(struct console *c, int fam, const struct target_group *tg)
+{
+	long t = tg ? cfg_index_tg(&c->ix, tg) : -1;
+	int *slot = !tg ? &c->lb_series[fam] : t >= 0 ? &c->tg_series[(size_t)t * M_NFAMILIES + (size_t)fam] : NULL;
+	int s;
+
+	if (slot && *slot >= 0)
+		return *slot;
+	s = metrics_series(c->m, c->fam[fam], console_labels(c, tg));
+	if (slot)
+		*slot = s;
+	return s;
+}
+
+static void inc(struct console *c, int fam, const struct target_group *tg, double v)
+{
+	metrics_add(c->m, c->fam[fam], series(c, fam, tg), v);
 }
 
 /*
@@ -114,40 +170,37 @@ void console_observe_invocation(void *cookie, const char *function, const struct
 static void count_request(struct console *c, const struct console_req *q)
 {
 	const struct alog_entry *e = q->log;
-	const char *lb = console_labels(c, NULL);
+	const struct target_group *tg = q->tg;
 	int elb = e->target_status > 0 ? 0 : e->elb_status;   /* an answer lb made itself */
-	struct chart_tick *t = console_tick(c, time_wall_us() / 1000000);
-	static const int elb_codes[] = { 500, 502, 503, 504 };
+	struct chart_tick *t = console_tick(c, e->time_us / 1000000);
 
-	metrics_inc(c->m, c->fam[M_REQUESTS], lb, 1);
-	metrics_inc(c->m, c->fam[M_PROCESSED_BYTES], lb, (double)(e->received_bytes + e->sent_bytes));
+	inc(c, M_REQUESTS, NULL, 1);
+	inc(c, M_PROCESSED_BYTES, NULL, (double)(e->received_bytes + e->sent_bytes));
 	t->requests++;
 	if (elb >= 300 && elb < 600)
-		metrics_inc(c->m, c->fam[M_ELB_3XX + elb / 100 - 3], lb, 1);
-	for (size_t i = 0; i < ARRAY_LEN(elb_codes); i++)
-		if (elb == elb_codes[i])
-			metrics_inc(c->m, c->fam[M_ELB_500 + (int)i], lb, 1);
+		inc(c, M_ELB_3XX + elb / 100 - 3, NULL, 1);
+	if (elb == 500 || elb == 502 || elb == 503 || elb == 504)
+		inc(c, elb == 500 ? M_ELB_500 : M_ELB_502 + elb - 502, NULL, 1);
 	if (elb >= 500 && elb < 600)
 		t->elb_5xx++;
 	if (e->actions_executed && strcmp(e->actions_executed, "fixed-response") == 0)
-		metrics_inc(c->m, c->fam[M_FIXED], lb, 1);
+		inc(c, M_FIXED, NULL, 1);
 	if (e->actions_executed && strcmp(e->actions_executed, "redirect") == 0)
-		metrics_inc(c->m, c->fam[M_REDIRECT], lb, 1);
-	if (!q->tg)
+		inc(c, M_REDIRECT, NULL, 1);
+	if (!tg)
 		return;
-	lb = console_labels(c, q->tg);
-	metrics_inc(c->m, c->fam[M_REQUESTS_TG], lb, 1);
+	inc(c, M_REQUESTS_TG, tg, 1);
 	if (e->target_status >= 200 && e->target_status < 600)
-		metrics_inc(c->m, c->fam[M_TARGET_2XX + e->target_status / 100 - 2], lb, 1);
+		inc(c, M_TARGET_2XX + e->target_status / 100 - 2, tg, 1);
 	if (e->target_status >= 500)
 		t->target_5xx++;
 	if (e->target_processing >= 0)
-		metrics_observe(c->m, c->fam[M_TARGET_TIME], lb, e->target_processing);
+		metrics_observe_at(c->m, c->fam[M_TARGET_TIME], series(c, M_TARGET_TIME, tg), e->target_processing);
 	/* ALB: LambdaUserError counts requests failed by the function's answer or errors. */
 	if (e->error_reason && (strcmp(e->error_reason, "LambdaUnhandled") == 0 ||
 				strcmp(e->error_reason, "LambdaInvalidResponse") == 0 ||
 				strcmp(e->error_reason, "LambdaResponseTooLarge") == 0))
-		metrics_inc(c->m, c->fam[M_LAMBDA_USER_ERROR], lb, 1);
+		inc(c, M_LAMBDA_USER_ERROR, tg, 1);
 }
 
 static void set_sv(struct console *c, struct reqrec *r, enum rec_field f, struct sv v)
@@ -226,10 +279,9 @@ void console_record(struct console *c, const struct console_req *q)
 	set_sv(c, r, RF_TARGET, e->request_target);
 	set_str(c, r, RF_VERSION, e->version);
 	set_sv(c, r, RF_HOST, e->host);
-	reqlog_setf(c->log, r, RF_CLIENT, "%s:%u", e->client_ip, e->client_port);
+	reqlog_set_num(c->log, r, RF_CLIENT, e->client_ip, e->client_port);
 	if (req->listener >= 0 && (size_t)req->listener < cfg->nlisteners)
-		reqlog_setf(c->log, r, RF_LISTENER, "%s:%u", cfg->listeners[req->listener].address,
-			    req->local_port);
+		reqlog_set_num(c->log, r, RF_LISTENER, cfg->listeners[req->listener].address, req->local_port);
 	reqlog_set(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
 	if (req->keep_body)
 		reqlog_set(c->log, r, RF_BODY, req->body.p ? req->body.p : "", req->body.len);
@@ -237,9 +289,9 @@ void console_record(struct console *c, const struct console_req *q)
 		if (q->rule->priority == 0)
 			set_str(c, r, RF_RULE, "default");
 		else
-			reqlog_setf(c->log, r, RF_RULE, "%s:%d", q->rule->pos.file ? q->rule->pos.file : "",
-				    q->rule->pos.line);
-		count_hit(c, req->listener, r->priority);
+			reqlog_set_num(c->log, r, RF_RULE, q->rule->pos.file ? q->rule->pos.file : "",
+				       q->rule->pos.line);
+		count_hit(c, req->listener, q->rule, r->priority);
 	}
 	set_str(c, r, RF_ACTION, e->actions_executed);
 	set_str(c, r, RF_TARGET_GROUP, q->tg ? q->tg->name : NULL);

@@ -65,21 +65,36 @@ int metrics_family(struct metrics *m, const char *name, const char *help, enum m
 	return (int)m->n++;
 }
 
-static struct series *series_get(struct metrics *m, int family, const char *labels)
+static int series_find(struct metrics *m, int family, const char *labels)
 {
 	struct family *f = &m->f[family];
 	struct series *s;
 
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->s[i].labels, labels) == 0)
-			return &f->s[i];
+			return (int)i;
 	xgrow(&f->s, &f->cap, f->n + 1, sizeof(*f->s));
-	s = &f->s[f->n++];
+	s = &f->s[f->n];
 	memset(s, 0, sizeof(*s));
 	s->labels = xstrdup(labels);
 	if (f->type == METRIC_HISTOGRAM)
 		s->buckets = xcalloc(f->nbounds + 1, sizeof(*s->buckets));
-	return s;
+	return (int)f->n++;
+}
+
+static struct series *series_get(struct metrics *m, int family, const char *labels)
+{
+	return &m->f[family].s[series_find(m, family, labels)];
+}
+
+int metrics_series(struct metrics *m, int family, const char *labels)
+{
+	return series_find(m, family, labels);
+}
+
+void metrics_add(struct metrics *m, int family, int series, double v)
+{
+	m->f[family].s[series].value += v;
 }
 
 void metrics_inc(struct metrics *m, int family, const char *labels, double v)
@@ -92,10 +107,10 @@ void metrics_set(struct metrics *m, int family, const char *labels, double v)
 	series_get(m, family, labels)->value = v;
 }
 
-void metrics_observe(struct metrics *m, int family, const char *labels, double v)
+void metrics_observe_at(struct metrics *m, int family, int series, double v)
 {
-	struct series *s = series_get(m, family, labels);
 	const struct family *f = &m->f[family];
+	struct series *s = &f->s[series];
 	size_t i = 0;
 
 	while (i < f->nbounds && v > f->bounds[i])
@@ -103,6 +118,11 @@ void metrics_observe(struct metrics *m, int family, const char *labels, double v
 	s->buckets[i]++;
 	s->count++;
 	s->value += v;
+}
+
+void metrics_observe(struct metrics *m, int family, const char *labels, double v)
+{
+	metrics_observe_at(m, family, series_find(m, family, labels), v);
 }
 
 void metrics_clear(struct metrics *m, int family)

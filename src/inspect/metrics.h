@@ -6,7 +6,8 @@
  * A family is declared once (name, help, type, histogram buckets); a series
  * is a family plus a label set, made on its first use. Label sets are
  * passed pre-rendered ('a="x",b="y"', see metrics_label), so recording is a
- * lookup and an addition.
+ * lookup and an addition — or, on a hot path, only the addition: resolve a
+ * series once with metrics_series and record through its number.
  */
 #ifndef LB_INSPECT_METRICS_H
 #define LB_INSPECT_METRICS_H
@@ -33,6 +34,14 @@ void metrics_set(struct metrics *m, int family, const char *labels, double v);
 void metrics_observe(struct metrics *m, int family, const char *labels, double v);
 /* Forgets a family's series (gauges recomputed before each scrape). */
 void metrics_clear(struct metrics *m, int family);
+/*
+ * A series' number in its family (made at 0 on this first use, as
+ * metrics_inc(..., 0) would): stable until metrics_clear of the family.
+ * metrics_add and metrics_observe_at record through it with no lookup.
+ */
+int metrics_series(struct metrics *m, int family, const char *labels);
+void metrics_add(struct metrics *m, int family, int series, double v);
+void metrics_observe_at(struct metrics *m, int family, int series, double v);
 /* A counter or gauge series' value (0 when it does not exist): for tests and the API. */
 double metrics_value(const struct metrics *m, int family, const char *labels);
 

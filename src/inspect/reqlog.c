@@ -5,6 +5,7 @@
 #include "inspect/reqlog.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,15 +54,17 @@ bool rec_field_is_large(enum rec_field f)
 	return f == RF_BODY || f == RF_EVENT || f == RF_RESULT || f == RF_LOG;
 }
 
+/* Each field has a bit in set and truncated. */
+_Static_assert(RF_NFIELDS <= 32, "a record's field bits fit in uint32_t");
+
 struct reqrec *reqlog_next(struct reqlog *rl)
 {
 	uint64_t id = ++rl->last_id;
 	struct reqrec *r = &rl->slots[(id - 1) % rl->history];
-	struct buf data = r->data;
 
-	buf_reset(&data);
-	memset(r, 0, sizeof(*r));
-	r->data = data;
+	/* The numbers and the bit sets only: the field table is read through set. */
+	memset(r, 0, offsetof(struct reqrec, f));
+	r->data.len = 0;
 	r->id = id;
 	r->priority = -1;
 	r->t_request = r->t_target = r->t_response = r->t_total = -1;
@@ -74,20 +77,60 @@ struct reqrec *reqlog_next(struct reqlog *rl)
 /* Heads are kept whole up to ALB's own limit on them (64 KB of headers, a 16 KB line). */
 #define HEAD_MAX (80 * 1024)
 
+static size_t field_max(const struct reqlog *rl, enum rec_field f)
+{
+	return rec_field_is_large(f) ? rl->body_limit : f == RF_HEAD || f == RF_FWD_HEADERS ? HEAD_MAX : SMALL_MAX;
+}
+
+/* Field f becomes a then b (cut at the field's maximum), NUL-terminated in the slot's buffer,
+ * which only grows when this record is bigger than any the slot held before. */
+static void put(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *a, size_t an, const char *b,
+		size_t bn)
+{
+	size_t max = field_max(rl, f);
+	struct buf *d = &r->data;
+	uint32_t bit = UINT32_C(1) << f;
+	char *to;
+
+	if (an + bn > max) {
+		r->truncated |= bit;
+		if (an > max)
+			an = max;
+		bn = max - an;
+	} else {
+		r->truncated &= ~bit;
+	}
+	/* room for the field, its NUL, and buf's own NUL after len */
+	to = d->len + an + bn + 2 <= d->cap ? d->p + d->len : buf_reserve(d, an + bn + 1);
+	if (an)
+		memcpy(to, a, an);
+	if (bn)
+		memcpy(to + an, b, bn);
+	to[an + bn] = '\0';
+	r->f[f].off = (uint32_t)d->len;
+	r->f[f].len = (uint32_t)(an + bn);
+	r->set |= bit;
+	d->len += an + bn + 1;
+	d->p[d->len] = '\0';
+}
+
 void reqlog_set(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *p, size_t n)
 {
-	size_t max = rec_field_is_large(f) ? rl->body_limit
-		     : f == RF_HEAD || f == RF_FWD_HEADERS ? HEAD_MAX : SMALL_MAX;
-	struct rec_str *s = &r->f[f];
+	put(rl, r, f, p, n, NULL, 0);
+}
 
-	s->truncated = n > max;
-	if (n > max)
-		n = max;
-	s->off = (uint32_t)r->data.len;
-	s->len = (uint32_t)n;
-	s->set = true;
-	buf_append(&r->data, p, n);
-	buf_putc(&r->data, '\0');
+void reqlog_set_num(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *s, long n)
+{
+	char num[24], *e = num + sizeof(num), *q = e;
+	unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while (u /= 10);
+	if (n < 0)
+		*--q = '-';
+	*--q = ':';
+	put(rl, r, f, s, strlen(s), q, (size_t)(e - q));
 }
 
 void reqlog_setf(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *fmt, ...)
@@ -106,19 +149,19 @@ void reqlog_setf(struct reqlog *rl, struct reqrec *r, enum rec_field f, const ch
 
 struct sv rec_get(const struct reqrec *r, enum rec_field f)
 {
-	if (!r->f[f].set)
+	if (!rec_has(r, f))
 		return SV("");
 	return (struct sv){ r->data.p + r->f[f].off, r->f[f].len };
 }
 
 bool rec_truncated(const struct reqrec *r, enum rec_field f)
 {
-	return r->f[f].truncated;
+	return (r->truncated >> f) & 1;
 }
 
 bool rec_has(const struct reqrec *r, enum rec_field f)
 {
-	return r->f[f].set;
+	return (r->set >> f) & 1;
 }
 
 const struct reqrec *reqlog_find(const struct reqlog *rl, uint64_t id)

@@ -5,7 +5,10 @@
  * A ring has `history` slots made once; each keeps its text fields in one
  * owning buffer that is reset and reused when the slot is taken again, so
  * once every slot has been used a record costs no allocation (unless a
- * bigger request than that slot saw before grows its buffer). Large fields
+ * bigger request than that slot saw before grows its buffer). Recording is
+ * on every request's path while the console is on: taking a slot resets a
+ * few numbers and two bit sets (no clearing of the field table), and a
+ * field is one copy into that buffer — no formatting. Large fields
  * (the request body, event, result, log lines) keep at most `body_limit`
  * bytes and are marked truncated; heads are kept up to 80 KB (ALB refuses
  * bigger ones), other fields up to 2 KB. Ids grow from 1 and are never
@@ -40,10 +43,9 @@ enum rec_field {
 	RF_NFIELDS
 };
 
+/* Where a field's bytes are in its record's buffer (meaningful when its bit in set is on). */
 struct rec_str {
 	uint32_t off, len;
-	bool truncated;
-	bool set;
 };
 
 struct reqrec {
@@ -60,6 +62,7 @@ struct reqrec {
 	/* seconds, ALB's three processing times (-1: not dispatched) and the total */
 	double t_request, t_target, t_response, t_total;
 	double t_init, t_invoke;    /* Lambda: sandbox start (cold) and the invocation itself; -1 */
+	uint32_t set, truncated;    /* bit f: field f is set, was cut */
 	struct rec_str f[RF_NFIELDS];
 	struct buf data;            /* the fields' bytes, each NUL-terminated */
 };
@@ -79,6 +82,8 @@ struct reqrec *reqlog_next(struct reqlog *rl);
 void reqlog_set(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *p, size_t n);
 void reqlog_setf(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Sets a field to "s:n" ("127.0.0.1:8080", "lb.yaml:12"), the cheap way: no printf. */
+void reqlog_set_num(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *s, long n);
 
 /* A field's text ("" when unset); NUL-terminated, valid until the slot is reused. */
 struct sv rec_get(const struct reqrec *r, enum rec_field f);
