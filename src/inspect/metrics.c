@@ -84,7 +84,9 @@ static int series_find(struct metrics *m, int family, const char *labels)
 
 static struct series *series_get(struct metrics *m, int family, const char *labels)
 {
-	return &m->f[family].s[series_find(m, family, labels)];
+	int i = series_find(m, family, labels);   /* first: it may move the series */
+
+	return &m->f[family].s[i];
 }
 
 int metrics_series(struct metrics *m, int family, const char *labels)
@@ -122,7 +124,9 @@ void metrics_observe_at(struct metrics *m, int family, int series, double v)
 
 void metrics_observe(struct metrics *m, int family, const char *labels, double v)
 {
-	metrics_observe_at(m, family, series_find(m, family, labels), v);
+	int i = series_find(m, family, labels);
+
+	metrics_observe_at(m, family, i, v);
 }
 
 void metrics_clear(struct metrics *m, int family)
