@@ -98,6 +98,11 @@ struct console {
 	int lb_series[M_NFAMILIES];
 	int *tg_series;                 /* ix.ntgs rows of M_NFAMILIES */
 	int *rule_hit;                  /* by rule number */
+	struct listener_name {          /* by listener: "address:port", made on first use */
+		char *text;
+		size_t len;
+		unsigned port;
+	} *lnames;
 	struct fn_counts *fns;
 	size_t nfns, cap_fns;
 	struct chart_tick ticks[CHART_SECONDS];

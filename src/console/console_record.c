@@ -72,9 +72,13 @@ static void count_hit(struct console *c, int listener, const struct rule *rule, 
 
 void console_index_free(struct console *c)
 {
+	for (size_t i = 0; c->lnames && i < c->ix.nlisteners; i++)
+		free(c->lnames[i].text);
 	cfg_index_free(&c->ix);
+	free(c->lnames);
 	free(c->tg_series);
 	free(c->rule_hit);
+	c->lnames = NULL;
 	c->tg_series = NULL;
 	c->rule_hit = NULL;
 }
@@ -91,6 +95,23 @@ void console_index(struct console *c)
 	c->rule_hit = xcalloc(c->ix.nrules + 1, sizeof(*c->rule_hit));
 	for (size_t i = 0; i < c->ix.nrules; i++)
 		c->rule_hit[i] = -1;
+	c->lnames = xcalloc(c->ix.nlisteners + 1, sizeof(*c->lnames));
+}
+
+/* The listener's "address:port" (the port it took when configured with 0). */
+static void set_listener(struct console *c, struct reqrec *r, int listener, unsigned port)
+{
+	struct listener_name *n = &c->lnames[listener];
+
+	if (!n->text || n->port != port) {
+		struct buf b = BUF_INIT;
+
+		free(n->text);
+		buf_printf(&b, "%s:%u", c->cfg->listeners[listener].address, port);
+		n->text = buf_detach(&b, &n->len);
+		n->port = port;
+	}
+	reqlog_set_small(c->log, r, RF_LISTENER, n->text, n->len);
 }
 
 /* The series of family fam for the load balancer (tg NULL) or a target group. */
@@ -171,6 +192,7 @@ static void count_request(struct console *c, const struct console_req *q)
 {
 	const struct alog_entry *e = q->log;
 	const struct target_group *tg = q->tg;
+	const char *a = e->actions_executed;
 	int elb = e->target_status > 0 ? 0 : e->elb_status;   /* an answer lb made itself */
 	struct chart_tick *t = console_tick(c, e->time_us / 1000000);
 
@@ -183,9 +205,9 @@ static void count_request(struct console *c, const struct console_req *q)
 		inc(c, elb == 500 ? M_ELB_500 : M_ELB_502 + elb - 502, NULL, 1);
 	if (elb >= 500 && elb < 600)
 		t->elb_5xx++;
-	if (e->actions_executed && strcmp(e->actions_executed, "fixed-response") == 0)
+	if (a && a[0] == 'f' && strcmp(a, "fixed-response") == 0)
 		inc(c, M_FIXED, NULL, 1);
-	if (e->actions_executed && strcmp(e->actions_executed, "redirect") == 0)
+	if (a && a[0] == 'r' && strcmp(a, "redirect") == 0)
 		inc(c, M_REDIRECT, NULL, 1);
 	if (!tg)
 		return;
@@ -206,13 +228,13 @@ static void count_request(struct console *c, const struct console_req *q)
 static void set_sv(struct console *c, struct reqrec *r, enum rec_field f, struct sv v)
 {
 	if (v.p)
-		reqlog_set(c->log, r, f, v.p, v.n);
+		reqlog_set_small(c->log, r, f, v.p, v.n);
 }
 
 static void set_str(struct console *c, struct reqrec *r, enum rec_field f, const char *s)
 {
 	if (s)
-		reqlog_set(c->log, r, f, s, strlen(s));
+		reqlog_set_small(c->log, r, f, s, strlen(s));
 }
 
 static void set_headers(struct console *c, struct reqrec *r, const struct http_header *h, size_t n)
@@ -281,8 +303,8 @@ void console_record(struct console *c, const struct console_req *q)
 	set_sv(c, r, RF_HOST, e->host);
 	reqlog_set_num(c->log, r, RF_CLIENT, e->client_ip, e->client_port);
 	if (req->listener >= 0 && (size_t)req->listener < cfg->nlisteners)
-		reqlog_set_num(c->log, r, RF_LISTENER, cfg->listeners[req->listener].address, req->local_port);
-	reqlog_set(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
+		set_listener(c, r, req->listener, req->local_port);
+	reqlog_set_small(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
 	if (req->keep_body)
 		reqlog_set(c->log, r, RF_BODY, req->body.p ? req->body.p : "", req->body.len);
 	if (q->rule && r->priority >= 0) {

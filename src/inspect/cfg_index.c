@@ -17,6 +17,7 @@ void cfg_index_init(struct cfg_index *x, const struct config *cfg)
 	x->rule_at = xcalloc(n + 1, sizeof(*x->rule_at));
 	for (size_t i = 0; i < n; i++)
 		x->rule_at[i + 1] = x->rule_at[i] + cfg->listeners[i].nrules + 1;
+	x->nlisteners = n;
 	x->nrules = x->rule_at[n];
 	x->ntgs = cfg ? cfg->ntarget_groups : 0;
 }
@@ -26,7 +27,7 @@ void cfg_index_free(struct cfg_index *x)
 	free(x->rule_at);
 	x->rule_at = NULL;
 	x->cfg = NULL;
-	x->nrules = x->ntgs = 0;
+	x->nlisteners = x->nrules = x->ntgs = 0;
 }
 
 /* p's index in the array a[0..n) of elements of size, or -1. */

@@ -18,8 +18,7 @@
 struct cfg_index {
 	const struct config *cfg;   /* borrowed */
 	size_t *rule_at;            /* listener i's first rule number; [nlisteners]: the total */
-	size_t nrules;
-	size_t ntgs;
+	size_t nlisteners, nrules, ntgs;
 };
 
 void cfg_index_init(struct cfg_index *x, const struct config *cfg);

@@ -73,7 +73,7 @@ struct reqrec *reqlog_next(struct reqlog *rl)
 }
 
 /* Small fields are names and numbers; cut them too, so a slot stays bounded. */
-#define SMALL_MAX 2048
+#define SMALL_MAX REC_SMALL_MAX
 /* Heads are kept whole up to ALB's own limit on them (64 KB of headers, a 16 KB line). */
 #define HEAD_MAX (80 * 1024)
 

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/util.h"
@@ -82,6 +83,35 @@ struct reqrec *reqlog_next(struct reqlog *rl);
 void reqlog_set(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *p, size_t n);
 void reqlog_setf(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* What fields that are not large keep at most (heads: more, see above). */
+#define REC_SMALL_MAX 2048
+
+/*
+ * reqlog_set inline for a field that is not a large one: the request path
+ * records a dozen of them, and nearly always they fit the slot's buffer as
+ * it is (a copy and a few stores); anything else takes reqlog_set.
+ */
+static inline void reqlog_set_small(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *p, size_t n)
+{
+	struct buf *d = &r->data;
+	uint32_t bit = UINT32_C(1) << f;
+
+	if (f == RF_BODY || f == RF_EVENT || f == RF_RESULT || f == RF_LOG || n > REC_SMALL_MAX ||
+	    d->len + n + 2 > d->cap) {
+		reqlog_set(rl, r, f, p, n);
+		return;
+	}
+	if (n)
+		memcpy(d->p + d->len, p, n);
+	d->p[d->len + n] = '\0';
+	r->f[f].off = (uint32_t)d->len;
+	r->f[f].len = (uint32_t)n;
+	r->set |= bit;
+	r->truncated &= ~bit;
+	d->len += n + 1;
+	d->p[d->len] = '\0';
+}
+
 /* Sets a field to "s:n" ("127.0.0.1:8080", "lb.yaml:12"), the cheap way: no printf. */
 void reqlog_set_num(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *s, long n);
 
