@@ -114,6 +114,25 @@ static void set_listener(struct console *c, struct reqrec *r, int listener, unsi
 	reqlog_set_small(c->log, r, RF_LISTENER, n->text, n->len);
 }
 
+/* The client's "ip:port", composed on the stack (no printf). */
+static void set_client(struct console *c, struct reqrec *r, const char *ip, unsigned port)
+{
+	char tmp[96], *e = tmp + sizeof(tmp), *q = e;
+	size_t n = strlen(ip);
+
+	if (n > sizeof(tmp) - 8) {
+		reqlog_set_num(c->log, r, RF_CLIENT, ip, port);
+		return;
+	}
+	do
+		*--q = (char)('0' + port % 10);
+	while (port /= 10);
+	*--q = ':';
+	q -= n;
+	memcpy(q, ip, n);
+	reqlog_set_small(c->log, r, RF_CLIENT, q, (size_t)(e - q));
+}
+
 /* The series of family fam for the load balancer (tg NULL) or a target group. */
 static int series(struct console *c, int fam, const struct target_group *tg)
 {
@@ -301,7 +320,7 @@ void console_record(struct console *c, const struct console_req *q)
 	set_sv(c, r, RF_TARGET, e->request_target);
 	set_str(c, r, RF_VERSION, e->version);
 	set_sv(c, r, RF_HOST, e->host);
-	reqlog_set_num(c->log, r, RF_CLIENT, e->client_ip, e->client_port);
+	set_client(c, r, e->client_ip, e->client_port);
 	if (req->listener >= 0 && (size_t)req->listener < cfg->nlisteners)
 		set_listener(c, r, req->listener, req->local_port);
 	reqlog_set_small(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
