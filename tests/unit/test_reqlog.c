@@ -1,4 +1,5 @@
 /* inspect/reqlog: the console's ring of recent requests. */
+#include <stdio.h>
 #include <string.h>
 
 #include "test.h"
@@ -98,6 +99,77 @@ TEST(fields_stay_readable_after_the_buffer_grows)
 	reqlog_free(rl);
 }
 
+TEST(set_num_writes_name_colon_number_without_printf)
+{
+	struct reqlog *rl = reqlog_new(1, 100);
+	struct reqrec *r = reqlog_next(rl);
+
+	reqlog_set_num(rl, r, RF_CLIENT, "127.0.0.1", 54321);
+	reqlog_set_num(rl, r, RF_RULE, "lb.yaml", 0);
+	reqlog_set_num(rl, r, RF_LISTENER, "", -12);
+	CHECK_STR(rec_get(r, RF_CLIENT).p, "127.0.0.1:54321");
+	CHECK_INT(rec_get(r, RF_CLIENT).n, 15);
+	CHECK_STR(rec_get(r, RF_RULE).p, "lb.yaml:0");
+	CHECK_STR(rec_get(r, RF_LISTENER).p, ":-12");
+	reqlog_free(rl);
+}
+
+TEST(set_small_grows_the_slot_when_needed_and_keeps_fields_terminated)
+{
+	struct reqlog *rl = reqlog_new(1, 4);
+	struct reqrec *r = reqlog_next(rl);
+	static char head[5000];
+	char name[40];
+
+	/* many fields into a fresh (empty) buffer: the first ones take the slow path */
+	for (int i = 0; i < 20; i++) {
+		if (rec_field_is_large((enum rec_field)i))
+			continue;
+		snprintf(name, sizeof(name), "value-%d", i);
+		reqlog_set_small(rl, r, (enum rec_field)i, name, strlen(name));
+	}
+	for (int i = 0; i < 20; i++) {
+		if (rec_field_is_large((enum rec_field)i))
+			continue;
+		snprintf(name, sizeof(name), "value-%d", i);
+		CHECK_STR(rec_get(r, (enum rec_field)i).p, name);
+	}
+	/* a head bigger than a small field is kept whole (its own limit) */
+	memset(head, 'h', sizeof(head) - 1);
+	reqlog_set_small(rl, r, RF_HEAD, head, sizeof(head) - 1);
+	CHECK_INT(rec_get(r, RF_HEAD).n, sizeof(head) - 1);
+	CHECK(!rec_truncated(r, RF_HEAD));
+	/* a small field past its limit is cut and marked, as reqlog_set does */
+	reqlog_set_small(rl, r, RF_HOST, head, sizeof(head) - 1);
+	CHECK_INT(rec_get(r, RF_HOST).n, REC_SMALL_MAX);
+	CHECK(rec_truncated(r, RF_HOST));
+	/* a large field given to it keeps the body limit */
+	reqlog_set_small(rl, r, RF_EVENT, "abcdef", 6);
+	CHECK_STR(rec_get(r, RF_EVENT).p, "abcd");
+	CHECK(rec_truncated(r, RF_EVENT));
+	reqlog_free(rl);
+}
+
+TEST(a_reused_slot_keeps_its_buffer_and_forgets_truncation)
+{
+	struct reqlog *rl = reqlog_new(1, 4);
+	struct reqrec *r = reqlog_next(rl);
+	const char *before;
+
+	reqlog_set(rl, r, RF_BODY, "too long", 8);
+	reqlog_set_small(rl, r, RF_METHOD, "GET", 3);
+	CHECK(rec_truncated(r, RF_BODY));
+	before = r->data.p;
+	r = reqlog_next(rl);
+	CHECK(r->data.p == before);
+	CHECK(!rec_has(r, RF_BODY));
+	CHECK(!rec_truncated(r, RF_BODY));
+	reqlog_set_small(rl, r, RF_METHOD, "PUT", 3);
+	CHECK(r->data.p == before);      /* fits: no allocation */
+	CHECK_STR(rec_get(r, RF_METHOD).p, "PUT");
+	reqlog_free(rl);
+}
+
 int main(void)
 {
 	RUN(records_get_growing_ids_and_are_found_by_id);
@@ -106,5 +178,8 @@ int main(void)
 	RUN(bodies_past_the_limit_are_cut_and_marked);
 	RUN(heads_are_not_cut_at_the_body_limit);
 	RUN(fields_stay_readable_after_the_buffer_grows);
+	RUN(set_num_writes_name_colon_number_without_printf);
+	RUN(set_small_grows_the_slot_when_needed_and_keeps_fields_terminated);
+	RUN(a_reused_slot_keeps_its_buffer_and_forgets_truncation);
 	return test_done();
 }
