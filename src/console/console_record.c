@@ -295,6 +295,7 @@ void console_record(struct console *c, const struct console_req *q)
 	const struct alog_entry *e = q->log;
 	struct reqrec *r;
 	const struct config *cfg;
+	double total = (double)(time_mono_us() - req->start_mono_us) / 1e6;
 
 	console_lock(c);
 	if (!c->log || !c->cfg) {
@@ -315,7 +316,7 @@ void console_record(struct console *c, const struct console_req *q)
 	r->t_request = e->request_processing;
 	r->t_target = e->target_processing;
 	r->t_response = e->response_processing;
-	r->t_total = (double)(time_mono_us() - req->start_mono_us) / 1e6;
+	r->t_total = total;
 	set_sv(c, r, RF_METHOD, e->method);
 	set_sv(c, r, RF_TARGET, e->request_target);
 	set_str(c, r, RF_VERSION, e->version);
