@@ -125,17 +125,29 @@ static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
 	}
 }
 
-/* Reads what is in bev's pipe now, ahead of its read event. A socket
+/*
+ * Reads what is in bev's pipe now, ahead of its read event. A socket
  * bufferevent freezes its input's end so that only it appends to it: this
- * read is the bufferevent's own, done early. */
+ * read is the bufferevent's own, done early. Plain read()s into a stack
+ * buffer: the usual answer is "nothing" (EAGAIN), and evbuffer_read would
+ * ask FIONREAD first, one more system call per pipe and invocation. A pipe
+ * returns all it holds up to the size asked, so a short read emptied it.
+ */
 static void read_now(struct bufferevent *bev)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
+	int fd = bufferevent_getfd(bev);
+	char chunk[16384];
+	ssize_t n;
 
-	evbuffer_unfreeze(in, 0);
-	while (evbuffer_read(in, bufferevent_getfd(bev), 65536) > 0)
-		;
-	evbuffer_freeze(in, 0);
+	do {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		evbuffer_unfreeze(in, 0);
+		evbuffer_add(in, chunk, (size_t)n);
+		evbuffer_freeze(in, 0);
+	} while ((size_t)n == sizeof(chunk));
 }
 
 /*
