@@ -102,20 +102,22 @@ void runtime_api_deliver(struct runtime_api *ra, const struct runtime_invocation
 	static const char *const names[] = { "Lambda-Runtime-Aws-Request-Id", "Lambda-Runtime-Deadline-Ms",
 					     "Lambda-Runtime-Invoked-Function-Arn", "Lambda-Runtime-Trace-Id" };
 	size_t at[4];
+	char deadline[24];
 	char *p;
 
 	snprintf(ra->current_id, sizeof(ra->current_id), "%s", inv->request_id);
+	snprintf(deadline, sizeof(deadline), "%lld", (long long)inv->deadline_ms);
 	/* The headers every client relies on (aws-lambda-cpp asserts on the
 	 * request id and a positive deadline; the Rust runtime on the ARN). */
 	buf_reset(&ra->meta);
 	at[0] = ra->meta.len;
-	buf_printf(&ra->meta, "%s%c", inv->request_id, 0);
+	buf_append(&ra->meta, inv->request_id, strlen(inv->request_id) + 1);
 	at[1] = ra->meta.len;
-	buf_printf(&ra->meta, "%lld%c", (long long)inv->deadline_ms, 0);
+	buf_append(&ra->meta, deadline, strlen(deadline) + 1);
 	at[2] = ra->meta.len;
-	buf_printf(&ra->meta, "%s%c", inv->function_arn, 0);
+	buf_append(&ra->meta, inv->function_arn, strlen(inv->function_arn) + 1);
 	at[3] = ra->meta.len;
-	buf_printf(&ra->meta, "%s", inv->trace_id);
+	buf_append(&ra->meta, inv->trace_id, strlen(inv->trace_id) + 1);
 	p = ra->meta.p;
 	for (size_t i = 0; i < 4; i++)
 		ra->headers[i] = (struct http_header){ sv_from(names[i]), sv_from(p + at[i]) };

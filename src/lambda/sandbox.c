@@ -83,7 +83,7 @@ static void deliver(struct sandbox *sb)
 	set_timer(sb, sb->timeout);
 	sandbox_mem_watch(sb, true);
 	if (!sb->json_logs)
-		sandbox_log_frame(sb, "START RequestId: %s Version: %s", sb->request_id, sb->version);
+		sandbox_log_start(sb);
 	else if (sb->system_info) {
 		char t[28], line[256];
 
@@ -425,6 +425,9 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->cbs = cbs;
 	sb->cookie = cookie;
 	sb->log_name = xstrdup(spec->log_name);
+	sb->log_head_len = strlen(spec->log_name) + 3;
+	sb->log_head = xcalloc(1, sb->log_head_len + 1);
+	snprintf(sb->log_head, sb->log_head_len + 1, "[%s] ", spec->log_name);
 	sb->version = xstrdup(spec->version);
 	sb->memory_size = spec->memory_size;
 	/* Lambda reports a cold start's init on the first invocation, which a
@@ -620,6 +623,7 @@ void sandbox_free(struct sandbox *sb)
 	free(sb->inv_trace);
 	free(sb->tail);
 	free(sb->log_name);
+	free(sb->log_head);
 	free(sb->version);
 	free(sb);
 }

@@ -34,6 +34,8 @@ struct sandbox {
 	const struct sandbox_cbs *cbs;
 	void *cookie;
 	char *log_name;
+	char *log_head;          /* "[log_name] ", the prefix of each of its lines */
+	size_t log_head_len;
 	char *version;
 	int memory_size;
 	bool json_logs;          /* platform records as Lambda's JSON lines */
@@ -79,6 +81,8 @@ struct sandbox {
 /* Writes lines to lb's stderr as "[name] line", all in one write (and to the tail if capturing). */
 void sandbox_log_lines(struct sandbox *sb, const struct sv *lines, size_t n);
 void sandbox_log_line(struct sandbox *sb, const char *line, size_t n);
+/* The START line of the invocation being delivered. */
+void sandbox_log_start(struct sandbox *sb);
 /* START/END/REPORT lines, framed like the function's own output. */
 void sandbox_log_frame(struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs the lines waiting in a pipe now (eof: a partial last line included); bev may be NULL. */

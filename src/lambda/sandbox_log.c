@@ -64,16 +64,14 @@ struct sv sandbox_log_tail(struct sandbox *sb)
 /* Writes lines to lb's stderr as "[name] line", all in one write. */
 void sandbox_log_lines(struct sandbox *sb, const struct sv *lines, size_t n)
 {
-	char head[128];
 	struct iovec v[3 * 2];
-	int hn = snprintf(head, sizeof(head), "[%s] ", sb->log_name);
 
 	for (size_t i = 0; i < n; i++) {
 		if (sb->capturing) {
 			tail_add(sb->tail, lines[i].p, lines[i].n);
 			tail_add(sb->tail, "\n", 1);
 		}
-		v[3 * i] = (struct iovec){ head, (size_t)hn };
+		v[3 * i] = (struct iovec){ sb->log_head, sb->log_head_len };
 		v[3 * i + 1] = (struct iovec){ (void *)lines[i].p, lines[i].n };
 		v[3 * i + 2] = (struct iovec){ "\n", 1 };
 	}
@@ -86,6 +84,29 @@ void sandbox_log_line(struct sandbox *sb, const char *line, size_t n)
 	struct sv one = { line, n };
 
 	sandbox_log_lines(sb, &one, 1);
+}
+
+/* Appends s to line[at..cap), cut at cap. */
+static size_t put(char *line, size_t at, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > cap - at)
+		n = cap - at;
+	memcpy(line + at, s, n);
+	return at + n;
+}
+
+/* START, the first line of every invocation: put together without printf. */
+void sandbox_log_start(struct sandbox *sb)
+{
+	char line[511];
+	size_t n = put(line, 0, sizeof(line), "START RequestId: ");
+
+	n = put(line, n, sizeof(line), sb->request_id);
+	n = put(line, n, sizeof(line), " Version: ");
+	n = put(line, n, sizeof(line), sb->version);
+	sandbox_log_line(sb, line, n);
 }
 
 /* START/END/REPORT lines, framed like the function's own output. */
