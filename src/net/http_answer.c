@@ -73,7 +73,14 @@ static void conn_answered(struct conn *c, bool keep)
 		return;
 	}
 	c->state = CONN_DONE;
-	conn_flush(c);
+	/* A pipelined request is waiting behind this one (the Runtime API's
+	 * /next behind a /response): its answer, if it has one at once, leaves
+	 * with this one in one send at the end of the callback - one wake-up
+	 * of the peer instead of two. */
+	if (c->in_parse && !c->ssl && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		event_active(c->flush_ev, EV_TIMEOUT, 0);
+	else
+		conn_flush(c);
 	if (!c->in_parse)
 		event_active(c->resume, EV_TIMEOUT, 0);
 }
