@@ -2,7 +2,7 @@
  * auth_flow: the authenticate actions at request time.
  *
  * A session lives only in the client's cookies, sealed with the process's
- * AES key: lb keeps no session table, and a restart logs everyone out. The
+ * AES key (one for every event loop, net/auth_keys.h): lb keeps no session table, and a restart logs everyone out. The
  * login state sent to the IdP is sealed the same way and names the rule by
  * priority, the original URL, the nonce and when the login began (ALB: 15
  * minutes to finish).
@@ -61,7 +61,7 @@ struct auth_login {
 struct auth_flow *auth_flow_new(struct http_client *hc)
 {
 	struct auth_flow *af;
-	struct auth_keys *k = auth_keys_new();
+	struct auth_keys *k = auth_keys_get();
 
 	if (!k)
 		return NULL;
@@ -75,7 +75,7 @@ void auth_flow_free(struct auth_flow *af)
 {
 	if (!af)
 		return;
-	auth_keys_free(af->keys);
+	auth_keys_put(af->keys);
 	free(af);
 }
 

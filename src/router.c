@@ -672,10 +672,12 @@ static bool auth_answer(struct router *r, struct http_request *req, struct route
 static int route_authenticate(struct route *rt, struct http_request *req)
 {
 	const char *why = NULL;
+	struct jwt_validation_cfg keys;   /* the action as it is now (loops share its keys) */
 	enum jwt_verdict v;
 
 	rt->auth_ran = true;
-	v = jwt_check(rt->rule->action.jwt, req, time_wall_us() / 1000000, jwt_rsa_verify, rt->cfg, &why);
+	jwks_snapshot(rt->rule->action.jwt, &keys);
+	v = jwt_check(&keys, req, time_wall_us() / 1000000, jwt_rsa_verify, rt->cfg, &why);
 	if (v == JWT_VALID)
 		return 0;
 	/* A signature no key verifies: the IdP may have rotated its keys (a URL's JWKS is

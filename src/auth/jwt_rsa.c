@@ -4,6 +4,8 @@
  * first time a token names the key; the key object is cached in the
  * configuration (key->pkey) and released by arena_defer when the
  * configuration goes, so a reload never frees a key under a request.
+ * Workers share the configuration: the cache and the arena are used under
+ * the JWKS lock (net/jwks_fetch.h).
  */
 #include "auth/jwt_rsa.h"
 
@@ -11,12 +13,14 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "net/jwks_fetch.h"
+
 static void pkey_free(void *p)
 {
 	EVP_PKEY_free(p);
 }
 
-static EVP_PKEY *pkey_of(struct config *cfg, struct jwk_rsa *key)
+static EVP_PKEY *pkey_make(struct config *cfg, struct jwk_rsa *key)
 {
 	OSSL_PARAM_BLD *bld;
 	OSSL_PARAM *params = NULL;
@@ -44,6 +48,16 @@ static EVP_PKEY *pkey_of(struct config *cfg, struct jwk_rsa *key)
 		key->pkey = pkey;
 		arena_defer(&cfg->arena, pkey_free, pkey);
 	}
+	return pkey;
+}
+
+static EVP_PKEY *pkey_of(struct config *cfg, struct jwk_rsa *key)
+{
+	EVP_PKEY *pkey;
+
+	jwks_lock();
+	pkey = pkey_make(cfg, key);
+	jwks_unlock();
 	return pkey;
 }
 

@@ -262,32 +262,6 @@ static int lambda_api_load(struct config *cfg, const struct ynode *n, struct lb_
 	return 0;
 }
 
-/*
- * lb's choice: authenticate actions (their signing keys) and jwt-validation
- * (its JWKS cache) live per event loop for now, so `workers` above 1 refuses
- * them rather than answer differently from one loop to the next.
- */
-static int workers_check(const struct config *cfg, const struct ynode *root, struct lb_err *err)
-{
-	const struct ynode *v = ydoc_get(ydoc_get(root, "load_balancer"), "workers");
-
-	if (cfg->lb.workers == 1)
-		return 0;
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const struct listener_cfg *l = &cfg->listeners[i];
-
-		for (size_t k = 0; k <= l->nrules; k++) {
-			const struct action *a = k < l->nrules ? &l->rules[k].action : &l->default_rule.action;
-
-			if (a->auth || a->jwt)
-				return ydoc_err(err, v, "'workers' above 1 does not support %s actions yet "
-						"(listener on line %d)", a->auth ? "authenticate" : "jwt-validation",
-						l->pos.line);
-		}
-	}
-	return 0;
-}
-
 static int config_parse(struct config *cfg, const struct ynode *root, struct lb_err *err)
 {
 	const struct ynode *listeners = ydoc_get(root, "listeners");
@@ -300,7 +274,7 @@ static int config_parse(struct config *cfg, const struct ynode *root, struct lb_
 	    lambda_api_load(cfg, ydoc_get(root, "lambda_api"), err) ||
 	    config_admin_load(cfg, ydoc_get(root, "admin"), err))
 		return -1;
-	return rules_load(cfg, listeners, err) || workers_check(cfg, root, err);
+	return rules_load(cfg, listeners, err);
 }
 
 struct config *config_load(const char *path, struct lb_err *err)

@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +23,20 @@
 enum { KEY_LEN = 32, IV_LEN = 12, TAG_LEN = 16 };
 
 struct auth_keys {
+	int refs;                 /* under keys_mu */
 	uint8_t aes[KEY_LEN];
 	EVP_PKEY *ec;
 	char kid[37];
 	char *pem;
 };
 
-struct auth_keys *auth_keys_new(void)
+static void keys_free(struct auth_keys *k);
+
+/* The process's keys while any loop holds them (workers: one set for every loop). */
+static pthread_mutex_t keys_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct auth_keys *keys_shared;
+
+static struct auth_keys *keys_new(void)
 {
 	struct auth_keys *k = xcalloc(1, sizeof(*k));
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
@@ -42,7 +51,7 @@ struct auth_keys *auth_keys_new(void)
 	    EVP_PKEY_keygen(ctx, &k->ec) <= 0 || PEM_write_bio_PUBKEY(bio, k->ec) != 1) {
 		EVP_PKEY_CTX_free(ctx);
 		BIO_free(bio);
-		auth_keys_free(k);
+		keys_free(k);
 		return NULL;
 	}
 	snprintf(k->kid, sizeof(k->kid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
@@ -57,10 +66,36 @@ struct auth_keys *auth_keys_new(void)
 	return k;
 }
 
-void auth_keys_free(struct auth_keys *k)
+struct auth_keys *auth_keys_get(void)
 {
+	struct auth_keys *k;
+
+	pthread_mutex_lock(&keys_mu);
+	if (!keys_shared)
+		keys_shared = keys_new();
+	if ((k = keys_shared))
+		k->refs++;
+	pthread_mutex_unlock(&keys_mu);
+	return k;
+}
+
+void auth_keys_put(struct auth_keys *k)
+{
+	bool last;
+
 	if (!k)
 		return;
+	pthread_mutex_lock(&keys_mu);
+	last = --k->refs == 0;
+	if (last)
+		keys_shared = NULL;
+	pthread_mutex_unlock(&keys_mu);
+	if (last)
+		keys_free(k);
+}
+
+static void keys_free(struct auth_keys *k)
+{
 	EVP_PKEY_free(k->ec);
 	free(k->pem);
 	OPENSSL_cleanse(k->aes, sizeof(k->aes));

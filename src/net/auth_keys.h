@@ -5,7 +5,9 @@
  * cookie is encrypted), and a P-256 key that signs x-amzn-oidc-data (ES256),
  * with its kid and its public key PEM (served at /.lb/keys/{kid}). A restart
  * makes new keys: sessions of the previous run no longer open, and users
- * log in again.
+ * log in again. One set per process: every event loop (`workers: N`) holds
+ * the same keys, so a session cookie sealed by one loop opens on another and
+ * x-amzn-oidc-data from any loop verifies with the key at /.lb/keys/{kid}.
  */
 #ifndef LB_NET_AUTH_KEYS_H
 #define LB_NET_AUTH_KEYS_H
@@ -17,9 +19,12 @@
 
 struct auth_keys;
 
-/* Returns new keys (NULL if libcrypto fails). */
-struct auth_keys *auth_keys_new(void);
-void auth_keys_free(struct auth_keys *k);   /* NULL-safe */
+/*
+ * Returns a reference to the process's keys, made by the first call (under a
+ * lock; any thread); NULL if libcrypto fails. The keys are read-only once made.
+ */
+struct auth_keys *auth_keys_get(void);
+void auth_keys_put(struct auth_keys *k);   /* drops a reference; NULL-safe */
 
 /* The signing key's id (a UUID, as ALB's kids are) and its PEM public key. */
 const char *auth_keys_kid(const struct auth_keys *k);

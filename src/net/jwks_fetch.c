@@ -7,6 +7,7 @@
 #include "net/jwks_fetch.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,9 +66,28 @@ static int url_split(const char *url, char *host, size_t hn, int *port, const ch
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
-/* Background refreshes in flight, so that lb's shutdown can cancel them (one process,
- * one event loop: a plain list). */
-static struct fetch *inflight;
+/* Background refreshes in flight on this thread's loop, so that its shutdown can cancel
+ * them (each loop runs and cancels its own). */
+static __thread struct fetch *inflight;
+
+static pthread_mutex_t jwks_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void jwks_lock(void)
+{
+	pthread_mutex_lock(&jwks_mu);
+}
+
+void jwks_unlock(void)
+{
+	pthread_mutex_unlock(&jwks_mu);
+}
+
+void jwks_snapshot(const struct jwt_validation_cfg *j, struct jwt_validation_cfg *out)
+{
+	jwks_lock();
+	*out = *j;
+	jwks_unlock();
+}
 
 static void fetch_done(struct fetch *f);
 
@@ -91,6 +111,7 @@ static void on_end(void *cookie)
 	size_t nkeys = 0;
 	char why[160];
 
+	jwks_lock();     /* the arena and j's keys are shared with the other loops */
 	if (f->status != 200)
 		snprintf(f->msg, sizeof(f->msg), "answered %d", f->status);
 	else if (f->too_big)
@@ -102,6 +123,7 @@ static void on_end(void *cookie)
 		f->j->keys = keys;
 		f->j->nkeys = nkeys;
 	}
+	jwks_unlock();
 	fetch_done(f);
 }
 
@@ -169,7 +191,9 @@ int jwks_fetch_all(struct config *cfg, struct lb_err *err)
 			if (f.base)
 				event_base_free(f.base);
 			buf_release(&f.body);
+			jwks_lock();
 			j->jwks_fetched_us = time_mono_us();
+			jwks_unlock();
 			if (!f.own)
 				snprintf(f.msg, sizeof(f.msg), "out of memory");
 			if (f.msg[0]) {
@@ -199,7 +223,9 @@ void jwks_refresh_cancel_all(void)
 {
 	while (inflight) {
 		http_exchange_cancel(inflight->x);
+		jwks_lock();
 		inflight->j->jwks_fetching = false;
+		jwks_unlock();
 		refresh_free(inflight);
 	}
 }
@@ -211,6 +237,7 @@ static void fetch_done(struct fetch *f)
 		event_base_loopbreak(f->base);
 		return;
 	}
+	jwks_lock();
 	if (f->msg[0])
 		log_warn("jwt-validation: refreshing the JWKS %s failed (%s): keeping its keys",
 			 f->j->jwks_endpoint, f->msg);
@@ -219,31 +246,44 @@ static void fetch_done(struct fetch *f)
 			 f->j->nkeys);
 	f->j->jwks_fetching = false;
 	f->j->jwks_fetched_us = time_mono_us();
+	jwks_unlock();
 	refresh_free(f);
 }
 
 void jwks_refresh(struct config *cfg, struct jwt_validation_cfg *j, struct http_client *hc)
 {
 	struct fetch *f;
+	bool go;
 
 	/* Why: a token signed with a key lb does not hold may mean the IdP rotated its keys;
-	 * at most one refresh at a time, and not more often than every 5 s. */
-	if (!j->jwks_remote || j->jwks_fetching || time_mono_us() - j->jwks_fetched_us < JWKS_REFRESH_MIN_US)
+	 * at most one refresh at a time (across loops), and not more often than every 5 s. */
+	if (!j->jwks_remote)
 		return;
-	f = calloc(1, sizeof(*f));
-	if (!f)
+	jwks_lock();
+	go = !j->jwks_fetching && time_mono_us() - j->jwks_fetched_us >= JWKS_REFRESH_MIN_US;
+	if (go)
+		j->jwks_fetching = true;
+	jwks_unlock();
+	if (!go || !(f = calloc(1, sizeof(*f)))) {
+		if (go) {
+			jwks_lock();
+			j->jwks_fetching = false;
+			jwks_unlock();
+		}
 		return;
+	}
 	f->cfg = config_ref(cfg);
 	f->j = j;
-	j->jwks_fetching = true;
 	f->next = inflight;
 	if (inflight)
 		inflight->prev = f;
 	inflight = f;
 	if (fetch_start(f, hc) < 0) {
 		log_warn("jwt-validation: refreshing the JWKS %s failed (%s)", j->jwks_endpoint, f->msg);
+		jwks_lock();
 		j->jwks_fetching = false;
 		j->jwks_fetched_us = time_mono_us();
+		jwks_unlock();
 		refresh_free(f);
 	}
 }

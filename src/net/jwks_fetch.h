@@ -7,6 +7,12 @@
  * when a token's signature matches no key it holds (the IdP rotated its
  * keys). Outbound TLS verifies the endpoint's certificate (system store,
  * SSL_CERT_FILE / SSL_CERT_DIR).
+ *
+ * Workers share a configuration, and with it every jwt-validation action's
+ * keys: a refresh started by any loop replaces them for every loop. One
+ * process-wide lock guards what changes after load: an action's keys and
+ * refresh state, the RSA key objects made on first use (auth/jwt_rsa.c),
+ * and the configuration's arena, where both are allocated.
  */
 #ifndef LB_NET_JWKS_FETCH_H
 #define LB_NET_JWKS_FETCH_H
@@ -15,6 +21,12 @@
 #include "config/config.h"
 
 struct http_client;
+
+void jwks_lock(void);
+void jwks_unlock(void);
+/* A copy of j to check a token against (j's keys as they are now; they stay
+ * valid as long as the configuration does). */
+void jwks_snapshot(const struct jwt_validation_cfg *j, struct jwt_validation_cfg *out);
 
 /* Fetches every remote JWKS of cfg, blocking (each bounded by 10 s timeouts). */
 int jwks_fetch_all(struct config *cfg, struct lb_err *err);
@@ -26,7 +38,7 @@ int jwks_fetch_all(struct config *cfg, struct lb_err *err);
  */
 void jwks_refresh(struct config *cfg, struct jwt_validation_cfg *j, struct http_client *hc);
 
-/* Cancels the refreshes in flight (lb stopping, before their http_client goes). */
+/* Cancels the calling loop's refreshes in flight (lb stopping, before their http_client goes). */
 void jwks_refresh_cancel_all(void);
 
 #endif

@@ -12,6 +12,12 @@
  * connection's SSL (OpenSSL ex_data, released by SSL_free): connections
  * accepted before a reload keep all of it, SNI switching included, after
  * their listener got new certificates.
+ *
+ * Session tickets: every context of a listener encrypts them with the same
+ * key, derived from a secret made once per process, the configuration and
+ * the listener (ticket_keys). Each event loop (`workers: N`) builds its own
+ * contexts from the same configuration, so a ticket one loop issued resumes
+ * on any other; a reload (a new configuration) starts new tickets.
  */
 #include "net/tls.h"
 
@@ -20,7 +26,10 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 
 #include "alb/tls_policy.h"
 #include "alb/tls_sni.h"
@@ -241,11 +250,51 @@ static int cert_load(SSL_CTX *ctx, const char *cert, const char *key, const stru
 	return 0;
 }
 
+enum { TICKET_KEYS_LEN = 80 };   /* OpenSSL's ticket keys: name 16, HMAC 32, AES 32 */
+
+static uint8_t ticket_secret[32];
+static bool ticket_secret_ok;
+static pthread_once_t ticket_once = PTHREAD_ONCE_INIT;
+
+static void ticket_secret_make(void)
+{
+	ticket_secret_ok = RAND_bytes(ticket_secret, sizeof(ticket_secret)) == 1;
+}
+
+/*
+ * The ticket keys of listener lc of cfg: HMAC-SHA256(process secret, what
+ * names them), the same in every loop (they share cfg). -1 if libcrypto fails.
+ */
+static int ticket_keys(const struct config *cfg, const struct listener_cfg *lc,
+		       uint8_t out[TICKET_KEYS_LEN])
+{
+	uint8_t mac[32];
+	char id[96];
+	unsigned int n;
+
+	pthread_once(&ticket_once, ticket_secret_make);
+	if (!ticket_secret_ok)
+		return -1;
+	for (int part = 0; part < 3; part++) {
+		int len = snprintf(id, sizeof(id), "%d %p %zu", part, (const void *)cfg,
+				   (size_t)(lc - cfg->listeners));
+
+		n = sizeof(mac);
+		if (!HMAC(EVP_sha256(), ticket_secret, sizeof(ticket_secret), (uint8_t *)id,
+			  (size_t)len, mac, &n))
+			return -1;
+		memcpy(out + (part == 0 ? 0 : 16 + 32 * (part - 1)), mac, part == 0 ? 16 : 32);
+	}
+	return 0;
+}
+
 /* A context for one certificate, with the listener's policy, callbacks and mTLS. */
-static SSL_CTX *ctx_new(struct tls_shared *sh, const struct listener_cfg *lc, struct lb_err *err)
+static SSL_CTX *ctx_new(struct tls_shared *sh, const struct config *cfg,
+		       const struct listener_cfg *lc, struct lb_err *err)
 {
 	static const unsigned char sid[] = "lb";
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	uint8_t keys[TICKET_KEYS_LEN];
 
 	if (!ctx) {
 		lb_err_set(err, "cannot create a TLS context");
@@ -256,6 +305,14 @@ static SSL_CTX *ctx_new(struct tls_shared *sh, const struct listener_cfg *lc, st
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	/* Why: ALB resumes TLS sessions; every loop's contexts share the listener's ticket keys. */
+	if (ticket_keys(cfg, lc, keys) || SSL_CTX_set_tlsext_ticket_keys(ctx, keys, sizeof(keys)) != 1) {
+		OPENSSL_cleanse(keys, sizeof(keys));
+		SSL_CTX_free(ctx);
+		lb_err_set(err, "cannot set the TLS session ticket keys");
+		return NULL;
+	}
+	OPENSSL_cleanse(keys, sizeof(keys));
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
 	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
 	SSL_CTX_set_tlsext_servername_arg(ctx, sh);
@@ -286,7 +343,7 @@ struct tls_listener *tls_listener_new(const struct config *cfg, const struct lis
 		struct tls_cert *c = &sh->certs[i];
 		const struct certificate_cfg *cc = lc->auto_certificate ? NULL : &lc->certificates[i];
 
-		c->ctx = ctx_new(sh, lc, err);
+		c->ctx = ctx_new(sh, cfg, lc, err);
 		sh->ncerts++;
 		if (!c->ctx)
 			goto fail;
