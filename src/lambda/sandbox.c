@@ -132,7 +132,7 @@ static void telemetry_end(struct sandbox *sb, bool cold)
 		(int)sb->peak_mb, cold ? sb->init_ms : -1 });
 }
 
-/* Ends the current invocation and tells lambda.c. */
+/* Ends the current invocation and tells its owner (lambda_pool.c). */
 static void finish(struct sandbox *sb, enum invoke_status status, const char *body, size_t n,
 		   const char *error_type)
 {

@@ -8,7 +8,7 @@
  * platform.runtimeDone, platform.report), dropped at system_log_level WARN.
  *
  * It runs one invocation at a time and reports what happened through its
- * callbacks; which invocation runs where is lambda.c's business.
+ * callbacks; which invocation runs where is lambda_pool.c's business.
  */
 #ifndef LB_SANDBOX_H
 #define LB_SANDBOX_H
