@@ -63,9 +63,9 @@ class Browser:
     def get(self, url, headers=None):
         u = urllib.parse.urlsplit(url)
         if u.scheme == "https":
-            c = http.client.HTTPSConnection(u.hostname, u.port, context=self.ctx, timeout=20)
+            c = http.client.HTTPSConnection(u.hostname, u.port, context=self.ctx, timeout=60)
         else:
-            c = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
         h = dict(headers or {})
         if u.scheme == "https" and self.jar:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
