@@ -254,26 +254,57 @@ static const char *authenticated(const char *actions)
 	return actions;
 }
 
+/* What the access log has beyond the console's fields (the console reads none of these). */
+static void route_log_rest(const struct config *cfg, const struct route *rt, const struct http_request *req,
+			   const struct outcome *o, struct alog_entry *e)
+{
+	const struct http_header *ua = http_request_header(req, "user-agent");
+
+	e->time_us = time_wall_us();
+	e->elb = cfg->lb.elb;
+	e->scheme = req->https ? "https" : "http";
+	e->port = req->local_port;
+	e->user_agent = ua ? ua->value : SV_NULL;
+	e->target_group_arn = o->tg ? o->tg->arn : NULL;
+	e->request_creation_us = req->start_wall_us;
+	e->classification = desync_class_name(req->desync.cls);
+	e->classification_reason = req->desync.reason;
+	e->conn_trace_id = req->conn_trace_id;
+	if (req->tls) {
+		e->ssl_cipher = req->tls->cipher;
+		e->ssl_protocol = req->tls->protocol;
+		e->domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
+		e->chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
+	}
+	if (rt && rt->xf.status) {
+		e->transformed_host = rt->xf.host_set ? rt->xf.host : SV_NULL;
+		e->transformed_uri = rt->xf.uri_set ? rt->xf.uri : SV_NULL;
+		e->transform_status = rt->xf.status;
+	}
+}
+
+/*
+ * The finished request to the access log and the console. With the console
+ * only, the entry holds just what console_record reads (its fields are listed
+ * in console.h); the access log gets every field.
+ */
 static void route_log(struct router *r, const struct http_request *req, const struct outcome *o)
 {
 	const struct route *rt = req->route;
 	const struct config *cfg = rt ? rt->cfg : r->cfg;
-	const struct http_header *ua;
 	struct sv host;
 	struct alog_entry e;
 
 	if (!r->alog && !r->console)
 		return;
-	ua = http_request_header(req, "user-agent");
+	if (r->alog)
+		memset(&e, 0, sizeof(e));
 	/* The request field is the request as received, transforms or not (§5.1). */
 	host = rt && rt->log_target.p ? rt->log_host : http_request_host(req);
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
-	memset(&e, 0, sizeof(e));
 	/* ALB logs HTTP/2 requests as type h2 (alb-http-targets-and-tls.md §2.5). */
 	e.type = o->websocket ? (req->https ? "wss" : "ws") : req->version == 20 ? "h2" : req->https ? "https" : "http";
-	e.time_us = time_wall_us();
-	e.elb = cfg->lb.elb;
 	e.client_ip = req->peer_ip;
 	e.client_port = req->peer_port;
 	e.request_processing = o->t_request;
@@ -285,35 +316,18 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.received_bytes = req->received_bytes;
 	e.sent_bytes = o->sent;
 	e.method = req->method;
-	e.scheme = req->https ? "https" : "http";
 	e.host = host;
-	e.port = req->local_port;
 	e.request_target = rt && rt->log_target.p ? rt->log_target : log_target(req);
 	e.version = http_version_str(req->version);
-	e.user_agent = ua ? ua->value : SV_NULL;
-	e.target_group_arn = o->tg ? o->tg->arn : NULL;
 	e.trace_id = rt ? (struct sv){ rt->trace.p, rt->trace.len } : SV_NULL;
 	e.matched_rule_priority = o->priority;
-	e.request_creation_us = req->start_wall_us;
 	e.actions_executed = rt && rt->auth_ran ? authenticated(o->actions) : o->actions;
 	e.redirect_url = o->redirect_url;
 	e.error_reason = o->error_reason;
-	e.classification = desync_class_name(req->desync.cls);
-	e.classification_reason = req->desync.reason;
-	e.conn_trace_id = req->conn_trace_id;
-	if (req->tls) {
-		e.ssl_cipher = req->tls->cipher;
-		e.ssl_protocol = req->tls->protocol;
-		e.domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
-		e.chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
-	}
-	if (rt && rt->xf.status) {
-		e.transformed_host = rt->xf.host_set ? rt->xf.host : SV_NULL;
-		e.transformed_uri = rt->xf.uri_set ? rt->xf.uri : SV_NULL;
-		e.transform_status = rt->xf.status;
-	}
-	if (r->alog)
+	if (r->alog) {
+		route_log_rest(cfg, rt, req, o, &e);
 		access_log_add(r->alog, &e);
+	}
 	if (r->console)
 		console_record(r->console, &(struct console_req){ req, &e, rt ? rt->rule : NULL, o->tg,
 								  rt && rt->f.ops ? &rt->f : NULL });

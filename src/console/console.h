@@ -32,7 +32,11 @@ struct targets;
 /* A finished request, as the router hands it over (all borrowed, valid during the call). */
 struct console_req {
 	const struct http_request *req;
-	const struct alog_entry *log;       /* its access-log fields */
+	/* Its access-log fields; without an access log only these are filled: type,
+	 * client_ip/port, the three processing times, elb_status, target_status, target,
+	 * received/sent_bytes, method, host, request_target, version, trace_id,
+	 * matched_rule_priority, actions_executed, redirect_url, error_reason. */
+	const struct alog_entry *log;
 	const struct rule *rule;            /* matched, or NULL (a front-end answer) */
 	const struct target_group *tg;      /* forwarded to, or NULL */
 	const struct forward *f;            /* the forward's state, or NULL */

@@ -291,9 +291,9 @@ static json_t *rule_evaluation(struct console *c, const struct reqrec *r)
 		free(headers);
 		return json_null();
 	}
-	buf_printf(&url, "http://%.*s:%.*s%s", SV_ARG(host), (int)(listener.p + listener.n - colon - 1), colon + 1,
-		   rec_get(r, RF_TARGET).p);
-	buf_printf(&method, "%s", rec_get(r, RF_METHOD).p);
+	buf_printf(&url, "http://%.*s:%.*s%.*s", SV_ARG(host), (int)(listener.p + listener.n - colon - 1), colon + 1,
+		   SV_ARG(rec_get(r, RF_TARGET)));
+	buf_printf(&method, "%.*s", SV_ARG(rec_get(r, RF_METHOD)));
 	buf_printf(&ip, "%.*s", (int)strcspn(rec_get(r, RF_CLIENT).p, ":"), rec_get(r, RF_CLIENT).p);
 	/* Header lines after the request line, but Host (the URL carries it) and framing (explain adds it). */
 	for (const char *p = memchr(head.p, '\n', head.n); p && er.nheaders < 128; p = memchr(p + 1, '\n', (size_t)(head.p + head.n - p - 1))) {

@@ -98,8 +98,8 @@ void console_index(struct console *c)
 	c->lnames = xcalloc(c->ix.nlisteners + 1, sizeof(*c->lnames));
 }
 
-/* The listener's "address:port" (the port it took when configured with 0). */
-static void set_listener(struct console *c, struct reqrec *r, int listener, unsigned port)
+/* The listener's "address:port" (the port it took when configured with 0), made once. */
+static struct sv listener_name(struct console *c, int listener, unsigned port)
 {
 	struct listener_name *n = &c->lnames[listener];
 
@@ -111,26 +111,24 @@ static void set_listener(struct console *c, struct reqrec *r, int listener, unsi
 		n->text = buf_detach(&b, &n->len);
 		n->port = port;
 	}
-	reqlog_set_small(c->log, r, RF_LISTENER, n->text, n->len);
+	return (struct sv){ n->text, n->len };
 }
 
-/* The client's "ip:port", composed on the stack (no printf). */
-static void set_client(struct console *c, struct reqrec *r, const char *ip, unsigned port)
+/* The client's "ip:port" composed in tmp (no printf); NULL p when ip does not fit. */
+static struct sv client_name(char tmp[static 96], const char *ip, unsigned port)
 {
-	char tmp[96], *e = tmp + sizeof(tmp), *q = e;
+	char *e = tmp + 96, *q = e;
 	size_t n = strlen(ip);
 
-	if (n > sizeof(tmp) - 8) {
-		reqlog_set_num(c->log, r, RF_CLIENT, ip, port);
-		return;
-	}
+	if (n > 96 - 8)
+		return SV_NULL;
 	do
 		*--q = (char)('0' + port % 10);
 	while (port /= 10);
 	*--q = ':';
 	q -= n;
 	memcpy(q, ip, n);
-	reqlog_set_small(c->log, r, RF_CLIENT, q, (size_t)(e - q));
+	return (struct sv){ q, (size_t)(e - q) };
 }
 
 /* The series of family fam for the load balancer (tg NULL) or a target group. */
@@ -207,13 +205,13 @@ void console_observe_invocation(void *cookie, const char *function, const struct
 }
 
 /* ALB's metrics of one request (CloudWatch AWS/ApplicationELB). */
-static void count_request(struct console *c, const struct console_req *q)
+static void count_request(struct console *c, const struct console_req *q, int64_t wall_s)
 {
 	const struct alog_entry *e = q->log;
 	const struct target_group *tg = q->tg;
 	const char *a = e->actions_executed;
 	int elb = e->target_status > 0 ? 0 : e->elb_status;   /* an answer lb made itself */
-	struct chart_tick *t = console_tick(c, e->time_us / 1000000);
+	struct chart_tick *t = console_tick(c, wall_s);
 
 	inc(c, M_REQUESTS, NULL, 1);
 	inc(c, M_PROCESSED_BYTES, NULL, (double)(e->received_bytes + e->sent_bytes));
@@ -224,7 +222,7 @@ static void count_request(struct console *c, const struct console_req *q)
 		inc(c, elb == 500 ? M_ELB_500 : M_ELB_502 + elb - 502, NULL, 1);
 	if (elb >= 500 && elb < 600)
 		t->elb_5xx++;
-	if (a && a[0] == 'f' && strcmp(a, "fixed-response") == 0)
+	if (a && a[0] == 'f' && a[1] == 'i' && strcmp(a, "fixed-response") == 0)
 		inc(c, M_FIXED, NULL, 1);
 	if (a && a[0] == 'r' && strcmp(a, "redirect") == 0)
 		inc(c, M_REDIRECT, NULL, 1);
@@ -248,6 +246,13 @@ static void set_sv(struct console *c, struct reqrec *r, enum rec_field f, struct
 {
 	if (v.p)
 		reqlog_set_small(c->log, r, f, v.p, v.n);
+}
+
+static void set_in_head(struct console *c, struct reqrec *r, enum rec_field f, const struct http_request *req,
+			struct sv v)
+{
+	if (v.p)
+		reqlog_set_in(c->log, r, f, RF_HEAD, req->head.p, v.p, v.n);
 }
 
 static void set_str(struct console *c, struct reqrec *r, enum rec_field f, const char *s)
@@ -295,7 +300,12 @@ void console_record(struct console *c, const struct console_req *q)
 	const struct alog_entry *e = q->log;
 	struct reqrec *r;
 	const struct config *cfg;
-	double total = (double)(time_mono_us() - req->start_mono_us) / 1e6;
+	char tmp[96];
+	struct sv client;
+	int64_t took = time_mono_us() - req->start_mono_us;
+	/* now on the wall clock, for the chart's second: one clock read, not two */
+	int64_t wall_s = (req->start_wall_us + took) / 1000000;
+	double total = (double)took / 1e6;
 
 	console_lock(c);
 	if (!c->log || !c->cfg) {
@@ -317,14 +327,22 @@ void console_record(struct console *c, const struct console_req *q)
 	r->t_target = e->target_processing;
 	r->t_response = e->response_processing;
 	r->t_total = total;
-	set_sv(c, r, RF_METHOD, e->method);
-	set_sv(c, r, RF_TARGET, e->request_target);
-	set_str(c, r, RF_VERSION, e->version);
-	set_sv(c, r, RF_HOST, e->host);
-	set_client(c, r, e->client_ip, e->client_port);
-	if (req->listener >= 0 && (size_t)req->listener < cfg->nlisteners)
-		set_listener(c, r, req->listener, req->local_port);
 	reqlog_set_small(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
+	/* Method, target and (nearly always) host are bytes of the head: kept as places in its copy. */
+	set_in_head(c, r, RF_METHOD, req, e->method);
+	set_in_head(c, r, RF_TARGET, req, e->request_target);
+	set_str(c, r, RF_VERSION, e->version);
+	set_in_head(c, r, RF_HOST, req, e->host);
+	client = client_name(tmp, e->client_ip, e->client_port);
+	if (client.p)
+		reqlog_set_small(c->log, r, RF_CLIENT, client.p, client.n);
+	else
+		reqlog_set_num(c->log, r, RF_CLIENT, e->client_ip, e->client_port);
+	if (req->listener >= 0 && (size_t)req->listener < cfg->nlisteners) {
+		struct sv l = listener_name(c, req->listener, req->local_port);
+
+		reqlog_set_small(c->log, r, RF_LISTENER, l.p, l.n);
+	}
 	if (req->keep_body)
 		reqlog_set(c->log, r, RF_BODY, req->body.p ? req->body.p : "", req->body.len);
 	if (q->rule && r->priority >= 0) {
@@ -345,7 +363,7 @@ void console_record(struct console *c, const struct console_req *q)
 		record_lambda(c, r, q->f);
 	else if (q->f && q->f->out.dispatch_us && q->f->http.head.len)
 		reqlog_set(c->log, r, RF_FWD_HEADERS, q->f->http.head.p, q->f->http.head.len);
-	count_request(c, q);
+	count_request(c, q, wall_s);
 	if (c->threaded) {
 		console_unlock(c);
 		console_wake(c);     /* main's loop feeds the live streams */

@@ -112,10 +112,33 @@ static inline void reqlog_set_small(struct reqlog *rl, struct reqrec *r, enum re
 	d->p[d->len] = '\0';
 }
 
+/*
+ * Field f as p[0..n), bytes of the field `within` (the request head) which was
+ * set from `from`: when they lie in what was kept of it the field points into
+ * it, no copy (such a field is not NUL-terminated: read its n); otherwise (or
+ * when longer than a small field keeps) a copy, as reqlog_set_small.
+ */
+static inline void reqlog_set_in(struct reqlog *rl, struct reqrec *r, enum rec_field f, enum rec_field within,
+				 const char *from, const char *p, size_t n)
+{
+	uintptr_t at = (uintptr_t)p - (uintptr_t)from;   /* huge when p is before from */
+	uint32_t bit = UINT32_C(1) << f;
+
+	if (((r->set >> within) & 1) && n <= REC_SMALL_MAX && at <= r->f[within].len && n <= r->f[within].len - at) {
+		r->f[f].off = r->f[within].off + (uint32_t)at;
+		r->f[f].len = (uint32_t)n;
+		r->set |= bit;
+		r->truncated &= ~bit;
+		return;
+	}
+	reqlog_set_small(rl, r, f, p, n);
+}
+
 /* Sets a field to "s:n" ("127.0.0.1:8080", "lb.yaml:12"), the cheap way: no printf. */
 void reqlog_set_num(struct reqlog *rl, struct reqrec *r, enum rec_field f, const char *s, long n);
 
-/* A field's text ("" when unset); NUL-terminated, valid until the slot is reused. */
+/* A field's text ("" when unset), valid until the slot is reused; NUL-terminated
+ * unless set with reqlog_set_in (method, target and host point into the head). */
 struct sv rec_get(const struct reqrec *r, enum rec_field f);
 bool rec_truncated(const struct reqrec *r, enum rec_field f);
 bool rec_has(const struct reqrec *r, enum rec_field f);

@@ -170,9 +170,44 @@ TEST(a_reused_slot_keeps_its_buffer_and_forgets_truncation)
 	reqlog_free(rl);
 }
 
+TEST(fields_inside_the_head_are_places_in_its_copy)
+{
+	static const char head[] = "GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\n\r\n";
+	char other[] = "other.example";
+	struct reqlog *rl = reqlog_new(2, 64);
+	struct reqrec *r = reqlog_next(rl);
+	size_t used;
+	struct sv v;
+
+	reqlog_set_small(rl, r, RF_HEAD, head, sizeof(head) - 1);
+	used = r->data.len;
+	reqlog_set_in(rl, r, RF_METHOD, RF_HEAD, head, head, 3);
+	reqlog_set_in(rl, r, RF_TARGET, RF_HEAD, head, head + 4, 6);
+	reqlog_set_in(rl, r, RF_HOST, RF_HEAD, head, strstr(head, "example.com"), 11);
+	CHECK_INT(r->data.len, used);    /* no bytes copied */
+	v = rec_get(r, RF_METHOD);
+	CHECK(sv_eq_cstr(v, "GET"));
+	CHECK(sv_eq_cstr(rec_get(r, RF_TARGET), "/a?b=1"));
+	CHECK(sv_eq_cstr(rec_get(r, RF_HOST), "example.com"));
+	CHECK(rec_has(r, RF_HOST) && !rec_truncated(r, RF_HOST));
+	/* bytes from elsewhere (the listener's address as host), or past the head: copied */
+	reqlog_set_in(rl, r, RF_HOST, RF_HEAD, head, other, strlen(other));
+	other[0] = 'X';
+	CHECK_STR(rec_get(r, RF_HOST).p, "other.example");
+	reqlog_set_in(rl, r, RF_TARGET, RF_HEAD, head, head + sizeof(head) - 3, 3);
+	CHECK_INT(rec_get(r, RF_TARGET).n, 3);
+	CHECK(r->data.len > used);
+	/* without a head: copied */
+	r = reqlog_next(rl);
+	reqlog_set_in(rl, r, RF_METHOD, RF_HEAD, head, head, 3);
+	CHECK_STR(rec_get(r, RF_METHOD).p, "GET");
+	reqlog_free(rl);
+}
+
 int main(void)
 {
 	RUN(records_get_growing_ids_and_are_found_by_id);
+	RUN(fields_inside_the_head_are_places_in_its_copy);
 	RUN(the_oldest_record_is_overwritten_when_the_ring_is_full);
 	RUN(a_reused_slot_forgets_the_previous_fields);
 	RUN(bodies_past_the_limit_are_cut_and_marked);
