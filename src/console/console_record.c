@@ -205,11 +205,10 @@ void console_observe_invocation(void *cookie, const char *function, const struct
 }
 
 /* ALB's metrics of one request (CloudWatch AWS/ApplicationELB). */
-static void count_request(struct console *c, const struct console_req *q, int64_t wall_s)
+static void count_request(struct console *c, const struct console_req *q, int64_t wall_s, int action)
 {
 	const struct alog_entry *e = q->log;
 	const struct target_group *tg = q->tg;
-	const char *a = e->actions_executed;
 	int elb = e->target_status > 0 ? 0 : e->elb_status;   /* an answer lb made itself */
 	struct chart_tick *t = console_tick(c, wall_s);
 
@@ -222,9 +221,9 @@ static void count_request(struct console *c, const struct console_req *q, int64_
 		inc(c, elb == 500 ? M_ELB_500 : M_ELB_502 + elb - 502, NULL, 1);
 	if (elb >= 500 && elb < 600)
 		t->elb_5xx++;
-	if (a && a[0] == 'f' && a[1] == 'i' && strcmp(a, "fixed-response") == 0)
+	if (action == RS_FIXED_RESPONSE)
 		inc(c, M_FIXED, NULL, 1);
-	if (a && a[0] == 'r' && strcmp(a, "redirect") == 0)
+	if (action == RS_REDIRECT)
 		inc(c, M_REDIRECT, NULL, 1);
 	if (!tg)
 		return;
@@ -255,10 +254,36 @@ static void set_in_head(struct console *c, struct reqrec *r, enum rec_field f, c
 		reqlog_set_in(c->log, r, f, RF_HEAD, req->head.p, v.p, v.n);
 }
 
+/* actions_executed as one of rec_statics when it is a single action; -1 otherwise. */
+static int action_word(const char *a)
+{
+	if (!a)
+		return -1;
+	if (a[0] == 'f' && a[1] == 'i' && strcmp(a, "fixed-response") == 0)
+		return RS_FIXED_RESPONSE;
+	if (a[0] == 'f' && a[1] == 'o' && strcmp(a, "forward") == 0)
+		return RS_FORWARD;
+	if (a[0] == 'r' && strcmp(a, "redirect") == 0)
+		return RS_REDIRECT;
+	return -1;
+}
+
 static void set_str(struct console *c, struct reqrec *r, enum rec_field f, const char *s)
 {
 	if (s)
 		reqlog_set_small(c->log, r, f, s, strlen(s));
+}
+
+/* The request's HTTP version as one of rec_statics (what http_version_str says). */
+static void set_version(struct console *c, struct reqrec *r, int version, const char *text)
+{
+	int s = version == 11 ? RS_HTTP11 : version == 10 ? RS_HTTP10 : version == 20 ? RS_HTTP20
+		: version == 9 ? RS_HTTP09 : -1;
+
+	if (s >= 0 && text && strcmp(text, rec_statics[s].p) == 0)
+		reqlog_set_static(r, RF_VERSION, (enum rec_static)s);
+	else
+		set_str(c, r, RF_VERSION, text);
 }
 
 static void set_headers(struct console *c, struct reqrec *r, const struct http_header *h, size_t n)
@@ -302,6 +327,7 @@ void console_record(struct console *c, const struct console_req *q)
 	const struct config *cfg;
 	char tmp[96];
 	struct sv client;
+	int action;
 	int64_t took = time_mono_us() - req->start_mono_us;
 	/* now on the wall clock, for the chart's second: one clock read, not two */
 	int64_t wall_s = (req->start_wall_us + took) / 1000000;
@@ -331,7 +357,7 @@ void console_record(struct console *c, const struct console_req *q)
 	/* Method, target and (nearly always) host are bytes of the head: kept as places in its copy. */
 	set_in_head(c, r, RF_METHOD, req, e->method);
 	set_in_head(c, r, RF_TARGET, req, e->request_target);
-	set_str(c, r, RF_VERSION, e->version);
+	set_version(c, r, req->version, e->version);
 	set_in_head(c, r, RF_HOST, req, e->host);
 	client = client_name(tmp, e->client_ip, e->client_port);
 	if (client.p)
@@ -347,13 +373,17 @@ void console_record(struct console *c, const struct console_req *q)
 		reqlog_set(c->log, r, RF_BODY, req->body.p ? req->body.p : "", req->body.len);
 	if (q->rule && r->priority >= 0) {
 		if (q->rule->priority == 0)
-			set_str(c, r, RF_RULE, "default");
+			reqlog_set_static(r, RF_RULE, RS_DEFAULT);
 		else
 			reqlog_set_num(c->log, r, RF_RULE, q->rule->pos.file ? q->rule->pos.file : "",
 				       q->rule->pos.line);
 		count_hit(c, req->listener, q->rule, r->priority);
 	}
-	set_str(c, r, RF_ACTION, e->actions_executed);
+	action = action_word(e->actions_executed);
+	if (action >= 0)
+		reqlog_set_static(r, RF_ACTION, (enum rec_static)action);
+	else
+		set_str(c, r, RF_ACTION, e->actions_executed);
 	set_str(c, r, RF_TARGET_GROUP, q->tg ? q->tg->name : NULL);
 	set_str(c, r, RF_TARGET_ADDR, e->target);
 	set_str(c, r, RF_ERROR_REASON, e->error_reason);
@@ -363,7 +393,7 @@ void console_record(struct console *c, const struct console_req *q)
 		record_lambda(c, r, q->f);
 	else if (q->f && q->f->out.dispatch_us && q->f->http.head.len)
 		reqlog_set(c->log, r, RF_FWD_HEADERS, q->f->http.head.p, q->f->http.head.len);
-	count_request(c, q, wall_s);
+	count_request(c, q, wall_s, action);
 	if (c->threaded) {
 		console_unlock(c);
 		console_wake(c);     /* main's loop feeds the live streams */

@@ -164,10 +164,18 @@ void reqlog_setf(struct reqlog *rl, struct reqrec *r, enum rec_field f, const ch
 	reqlog_set(rl, r, f, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+const struct sv rec_statics[RS_COUNT] = {
+	[RS_HTTP09] = { "HTTP/0.9", 8 }, [RS_HTTP10] = { "HTTP/1.0", 8 }, [RS_HTTP11] = { "HTTP/1.1", 8 },
+	[RS_HTTP20] = { "HTTP/2.0", 8 }, [RS_DEFAULT] = { "default", 7 }, [RS_FORWARD] = { "forward", 7 },
+	[RS_FIXED_RESPONSE] = { "fixed-response", 14 }, [RS_REDIRECT] = { "redirect", 8 },
+};
+
 struct sv rec_get(const struct reqrec *r, enum rec_field f)
 {
 	if (!rec_has(r, f))
 		return SV("");
+	if (r->f[f].off & REC_STATIC)
+		return rec_statics[r->f[f].off & ~REC_STATIC];
 	return (struct sv){ r->data.p + r->f[f].off, r->f[f].len };
 }
 

@@ -44,10 +44,21 @@ enum rec_field {
 	RF_NFIELDS
 };
 
-/* Where a field's bytes are in its record's buffer (meaningful when its bit in set is on). */
+/* Where a field's bytes are in its record's buffer (meaningful when its bit in set is on);
+ * an off with REC_STATIC on names one of rec_statics instead. */
 struct rec_str {
 	uint32_t off, len;
 };
+
+/* Texts a field can name instead of holding them: the request path's constant words. */
+enum rec_static {
+	RS_HTTP09, RS_HTTP10, RS_HTTP11, RS_HTTP20,     /* http_version_str's */
+	RS_DEFAULT,                                     /* the default rule */
+	RS_FORWARD, RS_FIXED_RESPONSE, RS_REDIRECT,     /* actions */
+	RS_COUNT
+};
+#define REC_STATIC UINT32_C(0x80000000)
+extern const struct sv rec_statics[RS_COUNT];
 
 struct reqrec {
 	uint64_t id;                /* 0: an empty slot */
@@ -110,6 +121,17 @@ static inline void reqlog_set_small(struct reqlog *rl, struct reqrec *r, enum re
 	r->truncated &= ~bit;
 	d->len += n + 1;
 	d->p[d->len] = '\0';
+}
+
+/* Sets a field to one of rec_statics (no copy). */
+static inline void reqlog_set_static(struct reqrec *r, enum rec_field f, enum rec_static s)
+{
+	uint32_t bit = UINT32_C(1) << f;
+
+	r->f[f].off = REC_STATIC | (uint32_t)s;
+	r->f[f].len = (uint32_t)rec_statics[s].n;
+	r->set |= bit;
+	r->truncated &= ~bit;
 }
 
 /*

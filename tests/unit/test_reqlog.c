@@ -204,10 +204,34 @@ TEST(fields_inside_the_head_are_places_in_its_copy)
 	reqlog_free(rl);
 }
 
+TEST(static_words_are_named_not_copied)
+{
+	struct reqlog *rl = reqlog_new(1, 64);
+	struct reqrec *r = reqlog_next(rl);
+
+	reqlog_set_small(rl, r, RF_HEAD, "GET / HTTP/1.1\r\n\r\n", 18);
+	reqlog_set_static(r, RF_VERSION, RS_HTTP11);
+	reqlog_set_static(r, RF_ACTION, RS_FIXED_RESPONSE);
+	reqlog_set_static(r, RF_RULE, RS_DEFAULT);
+	CHECK_INT(r->data.len, 19);
+	CHECK_STR(rec_get(r, RF_VERSION).p, "HTTP/1.1");
+	CHECK_INT(rec_get(r, RF_VERSION).n, 8);
+	CHECK_STR(rec_get(r, RF_ACTION).p, "fixed-response");
+	CHECK_STR(rec_get(r, RF_RULE).p, "default");
+	CHECK(rec_has(r, RF_RULE) && !rec_truncated(r, RF_RULE));
+	/* set again as a copy: the copy is read */
+	reqlog_set_small(rl, r, RF_ACTION, "forward", 7);
+	CHECK_STR(rec_get(r, RF_ACTION).p, "forward");
+	r = reqlog_next(rl);
+	CHECK(!rec_has(r, RF_VERSION));
+	reqlog_free(rl);
+}
+
 int main(void)
 {
 	RUN(records_get_growing_ids_and_are_found_by_id);
 	RUN(fields_inside_the_head_are_places_in_its_copy);
+	RUN(static_words_are_named_not_copied);
 	RUN(the_oldest_record_is_overwritten_when_the_ring_is_full);
 	RUN(a_reused_slot_forgets_the_previous_fields);
 	RUN(bodies_past_the_limit_are_cut_and_marked);
