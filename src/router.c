@@ -261,6 +261,7 @@ static void route_log_rest(const struct config *cfg, const struct route *rt, con
 	const struct http_header *ua = http_request_header(req, "user-agent");
 
 	e->time_us = time_wall_us();
+	e->version = http_version_str(req->version);
 	e->elb = cfg->lb.elb;
 	e->scheme = req->https ? "https" : "http";
 	e->port = req->local_port;
@@ -318,7 +319,6 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	e.method = req->method;
 	e.host = host;
 	e.request_target = rt && rt->log_target.p ? rt->log_target : log_target(req);
-	e.version = http_version_str(req->version);
 	e.trace_id = rt ? (struct sv){ rt->trace.p, rt->trace.len } : SV_NULL;
 	e.matched_rule_priority = o->priority;
 	e.actions_executed = rt && rt->auth_ran ? authenticated(o->actions) : o->actions;

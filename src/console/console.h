@@ -34,7 +34,7 @@ struct console_req {
 	const struct http_request *req;
 	/* Its access-log fields; without an access log only these are filled: type,
 	 * client_ip/port, the three processing times, elb_status, target_status, target,
-	 * received/sent_bytes, method, host, request_target, version, trace_id,
+	 * received/sent_bytes, method, host, request_target, trace_id,
 	 * matched_rule_priority, actions_executed, redirect_url, error_reason. */
 	const struct alog_entry *log;
 	const struct rule *rule;            /* matched, or NULL (a front-end answer) */

@@ -247,7 +247,7 @@ static void set_sv(struct console *c, struct reqrec *r, enum rec_field f, struct
 		reqlog_set_small(c->log, r, f, v.p, v.n);
 }
 
-static void set_in_head(struct console *c, struct reqrec *r, enum rec_field f, const struct http_request *req,
+static inline void set_in_head(struct console *c, struct reqrec *r, enum rec_field f, const struct http_request *req,
 			struct sv v)
 {
 	if (v.p)
@@ -274,16 +274,16 @@ static void set_str(struct console *c, struct reqrec *r, enum rec_field f, const
 		reqlog_set_small(c->log, r, f, s, strlen(s));
 }
 
-/* The request's HTTP version as one of rec_statics (what http_version_str says). */
-static void set_version(struct console *c, struct reqrec *r, int version, const char *text)
+/* The request's HTTP version, as http_version_str writes it (the access log's), as one of rec_statics. */
+static void set_version(struct console *c, struct reqrec *r, int version)
 {
 	int s = version == 11 ? RS_HTTP11 : version == 10 ? RS_HTTP10 : version == 20 ? RS_HTTP20
 		: version == 9 ? RS_HTTP09 : -1;
 
-	if (s >= 0 && text && strcmp(text, rec_statics[s].p) == 0)
+	if (s >= 0)
 		reqlog_set_static(r, RF_VERSION, (enum rec_static)s);
 	else
-		set_str(c, r, RF_VERSION, text);
+		set_str(c, r, RF_VERSION, http_version_str(version));
 }
 
 static void set_headers(struct console *c, struct reqrec *r, const struct http_header *h, size_t n)
@@ -357,7 +357,7 @@ void console_record(struct console *c, const struct console_req *q)
 	/* Method, target and (nearly always) host are bytes of the head: kept as places in its copy. */
 	set_in_head(c, r, RF_METHOD, req, e->method);
 	set_in_head(c, r, RF_TARGET, req, e->request_target);
-	set_version(c, r, req->version, e->version);
+	set_version(c, r, req->version);
 	set_in_head(c, r, RF_HOST, req, e->host);
 	client = client_name(tmp, e->client_ip, e->client_port);
 	if (client.p)

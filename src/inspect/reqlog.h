@@ -138,7 +138,7 @@ static inline void reqlog_set_static(struct reqrec *r, enum rec_field f, enum re
  * Field f as p[0..n), bytes of the field `within` (the request head) which was
  * set from `from`: when they lie in what was kept of it the field points into
  * it, no copy (such a field is not NUL-terminated: read its n); otherwise (or
- * when longer than a small field keeps) a copy, as reqlog_set_small.
+ * when longer than a small field keeps) a copy, as reqlog_set.
  */
 static inline void reqlog_set_in(struct reqlog *rl, struct reqrec *r, enum rec_field f, enum rec_field within,
 				 const char *from, const char *p, size_t n)
@@ -153,7 +153,7 @@ static inline void reqlog_set_in(struct reqlog *rl, struct reqrec *r, enum rec_f
 		r->truncated &= ~bit;
 		return;
 	}
-	reqlog_set_small(rl, r, f, p, n);
+	reqlog_set(rl, r, f, p, n);
 }
 
 /* Sets a field to "s:n" ("127.0.0.1:8080", "lb.yaml:12"), the cheap way: no printf. */
