@@ -103,9 +103,9 @@ static void arm_read(struct hc_conn *c, int seconds)
 /*
  * On the idle timeout: ALB's idle timeout counts inactivity, so a target still
  * taking the request's bytes, however slowly (its acknowledgements advance),
- * is active. Then the timeout is armed again and true is returned.
+ * is active: the timeout is armed again and true is returned.
  */
-bool hc_still_sending(struct hc_conn *c)
+static bool still_sending(struct hc_conn *c)
 {
 	int fd = bufferevent_getfd(c->bev);
 
@@ -114,6 +114,16 @@ bool hc_still_sending(struct hc_conn *c)
 		return false;
 	arm_read(c, c->x->opt.idle_timeout);
 	return true;
+}
+
+void hc_conn_timed_out(struct hc_conn *c)
+{
+	if (still_sending(c))
+		return;
+	if (c->x)
+		hc_exchange_fail(c, HTTP_CLIENT_TIMEOUT);
+	else
+		hc_conn_close(c);
 }
 
 /* Starts writing what the output holds. */
@@ -292,12 +302,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
-		if (hc_still_sending(c))
-			return;
-		if (c->x)
-			hc_exchange_fail(c, HTTP_CLIENT_TIMEOUT);
-		else
-			hc_conn_close(c);
+		hc_conn_timed_out(c);
 		return;
 	}
 	if (!c->x) {
@@ -530,7 +535,7 @@ size_t http_exchange_send(struct http_exchange *x, const char *p, size_t n)
 	evbuffer_add(out, p, n);
 	if (c->connected) {
 		conn_flush(c);
-		/* Bytes the target did not take yet: progress is measured from here (hc_still_sending). */
+		/* Bytes the target did not take yet: progress is measured from here (still_sending). */
 		if (evbuffer_get_length(out))
 			net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
 		/* Bytes toward the target count as activity on its connection. */

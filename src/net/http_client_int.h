@@ -81,8 +81,10 @@ void hc_conn_parse(struct hc_conn *c);
 void hc_conn_on_eof(struct hc_conn *c);
 /* Reports an error, then frees c's exchange and closes c. */
 void hc_exchange_fail(struct hc_conn *c, enum http_client_error e);
-/* Whether a timeout is no failure: the target still takes the request's bytes. */
-bool hc_still_sending(struct hc_conn *c);
+/* c's read timeout fired: no failure while the target still takes the
+ * request's bytes (the timeout is armed again); else the exchange fails, or an
+ * idle connection closes. */
+void hc_conn_timed_out(struct hc_conn *c);
 
 /* http_client_tls.c */
 /* An OpenSSL bufferevent for c toward opt->tls_host (NULL: no TLS to be had). */

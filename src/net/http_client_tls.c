@@ -53,12 +53,7 @@ void hc_on_tls_event(struct hc_conn *c, short what)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		if (hc_still_sending(c))
-			return;
-		if (c->x)
-			hc_exchange_fail(c, HTTP_CLIENT_TIMEOUT);
-		else
-			hc_conn_close(c);
+		hc_conn_timed_out(c);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {

@@ -11,46 +11,29 @@ accepted some during it: deterministic, whatever the hash does.
 import base64
 import json
 import os
-import re
 import socket
 import ssl
 import subprocess
 import tempfile
-import time
 import unittest
 import urllib.request
 
 from backend import Backend
 from httpcommon import http_group
 from lbcommon import get_raw, wait_for, wait_stderr
-from lbtest import Lb
 from oidc_provider import USER, OidcProvider
 from test_auth_oidc import PKI, SITE, Browser, auth_rule, b64url_decode, der_from_jws
 from test_jwt_jwks_url import PKI as JWKS_PKI, JwksServer, rules as jwks_rules
 from test_jwt_validation import Key, claims
-from test_workers import accepted
+from test_workers import accepted, start as workers_start
 
 MIN_CONNS = 40      # new connections per phase, at least
 MAX_CONNS = 400     # ... and at most, waiting for both loops to have accepted some
 
 
 def start(test, config, **kw):
-    """An lb with 2 workers; returns (lb, console port)."""
-    lb = Lb(config, **kw)
-    test.addCleanup(lb.tmp.cleanup)
-    lb.start()
-    test.addCleanup(lb.stop)
-    admin = None
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        line = lb.proc.stdout.readline().decode().strip()
-        m = re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$", line)
-        if m:
-            admin = int(m.group(1))
-        if line == "lb: 2 workers":
-            break
-    else:
-        raise AssertionError("no 'lb: 2 workers' line")
+    """An lb with 2 workers and a console; returns (lb, console port)."""
+    lb, admin = workers_start(test, config, **kw)
     test.assertIsNotNone(admin)
     return lb, admin
 
