@@ -212,10 +212,11 @@ class LambdaSandboxTests(LambdaCase):
             def refused():  # lb no longer accepts connections
                 try:
                     socket.create_connection(("127.0.0.1", lb.port), timeout=2).close()
-                except ConnectionRefusedError:
+                except (ConnectionRefusedError, ConnectionResetError):
+                    # reset: the connection sat in the listener's queue when lb closed it
                     return True
                 return False
-            self.assertTrue(wait_for(refused, timeout=2))
+            self.assertTrue(wait_for(refused, timeout=10))
             r = c.read_response()
         finally:
             c.close()
