@@ -1,7 +1,7 @@
 /*
- * http_conn: what http_server.c (connections, listeners, reading) and
- * http_answer.c (writing answers) share. Private to those two files;
- * everything else uses http_server.h.
+ * http_conn: what http_server.c (connections, reading), http_listener.c
+ * (listening sockets) and http_answer.c (writing answers) share. Private to
+ * those files; everything else uses http_server.h.
  */
 #ifndef LB_NET_HTTP_CONN_H
 #define LB_NET_HTTP_CONN_H
@@ -132,6 +132,10 @@ struct http_server {
 void conn_begin_close(struct conn *c);
 /* Unlinks and frees c with its bufferevent and socket. */
 void conn_free(struct conn *c);
+/* The listener's accept callback (arg: its struct http_listener). */
+struct evconnlistener;
+struct sockaddr;
+void conn_on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg);
 void conn_update_reading(struct conn *c);
 /* Reads (again), with the idle timeout or tv. */
 void conn_read_for(struct conn *c, const struct timeval *tv);
