@@ -362,6 +362,18 @@ void rng_bytes(struct rng *r, uint8_t *out, size_t n)
 	}
 }
 
+void rng_uuid(struct rng *r, char out[37])
+{
+	uint8_t b[16];
+	char hex[33];
+
+	rng_bytes(r, b, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);  /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);  /* variant 1 */
+	hex_encode(b, sizeof(b), hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
 double rng_unit(struct rng *r)
 {
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;

@@ -88,6 +88,8 @@ void rng_seed(struct rng *r);
 void rng_seed_fixed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
 void rng_bytes(struct rng *r, uint8_t *out, size_t n);
+/* A random UUID (version 4), the form of Lambda's request ids: 36 characters and a NUL. */
+void rng_uuid(struct rng *r, char out[37]);
 /* Uniform double in [0, 1). */
 double rng_unit(struct rng *r);
 

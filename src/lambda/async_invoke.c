@@ -79,18 +79,6 @@ struct async_invoke {
 
 static void attempt(struct async_event *e);
 
-static void request_id_new(struct rng *rng, char out[37])
-{
-	uint8_t b[16];
-	char hex[33];
-
-	rng_bytes(rng, b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	hex_encode(b, sizeof(b), hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
 static struct fn_queue *queue_of(struct async_invoke *a, const char *name)
 {
 	struct fn_queue *q;
@@ -317,7 +305,7 @@ void async_invoke_submit(struct async_invoke *a, struct config *cfg, const struc
 	e->queued_us = time_mono_us();
 	e->timer = evtimer_new(a->base, on_timer, e);
 	async_policy_init(&e->policy, fn->async.max_retries, max_age, a->test_delays ? a->delays : NULL);
-	request_id_new(a->rng, e->request_id);
+	rng_uuid(a->rng, e->request_id);
 	memcpy(request_id, e->request_id, 37);
 	e->prev = q->last;
 	if (q->last)

@@ -48,18 +48,6 @@
 
 /* --- helpers ------------------------------------------------------------------ */
 
-static void request_id_new(struct rng *rng, char out[37])
-{
-	uint8_t b[16];
-	char hex[33];
-
-	rng_bytes(rng, b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);  /* UUID version 4, as Lambda's request ids */
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	hex_encode(b, sizeof(b), hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
 /* The version an invocation runs, and its settings. An alias picks by its weights. */
 static const char *resolve_version(const struct function_cfg *fn, const char *qualifier, struct rng *rng,
 				   const struct function_settings **settings)
@@ -202,7 +190,7 @@ struct invocation *lambda_invoke_as(struct lambda *l, const struct invoke_reques
 	if (request_id)
 		snprintf(inv->request_id, sizeof(inv->request_id), "%s", request_id);
 	else
-		request_id_new(l->rng, inv->request_id);
+		rng_uuid(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
 	if (req->fn->endpoint) {

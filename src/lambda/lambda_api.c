@@ -64,19 +64,6 @@ struct lambda_api {
 
 /* --- answers ------------------------------------------------------------------- */
 
-/* A request id for answers no invocation owns: a random UUID, as AWS's. */
-static void random_request_id(struct rng *rng, char out[37])
-{
-	uint8_t b[16];
-	char hex[33];
-
-	rng_bytes(rng, b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	hex_encode(b, sizeof(b), hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
 /* Adds a header line to the answer being written. */
 static void extra_add(struct lambda_api *api, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -125,7 +112,7 @@ static void respond_error(struct lambda_api *api, struct http_request *req, cons
 {
 	char id[37];
 
-	random_request_id(api->rng, id);
+	rng_uuid(api->rng, id);
 	buf_reset(&api->scratch);
 	invoke_api_error_body(e, &api->scratch);
 	extra_add(api, "x-amzn-ErrorType", "%s", e->type);
@@ -270,7 +257,7 @@ static void on_request(void *cookie, struct http_request *req)
 		n = 2;
 	}
 	if (type == INVOKE_TYPE_DRY_RUN) {
-		random_request_id(api->rng, id);
+		rng_uuid(api->rng, id);
 		respond(api, req, 204, id, "", 0);
 	} else if (type == INVOKE_TYPE_EVENT) {
 		start_event(api, req, &target, payload, n);
