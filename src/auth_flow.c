@@ -219,35 +219,6 @@ static void login_fail(struct auth_login *lg, int status, const char *reason)
 	login_free(lg);
 }
 
-/* Splits an http(s) URL. Returns 0 and fills host (NUL-terminated, brackets
- * dropped), port, path (with query; "/" if none) and whether it is https. */
-static int url_split(const char *url, char *host, size_t hn, int *port, const char **path,
-		     bool *https, struct sv *authority)
-{
-	const char *p, *end, *colon = NULL;
-
-	*https = strncmp(url, "https://", 8) == 0;
-	p = url + (*https ? 8 : 7);
-	end = p + strcspn(p, "/?#");
-	*authority = (struct sv){ p, (size_t)(end - p) };
-	*path = *end ? end : "/";
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(end - p));
-		if (!rb || (size_t)(rb - p - 1) >= hn)
-			return -1;
-		snprintf(host, hn, "%.*s", (int)(rb - p - 1), p + 1);
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = memchr(p, ':', (size_t)(end - p));
-		size_t n = (size_t)((colon ? colon : end) - p);
-		if (n == 0 || n >= hn)
-			return -1;
-		snprintf(host, hn, "%.*s", (int)n, p);
-	}
-	*port = colon ? atoi(colon + 1) : *https ? 443 : 80;
-	return *port > 0 && *port < 65536 ? 0 : -1;
-}
-
 static void on_idp_head(void *cookie, struct http_reply *reply)
 {
 	struct auth_login *lg = cookie;
@@ -280,21 +251,16 @@ static int idp_fetch(struct auth_login *lg, const char *method, const char *url,
 	struct http_exchange_opts opt = { .connect_timeout = IDP_CONNECT_TIMEOUT,
 					  .idle_timeout = IDP_IDLE_TIMEOUT };
 	struct http_origin origin;
-	struct sv authority;
-	const char *path;
-	char host[256];
-	int port;
-	bool https;
+	struct url_parts u;
 	struct buf head;
 
-	if (url_split(url, host, sizeof(host), &port, &path, &https, &authority) ||
-	    http_client_resolve(lg->af->hc, &origin, host, port))
+	if (url_split(url, &u) || http_client_resolve(lg->af->hc, &origin, u.host, u.port))
 		return -1;
-	opt.tls = https;
-	opt.tls_host = https ? host : NULL;
+	opt.tls = u.https;
+	opt.tls_host = u.https ? u.host : NULL;
 	buf_init(&head, 0);
 	buf_printf(&head, "%s %s HTTP/1.1\r\nHost: %.*s\r\nAccept: application/json\r\n"
-		   "User-Agent: ELB-Authentication\r\n", method, path, (int)authority.n, authority.p);
+		   "User-Agent: ELB-Authentication\r\n", method, u.path, (int)u.authority.n, u.authority.p);
 	if (authorization)
 		buf_printf(&head, "Authorization: %s\r\n", authorization);
 	if (form)

@@ -378,3 +378,32 @@ double rng_unit(struct rng *r)
 {
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
+
+int url_split(const char *url, struct url_parts *u)
+{
+	const char *p, *end, *colon;
+	size_t n;
+
+	u->https = strncmp(url, "https://", 8) == 0;
+	p = url + (u->https ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0);
+	end = p + strcspn(p, "/?#");
+	u->authority = (struct sv){ p, (size_t)(end - p) };
+	u->path = *end == '/' ? end : "/";
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		if (!rb || (size_t)(rb - p - 1) >= sizeof(u->host))
+			return -1;
+		n = (size_t)(rb - p - 1);
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		memcpy(u->host, p + 1, n);
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		n = (size_t)((colon ? colon : end) - p);
+		if (n == 0 || n >= sizeof(u->host))
+			return -1;
+		memcpy(u->host, p, n);
+	}
+	u->host[n] = '\0';
+	u->port = colon ? atoi(colon + 1) : u->https ? 443 : 80;
+	return u->port > 0 && u->port < 65536 ? 0 : -1;
+}

@@ -28,6 +28,18 @@ struct sv {
 };
 
 #define SV(lit) ((struct sv){ (lit), sizeof(lit) - 1 })
+
+/* An http(s) URL split: scheme://host[:port][/path?query]. */
+struct url_parts {
+	bool https;
+	int port;             /* 443 or 80 when the URL names none */
+	const char *path;     /* into the URL, with its query; "/" when it has no path */
+	struct sv authority;  /* host[:port] as written, for the Host header */
+	char host[256];       /* NUL-terminated, without an IPv6 literal's brackets */
+};
+
+/* Returns 0, or -1 when the host is empty or too long or the port out of range. */
+int url_split(const char *url, struct url_parts *u);
 #define SV_NULL ((struct sv){ NULL, 0 })
 /* printf("%.*s", SV_ARG(v)) */
 #define SV_ARG(v) (int)(v).n, (v).p

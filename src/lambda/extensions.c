@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,21 +45,9 @@ struct extensions {
 	bool closed;
 	bool shutting_down;
 	struct telemetry *tel;
+	struct rng rng;               /* extension and event identifiers */
 	char date[30];
 };
-
-static void new_uuid(char out[37])
-{
-	unsigned char r[16] = { 0 };
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		for (size_t i = 0; i < sizeof(r); i++)
-			r[i] = (unsigned char)rand();
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
-		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
-}
 
 static const char *date_now(struct extensions *x)
 {
@@ -133,7 +120,7 @@ static void send_event(struct extensions *x, struct ext *e)
 	struct http_request *req = e->waiter;
 	char *ev = e->pending;
 
-	new_uuid(event_id);
+	rng_uuid(&x->rng, event_id);
 	h[0] = (struct http_header){ SV("Lambda-Extension-Event-Identifier"), sv_from(event_id) };
 	e->waiter = NULL;
 	e->pending = NULL;
@@ -191,7 +178,7 @@ static void do_register(struct extensions *x, struct http_request *req)
 		}
 	e = &x->exts[x->n++];
 	memset(e, 0, sizeof(*e));
-	new_uuid(e->id);
+	rng_uuid(&x->rng, e->id);
 	snprintf(e->name, sizeof(e->name), "%.*s", (int)h->value.n, h->value.p);
 	e->events = events;
 	/* Lambda adds the account id for an extension that asks for it. */
@@ -360,6 +347,7 @@ struct extensions *extensions_new(struct event_base *base, const struct extensio
 {
 	struct extensions *x = xcalloc(1, sizeof(*x));
 
+	rng_seed(&x->rng);
 	x->cbs = cbs;
 	x->cookie = cookie;
 	x->function_name = xstrdup(info->function_name);

@@ -36,36 +36,6 @@ struct fetch {
 	char msg[200];                /* why it failed; empty on success */
 };
 
-/* scheme://host[:port]/path → host, port, path, TLS. */
-static int url_split(const char *url, char *host, size_t hn, int *port, const char **path, bool *tls,
-		     const char **authority, size_t *alen)
-{
-	const char *p, *end, *colon;
-	size_t n;
-
-	*tls = strncmp(url, "https://", 8) == 0;
-	p = url + (*tls ? 8 : 7);
-	end = p + strcspn(p, "/?#");
-	*authority = p;
-	*alen = (size_t)(end - p);
-	*path = *end == '/' ? end : "/";
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(end - p));
-		if (!rb || (size_t)(rb - p - 1) >= hn)
-			return -1;
-		snprintf(host, hn, "%.*s", (int)(rb - p - 1), p + 1);
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = memchr(p, ':', (size_t)(end - p));
-		n = (size_t)((colon ? colon : end) - p);
-		if (n == 0 || n >= hn)
-			return -1;
-		snprintf(host, hn, "%.*s", (int)n, p);
-	}
-	*port = colon ? atoi(colon + 1) : *tls ? 443 : 80;
-	return *port > 0 && *port < 65536 ? 0 : -1;
-}
-
 /* Background refreshes in flight on this thread's loop, so that its shutdown can cancel
  * them (each loop runs and cancels its own). */
 static __thread struct fetch *inflight;
@@ -146,25 +116,23 @@ static int fetch_start(struct fetch *f, struct http_client *hc)
 	struct http_exchange_opts opt = { .connect_timeout = JWKS_TIMEOUT, .idle_timeout = JWKS_TIMEOUT };
 	struct http_exchange *x;
 	struct http_origin origin;
-	const char *path, *authority;
-	char host[256];
-	size_t alen;
-	int port;
+	struct url_parts u;
 	struct buf head;
 
-	if (url_split(f->j->jwks_endpoint, host, sizeof(host), &port, &path, &opt.tls, &authority, &alen)) {
+	if (url_split(f->j->jwks_endpoint, &u)) {
 		snprintf(f->msg, sizeof(f->msg), "not a URL lb can fetch");
 		return -1;
 	}
-	if (http_client_resolve(hc, &origin, host, port)) {
-		snprintf(f->msg, sizeof(f->msg), "cannot resolve %.150s", host);
+	if (http_client_resolve(hc, &origin, u.host, u.port)) {
+		snprintf(f->msg, sizeof(f->msg), "cannot resolve %.150s", u.host);
 		return -1;
 	}
-	opt.tls_host = opt.tls ? host : NULL;
+	opt.tls = u.https;
+	opt.tls_host = u.https ? u.host : NULL;
 	buf_init(&f->body, JWKS_BODY_MAX);
 	buf_init(&head, 0);
 	buf_printf(&head, "GET %s HTTP/1.1\r\nHost: %.*s\r\nAccept: application/json\r\n"
-		   "User-Agent: ELB-JWT-Validation\r\n\r\n", path, (int)alen, authority);
+		   "User-Agent: ELB-JWT-Validation\r\n\r\n", u.path, (int)u.authority.n, u.authority.p);
 	f->x = x = http_client_start(hc, &origin, head.p, head.len, &opt, &fetch_cbs, f);
 	http_exchange_request_done(x);
 	buf_release(&head);

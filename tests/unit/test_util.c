@@ -1,0 +1,69 @@
+/*
+ * util: URL splitting (the IdP and JWKS endpoints lb fetches) and random
+ * version-4 UUIDs (request ids, extension ids).
+ */
+#include <string.h>
+
+#include "base/util.h"
+#include "test.h"
+
+TEST(url_split_takes_scheme_host_port_and_path)
+{
+	struct url_parts u;
+
+	CHECK_INT(url_split("https://idp.example.com/oauth2/token?a=1", &u), 0);
+	CHECK_INT(u.https, 1);
+	CHECK_STR(u.host, "idp.example.com");
+	CHECK_INT(u.port, 443);
+	CHECK_STR(u.path, "/oauth2/token?a=1");
+	CHECK_MEM(u.authority.p, u.authority.n, "idp.example.com");
+
+	CHECK_INT(url_split("http://127.0.0.1:8081/jwks", &u), 0);
+	CHECK_INT(u.https, 0);
+	CHECK_STR(u.host, "127.0.0.1");
+	CHECK_INT(u.port, 8081);
+	CHECK_STR(u.path, "/jwks");
+	CHECK_MEM(u.authority.p, u.authority.n, "127.0.0.1:8081");
+
+	CHECK_INT(url_split("http://[::1]:9/x", &u), 0);
+	CHECK_STR(u.host, "::1");
+	CHECK_INT(u.port, 9);
+	CHECK_MEM(u.authority.p, u.authority.n, "[::1]:9");
+
+	CHECK_INT(url_split("http://host", &u), 0);
+	CHECK_STR(u.path, "/");
+	CHECK_INT(u.port, 80);
+}
+
+TEST(url_split_refuses_empty_hosts_and_bad_ports)
+{
+	struct url_parts u;
+
+	CHECK_INT(url_split("https:///path", &u), -1);
+	CHECK_INT(url_split("http://host:0/", &u), -1);
+	CHECK_INT(url_split("http://host:65536/", &u), -1);
+	CHECK_INT(url_split("http://[::1/", &u), -1);
+}
+
+TEST(uuids_are_version_4_variant_1)
+{
+	struct rng r;
+	char a[37], b[37];
+
+	rng_seed_fixed(&r, 7);
+	rng_uuid(&r, a);
+	rng_uuid(&r, b);
+	CHECK_INT((int)strlen(a), 36);
+	CHECK_INT(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-', 1);
+	CHECK_INT(a[14], '4');
+	CHECK_INT(strchr("89ab", a[19]) != NULL, 1);
+	CHECK_INT(strcmp(a, b) != 0, 1);
+}
+
+int main(void)
+{
+	RUN(url_split_takes_scheme_host_port_and_path);
+	RUN(url_split_refuses_empty_hosts_and_bad_ports);
+	RUN(uuids_are_version_4_variant_1);
+	return test_done();
+}
