@@ -12,20 +12,31 @@
 
 #include "base/sha256.h"
 
-void sigv4_uri_encode(struct buf *out, struct sv s)
+/* Writes c UriEncoded at w (one byte, or three for %XX); returns the end. */
+static char *encode_byte(char *w, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-		    c == '_' || c == '.' || c == '~') {
-			buf_putc(out, (char)c);
-		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-			buf_append(out, e, 3);
-		}
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+	    c == '.' || c == '~') {
+		*w++ = (char)c;
+	} else {
+		*w++ = '%';
+		*w++ = hex[c >> 4];
+		*w++ = hex[c & 15];
 	}
+	return w;
+}
+
+void sigv4_uri_encode(struct buf *out, struct sv s)
+{
+	char *start = buf_reserve(out, 3 * s.n), *w = start;
+
+	if (!start)
+		return;
+	for (size_t i = 0; i < s.n; i++)
+		w = encode_byte(w, (unsigned char)s.p[i]);
+	buf_commit(out, (size_t)(w - start));
 }
 
 void sigv4_canonical_uri(struct buf *out, struct sv path)
@@ -79,18 +90,19 @@ static int hexval(char c)
 /* Percent-decodes s, then UriEncodes it: the same bytes whether s came raw or encoded. */
 static void reencode(struct buf *out, struct sv s)
 {
-	struct buf raw = BUF_INIT;
+	char *start = buf_reserve(out, 3 * s.n), *w = start;
 
+	if (!start)
+		return;
 	for (size_t i = 0; i < s.n; i++) {
-		if (s.p[i] == '%' && i + 2 < s.n && hexval(s.p[i + 1]) >= 0 && hexval(s.p[i + 2]) >= 0) {
-			buf_putc(&raw, (char)(hexval(s.p[i + 1]) * 16 + hexval(s.p[i + 2])));
+		unsigned char c = (unsigned char)s.p[i];
+		if (c == '%' && i + 2 < s.n && hexval(s.p[i + 1]) >= 0 && hexval(s.p[i + 2]) >= 0) {
+			c = (unsigned char)(hexval(s.p[i + 1]) * 16 + hexval(s.p[i + 2]));
 			i += 2;
-		} else {
-			buf_putc(&raw, s.p[i]);
 		}
+		w = encode_byte(w, c);
 	}
-	sigv4_uri_encode(out, (struct sv){ buf_cstr(&raw), raw.len });
-	buf_release(&raw);
+	buf_commit(out, (size_t)(w - start));
 }
 
 struct qpair {
