@@ -28,6 +28,7 @@
 #include "net/http_server.h"
 #include "net/xqueue.h"
 #include "router.h"
+#include "targets/target_count.h"
 #include "targets/targets.h"
 #include "alb/regex_rule.h"
 #include "alb/target_select.h"
@@ -58,6 +59,7 @@ struct workers {
 	int n;                        /* loops, main's included */
 	struct worker *w;             /* w[1..n) */
 	struct xqueue *main_q;
+	struct target_counts *counts; /* requests in flight to each target, every loop's */
 	struct lambda *lambda;
 	struct targets *main_targets;
 	struct http_server *main_server;
@@ -244,6 +246,7 @@ static int worker_init(struct workers *ws, struct worker *w, int index, struct c
 	w->xl = xlambda_new(ws->lambda, ws->main_q, w->q);
 	w->targets = targets_new(w->base, &w->rng, NULL);
 	targets_set_worker(w->targets, w->xl, key);
+	targets_share_counts(w->targets, ws->counts);
 	w->router = router_new(&w->rng, w->targets);
 	w->server = http_server_new(w->base, router_http_callbacks(), w->router, &w->rng);
 	http_server_set_reuse_port(w->server, true);
@@ -300,6 +303,8 @@ struct workers *workers_new(int n, struct config *cfg, const uint16_t *ports, co
 	ws->main_server = main_server;
 	ws->console = console;
 	pthread_mutex_init(&ws->mu, NULL);
+	ws->counts = target_counts_new();
+	targets_share_counts(main_targets, ws->counts);
 	for (int i = 1; i < n; i++) {
 		if (worker_init(ws, &ws->w[i], i, cfg, ports, alog_path, targets_sticky_key(main_targets), err) < 0) {
 			workers_free(ws);
@@ -401,6 +406,7 @@ void workers_free(struct workers *ws)
 		xlambda_free(ws->w[i].xl);
 	}
 	pthread_mutex_destroy(&ws->mu);
+	target_counts_unref(ws->counts);
 	free(ws->reload_path);
 	free(ws->w);
 	free(ws);

@@ -113,6 +113,8 @@ static struct target_rt *pick(struct forward *f)
 		return NULL;
 	if ((r = sticky_target(f, g, f->req->start_wall_us / 1000000)))
 		return r;
+	if (f->tg->attrs.algorithm == ALGO_LEAST_OUTSTANDING)
+		tg_state_load_outstanding(g);
 	i = target_select(&g->sel, &f->tg->attrs, g->st, g->n, now, targets_rng(f->targets), -1);
 	return i < 0 ? NULL : g->rt[i];
 }

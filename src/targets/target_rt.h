@@ -19,6 +19,7 @@
 #include "alb/health_state.h"
 #include "alb/target_select.h"
 #include "net/http_client.h"
+#include "targets/target_count.h"
 
 struct event;
 struct h2_exchange;
@@ -38,6 +39,9 @@ struct target_rt {
 	struct target_state own;       /* its selection state while draining */
 	struct health_state hs;
 	struct forward *forwards;      /* in flight on it (struct http_fwd's list) */
+	unsigned inflight;             /* this loop's forwards on it */
+	struct target_count *count;    /* every loop's: &own_count, or the shared table's entry */
+	struct target_count own_count;
 	int64_t drain_until_us;        /* draining: when the deregistration delay ends */
 	struct target_rt *next_draining;
 	/* its health check */
@@ -64,9 +68,11 @@ struct tg_state *targets_group(struct targets *t, const struct target_group *tg)
 struct target_rt *tg_state_find(struct tg_state *g, struct sv key);
 /* r's selection state: in its group's array, or its own while draining. */
 struct target_state *target_rt_state(struct target_rt *r);
-/* A forward starts or ends on r (its outstanding count and forward list). */
+/* A forward starts or ends on r (its in-flight counts and forward list). */
 void target_rt_attach(struct target_rt *r, struct forward *f);
 void target_rt_detach(struct target_rt *r, struct forward *f);
+/* g's st[].outstanding take the requests in flight to each target, every loop's. */
+void tg_state_load_outstanding(struct tg_state *g);
 
 /* http_health.c: checks of registered targets, every interval of their group's settings. */
 void http_health_start(struct target_rt *r);

@@ -35,6 +35,7 @@ struct targets {
 	struct config *cfg;
 	struct sticky_key sticky_key;   /* made at start; reloads keep it, so do sessions */
 	struct tg_state *groups;
+	struct target_counts *counts;   /* `workers`: in-flight counts shared by every loop, or NULL */
 	struct target_rt *draining;
 	struct event *drain_timer;
 	/* `workers`: a worker's targets invoke through xl and take their health from main's */
@@ -93,7 +94,7 @@ void targets_each(struct targets *t, const struct target_group *tg, targets_each
 	struct tg_state *g = targets_group(t, tg);
 
 	for (size_t i = 0; g && i < g->n; i++)
-		fn(cookie, g->rt[i]->key, &g->rt[i]->hs, g->st[i].outstanding);
+		fn(cookie, g->rt[i]->key, &g->rt[i]->hs, target_count_load(g->rt[i]->count));
 }
 
 const char *targets_date(struct targets *t)
@@ -114,6 +115,21 @@ void targets_set_worker(struct targets *t, struct xlambda *xl, const struct stic
 	t->xl = xl;
 	t->no_checks = true;
 	t->sticky_key = *key;
+}
+
+void targets_share_counts(struct targets *t, struct target_counts *c)
+{
+	t->counts = target_counts_ref(c);
+	/* Targets registered already (main's, at start) move their counts to the table. */
+	for (struct tg_state *g = t->groups; g; g = g->next) {
+		for (size_t i = 0; i < g->n; i++) {
+			struct target_rt *r = g->rt[i];
+			struct target_count *e = target_counts_get(c, g->name, r->key);
+
+			atomic_fetch_add_explicit(&e->n, target_count_load(r->count), memory_order_relaxed);
+			r->count = e;
+		}
+	}
 }
 
 void targets_set_health_observer(struct targets *t, targets_health_fn fn, void *cookie)
@@ -164,7 +180,8 @@ void target_rt_attach(struct target_rt *r, struct forward *f)
 	if (r->forwards)
 		r->forwards->http.prev = f;
 	r->forwards = f;
-	target_rt_state(r)->outstanding++;
+	r->inflight++;
+	target_count_add(r->count);
 }
 
 void target_rt_detach(struct target_rt *r, struct forward *f)
@@ -177,14 +194,27 @@ void target_rt_detach(struct target_rt *r, struct forward *f)
 		f->http.next->http.prev = f->http.prev;
 	f->http.prev = f->http.next = NULL;
 	f->http.target = NULL;
-	target_rt_state(r)->outstanding--;
+	r->inflight--;
+	target_count_sub(r->count);
 }
 
-static struct target_rt *rt_new(struct targets *t, const struct http_target *ht)
+/*
+ * Why: ALB's least_outstanding_requests counts every request in progress to
+ * a target (§1.7), so with `workers` the counts are every loop's, read when
+ * a request picks its target.
+ */
+void tg_state_load_outstanding(struct tg_state *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		g->st[i].outstanding = target_count_load(g->rt[i]->count);
+}
+
+static struct target_rt *rt_new(struct targets *t, const char *group, const struct http_target *ht)
 {
 	struct target_rt *r = xcalloc(1, sizeof(*r));
 
 	r->targets = t;
+	r->count = t->counts ? target_counts_get(t->counts, group, ht->key) : &r->own_count;
 	r->key = xstrdup(ht->key);
 	r->id = xstrdup(ht->id);
 	r->port = ht->port;
@@ -198,6 +228,8 @@ static struct target_rt *rt_new(struct targets *t, const struct http_target *ht)
 static void rt_free(struct target_rt *r)
 {
 	http_health_stop(r);
+	if (r->count != &r->own_count)
+		target_counts_put(r->targets->counts, r->count);
 	free(r->key);
 	free(r->id);
 	free(r);
@@ -236,7 +268,7 @@ static void drain(struct targets *t, struct target_rt *r, int delay_s)
 	r->next_draining = t->draining;
 	t->draining = r;
 	log_info("target %s: draining (%d requests in flight, deregistration delay %d s)", r->key,
-		 r->own.outstanding, delay_s);
+		 r->inflight, delay_s);
 	if (!evtimer_pending(t->drain_timer, NULL)) {
 		struct timeval tick = { 1, 0 };
 		evtimer_add(t->drain_timer, &tick);
@@ -253,7 +285,7 @@ static void drain_sweep(struct targets *t)
 		struct target_rt *r = *pp;
 
 		if (r->forwards && now >= r->drain_until_us) {
-			log_warn("target %s: deregistration delay over, %u requests cut", r->key, r->own.outstanding);
+			log_warn("target %s: deregistration delay over, %u requests cut", r->key, r->inflight);
 			while (r->forwards)
 				http_fwd_cut(r->forwards);
 		}
@@ -357,7 +389,7 @@ static void group_update(struct targets *t, struct tg_state *g, const struct tar
 			st[i] = g->st[r->index];
 			g->rt[r->index] = NULL;
 		} else {
-			r = rt_new(t, ht);
+			r = rt_new(t, g->name, ht);
 			st[i].health = tg->health_check.enabled ? HEALTH_INITIAL : HEALTH_HEALTHY;
 			st[i].first_registration = first;
 			r->hs.health = st[i].health;
@@ -460,6 +492,7 @@ void targets_free(struct targets *t)
 	http_client_free(t->client);
 	h2_client_free(t->h2);
 	event_free(t->drain_timer);
+	target_counts_unref(t->counts);
 	config_unref(t->cfg);
 	free(t);
 }

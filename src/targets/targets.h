@@ -53,6 +53,10 @@ typedef void (*targets_health_fn)(void *cookie, const char *group, const char *k
 				  const struct target_state *st);
 void targets_set_health_observer(struct targets *t, targets_health_fn fn, void *cookie);
 void targets_apply_health(struct targets *t, const char *group, const char *key, const struct target_state *st);
+/* Every loop's targets count requests in flight in c (least_outstanding_requests
+ * balances on the total); before a worker's first configuration, or on main's at once. */
+struct target_counts;
+void targets_share_counts(struct targets *t, struct target_counts *c);
 /* The current IMF-fixdate, cached per second. */
 const char *targets_date(struct targets *t);
 /* The load balancer's idle timeout (idle_timeout.timeout_seconds). */
