@@ -41,9 +41,12 @@ void sigv4_uri_encode(struct buf *out, struct sv s)
 
 void sigv4_canonical_uri(struct buf *out, struct sv path)
 {
-	struct sv *seg = xmalloc((path.n + 1) * sizeof(*seg));
-	size_t nseg = 0, i = 0;
+	size_t nseg = 0, i = 0, slashes = 0;
 	bool trailing = false;
+
+	for (size_t k = 0; k < path.n; k++)
+		slashes += path.p[k] == '/';
+	struct sv *seg = xmalloc((slashes + 1) * sizeof(*seg));   /* a segment per slash, and one */
 
 	/* RFC 3986 dot segments and botocore's collapsed slashes (§1.3). */
 	while (i <= path.n) {
@@ -119,8 +122,11 @@ static int qpair_cmp(const void *a, const void *b)
 
 void sigv4_canonical_query(struct buf *out, struct sv query)
 {
-	struct qpair *pairs = xmalloc((query.n + 1) * sizeof(*pairs));
-	size_t n = 0, i;
+	size_t n = 0, i, amps = 0;
+
+	for (i = 0; i < query.n; i++)
+		amps += query.p[i] == '&';
+	struct qpair *pairs = xmalloc((amps + 1) * sizeof(*pairs));   /* a pair per '&', and one */
 	struct sv rest = query;
 
 	while (rest.n) {
