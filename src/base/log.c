@@ -6,7 +6,16 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+/* Lines held for one write (log.h); one per event loop's thread. */
+static _Thread_local struct {
+	int depth;
+	size_t len;
+	char buf[16384];
+} held;
 
 static enum log_level current_level = LOG_INFO;
 
@@ -18,6 +27,46 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
 	return current_level;
+}
+
+static void flush_held(void)
+{
+	size_t len = held.len;
+
+	held.len = 0;
+	if (len && write(STDERR_FILENO, held.buf, len) < 0)
+		return;
+}
+
+void log_hold(void)
+{
+	held.depth++;
+}
+
+void log_release(void)
+{
+	if (--held.depth == 0)
+		flush_held();
+}
+
+void log_writev(const struct iovec *v, int n)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < n; i++)
+		total += v[i].iov_len;
+	if (held.depth && total > sizeof(held.buf) - held.len)
+		flush_held();
+	if (!held.depth || total > sizeof(held.buf)) {
+		ssize_t r = writev(STDERR_FILENO, v, n);
+
+		(void)r;   /* stderr gone: nothing else to tell */
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		memcpy(held.buf + held.len, v[i].iov_base, v[i].iov_len);
+		held.len += v[i].iov_len;
+	}
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -39,6 +88,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
+	flush_held();
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
 }

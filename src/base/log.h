@@ -12,6 +12,18 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Functions' lines (sandbox_log.c) go out with log_writev. Between
+ * log_hold and log_release (one read event of a server connection) they
+ * are gathered, per thread, and leave in one write at the release: an
+ * invocation's END and REPORT and the next one's START cost one system
+ * call. lb's own lines write what is held first, so the order is kept.
+ */
+struct iovec;
+void log_writev(const struct iovec *v, int n);
+void log_hold(void);
+void log_release(void);
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -143,9 +143,7 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
 			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
 	if (sb->delivered) {
-		sandbox_log_pending(sb, sb->xout, false);
-		sandbox_log_pending(sb, sb->out, false);
-		sandbox_log_pending(sb, sb->err, false);
+		sandbox_log_waiting(sb);
 		sandbox_log_end(sb, status, n, error_type);
 	}
 	sb->delivered = false;

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -19,6 +20,7 @@
 
 #include <event2/buffer.h>
 
+#include "base/log.h"
 #include "lambda/extensions.h"
 #include "lambda/platform_log.h"
 #include "lambda/telemetry.h"
@@ -75,8 +77,7 @@ void sandbox_log_lines(struct sandbox *sb, const struct sv *lines, size_t n)
 		v[3 * i + 1] = (struct iovec){ (void *)lines[i].p, lines[i].n };
 		v[3 * i + 2] = (struct iovec){ "\n", 1 };
 	}
-	if (writev(STDERR_FILENO, v, (int)(3 * n)) < 0)
-		return;
+	log_writev(v, (int)(3 * n));
 }
 
 void sandbox_log_line(struct sandbox *sb, const char *line, size_t n)
@@ -150,9 +151,8 @@ static void drain_output(struct sandbox *sb, struct bufferevent *bev, bool eof)
  * Reads what is in bev's pipe now, ahead of its read event. A socket
  * bufferevent freezes its input's end so that only it appends to it: this
  * read is the bufferevent's own, done early. Plain read()s into a stack
- * buffer: the usual answer is "nothing" (EAGAIN), and evbuffer_read would
- * ask FIONREAD first, one more system call per pipe and invocation. A pipe
- * returns all it holds up to the size asked, so a short read emptied it.
+ * buffer: evbuffer_read would ask FIONREAD first, one more system call. A
+ * pipe returns all it holds up to the size asked, so a short read emptied it.
  */
 static void read_now(struct bufferevent *bev)
 {
@@ -182,6 +182,28 @@ void sandbox_log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
 		return;
 	read_now(bev);
 	drain_output(sb, bev, eof);
+}
+
+/*
+ * sandbox_log_pending for the three pipes before END, with one poll(2)
+ * asking which hold anything: usually none does, and three reads would
+ * each answer EAGAIN.
+ */
+void sandbox_log_waiting(struct sandbox *sb)
+{
+	struct bufferevent *bev[3] = { sb->xout, sb->out, sb->err };
+	struct pollfd p[3];
+	nfds_t n = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (bev[i])
+			p[n++] = (struct pollfd){ bufferevent_getfd(bev[i]), POLLIN, 0 };
+	if (poll(p, n, 0) <= 0)
+		return;
+	n = 0;
+	for (int i = 0; i < 3; i++)
+		if (bev[i] && p[n++].revents)
+			sandbox_log_pending(sb, bev[i], false);
 }
 
 void sandbox_on_output(struct bufferevent *bev, void *arg)
@@ -236,30 +258,69 @@ static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke
 	sandbox_log_lines(sb, lines, 2);
 }
 
+/* Appends v in decimal. */
+static size_t put_num(char *line, size_t at, size_t cap, int64_t v)
+{
+	char d[24];
+	size_t k = sizeof(d);
+
+	if (v < 0)
+		v = 0;
+	do
+		d[--k] = (char)('0' + v % 10);
+	while ((v /= 10) && k);
+	if (sizeof(d) - k > cap - at)
+		return at;
+	memcpy(line + at, d + k, sizeof(d) - k);
+	return at + sizeof(d) - k;
+}
+
+/* Appends us as milliseconds with two decimals, half a hundredth rounded up. */
+static size_t put_ms(char *line, size_t at, size_t cap, int64_t us)
+{
+	int64_t hundredths = (us + 5) / 10;
+	char frac[4] = { '.', (char)('0' + hundredths % 100 / 10), (char)('0' + hundredths % 10), '\0' };
+
+	at = put_num(line, at, cap, hundredths / 100);
+	return put(line, at, cap, frac);
+}
+
 void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
 		    const char *error_type)
 {
 	int64_t us = time_mono_us() - sb->started_us;
-	double ms = (double)us / 1000.0;
+	/* Lambda bills whole milliseconds, rounded up. */
 	long billed = (long)((us + 999) / 1000);
-	char init[64] = "";
 	char end[96], report[384];
 	struct sv lines[2];
+	size_t n;
 
 	if (sb->json_logs) {
-		log_end_json(sb, ms, billed, st, st == INVOKE_OK ? produced : 0, error_type);
+		log_end_json(sb, (double)us / 1000.0, billed, st, st == INVOKE_OK ? produced : 0, error_type);
 		return;
 	}
+	/* Put together without printf: this runs once per invocation. */
+	n = put(end, 0, sizeof(end), "END RequestId: ");
+	lines[0] = (struct sv){ end, put(end, n, sizeof(end), sb->request_id) };
+	n = put(report, 0, sizeof(report), "REPORT RequestId: ");
+	n = put(report, n, sizeof(report), sb->request_id);
+	n = put(report, n, sizeof(report), "\tDuration: ");
+	n = put_ms(report, n, sizeof(report), us);
+	n = put(report, n, sizeof(report), " ms\tBilled Duration: ");
+	n = put_num(report, n, sizeof(report), billed);
+	n = put(report, n, sizeof(report), " ms\tMemory Size: ");
+	n = put_num(report, n, sizeof(report), sb->memory_size);
+	n = put(report, n, sizeof(report), " MB\tMax Memory Used: ");
+	n = put_num(report, n, sizeof(report), sandbox_peak_memory_mb(sb));
+	n = put(report, n, sizeof(report), " MB");
+	/* Only a cold start's REPORT has Init Duration. */
 	if (!sb->init_reported) {
-		snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", sb->init_ms);
+		n = put(report, n, sizeof(report), "\tInit Duration: ");
+		n = put_ms(report, n, sizeof(report), (int64_t)(sb->init_ms * 1000.0 + 0.5));
+		n = put(report, n, sizeof(report), " ms");
 		sb->init_reported = true;
 	}
-	lines[0] = (struct sv){ end, (size_t)snprintf(end, sizeof(end), "END RequestId: %s", sb->request_id) };
-	/* Lambda bills whole milliseconds, rounded up. */
-	lines[1] = (struct sv){ report, (size_t)snprintf(report, sizeof(report),
-		"REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: %d MB\t"
-		"Max Memory Used: %ld MB%s", sb->request_id, ms, billed, sb->memory_size,
-		sandbox_peak_memory_mb(sb), init) };
+	lines[1] = (struct sv){ report, n };
 	/* END and REPORT leave in one write. */
 	sandbox_log_lines(sb, lines, 2);
 }
