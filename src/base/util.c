@@ -308,6 +308,32 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+size_t dec_u64(uint64_t v, char out[21])
+{
+	char d[20], *p = d + sizeof(d);
+	size_t n;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10));
+	n = (size_t)(d + sizeof(d) - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+size_t dec_ms2(int64_t us, char out[24])
+{
+	uint64_t hundredths = us > 0 ? ((uint64_t)us + 5) / 10 : 0;
+	size_t n = dec_u64(hundredths / 100, out);
+
+	out[n++] = '.';
+	out[n++] = (char)('0' + hundredths % 100 / 10);
+	out[n++] = (char)('0' + hundredths % 10);
+	out[n] = '\0';
+	return n;
+}
+
 static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);

@@ -91,6 +91,10 @@ void time_http_date(int64_t wall_s, char out[30]);
 
 /* Lower-case hex of n bytes into out (2n bytes plus NUL). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
+/* v in decimal, NUL-terminated; returns its length. */
+size_t dec_u64(uint64_t v, char out[21]);
+/* us (>= 0) as milliseconds with two decimals ("1234.57"), half a hundredth up. */
+size_t dec_ms2(int64_t us, char out[24]);
 
 /* A small fast PRNG (xoshiro256**), seeded from the kernel. Not for secrets. */
 struct rng {

@@ -11,8 +11,8 @@
 #include "lambda/sandbox_int.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -259,30 +259,21 @@ static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke
 }
 
 /* Appends v in decimal. */
-static size_t put_num(char *line, size_t at, size_t cap, int64_t v)
+static size_t put_num(char *line, size_t at, size_t cap, long v)
 {
-	char d[24];
-	size_t k = sizeof(d);
+	char d[21];
 
-	if (v < 0)
-		v = 0;
-	do
-		d[--k] = (char)('0' + v % 10);
-	while ((v /= 10) && k);
-	if (sizeof(d) - k > cap - at)
-		return at;
-	memcpy(line + at, d + k, sizeof(d) - k);
-	return at + sizeof(d) - k;
+	dec_u64(v > 0 ? (uint64_t)v : 0, d);
+	return put(line, at, cap, d);
 }
 
-/* Appends us as milliseconds with two decimals, half a hundredth rounded up. */
+/* Appends us as milliseconds with two decimals, as Lambda's REPORT shows them. */
 static size_t put_ms(char *line, size_t at, size_t cap, int64_t us)
 {
-	int64_t hundredths = (us + 5) / 10;
-	char frac[4] = { '.', (char)('0' + hundredths % 100 / 10), (char)('0' + hundredths % 10), '\0' };
+	char d[24];
 
-	at = put_num(line, at, cap, hundredths / 100);
-	return put(line, at, cap, frac);
+	dec_ms2(us, d);
+	return put(line, at, cap, d);
 }
 
 void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,

@@ -1,6 +1,6 @@
 /*
  * util: URL splitting (the IdP and JWKS endpoints lb fetches) and random
- * version-4 UUIDs (request ids, extension ids).
+ * version-4 UUIDs (request ids, extension ids), decimals.
  */
 #include <string.h>
 
@@ -60,10 +60,34 @@ TEST(uuids_are_version_4_variant_1)
 	CHECK_INT(strcmp(a, b) != 0, 1);
 }
 
+TEST(decimals_as_lambdas_report_writes_them)
+{
+	char d[24];
+
+	CHECK_INT(dec_u64(0, d), 1);
+	CHECK_STR(d, "0");
+	dec_u64(18446744073709551615u, d);
+	CHECK_STR(d, "18446744073709551615");
+	/* REPORT's Duration: milliseconds with two decimals. */
+	CHECK_INT(dec_ms2(0, d), 4);
+	CHECK_STR(d, "0.00");
+	dec_ms2(4, d);
+	CHECK_STR(d, "0.00");
+	dec_ms2(5, d);
+	CHECK_STR(d, "0.01");
+	dec_ms2(1234567, d);
+	CHECK_STR(d, "1234.57");
+	dec_ms2(999995, d);
+	CHECK_STR(d, "1000.00");
+	dec_ms2(-3, d);
+	CHECK_STR(d, "0.00");
+}
+
 int main(void)
 {
 	RUN(url_split_takes_scheme_host_port_and_path);
 	RUN(url_split_refuses_empty_hosts_and_bad_ports);
 	RUN(uuids_are_version_4_variant_1);
+	RUN(decimals_as_lambdas_report_writes_them);
 	return test_done();
 }
