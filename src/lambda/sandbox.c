@@ -81,7 +81,7 @@ static void deliver(struct sandbox *sb)
 	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
 	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
 	set_timer(sb, sb->timeout);
-	sandbox_mem_watch(sb, true);
+	sandbox_mem_watch(sb);
 	if (!sb->json_logs)
 		sandbox_log_start(sb);
 	else if (sb->system_info) {
@@ -179,7 +179,6 @@ static void runtime_ready(struct sandbox *sb)
 		telemetry_init_done(extensions_telemetry(sb->ext), sb->init_reported);
 	}
 	sb->state = SB_IDLE;
-	sandbox_mem_watch(sb, false);
 	if (sb->has_inv && !sb->delivered) {
 		deliver(sb);
 		return;
@@ -464,8 +463,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	evutil_make_socket_nonblocking(errp[0]);
 	sb->out = pipe_reader(base, out[0], sb);
 	sb->err = pipe_reader(base, errp[0], sb);
-	if (sb->memory_size > 0)
-		sandbox_mem_watch(sb, true);
+	sandbox_mem_watch(sb);
 	return sb;
 fail:
 	for (int i = 0; i < 2; i++) {

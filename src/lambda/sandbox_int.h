@@ -98,8 +98,12 @@ void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
 /* sandbox_mem.c */
 /* Peak resident memory of the runtime process in MB (read at most once a second). */
 long sandbox_peak_memory_mb(struct sandbox *sb);
-/* The memory sample event's callback (arg: the sandbox), and turning it on or off. */
+/*
+ * The memory sample event's callback (arg: the sandbox), and starting the
+ * samples (at a spawn and at each invocation; they stop one sample after the
+ * sandbox is idle).
+ */
 void sandbox_on_mem_sample(evutil_socket_t fd, short what, void *arg);
-void sandbox_mem_watch(struct sandbox *sb, bool on);
+void sandbox_mem_watch(struct sandbox *sb);
 
 #endif

@@ -39,6 +39,9 @@ long sandbox_peak_memory_mb(struct sandbox *sb)
 		if ((p = strstr(text, "VmHWM:")))
 			sb->peak_mb = (strtol(p + 6, NULL, 10) + 1023) / 1024;
 	}
+	/* Lambda's limit makes more impossible; lb's samples catch it a little late. */
+	if (sb->peak_mb > sb->memory_size)
+		sb->peak_mb = sb->memory_size;
 	sb->peak_read_us = time_mono_us();
 	return sb->peak_mb;
 }
@@ -47,7 +50,10 @@ long sandbox_peak_memory_mb(struct sandbox *sb)
  * Lambda kills an environment whose memory goes over the function's memory
  * size; the invocation fails with "Runtime exited with error: signal:
  * killed" (Runtime.ExitError) and REPORT shows the whole size used. lb
- * samples the process tree while the runtime initializes or works.
+ * samples the process tree every 100 ms from the start of an init or an
+ * invocation until one sample after the sandbox went idle: the clock is not
+ * restarted by each invocation, so back-to-back invocations shorter than the
+ * interval are sampled too, and so is what the last one left resident.
  */
 #define MEM_SAMPLE_MS 100
 
@@ -61,23 +67,24 @@ void sandbox_on_mem_sample(evutil_socket_t fd, short what, void *arg)
 	if (sb->pid <= 0 || sb->state == SB_DEAD || sb->oom_killed)
 		return;
 	kb = proc_tree_rss_kb(sb->pid);
-	if (kb <= (long)sb->memory_size * 1024)
-		return;
-	log_warn("[%s] memory %ld MB over memory_size %d MB: killing the sandbox", sb->log_name,
-		 (kb + 1023) / 1024, sb->memory_size);
-	sb->oom_killed = true;
-	sb->peak_mb = sb->memory_size;
-	sb->peak_read_us = time_mono_us();
-	event_del(sb->mem_ev);
-	kill(-sb->pid, SIGKILL);
+	if (kb > (long)sb->memory_size * 1024) {
+		log_warn("[%s] memory %ld MB over memory_size %d MB: killing the sandbox", sb->log_name,
+			 (kb + 1023) / 1024, sb->memory_size);
+		sb->oom_killed = true;
+		sb->peak_mb = sb->memory_size;
+		sb->peak_read_us = time_mono_us();
+		event_del(sb->mem_ev);
+		kill(-sb->pid, SIGKILL);
+	} else if (sb->state == SB_IDLE) {
+		event_del(sb->mem_ev);
+	}
 }
 
-void sandbox_mem_watch(struct sandbox *sb, bool on)
+/* Starts sampling unless it is under way (event_add would restart the clock). */
+void sandbox_mem_watch(struct sandbox *sb)
 {
 	struct timeval every = { 0, MEM_SAMPLE_MS * 1000 };
 
-	if (on)
+	if (!event_pending(sb->mem_ev, EV_TIMEOUT, NULL))
 		event_add(sb->mem_ev, &every);
-	else
-		event_del(sb->mem_ev);
 }

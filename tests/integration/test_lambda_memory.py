@@ -11,8 +11,13 @@ from lambdacommon import PYTHON, UUID, LambdaCase, fn, pid_alive, wait_for
 
 HUNGRY = """
 import os, subprocess, sys
+held = []
 def handler(event, context):
     mb = int((event.get("queryStringParameters") or {}).get("mb", "0"))
+    if event["path"].endswith("/hold"):
+        # each invocation is quick and keeps what it took
+        held.append(b"x" * (mb << 20))
+        return {"statusCode": 200, "body": "pid %d holds %d MB" % (os.getpid(), sum(map(len, held)) >> 20)}
     if event["path"].endswith("/child"):
         # the memory is taken by a process the function starts
         p = subprocess.Popen([sys.executable, "-c",
@@ -50,6 +55,25 @@ class Memory(LambdaCase):
         r = lb.get("/hungry/again?mb=10")
         self.assertEqual(r.status, 200, r)
         self.assertNotEqual(int(r.body.split()[1]), pid1)
+
+    def test_quick_invocations_that_keep_memory_are_seen(self):
+        # Each invocation takes well under the 100 ms sampling interval: the samples
+        # must not start over with each one (they did, and the sandbox grew unchecked).
+        lb = self.serve_hungry(128)
+        pids, answers = set(), []
+        for _ in range(40):
+            r = lb.get("/hungry/hold?mb=16")
+            answers.append(r.status)
+            if r.status == 200:
+                pids.add(int(r.body.split()[1]))
+            if len(pids) > 1:
+                break
+        self.wait_stderr(lb, r"^lb: warning: \[hungry\] memory \d+ MB over memory_size 128 MB: "
+                             r"killing the sandbox$")
+        self.assertEqual(len(pids), 2, answers)
+        # no sandbox was reported over its size
+        for m in re.finditer(r"Max Memory Used: (\d+) MB", lb.stderr()):
+            self.assertLessEqual(int(m.group(1)), 128, m.group(0))
 
     def test_within_memory_size_is_left_alone(self):
         lb = self.serve_hungry(512)
