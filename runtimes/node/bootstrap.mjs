@@ -10,8 +10,9 @@ import { RuntimeClient, isConnectionError } from './client.mjs';
 import { patchConsole, setRequestId, logError } from './logging.mjs';
 import { loadHandler } from './loader.mjs';
 import { JSONStringifyError, NodeJsExit, UnhandledPromiseRejection } from './errors.mjs';
+import { TRACE_ID, installEnv } from './environ.mjs';
 
-const env = process.env;
+const env = installEnv();
 const client = new RuntimeClient(env.AWS_LAMBDA_RUNTIME_API);
 const noop = () => {};
 
@@ -113,9 +114,8 @@ function parseJsonHeader(value, name) {
   }
 }
 
-// The function's own environment, as the context reports it. Read once: a read of
-// process.env goes through libc's getenv (some 0.2-1 us each), and these are Lambda's
-// reserved variables, set before the runtime starts.
+// The function's own environment, as the context reports it. Read once: these are
+// Lambda's reserved variables, set before the runtime starts.
 const FUNCTION_ENV = {
   version: env.AWS_LAMBDA_FUNCTION_VERSION,
   name: env.AWS_LAMBDA_FUNCTION_NAME,
@@ -197,8 +197,8 @@ function invoke(handler, isAsync, headers, body) {
   state = 'running';
   setRequestId(id);
   const trace = headers.get('lambda-runtime-trace-id');
-  if (trace) env._X_AMZN_TRACE_ID = trace;
-  else delete env._X_AMZN_TRACE_ID;
+  if (trace) env[TRACE_ID] = trace;
+  else delete env[TRACE_ID];
 
   const [callback, done, wait, markFinished] = callbackContext(inv);
   // If the handler never completes and the event loop empties: an async handler fails

@@ -601,6 +601,56 @@ def _set_sys_path(task_root):
             site.addsitedir(entry)
 
 
+class _TraceIdEnv:
+    """Sets _X_AMZN_TRACE_ID for each invocation, as Lambda's runtimes do ("Propagate the
+    tracing header", AWS's custom runtime guide), without a leak.
+
+    os.environ[...] = v calls libc's setenv(), and glibc keeps every value ever set for
+    the life of the process: with a new trace header per invocation a sandbox grew some
+    150 bytes per invocation until memory_size killed it. So from the 1,000th invocation
+    on (importing ctypes costs some 5 ms, which a short-lived sandbox need not pay; the
+    first thousand keep about 150 kB), the variable is one buffer of this runtime's, put in
+    the environment with putenv() (which keeps the caller's string, copies nothing) and
+    rewritten in place, and os.environ's own mapping is updated without a setenv().
+    Children and native code see the variable as before. Without ctypes, or for a header
+    longer than the buffer, os.environ is used as before.
+    """
+
+    NAME = "_X_AMZN_TRACE_ID"
+    _PREFIX = NAME.encode() + b"="
+    _CAP = 1024
+    _SWITCH = 1000
+
+    def __init__(self):
+        self._count = 0
+        self._putenv = None
+
+    def _use_buffer(self):
+        try:
+            import ctypes
+            self._putenv = ctypes.CDLL(None).putenv
+            self._buf = ctypes.create_string_buffer(len(self._PREFIX) + self._CAP + 1)
+            self._data = os.environ._data
+        except (ImportError, OSError, AttributeError):
+            self._putenv = None
+
+    def set(self, value):
+        self._count += 1
+        if self._count == self._SWITCH:
+            self._use_buffer()
+        if not value:
+            os.environ.pop(self.NAME, None)
+            return
+        raw = os.fsencode(value)
+        if self._putenv is None or len(raw) > self._CAP or b"\0" in raw:
+            os.environ[self.NAME] = value
+            return
+        self._buf.value = self._PREFIX + raw
+        # again each time: the handler may have set or removed the variable itself
+        self._putenv(self._buf)
+        self._data[os.environ.encodekey(self.NAME)] = raw
+
+
 def main():
     global _request_id
     sys.stdout = Unbuffered(sys.stdout)
@@ -608,6 +658,7 @@ def main():
     _set_sys_path(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     client = RuntimeClient(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
     _setup_logging()
+    trace_env = _TraceIdEnv()
 
     try:
         request_handler = get_handler(os.environ.get("_HANDLER", ""))
@@ -637,11 +688,7 @@ def main():
             _say("the Runtime API sent an event without Lambda-Runtime-Aws-Request-Id")
             sys.exit(1)
         _request_id = invoke_id
-        trace_id = headers.get("lambda-runtime-trace-id")
-        if trace_id:
-            os.environ["_X_AMZN_TRACE_ID"] = trace_id
-        else:
-            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        trace_env.set(headers.get("lambda-runtime-trace-id"))
         try:
             handle_event(client, request_handler, invoke_id, headers, body)
         except ApiGone as gone:

@@ -13,6 +13,7 @@ import re
 import time
 import unittest
 
+from lbcommon import get_raw
 from lbtest import LbTestCase
 
 NODE = "nodejs20.x"
@@ -575,6 +576,66 @@ class PythonRuntimeTests(RuntimeCase):
         self.assertEqual(r.body, payload)
         line = lb.log_lines(1)[-1]
         self.assertEqual((line["elb_status_code"], line["target_status_code"]), ("404", "404"))
+
+
+class TraceIdEnv(RuntimeCase):
+    """_X_AMZN_TRACE_ID, set by the runtime for each invocation as AWS's runtimes set it,
+    seen by the handler, by a child process and in the list of variables; the runtimes
+    set it without libc's setenv(), which keeps every value for good (a leak of some
+    150 bytes per invocation: soak's sandbox-memory check)."""
+
+    NODE_CODE = """
+        import { execFileSync } from 'node:child_process';
+        export const handler = async (event) => ({statusCode: 200, body: JSON.stringify({
+          env: process.env._X_AMZN_TRACE_ID ?? null,
+          child: execFileSync('printenv', ['_X_AMZN_TRACE_ID']).toString().trim(),
+          listed: Object.keys(process.env).includes('_X_AMZN_TRACE_ID'),
+          header: event.headers['x-amzn-trace-id'],
+        })});
+    """
+    PYTHON_CODE = """
+import json, os, subprocess
+def handler(event, context):
+    if event["path"].endswith("/quick"):
+        return {"statusCode": 200, "body": "ok"}
+    return {"statusCode": 200, "body": json.dumps({
+        "env": os.environ.get("_X_AMZN_TRACE_ID"),
+        "child": subprocess.run(["printenv", "_X_AMZN_TRACE_ID"], capture_output=True,
+                                text=True).stdout.strip(),
+        "listed": "_X_AMZN_TRACE_ID" in dict(os.environ),
+        "header": event["headers"]["x-amzn-trace-id"],
+    })}
+"""
+
+    def check(self, lb, name, roots):
+        seen = set()
+        for root in roots:
+            r = lb.get(f"/{name}", headers=[f"X-Amzn-Trace-Id: Root={root}"])
+            self.assertEqual(r.status, 200, r)
+            b = json.loads(r.body)
+            self.assertRegex(b["env"], r"^Root=%s;Parent=[0-9a-f]{16};Sampled=0$" % root, b)
+            self.assertEqual(b["child"], b["env"], b)
+            self.assertTrue(b["listed"], b)
+            self.assertIn(f";Root={root}", b["header"])  # ALB puts its Self= first
+            seen.add(b["env"])
+        self.assertEqual(len(seen), len(roots))
+
+    def test_node(self):
+        lb = self.serve([{"name": "tr", "runtime": NODE, "handler": "index.handler"}],
+                        {"fn/index.mjs": self.NODE_CODE})
+        self.check(lb, "tr", ["1-67891233-abcdef012345678912345678", "1-67891234-000000000000000000000001"])
+
+    def test_python_before_and_after_its_switch_to_a_buffer(self):
+        # bootstrap.py's _TraceIdEnv uses os.environ for 999 invocations, then its buffer
+        lb = self.serve([{"name": "tr", "runtime": PYTHON, "handler": "index.handler"}],
+                        {"fn/index.py": self.PYTHON_CODE})
+        self.check(lb, "tr", ["1-67891233-abcdef012345678912345678"])
+        c = lb.connect()
+        for _ in range(1000):
+            c.send(get_raw("/tr/quick"))
+            self.assertEqual(c.read_response().status, 200)
+        c.close()
+        self.check(lb, "tr", ["1-67891234-000000000000000000000001", "1-67891235-000000000000000000000002"])
 
 
 if __name__ == "__main__":

@@ -13,12 +13,16 @@ LB_BIN names another.
   crash-storm        a function that crashes on every invocation, many times
   hung-functions     functions that never answer, killed at their timeout
   hostile-output     functions flooding their output and returning garbage
+  sandbox-memory     a Node.js and a Python sandbox serving invocations for 20 s each:
+                     their memory afterwards, per invocation (<= 20 bytes)
 Afterwards lb must hold no leaked process, descriptor or temporary file.
 """
 import os
 import resource
+import re
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 os.environ.setdefault("LB_BIN", os.path.join(ROOT, "lb"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from lambdacommon import PYTHON, fn, lambda_config  # noqa: E402
+from lambdacommon import NODE, PYTHON, fn, lambda_config  # noqa: E402
 from lbcommon import config, fixed, get_raw, rules_file  # noqa: E402
 from lbtest import Conn, Lb  # noqa: E402
 
@@ -251,9 +255,39 @@ def function_checks():
         os.rmdir(tmp)
     report("leaks", f"after stopping lb: entries left in its TMPDIR {leaked or 'none'}", not leaked)
 
+TRIVIAL_NODE = "export const handler = async () => ({statusCode: 200, body: 'ok'});\n"
+TRIVIAL_PYTHON = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
+
+
+def sandbox_memory():
+    """One sandbox per runtime under load: what it holds after warm-up and after 20 s more.
+    Each invocation sets _X_AMZN_TRACE_ID to a new value; through libc's setenv() that
+    kept some 150 bytes per invocation (13 MB per 85,000 Node invocations)."""
+    functions = [fn("node", NODE, code="node", reserved_concurrent_executions=1),
+                 fn("py", code="py", reserved_concurrent_executions=1)]
+    text, rules = lambda_config(functions)
+    files = {"node/index.mjs": TRIVIAL_NODE, "py/index.py": TRIVIAL_PYTHON}
+    with Lb(text, rules=rules, files=files, access_log=False) as lb:
+        for name, script in (("node", "bootstrap.mjs"), ("py", "bootstrap.py")):
+            url = f"http://127.0.0.1:{lb.port}/{name}"
+
+            def load(seconds):
+                out = subprocess.run(["wrk", "-t1", "-c2", f"-d{seconds}s", url], capture_output=True,
+                                     text=True, check=True).stdout
+                return int(re.search(r"(\d+) requests in", out).group(1)), "Non-2xx" not in out
+
+            load(5)
+            sandbox = [p for p in children(lb.proc.pid) if script in open(f"/proc/{p}/cmdline").read()]
+            before = sum(rss_kb(p) for p in sandbox)
+            n, all_ok = load(20)
+            after = sum(rss_kb(p) for p in sandbox)
+            per = (after - before) * 1024 / n
+            report(f"sandbox-memory ({name})", f"{n:,} invocations in 20 s: sandbox RSS {before / 1024:.1f} -> "
+                   f"{after / 1024:.1f} MB, {per:.1f} bytes per invocation", len(sandbox) == 1 and all_ok and per <= 20)
+
 
 def main():
-    for check in (idle_connections, descriptors, slow_headers, function_checks):
+    for check in (idle_connections, descriptors, slow_headers, function_checks, sandbox_memory):
         try:
             check()
         except Exception as e:  # one broken check must not hide the others
