@@ -104,6 +104,8 @@ build-test: check-layers build/asan/lb $(UNIT_BIN)
 run: all
 	@sh scripts/run-demo.sh
 
+# Debian's Chromium, for the headless browser login against oidc-provider.
+test: export LB_DEPS_EXTRA := chromium $(LB_DEPS_EXTRA)
 test: deps
 	@$(MAKE) --no-print-directory build-test
 	@python3 tests/run.py --lb build/asan/lb --unit build/asan/tests

@@ -102,8 +102,9 @@ int main(int argc, char **argv)
 			      "Lambda-Runtime-Aws-Request-Id: 5a1b7c3e-0000-4000-8000-%012zu\r\n"
 			      "Lambda-Runtime-Deadline-Ms: 4102444800000\r\n"
 			      "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:c\r\n"
-			      "Lambda-Runtime-Trace-Id: Root=1-5f84c7a5-c1a2b3c4d5e6f7a8b9c0d1e2;Parent=1a2b3c4d5e6f7a8b;Sampled=0\r\n"
-			      "Content-Length: %zu\r\n\r\n", i, event_len);
+			      /* a new trace header per invocation, as from lb (and ALB) */
+			      "Lambda-Runtime-Trace-Id: Root=1-5f84c7a5-c1a2b3c4d5e6%012zx;Parent=1a2b3c4d5e6f7a8b;Sampled=0\r\n"
+			      "Content-Length: %zu\r\n\r\n", i, i, event_len);
 		memcpy(out + hn, event, event_len);
 		t_event = now_ns();
 		send_all(conn.fd, out, (size_t)hn + event_len);
