@@ -386,7 +386,7 @@ int lb_serve(const struct lb_options *opt)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	event_base_dispatch(lb.base);
+	net_dispatch(lb.base);
 	status = 0;
 out:
 	lb_teardown(&lb);

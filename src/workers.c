@@ -26,6 +26,7 @@
 #include "lambda/lambda_xthread.h"
 #include "listeners.h"
 #include "net/http_server.h"
+#include "net/net.h"
 #include "net/xqueue.h"
 #include "router.h"
 #include "targets/target_count.h"
@@ -282,7 +283,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	event_base_dispatch(w->base);
+	net_dispatch(w->base);
 	worker_teardown(w);
 	regex_thread_release();
 	__atomic_sub_fetch(&w->ws->running, 1, __ATOMIC_ACQ_REL);

@@ -14,10 +14,11 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 
 /*
  * Functions' lines (sandbox_log.c) go out with log_writev. Between
- * log_hold and log_release (one read event of a server connection) they
- * are gathered, per thread, and leave in one write at the release: an
- * invocation's END and REPORT and the next one's START cost one system
- * call. lb's own lines write what is held first, so the order is kept.
+ * log_hold and log_release (one pass of an event loop: net_dispatch) they
+ * are gathered, per thread, and leave in one write at the release: the
+ * END, REPORT and START lines of every invocation ending in a pass cost
+ * one system call. lb's own lines write what is held first, so the order
+ * is kept.
  */
 struct iovec;
 void log_writev(const struct iovec *v, int n);

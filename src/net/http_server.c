@@ -439,12 +439,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		evbuffer_commit_space(in, &v, 1);
 	}
 	evbuffer_freeze(in, 0);
-	if (n > 0) {
-		/* What functions log while this input is handled leaves in one write. */
-		log_hold();
+	if (n > 0)
 		conn_on_input(c);
-		log_release();
-	} else if (n == 0)
+	else if (n == 0)
 		conn_on_closed(c, true);
 	else if (errno != EAGAIN && errno != EINTR)
 		conn_on_closed(c, false);

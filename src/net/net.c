@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "base/log.h"
 
 static int parse_address(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -59,6 +62,19 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
 	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	return ev;
+}
+
+int net_dispatch(struct event_base *base)
+{
+	int r;
+
+	for (;;) {
+		log_hold();
+		r = event_base_loop(base, EVLOOP_ONCE);
+		log_release();
+		if (r != 0 || event_base_got_exit(base) || event_base_got_break(base))
+			return r;
+	}
 }
 
 size_t net_write_now(struct bufferevent *bev)

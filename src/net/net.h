@@ -30,6 +30,13 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
  */
 size_t net_write_now(struct bufferevent *bev);
 
+/*
+ * event_base_dispatch, one pass of the loop at a time: what functions log
+ * during a pass (every event that epoll reported at once) is held and leaves
+ * in one write after it (log_hold). Returns as event_base_dispatch does.
+ */
+int net_dispatch(struct event_base *base);
+
 /* Raises the soft limit on open descriptors to the hard limit; the new soft
  * limit (or the old one, when it cannot be raised). */
 long net_raise_fd_limit(void);
