@@ -22,7 +22,7 @@ export function installEnv() {
   const real = process.env;
   const vars = Object.assign({}, real);
   delete vars[TRACE_ID];
-  if (TRACE_ID in real) delete real[TRACE_ID];
+  delete real[TRACE_ID];
   process.env = new Proxy(vars, {
     set(target, key, value) {
       if (typeof key === 'symbol') return Reflect.set(target, key, value);

@@ -631,6 +631,7 @@ class _TraceIdEnv:
             self._putenv = ctypes.CDLL(None).putenv
             self._buf = ctypes.create_string_buffer(len(self._PREFIX) + self._CAP + 1)
             self._data = os.environ._data
+            self._key = os.environ.encodekey(self.NAME)
         except (ImportError, OSError, AttributeError):
             self._putenv = None
 
@@ -648,7 +649,7 @@ class _TraceIdEnv:
         self._buf.value = self._PREFIX + raw
         # again each time: the handler may have set or removed the variable itself
         self._putenv(self._buf)
-        self._data[os.environ.encodekey(self.NAME)] = raw
+        self._data[self._key] = raw
 
 
 def main():
