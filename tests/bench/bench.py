@@ -22,7 +22,7 @@
 
 Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
          [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
-         [--node-concurrency 4] [--proxy-connections 50] [--transfer-size 1G]
+         [--node-concurrency CPUS] [--proxy-connections 50] [--transfer-size 1G]
          [--tls-connections 50] [--h2-clients 10] [--h2-streams 10] [--h2-requests N]
          [--no-fixed] [--no-proxy] [--no-transfer] [--no-tls] [--no-lambda] [--no-peers]
          [--no-inprocess] [--no-latency] [--workers]          (make bench BENCH_ARGS="--quick" passes them through)

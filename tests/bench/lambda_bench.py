@@ -8,11 +8,12 @@ One lb serves three functions behind ALB rules, each a lambda target group:
           --c-concurrency (20 = wrk's connections: every connection can have a warm
           sandbox, lb never queues).
   /node   nodejs20.x, the bundled runtime, peers/handler.js (`async () => ({statusCode:
-          200, body: 'ok'})`); reserved_concurrent_executions --node-concurrency (4: a
-          Node process is CPU-bound and only 2 cores exist, so more sandboxes add context
-          switches, memory and per-process JIT warm-up: 20 gave ~2,400 req/s where 4 gave
-          ~5,700 on the project's machine; lb queues the requests beyond 4, up to 100 per
-          function, so none fails).
+          200, body: 'ok'})`); reserved_concurrent_executions --node-concurrency (default:
+          one per CPU, as a Node process is CPU-bound. More sandboxes than cores add context
+          switches and cache misses to every invocation: on the project's 2-core machine 20
+          sandboxes gave ~2,400 req/s where 4 gave ~5,700, and 2 cut the Node processes'
+          CPU per invocation from 97.6 to 64.2 us against 4. lb queues the requests beyond
+          the limit, up to 100 per function, so none fails).
   /c-seq  the same C runtime with concurrency 1: one process, for the latency section.
   other   the listener's default fixed-response (200 "ok"), as a latency reference.
 
@@ -113,8 +114,8 @@ def add_arguments(ap):
                    help="sequential requests per latency round (20000; 5000 with --quick)")
     g.add_argument("--c-concurrency", type=int, default=20,
                    help="reserved_concurrent_executions of the C runtime function (20)")
-    g.add_argument("--node-concurrency", type=int, default=4,
-                   help="reserved_concurrent_executions of the Node function (4)")
+    g.add_argument("--node-concurrency", type=int, default=os.cpu_count() or 2,
+                   help="reserved_concurrent_executions of the Node function (one per CPU)")
     g.add_argument("--no-peers", action="store_true", help="skip serverless-offline")
     g.add_argument("--no-inprocess", action="store_true", help="skip serverless-offline --useInProcess")
     g.add_argument("--no-latency", action="store_true", help="skip the added-latency measurement")
