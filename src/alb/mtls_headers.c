@@ -44,20 +44,31 @@ void mtls_validity(struct buf *out, const struct tm *nb, const struct tm *na)
 	buf_printf(out, "NotBefore=%s;NotAfter=%s", a, b);
 }
 
-/* Whether name is one of the headers this module owns. */
-static bool is_tls_header(struct sv name, const struct listener_attrs *la)
+/* The names this module owns besides X-Amzn-Mtls-*: AWS's and the listener's. */
+#define OWNED_MAX (4 + MTLS_H_COUNT)
+
+static size_t owned_names(const struct listener_attrs *la, struct sv owned[OWNED_MAX])
+{
+	size_t n = 0;
+
+	owned[n++] = SV("x-amzn-tls-version");
+	owned[n++] = SV("x-amzn-tls-cipher-suite");
+	owned[n++] = sv_from(la->tls_version_name);
+	owned[n++] = sv_from(la->tls_cipher_name);
+	for (int i = 0; i < MTLS_H_COUNT; i++)
+		owned[n++] = sv_from(la->mtls_names[i]);
+	return n;
+}
+
+/* Whether name is one of owned[n] or X-Amzn-Mtls-*: lengths first, as most
+ * names toward the target (X-Forwarded-*, X-Amzn-Trace-Id) are none of them. */
+static bool is_tls_header(struct sv name, const struct sv *owned, size_t n)
 {
 	if (name.n >= 12 && sv_eq_cstr_nocase((struct sv){ name.p, 12 }, "x-amzn-mtls-"))
 		return true;
-	if (sv_eq_cstr_nocase(name, "x-amzn-tls-version") ||
-	    sv_eq_cstr_nocase(name, "x-amzn-tls-cipher-suite") ||
-	    sv_eq_cstr_nocase(name, la->tls_version_name) ||
-	    sv_eq_cstr_nocase(name, la->tls_cipher_name))
-		return true;
-	for (int i = 0; i < MTLS_H_COUNT; i++) {
-		if (sv_eq_cstr_nocase(name, la->mtls_names[i]))
+	for (size_t i = 0; i < n; i++)
+		if (sv_eq_nocase(name, owned[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -69,10 +80,11 @@ void mtls_headers_apply(struct header_list *out, const struct http_request *req,
 			const struct lb_attributes *lba, const struct listener_attrs *la)
 {
 	const struct http_tls *t = req->tls;
-	size_t k = 0;
+	struct sv owned[OWNED_MAX];
+	size_t nowned = owned_names(la, owned), k = 0;
 
 	for (size_t i = 0; i < out->n; i++) {
-		if (!is_tls_header(out->v[i].name, la))
+		if (!is_tls_header(out->v[i].name, owned, nowned))
 			out->v[k++] = out->v[i];
 	}
 	out->n = k;

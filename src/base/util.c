@@ -4,6 +4,7 @@
  */
 #include "base/util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,37 @@ void time_http_date(int64_t wall_s, char out[30])
 	memcpy(p, " GMT", 5);
 }
 
+size_t str_copy(char *out, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return n;
+}
+
+char *str_join(const char *s, ...)
+{
+	va_list ap;
+	size_t n = 0;
+	char *out, *o;
+
+	va_start(ap, s);
+	for (const char *p = s; p; p = va_arg(ap, const char *))
+		n += strlen(p);
+	va_end(ap);
+	o = out = xmalloc(n + 1);
+	va_start(ap, s);
+	for (const char *p = s; p; p = va_arg(ap, const char *)) {
+		size_t k = strlen(p);
+		memcpy(o, p, k);
+		o += k;
+	}
+	va_end(ap);
+	*o = '\0';
+	return out;
+}
+
 void hex_encode(const uint8_t *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -391,13 +423,20 @@ void rng_bytes(struct rng *r, uint8_t *out, size_t n)
 void rng_uuid(struct rng *r, char out[37])
 {
 	uint8_t b[16];
-	char hex[33];
 
 	rng_bytes(r, b, sizeof(b));
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);  /* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);  /* variant 1 */
-	hex_encode(b, sizeof(b), hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	/* 8-4-4-4-12 hex digits: each hex_encode's NUL is overwritten by a dash. */
+	hex_encode(b, 4, out);
+	out[8] = '-';
+	hex_encode(b + 4, 2, out + 9);
+	out[13] = '-';
+	hex_encode(b + 6, 2, out + 14);
+	out[18] = '-';
+	hex_encode(b + 8, 2, out + 19);
+	out[23] = '-';
+	hex_encode(b + 10, 6, out + 24);
 }
 
 double rng_unit(struct rng *r)

@@ -89,6 +89,12 @@ void time_iso8601_us(int64_t wall_us, char out[28]);
 /* "Sat, 28 Nov 2026 07:11:35 GMT" into out (at least 30 bytes). */
 void time_http_date(int64_t wall_s, char out[30]);
 
+/* s into out (size bytes, size >= 1), cut to fit, always NUL-terminated;
+ * returns the length copied. printf's "%s" costs ~20 times more. */
+size_t str_copy(char *out, size_t size, const char *s);
+/* The strings up to a NULL, one after another, in a new allocation. */
+char *str_join(const char *s, ...) __attribute__((sentinel));
+
 /* Lower-case hex of n bytes into out (2n bytes plus NUL). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* v in decimal, NUL-terminated; returns its length. */

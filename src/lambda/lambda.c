@@ -74,18 +74,15 @@ static const char *resolve_version(const struct function_cfg *fn, const char *qu
 
 static char *invoked_arn(const struct config *cfg, const struct function_cfg *fn, const char *qualifier)
 {
-	char arn[512];
-
-	snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s%s%s", cfg->lb.region, cfg->lb.account_id,
-		 fn->name, qualifier ? ":" : "", qualifier ? qualifier : "");
-	return xstrdup(arn);
+	return str_join("arn:aws:lambda:", cfg->lb.region, ":", cfg->lb.account_id, ":function:", fn->name,
+			qualifier ? ":" : "", qualifier ? qualifier : "", NULL);
 }
 
 /* "Root=...;Parent=<16 hex>;Sampled=0" from the X-Amzn-Trace-Id toward the target. */
 static char *runtime_trace_id(struct rng *rng, const char *trace)
 {
 	const char *root = strstr(trace, "Root=");
-	char out[160], parent[17];
+	char r[65], parent[17];
 	uint8_t b[8];
 	size_t n;
 
@@ -93,8 +90,8 @@ static char *runtime_trace_id(struct rng *rng, const char *trace)
 	hex_encode(b, sizeof(b), parent);
 	root = root ? root + 5 : "";
 	n = strcspn(root, ";");
-	snprintf(out, sizeof(out), "Root=%.*s;Parent=%s;Sampled=0", (int)(n < 64 ? n : 64), root, parent);
-	return xstrdup(out);
+	str_copy(r, (n < 64 ? n : 64) + 1, root);   /* the root, at most 64 bytes of it */
+	return str_join("Root=", r, ";Parent=", parent, ";Sampled=0", NULL);
 }
 
 void lambda_invocation_free(struct invocation *inv)
@@ -188,7 +185,7 @@ struct invocation *lambda_invoke_as(struct lambda *l, const struct invoke_reques
 	inv->log_tail = req->log_tail;
 	inv->start_us = time_mono_us();
 	if (request_id)
-		snprintf(inv->request_id, sizeof(inv->request_id), "%s", request_id);
+		str_copy(inv->request_id, sizeof(inv->request_id), request_id);
 	else
 		rng_uuid(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);

@@ -105,8 +105,8 @@ void runtime_api_deliver(struct runtime_api *ra, const struct runtime_invocation
 	char deadline[24];
 	char *p;
 
-	snprintf(ra->current_id, sizeof(ra->current_id), "%s", inv->request_id);
-	snprintf(deadline, sizeof(deadline), "%lld", (long long)inv->deadline_ms);
+	str_copy(ra->current_id, sizeof(ra->current_id), inv->request_id);
+	dec_u64(inv->deadline_ms > 0 ? (uint64_t)inv->deadline_ms : 0, deadline);
 	/* The headers every client relies on (aws-lambda-cpp asserts on the
 	 * request id and a positive deadline; the Rust runtime on the ARN). */
 	buf_reset(&ra->meta);
@@ -176,7 +176,11 @@ static const char *error_type(const struct http_request *req, char out[256])
 {
 	const struct http_header *h = http_request_header(req, "lambda-runtime-function-error-type");
 
-	snprintf(out, 256, "%.*s", h ? (int)h->value.n : 0, h ? h->value.p : "");
+	size_t n = h ? (h->value.n < 255 ? h->value.n : 255) : 0;
+
+	if (n)
+		memcpy(out, h->value.p, n);
+	out[n] = '\0';
 	return out;
 }
 

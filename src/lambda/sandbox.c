@@ -95,7 +95,7 @@ static void deliver(struct sandbox *sb)
 
 void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 {
-	snprintf(sb->request_id, sizeof(sb->request_id), "%s", inv->request_id);
+	str_copy(sb->request_id, sizeof(sb->request_id), inv->request_id);
 	sb->timeout = inv->timeout;
 	buf_reset(&sb->inv_payload);
 	buf_append(&sb->inv_payload, inv->payload, inv->payload_len);

@@ -218,6 +218,8 @@ void telemetry_start(struct telemetry *t, const char *request_id, const char *ve
 {
 	char rec[256];
 
+	if (!telemetry_wants(t, TEL_PLATFORM))
+		return;
 	snprintf(rec, sizeof(rec), "{\"requestId\":\"%s\",\"version\":\"%s\"}", request_id, version);
 	telemetry_platform(t, "platform.start", rec);
 }

@@ -55,8 +55,8 @@ static void keep_for_console(struct forward *f, const struct invoke_result *res)
 	rec->cold = res->cold;
 	rec->wait_us = res->wait_us;
 	rec->run_us = res->run_us;
-	snprintf(rec->version, sizeof(rec->version), "%s", res->version ? res->version : "");
-	snprintf(rec->request_id, sizeof(rec->request_id), "%s", res->request_id ? res->request_id : "");
+	str_copy(rec->version, sizeof(rec->version), res->version ? res->version : "");
+	str_copy(rec->request_id, sizeof(rec->request_id), res->request_id ? res->request_id : "");
 	buf_reset(&rec->result);
 	buf_append(&rec->result, res->payload, res->len < f->record ? res->len : f->record);
 	buf_reset(&rec->log);

@@ -2,6 +2,8 @@
  * util: URL splitting (the IdP and JWKS endpoints lb fetches) and random
  * version-4 UUIDs (request ids, extension ids), decimals.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -58,6 +60,41 @@ TEST(uuids_are_version_4_variant_1)
 	CHECK_INT(a[14], '4');
 	CHECK_INT(strchr("89ab", a[19]) != NULL, 1);
 	CHECK_INT(strcmp(a, b) != 0, 1);
+	for (int i = 0; i < 36; i++)
+		CHECK_INT(i == 8 || i == 13 || i == 18 || i == 23 || strchr("0123456789abcdef", a[i]) != NULL, 1);
+}
+
+TEST(uuids_spell_the_generators_bytes_in_order)
+{
+	struct rng r;
+	uint8_t bytes[16];
+	char hex[33], want[37], got[37];
+
+	rng_seed_fixed(&r, 11);
+	rng_bytes(&r, bytes, sizeof(bytes));
+	bytes[6] = (uint8_t)((bytes[6] & 0x0f) | 0x40);
+	bytes[8] = (uint8_t)((bytes[8] & 0x3f) | 0x80);
+	hex_encode(bytes, sizeof(bytes), hex);
+	snprintf(want, sizeof(want), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	rng_seed_fixed(&r, 11);
+	rng_uuid(&r, got);
+	CHECK_STR(got, want);
+}
+
+TEST(str_copy_cuts_to_fit_and_str_join_concatenates)
+{
+	char out[8];
+	char *j;
+
+	CHECK_INT(str_copy(out, sizeof(out), "abc"), 3);
+	CHECK_STR(out, "abc");
+	CHECK_INT(str_copy(out, sizeof(out), "abcdefghij"), 7);
+	CHECK_STR(out, "abcdefg");
+	CHECK_INT(str_copy(out, 1, "abc"), 0);
+	CHECK_STR(out, "");
+	j = str_join("arn:aws:lambda:", "eu-west-1", "", ":fn", NULL);
+	CHECK_STR(j, "arn:aws:lambda:eu-west-1:fn");
+	free(j);
 }
 
 TEST(decimals_as_lambdas_report_writes_them)
@@ -88,6 +125,8 @@ int main(void)
 	RUN(url_split_takes_scheme_host_port_and_path);
 	RUN(url_split_refuses_empty_hosts_and_bad_ports);
 	RUN(uuids_are_version_4_variant_1);
+	RUN(uuids_spell_the_generators_bytes_in_order);
+	RUN(str_copy_cuts_to_fit_and_str_join_concatenates);
 	RUN(decimals_as_lambdas_report_writes_them);
 	return test_done();
 }
