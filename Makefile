@@ -29,7 +29,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -Isrc -I$(LLHTTP_INC) $(PKG_CFLAGS) -MMD -MP
-RELEASE_CFLAGS := -O2
+RELEASE_CFLAGS := -O2 -flto=auto
 ASAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LLHTTP_CFLAGS := -std=c11 -g -w -I$(LLHTTP_INC)
 
@@ -57,7 +57,7 @@ deps:
 build-release: check-layers lb
 
 lb: $(REL_OBJ)
-	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 build/release/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	@mkdir -p $(@D)

@@ -47,7 +47,7 @@ void buf_commit(struct buf *b, size_t n)
 	b->p[b->len] = '\0';
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+int buf_append_slow(struct buf *b, const void *p, size_t n)
 {
 	if (buf_grow(b, n) < 0)
 		return -1;
@@ -60,11 +60,6 @@ int buf_append(struct buf *b, const void *p, size_t n)
 int buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
-}
-
-int buf_putc(struct buf *b, char c)
-{
-	return buf_append(b, &c, 1);
 }
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *p;        /* NULL until the first append */
@@ -22,9 +23,24 @@ struct buf {
 
 void buf_init(struct buf *b, size_t max);
 /* Each returns 0, or -1 (buffer unchanged) when the result would pass max. */
-int buf_append(struct buf *b, const void *p, size_t n);
+int buf_append_slow(struct buf *b, const void *p, size_t n);
+static inline int buf_append(struct buf *b, const void *p, size_t n)
+{
+	/* Inline when the room is there (a response head is ~40 appends). */
+	if (b->len + n < b->cap && (!b->max || b->len + n <= b->max)) {
+		if (n)
+			memcpy(b->p + b->len, p, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return buf_append_slow(b, p, n);
+}
 int buf_puts(struct buf *b, const char *s);
-int buf_putc(struct buf *b, char c);
+static inline int buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Makes room for n more bytes and returns where they go; commit with buf_commit. */
