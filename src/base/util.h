@@ -90,7 +90,7 @@ void time_iso8601_us(int64_t wall_us, char out[28]);
 void time_http_date(int64_t wall_s, char out[30]);
 
 /* s into out (size bytes, size >= 1), cut to fit, always NUL-terminated;
- * returns the length copied. printf's "%s" costs ~20 times more. */
+ * returns the length copied. snprintf("%s") without the format parsing. */
 size_t str_copy(char *out, size_t size, const char *s);
 /* The strings up to a NULL, one after another, in a new allocation. */
 char *str_join(const char *s, ...) __attribute__((sentinel));

@@ -175,8 +175,7 @@ static bool result_allowed(struct runtime_api *ra, struct http_request *req, str
 static const char *error_type(const struct http_request *req, char out[256])
 {
 	const struct http_header *h = http_request_header(req, "lambda-runtime-function-error-type");
-
-	size_t n = h ? (h->value.n < 255 ? h->value.n : 255) : 0;
+	size_t n = h ? (h->value.n < 255 ? h->value.n : 255) : 0;   /* cut to fit, as before */
 
 	if (n)
 		memcpy(out, h->value.p, n);
