@@ -72,7 +72,17 @@ int lambda_env_argv(const struct lambda *l, const char *fn_name, const struct fu
 	if (!prog)
 		return -1;
 	if (strncmp(s->runtime, "nodejs", 6) == 0) {
+		/* Why: Lambda's Node.js bootstrap starts node with these flags: gc()
+		 * exposed, 80 KiB of HTTP headers, and V8's heap sized from the memory
+		 * (a tenth for the new space, half of that per semi-space, the rest old). */
+		int new_space = s->memory_size / 10;
+
 		strvec_pushf(argv, "%s", prog);
+		strvec_pushf(argv, "--expose-gc");
+		strvec_pushf(argv, "--max-http-header-size");
+		strvec_pushf(argv, "81920");
+		strvec_pushf(argv, "--max-semi-space-size=%d", new_space / 2);
+		strvec_pushf(argv, "--max-old-space-size=%d", s->memory_size - new_space);
 		strvec_pushf(argv, "%s/node/bootstrap.mjs", l->runtimes_dir);
 	} else if (strncmp(s->runtime, "python", 6) == 0) {
 		strvec_pushf(argv, "%s", prog);

@@ -15,6 +15,10 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(BENCH_DIR))
 LB = os.path.join(ROOT, "lb")
+# The flags lb starts a Node.js sandbox with at the default memory_size (128 MB), as
+# Lambda's Node.js bootstrap does (lambda_env.c): the runtime alone runs with them too.
+NODE_FLAGS = ["--expose-gc", "--max-http-header-size", "81920", "--max-semi-space-size=6",
+              "--max-old-space-size=116"]
 
 
 def free_port():

@@ -53,7 +53,7 @@ import os
 import time
 
 import peers
-from benchlib import (BENCH_DIR, ROOT, children, compile_c, cpu_seconds, median, median_run, row, rss_kb,
+from benchlib import (BENCH_DIR, NODE_FLAGS, ROOT, children, compile_c, cpu_seconds, median, median_run, row, rss_kb,
                       run_tool, start_lb, stop, wrk)
 
 NODE_CODE = peers.PEERS_DIR          # handler.js, shared with serverless-offline
@@ -217,7 +217,7 @@ def latency(args, tools, tmp, lb, port):
     env = {**os.environ, "_HANDLER": "handler.handler", "LAMBDA_TASK_ROOT": NODE_CODE,
            "AWS_LAMBDA_FUNCTION_NAME": "node", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_REGION": "us-east-1", "TZ": ":UTC"}
-    node = [run_tool([tools["driver"], event, n, w, "node", NODE_RUNTIME], env=env, cwd=NODE_CODE,
+    node = [run_tool([tools["driver"], event, n, w, "node", *NODE_FLAGS, NODE_RUNTIME], env=env, cwd=NODE_CODE,
                      cpu={min(all_cpus)}) for _ in range(args.rounds)]
     results["node_cycle50"] = median(r["cycle_p50_us"] for r in node)
     results["node_rtt50"] = median(r["rtt_p50_us"] for r in node)

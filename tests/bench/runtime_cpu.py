@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 
+from benchlib import NODE_FLAGS
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(BENCH_DIR))
 
@@ -63,7 +65,7 @@ def build(tmp):
 def runtime_cmd(name, tools):
     """(argv, task root) of one runtime."""
     if name == "node":
-        return [shutil.which("node") or "node", os.path.join(RUNTIMES, "node", "bootstrap.mjs")], \
+        return [shutil.which("node") or "node", *NODE_FLAGS, os.path.join(RUNTIMES, "node", "bootstrap.mjs")], \
             os.path.join(BENCH_DIR, "peers")
     if name == "python":
         py = shutil.which("python3.11") or shutil.which("python3")

@@ -231,6 +231,31 @@ class NodeRuntimeTests(RuntimeCase):
             },
         })
 
+    def test_node_flags_as_lambdas_bootstrap_sets_them(self):
+        # Lambda's Node.js bootstrap: --expose-gc, --max-http-header-size 81920 and a V8
+        # heap sized from memory_size (new space a tenth, semi-space half of it, old the rest).
+        code = {"fn/index.mjs": """
+            import http from 'node:http';
+            import v8 from 'node:v8';
+            export const handler = async () => ({statusCode: 200,
+              headers: {"content-type": "application/json"},
+              body: JSON.stringify({argv: process.execArgv, gc: typeof globalThis.gc,
+                maxHeaderSize: http.maxHeaderSize,
+                heapMB: v8.getHeapStatistics().heap_size_limit / 1048576})});
+        """}
+        lb = self.serve([{"name": "small", "runtime": NODE, "handler": "index.handler", "memory": 128},
+                         {"name": "big", "runtime": NODE, "handler": "index.handler", "memory": 1024}], code)
+        for path, semi, old in (("/small", 6, 116), ("/big", 51, 922)):
+            b = self.json_ok(lb, path)
+            self.assertEqual(b["argv"], ["--expose-gc", "--max-http-header-size", "81920",
+                                         f"--max-semi-space-size={semi}", f"--max-old-space-size={old}"])
+            self.assertEqual(b["gc"], "function")
+            self.assertEqual(b["maxHeaderSize"], 81920)
+            # V8's limit is the old space plus its young generation (three semi-spaces,
+            # each rounded up to a power of two): 140 and 1114 MB on Node 20, not its 4 GB.
+            self.assertGreaterEqual(b["heapMB"], old, b)
+            self.assertLessEqual(b["heapMB"], old + 8 * semi, b)
+
     def test_thrown_error_is_502_and_sandbox_keeps_serving(self):
         lb = self.serve(
             [{"name": "thrower", "runtime": NODE, "handler": "index.handler"}],
