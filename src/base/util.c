@@ -130,6 +130,22 @@ struct sv sv_cut(struct sv a, char c, struct sv *head)
 	return (struct sv){ q + 1, a.n - (size_t)(q - a.p) - 1 };
 }
 
+bool sv_next_line(struct sv text, size_t *pos, struct sv *line)
+{
+	size_t i = *pos, end;
+	const char *nl;
+
+	if (i >= text.n)
+		return false;
+	nl = memchr(text.p + i, '\n', text.n - i);
+	end = nl ? (size_t)(nl - text.p) : text.n;
+	*line = (struct sv){ text.p + i, end - i };
+	if (line->n && line->p[line->n - 1] == '\r')
+		line->n--;
+	*pos = end + 1;
+	return true;
+}
+
 int sv_to_u64(struct sv a, uint64_t *out)
 {
 	uint64_t v = 0;

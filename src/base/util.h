@@ -55,6 +55,9 @@ struct sv sv_trim(struct sv a);
 /* Splits at the first c: *head gets what precedes it; returns what follows it
  * (SV_NULL with p == NULL when c is absent, and *head is all of a). */
 struct sv sv_cut(struct sv a, char c, struct sv *head);
+/* The line of text starting at *pos, without its "\n" or "\r\n"; *pos moves past
+ * it. False once *pos is at the end. */
+bool sv_next_line(struct sv text, size_t *pos, struct sv *line);
 /* Parses a decimal unsigned number that fills a entirely; -1 on anything else. */
 int sv_to_u64(struct sv a, uint64_t *out);
 char *sv_dup(struct sv a);

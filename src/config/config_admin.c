@@ -6,8 +6,9 @@
  */
 #include "config/config_admin.h"
 
-#include <arpa/inet.h>
 #include <string.h>
+
+#include "config/config_int.h"
 
 #define HISTORY_DEFAULT 200
 #define BODY_LIMIT_DEFAULT 8192
@@ -20,24 +21,11 @@ static const struct yfield admin_fields[] = {
 	YFIELD_BOOL("mask_secrets", struct admin_cfg, mask_secrets),
 };
 
-/* The address in a comparable form: family byte, then 16 address bytes. */
-static int address_key(const char *s, uint8_t key[17])
-{
-	memset(key, 0, 17);
-	if (inet_pton(AF_INET, s, key + 1) == 1)
-		key[0] = 4;
-	else if (inet_pton(AF_INET6, s, key + 1) == 1)
-		key[0] = 6;
-	else
-		return -1;
-	return 0;
-}
-
 static bool same_socket(const char *a, int pa, const char *b, int pb)
 {
 	uint8_t ka[17], kb[17];
 
-	return pa != 0 && pa == pb && address_key(a, ka) == 0 && address_key(b, kb) == 0 &&
+	return pa != 0 && pa == pb && config_address_key(a, ka) == 0 && config_address_key(b, kb) == 0 &&
 	       memcmp(ka, kb, sizeof(ka)) == 0;
 }
 
@@ -53,7 +41,7 @@ int config_admin_load(struct config *cfg, const struct ynode *n, struct lb_err *
 				 .mask_secrets = true };
 	if (ydoc_fields(n, "admin", admin_fields, ARRAY_LEN(admin_fields), a, &cfg->arena, err))
 		return -1;
-	if (address_key(a->address, key))
+	if (config_address_key(a->address, key))
 		return ydoc_err(err, ydoc_get(n, "address"), "'address' must be an IPv4 or IPv6 "
 				"address, not '%s'", a->address);
 	for (size_t i = 0; i < cfg->nlisteners; i++) {

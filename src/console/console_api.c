@@ -131,19 +131,12 @@ static json_t *large_field(struct console *c, const struct reqrec *r, enum rec_f
 /* Whether the request's head has a header name (case-insensitive) with value (exact; NULL: any). */
 static bool head_has(struct sv head, struct sv name, const struct sv *value)
 {
-	size_t i = 0;
+	struct sv line, n, v;
 
-	while (i < head.n) {
-		const char *nl = memchr(head.p + i, '\n', head.n - i);
-		size_t end = nl ? (size_t)(nl - head.p) : head.n;
-		struct sv line = { head.p + i, end - i }, n, v;
-
-		if (line.n && line.p[line.n - 1] == '\r')
-			line.n--;
+	for (size_t i = 0; sv_next_line(head, &i, &line);) {
 		v = sv_cut(line, ':', &n);
 		if (v.p && sv_eq_nocase(n, name) && (!value || sv_eq(sv_trim(v), *value)))
 			return true;
-		i = end + 1;
 	}
 	return false;
 }
@@ -230,16 +223,10 @@ static void list_requests(struct console *c, struct http_request *req)
 static json_t *header_pairs(struct console *c, struct sv head)
 {
 	json_t *a = json_array();
-	size_t i = 0;
 	bool first = true;
+	struct sv line, n, v;
 
-	while (i < head.n) {
-		const char *nl = memchr(head.p + i, '\n', head.n - i);
-		size_t end = nl ? (size_t)(nl - head.p) : head.n;
-		struct sv line = { head.p + i, end - i }, n, v;
-
-		if (line.n && line.p[line.n - 1] == '\r')
-			line.n--;
+	for (size_t i = 0; sv_next_line(head, &i, &line);) {
 		v = sv_cut(line, ':', &n);
 		if (!first && v.p && n.n) {
 			buf_reset(&c->scratch);
@@ -251,7 +238,6 @@ static json_t *header_pairs(struct console *c, struct sv head)
 							   (int)c->scratch.len));
 		}
 		first = false;
-		i = end + 1;
 	}
 	return a;
 }

@@ -72,19 +72,12 @@ void console_replay_abort(struct subscriber *s)
 /* The value of a header in a head (case-insensitive name), or SV_NULL. */
 static struct sv head_value(struct sv head, const char *name)
 {
-	size_t i = 0;
+	struct sv line, n, v;
 
-	while (i < head.n) {
-		const char *nl = memchr(head.p + i, '\n', head.n - i);
-		size_t end = nl ? (size_t)(nl - head.p) : head.n;
-		struct sv line = { head.p + i, end - i }, n, v;
-
-		if (line.n && line.p[line.n - 1] == '\r')
-			line.n--;
+	for (size_t i = 0; sv_next_line(head, &i, &line);) {
 		v = sv_cut(line, ':', &n);
 		if (v.p && sv_eq_cstr_nocase(n, name))
 			return sv_trim(v);
-		i = end + 1;
 	}
 	return SV_NULL;
 }

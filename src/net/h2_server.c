@@ -98,17 +98,8 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 
 	req = &st->req;
 	h2_req_begin(&hc->build, req);
-	/* The connection's facts, as http_server.c gives HTTP/1 requests. */
 	req->io = st;
-	req->listener = c->listener_index;
-	req->local_port = c->local_port;
-	req->https = c->ssl != NULL;
-	req->tls = c->ssl ? &c->tls : NULL;
-	req->peer_family = c->peer_family;
-	memcpy(req->peer_addr, c->peer_addr, sizeof(c->peer_addr));
-	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
-	req->peer_port = c->peer_port;
-	req->conn_trace_id = c->tid;
+	conn_request_facts(c, req);
 	req->start_wall_us = time_wall_us();
 	req->start_mono_us = time_mono_us();
 	return st;

@@ -298,7 +298,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct hc_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct evbuffer_iovec v;
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
@@ -310,14 +309,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		hc_conn_close(c);
 		return;
 	}
-	evbuffer_unfreeze(in, 0);
-	evbuffer_reserve_space(in, READ_CHUNK, &v, 1);
-	n = read(fd, v.iov_base, v.iov_len);
-	if (n > 0) {
-		v.iov_len = (size_t)n;
-		evbuffer_commit_space(in, &v, 1);
-	}
-	evbuffer_freeze(in, 0);
+	n = net_read_now(in, fd, READ_CHUNK);
 	if (n > 0)
 		hc_conn_parse(c);
 	else if (n == 0)

@@ -130,6 +130,8 @@ struct http_server {
 
 /* http_server.c */
 void conn_begin_close(struct conn *c);
+/* The connection's facts a request carries: listener, ports, TLS, peer, trace id. */
+void conn_request_facts(const struct conn *c, struct http_request *req);
 /* Unlinks and frees c with its bufferevent and socket. */
 void conn_free(struct conn *c);
 /* The listener's accept callback (arg: its struct http_listener). */

@@ -121,11 +121,8 @@ void conn_begin_close(struct conn *c)
 
 /* --- reading ------------------------------------------------------------------ */
 
-static void conn_start_request(struct conn *c)
+void conn_request_facts(const struct conn *c, struct http_request *req)
 {
-	struct http_request *req = &c->req;
-
-	req->io = c;
 	req->listener = c->listener_index;
 	req->local_port = c->local_port;
 	req->https = c->ssl != NULL;
@@ -135,6 +132,12 @@ static void conn_start_request(struct conn *c)
 	memcpy(req->peer_ip, c->peer_ip, sizeof(c->peer_ip));
 	req->peer_port = c->peer_port;
 	req->conn_trace_id = c->tid;
+}
+
+static void conn_start_request(struct conn *c)
+{
+	c->req.io = c;
+	conn_request_facts(c, &c->req);
 	c->state = CONN_HEAD;
 }
 
@@ -413,32 +416,18 @@ static void conn_on_timeout(struct conn *c)
 	conn_free(c);
 }
 
-/*
- * Reads with one read(2) into the bufferevent's input buffer. lb reads the
- * socket itself rather than through the bufferevent, which asks the kernel
- * how much is readable (an ioctl) before every read: one system call per
- * request saved on the hot path.
- */
+/* Reads with one read(2) (net_read_now: no ioctl before it, as the bufferevent's own read has). */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = conn_input(c);
-	struct evbuffer_iovec v;
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
 		conn_on_timeout(c);
 		return;
 	}
-	/* The bufferevent freezes its input's end so only it appends; lb is its reader now. */
-	evbuffer_unfreeze(in, 0);
-	evbuffer_reserve_space(in, READ_CHUNK, &v, 1);
-	n = read(fd, v.iov_base, v.iov_len);
-	if (n > 0) {
-		v.iov_len = (size_t)n;
-		evbuffer_commit_space(in, &v, 1);
-	}
-	evbuffer_freeze(in, 0);
+	n = net_read_now(in, fd, READ_CHUNK);
 	if (n > 0)
 		conn_on_input(c);
 	else if (n == 0)

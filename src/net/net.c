@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -89,6 +90,23 @@ size_t net_write_now(struct bufferevent *bev)
 		evbuffer_freeze(out, 1);
 	}
 	return evbuffer_get_length(out);
+}
+
+ssize_t net_read_now(struct evbuffer *in, int fd, size_t chunk)
+{
+	struct evbuffer_iovec v;
+	ssize_t n;
+
+	/* The bufferevent freezes its input's end so only it appends; the caller is its reader now. */
+	evbuffer_unfreeze(in, 0);
+	evbuffer_reserve_space(in, (ev_ssize_t)chunk, &v, 1);
+	n = read(fd, v.iov_base, v.iov_len);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	}
+	evbuffer_freeze(in, 0);
+	return n;
 }
 
 long net_raise_fd_limit(void)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -29,6 +30,14 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
  * Returns the bytes the socket did not take (the caller enables EV_WRITE).
  */
 size_t net_write_now(struct bufferevent *bev);
+
+/*
+ * One read(2) of up to chunk bytes from fd onto the end of in, a socket
+ * bufferevent's input, for a reader that reads the socket itself: the
+ * bufferevent would ask the kernel how much is readable (an ioctl) before
+ * every read. Returns what read(2) returned (errno set when negative).
+ */
+ssize_t net_read_now(struct evbuffer *in, int fd, size_t chunk);
 
 /*
  * event_base_dispatch, one pass of the loop at a time: what functions log

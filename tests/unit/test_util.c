@@ -120,6 +120,28 @@ TEST(decimals_as_lambdas_report_writes_them)
 	CHECK_STR(d, "0.00");
 }
 
+TEST(sv_next_line_splits_at_lf_and_crlf)
+{
+	struct sv text = SV("a: 1\r\nb: 2\nlast"), line;
+	size_t i = 0;
+
+	CHECK_INT(sv_next_line(text, &i, &line), 1);
+	CHECK_MEM(line.p, line.n, "a: 1");
+	CHECK_INT(sv_next_line(text, &i, &line), 1);
+	CHECK_MEM(line.p, line.n, "b: 2");
+	CHECK_INT(sv_next_line(text, &i, &line), 1);
+	CHECK_MEM(line.p, line.n, "last");
+	CHECK_INT(sv_next_line(text, &i, &line), 0);
+	/* An empty line is a line; a final "\n" ends the text. */
+	text = SV("\r\nx\n");
+	i = 0;
+	CHECK_INT(sv_next_line(text, &i, &line), 1);
+	CHECK_INT((int)line.n, 0);
+	CHECK_INT(sv_next_line(text, &i, &line), 1);
+	CHECK_MEM(line.p, line.n, "x");
+	CHECK_INT(sv_next_line(text, &i, &line), 0);
+}
+
 int main(void)
 {
 	RUN(url_split_takes_scheme_host_port_and_path);
@@ -128,5 +150,6 @@ int main(void)
 	RUN(uuids_spell_the_generators_bytes_in_order);
 	RUN(str_copy_cuts_to_fit_and_str_join_concatenates);
 	RUN(decimals_as_lambdas_report_writes_them);
+	RUN(sv_next_line_splits_at_lf_and_crlf);
 	return test_done();
 }
