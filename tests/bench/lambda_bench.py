@@ -20,6 +20,8 @@ One lb serves three functions behind ALB rules, each a lambda target group:
 Throughput: wrk -t1 -c20 (the settings peers.md used for serverless-offline) against
 /c, /node and serverless-offline serving the same handler (peers.py), default mode
 (worker threads) and --useInProcess, in alternating rounds; the median round of each.
+While one is measured, the serverless-offline instances not measured are stopped
+(SIGSTOP): nothing but the measured system and wrk runs.
 CPU per request from /proc/PID/stat: lb's own, the function processes' (lb's children)
 and serverless-offline's (its whole process tree). lb writes its function log lines
 (START/END/REPORT per invocation) to a file in the temporary directory, and so does
@@ -50,6 +52,7 @@ RSS: lb before any sandbox starts and after the runs with all sandboxes warm; th
 sandboxes' own RSS; serverless-offline's (process tree).
 """
 import os
+import signal
 import time
 
 import peers
@@ -150,9 +153,10 @@ def set_affinity(pids, cpus):
 class System:
     """Something wrk measures: a URL and the processes whose CPU time counts."""
 
-    def __init__(self, name, url, server_pids, function_pids=lambda: []):
+    def __init__(self, name, url, server_pids, function_pids=lambda: [], idle_pids=lambda: []):
         self.name, self.url = name, url
         self.server_pids, self.function_pids = server_pids, function_pids
+        self.idle_pids = idle_pids  # stopped while another system is measured
         self.runs = []
 
     def measure(self, args, duration):
@@ -164,6 +168,29 @@ class System:
         r["server_us"] = (sum(cpu_seconds(p) for p in servers) - s0) * 1e6 / n
         r["function_us"] = (sum(cpu_seconds(p) for p in functions) - f0) * 1e6 / n
         return r
+
+
+def signal_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+def measure_alone(s, systems, args):
+    """s's round with the other systems' serverless-offline stopped (SIGSTOP, then SIGCONT):
+    idle after its rounds one still used 1.4-8.2% of a CPU (timers, GC), which counted
+    against whichever system was being measured. lb's idle sandboxes wait in /next and
+    use none. One unmeasured second of load first: what a process stopped meanwhile
+    catches up on when it resumes (timers, a garbage collection) is not in the round."""
+    others = [p for o in systems if o is not s for p in o.idle_pids()]
+    signal_all(others, signal.SIGSTOP)
+    try:
+        wrk(s.url, args.threads, args.lambda_connections, 1)
+        return s.measure(args, args.duration)
+    finally:
+        signal_all(others, signal.SIGCONT)
 
 
 # --- sections ---------------------------------------------------------------------------
@@ -261,14 +288,14 @@ def run(args, tmp):
                     so_problems[name] = problem
                     so.stop()
                     continue
-                systems.append(System(name, so.url, so.pids))
+                systems.append(System(name, so.url, so.pids, idle_pids=so.pids))
                 systems[-1].so = so
         # Warm-up: starts every sandbox, lets Node's JIT settle in each process.
         for s in systems:
             wrk(s.url, args.threads, args.lambda_connections, 1 if "C runtime" in s.name else 3)
         for _ in range(args.rounds):
             for s in systems:
-                s.runs.append(s.measure(args, args.duration))
+                s.runs.append(measure_alone(s, systems, args))
         so_rss = {s.name: s.so.rss_kb() for s in systems if hasattr(s, "so")}
         for so in sos:
             so.stop()         # idle, it still uses a few % of a CPU (timers, GC)
