@@ -153,10 +153,9 @@ def set_affinity(pids, cpus):
 class System:
     """Something wrk measures: a URL and the processes whose CPU time counts."""
 
-    def __init__(self, name, url, server_pids, function_pids=lambda: [], idle_pids=lambda: []):
+    def __init__(self, name, url, server_pids, function_pids=lambda: []):
         self.name, self.url = name, url
         self.server_pids, self.function_pids = server_pids, function_pids
-        self.idle_pids = idle_pids  # stopped while another system is measured
         self.runs = []
 
     def measure(self, args, duration):
@@ -184,7 +183,7 @@ def measure_alone(s, systems, args):
     against whichever system was being measured. lb's idle sandboxes wait in /next and
     use none. One unmeasured second of load first: what a process stopped meanwhile
     catches up on when it resumes (timers, a garbage collection) is not in the round."""
-    others = [p for o in systems if o is not s for p in o.idle_pids()]
+    others = [p for o in systems if o is not s and hasattr(o, "so") for p in o.so.pids()]
     signal_all(others, signal.SIGSTOP)
     try:
         wrk(s.url, args.threads, args.lambda_connections, 1)
@@ -288,7 +287,7 @@ def run(args, tmp):
                     so_problems[name] = problem
                     so.stop()
                     continue
-                systems.append(System(name, so.url, so.pids, idle_pids=so.pids))
+                systems.append(System(name, so.url, so.pids))
                 systems[-1].so = so
         # Warm-up: starts every sandbox, lets Node's JIT settle in each process.
         for s in systems:
