@@ -343,7 +343,7 @@ int lb_serve(const struct lb_options *opt)
 	lb.nworkers = nworkers = workers_wanted(lb.cfg);
 	if (nworkers > 1)
 		evthread_use_pthreads();   /* before any event base: other threads wake this loop */
-	lb.base = event_base_new();
+	lb.base = net_base_new();
 	runtimes = lambda_find_runtimes("/proc/self/exe");
 	lb.lambda = lambda_new(lb.base, &lb.rng, runtimes);
 	free(runtimes);

@@ -242,7 +242,7 @@ static int worker_init(struct workers *ws, struct worker *w, int index, struct c
 	w->ws = ws;
 	w->index = index;
 	rng_seed(&w->rng);
-	w->base = event_base_new();
+	w->base = net_base_new();
 	w->q = xqueue_new(w->base);
 	w->xl = xlambda_new(ws->lambda, ws->main_q, w->q);
 	w->targets = targets_new(w->base, &w->rng, NULL);

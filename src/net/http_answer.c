@@ -31,11 +31,10 @@ static void h1_stream_abort(struct http_request *req);
 void conn_flush(struct conn *c)
 {
 	if (c->ssl) {
-		/* OpenSSL's bufferevent encrypts and writes itself; on_write
-		 * hears when the output has drained. */
+		/* on_write hears when the output has drained. */
 		if (evbuffer_get_length(bufferevent_get_output(c->bev))) {
-			net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
-			bufferevent_enable(c->bev, EV_WRITE);
+			if (net_tls_write_now(c->bev))
+				net_acked_moved(bufferevent_getfd(c->bev), &c->acked_mark);
 		} else if (c->state == CONN_CLOSING)
 			conn_linger(c);
 		return;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 
 #include "base/log.h"
@@ -65,6 +66,19 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
 	return ev;
 }
 
+struct event_base *net_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (!cfg)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 int net_dispatch(struct event_base *base)
 {
 	int r;
@@ -88,6 +102,22 @@ size_t net_write_now(struct bufferevent *bev)
 		evbuffer_unfreeze(out, 1);
 		evbuffer_write(out, bufferevent_getfd(bev));
 		evbuffer_freeze(out, 1);
+	}
+	return evbuffer_get_length(out);
+}
+
+size_t net_tls_write_now(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	struct event *ev = &bev->ev_write;
+
+	if (evbuffer_get_length(out)) {
+		/* libevent's OpenSSL bufferevent writes only from its write event,
+		 * one loop turn (an epoll change and a wake-up) later. Its callback
+		 * writes while EV_WRITE is enabled and deletes the event once the
+		 * output is empty; the owner's callbacks it runs are deferred. */
+		bufferevent_enable(bev, EV_WRITE);
+		event_get_callback(ev)(event_get_fd(ev), EV_WRITE, event_get_callback_arg(ev));
 	}
 	return evbuffer_get_length(out);
 }

@@ -32,12 +32,28 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
 size_t net_write_now(struct bufferevent *bev);
 
 /*
+ * net_write_now for an OpenSSL bufferevent whose handshake is done and whose
+ * callbacks are deferred (BEV_OPT_DEFER_CALLBACKS): runs its write event's
+ * callback now, so OpenSSL encrypts and sends from the callback that queued
+ * the answer. Returns the bytes still queued.
+ */
+size_t net_tls_write_now(struct bufferevent *bev);
+
+/*
  * One read(2) of up to chunk bytes from fd onto the end of in, a socket
  * bufferevent's input, for a reader that reads the socket itself: the
  * bufferevent would ask the kernel how much is readable (an ioctl) before
  * every read. Returns what read(2) returned (errno set when negative).
  */
 ssize_t net_read_now(struct evbuffer *in, int fd, size_t chunk);
+
+/*
+ * A new event loop whose epoll changes wait for the next epoll_wait and
+ * cancel out within one pass (libevent's changelist): a write event added
+ * for an answer and deleted once it is written costs no system call. lb
+ * never dup()s a descriptor it watches, which that mode requires.
+ */
+struct event_base *net_base_new(void);
 
 /*
  * event_base_dispatch, one pass of the loop at a time: what functions log
