@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/bufferevent_struct.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "base/log.h"
 
@@ -111,14 +113,16 @@ size_t net_tls_write_now(struct bufferevent *bev)
 	struct evbuffer *out = bufferevent_get_output(bev);
 	struct event *ev = &bev->ev_write;
 
-	if (evbuffer_get_length(out)) {
-		/* libevent's OpenSSL bufferevent writes only from its write event,
-		 * one loop turn (an epoll change and a wake-up) later. Its callback
-		 * writes while EV_WRITE is enabled and deletes the event once the
-		 * output is empty; the owner's callbacks it runs are deferred. */
-		bufferevent_enable(bev, EV_WRITE);
+	if (!evbuffer_get_length(out))
+		return 0;
+	bufferevent_enable(bev, EV_WRITE);
+	/* libevent's OpenSSL bufferevent writes only from its write event, one
+	 * loop turn (an epoll change and a wake-up) later. Once the handshake is
+	 * done, that event's callback writes while EV_WRITE is enabled and
+	 * deletes the event when the output is empty; the owner's callbacks it
+	 * runs are deferred. */
+	if (SSL_is_init_finished(bufferevent_openssl_get_ssl(bev)))
 		event_get_callback(ev)(event_get_fd(ev), EV_WRITE, event_get_callback_arg(ev));
-	}
 	return evbuffer_get_length(out);
 }
 
