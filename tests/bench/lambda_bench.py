@@ -142,12 +142,17 @@ def sandboxes(lb_pid):
     return out
 
 
-def set_affinity(pids, cpus):
+def each_pid(pids, f):
+    """f(pid) for each pid, skipping processes that have gone meanwhile."""
     for pid in pids:
         try:
-            os.sched_setaffinity(pid, cpus)
+            f(pid)
         except OSError:
             pass
+
+
+def set_affinity(pids, cpus):
+    each_pid(pids, lambda pid: os.sched_setaffinity(pid, cpus))
 
 
 class System:
@@ -170,11 +175,7 @@ class System:
 
 
 def signal_all(pids, sig):
-    for pid in pids:
-        try:
-            os.kill(pid, sig)
-        except OSError:
-            pass
+    each_pid(pids, lambda pid: os.kill(pid, sig))
 
 
 def measure_alone(s, systems, args):
