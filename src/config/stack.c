@@ -160,6 +160,7 @@ static int write_file(const char *path, const char *text, struct lb_err *err)
 	FILE *f;
 	int rc = -1;
 	size_t n = strlen(text);
+	bool short_write;
 
 	if (asprintf(&tmp, "%s.%ld", path, (long)getpid()) < 0)
 		abort();
@@ -167,10 +168,10 @@ static int write_file(const char *path, const char *text, struct lb_err *err)
 		lb_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (fwrite(text, 1, n, f) != n || fclose(f) != 0) {
-		if (!ferror(f))
-			f = NULL;
+	short_write = fwrite(text, 1, n, f) != n;
+	if (fclose(f) != 0 || short_write) {
 		lb_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, path) != 0) {

@@ -125,13 +125,15 @@ static void event_drop(struct async_event *e)
 static void append_line(const char *fn, const char *path, const struct buf *rec)
 {
 	FILE *f = fopen(path, "a");
+	bool failed = !f;
 
-	if (!f || fprintf(f, "%.*s\n", (int)rec->len, rec->p) < 0 || fclose(f) != 0) {
+	if (f) {
+		failed = fprintf(f, "%.*s\n", (int)rec->len, rec->p) < 0;
+		failed |= fclose(f) != 0;   /* closed once, whatever fprintf did */
+	}
+	if (failed)
 		log_warn("function %s: could not append the invocation record to %s: %s", fn, path,
 			 strerror(errno));
-		if (f)
-			fclose(f);
-	}
 }
 
 static void deliver(struct async_event *e, enum async_condition cond)

@@ -66,6 +66,7 @@ FUNCTIONS = [
     fn("worker", event_invoke_config=dests("sink", ARN + "sink", maximum_retry_attempts=2)),
     fn("once", event_invoke_config=dests(None, "file:failures.jsonl", maximum_retry_attempts=0)),
     fn("tofile", event_invoke_config=dests("file:records/success.jsonl")),
+    fn("tofull", event_invoke_config=dests("file:/dev/full")),
     fn("plain"),
     fn("sink", code="sink"),
 ]
@@ -195,6 +196,15 @@ class AsyncTests(AsyncCase):
         for r in recs:
             self.assertEqual(r["requestContext"]["condition"], "Success")
             self.assertEqual(r["responsePayload"], {"done": r["requestPayload"]["n"], "version": "$LATEST"})
+
+    def test_a_destination_file_that_cannot_be_written_is_one_warning(self):
+        # /dev/full takes the open and the buffered write; the close fails (ENOSPC).
+        self.event("tofull", {"n": 1})
+        warning = "function tofull: could not append the invocation record to /dev/full: No space left on device"
+        self.assertTrue(wait_for(lambda: warning in self.lb.stderr(), WAIT), self.lb.stderr()[-3000:])
+        self.assertEqual(self.lb.stderr().count(warning), 1)
+        r = self.invoke("plain", {"n": "after"})
+        self.assertEqual((r.status, json.loads(r.body)), (200, {"done": "after", "version": "$LATEST"}), r)
 
     def test_without_configuration_an_event_still_runs(self):
         count = self.path("count")
