@@ -65,8 +65,8 @@ static int stack_option(int ch, char *arg, int argc)
 		exit(2);
 	}
 	if (!stack_params) {
-		stack_params = calloc((size_t)argc, sizeof(*stack_params));
-		stack_ports = calloc((size_t)argc, sizeof(*stack_ports));
+		stack_params = xcalloc((size_t)argc, sizeof(*stack_params));
+		stack_ports = xcalloc((size_t)argc, sizeof(*stack_ports));
 		stack_opts.params = stack_params;
 		stack_opts.port_maps = stack_ports;
 	}
@@ -151,7 +151,7 @@ static int cmd_explain(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG;
 	struct explain_request er = { 0 };
-	const char **headers = calloc((size_t)argc, sizeof(*headers));
+	const char **headers = xcalloc((size_t)argc, sizeof(*headers));
 	struct lb_err err = { "" };
 	struct config *cfg = NULL;
 	int ch, status = 2;
