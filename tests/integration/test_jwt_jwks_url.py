@@ -66,11 +66,14 @@ class JwksServer:
                 server.hits += 1
                 server.gate.wait(20)
                 body = json.dumps({"keys": list(server.keys)}).encode()
-                self.send_response(200 if self.path == "/jwks" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(200 if self.path == "/jwks" else 404)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass    # lb stopped while this answer was held (a test does that)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
