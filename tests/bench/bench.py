@@ -18,14 +18,16 @@
    handler (peers.py), lb's added latency per invocation, and RSS with warm
    sandboxes. Its docstring says what each number means.
 
---workers adds lb `workers: 1` and `workers: 2` against nginx with 2 worker processes.
+--workers adds lb `workers: 1` and `workers: 2` against nginx with 2 worker processes,
+   twice: with wrk as above, then with --pipeline requests pipelined per connection
+   (pipeline.lua), where wrk takes a fraction of a core; each pass prints wrk's CPU.
 
 Usage: tests/bench/bench.py [--quick] [--duration 5] [--rounds 3] [--connections 50]
          [--lambda-connections 20] [--iterations 20000] [--c-concurrency 20]
          [--node-concurrency CPUS] [--proxy-connections 50] [--transfer-size 1G]
          [--tls-connections 50] [--h2-clients 10] [--h2-streams 10] [--h2-requests N]
          [--no-fixed] [--no-proxy] [--no-transfer] [--no-tls] [--no-lambda] [--no-peers]
-         [--no-inprocess] [--no-latency] [--workers]          (make bench BENCH_ARGS="--quick" passes them through)
+         [--no-inprocess] [--no-latency] [--workers [--pipeline 16]]          (make bench BENCH_ARGS="--quick" passes them through)
 Load generator, servers and function processes share the machine (2 cores):
 compare ratios measured in the same run, not absolute numbers across runs.
 """
@@ -37,7 +39,7 @@ import tempfile
 import subprocess
 import time
 
-from benchlib import (cpu_seconds, measured, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx,
+from benchlib import (cpu_seconds, measured, median, median_run, nginx_worker_pid, rss_kb, row, start_lb, start_nginx,
                       stop, wrk)
 import lambda_bench
 import proxy_bench
@@ -114,50 +116,85 @@ def bench_fixed(args, tmp):
         print(f"  WARNING: {bad} non-2xx responses")
 
 
-# --workers: the same fixed response, lb with workers: 1 and 2, nginx with two worker processes.
+# --workers: the same fixed response, lb with workers: 1 and 2, nginx with two worker processes;
+# and the same three writing an access log (to /dev/null: each line is made and written, the
+# disk is not what is measured).
 LB_WORKERS_CONFIG = LB_CONFIG.replace("  name: bench\n", "  name: bench\n  workers: 2\n")
+LB_LOG = "  name: bench\n  access_log: /dev/null\n"
 NGINX2_CONFIG = NGINX_CONFIG.replace("worker_processes 1;", "worker_processes 2;")
+NGINX2_LOG_CONFIG = NGINX2_CONFIG.replace("access_log off;", "access_log /dev/null;")
 
 
-def measured_group(url, pids, threads, connections, duration):
+def measured_group(url, pids, threads, connections, duration, pipeline=1):
     """measured() over several processes (nginx's workers): their CPU summed."""
     before = sum(cpu_seconds(p) for p in pids)
-    r = wrk(url, threads, connections, duration)
+    r = wrk(url, threads, connections, duration, pipeline)
     r["cpu_us"] = (sum(cpu_seconds(p) for p in pids) - before) * 1e6 / max(1, r["rps"] * duration)
     return r
 
 
 def bench_workers(args, tmp):
-    dirs = [os.path.join(tmp, d) for d in ("w1", "w2")]
-    for d in dirs:
-        os.makedirs(d, exist_ok=True)
-    lb1, port1 = start_lb(dirs[0], LB_CONFIG)
-    lb2, port2 = start_lb(dirs[1], LB_WORKERS_CONFIG)
-    nginx, nginx_port = start_nginx(tmp, NGINX2_CONFIG, name="nginx2")
-    nginx_worker_pid(nginx.pid)
-    workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
-                                              text=True).stdout.split()]
-    runs = {"1": [], "2": [], "nginx": []}
-    wrk_args = (args.threads, args.connections, args.duration)
+    """Three passes, in alternating rounds. With one core per worker and a load generator
+    costing c us per request against the server's s, two workers can reach about
+    2*s/(c+s) of one on a 2-core machine: wrk's usual one request at a time per
+    connection costs about what lb's fixed response does (c ~ s: no gain possible), so
+    the second and third passes pipeline --pipeline requests per connection (wrk's cost
+    per request falls several times), the third with the access log on (what lb does per
+    request grows). Each pass prints the cores wrk left to the servers."""
+    started = []
+
+    def start(name, config, nginx=False):
+        if nginx:
+            proc, port = start_nginx(tmp, config, name=name)
+            nginx_worker_pid(proc.pid)
+            pids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+        else:
+            folder = os.path.join(tmp, name)
+            os.makedirs(folder, exist_ok=True)
+            proc, port = start_lb(folder, config)
+            pids = [proc.pid]
+        started.append(proc)
+        return f"http://127.0.0.1:{port}/", pids
+
+    p = max(1, args.pipeline)
+    passes = [("one request at a time", 1, False)]
+    if p > 1:
+        passes += [(f"{p} requests pipelined per connection", p, False),
+                   (f"{p} requests pipelined per connection, access log on", p, True)]
     try:
-        for port in (port1, port2, nginx_port):
-            wrk(f"http://127.0.0.1:{port}/", args.threads, args.connections, 1)
+        servers = {}
+        for log in sorted({log for _, _, log in passes}):
+            lb_log = (lambda c: c.replace("  name: bench\n", LB_LOG)) if log else (lambda c: c)
+            servers[log] = {"1": start(f"w1-{log}", lb_log(LB_CONFIG)),
+                            "2": start(f"w2-{log}", lb_log(LB_WORKERS_CONFIG)),
+                            "nginx": start(f"nginx2-{log}", NGINX2_LOG_CONFIG if log else NGINX2_CONFIG, True)}
+        for group in servers.values():
+            for url, _ in group.values():
+                wrk(url, args.threads, args.connections, 1)
+        runs = {(i, k): [] for i in range(len(passes)) for k in ("1", "2", "nginx")}
         for _ in range(args.rounds):
-            runs["1"].append(measured(f"http://127.0.0.1:{port1}/", lb1.pid, *wrk_args))
-            runs["2"].append(measured(f"http://127.0.0.1:{port2}/", lb2.pid, *wrk_args))
-            runs["nginx"].append(measured_group(f"http://127.0.0.1:{nginx_port}/", workers, *wrk_args))
+            for i, (_, pipeline, log) in enumerate(passes):
+                for k, (url, pids) in servers[log].items():
+                    runs[i, k].append(measured_group(url, pids, args.threads, args.connections,
+                                                     args.duration, pipeline))
     finally:
-        stop(lb1)
-        stop(lb2)
-        stop(nginx)
-    r1, r2, rn = (median_run(runs[k]) for k in ("1", "2", "nginx"))
-    print(f"workers (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, fixed response, "
-          f"median of {args.rounds} alternating runs)")
-    print(row("lb workers: 1", r1) + f"   {r1['cpu_us']:.1f} us CPU/request")
-    print(row("lb workers: 2", r2) + f"   {r2['cpu_us']:.1f} us CPU/request")
-    print(row("nginx 2 workers", rn) + f"   {rn['cpu_us']:.1f} us CPU/request")
-    print(f"  lb workers 2/1: {r2['rps'] / r1['rps']:.2f}x requests/s; lb/nginx with 2: "
-          f"{r2['rps'] / rn['rps']:.2f}x")
+        for proc in started:
+            stop(proc)
+    for i, (how, pipeline, _) in enumerate(passes):
+        r1, r2, rn = (median_run(runs[i, k]) for k in ("1", "2", "nginx"))
+        client = median([r["client_cores"] for k in ("1", "2", "nginx") for r in runs[i, k]])
+        if i:
+            print()
+        print(f"workers (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {how}, fixed response, "
+              f"median of {args.rounds} alternating runs)")
+        print(f"  wrk used {client:.2f} of the {os.cpu_count()} cores: "
+              f"{max(0.0, os.cpu_count() - client):.2f} left to the server")
+        print(row("lb workers: 1", r1, latency=pipeline == 1) + f"   {r1['cpu_us']:.1f} us CPU/request")
+        print(row("lb workers: 2", r2, latency=pipeline == 1) + f"   {r2['cpu_us']:.1f} us CPU/request")
+        print(row("nginx 2 workers", rn, latency=pipeline == 1) + f"   {rn['cpu_us']:.1f} us CPU/request")
+        print(f"  lb workers 2/1: {r2['rps'] / r1['rps']:.2f}x requests/s; lb/nginx with 2: "
+              f"{r2['rps'] / rn['rps']:.2f}x")
     bad = sum(r["non2xx"] for v in runs.values() for r in v)
     if bad:
         print(f"  WARNING: {bad} non-2xx responses")
@@ -179,6 +216,8 @@ def main():
     ap.add_argument("--no-lambda", action="store_true", help="skip the Lambda-path section")
     ap.add_argument("--workers", action="store_true",
                     help="add the workers section: lb workers 1 and 2 against nginx with 2 workers")
+    ap.add_argument("--pipeline", type=int, default=16,
+                    help="the workers section's second pass: requests pipelined per connection (16; 1: none)")
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 2 if args.quick else 5

@@ -5,6 +5,7 @@ Python stdlib only.
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -103,17 +104,26 @@ def to_ms(value):
     return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
 
 
-def wrk(url, threads, connections, duration):
-    """One wrk run: requests/s, latency p50/p99 (ms), non-2xx/3xx answers, socket errors."""
+def wrk(url, threads, connections, duration, pipeline=1):
+    """One wrk run: requests/s, latency p50/p99 (ms), non-2xx/3xx answers, socket errors,
+    and wrk's own CPU in cores (client_cores). With pipeline > 1 each connection sends
+    that many requests at a time (pipeline.lua), which cuts wrk's CPU per request."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if pipeline > 1:
+        cmd[-1:-1] = ["-s", os.path.join(BENCH_DIR, "pipeline.lua")]
+        cmd += ["--", str(pipeline)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
-            "sock_errors": sum(int(x) for x in sock.groups()) if sock else 0}
+            "sock_errors": sum(int(x) for x in sock.groups()) if sock else 0,
+            "client_cores": client / duration}
 
 
 def start_nginx(tmp, template, name="nginx", **fmt):
@@ -141,10 +151,10 @@ def nginx_worker_pid(master):
     return master
 
 
-def measured(url, pid, threads, connections, duration):
+def measured(url, pid, threads, connections, duration, pipeline=1):
     """One wrk run, with the server's (pid's) CPU microseconds per request as cpu_us."""
     before = cpu_seconds(pid)
-    r = wrk(url, threads, connections, duration)
+    r = wrk(url, threads, connections, duration, pipeline)
     r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(1, r["rps"] * duration)
     return r
 
@@ -235,8 +245,11 @@ def run_tool(cmd, env=None, cpu=None, cwd=None):
     return {k: float(v) for k, v in (line.split() for line in r.stdout.splitlines() if line.strip())}
 
 
-def row(name, r, width=24):
-    return f"  {name:<{width}} {r['rps']:>10,.0f} req/s   p50 {r['p50']:7.3f} ms   p99 {r['p99']:7.3f} ms"
+def row(name, r, width=24, latency=True):
+    """latency=False for pipelined runs: wrk times a pipelined batch, not a request (and
+    prints 0.00us as the 99th percentile of some)."""
+    line = f"  {name:<{width}} {r['rps']:>10,.0f} req/s"
+    return line + f"   p50 {r['p50']:7.3f} ms   p99 {r['p99']:7.3f} ms" if latency else line
 
 
 def median_run(runs, key="rps"):
