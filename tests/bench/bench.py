@@ -157,11 +157,11 @@ def bench_workers(args, tmp):
         started.append(proc)
         return f"http://127.0.0.1:{port}/", pids
 
-    p = max(1, args.pipeline)
+    depth = args.pipeline
     passes = [("one request at a time", 1, False)]
-    if p > 1:
-        passes += [(f"{p} requests pipelined per connection", p, False),
-                   (f"{p} requests pipelined per connection, access log on", p, True)]
+    if depth > 1:
+        passes += [(f"{depth} requests pipelined per connection", depth, False),
+                   (f"{depth} requests pipelined per connection, access log on", depth, True)]
     try:
         servers = {}
         for log in sorted({log for _, _, log in passes}):

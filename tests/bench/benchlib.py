@@ -151,10 +151,10 @@ def nginx_worker_pid(master):
     return master
 
 
-def measured(url, pid, threads, connections, duration, pipeline=1):
+def measured(url, pid, threads, connections, duration):
     """One wrk run, with the server's (pid's) CPU microseconds per request as cpu_us."""
     before = cpu_seconds(pid)
-    r = wrk(url, threads, connections, duration, pipeline)
+    r = wrk(url, threads, connections, duration)
     r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(1, r["rps"] * duration)
     return r
 
