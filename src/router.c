@@ -232,12 +232,18 @@ static void route_put(struct router *r, struct http_request *req)
 
 /* --- the access log ------------------------------------------------------------ */
 
-/* The log shows origin-form; an absolute-form target is logged from its path. */
+/*
+ * The log shows origin-form: an absolute-form target is logged from what
+ * follows its authority (put_request adds the "/" an empty path stands for).
+ */
 static struct sv log_target(const struct http_request *req)
 {
-	return req->uri_host.n && req->path.p
-		? (struct sv){ req->path.p, (size_t)(req->target.p + req->target.n - req->path.p) }
-		: req->target;
+	const char *after;
+
+	if (!req->uri_host.p)
+		return req->target;
+	after = req->uri_host.p + req->uri_host.n;
+	return (struct sv){ after, (size_t)(req->target.p + req->target.n - after) };
 }
 
 /* actions_executed after an authentication action: "authenticate" first (§5.2). */

@@ -117,6 +117,9 @@ static void put_request(struct buf *out, const struct alog_entry *e)
 	put_escaped(out, e->host);
 	buf_printf(out, ":%u", (unsigned)e->port);
 	if (e->method.n) {
+		/* "http://host" and "http://host?q": an empty path is "/" (RFC 9112 §3.2.1). */
+		if (!e->request_target.n || e->request_target.p[0] == '?' || e->request_target.p[0] == '#')
+			buf_putc(out, '/');
 		put_escaped(out, e->request_target);
 		buf_putc(out, ' ');
 		put_escaped(out, sv_from(e->version));

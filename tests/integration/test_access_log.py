@@ -280,6 +280,20 @@ class AccessLogTest(ClassLb):
         self.assertEqual(e["request"],
                          f'GET http://q.example.com:{self.lb.port}/fixed?x=\\"y\\" HTTP/1.1')
 
+    def test_absolute_form_target_without_a_path_logs_its_slash(self):
+        # Such a target once made lb read past its path ("/" stands for the empty
+        # one) when logging the request, and crash.
+        for target, logged, ua in ((b"http://abs.example.com:99", "/", "abs-nopath"),
+                                   (b"http://abs.example.com?x=1", "/?x=1", "abs-query"),
+                                   (b"http://abs.example.com/fixed?y", "/fixed?y", "abs-path")):
+            r, _, _ = self.exchange(b"GET " + target + b" HTTP/1.1\r\nHost: other.test\r\n"
+                                    b"User-Agent: " + ua.encode() + b"\r\n\r\n")
+            self.assertIn(r.status, (200, 404))
+            e = log_for(self.lb, f'"{ua}"')
+            self.assertEqual(e["_n"], 33)
+            self.assertEqual(e["request"], f"GET http://abs.example.com:{self.lb.port}{logged} HTTP/1.1")
+        self.assertEqual(self.exchange(get_raw("/fixed"))[0].status, 200)
+
 
 class AccessLogStdoutTest(unittest.TestCase):
     def test_dash_writes_the_access_log_to_stdout(self):

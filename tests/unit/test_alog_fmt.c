@@ -185,6 +185,17 @@ TEST(request_field_logs_target_as_sent_with_listener_port)
 	check_field(&e, "366 ", "\"POST http://API.example.com:8080/a%20b?x=1&y=%2F HTTP/1.0\" ");
 }
 
+TEST(request_field_gives_an_absolute_form_target_with_no_path_its_slash)
+{
+	struct alog_entry e = lambda_sample();
+
+	e.method = SV("GET");
+	e.request_target = SV("");
+	check_field(&e, "366 ", "\"GET http://www.example.com:80/ HTTP/1.1\" ");
+	e.request_target = SV("?x=1");
+	check_field(&e, "366 ", "\"GET http://www.example.com:80/?x=1 HTTP/1.1\" ");
+}
+
 TEST(quoted_fields_escape_quotes_backslashes_and_control_bytes)
 {
 	struct alog_entry e = lambda_sample();
@@ -276,6 +287,7 @@ int main(void)
 	RUN(elb_status_zero_logs_as_000);
 	RUN(priority_logs_dash_default_zero_and_error_minus_one);
 	RUN(request_field_logs_target_as_sent_with_listener_port);
+	RUN(request_field_gives_an_absolute_form_target_with_no_path_its_slash);
 	RUN(quoted_fields_escape_quotes_backslashes_and_control_bytes);
 	RUN(escaped_line_stays_one_line);
 	RUN(user_agent_truncated_at_8192_bytes);
