@@ -201,6 +201,12 @@ static int on_headers_complete(llhttp_t *p)
 {
 	struct h1_reader *r = reader_of(p);
 
+	/* A request Transfer-Encoding without chunked is "identity" alone (other
+	 * codings got 501, and llhttp refuses chunked before another). ALB accepts
+	 * it: no coding at all, framed as if absent. Left set, llhttp (lenient, for
+	 * desync mitigation) would read the body to the end of the connection. */
+	if (r->req && (p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED))
+		p->flags &= ~F_TRANSFER_ENCODING;
 	if (r->req) {
 		r->req->version = p->http_major * 10 + p->http_minor;
 		r->req->keep_alive = llhttp_should_keep_alive(p);

@@ -145,6 +145,34 @@ class DesyncMonitorTest(DesyncBase):
         self.assertEqual((e["classification"], e["classification_reason"]),
                          ("Severe", "BadContentLength"))
 
+    def test_identity_transfer_encoding_is_no_coding(self):
+        # ALB accepts "identity" (alb-http-targets-and-tls.md §1.3): the body is framed as
+        # if the header were absent. llhttp alone would read it to the end of the
+        # connection, swallowing every request behind it.
+        for raw, body_ua in ((b"POST /a HTTP/1.1\r\nHost: x\r\nUser-Agent: te-id-cl\r\n"
+                              b"Transfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc", "te-id-cl"),
+                             (b"GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: te-id\r\n"
+                              b"Transfer-Encoding: identity\r\n\r\n", "te-id")):
+            c = self.lb.connect()
+            self.addCleanup(c.close)
+            c.send(raw + get_raw("/after-" + body_ua))
+            r = c.read_response()
+            self.assertEqual((r.status, r.body, r.header("Connection")), (200, b"ok", "keep-alive"))
+            self.assertEqual(c.read_response().status, 200)
+            e = log_for(self.lb, f'"{body_ua}"')
+            self.assertEqual(e["received_bytes"], str(len(raw)))
+            self.assertEqual(log_for(self.lb, f"/after-{body_ua} ")["elb_status_code"], "200")
+
+    def test_transfer_encoding_not_ending_in_chunked_is_400_and_close(self):
+        # RFC 9112 §6.3: its body's length cannot be known (llhttp refuses it).
+        c = self.lb.connect()
+        self.addCleanup(c.close)
+        c.send(b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+               b"3\r\nabc\r\n0\r\n\r\n" + get_raw("/smuggled"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.body, r.header("Connection")), (400, PAGE_400, "close"))
+        self.assertEqual(c.read_all(), b"")
+
 
 class DesyncDefensiveTest(DesyncBase):
     MODE = "defensive"
