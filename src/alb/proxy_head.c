@@ -24,6 +24,18 @@ static bool is_hop_by_hop_name(struct sv name)
 	}
 }
 
+/*
+ * Whether a Connection token makes the field it names hop-by-hop. Not the
+ * fields ALB sets on every forwarded request (Host, X-Forwarded-*, the
+ * X-Amzn-* ones: alb-http-targets-and-tls.md §1.4): a client listing them
+ * would otherwise strip them, and blind a target to its real address.
+ */
+static bool conn_token_counts(struct sv token)
+{
+	return token.n && !sv_eq_cstr_nocase(token, "close") && !sv_eq_cstr_nocase(token, "host") &&
+	       !sv_starts_with_nocase(token, "x-forwarded-") && !sv_starts_with_nocase(token, "x-amzn-");
+}
+
 /* Whether name appears in a Connection header's comma-separated list. */
 static bool listed_in_connection(struct sv name, const struct http_header *h, size_t n)
 {
@@ -34,7 +46,8 @@ static bool listed_in_connection(struct sv name, const struct http_header *h, si
 			continue;
 		while (rest.p) {
 			rest = sv_cut(rest, ',', &token);
-			if (sv_eq_nocase(sv_trim(token), name))
+			token = sv_trim(token);
+			if (conn_token_counts(token) && sv_eq_nocase(token, name))
 				return true;
 		}
 	}
@@ -61,7 +74,7 @@ static void conn_tokens_init(struct conn_tokens *t, const struct http_header *h,
 		while (rest.p) {
 			rest = sv_cut(rest, ',', &token);
 			token = sv_trim(token);
-			if (!token.n || is_hop_by_hop_name(token) || sv_eq_cstr_nocase(token, "close"))
+			if (is_hop_by_hop_name(token) || !conn_token_counts(token))
 				continue;
 			if (t->n == CONN_TOKENS_MAX)
 				t->overflow = true;
@@ -79,11 +92,6 @@ static bool conn_listed(const struct conn_tokens *t, struct sv name, const struc
 		if (sv_eq_nocase(t->v[i], name))
 			return true;
 	return false;
-}
-
-bool proxy_hop_by_hop(struct sv name, const struct http_header *h, size_t n)
-{
-	return is_hop_by_hop_name(name) || listed_in_connection(name, h, n);
 }
 
 bool proxy_is_websocket(const struct http_request *req)

@@ -43,7 +43,4 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
  */
 void proxy_response_headers(const struct http_reply *reply, struct header_list *out);
 
-/* Whether name is hop-by-hop in a message whose Connection headers are conn[0..n). */
-bool proxy_hop_by_hop(struct sv name, const struct http_header *h, size_t n);
-
 #endif

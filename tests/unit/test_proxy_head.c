@@ -67,6 +67,21 @@ TEST(request_head_drops_hop_by_hop_and_adds_alb_headers)
 		   "X-Amzn-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\r\n");
 }
 
+TEST(request_head_keeps_albs_own_headers_whatever_connection_lists)
+{
+	/* A client naming them in Connection once stripped X-Forwarded-* and the
+	 * trace id, and replaced its Host with lb's address. */
+	CHECK_HEAD("GET /c HTTP/1.1\r\nHost: a.b\r\nX-Forwarded-For: 198.51.100.1\r\nX-Hop: 1\r\n"
+		   "Connection: X-Forwarded-For, X-Forwarded-Proto, x-forwarded-port, X-Amzn-Trace-Id, host, X-Hop\r\n\r\n",
+		   &attrs,
+		   "GET /c HTTP/1.1\r\n"
+		   "Host: a.b:8080\r\n"
+		   "X-Forwarded-For: 198.51.100.1, 203.0.113.7\r\n"
+		   "X-Forwarded-Proto: http\r\n"
+		   "X-Forwarded-Port: 8080\r\n"
+		   "X-Amzn-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\r\n");
+}
+
 TEST(request_head_keeps_body_framing)
 {
 	CHECK_HEAD("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n", &attrs,
@@ -174,6 +189,7 @@ TEST(switching_protocols_keeps_upgrade)
 int main(void)
 {
 	RUN(request_head_drops_hop_by_hop_and_adds_alb_headers);
+	RUN(request_head_keeps_albs_own_headers_whatever_connection_lists);
 	RUN(request_head_keeps_body_framing);
 	RUN(request_with_length_and_chunked_goes_chunked);
 	RUN(http10_request_without_host_gets_one);
