@@ -310,8 +310,10 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	host = rt && rt->log_target.p ? rt->log_host : http_request_host(req);
 	if (!host.n)
 		host = sv_from(cfg->listeners[req->listener].address);
-	/* ALB logs HTTP/2 requests as type h2 (alb-http-targets-and-tls.md §2.5). */
-	e.type = o->websocket ? (req->https ? "wss" : "ws") : req->version == 20 ? "h2" : req->https ? "https" : "http";
+	/* ALB logs HTTP/2 requests as type h2 (alb-http-targets-and-tls.md §2.5): those
+	 * of an h2 connection, not an "HTTP/2.0" request line refused on an HTTP/1 one. */
+	e.type = o->websocket ? (req->https ? "wss" : "ws")
+		 : req->tls && strcmp(req->tls->alpn, "h2") == 0 ? "h2" : req->https ? "https" : "http";
 	e.client_ip = req->peer_ip;
 	e.client_port = req->peer_port;
 	e.request_processing = o->t_request;

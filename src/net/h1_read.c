@@ -450,6 +450,14 @@ static int check_desync(struct h1_reader *r)
 	return 0;
 }
 
+/* A head that cannot be served: 400, but ALB answers an HTTP/2 request on an
+ * HTTP/1 connection ("PRI * HTTP/2.0", the prior-knowledge preface, or any
+ * request line naming HTTP/2.0) with 505 (alb-listener-rules.md §4.4). */
+static int refusal_status(const struct http_request *req)
+{
+	return req->version == 20 ? 505 : 400;
+}
+
 static enum h1_event parse_request_head(struct h1_reader *r)
 {
 	struct http_request *req = r->req;
@@ -461,7 +469,7 @@ static enum h1_event parse_request_head(struct h1_reader *r)
 		llhttp_execute(&r->parser, req->head.p, req->head.len);
 		if (r->head_done)
 			http_request_set_target(req, req->target);
-		return fail(r, 400, "blocked by desync mitigation");
+		return fail(r, refusal_status(req), "blocked by desync mitigation");
 	}
 	e = llhttp_execute(&r->parser, req->head.p, req->head.len);
 	if (e == HPE_INVALID_METHOD && parse_custom_method(r))
@@ -472,10 +480,12 @@ static enum h1_event parse_request_head(struct h1_reader *r)
 			return fail(r, 501, "unsupported Transfer-Encoding");
 		/* ALB logs a request it could not parse as "- http://host:port- -". */
 		req->method = SV_NULL;
-		return fail(r, 400, llhttp_get_error_reason(&r->parser));
+		return fail(r, refusal_status(req), llhttp_get_error_reason(&r->parser));
 	}
 	r->paused = true;
 	http_request_set_target(req, req->target);
+	if (refusal_status(req) == 505)
+		return fail(r, 505, "HTTP/2.0 request line");
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];
 		if (sv_eq_cstr_nocase(h->name, "expect") && sv_eq_cstr_nocase(h->value, "100-continue"))

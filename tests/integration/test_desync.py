@@ -14,7 +14,7 @@ monitor included: lb cannot serve what its parser rejects.
 """
 import unittest
 
-from lbcommon import PAGE_400, ClassLb, config, fixed, get_raw, log_for, rules_file
+from lbcommon import PAGE_400, ClassLb, config, fixed, get_raw, log_for, page, rules_file
 
 RULES = rules_file(fixed(1, '[{path_pattern: {values: ["/*"]}}]', "ok"))
 
@@ -162,6 +162,22 @@ class DesyncMonitorTest(DesyncBase):
             e = log_for(self.lb, f'"{body_ua}"')
             self.assertEqual(e["received_bytes"], str(len(raw)))
             self.assertEqual(log_for(self.lb, f"/after-{body_ua} ")["elb_status_code"], "200")
+
+    def test_http2_request_on_an_http1_connection_is_505(self):
+        # ALB: "HTTP 505 ... when an HTTP/2 request arrives on a connection established as
+        # HTTP/1" (alb-http-targets-and-tls.md §2): the prior-knowledge preface, or a
+        # request line naming HTTP/2.0. Logged as type http, with HDG's BadVersion.
+        for raw in (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"GET /v2 HTTP/2.0\r\nHost: x\r\n\r\n"):
+            c = self.lb.connect()
+            self.addCleanup(c.close)
+            c.send(raw)
+            r = c.read_response()
+            self.assertEqual((r.status, r.body, r.header("Connection")),
+                             (505, page("505 HTTP Version Not Supported"), "close"))
+            self.assertEqual(c.read_all(), b"")
+            e = log_for(self.lb, f"127.0.0.1:{c.sock.getsockname()[1]} ")
+            self.assertEqual((e["type"], e["elb_status_code"], e["classification_reason"]),
+                             ("http", "505", "BadVersion"))
 
     def test_transfer_encoding_not_ending_in_chunked_is_400_and_close(self):
         # RFC 9112 §6.3: its body's length cannot be known (llhttp refuses it).
