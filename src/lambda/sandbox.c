@@ -60,6 +60,37 @@ static void set_timer(struct sandbox *sb, int seconds)
 	event_add(sb->timer, &tv);
 }
 
+/*
+ * Arms the timer for what is left until sb->deadline_us. libevent measures
+ * a timeout from its cached loop time, which is stale by however long the
+ * current loop pass has run: refresh it first.
+ */
+static void arm_until_deadline(struct sandbox *sb)
+{
+	int64_t left = sb->deadline_us - time_mono_us();
+	struct timeval tv = { 0, 0 };
+
+	if (left > 0) {
+		tv.tv_sec = left / 1000000;
+		tv.tv_usec = left % 1000000;
+	}
+	event_base_update_cache_time(event_get_base(sb->timer));
+	event_add(sb->timer, &tv);
+}
+
+/*
+ * Lambda never stops a function before its deadline (REPORT's Duration is
+ * at least the timeout). libevent's clock may be coarse, so its timer can
+ * fire a little early: if so, re-arm for the rest and say so.
+ */
+static bool deadline_ahead(struct sandbox *sb)
+{
+	if (time_mono_us() >= sb->deadline_us)
+		return false;
+	arm_until_deadline(sb);
+	return true;
+}
+
 static void deliver(struct sandbox *sb)
 {
 	int64_t now_ms = time_wall_us() / 1000;
@@ -80,7 +111,7 @@ static void deliver(struct sandbox *sb)
 	telemetry_start(extensions_telemetry(sb->ext), sb->request_id, sb->version);
 	/* Lambda sends INVOKE to the extensions as the runtime gets the event. */
 	extensions_invoke(sb->ext, sb->request_id, ri.deadline_ms, sb->inv_arn, sb->inv_trace);
-	set_timer(sb, sb->timeout);
+	arm_until_deadline(sb);
 	sandbox_mem_watch(sb);
 	if (!sb->json_logs)
 		sandbox_log_start(sb);
@@ -155,11 +186,8 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
 	/* Lambda's invoke phase includes the extensions' work after the response,
 	 * within the function's timeout: past it the environment is reset. */
-	if (sb->state == SB_BUSY && !sb->has_inv && !extensions_ready(sb->ext)) {
-		int64_t left = sb->deadline_us - time_mono_us();
-		struct timeval tv = { left > 0 ? left / 1000000 : 0, left > 0 ? left % 1000000 : 0 };
-		event_add(sb->timer, &tv);
-	}
+	if (sb->state == SB_BUSY && !sb->has_inv && !extensions_ready(sb->ext))
+		arm_until_deadline(sb);
 }
 
 /* --- Runtime API callbacks --------------------------------------------------------- */
@@ -305,6 +333,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		/* The extensions' time after the last invocation ran out (a next one
 		 * may wait for them: it will run elsewhere). */
 		if (sb->state == SB_BUSY && !extensions_ready(sb->ext)) {
+			if (deadline_ahead(sb))
+				return;
 			sandbox_log_frame(sb, "EXTENSION did not ask for its next event within the function's timeout: "
 				  "resetting the sandbox");
 			sb->shutdown_reason = "timeout";
@@ -312,6 +342,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
+	/* The init limit's timer (not yet delivered) keeps its plain timeout. */
+	if (sb->delivered && deadline_ahead(sb))
+		return;
 	/* Lambda's own message, as the runtime interface emulator prints it. */
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",

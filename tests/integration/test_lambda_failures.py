@@ -14,7 +14,7 @@ import threading
 import time
 import unittest
 
-from lambdacommon import (PAGE_400, PAGE_413, PAGE_503, PROVIDED, PYTHON, UUID,
+from lambdacommon import (NODE, PAGE_400, PAGE_413, PAGE_503, PROVIDED, PYTHON, UUID,
                           LambdaCase, fn, pid_alive, raw_request, tg, wait_for)
 
 # A custom runtime in bash (provided.al2023, code/bootstrap): /dev/tcp, one connection
@@ -143,6 +143,14 @@ def handler(event, context):
     return {"statusCode": 200, "body": "through"}
 """
 
+# Never returns: only lb's timeout ends it (each timeout kills the sandbox, so every
+# invocation is a cold start).
+SPIN_NODE = """
+export const handler = async (event, context) => {
+  while (true) {}
+};
+"""
+
 BIG_PY = """
 def handler(event, context):
     if event["path"].endswith("/big"):
@@ -184,6 +192,23 @@ class LambdaFailureTests(LambdaCase):
         r = lb.get("/slow/after")
         self.assertEqual(r.status, 200, r)
         self.assertNotEqual(json.loads(r.body)["pid"], pids["pid"])
+
+    def test_timeout_never_stops_a_cold_function_before_its_deadline(self):
+        # Lambda never ends a function before its timeout: REPORT's Duration is at least
+        # the timeout (AWS's examples show 3004.92 ms for 3 s). lb's timer was measured
+        # from libevent's cached loop time, stale on a cold start, and fired early.
+        lb = self.serve([fn("spin", NODE, "index.handler", timeout=1)], {"fn/index.mjs": SPIN_NODE})
+        for i in range(6):
+            with self.subTest(i=i):
+                target = f"/spin/{i}"
+                self.assert_502(lb, lb.get(target), target, "LambdaUnhandled", "spin",
+                                detail=r'\{"errorMessage":"Task timed out after 1\.00 seconds",'
+                                       r'"errorType":"Sandbox\.Timedout"\}')
+        reports = re.findall(r"^\[spin\] REPORT RequestId: %s\tDuration: ([\d.]+) ms\t.*"
+                             r"\tInit Duration: " % UUID, lb.stderr(), re.M)
+        self.assertEqual(len(reports), 6, lb.stderr()[-3000:])
+        for d in reports:
+            self.assertGreaterEqual(float(d), 1000.0, reports)
 
     def test_runtime_exit_mid_invocation(self):
         lb = self.serve([fn("exiter", PROVIDED, "none")], {"fn/bootstrap": BASH_BOOTSTRAP})
