@@ -87,7 +87,7 @@ void sandbox_log_start(struct sandbox *sb);
 void sandbox_log_frame(struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs the lines waiting in a pipe now (eof: a partial last line included); bev may be NULL. */
 void sandbox_log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof);
-/* The same, for the three pipes, not at eof: before END. */
+/* The same, for the three pipes before END: the runtime's partial last line included. */
 void sandbox_log_waiting(struct sandbox *sb);
 /* The read and event callbacks of the output pipes (arg: the sandbox). */
 void sandbox_on_output(struct bufferevent *bev, void *arg);

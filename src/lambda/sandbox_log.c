@@ -187,7 +187,9 @@ void sandbox_log_pending(struct sandbox *sb, struct bufferevent *bev, bool eof)
 /*
  * sandbox_log_pending for the three pipes before END, with one poll(2)
  * asking which hold anything: usually none does, and three reads would
- * each answer EAGAIN.
+ * each answer EAGAIN. Then the runtime's unterminated last line: Lambda
+ * logs what an invocation wrote without a final newline as a line of that
+ * invocation (the extensions' pipe keeps its partial line: they run on).
  */
 void sandbox_log_waiting(struct sandbox *sb)
 {
@@ -198,12 +200,15 @@ void sandbox_log_waiting(struct sandbox *sb)
 	for (int i = 0; i < 3; i++)
 		if (bev[i])
 			p[n++] = (struct pollfd){ bufferevent_getfd(bev[i]), POLLIN, 0 };
-	if (poll(p, n, 0) <= 0)
-		return;
-	n = 0;
+	if (poll(p, n, 0) > 0) {
+		n = 0;
+		for (int i = 0; i < 3; i++)
+			if (bev[i] && p[n++].revents)
+				read_now(bev[i]);
+	}
 	for (int i = 0; i < 3; i++)
-		if (bev[i] && p[n++].revents)
-			sandbox_log_pending(sb, bev[i], false);
+		if (bev[i])
+			drain_output(sb, bev[i], bev[i] != sb->xout);
 }
 
 void sandbox_on_output(struct bufferevent *bev, void *arg)

@@ -29,6 +29,8 @@ def handler(event, context):
     ev = event if isinstance(event, dict) else {}
     if "print" in ev:
         print(ev["print"])
+    if "write" in ev:
+        sys.stdout.write(ev["write"])  # no final newline
     for i in range(ev.get("print_kb", 0)):
         print("%04d" % i + "x" * 1019)  # 1024 bytes with the newline
     if "sleep" in ev:
@@ -227,6 +229,12 @@ class LambdaApiTests(ApiCase):
         self.assertIsNone(self.invoke("worker", {"print": "x"}).header("x-amz-log-result"))
         r = self.invoke("worker", {"print": "x"}, [("X-Amz-Log-Type", "None")])
         self.assertIsNone(r.header("x-amz-log-result"))
+
+    def test_log_tail_has_output_without_a_final_newline(self):
+        # Lambda's tail holds the invocation's unterminated last line, as a line of its own.
+        r = self.invoke("worker", {"write": "no newline here"}, [("X-Amz-Log-Type", "Tail")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("\nno newline here\nEND RequestId: " + r.header("x-amzn-requestid"), self.tail(r))
 
     def test_log_tail_is_the_last_4_kb(self):
         r = self.invoke("worker", {"print_kb": 10}, [("X-Amz-Log-Type", "Tail")], query="?Qualifier=1")

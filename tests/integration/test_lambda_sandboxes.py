@@ -14,7 +14,7 @@ import threading
 import time
 import unittest
 
-from lambdacommon import (ACCOUNT, PYTHON, REGION, UUID, LambdaCase, fn, lambda_config, pid_alive,
+from lambdacommon import (ACCOUNT, NODE, PYTHON, REGION, UUID, LambdaCase, fn, lambda_config, pid_alive,
                           raw_request, tg, wait_for)
 
 SANDBOX_PY = """
@@ -43,6 +43,24 @@ def handler(event, context):
                 "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
                 "greeting": os.environ.get("GREETING"), "stage": os.environ.get("STAGE"),
                 "barrier_met": met})}
+"""
+
+# /a writes without a final newline and returns; /b logs a whole line.
+PARTIAL_NODE = """
+export const handler = async (event) => {
+  if (event.path.endsWith("/a")) process.stdout.write("node no newline");
+  else console.log("written by B");
+  return {statusCode: 200, body: "ok"};
+};
+"""
+
+PARTIAL_PY = """
+def handler(event, context):
+    if event["path"].endswith("/a"):
+        print("py no newline", end="")
+    else:
+        print("written by B")
+    return {"statusCode": 200, "body": "ok"}
 """
 
 
@@ -118,6 +136,28 @@ class LambdaSandboxTests(LambdaCase):
                 else:
                     self.assertIsNone(m.group(4), "a warm start reports no Init Duration")
         self.assertEqual(err.count("Init Duration"), 1)
+
+    def test_output_without_a_final_newline_stays_in_its_invocation(self):
+        # Lambda logs what an invocation wrote without a final newline as a line of that
+        # invocation; lb kept it buffered and prefixed it to the next invocation's output.
+        lb = self.serve([fn("pnode", NODE, "index.handler", code="fn-node"),
+                         fn("ppy", PYTHON, "index.handler", code="fn-py")],
+                        {"fn-node/index.mjs": PARTIAL_NODE, "fn-py/index.py": PARTIAL_PY})
+        for name, text in (("pnode", "node no newline"), ("ppy", "py no newline")):
+            with self.subTest(name):
+                for step in ("a", "b"):
+                    r = lb.get(f"/{name}/{step}")
+                    self.assertEqual(r.status, 200, r)
+                self.wait_stderr(lb, r"^\[%s\] .*written by B$" % name)
+                rids = re.findall(r"^\[%s\] START RequestId: (%s) " % (name, UUID), lb.stderr(), re.M)
+                self.assertEqual(len(rids), 2, lb.stderr()[-3000:])
+                for rid in rids:
+                    self.wait_stderr(lb, r"^\[%s\] END RequestId: %s$" % (name, rid))
+                err = lb.stderr()
+                blocks = [err[err.index(f"[{name}] START RequestId: {rid}"):
+                              err.index(f"[{name}] END RequestId: {rid}")] for rid in rids]
+                self.assertIn(f"\n[{name}] {text}\n", blocks[0], blocks)
+                self.assertNotIn(text, blocks[1], blocks)
 
     def test_back_to_back_requests_reuse_the_warm_sandbox(self):
         # The next request on a keep-alive connection arrives before the runtime has
