@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,15 +271,17 @@ static void extension_reaped(struct lambda *l, pid_t pid, int status)
 static void on_sigchld(evutil_socket_t fd, short what, void *arg)
 {
 	struct lambda *l = arg;
+	struct rusage ru;
 	int status;
 	pid_t pid;
 
 	(void)fd;
 	(void)what;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	/* wait4: the child's peak memory, which /proc no longer has once it is reaped. */
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
 		struct entry *e = entry_by_pid(l, pid);
 		if (e)
-			sandbox_reaped(e->sb, status);
+			sandbox_reaped(e->sb, status, ru.ru_maxrss);
 		else
 			extension_reaped(l, pid, status);
 	}

@@ -559,7 +559,7 @@ static void describe_exit(int wstatus, char *out, size_t n)
 		snprintf(out, n, "status %d", wstatus);
 }
 
-void sandbox_reaped(struct sandbox *sb, int wstatus)
+void sandbox_reaped(struct sandbox *sb, int wstatus, long max_rss_kb)
 {
 	bool was_starting = sb->state == SB_STARTING;
 	char why[64], msg[256];
@@ -568,6 +568,7 @@ void sandbox_reaped(struct sandbox *sb, int wstatus)
 	sb->state = SB_DEAD;
 	event_del(sb->mem_ev);
 	event_del(sb->kill_timer);
+	sandbox_mem_reaped(sb, max_rss_kb);
 	sandbox_log_pending(sb, sb->out, true);
 	sandbox_log_pending(sb, sb->err, true);
 	sandbox_log_pending(sb, sb->xout, true);

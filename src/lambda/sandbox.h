@@ -99,8 +99,9 @@ bool sandbox_initialized(const struct sandbox *sb);
 void sandbox_kill(struct sandbox *sb);
 /* Whether its extensions are still handling SHUTDOWN (the kill is pending). */
 bool sandbox_stopping(const struct sandbox *sb);
-/* Tells the sandbox its process exited with wait status; lambda.c reaps. */
-void sandbox_reaped(struct sandbox *sb, int wstatus);
+/* Tells the sandbox its process exited with wait status, having used at most
+ * max_rss_kb (wait4's ru_maxrss); lambda.c reaps. */
+void sandbox_reaped(struct sandbox *sb, int wstatus, long max_rss_kb);
 /* Tells the sandbox that a child that is not its runtime exited: true if it
  * was one of its extensions (an exit before SHUTDOWN fails it: Extension.Crash). */
 bool sandbox_extension_exited(struct sandbox *sb, pid_t pid, int wstatus);

@@ -62,8 +62,8 @@ struct sandbox {
 	struct log_tail *tail;
 
 	int64_t spawned_us;
-	long peak_mb;            /* last VmHWM read, and when */
-	int64_t peak_read_us;
+	long peak_mb;            /* peak seen: VmHWM reads, samples, the exit's rusage */
+	int64_t peak_read_us;    /* when /proc was last read (or the process reaped) */
 	double init_ms;          /* reported once, on the first REPORT */
 	bool init_reported;
 
@@ -105,5 +105,7 @@ long sandbox_peak_memory_mb(struct sandbox *sb);
  */
 void sandbox_on_mem_sample(evutil_socket_t fd, short what, void *arg);
 void sandbox_mem_watch(struct sandbox *sb);
+/* Folds the reaped process's peak (wait4's ru_maxrss, KB) in; /proc has it no more. */
+void sandbox_mem_reaped(struct sandbox *sb, long max_rss_kb);
 
 #endif

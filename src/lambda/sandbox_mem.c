@@ -15,10 +15,25 @@
 #include "lambda/proc_mem.h"
 
 /*
+ * Folds a reading in KB into the peak, in MB rounded up. Lambda's limit
+ * makes more than memory_size impossible; lb's samples catch it a little late.
+ */
+static void note_peak_kb(struct sandbox *sb, long kb)
+{
+	long mb = (kb + 1023) / 1024;
+
+	if (mb > sb->peak_mb)
+		sb->peak_mb = mb;
+	if (sb->peak_mb > sb->memory_size)
+		sb->peak_mb = sb->memory_size;
+}
+
+/*
  * Peak resident memory of the runtime process in MB (Lambda's "Max Memory
  * Used"). It is a high-water mark, so reading /proc at most once a second
  * keeps the REPORT line right to within a second's growth at a fraction of
- * the cost of reading it per invocation.
+ * the cost of reading it per invocation. The 100 ms samples and the exit's
+ * rusage are folded in too: a process that died has no /proc to read.
  */
 long sandbox_peak_memory_mb(struct sandbox *sb)
 {
@@ -37,11 +52,8 @@ long sandbox_peak_memory_mb(struct sandbox *sb)
 	if (n > 0) {
 		text[n] = '\0';
 		if ((p = strstr(text, "VmHWM:")))
-			sb->peak_mb = (strtol(p + 6, NULL, 10) + 1023) / 1024;
+			note_peak_kb(sb, strtol(p + 6, NULL, 10));
 	}
-	/* Lambda's limit makes more impossible; lb's samples catch it a little late. */
-	if (sb->peak_mb > sb->memory_size)
-		sb->peak_mb = sb->memory_size;
 	sb->peak_read_us = time_mono_us();
 	return sb->peak_mb;
 }
@@ -67,6 +79,7 @@ void sandbox_on_mem_sample(evutil_socket_t fd, short what, void *arg)
 	if (sb->pid <= 0 || sb->state == SB_DEAD || sb->oom_killed)
 		return;
 	kb = proc_tree_rss_kb(sb->pid);
+	note_peak_kb(sb, kb);
 	if (kb > (long)sb->memory_size * 1024) {
 		log_warn("[%s] memory %ld MB over memory_size %d MB: killing the sandbox", sb->log_name,
 			 (kb + 1023) / 1024, sb->memory_size);
@@ -87,4 +100,11 @@ void sandbox_mem_watch(struct sandbox *sb)
 
 	if (!event_pending(sb->mem_ev, EV_TIMEOUT, NULL))
 		event_add(sb->mem_ev, &every);
+}
+
+void sandbox_mem_reaped(struct sandbox *sb, long max_rss_kb)
+{
+	note_peak_kb(sb, max_rss_kb);
+	/* Not /proc/PID again for its last REPORT: the pid may be reused by now. */
+	sb->peak_read_us = time_mono_us();
 }

@@ -7,7 +7,7 @@ import json
 import re
 import unittest
 
-from lambdacommon import PYTHON, UUID, LambdaCase, fn, pid_alive, wait_for
+from lambdacommon import NODE, PYTHON, UUID, LambdaCase, fn, pid_alive, wait_for
 
 HUNGRY = """
 import os, subprocess, sys
@@ -28,6 +28,10 @@ def handler(event, context):
         return {"statusCode": 200, "body": "child done"}
     data = b"x" * (mb << 20)   # written, so resident
     return {"statusCode": 200, "body": "pid %d held %d MB" % (os.getpid(), len(data) >> 20)}
+"""
+
+EXIT_NODE = """
+export const handler = async () => { process.exit(1); };
 """
 
 
@@ -55,6 +59,16 @@ class Memory(LambdaCase):
         r = lb.get("/hungry/again?mb=10")
         self.assertEqual(r.status, 200, r)
         self.assertNotEqual(int(r.body.split()[1]), pid1)
+
+    def test_runtime_dying_in_its_first_invocation_reports_its_memory(self):
+        # Lambda's REPORT shows the environment's peak even when the runtime died; lb
+        # read it from /proc after the process was gone and showed 0 MB.
+        lb = self.serve([fn("exiter", NODE, memory_size=512)], {"fn/index.mjs": EXIT_NODE})
+        self.assert_502(lb, lb.get("/exiter/x"), "/exiter/x", "LambdaUnhandled", "exiter")
+        m = self.wait_stderr(lb, r"^\[exiter\] REPORT RequestId: %s\t.*\tMemory Size: 512 MB\t"
+                                 r"Max Memory Used: (\d+) MB" % UUID)
+        self.assertGreater(int(m.group(1)), 0, m.group(0))
+        self.assertLessEqual(int(m.group(1)), 512, m.group(0))
 
     def test_quick_invocations_that_keep_memory_are_seen(self):
         # Each invocation takes well under the 100 ms sampling interval: the samples
