@@ -349,9 +349,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	n = snprintf(msg, sizeof(msg),
 		     "{\"errorMessage\":\"Task timed out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
 		     sb->timeout);
-	/* In JSON format the timeout is the records' status "timeout" instead. */
-	if (!sb->json_logs)
-		sandbox_log_frame(sb, "%s Task timed out after %d.00 seconds", sb->request_id, sb->timeout);
+	/* In JSON format the timeout is the records' status "timeout" instead; in
+	 * text, Lambda's line starts with its time, as a runtime's own lines do. */
+	if (!sb->json_logs) {
+		char t[28];
+
+		platform_time(time_wall_us(), t);
+		sandbox_log_frame(sb, "%s %s Task timed out after %d.00 seconds", t, sb->request_id, sb->timeout);
+	}
 	runtime_api_drop(sb->ra);
 	sb->shutdown_reason = "timeout";
 	finish(sb, INVOKE_TIMEOUT, msg, (size_t)n, "Sandbox.Timedout");

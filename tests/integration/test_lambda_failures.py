@@ -180,7 +180,9 @@ class LambdaFailureTests(LambdaCase):
         self.assertEqual(detail, '{"errorMessage":"Task timed out after 1.00 seconds",'
                                  '"errorType":"Sandbox.Timedout"}')
         rid = self.wait_stderr(lb, r"^\[slow\] START RequestId: (%s) Version: \$LATEST$" % UUID).group(1)
-        self.wait_stderr(lb, r"^\[slow\] %s Task timed out after 1\.00 seconds$" % rid)
+        # Lambda's text line starts with the time, as a runtime's own lines do.
+        self.wait_stderr(lb, r"^\[slow\] \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z %s Task timed out after 1\.00 seconds$"
+                         % rid)
         self.wait_stderr(lb, r"^\[slow\] END RequestId: %s$" % rid)
         m = self.wait_stderr(lb, r"^\[slow\] REPORT RequestId: %s\tDuration: ([\d.]+) ms\t" % rid)
         self.assertTrue(990 <= float(m.group(1)) < 1500, m.group(0))
