@@ -80,14 +80,17 @@ static int pick_listener(const struct config *cfg, int port, struct lb_err *err)
 	return lb_err_set(err, "explain: no listener on port %d", port);
 }
 
-static void set_peer(struct http_request *req, const char *ip)
+static int set_peer(struct http_request *req, const char *ip, struct lb_err *err)
 {
 	if (inet_pton(AF_INET, ip, req->peer_addr) == 1)
 		req->peer_family = AF_INET;
 	else if (inet_pton(AF_INET6, ip, req->peer_addr) == 1)
 		req->peer_family = AF_INET6;
+	else
+		return lb_err_set(err, "explain: --source-ip '%s' is not an IPv4 or IPv6 address", ip);
 	snprintf(req->peer_ip, sizeof(req->peer_ip), "%s", ip);
 	req->peer_port = 50000;
+	return 0;
 }
 
 /* Fills req; every view points into store, which must outlive req. */
@@ -126,9 +129,8 @@ static int build_request(const struct explain_request *er, const struct parsed_u
 		req->framing = HTTP_FRAMING_LENGTH;
 		req->content_length = req->body_bytes;
 	}
-	set_peer(req, er->source_ip ? er->source_ip : "127.0.0.1");
 	req->start_wall_us = time_wall_us();
-	return 0;
+	return set_peer(req, er->source_ip ? er->source_ip : "127.0.0.1", err);
 }
 
 static void on_miss(void *cookie, const struct rule *rule, const struct condition *failed)

@@ -402,6 +402,12 @@ class ExplainTest(CliCase):
         self.assertEqual(code, 1)
         self.assertIn("'nocolon' is not 'Name: value'", err)
 
+    def test_bad_source_ip_argument(self):
+        for ip in ("abc", "999.1.1.1", "10.0.0.0/8"):
+            code, out, err = self.lb("explain", "-c", "lb.yaml", "--source-ip", ip, "http://a:8080/")
+            self.assertEqual((code, out), (1, ""))
+            self.assertEqual(err, f"explain: --source-ip '{ip}' is not an IPv4 or IPv6 address\n")
+
     def test_no_url_is_usage_error(self):
         code, out, err = self.lb("explain", "-c", "lb.yaml")
         self.assertEqual(code, 2)
