@@ -96,6 +96,9 @@ static int forward(struct cfn *c, const struct ynode *fc, struct ynode *out)
 	const struct ynode *st = ydoc_get(fc, "TargetGroupStickinessConfig");
 	struct ynode *f = cfn_map(c->a, fc), *list = tgs ? cfn_seq(c->a, tgs) : NULL;
 
+	/* As config_load says of a RedirectConfig that is not a mapping. */
+	if (ydoc_mapping(fc, "forward", c->err) || (st && ydoc_mapping(st, "stickiness", c->err)))
+		return -1;
 	for (size_t i = 0; i < fc->n; i++) {
 		const char *k = fc->pairs[i].key->str;
 

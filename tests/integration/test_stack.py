@@ -319,6 +319,45 @@ Resources:
         self.assertEqual(code, 1)
         self.assertRegex(err, r"t\.yaml:9:\d+: .*700")
 
+    FORWARD = """
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}
+  TG: {Type: AWS::ElasticLoadBalancingV2::TargetGroup, Properties: {Port: 80, Protocol: HTTP}}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions:
+        - Type: forward
+          ForwardConfig: %s
+"""
+
+    def test_a_forward_config_that_is_not_a_mapping(self):
+        code, out, err = self.check("t.yaml", self.FORWARD % "[x]")
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:12:26: 'forward' must be a mapping", err)
+        self.assertNotIn("runtime error", err)
+        rule = self.FORWARD % "{TargetGroups: [{TargetGroupArn: !Ref TG}]}" + """
+  R:
+    Type: AWS::ElasticLoadBalancingV2::ListenerRule
+    Properties:
+      ListenerArn: !Ref L
+      Priority: 1
+      Conditions: [{Field: path-pattern, Values: [/a]}]
+      Actions: [{Type: forward, ForwardConfig: x}]
+"""
+        code, out, err = self.check("t.yaml", rule)
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:20:48: 'forward' must be a mapping", err)
+        self.assertNotIn("runtime error", err)
+
+    def test_forward_stickiness_that_is_not_a_mapping(self):
+        code, _, err = self.check("t.yaml", self.FORWARD % (
+            "{TargetGroups: [{TargetGroupArn: !Ref TG}], TargetGroupStickinessConfig: [x]}"))
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:12:99: 'stickiness' must be a mapping", err)
+
     def test_unsupported_intrinsics_and_missing_parameters(self):
         code, _, err = self.check("t.yaml", """
 Parameters:
