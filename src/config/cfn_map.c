@@ -301,6 +301,28 @@ static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	return 0;
 }
 
+/*
+ * A rule links to its listener by ARN, as a forward links to its target group:
+ * one whose ListenerArn is no listener of the template would go nowhere.
+ */
+static int rule_listeners(struct cfn *c)
+{
+	for (size_t i = 0; i < c->nres; i++) {
+		struct cfn_res *lr = &c->res[i];
+		struct ynode *arn;
+
+		if (lr->off || strcmp(lr->type, ELB "ListenerRule") != 0)
+			continue;
+		if (cfn_prop(c, lr, "ListenerArn", &arn))
+			return -1;
+		if (!arn || arn->type != YNODE_SCALAR)
+			return cfn_err(c, lr->node, "listener rule '%s' needs ListenerArn", lr->id);
+		if (!by_ref(c, ELB "Listener", arn->str))
+			return cfn_err(c, arn, "'%s' is not a listener of this template", arn->str);
+	}
+	return 0;
+}
+
 /* Target-group properties that map one to one onto lb's keys. */
 static const struct { const char *cfn, *lb; bool hc; } tg_keys[] = {
 	{ "TargetType", "target_type", false },
@@ -508,6 +530,8 @@ int cfn_config(struct cfn *c, struct ynode **out)
 	}
 	if (ls->n == 0)
 		return cfn_err(c, lb->node, "load balancer '%s' has no listener", lb->id);
+	if (rule_listeners(c))
+		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
 		if (!c->res[i].off && strcmp(c->res[i].type, ELB "TargetGroup") == 0 &&
 		    target_group(c, &c->res[i], tgs))

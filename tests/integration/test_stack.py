@@ -358,6 +358,21 @@ Resources:
         self.assertEqual(code, 1)
         self.assertIn("t.yaml:12:99: 'stickiness' must be a mapping", err)
 
+    def test_a_rule_on_a_listener_the_template_does_not_define(self):
+        arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/y/z"
+        code, _, err = self.check("t.yaml", self.FORWARD % (
+            "{TargetGroups: [{TargetGroupArn: !Ref TG}]}") + """
+  R:
+    Type: AWS::ElasticLoadBalancingV2::ListenerRule
+    Properties:
+      ListenerArn: %s
+      Priority: 1
+      Conditions: [{Field: path-pattern, Values: [/a]}]
+      Actions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "200"}}]
+""" % arn)
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:17:20: '%s' is not a listener of this template" % arn, err)
+
     def test_unsupported_intrinsics_and_missing_parameters(self):
         code, _, err = self.check("t.yaml", """
 Parameters:
