@@ -43,6 +43,7 @@ struct cfn {
 	struct buf *skipped;         /* resources lb does not emulate, listed once */
 	struct lb_err *err;
 	int depth;
+	unsigned char *conds;        /* per Conditions entry: its state (cfn_eval.c) */
 };
 
 /* cfn_node.c: nodes built at a template position. */

@@ -444,14 +444,40 @@ static int find_in_map(struct cfn *c, const struct ynode *arg, struct ynode **ou
 
 static int cond_eval(struct cfn *c, const struct ynode *n, bool *out);
 
-/* The named condition of the Conditions section. */
+enum { COND_UNKNOWN, COND_BUSY, COND_FALSE, COND_TRUE };
+
+/*
+ * The named condition of the Conditions section. Why: evaluated once per template load,
+ * as CloudFormation does; a chain referring to the previous one N times was exponential.
+ */
 static int condition_named(struct cfn *c, const struct ynode *at, const char *name, bool *out)
 {
-	const struct ynode *def = ydoc_get(ydoc_get(c->root, "Conditions"), name);
+	const struct ynode *conds = ydoc_get(c->root, "Conditions");
+	const struct ynode *def = ydoc_get(conds, name);
+	unsigned char *st;
+	size_t i = 0;
 
 	if (!def)
 		return cfn_err(c, at, "no condition '%s' in Conditions", name);
-	return cond_eval(c, def, out);
+	while (conds->pairs[i].value != def)
+		i++;
+	if (!c->conds)
+		c->conds = arena_alloc(c->a, conds->n);
+	st = &c->conds[i];
+	if (*st == COND_TRUE || *st == COND_FALSE) {
+		*out = *st == COND_TRUE;
+		return 0;
+	}
+	/* Why: met again while busy is a cycle; evaluating on lets the depth guard report it. */
+	if (*st == COND_BUSY)
+		return cond_eval(c, def, out);
+	*st = COND_BUSY;
+	if (cond_eval(c, def, out)) {
+		*st = COND_UNKNOWN;
+		return -1;
+	}
+	*st = *out ? COND_TRUE : COND_FALSE;
+	return 0;
 }
 
 static int cond_eval(struct cfn *c, const struct ynode *n, bool *out)

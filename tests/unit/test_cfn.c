@@ -68,8 +68,9 @@ static void render(struct buf *b, const struct ynode *n)
 	buf_puts(b, n->type == YNODE_SEQUENCE ? "]" : "}");
 }
 
-/* Evaluates the YAML expr in TEMPLATE with the given --parameter values. */
-static const char *eval_with(const char *expr, const char *const *params, size_t nparams)
+/* Evaluates the YAML expr in the template tmpl with the given --parameter values. */
+static const char *eval_in(const char *tmpl, const char *expr, const char *const *params,
+			   size_t nparams)
 {
 	struct stack_opts opts = { .params = params, .nparams = nparams };
 	struct buf b = BUF_INIT, skipped = BUF_INIT;
@@ -78,7 +79,7 @@ static const char *eval_with(const char *expr, const char *const *params, size_t
 	struct cfn c;
 	FILE *f = fopen(path, "w");
 
-	fprintf(f, "%sProbe: %s\n", TEMPLATE, expr);
+	fprintf(f, "%sProbe: %s\n", tmpl, expr);
 	fclose(f);
 	if (!(doc = ydoc_load_tagged(path, &err)))
 		return err.msg;
@@ -95,6 +96,11 @@ static const char *eval_with(const char *expr, const char *const *params, size_t
 	buf_release(&skipped);
 	ydoc_free(doc);
 	return out;
+}
+
+static const char *eval_with(const char *expr, const char *const *params, size_t nparams)
+{
+	return eval_in(TEMPLATE, expr, params, nparams);
 }
 
 static const char *eval(const char *expr)
@@ -216,6 +222,48 @@ TEST(errors_name_the_expression)
 	CHECK_STR(eval("!Join [a]"), "26:8: Fn::Join takes a list of 2 values");
 }
 
+/* Why: each condition refers to the one before 10 times; evaluated per reference, 30
+ * levels would take 10^30 evaluations. */
+TEST(chained_conditions_are_evaluated_once_each)
+{
+	static const char *const prod[] = { "Stage=prod" };
+	struct buf t = BUF_INIT;
+
+	buf_puts(&t, "Parameters:\n  Stage: {Type: String, Default: dev}\nConditions:\n"
+		 "  C0: !Equals [!Ref Stage, dev]\n");
+	for (int i = 1; i < 30; i++) {
+		buf_printf(&t, "  C%d: !%s [", i, i % 2 ? "And" : "Or");
+		for (int j = 0; j < 10; j++)
+			buf_printf(&t, "%s!Condition C%d", j ? ", " : "", i - 1);
+		buf_puts(&t, "]\n");
+	}
+	buf_puts(&t, "  Top: !Not [!Condition C29]\nResources:\n"
+		 "  F: {Type: AWS::Lambda::Function, Condition: C29}\n"
+		 "  G: {Type: AWS::Lambda::Function, Condition: Top}\n");
+	CHECK_STR(eval_in(buf_cstr(&t), "[!If [C29, on, off], !If [Top, on, off], !Ref F]",
+			  NULL, 0), "[on, off, F]");
+	CHECK_STR(eval_in(buf_cstr(&t), "[!If [C29, on, off], !If [Top, on, off], !Ref G]",
+			  prod, 1), "[off, on, G]");
+	buf_release(&t);
+}
+
+TEST(a_cycle_of_conditions_is_an_error)
+{
+	const char *cyc = "Conditions:\n"
+			  "  A: !And [!Condition B, !Condition B]\n"
+			  "  B: !Or [!Condition A, !Condition A]\n"
+			  "Resources: {}\n";
+	const char *res = "Conditions:\n"
+			  "  A: !Not [!Condition B]\n"
+			  "  B: !Not [!Condition A]\n"
+			  "Resources:\n"
+			  "  F: {Type: AWS::Lambda::Function, Condition: A}\n";
+
+	CHECK_STR(eval_in(cyc, "!If [A, x, y]", NULL, 0),
+		  "3:11: conditions nest deeper than 64 (a cycle?)");
+	CHECK_STR(eval_in(res, "x", NULL, 0), "2:6: conditions nest deeper than 64 (a cycle?)");
+}
+
 TEST(parameters_are_checked_up_front)
 {
 	static const char *const unknown[] = { "Stag=x" };
@@ -262,6 +310,8 @@ int main(void)
 	RUN(if_chooses_by_condition_and_novalue_removes);
 	RUN(find_in_map_looks_up_two_levels);
 	RUN(errors_name_the_expression);
+	RUN(chained_conditions_are_evaluated_once_each);
+	RUN(a_cycle_of_conditions_is_an_error);
 	RUN(parameters_are_checked_up_front);
 	RUN(only_sams_transform_is_read);
 	unlink(path);
