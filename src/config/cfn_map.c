@@ -524,8 +524,15 @@ int cfn_config(struct cfn *c, struct ynode **out)
 			continue;
 		if (cfn_prop(c, r, "LoadBalancerArn", &arn))
 			return -1;
-		if (arn && arn->type == YNODE_SCALAR && strcmp(arn->str, lb->ref) == 0 &&
-		    listener(c, r, ls))
+		if (!arn || arn->type != YNODE_SCALAR)
+			return cfn_err(c, r->node, "listener '%s' needs LoadBalancerArn", r->id);
+		/* A listener of another load balancer of the template (a network one) goes with it. */
+		if (strcmp(arn->str, lb->ref) != 0) {
+			if (!by_ref(c, ELB "LoadBalancer", arn->str))
+				return cfn_err(c, arn, "'%s' is not a load balancer of this template", arn->str);
+			continue;
+		}
+		if (listener(c, r, ls))
 			return -1;
 	}
 	if (ls->n == 0)

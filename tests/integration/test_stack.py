@@ -373,6 +373,19 @@ Resources:
         self.assertEqual(code, 1)
         self.assertIn("t.yaml:17:20: '%s' is not a listener of this template" % arn, err)
 
+    def test_a_listener_on_a_load_balancer_the_template_does_not_define(self):
+        arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/y"
+        code, _, err = self.check("t.yaml", self.FORWARD % "{TargetGroups: [{TargetGroupArn: !Ref TG}]}" + """
+  L2:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: %s
+      Port: 8081
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "200"}}]
+""" % arn)
+        self.assertEqual(code, 1)
+        self.assertIn("t.yaml:17:24: '%s' is not a load balancer of this template" % arn, err)
+
     def test_unsupported_intrinsics_and_missing_parameters(self):
         code, _, err = self.check("t.yaml", """
 Parameters:
