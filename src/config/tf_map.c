@@ -21,6 +21,7 @@
 struct tf_res {
 	const char *addr, *type;
 	bool data;
+	const struct ynode *at;              /* the resource's object, for errors */
 	const struct ynode *values, *expr;   /* expr: the configuration's, or NULL */
 };
 
@@ -28,6 +29,7 @@ struct tf {
 	struct cfn *c;
 	struct tf_res *res;
 	size_t nres, cap;
+	bool plan;
 };
 
 static bool is_null(const struct ynode *n)
@@ -48,6 +50,52 @@ static const struct ynode *block(const struct ynode *v, const char *key)
 	if (b && b->type == YNODE_SEQUENCE)
 		return b->n ? b->items[0] : NULL;
 	return is_null(b) ? NULL : b;
+}
+
+static const char *const kind_name[] = {
+	[YNODE_SCALAR] = "a string", [YNODE_SEQUENCE] = "a list", [YNODE_MAPPING] = "a map",
+};
+
+/*
+ * Key of in (r's object or its values), which lb needs and which must be of
+ * the given kind; NULL with the error set when it is absent, null, empty or
+ * of another kind. In a plan, an attribute missing from planned_values is
+ * one known only after apply, which lb cannot wait for.
+ */
+static const struct ynode *need_in(struct tf *t, const struct tf_res *r, const struct ynode *in,
+				   const char *key, enum ynode_type kind)
+{
+	const struct ynode *v = ydoc_get(in, key);
+
+	if (is_null(v)) {
+		cfn_err(t->c, v ? v : in, "%s needs %s%s", r->addr, key,
+			t->plan && in != r->at ? " (a value known only after apply is left out of a "
+			"plan)" : "");
+		return NULL;
+	}
+	if (v->type != kind) {
+		cfn_err(t->c, v, "%s: %s must be %s", r->addr, key, kind_name[kind]);
+		return NULL;
+	}
+	return v;
+}
+
+static const struct ynode *need(struct tf *t, const struct tf_res *r, const char *key,
+				enum ynode_type kind)
+{
+	return need_in(t, r, r->values, key, kind);
+}
+
+/* Every item of list is a map (a block's objects); else the error, naming what. */
+static int map_items(struct tf *t, const struct tf_res *r, const struct ynode *list,
+		     const char *what)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		if (list->items[i]->type != YNODE_MAPPING)
+			return cfn_err(t->c, list->items[i], "%s: each %s must be a map", r->addr,
+				       what);
+	}
+	return 0;
 }
 
 static const struct ynode *expr_block(const struct ynode *e, const char *key, size_t i)
@@ -82,7 +130,7 @@ static void collect(struct tf *t, const struct ynode *mod, const struct ynode *c
 			continue;
 		xgrow(&t->res, &t->cap, t->nres + 1, sizeof(*t->res));
 		o = &t->res[t->nres++];
-		*o = (struct tf_res){ .addr = addr, .type = str(ydoc_get(r, "type")),
+		*o = (struct tf_res){ .addr = addr, .type = str(ydoc_get(r, "type")), .at = r,
 				      .data = str(ydoc_get(r, "mode")) &&
 					      strcmp(str(ydoc_get(r, "mode")), "data") == 0,
 				      .values = ydoc_get(r, "values") };
@@ -167,13 +215,17 @@ static struct ynode *tg_name(struct tf *t, const struct ynode *v, const struct y
 	return cfn_scalar(t->c->a, at, name_of(r));
 }
 
-static int actions(struct tf *t, const struct ynode *list, const struct ynode *elist,
-		   struct ynode **out)
+/* r's actions (attr: action or default_action), which lb needs. */
+static int actions(struct tf *t, const struct tf_res *r, const char *attr, struct ynode **out)
 {
 	struct cfn *c = t->c;
+	const struct ynode *list = need(t, r, attr, YNODE_SEQUENCE);
+	const struct ynode *elist = ydoc_get(r->expr, attr);
 
+	if (!list || map_items(t, r, list, attr))
+		return -1;
 	*out = cfn_seq(c->a, list);
-	for (size_t i = 0; list->type == YNODE_SEQUENCE && i < list->n; i++) {
+	for (size_t i = 0; i < list->n; i++) {
 		const struct ynode *a = list->items[i], *e = elist && elist->type == YNODE_SEQUENCE &&
 								     i < elist->n ? elist->items[i] : NULL;
 		const char *type = str(ydoc_get(a, "type"));
@@ -193,6 +245,10 @@ static int actions(struct tf *t, const struct ynode *list, const struct ynode *e
 			struct ynode *fo = cfn_map(c->a, a), *list2 = cfn_seq(c->a, a);
 			const struct ynode *st = block(f, "stickiness");
 
+			if (f && f->type != YNODE_MAPPING)
+				return cfn_err(c, f, "%s: forward must be a map", r->addr);
+			if (tgs && tgs->type == YNODE_SEQUENCE && map_items(t, r, tgs, "target_group"))
+				return -1;
 			for (size_t j = 0; tgs && tgs->type == YNODE_SEQUENCE && j < tgs->n; j++) {
 				struct ynode *g = cfn_map(c->a, tgs->items[j]);
 
@@ -220,6 +276,8 @@ static int actions(struct tf *t, const struct ynode *list, const struct ynode *e
 			const struct ynode *b = key ? block(a, key) : NULL;
 			struct ynode *bo = cfn_map(c->a, a);
 
+			if (b && b->type != YNODE_MAPPING)
+				return cfn_err(c, b, "%s: %s must be a map", r->addr, key);
 			for (size_t j = 0; b && j < b->n; j++)
 				put(c, bo, b->pairs[j].key->str, b->pairs[j].value);
 			if (!key)
@@ -236,12 +294,17 @@ static const char *const cond_keys[] = {
 	"source_ip",
 };
 
-static struct ynode *conditions(struct tf *t, const struct ynode *list)
+/* The rule r's conditions, which lb needs: NULL with the error set. */
+static struct ynode *conditions(struct tf *t, const struct tf_res *r)
 {
 	struct cfn *c = t->c;
-	struct ynode *out = cfn_seq(c->a, list);
+	const struct ynode *list = need(t, r, "condition", YNODE_SEQUENCE);
+	struct ynode *out;
 
-	for (size_t i = 0; list && list->type == YNODE_SEQUENCE && i < list->n; i++) {
+	if (!list || map_items(t, r, list, "condition"))
+		return NULL;
+	out = cfn_seq(c->a, list);
+	for (size_t i = 0; i < list->n; i++) {
 		for (size_t k = 0; k < ARRAY_LEN(cond_keys); k++) {
 			const struct ynode *v = ydoc_get(list->items[i], cond_keys[k]);
 			struct ynode *o, *body;
@@ -253,6 +316,8 @@ static struct ynode *conditions(struct tf *t, const struct ynode *list)
 			if (strcmp(cond_keys[k], "query_string") == 0) {
 				struct ynode *vals = cfn_seq(c->a, v);
 
+				if (v->type == YNODE_SEQUENCE && map_items(t, r, v, "query_string"))
+					return NULL;
 				for (size_t j = 0; v->type == YNODE_SEQUENCE && j < v->n; j++) {
 					struct ynode *kv = cfn_map(c->a, v->items[j]);
 
@@ -301,21 +366,20 @@ static int listener(struct tf *t, struct tf_res *l, struct ynode *list)
 	port_of(c, ydoc_get(l->values, "port"), &port);
 	cfn_put(c->a, o, "port", port);
 	put(c, o, "protocol", ydoc_get(l->values, "protocol"));
-	if (actions(t, ydoc_get(l->values, "default_action"), ydoc_get(l->expr, "default_action"),
-		    &acts))
+	if (actions(t, l, "default_action", &acts))
 		return -1;
 	for (size_t i = 0; i < t->nres; i++) {
 		struct tf_res *r = &t->res[i];
-		struct ynode *ro, *ra;
+		struct ynode *ro, *ra, *conds;
 
 		if (!strstr(r->type, "_listener_rule") || link(t, r->values, r->expr, "listener_arn",
 							       "_listener") != l)
 			continue;
 		ro = cfn_map(c->a, r->values);
 		put(c, ro, "priority", ydoc_get(r->values, "priority"));
-		cfn_put(c->a, ro, "conditions", conditions(t, ydoc_get(r->values, "condition")));
-		if (actions(t, ydoc_get(r->values, "action"), ydoc_get(r->expr, "action"), &ra))
+		if (!(conds = conditions(t, r)) || actions(t, r, "action", &ra))
 			return -1;
+		cfn_put(c->a, ro, "conditions", conds);
 		cfn_put(c->a, ro, "actions", ra);
 		cfn_push(c->a, rules, ro);
 	}
@@ -505,20 +569,23 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 {
 	struct cfn *c = t->c;
 	const struct ynode *v = f->values, *env = block(v, "environment");
-	const char *fname = str(ydoc_get(v, "function_name"));
+	const struct ynode *fn = need(t, f, "function_name", YNODE_SCALAR);
+	const char *fname = fn ? fn->str : NULL;
 	struct ynode *o = cfn_map(c->a, v), *code = NULL, *versions = cfn_seq(c->a, v);
 	struct ynode *aliases = cfn_seq(c->a, v);
 	static const char *const keys[] = { "runtime", "handler", "timeout", "memory_size" };
 	const char *rc = str(ydoc_get(v, "reserved_concurrent_executions"));
 
+	if (!fname)
+		return -1;
 	put(c, o, "name", ydoc_get(v, "function_name"));
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		put(c, o, keys[i], ydoc_get(v, keys[i]));
 	code = code_dir(t, f, false);
 	if (!code)
 		return cfn_err(c, v, "function '%s' (%s): lb runs a directory: build its zip with "
-			       "archive_file's source_dir, or give filename a directory", fname ?
-			       fname : "?", f->addr);
+			       "archive_file's source_dir, or give filename a directory", fname,
+			       f->addr);
 	cfn_put(c->a, o, "code", code);
 	if (env)
 		put(c, o, "environment", env);
@@ -543,8 +610,12 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 		put(c, m, "name", ydoc_get(av, "name"));
 		put(c, m, "function_version", ydoc_get(av, "function_version"));
 		if (rcfg && !is_null(ydoc_get(rcfg, "additional_version_weights"))) {
+			const struct ynode *w = ydoc_get(rcfg, "additional_version_weights");
 			struct ynode *r = cfn_map(c->a, rcfg);
 
+			if (w->type != YNODE_MAPPING)
+				return cfn_err(c, w, "%s: additional_version_weights must be a map",
+					       a->addr);
 			put(c, r, "additional_version_weights",
 			    ydoc_get(rcfg, "additional_version_weights"));
 			cfn_put(c->a, m, "routing_config", r);
@@ -631,7 +702,7 @@ static int tf_lb(struct tf *t, struct tf_res **lb, struct ynode *root)
 
 int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 {
-	struct tf t = { .c = c };
+	struct tf t = { .c = c, .plan = !ydoc_get(doc, "values") };
 	const struct ynode *vals = ydoc_get(doc, "values") ? ydoc_get(doc, "values")
 							   : ydoc_get(doc, "planned_values");
 	struct ynode *root = cfn_map(c->a, doc), *ls = cfn_seq(c->a, doc);
@@ -644,6 +715,16 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 	/* data sources of a plan are in prior_state */
 	collect(&t, ydoc_get(ydoc_get(ydoc_get(doc, "prior_state"), "values"), "root_module"),
 		NULL, "");
+	/* what lb reads is in values: from here on those of emulated resources are maps */
+	for (size_t i = 0; i < t.nres; i++) {
+		struct tf_res *r = &t.res[i];
+
+		for (size_t j = 0; j < ARRAY_LEN(emulated); j++) {
+			if (strcmp(emulated[j], r->type) == 0 && strcmp(r->type, "aws_lambda_permission") &&
+			    !need_in(&t, r, r->at, "values", YNODE_MAPPING))
+				goto out;
+		}
+	}
 	if (tf_lb(&t, &lb, root))
 		goto out;
 	for (size_t i = 0; i < t.nres; i++) {

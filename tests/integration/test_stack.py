@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -595,6 +596,48 @@ class TerraformTests(LbTestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("target group tf-live: lambda, single-value headers, target tf-api:live", out)
         self.assertIn("not emulated, skipped: aws_iam_role.lambda", err)
+
+    def test_a_missing_or_mistyped_attribute_is_an_error_at_its_place(self):
+        # Why: a plan leaves unknown values out of planned_values, so keys go missing;
+        # these crashed lb (a null dereference) instead of naming the resource.
+        cases = [
+            ("state.json", "aws_lb_listener_rule.redirect", "condition", None,
+             "aws_lb_listener_rule.redirect needs condition"),
+            ("state.json", "aws_lb_listener_rule.redirect", "action", None,
+             "aws_lb_listener_rule.redirect needs action"),
+            ("state.json", "aws_lb_listener.http", "default_action", None,
+             "aws_lb_listener.http needs default_action"),
+            ("state.json", "aws_lb.main", None, None, "aws_lb.main needs values"),
+            ("state.json", "aws_lambda_function.api", "function_name", None,
+             "aws_lambda_function.api needs function_name"),
+            ("state.json", "aws_lb_listener_rule.api", "condition", "x",
+             "aws_lb_listener_rule.api: condition must be a list"),
+            ("state.json", "aws_lambda_function.api", "function_name", {"a": "b"},
+             "aws_lambda_function.api: function_name must be a string"),
+            ("plan.json", "aws_lb_listener.http", "default_action", None,
+             "aws_lb_listener.http needs default_action (a value known only after apply"),
+            ("plan.json", "aws_lb_listener.http", None, [], "aws_lb_listener.http needs values"),
+        ]
+        for name, addr, key, value, want in cases:
+            with self.subTest(addr=addr, key=key, value=value), \
+                    tempfile.TemporaryDirectory() as tmp:
+                with open(os.path.join(STACK, "tf", name)) as f:
+                    doc = json.load(f)
+                top = doc.get("values") or doc["planned_values"]
+                res = next(r for r in top["root_module"]["resources"] if r["address"] == addr)
+                obj, k = (res["values"], key) if key else (res, "values")
+                if value is None:
+                    del obj[k]
+                else:
+                    obj[k] = value
+                path = os.path.join(tmp, name)
+                with open(path, "w") as f:
+                    json.dump(doc, f, indent=1)
+                code, out, err = lb_run("check", "-c", path, tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, r"(?m)^%s:\d+:\d+: %s" % (re.escape(path), re.escape(want)))
+                self.assertNotIn("runtime error", err)
+                self.assertNotIn("Sanitizer", err)
 
 
 if __name__ == "__main__":
