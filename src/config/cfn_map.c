@@ -261,6 +261,20 @@ static int port_map(struct cfn *c, struct ynode *port, struct ynode **out)
 	return 0;
 }
 
+/* A listener rule's ListenerArn: a scalar, or NULL with the error set. */
+static struct ynode *listener_arn(struct cfn *c, struct cfn_res *lr)
+{
+	struct ynode *arn;
+
+	if (cfn_prop(c, lr, "ListenerArn", &arn))
+		return NULL;
+	if (!arn || arn->type != YNODE_SCALAR) {
+		cfn_err(c, lr->node, "listener rule '%s' needs ListenerArn", lr->id);
+		return NULL;
+	}
+	return arn;
+}
+
 static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 {
 	struct ynode *o = cfn_map(c->a, r->node), *v, *rules = cfn_seq(c->a, r->node), *acts;
@@ -287,10 +301,8 @@ static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 
 		if (lr->off || strcmp(lr->type, ELB "ListenerRule") != 0)
 			continue;
-		if (cfn_prop(c, lr, "ListenerArn", &arn))
+		if (!(arn = listener_arn(c, lr)))
 			return -1;
-		if (!arn || arn->type != YNODE_SCALAR)
-			return cfn_err(c, lr->node, "listener rule '%s' needs ListenerArn", lr->id);
 		if (strcmp(arn->str, r->ref) == 0 && rule(c, lr, rules))
 			return -1;
 	}
@@ -313,10 +325,8 @@ static int rule_listeners(struct cfn *c)
 
 		if (lr->off || strcmp(lr->type, ELB "ListenerRule") != 0)
 			continue;
-		if (cfn_prop(c, lr, "ListenerArn", &arn))
+		if (!(arn = listener_arn(c, lr)))
 			return -1;
-		if (!arn || arn->type != YNODE_SCALAR)
-			return cfn_err(c, lr->node, "listener rule '%s' needs ListenerArn", lr->id);
 		if (!by_ref(c, ELB "Listener", arn->str))
 			return cfn_err(c, arn, "'%s' is not a listener of this template", arn->str);
 	}
