@@ -99,6 +99,8 @@ static int build_request(const struct explain_request *er, const struct parsed_u
 {
 	const char *method = er->method ? er->method : er->body ? "POST" : "GET";
 
+	if (!sv_is_token(sv_from(method)))
+		return lb_err_set(err, "explain: method '%s' is not a token (RFC 9110 §9.1)", method);
 	req->method = sv_from(arena_strdup(store, method));
 	http_request_set_target(req, (struct sv){ arena_strndup(store, u->target.p, u->target.n), u->target.n });
 	req->version = 11;

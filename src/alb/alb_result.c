@@ -167,21 +167,6 @@ static int parse_body(struct alb_result *r, json_t *doc)
 
 /* ---- headers ---- */
 
-/* RFC 9110 §5.6.2 tchar. */
-static bool is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static bool is_token(struct sv s)
-{
-	for (size_t i = 0; i < s.n; i++)
-		if (!is_tchar((unsigned char)s.p[i]))
-			return false;
-	return s.n > 0;
-}
-
 /* RFC 9110 §5.5: CR, LF and NUL in a field value are dangerous. */
 static bool is_field_text(struct sv s)
 {
@@ -248,7 +233,7 @@ static int add_header(struct header_walk *w, struct sv name, const json_t *value
 	struct sv v = json_sv(value);
 
 	/* Unverified what ALB does with these (§2.3); lb cannot write them. */
-	if (!is_token(name))
+	if (!sv_is_token(name))
 		return INVALID(r, "%s name \"%s\" is not a token", w->field, name_text(name).s);
 	if (!is_field_text(v))
 		return INVALID(r, "%s \"%s\" has CR, LF or NUL in its value", w->field,

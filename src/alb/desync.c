@@ -83,20 +83,6 @@ static bool is_alnum(unsigned char c)
 	return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* RFC 7230 §3.2.6 tchar. */
-static bool is_tchar(unsigned char c)
-{
-	if (is_alnum(c))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* NUL, CR and LF end or split a line in some parser or other. */
 static bool is_break(unsigned char c)
 {
@@ -114,14 +100,6 @@ static bool is_ctl(unsigned char c)
 static bool is_field_ctl(unsigned char c)
 {
 	return c != '\t' && is_ctl(c);
-}
-
-static bool is_token(struct sv s)
-{
-	for (size_t i = 0; i < s.n; i++)
-		if (!is_tchar((unsigned char)s.p[i]))
-			return false;
-	return s.n > 0;
 }
 
 /* ---- header names ---- */
@@ -429,7 +407,7 @@ static enum http_ver check_request_line(struct classify *st, const struct desync
 	bool padded;
 	enum http_ver ver = version_parse(req->version, &padded);
 
-	if (!is_token(req->method))
+	if (!sv_is_token(req->method))
 		finding_add(st, DESYNC_SEVERE, "BadMethod", false);
 	check_uri(st, req->uri);
 	if (ver == VER_BAD)

@@ -80,6 +80,14 @@ bool sv_eq(struct sv a, struct sv b)
 	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
 }
 
+bool sv_is_token(struct sv a)
+{
+	for (size_t i = 0; i < a.n; i++)
+		if (!is_tchar((unsigned char)a.p[i]))
+			return false;
+	return a.n > 0;
+}
+
 bool sv_eq_nocase(struct sv a, struct sv b)
 {
 	return a.n == b.n && (a.n == 0 || strncasecmp(a.p, b.p, a.n) == 0);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -66,6 +67,16 @@ static inline char ascii_lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
+
+/* RFC 9110 §5.6.2 tchar: what a token (a method, a header name) is made of. */
+static inline bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Whether a is a token: one tchar or more. */
+bool sv_is_token(struct sv a);
 
 /*
  * An arena owns many small allocations freed together, e.g. everything a

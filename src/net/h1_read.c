@@ -396,13 +396,6 @@ static int head_scan(struct h1_reader *r, const char *p, size_t n, size_t *used)
 	return 0;
 }
 
-/* An RFC 9110 token character (what a method is made of). */
-static bool is_tchar(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
 /*
  * ALB takes any token as a method (a rule's http_request_method may name a
  * custom one); llhttp 8.1 knows a fixed list. A method it does not know is
@@ -415,7 +408,7 @@ static bool parse_custom_method(struct h1_reader *r)
 	size_t len = req->head.len, m = 0;
 	char method[64];
 
-	while (m < len && m < sizeof(method) && is_tchar(req->head.p[m]))
+	while (m < len && m < sizeof(method) && is_tchar((unsigned char)req->head.p[m]))
 		m++;
 	if (m < 3 || m >= len || req->head.p[m] != ' ')
 		return false;

@@ -408,6 +408,15 @@ class ExplainTest(CliCase):
             self.assertEqual((code, out), (1, ""))
             self.assertEqual(err, f"explain: --source-ip '{ip}' is not an IPv4 or IPv6 address\n")
 
+    def test_bad_method_argument(self):
+        for method in ("G E T", ""):
+            code, out, err = self.lb("explain", "-c", "lb.yaml", "-X", method, "http://a:8080/")
+            self.assertEqual((code, out), (1, ""))
+            self.assertEqual(err, f"explain: method '{method}' is not a token (RFC 9110 §9.1)\n")
+        code, out, _ = self.lb("explain", "-c", "lb.yaml", "-X", "M-SEARCH", "http://a:8080/")
+        self.assertEqual(code, 0)
+        self.assertIn("request: M-SEARCH http://a:8080/", out)
+
     def test_no_url_is_usage_error(self):
         code, out, err = self.lb("explain", "-c", "lb.yaml")
         self.assertEqual(code, 2)

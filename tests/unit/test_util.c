@@ -81,6 +81,18 @@ TEST(uuids_spell_the_generators_bytes_in_order)
 	CHECK_STR(got, want);
 }
 
+TEST(tokens_are_rfc_9110_tchars)
+{
+	CHECK(sv_is_token(SV("GET")));
+	CHECK(sv_is_token(SV("M-SEARCH")));
+	CHECK(sv_is_token(SV("x!#$%&'*+-.^_`|~9")));
+	CHECK(!sv_is_token(SV("")));
+	CHECK(!sv_is_token(SV("G E T")));
+	CHECK(!sv_is_token(SV("a:b")));
+	CHECK(!sv_is_token((struct sv){ "a\0b", 3 }));
+	CHECK(!sv_is_token(SV("caf\xc3\xa9")));
+}
+
 TEST(str_copy_cuts_to_fit_and_str_join_concatenates)
 {
 	char out[8];
@@ -148,6 +160,7 @@ int main(void)
 	RUN(url_split_refuses_empty_hosts_and_bad_ports);
 	RUN(uuids_are_version_4_variant_1);
 	RUN(uuids_spell_the_generators_bytes_in_order);
+	RUN(tokens_are_rfc_9110_tchars);
 	RUN(str_copy_cuts_to_fit_and_str_join_concatenates);
 	RUN(decimals_as_lambdas_report_writes_them);
 	RUN(sv_next_line_splits_at_lf_and_crlf);
