@@ -659,6 +659,14 @@ static const char *const emulated[] = {
 	"aws_lambda_permission",
 };
 
+static bool is_emulated(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_LEN(emulated); i++)
+		if (strcmp(emulated[i], type) == 0)
+			return true;
+	return false;
+}
+
 static int tf_lb(struct tf *t, struct tf_res **lb, struct ynode *root)
 {
 	struct cfn *c = t->c;
@@ -719,21 +727,16 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 	for (size_t i = 0; i < t.nres; i++) {
 		struct tf_res *r = &t.res[i];
 
-		for (size_t j = 0; j < ARRAY_LEN(emulated); j++) {
-			if (strcmp(emulated[j], r->type) == 0 && strcmp(r->type, "aws_lambda_permission") &&
-			    !need_in(&t, r, r->at, "values", YNODE_MAPPING))
-				goto out;
-		}
+		if (is_emulated(r->type) && strcmp(r->type, "aws_lambda_permission") &&
+		    !need_in(&t, r, r->at, "values", YNODE_MAPPING))
+			goto out;
 	}
 	if (tf_lb(&t, &lb, root))
 		goto out;
 	for (size_t i = 0; i < t.nres; i++) {
 		struct tf_res *r = &t.res[i];
-		bool known = false;
 
-		for (size_t j = 0; j < ARRAY_LEN(emulated); j++)
-			known |= strcmp(emulated[j], r->type) == 0;
-		if (!known && !r->data)
+		if (!is_emulated(r->type) && !r->data)
 			buf_printf(c->skipped, "%s%s", c->skipped->len ? ", " : "", r->addr);
 		if ((!strcmp(r->type, "aws_lb_listener") || !strcmp(r->type, "aws_alb_listener")) &&
 		    link(&t, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
