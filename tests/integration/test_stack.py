@@ -374,6 +374,30 @@ Resources:
         self.assertEqual(code, 1)
         self.assertIn("t.yaml:17:20: '%s' is not a listener of this template" % arn, err)
 
+    def test_a_listener_of_a_skipped_network_load_balancer_goes_with_it(self):
+        code, out, err = self.check("t.yaml", """
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}
+  NLB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {Type: network}}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "200"}}]
+  NL:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref NLB
+      Port: 9000
+      Protocol: TCP
+      DefaultActions: [{Type: fixed-response, FixedResponseConfig: {StatusCode: "200"}}]
+""")
+        self.assertEqual(code, 0, err)
+        self.assertIn("not emulated, skipped: NLB (a network load balancer)", err)
+        self.assertIn("listener http://127.0.0.1:8080\n", out)
+        self.assertNotIn("9000", out)
+
     def test_a_listener_on_a_load_balancer_the_template_does_not_define(self):
         arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/y"
         code, _, err = self.check("t.yaml", self.FORWARD % "{TargetGroups: [{TargetGroupArn: !Ref TG}]}" + """
