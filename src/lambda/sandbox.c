@@ -172,7 +172,7 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	event_del(sb->timer);
 	sb->has_inv = false;
 	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
-			 : status == INVOKE_FUNCTION_ERROR ? "error" : "failure";
+			 : status == INVOKE_FUNCTION_ERROR || status == INVOKE_EXIT ? "error" : "failure";
 	if (sb->delivered) {
 		sandbox_log_waiting(sb);
 		sandbox_log_end(sb, status, n, error_type);
@@ -291,22 +291,26 @@ static void on_error(void *arg, const char *body, size_t n, const char *error_ty
 		finish(sb, INVOKE_FUNCTION_ERROR, body, n, error_type);
 }
 
-static void on_init_error(void *arg, const char *body, size_t n, const char *error_type)
+/* INIT_REPORT of a failed init phase, or its JSON twin. */
+static void log_init_error(struct sandbox *sb, const char *type)
 {
-	struct sandbox *sb = arg;
-
 	double init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
-	const char *type = *error_type ? error_type : "Runtime.Unknown";
 	char t[28], line[512];
 
 	if (!sb->json_logs) {
 		sandbox_log_frame(sb, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
 			  init_ms, type);
 	} else if (sb->system_info) {
-		/* Lambda's JSON twin of INIT_REPORT. */
 		platform_time(time_wall_us(), t);
 		sandbox_log_line(sb, line, platform_init_error(line, sizeof(line), t, init_ms, type));
 	}
+}
+
+static void on_init_error(void *arg, const char *body, size_t n, const char *error_type)
+{
+	struct sandbox *sb = arg;
+
+	log_init_error(sb, *error_type ? error_type : "Runtime.Unknown");
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
 	sb->shutdown_reason = "failure";
 	if (sb->has_inv)
@@ -581,14 +585,27 @@ void sandbox_reaped(struct sandbox *sb, int wstatus, long max_rss_kb)
 		/* Given to a runtime that had finished its last invocation and then
 		 * exited (as a runtime does after a fatal error): it never ran. */
 		finish(sb, INVOKE_NOT_DELIVERED, "", 0, NULL);
-	} else if (sb->has_inv) {
-		describe_exit(wstatus, why, sizeof(why));
-		/* Lambda's report when a runtime dies mid-invocation. */
-		n = snprintf(msg, sizeof(msg),
-			     "{\"errorMessage\":\"RequestId: %s Error: Runtime exited with error: %s\","
-			     "\"errorType\":\"Runtime.ExitError\"}",
-			     sb->request_id, why);
-		finish(sb, was_starting ? INVOKE_INIT_ERROR : INVOKE_EXIT, msg, (size_t)n, "Runtime.ExitError");
+	} else {
+		/* A runtime that exits during init fails its init phase (a sandbox lb
+		 * stops is SB_DEAD by now, so this is the runtime's own exit). */
+		if (was_starting)
+			log_init_error(sb, sb->oom_killed ? "Runtime.OutOfMemory" : "Runtime.ExitError");
+		if (sb->has_inv) {
+			describe_exit(wstatus, why, sizeof(why));
+			/* Lambda logs a runtime's death mid-invocation before END. */
+			if (!was_starting && !sb->json_logs) {
+				sandbox_log_frame(sb, "RequestId: %s Error: Runtime exited with error: %s",
+						  sb->request_id, why);
+				sandbox_log_frame(sb, "Runtime.ExitError");
+			}
+			/* Lambda's report when a runtime dies mid-invocation. */
+			n = snprintf(msg, sizeof(msg),
+				     "{\"errorMessage\":\"RequestId: %s Error: Runtime exited with error: %s\","
+				     "\"errorType\":\"Runtime.ExitError\"}",
+				     sb->request_id, why);
+			finish(sb, was_starting ? INVOKE_INIT_ERROR : INVOKE_EXIT, msg, (size_t)n,
+			       "Runtime.ExitError");
+		}
 	}
 	/* The leader is gone; whatever it started goes with it. */
 	kill(-sb->pid, SIGKILL);

@@ -233,9 +233,16 @@ static const char *record_status(enum invoke_status st)
 	switch (st) {
 	case INVOKE_OK: return "success";
 	case INVOKE_FUNCTION_ERROR: return "error";
+	case INVOKE_EXIT: return "error";   /* the runtime gone: Lambda reports "error" with the platform's error type */
 	case INVOKE_TIMEOUT: return "timeout";
 	default: return "failure";
 	}
+}
+
+/* The error type REPORT names: Lambda reports a sandbox killed for memory as Runtime.OutOfMemory. */
+static const char *report_error_type(const struct sandbox *sb, enum invoke_status st, const char *error_type)
+{
+	return st == INVOKE_EXIT && sb->oom_killed ? "Runtime.OutOfMemory" : error_type;
 }
 
 /*
@@ -292,7 +299,8 @@ void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
 	size_t n;
 
 	if (sb->json_logs) {
-		log_end_json(sb, (double)us / 1000.0, billed, st, st == INVOKE_OK ? produced : 0, error_type);
+		log_end_json(sb, (double)us / 1000.0, billed, st, st == INVOKE_OK ? produced : 0,
+			     report_error_type(sb, st, error_type));
 		return;
 	}
 	/* Put together without printf: this runs once per invocation. */
@@ -315,6 +323,14 @@ void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
 		n = put_ms(report, n, sizeof(report), (int64_t)(sb->init_ms * 1000.0 + 0.5));
 		n = put(report, n, sizeof(report), " ms");
 		sb->init_reported = true;
+	}
+	/* Lambda's REPORT ends with how the platform saw a failed invocation: a
+	 * timeout, or the runtime gone (a handler's own error adds nothing). */
+	if (st == INVOKE_TIMEOUT) {
+		n = put(report, n, sizeof(report), "\tStatus: timeout");
+	} else if (st == INVOKE_EXIT && error_type) {
+		n = put(report, n, sizeof(report), "\tStatus: error\tError Type: ");
+		n = put(report, n, sizeof(report), report_error_type(sb, st, error_type));
 	}
 	lines[1] = (struct sv){ report, n };
 	/* END and REPORT leave in one write. */

@@ -206,8 +206,9 @@ class LambdaFailureTests(LambdaCase):
                 self.assert_502(lb, lb.get(target), target, "LambdaUnhandled", "spin",
                                 detail=r'\{"errorMessage":"Task timed out after 1\.00 seconds",'
                                        r'"errorType":"Sandbox\.Timedout"\}')
+        # a timed-out invocation's REPORT ends with Lambda's "Status: timeout"
         reports = re.findall(r"^\[spin\] REPORT RequestId: %s\tDuration: ([\d.]+) ms\t.*"
-                             r"\tInit Duration: " % UUID, lb.stderr(), re.M)
+                             r"\tInit Duration: [\d.]+ ms\tStatus: timeout$" % UUID, lb.stderr(), re.M)
         self.assertEqual(len(reports), 6, lb.stderr()[-3000:])
         for d in reports:
             self.assertGreaterEqual(float(d), 1000.0, reports)
@@ -227,7 +228,14 @@ class LambdaFailureTests(LambdaCase):
                                  r'error: %s","errorType":"Runtime.ExitError"\}' % (UUID, why),
                                  detail)
                 self.assertIsNotNone(m, detail)
-                self.wait_stderr(lb, r"^\[exiter\] END RequestId: %s$" % m.group(1))
+                # Lambda logs the runtime's death before END; REPORT names the error
+                rid = m.group(1)
+                self.wait_stderr(lb, r"^\[exiter\] RequestId: %s Error: Runtime exited with error: %s\n"
+                                     r"\[exiter\] Runtime\.ExitError\n"
+                                     r"\[exiter\] END RequestId: %s\n"
+                                     r"\[exiter\] REPORT RequestId: %s\t.*\tMax Memory Used: \d+ MB"
+                                     r"(\tInit Duration: [\d.]+ ms)?\tStatus: error\tError Type: "
+                                     r"Runtime\.ExitError$" % (rid, why, rid, rid))
                 self.assertTrue(wait_for(lambda: not pid_alive(pid1)), pid1)
                 # the next request gets a new process, which works
                 r = lb.get("/exiter/ok")
@@ -277,6 +285,11 @@ class LambdaFailureTests(LambdaCase):
             self.assertRegex(detail, r'^\{"errorMessage":"RequestId: %s Error: Runtime exited with '
                                      r'error: exit status 7","errorType":"Runtime.ExitError"\}$' % UUID)
         self.assertEqual(lb.stderr().count("[initexit] exiting during init\n"), 2)
+        # each is a failed init phase, logged as Lambda does
+        self.assertEqual(len(re.findall(r"^\[initexit\] INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\t"
+                                        r"Status: error\tError Type: Runtime\.ExitError$",
+                                        lb.stderr(), re.M)), 2, lb.stderr())
+        self.assertNotIn("[initexit] START", lb.stderr())
         # code/bootstrap does not exist
         detail = self.assert_502(lb, lb.get("/nobootstrap"), "/nobootstrap", "LambdaUnhandled",
                                  "nobootstrap")

@@ -52,8 +52,12 @@ class Memory(LambdaCase):
         self.assertIsNotNone(m, detail)
         self.wait_stderr(lb, r"^lb: warning: \[hungry\] memory \d+ MB over memory_size 128 MB: "
                              r"killing the sandbox$")
-        self.wait_stderr(lb, r"^\[hungry\] REPORT RequestId: %s\t.*\tMemory Size: 128 MB\t"
-                             r"Max Memory Used: 128 MB" % m.group(1))
+        # REPORT names the cause, as Lambda's does: Runtime.OutOfMemory
+        self.wait_stderr(lb, r"^\[hungry\] RequestId: %s Error: Runtime exited with error: signal: killed\n"
+                             r"\[hungry\] Runtime\.ExitError\n\[hungry\] END RequestId: %s\n"
+                             r"\[hungry\] REPORT RequestId: %s\t.*\tMemory Size: 128 MB\t"
+                             r"Max Memory Used: 128 MB\tStatus: error\tError Type: Runtime\.OutOfMemory$"
+                             % ((m.group(1),) * 3))
         self.assertTrue(wait_for(lambda: not pid_alive(pid1)), pid1)
 
         r = lb.get("/hungry/again?mb=10")

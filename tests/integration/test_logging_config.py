@@ -49,7 +49,11 @@ def handler(event, context):
 """
 THROW_FN = """export const handler = async () => { throw new RangeError("out of range"); };
 """
-FILES = {"fn/index.mjs": NODE_FN, "fn/index.py": PY_FN, "thrower/index.mjs": THROW_FN}
+EXIT_FN = """
+export const handler = async () => { process.exit(4); };
+"""
+FILES = {"fn/index.mjs": NODE_FN, "fn/index.py": PY_FN, "thrower/index.mjs": THROW_FN,
+         "exiter/index.mjs": EXIT_FN}
 ISO_MS = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 
 
@@ -180,6 +184,19 @@ class LoggingConfig(LbTestCase):
         invoke_error = [r for r in recs if isinstance(r, dict) and r.get("message") == "Invoke Error"]
         self.assertEqual(invoke_error[0]["errorType"], "RangeError")
         self.assertEqual(invoke_error[0]["errorMessage"], "out of range")
+
+    def test_runtime_exit_is_an_error_in_the_records(self):
+        # Lambda's report of a runtime gone mid-invocation: status "error" and the
+        # platform's error type (the text lines before END are Text format's alone)
+        lb = self.serve([fn("exiter", NODE, code="exiter", logging_config={"log_format": "JSON"})])
+        self.assertEqual(lb.get("/exiter").status, 502)
+        recs = self.records(lb, "exiter", lambda rs: self.platform(rs, "platform.report"))
+        report, = self.platform(recs, "platform.report")
+        done, = self.platform(recs, "platform.runtimeDone")
+        for rec in (report, done):
+            self.assertEqual((rec["record"]["status"], rec["record"]["errorType"]),
+                             ("error", "Runtime.ExitError"))
+        self.assertFalse([r for r in recs if isinstance(r, str) and "Runtime exited" in r], recs)
 
     def test_text_format_is_the_default(self):
         lb = self.serve([fn("nt", NODE), fn("pt", PYTHON, logging_config={"log_format": "Text"})])
