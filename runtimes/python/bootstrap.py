@@ -25,6 +25,16 @@ _USER_AGENT = "lb-runtime-python/%d.%d.%d" % sys.version_info[:3]
 _THIS_FILE = os.path.abspath(__file__)
 
 # Error types, as awslambdaric's FaultException names them.
+# AWS's runtime logs this warning (a WARNING record, ending in "\r") before an init error.
+UNHANDLED_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. To determine if the runtime has been updated, check the "
+    "runtime version in the INIT_START log entry. If this error correlates with a change in the "
+    "runtime version, you may be able to mitigate this error by temporarily rolling back to the "
+    "previous runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r")
 MARSHAL_ERROR = "Runtime.MarshalError"
 UNMARSHAL_ERROR = "Runtime.UnmarshalError"
 USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
@@ -668,6 +678,7 @@ def main():
             error = make_error(e.msg, e.exception_type, e.trace)
         else:
             error = _fault_result(sys.exc_info())
+        logging.warning(UNHANDLED_WARNING)
         _log_error(error)
         try:
             client.post_init_error(error)

@@ -535,7 +535,11 @@ class PythonRuntimeTests(RuntimeCase):
                 for _ in range(2):
                     count += 1
                     self.assert_502(lb, f"/{f}", count=count)
-                self.wait_log(lb, r"\[ERROR\] " + re.escape(logged))
+                # AWS's runtime warns first, as a WARNING record without a request id
+                self.wait_log(lb, r"^\[%s\] \[WARNING\]\t\d{4}-\d\d-\d\dT[\d:.]+Z\t\tLAMBDA_WARNING: "
+                                  r"Unhandled exception\. The most likely cause .* see "
+                                  r"https://docs\.aws\.amazon\.com/lambda/latest/dg/runtimes-update\.html\n"
+                                  r"\[%s\] \[ERROR\] %s" % (f, f, re.escape(logged)))
 
     def test_init_error_then_retry_succeeds(self):
         lb = self.serve(
