@@ -214,8 +214,10 @@ static void on_done(void *cookie, const struct invoke_result *res)
 
 	e->inv = NULL;
 	e->a->running--;
-	if (res->status == INVOKE_THROTTLED || res->status == INVOKE_UNREACHABLE) {
-		/* Why: Lambda retries throttles and system errors until the event's maximum age. */
+	if (res->status == INVOKE_THROTTLED || (res->status == INVOKE_UNREACHABLE && !res->remote_delivered)) {
+		/* Why: Lambda retries throttles and system errors until the event's maximum age;
+		 * an endpoint that took the event and then failed to answer ran it, and that
+		 * counts as an attempt, as a function timeout does. */
 		outcome = ASYNC_OUTCOME_THROTTLED;
 		e->attempts--;
 		e->throttles++;

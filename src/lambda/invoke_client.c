@@ -46,6 +46,7 @@ struct invoke_client {
 	void *cookie;
 	int status;
 	bool has_function_error;
+	bool delivered;                /* the request reached the endpoint: the function may have run */
 	struct buf body;
 	struct buf version, log_b64, error_type, log;  /* header values lb reads, the decoded log */
 	char *name;
@@ -122,6 +123,7 @@ static void on_body(void *cookie, const char *p, size_t n)
 		struct http_exchange *x = c->x;
 		c->x = NULL;
 		http_exchange_cancel(x);
+		c->delivered = true;
 		fail(c, "sent an answer over 16 MB");
 	}
 }
@@ -142,7 +144,10 @@ static void on_end(void *cookie)
 		size_t tn = strcspn(buf_cstr(&c->error_type), ":");
 		char type[128];
 
-		snprintf(type, sizeof(type), "%.*s", (int)tn, tn ? c->error_type.p : "ServiceException");
+		if (tn)
+			snprintf(type, sizeof(type), "%.*s", (int)tn, c->error_type.p);
+		else
+			snprintf(type, sizeof(type), "ServiceException");
 		log_warn("function %s: endpoint answered %d: %.300s", c->name, status, body);
 		finish(c, INVOKE_REJECTED, body, c->body.len, type);
 		return;
@@ -161,8 +166,11 @@ static void on_error(void *cookie, enum http_client_error e)
 		[HTTP_CLIENT_MALFORMED] = "sent a malformed answer",
 		[HTTP_CLIENT_TLS] = "failed the TLS handshake",
 	};
+	struct invoke_client *c = cookie;
 
-	fail(cookie, why[e]);
+	/* Past the connection the request was sent: the function may have run. */
+	c->delivered = e == HTTP_CLIENT_CLOSED || e == HTTP_CLIENT_TIMEOUT || e == HTTP_CLIENT_MALFORMED;
+	fail(c, why[e]);
 }
 
 static const struct http_exchange_cbs exchange_cbs = { on_head, on_body, on_end, on_error, NULL };
@@ -390,6 +398,11 @@ struct invoke_client *invoke_client_start(struct event_base *base, struct http_c
 int invoke_client_http_status(struct invoke_client *c)
 {
 	return c->status;
+}
+
+bool invoke_client_delivered(const struct invoke_client *c)
+{
+	return c->delivered;
 }
 
 const char *invoke_client_executed_version(const struct invoke_client *c)

@@ -34,6 +34,8 @@ struct invoke_client *invoke_client_start(struct event_base *base, struct http_c
 /* What the answer said besides its body, for use during done: its HTTP status, its
  * X-Amz-Executed-Version (NULL when absent) and its decoded X-Amz-Log-Result. */
 int invoke_client_http_status(struct invoke_client *c);
+/* Whether a failed call got as far as sending its request (the function may have run). */
+bool invoke_client_delivered(const struct invoke_client *c);
 const char *invoke_client_executed_version(const struct invoke_client *c);
 struct sv invoke_client_log_tail(struct invoke_client *c);
 /* Abandons the call without reporting. NULL-safe. */

@@ -109,7 +109,8 @@ void lambda_invocation_finish(struct invocation *inv, enum invoke_status status,
 			      const char *error_type)
 {
 	struct invoke_result res = { status, body, n, error_type, inv->version, inv->request_id,
-				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status, inv->cold,
+				     inv->log.p ? inv->log.p : "", inv->log.n, inv->remote_status,
+				     inv->remote_delivered, inv->cold,
 				     inv->run_us ? inv->run_us - inv->start_us : 0,
 				     inv->run_us ? time_mono_us() - inv->run_us : 0 };
 
@@ -159,6 +160,7 @@ static void on_remote_done(void *cookie, enum invoke_status status, const char *
 	if (inv->log_tail)
 		inv->log = invoke_client_log_tail(inv->remote);
 	inv->remote_status = invoke_client_http_status(inv->remote);
+	inv->remote_delivered = invoke_client_delivered(inv->remote);
 	inv->remote = NULL;
 	lambda_invocation_finish(inv, status, body, n, error_type);
 }

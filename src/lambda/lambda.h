@@ -29,6 +29,8 @@ struct invoke_result {
 	const char *log;           /* with invoke_request.log_tail: its log's last 4 KB, else "" */
 	size_t log_len;
 	int remote_status;         /* INVOKE_REJECTED: the endpoint's HTTP status */
+	bool remote_delivered;     /* INVOKE_UNREACHABLE: the request reached the endpoint, which
+				    * then closed, answered late or garbled: the function may have run */
 	bool cold;                 /* a sandbox was started for it (a cold start) */
 	int64_t wait_us;           /* queued, waiting for a sandbox */
 	int64_t run_us;            /* from its sandbox taking it (or sending it, remote) to its end,

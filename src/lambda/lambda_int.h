@@ -81,6 +81,7 @@ struct invocation {
 	bool log_tail;
 	struct sv log;                   /* the sandbox's log tail, during lambda_invocation_finish */
 	int remote_status;
+	bool remote_delivered;
 	enum invoke_status deferred_status;
 	const char *deferred_body;
 	const char *deferred_type;

@@ -16,6 +16,8 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lambdacommon import PAGE_504, TRACE_ROOT, LambdaCase, tg, tg_arn_re
+from test_lambda_api import PATH, api_config, invoke_bytes, read_api_port
+from lbtest import Conn
 
 RESULT = {"statusCode": 201, "statusDescription": "201 Created",
           "headers": {"content-type": "text/plain", "x-from": "remote"}, "body": "remote says hi"}
@@ -41,6 +43,8 @@ ANSWERS = {
                         "x-amzn-ErrorType": "TooManyRequestsException"},
                   json.dumps({"Type": "User", "message": "Rate Exceeded."})),
     "not-json": (200, {"Content-Type": "application/json"}, "this is not JSON"),
+    # a proxy's error page: no x-amzn-ErrorType
+    "bad-gateway": (502, {"Content-Type": "text/html"}, "<html>bad gateway</html>"),
     "too-big": (200, {"Content-Type": "application/json"},
                 json.dumps({"statusCode": 200, "body": "x" * (2 * 1024 * 1024)})),
 }
@@ -64,6 +68,10 @@ class InvokeHandler(BaseHTTPRequestHandler):
                              json.dumps(RESULT).encode())
             self.close_connection = True
             return
+        if name == "late":
+            time.sleep(4)   # past the function's timeout (1 s) and lb's grace (2 s)
+            self.close_connection = True
+            return          # lb has given up on this answer
         if name == "chunked":
             doc = json.dumps(RESULT).encode()
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -227,6 +235,43 @@ class LambdaRemoteTests(LambdaCase):
         self.wait_stderr(lb, r"^lb: warning: function gone: endpoint refused the connection$")
         # lb goes on serving
         self.assertEqual(lb.get("/gone").status, 504)
+
+    def start_api(self, functions, env=None):
+        config, rules = api_config([dict({"endpoint": f"http://127.0.0.1:{self.port}"}, **f)
+                                    for f in functions])
+        lb = self.start(config, rules=rules, env=env)
+        return lb, read_api_port(lb)
+
+    def api_invoke(self, port, name, headers=()):
+        c = Conn(port, timeout=20)
+        try:
+            c.send(invoke_bytes(PATH % name, b"{}", headers))
+            return c.read_response()
+        finally:
+            c.close()
+
+    def test_invoke_api_names_an_untyped_endpoint_error_service_exception(self):
+        # Every Lambda error answer names its type; an endpoint's that has none is a
+        # ServiceException (the header was sent empty)
+        lb, port = self.start_api([{"name": "bad-gateway"}])
+        r = self.api_invoke(port, "bad-gateway")
+        self.assertEqual((r.status, r.header("x-amzn-errortype"), r.body),
+                         (502, "ServiceException", b"<html>bad gateway</html>"), r)
+
+    def test_an_event_the_endpoint_took_but_answered_late_counts_as_an_attempt(self):
+        # Lambda retries a function's timeout at most maximum_retry_attempts times; only
+        # an endpoint that never took the event is retried like a throttle
+        lb, port = self.start_api([{"name": "late", "timeout": 1,
+                                    "event_invoke_config": {"maximum_retry_attempts": 1}}],
+                                  env={"LB_ASYNC_RETRY_DELAYS": "1,1"})
+        r = self.api_invoke(port, "late", [("X-Amz-Invocation-Type", "Event")])
+        self.assertEqual(r.status, 202, r)
+        rid = r.header("x-amzn-requestid")
+        self.wait_stderr(lb, r"^lb: warning: function late: Event %s dropped after 2 attempts "
+                             r"\(RetriesExhausted\)" % rid, timeout=20)
+        time.sleep(1.5)   # a third POST would come 1 s after the drop's timer; none may
+        self.assertEqual(len(self.requests_for("late")), 2, lb.stderr())
+        self.assertNotIn("throttled", lb.stderr())
 
     def test_silent_endpoint_is_504(self):
         # The kernel accepts connections into the backlog; nothing ever reads or answers.
