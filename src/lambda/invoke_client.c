@@ -134,10 +134,6 @@ static void on_end(void *cookie)
 	const char *body = buf_cstr(&c->body);
 	int status = c->status;
 
-	if (status == 429) {
-		finish(c, INVOKE_THROTTLED, body, c->body.len, "TooManyRequestsException");
-		return;
-	}
 	if (status < 200 || status > 299) {
 		/* An AWS service error: "ResourceNotFoundException", or
 		 * "InvalidSignatureException:http://internal.amazon.com/..." (§3.4). */
@@ -147,7 +143,12 @@ static void on_end(void *cookie)
 		if (tn)
 			snprintf(type, sizeof(type), "%.*s", (int)tn, c->error_type.p);
 		else
-			snprintf(type, sizeof(type), "ServiceException");
+			snprintf(type, sizeof(type), "%s", status == 429 ? "TooManyRequestsException"
+								 : "ServiceException");
+		if (status == 429) {
+			finish(c, INVOKE_THROTTLED, body, c->body.len, type);
+			return;
+		}
 		log_warn("function %s: endpoint answered %d: %.300s", c->name, status, body);
 		finish(c, INVOKE_REJECTED, body, c->body.len, type);
 		return;

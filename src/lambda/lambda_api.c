@@ -130,10 +130,10 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 
 	api->nbusy--;
 	req->route = NULL;
-	if (res->status == INVOKE_THROTTLED) {
+	if (res->status == INVOKE_THROTTLED && !res->remote_status) {
 		invoke_api_throttled(call->fn, &e);
 		respond_error(api, req, &e);
-	} else if (res->status == INVOKE_REJECTED) {
+	} else if (res->status == INVOKE_REJECTED || res->status == INVOKE_THROTTLED) {
 		/* An endpoint function's own service error, passed on as it came. */
 		extra_add(api, "x-amzn-ErrorType", "%s", res->error_type);
 		respond(api, req, res->remote_status, res->request_id, res->payload, res->len);
@@ -149,7 +149,8 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 		if (res->status != INVOKE_OK)
 			extra_add(api, "X-Amz-Function-Error", "Unhandled");
 		extra_add(api, "X-Amz-Executed-Version", "%s", res->version);
-		if (call->tail) {
+		/* An endpoint that sent no log tail has none to pass on. */
+		if (call->tail && (res->log_len || !call->fn->endpoint)) {
 			struct buf b64 = BUF_INIT;
 			base64_encode_buf(res->log, res->log_len, &b64);
 			extra_add(api, "X-Amz-Log-Result", "%s", buf_cstr(&b64));

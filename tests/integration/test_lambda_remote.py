@@ -258,6 +258,16 @@ class LambdaRemoteTests(LambdaCase):
         self.assertEqual((r.status, r.header("x-amzn-errortype"), r.body),
                          (502, "ServiceException", b"<html>bad gateway</html>"), r)
 
+    def test_invoke_api_passes_an_endpoints_throttle_and_missing_log_on_as_they_came(self):
+        lb, port = self.start_api([{"name": "throttled"}, {"name": "ok"}])
+        r = self.api_invoke(port, "throttled")
+        self.assertEqual((r.status, r.header("x-amzn-errortype"), r.body.decode()),
+                         (429, "TooManyRequestsException", ANSWERS["throttled"][2]), r)
+        # the endpoint sent no X-Amz-Log-Result: there is none to pass on
+        r = self.api_invoke(port, "ok", [("X-Amz-Log-Type", "Tail")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.header("x-amz-log-result"), r)
+
     def test_an_event_the_endpoint_took_but_answered_late_counts_as_an_attempt(self):
         # Lambda retries a function's timeout at most maximum_retry_attempts times; only
         # an endpoint that never took the event is retried like a throttle
