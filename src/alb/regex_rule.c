@@ -1,20 +1,24 @@
 /*
  * regex_rule: ALB's regex dialect on top of PCRE2 (alb-listener-rules.md §1.4).
  *
- * regex_unsupported is a small scanner over the pattern that knows just
- * enough PCRE syntax to find the constructs ALB refuses: escapes (\Q..\E
- * quoting included), character classes, group openers and quantifiers. It
- * runs before PCRE2 sees the pattern, so a refused feature is reported by
- * name even where PCRE2 would accept it. What PCRE2 itself rejects (an
- * unbalanced parenthesis) comes back with PCRE2's message and offset.
+ * The check for constructs ALB refuses is made over PCRE2's own reading of
+ * the pattern, not over its text: the pattern is compiled a second time with
+ * PCRE2_AUTO_CALLOUT, which puts a callout before every item, and
+ * pcre2_callout_enumerate gives each item's offset and length. Comments
+ * ((?#...) and (?x)'s #...), \Q...\E, escapes, character classes and option
+ * scopes are thus PCRE2's business; lb only names the item that starts at
+ * each offset ("(?=" is a lookahead, "\1" a backreference) and looks for a
+ * possessive '+' in the item's quantifier. Explicit callouts are listed by
+ * enumerating the real code. A pattern PCRE2 rejects is reported with
+ * PCRE2's message and offset before any of this.
  *
  * Compiled code and match context are made once per regex at load; PCRE2
  * allocates them with malloc and arena_defer frees them with the
  * configuration. The match data is the thread's (`workers` loops share a
- * configuration's regexes), grown to the largest pattern it searched. The match context caps backtracking (match, depth and heap
- * limits) so a pathological pattern cannot stall the event loop; a match
- * that hits a cap is reported as -1, never as a match. JIT is used when
- * PCRE2 has it.
+ * configuration's regexes), grown to the largest pattern it searched. The
+ * match context caps backtracking (match, depth and heap limits) so a
+ * pathological pattern cannot stall the event loop; a match that hits a cap
+ * is reported as -1, never as a match. JIT is used when PCRE2 has it.
  */
 #include "alb/regex_rule.h"
 
@@ -32,6 +36,10 @@ enum {
 	REGEX_HEAP_LIMIT_KB = 4096,
 };
 
+/* Why: rules are visible ASCII (§1.1): no UTF mode, no Unicode properties,
+ * and no \C (which could split a UTF character). */
+#define REGEX_OPTIONS (PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C)
+
 struct regex {
 	pcre2_code *code;
 	pcre2_match_context *mctx;
@@ -46,13 +54,28 @@ static _Thread_local struct {
 	int rc;
 } last;
 
+/* The check's findings: the leftmost refused construct. */
+struct scan {
+	const char *pattern;
+	const char *what;
+	size_t at;
+};
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
+static void refuse(struct scan *s, const char *what, size_t at)
+{
+	if (what && (!s->what || at < s->at)) {
+		s->what = what;
+		s->at = at;
+	}
+}
+
 /* A {n}, {n,} or {n,m} quantifier at p: its length, or 0 when the brace is
- * a literal (PCRE2's rule for what a '{' starts). */
+ * a literal (PCRE2 10.42's rule for what a '{' starts). */
 static size_t brace_quantifier(const char *p)
 {
 	size_t i = 1;
@@ -67,6 +90,19 @@ static size_t brace_quantifier(const char *p)
 			i++;
 	}
 	return p[i] == '}' ? i + 1 : 0;
+}
+
+/* The length of the escape at p ('\'): "\x{41}" and the other braced
+ * forms to their '}', "\cX" three, any other two. */
+static size_t escape_len(const char *p)
+{
+	const char *close;
+
+	if (p[2] == '{' && strchr("xoNpPgk", p[1]) && (close = strchr(p + 3, '}')))
+		return (size_t)(close - p) + 1;
+	if (p[1] == 'c' && p[2])
+		return 3;
+	return p[1] ? 2 : 1;
 }
 
 /* The construct a backslash escape at p stands for, if ALB refuses it. */
@@ -86,37 +122,40 @@ static const char *escape_unsupported(const char *p)
 	return NULL;
 }
 
-/* The end of a character class starting at p ('['), checking its escapes. */
-static const char *class_end(const char *p, const char **bad, const char **bad_at)
+/*
+ * The length of the character class at p ('['), when it closes within the
+ * item's n characters; 0 when it does not (a '[' quoted by \Q...\E). A
+ * Unicode class inside is refused into s, at offset base + its place.
+ */
+static size_t class_len(const char *p, size_t n, struct scan *s, size_t base)
 {
-	const char *q = p + 1;
+	size_t i = 1;
 
-	if (*q == '^')
-		q++;
-	if (*q == ']')           /* a leading ']' is literal */
-		q++;
-	while (*q && *q != ']') {
-		if (q[0] == '[' && q[1] == ':') {       /* [:alpha:] */
-			const char *end = strstr(q + 2, ":]");
-			if (end) {
-				q = end + 2;
-				continue;
-			}
+	if (i < n && p[i] == '^')
+		i++;
+	if (i < n && p[i] == ']')           /* a leading ']' is literal */
+		i++;
+	while (i < n && p[i] != ']') {
+		const char *end;
+
+		if (p[i] == '[' && p[i + 1] == ':' && (end = strstr(p + i + 2, ":]"))) {
+			i = (size_t)(end - p) + 2;          /* [:alpha:] */
+		} else if (p[i] == '\\' && p[i + 1] == 'Q') {
+			end = strstr(p + i + 2, "\\E");     /* quoted: literal */
+			i = end ? (size_t)(end - p) + 2 : n;
+		} else if (p[i] == '\\') {
+			if (p[i + 1] == 'p' || p[i + 1] == 'P')
+				refuse(s, "a Unicode class", base + i);
+			i += escape_len(p + i);
+		} else {
+			i++;
 		}
-		if (*q == '\\' && q[1]) {
-			if ((q[1] == 'p' || q[1] == 'P') && !*bad) {
-				*bad = "a Unicode class";
-				*bad_at = q;
-			}
-			q += 2;
-			continue;
-		}
-		q++;
 	}
-	return *q ? q + 1 : q;
+	return i < n ? i + 1 : 0;
 }
 
-/* The construct a group opener at p ('(') starts, if ALB refuses it. */
+/* The construct a group opener at p ('(' then '?' or '*') starts, if ALB
+ * refuses it. */
 static const char *group_unsupported(const char *p)
 {
 	/* (*VERB) and (*alpha_assertion:...) are PCRE's own extensions: the
@@ -124,14 +163,13 @@ static const char *group_unsupported(const char *p)
 	 * ALB's list; lb refuses the whole family (backtracking control). */
 	if (p[1] == '*')
 		return "a (*...) verb or assertion";
-	if (p[1] != '?')
-		return NULL;
 	switch (p[2]) {
 	case '=':
 	case '!':
+	case '*':             /* (?*...): PCRE2's non-atomic lookahead */
 		return "a lookahead";
 	case '<':
-		return (p[3] == '=' || p[3] == '!') ? "a lookbehind" : NULL;
+		return strchr("=!*", p[3]) && p[3] ? "a lookbehind" : NULL;
 	case '>':
 		return "an atomic group";
 	case 'R':
@@ -146,8 +184,6 @@ static const char *group_unsupported(const char *p)
 		if (p[3] == '>')
 			return "recursion or a subroutine call";
 		return NULL;
-	case 'C':
-		return "a callout";
 	case '(':
 		return p[3] == 'R' ? "recursion or a subroutine call" : NULL;
 	default:
@@ -155,46 +191,140 @@ static const char *group_unsupported(const char *p)
 	}
 }
 
-const char *regex_unsupported(const char *pattern, size_t *at)
+/*
+ * One item of the pattern as PCRE2 split it, at offset base, n characters:
+ * an atom (a group opener, an escape, a class, a character), then its
+ * quantifier, with whatever PCRE2 skipped on the way (comments, (?x)
+ * spaces, \Q\E, \E). Inside \Q...\E every character is an item of its own,
+ * so a quoted '(' or '\' never has its '?' or escaped letter in its item.
+ */
+static void item_check(struct scan *s, size_t base, size_t n)
 {
-	const char *p = pattern, *bad = NULL, *bad_at = NULL;
+	const char *p = s->pattern + base;
 	bool after_quantifier = false;
+	size_t i = 1, len;
 
-	while (*p && !bad) {
+	if (n >= 2 && p[0] == '(' && (p[1] == '?' || p[1] == '*')) {
+		refuse(s, group_unsupported(p), base);
+		return;
+	}
+	if (n >= 2 && p[0] == '\\' && !(n >= 3 && p[1] == '\\' && p[2] == 'E')) {
+		refuse(s, escape_unsupported(p), base);
+		i = escape_len(p);
+	} else if (p[0] == '[' && (len = class_len(p, n, s, base))) {
+		i = len;
+	}
+	while (i < n) {
+		const char *q = p + i, *end;
 		bool quant = false;
 
-		if (p[0] == '\\' && p[1] == 'Q') {          /* \Q...\E: all literal */
-			const char *e = strstr(p + 2, "\\E");
-			p = e ? e + 2 : p + strlen(p);
-		} else if (p[0] == '\\' && p[1]) {
-			if ((bad = escape_unsupported(p)))
-				bad_at = p;
-			p += 2;
-		} else if (p[0] == '[') {
-			p = class_end(p, &bad, &bad_at);
-		} else if (p[0] == '(') {
-			if ((bad = group_unsupported(p)))
-				bad_at = p;
-			p++;
-		} else if (p[0] == '*' || p[0] == '+' || p[0] == '?' ||
-			   (p[0] == '{' && brace_quantifier(p))) {
+		if (q[0] == '(' && q[1] == '?' && q[2] == '#') {
+			end = strchr(q, ')');
+			i = end ? (size_t)(end - p) + 1 : n;
+			continue;
+		}
+		if (q[0] == '#') {                      /* (?x) comment */
+			end = strchr(q, '\n');
+			i = end ? (size_t)(end - p) + 1 : n;
+			continue;
+		}
+		if (q[0] == '\\' && (q[1] == 'Q' || q[1] == 'E')) {
+			i += 2;
+			continue;
+		}
+		if (strchr(" \t\n\v\f\r", q[0])) {         /* (?x) space ('\0' is not in n) */
+			i++;
+			continue;
+		}
+		if (q[0] == '*' || q[0] == '+' || q[0] == '?' || (q[0] == '{' && brace_quantifier(q))) {
 			/* Why: ALB refuses possessive quantifiers (§1.4): a '+'
 			 * right after a quantifier ("a++", "a?+", "a{2}+"). */
-			if (after_quantifier && p[0] == '+') {
-				bad = "a possessive quantifier";
-				bad_at = p;
-			}
+			if (after_quantifier && q[0] == '+')
+				refuse(s, "a possessive quantifier", base + i);
 			/* "a+?" is lazy, not a new quantifier: the '?' ends the run. */
-			quant = !(after_quantifier && p[0] == '?');
-			p += p[0] == '{' ? brace_quantifier(p) : 1;
+			quant = !(after_quantifier && q[0] == '?');
+			i += q[0] == '{' ? brace_quantifier(q) : 1;
 		} else {
-			p++;
+			i++;
 		}
 		after_quantifier = quant;
 	}
-	if (bad)
-		*at = (size_t)(bad_at - pattern);
-	return bad;
+}
+
+static int on_item(pcre2_callout_enumerate_block *b, void *data)
+{
+	item_check(data, b->pattern_position, b->next_item_length);
+	return 0;
+}
+
+/* An explicit callout of the real code: (?C1) ends where its position
+ * starts, (?C"text") holds its string; either way the last "(?C" before. */
+static int on_callout(pcre2_callout_enumerate_block *b, void *data)
+{
+	struct scan *s = data;
+	size_t i = b->callout_string ? b->callout_string_offset : b->pattern_position;
+
+	while (i > 0 && strncmp(s->pattern + --i, "(?C", 3) != 0)
+		;
+	refuse(s, "a callout", i);
+	return 0;
+}
+
+/* Refusing what cannot be checked: the check's compile, a callout before
+ * each item, outgrew PCRE2's size limit (a group repeated thousands of times). */
+static const char *const too_large = "a pattern too large for lb to check";
+
+/*
+ * The first construct ALB refuses in pattern, code being pattern compiled
+ * with REGEX_OPTIONS, at *at; NULL when there is none.
+ */
+static const char *unsupported(const char *pattern, const pcre2_code *code, size_t *at)
+{
+	struct scan s = { pattern, NULL, 0 };
+	pcre2_code *items;
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	/* Start-of-pattern options such as (*CR) are no items; they are (*...) too. */
+	if (strncmp(pattern, "(*", 2) == 0)
+		refuse(&s, group_unsupported(pattern), 0);
+	/* Why callouts: PCRE's hook into the match, no regex feature ALB has. */
+	pcre2_callout_enumerate(code, on_callout, &s);
+	items = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			      REGEX_OPTIONS | PCRE2_AUTO_CALLOUT, &errcode, &erroff, NULL);
+	if (!items)
+		refuse(&s, too_large, 0);
+	else
+		pcre2_callout_enumerate(items, on_item, &s);
+	pcre2_code_free(items);
+	*at = s.at;
+	return s.what;
+}
+
+static pcre2_code *compile(const char *pattern, char *msg, size_t msglen)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, REGEX_OPTIONS,
+					 &errcode, &erroff, NULL);
+
+	if (!code) {
+		PCRE2_UCHAR text[160];
+
+		pcre2_get_error_message(errcode, text, sizeof(text));
+		snprintf(msg, msglen, "%s at offset %zu", (const char *)text, (size_t)erroff);
+	}
+	return code;
+}
+
+const char *regex_unsupported(const char *pattern, size_t *at)
+{
+	char msg[256];
+	pcre2_code *code = compile(pattern, msg, sizeof(msg));
+	const char *what = code ? unsupported(pattern, code, at) : NULL;
+
+	pcre2_code_free(code);
+	return what;
 }
 
 static void regex_free(void *p)
@@ -207,26 +337,16 @@ static void regex_free(void *p)
 
 struct regex *regex_compile(struct arena *a, const char *pattern, char *msg, size_t msglen)
 {
-	/* Why: rules are visible ASCII (§1.1): no UTF mode, no Unicode
-	 * properties, and no \C (which could split a UTF character). */
-	uint32_t options = PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C;
 	const char *what;
 	size_t at = 0;
-	int errcode;
-	PCRE2_SIZE erroff;
-	pcre2_code *code;
+	pcre2_code *code = compile(pattern, msg, msglen);
 	struct regex *re;
 
-	if ((what = regex_unsupported(pattern, &at))) {
-		snprintf(msg, msglen, "%s at offset %zu is not supported", what, at);
+	if (!code)
 		return NULL;
-	}
-	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &errcode, &erroff, NULL);
-	if (!code) {
-		PCRE2_UCHAR text[160];
-
-		pcre2_get_error_message(errcode, text, sizeof(text));
-		snprintf(msg, msglen, "%s at offset %zu", (const char *)text, (size_t)erroff);
+	if ((what = unsupported(pattern, code, &at))) {
+		snprintf(msg, msglen, "%s at offset %zu is not supported", what, at);
+		pcre2_code_free(code);
 		return NULL;
 	}
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  /* without JIT: the interpreter */

@@ -24,7 +24,8 @@ struct regex;
 
 /*
  * The first construct of pattern ALB does not support, as a short phrase
- * ("a lookahead"), with *at its offset; NULL when there is none.
+ * ("a lookahead"), with *at its offset; NULL when there is none, and when
+ * PCRE2 rejects the pattern (regex_compile gives PCRE2's reason).
  */
 const char *regex_unsupported(const char *pattern, size_t *at);
 

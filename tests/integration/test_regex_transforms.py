@@ -73,7 +73,8 @@ class RegexConditionTests(ClassLb):
 class CheckTests(unittest.TestCase):
     """lb check refuses ALB's unsupported regex features, naming file:line:col."""
 
-    def check(self, rules):
+    def check(self, rules, *explain):
+        """lb check, or with a URL lb explain, over one rules file."""
         with tempfile.TemporaryDirectory(prefix="lbtest-") as d:
             os.makedirs(os.path.join(d, "rules"))
             with open(os.path.join(d, "lb.yaml"), "w") as f:
@@ -85,7 +86,9 @@ class CheckTests(unittest.TestCase):
                     """))
             with open(os.path.join(d, "rules", "r.yaml"), "w") as f:
                 f.write(rules)
-            return run_lb("check", "-c", os.path.join(d, "lb.yaml"), cwd=d)
+            cmd = ("explain", "-c", os.path.join(d, "lb.yaml"), *explain) if explain else \
+                ("check", "-c", os.path.join(d, "lb.yaml"))
+            return run_lb(*cmd, cwd=d)
 
     def refused(self, regex, message):
         rules = ("rules:\n  - priority: 1\n"
@@ -103,6 +106,19 @@ class CheckTests(unittest.TestCase):
         self.refused("a++", "a possessive quantifier at offset 2 is not supported")
         self.refused("(a)(?1)", "recursion or a subroutine call at offset 3 is not supported")
         self.refused("\\p{L}", "a Unicode class at offset 0 is not supported")
+
+    def test_the_check_reads_the_regex_as_pcre2_does(self):
+        # A lookahead's text in a comment is none; a possessive '+' after a (?x) space is one.
+        rules = ("rules:\n  - priority: 1\n"
+                 "    conditions: [{path_pattern: {regex_values: ['^/a(?#(?=b)/']}}]\n"
+                 "    actions: [{type: fixed-response, fixed_response: {status_code: \"200\"}}]\n"
+                 "    transforms: [{type: url-rewrite, rewrites: [{regex: '^/a(?#(?=x)/(.*)$', replace: '/b/$1'}]}]\n")
+        code, out, err = self.check(rules)
+        self.assertEqual(code, 0, err)
+        code, out, err = self.check(rules, "http://h.example.com/a/q")
+        self.assertEqual(code, 0, err)
+        self.assertIn("url-rewrite: /a/q -> /b/q", out)
+        self.refused("(?x)^/a+ +", "a possessive quantifier at offset 9 is not supported")
 
     def test_syntax_errors_carry_pcre2s_message(self):
         self.refused("^/a(b", "missing closing parenthesis at offset 5")

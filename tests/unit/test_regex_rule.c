@@ -95,6 +95,50 @@ TEST(ordinary_syntax_is_accepted)
 	CHECK_STR(refused("\\d\\w\\s\\b"), "");
 }
 
+TEST(lookalikes_in_comments_quotes_escapes_and_classes_are_accepted)
+{
+	static const char *const patterns[] = {
+		"^/a(?#(?=x)b",            /* a comment */
+		"(?x)^/a #(?=b) \\1",      /* (?x): a comment to the end */
+		"(?x)^/a # (?=b)\n c",
+		"\\(?=a",                  /* an escaped '(', made optional */
+		"[\\Q]\\E(?=]",            /* \Q...\E inside a class */
+		"[\\Q\\p\\E]",
+		"[[:alpha:](?=]",
+		"\\c\\1",                  /* \c\ is one character, then '1' */
+		"\\x{41}+",                /* the braces belong to the escape */
+		"(?(1)a|b)(x)",            /* a condition on a group, no backreference */
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(patterns); i++) {
+		CHECK_STR(refused(patterns[i]), "");
+		CHECK(compile(patterns[i]) != NULL);
+	}
+}
+
+TEST(constructs_a_text_scan_missed_are_refused)
+{
+	size_t at = 0;
+
+	CHECK_STR(refused("(?x)a+ +b"), "a possessive quantifier");   /* (?x) space between */
+	CHECK_STR(refused("a+\\Q\\E+b"), "a possessive quantifier");  /* an empty \Q\E between */
+	CHECK_STR(refused("a{2}(?#c)+"), "a possessive quantifier");
+	CHECK_STR(refused("\\Q\\\\E++"), "a possessive quantifier");  /* a quoted '\' made possessive */
+	CHECK_STR(refused("\\x{41}++"), "a possessive quantifier");
+	CHECK_STR(refused("(?*a)b"), "a lookahead");                   /* PCRE2's non-atomic spelling */
+	CHECK_STR(refused("(?<*a)b"), "a lookbehind");
+	CHECK_STR(refused("(?(?=a)b|c)"), "a lookahead");              /* as a condition */
+	CHECK_STR(refused("(*CR)a"), "a (*...) verb or assertion");
+	CHECK_STR(refused("(?C255)a"), "a callout");
+	CHECK_STR(refused("(?x)(?-x)# (?=a)"), "a lookahead");         /* '#' is a literal again */
+	CHECK_STR(regex_unsupported("^/a(?#(?=x)(?=b)", &at), "a lookahead");
+	CHECK_INT(at, 11);
+	CHECK_STR(regex_unsupported("a(?C\"(?C\")b", &at), "a callout");
+	CHECK_INT(at, 1);
+	CHECK_STR(regex_unsupported("(?x)a # x\n(?=a)", &at), "a lookahead");
+	CHECK_INT(at, 10);
+}
+
 TEST(refusal_reports_the_offset)
 {
 	size_t at = 99;
@@ -114,6 +158,12 @@ TEST(compile_errors_name_the_problem_and_offset)
 	CHECK(!regex_compile(&arena, "[z-a]", msg, sizeof(msg)));
 	CHECK(strstr(msg, "range out of order") != NULL);
 	CHECK(!regex_compile(&arena, "a\\C", msg, sizeof(msg)));
+	/* PCRE2's complaint comes first: the pattern is checked over its parse. */
+	CHECK(!regex_compile(&arena, "(?<=a+)b", msg, sizeof(msg)));
+	CHECK_STR(msg, "lookbehind assertion is not fixed length at offset 0");
+	CHECK(!regex_compile(&arena, "(?:ab){3000}", msg, sizeof(msg)));
+	CHECK_STR(msg, "a pattern too large for lb to check at offset 0 is not supported");
+	CHECK(regex_compile(&arena, "(?:ab){1000}", msg, sizeof(msg)) != NULL);
 }
 
 TEST(search_is_unanchored_unless_anchored)
@@ -252,6 +302,8 @@ int main(void)
 	RUN(atomic_possessive_subroutines_recursion_are_refused);
 	RUN(unicode_classes_are_refused);
 	RUN(ordinary_syntax_is_accepted);
+	RUN(lookalikes_in_comments_quotes_escapes_and_classes_are_accepted);
+	RUN(constructs_a_text_scan_missed_are_refused);
 	RUN(refusal_reports_the_offset);
 	RUN(compile_errors_name_the_problem_and_offset);
 	RUN(search_is_unanchored_unless_anchored);

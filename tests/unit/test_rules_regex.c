@@ -101,6 +101,15 @@ TEST(refused_regex_features_are_config_errors_at_the_value)
 		  R "4:39: regex '\\p{L}': a Unicode class at offset 0 is not supported");
 }
 
+TEST(the_check_reads_the_regex_as_pcre2_does)
+{
+	/* Text in a comment is no construct; a space (?x) skips still is between. */
+	CHECK_STR(rule_err("    conditions:\n      - path_pattern: {regex_values: [\"^/a(?#(?=b)x\"]}\n    " FWD "\n"),
+		  "(loaded)");
+	CHECK_STR(rule_err("    conditions:\n      - path_pattern: {regex_values: [\"(?x)^/a+ +\"]}\n    " FWD "\n"),
+		  R "4:39: regex '(?x)^/a+ +': a possessive quantifier at offset 9 is not supported");
+}
+
 TEST(regex_syntax_errors_are_config_errors_with_pcre2s_message)
 {
 	CHECK_STR(rule_err("    conditions:\n      - path_pattern: {regex_values: [\"^/a(b\"]}\n    " FWD "\n"),
@@ -256,6 +265,7 @@ int main(void)
 		return 1;
 	RUN(regex_values_load_compiled_beside_their_text);
 	RUN(refused_regex_features_are_config_errors_at_the_value);
+	RUN(the_check_reads_the_regex_as_pcre2_does);
 	RUN(regex_syntax_errors_are_config_errors_with_pcre2s_message);
 	RUN(regex_values_conflict_with_values);
 	RUN(regex_values_have_albs_limits);
