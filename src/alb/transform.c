@@ -31,6 +31,8 @@ static bool is_digit(char c)
  * long digit run cannot overflow (it then names no group and fails the
  * load-time check).
  */
+enum { GROUP_CAP = 100000 };  /* past PCRE2's 65535 groups; 10 * it + 9 fits */
+
 static unsigned group_ref(const char *s, size_t *len)
 {
 	unsigned n = 0;
@@ -43,7 +45,7 @@ static unsigned group_ref(const char *s, size_t *len)
 	if (!is_digit(s[i]))
 		return 0;
 	for (; is_digit(s[i]); i++)
-		n = n > 100000 ? n : n * 10 + (unsigned)(s[i] - '0');
+		n = n > GROUP_CAP ? n : n * 10 + (unsigned)(s[i] - '0');
 	if (braced) {
 		if (s[i] != '}')
 			return 0;
@@ -53,22 +55,25 @@ static unsigned group_ref(const char *s, size_t *len)
 	return n;
 }
 
-unsigned transform_max_group(const char *replace)
+unsigned transform_max_group(const char *replace, struct sv *ref)
 {
+	struct sv first = SV_NULL;
 	unsigned max = 0;
 
 	for (const char *p = replace; *p; p++) {
 		size_t len;
 		unsigned g;
 
-		if (*p != '$')
+		if (*p != '$' || (g = group_ref(p, &len), len == 0))
 			continue;
-		g = group_ref(p, &len);
-		if (len && g > max)
+		if (!first.p || g > max) {
 			max = g;
-		if (len)
-			p += len - 1;
+			first = (struct sv){ p, len };
+		}
+		p += len - 1;
 	}
+	if (ref)
+		*ref = first;
 	return max;
 }
 

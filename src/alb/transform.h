@@ -40,9 +40,12 @@ enum transform_result transform_rewrite(const struct rule_rewrite *rw, struct sv
 
 /*
  * The highest group replace refers to ($12 → 12), for the load-time check
- * against the regex's capture count; 0 when it refers to none.
+ * against the regex's capture count; 0 when it refers to none. A number
+ * past any regex's groups is capped (it still exceeds them). ref, if not
+ * NULL, gets the first reference to that group as written ("${12}",
+ * "$99999999999"), a view into replace; empty when there is none.
  */
-unsigned transform_max_group(const char *replace);
+unsigned transform_max_group(const char *replace, struct sv *ref);
 
 /* What the rule's transforms made of a request (views into the caller's buffer). */
 struct transform_out {

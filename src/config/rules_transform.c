@@ -24,6 +24,7 @@
 enum {
 	REWRITE_TEXT_MAX = 1024,       /* Regex and Replace, each */
 	REWRITES_PER_TRANSFORM = 1,    /* lb's reading of RewriteConfigList (unverified) */
+	REF_SHOWN = 24,                /* longest group reference an error quotes whole */
 };
 
 static const char *const transform_types[] = { "host-header-rewrite", "url-rewrite" };
@@ -49,6 +50,7 @@ static int rewrite_load(struct config *cfg, const struct ynode *n, struct rule_r
 	const struct ynode *regex = ydoc_get(n, "regex"), *replace = ydoc_get(n, "replace");
 	char msg[256];
 	unsigned group;
+	struct sv ref;
 
 	if (ydoc_fields(n, "rewrites", rewrite_fields, ARRAY_LEN(rewrite_fields), NULL, NULL, err))
 		return -1;
@@ -59,11 +61,13 @@ static int rewrite_load(struct config *cfg, const struct ynode *n, struct rule_r
 	if (!(rw->re = regex_compile(&cfg->arena, rw->regex, msg, sizeof(msg))))
 		return ydoc_err(err, regex, "regex '%s': %s", rw->regex, msg);
 	/* Why: Replace "may use capture groups $1, $2, ..." (§2.6); one the
-	 * regex does not have is a mistake lb reports at load. */
-	group = transform_max_group(rw->replace);
+	 * regex does not have is a mistake lb reports at load, quoted as
+	 * written (a long digit run shortened with "..."). */
+	group = transform_max_group(rw->replace, &ref);
 	if (group > regex_capture_count(rw->re))
-		return ydoc_err(err, replace, "'replace' refers to group $%u, but the regex has %u",
-				group, regex_capture_count(rw->re));
+		return ydoc_err(err, replace, "'replace' refers to group %.*s%s, but the regex has %u",
+				(int)(ref.n > REF_SHOWN ? REF_SHOWN : ref.n), ref.p,
+				ref.n > REF_SHOWN ? "..." : "", regex_capture_count(rw->re));
 	return 0;
 }
 

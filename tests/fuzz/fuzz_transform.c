@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	http_request_init(&req);
 	(void)regex_unsupported(regex, &at);
 	if (strlen(regex) > 1024 || !(rw.re = regex_compile(&arena, regex, msg, sizeof(msg))) ||
-	    transform_max_group(replace) > regex_capture_count(rw.re))
+	    transform_max_group(replace, NULL) > regex_capture_count(rw.re))
 		goto out;
 	req.method = SV("GET");
 	http_request_set_target(&req, sv_from(target[0] ? target : "/"));

@@ -120,6 +120,15 @@ class CheckTests(unittest.TestCase):
         self.assertIn("url-rewrite: /a/q -> /b/q", out)
         self.refused("(?x)^/a+ +", "a possessive quantifier at offset 9 is not supported")
 
+    def test_a_missing_group_is_named_as_written(self):
+        rules = ("rules:\n  - priority: 1\n"
+                 "    conditions: [{path_pattern: {values: ['/a/*']}}]\n"
+                 "    actions: [{type: fixed-response, fixed_response: {status_code: \"200\"}}]\n"
+                 "    transforms: [{type: url-rewrite, rewrites: [{regex: '^/a/(.*)$', replace: '/b/$999999999999'}]}]\n")
+        code, out, err = self.check(rules)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("rules/r.yaml:5:79: 'replace' refers to group $999999999999, but the regex has 1", err)
+
     def test_syntax_errors_carry_pcre2s_message(self):
         self.refused("^/a(b", "missing closing parenthesis at offset 5")
 

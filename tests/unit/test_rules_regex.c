@@ -224,6 +224,13 @@ TEST(replace_may_only_name_groups_the_regex_has)
 {
 	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: /b/$2}]}]\n"),
 		  R "5:79: 'replace' refers to group $2, but the regex has 1");
+	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/${2}\"}]}]\n"),
+		  R "5:79: 'replace' refers to group ${2}, but the regex has 1");
+	/* Not a number wrapped or cut to fit: the reference as written. */
+	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/$999999999999\"}]}]\n"),
+		  R "5:79: 'replace' refers to group $999999999999, but the regex has 1");
+	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/$1234567890123456789012345678901234567890\"}]}]\n"),
+		  R "5:79: 'replace' refers to group $12345678901234567890123..., but the regex has 1");
 	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/$1$0\"}]}]\n"),
 		  "(loaded)");
 }

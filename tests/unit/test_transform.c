@@ -78,10 +78,27 @@ TEST(no_match_keeps_the_original)
 
 TEST(max_group_is_the_highest_reference)
 {
-	CHECK_INT(transform_max_group("/a"), 0);
-	CHECK_INT(transform_max_group("/$1/${3}/$2"), 3);
-	CHECK_INT(transform_max_group("$$ ${x} $"), 0);
-	CHECK_INT(transform_max_group("$12"), 12);
+	CHECK_INT(transform_max_group("/a", NULL), 0);
+	CHECK_INT(transform_max_group("/$1/${3}/$2", NULL), 3);
+	CHECK_INT(transform_max_group("$$ ${x} $", NULL), 0);
+	CHECK_INT(transform_max_group("$12", NULL), 12);
+}
+
+TEST(max_group_gives_the_reference_as_written)
+{
+	struct sv ref;
+
+	CHECK(transform_max_group("/$1/${3}/$3", &ref) == 3);
+	CHECK_MEM(ref.p, ref.n, "${3}");
+	CHECK(transform_max_group("$0", &ref) == 0);
+	CHECK_MEM(ref.p, ref.n, "$0");
+	CHECK(transform_max_group("/a$", &ref) == 0);
+	CHECK(ref.p == NULL && ref.n == 0);
+	/* A huge number stays past every regex's groups, and is quoted whole. */
+	CHECK(transform_max_group("/$999999999999/$1", &ref) > 65535);
+	CHECK_MEM(ref.p, ref.n, "$999999999999");
+	CHECK(transform_max_group("${99999999999999999999999}", &ref) > 65535);
+	CHECK_MEM(ref.p, ref.n, "${99999999999999999999999}");
 }
 
 /* ---- a request through a rule's transforms ---- */
@@ -333,6 +350,7 @@ int main(void)
 	RUN(a_group_that_did_not_take_part_is_empty);
 	RUN(no_match_keeps_the_original);
 	RUN(max_group_is_the_highest_reference);
+	RUN(max_group_gives_the_reference_as_written);
 	RUN(url_rewrite_sees_path_and_query_and_resplits);
 	RUN(url_rewrite_can_drop_the_query);
 	RUN(host_rewrite_keeps_the_clients_port);
