@@ -15,6 +15,7 @@
  */
 #include "config/rules_transform.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "alb/transform.h"
@@ -24,7 +25,7 @@
 enum {
 	REWRITE_TEXT_MAX = 1024,       /* Regex and Replace, each */
 	REWRITES_PER_TRANSFORM = 1,    /* lb's reading of RewriteConfigList (unverified) */
-	REF_SHOWN = 24,                /* longest group reference an error quotes whole */
+	QUOTE_MAX = 40,                /* longest text an error quotes whole */
 };
 
 static const char *const transform_types[] = { "host-header-rewrite", "url-rewrite" };
@@ -44,11 +45,20 @@ static const struct yfield rewrite_fields[] = {
 	YFIELD_NODE("replace", .required = true),
 };
 
+/* s[0..n) for an error message: whole, or its start and "...", so a long
+ * regex or reference cannot push the reason out of lb_err's 1024 bytes. */
+static const char *quote(char buf[QUOTE_MAX + 4], const char *s, size_t n)
+{
+	snprintf(buf, QUOTE_MAX + 4, "%.*s%s", (int)(n > QUOTE_MAX ? QUOTE_MAX : n), s,
+		 n > QUOTE_MAX ? "..." : "");
+	return buf;
+}
+
 static int rewrite_load(struct config *cfg, const struct ynode *n, struct rule_rewrite *rw,
 			struct lb_err *err)
 {
 	const struct ynode *regex = ydoc_get(n, "regex"), *replace = ydoc_get(n, "replace");
-	char msg[256];
+	char msg[256], shown[QUOTE_MAX + 4];
 	unsigned group;
 	struct sv ref;
 
@@ -59,15 +69,15 @@ static int rewrite_load(struct config *cfg, const struct ynode *n, struct rule_r
 	    rules_regex_text(cfg, replace, "replace", REWRITE_TEXT_MAX, &rw->replace, err))
 		return -1;
 	if (!(rw->re = regex_compile(&cfg->arena, rw->regex, msg, sizeof(msg))))
-		return ydoc_err(err, regex, "regex '%s': %s", rw->regex, msg);
+		return ydoc_err(err, regex, "regex '%s': %s",
+				quote(shown, rw->regex, strlen(rw->regex)), msg);
 	/* Why: Replace "may use capture groups $1, $2, ..." (§2.6); one the
 	 * regex does not have is a mistake lb reports at load, quoted as
-	 * written (a long digit run shortened with "..."). */
+	 * written. */
 	group = transform_max_group(rw->replace, &ref);
 	if (group > regex_capture_count(rw->re))
-		return ydoc_err(err, replace, "'replace' refers to group %.*s%s, but the regex has %u",
-				(int)(ref.n > REF_SHOWN ? REF_SHOWN : ref.n), ref.p,
-				ref.n > REF_SHOWN ? "..." : "", regex_capture_count(rw->re));
+		return ydoc_err(err, replace, "'replace' refers to group %s, but the regex has %u",
+				quote(shown, ref.p, ref.n), regex_capture_count(rw->re));
 	return 0;
 }
 

@@ -230,7 +230,7 @@ TEST(replace_may_only_name_groups_the_regex_has)
 	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/$999999999999\"}]}]\n"),
 		  R "5:79: 'replace' refers to group $999999999999, but the regex has 1");
 	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/$1234567890123456789012345678901234567890\"}]}]\n"),
-		  R "5:79: 'replace' refers to group $12345678901234567890123..., but the regex has 1");
+		  R "5:79: 'replace' refers to group $123456789012345678901234567890123456789..., but the regex has 1");
 	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"^/a/(.*)$\", replace: \"/b/$1$0\"}]}]\n"),
 		  "(loaded)");
 }
@@ -246,6 +246,14 @@ TEST(transform_regexes_follow_the_same_dialect_and_limits)
 	snprintf(body, sizeof(body), PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: %s, replace: /c}]}]\n",
 		 long_re);
 	CHECK_STR(rule_err(body), R "5:57: 'regex' is at most 1024 characters");
+	/* A long regex is quoted by its start: PCRE2's reason is not cut off. */
+	memset(long_re, '(', 512);
+	memset(long_re + 512, ')', 512);
+	long_re[1024] = '\0';
+	snprintf(body, sizeof(body), PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: \"%s\", replace: /c}]}]\n",
+		 long_re);
+	CHECK_STR(rule_err(body), R "5:57: regex '((((((((((((((((((((((((((((((((((((((((...': "
+		  "parentheses are too deeply nested at offset 251");
 }
 
 static int fixture_setup(void)
