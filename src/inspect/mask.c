@@ -10,6 +10,7 @@
 
 static const char *const secret_headers[] = {
 	"authorization", "proxy-authorization", "cookie", "set-cookie", "x-amz-security-token", "x-api-key",
+	"x-amzn-oidc-accesstoken",   /* the IdP's bearer token ALB adds after authenticate-oidc */
 };
 
 static const char *const secret_env_words[] = {

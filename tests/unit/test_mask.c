@@ -28,6 +28,9 @@ TEST(secret_header_names_are_recognised_in_any_case)
 	CHECK(mask_header_is_secret(SV("cookie")));
 	CHECK(mask_header_is_secret(SV("SET-COOKIE")));
 	CHECK(!mask_header_is_secret(SV("x-marker")));
+	/* the session cookie is masked: so is the access token it carries */
+	CHECK(mask_header_is_secret(SV("X-Amzn-Oidc-Accesstoken")));
+	CHECK(!mask_header_is_secret(SV("x-amzn-oidc-data")));
 }
 
 TEST(env_names_that_look_secret_are_masked)
