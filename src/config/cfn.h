@@ -30,6 +30,7 @@ struct cfn_res {
 	const char *ref;             /* what Ref returns */
 	const char *fn;              /* versions, aliases: the function's name */
 	const char *version;         /* versions: "1", "2", ... per function */
+	struct cfn_res *parent;      /* listeners: their load balancer; rules: their listener */
 };
 
 struct cfn {
@@ -69,8 +70,10 @@ int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
 int cfn_prop(struct cfn *c, const struct cfn_res *r, const char *key, struct ynode **out);
 /* Same, which must be a string (numbers and booleans are strings too). */
 int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const char **out);
-/* cfn_name.c: names r (name, ref, fn, version), once. */
+/* cfn_name.c: names r (name, ref, fn, version, parent), once. */
 int cfn_name(struct cfn *c, struct cfn_res *r);
+/* The resource of type whose Ref is ref (naming each on the way); NULL if none. */
+struct cfn_res *cfn_by_ref(struct cfn *c, const char *type, const char *ref);
 /* "arn:aws:lambda:REGION:ACCOUNT:function:fn" in c->a. */
 const char *cfn_fn_arn(struct cfn *c, const char *fn);
 int cfn_err(struct cfn *c, const struct ynode *at, const char *fmt, ...)

@@ -63,18 +63,6 @@ static struct ynode *snake_tree(struct cfn *c, const struct ynode *v)
 	return o;
 }
 
-static struct cfn_res *by_ref(struct cfn *c, const char *type, const char *ref)
-{
-	for (size_t i = 0; i < c->nres; i++) {
-		struct cfn_res *r = &c->res[i];
-
-		if (!r->off && strcmp(r->type, type) == 0 && cfn_name(c, r) == 0 &&
-		    strcmp(r->ref, ref) == 0)
-			return r;
-	}
-	return NULL;
-}
-
 static struct ynode *tg_name(struct cfn *c, const struct ynode *arn)
 {
 	struct cfn_res *r;
@@ -83,7 +71,7 @@ static struct ynode *tg_name(struct cfn *c, const struct ynode *arn)
 		cfn_err(c, arn, "TargetGroupArn must be a string");
 		return NULL;
 	}
-	if (!(r = by_ref(c, ELB "TargetGroup", arn->str))) {
+	if (!(r = cfn_by_ref(c, ELB "TargetGroup", arn->str))) {
 		cfn_err(c, arn, "'%s' is not a target group of this template", arn->str);
 		return NULL;
 	}
@@ -261,20 +249,6 @@ static int port_map(struct cfn *c, struct ynode *port, struct ynode **out)
 	return 0;
 }
 
-/* A listener rule's ListenerArn: a scalar, or NULL with the error set. */
-static struct ynode *listener_arn(struct cfn *c, struct cfn_res *lr)
-{
-	struct ynode *arn;
-
-	if (cfn_prop(c, lr, "ListenerArn", &arn))
-		return NULL;
-	if (!arn || arn->type != YNODE_SCALAR) {
-		cfn_err(c, lr->node, "listener rule '%s' needs ListenerArn", lr->id);
-		return NULL;
-	}
-	return arn;
-}
-
 static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 {
 	struct ynode *o = cfn_map(c->a, r->node), *v, *rules = cfn_seq(c->a, r->node), *acts;
@@ -293,43 +267,22 @@ static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	if (cfn_prop(c, r, "SslPolicy", &v))
 		return -1;
 	cfn_put(c->a, o, "ssl_policy", v);
-	if (cfn_name(c, r) || actions(c, r, "DefaultActions", &acts))
+	if (actions(c, r, "DefaultActions", &acts))
 		return -1;
+	/* Naming a rule finds its listener, so every rule, whichever listener it is on,
+	 * is checked to be on one of the template (as a forward's target group is). */
 	for (size_t i = 0; i < c->nres; i++) {
 		struct cfn_res *lr = &c->res[i];
-		struct ynode *arn;
 
 		if (lr->off || strcmp(lr->type, ELB "ListenerRule") != 0)
 			continue;
-		if (!(arn = listener_arn(c, lr)))
-			return -1;
-		if (strcmp(arn->str, r->ref) == 0 && rule(c, lr, rules))
+		if (cfn_name(c, lr) || (lr->parent == r && rule(c, lr, rules)))
 			return -1;
 	}
 	if (rules->n)
 		cfn_put(c->a, o, "rules", rules);
 	cfn_put(c->a, o, "default_actions", acts);
 	cfn_push(c->a, list, o);
-	return 0;
-}
-
-/*
- * A rule links to its listener by ARN, as a forward links to its target group:
- * one whose ListenerArn is no listener of the template would go nowhere.
- */
-static int rule_listeners(struct cfn *c)
-{
-	for (size_t i = 0; i < c->nres; i++) {
-		struct cfn_res *lr = &c->res[i];
-		struct ynode *arn;
-
-		if (lr->off || strcmp(lr->type, ELB "ListenerRule") != 0)
-			continue;
-		if (!(arn = listener_arn(c, lr)))
-			return -1;
-		if (!by_ref(c, ELB "Listener", arn->str))
-			return cfn_err(c, arn, "'%s' is not a listener of this template", arn->str);
-	}
 	return 0;
 }
 
@@ -516,7 +469,7 @@ int cfn_config(struct cfn *c, struct ynode **out)
 {
 	struct ynode *root = cfn_map(c->a, c->root);
 	struct ynode *ls = cfn_seq(c->a, c->root), *tgs = cfn_seq(c->a, c->root);
-	struct ynode *fns = cfn_seq(c->a, c->root), *arn;
+	struct ynode *fns = cfn_seq(c->a, c->root);
 	struct cfn_res *lb;
 
 	if (load_balancer(c, &lb, root))
@@ -532,23 +485,15 @@ int cfn_config(struct cfn *c, struct ynode **out)
 				   r->type);
 		if (r->off || strcmp(r->type, ELB "Listener") != 0)
 			continue;
-		if (cfn_prop(c, r, "LoadBalancerArn", &arn))
+		/* Naming finds its load balancer; one of another load balancer of the
+		 * template (a network one) goes with it. */
+		if (cfn_name(c, r))
 			return -1;
-		if (!arn || arn->type != YNODE_SCALAR)
-			return cfn_err(c, r->node, "listener '%s' needs LoadBalancerArn", r->id);
-		/* A listener of another load balancer of the template (a network one) goes with it. */
-		if (strcmp(arn->str, lb->ref) != 0) {
-			if (!by_ref(c, ELB "LoadBalancer", arn->str))
-				return cfn_err(c, arn, "'%s' is not a load balancer of this template", arn->str);
-			continue;
-		}
-		if (listener(c, r, ls))
+		if (r->parent == lb && listener(c, r, ls))
 			return -1;
 	}
 	if (ls->n == 0)
 		return cfn_err(c, lb->node, "load balancer '%s' has no listener", lb->id);
-	if (rule_listeners(c))
-		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
 		if (!c->res[i].off && strcmp(c->res[i].type, ELB "TargetGroup") == 0 &&
 		    target_group(c, &c->res[i], tgs))

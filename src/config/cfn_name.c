@@ -4,7 +4,9 @@
  * its FunctionName or logical id and its Ref is that name; versions are
  * numbered per function in template order; aliases, layers, load balancers,
  * listeners, rules and target groups get ARNs of AWS's shapes with stable
- * ids. Naming a resource may evaluate its properties, and so name others;
+ * ids. A listener's ARN is built on its load balancer's and a rule's on its
+ * listener's, so naming one finds its parent, which must be the template's.
+ * Naming a resource may evaluate its properties, and so name others;
  * a resource met again while it is being named is a reference cycle.
  */
 #include <string.h>
@@ -57,6 +59,52 @@ static const char *elb_arn(struct cfn *c, const char *kind, const char *name, co
 	config_stable_id(key, id);
 	return config_printf(c->a, "arn:aws:elasticloadbalancing:%s:%s:%s/%s/%s", c->region,
 			     c->account, kind, name, id);
+}
+
+struct cfn_res *cfn_by_ref(struct cfn *c, const char *type, const char *ref)
+{
+	for (size_t i = 0; i < c->nres; i++) {
+		struct cfn_res *r = &c->res[i];
+
+		if (!r->off && is_type(r, type) && cfn_name(c, r) == 0 && strcmp(r->ref, ref) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* How a listener or a rule names its parent (the property, the parent's type). */
+struct parent_link {
+	const char *what, *key, *type, *type_what, *kind;
+};
+
+static const struct parent_link listener_link = {
+	"listener", "LoadBalancerArn", "AWS::ElasticLoadBalancingV2::LoadBalancer",
+	"load balancer", "listener",
+};
+static const struct parent_link rule_link = {
+	"listener rule", "ListenerArn", "AWS::ElasticLoadBalancingV2::Listener", "listener",
+	"listener-rule",
+};
+
+/*
+ * Why: AWS builds a listener's ARN on its load balancer's, "...:listener/app/
+ * LB-NAME/LB-ID/ID", and a rule's on its listener's, "...:listener-rule/app/
+ * LB-NAME/LB-ID/LISTENER-ID/ID": the part after the parent's kind, then the
+ * resource's own id.
+ */
+static int name_child(struct cfn *c, struct cfn_res *r, const struct parent_link *l)
+{
+	struct ynode *arn;
+
+	if (cfn_prop(c, r, l->key, &arn))
+		return -1;
+	if (!arn || arn->type != YNODE_SCALAR)
+		return cfn_err(c, r->node, "%s '%s' needs %s", l->what, r->id, l->key);
+	if (!(r->parent = cfn_by_ref(c, l->type, arn->str)))
+		return cfn_err(c, arn, "'%s' is not a %s of this template", arn->str, l->type_what);
+	r->name = r->id;
+	r->ref = elb_arn(c, l->kind, strchr(r->parent->ref, '/') + 1, r->id);
+	return 0;
 }
 
 static int name_version(struct cfn *c, struct cfn_res *r)
@@ -119,11 +167,9 @@ static int name_of(struct cfn *c, struct cfn_res *r)
 		r->name = s ? s : elb_name(c, r->id, 32);
 		r->ref = elb_arn(c, "targetgroup", r->name, r->name);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::Listener")) {
-		r->name = r->id;
-		r->ref = elb_arn(c, "listener/app", c->stack, r->id);
+		return name_child(c, r, &listener_link);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::ListenerRule")) {
-		r->name = r->id;
-		r->ref = elb_arn(c, "listener-rule/app", c->stack, r->id);
+		return name_child(c, r, &rule_link);
 	} else {
 		r->name = r->ref = r->id; /* lb's choice: a resource lb does not emulate */
 	}

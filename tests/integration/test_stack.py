@@ -22,6 +22,7 @@ import unittest
 from lbtest import ROOT, Lb, LbTestCase, LB_BIN
 
 STACK = os.path.join(ROOT, "tests", "stack")
+ELB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
 CDK_DIR = os.path.join(STACK, "cdk")
 _cdk_lock = threading.Lock()
 
@@ -105,6 +106,9 @@ class CloudFormationTests(LbTestCase):
             "STAGE": "dev", "BANNER": "dev-banner", "REGION": "us-east-1/123456789012",
             "JOINED": "hello-b", "ONLY_PROD": None, "TABLE": "Table", "LITERAL": "${NotAVar}",
             "ENCODED": "aGVsbG8=", "AZ": "us-east-1a",
+            # a listener's ARN is built on its load balancer's name and id, a rule's on its listener's
+            "LISTENER": ELB + "listener/app/LB/09195e07b5af56ab/20b489b8dac5ddb1",
+            "RULE": ELB + "listener-rule/app/LB/09195e07b5af56ab/20b489b8dac5ddb1/14df102e44cad40e",
             "AWS_LAMBDA_FUNCTION_VERSION": "1", "path": "/api/users"})
         # !Ref of a CommaDelimitedList parameter gives the path patterns
         self.assertEqual(lb.json("/v1/x")["path"], "/v1/x")

@@ -158,6 +158,52 @@ TEST(elb_resources_have_arns_and_names)
 		  "(AWS::ElasticLoadBalancingV2::TargetGroup)");
 }
 
+#define ELB_ARN "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+#define LISTENERS                                                                           \
+	"Resources:\n"                                                                     \
+	"  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {Name: web}}\n" \
+	"  L: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: !Ref LB}}\n" \
+	"  R: {Type: AWS::ElasticLoadBalancingV2::ListenerRule,\n"                         \
+	"      Properties: {ListenerArn: !GetAtt L.ListenerArn}}\n"                         \
+	"  Lit: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties:\n"               \
+	"        {LoadBalancerArn: \"" ELB_ARN "loadbalancer/app/web/5ea0e11948721ef1\"}}\n" \
+	"  Imp: {Type: AWS::ElasticLoadBalancingV2::Listener,\n"                           \
+	"        Properties: {LoadBalancerArn: !ImportValue shared-lb}}\n"                  \
+	"  Far: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties:\n"               \
+	"        {LoadBalancerArn: \"" ELB_ARN "loadbalancer/app/far/0123456789abcdef\"}}\n" \
+	"  NoLb: {Type: AWS::ElasticLoadBalancingV2::Listener}\n"                          \
+	"  Stray: {Type: AWS::ElasticLoadBalancingV2::ListenerRule, Properties: {ListenerArn: x}}\n"
+
+/* Why: AWS builds a listener's ARN on its load balancer's (name and id) and a rule's on
+ * its listener's; the template's own load balancer may also be named by a literal ARN. */
+TEST(listener_and_rule_arns_are_built_on_their_load_balancers)
+{
+	CHECK_STR(eval_in(LISTENERS, "!Ref LB", NULL, 0),
+		  ELB_ARN "loadbalancer/app/web/5ea0e11948721ef1");
+	CHECK_STR(eval_in(LISTENERS, "!Ref L", NULL, 0),
+		  ELB_ARN "listener/app/web/5ea0e11948721ef1/af64014c86022b6b");
+	CHECK_STR(eval_in(LISTENERS, "!GetAtt L.ListenerArn", NULL, 0),
+		  ELB_ARN "listener/app/web/5ea0e11948721ef1/af64014c86022b6b");
+	CHECK_STR(eval_in(LISTENERS, "!Ref R", NULL, 0),
+		  ELB_ARN "listener-rule/app/web/5ea0e11948721ef1/af64014c86022b6b/af640f4c86024335");
+	CHECK_STR(eval_in(LISTENERS, "!GetAtt R.RuleArn", NULL, 0),
+		  ELB_ARN "listener-rule/app/web/5ea0e11948721ef1/af64014c86022b6b/af640f4c86024335");
+	CHECK_STR(eval_in(LISTENERS, "!Ref Lit", NULL, 0),
+		  ELB_ARN "listener/app/web/5ea0e11948721ef1/24ec9419b87f1a96");
+}
+
+TEST(a_listener_whose_load_balancer_is_not_the_templates_has_no_arn)
+{
+	CHECK_STR(eval_in(LISTENERS, "!Ref Imp", NULL, 0), "9:39: Fn::ImportValue reads another "
+		  "stack's exports, which lb cannot see: write the value here");
+	CHECK_STR(eval_in(LISTENERS, "!Ref Far", NULL, 0), "11:27: '" ELB_ARN
+		  "loadbalancer/app/far/0123456789abcdef' is not a load balancer of this template");
+	CHECK_STR(eval_in(LISTENERS, "!Ref NoLb", NULL, 0),
+		  "12:9: listener 'NoLb' needs LoadBalancerArn");
+	CHECK_STR(eval_in(LISTENERS, "!Ref Stray", NULL, 0),
+		  "13:86: 'x' is not a listener of this template");
+}
+
 TEST(resources_lb_does_not_emulate_get_placeholders)
 {
 	CHECK_STR(eval("!Ref Role"), "Role");
@@ -303,6 +349,8 @@ int main(void)
 	RUN(versions_are_numbered_per_function_in_template_order);
 	RUN(sam_alias_and_version_references);
 	RUN(elb_resources_have_arns_and_names);
+	RUN(listener_and_rule_arns_are_built_on_their_load_balancers);
+	RUN(a_listener_whose_load_balancer_is_not_the_templates_has_no_arn);
 	RUN(resources_lb_does_not_emulate_get_placeholders);
 	RUN(sub_replaces_variables_references_attributes_and_keeps_literals);
 	RUN(join_select_split_base64_and_getazs);
