@@ -334,7 +334,31 @@ static int tg_targets(struct cfn *c, const struct ynode *t, bool lambda, struct 
 	return 0;
 }
 
-static struct ynode *key_values(struct cfn *c, const struct ynode *kv, bool lb_attrs);
+static int key_values(struct cfn *c, const struct ynode *kv, const char *what, bool lb_attrs,
+		      struct ynode **out);
+
+/* A target group's Matcher: {HttpCode} or {GrpcCode}, as CloudFormation's Matcher type. */
+struct codes {
+	const char *http, *grpc;
+};
+
+static const struct yfield matcher_fields[] = {
+	YFIELD_STR("HttpCode", struct codes, http),
+	YFIELD_STR("GrpcCode", struct codes, grpc),
+};
+
+static int matcher(struct cfn *c, const struct ynode *m, struct ynode *hc)
+{
+	struct codes codes = { NULL, NULL };
+
+	if (ydoc_fields(m, "Matcher", matcher_fields, ARRAY_LEN(matcher_fields), &codes, c->a,
+			c->err))
+		return -1;
+	if (!codes.http && !codes.grpc)
+		return cfn_err(c, m, "'Matcher' needs HttpCode or GrpcCode");
+	cfn_put(c->a, hc, "matcher", ydoc_get(m, codes.http ? "HttpCode" : "GrpcCode"));
+	return 0;
+}
 
 static int target_group(struct cfn *c, struct cfn_res *r, struct ynode *list)
 {
@@ -369,11 +393,12 @@ static int target_group(struct cfn *c, struct cfn_res *r, struct ynode *list)
 		if (j < ARRAY_LEN(tg_keys)) {
 			cfn_put(c->a, tg_keys[j].hc ? hc : o, tg_keys[j].lb, v);
 		} else if (strcmp(k, "Matcher") == 0 && v) {
-			cfn_put(c->a, hc, "matcher", (struct ynode *)(ydoc_get(v, "HttpCode")
-								? ydoc_get(v, "HttpCode")
-								: ydoc_get(v, "GrpcCode")));
+			if (matcher(c, v, hc))
+				return -1;
 		} else if (strcmp(k, "TargetGroupAttributes") == 0 && v) {
-			cfn_put(c->a, o, "attributes", key_values(c, v, false));
+			if (key_values(c, v, k, false, &v))
+				return -1;
+			cfn_put(c->a, o, "attributes", v);
 		} else if (strcmp(k, "Targets") == 0 && v) {
 			if (tg_targets(c, v, lambda, o))
 				return -1;
@@ -396,25 +421,44 @@ static const char *const lb_attr_keys[] = {
 	"routing.http.drop_invalid_header_fields.enabled", "routing.http2.enabled",
 };
 
-/* [{Key, Value}] as a mapping. */
-static struct ynode *key_values(struct cfn *c, const struct ynode *kv, bool lb_attrs)
+/* An attribute: Key and Value, strings (numbers and booleans in YAML are strings too). */
+struct key_value {
+	const char *key, *value;
+};
+
+static const struct yfield key_value_fields[] = {
+	YFIELD_STR("Key", struct key_value, key, .required = true),
+	YFIELD_STR("Value", struct key_value, value, .required = true),
+};
+
+/*
+ * The list [{Key, Value}] of property what as a mapping in *out. Why: lb's own
+ * keys are checked later, but a list of the wrong shape would otherwise vanish
+ * unseen; with lb_attrs, keys lb does not implement are listed as skipped.
+ */
+static int key_values(struct cfn *c, const struct ynode *kv, const char *what, bool lb_attrs,
+		      struct ynode **out)
 {
 	struct ynode *m = cfn_map(c->a, kv);
 
-	for (size_t i = 0; kv->type == YNODE_SEQUENCE && i < kv->n; i++) {
-		const struct ynode *k = ydoc_get(kv->items[i], "Key");
+	if (ydoc_list(kv, what, YNODE_MAPPING, c->err))
+		return -1;
+	for (size_t i = 0; i < kv->n; i++) {
+		struct key_value p;
 		bool known = !lb_attrs;
 
-		if (!k || k->type != YNODE_SCALAR)
-			continue;
+		if (ydoc_fields(kv->items[i], what, key_value_fields, ARRAY_LEN(key_value_fields),
+				&p, c->a, c->err))
+			return -1;
 		for (size_t j = 0; lb_attrs && j < ARRAY_LEN(lb_attr_keys); j++)
-			known |= strcmp(lb_attr_keys[j], k->str) == 0;
+			known |= strcmp(lb_attr_keys[j], p.key) == 0;
 		if (known)
-			cfn_put(c->a, m, k->str, (struct ynode *)ydoc_get(kv->items[i], "Value"));
+			cfn_put(c->a, m, p.key, ydoc_get(kv->items[i], "Value"));
 		else
-			buf_printf(c->skipped, "%sattribute %s", c->skipped->len ? ", " : "", k->str);
+			buf_printf(c->skipped, "%sattribute %s", c->skipped->len ? ", " : "", p.key);
 	}
-	return m;
+	*out = m;
+	return 0;
 }
 
 static int load_balancer(struct cfn *c, struct cfn_res **lb, struct ynode *root)
@@ -451,8 +495,9 @@ static int load_balancer(struct cfn *c, struct cfn_res **lb, struct ynode *root)
 	cfn_put(c->a, o, "account_id", cfn_scalar(c->a, (*lb)->node, c->account));
 	if (cfn_prop(c, *lb, "LoadBalancerAttributes", &v))
 		return -1;
-	if (v)
-		cfn_put(c->a, o, "attributes", key_values(c, v, true));
+	if (v && key_values(c, v, "LoadBalancerAttributes", true, &v))
+		return -1;
+	cfn_put(c->a, o, "attributes", v);
 	cfn_put(c->a, root, "load_balancer", o);
 	return 0;
 }

@@ -415,6 +415,46 @@ Resources:
         self.assertEqual(code, 1)
         self.assertIn("t.yaml:17:24: '%s' is not a load balancer of this template" % arn, err)
 
+    ATTRS = """
+Resources:
+  LB:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties:
+      LoadBalancerAttributes: %s
+  TG:
+    Type: AWS::ElasticLoadBalancingV2::TargetGroup
+    Properties:
+      Port: 80
+      Protocol: HTTP
+      Matcher: %s
+      TargetGroupAttributes: %s
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 8080
+      DefaultActions: [{Type: forward, TargetGroupArn: !Ref TG}]
+"""
+
+    def test_attributes_and_matcher_of_the_wrong_shape_are_errors_at_their_place(self):
+        ok = ("[{Key: idle_timeout.timeout_seconds, Value: 30}, {Key: access_logs.s3.enabled, Value: false}]",
+              "{HttpCode: 200}", "[{Key: stickiness.enabled, Value: true}]")
+        code, _, err = self.check("t.yaml", self.ATTRS % ok)
+        self.assertEqual(code, 0, err)
+        self.assertIn("attribute access_logs.s3.enabled", err)
+        for i, bad, want in (
+                (0, "{idle_timeout.timeout_seconds: 30}", "6:31: 'LoadBalancerAttributes' must be a list"),
+                (0, "[{Key: idle_timeout.timeout_seconds, Value: [30]}]", "6:75: 'Value' must be a string"),
+                (1, "'200'", "12:16: 'Matcher' must be a mapping"),
+                (1, "{Codes: '200'}", "12:17: unknown key 'Codes'"),
+                (2, "[stickiness.enabled=true]", "13:31: 'TargetGroupAttributes' must be a list of mappings"),
+                (2, "[{Key: stickiness.enabled}]", "13:31: missing key 'Value'")):
+            args = list(ok)
+            args[i] = bad
+            code, _, err = self.check("t.yaml", self.ATTRS % tuple(args))
+            self.assertEqual(code, 1, bad)
+            self.assertIn("t.yaml:" + want + "\n", err)
+
     def test_unsupported_intrinsics_and_missing_parameters(self):
         code, _, err = self.check("t.yaml", """
 Parameters:

@@ -108,6 +108,31 @@ static const char *eval(const char *expr)
 	return eval_with(expr, NULL, 0);
 }
 
+/* Maps the template tmpl onto lb's configuration: "ok", or the error after the file name. */
+static const char *map_in(const char *tmpl)
+{
+	struct buf skipped = BUF_INIT;
+	struct ynode *v;
+	struct ydoc *doc;
+	struct cfn c;
+	FILE *f = fopen(path, "w");
+
+	fputs(tmpl, f);
+	fclose(f);
+	if (!(doc = ydoc_load_tagged(path, &err)))
+		return err.msg;
+	c = (struct cfn){ .a = &doc->arena, .file = path, .skipped = &skipped, .region = "us-east-1",
+			  .account = "123456789012", .stack = "st", .err = &err };
+	c.root = cfn_flip(c.a, doc->root);
+	if (cfn_resources(&c, &err) || cfn_config(&c, &v))
+		snprintf(out, sizeof(out), "%s", strchr(err.msg, ':') + 1);
+	else
+		snprintf(out, sizeof(out), "ok");
+	buf_release(&skipped);
+	ydoc_free(doc);
+	return out;
+}
+
 TEST(ref_of_a_parameter_is_its_default_or_the_command_lines_value)
 {
 	static const char *const prod[] = { "Stage=prod" };
@@ -202,6 +227,67 @@ TEST(a_listener_whose_load_balancer_is_not_the_templates_has_no_arn)
 		  "12:9: listener 'NoLb' needs LoadBalancerArn");
 	CHECK_STR(eval_in(LISTENERS, "!Ref Stray", NULL, 0),
 		  "13:86: 'x' is not a listener of this template");
+}
+
+/* A load balancer with one listener, whose attributes are line 3, and a target group
+ * whose properties are line 9. */
+static const char *map_attrs(const char *lb_attrs, const char *tg_props)
+{
+	static char t[2048];
+
+	snprintf(t, sizeof(t),
+		 "Resources:\n"
+		 "  LB:\n"
+		 "    {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {%s}}\n"
+		 "  L:\n"
+		 "    Type: AWS::ElasticLoadBalancingV2::Listener\n"
+		 "    Properties: {LoadBalancerArn: !Ref LB, Port: 8080, DefaultActions:\n"
+		 "      [{Type: fixed-response, FixedResponseConfig: {StatusCode: \"200\"}}]}\n"
+		 "  TG:\n"
+		 "    {Type: AWS::ElasticLoadBalancingV2::TargetGroup, Properties: {%s}}\n",
+		 lb_attrs, tg_props);
+	return map_in(t);
+}
+
+/* Why: CloudFormation refuses these shapes; lb used to drop them without a word. */
+TEST(attributes_and_matcher_of_the_wrong_shape_are_errors_at_their_place)
+{
+	CHECK_STR(map_attrs("LoadBalancerAttributes: {Key: a, Value: b}", ""),
+		  "3:92: 'LoadBalancerAttributes' must be a list");
+	CHECK_STR(map_attrs("LoadBalancerAttributes: [x]", ""),
+		  "3:93: 'LoadBalancerAttributes' must be a list of mappings");
+	CHECK_STR(map_attrs("LoadBalancerAttributes: [{Key: idle_timeout.timeout_seconds}]", ""),
+		  "3:93: missing key 'Value'");
+	CHECK_STR(map_attrs("LoadBalancerAttributes: [{Value: x}]", ""), "3:93: missing key 'Key'");
+	CHECK_STR(map_attrs("LoadBalancerAttributes: [{Key: a, Vaule: b}]", ""),
+		  "3:102: unknown key 'Vaule' (did you mean 'Value'?)");
+	CHECK_STR(map_attrs("LoadBalancerAttributes: [{Key: a, Value: [b]}]", ""),
+		  "3:109: 'Value' must be a string");
+	CHECK_STR(map_attrs("", "TargetGroupAttributes: {a: b}"),
+		  "9:90: 'TargetGroupAttributes' must be a list");
+	CHECK_STR(map_attrs("", "TargetGroupAttributes: [[Key, x]]"),
+		  "9:91: 'TargetGroupAttributes' must be a list of mappings");
+	CHECK_STR(map_attrs("", "TargetGroupAttributes: [{Key: [a], Value: b}]"),
+		  "9:97: 'Key' must be a string");
+	CHECK_STR(map_attrs("", "Matcher: \"200\""), "9:76: 'Matcher' must be a mapping");
+	CHECK_STR(map_attrs("", "Matcher: {}"), "9:76: 'Matcher' needs HttpCode or GrpcCode");
+	CHECK_STR(map_attrs("", "Matcher: {HttpCodes: \"200\"}"),
+		  "9:77: unknown key 'HttpCodes' (did you mean 'HttpCode'?)");
+	CHECK_STR(map_attrs("", "Matcher: {HttpCode: [\"200\"]}"),
+		  "9:87: 'HttpCode' must be a string");
+}
+
+/* Why: CloudFormation stringifies a number or boolean Value; keys lb does not emulate
+ * are AWS's to honour and stay accepted. */
+TEST(attributes_take_scalar_values_and_keys_lb_does_not_emulate)
+{
+	CHECK_STR(map_attrs("LoadBalancerAttributes: [{Key: idle_timeout.timeout_seconds, Value: 30},"
+			    " {Key: deletion_protection.enabled, Value: true}]",
+			    "Port: 80, Protocol: HTTP, Matcher: {HttpCode: 200},"
+			    " TargetGroupAttributes: [{Key: stickiness.enabled, Value: false}]"),
+		  "ok");
+	CHECK_STR(map_attrs("", "Port: 80, Protocol: HTTP, Matcher: {GrpcCode: \"0-99\"}, "
+			    "ProtocolVersion: GRPC"), "ok");
 }
 
 TEST(resources_lb_does_not_emulate_get_placeholders)
@@ -351,6 +437,8 @@ int main(void)
 	RUN(elb_resources_have_arns_and_names);
 	RUN(listener_and_rule_arns_are_built_on_their_load_balancers);
 	RUN(a_listener_whose_load_balancer_is_not_the_templates_has_no_arn);
+	RUN(attributes_and_matcher_of_the_wrong_shape_are_errors_at_their_place);
+	RUN(attributes_take_scalar_values_and_keys_lb_does_not_emulate);
 	RUN(resources_lb_does_not_emulate_get_placeholders);
 	RUN(sub_replaces_variables_references_attributes_and_keeps_literals);
 	RUN(join_select_split_base64_and_getazs);
