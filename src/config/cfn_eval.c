@@ -250,7 +250,7 @@ static int getatt(struct cfn *c, const struct ynode *at, const char *id, const c
 
 		config_stable_id(r->name, id16);
 		if (strcmp(attr, "LoadBalancerFullName") == 0)
-			v = config_printf(c->a, "app/%s/%s", r->name, id16);
+			v = strchr(r->ref, '/') + 1; /* "app/NAME/ID", "net/NAME/ID" */
 		else if (strcmp(attr, "LoadBalancerName") == 0)
 			v = r->name;
 		else if (strcmp(attr, "LoadBalancerArn") == 0)

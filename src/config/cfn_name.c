@@ -52,6 +52,16 @@ static const char *function_of(struct cfn *c, const char *s)
 	return q ? arena_strndup(c->a, p, (size_t)(q - p)) : p;
 }
 
+/* Why: AWS's load-balancer ARNs name the type: loadbalancer/app/, /net/ or /gwy/. */
+static const char *lb_kind(const char *type)
+{
+	if (type && strcmp(type, "network") == 0)
+		return "loadbalancer/net";
+	if (type && strcmp(type, "gateway") == 0)
+		return "loadbalancer/gwy";
+	return "loadbalancer/app";
+}
+
 static const char *elb_arn(struct cfn *c, const char *kind, const char *name, const char *key)
 {
 	char id[17];
@@ -72,9 +82,12 @@ struct cfn_res *cfn_by_ref(struct cfn *c, const char *type, const char *ref)
 	return NULL;
 }
 
-/* How a listener or a rule names its parent (the property, the parent's type). */
+/* How a listener or a rule names its parent. */
 struct parent_link {
-	const char *what, *key, *type, *type_what, *kind;
+	const char *what;              /* the child, in messages */
+	const char *key;               /* the property holding the parent's ARN */
+	const char *type, *type_what;  /* the parent's type, and in messages */
+	const char *kind;              /* the child's kind in its ARN */
 };
 
 static const struct parent_link listener_link = {
@@ -157,10 +170,12 @@ static int name_of(struct cfn *c, struct cfn_res *r)
 		r->ref = config_printf(c->a, "arn:aws:lambda:%s:%s:layer:%s:1", c->region,
 				       c->account, r->name);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
-		if (cfn_prop_str(c, r, "Name", &s))
+		const char *type;
+
+		if (cfn_prop_str(c, r, "Name", &s) || cfn_prop_str(c, r, "Type", &type))
 			return -1;
 		r->name = s ? s : elb_name(c, r->id, 32);
-		r->ref = elb_arn(c, "loadbalancer/app", r->name, r->name);
+		r->ref = elb_arn(c, lb_kind(type), r->name, r->name);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::TargetGroup")) {
 		if (cfn_prop_str(c, r, "Name", &s))
 			return -1;

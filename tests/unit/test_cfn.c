@@ -197,7 +197,10 @@ TEST(elb_resources_have_arns_and_names)
 	"  Far: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties:\n"               \
 	"        {LoadBalancerArn: \"" ELB_ARN "loadbalancer/app/far/0123456789abcdef\"}}\n" \
 	"  NoLb: {Type: AWS::ElasticLoadBalancingV2::Listener}\n"                          \
-	"  Stray: {Type: AWS::ElasticLoadBalancingV2::ListenerRule, Properties: {ListenerArn: x}}\n"
+	"  Stray: {Type: AWS::ElasticLoadBalancingV2::ListenerRule, Properties: {ListenerArn: x}}\n" \
+	"  Nlb: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer,\n"                       \
+	"        Properties: {Name: tcp, Type: network}}\n"                                 \
+	"  NL: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: !Ref Nlb}}\n"
 
 /* Why: AWS builds a listener's ARN on its load balancer's (name and id) and a rule's on
  * its listener's; the template's own load balancer may also be named by a literal ARN. */
@@ -215,6 +218,18 @@ TEST(listener_and_rule_arns_are_built_on_their_load_balancers)
 		  ELB_ARN "listener-rule/app/web/5ea0e11948721ef1/af64014c86022b6b/af640f4c86024335");
 	CHECK_STR(eval_in(LISTENERS, "!Ref Lit", NULL, 0),
 		  ELB_ARN "listener/app/web/5ea0e11948721ef1/24ec9419b87f1a96");
+}
+
+/* Why: a network load balancer's ARN says net where an application one's says app. */
+TEST(a_network_load_balancer_and_its_listener_have_net_arns)
+{
+	CHECK_STR(eval_in(LISTENERS, "!Ref Nlb", NULL, 0),
+		  ELB_ARN "loadbalancer/net/tcp/56d0b41944429590");
+	CHECK_STR(eval_in(LISTENERS, "!GetAtt Nlb.LoadBalancerFullName", NULL, 0), "net/tcp/56d0b41944429590");
+	CHECK_STR(eval_in(LISTENERS, "!GetAtt LB.LoadBalancerFullName", NULL, 0),
+		  "app/web/5ea0e11948721ef1");
+	CHECK_STR(eval_in(LISTENERS, "!Ref NL", NULL, 0),
+		  ELB_ARN "listener/net/tcp/56d0b41944429590/09203807b5b534c7");
 }
 
 TEST(a_listener_whose_load_balancer_is_not_the_templates_has_no_arn)
@@ -437,6 +452,7 @@ int main(void)
 	RUN(elb_resources_have_arns_and_names);
 	RUN(listener_and_rule_arns_are_built_on_their_load_balancers);
 	RUN(a_listener_whose_load_balancer_is_not_the_templates_has_no_arn);
+	RUN(a_network_load_balancer_and_its_listener_have_net_arns);
 	RUN(attributes_and_matcher_of_the_wrong_shape_are_errors_at_their_place);
 	RUN(attributes_take_scalar_values_and_keys_lb_does_not_emulate);
 	RUN(resources_lb_does_not_emulate_get_placeholders);
