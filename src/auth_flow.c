@@ -12,7 +12,11 @@
  * system store and SSL_CERT_FILE): the code for tokens at the token
  * endpoint, then the access token for claims at the user info endpoint.
  * Status codes and error reasons follow alb-listener-rules.md §4.4, §5.3:
- * a bad callback 401, an IdP's error 561, an IdP out of reach 500.
+ * a bad callback 401, an IdP's error 561, an IdP out of reach 500. What the
+ * IdP answers reaches headers (the Authorization toward it, x-amzn-oidc-*
+ * toward targets) only once checked: an access token that is not a bearer
+ * token or a sub with a control character fails the login, so an IdP can
+ * never inject a header.
  */
 #include "auth_flow.h"
 
@@ -211,12 +215,17 @@ void auth_login_cancel(struct auth_login *lg)
 	login_free(lg);
 }
 
-/* Ends the login with an error page status: done, then freed. */
-static void login_fail(struct auth_login *lg, int status, const char *reason)
+/* Ends the login with an error page status, logging why if given: done, then freed. */
+static void login_fail_why(struct auth_login *lg, int status, const char *reason, const char *why)
 {
-	log_warn("authenticate: %s (%d)", reason, status);
+	log_warn("authenticate: %s (%d)%s%s", reason, status, why ? ": " : "", why ? why : "");
 	lg->done(lg->cookie, status, NULL, 0, reason);
 	login_free(lg);
+}
+
+static void login_fail(struct auth_login *lg, int status, const char *reason)
+{
+	login_fail_why(lg, status, reason, NULL);
 }
 
 static void on_idp_head(void *cookie, struct http_reply *reply)
@@ -329,6 +338,14 @@ static void token_answer(struct auth_login *lg)
 		login_fail(lg, 561, "AuthInvalidTokenResponse");
 		return;
 	}
+	/* The token goes into the user info request's Authorization and the
+	 * target's x-amzn-oidc-accesstoken: a CR/LF in it would inject headers. */
+	if (!auth_bearer_token_ok(json_string_value(at))) {
+		json_decref(j);
+		login_fail_why(lg, 561, "AuthInvalidTokenResponse",
+			       "access_token is not an RFC 6750 bearer token");
+		return;
+	}
 	/* ALB: a scope that yields no ID token → 401 (§4.4). */
 	if (!json_is_string(idt) || !id_token_nonce_ok(json_string_value(idt), lg->nonce)) {
 		json_decref(j);
@@ -347,7 +364,7 @@ static void token_answer(struct auth_login *lg)
 
 static void userinfo_answer(struct auth_login *lg)
 {
-	json_t *j;
+	json_t *j, *sub;
 	char *claims;
 	struct auth_session s;
 	struct buf plain, sealed;
@@ -362,6 +379,15 @@ static void userinfo_answer(struct auth_login *lg)
 	if (lg->status < 200 || lg->status > 299 || !json_is_object(j)) {
 		json_decref(j);
 		login_fail(lg, 561, "AuthInvalidUserinfoResponse");
+		return;
+	}
+	/* sub becomes the target's x-amzn-oidc-identity: a CR/LF in it would
+	 * inject headers. Checked here, once: the sealed session keeps it. */
+	sub = json_object_get(j, "sub");
+	if (json_is_string(sub) && !auth_field_value_ok(json_string_value(sub))) {
+		json_decref(j);
+		login_fail_why(lg, 561, "AuthInvalidUserinfoResponse",
+			       "sub holds a control character");
 		return;
 	}
 	claims = json_dumps(j, JSON_COMPACT);

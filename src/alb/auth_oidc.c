@@ -307,6 +307,23 @@ int auth_claims_sub(const char *claims, struct buf *out)
 	return rc;
 }
 
+bool auth_bearer_token_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+
+	while (n && s[n] == '=')
+		n++;
+	return n && s[n] == '\0';
+}
+
+bool auth_field_value_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
 void auth_headers_apply(struct header_list *out, const struct http_header *add, size_t n)
 {
 	size_t k = 0;

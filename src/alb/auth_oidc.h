@@ -84,6 +84,13 @@ int auth_jwt_input(struct buf *out, const char *kid, const char *signer, const c
 /* The "sub" claim of claims JSON, copied into out (reset first); -1 if none. */
 int auth_claims_sub(const char *claims, struct buf *out);
 
+/* Whether s may be sent as a Bearer credential: RFC 6750 §2.1 b64token
+ * (token68), so it can be neither empty nor break a header. */
+bool auth_bearer_token_ok(const char *s);
+/* Whether s may be a header field's value: no control character but HTAB
+ * (RFC 9110 §5.5), so no CR, LF or NUL. */
+bool auth_field_value_ok(const char *s);
+
 /* Completes the headers toward a target: drops every x-amzn-oidc-* header the
  * client sent (only lb may set them), then appends add[0..n). */
 void auth_headers_apply(struct header_list *out, const struct http_header *add, size_t n);

@@ -5,6 +5,7 @@
         idp.url                     # http://127.0.0.1:PORT (the issuer)
         idp.authorizations          # the query of each /authorize, parsed
         idp.token_requests          # each /token request: {auth, form}
+        idp.userinfo_requests       # each /userinfo request's header fields, [(name, value)]
         OidcProvider(tls=(cert, key))  # served over HTTPS as https://localhost:PORT
         idp.token_gate = threading.Event()  # /token waits until it is set
 
@@ -16,6 +17,10 @@ answers access_token and an id_token carrying the nonce; /userinfo checks the
 bearer token and answers the user's claims (a 7 KB "bio" claim when the scope
 has "big"); /jwks holds the HS256 key id only (the id tokens are HMAC-signed
 with the client secret, as OpenID allows for confidential clients).
+
+Hostile answers, for lb's checks, by scope word: "crlf-token" and "crlf-sub"
+append "\r\nX-Injected: yes" to the access token or the sub (the token stays
+valid for /userinfo without it).
 """
 import base64
 import hashlib
@@ -29,6 +34,7 @@ import urllib.parse
 
 USER = {"sub": "user-1234", "email": "ada@example.com", "name": "Ada Lovelace",
         "email_verified": True}
+INJECT = "\r\nX-Injected: yes"   # what a hostile IdP appends to a value lb puts in a header
 
 
 def b64url(data):
@@ -44,6 +50,7 @@ class OidcProvider:
         self.tokens = {}         # access token -> scope
         self.authorizations = []
         self.token_requests = []
+        self.userinfo_requests = []
         self.lock = threading.Lock()
         self.token_gate = None   # a threading.Event /token waits for (set: answer)
         self.token_waiting = threading.Event()
@@ -131,11 +138,14 @@ class OidcProvider:
                 at = secrets.token_urlsafe(24)
                 with provider.lock:
                     provider.tokens[at] = grant["scope"]
-                self.send_json(200, {"access_token": at, "token_type": "Bearer", "expires_in": 3600,
+                sent = at + INJECT if "crlf-token" in grant["scope"].split() else at
+                self.send_json(200, {"access_token": sent, "token_type": "Bearer", "expires_in": 3600,
                                      "id_token": provider.id_token(grant["nonce"])},
                                headers=[("Cache-Control", "no-store")])
 
             def userinfo(self):
+                with provider.lock:
+                    provider.userinfo_requests.append(list(self.headers.items()))
                 auth = self.headers.get("Authorization", "")
                 scope = provider.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
                 if scope is None:
@@ -144,6 +154,8 @@ class OidcProvider:
                 claims = dict(USER)
                 if "big" in scope.split():
                     claims["bio"] = "x" * 7000
+                if "crlf-sub" in scope.split():
+                    claims["sub"] += INJECT
                 self.send_json(200, claims)
 
         self.server = http.server.ThreadingHTTPServer((host, 0), Handler)

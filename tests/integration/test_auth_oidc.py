@@ -136,7 +136,9 @@ class AuthOidcTest(unittest.TestCase):
                  auth_rule(70, "/cognito*", idp, kind="cognito") +
                  auth_rule(80, "/lambda*", idp, group="lam") +
                  auth_rule(90, "/short*", idp, ", session_timeout: 2, session_cookie_name: Short") +
-                 auth_rule(100, "/dead*", idp, token=f"http://127.0.0.1:{dead_port()}/token"))
+                 auth_rule(100, "/dead*", idp, token=f"http://127.0.0.1:{dead_port()}/token") +
+                 auth_rule(110, "/crlftoken*", idp, ", scope: openid crlf-token") +
+                 auth_rule(120, "/crlfsub*", idp, ", scope: openid crlf-sub"))
         config = (f"load_balancer: {{name: auth-alb, region: {REGION}, account_id: \"{ACCOUNT}\"}}\n"
                   "listeners:\n"
                   "  - port: 0\n"
@@ -396,6 +398,64 @@ class AuthOidcTest(unittest.TestCase):
         _, _, back = b.login("/dead/x")
         self.assertEqual(back.status, 500)
         self.assertFalse(back.cookies)
+
+    def refused_login(self, path, ua):
+        """A login whose IdP answers lb must refuse, then the path again with whatever
+        cookies it set: (callback answer, its access-log entry, the second answer)."""
+        b = self.browser()
+        first = b.get(self.lb_url(path))
+        idp = b.get(first.headers["Location"])
+        back = b.get(idp.headers["Location"], {"User-Agent": ua})
+        again = b.get(self.lb_url(path))
+        return back, log_for(self.lb, f'"{ua}"', timeout=20), again
+
+    def assert_nothing_injected(self, path):
+        """No request for path reached the target with a field the IdP smuggled in."""
+        self.assertFalse([r["head"] for r in self.web.requests
+                          if r["target"].startswith(path) and b"x-injected" in r["head"].lower()])
+
+    def assert_no_session(self, back, again):
+        self.assertFalse(back.cookies)
+        self.assertEqual(again.status, 302)   # sent to log in again, never to the target
+
+    def test_crlf_in_the_access_token_fails_the_login(self):
+        """The token goes into the user info request's Authorization and the target's
+        x-amzn-oidc-accesstoken: one that is not an RFC 6750 bearer token is the token
+        endpoint's bad answer (561), and lb never sends it anywhere."""
+        asked = len(self.idp.userinfo_requests)
+        back, e, again = self.refused_login("/crlftoken/x", "auth-crlf-token")
+        self.assert_nothing_injected("/crlftoken/")
+        self.assertEqual(self.idp.userinfo_requests[asked:], [])   # nor the IdP
+        self.assertEqual(back.status, 561)
+        self.assertEqual((e["elb_status_code"], e["error_reason"]),
+                         ("561", "AuthInvalidTokenResponse"))
+        self.assert_no_session(back, again)
+        self.assertIn("authenticate: AuthInvalidTokenResponse (561): access_token is not an "
+                      "RFC 6750 bearer token", self.lb.stderr())
+
+    def test_userinfo_request_carries_exactly_the_bearer_token(self):
+        b = self.browser()
+        _, _, back = b.login("/app/bearer")
+        self.assertEqual(back.status, 302, back.body)
+        fields = self.idp.userinfo_requests[-1]
+        auth = [v for k, v in fields if k.lower() == "authorization"]
+        self.assertEqual(len(auth), 1)
+        self.assertRegex(auth[0], r"^Bearer [A-Za-z0-9_-]+$")
+        self.assertIn(auth[0][7:], self.idp.tokens)
+        self.assertEqual(sorted(k.lower() for k, _ in fields),
+                         ["accept", "authorization", "host", "user-agent"])
+
+    def test_crlf_in_the_sub_fails_the_login(self):
+        """sub becomes the target's x-amzn-oidc-identity: one with a control character is
+        the user info endpoint's bad answer (561)."""
+        back, e, again = self.refused_login("/crlfsub/x", "auth-crlf-sub")
+        self.assert_nothing_injected("/crlfsub/")
+        self.assertEqual(back.status, 561)
+        self.assertEqual((e["elb_status_code"], e["error_reason"]),
+                         ("561", "AuthInvalidUserinfoResponse"))
+        self.assert_no_session(back, again)
+        self.assertIn("authenticate: AuthInvalidUserinfoResponse (561): sub holds a control "
+                      "character", self.lb.stderr())
 
     def test_client_leaving_during_the_code_exchange(self):
         b = self.browser()

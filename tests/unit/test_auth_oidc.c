@@ -183,6 +183,36 @@ TEST(claims_sub)
 	buf_release(&b);
 }
 
+TEST(bearer_tokens_are_token68)
+{
+	CHECK(auth_bearer_token_ok("AT"));
+	CHECK(auth_bearer_token_ok("eyJh.eyJz.c2ln"));
+	CHECK(auth_bearer_token_ok("aZ09-._~+/=="));
+	CHECK(!auth_bearer_token_ok(""));
+	CHECK(!auth_bearer_token_ok("=="));
+	CHECK(!auth_bearer_token_ok("a=b"));
+	CHECK(!auth_bearer_token_ok("AT\r\nX-Injected: yes"));
+	CHECK(!auth_bearer_token_ok("AT\n"));
+	CHECK(!auth_bearer_token_ok("A T"));
+	CHECK(!auth_bearer_token_ok("A\tT"));
+	CHECK(!auth_bearer_token_ok("A,T"));
+	CHECK(!auth_bearer_token_ok("A\x7f"));
+	CHECK(!auth_bearer_token_ok("\xc3\xa9"));
+}
+
+TEST(field_values_refuse_control_characters_but_htab)
+{
+	CHECK(auth_field_value_ok(""));
+	CHECK(auth_field_value_ok("user-1234"));
+	CHECK(auth_field_value_ok("Ada Lovelace\t\xc3\xa9 \"!~"));
+	CHECK(!auth_field_value_ok("u\r\nX-Injected: yes"));
+	CHECK(!auth_field_value_ok("u\r"));
+	CHECK(!auth_field_value_ok("u\n"));
+	CHECK(!auth_field_value_ok("\x01u"));
+	CHECK(!auth_field_value_ok("u\x1f"));
+	CHECK(!auth_field_value_ok("u\x7f"));
+}
+
 TEST(client_oidc_headers_are_dropped_and_lbs_added)
 {
 	struct header_list l;
@@ -211,6 +241,8 @@ int main(void)
 	RUN(cookies_are_sharded_at_the_shard_size_and_joined_back);
 	RUN(jwt_input_has_albs_header_fields_and_padded_segments);
 	RUN(claims_sub);
+	RUN(bearer_tokens_are_token68);
+	RUN(field_values_refuse_control_characters_but_htab);
 	RUN(client_oidc_headers_are_dropped_and_lbs_added);
 	return test_done();
 }
