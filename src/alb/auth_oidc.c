@@ -307,6 +307,26 @@ int auth_claims_sub(const char *claims, struct buf *out)
 	return rc;
 }
 
+bool auth_id_token_nonce_ok(const char *id_token, const char *nonce)
+{
+	const char *dot1 = strchr(id_token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	struct buf payload;
+	json_t *j = NULL, *n;
+	bool ok = false;
+
+	buf_init(&payload, 0);
+	if (dot2 && auth_b64url_decode(&payload, dot1 + 1, (size_t)(dot2 - dot1 - 1)) == 0 &&
+	    (j = json_loadb(payload.p ? payload.p : "", payload.len, 0, NULL))) {
+		n = json_object_get(j, "nonce");
+		/* lb always sends a nonce, so the claim must be there and equal
+		 * (OpenID Connect Core §3.1.3.7 step 11): a missing one is refused. */
+		ok = json_is_string(n) && strcmp(json_string_value(n), nonce) == 0;
+	}
+	json_decref(j);
+	buf_release(&payload);
+	return ok;
+}
+
 bool auth_bearer_token_ok(const char *s)
 {
 	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");

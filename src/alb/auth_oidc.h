@@ -84,6 +84,10 @@ int auth_jwt_input(struct buf *out, const char *kid, const char *signer, const c
 /* The "sub" claim of claims JSON, copied into out (reset first); -1 if none. */
 int auth_claims_sub(const char *claims, struct buf *out);
 
+/* Whether the ID token's payload has a nonce claim equal to nonce. The token
+ * is not verified otherwise (see auth_flow.c). */
+bool auth_id_token_nonce_ok(const char *id_token, const char *nonce);
+
 /* Whether s may be sent as a Bearer credential: RFC 6750 §2.1 b64token
  * (token68), so it can be neither empty nor break a header. */
 bool auth_bearer_token_ok(const char *s);

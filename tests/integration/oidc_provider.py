@@ -20,7 +20,8 @@ with the client secret, as OpenID allows for confidential clients).
 
 Hostile answers, for lb's checks, by scope word: "crlf-token" and "crlf-sub"
 append "\r\nX-Injected: yes" to the access token or the sub (the token stays
-valid for /userinfo without it).
+valid for /userinfo without it); "no-nonce" and "wrong-nonce" spoil the ID
+token's nonce claim.
 """
 import base64
 import hashlib
@@ -138,9 +139,11 @@ class OidcProvider:
                 at = secrets.token_urlsafe(24)
                 with provider.lock:
                     provider.tokens[at] = grant["scope"]
-                sent = at + INJECT if "crlf-token" in grant["scope"].split() else at
+                scope, nonce = grant["scope"].split(), grant["nonce"]
+                nonce = None if "no-nonce" in scope else "wrong" if "wrong-nonce" in scope else nonce
+                sent = at + INJECT if "crlf-token" in scope else at
                 self.send_json(200, {"access_token": sent, "token_type": "Bearer", "expires_in": 3600,
-                                     "id_token": provider.id_token(grant["nonce"])},
+                                     "id_token": provider.id_token(nonce)},
                                headers=[("Cache-Control", "no-store")])
 
             def userinfo(self):

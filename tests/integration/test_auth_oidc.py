@@ -138,7 +138,9 @@ class AuthOidcTest(unittest.TestCase):
                  auth_rule(90, "/short*", idp, ", session_timeout: 2, session_cookie_name: Short") +
                  auth_rule(100, "/dead*", idp, token=f"http://127.0.0.1:{dead_port()}/token") +
                  auth_rule(110, "/crlftoken*", idp, ", scope: openid crlf-token") +
-                 auth_rule(120, "/crlfsub*", idp, ", scope: openid crlf-sub"))
+                 auth_rule(120, "/crlfsub*", idp, ", scope: openid crlf-sub") +
+                 auth_rule(130, "/nononce*", idp, ", scope: openid no-nonce") +
+                 auth_rule(140, "/wrongnonce*", idp, ", scope: openid wrong-nonce"))
         config = (f"load_balancer: {{name: auth-alb, region: {REGION}, account_id: \"{ACCOUNT}\"}}\n"
                   "listeners:\n"
                   "  - port: 0\n"
@@ -456,6 +458,17 @@ class AuthOidcTest(unittest.TestCase):
         self.assert_no_session(back, again)
         self.assertIn("authenticate: AuthInvalidUserinfoResponse (561): sub holds a control "
                       "character", self.lb.stderr())
+
+    def test_id_token_without_the_nonce_fails_as_a_wrong_nonce_does(self):
+        """lb sends a nonce, so the ID token must carry it (OpenID Connect Core §3.1.3.7)."""
+        for path, ua in (("/wrongnonce/x", "auth-wrong-nonce"), ("/nononce/x", "auth-no-nonce")):
+            with self.subTest(path):
+                back, e, again = self.refused_login(path, ua)
+                self.assertEqual(back.status, 401)
+                self.assertEqual((e["elb_status_code"], e["error_reason"]),
+                                 ("401", "AuthInvalidIdToken"))
+                self.assert_no_session(back, again)
+        self.assertEqual(self.lb.stderr().count("authenticate: AuthInvalidIdToken (401)\n"), 2)
 
     def test_client_leaving_during_the_code_exchange(self):
         b = self.browser()

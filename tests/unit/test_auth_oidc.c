@@ -183,6 +183,31 @@ TEST(claims_sub)
 	buf_release(&b);
 }
 
+/* An unsigned JWT whose payload is claims. */
+static const char *id_token(struct buf *b, const char *claims)
+{
+	buf_reset(b);
+	buf_append(b, "eyJhbGciOiJub25lIn0.", 20);
+	auth_b64url(b, claims, strlen(claims), false);
+	buf_append(b, ".sig", 4);
+	return buf_cstr(b);
+}
+
+TEST(id_token_nonce_must_be_present_and_equal)
+{
+	struct buf b = BUF_INIT;
+
+	CHECK(auth_id_token_nonce_ok(id_token(&b, "{\"sub\":\"u\",\"nonce\":\"n1\"}"), "n1"));
+	CHECK(!auth_id_token_nonce_ok(id_token(&b, "{\"sub\":\"u\",\"nonce\":\"n2\"}"), "n1"));
+	CHECK(!auth_id_token_nonce_ok(id_token(&b, "{\"sub\":\"u\"}"), "n1"));
+	CHECK(!auth_id_token_nonce_ok(id_token(&b, "{\"nonce\":null}"), "n1"));
+	CHECK(!auth_id_token_nonce_ok(id_token(&b, "{\"nonce\":1}"), "n1"));
+	CHECK(!auth_id_token_nonce_ok(id_token(&b, "[]"), "n1"));
+	CHECK(!auth_id_token_nonce_ok("no-dots", "n1"));
+	CHECK(!auth_id_token_nonce_ok("a.!!!.c", "n1"));
+	buf_release(&b);
+}
+
 TEST(bearer_tokens_are_token68)
 {
 	CHECK(auth_bearer_token_ok("AT"));
@@ -241,6 +266,7 @@ int main(void)
 	RUN(cookies_are_sharded_at_the_shard_size_and_joined_back);
 	RUN(jwt_input_has_albs_header_fields_and_padded_segments);
 	RUN(claims_sub);
+	RUN(id_token_nonce_must_be_present_and_equal);
 	RUN(bearer_tokens_are_token68);
 	RUN(field_values_refuse_control_characters_but_htab);
 	RUN(client_oidc_headers_are_dropped_and_lbs_added);
