@@ -38,6 +38,7 @@ struct subscriber {
 	struct http_exchange *replay;   /* a replay's exchange; NULL for a stream */
 	uint64_t replay_of;
 	int status;
+	char sni[256];                  /* a replay over TLS: the server name to send */
 };
 
 /* Hits of a rule, by listener index and priority (kept across reloads). */

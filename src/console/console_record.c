@@ -294,6 +294,22 @@ static void set_headers(struct console *c, struct reqrec *r, const struct http_h
 	reqlog_set(c->log, r, RF_FWD_HEADERS, c->scratch.p ? c->scratch.p : "", c->scratch.len);
 }
 
+/*
+ * An HTTP/2 request's head as the console shows it and a replay sends it:
+ * "METHOD PATH HTTP/2.0" then its fields as "name: value" lines (:authority
+ * as Host, cookie crumbs joined — the request lb itself saw), CRLF-ended. Its
+ * req->head holds the fields' bytes run together, readable by no one else.
+ */
+static void set_h2_head(struct console *c, struct reqrec *r, const struct http_request *req)
+{
+	buf_reset(&c->scratch);
+	buf_printf(&c->scratch, "%.*s %.*s HTTP/2.0\r\n", SV_ARG(req->method), SV_ARG(req->target));
+	for (size_t i = 0; i < req->nheaders; i++)
+		buf_printf(&c->scratch, "%.*s: %.*s\r\n", SV_ARG(req->headers[i].name), SV_ARG(req->headers[i].value));
+	buf_append(&c->scratch, "\r\n", 2);
+	reqlog_set(c->log, r, RF_HEAD, c->scratch.p, c->scratch.len);
+}
+
 static void record_lambda(struct console *c, struct reqrec *r, const struct forward *f)
 {
 	const struct lambda_fwd *l = &f->lambda;
@@ -353,12 +369,26 @@ void console_record(struct console *c, const struct console_req *q)
 	r->t_target = e->target_processing;
 	r->t_response = e->response_processing;
 	r->t_total = total;
-	reqlog_set_small(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
-	/* Method, target and (nearly always) host are bytes of the head: kept as places in its copy. */
-	set_in_head(c, r, RF_METHOD, req, e->method);
-	set_in_head(c, r, RF_TARGET, req, e->request_target);
+	r->body_follows = req->framing != HTTP_FRAMING_NONE;
+	if (req->https && req->tls) {
+		r->https = true;
+		r->client_cert_required = req->tls->mtls_mode == MTLS_VERIFY;
+		set_str(c, r, RF_SNI, req->tls->sni);
+	}
+	if (req->version == 20) {
+		/* An HTTP/2 head is no text: its fields, shown as HTTP/1 lines. */
+		set_h2_head(c, r, req);
+		set_sv(c, r, RF_METHOD, e->method);
+		set_sv(c, r, RF_TARGET, e->request_target);
+		set_sv(c, r, RF_HOST, e->host);
+	} else {
+		reqlog_set_small(c->log, r, RF_HEAD, req->head.p ? req->head.p : "", req->head.len);
+		/* Method, target and (nearly always) host are bytes of the head: kept as places in its copy. */
+		set_in_head(c, r, RF_METHOD, req, e->method);
+		set_in_head(c, r, RF_TARGET, req, e->request_target);
+		set_in_head(c, r, RF_HOST, req, e->host);
+	}
 	set_version(c, r, req->version);
-	set_in_head(c, r, RF_HOST, req, e->host);
 	client = client_name(tmp, e->client_ip, e->client_port);
 	if (client.p)
 		reqlog_set_small(c->log, r, RF_CLIENT, client.p, client.n);

@@ -41,6 +41,7 @@ enum rec_field {
 	RF_RESULT,          /* the result (or error document) received */
 	RF_LOG,             /* the invocation's log lines */
 	RF_ERROR_REASON, RF_REDIRECT_URL, RF_TRACE_ID, RF_INVOKE_STATUS,
+	RF_SNI,             /* HTTPS: the server name the client sent ("" without SNI) */
 	RF_NFIELDS
 };
 
@@ -70,6 +71,9 @@ struct reqrec {
 	bool lambda;                /* forwarded to a Lambda function */
 	bool cold;                  /* ... that started a sandbox for it */
 	bool websocket;
+	bool https;                 /* arrived on an HTTPS listener */
+	bool client_cert_required;  /* ... whose mutual TLS (verify) asked the client for a certificate */
+	bool body_follows;          /* a body followed the head (HTTP/2: the only sign of one) */
 	uint64_t received, sent;    /* bytes */
 	/* seconds, ALB's three processing times (-1: not dispatched) and the total */
 	double t_request, t_target, t_response, t_total;

@@ -54,16 +54,20 @@
 static struct pool *pool_get(struct http_client *hc, const char *key, const struct http_exchange_opts *opt)
 {
 	const char *host = opt->tls ? opt->tls_host : NULL;
+	bool sni_only = host && opt->tls_sni_only;
 	struct pool *p;
 
+	/* Apart by verification too: a session from an unverified handshake must
+	 * not be resumed where the certificate is to be verified. */
 	for (p = hc->pools; p; p = p->next)
-		if (strcmp(p->key, key) == 0 && p->tls == opt->tls &&
+		if (strcmp(p->key, key) == 0 && p->tls == opt->tls && p->sni_only == sni_only &&
 		    (p->host && host ? strcmp(p->host, host) == 0 : p->host == host))
 			return p;
 	p = xcalloc(1, sizeof(*p));
 	snprintf(p->key, sizeof(p->key), "%s", key);
 	p->tls = opt->tls;
 	p->host = host ? xstrdup(host) : NULL;
+	p->sni_only = sni_only;
 	p->next = hc->pools;
 	hc->pools = p;
 	return p;

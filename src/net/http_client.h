@@ -69,6 +69,8 @@ struct http_exchange_opts {
 	bool tls;                /* HTTPS: connections to the origin speak TLS (pooled apart) */
 	const char *tls_host;    /* with tls: the name sent as SNI and verified against the
 	                          * certificate; NULL: no SNI and no verification (HTTPS targets) */
+	bool tls_sni_only;       /* with tls_host: send it as SNI but verify nothing (the
+	                          * console's replays to lb's own listeners) */
 };
 
 /* Returns a new client; idle pooled connections close after idle_timeout seconds. */

@@ -24,6 +24,7 @@ struct pool {
 	char key[64];
 	bool tls;
 	char *host;                    /* tls: the verified name, or NULL */
+	bool sni_only;                 /* tls: host is sent as SNI, not verified */
 	SSL_SESSION *session;          /* tls: the last one issued, offered to the next connection */
 	struct hc_conn *idle;          /* most recently used first */
 };

@@ -97,7 +97,9 @@ struct bufferevent *hc_tls_bev(struct hc_conn *c, const struct http_exchange_opt
 				return NULL;
 		}
 	}
-	ssl = tls_client_ssl(hc->tls, opt->tls_host, c);
+	ssl = tls_client_ssl(hc->tls, opt->tls_sni_only ? NULL : opt->tls_host, c);
+	if (opt->tls_sni_only && opt->tls_host)
+		SSL_set_tlsext_host_name(ssl, opt->tls_host);
 	/* The bufferevent owns the SSL from here, and frees it even when this fails. */
 	bev = bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	c->tls = bev != NULL;

@@ -20,8 +20,12 @@ import time
 import unittest
 import urllib.parse
 
+from backend import Backend as RecordingBackend
+from h2wire import H2Conn
+from httpcommon import http_group
 from lambdacommon import ACCOUNT, REGION, fn, raw_request, tg, wait_for
 from lbtest import Conn, Lb, LbTestCase, run_lb
+from tlscommon import Pki, TlsConn, https_listener
 
 FUNCTION = """
 import http.server
@@ -569,6 +573,130 @@ class ConsoleConfigTest(LbTestCase):
         code, out, err = run_lb("check", "-c", lb.config_path)
         self.assertEqual(code, 1)
         self.assertIn("unknown key 'histroy'", err)
+
+
+# --- replay over TLS: HTTPS listeners, HTTP/2, mutual TLS ---------------------------------------------
+
+TLS_FUNCTION = """
+def handler(event, context):
+    return {"statusCode": 201, "body": event["body"]}
+"""
+
+
+class ConsoleTlsReplayTest(LbTestCase):
+    """An HTTPS listener forwarding to a recording backend (and /fn to a function), and one
+    whose mutual TLS verifies client certificates; requests over HTTP/1.1 and HTTP/2."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = Pki()
+        site = cls.pki.issue("site", dns=["localhost"], ip=["127.0.0.1"])
+        cls.client_cert = cls.pki.issue("client", client=True)
+        cls.web = RecordingBackend("web").__enter__()
+        fwd = "[{type: forward, target_group: web}]"
+        config = ("load_balancer: {name: tls-replay}\nlisteners:\n"
+                  + https_listener([site], default=fwd)
+                  + https_listener([site], mtls=f"{{mode: verify, trust_store: {cls.pki.ca_cert}}}",
+                                   default=fwd, rules="[]")
+                  + "admin: {port: 0}\ntarget_groups:\n" + http_group("web", [cls.web])
+                  + f"  - {json.dumps(tg('fn'))}\nfunctions:\n  - {json.dumps(fn('fn', code='fn'))}\n")
+        rules = ("rules:\n  - priority: 1\n    conditions: [{path_pattern: {values: [\"/fn\"]}}]\n"
+                 "    actions: [{type: forward, target_group: fn}]\n")
+        cls.lb = Lb(config, rules={"r.yaml": rules}, files={"fn/index.py": TLS_FUNCTION}).start()
+        line = cls.lb.proc.stdout.readline().decode().strip()
+        cls.admin = int(re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$", line).group(1))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lb.stop()
+        cls.lb.tmp.cleanup()
+        cls.web.__exit__(None, None, None)
+        cls.pki.cleanup()
+
+    def find(self, marker, count=1):
+        def look():
+            status, doc = api(self.admin, "/api/requests?header=" + q("X-Marker:" + marker))
+            return doc["requests"] if len(doc["requests"]) >= count else None
+        found = wait_for(look, timeout=10)
+        self.assertTrue(found, f"no request marked {marker!r}")
+        return found
+
+    def replay(self, rid):
+        c = Conn(self.admin, timeout=30)
+        try:
+            c.send(f"POST /api/requests/{rid}/replay HTTP/1.1\r\nHost: 127.0.0.1:{self.admin}\r\n"
+                   "Content-Length: 0\r\n\r\n".encode())
+            r = c.read_response()
+        finally:
+            c.close()
+        return r.status, json.loads(r.body)
+
+    def backend_heads(self, marker):
+        return [r["head"] for r in self.web.requests if f"x-marker: {marker}".encode() in r["head"].lower()]
+
+    def test_an_https_request_is_replayed_over_tls_with_its_server_name(self):
+        c = TlsConn(self.lb.ports[0], cafile=self.pki.ca_cert)
+        try:
+            c.send(b"GET /tls?a=1 HTTP/1.1\r\nHost: localhost\r\nX-Marker: tls-1\r\n\r\n")
+            self.assertEqual(c.read_response().status, 200)
+        finally:
+            c.close()
+        [s] = self.find("tls-1")
+        self.assertEqual(self.replay(s["id"]), (200, {"replayed": s["id"], "status": 200}))
+        [first, copy] = self.backend_heads("tls-1")
+        self.assertTrue(copy.startswith(b"GET /tls?a=1 HTTP/1.1\r\nX-Lb-Replay-Of: %d\r\nHost: localhost:%d\r\n"
+                                        b"X-Marker: tls-1\r\n" % (s["id"], self.lb.ports[0])), copy)
+        self.assertIn(b"X-Forwarded-Proto: https\r\n", copy)
+        # the copy came with the client's SNI: the access log's domain_name
+        lines = [l for l in self.lb.log_lines(count=2) if "/tls?a=1" in l["request"]]
+        self.assertEqual([l["domain_name"] for l in lines], ["localhost", "localhost"])
+
+    def test_an_http2_request_is_recorded_as_lines_and_replayed_as_http_1_1(self):
+        port = self.lb.ports[0]
+        h = H2Conn(port, self.pki.ca_cert)
+        try:
+            h.headers(1, [(":method", "GET"), (":path", "/h2?b=2"), (":scheme", "https"),
+                          (":authority", f"localhost:{port}"), ("x-marker", "h2-1"), ("cookie", "a=1"),
+                          ("cookie", "b=2")])
+            h.response(1)
+            h.headers(3, [(":method", "POST"), (":path", "/fn"), (":scheme", "https"),
+                          (":authority", f"localhost:{port}"), ("x-marker", "h2-2"),
+                          ("content-type", "text/plain")], end_stream=False)
+            h.data(3, b"hello h2", end_stream=True)
+            h.response(3)
+        finally:
+            h.close()
+        [s] = self.find("h2-1")
+        _, d = api(self.admin, f"/api/requests/{s['id']}")
+        self.assertEqual(d["request"]["head"]["text"],
+                         f"GET /h2?b=2 HTTP/2.0\r\nHost: localhost:{port}\r\nx-marker: h2-1\r\n"
+                         "cookie: a=***; b=***\r\n\r\n")
+        self.assertEqual(d["request"]["headers"], [["Host", f"localhost:{port}"], ["x-marker", "h2-1"],
+                                                   ["cookie", "a=***; b=***"]])
+        self.assertEqual(self.replay(s["id"]), (200, {"replayed": s["id"], "status": 200}))
+        [_, copy] = self.backend_heads("h2-1")
+        self.assertTrue(copy.startswith(b"GET /h2?b=2 HTTP/1.1\r\nX-Lb-Replay-Of: %d\r\nHost: localhost:%d\r\n"
+                                        b"x-marker: h2-1\r\ncookie: a=1; b=2\r\n" % (s["id"], port)), copy)
+        # a body without content-length (DATA frames only) goes with one
+        [p] = self.find("h2-2")
+        self.assertEqual(self.replay(p["id"]), (200, {"replayed": p["id"], "status": 201}))
+        [copy] = [x for x in self.find("h2-2", count=2) if x["id"] != p["id"]]
+        _, d = api(self.admin, f"/api/requests/{copy['id']}")
+        self.assertIn(["Content-Length", "8"], d["request"]["headers"])
+        self.assertEqual(d["lambda"]["event"]["json"]["body"], "hello h2")
+
+    def test_a_listener_that_requires_a_client_certificate_is_not_replayed(self):
+        c = TlsConn(self.lb.ports[1], cafile=self.pki.ca_cert, cert=self.client_cert)
+        try:
+            c.send(b"GET /mtls HTTP/1.1\r\nHost: localhost\r\nX-Marker: mtls-1\r\n\r\n")
+            self.assertEqual(c.read_response().status, 200)
+        finally:
+            c.close()
+        [s] = self.find("mtls-1")
+        self.assertEqual(self.replay(s["id"]), (409, {"error": "the request's listener requires a client "
+                                                              "certificate (mutual TLS, verify), which a "
+                                                              "replay cannot present"}))
+        self.assertEqual(len(self.backend_heads("mtls-1")), 1)
 
 
 if __name__ == "__main__":
