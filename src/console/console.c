@@ -5,6 +5,8 @@
  * connections never count toward the front end's draining, and its own
  * listener, bound and rebound like the Invoke API's: /metrics, /api/...
  * (GET, and POST for a replay), and the console's files at / (built into lb).
+ * Every request first passes refusal(): a Host naming this machine, and for
+ * a POST no foreign Origin (DNS rebinding and cross-site requests).
  *
  * Live streams (/api/stream) are Server-Sent Events: a streamed answer that
  * never ends, one `data:` line of JSON per finished request, and a comment
@@ -13,6 +15,7 @@
  */
 #include "console/console_int.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +203,67 @@ static void on_head(void *cookie, struct http_request *req)
 
 static void answer(struct console *c, struct http_request *req);
 
+/* Host names that can only mean this machine: IP literals, "localhost" and
+ * "*.localhost" (RFC 6761 §6.3: browsers resolve those to loopback themselves). */
+static bool local_host(struct sv host)
+{
+	char name[64];
+	unsigned char ip[16];
+	static const char sub[] = ".localhost";
+
+	if (host.n >= 2 && host.p[0] == '[' && host.p[host.n - 1] == ']') {
+		snprintf(name, sizeof(name), "%.*s", (int)(host.n - 2), host.p + 1);
+		return host.n - 2 < sizeof(name) && inet_pton(AF_INET6, name, ip) == 1;
+	}
+	snprintf(name, sizeof(name), "%.*s", SV_ARG(host));
+	if (host.n < sizeof(name) && inet_pton(AF_INET, name, ip) == 1)
+		return true;
+	return sv_eq_cstr_nocase(host, "localhost") ||
+	       (host.n > sizeof(sub) - 1 && sv_eq_cstr_nocase((struct sv){ host.p + host.n - (sizeof(sub) - 1),
+								    sizeof(sub) - 1 }, sub));
+}
+
+/*
+ * Why a console request is refused, or NULL: the rule local dev servers
+ * apply (Vite's and webpack-dev-server's allowedHosts, Jupyter's
+ * local_hostnames), since the console is one: it shows every request with
+ * its body and replays them, and any web page the developer opens can talk
+ * to 127.0.0.1.
+ *
+ *  - Host must name this machine (local_host; the admin address is always
+ *    an IP). A page on attacker.example whose name is re-pointed at
+ *    127.0.0.1 (DNS rebinding) is same-origin with the console and could
+ *    read it; its requests carry Host: attacker.example. No Host at all
+ *    (HTTP/1.0) is no browser's.
+ *  - A request that may change something (any method but GET and HEAD) with
+ *    an Origin must come from the console's own page. Other pages can POST
+ *    here without asking (a CORS "simple request": a form, or text/plain),
+ *    which would replay a request; browsers send Origin with every such
+ *    request (curl and test code send none), and the console's own page
+ *    has the origin http:// plus the Host it was loaded from.
+ *
+ * /.lb/keys/ is exempt: public keys, which ALB's endpoint serves to anyone
+ * and targets fetch by whatever name reaches lb.
+ */
+static const char *refusal(const struct http_request *req)
+{
+	const struct http_header *host = http_request_header(req, "host");
+	const struct http_header *origin = http_request_header(req, "origin");
+	struct sv o;
+
+	if (req->path.n > 10 && memcmp(req->path.p, "/.lb/keys/", 10) == 0)
+		return NULL;
+	if ((host || req->uri_host.n) && !local_host(http_request_host(req)))
+		return "the console answers only to Host localhost or an IP address (DNS rebinding)";
+	if (!origin || sv_eq_cstr(req->method, "GET") || sv_eq_cstr(req->method, "HEAD"))
+		return NULL;
+	o = origin->value;
+	if (!host || o.n != 7 + host->value.n || !sv_eq_cstr_nocase((struct sv){ o.p, 7 }, "http://") ||
+	    !sv_eq_nocase((struct sv){ o.p + 7, o.n - 7 }, host->value))
+		return "the console accepts this method only from its own page (Origin)";
+	return NULL;
+}
+
 static void on_request(void *cookie, struct http_request *req)
 {
 	struct console *c = cookie;
@@ -213,8 +277,18 @@ static void answer(struct console *c, struct http_request *req)
 {
 	struct sv path = req->path;
 	const struct console_asset *a;
+	const char *why;
 
-	if (!c->cfg) {
+	if ((why = refusal(req)) != NULL) {
+		const struct http_header *host = http_request_header(req, "host");
+		const struct http_header *origin = http_request_header(req, "origin");
+		struct sv none = SV("-");
+
+		log_warn("console: refused %.*s %.*s from %s (Host %.*s, Origin %.*s): %s", SV_ARG(req->method),
+			 SV_ARG(req->path), req->peer_ip, SV_ARG(host ? host->value : none),
+			 SV_ARG(origin ? origin->value : none), why);
+		console_respond_json(c, req, 403, json_pack("{s:s}", "error", why));
+	} else if (!c->cfg) {
 		console_respond(req, 503, "text/plain", "the console is off\n", 19);
 	} else if (sv_eq_cstr(path, "/api/stream") && sv_eq_cstr(req->method, "GET")) {
 		stream_start(c, req);

@@ -92,7 +92,7 @@ def http_get(port, path, timeout=10):
     """(status, headers dict (lower-case names), body bytes) of GET path on the console."""
     c = Conn(port, timeout=timeout)
     try:
-        c.send(f"GET {path} HTTP/1.1\r\nHost: console\r\n\r\n".encode())
+        c.send(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         r = c.read_response()
     finally:
         c.close()
@@ -419,7 +419,7 @@ class ConsoleTest(LbTestCase):
     def post(self, path):
         c = Conn(self.admin, timeout=20)
         try:
-            c.send(f"POST {path} HTTP/1.1\r\nHost: console\r\nContent-Length: 0\r\n\r\n".encode())
+            c.send(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.admin}\r\nContent-Length: 0\r\n\r\n".encode())
             r = c.read_response()
         finally:
             c.close()
@@ -437,12 +437,71 @@ class ConsoleTest(LbTestCase):
         self.assertEqual(d["lambda"]["event"]["json"]["path"], "/fn/r")
         self.assertEqual(self.post("/api/requests/999999/replay")[0], 404)
 
+    # -- Host and Origin (DNS rebinding, cross-site requests) ----------------------------------------
+
+    def raw(self, method, path, host, headers=()):
+        """(status, body) of a console request with this Host (None: no Host, HTTP/1.0) and headers."""
+        lines = [f"{method} {path} HTTP/1.{0 if host is None else 1}"]
+        lines += [] if host is None else [f"Host: {host}"]
+        lines += [f"{k}: {v}" for k, v in headers] + ["Content-Length: 0", "Connection: close"]
+        c = Conn(self.admin, timeout=20)
+        try:
+            c.send(("\r\n".join(lines) + "\r\n\r\n").encode())
+            r = c.read_response()
+        finally:
+            c.close()
+        return r.status, r.body
+
+    REBINDING = {"error": "the console answers only to Host localhost or an IP address (DNS rebinding)"}
+    CROSS_SITE = {"error": "the console accepts this method only from its own page (Origin)"}
+
+    def test_a_host_that_is_not_local_is_refused_whatever_the_path(self):
+        self.send("/fn", "host-1")
+        self.find("host-1")
+        for path in ("/api/requests", "/api/stream", "/metrics", "/", "/api/requests/1/replay"):
+            for host in (f"attacker.example:{self.admin}", "attacker.example", "localhost.attacker.example",
+                         f"127.0.0.1.nip.io:{self.admin}"):
+                method = "POST" if path.endswith("replay") else "GET"
+                status, body = self.raw(method, path, host)
+                self.assertEqual((status, json.loads(body)), (403, self.REBINDING), (path, host))
+        self.assertIn(f"console: refused GET /api/requests from 127.0.0.1 (Host attacker.example:{self.admin}, "
+                      "Origin -): the console answers only to Host localhost", self.lb.stderr())
+
+    def test_local_hosts_are_answered(self):
+        for host in (f"127.0.0.1:{self.admin}", "127.0.0.1", f"localhost:{self.admin}", "LocalHost",
+                     f"app.localhost:{self.admin}", f"[::1]:{self.admin}", "10.1.2.3", None):
+            status, body = self.raw("GET", "/api/requests?limit=1", host)
+            self.assertEqual(status, 200, (host, body))
+        # ALB's public keys are public: any Host (an unknown kid is 404, not 403)
+        self.assertEqual(self.raw("GET", "/.lb/keys/nokid", "lb.internal:9400")[0], 404)
+
+    def test_a_cross_site_post_does_not_replay(self):
+        self.send("/fn/o", "origin-1")
+        [s] = self.find("origin-1")
+        path = f"/api/requests/{s['id']}/replay"
+        host = f"127.0.0.1:{self.admin}"
+        # what a page on another site can send without a CORS preflight
+        for origin in ("http://evil.example", f"http://localhost:{self.admin}", "null",
+                       f"https://127.0.0.1:{self.admin}", f"http://127.0.0.1:{self.admin}.evil.example"):
+            status, body = self.raw("POST", path, host, [("Origin", origin), ("Content-Type", "text/plain")])
+            self.assertEqual((status, json.loads(body)), (403, self.CROSS_SITE), origin)
+        time.sleep(0.3)
+        self.assertEqual(len(self.find("origin-1")), 1, "a refused replay went out")
+        # the console's own page (same origin), and tools that send no Origin
+        status, body = self.raw("POST", path, host, [("Origin", f"http://{host}")])
+        self.assertEqual((status, json.loads(body)), (200, {"replayed": s["id"], "status": 200}))
+        self.assertEqual(self.post(path)[0], 200)
+        self.assertEqual(len(self.find("origin-1", count=3)), 3)
+        # reads with a foreign Origin are left to the browser (no CORS header: it keeps the answer)
+        status, _ = self.raw("GET", "/api/requests?limit=1", host, [("Origin", "http://evil.example")])
+        self.assertEqual(status, 200)
+
     # -- the live stream ----------------------------------------------------------------------------
 
     def test_the_live_stream_sends_each_request_as_it_finishes(self):
         c = Conn(self.admin, timeout=10)
         try:
-            c.send(b"GET /api/stream HTTP/1.1\r\nHost: console\r\n\r\n")
+            c.send(b"GET /api/stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
             while b"\r\n\r\n" not in c.buf:
                 c._fill()
             head, _, c.buf = c.buf.partition(b"\r\n\r\n")
@@ -552,7 +611,7 @@ class ConsoleConfigTest(LbTestCase):
     def test_lb_stops_cleanly_with_a_live_stream_open(self):
         lb, admin = start_lb(self)
         c = Conn(admin, timeout=10)
-        c.send(b"GET /api/stream HTTP/1.1\r\nHost: console\r\n\r\n")
+        c.send(b"GET /api/stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
         while b"event: hello" not in c.buf:
             c._fill()
         lb.stop()            # asserts exit status 0 and no sanitizer report

@@ -66,7 +66,7 @@ def start(test, config, **kw):
 def http_get(port, path):
     c = Conn(port)
     try:
-        c.send(f"GET {path} HTTP/1.1\r\nHost: console\r\n\r\n".encode())
+        c.send(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         return c.read_response()
     finally:
         c.close()
@@ -186,7 +186,7 @@ class WorkersTest(unittest.TestCase):
         lb, admin = start(self, FIXED % "hello")
         c = Conn(admin, timeout=10)
         self.addCleanup(c.close)
-        c.send(b"GET /api/stream HTTP/1.1\r\nHost: console\r\n\r\n")
+        c.send(b"GET /api/stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
         deadline = time.time() + 10
         while b"event: hello" not in c.buf and time.time() < deadline:
             c._fill()
