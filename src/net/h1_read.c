@@ -490,10 +490,21 @@ static enum h1_event parse_request_head(struct h1_reader *r)
 static enum h1_event parse_reply_head(struct h1_reader *r)
 {
 	llhttp_errno_t e = llhttp_execute(&r->parser, r->head->p, r->head->len);
+	const char *bad = NULL;
 
-	if (e != HPE_PAUSED || !r->head_done) {
+	if (e != HPE_PAUSED || !r->head_done)
+		bad = llhttp_get_error_reason(&r->parser);
+	/* RFC 9110 §15: a status is 100-599; llhttp takes any three digits.
+	 * Anything else is a malformed answer (502, §1.12). */
+	else if (r->reply->status < 100 || r->reply->status > 599)
+		bad = "status outside 100-599";
+	/* A 101 the request did not ask for would turn the connection, and the
+	 * client's next requests, into a tunnel (RFC 9110 §15.2.2): malformed. */
+	else if (r->reply->upgrade && !r->upgrade_asked)
+		bad = "101 to a request that asked for no upgrade";
+	if (bad) {
 		r->head_done = false;
-		return fail(r, 502, llhttp_get_error_reason(&r->parser));
+		return fail(r, 502, bad);
 	}
 	r->paused = true;
 	return H1_HEAD;

@@ -62,6 +62,8 @@ struct h1_reader {
 	const char *fail_detail;     /* H1_FAIL: why, for a debug log line */
 	bool close_after;            /* desync (defensive, Ambiguous): serve, then close */
 	bool skip_body;              /* responses: the request was HEAD */
+	bool upgrade_asked;          /* responses: the request asked to switch protocols, so a
+	                              * 101 may answer it (any other 101 fails: 502) */
 
 	/* head scanning */
 	bool started;                /* a byte of the message has arrived */

@@ -150,7 +150,7 @@ static void conn_release(struct hc_conn *c, bool reusable)
 		return;
 	}
 	h1_reader_next(&c->reader);
-	c->reader.skip_body = false;
+	c->reader.skip_body = c->reader.upgrade_asked = false;
 	c->paused = false;
 	c->idle_next = c->pool->idle;
 	c->pool->idle = c;
@@ -513,6 +513,7 @@ struct http_exchange *http_client_start(struct http_client *hc, const struct htt
 	x->conn = c;
 	c->tunnel = false;
 	c->reader.skip_body = opt->head_request;
+	c->reader.upgrade_asked = opt->upgrade;
 	evbuffer_add(bufferevent_get_output(c->bev), head, n);
 	if (c->connected)
 		conn_flush(c);

@@ -49,7 +49,7 @@ enum http_client_error {
 };
 
 struct http_exchange_cbs {
-	/* The answer's head (interim 1xx answers are skipped, 101 is not). reply
+	/* The answer's head (interim 1xx answers are skipped, an asked-for 101 is not). reply
 	 * is valid until the exchange ends. */
 	void (*on_head)(void *cookie, struct http_reply *reply);
 	/* Body bytes, de-chunked; after a 101, the tunnel's bytes from the target. */
@@ -65,6 +65,8 @@ struct http_exchange_opts {
 	int connect_timeout;     /* seconds */
 	int idle_timeout;        /* seconds without a byte either way */
 	bool head_request;       /* the request is HEAD: its answer has no body */
+	bool upgrade;            /* the request asks to switch protocols: only then may a 101
+	                          * answer it (and open a tunnel); any other 101 is malformed */
 	bool fresh;              /* a new connection, closed afterwards (health checks) */
 	bool tls;                /* HTTPS: connections to the origin speak TLS (pooled apart) */
 	const char *tls_host;    /* with tls: the name sent as SNI and verified against the

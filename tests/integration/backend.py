@@ -38,6 +38,10 @@ Routes, by path (the query string sets options; any method):
   /bigheader?kb=K    one K KiB response header (40); &parts=P splits it into P headers.
   /short-cl          Content-Length 10, 5 bytes, then keeps the connection open.
   /interim?code=C    an interim C (100; 103 with a Link header), then the /echo answer.
+  /switch?ms=M       101 Switching Protocols, whatever was asked, and "GARBAGE"; then
+                     records in the request's "after" what else arrives on the connection
+                     within M ms (1000) or until lb closes it, and closes.
+  /odd-status?code=C status C sent as is (any three digits: 099, 600, 999), Content-Length 2, "ok".
   /health            the status set by /_control?health=N (200), or the next of
                      health_script; after health_delay seconds; each check is recorded in
                      health_checks (raw head), not in requests.
@@ -461,6 +465,28 @@ class Backend:
         self._read_body(req, entry)
         return self._echo_answer(req, entry)
 
+    def _switch(self, req, entry):
+        self._read_body(req, entry)
+        req.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\n\r\nGARBAGE")
+        after, deadline = bytes(req.reader.buf), time.monotonic() + int(req.opts.get("ms", "1000")) / 1000
+        try:
+            while time.monotonic() < deadline:
+                req.sock.settimeout(max(0.01, deadline - time.monotonic()))
+                piece = req.sock.recv(65536)
+                if not piece:
+                    break
+                after += piece
+        except OSError:
+            pass
+        entry["after"] = after.decode("latin-1")
+        return "closed"
+
+    def _odd_status(self, req, entry):
+        self._read_body(req, entry)
+        code = req.opts.get("code", "099")
+        req.sock.sendall(f"HTTP/1.1 {code} Odd\r\nX-Backend-Id: {self.id}\r\nContent-Length: 2\r\n\r\nok".encode())
+
 
 ROUTES = {
     "/bytes": Backend._bytes, "/upload": Backend._upload, "/head-check": Backend._head_check,
@@ -468,6 +494,7 @@ ROUTES = {
     "/slow": Backend._slow, "/hold": Backend._held, "/drip": Backend._drip, "/sip": Backend._sip, "/reset": Backend._reset, "/close": Backend._close,
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
+    "/switch": Backend._switch, "/odd-status": Backend._odd_status,
 }
 
 

@@ -298,6 +298,26 @@ class Http2Test(unittest.TestCase):
         c.headers(3, self.fields("/fixed"))
         self.assertEqual(c.response(3)[1], b"fixed")
 
+    def test_switching_protocols_or_odd_status_from_an_http1_target_is_502(self):
+        # HTTP/2 has no Upgrade (lb offers no extended CONNECT): a target's 101 is a
+        # malformed answer, as is a status outside 100-599 (§1.12). lb once reset the
+        # stream, then crashed when the target closed its connection.
+        c = self.h2()
+        c.headers(1, self.fields("/switch?ms=2000", extra=[("user-agent", "switch-h2")]))
+        c.headers(3, self.fields("/odd-status?code=099", extra=[("user-agent", "odd-h2")]))
+        for sid, agent in ((1, "switch-h2"), (3, "odd-h2")):
+            _, body = c.response(sid)
+            self.assertIn(b"<title>502 Bad Gateway</title>", body)
+            self.assertNotIn(sid, c.resets)
+            e = log_for(self.lb, f'"{agent}"')
+            self.assertEqual((e["type"], e["elb_status_code"], e["target_status_code"]), ("h2", "502", "-"))
+        # lb let the target's connection go at the 101; the connection and lb serve on.
+        self.assertTrue(self.backend.wait(lambda b: any("after" in r for r in b.requests)))
+        c.headers(5, self.fields("/fixed"))
+        self.assertEqual(c.response(5)[1], b"fixed")
+        c.headers(7, self.fields("/echo"))
+        self.assertEqual(json.loads(c.response(7)[1])["target"], "/echo")
+
     def test_settings_128_streams_and_all_answered(self):
         c = self.h2()
         # ALB: up to 128 requests in parallel on a connection, no server push (§2.5).

@@ -249,6 +249,45 @@ class FailureTests(ClassLb):
     def test_malformed_answer_is_502(self):
         self.check_page("/malformed", 502, "502 Bad Gateway")
 
+    def test_switching_protocols_nobody_asked_for_is_502_not_a_tunnel(self):
+        # A 101 to a request lb forwarded without Upgrade is a malformed answer (§1.12).
+        # Taken as a tunnel, the client's next request would reach the target as raw
+        # bytes, past rules, X-Forwarded-For and the access log.
+        first, second = unique("/switch?ms=2000"), unique("/echo")
+        warning = "GET /switch: target 127.0.0.1:%d sent a malformed answer: 502" % self.backend.port
+        warned = self.lb.stderr().count(warning)
+        c = self.lb.connect()
+        c.send(f"GET {first} HTTP/1.1\r\nHost: h\r\n\r\nGET {second} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+        r1, r2 = c.read_response(), c.read_response()
+        c.close()
+        self.assertEqual((r1.status, r1.header("Connection")), (502, "keep-alive"))
+        self.assertIn(b"<title>502 Bad Gateway</title>", r1.body)
+        self.assertEqual(r2.status, 200)
+        got = echo(r2)
+        self.assertEqual(got["target"], second)
+        self.assertIn(("X-Forwarded-For", "127.0.0.1"), sent_headers(r2))
+        # lb closed the target's connection at the 101 and sent nothing more on it.
+        self.assertTrue(self.backend.wait(lambda b: any("after" in e for e in b.requests if e["target"] == first)))
+        self.assertEqual([e["after"] for e in self.backend.requests if e["target"] == first], [""])
+        line = log_for(self.lb, first + " ")
+        self.assertEqual((line["type"], line["elb_status_code"], line["target_status_code"]), ("http", "502", "-"))
+        line = log_for(self.lb, second + " ")
+        self.assertEqual((line["elb_status_code"], line["target_status_code"]), ("200", "200"))
+        self.assertEqual(self.lb.stderr().count(warning), warned + 1)
+
+    def test_status_outside_100_to_599_is_502(self):
+        # RFC 9110 §15: a status is 100-599; any other is a malformed answer (§1.12).
+        for code in ("099", "000", "600", "999"):
+            self.check_page(f"/odd-status?code={code}", 502, "502 Bad Gateway")
+        # 099 passed on as a final answer once, with its Content-Length but no body:
+        # the client read the next answer as that body.
+        path = unique("/echo")
+        c = self.lb.connect()
+        c.send(f"GET /odd-status?code=099 HTTP/1.1\r\nHost: h\r\n\r\nGET {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+        r1, r2 = c.read_response(), c.read_response()
+        c.close()
+        self.assertEqual((r1.status, r2.status, echo(r2)["target"]), (502, 200, path))
+
     def test_answer_head_over_32k_is_502(self):
         self.check_page("/bigheader?kb=40", 502, "502 Bad Gateway")
         # 30 KB in 10 headers is within the limit.

@@ -131,3 +131,24 @@ class WebSocketTests(TargetsCase):
         self.assertTrue(data.startswith(b"HTTP/1.1 200 OK\r\n"), data[:100])
         line = wait_for(lambda: [l for l in lb.log_lines(1) if "/echo" in l["_raw"]], 5)
         self.assertEqual(line[0]["type"], "http")
+
+    def test_switching_protocols_to_an_http10_upgrade_is_502(self):
+        # Only an HTTP/1.1 client's upgrade becomes a tunnel (an HTTP/1.0 request's Upgrade
+        # is to be ignored, RFC 9110 §7.8): a 101 to it is a malformed answer (§1.12).
+        (b,) = self.backends("plain")
+        lb = self.start_lb([http_group("web", [b], health="{path: /health}")])
+        self.wait_stderr(lb, f"target {key(b)} is healthy")
+        s = socket.create_connection(("127.0.0.1", lb.port), timeout=10)
+        s.sendall(b"GET /switch?ms=2000 HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        data = b""
+        while True:
+            piece = s.recv(65536)
+            if not piece:
+                break
+            data += piece
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 502 Bad Gateway\r\n"), data[:100])
+        self.assertNotIn(b"GARBAGE", data)
+        line = log_for(lb, "/switch?ms=2000 ")
+        self.assertEqual((line["type"], line["elb_status_code"], line["target_status_code"]), ("http", "502", "-"))

@@ -279,6 +279,26 @@ TEST(reply_head_over_32k_is_502)
 	buf_release(&b);
 }
 
+TEST(status_outside_100_to_599_is_502)
+{
+	/* RFC 9110 §15; llhttp takes any three digits. Read as a final answer,
+	 * 099's Content-Length would be passed on without its body. */
+	REP("HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 000 Zero\r\n\r\n", "FAIL 502\n");
+	REP("HTTP/1.1 600 High\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 999 Weird\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 599 Edge\r\nContent-Length: 2\r\n\r\nok",
+	    "REP 599 'Edge' v11 framing1 cl2 nb0 ka1 up0 [Content-Length=2]\nBODY 2 'ok' END\n");
+}
+
+TEST(switching_protocols_not_asked_for_is_502)
+{
+	/* Taken, the bytes after it (and the client's next requests) would be a tunnel. */
+	REP("HTTP/1.1 101 Switching Protocols\r\n\r\nGARBAGE", "FAIL 502\n");
+	REP("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+	    "REP 100 'Continue' v11 framing0 cl0 nb1 ka1 up0\nBODY 0 '' END\nFAIL 502\n");
+}
+
 TEST(switching_protocols_stops_at_the_head)
 {
 	struct subject s;
@@ -286,6 +306,7 @@ TEST(switching_protocols_stops_at_the_head)
 	size_t used, n = sizeof(in) - 1;
 
 	subject_init(&s, REPLY, &h1_limits_alb_response, false);
+	s.r.upgrade_asked = true;   /* the request was a WebSocket upgrade */
 	CHECK_INT(h1_read(&s.r, in, n, &used), H1_HEAD);
 	CHECK(s.reply.upgrade);
 	CHECK_INT(n - used, 4);   /* the tunnel's bytes are left to the caller */
@@ -338,6 +359,8 @@ int main(void)
 	RUN(reply_keep_alive_follows_connection_header);
 	RUN(malformed_reply_is_502);
 	RUN(reply_head_over_32k_is_502);
+	RUN(status_outside_100_to_599_is_502);
+	RUN(switching_protocols_not_asked_for_is_502);
 	RUN(switching_protocols_stops_at_the_head);
 	RUN(received_bytes_count_the_wire);
 	return test_done();

@@ -151,6 +151,7 @@ static char *response_headers(const char *raw)
 
 	http_reply_init(&reply);
 	h1_reader_init_reply(&r, &reply, &h1_limits_alb_response);
+	r.upgrade_asked = true;   /* a 101 answers a WebSocket upgrade lb forwarded */
 	h1_read(&r, raw, strlen(raw), &used);
 	header_list_init(&out);
 	proxy_response_headers(&reply, &out);
