@@ -302,6 +302,12 @@ static void head_done(struct h2_exchange *x, bool end_stream)
 	struct http_reply *r = &x->reply;
 	const struct http_header *cl;
 
+	/* RFC 9110 §15: a status is 100-599, but nghttp2 takes any three
+	 * digits: anything else is a malformed answer (502, §1.12). */
+	if (r->status < 100 || r->status > 599) {
+		x_fail_later(x, HTTP_CLIENT_MALFORMED);
+		return;
+	}
 	if (r->status < 200)
 		return;
 	r->nheaders = 0;

@@ -70,7 +70,8 @@ class RawH2Target:
     """An h2c target written frame by frame, for what nghttpd will not do: mode "rst"
     resets every stream, "goaway" answers every request with GOAWAY (last stream 0),
     "silent" sends its SETTINGS and then nothing, "grpc" answers each request once it
-    ends as a gRPC server does: head, one message, trailers with grpc-status."""
+    ends as a gRPC server does: head, one message, trailers with grpc-status; "odd"
+    answers :status 999 (nghttp2 takes any three digits) with a 2-byte body."""
 
     def __init__(self, mode):
         self.mode = mode
@@ -121,6 +122,9 @@ class RawH2Target:
                     c.sendall(self.frame(3, 0, sid, struct.pack(">I", 2)))   # INTERNAL_ERROR
                 elif ftype == 1 and self.mode == "goaway":
                     c.sendall(self.frame(7, 0, 0, struct.pack(">II", 0, 0)))
+                elif ftype == 1 and self.mode == "odd":
+                    head = hpack_literal(":status", "999") + hpack_literal("content-length", "2")
+                    c.sendall(self.frame(1, 4, sid, head) + self.frame(0, 1, sid, b"ok"))
                 elif ftype in (0, 1) and flags & 1 and self.mode == "grpc":
                     head = hpack_literal(":status", "200") + hpack_literal("content-type", "application/grpc")
                     trailers = hpack_literal("grpc-status", "0") + hpack_literal("grpc-message", "all-good")
@@ -154,7 +158,7 @@ def failures_listener():
         f"      - priority: {i + 1}\n"
         f"        conditions: [{{path_pattern: {{values: [\"/{m}/*\"]}}}}]\n"
         f"        actions: [{{type: forward, target_group: {m}}}]\n"
-        for i, m in enumerate(("rst", "goaway", "silent", "grpc")))
+        for i, m in enumerate(("rst", "goaway", "silent", "grpc", "odd")))
     return ("  - port: 0\n"
             "    protocol: HTTPS\n"
             f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
@@ -324,7 +328,7 @@ class Http2TargetFailuresTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent", "grpc")}
+        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent", "grpc", "odd")}
         groups = "target_groups:\n" + "".join(group(m, t.port, version="GRPC" if m == "grpc" else "HTTP2")
                                                for m, t in cls.targets.items())
         cls.lb = Lb(config(attributes={"idle_timeout.timeout_seconds": 1}, listeners=failures_listener(),
@@ -351,6 +355,13 @@ class Http2TargetFailuresTest(unittest.TestCase):
         e = log_for(self.lb, '"h2t-rst"')
         self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("502", "-"))
         self.assertEqual(e["target_port"], f"127.0.0.1:{self.targets['rst'].port}")
+
+    def test_status_outside_100_to_599_is_502(self):
+        # RFC 9110 §15: a status is 100-599; any other is a malformed answer (§1.12).
+        self.assertEqual(self.status("/odd/x", "h2t-odd"), "502")
+        e = log_for(self.lb, '"h2t-odd"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("502", "-"))
+        self.assertIn("sent a malformed answer", self.lb.stderr())
 
     def test_goaway_is_502_and_the_next_request_opens_a_new_connection(self):
         self.assertEqual(self.status("/goaway/1", "h2t-goaway-1"), "502")
