@@ -153,8 +153,12 @@ size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h
 	if (st->closed || st->answered)
 		return 0;
 	if (h->status == 101) {
-		/* No upgrade on HTTP/2 (lb offers no extended CONNECT). */
-		h2_stream_abort(req);
+		/* No upgrade on HTTP/2 (lb offers no extended CONNECT): the stream
+		 * is reset, but stays the owner's until it ends it (or hears
+		 * on_abort), so the request still ends exactly once. */
+		st->answered = st->no_body = st->abort_after = true;
+		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+		h2_schedule(hc);
 		return 0;
 	}
 	head_fields(hc, h);
