@@ -4,8 +4,8 @@
  * same whether the bytes arrive whole, cut at three fuzzer-chosen offsets, or
  * one at a time — the property every front-end and client read relies on.
  *
- * Input: byte 0 picks the kind and limits, bytes 1-3 the cuts, the rest is
- * the stream.
+ * Input: byte 0 picks the kind, the limits and how a reply is read (to a
+ * HEAD, to an upgrade), bytes 1-3 the cuts, the rest is the stream.
  */
 #include <stdint.h>
 
@@ -22,14 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
 	enum kind kind;
 	const struct h1_limits *lim;
-	bool skip, eof;
+	unsigned flags;
+	bool eof;
 	size_t cuts[3];
 	char *in, *whole, *split, *bytes;
 
 	if (n < 4)
 		return 0;
 	kind = (data[0] & 1) ? REPLY : REQUEST;
-	skip = data[0] & 2;
+	flags = (data[0] & 2 ? T_SKIP_BODY : 0) | (data[0] & 32 ? T_UPGRADE_ASKED : 0);
 	eof = data[0] & 4;
 	switch ((data[0] >> 3) & 3) {
 	case 0:
@@ -53,9 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (cuts[1] > cuts[2]) { size_t t = cuts[1]; cuts[1] = cuts[2]; cuts[2] = t; }
 	if (cuts[0] > cuts[1]) { size_t t = cuts[0]; cuts[0] = cuts[1]; cuts[1] = t; }
 
-	whole = transcript(kind, lim, skip, in, n, NULL, 0, eof);
-	split = transcript(kind, lim, skip, in, n, cuts, 3, eof);
-	bytes = transcript_bytes(kind, lim, skip, in, n, eof);
+	whole = transcript(kind, lim, flags, in, n, NULL, 0, eof);
+	split = transcript(kind, lim, flags, in, n, cuts, 3, eof);
+	bytes = transcript_bytes(kind, lim, flags, in, n, eof);
 	if (strcmp(whole, split) != 0 || strcmp(whole, bytes) != 0)
 		abort();
 	free(whole);

@@ -99,7 +99,10 @@ struct subject {
 	struct run run;
 };
 
-static void subject_init(struct subject *s, enum kind kind, const struct h1_limits *lim, bool skip_body)
+/* How a reply is read: its request was HEAD, or asked to switch protocols. */
+enum { T_SKIP_BODY = 1, T_UPGRADE_ASKED = 2 };
+
+static void subject_init(struct subject *s, enum kind kind, const struct h1_limits *lim, unsigned flags)
 {
 	memset(s, 0, sizeof(*s));
 	buf_init(&s->run.t, 0);
@@ -110,7 +113,8 @@ static void subject_init(struct subject *s, enum kind kind, const struct h1_limi
 	} else {
 		http_reply_init(&s->reply);
 		h1_reader_init_reply(&s->r, &s->reply, lim);
-		s->r.skip_body = skip_body;
+		s->r.skip_body = flags & T_SKIP_BODY;
+		s->r.upgrade_asked = flags & T_UPGRADE_ASKED;
 	}
 	s->r.on_body = on_body;
 	s->r.cookie = &s->run;
@@ -126,7 +130,7 @@ static void subject_release(struct subject *s)
 }
 
 /* The transcript of reading in whole; returns it (caller frees). */
-static char *transcript(enum kind kind, const struct h1_limits *lim, bool skip, const char *in, size_t n,
+static char *transcript(enum kind kind, const struct h1_limits *lim, unsigned flags, const char *in, size_t n,
 			const size_t *cuts, size_t ncuts, bool eof)
 {
 	struct subject s;
@@ -134,7 +138,7 @@ static char *transcript(enum kind kind, const struct h1_limits *lim, bool skip, 
 	size_t lens[4], np = 0, at = 0;
 	char *out;
 
-	subject_init(&s, kind, lim, skip);
+	subject_init(&s, kind, lim, flags);
 	for (size_t i = 0; i <= ncuts; i++) {
 		size_t end = i < ncuts ? cuts[i] : n;
 		pieces[np] = in + at;
@@ -148,13 +152,13 @@ static char *transcript(enum kind kind, const struct h1_limits *lim, bool skip, 
 }
 
 /* Byte by byte. */
-static char *transcript_bytes(enum kind kind, const struct h1_limits *lim, bool skip, const char *in, size_t n,
+static char *transcript_bytes(enum kind kind, const struct h1_limits *lim, unsigned flags, const char *in, size_t n,
 			      bool eof)
 {
 	struct subject s;
 	char *out;
 
-	subject_init(&s, kind, lim, skip);
+	subject_init(&s, kind, lim, flags);
 	for (size_t i = 0; i < n; i++) {
 		const char *p = in + i;
 		size_t one = 1;

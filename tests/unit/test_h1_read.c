@@ -305,8 +305,7 @@ TEST(switching_protocols_stops_at_the_head)
 	static const char in[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi";
 	size_t used, n = sizeof(in) - 1;
 
-	subject_init(&s, REPLY, &h1_limits_alb_response, false);
-	s.r.upgrade_asked = true;   /* the request was a WebSocket upgrade */
+	subject_init(&s, REPLY, &h1_limits_alb_response, T_UPGRADE_ASKED);   /* a WebSocket upgrade */
 	CHECK_INT(h1_read(&s.r, in, n, &used), H1_HEAD);
 	CHECK(s.reply.upgrade);
 	CHECK_INT(n - used, 4);   /* the tunnel's bytes are left to the caller */
