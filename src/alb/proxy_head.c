@@ -98,7 +98,9 @@ bool proxy_is_websocket(const struct http_request *req)
 {
 	const struct http_header *up = http_request_header(req, "upgrade");
 
-	return up && sv_eq_cstr_nocase(sv_trim(up->value), "websocket");
+	/* RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored (and
+	 * HTTP/2 has none): only HTTP/1.1 can switch to a WebSocket. */
+	return req->version == 11 && up && sv_eq_cstr_nocase(sv_trim(up->value), "websocket");
 }
 
 static void put_header(struct buf *out, struct sv name, struct sv value)

@@ -19,7 +19,7 @@
 #include "alb/http_msg.h"
 #include "base/buf.h"
 
-/* Whether the request asks for a WebSocket upgrade (Upgrade: websocket). */
+/* Whether the request asks for a WebSocket upgrade (Upgrade: websocket, HTTP/1.1). */
 bool proxy_is_websocket(const struct http_request *req);
 
 /*

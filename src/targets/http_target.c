@@ -343,9 +343,9 @@ static void http_head(struct forward *f)
 		return;
 	}
 	opt.head_request = sv_eq_cstr(req->method, "HEAD");
-	/* Only a WebSocket upgrade from an HTTP/1.1 client may be answered 101
-	 * (§1.14): any other 101 is a malformed answer (502), never a tunnel. */
-	opt.upgrade = proxy_is_websocket(req) && req->version == 11;
+	/* Only a WebSocket upgrade (HTTP/1.1) may be answered 101 (§1.14): any
+	 * other 101 is a malformed answer (502), never a tunnel. */
+	opt.upgrade = proxy_is_websocket(req);
 	/* protocol: HTTPS — TLS without SNI or certificate checks, as ALB toward targets (§1.3). */
 	opt.tls = r->group && r->group->tg->protocol == TG_PROTO_HTTPS;
 	if (f->tg->protocol_version != TG_PROTO_HTTP1) {

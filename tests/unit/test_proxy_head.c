@@ -129,6 +129,16 @@ TEST(preserved_host_keeps_its_case)
 		   "X-Forwarded-Port: 8080\r\nX-Amzn-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\r\n");
 }
 
+TEST(an_http10_upgrade_is_ignored)
+{
+	/* RFC 9110 §7.8: the target sees a plain request, hop-by-hop Upgrade dropped */
+	CHECK_HEAD("GET /ws HTTP/1.0\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+		   &attrs,
+		   "GET /ws HTTP/1.1\r\nHost: h:8080\r\n"
+		   "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 8080\r\n"
+		   "X-Amzn-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\r\n");
+}
+
 TEST(websocket_upgrade_keeps_upgrade)
 {
 	CHECK_HEAD("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
@@ -197,6 +207,7 @@ int main(void)
 	RUN(absolute_form_goes_in_origin_form);
 	RUN(preserved_host_keeps_its_case);
 	RUN(websocket_upgrade_keeps_upgrade);
+	RUN(an_http10_upgrade_is_ignored);
 	RUN(answer_headers_pass_but_hop_by_hop);
 	RUN(switching_protocols_keeps_upgrade);
 	return test_done();
