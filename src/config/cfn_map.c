@@ -78,6 +78,18 @@ static struct ynode *tg_name(struct cfn *c, const struct ynode *arn)
 	return cfn_scalar(c->a, arn, r->name);
 }
 
+/* ForwardConfig's keys, as CloudFormation's ForwardConfig, TargetGroupTuple and
+ * TargetGroupStickinessConfig types have them: any other key is a mistake. */
+static const struct yfield forward_fields[] = {
+	YFIELD_NODE("TargetGroups"), YFIELD_NODE("TargetGroupStickinessConfig"),
+};
+static const struct yfield tuple_fields[] = {
+	YFIELD_NODE("TargetGroupArn", .required = true), YFIELD_NODE("Weight"),
+};
+static const struct yfield stickiness_fields[] = {
+	YFIELD_NODE("Enabled"), YFIELD_NODE("DurationSeconds"),
+};
+
 static int forward(struct cfn *c, const struct ynode *fc, struct ynode *out)
 {
 	const struct ynode *tgs = ydoc_get(fc, "TargetGroups");
@@ -85,21 +97,17 @@ static int forward(struct cfn *c, const struct ynode *fc, struct ynode *out)
 	struct ynode *f = cfn_map(c->a, fc), *list = tgs ? cfn_seq(c->a, tgs) : NULL;
 
 	/* As config_load says of a RedirectConfig that is not a mapping. */
-	if (ydoc_mapping(fc, "forward", c->err) || (st && ydoc_mapping(st, "stickiness", c->err)))
+	if (ydoc_fields(fc, "forward", forward_fields, ARRAY_LEN(forward_fields), NULL, c->a, c->err) ||
+	    (st && ydoc_fields(st, "stickiness", stickiness_fields, ARRAY_LEN(stickiness_fields), NULL,
+			       c->a, c->err)) ||
+	    (tgs && ydoc_list(tgs, "TargetGroups", YNODE_MAPPING, c->err)))
 		return -1;
-	for (size_t i = 0; i < fc->n; i++) {
-		const char *k = fc->pairs[i].key->str;
-
-		if (strcmp(k, "TargetGroups") && strcmp(k, "TargetGroupStickinessConfig"))
-			return cfn_err(c, fc->pairs[i].key, "unknown key '%s' in ForwardConfig", k);
-	}
-	for (size_t i = 0; tgs && tgs->type == YNODE_SEQUENCE && i < tgs->n; i++) {
-		const struct ynode *t = tgs->items[i], *arn = ydoc_get(t, "TargetGroupArn");
+	for (size_t i = 0; tgs && i < tgs->n; i++) {
+		const struct ynode *t = tgs->items[i];
 		struct ynode *o = cfn_map(c->a, t), *name;
 
-		if (!arn)
-			return cfn_err(c, t, "a forward target needs TargetGroupArn");
-		if (!(name = tg_name(c, arn)))
+		if (ydoc_fields(t, "TargetGroups", tuple_fields, ARRAY_LEN(tuple_fields), NULL, c->a, c->err) ||
+		    !(name = tg_name(c, ydoc_get(t, "TargetGroupArn"))))
 			return -1;
 		cfn_put(c->a, o, "name", name);
 		cfn_put(c->a, o, "weight", (struct ynode *)ydoc_get(t, "Weight"));

@@ -363,6 +363,24 @@ Resources:
         self.assertEqual(code, 1)
         self.assertIn("t.yaml:12:99: 'stickiness' must be a mapping", err)
 
+    def test_forward_config_keys_of_the_wrong_shape_or_name(self):
+        # CloudFormation's ForwardConfig types: a misspelt key would otherwise vanish
+        for config, message in [
+                ("{TargetGroups: {TargetGroupArn: !Ref TG}}", "12:41: 'TargetGroups' must be a list"),
+                ("{TargetGroups: [x]}", "12:42: 'TargetGroups' must be a list of mappings"),
+                ("{TargetGroups: [{TargetGroupArn: !Ref TG, Wieght: 2}]}",
+                 "12:68: unknown key 'Wieght' (did you mean 'Weight'?)"),
+                ("{TargetGroups: [{Weight: 2}]}", "12:42: missing key 'TargetGroupArn'"),
+                ("{TargetGroups: [{TargetGroupArn: !Ref TG}], TargetGroupStickinessConfig: "
+                 "{Enabled: true, Duration: 60}}", "12:115: unknown key 'Duration'"),
+                ("{TargetGroup: [{TargetGroupArn: !Ref TG}]}",
+                 "12:27: unknown key 'TargetGroup' (did you mean 'TargetGroups'?)")]:
+            with self.subTest(config):
+                code, _, err = self.check("t.yaml", self.FORWARD % config)
+                self.assertEqual(code, 1, err)
+                self.assertIn(message, err)
+                self.assertNotIn("runtime error", err)
+
     def test_a_rule_on_a_listener_the_template_does_not_define(self):
         arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/y/z"
         code, _, err = self.check("t.yaml", self.FORWARD % (
