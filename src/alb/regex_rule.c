@@ -57,6 +57,7 @@ static _Thread_local struct {
 /* The check's findings: the leftmost refused construct. */
 struct scan {
 	const char *pattern;
+	size_t len;                    /* strlen(pattern) */
 	const char *what;
 	size_t at;
 };
@@ -232,7 +233,7 @@ static void item_check(struct scan *s, size_t base, size_t n)
 			i += 2;
 			continue;
 		}
-		if (strchr(" \t\n\v\f\r", q[0])) {         /* (?x) space ('\0' is not in n) */
+		if (q[0] && strchr(" \t\n\v\f\r", q[0])) {   /* (?x) space */
 			i++;
 			continue;
 		}
@@ -253,7 +254,12 @@ static void item_check(struct scan *s, size_t base, size_t n)
 
 static int on_item(pcre2_callout_enumerate_block *b, void *data)
 {
-	item_check(data, b->pattern_position, b->next_item_length);
+	struct scan *s = data;
+	size_t at = b->pattern_position, n = b->next_item_length;
+
+	/* An item can reach past the pattern's end ("(?-)" does): the rest is no text. */
+	if (at < s->len)
+		item_check(s, at, n < s->len - at ? n : s->len - at);
 	return 0;
 }
 
@@ -280,7 +286,7 @@ static const char *const too_large = "a pattern too large for lb to check";
  */
 static const char *unsupported(const char *pattern, const pcre2_code *code, size_t *at)
 {
-	struct scan s = { pattern, NULL, 0 };
+	struct scan s = { pattern, strlen(pattern), NULL, 0 };
 	pcre2_code *items;
 	int errcode;
 	PCRE2_SIZE erroff;

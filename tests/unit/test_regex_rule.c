@@ -93,6 +93,10 @@ TEST(ordinary_syntax_is_accepted)
 	CHECK_STR(refused("[(?=]"), "");                      /* in a class: literal */
 	CHECK_STR(refused("a{,"), "");                        /* a literal brace */
 	CHECK_STR(refused("\\d\\w\\s\\b"), "");
+	/* PCRE2 gives an empty option setting an item reaching past the end (a
+	 * fuzzer's find: read one byte past the pattern) */
+	CHECK_STR(refused("(?-)"), "");
+	CHECK_STR(refused("a(?-)"), "");
 }
 
 TEST(lookalikes_in_comments_quotes_escapes_and_classes_are_accepted)
