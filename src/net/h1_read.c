@@ -161,6 +161,10 @@ static int on_header_value_complete(llhttp_t *p)
 	h = last_header(r);
 	if (h->value.p == NULL)
 		h->value = (struct sv){ h->name.p + h->name.n, 0 };
+	/* RFC 9112 §5: a field's value excludes the whitespace around it (llhttp
+	 * drops the leading run only): "Host: a.com " names a.com. */
+	while (h->value.n && (h->value.p[h->value.n - 1] == ' ' || h->value.p[h->value.n - 1] == '\t'))
+		h->value.n--;
 	/* ALB: a request Transfer-Encoding other than chunked or identity → 501
 	 * (alb-listener-rules.md §4.4). */
 	if (r->req && sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value)) {

@@ -44,6 +44,17 @@ TEST(request_without_body)
 	    "BODY 0 '' END\n");
 }
 
+TEST(header_values_lose_trailing_whitespace)
+{
+	/* RFC 9112 §5: the value excludes whitespace at either end */
+	REQ("GET / HTTP/1.1\r\nHost: a.com \t\r\nX-A: b c  \r\nX-E: \t \r\n\r\n",
+	    "REQ GET / v11 ka1 ec0 [Host=a.com] [X-A=b c] [X-E=]\n"
+	    "BODY 0 '' END\n");
+	REP_HEAD("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-R: v \r\n\r\n",
+		 "REP 200 'OK' v11 framing1 cl0 nb1 ka1 up0 [Content-Length=0] [X-R=v]\n"
+		 "BODY 0 '' END\n");
+}
+
 TEST(request_with_length_body)
 {
 	REQ("POST /f HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
@@ -333,6 +344,7 @@ int main(void)
 {
 	RUN(request_without_body);
 	RUN(request_with_length_body);
+	RUN(header_values_lose_trailing_whitespace);
 	RUN(request_with_chunked_body_is_dechunked);
 	RUN(trailers_are_dropped);
 	RUN(pipelined_requests_are_read_one_at_a_time);
