@@ -118,12 +118,17 @@ enum transform_result transform_rewrite(const struct rule_rewrite *rw, struct sv
  * literal's brackets and colons), at most TRANSFORM_HOST_MAX. */
 static bool host_is_valid(struct sv h)
 {
+	/* Why: the rewrite's subject is the name, the port stays the client's:
+	 * ':' belongs only inside an IPv6 literal's brackets, else "a.com:9000"
+	 * would be sent as "a.com:9000:77" (RFC 9110 §7.2: uri-host [":" port]). */
+	bool v6 = h.n >= 2 && h.p[0] == '[' && h.p[h.n - 1] == ']';
+
 	if (h.n == 0 || h.n > TRANSFORM_HOST_MAX)
 		return false;
-	for (size_t i = 0; i < h.n; i++) {
+	for (size_t i = v6, end = h.n - v6; i < end; i++) {
 		char c = ascii_lower(h.p[i]);
 
-		if (!((c >= 'a' && c <= 'z') || is_digit(c) || strchr("-._[]:", c)))
+		if (!((c >= 'a' && c <= 'z') || is_digit(c) || strchr("-._", c) || (v6 && c == ':')))
 			return false;
 	}
 	return true;

@@ -195,6 +195,17 @@ TEST(host_rewrite_keeps_the_clients_port)
 	fx_release(&f);
 }
 
+TEST(host_rewrite_to_an_ipv6_literal_keeps_the_port)
+{
+	struct fixture f;
+
+	fx_init(&f, "/", "local.test:8080");
+	fx_host(&f, "^local\\.test$", "[::1]");
+	CHECK_INT(fx_run(&f), 0);
+	CHECK_MEM(f.req.headers[0].value.p, f.req.headers[0].value.n, "[::1]:8080");
+	fx_release(&f);
+}
+
 TEST(host_rewrite_of_an_absolute_form_target_rewrites_its_authority)
 {
 	struct fixture f;
@@ -261,6 +272,9 @@ TEST(invalid_results_fail_with_500)
 		{ "/a", "h.example.com", "^h\\.example\\.com$", "bad/host", NULL, NULL },
 		{ "/a", "h.example.com", "^h", "bad host", NULL, NULL },
 		{ "/a", "h.example.com", "^.*$", "", NULL, NULL },
+		/* a port in the name: only an IPv6 literal's brackets hold ':' */
+		{ "/a", "a.com:77", "^(.*)$", "$1:9000", NULL, NULL },
+		{ "/a", "a.com", "^a", "[::1", NULL, NULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -354,6 +368,7 @@ int main(void)
 	RUN(url_rewrite_sees_path_and_query_and_resplits);
 	RUN(url_rewrite_can_drop_the_query);
 	RUN(host_rewrite_keeps_the_clients_port);
+	RUN(host_rewrite_to_an_ipv6_literal_keeps_the_port);
 	RUN(host_rewrite_of_an_absolute_form_target_rewrites_its_authority);
 	RUN(absolute_form_with_an_empty_path_is_rewritten_as_slash);
 	RUN(no_match_leaves_the_request_and_logs_nothing);
