@@ -415,7 +415,7 @@ static void answer_redirect(struct router *r, struct http_request *req, struct o
 {
 	const struct route *rt = req->route;
 	const struct redirect_cfg *rc = &rt->rule->action.redirect;
-	char port[8];
+	char port[8], addr[48];
 	struct redirect_request in;
 	struct http_header location;
 	struct http_response resp;
@@ -423,8 +423,13 @@ static void answer_redirect(struct router *r, struct http_request *req, struct o
 	snprintf(port, sizeof(port), "%u", req->local_port);
 	in.protocol = req->https ? SV("https") : SV("http");
 	in.host = http_request_host(req);
-	if (!in.host.n)
-		in.host = sv_from(rt->listener->address);
+	/* An HTTP/1.0 request without Host: the listener's address names lb, as
+	 * toward targets (proxy_head.c); an IPv6 one in brackets (RFC 3986 §3.2.2). */
+	if (!in.host.n) {
+		bool v6 = strchr(rt->listener->address, ':') != NULL;
+		in.host = (struct sv){ addr, (size_t)snprintf(addr, sizeof(addr), v6 ? "[%s]" : "%s",
+							     rt->listener->address) };
+	}
 	in.port = sv_from(port);
 	in.path = req->path;
 	in.query = req->query;

@@ -330,7 +330,10 @@ class SourceIpV6Test(ClassLb):
         fixed(10, '[{source_ip: {values: ["127.0.0.0/8"]}}]', "v4-loop"),
         fixed(20, '[{source_ip: {values: ["::1/128"]}}]', "v6-loop"),
         fixed(30, '[{source_ip: {values: ["fe80::/10", "10.0.0.0/8"]}}]', "other"),
-    )}
+    ) + """  - priority: 5
+    conditions: [{path_pattern: {values: ["/redir"]}}]
+    actions: [{type: redirect, redirect: {path: "/new", status_code: HTTP_301}}]
+"""}
 
     def test_ipv6_peer_matches_ipv6_block_only(self):
         from lbtest import Conn
@@ -341,6 +344,18 @@ class SourceIpV6Test(ClassLb):
             self.assertEqual((r.status, r.body), (200, b"v6-loop"))
         finally:
             c.close()
+
+    def test_redirect_without_host_brackets_the_ipv6_listener_address(self):
+        # HTTP/1.0 without Host: the Location names the listener, an IPv6 literal in
+        # brackets (RFC 3986 §3.2.2), not "http://::1:PORT"
+        from lbtest import Conn
+        c = Conn(self.lb.ports[0], host="::1")
+        try:
+            c.send(b"GET /redir HTTP/1.0\r\n\r\n")
+            r = c.read_response()
+        finally:
+            c.close()
+        self.assertEqual((r.status, r.header("Location")), (301, f"http://[::1]:{self.lb.ports[0]}/new"))
 
     def test_ipv4_peer_on_the_other_listener(self):
         r = self.lb.request(get_raw("/"), index=1)
