@@ -622,13 +622,19 @@ static int listener_load(struct rules_loader *ld, size_t li, const struct ynode 
 		if (glob_load(ld, li, globs->items[i]))
 			return -1;
 	}
-	/* Why: authenticate actions run only on HTTPS listeners (§2.5). */
-	for (size_t i = 0; l->protocol != PROTO_HTTPS && i <= ld->nlrules; i++) {
-		const struct auth_cfg *a = i < ld->nlrules ? ld->rules[i].action.auth
-							   : l->default_rule.action.auth;
-		if (a)
+	for (size_t i = 0; i <= ld->nlrules; i++) {
+		const struct action *act = i < ld->nlrules ? &ld->rules[i].action : &l->default_rule.action;
+		const struct auth_cfg *a = act->auth;
+
+		/* Why: authenticate actions run only on HTTPS listeners (§2.5). */
+		if (a && l->protocol != PROTO_HTTPS)
 			return lb_err_at(ld->err, a->pos.file, a->pos.line, a->pos.col,
 					 "authentication actions need an HTTPS listener");
+		/* Why: "You cannot redirect HTTPS to HTTP" (RedirectActionConfig, §2.3). */
+		if (act->type == ACTION_REDIRECT && l->protocol == PROTO_HTTPS &&
+		    act->redirect.protocol && strcmp(act->redirect.protocol, "HTTP") == 0)
+			return lb_err_at(ld->err, act->pos.file, act->pos.line, act->pos.col,
+					 "a redirect cannot go from HTTPS to HTTP");
 	}
 	if (ld->nlrules == 0)
 		return 0;

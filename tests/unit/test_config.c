@@ -803,6 +803,20 @@ TEST(https_listener_rejects_an_unknown_policy)
 		  "ELBSecurityPolicy-TLS13-1-2-2021-06)");
 }
 
+TEST(an_https_listener_refuses_a_redirect_to_http)
+{
+	/* RedirectActionConfig: "You cannot redirect HTTPS to HTTP" */
+	CHECK_STR(load_err("listeners:\n  - port: 443\n    protocol: HTTPS\n    default_actions:\n"
+			   "      - {type: redirect, redirect: {protocol: HTTP, status_code: HTTP_301}}\n"),
+		  C "5:9: a redirect cannot go from HTTPS to HTTP");
+	CHECK_STR(load_err("listeners:\n  - port: 443\n    protocol: HTTPS\n    default_actions:\n"
+			   "      - {type: redirect, redirect: {protocol: HTTPS, status_code: HTTP_301}}\n"),
+		  "(loaded)");
+	CHECK_STR(load_err("listeners:\n  - port: 80\n    default_actions:\n"
+			   "      - {type: redirect, redirect: {protocol: HTTP, port: \"81\", status_code: HTTP_301}}\n"),
+		  "(loaded)");
+}
+
 TEST(listener_protocol_must_be_http_or_https)
 {
 	CHECK_STR(load_err("listeners:\n  - port: 80\n    protocol: http\n" DEFAULT_ACTIONS),
@@ -1934,6 +1948,7 @@ int main(void)
 	RUN(workers_default_number_and_auto);
 	RUN(workers_out_of_range_or_not_a_number);
 	RUN(https_listener_rejects_an_unknown_policy);
+	RUN(an_https_listener_refuses_a_redirect_to_http);
 	RUN(listener_protocol_must_be_http_or_https);
 	RUN(listener_port_is_required);
 	RUN(listener_port_must_fit_in_16_bits);
