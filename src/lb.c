@@ -260,7 +260,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(lb);
+		/* Stopping, the listeners are closed and freed: nothing to reload into
+		 * (a logrotate or systemd reload may still send one). */
+		if (lb->stopping)
+			log_info("stopping: SIGHUP ignored");
+		else
+			reload(lb);
 		return;
 	}
 	if (lb->stopping) {

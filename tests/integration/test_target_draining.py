@@ -156,6 +156,22 @@ class StopTests(TargetsCase):
         self.assertEqual(held.join().status, 200)
         self.assertEqual(lb.proc.wait(20), 0)
 
+    def test_sighup_while_stopping_is_ignored(self):
+        # lb once reloaded into the listeners shutdown had freed (ASan use-after-free;
+        # the release build died, and the request in flight with it)
+        (a,) = self.backends("a")
+        lb = self.start_lb([http_group("web", [a], health=HEALTH)])
+        self.wait_healthy(lb, a)
+        held = Held(lb, "/hold?key=h")
+        self.assertTrue(wait_for(lambda: a.held() == 1, 10))
+        lb.signal(signal.SIGTERM)
+        self.wait_stderr(lb, "stopping: finishing requests in flight")
+        lb.signal(signal.SIGHUP)
+        self.wait_stderr(lb, "stopping: SIGHUP ignored")
+        a.release("h")
+        self.assertEqual(held.join().status, 200)
+        self.assertEqual(lb.proc.wait(20), 0)
+
     def test_stop_with_a_draining_target_still_busy_is_clean(self):
         a, b = self.backends("a", "b")
         attrs = {"deregistration_delay.timeout_seconds": 300}
