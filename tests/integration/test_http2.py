@@ -303,9 +303,9 @@ class Http2Test(unittest.TestCase):
         # malformed answer, as is a status outside 100-599 (§1.12). lb once reset the
         # stream, then crashed when the target closed its connection.
         c = self.h2()
-        c.headers(1, self.fields("/switch?ms=2000", extra=[("user-agent", "switch-h2")]))
-        c.headers(3, self.fields("/odd-status?code=099", extra=[("user-agent", "odd-h2")]))
-        for sid, agent in ((1, "switch-h2"), (3, "odd-h2")):
+        # one at a time: response(sid) passes over the frames of other streams
+        for sid, path, agent in ((1, "/switch?ms=2000", "switch-h2"), (3, "/odd-status?code=099", "odd-h2")):
+            c.headers(sid, self.fields(path, extra=[("user-agent", agent)]))
             _, body = c.response(sid)
             self.assertIn(b"<title>502 Bad Gateway</title>", body)
             self.assertNotIn(sid, c.resets)
