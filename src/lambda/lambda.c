@@ -336,6 +336,7 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	/* The first configuration's Node versions are fetched before lb serves (blocking, once). */
 	if (!old)
 		runtimes_prefetch(l->runtimes, cfg);
+	runtimes_resolve(l->runtimes, cfg);   /* probes now: a cold start must not block the loop */
 	images_prefetch(l, cfg);
 	l->cfg = config_ref(cfg);
 	layers_set_config(l->layers, cfg);

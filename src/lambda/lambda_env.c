@@ -66,7 +66,8 @@ static bool has_bootstrap(const char *dir)
 int lambda_env_argv(const struct lambda *l, const char *fn_name, const struct function_settings *s,
 		    const char *opt, struct strvec *argv, struct lb_err *err)
 {
-	/* Lambda runs nodejsNN.x on Node NN and python3.N on Python 3.N (runtime_fetch.h). */
+	/* Lambda runs nodejsNN.x on Node NN and python3.N on Python 3.N (runtime_fetch.h);
+	 * lambda_set_config resolved it already, so this starts no probe on a request. */
 	const char *prog = runtimes_interpreter(l->runtimes, s->runtime, fn_name, err);
 
 	if (!prog)

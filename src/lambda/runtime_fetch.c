@@ -3,8 +3,11 @@
  * policy), and the Node cache.
  *
  * What the machine has is asked once per lb process and kept in struct
- * runtimes: the local node's major (`node --version`, about 30 ms), and the
- * Python runtimes already warned about. The cache is only ever read here:
+ * runtimes: the local node's major (`node --version`, about 30 ms), whether
+ * each python3.N runs, and the Python runtimes already warned about. Asking
+ * starts a process (a second with a pyenv shim), so runtimes_resolve asks
+ * when a configuration is set, before it serves: a cold start only reads the
+ * answers, and the event loop never waits for a probe on a request. The cache is only ever read here:
  * runtimes/fetch_node.py writes it (download, sha512 check against the
  * registry's integrity, atomic rename), so a node-NN/bin/node that exists is
  * complete. lb runs that script and waits for it only before it serves (and
@@ -314,12 +317,44 @@ int runtimes_fetch_node(struct runtimes *rt, int major, char **path, struct lb_e
 	return 0;
 }
 
-static void prefetch_one(struct runtimes *rt, const char *runtime, bool *tried)
+/* Runs fn on every runtime cfg's local, non-image functions declare. */
+static void each_runtime(const struct config *cfg, void (*fn)(struct runtimes *, const char *, void *),
+			 struct runtimes *rt, void *arg)
 {
+	for (size_t i = 0; i < cfg->nfunctions; i++) {
+		const struct function_cfg *fn_cfg = &cfg->functions[i];
+
+		if (fn_cfg->endpoint)
+			continue;
+		for (size_t v = 0; v <= fn_cfg->nversions; v++) {
+			const char *runtime = v ? fn_cfg->versions[v - 1].settings.runtime : fn_cfg->latest.runtime;
+			if (runtime)
+				fn(rt, runtime, arg);
+		}
+	}
+}
+
+static void resolve_one(struct runtimes *rt, const char *runtime, void *arg)
+{
+	struct lb_err err = { "" };
+
+	(void)arg;
+	/* Quiet here: a missing interpreter is reported by each invocation it fails. */
+	runtimes_interpreter(rt, runtime, "", &err);
+}
+
+void runtimes_resolve(struct runtimes *rt, const struct config *cfg)
+{
+	each_runtime(cfg, resolve_one, rt, NULL);
+}
+
+static void prefetch_one(struct runtimes *rt, const char *runtime, void *arg)
+{
+	bool *tried = arg;
 	struct lb_err err = { "" };
 	struct runtime_id id;
 
-	if (!runtime || runtime_parse(runtime, &id) < 0 || id.lang != RUNTIME_NODE)
+	if (runtime_parse(runtime, &id) < 0 || id.lang != RUNTIME_NODE)
 		return;
 	if (id.major >= NODE_MAJOR_MAX || tried[id.major])
 		return;
@@ -334,15 +369,7 @@ void runtimes_prefetch(struct runtimes *rt, const struct config *cfg)
 {
 	bool tried[NODE_MAJOR_MAX] = { false };
 
-	for (size_t i = 0; i < cfg->nfunctions; i++) {
-		const struct function_cfg *fn = &cfg->functions[i];
-
-		if (fn->endpoint)
-			continue;
-		prefetch_one(rt, fn->latest.runtime, tried);
-		for (size_t v = 0; v < fn->nversions; v++)
-			prefetch_one(rt, fn->versions[v].settings.runtime, tried);
-	}
+	each_runtime(cfg, prefetch_one, rt, tried);
 }
 
 /* --- lb runtime ------------------------------------------------------------------ */

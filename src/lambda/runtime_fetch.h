@@ -41,7 +41,7 @@ int runtime_cache_dir(const char *xdg_cache_home, const char *home, char *out, s
 /* "v18.20.4\n" -> 18; 0 when it is not a Node version string. Pure. */
 int runtime_node_major(const char *version_output);
 
-/* What this machine has, looked up once each; one per lb process. */
+/* What this machine has, looked up once each; one per lb process, used by one thread. */
 struct runtimes;
 
 /* runtimes_dir: the bundled clients' folder (it holds fetch_node.py). Returns new. */
@@ -71,6 +71,15 @@ int runtimes_fetch_node(struct runtimes *rt, int major, char **path, struct lb_e
  * fail their invocations as an init failure would.
  */
 void runtimes_prefetch(struct runtimes *rt, const struct config *cfg);
+
+/*
+ * Asks the machine, now, about every interpreter cfg's local functions need
+ * (a process per interpreter not asked before, so a reload only waits for new
+ * versions), so that runtimes_interpreter on a request never starts one. Logs
+ * nothing but the Python fallback warning; missing interpreters are reported
+ * by runtimes_interpreter when a function starts.
+ */
+void runtimes_resolve(struct runtimes *rt, const struct config *cfg);
 
 /* `lb runtime fetch RUNTIME...` and `lb runtime which RUNTIME...`: exit status. */
 int runtime_cmd(int argc, char **argv, const char *runtimes_dir);

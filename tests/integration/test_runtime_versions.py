@@ -3,15 +3,18 @@
 Functions on nodejs18.x, nodejs20.x and nodejs22.x report process.version through lb; a
 Node major the machine lacks comes from lb's cache (XDG_CACHE_HOME respected); a missing
 one with no registry reachable is one log line and Lambda's init-failure answer (502);
-python3.N falls back to python3 with one warning. setUpClass makes sure Nodes 18, 20 and
+python3.N falls back to python3 with one warning; interpreters are asked when a
+configuration is loaded, never on a request. setUpClass makes sure Nodes 18, 20 and
 22 are in the cache (tests/run.py has normally fetched them already: network once).
 """
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from lbtest import LB_BIN, LbTestCase
@@ -126,6 +129,46 @@ class RuntimeVersions(LbTestCase):
         warnings = re.findall(r"lb: warning: python3\.99 is not installed: python3 \(Python "
                               r"3\.\d+\.\d+\) runs the python3\.99 functions", lb.stderr())
         self.assertEqual(len(warnings), 1, lb.stderr())
+
+    def test_interpreters_are_asked_at_load_not_on_a_request(self):
+        # Fake python3.42 and python3.43 that record each probe (-c) and each run: a probe
+        # started by a cold start would stall lb's whole event loop while it runs.
+        with tempfile.TemporaryDirectory() as bin_dir:
+            calls = os.path.join(bin_dir, "calls")
+            for minor in (42, 43):
+                path = os.path.join(bin_dir, f"python3.{minor}")
+                with open(path, "w") as f:
+                    f.write(f'#!/bin/sh\nif [ "$1" = -c ]; then echo probe{minor} >> "{calls}"; '
+                            f'echo {minor}; exit 0; fi\necho run{minor} >> "{calls}"\n'
+                            f'exec python3 "$@"\n')
+                os.chmod(path, 0o755)
+
+            def seen():
+                if not os.path.exists(calls):
+                    return []
+                with open(calls) as f:
+                    return f.read().split()
+
+            files = {"fn/index.py": PY_FN}
+            lb = self.serve([fn("a", "python3.42"), fn("b", "python3.42")], files,
+                            env={"PATH": bin_dir + ":" + os.environ["PATH"]})
+            self.assertEqual(seen(), ["probe42"])   # once, before lb listened
+            self.assertEqual(self.body(lb, "/a")["version"][0], 3)
+            self.assertEqual(self.body(lb, "/b")["version"][0], 3)
+            self.assertEqual(seen(), ["probe42", "run42", "run42"])
+            # A reload asks only about the version it has not seen, before it is served.
+            config, rules = lambda_config([fn("a", "python3.42"), fn("c", "python3.43")])
+            lb.write("lb.yaml", config)
+            lb.write("rules/lambda.yaml", rules["lambda.yaml"])
+            lb.signal(signal.SIGHUP)
+            for _ in range(500):
+                if "reloaded " in lb.stderr():
+                    break
+                time.sleep(0.02)
+            self.assertIn("reloaded ", lb.stderr())
+            self.assertEqual(seen(), ["probe42", "run42", "run42", "probe43"])
+            self.assertEqual(self.body(lb, "/c")["version"][0], 3)
+            self.assertEqual(seen(), ["probe42", "run42", "run42", "probe43", "run43"])
 
     def test_runtime_names_need_their_version(self):
         with tempfile.TemporaryDirectory() as d:
