@@ -341,9 +341,10 @@ void lambda_set_config(struct lambda *l, struct config *cfg)
 	l->cfg = config_ref(cfg);
 	layers_set_config(l->layers, cfg);
 	for (struct pool *p = l->pools; p; p = p->next) {
-		/* Idle sandboxes of the old configuration stop now, busy ones when done. */
+		/* Idle sandboxes of the old configuration stop now, busy ones when done; so do
+		 * provisioned ones still initializing, or each reload of a burst would add a set. */
 		for (struct entry *e = p->entries; e; e = e->next)
-			if (e->state == E_IDLE)
+			if (e->state == E_IDLE || (e->state == E_STARTING && !e->inv))
 				lambda_pool_entry_stop(e);
 	}
 	for (size_t i = 0; i < cfg->nfunctions; i++)

@@ -143,8 +143,10 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 	struct entry *e = cookie;
 	struct pool *p = e->pool;
 	/* Lambda replaces a provisioned environment that dies (one that never
-	 * initialized is not retried in a loop: on-demand ones take over). */
-	bool replace = e->provisioned && e->was_ready && e->cfg == p->l->cfg && !p->l->closing;
+	 * initialized is not retried in a loop: on-demand ones take over); any other
+	 * exit frees room that provisioning may have lacked (sandboxes of an older
+	 * configuration still counted when a reload provisioned). */
+	bool provision = !(e->provisioned && !e->was_ready && e->cfg == p->l->cfg);
 
 	(void)sb;
 	if (e->state != E_DEAD)
@@ -158,7 +160,7 @@ static void sb_on_exit(void *cookie, struct sandbox *sb)
 	lambda_pool_entry_release(e);
 	if (p->l->closing)
 		return;   /* lb is exiting (shutdown_extensions) */
-	if (replace)
+	if (provision)
 		lambda_pool_provision(p);
 	pool_pump(p);
 }

@@ -46,6 +46,20 @@ def inits(lb):
     return out
 
 
+def sandboxes(lb):
+    """The pids of lb's live child processes: its sandboxes' runtimes."""
+    out = set()
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[1]) == lb.proc.pid:
+            out.add(int(name))
+    return out
+
+
 class Provisioned(LambdaCase):
     def serve_provisioned(self, count=2, env=None):
         self.tmp = tempfile.mkdtemp(prefix="lb-prov-")
@@ -120,6 +134,36 @@ class Provisioned(LambdaCase):
         lb.stop()
         self.assertEqual([e for e in os.listdir(self.tmp) if e.startswith("lb-tmp-")], [])
         os.rmdir(self.tmp)
+
+    def test_a_burst_of_reloads_settles_on_the_provisioned_sandboxes(self):
+        # Each reload lands while the previous one's provisioned sandboxes still initialize.
+        slow_init = FUNC.replace("import json, os, time", "import json, os, time\ntime.sleep(0.5)")
+        f = fn("pc", PYTHON, versions=[{"version": "1", "provisioned_concurrent_executions": 2}],
+               reserved_concurrent_executions=4)
+        text, rules = lambda_config([f], [tg("pc", "pc:1")])
+        lb = self.start(text, rules=rules, files={"fn/index.py": slow_init})
+        self.assertTrue(wait_for(lambda: len(inits(lb)) == 2, 20), inits(lb))
+        most, before = 0, len(lb.stderr())
+        for _ in range(8):
+            lb.signal(signal.SIGHUP)
+            most = max(most, len(sandboxes(lb)))
+            wait_for(lambda: False, timeout=0.05)
+        self.assertTrue(wait_for(lambda: "lb: reloaded " in lb.stderr()[before:]), lb.stderr())
+
+        def settled():
+            nonlocal most
+            live = sandboxes(lb)
+            most = max(most, len(live))
+            return len(live) == 2 and live <= set(inits(lb)) and live
+        live = wait_for(settled, 30)
+        self.assertTrue(live, (sandboxes(lb), inits(lb)))
+        self.assertLessEqual(most, 4)   # the function's concurrency
+        r = lb.get("/pc")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(json.loads(r.body)["pid"], live)
+        m = self.wait_stderr(lb, r"^\[pc:1\] REPORT RequestId: .*$")
+        self.assertNotIn("Init Duration", m.group(0))
+        self.assertEqual(sandboxes(lb), live)
 
     def test_more_than_the_function_concurrency_is_refused(self):
         f = fn("pc", PYTHON, versions=[{"version": "1", "provisioned_concurrent_executions": 2}],
