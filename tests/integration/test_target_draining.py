@@ -144,7 +144,8 @@ class StopTests(TargetsCase):
     """SIGTERM: requests in flight on HTTP targets finish (within lb's 10 s), and what
     is still held after that is cut without a leak or a sanitizer report."""
 
-    def test_stop_lets_a_request_in_flight_finish(self):
+    def stopping_with_a_request_held(self):
+        """lb stopping while one request waits at its target: (target, lb, request)."""
         (a,) = self.backends("a")
         lb = self.start_lb([http_group("web", [a], health=HEALTH)])
         self.wait_healthy(lb, a)
@@ -152,6 +153,10 @@ class StopTests(TargetsCase):
         self.assertTrue(wait_for(lambda: a.held() == 1, 10))
         lb.signal(signal.SIGTERM)
         self.wait_stderr(lb, "stopping: finishing requests in flight")
+        return a, lb, held
+
+    def test_stop_lets_a_request_in_flight_finish(self):
+        a, lb, held = self.stopping_with_a_request_held()
         a.release("h")
         self.assertEqual(held.join().status, 200)
         self.assertEqual(lb.proc.wait(20), 0)
@@ -159,13 +164,7 @@ class StopTests(TargetsCase):
     def test_sighup_while_stopping_is_ignored(self):
         # lb once reloaded into the listeners shutdown had freed (ASan use-after-free;
         # the release build died, and the request in flight with it)
-        (a,) = self.backends("a")
-        lb = self.start_lb([http_group("web", [a], health=HEALTH)])
-        self.wait_healthy(lb, a)
-        held = Held(lb, "/hold?key=h")
-        self.assertTrue(wait_for(lambda: a.held() == 1, 10))
-        lb.signal(signal.SIGTERM)
-        self.wait_stderr(lb, "stopping: finishing requests in flight")
+        a, lb, held = self.stopping_with_a_request_held()
         lb.signal(signal.SIGHUP)
         self.wait_stderr(lb, "stopping: SIGHUP ignored")
         a.release("h")

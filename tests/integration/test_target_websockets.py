@@ -16,6 +16,24 @@ from wsecho import start_echo, stop_echo
 WS_HEALTH = "{path: /, healthy_threshold: 2}"
 
 
+
+WS_KEY_HEADERS = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+
+def until_closed(lb, request):
+    """Sends request on a new connection and reads until lb closes it."""
+    s = socket.create_connection(("127.0.0.1", lb.port), timeout=10)
+    s.sendall(request)
+    data = b""
+    while True:
+        piece = s.recv(65536)
+        if not piece:
+            break
+        data += piece
+    s.close()
+    return data
+
+
 class WebSocketTests(TargetsCase):
     def setUp(self):
         self.proc, self.port = start_echo("w1")
@@ -118,16 +136,8 @@ class WebSocketTests(TargetsCase):
         (b,) = self.backends("plain")    # backend.py answers an upgrade request with 200
         lb = self.start_lb([http_group("web", [b], health="{path: /health}")])
         self.wait_stderr(lb, f"target {key(b)} is healthy")
-        s = socket.create_connection(("127.0.0.1", lb.port), timeout=10)
-        s.sendall(b"GET /echo HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        data = b""
-        while True:
-            piece = s.recv(65536)
-            if not piece:
-                break
-            data += piece
-        s.close()
+        data = until_closed(lb, b"GET /echo HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+                                b"Connection: Upgrade\r\n" + WS_KEY_HEADERS)
         self.assertTrue(data.startswith(b"HTTP/1.1 200 OK\r\n"), data[:100])
         line = wait_for(lambda: [l for l in lb.log_lines(1) if "/echo" in l["_raw"]], 5)
         self.assertEqual(line[0]["type"], "http")
@@ -138,16 +148,8 @@ class WebSocketTests(TargetsCase):
         (b,) = self.backends("plain")
         lb = self.start_lb([http_group("web", [b], health="{path: /health}")])
         self.wait_stderr(lb, f"target {key(b)} is healthy")
-        s = socket.create_connection(("127.0.0.1", lb.port), timeout=10)
-        s.sendall(b"GET /switch?ms=2000 HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        data = b""
-        while True:
-            piece = s.recv(65536)
-            if not piece:
-                break
-            data += piece
-        s.close()
+        data = until_closed(lb, b"GET /switch?ms=2000 HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\n"
+                                b"Connection: Upgrade\r\n" + WS_KEY_HEADERS)
         self.assertTrue(data.startswith(b"HTTP/1.1 502 Bad Gateway\r\n"), data[:100])
         self.assertNotIn(b"GARBAGE", data)
         line = log_for(lb, "/switch?ms=2000 ")
