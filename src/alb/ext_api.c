@@ -137,6 +137,13 @@ static int parse_uri(const char *uri, struct telemetry_sub *s)
 	if (end != slash || port < 1 || port > 65535)
 		return -1;
 	s->port = (int)port;
+	/* The path goes into the POST's request line: visible ASCII only (RFC 9112
+	 * §3.2), whole, or a CR/LF in it would write headers of its own. */
+	for (const char *q = slash; *q; q++)
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+			return -1;
+	if (strlen(slash) >= sizeof(s->path))
+		return -1;
 	snprintf(s->path, sizeof(s->path), "%s", *slash ? slash : "/");
 	return 0;
 }

@@ -221,6 +221,11 @@ static void do_error(struct extensions *x, struct http_request *req, bool init)
 
 	if (!find(x, req))
 		return;
+	/* Why: as the runtime's, /init/error after the init phase is out of order (403). */
+	if (init && x->closed) {
+		answer_error(x, req, 403, "InvalidStateTransition", "the init phase is over");
+		return;
+	}
 	snprintf(type, sizeof(type), "%.*s", h ? (int)h->value.n : 0, h ? h->value.p : "");
 	answer(x, req, 202, "{\"status\":\"OK\"}", NULL, 0);
 	x->cbs->on_error(x->cookie, init, buf_cstr(&req->body), req->body.len, *type ? type : "Extension.Unknown");

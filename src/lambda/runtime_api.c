@@ -39,6 +39,7 @@ struct runtime_api {
 	struct http_header headers[4];
 	bool has_pending;
 	bool open;                   /* an invocation was sent and has no result yet */
+	bool init_done;              /* the init phase is over (runtime_api_init_done) */
 	char current_id[64];
 	int64_t date_s;
 	char date[30];
@@ -237,6 +238,12 @@ static void on_request(void *cookie, struct http_request *req)
 		return;
 	}
 	if (post && sv_eq_cstr(rest, "init/error")) {
+		/* Why: /init/error belongs to the init phase; after it, Lambda's
+		 * answer to a call out of order is 403 InvalidStateTransition. */
+		if (ra->init_done) {
+			answer_error(ra, req, 403, "InvalidStateTransition", "the init phase is over");
+			return;
+		}
 		answer_json(ra, req, 202, "{\"status\":\"OK\"}");
 		ra->cbs->on_init_error(ra->cookie, buf_cstr(&req->body), req->body.len, error_type(req, type));
 		return;
@@ -304,6 +311,11 @@ struct runtime_api *runtime_api_new(struct event_base *base, const struct runtim
 void runtime_api_set_extensions(struct runtime_api *ra, struct extensions *x)
 {
 	ra->ext = x;
+}
+
+void runtime_api_init_done(struct runtime_api *ra)
+{
+	ra->init_done = true;
 }
 
 uint16_t runtime_api_port(const struct runtime_api *ra)

@@ -45,6 +45,8 @@ struct runtime_invocation {
 /* Binds 127.0.0.1:0. cbs is borrowed. NULL with err on failure. */
 struct runtime_api *runtime_api_new(struct event_base *base, const struct runtime_api_cbs *cbs,
 				    void *cookie, struct lb_err *err);
+/* The init phase is over: /init/error is refused from now on. */
+void runtime_api_init_done(struct runtime_api *ra);
 uint16_t runtime_api_port(const struct runtime_api *ra);
 /* Serves x's Extensions and Telemetry API routes too (borrowed; NULL: none). */
 struct extensions;

@@ -204,6 +204,7 @@ static void runtime_ready(struct sandbox *sb)
 	if (sb->state == SB_STARTING) {
 		sb->init_ms = (double)(time_mono_us() - sb->spawned_us) / 1000.0;
 		extensions_close_registration(sb->ext);
+		runtime_api_init_done(sb->ra);
 		telemetry_init_done(extensions_telemetry(sb->ext), sb->init_reported);
 	}
 	sb->state = SB_IDLE;

@@ -106,6 +106,10 @@ while True:
         status, _, body = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE"]},
                                {"Lambda-Extension-Name": "late"})
         log(kind="late-register", status=status, body=json.loads(body))
+        status, _, body = call("POST", "/2020-01-01/extension/init/error", {"errorMessage": "late"},
+                               {"Lambda-Extension-Identifier": ident,
+                                "Lambda-Extension-Function-Error-Type": "Extension.Late"})
+        log(kind="late-init-error", status=status, body=json.loads(body))
     if os.environ.get("EXT_SLOW"):
         marker = os.path.join(os.path.dirname(LOG), "release-" + rid)
         while not os.path.exists(marker):
@@ -243,6 +247,12 @@ class ExtensionTests(LambdaCase):
         self.assertEqual(late["status"], 403)
         self.assertEqual(late["body"], {"errorMessage": "Extension registration is closed",
                                         "errorType": "Extension.RegistrationClosed"})
+        # so is an init error: out of order once the init phase is over, and nothing fails
+        rec = self.wait_records(lambda r: r["kind"] == "late-init-error")[0]
+        self.assertEqual((rec["status"], rec["body"]), (403, {"errorMessage": "the init phase is over",
+                                                              "errorType": "InvalidStateTransition"}))
+        self.assertEqual(lb.get("/f").status, 200)
+        self.assertNotIn("EXTENSION init error", lb.stderr())
 
     def test_telemetry_receives_platform_and_function_records(self):
         lb = self.serve_ext(EXT_TELEMETRY=True)

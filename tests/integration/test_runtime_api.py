@@ -115,7 +115,9 @@ while True:
         exchange("GET", "/", name="root")
         exchange("POST", "%s/invocation/%s/bogus" % (BASE, rid), b"{}", name="unknown verb")
         exchange("GET", "%s/invocation/%s/response" % (BASE, rid), name="GET response")
-        report = {"next": ev, "event": event, "records": records[-8:],
+        exchange("POST", BASE + "/init/error", b'{"errorMessage": "late", "errorType": "Late.Init"}',
+                 [("Lambda-Runtime-Function-Error-Type", "Late.Init")], name="late init error")
+        report = {"next": ev, "event": event, "records": records[-9:],
                   "env": {k: os.environ.get(k) for k in ENV}, "cwd": os.getcwd()}
         respond(rid, 200, json.dumps(report))
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), b"{}", name="response again")
@@ -249,6 +251,9 @@ class LambdaRuntimeApiTests(LambdaCase):
                 self.assertEqual(rec["status"], 404, rec)
                 self.assertTrue(rec["single_recv"], rec)
                 self.assertEqual(json.loads(rec["body"])["errorType"], "NotFound", rec)
+        # /init/error once the init phase is over is out of order; the sandbox goes on
+        self.assert_answer(self.records(first, "late init error")[0], 403, "Forbidden",
+                           {"errorMessage": "the init phase is over", "errorType": "InvalidStateTransition"})
 
         r = lb.get("/probe/error")
         self.assert_502(lb, r, "/probe/error", "LambdaUnhandled", "probe",
