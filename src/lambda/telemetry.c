@@ -6,7 +6,9 @@
  * is queued for sending. One POST is in flight per subscriber at a time
  * (a fresh connection, Connection: close), so batches arrive in order; a
  * destination that refuses or does not answer within 5 seconds loses that
- * batch, with one log line, as Lambda drops what it cannot deliver.
+ * batch, with one log line, as Lambda drops what it cannot deliver. So
+ * does one that falls behind: past QUEUE_MAX batches waiting, new ones are
+ * dropped (one line each time it starts), so memory stays bounded.
  */
 #include "lambda/telemetry.h"
 
@@ -25,6 +27,7 @@
 #include "base/util.h"
 
 #define SEND_TIMEOUT_S 5
+#define QUEUE_MAX 16                /* batches waiting per subscriber: at most 16 x maxBytes */
 
 struct batch {
 	struct batch *next;
@@ -40,6 +43,8 @@ struct sub {
 	int items;
 	struct event *timer;
 	struct batch *queue, **tail;  /* full batches waiting to be sent */
+	int nqueued;
+	bool dropping;                /* the last batch found the queue full */
 	struct bufferevent *bev;      /* the POST in flight */
 };
 
@@ -102,6 +107,7 @@ static void send_next(struct sub *s)
 	s->queue = b->next;
 	if (!s->queue)
 		s->tail = &s->queue;
+	s->nqueued--;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)s->s.port);
@@ -133,6 +139,16 @@ static void seal(struct sub *s)
 	event_del(s->timer);
 	if (!s->items)
 		return;
+	if (s->nqueued >= QUEUE_MAX) {
+		if (!s->dropping)
+			log_warn("telemetry: 127.0.0.1:%d%s is not keeping up: dropping batches",
+				 s->s.port, s->s.path);
+		s->dropping = true;
+		buf_reset(&s->cur);
+		s->items = 0;
+		return;
+	}
+	s->dropping = false;
 	buf_append(&s->cur, "]", 1);
 	b = xcalloc(1, sizeof(*b));
 	b->body = s->cur;
@@ -140,6 +156,7 @@ static void seal(struct sub *s)
 	s->items = 0;
 	*s->tail = b;
 	s->tail = &b->next;
+	s->nqueued++;
 	send_next(s);
 }
 

@@ -21,7 +21,7 @@ from lambdacommon import PYTHON, LambdaCase, fn, wait_for
 #   EXT_FAIL=1       on INVOKE, report /exit/error and exit
 #   EXT_STUCK=1      on INVOKE, never ask for the next event
 EXTENSION = r'''#!/usr/bin/env python3
-import http.server, json, os, sys, threading, time, urllib.request, urllib.error
+import http.server, json, os, socket, sys, threading, time, urllib.request, urllib.error
 
 API = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"]
 NAME = os.path.basename(sys.argv[0])
@@ -82,6 +82,18 @@ if os.environ.get("EXT_TELEMETRY"):
     status, _, body = call("PUT", "/2022-07-01/telemetry", bad, {"Lambda-Extension-Identifier": ident})
     log(kind="bad-subscription", status=status, body=json.loads(body))
 
+if os.environ.get("EXT_TELEMETRY_STUCK"):
+    # a destination that takes connections into its backlog and never answers
+    stuck = socket.socket()
+    stuck.bind(("127.0.0.1", 0))
+    stuck.listen(64)
+    sub = {"schemaVersion": "2022-12-13", "types": ["function"],
+           "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25},
+           "destination": {"protocol": "HTTP",
+                           "URI": "http://sandbox.localdomain:%d/stuck" % stuck.getsockname()[1]}}
+    status, _, body = call("PUT", "/2022-07-01/telemetry", sub, {"Lambda-Extension-Identifier": ident})
+    log(kind="subscribed", status=status, body=body)
+
 while True:
     status, headers, body = call("GET", "/2020-01-01/extension/event/next", None,
                                  {"Lambda-Extension-Identifier": ident})
@@ -124,6 +136,9 @@ def handler(event, context):
         while True:            # the extension's failure ends the invocation
             time.sleep(0.05)
     print("handler says hello for " + context.aws_request_id, flush=True)
+    if os.environ.get("EXT_NOISY"):
+        for i in range(3000):
+            print("%04d " % i + "x" * 1000)
     with open(os.environ["EXT_LOG"], "a") as f:
         f.write(json.dumps({"kind": "handler", "requestId": context.aws_request_id}) + "\n")
     return {"statusCode": 200, "body": context.aws_request_id}
@@ -253,6 +268,15 @@ class ExtensionTests(LambdaCase):
                                                               "errorType": "InvalidStateTransition"}))
         self.assertEqual(lb.get("/f").status, 200)
         self.assertNotIn("EXTENSION init error", lb.stderr())
+
+    def test_a_subscriber_that_falls_behind_loses_batches_not_memory(self):
+        # Lambda drops what a subscriber cannot take: lb queued every batch for a
+        # destination that never answers (976 MB after 16 noisy invocations)
+        lb = self.serve_ext(EXT_TELEMETRY_STUCK=True, EXT_NOISY=True, timeout=30)
+        for _ in range(3):
+            self.assertEqual(lb.get("/f").status, 200)
+        self.wait_stderr(lb, r"^lb: warning: telemetry: 127\.0\.0\.1:\d+/stuck is not keeping up: "
+                             r"dropping batches$", timeout=10)
 
     def test_telemetry_receives_platform_and_function_records(self):
         lb = self.serve_ext(EXT_TELEMETRY=True)
