@@ -227,7 +227,8 @@ static void on_request(void *cookie, struct http_request *req)
 	if (!post && sv_eq_cstr(rest, "invocation/next")) {
 		/* One invocation at a time: the open one needs its result first. */
 		if (ra->waiter || ra->open) {
-			answer_error(ra, req, 403, "InvalidStateTransition", "a /next is already waiting");
+			answer_error(ra, req, 403, "InvalidStateTransition",
+				     ra->open ? "the open invocation has no result yet" : "a /next is already waiting");
 			return;
 		}
 		ra->waiter = req;

@@ -303,6 +303,8 @@ class LambdaRuntimeApiTests(LambdaCase):
         report = self.ask(lb, "/probe/report")
         rec = self.records(report, "second next")[0]
         self.assertEqual(rec["status"], 403, rec)
+        self.assertEqual(json.loads(rec["body"]), {"errorMessage": "the open invocation has no result yet",
+                                                   "errorType": "InvalidStateTransition"})
 
     @unittest.skipUnless(shutil.which("curl"), "needs curl")
     def test_lambda_aws_tutorial_runtime(self):
