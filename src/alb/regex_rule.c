@@ -99,11 +99,11 @@ static size_t escape_len(const char *p)
 {
 	const char *close;
 
+	if (!p[1])
+		return 1;
 	if (p[2] == '{' && strchr("xoNpPgk", p[1]) && (close = strchr(p + 3, '}')))
 		return (size_t)(close - p) + 1;
-	if (p[1] == 'c' && p[2])
-		return 3;
-	return p[1] ? 2 : 1;
+	return p[1] == 'c' && p[2] ? 3 : 2;
 }
 
 /* The construct a backslash escape at p stands for, if ALB refuses it. */
@@ -170,7 +170,7 @@ static const char *group_unsupported(const char *p)
 	case '*':             /* (?*...): PCRE2's non-atomic lookahead */
 		return "a lookahead";
 	case '<':
-		return strchr("=!*", p[3]) && p[3] ? "a lookbehind" : NULL;
+		return p[3] && strchr("=!*", p[3]) ? "a lookbehind" : NULL;
 	case '>':
 		return "an atomic group";
 	case 'R':

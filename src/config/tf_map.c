@@ -578,7 +578,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 
 	if (!fname)
 		return -1;
-	put(c, o, "name", ydoc_get(v, "function_name"));
+	put(c, o, "name", fn);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		put(c, o, keys[i], ydoc_get(v, keys[i]));
 	code = code_dir(t, f, false);
@@ -616,8 +616,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 			if (w->type != YNODE_MAPPING)
 				return cfn_err(c, w, "%s: additional_version_weights must be a map",
 					       a->addr);
-			put(c, r, "additional_version_weights",
-			    ydoc_get(rcfg, "additional_version_weights"));
+			put(c, r, "additional_version_weights", w);
 			cfn_put(c->a, m, "routing_config", r);
 		}
 		cfn_push(c->a, aliases, m);

@@ -171,8 +171,7 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 
 	event_del(sb->timer);
 	sb->has_inv = false;
-	sb->end_status = status == INVOKE_OK ? "success" : status == INVOKE_TIMEOUT ? "timeout"
-			 : status == INVOKE_FUNCTION_ERROR || status == INVOKE_EXIT ? "error" : "failure";
+	sb->end_status = sandbox_record_status(status);
 	if (sb->delivered) {
 		sandbox_log_waiting(sb);
 		sandbox_log_end(sb, status, n, error_type);

@@ -94,6 +94,8 @@ void sandbox_on_output(struct bufferevent *bev, void *arg);
 void sandbox_on_output_event(struct bufferevent *bev, short what, void *arg);
 /* END and REPORT (or platform.runtimeDone and platform.report) for the invocation that ended. */
 void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced, const char *error_type);
+/* Lambda's platform status for how an invocation ended (JSON records, Telemetry API). */
+const char *sandbox_record_status(enum invoke_status st);
 
 /* sandbox_mem.c */
 /* Peak resident memory of the runtime process in MB (read at most once a second). */

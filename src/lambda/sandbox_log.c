@@ -227,8 +227,7 @@ void sandbox_on_output_event(struct bufferevent *bev, short what, void *arg)
 
 /* --- the Lambda log frame ----------------------------------------------------- */
 
-/* Lambda's JSON platform status for how an invocation ended. */
-static const char *record_status(enum invoke_status st)
+const char *sandbox_record_status(enum invoke_status st)
 {
 	switch (st) {
 	case INVOKE_OK: return "success";
@@ -252,7 +251,7 @@ static const char *report_error_type(const struct sandbox *sb, enum invoke_statu
 static void log_end_json(struct sandbox *sb, double ms, long billed, enum invoke_status st,
 			 size_t produced, const char *error_type)
 {
-	struct platform_end e = { sb->request_id, record_status(st), error_type, ms, billed,
+	struct platform_end e = { sb->request_id, sandbox_record_status(st), error_type, ms, billed,
 				  sb->memory_size, 0, -1, produced };
 	char t[28], done[512], report[640];
 	struct sv lines[2];
