@@ -230,6 +230,17 @@ static void route_put(struct router *r, struct http_request *req)
 	r->free_routes = rt;
 }
 
+/*
+ * A request without Host names lb by its listener's address, as toward
+ * targets (proxy_head.c): an IPv6 one in brackets (RFC 3986 §3.2.2).
+ */
+static struct sv listener_host(const char *address, char out[48])
+{
+	int n = snprintf(out, 48, strchr(address, ':') ? "[%s]" : "%s", address);
+
+	return (struct sv){ out, n < 48 ? (size_t)n : 47 };
+}
+
 /* --- the access log ------------------------------------------------------------ */
 
 /*
@@ -299,6 +310,7 @@ static void route_log(struct router *r, const struct http_request *req, const st
 {
 	const struct route *rt = req->route;
 	const struct config *cfg = rt ? rt->cfg : r->cfg;
+	char addr[48];
 	struct sv host;
 	struct alog_entry e;
 
@@ -309,7 +321,7 @@ static void route_log(struct router *r, const struct http_request *req, const st
 	/* The request field is the request as received, transforms or not (§5.1). */
 	host = rt && rt->log_target.p ? rt->log_host : http_request_host(req);
 	if (!host.n)
-		host = sv_from(cfg->listeners[req->listener].address);
+		host = listener_host(cfg->listeners[req->listener].address, addr);
 	/* ALB logs HTTP/2 requests as type h2 (alb-http-targets-and-tls.md §2.5): those
 	 * of an h2 connection, not an "HTTP/2.0" request line refused on an HTTP/1 one. */
 	e.type = o->websocket ? (req->https ? "wss" : "ws")
@@ -423,13 +435,8 @@ static void answer_redirect(struct router *r, struct http_request *req, struct o
 	snprintf(port, sizeof(port), "%u", req->local_port);
 	in.protocol = req->https ? SV("https") : SV("http");
 	in.host = http_request_host(req);
-	/* An HTTP/1.0 request without Host: the listener's address names lb, as
-	 * toward targets (proxy_head.c); an IPv6 one in brackets (RFC 3986 §3.2.2). */
-	if (!in.host.n) {
-		bool v6 = strchr(rt->listener->address, ':') != NULL;
-		in.host = (struct sv){ addr, (size_t)snprintf(addr, sizeof(addr), v6 ? "[%s]" : "%s",
-							     rt->listener->address) };
-	}
+	if (!in.host.n)
+		in.host = listener_host(rt->listener->address, addr);
 	in.port = sv_from(port);
 	in.path = req->path;
 	in.query = req->query;

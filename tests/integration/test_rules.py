@@ -356,6 +356,9 @@ class SourceIpV6Test(ClassLb):
         finally:
             c.close()
         self.assertEqual((r.status, r.header("Location")), (301, f"http://[::1]:{self.lb.ports[0]}/new"))
+        # and its access-log line names the listener the same way
+        e = log_for(self.lb, f"http://[::1]:{self.lb.ports[0]}/redir ")
+        self.assertEqual(e["request"], f"GET http://[::1]:{self.lb.ports[0]}/redir HTTP/1.0")
 
     def test_ipv4_peer_on_the_other_listener(self):
         r = self.lb.request(get_raw("/"), index=1)
