@@ -175,11 +175,8 @@ def wait_for(pred, timeout=5.0, step=0.02):
 
 
 def read_access_log(lb):
-    if not lb.access_log_path or not os.path.exists(lb.access_log_path):
-        return []
-    with open(lb.access_log_path) as f:
-        lines = [l.rstrip("\n") for l in f if l.strip()]
-    return [dict(zip(LOG_FIELDS, parse_log_line(l))) | {"_raw": l} for l in lines]
+    return [dict(zip(LOG_FIELDS, parse_log_line(l))) | {"_raw": l}
+            for l in lb.complete_log_lines()]
 
 
 def request_target(entry):

@@ -2,7 +2,6 @@
 response and access-log checks. Python stdlib only; imported by test_*.py.
 """
 import email.utils
-import os
 import re
 import socket
 import time
@@ -116,10 +115,7 @@ def log_entries(lb, count, timeout=5):
 
 def read_log(lb):
     """Every access-log line written so far, parsed (no waiting)."""
-    if not os.path.exists(lb.access_log_path):
-        return []
-    with open(lb.access_log_path) as f:
-        return [parse_log(l.rstrip("\n")) for l in f if l.strip()]
+    return [parse_log(l) for l in lb.complete_log_lines()]
 
 
 def log_for(lb, needle, timeout=5):

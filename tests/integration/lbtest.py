@@ -286,16 +286,23 @@ class Lb:
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
         return self.request(raw, head_request=(method == "HEAD"))
 
+    def complete_log_lines(self):
+        """The access log's raw lines so far, without a last line still being written:
+        a reader can see part of lb's write(2)."""
+        if not self.access_log_path or not os.path.exists(self.access_log_path):
+            return []
+        with open(self.access_log_path) as f:
+            text = f.read()
+        return [l for l in text[:text.rfind("\n") + 1].split("\n") if l.strip()]
+
     def log_lines(self, count=1, timeout=5):
         """Waits for at least count access-log lines and returns them all, parsed."""
         deadline = time.time() + timeout
         lines = []
         while time.time() < deadline:
-            if os.path.exists(self.access_log_path):
-                with open(self.access_log_path) as f:
-                    lines = [l.rstrip("\n") for l in f if l.strip()]
-                if len(lines) >= count:
-                    break
+            lines = self.complete_log_lines()
+            if len(lines) >= count:
+                break
             time.sleep(0.02)
         return [dict(zip(LOG_FIELDS, parse_log_line(l))) | {"_raw": l} for l in lines]
 
