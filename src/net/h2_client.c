@@ -405,6 +405,21 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
 	return 0;
 }
 
+/*
+ * A frame nghttp2 refused on one stream (a 101, a bad pseudo-header): it resets
+ * the stream, and the target sent a malformed answer (502, §1.12), not a reset.
+ */
+static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f, int lib_error, void *user)
+{
+	struct h2_exchange *x = stream_x(s, f->hd.stream_id);
+
+	(void)lib_error;
+	(void)user;
+	if (x && f->hd.type == NGHTTP2_HEADERS && !x->head_seen)
+		x_fail_later(x, HTTP_CLIENT_MALFORMED);
+	return 0;
+}
+
 /* --- the connection ------------------------------------------------------------------ */
 
 static void conn_free(struct h2_conn *c)
@@ -618,6 +633,7 @@ static nghttp2_session *session_new(struct h2_conn *c)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
 	nghttp2_option_new(&opt);
 	/* Window updates follow what the client took (flow control while paused). */
 	nghttp2_option_set_no_auto_window_update(opt, 1);

@@ -71,7 +71,8 @@ class RawH2Target:
     resets every stream, "goaway" answers every request with GOAWAY (last stream 0),
     "silent" sends its SETTINGS and then nothing, "grpc" answers each request once it
     ends as a gRPC server does: head, one message, trailers with grpc-status; "odd"
-    answers :status 999 (nghttp2 takes any three digits) with a 2-byte body."""
+    answers :status 999 (nghttp2 takes any three digits) with a 2-byte body; "switch"
+    answers :status 101, which HTTP/2 forbids (RFC 9113 §8.6)."""
 
     def __init__(self, mode):
         self.mode = mode
@@ -125,6 +126,8 @@ class RawH2Target:
                 elif ftype == 1 and self.mode == "odd":
                     head = hpack_literal(":status", "999") + hpack_literal("content-length", "2")
                     c.sendall(self.frame(1, 4, sid, head) + self.frame(0, 1, sid, b"ok"))
+                elif ftype == 1 and self.mode == "switch":
+                    c.sendall(self.frame(1, 4, sid, hpack_literal(":status", "101")))
                 elif ftype in (0, 1) and flags & 1 and self.mode == "grpc":
                     head = hpack_literal(":status", "200") + hpack_literal("content-type", "application/grpc")
                     trailers = hpack_literal("grpc-status", "0") + hpack_literal("grpc-message", "all-good")
@@ -158,7 +161,7 @@ def failures_listener():
         f"      - priority: {i + 1}\n"
         f"        conditions: [{{path_pattern: {{values: [\"/{m}/*\"]}}}}]\n"
         f"        actions: [{{type: forward, target_group: {m}}}]\n"
-        for i, m in enumerate(("rst", "goaway", "silent", "grpc", "odd")))
+        for i, m in enumerate(("rst", "goaway", "silent", "grpc", "odd", "switch")))
     return ("  - port: 0\n"
             "    protocol: HTTPS\n"
             f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
@@ -328,7 +331,7 @@ class Http2TargetFailuresTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent", "grpc", "odd")}
+        cls.targets = {m: RawH2Target(m) for m in ("rst", "goaway", "silent", "grpc", "odd", "switch")}
         groups = "target_groups:\n" + "".join(group(m, t.port, version="GRPC" if m == "grpc" else "HTTP2")
                                                for m, t in cls.targets.items())
         cls.lb = Lb(config(attributes={"idle_timeout.timeout_seconds": 1}, listeners=failures_listener(),
@@ -362,6 +365,14 @@ class Http2TargetFailuresTest(unittest.TestCase):
         e = log_for(self.lb, '"h2t-odd"')
         self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("502", "-"))
         self.assertIn("sent a malformed answer", self.lb.stderr())
+
+    def test_switching_protocols_is_a_malformed_answer(self):
+        # RFC 9113 §8.6: HTTP/2 has no 101; nghttp2 resets the stream, and lb names
+        # the target's fault as for any malformed answer, not as a closed connection.
+        self.assertEqual(self.status("/switch/x", "h2t-switch"), "502")
+        e = log_for(self.lb, '"h2t-switch"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("502", "-"))
+        self.assertRegex(self.lb.stderr(), r"/switch/x.*sent a malformed answer")
 
     def test_goaway_is_502_and_the_next_request_opens_a_new_connection(self):
         self.assertEqual(self.status("/goaway/1", "h2t-goaway-1"), "502")
