@@ -60,14 +60,17 @@ static size_t hit_slot(struct console *c, int listener, int priority)
 static void count_hit(struct console *c, int listener, const struct rule *rule, int priority)
 {
 	long n = cfg_index_rule(&c->ix, listener, rule);
+	size_t i;
 
+	/* (hit_slot may move c->hits: it is called before c->hits is read.) */
 	if (n < 0) {
-		c->hits[hit_slot(c, listener, priority)].hits++;
-		return;
+		i = hit_slot(c, listener, priority);
+	} else {
+		if (c->rule_hit[n] < 0)
+			c->rule_hit[n] = (int)hit_slot(c, listener, priority);
+		i = (size_t)c->rule_hit[n];
 	}
-	if (c->rule_hit[n] < 0)
-		c->rule_hit[n] = (int)hit_slot(c, listener, priority);
-	c->hits[c->rule_hit[n]].hits++;
+	c->hits[i].hits++;
 }
 
 void console_index_free(struct console *c)

@@ -267,15 +267,21 @@ static void drain(struct targets *t, struct target_rt *r, int delay_s)
 	r->drain_until_us = time_mono_us() + (int64_t)delay_s * 1000000;
 	r->next_draining = t->draining;
 	t->draining = r;
-	log_info("target %s: draining (%d requests in flight, deregistration delay %d s)", r->key,
-		 r->inflight, delay_s);
+	/* With `workers`, every loop drains its copy; main speaks for all of them. */
+	if (!t->xl)
+		log_info("target %s: draining (%u requests in flight, deregistration delay %d s)",
+			 r->key, target_count_load(r->count), delay_s);
 	if (!evtimer_pending(t->drain_timer, NULL)) {
 		struct timeval tick = { 1, 0 };
 		evtimer_add(t->drain_timer, &tick);
 	}
 }
 
-/* Cuts what outlived its delay; frees targets with nothing left in flight. */
+/*
+ * Cuts what outlived its delay; frees targets with nothing left in flight.
+ * With `workers`, main's copy also waits for the other loops' requests (the
+ * shared count) until the delay is over, so its lines count them all.
+ */
 static void drain_sweep(struct targets *t)
 {
 	int64_t now = time_mono_us();
@@ -283,15 +289,18 @@ static void drain_sweep(struct targets *t)
 
 	while (*pp) {
 		struct target_rt *r = *pp;
+		bool over = now >= r->drain_until_us;
+		unsigned all = target_count_load(r->count);
 
-		if (r->forwards && now >= r->drain_until_us) {
-			log_warn("target %s: deregistration delay over, %u requests cut", r->key, r->inflight);
+		if (over && all && !t->xl)
+			log_warn("target %s: deregistration delay over, %u requests cut", r->key, all);
+		if (over)
 			while (r->forwards)
 				http_fwd_cut(r->forwards);
-		}
-		if (!r->forwards) {
+		if (!r->forwards && (t->xl || over || !target_count_load(r->count))) {
 			*pp = r->next_draining;
-			log_info("target %s: deregistered", r->key);
+			if (!t->xl)
+				log_info("target %s: deregistered", r->key);
 			rt_free(r);
 			continue;
 		}

@@ -6,13 +6,14 @@ The test sorts idle client connections by the loop that accepted them (the chang
 /metrics' lb_worker_connections after each one), then holds requests open on the
 backends, each on a connection of a chosen loop, one at a time.
 """
+import signal
 import unittest
 
 from httpcommon import http_group
 from lambdacommon import raw_request
 from lbcommon import config, wait_for
 from lbtest import Conn
-from targetcommon import FAST_HEALTH, HEALTH, Backend, health_line, who
+from targetcommon import FAST_HEALTH, HEALTH, Backend, health_line, key, who
 from test_workers import accepted, start
 
 LOR = {"load_balancing.algorithm.type": "least_outstanding_requests"}
@@ -89,6 +90,32 @@ class WorkersLeastOutstandingTest(unittest.TestCase):
             r = c.read_response()
             self.assertEqual(r.status, 200, r)
             self.assertIn(who(r), ("a", "b"))
+
+    def test_a_removed_target_drains_in_one_set_of_lines_over_both_loops(self):
+        # Each loop drains its own copy of the target; main's lines speak for both, so
+        # the operator reads one "draining" with every loop's requests, one "deregistered".
+        a, b = self.backend("a"), self.backend("b")
+        lb, admin = start(self, lor_config([b]), rules={"a.yaml": "rules: []\n"}, env=FAST_HEALTH)
+        self.assertTrue(wait_for(lambda: health_line(b, "healthy") in lb.stderr(), 15), lb.stderr()[-2000:])
+        conns = self.connections_by_loop(lb, admin, each=1)
+        for loop in (0, 1):
+            conns[loop][0].send(raw_request("GET", "/hold?key=d"))
+            self.assertTrue(wait_for(lambda: b.held("d") == loop + 1, 10), b.held("d"))
+        lb.write("lb.yaml", lor_config([a]))
+        lb.signal(signal.SIGHUP)
+        line = f"target {key(b)}: draining ("
+        self.assertTrue(wait_for(lambda: line in lb.stderr(), 10), lb.stderr()[-2000:])
+        b.release("d")
+        for loop in (0, 1):
+            self.assertEqual(conns[loop][0].read_response().status, 200)
+        done = f"target {key(b)}: deregistered"
+        self.assertTrue(wait_for(lambda: done in lb.stderr(), 10), lb.stderr()[-2000:])
+        lb.signal(signal.SIGTERM)   # every loop's lines are out once lb has exited
+        lb.proc.wait(20)
+        err = lb.stderr()
+        self.assertEqual(err.count(line), 1, err)
+        self.assertIn(line + "2 requests in flight", err)
+        self.assertEqual(err.count(done), 1, err)
 
 
 if __name__ == "__main__":
