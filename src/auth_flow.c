@@ -366,7 +366,14 @@ static void userinfo_answer(struct auth_login *lg)
 	/* sub becomes the target's x-amzn-oidc-identity: a CR/LF in it would
 	 * inject headers. Checked here, once: the sealed session keeps it. */
 	sub = json_object_get(j, "sub");
-	if (json_is_string(sub) && !auth_field_value_ok(json_string_value(sub))) {
+	/* Why: OpenID Connect Core §5.3.2, "The sub Claim MUST always be returned
+	 * in the UserInfo Response"; without it the identity header would be empty. */
+	if (!json_is_string(sub) || !json_string_length(sub)) {
+		json_decref(j);
+		login_fail_why(lg, 561, "AuthInvalidUserinfoResponse", "no sub claim");
+		return;
+	}
+	if (!auth_field_value_ok(json_string_value(sub))) {
 		json_decref(j);
 		login_fail_why(lg, 561, "AuthInvalidUserinfoResponse",
 			       "sub holds a control character");

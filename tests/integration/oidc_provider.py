@@ -20,8 +20,8 @@ with the client secret, as OpenID allows for confidential clients).
 
 Hostile answers, for lb's checks, by scope word: "crlf-token" and "crlf-sub"
 append "\r\nX-Injected: yes" to the access token or the sub (the token stays
-valid for /userinfo without it); "no-nonce" and "wrong-nonce" spoil the ID
-token's nonce claim.
+valid for /userinfo without it); "no-sub" leaves the sub out of /userinfo's
+claims; "no-nonce" and "wrong-nonce" spoil the ID token's nonce claim.
 """
 import base64
 import hashlib
@@ -159,6 +159,8 @@ class OidcProvider:
                     claims["bio"] = "x" * 7000
                 if "crlf-sub" in scope.split():
                     claims["sub"] += INJECT
+                if "no-sub" in scope.split():
+                    del claims["sub"]
                 self.send_json(200, claims)
 
         self.server = http.server.ThreadingHTTPServer((host, 0), Handler)

@@ -140,7 +140,8 @@ class AuthOidcTest(unittest.TestCase):
                  auth_rule(110, "/crlftoken*", idp, ", scope: openid crlf-token") +
                  auth_rule(120, "/crlfsub*", idp, ", scope: openid crlf-sub") +
                  auth_rule(130, "/nononce*", idp, ", scope: openid no-nonce") +
-                 auth_rule(140, "/wrongnonce*", idp, ", scope: openid wrong-nonce"))
+                 auth_rule(140, "/wrongnonce*", idp, ", scope: openid wrong-nonce") +
+                 auth_rule(150, "/nosub*", idp, ", scope: openid no-sub"))
         config = (f"load_balancer: {{name: auth-alb, region: {REGION}, account_id: \"{ACCOUNT}\"}}\n"
                   "listeners:\n"
                   "  - port: 0\n"
@@ -458,6 +459,16 @@ class AuthOidcTest(unittest.TestCase):
         self.assert_no_session(back, again)
         self.assertIn("authenticate: AuthInvalidUserinfoResponse (561): sub holds a control "
                       "character", self.lb.stderr())
+
+    def test_userinfo_without_a_sub_fails_the_login(self):
+        """OpenID Connect Core §5.3.2: the UserInfo response always holds sub, which
+        becomes x-amzn-oidc-identity: without it the answer is bad (561)."""
+        back, e, again = self.refused_login("/nosub/x", "auth-no-sub")
+        self.assertEqual(back.status, 561)
+        self.assertEqual((e["elb_status_code"], e["error_reason"]),
+                         ("561", "AuthInvalidUserinfoResponse"))
+        self.assert_no_session(back, again)
+        self.assertIn("authenticate: AuthInvalidUserinfoResponse (561): no sub", self.lb.stderr())
 
     def test_id_token_without_the_nonce_fails_as_a_wrong_nonce_does(self):
         """lb sends a nonce, so the ID token must carry it (OpenID Connect Core §3.1.3.7)."""
