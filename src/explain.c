@@ -206,7 +206,11 @@ static void print_forward(const struct forward_cfg *f, const struct http_request
 			continue;
 		}
 		buf_reset(&event);
-		alb_event_write(&event, &ev);
+		if (!alb_event_write(&event, &ev)) {
+			fprintf(out, "a header value or the text body is not UTF-8: ALB answers 502 "
+				"(LambdaBadRequest) without invoking\n");
+			continue;
+		}
 		doc = json_loadb(event.p, event.len, 0, NULL);
 		fprintf(out, "event for %s%s%s (target group %s, %s):\n", tg->function->name,
 			tg->qualifier ? ":" : "", tg->qualifier ? tg->qualifier : "", tg->name,

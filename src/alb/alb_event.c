@@ -13,11 +13,12 @@
  * isBase64Encoded. Only the pair of maps of the target group's mode appears
  * (§1.1).
  *
- * Bytes that are not UTF-8: ALB fails such an invocation with
- * LambdaBadRequest (§1.8, S-AL), which lb does not emulate; lb still has to
- * write valid JSON, so each byte that is not part of a well-formed UTF-8
- * sequence is written as \u00XX, its Latin-1 reading. Well-formed UTF-8
- * passes through unescaped.
+ * Bytes that are not UTF-8: ALB fails an invocation whose headers or text
+ * body hold them with LambdaBadRequest (§1.8, S-AL): alb_event_write says
+ * so, and the caller does not invoke. The JSON stays valid all the same
+ * (the query, the path, a dry run's event): each byte that is not part of a
+ * well-formed UTF-8 sequence is written as \u00XX, its Latin-1 reading.
+ * Well-formed UTF-8 passes through unescaped.
  *
  * out must have no maximum (or one the event fits in): the functions return
  * nothing, and an append past the maximum would leave truncated JSON.
@@ -108,16 +109,18 @@ static void json_write_escape(struct buf *out, unsigned char c)
 /*
  * Most strings (header values, paths) need no escaping: they are written
  * with one reservation and one copy. Otherwise runs of bytes that need no
- * escaping are appended in one go between the escapes.
+ * escaping are appended in one go between the escapes. False when a byte
+ * was not UTF-8.
  */
-void json_write_string(struct buf *out, const char *s, size_t n)
+static bool write_string(struct buf *out, const char *s, size_t n)
 {
+	bool utf8 = true;
 	const unsigned char *p, *end, *run;
 	char *o;
 
 	if (n == 0) {
 		buf_append(out, "\"\"", 2);   /* an empty view may have no pointer at all */
-		return;
+		return true;
 	}
 	p = run = (const unsigned char *)s;
 	end = p + n;
@@ -130,7 +133,7 @@ void json_write_string(struct buf *out, const char *s, size_t n)
 			memcpy(o + 1, s, n);
 		o[n + 1] = '"';
 		buf_commit(out, n + 2);
-		return;
+		return true;
 	}
 	buf_putc(out, '"');
 	while (p < end) {
@@ -144,12 +147,19 @@ void json_write_string(struct buf *out, const char *s, size_t n)
 			p += k;
 			continue;
 		}
+		utf8 &= *p < 0x80;
 		buf_append(out, run, (size_t)(p - run));
 		json_write_escape(out, *p);
 		run = ++p;
 	}
 	buf_append(out, run, (size_t)(p - run));
 	buf_putc(out, '"');
+	return utf8;
+}
+
+void json_write_string(struct buf *out, const char *s, size_t n)
+{
+	(void)write_string(out, s, n);
 }
 
 /* A header name as an event key: lower-cased (§1.6). Escapes are already
@@ -335,8 +345,33 @@ struct event_parts {
 	bool multi;
 };
 
-static void write_event(struct buf *out, const struct event_parts *e)
+/* Whether every header value is UTF-8: in single mode too, where an event
+ * shows only the last of a repeated header's values (ALB judges the request's
+ * headers, S-AL). */
+static bool headers_utf8(const struct http_header *h, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)h[i].value.p;
+		const unsigned char *end = p + h[i].value.n;
+		size_t k;
+
+		while (p < end) {
+			if (*p < 0x80)
+				p++;
+			else if ((k = utf8_len(p, (size_t)(end - p))))
+				p += k;
+			else
+				return false;
+		}
+	}
+	return true;
+}
+
+/* False when a header value or the text body was not UTF-8. */
+static bool write_event(struct buf *out, const struct event_parts *e)
+{
+	bool utf8;
+
 	PUT_LIT(out, "{\"requestContext\":{\"elb\":{\"targetGroupArn\":");
 	json_write_string(out, e->arn, strlen(e->arn));
 	PUT_LIT(out, "}},\"httpMethod\":");
@@ -347,17 +382,19 @@ static void write_event(struct buf *out, const struct event_parts *e)
 	write_query(out, e->query, e->multi);
 	buf_puts(out, e->multi ? ",\"multiValueHeaders\":" : ",\"headers\":");
 	write_map(out, e->headers, e->nheaders, true, e->multi);
+	utf8 = headers_utf8(e->headers, e->nheaders);
 
 	PUT_LIT(out, ",\"body\":");
 	if (!e->body.n || e->body_text) {
 		/* An empty body is "" and false whatever its type (§1.4, §1.8). */
-		json_write_string(out, e->body.p, e->body.n);
+		utf8 &= write_string(out, e->body.p, e->body.n);
 		PUT_LIT(out, ",\"isBase64Encoded\":false}");
-		return;
+		return utf8;
 	}
 	buf_putc(out, '"');
 	base64_encode_buf(e->body.p, e->body.n, out);
 	PUT_LIT(out, "\",\"isBase64Encoded\":true}");
+	return utf8;
 }
 
 /*
@@ -399,7 +436,7 @@ static bool headers_say_text(const struct http_header *h, size_t n)
 	return alb_event_body_is_text(type, encoded);
 }
 
-void alb_event_write(struct buf *out, const struct alb_event_input *in)
+bool alb_event_write(struct buf *out, const struct alb_event_input *in)
 {
 	const struct http_request *req = in->req;
 	struct event_parts e = {
@@ -414,7 +451,7 @@ void alb_event_write(struct buf *out, const struct alb_event_input *in)
 		.multi = in->multi_value,
 	};
 
-	write_event(out, &e);
+	return write_event(out, &e);
 }
 
 /*
@@ -437,5 +474,5 @@ void alb_event_write_health_check(struct buf *out, const char *path, const char 
 	};
 
 	e.query = sv_cut(sv_from(path), '?', &e.path);
-	write_event(out, &e);
+	(void)write_event(out, &e);
 }

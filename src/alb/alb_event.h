@@ -24,8 +24,9 @@ struct alb_event_input {
 	bool multi_value;                    /* lambda.multi_value_headers.enabled */
 };
 
-/* Appends the event JSON to out. */
-void alb_event_write(struct buf *out, const struct alb_event_input *in);
+/* Appends the event JSON to out. False when a header value or a text body
+ * (isBase64Encoded false) is not UTF-8: ALB does not invoke (LambdaBadRequest). */
+bool alb_event_write(struct buf *out, const struct alb_event_input *in);
 
 /* Appends a health-check event (GET path, only user-agent ELB-HealthChecker/2.0). */
 void alb_event_write_health_check(struct buf *out, const char *path, const char *target_group_arn,

@@ -208,7 +208,17 @@ static void lambda_request(struct forward *f)
 	auth_headers_apply(&l->headers, f->auth_headers, f->nauth_headers);
 	ev = (struct alb_event_input){ req, l->headers.v, l->headers.n, tg->arn, tg->multi_value_headers };
 	buf_reset(&l->event);
-	alb_event_write(&l->event, &ev);
+	if (!alb_event_write(&l->event, &ev)) {
+		/* Why: ALB does not invoke a function for headers or a text body that
+		 * are not UTF-8 (LambdaBadRequest, S-AL); its status is unverified: 502
+		 * as for the other Lambda errors (alb-lambda-targets.md §1.8). */
+		f->out.error_reason = "LambdaBadRequest";
+		log_warn("%.*s %.*s: 502 LambdaBadRequest: a header value or the text body is not UTF-8",
+			 SV_ARG(req->method), SV_ARG(req->path));
+		forward_answer_page(f, 502, false);
+		forward_done(f);
+		return;
+	}
 	/* The console shows the invocation's log lines: its tail, kept by the sandbox. */
 	ir = (struct invoke_request){ f->cfg, tg->function, tg->qualifier, l->event.p, l->event.len,
 				      f->trace.p, f->record > 0 };

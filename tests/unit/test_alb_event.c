@@ -183,6 +183,40 @@ TEST(header_value_not_utf8_is_escaped_as_latin1)
 	http_request_release(&req);
 }
 
+/* Whether alb_event_write finds the headers and a text body UTF-8 (ALB: else LambdaBadRequest). */
+static bool event_is_utf8(const char *target, const char *const *hdrs, const char *body, bool multi)
+{
+	struct http_request req;
+	struct buf out = BUF_INIT;
+	bool ok;
+
+	make_req(&req, "POST", target, hdrs, body, body ? strlen(body) : 0);
+	ok = alb_event_write(&out, &(struct alb_event_input){ &req, req.headers, req.nheaders, ARN, multi });
+	CHECK(out.len && out.p[out.len - 1] == '}');   /* the event is whole either way */
+	buf_release(&out);
+	http_request_release(&req);
+	return ok;
+}
+
+TEST(bytes_not_utf8_in_headers_or_a_text_body_fail_the_event)
+{
+	static const char *const latin1[] = { "X-Name", "caf\xe9", NULL };
+	static const char *const utf8[] = { "X-Name", "caf\xc3\xa9 \xce\xbb", NULL };
+	static const char *const second[] = { "X-A", "\xff", "X-A", "ok", NULL };
+	static const char *const text[] = { "Content-Type", "text/plain", NULL };
+	static const char *const bin[] = { "Content-Type", "application/octet-stream", NULL };
+
+	CHECK(!event_is_utf8("/", latin1, NULL, false));
+	CHECK(!event_is_utf8("/", latin1, NULL, true));
+	CHECK(event_is_utf8("/", utf8, NULL, false));
+	CHECK(!event_is_utf8("/", second, NULL, true));
+	CHECK(!event_is_utf8("/", second, NULL, false));       /* a value single mode does not show */
+	CHECK(!event_is_utf8("/", text, "caf\xe9", false));
+	CHECK(event_is_utf8("/", text, "caf\xc3\xa9", false));
+	CHECK(event_is_utf8("/", bin, "\xff\xfe", false));    /* base64: any bytes */
+	CHECK(event_is_utf8("/?q=\xff", NULL, NULL, false));  /* only headers and body are judged */
+}
+
 /* ---- query ---- */
 
 TEST(query_is_not_decoded_and_plus_stays)
@@ -624,6 +658,7 @@ int main(void)
 	RUN(single_repeated_header_last_value_wins_at_first_position);
 	RUN(multi_repeated_header_every_value_in_arrival_order);
 	RUN(header_value_not_utf8_is_escaped_as_latin1);
+	RUN(bytes_not_utf8_in_headers_or_a_text_body_fail_the_event);
 	RUN(query_is_not_decoded_and_plus_stays);
 	RUN(query_repeated_key_last_wins_single_all_in_order_multi);
 	RUN(query_empty_value_flag_and_empty_pieces);
