@@ -10,6 +10,9 @@
  * Checks, as AWS's Runtime API makes them (lambda-runtime-api.md §2.1, §2.4):
  * /response or /error with no open invocation → 403 InvalidStateTransition;
  * with another request id → 400 InvalidRequestID; a body past 6 MB → 413.
+ * A result whose body breaks off (the runtime closed or reset its
+ * connection, or sent malformed chunks) fails its invocation at once
+ * (on_broken), rather than leaving it open until the function's timeout.
  * A runtime may use several connections, or pipeline /next behind its
  * /response on one (lb's bundled clients do); the server reads each
  * connection on its own and answers its requests in order. A /next is held by the server
@@ -149,6 +152,33 @@ static struct sv invocation_id(struct sv rest, const char *verb)
 	return (struct sv){ rest.p, rest.n - vn - 1 };
 }
 
+/* Whether req is POST .../invocation/<id>/response or /error: its id, and which. */
+static bool result_request(const struct http_request *req, struct sv *id, bool *error)
+{
+	struct sv rest = req->path;
+
+	if (!sv_eq_cstr(req->method, "POST") || rest.n < sizeof(PATH_PREFIX) - 1 ||
+	    memcmp(rest.p, PATH_PREFIX, sizeof(PATH_PREFIX) - 1) != 0)
+		return false;
+	rest = (struct sv){ rest.p + sizeof(PATH_PREFIX) - 1, rest.n - (sizeof(PATH_PREFIX) - 1) };
+	if (!sv_starts_with_nocase(rest, "invocation/"))
+		return false;
+	rest = (struct sv){ rest.p + 11, rest.n - 11 };
+	*error = false;
+	if ((*id = invocation_id(rest, "response")).n)
+		return true;
+	*error = true;
+	return (*id = invocation_id(rest, "error")).n > 0;
+}
+
+/* Whether req, whose head has been read (on_head), is a result for the open invocation. */
+static bool open_result(const struct runtime_api *ra, const struct http_request *req, bool *error)
+{
+	struct sv id;
+
+	return req->keep_body && ra->open && result_request(req, &id, error) && sv_eq_cstr(id, ra->current_id);
+}
+
 /* Checks that a result is for the open invocation; answers the error if not. */
 static bool result_allowed(struct runtime_api *ra, struct http_request *req, struct sv id)
 {
@@ -204,6 +234,33 @@ static void take_result(struct runtime_api *ra, struct http_request *req, bool e
 		ra->cbs->on_response(ra->cookie, body, n);
 }
 
+/*
+ * The open invocation's result broke off mid-body: closed is true when the
+ * connection is known to be gone (a reset), false when the server could not
+ * tell a close from malformed chunks. Why Runtime.TruncatedResponse: AWS's
+ * emulator fails an invocation whose /response body is cut with it
+ * (directinvoke.go); Lambda's own answer, and its answer to a cut /error, are
+ * unverified, so lb gives that type to both.
+ */
+static void result_broken(struct runtime_api *ra, const struct http_request *req, bool error, bool closed)
+{
+	const char *verb = error ? "/error" : "/response";
+	unsigned long long got = req->body_bytes;
+	char msg[160];
+
+	if (req->framing == HTTP_FRAMING_LENGTH)
+		snprintf(msg, sizeof(msg), "Runtime closed the connection after %llu of %llu bytes of its %s body",
+			 got, (unsigned long long)req->content_length, verb);
+	else if (closed)
+		snprintf(msg, sizeof(msg), "Runtime closed the connection after %llu bytes of its chunked %s body",
+			 got, verb);
+	else
+		snprintf(msg, sizeof(msg), "Runtime's chunked %s body broke off after %llu bytes "
+			 "(connection closed or chunk malformed)", verb, got);
+	ra->open = false;
+	ra->cbs->on_broken(ra->cookie, "Runtime.TruncatedResponse", msg);
+}
+
 static void on_head(void *cookie, struct http_request *req)
 {
 	(void)cookie;
@@ -215,7 +272,7 @@ static void on_request(void *cookie, struct http_request *req)
 {
 	struct runtime_api *ra = cookie;
 	struct sv rest = req->path, id;
-	bool post = sv_eq_cstr(req->method, "POST");
+	bool post = sv_eq_cstr(req->method, "POST"), error;
 	char type[256];
 
 	/* Lambda serves the Extensions and Telemetry APIs on the Runtime API's address. */
@@ -249,14 +306,10 @@ static void on_request(void *cookie, struct http_request *req)
 		ra->cbs->on_init_error(ra->cookie, buf_cstr(&req->body), req->body.len, error_type(req, type));
 		return;
 	}
-	if (post && sv_starts_with_nocase(rest, "invocation/")) {
-		rest = (struct sv){ rest.p + 11, rest.n - 11 };
-		if ((id = invocation_id(rest, "response")).n || (id = invocation_id(rest, "error")).n) {
-			bool error = invocation_id(rest, "error").n > 0;
-			if (result_allowed(ra, req, id))
-				take_result(ra, req, error);
-			return;
-		}
+	if (result_request(req, &id, &error)) {
+		if (result_allowed(ra, req, id))
+			take_result(ra, req, error);
+		return;
 	}
 not_found:
 	answer_error(ra, req, 404, "NotFound", "unknown Runtime API path");
@@ -264,17 +317,30 @@ not_found:
 
 static void on_error(void *cookie, struct http_request *req, int status)
 {
+	struct runtime_api *ra = cookie;
+	bool error;
+
 	(void)status;
-	answer_error(cookie, req, 400, "InvalidRequest", "malformed request");
+	if (open_result(ra, req, &error)) {
+		/* AWS's emulator's answer to a cut request (rendering.go). */
+		answer_error(ra, req, 400, "TruncatedHTTPRequest", "HTTP request detected as truncated");
+		result_broken(ra, req, error, false);
+		return;
+	}
+	answer_error(ra, req, 400, "InvalidRequest", "malformed request");
 }
 
-/* The runtime closed a connection while lb held its request (a /next). */
+/* The runtime reset a connection while lb held its request: a /next, or a
+ * result whose body was still arriving. */
 static void on_abort(void *cookie, struct http_request *req)
 {
 	struct runtime_api *ra = cookie;
+	bool error;
 
 	if (ra->waiter == req)
 		ra->waiter = NULL;
+	else if (open_result(ra, req, &error))
+		result_broken(ra, req, error, true);
 	if (ra->ext)
 		extensions_abort(ra->ext, req);
 }
@@ -328,6 +394,7 @@ void runtime_api_free(struct runtime_api *ra)
 {
 	if (!ra)
 		return;
+	ra->open = false;            /* a result cut by the closing is nobody's news */
 	http_server_free(ra->srv);   /* closes the port; a waiting /next is aborted */
 	buf_release(&ra->pending);
 	buf_release(&ra->meta);

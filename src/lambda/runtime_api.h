@@ -6,7 +6,8 @@
  *
  * It holds at most one invocation. The sandbox hands one over with
  * runtime_api_deliver and hears back through the callbacks; request ids,
- * states and sizes are checked here as AWS does (400, 403, 413).
+ * states, sizes and response modes are checked here as AWS does (400, 403,
+ * 413), and a result whose body breaks off fails its invocation at once.
  */
 #ifndef LB_RUNTIME_API_H
 #define LB_RUNTIME_API_H
@@ -31,6 +32,10 @@ struct runtime_api_cbs {
 	void (*on_error)(void *cookie, const char *body, size_t n, const char *error_type);
 	/* The runtime could not start. */
 	void (*on_init_error)(void *cookie, const char *body, size_t n, const char *error_type);
+	/* The current invocation's result broke off mid-body (the connection
+	 * closed, or its chunks were malformed): it fails with error_type
+	 * (Runtime.TruncatedResponse); message says what happened, in one line. */
+	void (*on_broken)(void *cookie, const char *error_type, const char *message);
 };
 
 struct runtime_invocation {

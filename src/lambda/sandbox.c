@@ -318,11 +318,37 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 	sandbox_kill(sb);
 }
 
+/*
+ * The runtime's result broke off mid-body. The client's answer is the one a
+ * runtime that exits mid-invocation gets (a Runtime.* error, 502 at the
+ * listener), in Lambda's "RequestId: ... Error: ..." words, and the sandbox
+ * is reset as after Runtime.ExitError. Why: Lambda resets an environment
+ * after a Runtime.* platform error; for a cut result that is unverified, and
+ * a runtime that drops its connection mid-result is rarely one to reuse.
+ */
+static void on_broken(void *arg, const char *error_type, const char *message)
+{
+	struct sandbox *sb = arg;
+	char msg[384];
+	int n;
+
+	if (!sb->has_inv)
+		return;
+	if (!sb->json_logs)
+		sandbox_log_frame(sb, "RequestId: %s Error: %s", sb->request_id, message);
+	n = snprintf(msg, sizeof(msg), "{\"errorMessage\":\"RequestId: %s Error: %s\",\"errorType\":\"%s\"}",
+		     sb->request_id, message, error_type);
+	sb->shutdown_reason = "failure";
+	finish(sb, INVOKE_EXIT, msg, n < (int)sizeof(msg) ? (size_t)n : sizeof(msg) - 1, error_type);
+	sandbox_kill(sb);
+}
+
 static const struct runtime_api_cbs ra_cbs = {
 	.on_next = on_next,
 	.on_response = on_response,
 	.on_error = on_error,
 	.on_init_error = on_init_error,
+	.on_broken = on_broken,
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

@@ -13,6 +13,10 @@ headers, body, whether one recv held the whole answer) and reports them in its r
   /probe/nextnext   a second GET /next while the invocation is open
   /probe/report     everything recorded so far (the records of the invocations above
                     whose answers could not carry them)
+  /probe/cut...     a result whose body breaks off (cut: /response with Content-Length,
+                    cuterror: /error, cutchunked: chunked, cutreset: chunked and the
+                    connection reset); then it sleeps, so that only lb can end the
+                    invocation
 
 The test names contain "lambda" so that `tests/run.py -k lambda` (case-sensitive) runs them.
 """
@@ -27,7 +31,7 @@ from lambdacommon import (ACCOUNT, PROVIDED, REGION, TRACE_ROOT, UUID, LambdaCas
                           tg)
 
 PROBE = r'''
-import json, os, socket, sys, time
+import json, os, socket, struct, sys, time
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 HOST, PORT = API.rsplit(":", 1)
@@ -94,6 +98,23 @@ def respond(rid, status, body):
     return exchange("POST", "%s/invocation/%s/response" % (BASE, rid), doc.encode(), name="response")
 
 
+def cut(rid, verb, chunked=False, reset=False):
+    """10 bytes of a result that says it has 100 (or of a chunked one), then the
+    connection closes (reset: with a reset), mid-body."""
+    s = connect()
+    head = "POST %s/invocation/%s/%s HTTP/1.1\r\nHost: %s\r\n" % (BASE, rid, verb, API)
+    if chunked:
+        data = (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + b"a\r\n" + b"x" * 10 + b"\r\n"
+    else:
+        data = (head + "Content-Length: 100\r\n\r\n").encode() + b"x" * 10
+    s.sendall(data)
+    if reset:
+        time.sleep(0.3)   # lb has read the head: the reset, not the head, is what it misses
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    time.sleep(3600)
+
+
 ENV = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
        "AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "_HANDLER", "TZ",
        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API",
@@ -135,6 +156,14 @@ while True:
         doc = json.dumps({"statusCode": 200, "body": "sent in chunks"}).encode()
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), chunks=[doc[:5], doc[5:20], doc[20:]],
                  name="chunked response")
+    elif path.endswith("/cut"):
+        cut(rid, "response")
+    elif path.endswith("/cuterror"):
+        cut(rid, "error")
+    elif path.endswith("/cutchunked"):
+        cut(rid, "response", chunked=True)
+    elif path.endswith("/cutreset"):
+        cut(rid, "response", chunked=True, reset=True)
     elif path.endswith("/nextnext"):
         exchange("GET", BASE + "/invocation/next", timeout=1.0, name="second next")
         respond(rid, 200, "second next done")
@@ -168,8 +197,8 @@ TUTORIAL_FUNCTION = r"""function handler () {
 
 
 class LambdaRuntimeApiTests(LambdaCase):
-    def serve_probe(self, lb_env=None):
-        f = fn("probe", PROVIDED, "probe.handler", command=["python3", "bootstrap.py"], timeout=3,
+    def serve_probe(self, lb_env=None, timeout=3):
+        f = fn("probe", PROVIDED, "probe.handler", command=["python3", "bootstrap.py"], timeout=timeout,
                memory_size=256, reserved_concurrent_executions=1,
                environment={"variables": {"PROBE_VAR": "from config", "PROBE_SPACES": "a b  c"}},
                versions=[{"version": "1"}], aliases=[{"name": "live", "function_version": "1"}])
@@ -285,6 +314,41 @@ class LambdaRuntimeApiTests(LambdaCase):
         self.assert_answer(rec, 413, "Request Entity Too Large",
                            {"errorMessage": "payload is larger than 6291556 bytes",
                             "errorType": "RequestEntityTooLarge"})
+
+    def test_lambda_result_cut_mid_body_fails_at_once(self):
+        # A result whose body breaks off can never complete: the invocation fails at
+        # once (lb waited for the function's timeout) with Runtime.TruncatedResponse,
+        # the type AWS's emulator gives a cut /response, in the words Lambda uses for a
+        # runtime that exits (502 LambdaUnhandled, as for Runtime.ExitError); one line
+        # says what happened, and the next request gets a fresh sandbox. The timeout is
+        # far beyond any answer time on a loaded machine.
+        lb = self.serve_probe(timeout=120)
+        cases = {
+            "cut": "Runtime closed the connection after 10 of 100 bytes of its /response body",
+            "cuterror": "Runtime closed the connection after 10 of 100 bytes of its /error body",
+            "cutchunked": r"Runtime's chunked /response body broke off after 10 bytes "
+                          r"\(connection closed or chunk malformed\)",
+            "cutreset": "Runtime closed the connection after 10 bytes of its chunked /response body",
+        }
+        for name, why in cases.items():
+            with self.subTest(name):
+                target = f"/probe/{name}"
+                t0 = time.time()
+                r = lb.get(target)
+                self.assertLess(time.time() - t0, 60)
+                detail = self.assert_502(lb, r, target, "LambdaUnhandled", "probe")
+                m = re.fullmatch(r'\{"errorMessage":"RequestId: (%s) Error: (?:%s)",'
+                                 r'"errorType":"Runtime\.TruncatedResponse"\}' % (UUID, why), detail)
+                self.assertIsNotNone(m, detail)
+                rid = m.group(1)
+                self.wait_stderr(lb, r"^\[probe\] RequestId: %s Error: (?:%s)\n"
+                                     r"\[probe\] END RequestId: %s\n"
+                                     r"\[probe\] REPORT RequestId: %s\t.*\tStatus: error\t"
+                                     r"Error Type: Runtime\.TruncatedResponse$" % (rid, why, rid, rid))
+        self.assertNotIn("Task timed out", lb.stderr())
+        # each failure reset the sandbox: every request had a cold start, this one too
+        self.assertEqual(self.ask(lb, "/probe/report")["event"]["path"], "/probe/report")
+        self.assertEqual(lb.stderr().count("Init Duration"), len(cases) + 1, lb.stderr()[-3000:])
 
     def test_lambda_chunked_response(self):
         lb = self.serve_probe()
