@@ -9,7 +9,8 @@
  *
  * Checks, as AWS's Runtime API makes them (lambda-runtime-api.md §2.1, §2.4):
  * /response or /error with no open invocation → 403 InvalidStateTransition;
- * with another request id → 400 InvalidRequestID; a body past 6 MB → 413.
+ * with another request id → 400 InvalidRequestID; a body past 6 MB → 413,
+ * at once from the head when its Content-Length says so.
  * A result whose body breaks off (the runtime closed or reset its
  * connection, or sent malformed chunks) fails its invocation at once
  * (on_broken), rather than leaving it open until the function's timeout.
@@ -190,7 +191,8 @@ static bool result_allowed(struct runtime_api *ra, struct http_request *req, str
 		answer_error(ra, req, 400, "InvalidRequestID", "Invalid request ID");
 		return false;
 	}
-	if (req->body_too_large) {
+	if (req->body_too_large ||
+	    (req->framing == HTTP_FRAMING_LENGTH && req->content_length > RUNTIME_API_PAYLOAD_MAX)) {
 		/* Lambda fails the invocation at once (Function.ResponseSizeTooLarge). */
 		static const char err[] = "{\"errorMessage\":\"Response payload size exceeded maximum "
 					  "allowed payload size (6291556 bytes).\",\"errorType\":"
@@ -263,9 +265,18 @@ static void result_broken(struct runtime_api *ra, const struct http_request *req
 
 static void on_head(void *cookie, struct http_request *req)
 {
-	(void)cookie;
+	struct runtime_api *ra = cookie;
+	struct sv id;
+	bool error;
+
 	req->keep_body = true;
 	req->body.max = RUNTIME_API_PAYLOAD_MAX;
+	/* Why: Lambda refuses any result past 6 MB (413, Function.ResponseSizeTooLarge),
+	 * so one whose Content-Length says so is answered now (or gets the state and
+	 * id checks' 403 and 400): its body is never read, the connection closes. */
+	if (req->framing == HTTP_FRAMING_LENGTH && req->content_length > RUNTIME_API_PAYLOAD_MAX &&
+	    result_request(req, &id, &error))
+		result_allowed(ra, req, id);
 }
 
 static void on_request(void *cookie, struct http_request *req)

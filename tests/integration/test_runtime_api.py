@@ -9,6 +9,7 @@ headers, body, whether one recv held the whole answer) and reports them in its r
                     then its result; then a second result for the same id
   /probe/error      /error (202), then /response and /error again for the same id
   /probe/big        a 7 MB /response, then a normal one
+  /probe/hugehead   the head of a /response declaring 7 MB, no body; then a normal one
   /probe/chunked    the result with Transfer-Encoding: chunked
   /probe/nextnext   a second GET /next while the invocation is open
   /probe/report     everything recorded so far (the records of the invocations above
@@ -45,8 +46,10 @@ def connect():
     return s
 
 
-def exchange(method, path, body=b"", headers=(), sock=None, chunks=None, timeout=None, name=None):
-    """One request; the answer as a dict. single_recv: the first recv held all of it."""
+def exchange(method, path, body=b"", headers=(), sock=None, chunks=None, timeout=None, name=None,
+             length=None):
+    """One request; the answer as a dict. single_recv: the first recv held all of it.
+    length: the Content-Length to declare, if not the body's."""
     own = sock is None
     s = sock or connect()
     s.settimeout(timeout)
@@ -55,7 +58,7 @@ def exchange(method, path, body=b"", headers=(), sock=None, chunks=None, timeout
         head.append("Transfer-Encoding: chunked")
         body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
     elif method == "POST":
-        head.append("Content-Length: %d" % len(body))
+        head.append("Content-Length: %d" % (len(body) if length is None else length))
     head += ["%s: %s" % h for h in headers]
     rec = {"name": name or path, "method": method, "path": path}
     try:
@@ -156,6 +159,10 @@ while True:
         doc = json.dumps({"statusCode": 200, "body": "sent in chunks"}).encode()
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), chunks=[doc[:5], doc[5:20], doc[20:]],
                  name="chunked response")
+    elif path.endswith("/hugehead"):
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), length=7 * 1024 * 1024, timeout=5,
+                 name="huge head")
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), b"{}", name="response after the huge head")
     elif path.endswith("/cut"):
         cut(rid, "response")
     elif path.endswith("/cuterror"):
@@ -349,6 +356,28 @@ class LambdaRuntimeApiTests(LambdaCase):
         # each failure reset the sandbox: every request had a cold start, this one too
         self.assertEqual(self.ask(lb, "/probe/report")["event"]["path"], "/probe/report")
         self.assertEqual(lb.stderr().count("Init Duration"), len(cases) + 1, lb.stderr()[-3000:])
+
+    def test_lambda_declared_result_over_6mb_is_refused_before_its_body(self):
+        # A Content-Length over Lambda's limit is refused as soon as the head is read,
+        # with the 413 an oversized body gets and the same outcome for the client
+        # (Function.ResponseSizeTooLarge: 502 LambdaResponseTooLarge). lb waited for
+        # the whole body first; the probe sends none, and waits 5 s for the answer.
+        lb = self.serve_probe()
+        r = lb.get("/probe/hugehead")
+        self.assert_502(lb, r, "/probe/hugehead", "LambdaResponseTooLarge", "probe",
+                        detail=re.escape('{"errorMessage":"Response payload size exceeded maximum '
+                                         'allowed payload size (6291556 bytes).","errorType":'
+                                         '"Function.ResponseSizeTooLarge"}'))
+        report = self.ask(lb, "/probe/report")
+        rec = self.records(report, "huge head")[0]
+        self.assert_answer(rec, 413, "Request Entity Too Large",
+                           {"errorMessage": "payload is larger than 6291556 bytes",
+                            "errorType": "RequestEntityTooLarge"})
+        self.assertEqual(rec["headers"].get("connection"), "close", rec)  # its body is never read
+        # the invocation is over
+        self.assert_answer(self.records(report, "response after the huge head")[0], 403, "Forbidden",
+                           {"errorMessage": "no invocation is waiting for a result",
+                            "errorType": "InvalidStateTransition"})
 
     def test_lambda_chunked_response(self):
         lb = self.serve_probe()
