@@ -10,7 +10,8 @@
  * Checks, as AWS's Runtime API makes them (lambda-runtime-api.md §2.1, §2.4):
  * /response or /error with no open invocation → 403 InvalidStateTransition;
  * with another request id → 400 InvalidRequestID; a body past 6 MB → 413,
- * at once from the head when its Content-Length says so.
+ * at once from the head when its Content-Length says so; a /response in a
+ * response mode other than "streaming" → 400 InvalidFunctionResponseMode.
  * A result whose body breaks off (the runtime closed or reset its
  * connection, or sent malformed chunks) fails its invocation at once
  * (on_broken), rather than leaving it open until the function's timeout.
@@ -205,6 +206,39 @@ static bool result_allowed(struct runtime_api *ra, struct http_request *req, str
 	return true;
 }
 
+/*
+ * Why: Lambda takes a /response buffered (no mode) or streamed (mode
+ * "streaming", which lb buffers: ALB cannot stream); any other mode gets 400
+ * InvalidFunctionResponseMode and fails the invocation with
+ * Runtime.InvalidResponseModeHeader (lambda-runtime-api.md §2.6). Answers
+ * and reports that, or returns true.
+ */
+static bool mode_allowed(struct runtime_api *ra, struct http_request *req)
+{
+	const struct http_header *h = http_request_header(req, "lambda-runtime-function-response-mode");
+	char shown[33], body[256];
+	size_t i;
+	int n;
+
+	if (!h || !h->value.n || sv_eq_cstr(h->value, "streaming"))
+		return true;
+	/* The value, shown in the error: cut, and nothing JSON would need to escape. */
+	for (i = 0; i < h->value.n && i < sizeof(shown) - 1; i++) {
+		char c = h->value.p[i];
+		shown[i] = c > ' ' && c < 0x7f && c != '"' && c != '\\' ? c : '?';
+	}
+	shown[i] = '\0';
+	answer_error(ra, req, 400, "InvalidFunctionResponseMode", "Invalid function response mode");
+	n = snprintf(body, sizeof(body),
+		     "{\"errorMessage\":\"RequestId: %s Error: Lambda-Runtime-Function-Response-Mode '%s' "
+		     "is not 'streaming'\",\"errorType\":\"Runtime.InvalidResponseModeHeader\"}",
+		     ra->current_id, shown);
+	ra->open = false;
+	ra->cbs->on_error(ra->cookie, body, n < (int)sizeof(body) ? (size_t)n : sizeof(body) - 1,
+			  "Runtime.InvalidResponseModeHeader");
+	return false;
+}
+
 static const char *error_type(const struct http_request *req, char out[256])
 {
 	const struct http_header *h = http_request_header(req, "lambda-runtime-function-error-type");
@@ -318,7 +352,7 @@ static void on_request(void *cookie, struct http_request *req)
 		return;
 	}
 	if (result_request(req, &id, &error)) {
-		if (result_allowed(ra, req, id))
+		if (result_allowed(ra, req, id) && (error || mode_allowed(ra, req)))
 			take_result(ra, req, error);
 		return;
 	}

@@ -10,6 +10,8 @@ headers, body, whether one recv held the whole answer) and reports them in its r
   /probe/error      /error (202), then /response and /error again for the same id
   /probe/big        a 7 MB /response, then a normal one
   /probe/hugehead   the head of a /response declaring 7 MB, no body; then a normal one
+  /probe/badmode    a /response in response mode "bogus", then one with no mode
+  /probe/streaming  the result chunked, in response mode "streaming"
   /probe/chunked    the result with Transfer-Encoding: chunked
   /probe/nextnext   a second GET /next while the invocation is open
   /probe/report     everything recorded so far (the records of the invocations above
@@ -163,6 +165,15 @@ while True:
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), length=7 * 1024 * 1024, timeout=5,
                  name="huge head")
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), b"{}", name="response after the huge head")
+    elif path.endswith("/badmode"):
+        doc = json.dumps({"statusCode": 200, "body": "in a bogus mode"}).encode()
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), doc,
+                 [("Lambda-Runtime-Function-Response-Mode", "bogus")], name="bogus mode")
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), doc, name="response after the bogus mode")
+    elif path.endswith("/streaming"):
+        doc = json.dumps({"statusCode": 200, "body": "streamed"}).encode()
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), chunks=[doc[:7], doc[7:]],
+                 headers=[("Lambda-Runtime-Function-Response-Mode", "streaming")], name="streaming response")
     elif path.endswith("/cut"):
         cut(rid, "response")
     elif path.endswith("/cuterror"):
@@ -378,6 +389,28 @@ class LambdaRuntimeApiTests(LambdaCase):
         self.assert_answer(self.records(report, "response after the huge head")[0], 403, "Forbidden",
                            {"errorMessage": "no invocation is waiting for a result",
                             "errorType": "InvalidStateTransition"})
+
+    def test_lambda_response_mode_other_than_streaming_is_refused(self):
+        # Lambda knows one Lambda-Runtime-Function-Response-Mode, "streaming": any other
+        # gets 400 InvalidFunctionResponseMode and fails the invocation with
+        # Runtime.InvalidResponseModeHeader (lambda-runtime-api.md §2.6); lb took any
+        # value. "streaming" (buffered: ALB cannot stream) and no mode still work.
+        lb = self.serve_probe()
+        r = lb.get("/probe/badmode")
+        self.assert_502(lb, r, "/probe/badmode", "LambdaUnhandled", "probe",
+                        detail=r'\{"errorMessage":"RequestId: %s Error: Lambda-Runtime-Function-Response-Mode '
+                               r"'bogus' is not 'streaming'\",\"errorType\":\"Runtime\.InvalidResponseModeHeader\"\}"
+                               % UUID)
+        r = lb.get("/probe/streaming")
+        self.assertEqual((r.status, r.body), (200, b"streamed"), r)
+        report = self.ask(lb, "/probe/report")
+        self.assert_answer(self.records(report, "bogus mode")[0], 400, "Bad Request",
+                           {"errorMessage": "Invalid function response mode",
+                            "errorType": "InvalidFunctionResponseMode"})
+        self.assert_answer(self.records(report, "response after the bogus mode")[0], 403, "Forbidden",
+                           {"errorMessage": "no invocation is waiting for a result",
+                            "errorType": "InvalidStateTransition"})
+        self.assert_answer(self.records(report, "streaming response")[0], 202, "Accepted", '{"status":"OK"}')
 
     def test_lambda_chunked_response(self):
         lb = self.serve_probe()
