@@ -9,6 +9,10 @@
  * batch, with one log line, as Lambda drops what it cannot deliver. So
  * does one that falls behind: past QUEUE_MAX batches waiting, new ones are
  * dropped (one line each time it starts), so memory stays bounded.
+ *
+ * During init every event is also kept (the backlog) for subscriptions to
+ * come; each subscriber marks which of them it has had, so subscribing
+ * again never sends one twice.
  */
 #include "lambda/telemetry.h"
 
@@ -34,6 +38,9 @@ struct batch {
 	struct buf body;
 };
 
+/* Lambda buffers the init phase's events for subscriptions made during init. */
+#define BACKLOG_MAX 1000
+
 struct sub {
 	struct sub *next;
 	struct telemetry *t;
@@ -46,10 +53,8 @@ struct sub {
 	int nqueued;
 	bool dropping;                /* the last batch found the queue full */
 	struct bufferevent *bev;      /* the POST in flight */
+	uint8_t had[BACKLOG_MAX / 8]; /* the backlog's events it has had (bit i: event i) */
 };
-
-/* Lambda buffers the init phase's events for subscriptions made during init. */
-#define BACKLOG_MAX 1000
 
 struct telemetry {
 	struct event_base *base;
@@ -289,9 +294,13 @@ void telemetry_subscribe(struct telemetry *t, const char *id, const struct telem
 		t->subs = s;
 	}
 	s->s = *sub;
+	/* Why: Lambda sends each event to a subscriber once; an extension that
+	 * subscribes again during init gets only the backlog it has not had. */
 	for (size_t i = 0; i < t->nbacklog; i++)
-		if (s->s.types & t->backlog_type[i])
+		if ((s->s.types & t->backlog_type[i]) && !(s->had[i / 8] & (1u << (i % 8)))) {
+			s->had[i / 8] |= (uint8_t)(1u << (i % 8));
 			sub_emit(s, t->backlog[i]);
+		}
 }
 
 bool telemetry_wants(const struct telemetry *t, unsigned type)
@@ -322,13 +331,19 @@ static void sub_emit(struct sub *s, const char *event_json)
 
 void telemetry_emit(struct telemetry *t, unsigned type, const char *event_json)
 {
-	if (t->backlog_open && t->nbacklog < BACKLOG_MAX) {
-		t->backlog_type[t->nbacklog] = type;
+	size_t i = t->nbacklog;
+	bool kept = t->backlog_open && i < BACKLOG_MAX;
+
+	if (kept) {
+		t->backlog_type[i] = type;
 		t->backlog[t->nbacklog++] = xstrdup(event_json);
 	}
 	for (struct sub *s = t->subs; s; s = s->next)
-		if (s->s.types & type)
+		if (s->s.types & type) {
+			if (kept)
+				s->had[i / 8] |= (uint8_t)(1u << (i % 8));
 			sub_emit(s, event_json);
+		}
 }
 
 void telemetry_platform(struct telemetry *t, const char *type, const char *record_json)

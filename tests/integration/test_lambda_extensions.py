@@ -17,6 +17,7 @@ from lambdacommon import PYTHON, LambdaCase, fn, wait_for
 #   EXT_SLOW=1       on INVOKE, wait for the file release-<requestId> before asking for more
 #   EXT_LATE=1       on INVOKE, try to register another extension (Lambda: 403)
 #   EXT_TELEMETRY=1  subscribe to platform and function telemetry, log each batch
+#   EXT_TELEMETRY_TWICE=1  with EXT_TELEMETRY: the same subscription again, still during init
 #   EXT_CRASH=1      exit with status 3 before registering
 #   EXT_FAIL=1       on INVOKE, report /exit/error and exit
 #   EXT_STUCK=1      on INVOKE, never ask for the next event
@@ -78,6 +79,10 @@ if os.environ.get("EXT_TELEMETRY"):
                            "URI": "http://sandbox.localdomain:%d/telemetry" % srv.server_port}}
     status, _, body = call("PUT", "/2022-07-01/telemetry", sub, {"Lambda-Extension-Identifier": ident})
     log(kind="subscribed", status=status, body=body)
+    if os.environ.get("EXT_TELEMETRY_TWICE"):
+        print(NAME + " subscribed once", flush=True)   # an init event between the two
+        status, _, body = call("PUT", "/2022-07-01/telemetry", sub, {"Lambda-Extension-Identifier": ident})
+        log(kind="subscribed-again", status=status, body=body)
     bad = dict(sub, buffering={"timeoutMs": 10})
     status, _, body = call("PUT", "/2022-07-01/telemetry", bad, {"Lambda-Extension-Identifier": ident})
     log(kind="bad-subscription", status=status, body=json.loads(body))
@@ -319,6 +324,29 @@ class ExtensionTests(LambdaCase):
                          [])
         paths = {r["path"] for r in self.records() if r["kind"] == "telemetry"}
         self.assertEqual(paths, {"/telemetry"})
+
+    def test_a_second_subscription_during_init_gets_each_event_once(self):
+        # The init phase's events reach a subscription made during init, once: lb
+        # replayed them again to the same destination when the extension subscribed
+        # a second time.
+        lb = self.serve_ext(EXT_TELEMETRY=True, EXT_TELEMETRY_TWICE=True)
+        rid = self.invoke(lb)
+        again = self.wait_records(lambda r: r["kind"] == "subscribed-again")[0]
+        self.assertEqual((again["status"], again["body"]), (200, "OK"))
+
+        def events():
+            return [e for r in self.records() if r["kind"] == "telemetry" for e in r["batch"]]
+
+        self.assertTrue(wait_for(lambda: [e for e in events() if e["type"] == "platform.report"], 15),
+                        events())
+        seen = [(e["type"], json.dumps(e["record"], sort_keys=True)) for e in events()]
+        self.assertEqual(len(seen), len(set(seen)), seen)
+        for kind, record in (("platform.initStart", None), ("platform.initRuntimeDone", None),
+                             ("extension", "alpha says hello"), ("extension", "alpha subscribed once"),
+                             ("function", "handler says hello for " + rid)):
+            with self.subTest(kind=kind, record=record):
+                got = [e for e in events() if e["type"] == kind and record in (None, e["record"])]
+                self.assertEqual(len(got), 1, events())
 
     def test_extension_crash_during_init_fails_the_invocation(self):
         lb = self.serve_ext(EXT_CRASH=True)
