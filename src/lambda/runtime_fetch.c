@@ -5,7 +5,8 @@
  * What the machine has is asked once per lb process and kept in struct
  * runtimes: the local node's major (`node --version`, about 30 ms), whether
  * each python3.N runs, and the Python runtimes already warned about. Asking
- * starts a process (a second with a pyenv shim), so runtimes_resolve asks
+ * starts a process (a second with a pyenv shim; one that has not answered
+ * within 2 seconds is killed and counts as absent), so runtimes_resolve asks
  * when a configuration is set, before it serves: a cold start only reads the
  * answers, and the event loop never waits for a probe on a request. The cache is only ever read here:
  * runtimes/fetch_node.py writes it (download, sha512 check against the
@@ -19,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +35,8 @@
 #include "config/config.h"
 
 #define WARNED_MAX 16
+/* How long asking an interpreter may take (a pyenv shim takes about a second). */
+#define PROBE_TIMEOUT_MS 2000
 #define NODE_MAJOR_MAX 128 /* Node majors lb knows of (a table per major) */
 #define PYTHON_MINOR_MAX 64
 
@@ -134,24 +139,117 @@ void runtimes_free(struct runtimes *rt)
 	free(rt);
 }
 
-/* The first line a shell command prints, or "" (stderr dropped). */
-static void first_line(const char *cmd, char *out, size_t n)
+/* Starts argv (looked up in PATH) in a process group of its own, stdout on out_fd,
+ * stdin and stderr on /dev/null. posix_spawnp's result. */
+static int spawn_probe(const char *const *argv, int out_fd, pid_t *pid)
 {
-	FILE *p = popen(cmd, "r");
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int r;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return r;
+}
+
+/* Reads fd to its end or the deadline, keeping the first n - 1 bytes in out.
+ * Returns the bytes kept, or -1 at the deadline. */
+static ssize_t read_until(int fd, char *out, size_t n, int64_t deadline_us)
+{
+	char sink[256];
+	size_t got = 0;
+
+	for (;;) {
+		int64_t left = deadline_us - time_mono_us();
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t k;
+		int r;
+
+		if (left <= 0)
+			return -1;
+		r = poll(&p, 1, (int)((left + 999) / 1000));
+		if (r < 0 && errno != EINTR)
+			return (ssize_t)got;
+		if (r <= 0)
+			continue;
+		/* All of it is read, the rest dropped: a writer must not block on a full pipe. */
+		k = got < n - 1 ? read(fd, out + got, n - 1 - got) : read(fd, sink, sizeof(sink));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return (ssize_t)got;
+		if (got < n - 1)
+			got += (size_t)k;
+	}
+}
+
+/*
+ * The first line argv prints (stderr dropped) into out, "" if none. It gets
+ * PROBE_TIMEOUT_MS in all, to answer and to exit: an interpreter that hangs
+ * (a wedged shim, a dead network mount) must not stall lb's start or a
+ * reload. Past it, its process group is killed and reaped, one warning line
+ * says so (argv[0], then consequence), and the answer is "" (-1).
+ */
+static int first_line(const char *const *argv, char *out, size_t n, const char *consequence)
+{
+	int64_t deadline = time_mono_us() + (int64_t)PROBE_TIMEOUT_MS * 1000;
+	int pfd[2], status, r;
+	ssize_t got;
+	pid_t pid, w;
 
 	out[0] = '\0';
-	if (!p)
-		return;
-	if (!fgets(out, (int)n, p))
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return 0;
+	r = spawn_probe(argv, pfd[1], &pid);
+	close(pfd[1]);
+	if (r != 0) {
+		close(pfd[0]);
+		return 0;   /* not installed */
+	}
+	got = read_until(pfd[0], out, n, deadline);
+	close(pfd[0]);
+	while (got >= 0 && (w = waitpid(pid, &status, WNOHANG)) <= 0) {
+		if (w < 0 && errno != EINTR)
+			break;
+		if (time_mono_us() >= deadline)
+			got = -1;
+		else
+			poll(NULL, 0, 5);
+	}
+	if (got < 0) {
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		log_warn("%s did not answer within %d seconds: stopped%s", argv[0], PROBE_TIMEOUT_MS / 1000,
+			 consequence);
 		out[0] = '\0';
+		return -1;
+	}
+	out[got] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
-	pclose(p);
+	return 0;
 }
 
 static int local_node_major(struct runtimes *rt)
 {
+	static const char *const argv[] = { "node", "--version", NULL };
+
 	if (rt->local_node < 0) {
-		first_line("node --version 2>/dev/null", rt->local_node_text, sizeof(rt->local_node_text));
+		first_line(argv, rt->local_node_text, sizeof(rt->local_node_text),
+			   "; the local node counts as missing");
 		rt->local_node = runtime_node_major(rt->local_node_text);
 	}
 	return rt->local_node;
@@ -164,14 +262,14 @@ static int local_node_major(struct runtimes *rt)
  */
 static bool python_runs(struct runtimes *rt, int minor)
 {
-	char cmd[128], out[32];
+	char name[32], out[32];
+	const char *argv[] = { name, "-c", "import sys; print(sys.version_info[1])", NULL };
 
 	if (minor >= PYTHON_MINOR_MAX)
 		return false;
 	if (rt->python_ok[minor] < 0) {
-		snprintf(cmd, sizeof(cmd),
-			 "python3.%d -c 'import sys; print(sys.version_info[1])' 2>/dev/null", minor);
-		first_line(cmd, out, sizeof(out));
+		snprintf(name, sizeof(name), "python3.%d", minor);
+		first_line(argv, out, sizeof(out), "; it counts as not installed");
 		rt->python_ok[minor] = out[0] && atoi(out) == minor;
 	}
 	return rt->python_ok[minor] == 1;
@@ -258,8 +356,10 @@ const char *runtimes_interpreter(struct runtimes *rt, const char *runtime, const
 		return NULL;
 	}
 	if (!warned(rt, runtime)) {
-		first_line("python3 -c 'import sys; print(\"%d.%d.%d\" % sys.version_info[:3])' 2>/dev/null",
-			   version, sizeof(version));
+		static const char *const argv[] = { "python3", "-c",
+						    "import sys; print(\"%d.%d.%d\" % sys.version_info[:3])", NULL };
+
+		first_line(argv, version, sizeof(version), "; its version is unknown");
 		log_warn("%s is not installed: python3 (Python %s) runs the %s functions",
 			 runtime, version[0] ? version : "of unknown version", runtime);
 	}
@@ -377,14 +477,14 @@ void runtimes_prefetch(struct runtimes *rt, const struct config *cfg)
 /* The absolute path of a program found on PATH, for `lb runtime which`. */
 static void print_resolved(const char *prog)
 {
-	char cmd[PATH_MAX + 32], line[PATH_MAX];
+	const char *argv[] = { "sh", "-c", "command -v \"$0\"", prog, NULL };
+	char line[PATH_MAX];
 
 	if (prog[0] == '/') {
 		printf("%s\n", prog);
 		return;
 	}
-	snprintf(cmd, sizeof(cmd), "command -v '%s' 2>/dev/null", prog);
-	first_line(cmd, line, sizeof(line));
+	first_line(argv, line, sizeof(line), "");
 	printf("%s\n", line[0] ? line : prog);
 }
 

@@ -20,7 +20,7 @@ import unittest
 from lbtest import LB_BIN, LbTestCase
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambdacommon import PAGE_502, fn, lambda_config  # noqa: E402
+from lambdacommon import PAGE_502, fn, lambda_config, pid_alive, wait_for  # noqa: E402
 
 NODE_FN = """export const handler = async () => ({
   statusCode: 200, headers: {"content-type": "application/json"},
@@ -169,6 +169,34 @@ class RuntimeVersions(LbTestCase):
             self.assertEqual(seen(), ["probe42", "run42", "run42", "probe43"])
             self.assertEqual(self.body(lb, "/c")["version"][0], 3)
             self.assertEqual(seen(), ["probe42", "run42", "run42", "probe43", "run43"])
+
+    def test_a_hanging_interpreter_probe_is_stopped(self):
+        # A python3.45 that never answers its probe (and has started a child that holds
+        # its output open): lb waited for it as long as it hung, before listening and
+        # at each reload. It gets 2 seconds, then it and its child are killed and
+        # reaped, one line says so, and python3 serves the python3.45 functions.
+        with tempfile.TemporaryDirectory() as bin_dir:
+            pids = os.path.join(bin_dir, "pids")
+            path = os.path.join(bin_dir, "python3.45")
+            with open(path, "w") as f:
+                f.write(f'#!/bin/sh\necho $$ >> "{pids}"\nsleep 30 &\necho $! >> "{pids}"\nwait\n')
+            os.chmod(path, 0o755)
+            t0 = time.time()
+            lb = self.serve([fn("h", "python3.45")], {"fn/index.py": PY_FN},
+                            env={"PATH": bin_dir + ":" + os.environ["PATH"]})
+            self.assertLess(time.time() - t0, 15)
+            self.assertEqual(self.body(lb, "/h")["version"][0], 3)
+            err = lb.stderr()
+            self.assertEqual(re.findall(r"^lb: warning: python3\.45 did not answer within 2 seconds: "
+                                        r"stopped; it counts as not installed$", err, re.M),
+                             ["lb: warning: python3.45 did not answer within 2 seconds: stopped; "
+                              "it counts as not installed"], err)
+            self.assertRegex(err, r"lb: warning: python3\.45 is not installed: python3 \(Python "
+                                  r"3\.\d+\.\d+\) runs the python3\.45 functions")
+            with open(pids) as f:
+                started = [int(p) for p in f.read().split()]
+            self.assertEqual(len(started), 2, started)
+            self.assertTrue(wait_for(lambda: not any(pid_alive(p) for p in started)), started)
 
     def test_runtime_names_need_their_version(self):
         with tempfile.TemporaryDirectory() as d:
