@@ -393,6 +393,9 @@ static void http_request(struct forward *f)
 		if (h->reject == 464)
 			log_warn("%.*s %.*s: the protocol version does not fit target group %s: 464",
 				 SV_ARG(f->req->method), SV_ARG(f->req->path), f->tg->name);
+		if (h->reject == 503)
+			log_warn("%.*s %.*s: target group %s has no registered target that can take it: 503",
+				 SV_ARG(f->req->method), SV_ARG(f->req->path), f->tg->name);
 		release(f);
 		forward_answer_page(f, h->reject, false);
 		forward_done(f);

@@ -193,6 +193,8 @@ static void lambda_request(struct forward *f)
 	}
 	if (!tg->function) {
 		/* ALB: a target group with no registered target → 503. */
+		log_warn("%.*s %.*s: target group %s has no registered target: 503", SV_ARG(req->method),
+			 SV_ARG(req->path), tg->name);
 		forward_answer_page(f, 503, false);
 		forward_done(f);
 		return;

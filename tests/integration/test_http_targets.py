@@ -301,6 +301,9 @@ class FailureTests(ClassLb):
     def test_no_registered_target_is_503(self):
         line = self.check_page("/empty", 503, "503 Service Temporarily Unavailable")
         self.assertEqual(line["target_port"], "-")
+        # as every failure in README's table, with its warning line
+        self.assertTrue(wait_for(lambda: "GET /empty: target group empty has no registered target "
+                                         "that can take it: 503" in self.lb.stderr()), self.lb.stderr()[-2000:])
 
     def test_answer_cut_mid_body_cuts_the_client(self):
         c = self.lb.connect()

@@ -427,6 +427,7 @@ class LambdaFailureTests(LambdaCase):
         self.assert_page(r, "HTTP/1.1 503 Service Temporarily Unavailable", PAGE_503)
         self.assertEqual(len(r.body), 162)
         self.assert_forward_log(lb, "/empty/x", 503, "-", "-", "empty")
+        self.wait_stderr(lb, r"^lb: warning: GET /empty/x: target group empty has no registered target: 503$")
 
     def test_queue_overflow_is_throttled(self):
         lb = self.serve([fn("gate", PYTHON, "gate.handler", reserved_concurrent_executions=1,
