@@ -81,6 +81,8 @@ int cfn_err(struct cfn *c, const struct ynode *at, const char *fmt, ...)
 
 /* cfn_map.c: the whole configuration tree. */
 int cfn_config(struct cfn *c, struct ynode **out);
+/* cfn_map.c: a listener's port as lb serves it (--port-map, or 80 -> 8080), logged. */
+struct ynode *cfn_port(struct cfn *c, const struct ynode *port);
 /* cfn_fn.c: the functions: list. */
 int cfn_functions(struct cfn *c, struct ynode *list);
 /* "arn:aws:lambda:R:A:function:NAME[:Q]" → "NAME[:Q]" in c->a; NULL if not one. */

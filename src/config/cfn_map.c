@@ -231,16 +231,18 @@ static int rule(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	return 0;
 }
 
-/* --port-map P=L, else ports below 1024 move up by 8000 (80 -> 8080). */
-static int port_map(struct cfn *c, struct ynode *port, struct ynode **out)
+/* A template's listener port as lb serves it: --port-map P=L, else ports
+ * below 1024 move up by 8000 (80 -> 8080), said in one line. */
+struct ynode *cfn_port(struct cfn *c, const struct ynode *port)
 {
 	char *end;
-	long p = strtol(port->str, &end, 10), l = -1;
+	long p, l = -1;
 
-	if (!*port->str || *end) {
-		*out = port; /* config_load reports it */
-		return 0;
-	}
+	if (!port || port->type != YNODE_SCALAR)
+		return (struct ynode *)port; /* config_load reports it */
+	p = strtol(port->str, &end, 10);
+	if (!*port->str || *end)
+		return (struct ynode *)port;
 	for (size_t i = 0; c->opts && i < c->opts->nport_maps; i++) {
 		const char *m = c->opts->port_maps[i];
 
@@ -253,8 +255,7 @@ static int port_map(struct cfn *c, struct ynode *port, struct ynode **out)
 		log_info("listener port %ld serves on %ld (--port-map %ld=PORT to choose)", p, l,
 			 p);
 	}
-	*out = l < 0 ? port : cfn_scalar(c->a, port, config_printf(c->a, "%ld", l));
-	return 0;
+	return l < 0 ? (struct ynode *)port : cfn_scalar(c->a, port, config_printf(c->a, "%ld", l));
 }
 
 static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
@@ -265,9 +266,7 @@ static int listener(struct cfn *c, struct cfn_res *r, struct ynode *list)
 		return -1;
 	if (!v || v->type != YNODE_SCALAR)
 		return cfn_err(c, v ? v : r->node, "listener '%s' needs a Port", r->id);
-	if (port_map(c, v, &v))
-		return -1;
-	cfn_put(c->a, o, "port", v);
+	cfn_put(c->a, o, "port", cfn_port(c, v));
 	if (cfn_prop(c, r, "Protocol", &v))
 		return -1;
 	cfn_put(c->a, o, "protocol", v);

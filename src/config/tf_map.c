@@ -339,32 +339,12 @@ static struct ynode *conditions(struct tf *t, const struct tf_res *r)
 	return out;
 }
 
-static int port_of(struct cfn *c, const struct ynode *port, struct ynode **out)
-{
-	long p = port && port->type == YNODE_SCALAR ? strtol(port->str, NULL, 10) : -1, l = -1;
-
-	*out = (struct ynode *)port;
-	for (size_t i = 0; c->opts && i < c->opts->nport_maps; i++) {
-		char *end;
-
-		if (strtol(c->opts->port_maps[i], &end, 10) == p && *end == '=')
-			l = strtol(end + 1, NULL, 10);
-	}
-	/* lb's choice, as for templates: below 1024, 8000 up. */
-	if (l < 0 && p > 0 && p < 1024)
-		l = p + 8000;
-	if (l >= 0)
-		*out = cfn_scalar(c->a, port, config_printf(c->a, "%ld", l));
-	return 0;
-}
-
 static int listener(struct tf *t, struct tf_res *l, struct ynode *list)
 {
 	struct cfn *c = t->c;
-	struct ynode *o = cfn_map(c->a, l->values), *port, *acts, *rules = cfn_seq(c->a, l->values);
+	struct ynode *o = cfn_map(c->a, l->values), *acts, *rules = cfn_seq(c->a, l->values);
 
-	port_of(c, ydoc_get(l->values, "port"), &port);
-	cfn_put(c->a, o, "port", port);
+	cfn_put(c->a, o, "port", cfn_port(c, ydoc_get(l->values, "port")));
 	put(c, o, "protocol", ydoc_get(l->values, "protocol"));
 	if (actions(t, l, "default_action", &acts))
 		return -1;

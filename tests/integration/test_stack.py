@@ -682,6 +682,8 @@ class TerraformTests(LbTestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("target group tf-live: lambda, single-value headers, target tf-api:live", out)
         self.assertIn("not emulated, skipped: aws_iam_role.lambda", err)
+        # as for a template: a port below 1024 moves up, in one line
+        self.assertIn("listener port 80 serves on 8080 (--port-map 80=PORT to choose)", err)
 
     def test_a_missing_or_mistyped_attribute_is_an_error_at_its_place(self):
         # Why: a plan leaves unknown values out of planned_values, so keys go missing;
