@@ -13,6 +13,11 @@
  * layer_fs_place, which never follows a link inside the merged tree, so
  * nothing is written outside it.
  *
+ * Size: the entries' declared sizes are added up before anything is
+ * written and must fit in what is left of Lambda's unzipped limit for the
+ * function's layers; an entry longer than it declares is damaged. A zip
+ * bomb is therefore refused before it takes any disk.
+ *
  * Modes: an archive made on Unix (or macOS) records each entry's mode. Files
  * keep their permission bits, which is what keeps bin/ executable, as Lambda
  * keeps them when it unpacks a layer; symbolic links are recreated as links
@@ -310,42 +315,82 @@ static int extract_entry(const struct zip *z, struct zip_entry *e, const char *d
 	return extract_file(z, e, dir, (mode & 0777) ? (mode & 0777) : 0644, err);
 }
 
-static int extract_all(const struct zip *z, const char *dir, struct lb_err *err)
+/*
+ * The central directory entry at *at (before end) into e, *at moved past it.
+ * ZIP64 sizes and offsets are read from its extra field.
+ */
+static int next_entry(const struct zip *z, uint64_t *at, uint64_t end, struct zip_entry *e,
+		      struct lb_err *err)
+{
+	const uint8_t *c = z->p + *at;
+	size_t nlen, xlen, clen;
+
+	if (end - *at < CENTRAL_SIZE || le32(c) != SIG_CENTRAL)
+		return damaged(err, "central directory entry out of place");
+	nlen = le16(c + 28);
+	xlen = le16(c + 30);
+	clen = le16(c + 32);
+	if (end - *at - CENTRAL_SIZE < (uint64_t)nlen + xlen + clen)
+		return damaged(err, "central directory entry out of bounds");
+	*e = (struct zip_entry){
+		.raw = (const char *)c + CENTRAL_SIZE, .raw_len = nlen,
+		.made_by = le16(c + 4), .flags = le16(c + 8), .method = le16(c + 10),
+		.crc = le32(c + 16), .csize = le32(c + 20), .usize = le32(c + 24),
+		.attrs = le32(c + 38), .offset = le32(c + 42),
+	};
+	if ((e->usize == ALL_ONES || e->csize == ALL_ONES || e->offset == ALL_ONES) &&
+	    read_zip64(c + CENTRAL_SIZE + nlen, xlen, e) != 0)
+		return damaged(err, "bad ZIP64 extra field");
+	*at += CENTRAL_SIZE + nlen + xlen + clen;
+	return 0;
+}
+
+/*
+ * Why: Lambda refuses code and layers whose unzipped size passes 262144000
+ * bytes. Every entry's declared size is taken from *room before anything is
+ * written, so a zip bomb is refused up front instead of filling the disk
+ * (entry_read never writes more than an entry declares).
+ */
+static int take_room(const struct zip *z, uint64_t count, uint64_t at, uint64_t end, uint64_t *room,
+		     struct lb_err *err)
+{
+	uint64_t total = 0;
+
+	for (uint64_t i = 0; i < count; i++) {
+		struct zip_entry e;
+
+		if (next_entry(z, &at, end, &e, err))
+			return -1;
+		total = e.usize > UINT64_MAX - total ? UINT64_MAX : total + e.usize;
+	}
+	if (total > *room)
+		return lb_err_set(err, "its entries unzip to %llu bytes, more than the %llu left of "
+				  "Lambda's limit of %llu bytes (250 MB) for a function's layers",
+				  (unsigned long long)total, (unsigned long long)*room,
+				  (unsigned long long)LAYER_UNZIPPED_MAX);
+	*room -= total;
+	return 0;
+}
+
+static int extract_all(const struct zip *z, const char *dir, uint64_t *room, struct lb_err *err)
 {
 	uint64_t count = 0, at = 0, size = 0, end;
 
 	if (find_directory(z, &count, &at, &size, err))
 		return -1;
 	end = at + size;
+	if (take_room(z, count, at, end, room, err))
+		return -1;
 	for (uint64_t i = 0; i < count; i++) {
-		const uint8_t *c = z->p + at;
 		struct zip_entry e;
-		size_t nlen, xlen, clen;
 
-		if (end - at < CENTRAL_SIZE || le32(c) != SIG_CENTRAL)
-			return damaged(err, "central directory entry out of place");
-		nlen = le16(c + 28);
-		xlen = le16(c + 30);
-		clen = le16(c + 32);
-		if (end - at - CENTRAL_SIZE < (uint64_t)nlen + xlen + clen)
-			return damaged(err, "central directory entry out of bounds");
-		e = (struct zip_entry){
-			.raw = (const char *)c + CENTRAL_SIZE, .raw_len = nlen,
-			.made_by = le16(c + 4), .flags = le16(c + 8), .method = le16(c + 10),
-			.crc = le32(c + 16), .csize = le32(c + 20), .usize = le32(c + 24),
-			.attrs = le32(c + 38), .offset = le32(c + 42),
-		};
-		if ((e.usize == ALL_ONES || e.csize == ALL_ONES || e.offset == ALL_ONES) &&
-		    read_zip64(c + CENTRAL_SIZE + nlen, xlen, &e) != 0)
-			return damaged(err, "bad ZIP64 extra field");
-		if (extract_entry(z, &e, dir, err))
+		if (next_entry(z, &at, end, &e, err) || extract_entry(z, &e, dir, err))
 			return -1;
-		at += CENTRAL_SIZE + nlen + xlen + clen;
 	}
 	return 0;
 }
 
-int layer_zip_extract(const char *zip_path, const char *dir, struct lb_err *err)
+int layer_zip_extract(const char *zip_path, const char *dir, uint64_t *room, struct lb_err *err)
 {
 	struct zip z = { NULL, 0 };
 	struct stat st;
@@ -365,7 +410,7 @@ int layer_zip_extract(const char *zip_path, const char *dir, struct lb_err *err)
 		goto out;
 	}
 	z.p = map;
-	rc = extract_all(&z, dir, err);
+	rc = extract_all(&z, dir, room, err);
 out:
 	if (map != MAP_FAILED)
 		munmap(map, z.n);

@@ -15,6 +15,10 @@
  *  - /opt is read-only in Lambda: a function writing to its layer files must
  *    not change the developer's layer directory;
  *  - a merged directory is a snapshot, as a published layer version is.
+ * Together the layers' files may take Lambda's unzipped limit (250 MB), a
+ * zip's declared sizes counted before it is extracted, so a zip bomb fails
+ * the build before it fills $TMPDIR. The function's own code directory is
+ * not counted: lb runs it where it is, and never copies it.
  * The cost is paid once per version and configuration, at the version's
  * first cold start, in lb's one thread (about 0.2 s for 5,000 files, the
  * same as unzip; other requests wait meanwhile); edits to a layer show after
@@ -83,6 +87,7 @@ struct walk {
 	char src[PATH_MAX], dst[PATH_MAX];
 	size_t nsrc, ndst;
 	struct stat dest;            /* the merged directory: never copied into itself */
+	uint64_t *room;              /* bytes the layers' files may still take */
 };
 
 static int walk_push(struct walk *w, const char *name, struct lb_err *err)
@@ -168,6 +173,13 @@ static int copy_entry(struct walk *w, struct lb_err *err)
 		return layer_fs_clear(w->dst, LAYER_DIR, err) || copy_tree(w, err) ? -1 : 0;
 	}
 	if (S_ISREG(st.st_mode)) {
+		/* Why: Lambda's unzipped limit covers a layer made from this directory too. */
+		if ((uint64_t)st.st_size > *w->room)
+			return lb_err_set(err, "'%s' takes %lld bytes, more than the %llu left of Lambda's "
+					  "limit of %llu bytes (250 MB) for a function's layers", w->src,
+					  (long long)st.st_size, (unsigned long long)*w->room,
+					  (unsigned long long)LAYER_UNZIPPED_MAX);
+		*w->room -= (uint64_t)st.st_size;
 		if (layer_fs_clear(w->dst, LAYER_FILE, err))
 			return -1;
 		/* Why: the mode is kept, so a layer's bin/ stays executable, as in Lambda. */
@@ -207,11 +219,12 @@ static int copy_tree(struct walk *w, struct lb_err *err)
 	return rc;
 }
 
-static int merge_dir(const char *dest, const char *src, struct lb_err *err)
+static int merge_dir(const char *dest, const char *src, uint64_t *room, struct lb_err *err)
 {
 	struct walk *w = xcalloc(1, sizeof(*w));
 	int rc;
 
+	w->room = room;
 	w->nsrc = (size_t)snprintf(w->src, sizeof(w->src), "%s", src);
 	w->ndst = (size_t)snprintf(w->dst, sizeof(w->dst), "%s", dest);
 	if (w->nsrc >= sizeof(w->src) || w->ndst >= sizeof(w->dst))
@@ -226,6 +239,8 @@ static int merge_dir(const char *dest, const char *src, struct lb_err *err)
 
 int layers_merge(const char *dest, const char *const *paths, size_t n, struct lb_err *err)
 {
+	uint64_t room = LAYER_UNZIPPED_MAX;
+
 	for (size_t i = 0; i < n; i++) {
 		struct lb_err why = { "" };
 		struct stat st;
@@ -234,9 +249,9 @@ int layers_merge(const char *dest, const char *const *paths, size_t n, struct lb
 		if (stat(paths[i], &st) != 0)
 			rc = lb_err_set(&why, "cannot access: %s", strerror(errno));
 		else if (S_ISDIR(st.st_mode))
-			rc = merge_dir(dest, paths[i], &why);
+			rc = merge_dir(dest, paths[i], &room, &why);
 		else
-			rc = layer_zip_extract(paths[i], dest, &why);
+			rc = layer_zip_extract(paths[i], dest, &room, &why);
 		if (rc)
 			return lb_err_set(err, "layer '%s': %s", paths[i], why.msg);
 	}

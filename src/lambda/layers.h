@@ -54,7 +54,10 @@ const char *layer_dir_path(const struct layer_dir *d);
  * Merges the layers at paths (directories or .zip files), in order, into the
  * existing directory dest: a later layer's file replaces an earlier one's at
  * the same relative path, and directories merge. Files of directory layers
- * are copied (not linked): see layers.c.
+ * are copied (not linked): see layers.c. Their files together may take at
+ * most LAYER_UNZIPPED_MAX bytes (Lambda's limit); past it the merge fails
+ * ("... more than the N left of Lambda's limit ..."), a .zip before any of
+ * its entries is written.
  */
 int layers_merge(const char *dest, const char *const *paths, size_t n, struct lb_err *err);
 

@@ -48,6 +48,7 @@ static void check_nothing_escaped(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
 	struct lb_err err;
+	uint64_t room = LAYER_UNZIPPED_MAX;
 	FILE *f;
 
 	if (!*dir) {
@@ -65,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (mkdir(out, 0700) != 0)
 		abort();
 	memset(&err, 0, sizeof(err));
-	if (layer_zip_extract(zip, out, &err) < 0 && !err.msg[0])
+	if (layer_zip_extract(zip, out, &room, &err) < 0 && !err.msg[0])
 		abort();   /* a refusal always says why */
 	check_nothing_escaped();
 	nftw(out, remove_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -13,9 +13,11 @@ import json
 import os
 import signal
 import stat
+import struct
 import tempfile
 import unittest
 import zipfile
+import zlib
 
 from lambdacommon import (NODE, PROVIDED, PYTHON, SharedLbCase, LambdaCase, fn, lambda_config, tg,
                           wait_for)
@@ -35,6 +37,33 @@ def make_zip(entries):
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text)
     return out.getvalue()
+
+
+def zip_of_zeros(sizes):
+    """A zip bomb: entries big/I of sizes[I] zero bytes, a few hundred KB on disk.
+
+    Its deflate data is one sync-flushed chunk of 1 MiB of zeros repeated (each chunk
+    stands alone), then an empty final block, so it is built without deflating gigabytes.
+    """
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    mib = bytes(1 << 20)
+    chunk = c.compress(mib) + c.flush(zlib.Z_SYNC_FLUSH)
+    out, central = io.BytesIO(), io.BytesIO()
+    for i, size in enumerate(sizes):
+        name = ("big/%d" % i).encode()
+        data = chunk * (size >> 20) + b"\x01\x00\x00\xff\xff"
+        crc = 0
+        for _ in range(size >> 20):
+            crc = zlib.crc32(mib, crc)
+        head = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 8, 0, 0x21, crc, len(data), size,
+                           len(name), 0)
+        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 3 << 8 | 30, 20, 0, 8, 0, 0x21,
+                                  crc, len(data), size, len(name), 0, 0, 0, 0,
+                                  (stat.S_IFREG | 0o644) << 16, out.tell()) + name)
+        out.write(head + name + data)
+    cd = central.getvalue()
+    return out.getvalue() + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, len(sizes), len(sizes),
+                                             len(cd), out.tell(), 0)
 
 
 COMMON = {
@@ -248,6 +277,28 @@ class LayerLifecycleTests(LambdaCase):
                              r"'python/\.\./\.\./escaped\.txt' is refused: absolute paths and "
                              r"'\.\.' are not allowed$")
         self.assertFalse(os.path.exists(os.path.join(lb.dir, "escaped.txt")))
+
+    def test_zip_bomb_fails_the_invocation_and_fills_nothing(self):
+        # Lambda refuses layers that unzip to more than 262144000 bytes (250 MB): two layers
+        # of 150 MB each fit alone, not together; nothing of the second is ever written
+        tmp = tempfile.mkdtemp(prefix="lbtest-tmpdir-")
+        self.addCleanup(os.rmdir, tmp)
+        bomb = zip_of_zeros([150 << 20])
+        self.assertLess(len(bomb), 1 << 20)
+        lb = self.serve([fn("bomb", PYTHON, "index.handler", "fn",
+                            layers=["layers/a.zip", "layers/b.zip"])],
+                        {"fn/index.py": "def handler(e, c):\n    return {'statusCode': 200}\n",
+                         "layers/a.zip": bomb, "layers/b.zip": bomb}, env={"TMPDIR": tmp})
+        detail = self.assert_502(lb, lb.get("/bomb"), "/bomb", "LambdaUnhandled", "bomb")
+        self.assertIn("Runtime.InvalidEntrypoint", detail)
+        self.wait_stderr(lb, r"^lb: error: function bomb: layer '.*/layers/b\.zip': its entries "
+                             r"unzip to 157286400 bytes, more than the 104857600 left of Lambda's "
+                             r"limit of 262144000 bytes \(250 MB\) for a function's layers$")
+        self.assertEqual(lb.stderr().count("unzip to"), 1, lb.stderr())
+        roots = [e for e in os.listdir(tmp) if e.startswith("lb-layers-")]
+        self.assertEqual([os.listdir(os.path.join(tmp, r)) for r in roots], [[]])  # failed build gone
+        lb.stop()
+        self.assertEqual(os.listdir(tmp), [])
 
     def test_reload_rebuilds_and_exit_removes_the_temporary_directory(self):
         f = fn("rl", PYTHON, "index.handler", "fn", layers=["layers/r"],

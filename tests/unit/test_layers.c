@@ -260,6 +260,93 @@ static const char *zip_write(const char *name, const struct zentry *e, size_t n,
 	return path;
 }
 
+/*
+ * A zip of n entries "big/I" of size bytes of zeros each, deflated: one
+ * sync-flushed chunk of 1 MB of zeros repeated (each chunk stands alone),
+ * then an empty final block. A few hundred KB that unzip to n * size bytes.
+ */
+static const char *zip_zeros(const char *name, size_t n, uint32_t size)
+{
+	static unsigned char zeros[1 << 20];
+	unsigned char chunk[8192];
+	static const unsigned char final_block[] = { 1, 0, 0, 0xff, 0xff };
+	struct buf b = BUF_INIT, cd = BUF_INIT, data = BUF_INIT;
+	const char *path = at(name);
+	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+	size_t clen, cd_len;
+	z_stream zs;
+	FILE *f;
+
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = zeros;
+	zs.avail_in = sizeof(zeros);
+	zs.next_out = chunk;
+	zs.avail_out = sizeof(chunk);
+	deflate(&zs, Z_SYNC_FLUSH);
+	clen = sizeof(chunk) - zs.avail_out;
+	deflateEnd(&zs);
+	for (uint32_t done = 0; done < size; done += sizeof(zeros)) {
+		buf_append(&data, chunk, clen);
+		crc = (uint32_t)crc32(crc, zeros, sizeof(zeros));
+	}
+	buf_append(&data, final_block, sizeof(final_block));
+	for (size_t i = 0; i < n; i++) {
+		char entry[32];
+		uint64_t offset = b.len;
+		size_t nlen = (size_t)snprintf(entry, sizeof(entry), "big/%zu", i);
+
+		put32(&b, 0x04034b50);
+		put16(&b, 20);
+		put16(&b, 0);
+		put16(&b, 8);
+		put16(&b, 0);
+		put16(&b, 0x21);
+		put32(&b, crc);
+		put32(&b, (uint32_t)data.len);
+		put32(&b, size);
+		put16(&b, (unsigned)nlen);
+		put16(&b, 0);
+		buf_append(&b, entry, nlen);
+		buf_append(&b, data.p, data.len);
+		put32(&cd, 0x02014b50);
+		put16(&cd, 3u << 8 | 30);
+		put16(&cd, 20);
+		put16(&cd, 0);
+		put16(&cd, 8);
+		put16(&cd, 0);
+		put16(&cd, 0x21);
+		put32(&cd, crc);
+		put32(&cd, (uint32_t)data.len);
+		put32(&cd, size);
+		put16(&cd, (unsigned)nlen);
+		put16(&cd, 0);
+		put16(&cd, 0);
+		put16(&cd, 0);
+		put16(&cd, 0);
+		put32(&cd, (uint32_t)(S_IFREG | 0644) << 16);
+		put32(&cd, (uint32_t)offset);
+		buf_append(&cd, entry, nlen);
+	}
+	cd_len = cd.len;
+	put32(&cd, 0x06054b50);
+	put16(&cd, 0);
+	put16(&cd, 0);
+	put16(&cd, (unsigned)n);
+	put16(&cd, (unsigned)n);
+	put32(&cd, (uint32_t)cd_len);
+	put32(&cd, (uint32_t)b.len);
+	put16(&cd, 0);
+	f = fopen(path, "wb");
+	fwrite(b.p, 1, b.len, f);
+	fwrite(cd.p, 1, cd.len, f);
+	fclose(f);
+	buf_release(&b);
+	buf_release(&cd);
+	buf_release(&data);
+	return path;
+}
+
 static int merge(const char *dest, const char *a, const char *b)
 {
 	const char *paths[] = { a, b };
@@ -462,6 +549,42 @@ TEST(zip_layer_overrides_directory_layer_and_back)
 	CHECK_STR(get(out1, "python/shared.py"), "NAME = 'zip'\n");
 	CHECK_INT(merge(out2, zip, dir), 0);
 	CHECK_STR(get(out2, "python/shared.py"), "NAME = 'dir'\n");
+}
+
+/* Why: Lambda refuses layers that unzip to more than 262144000 bytes (250 MB). */
+TEST(zip_bomb_is_refused_before_anything_is_written)
+{
+	const char *bomb = zip_zeros("bomb.zip", 3, 100u << 20), *out = fresh_dir("out");
+	struct stat st;
+
+	stat(bomb, &st);
+	CHECK(st.st_size < 1 << 20);              /* under 1 MB on disk, 300 MB unzipped */
+	CHECK_INT(merge(out, bomb, NULL), -1);
+	CHECK(strstr(err.msg, "bomb.zip': its entries unzip to 314572800 bytes, more than the "
+			      "262144000 left of Lambda's limit of 262144000 bytes (250 MB)") != NULL);
+	CHECK(mode_of(out, "big") == 0);       /* refused up front: nothing written */
+}
+
+TEST(layers_share_the_unzipped_limit)
+{
+	const char *dir = fresh_dir("dirlayer"), *out = fresh_dir("out"), *out2 = fresh_dir("out");
+	const char *rest = zip_zeros("rest.zip", 1, 100u << 20);
+	char big[4096];
+	int fd;
+
+	/* 200 MB in a directory layer and a zip of 100 MB: each fits, not both. */
+	snprintf(big, sizeof(big), "%s/blob", dir);
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 200 << 20) == 0);
+	close(fd);
+	CHECK_INT(merge(out, dir, rest), -1);
+	CHECK(strstr(err.msg, "rest.zip': its entries unzip to 104857600 bytes, more than the "
+			      "52428800 left of Lambda's limit") != NULL);
+	CHECK(mode_of(out, "big") == 0);
+	/* The directory layer's own files count too. */
+	CHECK_INT(merge(out2, rest, dir), -1);
+	CHECK(strstr(err.msg, "/blob' takes 209715200 bytes, more than the 157286400 left of "
+			      "Lambda's limit of 262144000 bytes (250 MB)") != NULL);
 }
 
 TEST(damaged_zip_and_non_zip_fail_with_a_reason)
@@ -667,6 +790,8 @@ int main(void)
 	RUN(zip_entry_with_absolute_path_is_refused);
 	RUN(zip_entry_never_writes_through_an_earlier_link);
 	RUN(zip_layer_overrides_directory_layer_and_back);
+	RUN(zip_bomb_is_refused_before_anything_is_written);
+	RUN(layers_share_the_unzipped_limit);
 	RUN(damaged_zip_and_non_zip_fail_with_a_reason);
 	RUN(clean_paths);
 	RUN(no_layers_means_no_temporary_directory);
