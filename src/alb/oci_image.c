@@ -194,26 +194,48 @@ void oci_manifest_release(struct oci_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static char **strings(json_t *arr, size_t *n)
+/*
+ * The strings of cfg's key into *out (NULL-terminated, new; NULL when empty
+ * or absent, and null counts as absent). one_ok: a lone string is the only
+ * element. Why: Docker's Entrypoint and Cmd are its "strslice", which reads
+ * either form, while Env is a plain list; anything else is refused, where
+ * skipping an odd element would run another command than Docker does.
+ */
+static int strings(json_t *cfg, const char *key, bool one_ok, char ***out, size_t *n,
+		   struct lb_err *err)
 {
-	char **v;
+	json_t *v = json_object_get(cfg, key), *s;
 	size_t i;
-	json_t *s;
 
+	*out = NULL;
 	*n = 0;
-	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return NULL;
-	v = xcalloc(json_array_size(arr) + 1, sizeof(*v));
-	json_array_foreach(arr, i, s)
-		if (json_is_string(s))
-			v[(*n)++] = xstrdup(json_string_value(s));
-	return v;
+	if (!v || json_is_null(v))
+		return 0;
+	if (one_ok && json_is_string(v)) {
+		*out = xcalloc(2, sizeof(**out));
+		(*out)[(*n)++] = xstrdup(json_string_value(v));
+		return 0;
+	}
+	if (!json_is_array(v))
+		return lb_err_set(err, "the image configuration's %s must be a list of strings%s", key,
+				  one_ok ? " (or one string)" : "");
+	json_array_foreach(v, i, s) {
+		if (!json_is_string(s))
+			return lb_err_set(err, "the image configuration's %s must be a list of strings: "
+					  "element %zu is not a string", key, i + 1);
+	}
+	if (json_array_size(v) == 0)
+		return 0;
+	*out = xcalloc(json_array_size(v) + 1, sizeof(**out));
+	json_array_foreach(v, i, s)
+		(*out)[(*n)++] = xstrdup(json_string_value(s));
+	return 0;
 }
 
 int oci_config_parse(const char *json, size_t n, struct oci_config *c, struct lb_err *err)
 {
-	json_t *root = parse(json, n, "the image configuration", err), *cfg;
-	const char *wd;
+	json_t *root = parse(json, n, "the image configuration", err), *cfg, *wd;
+	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
 	if (!root)
@@ -224,13 +246,21 @@ int oci_config_parse(const char *json, size_t n, struct oci_config *c, struct lb
 	}
 	/* Docker's own configs say "config"; very old ones "container_config" only. */
 	cfg = json_object_get(root, "config");
-	c->entrypoint = strings(json_object_get(cfg, "Entrypoint"), &c->nentrypoint);
-	c->cmd = strings(json_object_get(cfg, "Cmd"), &c->ncmd);
-	c->env = strings(json_object_get(cfg, "Env"), &c->nenv);
-	wd = json_string_value(json_object_get(cfg, "WorkingDir"));
-	c->workdir = wd && *wd ? xstrdup(wd) : NULL;
+	wd = json_object_get(cfg, "WorkingDir");
+	if (cfg && !json_is_object(cfg) && !json_is_null(cfg))
+		lb_err_set(err, "the image configuration's config is not a JSON object");
+	else if (wd && !json_is_string(wd) && !json_is_null(wd))
+		lb_err_set(err, "the image configuration's WorkingDir must be a string");
+	else if (strings(cfg, "Entrypoint", true, &c->entrypoint, &c->nentrypoint, err) == 0 &&
+		 strings(cfg, "Cmd", true, &c->cmd, &c->ncmd, err) == 0 &&
+		 strings(cfg, "Env", false, &c->env, &c->nenv, err) == 0)
+		rc = 0;
+	if (rc == 0 && json_string_length(wd) > 0)
+		c->workdir = xstrdup(json_string_value(wd));
+	if (rc < 0)
+		oci_config_release(c);
 	json_decref(root);
-	return 0;
+	return rc;
 }
 
 static void strv_free(char **v)

@@ -50,7 +50,12 @@ int oci_manifest_parse(const char *json, size_t n, struct oci_manifest *m, struc
 int docker_manifest_parse(const char *json, size_t n, struct oci_manifest *m, struct lb_err *err);
 void oci_manifest_release(struct oci_manifest *m);
 
-/* An image configuration; fields it lacks stay empty. User is ignored. */
+/*
+ * An image configuration; fields it lacks (or null) stay empty. Entrypoint and
+ * Cmd are lists of strings or one string (Docker reads both), Env a list of
+ * strings, WorkingDir a string: another type is -1 with err naming the field.
+ * User is ignored.
+ */
 int oci_config_parse(const char *json, size_t n, struct oci_config *c, struct lb_err *err);
 void oci_config_release(struct oci_config *c);
 

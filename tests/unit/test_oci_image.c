@@ -162,6 +162,34 @@ TEST(config_reads_entrypoint_cmd_workdir_env)
 	CHECK_INT(oci_config_parse("[1]", 3, &c, &err), -1);
 }
 
+/* Why: Docker reads Entrypoint and Cmd as a list or one string (its strslice). */
+TEST(config_entrypoint_and_cmd_may_be_one_string_and_other_types_are_refused)
+{
+	const char *one = "{\"config\":{\"Entrypoint\":\"/bin/sh -c x\",\"Cmd\":null,\"WorkingDir\":null}}";
+	static const char *const bad[][2] = {
+		{ "{\"config\":{\"Cmd\":[\"a\",5,\"b\"]}}", "Cmd must be a list of strings: element 2 is not a string" },
+		{ "{\"config\":{\"Entrypoint\":{\"a\":1}}}", "Entrypoint must be a list of strings (or one string)" },
+		{ "{\"config\":{\"Env\":\"A=1\"}}", "Env must be a list of strings" },
+		{ "{\"config\":{\"Env\":[\"A=1\",null]}}", "Env must be a list of strings: element 2" },
+		{ "{\"config\":{\"WorkingDir\":[\"/x\"]}}", "WorkingDir must be a string" },
+		{ "{\"config\":\"x\"}", "config is not a JSON object" },
+	};
+	struct oci_config c;
+
+	CHECK_INT(oci_config_parse(one, strlen(one), &c, &err), 0);
+	CHECK_INT(c.nentrypoint, 1);
+	CHECK_STR(c.entrypoint ? c.entrypoint[0] : "(none)", "/bin/sh -c x");   /* one argument */
+	CHECK_INT(c.ncmd, 0);
+	CHECK(c.workdir == NULL);
+	oci_config_release(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		CHECK_INT(oci_config_parse(bad[i][0], strlen(bad[i][0]), &c, &err), -1);
+		CHECK(strstr(err.msg, bad[i][1]) != NULL);
+		CHECK(c.entrypoint == NULL && c.cmd == NULL && c.env == NULL);
+	}
+}
+
 static const char *joined(char **argv)
 {
 	static char out[512];
@@ -199,6 +227,7 @@ int main(void)
 	RUN(oci_manifest_gives_config_and_layers_in_order);
 	RUN(docker_manifest_paths_stay_inside_the_archive);
 	RUN(config_reads_entrypoint_cmd_workdir_env);
+	RUN(config_entrypoint_and_cmd_may_be_one_string_and_other_types_are_refused);
 	RUN(image_config_overrides_entrypoint_and_command_separately);
 	return test_done();
 }
