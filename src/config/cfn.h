@@ -85,6 +85,8 @@ int cfn_config(struct cfn *c, struct ynode **out);
 struct ynode *cfn_port(struct cfn *c, const struct ynode *port);
 /* cfn_fn.c: the functions: list. */
 int cfn_functions(struct cfn *c, struct ynode *list);
+/* cfn_fn.c: -1 with an error at the first SAM function event of a type SAM does not have. */
+int cfn_sam_events(struct cfn *c);
 /* "arn:aws:lambda:R:A:function:NAME[:Q]" → "NAME[:Q]" in c->a; NULL if not one. */
 const char *cfn_lambda_target(struct cfn *c, const char *arn);
 

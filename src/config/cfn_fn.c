@@ -9,6 +9,7 @@
  * or a CDK asset (the aws:asset:path metadata, relative to the template).
  * Code that is only in S3 or an image is an error naming the resource.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "config/cfn.h"
@@ -194,6 +195,52 @@ static int versions(struct cfn *c, const struct cfn_res *f, struct ynode *o)
 	return 0;
 }
 
+/* Why: SAM's event sources (aws-integration.md §5.1); none of them is a load balancer. */
+static const char *const sam_event_types[] = {
+	"S3", "SNS", "Kinesis", "DynamoDB", "DocumentDB", "SQS", "Api", "Schedule", "ScheduleV2",
+	"CloudWatchEvent", "EventBridgeRule", "CloudWatchLogs", "IoTRule", "AlexaSkill", "Cognito",
+	"HttpApi", "MSK", "MQ", "SelfManagedKafka",
+};
+
+/*
+ * A SAM function's Events: lb runs none of them, but SAM's transform refuses
+ * a type it does not have, so lb does too. Why: SAM has no ALB event, and a
+ * function given one would get no traffic from lb's load balancer either: the
+ * message says how a template wires a function to an ALB.
+ */
+static int sam_events(struct cfn *c, const struct cfn_res *r)
+{
+	const struct ynode *ev = ydoc_get(r->props, "Events");
+
+	if (!ev)
+		return 0;
+	if (ev->type != YNODE_MAPPING)
+		return cfn_err(c, ev, "'Events' of '%s' must be a mapping", r->id);
+	for (size_t i = 0; i < ev->n; i++) {
+		const char *name = ev->pairs[i].key->str;
+		const struct ynode *t = ydoc_get(ev->pairs[i].value, "Type");
+		bool known = false;
+
+		if (!t)
+			return cfn_err(c, ev->pairs[i].value, "event '%s' of '%s' needs a Type", name, r->id);
+		if (t->type != YNODE_SCALAR)
+			return cfn_err(c, t, "the Type of event '%s' of '%s' must be a string", name, r->id);
+		for (size_t j = 0; j < ARRAY_LEN(sam_event_types); j++)
+			known |= strcmp(t->str, sam_event_types[j]) == 0;
+		if (known)
+			continue;
+		if (strcasestr(t->str, "alb") || strcasestr(t->str, "LoadBalancer") ||
+		    strcasestr(t->str, "elb"))
+			return cfn_err(c, t, "event '%s' of '%s' has Type '%s', which SAM does not have: "
+				       "a function behind an ALB is the target of an "
+				       "AWS::ElasticLoadBalancingV2::TargetGroup (TargetType: lambda, "
+				       "Targets: [{Id: !GetAtt %s.Arn}])", name, r->id, t->str, r->id);
+		return cfn_err(c, t, "event '%s' of '%s' has Type '%s', which is not one of SAM's event "
+			       "types", name, r->id, t->str);
+	}
+	return 0;
+}
+
 static const struct { const char *cfn, *lb; } fn_keys[] = {
 	{ "Runtime", "runtime" },
 	{ "Handler", "handler" },
@@ -241,6 +288,15 @@ static int function(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	if (versions(c, r, o))
 		return -1;
 	cfn_push(c->a, list, o);
+	return 0;
+}
+
+int cfn_sam_events(struct cfn *c)
+{
+	for (size_t i = 0; i < c->nres; i++) {
+		if (is(&c->res[i], "AWS::Serverless::Function") && sam_events(c, &c->res[i]))
+			return -1;
+	}
 	return 0;
 }
 

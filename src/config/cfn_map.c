@@ -524,7 +524,8 @@ int cfn_config(struct cfn *c, struct ynode **out)
 	struct ynode *fns = cfn_seq(c->a, c->root);
 	struct cfn_res *lb;
 
-	if (load_balancer(c, &lb, root))
+	/* First: a SAM "ALB event" is often the template's only try at a load balancer. */
+	if (cfn_sam_events(c) || load_balancer(c, &lb, root))
 		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
 		struct cfn_res *r = &c->res[i];

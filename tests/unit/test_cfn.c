@@ -418,6 +418,50 @@ TEST(parameters_are_checked_up_front)
 	CHECK_STR(eval_with("a", unknown, 1), " the template declares no parameter 'Stag'");
 }
 
+/* A SAM template: Globals.Function's keys are line 3, the function's properties line 10. */
+static const char *map_sam(const char *globals, const char *props)
+{
+	static char t[2048];
+
+	snprintf(t, sizeof(t),
+		 "Transform: AWS::Serverless-2016-10-31\n"
+		 "Globals:\n"
+		 "  Function: {Runtime: python3.12, Handler: app.handler, CodeUri: src%s}\n"
+		 "Resources:\n"
+		 "  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}\n"
+		 "  L:\n"
+		 "    Type: AWS::ElasticLoadBalancingV2::Listener\n"
+		 "    Properties: {LoadBalancerArn: !Ref LB, Port: 8080, DefaultActions:\n"
+		 "      [{Type: fixed-response, FixedResponseConfig: {StatusCode: \"200\"}}]}\n"
+		 "  Fn: {Type: AWS::Serverless::Function, Properties: {%s}}\n",
+		 globals, props);
+	return map_in(t);
+}
+
+/* Why: SAM has no ALB event type (aws-integration.md §5.1); its transform refuses one. */
+TEST(sam_events_of_types_sam_does_not_have_are_errors)
+{
+	CHECK_STR(map_sam("", "Events: {Q: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn}}}"), "ok");
+	CHECK_STR(map_sam("", "Events: {Web: {Type: ALB, Properties: {Path: /x}}}"),
+		  "10:75: event 'Web' of 'Fn' has Type 'ALB', which SAM does not have: a function "
+		  "behind an ALB is the target of an AWS::ElasticLoadBalancingV2::TargetGroup "
+		  "(TargetType: lambda, Targets: [{Id: !GetAtt Fn.Arn}])");
+	CHECK_STR(map_sam("", "Events: {W: {Type: Http}}"),
+		  "10:73: event 'W' of 'Fn' has Type 'Http', which is not one of SAM's event types");
+	CHECK_STR(map_sam("", "Events: {W: {Properties: {}}}"), "10:66: event 'W' of 'Fn' needs a Type");
+	CHECK_STR(map_sam("", "Events: [ALB]"), "10:62: 'Events' of 'Fn' must be a mapping");
+	/* said even when the event is the template's only try at a load balancer */
+	CHECK_STR(map_in("Transform: AWS::Serverless-2016-10-31\n"
+			 "Resources:\n"
+			 "  Fn:\n"
+			 "    Type: AWS::Serverless::Function\n"
+			 "    Properties: {Runtime: python3.12, Handler: a.h, CodeUri: src,\n"
+			 "                 Events: {Web: {Type: ALB, Properties: {Path: /x}}}}\n"),
+		  "6:39: event 'Web' of 'Fn' has Type 'ALB', which SAM does not have: a function "
+		  "behind an ALB is the target of an AWS::ElasticLoadBalancingV2::TargetGroup "
+		  "(TargetType: lambda, Targets: [{Id: !GetAtt Fn.Arn}])");
+}
+
 TEST(only_sams_transform_is_read)
 {
 	FILE *f = fopen(path, "w");
@@ -466,6 +510,7 @@ int main(void)
 	RUN(a_cycle_of_conditions_is_an_error);
 	RUN(parameters_are_checked_up_front);
 	RUN(only_sams_transform_is_read);
+	RUN(sam_events_of_types_sam_does_not_have_are_errors);
 	unlink(path);
 	return test_done();
 }
