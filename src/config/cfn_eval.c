@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/base64.h"
+#include "base/log.h"
 #include "config/cfn.h"
 #include "config/config_int.h"
 
@@ -743,6 +744,54 @@ static int transforms_check(struct cfn *c)
 	return 0;
 }
 
+/* Why: what SAM's Globals.Function takes (aws-integration.md §5.4, SAM's globals.py). */
+static const char *const sam_globals[] = {
+	"Handler", "Runtime", "CodeUri", "DeadLetterQueue", "Description", "MemorySize", "Timeout",
+	"VpcConfig", "Environment", "Tags", "PropagateTags", "Tracing", "KmsKeyArn", "Layers",
+	"AutoPublishAlias", "AutoPublishAliasAllProperties", "DeploymentPreference", "RolePath",
+	"PermissionsBoundary", "ReservedConcurrentExecutions", "ProvisionedConcurrencyConfig",
+	"AssumeRolePolicyDocument", "EventInvokeConfig", "FileSystemConfigs", "CodeSigningConfigArn",
+	"Architectures", "SnapStart", "EphemeralStorage", "FunctionUrlConfig",
+	"RuntimeManagementConfig", "LoggingConfig", "RecursiveLoop", "SourceKMSKeyArn",
+};
+static const char *const sam_not_global[] = { "Role", "Policies", "FunctionName", "Events" };
+
+/*
+ * Why: SAM's transform refuses a Globals section or Globals.Function that is
+ * not a mapping, and the properties that cannot be global (one role, name or
+ * event per function). lb warns of a key it does not know SAM to take (a typo
+ * such as Tiemout would apply nowhere) rather than refuse one SAM added lately.
+ */
+static int globals_check(struct cfn *c, struct lb_err *err)
+{
+	const struct ynode *g = ydoc_get(c->root, "Globals"), *fn;
+
+	if (!g)
+		return 0;
+	if (g->type != YNODE_MAPPING)
+		return ydoc_err(err, g, "'Globals' must be a mapping");
+	if (!(fn = ydoc_get(g, "Function")))
+		return 0;
+	if (fn->type != YNODE_MAPPING)
+		return ydoc_err(err, fn, "'Globals.Function' must be a mapping");
+	for (size_t i = 0; i < fn->n; i++) {
+		const struct ynode *k = fn->pairs[i].key;
+		bool known = false;
+
+		for (size_t j = 0; j < ARRAY_LEN(sam_not_global); j++) {
+			if (strcmp(k->str, sam_not_global[j]) == 0)
+				return ydoc_err(err, k, "'%s' cannot be in Globals.Function: SAM takes it "
+						"only on each function", k->str);
+		}
+		for (size_t j = 0; j < ARRAY_LEN(sam_globals); j++)
+			known |= strcmp(k->str, sam_globals[j]) == 0;
+		if (!known)
+			log_warn("%s:%d:%d: '%s' is not a property SAM takes in Globals.Function: "
+				 "no function gets it", k->file, k->line, k->col, k->str);
+	}
+	return 0;
+}
+
 int cfn_resources(struct cfn *c, struct lb_err *err)
 {
 	const struct ynode *res = ydoc_get(c->root, "Resources");
@@ -751,6 +800,8 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 	c->err = err;
 	if (!res || res->type != YNODE_MAPPING)
 		return ydoc_err(err, c->root, "a template needs a 'Resources' mapping");
+	if (globals_check(c, err))
+		return -1;
 	c->res = arena_alloc(c->a, (res->n + 1) * sizeof(*c->res));
 	for (size_t i = 0; i < res->n; i++) {
 		const struct ynode *n = res->pairs[i].value, *type = ydoc_get(n, "Type");

@@ -462,6 +462,50 @@ TEST(sam_events_of_types_sam_does_not_have_are_errors)
 		  "(TargetType: lambda, Targets: [{Id: !GetAtt Fn.Arn}])");
 }
 
+/* map_sam with what lb writes to stderr meanwhile in *said (static). */
+static const char *map_sam_said(const char *globals, const char *props, const char **said)
+{
+	static char text[1024];
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	const char *r;
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(f), STDERR_FILENO);
+	r = map_sam(globals, props);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	*said = text;
+	return r;
+}
+
+/* Why: SAM's transform refuses these Globals (aws-integration.md §5.4). */
+TEST(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors)
+{
+	const char *said;
+
+	CHECK_STR(map_sam(", Timeout: 9, Environment: {Variables: {A: b}}", ""), "ok");
+	CHECK_STR(map_sam(", FunctionName: same", ""),
+		  "3:71: 'FunctionName' cannot be in Globals.Function: SAM takes it only on each function");
+	CHECK_STR(map_sam(", Events: {}", ""),
+		  "3:71: 'Events' cannot be in Globals.Function: SAM takes it only on each function");
+	CHECK_STR(map_in("Globals: [Function]\nResources: {}\n"), "1:10: 'Globals' must be a mapping");
+	CHECK_STR(map_in("Globals: {Function: [Timeout]}\nResources: {}\n"),
+		  "1:21: 'Globals.Function' must be a mapping");
+	/* A key SAM is not known to take: said, not refused (SAM may have added it). */
+	CHECK_STR(map_sam_said(", Tiemout: 9", "", &said), "ok");
+	CHECK(strstr(said, ":3:71: 'Tiemout' is not a property SAM takes in Globals.Function: no "
+			   "function gets it\n") != NULL);
+	CHECK_STR(map_sam_said("", "", &said), "ok");
+	CHECK_STR(said, "");
+}
+
 TEST(only_sams_transform_is_read)
 {
 	FILE *f = fopen(path, "w");
@@ -511,6 +555,7 @@ int main(void)
 	RUN(parameters_are_checked_up_front);
 	RUN(only_sams_transform_is_read);
 	RUN(sam_events_of_types_sam_does_not_have_are_errors);
+	RUN(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors);
 	unlink(path);
 	return test_done();
 }
