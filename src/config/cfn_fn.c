@@ -268,6 +268,9 @@ static int function(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	}
 	if (code(c, r, runtime, o) || cfn_prop(c, r, "Environment", &v))
 		return -1;
+	/* Why: CloudFormation refuses these shapes; dropping them ran the function without. */
+	if (v && v->type != YNODE_MAPPING)
+		return cfn_err(c, v, "'Environment' of '%s' must be a mapping", r->id);
 	if (v) {
 		struct ynode *env = cfn_map(c->a, v);
 
@@ -276,7 +279,9 @@ static int function(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	}
 	if (cfn_prop(c, r, "Layers", &v))
 		return -1;
-	if (v && v->type == YNODE_SEQUENCE && v->n) {
+	if (v && v->type != YNODE_SEQUENCE)
+		return cfn_err(c, v, "'Layers' of '%s' must be a list", r->id);
+	if (v && v->n) {
 		struct ynode *ls = cfn_seq(c->a, v);
 
 		for (size_t i = 0; i < v->n; i++) {

@@ -506,6 +506,17 @@ TEST(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors)
 	CHECK_STR(said, "");
 }
 
+/* Why: CloudFormation refuses them; lb ran the function without its layer or variables. */
+TEST(function_layers_and_environment_of_the_wrong_shape_are_errors)
+{
+	CHECK_STR(map_sam("", "Layers: arn:aws:lambda:us-east-1:1:layer:x:1"),
+		  "10:62: 'Layers' of 'Fn' must be a list");
+	CHECK_STR(map_sam("", "Layers: {Ref: AWS::Region}"), "10:68: 'Layers' of 'Fn' must be a list");
+	CHECK_STR(map_sam("", "Environment: [A=b]"), "10:67: 'Environment' of 'Fn' must be a mapping");
+	CHECK_STR(map_sam(", Environment: x", ""), "3:84: 'Environment' of 'Fn' must be a mapping");
+	CHECK_STR(map_sam("", "Layers: [], Environment: {Variables: {A: b}}"), "ok");
+}
+
 TEST(only_sams_transform_is_read)
 {
 	FILE *f = fopen(path, "w");
@@ -556,6 +567,7 @@ int main(void)
 	RUN(only_sams_transform_is_read);
 	RUN(sam_events_of_types_sam_does_not_have_are_errors);
 	RUN(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors);
+	RUN(function_layers_and_environment_of_the_wrong_shape_are_errors);
 	unlink(path);
 	return test_done();
 }
