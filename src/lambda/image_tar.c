@@ -3,17 +3,20 @@
  * (through archive_dl, which loads it on the first extraction).
  *
  * The rules of names (normalizing, refusing "..", recognizing whiteouts)
- * are oci_image.c's; this file does the file-system work through layer_fs,
- * whose layer_fs_place turns every parent of a path into a real directory
- * first, so a symbolic link put there by an earlier layer is replaced, never
- * followed. A layer is read twice: its whiteouts apply to the layers below
- * it only, whatever their order in the archive, so they all go first.
+ * are oci_image.c's; this file does the file-system work through layer_fs.
+ * An entry's path is first resolved inside the root as Docker and containerd
+ * resolve it (resolve_in_root: a link among its parents is followed, never
+ * out of the root), so its parents are then real directories or missing, and
+ * layer_fs_place makes them without following anything: nothing is written
+ * through a link. A layer is read twice: its whiteouts apply to the layers
+ * below it only, whatever their order in the archive, so they all go first.
  */
 #include "lambda/image_tar.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,22 +43,77 @@ static struct archive *open_archive(const struct archive_dl *ar, const char *pat
 	return a;
 }
 
-/* Whether every directory on the way to rel under root is a real directory (no link). */
-static bool parents_real(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-	size_t base = strlen(root) + 1;
-	struct stat st;
+/* Linux's own bound on the links met in one path name (ELOOP). */
+#define LINKS_MAX 40
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >= sizeof(path))
-		return false;
-	for (char *s = path + base; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-			return false;
-		*s = '/';
+/* Drops done's last component; returns done's new length. */
+static size_t drop_last(char *done, size_t nd)
+{
+	char *slash = memrchr(done, '/', nd);
+
+	nd = slash ? (size_t)(slash - done) : 0;
+	done[nd] = '\0';
+	return nd;
+}
+
+/*
+ * rel as the image sees it, into out (size bytes): each symbolic link met
+ * among its parent directories is followed inside root (an absolute target
+ * from root, ".." never above it), its last component is kept as it is (an
+ * entry replaces what is there, link or not). Why: Docker and containerd
+ * apply a layer this way, resolving paths in the root's scope, so a layer's
+ * lib/x.so lands in usr/lib when a lower layer made lib a link to usr/lib.
+ * What out names is inside root, and its parents are real directories or
+ * not there yet: nothing is ever written through a link.
+ */
+static int resolve_in_root(const char *root, const char *rel, char *out, size_t size, struct lb_err *err)
+{
+	char rest[PATH_MAX], done[PATH_MAX] = "", path[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX];
+	const char *last = strrchr(rel, '/');
+	size_t nd = 0;
+	int links = 0;
+
+	if ((size_t)snprintf(rest, sizeof(rest), "%.*s", last ? (int)(last - rel) : 0, rel) >= sizeof(rest))
+		return lb_err_set(err, "entry '%s': path too long", rel);
+	last = last ? last + 1 : rel;
+	while (*rest) {
+		size_t n = strcspn(rest, "/"), skip = n + (rest[n] == '/');
+		struct stat st;
+		ssize_t tn;
+		bool dot = n == 0 || (n == 1 && rest[0] == '.'), dotdot = n == 2 && rest[0] == '.' && rest[1] == '.';
+
+		if (!dot && !dotdot) {
+			if (nd + 1 + n >= sizeof(done))
+				return lb_err_set(err, "entry '%s': path too long", rel);
+			if (nd)
+				done[nd++] = '/';
+			memcpy(done + nd, rest, n);
+			done[nd += n] = '\0';
+		}
+		memmove(rest, rest + skip, strlen(rest + skip) + 1);
+		if (dotdot)
+			nd = drop_last(done, nd);
+		if (dot || dotdot)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, done) >= sizeof(path))
+			return lb_err_set(err, "entry '%s': path too long", rel);
+		/* A directory, nothing yet, or a file (which the entry's directory replaces). */
+		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+			continue;
+		if (++links > LINKS_MAX)
+			return lb_err_set(err, "entry '%s': more than %d links on its way (a loop?)", rel, LINKS_MAX);
+		if ((tn = readlink(path, target, sizeof(target) - 1)) < 0)
+			return lb_err_set(err, "entry '%s': cannot read the link '%s': %s", rel, done, strerror(errno));
+		target[tn] = '\0';
+		nd = target[0] == '/' ? 0 : drop_last(done, nd);
+		done[nd] = '\0';
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", target, rest) >= sizeof(tmp))
+			return lb_err_set(err, "entry '%s': path too long", rel);
+		memcpy(rest, tmp, strlen(tmp) + 1);
 	}
-	return true;
+	if ((size_t)snprintf(out, size, "%s%s%s", done, nd ? "/" : "", last) >= size)
+		return lb_err_set(err, "entry '%s': path too long", rel);
+	return 0;
 }
 
 /* Removes what dir holds (lower layers' contents), never following a link. */
@@ -79,22 +137,21 @@ static int empty_dir(const char *dir)
 	return rc;
 }
 
-/* A whiteout: deletes what it names, from lower layers. */
+/* A whiteout: deletes what it names, from lower layers (its directory resolved as entries' are). */
 static int apply_whiteout(const char *root, const char *rel, struct lb_err *err)
 {
-	char *target = NULL, path[PATH_MAX];
-	enum oci_whiteout wh = oci_whiteout(rel, &target);
+	char *target = NULL, path[PATH_MAX], resolved[PATH_MAX];
+	enum oci_whiteout wh;
 	int rc = 0;
 
-	if (wh == OCI_WH_NONE)
+	if (resolve_in_root(root, rel, resolved, sizeof(resolved), err) < 0)
+		return -1;
+	if ((wh = oci_whiteout(resolved, &target)) == OCI_WH_NONE)
 		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", root, *target ? "/" : "", target) >= sizeof(path)) {
 		rc = lb_err_set(err, "whiteout '%s': path too long", rel);
 		goto out;
 	}
-	/* Below a link nothing of this root is deleted: the lower path is not there. */
-	if (*target && !parents_real(root, target))
-		goto out;
 	if (wh == OCI_WH_FILE && layer_fs_remove(path) < 0 && errno != ENOENT)
 		rc = lb_err_set(err, "whiteout '%s': cannot remove '%s': %s", rel, target, strerror(errno));
 	if (wh == OCI_WH_OPAQUE) {
@@ -135,19 +192,20 @@ static int write_file(const struct archive_dl *ar, struct archive *a, const char
 	return rc;
 }
 
-/* A hard link: its target must be an earlier entry of this root, reached without links. */
+/* A hard link: its target is an earlier entry of this root, found as the image sees it. */
 static int write_hardlink(const char *root, const char *name, const char *target, const char *path,
 			  struct lb_err *err)
 {
-	char *rel = NULL, tpath[PATH_MAX];
+	char *rel = NULL, resolved[PATH_MAX], tpath[PATH_MAX];
 	int rc = 0;
 
 	if (oci_entry_path(target, &rel) != 0)
 		return lb_err_set(err, "entry '%s' links to '%s', outside the image root", name, target);
-	if ((size_t)snprintf(tpath, sizeof(tpath), "%s/%s", root, rel) >= sizeof(tpath))
+	if (resolve_in_root(root, rel, resolved, sizeof(resolved), err) < 0)
+		rc = -1;
+	else if ((size_t)snprintf(tpath, sizeof(tpath), "%s/%s", root, resolved) >= sizeof(tpath))
 		rc = lb_err_set(err, "entry '%s': link target too long", name);
-	else if (!parents_real(root, rel))
-		rc = lb_err_set(err, "entry '%s' links to '%s' through a symbolic link", name, target);
+	/* link(2) does not follow a link at tpath itself: the new name is that link too. */
 	else if (link(tpath, path) != 0)
 		rc = lb_err_set(err, "entry '%s': cannot link to '%s': %s", name, target, strerror(errno));
 	free(rel);
@@ -160,11 +218,12 @@ static int extract_entry(const struct archive_dl *ar, struct archive *a, struct 
 	mode_t type = ar->entry_filetype(e), mode = ar->entry_perm(e);
 	const char *hard = ar->entry_hardlink(e), *name = ar->entry_pathname(e);
 	enum layer_kind kind = type == AE_IFDIR ? LAYER_DIR : type == AE_IFLNK ? LAYER_LINK : LAYER_FILE;
-	char path[PATH_MAX];
+	char path[PATH_MAX], resolved[PATH_MAX];
 
 	if (!hard && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
 		return 0;   /* devices, FIFOs, sockets: nothing a function needs, and root-only to make */
-	if (layer_fs_place(root, rel, kind, path, sizeof(path), err) < 0)
+	if (resolve_in_root(root, rel, resolved, sizeof(resolved), err) < 0 ||
+	    layer_fs_place(root, resolved, kind, path, sizeof(path), err) < 0)
 		return -1;
 	if (hard)
 		return write_hardlink(root, name, hard, path, err);

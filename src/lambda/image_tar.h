@@ -14,9 +14,12 @@
  * Extracts archive into root (an existing directory, absolute, without
  * symbolic links on its way). layer: apply OCI/Docker whiteouts (.wh.NAME
  * deletes NAME of lower layers, .wh..wh..opq empties its directory) before
- * the entries. Nothing is ever written through a link: a path with ".." or a
- * hard link out of the root fails with err naming the entry (not the
- * archive: the caller knows how to name it); device files are skipped.
+ * the entries. An entry below a link of an earlier entry or layer goes where
+ * the link leads, resolved inside root (as Docker and containerd apply
+ * layers; ".." never climbs above root), so nothing is ever written outside
+ * it. A path with ".." or a hard link out of the root fails with err naming
+ * the entry (not the archive: the caller knows how to name it); device files
+ * are skipped.
  */
 int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err);
 

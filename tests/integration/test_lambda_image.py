@@ -168,6 +168,17 @@ class ImageBuild:
         evil[1].append(("../escape.txt", "file", b"out\n"))
         self.evil = os.path.join(d, "evil.tar")
         self.evil_digest = docker_save(self.evil, evil)
+        # Lower layers' links on the way to an upper layer's entries (a usrmerge base: lib is a
+        # link to usr/lib; an absolute link; a relative one climbing past the root)
+        linked = layers(boot)
+        linked[0] += [("usr/lib", "dir", None), ("usr/lib/base.txt", "file", b"base\n"),
+                      ("lib", "symlink", "usr/lib"), ("data", "symlink", "/var/task"),
+                      ("up", "symlink", "../../../../..")]
+        linked[1] += [("lib/extra.txt", "file", b"extra\n"), ("lib/.wh.base.txt", "file", b""),
+                      ("lib/hard.txt", "hardlink", "lib/extra.txt"), ("data/x.txt", "file", b"x\n"),
+                      ("up/escape.txt", "file", b"kept inside\n")]
+        self.linked = os.path.join(d, "linked.tar")
+        self.linked_digest = docker_save(self.linked, linked)
         self.cache = os.path.join(d, "cache")
         self.host_dir = d
 
@@ -191,6 +202,7 @@ class ImageCase(SharedLbCase):
             {"name": "entry", "image": i.layout,
              "image_config": {"entry_point": ["/usr/local/bin/bootstrap", "--flag"]}},
             {"name": "evil", "image": i.evil},
+            {"name": "linked", "image": i.linked},
             {"name": "slow", "image": i.archive, "timeout": 3},
         ]
         cls.TARGET_GROUPS = [tg(f["name"]) for f in cls.FUNCTIONS]
@@ -310,8 +322,27 @@ class ImageCase(SharedLbCase):
         # a bad image is read once, not at every request
         r = self.lb.get("/evil")
         self.assertEqual(r.status, 502, r)
-        self.assertEqual(self.lb.stderr().count("unpacking 2 layers into"), 3, self.lb.stderr())
+        # archive, layout, linked and evil: each unpacked once
+        self.assertEqual(self.lb.stderr().count("unpacking 2 layers into"), 4, self.lb.stderr())
         self.assertEqual(self.lb.stderr().count(self.images.evil_digest), 1, self.lb.stderr())
+
+
+    def test_entries_below_a_lower_layers_link_go_where_it_leads_inside_the_root(self):
+        # Docker and containerd resolve an entry's parents inside the image's root: a
+        # layer's lib/extra.txt goes to usr/lib when a lower layer made lib a link to usr/lib
+        self.assertEqual(self.seen("/linked")["argv"], "/usr/local/bin/bootstrap app.handler")
+        root = os.path.join(self.images.cache, "lb", "images", self.images.linked_digest, "rootfs")
+        self.assertEqual(os.readlink(os.path.join(root, "lib")), "usr/lib")   # still the link
+        usr_lib = os.path.join(root, "usr", "lib")
+        self.assertEqual(sorted(os.listdir(usr_lib)), ["extra.txt", "hard.txt"])  # base.txt whited out
+        self.assertEqual(os.stat(os.path.join(usr_lib, "hard.txt")).st_ino,
+                         os.stat(os.path.join(usr_lib, "extra.txt")).st_ino)
+        self.assertEqual(os.readlink(os.path.join(root, "data")), "/var/task")   # from the root
+        self.assertTrue(os.path.isfile(os.path.join(root, "var", "task", "x.txt")))
+        with open(os.path.join(root, "escape.txt")) as f:                     # '..' stops at it
+            self.assertEqual(f.read(), "kept inside\n")
+        for top in (self.images.cache, self.images.host_dir, os.path.dirname(self.images.host_dir)):
+            self.assertFalse(os.path.exists(os.path.join(top, "escape.txt")), top)
 
 
 class ImageReloadCase(LambdaCase):
