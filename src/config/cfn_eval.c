@@ -693,6 +693,22 @@ int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const 
 }
 
 /*
+ * Why: CDK's legacy synthesizer (every CDK v1 app) gives each asset three
+ * parameters without a Default (AssetParameters<hash>S3Bucket..., S3VersionKey,
+ * ArtifactHash) that `cdk deploy` fills in. lb finds the code through the
+ * aws:asset:path metadata instead, so they need a value only if lb reads one.
+ */
+static bool cdk_asset_param(const char *name, const struct ynode *p)
+{
+	const struct ynode *d = ydoc_get(p, "Description");
+
+	return strncmp(name, "AssetParameters", 15) == 0 && d && d->type == YNODE_SCALAR &&
+	       (strncmp(d->str, "S3 bucket for asset ", 20) == 0 ||
+		strncmp(d->str, "S3 key for asset version ", 25) == 0 ||
+		strncmp(d->str, "Artifact hash for asset ", 24) == 0);
+}
+
+/*
  * Why: CloudFormation needs a value for every parameter and refuses names the
  * template does not declare, whether or not anything uses them.
  */
@@ -708,6 +724,8 @@ static int params_check(struct cfn *c)
 		 * things in an account; they need a value only when lb reads one. */
 		if (type && type->type == YNODE_SCALAR && (strncmp(type->str, "AWS::", 5) == 0 ||
 							   strncmp(type->str, "List<AWS::", 10) == 0))
+			continue;
+		if (cdk_asset_param(ps->pairs[i].key->str, ps->pairs[i].value))
 			continue;
 		if (param(c, ps->pairs[i].key, ps->pairs[i].key->str, &v))
 			return -1;

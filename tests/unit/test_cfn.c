@@ -418,6 +418,27 @@ TEST(parameters_are_checked_up_front)
 	CHECK_STR(eval_with("a", unknown, 1), " the template declares no parameter 'Stag'");
 }
 
+/* Why: CDK's legacy synthesizer (CDK v1) leaves its asset parameters for `cdk deploy` to fill. */
+TEST(cdk_legacy_asset_parameters_need_a_value_only_when_read)
+{
+	static const char tmpl[] =
+		"Parameters:\n"
+		"  AssetParametersab12S3BucketC0FFEE00: {Type: String, Description: 'S3 bucket for asset \"ab12\"'}\n"
+		"  AssetParametersab12S3VersionKeyBEEF0000:\n"
+		"    {Type: String, Description: 'S3 key for asset version \"ab12\"'}\n"
+		"  AssetParametersab12ArtifactHashF00D0000: {Type: String, Description: 'Artifact hash for asset \"ab12\"'}\n"
+		"  Mine: {Type: String}\n"
+		"Resources: {}\n";
+	static const char *const mine[] = { "Mine=x" };
+
+	CHECK_STR(eval_in(tmpl, "!Ref Mine", mine, 1), "x");
+	CHECK_STR(eval_in(tmpl, "!Ref AssetParametersab12S3BucketC0FFEE00", mine, 1),
+		  "8:8: parameter 'AssetParametersab12S3BucketC0FFEE00' has no Default: pass --parameter "
+		  "AssetParametersab12S3BucketC0FFEE00=VALUE");
+	/* any other parameter without a value is still an error up front */
+	CHECK_STR(eval_in(tmpl, "a", NULL, 0), "6:3: parameter 'Mine' has no Default: pass --parameter Mine=VALUE");
+}
+
 /* A SAM template: Globals.Function's keys are line 3, the function's properties line 10. */
 static const char *map_sam(const char *globals, const char *props)
 {
@@ -564,6 +585,7 @@ int main(void)
 	RUN(chained_conditions_are_evaluated_once_each);
 	RUN(a_cycle_of_conditions_is_an_error);
 	RUN(parameters_are_checked_up_front);
+	RUN(cdk_legacy_asset_parameters_need_a_value_only_when_read);
 	RUN(only_sams_transform_is_read);
 	RUN(sam_events_of_types_sam_does_not_have_are_errors);
 	RUN(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors);
