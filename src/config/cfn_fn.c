@@ -61,6 +61,17 @@ static struct ynode *cdk_staged(struct cfn *c, const struct ynode *key)
 								       key->str), 70));
 }
 
+/*
+ * A template's image function names an image in a registry (ImageUri) or a
+ * Dockerfile to build (CDK, SAM CLI): lb does neither, but runs a saved image.
+ */
+static int image_err(struct cfn *c, const struct ynode *at, const struct cfn_res *r)
+{
+	return cfn_err(c, at, "function '%s' is a container image, which lb cannot pull or build: "
+		       "save it (docker save -o fn.tar IMAGE) and serve it from an lb.yaml "
+		       "function's image: key", r->id);
+}
+
 static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, struct ynode *o)
 {
 	bool sam = strcmp(r->type, "AWS::Serverless::Function") == 0;
@@ -94,11 +105,9 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 		return 0;
 	}
 	if (v && ydoc_get(v, "ImageUri"))
-		return cfn_err(c, v, "function '%s' is a container image, which lb cannot run",
-			       r->id);
+		return image_err(c, v, r);
 	if (!v && ydoc_get(r->props, "ImageUri"))
-		return cfn_err(c, ydoc_get(r->props, "ImageUri"), "function '%s' is a container "
-			       "image, which lb cannot run", r->id);
+		return image_err(c, ydoc_get(r->props, "ImageUri"), r);
 	return cfn_err(c, v ? v : r->node, "function '%s' has its code in S3, which lb cannot "
 		       "read: give it a local %s", r->id,
 		       sam ? "CodeUri directory or InlineCode" : "ZipFile, or synthesize with "
@@ -258,8 +267,7 @@ static int function(struct cfn *c, struct cfn_res *r, struct ynode *list)
 	    cfn_prop_str(c, r, "PackageType", &pkg))
 		return -1;
 	if (pkg && strcmp(pkg, "Image") == 0)
-		return cfn_err(c, ydoc_get(r->props, "PackageType"), "function '%s' is a container "
-			       "image, which lb cannot run", r->id);
+		return image_err(c, ydoc_get(r->props, "PackageType"), r);
 	cfn_put(c->a, o, "name", cfn_scalar(c->a, r->node, r->name));
 	for (size_t i = 0; i < ARRAY_LEN(fn_keys); i++) {
 		if (cfn_prop(c, r, fn_keys[i].cfn, &v))

@@ -538,6 +538,14 @@ TEST(function_layers_and_environment_of_the_wrong_shape_are_errors)
 	CHECK_STR(map_sam("", "Layers: [], Environment: {Variables: {A: b}}"), "ok");
 }
 
+/* lb runs saved images (lb.yaml's image:), but pulls and builds none. */
+TEST(image_functions_of_a_template_say_how_lb_can_run_them)
+{
+	CHECK_STR(map_sam("", "PackageType: Image, ImageUri: 1.dkr.ecr.us-east-1.amazonaws.com/f:1"),
+		  "10:67: function 'Fn' is a container image, which lb cannot pull or build: save it "
+		  "(docker save -o fn.tar IMAGE) and serve it from an lb.yaml function's image: key");
+}
+
 TEST(only_sams_transform_is_read)
 {
 	FILE *f = fopen(path, "w");
@@ -590,6 +598,7 @@ int main(void)
 	RUN(sam_events_of_types_sam_does_not_have_are_errors);
 	RUN(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors);
 	RUN(function_layers_and_environment_of_the_wrong_shape_are_errors);
+	RUN(image_functions_of_a_template_say_how_lb_can_run_them);
 	unlink(path);
 	return test_done();
 }
