@@ -375,11 +375,14 @@ int lb_serve(const struct lb_options *opt)
 	event_add(lb.sig_term, NULL);
 	event_add(lb.sig_int, NULL);
 	event_add(lb.sig_hup, NULL);
-	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0 ||
-	    prepare_lambda_api(&lb, lb.cfg, &api_l, &err) < 0 || console_prepare(lb.console, lb.cfg, &err) < 0) {
+	/* The listeners last, as on reload: their "listening" lines must not precede
+	 * a failure to bind the Invoke API's or the console's port. */
+	if (prepare_access_log(&lb, lb.cfg, &al, &err) < 0 || prepare_lambda_api(&lb, lb.cfg, &api_l, &err) < 0 ||
+	    console_prepare(lb.console, lb.cfg, &err) < 0 || bind_listeners(&lb, lb.cfg, &err) < 0) {
 		log_error("%s", err.msg);
 		access_log_free(al);
 		http_listener_close(api_l);
+		console_cancel(lb.console);
 		goto out;
 	}
 	commit_access_log(&lb, al);

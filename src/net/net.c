@@ -58,7 +58,11 @@ struct evconnlistener *net_listen(struct event_base *base, evconnlistener_cb cb,
 	ev = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
 				     (reuse_port ? LEV_OPT_REUSEABLE_PORT : 0), backlog, (struct sockaddr *)&ss, (int)len);
 	if (!ev) {
-		lb_err_set(err, "%s: cannot listen on %s:%d: %s", what, address, port, strerror(errno));
+		int e = errno;
+
+		lb_err_set(err, "%s: cannot listen on %s:%d: %s%s", what, address, port, strerror(e),
+			   e == EADDRINUSE ? " (another process, perhaps another lb, has it: stop it, "
+					     "or choose another port; 0 takes a free one)" : "");
 		return NULL;
 	}
 	len = sizeof(ss);

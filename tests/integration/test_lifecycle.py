@@ -313,6 +313,20 @@ class StartErrorTest(unittest.TestCase):
         self.assertIn(f"127.0.0.1:{port}", p.stderr)
         self.assertIn("Address already in use", p.stderr)
 
+    def test_a_taken_console_port_exits_1_before_any_listening_line(self):
+        # The listeners bind last: a test harness that reads "listening on" from
+        # stdout must never see one from an lb that is about to exit.
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        self.addCleanup(taken.close)
+        port = taken.getsockname()[1]
+        lb, p = self.run_config(config() + f"admin:\n  port: {port}\n", {"a.yaml": RULES_V1})
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        self.assertIn(f"admin: cannot listen on 127.0.0.1:{port}: Address already in use (another "
+                      "process, perhaps another lb, has it", p.stderr)
+
     def test_second_listener_bind_failure_binds_nothing(self):
         taken = socket.socket()
         taken.bind(("127.0.0.1", 0))
