@@ -13,6 +13,7 @@
 #define LB_CFN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "config/config.h"
@@ -45,6 +46,7 @@ struct cfn {
 	struct lb_err *err;
 	int depth;
 	unsigned char *conds;        /* per Conditions entry: its state (cfn_eval.c) */
+	uint64_t ports_used;         /* bit i: --port-map i named a listener's port (cfn_port) */
 };
 
 /* cfn_node.c: nodes built at a template position. */

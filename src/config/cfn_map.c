@@ -246,8 +246,10 @@ struct ynode *cfn_port(struct cfn *c, const struct ynode *port)
 	for (size_t i = 0; c->opts && i < c->opts->nport_maps; i++) {
 		const char *m = c->opts->port_maps[i];
 
-		if (strtol(m, &end, 10) == p && *end == '=')
+		if (strtol(m, &end, 10) == p && *end == '=') {
 			l = strtol(end + 1, NULL, 10);
+			c->ports_used |= i < 64 ? (uint64_t)1 << i : 0;
+		}
 	}
 	if (l < 0 && p < 1024 && p > 0) {
 		/* lb's choice: binding below 1024 needs root; 80 -> 8080, 443 -> 8443. */

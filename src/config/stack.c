@@ -122,6 +122,16 @@ static const char *stack_name(struct arena *a, const char *path)
 	return dot && dot > base ? arena_strndup(a, base, (size_t)(dot - base)) : base;
 }
 
+/* A --port-map whose port no listener has would do nothing: said, not ignored. */
+static int unused_port_map(const struct cfn *c, const char *tpl)
+{
+	for (size_t i = 0; c->opts && i < c->opts->nport_maps && i < 64; i++)
+		if (!(c->ports_used & (uint64_t)1 << i))
+			return lb_err_set(c->err, "--port-map %s: %s has no listener on port %.*s", c->opts->port_maps[i],
+					  tpl, (int)strcspn(c->opts->port_maps[i], "="), c->opts->port_maps[i]);
+	return 0;
+}
+
 struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struct lb_err *err)
 {
 	struct stat st;
@@ -135,6 +145,12 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 		return NULL;
 	if (!dir && !is_template(doc->root) && !is_terraform(doc->root)) {
 		ydoc_free(doc);
+		if (opts && (opts->nparams || opts->nport_maps)) {
+			lb_err_set(err, "%s: --%s applies to a template, a cdk.out directory or a "
+				   "Terraform state or plan, not to an lb.yaml (there, -p PORT or the file "
+				   "sets ports)", cfg->path, opts->nparams ? "parameter" : "port-map");
+			return NULL;
+		}
 		return ydoc_load(cfg->path, err);
 	}
 	c = (struct cfn){ .a = &doc->arena, .file = tpl, .opts = opts, .skipped = &skipped,
@@ -143,8 +159,9 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 	c.region = param(opts, "AWS::Region", cfg->lb.region ? cfg->lb.region : "us-east-1");
 	c.account = param(opts, "AWS::AccountId", "123456789012");
 	c.stack = param(opts, "AWS::StackName", stack_name(c.a, tpl));
-	if (is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
-				    : cfn_resources(&c, err) || cfn_config(&c, &doc->root)) {
+	if ((is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
+				     : cfn_resources(&c, err) || cfn_config(&c, &doc->root)) ||
+	    unused_port_map(&c, tpl)) {
 		ydoc_free(doc);
 		doc = NULL;
 	} else if (skipped.len) {

@@ -153,6 +153,16 @@ class CloudFormationTests(LbTestCase):
         self.assertIn("not emulated, skipped: attribute deletion_protection.enabled, "
                       "ApiRole (AWS::IAM::Role), Table (AWS::DynamoDB::Table)", err)
 
+    def test_a_port_map_or_parameter_that_does_nothing_is_an_error(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, _, err = lb_run("check", "-c", self.TEMPLATE, "--port-map", "8080=0", tmpdir=tmp)
+            self.assertEqual(code, 1)
+            self.assertIn("--port-map 8080=0: " + self.TEMPLATE + " has no listener on port 8080", err)
+            demo = os.path.join(ROOT, "config", "lb.yaml")
+            code, _, err = lb_run("check", "-c", demo, "--port-map", "8080=0", tmpdir=tmp)
+            self.assertEqual(code, 1)
+            self.assertIn("--port-map applies to a template", err)
+
     def test_a_condition_turns_on_a_resource_whose_error_names_the_position(self):
         with tempfile.TemporaryDirectory() as tmp:
             code, _, err = lb_run("check", "-c", self.TEMPLATE, "--parameter", "Stage=prod",
@@ -619,7 +629,7 @@ class ExportTests(LbTestCase):
                 f.write(template)
             code, original, _ = lb_run("check", "-c", demo, tmpdir=tmp)
             self.assertEqual(code, 0)
-            code, again, err = lb_run("check", "-c", path, "--port-map", "80=8080", tmpdir=tmp)
+            code, again, err = lb_run("check", "-c", path, tmpdir=tmp)
             self.assertEqual(code, 0, err)
         # lb's own settings (the access log, its Invoke API, its console) are not AWS resources
         original = [l for l in original.splitlines()
