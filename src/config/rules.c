@@ -19,10 +19,13 @@
 
 #include <arpa/inet.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include "base/log.h"
 #include "config/rules_action.h"
 #include "config/rules_transform.h"
 
@@ -554,6 +557,25 @@ static struct rule_file *file_find(struct rules_loader *ld, const char *path)
 	return f;
 }
 
+/* A wildcard that matched nothing because its directory does not exist
+ * ("rulez/" for "rules/") is most likely a typo: said, though it loads. */
+static void warn_missing_dir(const struct ynode *pattern, const char *path)
+{
+	size_t wild = strcspn(path, "*?["), slash = wild;
+	char dir[PATH_MAX];
+	struct stat st;
+
+	while (slash > 0 && path[slash - 1] != '/')
+		slash--;
+	if (slash == 0 || slash >= sizeof(dir))
+		return;
+	memcpy(dir, path, slash);
+	dir[slash] = '\0';
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		log_warn("%s:%d:%d: '%s' matches no file: there is no directory '%s'", pattern->file,
+			 pattern->line, pattern->col, pattern->str, dir);
+}
+
 /* Loads, for listener li, every file one glob matches (sorted, as glob(3) does). */
 static int glob_load(struct rules_loader *ld, size_t li, const struct ynode *pattern)
 {
@@ -585,6 +607,8 @@ static int glob_load(struct rules_loader *ld, size_t li, const struct ynode *pat
 	 * path must name a file, so a typo does not pass unnoticed. */
 	if (rc == 0 && nfiles == 0 && !strpbrk(pattern->str, "*?["))
 		return ydoc_err(ld->err, pattern, "'%s' matches no file", pattern->str);
+	if (rc == 0 && nfiles == 0)
+		warn_missing_dir(pattern, path);
 	return rc;
 }
 

@@ -287,6 +287,17 @@ class CheckTest(CliCase):
         self.broken({}, main=MAIN.replace('rules: ["rules/*.yaml"]', 'rules: ["none/api.yaml"]'),
                     where="lb.yaml", line=7, col=13, message=r"^'none/api\.yaml' matches no file$")
 
+    def test_wildcard_in_a_missing_directory_loads_with_a_warning(self):
+        # An empty rules directory is fine; one that does not exist is most likely a typo.
+        main = MAIN.replace('rules: ["rules/*.yaml"]', 'rules: ["rulez/*.yaml"]')
+        path = self.setup_config(main, {})
+        code, out, err = self.lb("check", "-c", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"lb: warning: {os.path.join(self.dir, 'lb.yaml')}:7:13: 'rulez/*.yaml' matches no "
+                      f"file: there is no directory '{os.path.join(self.dir, 'rulez')}/'", err)
+        code, out, err = self.lb("check", "-c", self.setup_config(MAIN, {}))
+        self.assertNotIn("matches no file", err)
+
     def test_duplicate_yaml_key(self):
         self.broken({"a.yaml": "rules:\n  - priority: 1\n    priority: 2\n"
                                "    conditions: [{path_pattern: {values: [/a]}}]\n"
