@@ -14,11 +14,13 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/buf.h"
 
 #define SUGGEST_MAX_LEN 64     /* keys longer than this get no "did you mean" */
+#define LIST_KEYS_MAX 6        /* places with at most this many keys list them */
 #define SUGGEST_MAX_DISTANCE 2
 
 bool ydoc_is_null(const struct ynode *n)
@@ -250,6 +252,16 @@ int ydoc_unknown_key(struct lb_err *err, const struct ynode *key, const char *co
 	}
 	if (best)
 		return ydoc_err(err, key, "unknown key '%s' (did you mean '%s'?)", key->str, best);
+	/* No near miss: a short list of what the place takes says more ("variables"
+	 * under environment) than the bare key. */
+	if (n > 0 && n <= LIST_KEYS_MAX) {
+		char list[LIST_KEYS_MAX * (SUGGEST_MAX_LEN + 2)];
+		size_t len = 0;
+
+		for (size_t i = 0; i < n && len < sizeof(list); i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", known[i]);
+		return ydoc_err(err, key, "unknown key '%s' (it takes: %s)", key->str, list);
+	}
 	return ydoc_err(err, key, "unknown key '%s'", key->str);
 }
 

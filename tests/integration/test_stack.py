@@ -474,7 +474,7 @@ Resources:
                 (0, "{idle_timeout.timeout_seconds: 30}", "6:31: 'LoadBalancerAttributes' must be a list"),
                 (0, "[{Key: idle_timeout.timeout_seconds, Value: [30]}]", "6:75: 'Value' must be a string"),
                 (1, "'200'", "12:16: 'Matcher' must be a mapping"),
-                (1, "{Codes: '200'}", "12:17: unknown key 'Codes'"),
+                (1, "{Codes: '200'}", "12:17: unknown key 'Codes' (it takes: HttpCode, GrpcCode)"),
                 (2, "[stickiness.enabled=true]", "13:31: 'TargetGroupAttributes' must be a list of mappings"),
                 (2, "[{Key: stickiness.enabled}]", "13:31: missing key 'Value'")):
             args = list(ok)

@@ -190,7 +190,8 @@ TEST(unknown_top_level_key_suggests_the_close_one)
 
 TEST(unknown_key_far_from_all_known_has_no_suggestion)
 {
-	CHECK_STR(load_err(LB_MIN "cluster: x\n"), C "4:1: unknown key 'cluster'");
+	CHECK_STR(load_err(LB_MIN "cluster: x\n"), C "4:1: unknown key 'cluster' (it takes: load_balancer, listeners, "
+							    "target_groups, functions, lambda_api, admin)");
 }
 
 TEST(missing_listeners_is_an_error)
@@ -1224,7 +1225,7 @@ TEST(environment_variable_name_must_start_with_a_letter)
 		  C "9:31: environment variable name '1X' must be a letter followed by letters, "
 		    "digits or '_'");
 	CHECK_STR(fn_err(F NODE "    environment: {vars: {X: a}}\n"),
-		  C "9:19: unknown key 'vars'");
+		  C "9:19: unknown key 'vars' (it takes: variables)");
 }
 
 TEST(at_most_five_layers)
@@ -1315,10 +1316,11 @@ TEST(unknown_keys_are_errors_in_target_groups_and_functions)
 		  C "9:5: unknown key 'handlr' (did you mean 'handler'?)");
 	CHECK_STR(fn_err(F NODE "    aliases: [{name: a, function_version: $LATEST, "
 			 "description: x}]\n"),
-		  C "9:52: unknown key 'description'");
+		  C "9:52: unknown key 'description' (it takes: name, function_version, "
+		    "routing_config, provisioned_concurrent_executions)");
 	CHECK_STR(fn_err(F NODE "    aliases: [{name: a, function_version: $LATEST, "
 			 "routing_config: {weights: {}}}]\n"),
-		  C "9:69: unknown key 'weights'");
+		  C "9:69: unknown key 'weights' (it takes: additional_version_weights)");
 }
 
 /* ---- rule files --------------------------------------------------------- */
@@ -1626,7 +1628,7 @@ TEST(regex_values_only_on_host_path_and_header)
 	/* The rest of regex_values is in test_rules_regex.c. */
 	CHECK_STR(rule_err("path_pattern: {regex_values: [\"^/a$\"]}", FWD), "(loaded)");
 	CHECK_STR(rule_err("query_string: {regex_values: [a]}", FWD),
-		  R "4:24: unknown key 'regex_values'");
+		  R "4:24: unknown key 'regex_values' (it takes: values)");
 }
 
 TEST(unknown_keys_are_errors_in_conditions_and_actions)
@@ -1640,16 +1642,17 @@ TEST(unknown_keys_are_errors_in_conditions_and_actions)
 		  R "6:44: unknown key 'weight'" },
 		{ PATH_A, "{type: forward, forward: {target_groups: [{name: api}], sticky: "
 			  "{enabled: false}}}",
-		  R "6:65: unknown key 'sticky'" },
+		  R "6:65: unknown key 'sticky' (it takes: target_groups, stickiness)" },
 		{ PATH_A, "{type: forward, forward: {target_groups: [{name: api, weigth: 2}]}}",
 		  R "6:63: unknown key 'weigth' (did you mean 'weight'?)" },
 		{ PATH_A, "{type: forward, forward: {target_groups: [{name: api}], stickiness: "
 			  "{enabled: true, duration_seconds: 60}}}",
-		  R "6:93: unknown key 'duration_seconds'" },
+		  R "6:93: unknown key 'duration_seconds' (it takes: enabled, duration)" },
 		{ PATH_A, REDIRECT_OF("hostname: a.com, status_code: HTTP_301"),
-		  R "6:37: unknown key 'hostname'" },
+		  R "6:37: unknown key 'hostname' (it takes: protocol, port, host, path, query, "
+		    "status_code)" },
 		{ PATH_A, "{type: fixed-response, fixed_response: {status_code: 200, body: x}}",
-		  R "6:67: unknown key 'body'" },
+		  R "6:67: unknown key 'body' (it takes: status_code, content_type, message_body)" },
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)

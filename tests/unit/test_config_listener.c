@@ -141,7 +141,7 @@ TEST(certificate_entries_need_both_paths)
 		  C "4:20: missing key 'private_key'");
 	CHECK_STR(keys_err("    protocol: HTTPS\n    certificates: [{certificate: a.pem, "
 			   "private_key: k, arn: x}]\n"),
-		  C "4:57: unknown key 'arn'");
+		  C "4:57: unknown key 'arn' (it takes: certificate, private_key)");
 	CHECK_STR(keys_err("    protocol: HTTPS\n    certificates: yes\n"),
 		  C "4:19: 'certificates' must be 'auto' or a list of {certificate, private_key}");
 }

@@ -302,7 +302,7 @@ TEST(target_keys_and_ports_are_checked)
 		  C "8:37: 'port' must be between 1 and 65535, not 65536");
 	CHECK_STR(tg_err(IP_WEB "    targets: [{port: 1}]\n"), C "8:15: missing key 'id'");
 	CHECK_STR(tg_err(IP_WEB "    targets: [{id: 127.0.0.1, availability_zone: all}]\n"),
-		  C "8:31: unknown key 'availability_zone'");
+		  C "8:31: unknown key 'availability_zone' (it takes: id, port)");
 	CHECK_STR(tg_err(IP_WEB "    targets: [127.0.0.1]\n"),
 		  C "8:15: 'targets' must be a list of mappings");
 }

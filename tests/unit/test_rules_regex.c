@@ -162,9 +162,9 @@ TEST(regex_values_do_not_spend_the_wildcard_budget)
 TEST(regex_values_only_on_host_path_and_header)
 {
 	CHECK_STR(rule_err("    conditions:\n      - http_request_method: {regex_values: [GET]}\n    " FWD "\n"),
-		  R "4:31: unknown key 'regex_values'");
+		  R "4:31: unknown key 'regex_values' (it takes: values)");
 	CHECK_STR(rule_err("    conditions:\n      - source_ip: {regex_values: [GET]}\n    " FWD "\n"),
-		  R "4:21: unknown key 'regex_values'");
+		  R "4:21: unknown key 'regex_values' (it takes: values)");
 }
 
 /* ---- transforms ---- */
@@ -217,7 +217,7 @@ TEST(transform_fields_are_checked)
 			   "        host_header_rewrite_config: {rewrites: [{regex: a, replace: b}]}\n"),
 		  R "7:9: a url-rewrite transform takes no 'host_header_rewrite_config'");
 	CHECK_STR(rule_err(PATH_COND "    transforms: [{type: url-rewrite, rewrites: [{regex: a, replace: b, x: 1}]}]\n"),
-		  R "5:72: unknown key 'x'");
+		  R "5:72: unknown key 'x' (it takes: regex, replace)");
 }
 
 TEST(replace_may_only_name_groups_the_regex_has)
