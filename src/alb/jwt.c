@@ -16,6 +16,7 @@
 #include "alb/jwt.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/base64.h"
@@ -135,10 +136,15 @@ static const char *claims_fail(const struct jwt_validation_cfg *cfg, json_t *cla
 	if ((why = times_fail(claims, now)))
 		return why;
 	for (size_t i = 0; i < cfg->nclaims; i++) {
+		/* The reason names the claim; one per thread, as `workers` check tokens in parallel. */
+		static _Thread_local char named[160];
 		json_t *v = json_object_get(claims, cfg->claims[i].name);
 
-		if (!v || !claim_ok(&cfg->claims[i], v))
-			return "a required claim is missing or does not match";
+		if (!v || !claim_ok(&cfg->claims[i], v)) {
+			snprintf(named, sizeof(named), "the token's claim '%.100s' %s", cfg->claims[i].name,
+				 v ? "does not match" : "is missing");
+			return named;
+		}
 	}
 	return NULL;
 }

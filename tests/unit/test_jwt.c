@@ -207,13 +207,16 @@ TEST(nbf_and_iat_are_checked_when_present)
 
 TEST(additional_claims_in_three_formats)
 {
-	const char *bad = "a required claim is missing or does not match";
-
-	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"x\"],\"scope\":\"write\",\"tenant\":\"a\"}"), bad);
-	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":\"api\",\"scope\":\"write\",\"tenant\":\"a\"}"), bad);
-	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"read\",\"tenant\":\"a\"}"), bad);
-	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"admin\",\"tenant\":\"c\"}"), bad);
-	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"admin\"}"), bad);
+	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"x\"],\"scope\":\"write\",\"tenant\":\"a\"}"),
+		  "the token's claim 'aud' does not match");
+	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":\"api\",\"scope\":\"write\",\"tenant\":\"a\"}"),
+		  "the token's claim 'aud' does not match");
+	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"read\",\"tenant\":\"a\"}"),
+		  "the token's claim 'scope' does not match");
+	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"admin\",\"tenant\":\"c\"}"),
+		  "the token's claim 'tenant' does not match");
+	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"admin\"}"),
+		  "the token's claim 'tenant' is missing");
 	CHECK_STR(with("{\"iss\":\"https://idp.test\",\"exp\":1800000600,\"aud\":[\"api\"],\"scope\":\"  admin \",\"tenant\":\"a\"}"), "valid");
 }
 
