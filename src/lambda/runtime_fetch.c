@@ -505,7 +505,13 @@ int runtime_cmd(int argc, char **argv, const char *runtimes_dir)
 		struct runtime_id id;
 		const char *prog;
 
-		if (runtime_parse(argv[i], &id) < 0 || id.lang == RUNTIME_PROVIDED) {
+		if (runtime_parse(argv[i], &id) == 0 && id.lang == RUNTIME_PROVIDED) {
+			fprintf(stderr, "lb: %s has no interpreter to fetch or find: the function's own "
+				"bootstrap (its command:, or bootstrap in its code) runs it\n", argv[i]);
+			status = 1;
+			continue;
+		}
+		if (runtime_parse(argv[i], &id) < 0) {
 			fprintf(stderr, "lb: '%s' is not a nodejsNN.x or python3.N runtime\n", argv[i]);
 			status = 1;
 			continue;

@@ -100,6 +100,15 @@ class RuntimeVersions(LbTestCase):
             code, out, _ = run_lb("runtime", "which", "nodejs97.x")
             self.assertNotEqual(out.strip(), node)  # the default cache has no Node 97
 
+    def test_which_says_what_runs_a_provided_runtime(self):
+        code, out, err = run_lb("runtime", "which", "provided.al2023")
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("provided.al2023 has no interpreter to fetch or find: the function's own "
+                      "bootstrap", err)
+        code, out, err = run_lb("runtime", "which", "ruby3.3")
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("'ruby3.3' is not a nodejsNN.x or python3.N runtime", err)
+
     def test_unavailable_node_is_one_line_and_an_init_failure(self):
         with tempfile.TemporaryDirectory() as cache:
             env = dict(OFFLINE, XDG_CACHE_HOME=cache)
