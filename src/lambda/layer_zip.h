@@ -1,6 +1,7 @@
 /*
- * layer_zip: unpacks a layer's .zip archive into a merged layer directory, as
- * Lambda unpacks each layer into /opt (zlib's inflate; no external command).
+ * layer_zip: unpacks a .zip archive into a directory, as Lambda unpacks each
+ * layer into /opt and a function's .zip code into /var/task (zlib's inflate;
+ * no external command).
  */
 #ifndef LB_LAYER_ZIP_H
 #define LB_LAYER_ZIP_H
