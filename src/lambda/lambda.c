@@ -11,8 +11,9 @@
  * idle or goes away, the queue is pumped.
  *
  * Lifetimes: entries and invocations hold a reference to the configuration
- * whose settings they use; an entry of a function with layers also holds its
- * version's merged layer directory (layers.c), built at its cold start. A
+ * whose settings they use; an entry of a function with layers or .zip code
+ * also holds its version's merged layer directory and extracted code
+ * (layers.c), built at its cold start. A
  * sandbox is freed only after its process has been reaped (SIGCHLD), never
  * from inside one of its own callbacks. Results are delivered from event
  * callbacks, never from inside lambda_invoke.

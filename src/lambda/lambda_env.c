@@ -60,11 +60,12 @@ static bool has_bootstrap(const char *dir)
 }
 
 /*
- * The command that runs a function's runtime; opt: its merged layers, or NULL.
+ * The command that runs a function's runtime; task: its task root (the code
+ * directory, or its extracted .zip); opt: its merged layers, or NULL.
  * -1 with err when the interpreter its runtime version needs is missing.
  */
 int lambda_env_argv(const struct lambda *l, const char *fn_name, const struct function_settings *s,
-		    const char *opt, struct strvec *argv, struct lb_err *err)
+		    const char *task, const char *opt, struct strvec *argv, struct lb_err *err)
 {
 	/* Lambda runs nodejsNN.x on Node NN and python3.N on Python 3.N (runtime_fetch.h);
 	 * lambda_set_config resolved it already, so this starts no probe on a request. */
@@ -92,12 +93,13 @@ int lambda_env_argv(const struct lambda *l, const char *fn_name, const struct fu
 	} else if (s->ncommand) {
 		for (size_t i = 0; i < s->ncommand; i++)
 			strvec_pushf(argv, "%s", s->command[i]);
-	} else if (opt && !has_bootstrap(s->code) && has_bootstrap(opt)) {
+	} else if (opt && !has_bootstrap(task) && has_bootstrap(opt)) {
 		/* Lambda's next choice is /opt/bootstrap: a custom runtime from a layer. */
 		strvec_pushf(argv, "%s/bootstrap", opt);
 	} else {
-		/* provided.* without a command runs code/bootstrap, as Lambda does. */
-		strvec_pushf(argv, "%s/bootstrap", s->code);
+		/* provided.* without a command runs the task root's bootstrap, as Lambda
+		 * runs /var/task/bootstrap (the zip's own, with the mode it was zipped with). */
+		strvec_pushf(argv, "%s/bootstrap", task);
 	}
 	return 0;
 }
@@ -193,12 +195,13 @@ static void image_env_rest(const struct image *img, struct strvec *env)
 
 /*
  * Lambda's environment (lambda-runtime-api.md §2.5) plus the function's
- * variables; opt: its merged layers, or NULL (then nothing about layers).
+ * variables; task: its task root (LAMBDA_TASK_ROOT; unused for an image);
+ * opt: its merged layers, or NULL (then nothing about layers).
  * A variable the function sets itself replaces lb's value, as a configured
  * PATH or NODE_PATH replaces Lambda's default.
  */
-void lambda_env_build(struct lambda *l, const struct start_ctx *c, const char *opt, const char *tmpdir,
-		      const struct image *img, struct strvec *env)
+void lambda_env_build(struct lambda *l, const struct start_ctx *c, const char *task,
+		      const char *opt, const char *tmpdir, const struct image *img, struct strvec *env)
 {
 	const struct config *cfg = c->cfg;
 	const struct function_cfg *fn = c->fn;
@@ -235,7 +238,7 @@ void lambda_env_build(struct lambda *l, const struct start_ctx *c, const char *o
 		image_env_task(img, &s->image_config, env);
 	else {
 		strvec_pushf(env, "_HANDLER=%s", s->handler ? s->handler : "");
-		strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", s->code);
+		strvec_pushf(env, "LAMBDA_TASK_ROOT=%s", task);
 	}
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_NAME=%s", fn->name);
 	strvec_pushf(env, "AWS_LAMBDA_FUNCTION_VERSION=%s", version);

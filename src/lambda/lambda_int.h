@@ -38,7 +38,7 @@ struct entry {
 	enum entry_state state;
 	struct invocation *inv;
 	struct event *idle_timer;
-	struct layer_dir *layers;        /* its merged layers (/opt), or NULL */
+	struct layer_dir *layers;        /* its merged layers (/opt) and extracted .zip code, or NULL */
 	char *tmpdir;                    /* its private /tmp (TMPDIR), removed with it */
 	bool provisioned;                /* provisioned concurrency: started ahead, never idles out */
 	bool was_ready;                  /* its runtime initialized */
@@ -139,15 +139,17 @@ void lambda_pool_entry_stop(struct entry *e);
 void lambda_pool_entry_release(struct entry *e);
 
 /* lambda_env.c */
-/* The command that runs a function's runtime; opt: its merged layers, or NULL. -1 with err. */
+/* The command that runs a function's runtime from task (its task root); opt: its merged
+ * layers, or NULL. -1 with err. */
 int lambda_env_argv(const struct lambda *l, const char *fn_name, const struct function_settings *s,
-		    const char *opt, struct strvec *argv, struct lb_err *err);
+		    const char *task, const char *opt, struct strvec *argv, struct lb_err *err);
 /* An image function's command, isolated in its unpacked image (*img borrowed). -1 with err. */
 int lambda_env_image_argv(struct lambda *l, const struct function_settings *s, const char *tmpdir,
 			  const struct image **img, struct strvec *argv, struct lb_err *err);
-/* Lambda's environment for what c runs plus the function's variables; opt, img may be NULL. */
-void lambda_env_build(struct lambda *l, const struct start_ctx *c, const char *opt, const char *tmpdir,
-		      const struct image *img, struct strvec *env);
+/* Lambda's environment for what c runs from task (its task root) plus the function's
+ * variables; opt, img may be NULL. */
+void lambda_env_build(struct lambda *l, const struct start_ctx *c, const char *task,
+		      const char *opt, const char *tmpdir, const struct image *img, struct strvec *env);
 /* Puts the directory of prog (a Node from lb's cache) first on env's PATH. */
 void lambda_env_bin_first(const char *prog, const struct function_settings *s, struct strvec *env);
 /* A private directory for the sandbox's /tmp, under lb's TMPDIR; NULL with err. */

@@ -179,38 +179,45 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	struct lb_err err = { "" };
 	struct entry *e = xcalloc(1, sizeof(*e));
 	struct sandbox_spec spec;
-	struct layer_dir *opt = NULL;
+	struct layer_dir *unpacked = NULL;
+	const char *opt = NULL, *task = c->settings->code;
 	const struct image *img = NULL;
 	char ext_dir[4096];
 
-	/* Lambda unpacks the version's layers into /opt before its runtime starts. */
-	if (c->settings->nlayers &&
-	    !(opt = layers_acquire(l->layers, c->cfg, p->name, c->version, c->settings, &err))) {
-		log_error("function %s: %s", p->name, err.msg);
-		free(e);
-		return NULL;
+	/* Lambda unpacks the version's .zip code into /var/task and its layers
+	 * into /opt before its runtime starts; a failure is one line here. */
+	if (layers_unpacks(c->settings)) {
+		if (!(unpacked = layers_acquire(l->layers, c->cfg, p->name, c->version, c->settings,
+						&err))) {
+			log_error("function %s: %s", p->name, err.msg);
+			free(e);
+			return NULL;
+		}
+		opt = layer_dir_path(unpacked);
+		if (layer_dir_task(unpacked))
+			task = layer_dir_task(unpacked);
 	}
 	/* Lambda starts the executables in /opt/extensions beside the runtime. */
-	snprintf(ext_dir, sizeof(ext_dir), "%s/extensions", opt ? layer_dir_path(opt) : "");
+	snprintf(ext_dir, sizeof(ext_dir), "%s/extensions", opt ? opt : "");
 	if (!(e->tmpdir = lambda_env_tmpdir(&err))) {
 		log_error("function %s: %s", p->name, err.msg);
-		layers_release(opt);
+		layers_release(unpacked);
 		free(e);
 		return NULL;
 	}
 	if (c->settings->image ? lambda_env_image_argv(l, c->settings, e->tmpdir, &img, &argv, &err) < 0 :
-	    lambda_env_argv(l, p->name, c->settings, opt ? layer_dir_path(opt) : NULL, &argv, &err) < 0) {
+	    lambda_env_argv(l, p->name, c->settings, task, opt, &argv, &err) < 0) {
 		if (c->settings->image)
 			log_error("function %s: %s", p->name, err.msg);
 		else
 			log_error("%s", err.msg);
-		layers_release(opt);
+		layers_release(unpacked);
 		layer_fs_remove(e->tmpdir);
 		free(e->tmpdir);
 		free(e);
 		return NULL;
 	}
-	lambda_env_build(l, c, opt ? layer_dir_path(opt) : NULL, e->tmpdir, img, &env);
+	lambda_env_build(l, c, task, opt, e->tmpdir, img, &env);
 	if (c->settings->runtime && strncmp(c->settings->runtime, "nodejs", 6) == 0)
 		lambda_env_bin_first(argv.v[0], c->settings, &env);
 	if (strcmp(c->version, "$LATEST") == 0)
@@ -218,7 +225,7 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	else
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
 	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
-				      img ? img->root : c->settings->code, log_name, c->version, c->settings->memory_size,
+				      img ? img->root : task, log_name, c->version, c->settings->memory_size,
 				      c->provisioned, .extensions_dir = opt ? ext_dir : NULL,
 				      .function_name = p->name, .handler = c->settings->handler,
 				      .account_id = c->cfg->lb.account_id,
@@ -229,13 +236,13 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 	lambda_env_release(&env);
 	if (!e->sb) {
 		log_error("function %s: %s", p->name, err.msg);
-		layers_release(opt);
+		layers_release(unpacked);
 		layer_fs_remove(e->tmpdir);
 		free(e->tmpdir);
 		free(e);
 		return NULL;
 	}
-	e->layers = opt;
+	e->layers = unpacked;
 	e->pool = p;
 	e->cfg = config_ref(c->cfg);
 	e->settings = c->settings;

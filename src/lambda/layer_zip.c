@@ -249,7 +249,7 @@ static int take_room(struct zip_dir dir, uint64_t *room, struct lb_err *err)
 		return -1;
 	if (total > *room)
 		return lb_err_set(err, "its entries unzip to %llu bytes, more than the %llu left of "
-				  "Lambda's limit of %llu bytes (250 MB) for a function's layers",
+				  "Lambda's limit of %llu bytes (250 MB) for a function's code and layers",
 				  (unsigned long long)total, (unsigned long long)*room,
 				  (unsigned long long)LAYER_UNZIPPED_MAX);
 	*room -= total;

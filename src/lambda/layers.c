@@ -1,6 +1,6 @@
 /*
- * layers: merged layer directories, one per function version and
- * configuration, in a private temporary directory.
+ * layers: merged layer directories and extracted .zip code, one pair per
+ * function version and configuration, in a private temporary directory.
  *
  * Merging follows Lambda, which unpacks each layer into /opt in the order
  * the function lists them: a later layer's file replaces an earlier one's
@@ -15,19 +15,23 @@
  *  - /opt is read-only in Lambda: a function writing to its layer files must
  *    not change the developer's layer directory;
  *  - a merged directory is a snapshot, as a published layer version is.
- * Together the layers' files may take Lambda's unzipped limit (250 MB), a
- * zip's declared sizes counted before it is extracted, so a zip bomb fails
- * the build before it fills $TMPDIR. The function's own code directory is
- * not counted: lb runs it where it is, and never copies it.
+ * Code that is a .zip file is extracted the same way (layer_zip.c: no
+ * entry outside the directory, modes kept) into "N-NAME-VERSION-task" beside
+ * the merged layers "N-NAME-VERSION", and that directory is the task root.
+ * Together the code and the layers' files may take Lambda's unzipped limit
+ * (250 MB), a zip's declared sizes counted before it is extracted, so a zip
+ * bomb fails the build before it fills $TMPDIR. A code directory is not
+ * counted: lb runs it where it is, and never copies it.
  * The cost is paid once per version and configuration, at the version's
  * first cold start, in lb's one thread (about 0.2 s for 5,000 files, the
- * same as unzip; other requests wait meanwhile); edits to a layer show after
- * a reload (SIGHUP).
+ * same as unzip; other requests wait meanwhile); edits to a layer or to a
+ * code .zip show after a reload (SIGHUP), which unpacks them again.
  *
  * Lifetimes: a layer_dir holds a reference to its configuration, so the
  * (configuration, settings) pair that identifies it cannot be reused while
  * it exists. Sandboxes hold references to layer_dirs; one whose configuration
- * is no longer in force is removed with its last reference.
+ * is no longer in force is removed, both directories, with its last
+ * reference, and layers_free removes what is left when lb exits.
  */
 #include "lambda/layers.h"
 
@@ -56,7 +60,8 @@ struct layer_dir {
 	struct layer_dir *next;
 	struct config *cfg;                       /* referenced */
 	const struct function_settings *settings; /* in cfg */
-	char *path;
+	char *path;                               /* the merged layers, or NULL */
+	char *task;                               /* the extracted .zip code, or NULL */
 	int refs;
 };
 
@@ -176,8 +181,8 @@ static int copy_entry(struct walk *w, struct lb_err *err)
 		/* Why: Lambda's unzipped limit covers a layer made from this directory too. */
 		if ((uint64_t)st.st_size > *w->room)
 			return lb_err_set(err, "'%s' takes %lld bytes, more than the %llu left of Lambda's "
-					  "limit of %llu bytes (250 MB) for a function's layers", w->src,
-					  (long long)st.st_size, (unsigned long long)*w->room,
+					  "limit of %llu bytes (250 MB) for a function's code and layers",
+					  w->src, (long long)st.st_size, (unsigned long long)*w->room,
 					  (unsigned long long)LAYER_UNZIPPED_MAX);
 		*w->room -= (uint64_t)st.st_size;
 		if (layer_fs_clear(w->dst, LAYER_FILE, err))
@@ -237,10 +242,9 @@ static int merge_dir(const char *dest, const char *src, uint64_t *room, struct l
 	return rc;
 }
 
-int layers_merge(const char *dest, const char *const *paths, size_t n, struct lb_err *err)
+static int merge(const char *dest, const char *const *paths, size_t n, uint64_t *room,
+		 struct lb_err *err)
 {
-	uint64_t room = LAYER_UNZIPPED_MAX;
-
 	for (size_t i = 0; i < n; i++) {
 		struct lb_err why = { "" };
 		struct stat st;
@@ -249,13 +253,20 @@ int layers_merge(const char *dest, const char *const *paths, size_t n, struct lb
 		if (stat(paths[i], &st) != 0)
 			rc = lb_err_set(&why, "cannot access: %s", strerror(errno));
 		else if (S_ISDIR(st.st_mode))
-			rc = merge_dir(dest, paths[i], &room, &why);
+			rc = merge_dir(dest, paths[i], room, &why);
 		else
-			rc = layer_zip_extract(paths[i], dest, &room, &why);
+			rc = layer_zip_extract(paths[i], dest, room, &why);
 		if (rc)
 			return lb_err_set(err, "layer '%s': %s", paths[i], why.msg);
 	}
 	return 0;
+}
+
+int layers_merge(const char *dest, const char *const *paths, size_t n, struct lb_err *err)
+{
+	uint64_t room = LAYER_UNZIPPED_MAX;
+
+	return merge(dest, paths, n, &room, err);
 }
 
 /* --- the merged directories ---------------------------------------------------------- */
@@ -280,6 +291,12 @@ static int make_root(struct layers *ls, struct lb_err *err)
 	return 0;
 }
 
+static void remove_tree(const char *path)
+{
+	if (path && layer_fs_remove(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove '%s': %s", path, strerror(errno));
+}
+
 static void dir_drop(struct layers *ls, struct layer_dir *d)
 {
 	for (struct layer_dir **pp = &ls->dirs; *pp; pp = &(*pp)->next) {
@@ -288,11 +305,63 @@ static void dir_drop(struct layers *ls, struct layer_dir *d)
 			break;
 		}
 	}
-	if (layer_fs_remove(d->path) != 0 && errno != ENOENT)
-		log_warn("cannot remove '%s': %s", d->path, strerror(errno));
+	remove_tree(d->path);
+	remove_tree(d->task);
 	config_unref(d->cfg);
 	free(d->path);
+	free(d->task);
 	free(d);
+}
+
+bool layers_unpacks(const struct function_settings *s)
+{
+	struct stat st;
+
+	/* A code path that is a regular file is a .zip (config_fn.c checked it). */
+	return s->nlayers > 0 || (s->code && stat(s->code, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+/* A new directory at path; -1 with err. */
+static int make_dir(const char *path, struct lb_err *err)
+{
+	if (mkdir(path, 0755) != 0)
+		return lb_err_set(err, "cannot create '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * Builds d's directories: the code zip extracted into d->task, then the
+ * layers merged into d->path. Why: Lambda's unzipped limit (262144000
+ * bytes) covers a function's code and its layers together, so both draw on
+ * one room. On failure what was built is removed.
+ */
+static int build(struct layer_dir *d, const char *base, struct lb_err *err)
+{
+	const struct function_settings *s = d->settings;
+	uint64_t room = LAYER_UNZIPPED_MAX;
+	struct lb_err why = { "" };
+	struct stat st;
+
+	if (s->code && stat(s->code, &st) == 0 && S_ISREG(st.st_mode)) {
+		d->task = str_printf("%s-task", base);
+		if (make_dir(d->task, err))
+			goto fail;
+		/* Lambda unzips the deployment package into /var/task, the task root. */
+		if (layer_zip_extract(s->code, d->task, &room, &why)) {
+			lb_err_set(err, "code '%s': %s", s->code, why.msg);
+			goto fail;
+		}
+	}
+	if (s->nlayers) {
+		d->path = xstrdup(base);
+		if (make_dir(d->path, err) || merge(d->path, s->layers, s->nlayers, &room, err))
+			goto fail;
+	}
+	return 0;
+fail:
+	remove_tree(d->task);
+	remove_tree(d->path);
+	return -1;
 }
 
 struct layer_dir *layers_acquire(struct layers *ls, struct config *cfg, const char *fn_name,
@@ -300,7 +369,7 @@ struct layer_dir *layers_acquire(struct layers *ls, struct config *cfg, const ch
 				 struct lb_err *err)
 {
 	struct layer_dir *d;
-	char *path;
+	char *base;
 	int64_t t0 = time_mono_us();
 
 	for (d = ls->dirs; d; d = d->next) {
@@ -311,22 +380,23 @@ struct layer_dir *layers_acquire(struct layers *ls, struct config *cfg, const ch
 	}
 	if (!ls->root && make_root(ls, err))
 		return NULL;
-	path = str_printf("%s/%u-%s-%s", ls->root, ++ls->serial, fn_name,
+	base = str_printf("%s/%u-%s-%s", ls->root, ++ls->serial, fn_name,
 			  strcmp(version, "$LATEST") == 0 ? "latest" : version);
-	if (mkdir(path, 0755) != 0) {
-		lb_err_set(err, "cannot create '%s': %s", path, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	if (layers_merge(path, s->layers, s->nlayers, err) != 0) {
-		layer_fs_remove(path);
-		free(path);
-		return NULL;
-	}
-	log_debug("function %s (%s): %zu layer(s) merged into %s in %.1f ms", fn_name, version,
-		  s->nlayers, path, (double)(time_mono_us() - t0) / 1000.0);
 	d = xcalloc(1, sizeof(*d));
-	*d = (struct layer_dir){ ls, ls->dirs, config_ref(cfg), s, path, 1 };
+	*d = (struct layer_dir){ .ls = ls, .settings = s, .refs = 1 };
+	if (build(d, base, err) != 0) {
+		free(d->path);
+		free(d->task);
+		free(d);
+		free(base);
+		return NULL;
+	}
+	log_debug("function %s (%s): unpacked in %.1f ms (code: %s; %zu layer(s): %s)", fn_name,
+		  version, (double)(time_mono_us() - t0) / 1000.0, d->task ? d->task : s->code,
+		  s->nlayers, d->path ? d->path : "none");
+	free(base);
+	d->cfg = config_ref(cfg);
+	d->next = ls->dirs;
 	ls->dirs = d;
 	return d;
 }
@@ -340,6 +410,11 @@ void layers_release(struct layer_dir *d)
 const char *layer_dir_path(const struct layer_dir *d)
 {
 	return d->path;
+}
+
+const char *layer_dir_task(const struct layer_dir *d)
+{
+	return d->task;
 }
 
 void layers_set_config(struct layers *ls, const struct config *cfg)

@@ -1,21 +1,26 @@
 /*
- * layers: what a function version sees under /opt in Lambda — its `layers:`
- * (directories or .zip files) merged in order into one directory, and the
- * environment variables that point the runtime at it (DESIGN.md §5, §7).
+ * layers: what a function version unpacks before its runtime starts, as
+ * Lambda does — its `layers:` (directories or .zip files) merged in order
+ * into one directory that stands for /opt, and its code when that is a .zip
+ * file, extracted into a directory that stands for /var/task (the task root)
+ * — and the environment variables that point the runtime at /opt
+ * (DESIGN.md §5, §7).
  *
- * lb cannot provide /opt itself without containers, so the merged directory
- * lives in a private temporary directory (mkdtemp under $TMPDIR or /tmp,
- * created when the first one is needed, removed by layers_free) and takes
- * /opt's place in every path; LB_LAYERS_DIR names it for the function.
+ * lb cannot provide /opt or /var/task itself without containers, so these
+ * directories live in a private temporary directory (mkdtemp under $TMPDIR
+ * or /tmp, created when the first one is needed, removed by layers_free) and
+ * take their places in every path; LB_LAYERS_DIR names the merged layers for
+ * the function, LAMBDA_TASK_ROOT the task root.
  *
- * One merged directory per function version and configuration: built when a
- * sandbox of that version first starts, shared by its later sandboxes, and
- * removed once a newer configuration is in force and no sandbox uses it.
- * Functions without layers never get here.
+ * One pair per function version and configuration: built when a sandbox of
+ * that version first starts, shared by its later sandboxes, and removed once
+ * a newer configuration is in force and no sandbox uses it. Functions with
+ * neither layers nor .zip code never get here.
  */
 #ifndef LB_LAYERS_H
 #define LB_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
@@ -35,20 +40,28 @@ void layers_free(struct layers *ls);
  * the others when released. */
 void layers_set_config(struct layers *ls, const struct config *cfg);
 
+/* Whether s has something to unpack: layers, or code that is a .zip file. */
+bool layers_unpacks(const struct function_settings *s);
+
 /*
- * The merged directory of s (the settings of fn_name's version under cfg,
- * s->nlayers > 0), built on first use: a new reference, or NULL with err set
- * ("layer '/x/a.zip': entry '../y' is refused: ..."). A failed build is not
- * kept, so the next call tries again. Takes a reference to cfg while the
- * directory exists.
+ * The unpacked directories of s (the settings of fn_name's version under
+ * cfg, layers_unpacks(s)), built on first use: a new reference, or NULL with
+ * err set ("layer '/x/a.zip': entry '../y' is refused: ...", "code
+ * '/x/fn.zip': its entries unzip to ..."). The code is extracted first, and
+ * the code and the layers together may take at most LAYER_UNZIPPED_MAX
+ * bytes. A failed build is not kept, so the next call tries again. Takes a
+ * reference to cfg while the directories exist.
  */
 struct layer_dir *layers_acquire(struct layers *ls, struct config *cfg, const char *fn_name,
 				 const char *version, const struct function_settings *s,
 				 struct lb_err *err);
 /* Drops a reference from layers_acquire. NULL-safe. */
 void layers_release(struct layer_dir *d);
-/* The merged directory's absolute path (borrowed while referenced). */
+/* The merged layers' absolute path (borrowed while referenced), or NULL without layers. */
 const char *layer_dir_path(const struct layer_dir *d);
+/* The extracted .zip code's absolute path, the task root (borrowed while
+ * referenced), or NULL when the code is a directory. */
+const char *layer_dir_task(const struct layer_dir *d);
 
 /*
  * Merges the layers at paths (directories or .zip files), in order, into the

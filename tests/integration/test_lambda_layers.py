@@ -293,7 +293,8 @@ class LayerLifecycleTests(LambdaCase):
         self.assertIn("Runtime.InvalidEntrypoint", detail)
         self.wait_stderr(lb, r"^lb: error: function bomb: layer '.*/layers/b\.zip': its entries "
                              r"unzip to 157286400 bytes, more than the 104857600 left of Lambda's "
-                             r"limit of 262144000 bytes \(250 MB\) for a function's layers$")
+                             r"limit of 262144000 bytes \(250 MB\) for a function's code and "
+                             r"layers$")
         self.assertEqual(lb.stderr().count("unzip to"), 1, lb.stderr())
         roots = [e for e in os.listdir(tmp) if e.startswith("lb-layers-")]
         self.assertEqual([os.listdir(os.path.join(tmp, r)) for r in roots], [[]])  # failed build gone

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -724,6 +725,211 @@ TEST(no_layers_means_no_temporary_directory)
 	layers_free(ls);
 }
 
+/* --- a function's .zip code ---------------------------------------------------------------- */
+
+/* The entries of dir, one name each, sorted, joined by spaces ("" when empty). */
+static const char *listing(const char *dir)
+{
+	static char out[4096];
+	char cmd[4200];
+	FILE *p;
+	size_t n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls -1 %s 2>/dev/null | sort | tr '\\n' ' '", dir);
+	out[0] = '\0';
+	if ((p = popen(cmd, "r"))) {
+		n = fread(out, 1, sizeof(out) - 1, p);
+		pclose(p);
+	}
+	out[n] = '\0';
+	if (n && out[n - 1] == ' ')
+		out[n - 1] = '\0';
+	return out;
+}
+
+/* The one temporary directory ($TMPDIR/lb-layers-*) that exists now, or "(none)". */
+static const char *layers_root(void)
+{
+	static char root[4096];
+	glob_t g;
+
+	snprintf(root, sizeof(root), "%s/lb-layers-*", fixture);
+	if (glob(root, 0, NULL, &g) != 0 || g.gl_pathc != 1)
+		snprintf(root, sizeof(root), "(none)");
+	else
+		snprintf(root, sizeof(root), "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return root;
+}
+
+/* The temporary directory layers_acquire made, from one of its paths. */
+static const char *root_of(const char *path)
+{
+	static char root[4096];
+
+	snprintf(root, sizeof(root), "%s", path);
+	*strrchr(root, '/') = '\0';
+	return root;
+}
+
+TEST(only_layers_or_zip_code_need_unpacking)
+{
+	static const struct zentry e[] = { { "index.py", "x", S_IFREG | 0644, false } };
+	const char *dir = fresh_dir("code"), *zip = zip_write("unpacks.zip", e, 1, false, false);
+	const char *paths[] = { dir };
+	struct function_settings s = { .runtime = "python3.12", .code = dir };
+
+	CHECK(!layers_unpacks(&s));          /* a code directory runs where it is */
+	s.code = zip;
+	CHECK(layers_unpacks(&s));
+	s.code = dir;
+	s.nlayers = 1;
+	s.layers = paths;
+	CHECK(layers_unpacks(&s));
+	s = (struct function_settings){ .image = "img.tar" };   /* an image: no code at all */
+	CHECK(!layers_unpacks(&s));
+}
+
+/* Why: Lambda unzips a function's deployment package into /var/task, keeping modes. */
+TEST(zip_code_is_extracted_into_a_task_root_beside_the_merged_layers)
+{
+	static const struct zentry code[] = {
+		{ "bootstrap", "#!/bin/sh\n", S_IFREG | 0755, true },
+		{ "lib/", NULL, S_IFDIR | 0755, false },
+		{ "lib/mod.py", "VALUE = 1\n", S_IFREG | 0644, true },
+	};
+	const char *zip = zip_write("code.zip", code, 3, false, false), *layer = fresh_dir("a");
+	const char *paths[] = { layer };
+	struct function_settings s = { .runtime = "provided.al2023", .code = zip, .nlayers = 1,
+				       .layers = paths };
+	struct config *cfg1 = fake_config(), *cfg2 = fake_config();
+	struct layers *ls = layers_new();
+	struct layer_dir *d, *again;
+	char task[4096], opt[4096], root[4096];
+
+	put(layer, "bin/tool", "tool", 0755);
+	layers_set_config(ls, cfg1);
+	d = layers_acquire(ls, cfg1, "api", "$LATEST", &s, &err);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK(layer_dir_task(d) != NULL && layer_dir_path(d) != NULL);
+	snprintf(task, sizeof(task), "%s", layer_dir_task(d));
+	snprintf(opt, sizeof(opt), "%s", layer_dir_path(d));
+	snprintf(root, sizeof(root), "%s", root_of(task));
+	CHECK(strlen(task) > 16 && strcmp(task + strlen(task) - 16, "-api-latest-task") == 0);
+	CHECK(strncmp(task, opt, strlen(opt)) == 0 && strcmp(task + strlen(opt), "-task") == 0);
+	CHECK(strncmp(root, fixture, strlen(fixture)) == 0);          /* under $TMPDIR */
+	CHECK_STR(get(task, "lib/mod.py"), "VALUE = 1\n");
+	CHECK_INT(mode_of(task, "bootstrap") & 0777, 0755);         /* still executable */
+	CHECK_STR(get(opt, "bin/tool"), "tool");
+	again = layers_acquire(ls, cfg1, "api", "$LATEST", &s, &err);   /* extracted once */
+	CHECK(again == d);
+	layers_release(again);
+	layers_release(d);
+	CHECK(exists(task));              /* the configuration in force may start another sandbox */
+	layers_set_config(ls, cfg2);      /* a reload: both go at once, unused */
+	CHECK(!exists(task));
+	CHECK(!exists(opt));
+	CHECK_STR(listing(root), "");
+	/* The new configuration extracts the zip again (it may have changed). */
+	d = layers_acquire(ls, cfg2, "api", "$LATEST", &s, &err);
+	CHECK(d != NULL);
+	if (d)
+		CHECK(strcmp(layer_dir_task(d), task) != 0);
+	layers_release(d);
+	layers_free(ls);
+	CHECK(!exists(root));
+	CHECK_INT(cfg1->refs, 1);
+	CHECK_INT(cfg2->refs, 1);
+	free(cfg1);
+	free(cfg2);
+}
+
+TEST(zip_code_without_layers_has_no_merged_directory)
+{
+	static const struct zentry code[] = { { "index.py", "x = 1\n", S_IFREG | 0644, true } };
+	const char *zip = zip_write("alone.zip", code, 1, false, false);
+	struct function_settings s = { .runtime = "python3.12", .code = zip };
+	struct config *cfg = fake_config();
+	struct layers *ls = layers_new();
+	struct layer_dir *d;
+
+	layers_set_config(ls, cfg);
+	d = layers_acquire(ls, cfg, "solo", "2", &s, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(layer_dir_path(d) == NULL);
+		CHECK_STR(get(layer_dir_task(d), "index.py"), "x = 1\n");
+		CHECK_STR(listing(root_of(layer_dir_task(d))), strrchr(layer_dir_task(d), '/') + 1);
+	}
+	layers_release(d);
+	layers_free(ls);
+	free(cfg);
+}
+
+/* Why: Lambda's 262144000 bytes unzipped cover a function's code and its layers together. */
+TEST(zip_code_and_layers_share_the_unzipped_limit_and_a_failure_leaves_nothing)
+{
+	const char *half = zip_zeros("half.zip", 1, 150u << 20);
+	const char *bomb = zip_zeros("code-bomb.zip", 3, 100u << 20);
+	const char *paths[] = { half };
+	struct function_settings s = { .runtime = "python3.12", .code = half, .nlayers = 1,
+				       .layers = paths };
+	struct config *cfg = fake_config();
+	struct layers *ls = layers_new();
+	char expect[4400];
+
+	layers_set_config(ls, cfg);
+	CHECK(layers_acquire(ls, cfg, "fn", "$LATEST", &s, &err) == NULL);
+	snprintf(expect, sizeof(expect), "layer '%s': its entries unzip to 157286400 bytes, more than "
+		 "the 104857600 left of Lambda's limit of 262144000 bytes (250 MB) for a function's "
+		 "code and layers", half);
+	CHECK_STR(err.msg, expect);
+	s = (struct function_settings){ .runtime = "python3.12", .code = bomb };
+	CHECK(layers_acquire(ls, cfg, "fn", "$LATEST", &s, &err) == NULL);
+	snprintf(expect, sizeof(expect), "code '%s': its entries unzip to 314572800 bytes, more than "
+		 "the 262144000 left of Lambda's limit of 262144000 bytes (250 MB) for a function's "
+		 "code and layers", bomb);
+	CHECK_STR(err.msg, expect);
+	CHECK_INT(cfg->refs, 1);
+	/* Neither build left anything: the extracted half of the first was removed. */
+	CHECK_STR(listing(layers_root()), "");
+	layers_free(ls);
+	CHECK_STR(layers_root(), "(none)");
+	free(cfg);
+}
+
+TEST(zip_code_with_an_entry_outside_is_refused_and_retried)
+{
+	static const struct zentry bad[] = {
+		{ "index.py", "ok", S_IFREG | 0644, false },
+		{ "../escaped.py", "evil", S_IFREG | 0644, false },
+	};
+	static const struct zentry good[] = { { "index.py", "fixed", S_IFREG | 0644, false } };
+	const char *zip = zip_write("slip-code.zip", bad, 2, false, false);
+	struct function_settings s = { .runtime = "python3.12", .code = zip };
+	struct config *cfg = fake_config();
+	struct layers *ls = layers_new();
+	struct layer_dir *d;
+	char expect[4300];
+
+	layers_set_config(ls, cfg);
+	CHECK(layers_acquire(ls, cfg, "fn", "1", &s, &err) == NULL);
+	snprintf(expect, sizeof(expect), "code '%s': entry '../escaped.py' is refused: absolute paths "
+		 "and '..' are not allowed", zip);
+	CHECK_STR(err.msg, expect);
+	CHECK_STR(listing(layers_root()), "");       /* nothing escaped, nothing kept */
+	zip_write("slip-code.zip", good, 1, false, false);
+	d = layers_acquire(ls, cfg, "fn", "1", &s, &err);   /* a failure is not kept: tried again */
+	CHECK(d != NULL);
+	if (d)
+		CHECK_STR(get(layer_dir_task(d), "index.py"), "fixed");
+	layers_release(d);
+	layers_free(ls);
+	free(cfg);
+}
+
 /* --- environment ---------------------------------------------------------------------- */
 
 static void env_free(char **v, size_t n)
@@ -797,6 +1003,11 @@ int main(void)
 	RUN(no_layers_means_no_temporary_directory);
 	RUN(merged_directory_is_built_once_reused_and_removed_with_its_configuration);
 	RUN(failed_build_leaves_nothing_and_is_tried_again);
+	RUN(only_layers_or_zip_code_need_unpacking);
+	RUN(zip_code_is_extracted_into_a_task_root_beside_the_merged_layers);
+	RUN(zip_code_without_layers_has_no_merged_directory);
+	RUN(zip_code_and_layers_share_the_unzipped_limit_and_a_failure_leaves_nothing);
+	RUN(zip_code_with_an_entry_outside_is_refused_and_retried);
 	RUN(node_environment_puts_layer_paths_where_lambda_does);
 	RUN(python_environment_has_site_packages_then_python);
 	RUN(provided_environment_has_only_bin_and_lib);
