@@ -10,13 +10,15 @@
  * An endpoint function is only a URL, a name for the Invoke path and a
  * timeout: keys that describe code lb would run are rejected for it rather
  * than ignored. Paths (code, layers) are resolved against lb.yaml's directory
- * and must exist when the configuration is loaded.
+ * and must exist when the configuration is loaded; code names a directory or
+ * a .zip file whose central directory reads (nothing is extracted here).
  *
  * Everything is allocated in cfg->arena; this file holds no state.
  */
 #include "config/config_fn.h"
 #include "config/config_async.h"
 #include "config/config_logging.h"
+#include "base/zip_dir.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -171,7 +173,7 @@ static int runtime_check(const struct ynode *at, const char *rt, struct lb_err *
  * exists, and makes it absolute: function processes run in their own code
  * directory, so a relative path would mean something else to them.
  */
-static int path_load(struct config *cfg, const struct ynode *at, bool dir, const char **out,
+static int path_load(struct config *cfg, const struct ynode *at, const char **out,
 		     struct lb_err *err)
 {
 	char *path = ydoc_path(at, false, &cfg->arena), *real;
@@ -179,8 +181,6 @@ static int path_load(struct config *cfg, const struct ynode *at, bool dir, const
 
 	if (stat(path, &st) != 0)
 		return ydoc_err(err, at, "cannot access '%s': %s", path, strerror(errno));
-	if (dir && !S_ISDIR(st.st_mode))
-		return ydoc_err(err, at, "'%s' is not a directory", path);
 	real = realpath(path, NULL);
 	*out = real ? arena_strdup(&cfg->arena, real) : path;
 	free(real);
@@ -229,6 +229,34 @@ static int env_load(struct config *cfg, const struct ynode *n, struct function_s
 	return 0;
 }
 
+/*
+ * code: a directory, or a .zip file as Lambda deploys code (any name: the
+ * content decides). Why: Lambda refuses a package it cannot unzip
+ * (InvalidZipFileException) when it is uploaded, so a zip whose central
+ * directory does not read is an error now; its entries are checked when a
+ * sandbox extracts it (layers.c), where a zip bomb or a '..' fails the
+ * invocation as a damaged layer does.
+ */
+static int code_load(struct config *cfg, const struct ynode *v, struct function_settings *s,
+		     struct lb_err *err)
+{
+	struct lb_err why = { "" };
+	const char *code;
+	struct stat st;
+
+	if (ydoc_str(v, "code", &code, err) || path_load(cfg, v, &s->code, err))
+		return -1;
+	if (stat(s->code, &st) != 0)
+		return ydoc_err(err, v, "cannot access '%s': %s", code, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return ydoc_err(err, v, "code '%s' is neither a directory nor a .zip file", code);
+	if (zip_dir_check_file(s->code, &why))
+		return ydoc_err(err, v, "code '%s': %s", code, why.msg);
+	return 0;
+}
+
 /* Why: a Lambda layer is a .zip archive; lb also takes the directory one is made from. */
 static bool layer_kind_ok(const char *path)
 {
@@ -252,7 +280,7 @@ static int layers_load(struct config *cfg, const struct ynode *n, struct functio
 	for (s->nlayers = 0; s->nlayers < n->n; s->nlayers++) {
 		const struct ynode *item = n->items[s->nlayers];
 
-		if (path_load(cfg, item, false, &s->layers[s->nlayers], err))
+		if (path_load(cfg, item, &s->layers[s->nlayers], err))
 			return -1;
 		if (!layer_kind_ok(s->layers[s->nlayers]))
 			return ydoc_err(err, item, "layer '%s' is neither a directory nor a .zip file",
@@ -269,14 +297,8 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 
 	if ((v = ydoc_get(n, "runtime")) && runtime_check(v, s->runtime, err))
 		return -1;
-	if ((v = ydoc_get(n, "code"))) {
-		const char *code;
-
-		if (ydoc_str(v, "code", &code, err))
-			return -1;
-		if (path_load(cfg, v, true, &s->code, err))
-			return -1;
-	}
+	if ((v = ydoc_get(n, "code")) && code_load(cfg, v, s, err))
+		return -1;
 	if ((v = ydoc_get(n, "environment")) && env_load(cfg, v, s, err))
 		return -1;
 	if ((v = ydoc_get(n, "layers")) && layers_load(cfg, v, s, err))
@@ -287,7 +309,7 @@ static int settings_load(struct config *cfg, const struct ynode *n, struct funct
 		return -1;
 	if ((v = ydoc_get(n, "logging_config")) && config_logging_load(cfg, v, &s->logging, err))
 		return -1;
-	if ((v = ydoc_get(n, "image")) && path_load(cfg, v, false, &s->image, err))
+	if ((v = ydoc_get(n, "image")) && path_load(cfg, v, &s->image, err))
 		return -1;
 	if ((v = ydoc_get(n, "image_config"))) {
 		if (ydoc_fields(v, "image_config", image_config_fields, ARRAY_LEN(image_config_fields),

@@ -1194,13 +1194,61 @@ TEST(command_is_only_for_provided_runtimes)
 		  C "9:5: 'command' is only for provided.* runtimes");
 }
 
-TEST(code_is_required_and_must_be_a_directory)
+TEST(code_is_required_and_must_be_a_directory_or_a_zip)
 {
 	CHECK_STR(fn_err(F "    runtime: provided.al2\n"), C "5:5: missing key 'code'");
 	CHECK_STR(fn_err(F "    runtime: provided.al2\n    code: ../functions/nope\n"),
 		  C "7:11: cannot access 'config/../functions/nope': No such file or directory");
 	CHECK_STR(fn_err(F "    runtime: provided.al2\n    code: lb.yaml\n"),
-		  C "7:11: 'config/lb.yaml' is not a directory");
+		  C "7:11: code 'lb.yaml': not a zip archive (no end of central directory record)");
+	CHECK_STR(fn_err(F "    runtime: provided.al2\n    code: /dev/null\n"),
+		  C "7:11: code '/dev/null' is neither a directory nor a .zip file");
+}
+
+/* Writes n bytes at path (put() stops at a NUL). */
+static void put_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fwrite(p, 1, n, f);
+	fclose(f);
+}
+
+/* Why: Lambda deploys a function's code as a .zip file; lb takes one too. */
+TEST(code_may_be_a_zip_whose_central_directory_reads)
+{
+	/* An end of central directory record alone: a valid zip with no entries. */
+	static const char empty[22] = "PK\5\6";
+	/* One entry claimed, none there: the directory does not read. */
+	static const char damaged[22] = "PK\5\6\0\0\0\0\1\0\1";
+	struct config *cfg;
+
+	put_bytes("fn.zip", empty, sizeof(empty));
+	put_bytes("damaged.zip", damaged, sizeof(damaged));
+	put_bytes("short.zip", empty, 21);
+	cfg = load(LB_MIN "functions:\n  - {name: f, runtime: python3.12, handler: app.handler, "
+		   "code: ../fn.zip, versions: [{version: 1, code: ../functions/api}]}\n");
+	if (cfg) {
+		const char *code = cfg->functions[0].latest.code;
+		const char *v1 = cfg->functions[0].versions[0].settings.code;
+
+		CHECK(code[0] == '/');   /* absolute: sandboxes run elsewhere */
+		CHECK(strlen(code) > 7 && strcmp(code + strlen(code) - 7, "/fn.zip") == 0);
+		CHECK(strlen(v1) > 14 && strcmp(v1 + strlen(v1) - 14, "/functions/api") == 0);
+		config_unref(cfg);
+	}
+	CHECK_STR(fn_err(F "    runtime: provided.al2\n    code: ../damaged.zip\n"),
+		  C "7:11: code '../damaged.zip': damaged zip archive (central directory entry out "
+		    "of place)");
+	CHECK_STR(fn_err(F "    runtime: provided.al2\n    code: ../short.zip\n"),
+		  C "7:11: code '../short.zip': not a zip archive");
+	unlink("fn.zip");
+	unlink("damaged.zip");
+	unlink("short.zip");
 }
 
 TEST(timeout_and_memory_follow_lambdas_ranges)
@@ -1992,7 +2040,8 @@ int main(void)
 	RUN(nodejs_and_python_need_a_handler);
 	RUN(provided_runtime_runs_code_bootstrap_without_command);
 	RUN(command_is_only_for_provided_runtimes);
-	RUN(code_is_required_and_must_be_a_directory);
+	RUN(code_is_required_and_must_be_a_directory_or_a_zip);
+	RUN(code_may_be_a_zip_whose_central_directory_reads);
 	RUN(image_function_takes_image_config_and_no_runtime_keys);
 	RUN(timeout_and_memory_follow_lambdas_ranges);
 	RUN(reserved_environment_variable_is_rejected);
