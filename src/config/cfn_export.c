@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "config/config_int.h"
@@ -73,16 +74,23 @@ static void asset(struct exporter *x, const char *id, const char *path, const ch
 			    json_pack("{ssss}", "aws:asset:path", path, "aws:asset:property", property));
 }
 
-/* {S3Bucket: !Ref AssetBucket, S3Key: !Ref <id>S3Key}, the key's default named by the path. */
+/*
+ * {S3Bucket: !Ref AssetBucket, S3Key: !Ref <id>S3Key}, the key's default
+ * named by the path: a directory's zip, or a .zip file as it is (code or a
+ * layer given as a .zip is uploaded unchanged, as CDK uploads a file asset).
+ */
 static json_t *s3_location(struct exporter *x, const char *id, const char *path)
 {
 	const char *pid = config_printf(&x->a, "%sS3Key", id);
+	size_t n = strlen(path);
+	bool zip = n > 4 && strcasecmp(path + n - 4, ".zip") == 0;
 	char hash[17];
 
 	config_stable_id(path, hash);
 	json_object_set_new(x->params, pid, json_pack("{ssssss+}", "Type", "String", "Default",
 						      config_printf(&x->a, "%s.zip", hash),
-						      "Description", "S3 key of the zip of ", path));
+						      "Description", zip ? "S3 key of " : "S3 key of the zip of ",
+						      path));
 	return json_pack("{soso}", "S3Bucket", ref("AssetBucket"), "S3Key", ref(pid));
 }
 

@@ -7,10 +7,13 @@
  * Code is found where a local run can find it: inline source (ZipFile,
  * InlineCode) written to a directory, a SAM CodeUri that is a local path,
  * or a CDK asset (the aws:asset:path metadata, relative to the template).
- * Code that is only in S3 or an image is an error naming the resource.
+ * A local path may name a directory or a .zip file, as lb.yaml's code may
+ * (config_fn.c checks which). Code that is only in S3 or an image is an
+ * error naming the resource.
  */
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/cfn.h"
 #include "config/config_int.h"
@@ -47,16 +50,24 @@ static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *p
 /*
  * Without asset metadata (an app synthesized without the CDK CLI), a CDK
  * template's S3Key is "<sha256>.zip" and the staged copy is the folder
- * asset.<sha256> beside the template (aws-integration.md §6.2's fallback).
+ * asset.<sha256> beside the template (aws-integration.md §6.2's fallback),
+ * or, for code given as a .zip file (lambda.Code.fromAsset('app.zip')), the
+ * file asset.<sha256>.zip, which CDK stages as it is.
  */
 static struct ynode *cdk_staged(struct cfn *c, const struct ynode *key)
 {
 	size_t n = strlen(c->file), sfx = strlen(".template.json");
+	const char *slash = strrchr(c->file, '/'), *dir;
+	struct stat st;
 
 	if (!key || key->type != YNODE_SCALAR || key->len != 68 || strcmp(key->str + 64, ".zip") ||
 	    strspn(key->str, "0123456789abcdef") != 64 || n < sfx ||
 	    strcmp(c->file + n - sfx, ".template.json") != 0)
 		return NULL;
+	dir = slash ? config_printf(c->a, "%.*s/", (int)(slash - c->file), c->file) : "";
+	if (stat(config_printf(c->a, "%sasset.%.64s", dir, key->str), &st) != 0 &&
+	    stat(config_printf(c->a, "%sasset.%s", dir, key->str), &st) == 0 && S_ISREG(st.st_mode))
+		return cfn_scalar(c->a, key, config_printf(c->a, "asset.%s", key->str));
 	return cfn_scalar(c->a, key, arena_strndup(c->a, config_printf(c->a, "asset.%s",
 								       key->str), 70));
 }
@@ -110,8 +121,8 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 		return image_err(c, ydoc_get(r->props, "ImageUri"), r);
 	return cfn_err(c, v ? v : r->node, "function '%s' has its code in S3, which lb cannot "
 		       "read: give it a local %s", r->id,
-		       sam ? "CodeUri directory or InlineCode" : "ZipFile, or synthesize with "
-		       "CDK's asset metadata");
+		       sam ? "CodeUri (a directory or .zip file) or InlineCode"
+			   : "ZipFile, or synthesize with CDK's asset metadata");
 }
 
 /* A layer ARN naming a LayerVersion of this template with local content. */

@@ -483,10 +483,12 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 
 /*
  * Why: Terraform zips source_dir with archive_file and uploads the zip; lb
- * runs the directory. filename may also name a directory (or, for a layer,
- * a zip, which lb's layers take). NULL when neither is there.
+ * runs the directory, so an edit shows without terraform apply. Otherwise
+ * filename itself: the .zip Lambda is given (lb extracts a function's, as
+ * Lambda does, and takes a layer's), or a directory. NULL when there is no
+ * filename (code in S3, or an image).
  */
-static struct ynode *code_dir(struct tf *t, const struct tf_res *r, bool zip_ok)
+static struct ynode *code_dir(struct tf *t, const struct tf_res *r)
 {
 	const char *file = str(ydoc_get(r->values, "filename"));
 
@@ -499,9 +501,7 @@ static struct ynode *code_dir(struct tf *t, const struct tf_res *r, bool zip_ok)
 		     link(t, r->values, r->expr, "filename", "archive_file") == &t->res[i]))
 			return (struct ynode *)ydoc_get(av, "source_dir");
 	}
-	if (file && (zip_ok || strlen(file) < 4 || strcmp(file + strlen(file) - 4, ".zip") != 0))
-		return (struct ynode *)ydoc_get(r->values, "filename");
-	return NULL;
+	return file ? (struct ynode *)ydoc_get(r->values, "filename") : NULL;
 }
 
 static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
@@ -521,7 +521,7 @@ static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 			    strcmp(str(ydoc_get(t->res[j].values, "arn")), arn) == 0)
 				l = &t->res[j];
 		}
-		if (!l || !(dir = code_dir(t, l, true)))
+		if (!l || !(dir = code_dir(t, l)))
 			return cfn_err(t->c, ls->items[i], "layer '%s' is not an aws_lambda_layer_version "
 				       "of this document with a local filename", arn ? arn : "?");
 		cfn_push(t->c->a, out, dir);
@@ -536,7 +536,7 @@ static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 
 			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
 			    strncmp(ref, t->res[j].addr, n) == 0 && ref[n] == '.' &&
-			    strcmp(ref + n, ".arn") == 0 && (dir = code_dir(t, &t->res[j], true)))
+			    strcmp(ref + n, ".arn") == 0 && (dir = code_dir(t, &t->res[j])))
 				cfn_push(t->c->a, out, dir);
 		}
 	}
@@ -561,11 +561,10 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	put(c, o, "name", fn);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		put(c, o, keys[i], ydoc_get(v, keys[i]));
-	code = code_dir(t, f, false);
+	code = code_dir(t, f);
 	if (!code)
-		return cfn_err(c, v, "function '%s' (%s): lb runs a directory: build its zip with "
-			       "archive_file's source_dir, or give filename a directory", fname,
-			       f->addr);
+		return cfn_err(c, v, "function '%s' (%s) has no local code: give it a filename (a .zip "
+			       "file or a directory, or archive_file's output_path)", fname, f->addr);
 	cfn_put(c->a, o, "code", code);
 	if (env)
 		put(c, o, "environment", env);

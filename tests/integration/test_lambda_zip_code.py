@@ -8,10 +8,12 @@ no entry outside it, modes kept (a custom runtime's bootstrap stays executable),
 Lambda's unzipped limit of 262144000 bytes for the code and the layers together. A failure
 fails the invocation with one line on stderr. A reload (SIGHUP) extracts again, so a changed
 zip runs; the extracted directory goes when its configuration is replaced and no sandbox
-uses it, and at exit.
+uses it, and at exit. SAM's CodeUri, a CDK asset and Terraform's filename may name a zip,
+and `lb export cloudformation` carries one across.
 
 The zips are built here with zipfile, as `zip -r` would make them on Unix.
 """
+import hashlib
 import io
 import json
 import os
@@ -28,6 +30,7 @@ from lambdacommon import (NODE, PROVIDED, PYTHON, LambdaCase, SharedLbCase, fn, 
                           wait_for)
 from lbtest import run_lb
 from test_lambda_layers import zip_of_zeros
+from test_stack import STACK, StackLb, lb_run
 
 
 def make_zip(entries):
@@ -332,6 +335,113 @@ class ZipCodeLifecycleTests(LambdaCase):
         self.assertEqual(len(set(roots)), 1, out)    # ... one extracted copy
         self.assertEqual([e for e in os.listdir(os.path.dirname(roots[0]))],
                          [os.path.basename(roots[0])])
+
+
+# --- templates ---------------------------------------------------------------------------
+
+CDK_TEMPLATE = {
+    "Resources": {
+        "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {}},
+        "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+            "LoadBalancerArn": {"Ref": "Alb"}, "Port": 80, "Protocol": "HTTP",
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "Group"}}]}},
+        "Group": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {
+            "TargetType": "lambda", "Targets": [{"Id": {"Fn::GetAtt": ["Fn", "Arn"]}}]}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "zipped", "Runtime": PYTHON, "Handler": "index.handler",
+            "Code": {"S3Bucket": "cdk-hnb659fds-assets-123456789012-us-east-1", "S3Key": "HASH.zip"}}},
+    },
+}
+
+
+class ZipCodeStackTests(LambdaCase):
+    def serve_stack(self, source, name, args):
+        lb = StackLb(source, name, args=args)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        return lb
+
+    def test_sam_code_uri_may_name_a_zip_relative_to_the_template(self):
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copytree(os.path.join(STACK, "sam"), os.path.join(d, "sam"))
+            sam = os.path.join(d, "sam")
+            with open(os.path.join(sam, "hello.zip"), "wb") as f:
+                f.write(zip_dir(os.path.join(sam, "hello")))
+            shutil.rmtree(os.path.join(sam, "hello"))
+            with open(os.path.join(sam, "template.yaml")) as f:
+                text = f.read()
+            self.assertIn("CodeUri: hello/\n", text)
+            with open(os.path.join(sam, "template.yaml"), "w") as f:
+                f.write(text.replace("CodeUri: hello/\n", "CodeUri: hello.zip\n"))
+            lb = self.serve_stack(sam, "template.yaml", ["-p", "0"])
+        body = lb.json("/anything")
+        self.assertEqual((body["fn"], body["version"], body["fromGlobals"]), ("Hello", "1", "yes"))
+
+    def cdk_out(self, d, metadata):
+        """A cloud assembly's template whose function's code is the staged file asset
+        asset.HASH.zip, with or without the CDK CLI's asset metadata."""
+        data = zip_dir(os.path.join(STACK, "tf", "src"))
+        h = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(d, f"asset.{h}.zip"), "wb") as f:
+            f.write(data)
+        doc = json.loads(json.dumps(CDK_TEMPLATE).replace("HASH", h))
+        if metadata:
+            doc["Resources"]["Fn"]["Metadata"] = {"aws:asset:path": f"asset.{h}.zip",
+                                                  "aws:asset:is-bundled": False,
+                                                  "aws:asset:property": "Code"}
+        with open(os.path.join(d, "ZipStack.template.json"), "w") as f:
+            json.dump(doc, f)
+
+    def test_cdk_file_asset_zip_with_and_without_asset_metadata(self):
+        for metadata in (True, False):
+            with self.subTest(metadata=metadata), tempfile.TemporaryDirectory() as d:
+                self.cdk_out(d, metadata)
+                lb = self.serve_stack(d, "ZipStack.template.json", ["--port-map", "80=0"])
+                r = lb.get("/cdk")
+                self.assertEqual((r.status, r.body), (200, b"tf :$LATEST:/cdk"), lb.stderr()[-2000:])
+                lb.stop()
+
+    def test_terraform_filename_may_be_the_zip_itself(self):
+        with open(os.path.join(STACK, "tf", "state.json")) as f:
+            doc = json.load(f)
+        res = doc["values"]["root_module"]["resources"]
+        # no archive_file in the document: lb runs build/api.zip as Lambda would
+        doc["values"]["root_module"]["resources"] = [r for r in res if r["type"] != "archive_file"]
+        with tempfile.TemporaryDirectory() as d:
+            tf = os.path.join(d, "tf")
+            shutil.copytree(os.path.join(STACK, "tf"), tf)
+            os.makedirs(os.path.join(tf, "build"))
+            with open(os.path.join(tf, "build", "api.zip"), "wb") as f:
+                f.write(zip_dir(os.path.join(tf, "src")))
+            shutil.rmtree(os.path.join(tf, "src"))
+            with open(os.path.join(tf, "zip.json"), "w") as f:
+                json.dump(doc, f)
+            lb = self.serve_stack(tf, "zip.json", ["--port-map", "80=0"])
+        r = lb.get("/api/x")
+        self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x tf-layer"))
+
+    def test_export_carries_a_zip_code_path_across(self):
+        zipped = make_zip({"index.py": "import os\n" + ok_handler("exported zip")})
+        lb = self.serve([fn("ex", PYTHON, "index.handler", "code/ex.zip")], {"code/ex.zip": zipped})
+        r = lb.get("/ex")
+        self.assertEqual((r.status, r.body), (200, b"exported zip"))
+        code, template, err = lb_run("export", "cloudformation", "-c", lb.config_path, tmpdir=lb.dir)
+        self.assertEqual(code, 0, err)
+        doc = json.loads(template)
+        fn_res = doc["Resources"]["ExFunction"]
+        path = os.path.realpath(os.path.join(lb.dir, "code", "ex.zip"))
+        self.assertEqual(fn_res["Metadata"], {"aws:asset:path": path, "aws:asset:property": "Code"})
+        key = fn_res["Properties"]["Code"]["S3Key"]["Ref"]
+        self.assertEqual(doc["Parameters"][key]["Description"], "S3 key of " + path)
+        imported = StackLb(os.devnull, "x", args=["--port-map", "80=0"])
+        self.addCleanup(imported.tmp.cleanup)
+        imported.write("stack/exported.json", template)
+        imported.config_path = os.path.join(imported.dir, "stack", "exported.json")
+        imported.start()
+        self.addCleanup(imported.stop)
+        r = imported.get("/ex")
+        self.assertEqual((r.status, r.body), (200, b"exported zip"))
 
 
 if __name__ == "__main__":

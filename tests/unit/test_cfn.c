@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/cfn.h"
@@ -546,6 +547,72 @@ TEST(image_functions_of_a_template_say_how_lb_can_run_them)
 		  "(docker save -o fn.tar IMAGE) and serve it from an lb.yaml function's image: key");
 }
 
+/*
+ * The code path a CDK template's function maps to without asset metadata, the
+ * template written as DIR/Stack.template.json beside DIR/<asset> (when not
+ * NULL, a file if its name ends in .zip, else a folder): "code: PATH" or the error.
+ */
+static const char *cdk_code(const char *asset)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char dir[] = "/tmp/lb-test-cdk-XXXXXX", file[128], staged[128];
+	struct buf skipped = BUF_INIT, b = BUF_INIT;
+	struct ynode *v;
+	struct ydoc *doc;
+	struct cfn c;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return "mkdtemp failed";
+	snprintf(file, sizeof(file), "%s/Stack.template.json", dir);
+	snprintf(staged, sizeof(staged), "%s/%s", dir, asset ? asset : "none");
+	if (asset && strstr(asset, ".zip"))
+		fclose(fopen(staged, "w"));
+	else if (asset)
+		mkdir(staged, 0755);
+	f = fopen(file, "w");
+	fprintf(f, "{\"Resources\": {\"Fn\": {\"Type\": \"AWS::Lambda::Function\", \"Properties\": {"
+		"\"Runtime\": \"python3.12\", \"Handler\": \"index.handler\", \"Code\": "
+		"{\"S3Bucket\": \"b\", \"S3Key\": \"%s.zip\"}}}}}\n", key);
+	fclose(f);
+	snprintf(out, sizeof(out), "%s", "(no document)");
+	if ((doc = ydoc_load_tagged(file, &err))) {
+		c = (struct cfn){ .a = &doc->arena, .file = file, .skipped = &skipped,
+				  .region = "us-east-1", .account = "123456789012", .stack = "st", .err = &err };
+		c.root = cfn_flip(c.a, doc->root);
+		v = cfn_seq(c.a, c.root);
+		if (cfn_resources(&c, &err) || cfn_functions(&c, v)) {
+			snprintf(out, sizeof(out), "%s", strchr(err.msg, ':') + 1);
+		} else {
+			buf_puts(&b, "code: ");
+			render(&b, ydoc_get(v->items[0], "code"));
+			snprintf(out, sizeof(out), "%s", buf_cstr(&b));
+		}
+		ydoc_free(doc);
+	}
+	buf_release(&b);
+	buf_release(&skipped);
+	unlink(file);
+	unlink(staged);
+	rmdir(staged);
+	rmdir(dir);
+	return out;
+}
+
+/* Why: CDK stages a folder asset as asset.HASH, a .zip file asset (Code.fromAsset('app.zip'))
+ * as asset.HASH.zip. */
+TEST(cdk_staged_code_without_metadata_is_the_folder_or_the_zip)
+{
+	static const char hash[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char want[128];
+
+	snprintf(want, sizeof(want), "code: asset.%s", hash);
+	CHECK_STR(cdk_code(want + 6), want);
+	CHECK_STR(cdk_code(NULL), want);     /* neither: the folder's name, which config reports */
+	snprintf(want, sizeof(want), "code: asset.%s.zip", hash);
+	CHECK_STR(cdk_code(want + 6), want);
+}
+
 TEST(only_sams_transform_is_read)
 {
 	FILE *f = fopen(path, "w");
@@ -599,6 +666,7 @@ int main(void)
 	RUN(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors);
 	RUN(function_layers_and_environment_of_the_wrong_shape_are_errors);
 	RUN(image_functions_of_a_template_say_how_lb_can_run_them);
+	RUN(cdk_staged_code_without_metadata_is_the_folder_or_the_zip);
 	unlink(path);
 	return test_done();
 }
