@@ -432,6 +432,10 @@ struct admin_cfg {
 	int history;              /* requests kept for the API and console: 1-100000, 200 */
 	int body_limit;           /* bytes kept of each body, event, result and log: 0-1048576, 8192 */
 	bool mask_secrets;        /* Authorization, cookies and secret-looking env vars masked: true */
+	/* Host names the console answers besides IP literals, localhost and *.localhost:
+	 * "lb", or "*.example.test" for any name under example.test (DNS rebinding) */
+	const char **allowed_hosts;
+	size_t nallowed_hosts;
 };
 
 struct config {

@@ -203,13 +203,23 @@ static void on_head(void *cookie, struct http_request *req)
 
 static void answer(struct console *c, struct http_request *req);
 
+/* Whether host is pattern (a name, or "*.name": any name under it), in any case. */
+static bool host_matches(struct sv host, const char *pattern)
+{
+	size_t n = strlen(pattern);
+
+	if (n > 2 && pattern[0] == '*' && pattern[1] == '.')
+		return host.n > n - 1 &&
+		       sv_eq_cstr_nocase((struct sv){ host.p + host.n - (n - 1), n - 1 }, pattern + 1);
+	return sv_eq_cstr_nocase(host, pattern);
+}
+
 /* Host names that can only mean this machine: IP literals, "localhost" and
  * "*.localhost" (RFC 6761 §6.3: browsers resolve those to loopback themselves). */
 static bool local_host(struct sv host)
 {
 	char name[64];
 	unsigned char ip[16];
-	static const char sub[] = ".localhost";
 
 	if (host.n >= 2 && host.p[0] == '[' && host.p[host.n - 1] == ']') {
 		snprintf(name, sizeof(name), "%.*s", (int)(host.n - 2), host.p + 1);
@@ -218,9 +228,18 @@ static bool local_host(struct sv host)
 	snprintf(name, sizeof(name), "%.*s", SV_ARG(host));
 	if (host.n < sizeof(name) && inet_pton(AF_INET, name, ip) == 1)
 		return true;
-	return sv_eq_cstr_nocase(host, "localhost") ||
-	       (host.n > sizeof(sub) - 1 && sv_eq_cstr_nocase((struct sv){ host.p + host.n - (sizeof(sub) - 1),
-								    sizeof(sub) - 1 }, sub));
+	return sv_eq_cstr_nocase(host, "localhost") || host_matches(host, "*.localhost");
+}
+
+/* A name the configuration lets reach the console (admin.allowed_hosts). */
+static bool allowed_host(const struct console *c, struct sv host)
+{
+	const struct admin_cfg *a = c->cfg ? &c->cfg->admin : NULL;
+
+	for (size_t i = 0; a && i < a->nallowed_hosts; i++)
+		if (host_matches(host, a->allowed_hosts[i]))
+			return true;
+	return false;
 }
 
 /*
@@ -231,10 +250,11 @@ static bool local_host(struct sv host)
  * to 127.0.0.1.
  *
  *  - Host must name this machine (local_host; the admin address is always
- *    an IP). A page on attacker.example whose name is re-pointed at
- *    127.0.0.1 (DNS rebinding) is same-origin with the console and could
- *    read it; its requests carry Host: attacker.example. No Host at all
- *    (HTTP/1.0) is no browser's.
+ *    an IP) or be one of admin.allowed_hosts (a container's service name,
+ *    which the developer vouches for). A page on attacker.example whose
+ *    name is re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with
+ *    the console and could read it; its requests carry Host:
+ *    attacker.example. No Host at all (HTTP/1.0) is no browser's.
  *  - A request that may change something (any method but GET and HEAD) with
  *    an Origin must come from the console's own page. Other pages can POST
  *    here without asking (a CORS "simple request": a form, or text/plain),
@@ -245,16 +265,17 @@ static bool local_host(struct sv host)
  * /.lb/keys/ is exempt: public keys, which ALB's endpoint serves to anyone
  * and targets fetch by whatever name reaches lb.
  */
-static const char *refusal(const struct http_request *req)
+static const char *refusal(const struct console *c, const struct http_request *req)
 {
 	const struct http_header *host = http_request_header(req, "host");
 	const struct http_header *origin = http_request_header(req, "origin");
-	struct sv o;
+	struct sv o, name = http_request_host(req);
 
 	if (req->path.n > 10 && memcmp(req->path.p, "/.lb/keys/", 10) == 0)
 		return NULL;
-	if ((host || req->uri_host.n) && !local_host(http_request_host(req)))
-		return "the console answers only to Host localhost or an IP address (DNS rebinding)";
+	if ((host || req->uri_host.n) && !local_host(name) && !allowed_host(c, name))
+		return "the console answers only to Host localhost, an IP address or a name in "
+		       "admin.allowed_hosts (DNS rebinding)";
 	if (!origin || sv_eq_cstr(req->method, "GET") || sv_eq_cstr(req->method, "HEAD"))
 		return NULL;
 	o = origin->value;
@@ -279,7 +300,7 @@ static void answer(struct console *c, struct http_request *req)
 	const struct console_asset *a;
 	const char *why;
 
-	if ((why = refusal(req)) != NULL) {
+	if ((why = refusal(c, req)) != NULL) {
 		const struct http_header *host = http_request_header(req, "host");
 		const struct http_header *origin = http_request_header(req, "origin");
 		struct sv none = SV("-");

@@ -109,6 +109,25 @@ def q(s):
     return urllib.parse.quote(s, safe="")
 
 
+def raw_console(port, method, path, host, headers=()):
+    """(status, body) of a console request with this Host (None: no Host, HTTP/1.0) and headers."""
+    lines = [f"{method} {path} HTTP/1.{0 if host is None else 1}"]
+    lines += [] if host is None else [f"Host: {host}"]
+    lines += [f"{k}: {v}" for k, v in headers] + ["Content-Length: 0", "Connection: close"]
+    c = Conn(port, timeout=20)
+    try:
+        c.send(("\r\n".join(lines) + "\r\n\r\n").encode())
+        r = c.read_response()
+    finally:
+        c.close()
+    return r.status, r.body
+
+
+REBINDING = {"error": "the console answers only to Host localhost, an IP address or a name in "
+                      "admin.allowed_hosts (DNS rebinding)"}
+CROSS_SITE = {"error": "the console accepts this method only from its own page (Origin)"}
+
+
 # --- a strict reader of Prometheus's text format (0.0.4) -------------------------------------
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -440,20 +459,10 @@ class ConsoleTest(LbTestCase):
     # -- Host and Origin (DNS rebinding, cross-site requests) ----------------------------------------
 
     def raw(self, method, path, host, headers=()):
-        """(status, body) of a console request with this Host (None: no Host, HTTP/1.0) and headers."""
-        lines = [f"{method} {path} HTTP/1.{0 if host is None else 1}"]
-        lines += [] if host is None else [f"Host: {host}"]
-        lines += [f"{k}: {v}" for k, v in headers] + ["Content-Length: 0", "Connection: close"]
-        c = Conn(self.admin, timeout=20)
-        try:
-            c.send(("\r\n".join(lines) + "\r\n\r\n").encode())
-            r = c.read_response()
-        finally:
-            c.close()
-        return r.status, r.body
+        return raw_console(self.admin, method, path, host, headers)
 
-    REBINDING = {"error": "the console answers only to Host localhost or an IP address (DNS rebinding)"}
-    CROSS_SITE = {"error": "the console accepts this method only from its own page (Origin)"}
+    REBINDING = REBINDING
+    CROSS_SITE = CROSS_SITE
 
     def test_a_host_that_is_not_local_is_refused_whatever_the_path(self):
         self.send("/fn", "host-1")
@@ -465,7 +474,8 @@ class ConsoleTest(LbTestCase):
                 status, body = self.raw(method, path, host)
                 self.assertEqual((status, json.loads(body)), (403, self.REBINDING), (path, host))
         self.assertIn(f"console: refused GET /api/requests from 127.0.0.1 (Host attacker.example:{self.admin}, "
-                      "Origin -): the console answers only to Host localhost", self.lb.stderr())
+                      "Origin -): the console answers only to Host localhost, an IP address or a name in "
+                      "admin.allowed_hosts", self.lb.stderr())
 
     def test_local_hosts_are_answered(self):
         for host in (f"127.0.0.1:{self.admin}", "127.0.0.1", f"localhost:{self.admin}", "LocalHost",
@@ -625,6 +635,41 @@ class ConsoleConfigTest(LbTestCase):
         code, out, err = run_lb("check", "-c", lb.config_path)
         self.assertEqual(code, 1)
         self.assertRegex(err, r"lb\.yaml:\d+:\d+: 127\.0\.0\.1:18080 is already the listener on line \d+")
+
+    def test_allowed_hosts_let_a_service_name_reach_the_console(self):
+        # a container's service name (http://lb:9400), and any name under a domain
+        lb, admin = start_lb(self, ', allowed_hosts: [lb, "*.docker.internal"]')
+        for host in (f"lb:{admin}", "LB", f"api.docker.internal:{admin}", "a.b.Docker.Internal",
+                     f"localhost:{admin}", "127.0.0.1"):
+            status, body = raw_console(admin, "GET", "/api/requests?limit=1", host)
+            self.assertEqual(status, 200, (host, body))
+        for host in (f"lb.attacker.example:{admin}", "docker.internal", "xdocker.internal", "lbx",
+                     f"attacker.example:{admin}"):
+            status, body = raw_console(admin, "GET", "/api/requests?limit=1", host)
+            self.assertEqual((status, json.loads(body)), (403, REBINDING), host)
+        # the console's own page, loaded as http://lb:PORT, may replay; another origin may not
+        lb.request(raw_request("GET", "/old", [("X-Marker", "allowed-1")]))
+        [s] = wait_for(lambda: api(admin, "/api/requests")[1]["requests"], 10)
+        path = f"/api/requests/{s['id']}/replay"
+        status, body = raw_console(admin, "POST", path, f"lb:{admin}", [("Origin", f"http://lb:{admin}")])
+        self.assertEqual((status, json.loads(body)), (200, {"replayed": s["id"], "status": 301}))
+        status, body = raw_console(admin, "POST", path, f"lb:{admin}", [("Origin", "http://evil.example")])
+        self.assertEqual((status, json.loads(body)), (403, CROSS_SITE))
+
+    def test_allowed_hosts_that_are_not_host_names_are_refused_at_their_place(self):
+        for bad in ("http://lb:9400", "lb:9400", "*", "lb/api", "a..b", "*.", ""):
+            with self.subTest(bad=bad):
+                lb = Lb(config(f', allowed_hosts: [lb, "{bad}"]'), files={"fn/index.py": FUNCTION})
+                self.addCleanup(lb.tmp.cleanup)
+                code, out, err = run_lb("check", "-c", lb.config_path)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, r"lb\.yaml:\d+:\d+: 'allowed_hosts' takes host names such as lb or "
+                                      r"\*\.example\.test \(no scheme, port or path\), not '%s'" % re.escape(bad))
+        lb = Lb(config(", allowed_hosts: lb"), files={"fn/index.py": FUNCTION})
+        self.addCleanup(lb.tmp.cleanup)
+        code, out, err = run_lb("check", "-c", lb.config_path)
+        self.assertEqual(code, 1, err)
+        self.assertIn("allowed_hosts", err)
 
     def test_an_unknown_admin_key_is_refused(self):
         lb = Lb(config(", histroy: 5"), files={"fn/index.py": FUNCTION})
