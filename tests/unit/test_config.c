@@ -1955,6 +1955,29 @@ static void fixture_teardown(void)
 		nftw(fixture_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+TEST(admin_allowed_hosts_are_host_names_refused_at_their_place)
+{
+	struct config *cfg = load(LB_MIN "admin: {port: 9400, allowed_hosts: [lb, \"*.docker.internal\"]}\n");
+
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK_INT(cfg->admin.nallowed_hosts, 2);
+		CHECK_STR(cfg->admin.allowed_hosts[0], "lb");
+		CHECK_STR(cfg->admin.allowed_hosts[1], "*.docker.internal");
+		config_unref(cfg);
+	}
+	CHECK_STR(load_err(LB_MIN "admin:\n  port: 9400\n  allowed_hosts:\n    - lb\n    - http://lb:9400\n"),
+		  C "8:7: 'allowed_hosts' takes host names such as lb or *.example.test (no scheme, port "
+		  "or path), not 'http://lb:9400'");
+	CHECK_STR(load_err(LB_MIN "admin: {port: 9400, allowed_hosts: [\"*\"]}\n"),
+		  C "4:37: 'allowed_hosts' takes host names such as lb or *.example.test (no scheme, port "
+		  "or path), not '*'");
+	CHECK_STR(load_err(LB_MIN "admin: {port: 9400, allowed_hosts: [my_lb-1.local, a..b]}\n"),
+		  C "4:52: 'allowed_hosts' takes host names such as lb or *.example.test (no scheme, port "
+		  "or path), not 'a..b'");
+	CHECK_STR(load_err(LB_MIN "admin: {port: 9400, allowed_hosts: lb}\n"), C "4:36: 'allowed_hosts' must be a list");
+}
+
 int main(void)
 {
 	if (fixture_setup())
@@ -2099,6 +2122,7 @@ int main(void)
 	RUN(redirect_components_follow_albs_syntax);
 	RUN(forward_names_defined_target_groups);
 	RUN(forward_weights_and_group_count_are_albs);
+	RUN(admin_allowed_hosts_are_host_names_refused_at_their_place);
 	RUN(stickiness_needs_a_duration_when_enabled);
 	RUN(target_group_with_forward_must_be_its_only_group);
 	fixture_teardown();
