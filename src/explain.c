@@ -1,7 +1,8 @@
 /*
  * explain: builds a struct http_request from command-line parts exactly as
  * http_server would from the wire (Host from the URL's authority as curl
- * sends it, the listener chosen by the URL's port), then walks the same
+ * sends it, the listener chosen by the URL's port among the ports the
+ * listeners are bound to, when lb runs), then walks the same
  * matcher the server uses with a miss callback that prints each rule that
  * did not match and the condition that failed. For a forward it prints the
  * headers toward the target and the exact event a Lambda target would get.
@@ -70,10 +71,17 @@ static int parse_url(const char *url, struct parsed_url *u, struct lb_err *err)
 	return 0;
 }
 
-static int pick_listener(const struct config *cfg, int port, struct lb_err *err)
+/* The port listener i answers on: bound, or as configured (0 before binding). */
+static int listener_port(const struct config *cfg, const struct explain_request *er, size_t i)
+{
+	return er->ports && er->ports[i] ? er->ports[i] : cfg->listeners[i].port;
+}
+
+static int pick_listener(const struct config *cfg, const struct explain_request *er, int port,
+			 struct lb_err *err)
 {
 	for (size_t i = 0; i < cfg->nlisteners; i++)
-		if (cfg->listeners[i].port == port)
+		if (listener_port(cfg, er, i) == port)
 			return (int)i;
 	if (cfg->nlisteners == 1)
 		return 0;
@@ -308,20 +316,23 @@ int explain_print(const struct config *cfg, const struct explain_request *er, FI
 	struct http_request req;
 	const struct listener_cfg *l;
 	const struct rule *rule;
-	int li, r = -1;
+	int li, port, r = -1;
+	bool v6;
 
 	http_request_init(&req);
-	if (parse_url(er->url, &u, err) < 0 || (li = pick_listener(cfg, u.port, err)) < 0 ||
+	if (parse_url(er->url, &u, err) < 0 || (li = pick_listener(cfg, er, u.port, err)) < 0 ||
 	    build_request(er, &u, &store, &req, err) < 0)
 		goto out;
 	l = &cfg->listeners[li];
+	port = listener_port(cfg, er, (size_t)li);
 	req.listener = li;
-	req.local_port = (uint16_t)(l->port ? l->port : u.port);
+	req.local_port = (uint16_t)(port ? port : u.port);
 	/* The listener decides the scheme toward targets, not the URL's. */
 	req.https = l->protocol == PROTO_HTTPS;
 	fprintf(out, "request: %.*s %s from %s\n", SV_ARG(req.method), er->url, req.peer_ip);
-	fprintf(out, "listener: %s://%s:%d (%zu rules)\n", req.https ? "https" : "http", l->address,
-		l->port, l->nrules);
+	v6 = strchr(l->address, ':') != NULL;
+	fprintf(out, "listener: %s://%s%s%s:%d (%zu rules)\n", req.https ? "https" : "http", v6 ? "[" : "",
+		l->address, v6 ? "]" : "", port, l->nrules);
 	rule = match_rules(l, &req, on_miss, out);
 	if (rule->priority)
 		fprintf(out, "matched: rule %d (%s:%d)\n", rule->priority, rule->pos.file, rule->pos.line);

@@ -7,6 +7,7 @@
 #define LB_EXPLAIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config/config.h"
@@ -19,6 +20,11 @@ struct explain_request {
 	size_t nheaders;
 	const char *body;              /* NULL: none */
 	const char *source_ip;         /* NULL: 127.0.0.1 */
+	/* The port each listener of the configuration is bound to, by index (a
+	 * running lb's, where port 0 became a free port); NULL: the configured
+	 * ports (`lb explain` on a file). The URL's port picks a listener among
+	 * these, and the listener is named by it. */
+	const uint16_t *ports;
 };
 
 /* Prints the explanation to out; -1 with err for a bad URL or header. */

@@ -116,6 +116,16 @@ static int bind_listeners(struct lb *lb, const struct config *cfg, struct lb_err
 	return listener_set_bind(&lb->ls, cfg, NULL, err);
 }
 
+/* The port each of cfg's listeners is bound to, once bind_listeners bound them (returns new). */
+static uint16_t *bound_ports(struct lb *lb, const struct config *cfg)
+{
+	uint16_t *ports = xcalloc(cfg->nlisteners + 1, sizeof(*ports));
+
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		ports[i] = listener_set_port(&lb->ls, i);
+	return ports;
+}
+
 /* The other loops (`workers`) take cfg too, on this loop's ports. */
 static void workers_reload(struct lb *lb, struct config *cfg)
 {
@@ -125,10 +135,17 @@ static void workers_reload(struct lb *lb, struct config *cfg)
 		log_warn("workers: a change takes effect at restart; still running %d", lb->nworkers);
 	if (!lb->workers)
 		return;
-	ports = xcalloc(cfg->nlisteners + 1, sizeof(*ports));
-	for (size_t i = 0; i < cfg->nlisteners; i++)
-		ports[i] = listener_set_port(&lb->ls, i);
+	ports = bound_ports(lb, cfg);
 	workers_set_config(lb->workers, cfg, ports, access_log_path_of(lb, cfg));
+	free(ports);
+}
+
+/* The console serves cfg, knowing the ports its listeners are bound to. */
+static void commit_console(struct lb *lb, struct config *cfg)
+{
+	uint16_t *ports = bound_ports(lb, cfg);
+
+	console_commit(lb->console, cfg, ports);
 	free(ports);
 }
 
@@ -223,7 +240,7 @@ static void reload(struct lb *lb)
 	}
 	commit_access_log(lb, al);
 	commit_lambda_api(lb, cfg, api_l);
-	console_commit(lb->console, cfg);
+	commit_console(lb, cfg);
 	lambda_api_set_config(lb->api, cfg);
 	lambda_set_config(lb->lambda, cfg);
 	targets_set_config(lb->targets, cfg);
@@ -318,10 +335,8 @@ static void lb_teardown(struct lb *lb)
 /* The other loops, on this one's ports, once its listeners are bound (port 0 included). */
 static int start_workers(struct lb *lb, int n, struct lb_err *err)
 {
-	uint16_t *ports = xcalloc(lb->cfg->nlisteners + 1, sizeof(*ports));
+	uint16_t *ports = bound_ports(lb, lb->cfg);
 
-	for (size_t i = 0; i < lb->cfg->nlisteners; i++)
-		ports[i] = listener_set_port(&lb->ls, i);
 	lb->workers = workers_new(n, lb->cfg, ports, access_log_path_of(lb, lb->cfg), lb->main_q, lb->lambda,
 				  lb->targets, lb->server, lb->console, err);
 	free(ports);
@@ -387,7 +402,7 @@ int lb_serve(const struct lb_options *opt)
 	}
 	commit_access_log(&lb, al);
 	commit_lambda_api(&lb, lb.cfg, api_l);
-	console_commit(lb.console, lb.cfg);
+	commit_console(&lb, lb.cfg);
 	targets_set_config(lb.targets, lb.cfg);
 	health_set_config(lb.health, lb.cfg);
 	if (nworkers > 1 && start_workers(&lb, nworkers, &err) < 0) {

@@ -407,7 +407,7 @@ void console_cancel(struct console *c)
 	c->pending = NULL;
 }
 
-void console_commit(struct console *c, struct config *cfg)
+void console_commit(struct console *c, struct config *cfg, const uint16_t *ports)
 {
 	const struct admin_cfg *a = &cfg->admin;
 	struct config *old = c->cfg;
@@ -440,6 +440,10 @@ void console_commit(struct console *c, struct config *cfg)
 		c->log = reqlog_new((size_t)a->history, (size_t)a->body_limit);
 	c->mask = a->mask_secrets;
 	c->cfg = on ? config_ref(cfg) : NULL;
+	free(c->ports);
+	c->ports = xcalloc(cfg->nlisteners + 1, sizeof(*c->ports));
+	if (ports)
+		memcpy(c->ports, ports, cfg->nlisteners * sizeof(*c->ports));
 	console_index(c);
 	c->sent_id = c->log ? reqlog_last_id(c->log) : 0;
 	console_unlock(c);
@@ -484,6 +488,7 @@ void console_free(struct console *c)
 		pthread_mutex_destroy(&c->mu);
 	}
 	free(c->address);
+	free(c->ports);
 	reqlog_free(c->log);
 	metrics_free(c->m);
 	for (size_t i = 0; i < c->nfns; i++)

@@ -15,6 +15,7 @@
 #define LB_CONSOLE_CONSOLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alb/alog_fmt.h"
 #include "alb/http_msg.h"
@@ -52,10 +53,12 @@ struct console *console_new(struct event_base *base, struct router *router, stru
  * asks for another address or port (-1 with err when it cannot);
  * console_commit then serves cfg (printing "lb: console on http://ADDR:PORT"
  * for a new listener, hooking the router and lambda in or out), or
- * console_cancel drops what console_prepare bound.
+ * console_cancel drops what console_prepare bound. ports (copied) are the
+ * ports cfg's listeners are bound to, by index: `lb explain` in the console
+ * finds a listener by the port a URL names, `port: 0` ones included.
  */
 int console_prepare(struct console *c, const struct config *cfg, struct lb_err *err);
-void console_commit(struct console *c, struct config *cfg);
+void console_commit(struct console *c, struct config *cfg, const uint16_t *ports);
 void console_cancel(struct console *c);
 
 /* `workers`: other threads record too (console_record takes a lock; the live

@@ -298,6 +298,7 @@ static json_t *rule_evaluation(struct console *c, const struct reqrec *r)
 	for (i = 0; i < er.nheaders; i++)
 		headers[i] = mem.p + at[i];
 	er.url = buf_cstr(&url);
+	er.ports = c->ports;
 	er.method = buf_cstr(&method);
 	er.headers = headers;
 	er.source_ip = buf_cstr(&ip);
@@ -552,6 +553,7 @@ static void explain(struct console *c, struct http_request *req)
 		headers[er.nheaders] = buf_cstr(&hdr[er.nheaders]);
 	}
 	er.url = buf_cstr(&url);
+	er.ports = c->ports;
 	er.headers = headers;
 	if (query_get(req->query, "method", 0, &method) && method.len)
 		er.method = buf_cstr(&method);

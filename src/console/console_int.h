@@ -83,6 +83,7 @@ struct console {
 	struct http_listener *l, *pending;
 	char *address;                  /* of l, with its configured port: the key for reloads */
 	int port;
+	uint16_t *ports;                /* the port each of cfg's listeners is bound to */
 	struct reqlog *log;
 	bool mask;
 	struct metrics *m;

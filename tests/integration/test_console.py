@@ -671,6 +671,39 @@ class ConsoleConfigTest(LbTestCase):
         self.assertEqual(code, 1, err)
         self.assertIn("allowed_hosts", err)
 
+    def test_explain_finds_port_0_listeners_by_the_ports_they_took(self):
+        cfg = """
+load_balancer: {name: two-alb}
+listeners:
+  - port: 0
+    default_actions: [{type: fixed-response, fixed_response: {status_code: "200", message_body: one}}]
+  - port: 0
+    default_actions: [{type: fixed-response, fixed_response: {status_code: "201", message_body: two}}]
+admin: {port: 0}
+"""
+        lb = Lb(cfg)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        admin = int(re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$",
+                             lb.proc.stdout.readline().decode().strip()).group(1))
+        for i, (status, body) in enumerate([(200, "one"), (201, "two")]):
+            port = lb.ports[i]
+            url = f"http://127.0.0.1:{port}/x?i={i}"
+            st, doc = api(admin, "/api/explain?url=" + q(url))
+            self.assertEqual(st, 200, doc)
+            self.assertIn(f"listener: http://127.0.0.1:{port} (0 rules)\n", doc["text"])
+            self.assertIn(f"action: fixed-response {status}\n", doc["text"])
+            # a recorded request is explained against the listener it came on
+            self.assertEqual(lb.request(raw_request("GET", f"/r?i={i}", [("X-Marker", f"two-{i}")]), index=i).status,
+                             status)
+            [s] = wait_for(lambda: api(admin, "/api/requests?" + f"header={q(f'X-Marker:two-{i}')}")[1]["requests"], 10)
+            text = api(admin, f"/api/requests/{s['id']}")[1]["rule_evaluation"]
+            self.assertIn(f"listener: http://127.0.0.1:{port} (0 rules)\n", text)
+            self.assertIn("matched: the default rule", text)
+        st, doc = api(admin, "/api/explain?url=" + q("http://127.0.0.1:1/x"))
+        self.assertEqual((st, doc), (400, {"error": "explain: no listener on port 1"}))
+
     def test_an_unknown_admin_key_is_refused(self):
         lb = Lb(config(", histroy: 5"), files={"fn/index.py": FUNCTION})
         self.addCleanup(lb.tmp.cleanup)
