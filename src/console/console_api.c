@@ -421,7 +421,8 @@ static void list_rules(struct console *c, struct http_request *req)
 		json_t *o = json_object(), *rules = json_array();
 
 		json_object_set_new(o, "address", json_string(l->address));
-		json_object_set_new(o, "port", json_integer(l->port));
+		/* The port it took, for a `port: 0` one. */
+		json_object_set_new(o, "port", json_integer(c->ports && c->ports[i] ? c->ports[i] : l->port));
 		for (size_t k = 0; k < l->nrules; k++)
 			json_array_append_new(rules, rule_json(c, (int)i, &l->rules[k]));
 		json_array_append_new(rules, rule_json(c, (int)i, &l->default_rule));

@@ -703,6 +703,8 @@ admin: {port: 0}
             self.assertIn("matched: the default rule", text)
         st, doc = api(admin, "/api/explain?url=" + q("http://127.0.0.1:1/x"))
         self.assertEqual((st, doc), (400, {"error": "explain: no listener on port 1"}))
+        # the rules view names them by those ports too
+        self.assertEqual([l["port"] for l in api(admin, "/api/rules")[1]["listeners"]], lb.ports[:2])
 
     def test_an_unknown_admin_key_is_refused(self):
         lb = Lb(config(", histroy: 5"), files={"fn/index.py": FUNCTION})
