@@ -349,8 +349,19 @@ static void on_abort(void *cookie, struct http_request *req)
 
 	if (s && s->replay)
 		console_replay_abort(s);
+	else if (s && s->list)
+		console_list_abort(s);
 	else if (s)
 		stream_remove(c, s);
+}
+
+static void on_drain(void *cookie, struct http_request *req)
+{
+	struct subscriber *s = req->route;
+
+	(void)cookie;
+	if (s && s->list)
+		console_list_drained(s);
 }
 
 static const struct http_server_cbs server_cbs = {
@@ -358,6 +369,7 @@ static const struct http_server_cbs server_cbs = {
 	.on_request = on_request,
 	.on_error = on_error,
 	.on_abort = on_abort,
+	.on_drain = on_drain,
 };
 
 /* --- lifecycle ------------------------------------------------------------------------- */
@@ -435,6 +447,7 @@ void console_commit(struct console *c, struct config *cfg, const uint16_t *ports
 		       reqlog_body_limit(c->log) != (size_t)a->body_limit)) {
 		reqlog_free(c->log);
 		c->log = NULL;
+		c->log_gen++;
 	}
 	if (on && !c->log)
 		c->log = reqlog_new((size_t)a->history, (size_t)a->body_limit);

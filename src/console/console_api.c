@@ -19,10 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "alb/health_state.h"
 #include "explain.h"
 #include "inspect/mask.h"
 #include "lambda/lambda.h"
+#include "net/http_server.h"
 #include "targets/health.h"
 #include "targets/targets.h"
 
@@ -187,36 +190,176 @@ static bool keep(const struct reqrec *r, const struct filters *fl)
 	return true;
 }
 
+static void filters_parse(struct sv q, struct filters *fl)
+{
+	struct buf tmp = BUF_INIT;
+
+	fl->limit = LIST_DEFAULT;
+	fl->has_function = query_get(q, "function", 0, &fl->function);
+	fl->has_rule = query_get(q, "rule", 0, &fl->rule);
+	fl->has_status = query_get(q, "status", 0, &fl->status);
+	fl->has_header = query_get(q, "header", 0, &fl->header);
+	fl->has_tg = query_get(q, "target_group", 0, &fl->tg);
+	if (query_get(q, "since", 0, &tmp))
+		fl->since = strtoull(buf_cstr(&tmp), NULL, 10);
+	if (query_get(q, "limit", 0, &tmp) && atoi(buf_cstr(&tmp)) > 0)
+		fl->limit = (size_t)atoi(buf_cstr(&tmp));
+	buf_release(&tmp);
+}
+
+static void filters_release(struct filters *fl)
+{
+	buf_release(&fl->function);
+	buf_release(&fl->rule);
+	buf_release(&fl->status);
+	buf_release(&fl->header);
+	buf_release(&fl->tg);
+}
+
+/*
+ * GET /api/requests: the summaries of the records the filters keep, newest
+ * first, from the newest record when the request came down to the oldest the
+ * ring still has. A list of up to LIST_WHOLE bytes (LIST_SCAN records looked
+ * at) is one answer, as it is at the default limit; a longer one is a
+ * streamed answer, made a slice of LIST_SLICE bytes at a time, the next once
+ * the client has read most of the last (on_drain) or, for a client that
+ * keeps up, after the event loop has polled for everyone's bytes. So a
+ * client asking for a history of thousands costs lb about HTTP_SERVER_HIGH_WATER
+ * of memory however slowly it reads, and the listeners are served between
+ * slices (about 2 ms each). A new history (a reload that changed its size)
+ * ends the list where it is.
+ */
+#define LIST_WHOLE (256 * 1024)
+#define LIST_SLICE (64 * 1024)
+#define LIST_SCAN 4096
+
+struct request_list {
+	struct filters fl;
+	uint64_t next_id;       /* the next record to look at; lower ids are older */
+	uint64_t last_id;       /* the newest when the request came: the answer's last_id */
+	size_t history, count;
+	uint64_t gen;           /* c->log_gen when it started */
+	struct buf out;         /* the slice being made */
+	struct event *more;     /* the next slice, for a client that keeps up */
+};
+
+/* Adds up to max bytes to l->out; true when that ends the list (its closing part added). */
+static bool list_fill(struct console *c, struct request_list *l, size_t max)
+{
+	const struct reqrec *r;
+
+	for (size_t scanned = 0; l->out.len < max && scanned < LIST_SCAN; scanned++) {
+		if (l->count >= l->fl.limit || l->next_id <= l->fl.since || l->gen != c->log_gen || !c->log ||
+		    !(r = reqlog_find(c->log, l->next_id))) {
+			buf_printf(&l->out, "],\"last_id\":%llu,\"history\":%zu}", (unsigned long long)l->last_id,
+				   l->history);
+			return true;
+		}
+		l->next_id--;
+		if (keep(r, &l->fl)) {
+			json_t *doc = console_summary(r);
+			char *text = json_dumps(doc, JSON_COMPACT);
+
+			if (l->count++)
+				buf_putc(&l->out, ',');
+			buf_puts(&l->out, text);
+			free(text);
+			json_decref(doc);
+		}
+	}
+	return false;
+}
+
+static void list_free(struct subscriber *s)
+{
+	struct request_list *l = s->list;
+
+	if (l->more)
+		event_free(l->more);
+	filters_release(&l->fl);
+	buf_release(&l->out);
+	free(l);
+	free(s);
+}
+
+/* Writes the slice made; the list ends, or goes on now or once drained. */
+static void list_send(struct subscriber *s, bool done)
+{
+	struct request_list *l = s->list;
+	struct http_request *req = s->req;
+	size_t pending = http_server_stream_body(req, l->out.p ? l->out.p : "", l->out.len);
+
+	buf_reset(&l->out);
+	if (done) {
+		req->route = NULL;
+		http_server_stream_end(req);
+		list_free(s);
+	} else if (pending <= HTTP_SERVER_HIGH_WATER) {
+		/* A timer, not event_active: libevent runs events activated while
+		 * it runs active ones in the same pass, which would make the whole
+		 * list before the next poll for anyone's bytes. */
+		event_add(l->more, &(struct timeval){ 0, 0 });
+	}
+	/* else on_drain comes once the client has read most of it */
+}
+
+static void on_list_more(evutil_socket_t fd, short what, void *arg)
+{
+	struct subscriber *s = arg;
+
+	(void)fd;
+	(void)what;
+	console_list_drained(s);
+}
+
+void console_list_drained(struct subscriber *s)
+{
+	struct console *c = s->c;
+
+	console_lock(c);
+	list_send(s, list_fill(c, s->list, LIST_SLICE));
+	console_unlock(c);
+}
+
+void console_list_abort(struct subscriber *s)
+{
+	s->req->route = NULL;
+	list_free(s);
+}
+
 static void list_requests(struct console *c, struct http_request *req)
 {
-	struct filters fl = { .limit = LIST_DEFAULT };
-	struct buf tmp = BUF_INIT;
-	json_t *doc = json_object(), *list = json_array();
-	const struct reqrec *r;
-	struct sv q = req->query;
+	char date[30];
+	struct http_header headers[] = {
+		{ SV("Date"), { date, 29 } },
+		{ SV("Content-Type"), SV("application/json") },
+		{ SV("Cache-Control"), SV("no-store") },
+	};
+	struct http_stream_head h = { 200, SV("OK"), headers, ARRAY_LEN(headers), HTTP_FRAMING_CHUNKED, false,
+				      false };
+	struct request_list *l = xcalloc(1, sizeof(*l));
+	struct subscriber *s;
 
-	fl.has_function = query_get(q, "function", 0, &fl.function);
-	fl.has_rule = query_get(q, "rule", 0, &fl.rule);
-	fl.has_status = query_get(q, "status", 0, &fl.status);
-	fl.has_header = query_get(q, "header", 0, &fl.header);
-	fl.has_tg = query_get(q, "target_group", 0, &fl.tg);
-	if (query_get(q, "since", 0, &tmp))
-		fl.since = strtoull(buf_cstr(&tmp), NULL, 10);
-	if (query_get(q, "limit", 0, &tmp) && atoi(buf_cstr(&tmp)) > 0)
-		fl.limit = (size_t)atoi(buf_cstr(&tmp));
-	for (size_t i = 0; (r = reqlog_recent(c->log, i)) != NULL && json_array_size(list) < fl.limit; i++)
-		if (keep(r, &fl))
-			json_array_append_new(list, console_summary(r));
-	json_object_set_new(doc, "requests", list);
-	json_object_set_new(doc, "last_id", json_integer((json_int_t)reqlog_last_id(c->log)));
-	json_object_set_new(doc, "history", json_integer((json_int_t)reqlog_history(c->log)));
-	buf_release(&tmp);
-	buf_release(&fl.function);
-	buf_release(&fl.rule);
-	buf_release(&fl.status);
-	buf_release(&fl.header);
-	buf_release(&fl.tg);
-	console_respond_json(c, req, 200, doc);
+	filters_parse(req->query, &l->fl);
+	l->last_id = l->next_id = reqlog_last_id(c->log);
+	l->history = reqlog_history(c->log);
+	l->gen = c->log_gen;
+	buf_puts(&l->out, "{\"requests\":[");
+	s = xcalloc(1, sizeof(*s));
+	s->c = c;
+	s->req = req;
+	s->list = l;
+	if (list_fill(c, l, LIST_WHOLE)) {
+		console_respond(req, 200, "application/json", l->out.p, l->out.len);
+		list_free(s);
+		return;
+	}
+	l->more = event_new(c->base, -1, 0, on_list_more, s);
+	req->route = s;
+	time_http_date(time_wall_us() / 1000000, date);
+	http_server_stream_head(req, &h);
+	/* HEAD: the head is the whole answer. */
+	list_send(s, sv_eq_cstr(req->method, "HEAD"));
 }
 
 /* The request's header lines, parsed from its head, masked: [[name, value], ...]. */

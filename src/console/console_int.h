@@ -29,13 +29,17 @@ struct http_listener;
 struct http_server;
 struct event;
 
+struct request_list;
+
 /* A console request held open (req->route): a live stream (/api/stream, one
- * per open EventSource) or a replay waiting for its answer. */
+ * per open EventSource), a replay waiting for its answer, or a long list of
+ * requests being written as its client reads it. */
 struct subscriber {
 	struct subscriber *prev, *next;
 	struct http_request *req;
 	struct console *c;
 	struct http_exchange *replay;   /* a replay's exchange; NULL for a stream */
+	struct request_list *list;      /* a list's state; NULL for a stream */
 	uint64_t replay_of;
 	int status;
 	char sni[256];                  /* a replay over TLS: the server name to send */
@@ -85,6 +89,7 @@ struct console {
 	int port;
 	uint16_t *ports;                /* the port each of cfg's listeners is bound to */
 	struct reqlog *log;
+	uint64_t log_gen;               /* counts the logs made: a list being written stops at a new one */
 	bool mask;
 	struct metrics *m;
 	int fam[M_NFAMILIES];
@@ -145,6 +150,10 @@ json_t *console_summary(const struct reqrec *r);
 
 /* console_api.c: answers GET /api/...; false when path is not an API path. */
 bool console_api(struct console *c, struct http_request *req, struct sv path);
+/* A long list's client read some of it (on_drain): more is written. */
+void console_list_drained(struct subscriber *s);
+/* The client left: the list is dropped. */
+void console_list_abort(struct subscriber *s);
 
 /* console_replay.c: POST /api/requests/ID/replay — sends the request again to its listener. */
 void console_replay(struct console *c, struct http_request *req, uint64_t id);

@@ -109,6 +109,12 @@ def q(s):
     return urllib.parse.quote(s, safe="")
 
 
+def rss_of(pid):
+    """VmRSS of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
 def raw_console(port, method, path, host, headers=()):
     """(status, body) of a console request with this Host (None: no Host, HTTP/1.0) and headers."""
     lines = [f"{method} {path} HTTP/1.{0 if host is None else 1}"]
@@ -705,6 +711,45 @@ admin: {port: 0}
         self.assertEqual((st, doc), (400, {"error": "explain: no listener on port 1"}))
         # the rules view names them by those ports too
         self.assertEqual([l["port"] for l in api(admin, "/api/rules")[1]["listeners"]], lb.ports[:2])
+
+    def test_a_long_request_list_is_written_as_its_client_reads_it(self):
+        # 2,000 requests with long targets: /api/requests?limit=2000 is about 4.5 MB of JSON
+        env = {"ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0").lstrip(":")}
+        lb = Lb(config(", history: 2000"), rules={"r.yaml": RULES}, files={"fn/index.py": FUNCTION}, env=env)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        admin = int(re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$",
+                             lb.proc.stdout.readline().decode().strip()).group(1))
+        c = lb.connect(timeout=60)
+        for batch in range(20):
+            c.send(b"".join(raw_request("GET", f"/old?n={batch * 100 + i}&pad={'p' * 8000}")
+                            for i in range(100)))
+            for _ in range(100):
+                self.assertEqual(c.read_response().status, 301)
+        c.close()
+        wait_for(lambda: api(admin, "/api/requests?limit=1")[1]["last_id"] == 2000, 10)
+        # clients that ask for all of it and read nothing: lb keeps a little of each answer
+        before = rss_of(lb.proc.pid)
+        idle = []
+        for _ in range(6):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", admin))
+            s.sendall(f"GET /api/requests?limit=2000 HTTP/1.1\r\nHost: localhost:{admin}\r\n\r\n".encode())
+            self.addCleanup(s.close)
+            idle.append(s)
+        time.sleep(2)
+        grown = rss_of(lb.proc.pid) - before
+        # each answer made whole, then held (measured: 78 MB before, 8 MB since)
+        self.assertLess(grown, 30 * 1024, f"lb grew {grown} KiB")
+        # the main listener answers meanwhile, and a client that reads gets the whole list
+        self.assertEqual(lb.request(raw_request("GET", "/old")).status, 301)
+        status, headers, body = http_get(admin, "/api/requests?limit=2000", timeout=60)
+        doc = json.loads(body)
+        self.assertEqual((status, doc["last_id"], doc["history"], len(doc["requests"])), (200, 2001, 2000, 2000))
+        self.assertEqual([r["id"] for r in doc["requests"]], list(range(2001, 1, -1)))
+        self.assertTrue(doc["requests"][-1]["target"].startswith("/old?n=1&pad=ppp"), doc["requests"][-1])
 
     def test_an_unknown_admin_key_is_refused(self):
         lb = Lb(config(", histroy: 5"), files={"fn/index.py": FUNCTION})
