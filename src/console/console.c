@@ -112,10 +112,13 @@ static void stream_remove(struct console *c, struct subscriber *s)
 	free(s);
 }
 
-/* A slow reader is dropped rather than buffered without bound. */
+/* A reader that falls behind is dropped rather than buffered without bound:
+ * past the high watermark (256 KB, hundreds of events unread; a browser's
+ * EventSource keeps up even in a background tab), as each stream a client
+ * opens and never reads holds that much until it is written or times out. */
 static void stream_send(struct console *c, struct subscriber *s, const char *p, size_t n)
 {
-	if (http_server_stream_body(s->req, p, n) > 4 * HTTP_SERVER_HIGH_WATER) {
+	if (http_server_stream_body(s->req, p, n) > HTTP_SERVER_HIGH_WATER) {
 		struct http_request *req = s->req;
 		stream_remove(c, s);
 		http_server_stream_abort(req);
