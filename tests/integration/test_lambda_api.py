@@ -576,8 +576,11 @@ class LambdaApiLifecycleTests(ApiCase):
             config = config.replace("lambda_api: {port: 0}", f"lambda_api: {{port: {s.getsockname()[1]}}}")
             lb = Lb(config, rules=rules, files=FILES)
             self.addCleanup(lb.tmp.cleanup)
-            lb.start()   # the listener is bound (and announced) first
+            # its port is bound before the listeners: lb exits before announcing any
+            with self.assertRaises(RuntimeError) as failed:
+                lb.start()
             self.assertEqual(lb.proc.wait(timeout=15), 1)
+            self.assertIn("lb exited (1)", str(failed.exception))
             self.assertIn("lambda_api: cannot listen on 127.0.0.1:%d" % s.getsockname()[1], lb.stderr())
             lb.stop(check=False)
 
