@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -106,6 +107,7 @@ static int build_request(const struct explain_request *er, const struct parsed_u
 			 struct arena *store, struct http_request *req, struct lb_err *err)
 {
 	const char *method = er->method ? er->method : er->body ? "POST" : "GET";
+	bool host_given = false;
 
 	if (!sv_is_token(sv_from(method)))
 		return lb_err_set(err, "explain: method '%s' is not a token (RFC 9110 §9.1)", method);
@@ -113,9 +115,13 @@ static int build_request(const struct explain_request *er, const struct parsed_u
 	http_request_set_target(req, (struct sv){ arena_strndup(store, u->target.p, u->target.n), u->target.n });
 	req->version = 11;
 	req->keep_alive = true;
-	/* curl sends the URL's authority as Host, port included when not the default. */
-	http_request_add_header(req, SV("Host"),
-				(struct sv){ arena_strndup(store, u->authority.p, u->authority.n), u->authority.n });
+	/* curl sends the URL's authority as Host, port included when not the
+	 * default, unless -H gives a Host: then that one (rules read the first). */
+	for (size_t i = 0; i < er->nheaders; i++)
+		host_given |= strncasecmp(er->headers[i], "host:", 5) == 0;
+	if (!host_given)
+		http_request_add_header(req, SV("Host"), (struct sv){ arena_strndup(store, u->authority.p,
+										u->authority.n), u->authority.n });
 	for (size_t i = 0; i < er->nheaders; i++) {
 		struct sv h = sv_from(er->headers[i]), name, value;
 		value = sv_cut(h, ':', &name);

@@ -357,6 +357,12 @@ class ExplainTest(CliCase):
         # the target group has no target: what ALB would answer instead of an event
         self.assertEqual(lines[11:], ["target group api has no target: ALB answers 503"])
 
+    def test_a_host_header_replaces_the_urls_as_curl_does(self):
+        lines = self.explain("-H", "Host: old.example.com", "http://127.0.0.1:8080/a/b")
+        self.assertEqual(lines[:3], ["request: GET http://127.0.0.1:8080/a/b from 127.0.0.1",
+                                     "listener: http://127.0.0.1:8080 (3 rules)",
+                                     "matched: rule 10 (rules/api.yaml:9)"])
+
     def test_forward_without_trace_gets_a_root(self):
         lines = self.explain("http://www.example.com:8080/api/x")
         trace = [l for l in lines if l.startswith("  X-Amzn-Trace-Id: ")]
