@@ -29,6 +29,8 @@ void http_request_init(struct http_request *req)
 	buf_init(&req->body, 0);
 }
 
+#define BODY_KEEP_MAX (64 * 1024)
+
 void http_request_reset(struct http_request *req)
 {
 	struct http_request keep = *req;
@@ -39,6 +41,11 @@ void http_request_reset(struct http_request *req)
 	req->head = keep.head;
 	req->body = keep.body;
 	buf_reset(&req->head);
+	/* A body buffer past BODY_KEEP_MAX is given back, not kept for the
+	 * connection's next request: every idle keep-alive connection would hold
+	 * the largest body it ever carried (an SDK's pool of 50, 6 MB each). */
+	if (req->body.cap > BODY_KEEP_MAX)
+		buf_release(&req->body);
 	buf_reset(&req->body);
 	req->body.max = 0;
 

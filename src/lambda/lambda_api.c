@@ -39,9 +39,6 @@
 /* An idle keep-alive connection is closed after this long. */
 #define IDLE_SECONDS 60
 #define EXTRA_MAX 6
-/* A request body buffer larger than this is freed once answered, not kept
- * for the connection's next request. */
-#define BODY_KEEP_MAX (64 * 1024)
 
 /* A RequestResponse invocation in flight (req->route while it runs). */
 struct call {
@@ -105,12 +102,6 @@ static void respond(struct lambda_api *api, struct http_request *req, int status
 	for (size_t i = 1; i < api->nextra; i++)
 		api->extra[i].value = sv_from(api->mem.p + api->extra_at[i]);
 	resp.nheaders = api->nextra;
-	/* The payload is no longer needed (the invocation has it or is over).
-	 * Why: an SDK keeps a pool of keep-alive connections (50 sockets in the
-	 * JavaScript SDK's), and each would otherwise hold the buffer of the
-	 * largest payload it ever carried, up to 6 MB, until it closes. */
-	if (req->body.cap > BODY_KEEP_MAX)
-		buf_release(&req->body);
 	time_http_date(time_wall_us() / 1000000, date);
 	http_server_respond(req, &resp, date);
 	api->nextra = 1;

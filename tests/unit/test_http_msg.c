@@ -490,6 +490,22 @@ TEST(reset_forgets_the_request_and_keeps_memory_and_connection)
 	CHECK(req.headers == NULL && req.head.p == NULL && req.body.p == NULL);
 }
 
+TEST(reset_gives_back_a_large_body_buffer)
+{
+	struct http_request req;
+	char *small;
+
+	http_request_init(&req);
+	buf_puts(&req.body, "small body");
+	small = req.body.p;
+	http_request_reset(&req);
+	CHECK(req.body.p == small);             /* kept for the next request */
+	buf_reserve(&req.body, 65 * 1024);
+	http_request_reset(&req);
+	CHECK(req.body.p == NULL && req.body.cap == 0);   /* an idle connection holds nothing */
+	http_request_release(&req);
+}
+
 TEST(version_str_names_each_version)
 {
 	CHECK_STR(http_version_str(9), "HTTP/0.9");
@@ -540,6 +556,7 @@ int main(void)
 	RUN(host_prefers_absolute_form_authority_and_drops_userinfo);
 	RUN(host_is_null_without_host_or_authority);
 	RUN(reset_forgets_the_request_and_keeps_memory_and_connection);
+	RUN(reset_gives_back_a_large_body_buffer);
 	RUN(version_str_names_each_version);
 	return test_done();
 }
