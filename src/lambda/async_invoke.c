@@ -73,6 +73,9 @@ struct async_invoke {
 	int delays[2];
 	bool test_delays;
 	int max_age;                  /* LB_ASYNC_MAX_AGE, 0: none */
+	size_t queued_bytes;          /* the payloads of every queued event */
+	size_t queued_max;            /* ASYNC_QUEUED_MAX, or LB_ASYNC_QUEUED_MAX */
+	bool full;                    /* the last submit found no room (logged once) */
 	struct config *cfg;           /* the current configuration, or NULL */
 	struct buf scratch;
 };
@@ -106,6 +109,7 @@ static void event_drop(struct async_event *e)
 	else
 		q->last = e->prev;
 	q->n--;
+	e->a->queued_bytes -= e->len;
 	if (e->inv) {
 		lambda_cancel(e->inv);
 		e->a->running--;
@@ -174,7 +178,9 @@ static void deliver(struct async_event *e, enum async_condition cond)
 		log_warn("function %s: destination function %s is gone", e->fn->name, d->function);
 		return;
 	}
-	async_invoke_submit(a, e->cfg, target, d->qualifier, a->scratch.p, a->scratch.len, e->trace, id);
+	if (!async_invoke_submit(a, e->cfg, target, d->qualifier, a->scratch.p, a->scratch.len, e->trace, id))
+		log_warn("function %s: its destination %s's event is dropped: the queue is full", e->fn->name,
+			 d->function);
 }
 
 /* --- attempts ---------------------------------------------------------------------- */
@@ -286,13 +292,26 @@ static void attempt(struct async_event *e)
 	e->inv = lambda_invoke_as(e->a->lambda, &ir, e->request_id, on_done, e);
 }
 
-void async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
+bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
 			 const char *qualifier, const char *payload, size_t len, const char *trace,
 			 char request_id[37])
 {
-	struct async_event *e = xcalloc(1, sizeof(*e));
-	struct fn_queue *q = queue_of(a, fn->name);
+	struct async_event *e;
+	struct fn_queue *q;
 	int max_age = fn->async.max_age;
+
+	/* lb's own bound (Lambda's queue is AWS's): memory for events, not unbounded. */
+	if (a->queued_bytes + len > a->queued_max) {
+		if (!a->full)
+			log_warn("asynchronous events: %zu bytes queued, lb's limit: new events are refused "
+				 "until some have run", a->queued_bytes);
+		a->full = true;
+		return false;
+	}
+	a->full = false;
+	a->queued_bytes += len;
+	e = xcalloc(1, sizeof(*e));
+	q = queue_of(a, fn->name);
 
 	if (a->max_age && a->max_age < max_age)
 		max_age = a->max_age;
@@ -320,6 +339,7 @@ void async_invoke_submit(struct async_invoke *a, struct config *cfg, const struc
 	q->n++;
 	/* The first attempt starts from the loop, never inside the caller. */
 	later(e, 0);
+	return true;
 }
 
 void async_invoke_set_config(struct async_invoke *a, struct config *cfg)
@@ -339,8 +359,10 @@ struct async_invoke *async_invoke_new(struct event_base *base, struct lambda *la
 {
 	struct async_invoke *a = xcalloc(1, sizeof(*a));
 	const char *d = getenv("LB_ASYNC_RETRY_DELAYS"), *age = getenv("LB_ASYNC_MAX_AGE");
+	const char *qmax = getenv("LB_ASYNC_QUEUED_MAX");
 
 	a->base = base;
+	a->queued_max = qmax && *qmax ? strtoull(qmax, NULL, 10) : ASYNC_QUEUED_MAX;
 	a->lambda = lambda;
 	a->rng = rng;
 	buf_init(&a->scratch, 0);

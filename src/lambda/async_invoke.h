@@ -17,15 +17,21 @@ struct lambda;
 struct rng;
 struct async_invoke;
 
+/* lb holds at most this many bytes of queued events' payloads. */
+#define ASYNC_QUEUED_MAX (128u * 1024 * 1024)
+
 /* LB_ASYNC_RETRY_DELAYS=A,B (seconds) replaces Lambda's delays, for tests;
- * LB_ASYNC_MAX_AGE=S caps every function's maximum event age (seconds), for tests. */
+ * LB_ASYNC_MAX_AGE=S caps every function's maximum event age (seconds), for tests;
+ * LB_ASYNC_QUEUED_MAX=BYTES replaces ASYNC_QUEUED_MAX, for tests. */
 struct async_invoke *async_invoke_new(struct event_base *base, struct lambda *lambda, struct rng *rng);
 /*
  * Queues an event for fn (from cfg, referenced while the event lives) and
  * writes its request id (the 202's x-amzn-RequestId) into request_id.
+ * False, with nothing queued, when the queued events' payloads would pass
+ * lb's bound on their memory.
  * qualifier NULL or "" is $LATEST; payload and trace are copied.
  */
-void async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
+bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
 			 const char *qualifier, const char *payload, size_t len, const char *trace,
 			 char request_id[37]);
 /* Later attempts run the functions of cfg (takes a reference). */

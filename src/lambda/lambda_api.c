@@ -182,7 +182,14 @@ static void start_event(struct lambda_api *api, struct http_request *req, const 
 	char id[37];
 
 	trace_header(api, req, &api->scratch);
-	async_invoke_submit(api->async, api->cfg, t->fn, t->qualifier, payload, n, buf_cstr(&api->scratch), id);
+	if (!async_invoke_submit(api->async, api->cfg, t->fn, t->qualifier, payload, n,
+				 buf_cstr(&api->scratch), id)) {
+		/* lb's queue is full: Lambda's answer when it will not take an invocation. */
+		struct invoke_error e = { 429, "TooManyRequestsException", NULL, "Rate Exceeded." };
+
+		respond_error(api, req, &e);
+		return;
+	}
 	/* Why: Lambda queues an Event invocation and answers 202 with no body. */
 	respond(api, req, 202, id, "", 0);
 }

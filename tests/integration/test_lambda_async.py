@@ -328,5 +328,42 @@ class AsyncConfigTests(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
 
 
+HOLD = """
+import time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return None
+"""
+
+
+class AsyncQueueLimitTests(AsyncCase):
+    """lb's queue of events holds a bounded amount of payload (LB_ASYNC_QUEUED_MAX for
+    the test): past it an Event invocation gets Lambda's 429, and once events have run
+    the queue takes new ones."""
+
+    def setUp(self):
+        config, rules = api_config([fn("hold", code="hold", reserved_concurrent_executions=1, timeout=30)])
+        self.lb = Lb(config, rules=rules, files={"hold/index.py": HOLD},
+                     env={"LB_ASYNC_QUEUED_MAX": "3000"})
+        self.addCleanup(self.lb.tmp.cleanup)
+        self.lb.start()
+        self.addCleanup(self.lb.stop)
+        self.api_port = read_api_port(self.lb)
+
+    def test_a_full_queue_refuses_events_with_429_until_some_have_run(self):
+        pad = "x" * 900
+        for i in range(3):
+            self.event("hold", {"sleep": 3 if i == 0 else 0, "pad": pad})
+        r = self.invoke("hold", {"pad": pad}, headers=[("X-Amz-Invocation-Type", "Event")])
+        self.assertEqual(r.status, 429, r)
+        self.assertEqual(r.header("x-amzn-errortype"), "TooManyRequestsException")
+        self.assertEqual(json.loads(r.body)["message"], "Rate Exceeded.")
+        self.assertEqual(self.lb.stderr().count("new events are refused"), 1)
+        # the three run and leave the queue: there is room again
+        self.assertTrue(wait_for(lambda: self.invoke("hold", {"pad": pad}, headers=[
+            ("X-Amz-Invocation-Type", "Event")]).status == 202, WAIT), self.lb.stderr()[-2000:])
+        self.assertGreaterEqual(self.lb.stderr().count("[hold] END"), 1)
+
+
 if __name__ == "__main__":
     unittest.main()
