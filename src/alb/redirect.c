@@ -7,7 +7,9 @@
  * piece (a placeholder's value, or a run of literal text) without copying
  * them; the URL is assembled in a scratch buffer and appended to the
  * caller's buffer in one step, so a Location that would pass the caller's
- * maximum leaves that buffer untouched. Pure: no I/O, no state.
+ * maximum leaves that buffer untouched. Control bytes, from a template or
+ * the request, are written percent-encoded: the Location never holds one.
+ * Pure: no I/O, no state.
  */
 #include "alb/redirect.h"
 
@@ -78,14 +80,38 @@ static struct sv template_next(struct sv *tmpl, const struct redirect_request *i
 	return piece;
 }
 
+/*
+ * Appends s to out with each control byte as %XX. Why: a template may hold
+ * any byte a YAML escape writes ("\r\n" in a host), and the Location is a
+ * header value: a CR or LF in it would end the header and start another. A
+ * URL carries no control byte (RFC 3986), so percent-encoding one keeps the
+ * URL's meaning as a browser would read it.
+ */
+static void append_url_bytes(struct buf *out, struct sv s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0;
+
+	while (i < s.n) {
+		size_t run = i;
+		unsigned char c;
+
+		while (run < s.n && (unsigned char)s.p[run] >= 0x20 && s.p[run] != 0x7f)
+			run++;
+		buf_append(out, s.p + i, run - i);
+		if (run == s.n)
+			break;
+		c = (unsigned char)s.p[run];
+		buf_append(out, (const char[]){ '%', hex[c >> 4], hex[c & 15] }, 3);
+		i = run + 1;
+	}
+}
+
 /* Appends the expansion of tmpl to out. */
 static void template_expand(struct sv tmpl, const struct redirect_request *in, struct buf *out)
 {
-	while (tmpl.n > 0) {
-		struct sv piece = template_next(&tmpl, in);
-
-		buf_append(out, piece.p, piece.n);
-	}
+	while (tmpl.n > 0)
+		append_url_bytes(out, template_next(&tmpl, in));
 }
 
 static bool template_expands_empty(struct sv tmpl, const struct redirect_request *in)

@@ -19,7 +19,8 @@ struct redirect_request {
 	struct sv query;     /* raw query, without '?' */
 };
 
-/* Appends the Location URL to out; -1 if out's maximum would be passed. */
+/* Appends the Location URL to out, any control byte in it percent-encoded;
+ * -1 (out unchanged) if out's maximum would be passed. */
 int redirect_location(const struct redirect_cfg *r, const struct redirect_request *in, struct buf *out);
 
 #endif

@@ -132,6 +132,20 @@ TEST(redirect_unknown_placeholder_stays_literal)
 		       &original, "http://example.com:80/#{nope}/a/b#{?a=#{HOST}&#{host");
 }
 
+/* A template may hold any byte a YAML escape writes; the Location is a
+ * header value, so a control byte in it (CR, LF: a second header) goes out
+ * percent-encoded, as fuzz_redirect found it did not. */
+TEST(redirect_control_bytes_are_percent_encoded)
+{
+	struct redirect_request in = original;
+
+	CHECK_LOCATION(((struct redirect_cfg){ .host = "evil\r\nSet-Cookie: a=b", .path = "/x\ty\x7f",
+					       .query = "q=\x01" }),
+		       &original, "http://evil%0D%0ASet-Cookie: a=b:80/x%09y%7F?q=%01");
+	in.host = SV("a\tb");
+	CHECK_LOCATION(((struct redirect_cfg){ .path = "/n" }), &in, "http://a%09b:80/n?x=1");
+}
+
 TEST(redirect_status_code_is_left_to_the_caller)
 {
 	struct redirect_cfg moved = { .protocol = "HTTPS", .status_code = 301 };
@@ -189,6 +203,7 @@ int main(void)
 	RUN(redirect_configured_empty_query_drops_the_query);
 	RUN(redirect_placeholders_inside_query);
 	RUN(redirect_unknown_placeholder_stays_literal);
+	RUN(redirect_control_bytes_are_percent_encoded);
 	RUN(redirect_status_code_is_left_to_the_caller);
 	RUN(redirect_appends_to_what_the_buffer_holds);
 	RUN(redirect_past_buffer_maximum_fails_and_leaves_it_unchanged);
