@@ -13,6 +13,11 @@
 #   build/fuzz/fuzz_auth_cookie session cookies and callback queries → a session, a state or -1
 #   build/fuzz/fuzz_transform   regex, replace, target, host → regex check, compile, rewrite
 #   build/fuzz/fuzz_jwt         bearer tokens and JWKS documents → a verdict or an error
+#   build/fuzz/fuzz_redirect    redirect templates and request parts → a Location (no control byte) or a refusal
+#   build/fuzz/fuzz_fwd_headers hostile X-Forwarded-* headers, every xff mode → the headers toward a target
+#   build/fuzz/fuzz_sticky      stickiness cookie values → a target or none; set cookies decode back
+#   build/fuzz/fuzz_stack       CloudFormation/SAM templates, Terraform state/plan JSON → a configuration or a positioned error
+#   build/fuzz/fuzz_runtime_api requests from a runtime → the Runtime API (I/O code: includes runtime_api.c)
 #
 # `make fuzz` builds them; `make fuzz FUZZ_SECONDS=N` also runs each for N
 # seconds, starting from its committed seeds in tests/fuzz/corpus/NAME (new
@@ -31,7 +36,8 @@ PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
 # The HTTP/1 reader is socket-free but lives beside the server; it brings llhttp.
 H1_SRC := src/net/h1_read.c $(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_alb_event fuzz_glob \
-	fuzz_layer_zip fuzz_aws_creds fuzz_transform fuzz_jwt fuzz_h2 fuzz_auth_cookie
+	fuzz_layer_zip fuzz_aws_creds fuzz_transform fuzz_jwt fuzz_h2 fuzz_auth_cookie fuzz_redirect \
+	fuzz_fwd_headers fuzz_sticky fuzz_stack fuzz_runtime_api
 FUZZ_SECONDS ?=
 
 all: $(TARGETS:%=build/fuzz/%)
@@ -63,4 +69,13 @@ IO_SRC := $(PURE_SRC) $(H1_SRC) $(addprefix src/net/,h2_server.c h2_answer.c htt
 build/fuzz/fuzz_h2: tests/fuzz/fuzz_h2.c $(IO_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(IO_PKGS)) -o $@ $< $(IO_SRC) \
+		$(shell pkg-config --libs $(IO_PKGS)) -lm
+
+# The Runtime API is I/O code too; the target includes runtime_api.c (to reach
+# its private listener) and links the Extensions API it may route to.
+RUNTIME_API_SRC := $(IO_SRC) src/lambda/extensions.c src/lambda/telemetry.c
+
+build/fuzz/fuzz_runtime_api: tests/fuzz/fuzz_runtime_api.c src/lambda/runtime_api.c $(RUNTIME_API_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(IO_PKGS)) -o $@ $< $(RUNTIME_API_SRC) \
 		$(shell pkg-config --libs $(IO_PKGS)) -lm
