@@ -673,7 +673,7 @@ static int tf_lb(struct tf *t, struct tf_res **lb, struct ynode *root)
 		*lb = &t->res[i];
 	}
 	if (!*lb)
-		return lb_err_set(c->err, "%s: no application load balancer (aws_lb) in it", c->file);
+		return cfn_err(c, c->root, "no application load balancer (aws_lb) in it");
 	o = cfn_map(c->a, (*lb)->values);
 	attrs = cfn_map(c->a, (*lb)->values);
 	put(c, o, "name", ydoc_get((*lb)->values, "name"));

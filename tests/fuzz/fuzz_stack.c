@@ -12,9 +12,7 @@
  *
  * Whatever the bytes: a configuration or an error whose message starts
  * with the template's path and a position ("template.yaml:LINE:COL: ", or
- * "--parameter ..." for an option's value), never a crash or leak. One
- * message is let through without a position, tf_map.c's "PATH: no
- * application load balancer (aws_lb) in it", until it names one.
+ * "--parameter ..." for an option's value), never a crash or leak.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -97,8 +95,7 @@ static void load(const char *path, const struct stack_opts *opts)
 	cfg = config_load_stack(path, opts, &err);
 	if (cfg) {
 		config_unref(cfg);
-	} else if (!has_position(err.msg, path) && strncmp(err.msg, "--parameter ", 12) != 0 &&
-		   !strstr(err.msg, ": no application load balancer (aws_lb) in it")) {
+	} else if (!has_position(err.msg, path) && strncmp(err.msg, "--parameter ", 12) != 0) {
 		fprintf(stderr, "error without a position: %s\n", err.msg);
 		abort();
 	}

@@ -695,6 +695,15 @@ class TerraformTests(LbTestCase):
         # as for a template: a port below 1024 moves up, in one line
         self.assertIn("listener port 80 serves on 8080 (--port-map 80=PORT to choose)", err)
 
+    def test_a_state_without_a_load_balancer_names_the_file_and_a_position(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "empty.json")
+            with open(path, "w") as f:
+                f.write('{"format_version": "1.2", "values": {}}\n')
+            code, _, err = lb_run("check", "-c", path, tmpdir=tmp)
+        self.assertEqual(code, 1)
+        self.assertIn(path + ":1:1: no application load balancer (aws_lb) in it", err)
+
     def test_a_missing_or_mistyped_attribute_is_an_error_at_its_place(self):
         # Why: a plan leaves unknown values out of planned_values, so keys go missing;
         # these crashed lb (a null dereference) instead of naming the resource.
