@@ -189,6 +189,10 @@ static int redirect_part_check(const struct ynode *n, const struct redirect_part
 	}
 	if (part->ok && !part->ok(s))
 		return ydoc_err(err, at, "'%s' %s, not '%s'", part->key, part->rule, s);
+	/* A control byte (a YAML escape writes one) would land in Location. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return ydoc_err(err, at, "'%s' holds a control character (byte %zu)", part->key, i + 1);
 	return placeholders_check(at, part, s, err);
 }
 

@@ -1848,6 +1848,10 @@ TEST(redirect_components_follow_albs_syntax)
 		  R "6:55: 'query' must be given without the leading '?', not '?a'");
 	CHECK_STR(rule_err(PATH_A, REDIRECT_OF("host: \"#{query}.a.com\", status_code: HTTP_301")),
 		  R "6:43: placeholder '#{query}' can't be used in 'host'");
+	CHECK_STR(rule_err(PATH_A, REDIRECT_OF("host: \"a.com\\r\\nSet-Cookie: x=1\", status_code: HTTP_301")),
+		  R "6:43: 'host' holds a control character (byte 6)");
+	CHECK_STR(rule_err(PATH_A, REDIRECT_OF("path: \"/a\\tb\", status_code: HTTP_301")),
+		  R "6:43: 'path' holds a control character (byte 3)");
 	CHECK_STR(rule_err(PATH_A, REDIRECT_OF("path: \"/#{path}\", "
 					       "query: \"p=#{path}&h=#{host}\", port: \"8443\", "
 					       "status_code: HTTP_301")),
