@@ -228,9 +228,18 @@ static enum invoke_type invocation_type_of(const struct http_request *req)
 
 static void on_head(void *cookie, struct http_request *req)
 {
-	(void)cookie;
+	struct lambda_api *api = cookie;
+	enum invoke_type type = invocation_type_of(req);
+	struct invoke_error e;
+
 	req->keep_body = true;
-	req->body.max = invoke_api_payload_max(invocation_type_of(req));
+	req->body.max = invoke_api_payload_max(type);
+	/* A client that sent Expect: 100-continue with a Content-Length over the
+	 * limit gets its 413 now, not a 100 and the body's upload (the connection
+	 * then closes); without Expect the body is read and the connection kept. */
+	if (req->expect_continue && req->framing == HTTP_FRAMING_LENGTH &&
+	    invoke_api_check_payload(type, "", 0, req->content_length, &e) < 0)
+		respond_error(api, req, &e);
 }
 
 static void on_request(void *cookie, struct http_request *req)

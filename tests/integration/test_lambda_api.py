@@ -349,6 +349,15 @@ class LambdaApiTests(ApiCase):
         r = c.read_response()
         self.assertEqual((r.status, r.body), (200, b"1"), r)
 
+    def test_expect_continue_over_the_limit_gets_413_without_a_100(self):
+        c = Conn(self.api_port, timeout=20)
+        self.addCleanup(c.close)
+        c.send((f"POST {PATH % 'worker'} HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                f"Content-Length: {6 * 1024 * 1024 + 1}\r\n\r\n").encode())
+        r = c.read_response()   # the first answer: the 413 itself, not "100 Continue"
+        self.assertEqual(r.status, 413, r)
+        self.assertIn(b"6291457 byte payload is too large", r.body)
+
     def test_validation_errors_are_400(self):
         cases = [
             ("bad%20name", "", (), "'functionName' failed to satisfy constraint"),
