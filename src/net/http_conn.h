@@ -80,6 +80,7 @@ struct conn {
 	struct http_tls tls;            /* HTTPS: what the handshake negotiated */
 	struct answer_extra *extra;     /* the listener's answer headers when accepted (a reference) */
 	bool read_paused;               /* input past INPUT_HIGH_WATER while the owner holds a request */
+	bool output_full;               /* answers past HTTP_SERVER_HIGH_WATER: no next request yet */
 	bool owner_paused;              /* http_server_pause_reading */
 	struct event *resume;
 	struct event *flush_ev;         /* writes a streamed answer's pieces once the callback is done */

@@ -238,6 +238,19 @@ static void conn_parse(struct conn *c)
 			conn_flush(c);
 			break;
 		}
+		/* A pipelining client that does not read its answers: the next
+		 * request waits until they drain (on_write), or lb would keep
+		 * every answer of the flood in memory. */
+		if (c->state == CONN_DONE &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) >= HTTP_SERVER_HIGH_WATER) {
+			conn_flush(c);
+			if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= HTTP_SERVER_HIGH_WATER) {
+				c->output_full = true;
+				c->read_paused = true;
+				conn_update_reading(c);
+				break;
+			}
+		}
 		if (c->state == CONN_DONE) {
 			h1_reader_next(&c->reader);
 			conn_start_request(c);
@@ -333,6 +346,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 		c->want_drain = false;
 		if (c->srv->cbs->on_drain)
 			c->srv->cbs->on_drain(c->srv->cookie, &c->req);
+	}
+	if (c->output_full && c->state == CONN_DONE) {
+		c->output_full = false;
+		event_active(c->resume, EV_TIMEOUT, 0);   /* the next request, from the loop */
 	}
 }
 

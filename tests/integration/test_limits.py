@@ -9,6 +9,7 @@ and each header line), and the header lines together, CRLFs included, at most
 65536 bytes.
 """
 import socket
+import threading
 import time
 import unittest
 
@@ -315,6 +316,38 @@ class IdleTimeoutTest(ClassLb):
         self.assertGreater(time.time() - t0, 2)
         self.assertEqual((r.status, r.body), (200, b"ok"))
         c.close()
+
+
+class PipelineFloodTest(ClassLb):
+    """A client that pipelines requests and never reads its answers: lb answers until
+    the answers waiting for it pass 256 KB, then reads nothing more from it until they
+    drain; nothing is lost once the client reads."""
+    RULES = {"a.yaml": rules_file(fixed(1, '[{path_pattern: {values: ["/*"]}}]', "b" * 1000))}
+
+    def test_answers_not_read_stop_the_pipeline_until_they_drain(self):
+        n = 20000
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", self.lb.port))
+        self.addCleanup(s.close)
+        sender = threading.Thread(target=s.sendall, args=(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n" * n,),
+                                  daemon=True)
+        sender.start()
+        # lb stops once the kernel's buffers and its own 256 KB are full (about 4 MB
+        # of 1 KB answers on loopback); before, it answered all 20,000 into memory
+        before, now = -1, len(read_log(self.lb))
+        while now != before:
+            time.sleep(1.5)
+            before, now = now, len(read_log(self.lb))
+        self.assertLess(now, n // 2)
+        s.settimeout(30)
+        got = b""
+        while got.count(b"HTTP/1.1 200 OK") < n:
+            chunk = s.recv(1 << 20)
+            self.assertTrue(chunk, f"closed after {got.count(b'HTTP/1.1 200 OK')} answers")
+            got += chunk
+        sender.join(10)
+        self.assertTrue(wait_for(lambda: len(read_log(self.lb)) == n, 10))
 
 
 if __name__ == "__main__":
