@@ -487,17 +487,30 @@ static void idle_arm(struct h2_conn *hc, int64_t in_us)
 	evtimer_add(hc->idle_ev, &tv);
 }
 
+/* Whether st's answer has bytes to send that the client's flow-control
+ * windows (the stream's or the connection's) do not let out. */
+static bool stream_stalled(struct h2_conn *hc, const struct h2_stream *st)
+{
+	if (!st->answered || st->no_body || st->closed || evbuffer_get_length(st->out) == 0)
+		return false;
+	return nghttp2_session_get_stream_remote_window_size(hc->session, st->id) <= 0 ||
+	       nghttp2_session_get_remote_window_size(hc->session) <= 0;
+}
+
 /*
  * No frame from the client for idle_timeout.timeout_seconds. Without a
- * stream open the connection ends (GOAWAY); a request the client started
- * but did not finish gets ALB's 408; requests waiting for their target
- * keep the connection (the wait is the target's).
+ * stream open the connection ends (GOAWAY); so it does when an answer
+ * waits for a window the silent client does not open, since nothing moves
+ * either way; a request the client started but did not finish gets ALB's
+ * 408; requests waiting for their target keep the connection (the wait
+ * is the target's).
  */
 static void on_idle(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_conn *hc = arg;
 	int64_t idle_us = (int64_t)hc->c->srv->set.idle_timeout * 1000000;
 	int64_t quiet = time_mono_us() - hc->active_us;
+	bool stalled = false;
 
 	(void)fd;
 	(void)what;
@@ -507,7 +520,12 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 		idle_arm(hc, idle_us - quiet);
 		return;
 	}
-	if (!hc->streams) {
+	for (struct h2_stream *st = hc->streams; st && !stalled; st = st->next)
+		stalled = stream_stalled(hc, st);
+	/* ALB's idle timeout: no data sent or received for its length ends
+	 * the connection (alb-http-targets-and-tls.md §1.3); a zero window
+	 * lets nothing be sent. */
+	if (!hc->streams || stalled) {
 		nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
 		h2_flush(hc);
 		return;

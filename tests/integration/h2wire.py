@@ -138,10 +138,13 @@ class H2Conn:
         return blocks, body
 
     def closed_by_peer(self, timeout=10):
-        """Reads (and drops) frames until the server closes the connection."""
+        """Reads (and drops) frames until the server closes the connection: True, or
+        False if it is still open after timeout seconds."""
         self.sock.settimeout(timeout)
         try:
             while True:
                 self.read_frame()
+        except socket.timeout:
+            return False
         except (EOFError, ConnectionError, OSError):
             return True

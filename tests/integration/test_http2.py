@@ -9,13 +9,14 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
 import unittest
 
 from backend import Backend
-from h2wire import H2Conn
+from h2wire import SETTINGS, H2Conn
 from httpcommon import http_group
 from lambdacommon import ECHO_PY
 from lbcommon import TID_RE, config, log_for, read_log, wait_for
@@ -428,6 +429,27 @@ class Http2IdleTest(unittest.TestCase):
         self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "408"))
         self.assertTrue(c.closed_by_peer(timeout=15))
         self.assertEqual(c.goaway, (1, 0))
+
+    def test_zero_window_held_by_a_silent_client_ends_at_the_idle_timeout(self):
+        # A client that opens no window (SETTINGS_INITIAL_WINDOW_SIZE 0) and then says
+        # nothing: lb can send no DATA, nothing moves either way, and ALB's idle
+        # timeout ends the connection. lb once kept it (and the target's) forever.
+        backend = Backend("z").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend, attributes={"idle_timeout.timeout_seconds": 1})
+        for path in ("/bytes?n=1000000", "/fixed"):
+            c = H2Conn(lb.port, PKI.ca_cert)
+            self.addCleanup(c.close)
+            c.send(c.frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)))   # INITIAL_WINDOW_SIZE 0
+            c.headers(1, [(":method", "GET"), (":scheme", "https"), (":authority", "localhost"),
+                          (":path", path), ("user-agent", "zero-window")])
+            start = time.time()
+            self.assertTrue(c.closed_by_peer(timeout=10), path)
+            self.assertLess(time.time() - start, 6, path)
+            self.assertEqual(c.goaway, (1, 0), path)
+        # The streamed answer the client never took is logged as the client's leaving.
+        e = log_for(lb, "/bytes?n=1000000 HTTP/2.0", timeout=10)
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("460", "200"))
 
 
 @unittest.skipUnless(HAVE_CURL, "curl not installed")
