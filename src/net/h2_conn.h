@@ -59,6 +59,8 @@ struct h2_conn {
 	size_t cap_nva;
 	unsigned requests;             /* streams begun on this connection */
 	int64_t active_us;             /* the last frame from the client other than PING */
+	uint32_t glitch_tokens;        /* client errors still allowed (h2_server.c, glitch) */
+	int64_t glitch_at_us;          /* when glitch_tokens was last refilled */
 	bool goaway;                   /* GOAWAY queued: no new streams */
 	bool lingering;                /* done: half-closed, input discarded a while */
 	bool freeing;

@@ -50,6 +50,9 @@
 #define CONN_WINDOW (1024 * 1024)
 /* Recycled streams kept per connection. */
 #define FREE_STREAMS_MAX 16
+/* Client errors a connection may make at once, and again per second (glitch). */
+#define GLITCH_BURST 1000
+#define GLITCH_RATE 33
 
 static void h2_close(struct h2_conn *hc);
 static void h2_linger(struct h2_conn *hc);
@@ -168,7 +171,48 @@ void h2_consume(struct h2_conn *hc, int32_t id, size_t n)
 		nghttp2_session_consume(hc->session, id, n);
 }
 
+/*
+ * One more stream error or suspicious frame from the client: a stream
+ * nghttp2 resets for the client's fault (a window past 2^31-1, a body
+ * longer or shorter than its content-length, a malformed field), a
+ * PRIORITY frame, an empty DATA frame that does not end its stream. A
+ * reset stream may have cost lb a target connection or a Lambda
+ * invocation and the client nothing, and nghttp2 1.52's rapid-reset limit
+ * counts only the client's own RST_STREAM (CVE-2025-8671, "MadeYouReset").
+ * Past GLITCH_BURST, refilled at GLITCH_RATE a second (the numbers of
+ * that limit, as nghttp2 1.66's own glitch limit has them), the
+ * connection ends with GOAWAY(ENHANCE_YOUR_CALM).
+ */
+static void glitch(struct h2_conn *hc)
+{
+	int64_t now = time_mono_us();
+	uint64_t earned = (uint64_t)(now - hc->glitch_at_us) * GLITCH_RATE / 1000000;
+
+	if (earned) {
+		hc->glitch_tokens = earned >= GLITCH_BURST - hc->glitch_tokens ? GLITCH_BURST
+										  : hc->glitch_tokens + (uint32_t)earned;
+		hc->glitch_at_us = now;
+	}
+	if (hc->glitch_tokens) {
+		hc->glitch_tokens--;
+		return;
+	}
+	log_debug("HTTP/2 from %s:%u: too many stream errors, PRIORITY or empty DATA frames: GOAWAY",
+		  hc->c->peer_ip, hc->c->peer_port);
+	nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+/* Whether lb resets a stream with code for the client's fault: codes nghttp2
+ * uses for stream errors; lb's own resets say NO_ERROR, CANCEL,
+ * INTERNAL_ERROR or REFUSED_STREAM. */
+static bool client_fault(uint32_t code)
+{
+	return code == NGHTTP2_PROTOCOL_ERROR || code == NGHTTP2_FLOW_CONTROL_ERROR ||
+	       code == NGHTTP2_STREAM_CLOSED || code == NGHTTP2_FRAME_SIZE_ERROR;
+}
+
 /* --- nghttp2 callbacks: receiving ------------------------------------------- */
+
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
@@ -251,6 +295,9 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 	/* ALB: PING frames do not count as activity (alb-http-targets-and-tls.md §2.5). */
 	if (frame->hd.type != NGHTTP2_PING)
 		hc->active_us = time_mono_us();
+	if (frame->hd.type == NGHTTP2_PRIORITY ||
+	    (frame->hd.type == NGHTTP2_DATA && !frame->hd.length && !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)))
+		glitch(hc);
 	if (frame->hd.stream_id == 0 || !(st = stream_of(hc, frame->hd.stream_id)))
 		return 0;
 	switch (frame->hd.type) {
@@ -333,6 +380,11 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 	struct h2_conn *hc = user_data;
 	struct h2_stream *st;
 
+	/* Counted as sent, which also covers the resets nghttp2 makes
+	 * without telling (content-length): a client that stops reading
+	 * stops after 128 streams, which wait for their RST_STREAM. */
+	if (frame->hd.type == NGHTTP2_RST_STREAM && client_fault(frame->rst_stream.error_code))
+		glitch(hc);
 	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || !(st = stream_of(hc, frame->hd.stream_id)))
 		return 0;
 	/* The answer is complete before the request: the rest of it is not
@@ -606,6 +658,8 @@ int h2_conn_start(struct conn *c)
 	hc->send_ev = event_new(c->srv->base, -1, 0, on_send_ev, hc);
 	hc->idle_ev = evtimer_new(c->srv->base, on_idle, hc);
 	hc->active_us = time_mono_us();
+	hc->glitch_tokens = GLITCH_BURST;
+	hc->glitch_at_us = hc->active_us;
 	/* The HTTP/1 machinery of c stops; the bufferevent is HTTP/2's now. */
 	if (c->read_ev)
 		event_del(c->read_ev);

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from backend import Backend
-from h2wire import SETTINGS, H2Conn
+from h2wire import SETTINGS, WINDOW_UPDATE, H2Conn
 from httpcommon import http_group
 from lambdacommon import ECHO_PY
 from lbcommon import TID_RE, config, log_for, read_log, wait_for
@@ -330,6 +330,29 @@ class Http2Test(unittest.TestCase):
                 ended.add(sid)
         self.assertEqual(c.settings.get(3), 128)     # SETTINGS_MAX_CONCURRENT_STREAMS
         self.assertNotIn(1, c.resets)
+
+    def test_streams_reset_for_the_clients_errors_end_the_connection(self):
+        # CVE-2025-8671 ("MadeYouReset"): a stream the client gets reset by an error of
+        # its own (here a stream window past 2^31-1, FLOW_CONTROL_ERROR) costs lb a
+        # routed request and escapes nghttp2 1.52's rapid-reset limit, which counts only
+        # the client's RST_STREAM. After 1,000 of them, GOAWAY(ENHANCE_YOUR_CALM).
+        c = self.h2()
+        overflow = struct.pack(">I", 0x7FFFFFFF)
+        sids = list(range(1, 2 * 1100, 2))
+        try:
+            for i in range(0, len(sids), 100):    # 100 at a time, within the 128 streams
+                batch = sids[i:i + 100]
+                c.send(b"".join(c.headers_frame(sid, self.fields("/fixed")) +
+                                c.frame(WINDOW_UPDATE, 0, sid, overflow) for sid in batch))
+                while batch[-1] not in c.resets and not c.goaway:
+                    c.read_frame()
+        except (EOFError, OSError):
+            pass
+        self.assertTrue(c.goaway or c.closed_by_peer(timeout=10))
+        self.assertEqual(c.goaway[1], 11)          # ENHANCE_YOUR_CALM
+        self.assertTrue(c.closed_by_peer(timeout=10))
+        self.assertGreaterEqual(len(c.resets), 1000)
+        self.assertEqual(set(c.resets.values()), {3})
 
     def test_lambda_body_over_1mb_is_413_at_once(self):
         c = self.h2()
