@@ -24,6 +24,7 @@ struct h2_stream {
 	struct h2_conn *hc;
 	struct h2_stream *prev, *next; /* hc->streams, or hc->dead / hc->free (next only) */
 	int32_t id;
+	unsigned nth;                  /* its request's number on the connection, from 1 */
 	struct http_request req;       /* req.io points at this stream */
 	bool shown;                    /* on_head (or on_error) was called */
 	bool owned;                    /* the owner holds req */
@@ -37,6 +38,11 @@ struct h2_stream {
 	bool want_drain;               /* the owner waits for on_drain */
 	bool drain_now;                /* out fell below the low watermark: tell the owner */
 	bool abort_after;              /* reset the stream once out is written (stream_abort) */
+	bool pending;                  /* its head is in, shown to the owner after the read (show_pending) */
+	bool head_end;                 /* the head had END_STREAM */
+	int head_status;               /* h2_req_end's verdict on the head: 0 or 400 */
+	uint32_t head_bytes;           /* the head's frame bytes, for received_bytes */
+	struct h2_stream *pend_next;   /* hc->pending */
 	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
 	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
 	nghttp2_nv *trail;             /* trailers sent after the body (a target's, gRPC) */
@@ -50,6 +56,8 @@ struct h2_conn {
 	struct h2_stream *streams;     /* open streams */
 	struct h2_stream *dead;        /* closed, to be recycled by reap */
 	struct h2_stream *free;        /* recycled */
+	struct h2_stream *pending;     /* heads not shown yet, in arrival order */
+	struct h2_stream **pending_tail;
 	size_t nfree;
 	struct event *send_ev;         /* deferred send (and reap) */
 	struct event *idle_ev;
@@ -62,6 +70,7 @@ struct h2_conn {
 	uint32_t glitch_tokens;        /* client errors still allowed (h2_server.c, glitch) */
 	int64_t glitch_at_us;          /* when glitch_tokens was last refilled */
 	bool goaway;                   /* GOAWAY queued: no new streams */
+	bool calm;                     /* lb ended the session for the client's abuse (ENHANCE_YOUR_CALM) */
 	bool lingering;                /* done: half-closed, input discarded a while */
 	bool freeing;
 };

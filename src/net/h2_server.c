@@ -90,7 +90,8 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	st->id = id;
 	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
 	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
-	st->abort_after = false;
+	st->abort_after = st->pending = st->head_end = false;
+	st->pend_next = NULL;
 	st->unconsumed = 0;
 	st->ntrail = 0;
 	st->prev = NULL;
@@ -200,6 +201,7 @@ static void glitch(struct h2_conn *hc)
 	log_debug("HTTP/2 from %s:%u: too many stream errors, PRIORITY or empty DATA frames: GOAWAY",
 		  hc->c->peer_ip, hc->c->peer_port);
 	nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
+	hc->calm = true;
 }
 
 /* Whether lb resets a stream with code for the client's fault: codes nghttp2
@@ -228,6 +230,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	}
 	hc->requests++;
 	st = stream_new(hc, frame->hd.stream_id);
+	st->nth = hc->requests;
 	nghttp2_session_set_stream_user_data(session, st->id, st);
 	return 0;
 }
@@ -257,23 +260,26 @@ static void request_done(struct h2_conn *hc, struct h2_stream *st)
 		owner(hc)->on_request(owner_cookie(hc), &st->req);
 }
 
-static void headers_done(struct h2_conn *hc, struct h2_stream *st, const nghttp2_frame *frame)
+/* The owner sees the request's head (or its 400). */
+static void headers_done(struct h2_conn *hc, struct h2_stream *st)
 {
-	bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
-	int status = h2_req_end(&hc->build, end);
+	bool end = st->head_end;
+	int status = st->head_status;
 
-	st->req.received_bytes += frame->hd.length + 9;
+	st->req.received_bytes += st->head_bytes;
 	st->shown = true;
 	st->owned = true;
-	if (hc->requests == H2_MAX_REQUESTS) {
+	if (st->nth == H2_MAX_REQUESTS) {
 		/* ALB: GOAWAY after 10,000 requests on a connection
 		 * (alb-http-targets-and-tls.md §2.5); this one is still served. */
 		nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
 		hc->goaway = true;
 	} else if (!hc->goaway && hc->c->srv->set.client_keep_alive &&
 		   time_mono_us() - hc->c->born_mono_us >= (int64_t)hc->c->srv->set.client_keep_alive * 1000000) {
-		/* ALB: GOAWAY when client_keep_alive.seconds ends (§2.5). */
-		nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
+		/* ALB: GOAWAY when client_keep_alive.seconds ends (§2.5); the
+		 * streams begun in the same read (not shown yet) are served. */
+		nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(hc->session),
+				      NGHTTP2_NO_ERROR, NULL, 0);
 		hc->goaway = true;
 	}
 	if (status) {
@@ -284,6 +290,42 @@ static void headers_done(struct h2_conn *hc, struct h2_stream *st, const nghttp2
 	owner(hc)->on_head(owner_cookie(hc), &st->req);
 	if (end)
 		request_done(hc, st);
+}
+
+/*
+ * Shows the owner the heads that came in, in order. A head waits in
+ * hc->pending until the read that brought it is processed (or its stream's
+ * first DATA or trailers come): a stream the client resets in the same
+ * read - rapid reset (CVE-2023-44487) sends HEADERS and RST_STREAM
+ * together - is never routed, so it costs no target connection and no
+ * Lambda invocation (nor an access-log line, as it never was a request).
+ */
+static void show_pending(struct h2_conn *hc)
+{
+	while (hc->pending) {
+		struct h2_stream *st = hc->pending;
+
+		hc->pending = st->pend_next;
+		if (!hc->pending)
+			hc->pending_tail = &hc->pending;
+		st->pend_next = NULL;
+		st->pending = false;
+		/* Not after lb ended the session: nothing could be answered. */
+		if (!st->closed && !hc->calm)
+			headers_done(hc, st);
+	}
+}
+
+/* A request's head is complete. It is made into the request at once (the
+ * connection builds one head at a time); showing it waits (show_pending). */
+static void headers_in(struct h2_conn *hc, struct h2_stream *st, const nghttp2_frame *frame)
+{
+	st->head_end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+	st->head_bytes = frame->hd.length + 9;
+	st->head_status = h2_req_end(&hc->build, st->head_end);
+	st->pending = true;
+	*hc->pending_tail = st;
+	hc->pending_tail = &st->pend_next;
 }
 
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
@@ -303,14 +345,19 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 	switch (frame->hd.type) {
 	case NGHTTP2_HEADERS:
 		if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-			headers_done(hc, st, frame);
-		} else {
-			st->req.received_bytes += frame->hd.length + 9;
-			if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
-				request_done(hc, st);
+			headers_in(hc, st, frame);
+			break;
 		}
+		/* Trailers (or an empty DATA below): the head goes first. */
+		if (st->pending)
+			show_pending(hc);
+		st->req.received_bytes += frame->hd.length + 9;
+		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+			request_done(hc, st);
 		break;
 	case NGHTTP2_DATA:
+		if (st->pending)
+			show_pending(hc);
 		st->req.received_bytes += frame->hd.length + 9;
 		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
 			request_done(hc, st);
@@ -330,6 +377,8 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 
 	(void)session;
 	(void)flags;
+	if (st && st->pending)
+		show_pending(hc);
 	if (!st || !st->shown || st->answered || !st->owned) {
 		h2_consume(hc, stream_id, len);   /* nobody wants it */
 		return 0;
@@ -498,6 +547,7 @@ static int h2_input(struct h2_conn *hc)
 		}
 		evbuffer_drain(in, (size_t)n);
 	}
+	show_pending(hc);
 	return 0;
 }
 
@@ -655,6 +705,7 @@ int h2_conn_start(struct conn *c)
 	c->h2 = hc;
 	h2_req_build_init(&hc->build);
 	h2_fields_init(&hc->fields);
+	hc->pending_tail = &hc->pending;
 	hc->send_ev = event_new(c->srv->base, -1, 0, on_send_ev, hc);
 	hc->idle_ev = evtimer_new(c->srv->base, on_idle, hc);
 	hc->active_us = time_mono_us();

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from backend import Backend
-from h2wire import SETTINGS, WINDOW_UPDATE, H2Conn
+from h2wire import RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Conn
 from httpcommon import http_group
 from lambdacommon import ECHO_PY
 from lbcommon import TID_RE, config, log_for, read_log, wait_for
@@ -277,6 +277,20 @@ class Http2Test(unittest.TestCase):
         c.headers(3, self.fields("/fixed"))
         _, body = c.response(3)
         self.assertEqual(body, b"fixed")
+
+    def test_streams_reset_in_the_read_that_opened_them_are_never_routed(self):
+        # Rapid reset (CVE-2023-44487): HEADERS then RST_STREAM at once. A stream the
+        # client resets in the same read costs no target connection and no Lambda
+        # invocation; lb once routed each (a connection opened and dropped per stream).
+        c = self.h2()
+        conns = self.backend.conn_count
+        c.send(b"".join(c.headers_frame(sid, self.fields(f"/echo?rr={sid}", extra=[("user-agent", "rapid-reset")])) +
+                        c.frame(RST_STREAM, 0, sid, struct.pack(">I", 8)) for sid in range(1, 101, 2)) +
+               c.headers_frame(101, self.fields("/fixed", extra=[("user-agent", "after-rapid-reset")])))
+        self.assertEqual(c.response(101)[1], b"fixed")
+        log_for(self.lb, '"after-rapid-reset"')
+        self.assertEqual(sum('"rapid-reset"' in e["_raw"] for e in read_log(self.lb)), 0)
+        self.assertLessEqual(self.backend.conn_count - conns, 1)    # a health check, perhaps
 
     def test_client_leaving_mid_download_is_logged_460(self):
         c = H2Conn(self.lb.port, PKI.ca_cert)
