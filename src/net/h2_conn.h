@@ -66,6 +66,7 @@ struct h2_conn {
 	nghttp2_nv *nva;
 	size_t cap_nva;
 	unsigned requests;             /* streams begun on this connection */
+	size_t block_bytes;            /* decoded bytes of the header block being read */
 	int64_t active_us;             /* the last frame from the client other than PING */
 	uint32_t glitch_tokens;        /* client errors still allowed (h2_server.c, glitch) */
 	int64_t glitch_at_us;          /* when glitch_tokens was last refilled */

@@ -50,6 +50,8 @@
 #define CONN_WINDOW (1024 * 1024)
 /* Recycled streams kept per connection. */
 #define FREE_STREAMS_MAX 16
+/* Decoded bytes of one header block past which the client is cut (on_header). */
+#define BLOCK_MAX (2 * H2_HEADERS_MAX)
 /* Client errors a connection may make at once, and again per second (glitch). */
 #define GLITCH_BURST 1000
 #define GLITCH_RATE 33
@@ -175,8 +177,9 @@ void h2_consume(struct h2_conn *hc, int32_t id, size_t n)
 /*
  * One more stream error or suspicious frame from the client: a stream
  * nghttp2 resets for the client's fault (a window past 2^31-1, a body
- * longer or shorter than its content-length, a malformed field), a
- * PRIORITY frame, an empty DATA frame that does not end its stream. A
+ * longer or shorter than its content-length, a malformed field), a head
+ * lb refuses (400), a PRIORITY frame, an empty DATA frame that does not
+ * end its stream. A
  * reset stream may have cost lb a target connection or a Lambda
  * invocation and the client nothing, and nghttp2 1.52's rapid-reset limit
  * counts only the client's own RST_STREAM (CVE-2025-8671, "MadeYouReset").
@@ -221,6 +224,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	struct h2_conn *hc = user_data;
 	struct h2_stream *st;
 
+	hc->block_bytes = 0;
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	if (hc->requests >= H2_MAX_REQUESTS || hc->goaway) {
@@ -242,12 +246,31 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	struct h2_stream *st;
 
 	(void)flags;
+	/*
+	 * An HPACK bomb: a field put in the dynamic table once and named by a
+	 * one-byte index thousands of times decodes to megabytes (a 16 KB
+	 * block to 64 MB), each field checked by nghttp2 before it comes
+	 * here. Past ALB's 64 KB a request gets 400 (h2_req_field); a block
+	 * twice that is no request, and the connection ends with
+	 * GOAWAY(ENHANCE_YOUR_CALM) instead of lb decoding the rest. (ALB's
+	 * 2023 guide ends a connection whose compressed block exceeds 8 KB,
+	 * alb-http-targets-and-tls.md §2.5.)
+	 */
+	hc->block_bytes += namelen + valuelen;
+	if (hc->block_bytes > BLOCK_MAX) {
+		if (!hc->calm) {
+			log_debug("HTTP/2 from %s:%u: a header block decodes past %d bytes: GOAWAY", hc->c->peer_ip,
+				  hc->c->peer_port, BLOCK_MAX);
+			nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
+			hc->calm = true;
+		}
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;     /* trailers are dropped, as on HTTP/1 */
 	st = stream_of(hc, frame->hd.stream_id);
 	if (!st || st->shown)
 		return 0;
-	(void)session;
 	h2_req_field(&hc->build, (struct sv){ (const char *)name, namelen }, (struct sv){ (const char *)value, valuelen });
 	return 0;
 }
@@ -323,6 +346,9 @@ static void headers_in(struct h2_conn *hc, struct h2_stream *st, const nghttp2_f
 	st->head_end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
 	st->head_bytes = frame->hd.length + 9;
 	st->head_status = h2_req_end(&hc->build, st->head_end);
+	/* A refused head (400) may have cost lb up to BLOCK_MAX of decoding. */
+	if (st->head_status)
+		glitch(hc);
 	st->pending = true;
 	*hc->pending_tail = st;
 	hc->pending_tail = &st->pend_next;

@@ -35,10 +35,11 @@ def hpack_int(value, prefix_bits, first=0):
     return bytes(out)
 
 
-def hpack_literal(name, value):
-    """A literal field without indexing, new name, no Huffman (RFC 7541 §6.2.2)."""
+def hpack_literal(name, value, index=False):
+    """A literal field without indexing (RFC 7541 §6.2.2), or with incremental indexing
+    (§6.2.1: the field enters the dynamic table); new name, no Huffman."""
     n, v = name.encode("latin-1"), value.encode("latin-1")
-    return b"\x00" + hpack_int(len(n), 7) + n + hpack_int(len(v), 7) + v
+    return (b"\x40" if index else b"\x00") + hpack_int(len(n), 7) + n + hpack_int(len(v), 7) + v
 
 
 class H2Conn:
@@ -51,6 +52,7 @@ class H2Conn:
         self.goaway = None      # (last stream id, error code) once received
         self.resets = {}        # stream id -> error code
         self.settings = {}      # the server's SETTINGS: id -> value
+        self.ended = set()      # streams whose answer ended (END_STREAM)
         self.send(PREFACE + self.frame(SETTINGS, 0, 0, b""))
 
     def close(self):
@@ -63,9 +65,10 @@ class H2Conn:
     def frame(ftype, flags, sid, payload):
         return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
 
-    def headers_frame(self, sid, fields, end_stream=True):
-        """HEADERS (and CONTINUATION frames past the 16 KB default frame size)."""
-        block = b"".join(hpack_literal(n, v) for n, v in fields)
+    def headers_frame(self, sid, fields, end_stream=True, raw=b""):
+        """HEADERS (and CONTINUATION frames past the 16 KB default frame size); raw is
+        appended to the encoded fields as it is (indexed fields, say)."""
+        block = b"".join(hpack_literal(n, v) for n, v in fields) + raw
         parts = [block[i:i + 16384] for i in range(0, len(block), 16384)] or [b""]
         out = b""
         for i, part in enumerate(parts):
@@ -76,8 +79,8 @@ class H2Conn:
                 out += self.frame(CONTINUATION, flags, sid, part)
         return out
 
-    def headers(self, sid, fields, end_stream=True):
-        self.send(self.headers_frame(sid, fields, end_stream))
+    def headers(self, sid, fields, end_stream=True, raw=b""):
+        self.send(self.headers_frame(sid, fields, end_stream, raw))
 
     def data(self, sid, payload, end_stream=False):
         self.send(self.frame(DATA, END_STREAM if end_stream else 0, sid, payload))
@@ -117,6 +120,8 @@ class H2Conn:
             self.goaway = struct.unpack(">II", payload[:8])
         elif ftype == RST_STREAM:
             self.resets[sid] = struct.unpack(">I", payload[:4])[0]
+        if ftype in (HEADERS, DATA) and flags & END_STREAM:
+            self.ended.add(sid)
         return ftype, flags, sid, payload
 
     def response(self, sid, timeout=10):

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from backend import Backend
-from h2wire import RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Conn
+from h2wire import RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Conn, hpack_literal
 from httpcommon import http_group
 from lambdacommon import ECHO_PY
 from lbcommon import TID_RE, config, log_for, read_log, wait_for
@@ -395,6 +395,40 @@ class Http2Test(unittest.TestCase):
         self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "400"))
         c.headers(3, self.fields("/fixed", extra=[("x-fine", "b" * 15000)]))
         self.assertEqual(c.response(3)[1], b"fixed")
+
+    def test_hpack_bomb_ends_the_connection(self):
+        # A 4,000-byte field enters the dynamic table; a one-byte index names it again.
+        c = self.h2()
+        c.headers(1, self.fields("/fixed"), raw=hpack_literal("x-bomb", "a" * 4000, index=True))
+        self.assertEqual(c.response(1)[1], b"fixed")
+        # 100 KB decoded: over ALB's 64 KB, a 400, and the connection goes on.
+        c.headers(3, self.fields("/fixed", extra=[("user-agent", "hpack-100k")]), raw=b"\xbe" * 25)
+        self.assertIn(b"400 Bad Request", c.response(3)[1])
+        # 16,000 of them in a 16 KB block decode to 64 MB, which lb once decoded (and
+        # nghttp2 checked) for every such block: now the connection ends at 128 KB.
+        c.headers(5, self.fields("/fixed", extra=[("user-agent", "hpack-bomb")]), raw=b"\xbe" * 16000)
+        self.assertTrue(c.closed_by_peer(timeout=10))
+        self.assertEqual(c.goaway, (5, 11))      # ENHANCE_YOUR_CALM
+        self.assertNotIn(5, c.resets)
+        self.assertEqual(log_for(self.lb, '"hpack-100k"')["elb_status_code"], "400")
+
+    def test_a_thousand_heads_refused_with_400_end_the_connection(self):
+        # Each costs lb up to 128 KB of decoding for a few bytes sent: they count
+        # toward the abuse limit (1,000 at once), then GOAWAY(ENHANCE_YOUR_CALM).
+        c = self.h2()
+        c.headers(1, self.fields("/fixed"), raw=hpack_literal("x-bomb", "a" * 4000, index=True))
+        self.assertEqual(c.response(1)[1], b"fixed")
+        sids = list(range(3, 3 + 2 * 1100, 2))
+        try:
+            for i in range(0, len(sids), 100):
+                batch = sids[i:i + 100]
+                c.send(b"".join(c.headers_frame(sid, self.fields("/fixed"), raw=b"\xbe" * 25) for sid in batch))
+                while batch[-1] not in c.ended and not c.goaway:
+                    c.read_frame()
+        except (EOFError, OSError):
+            pass
+        self.assertTrue(c.goaway or c.closed_by_peer(timeout=10))
+        self.assertEqual(c.goaway[1], 11)
 
     def test_many_streams_at_once_each_answered(self):
         c = self.h2()
