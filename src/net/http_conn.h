@@ -74,7 +74,7 @@ struct conn {
 	struct http_server *srv;
 	struct conn *prev, *next;
 	struct bufferevent *bev;        /* writes (and write timeouts); for TLS, reads too */
-	struct event *read_ev;          /* reads, with the idle timeout (NULL for TLS) */
+	struct event *read_ev;          /* reads, with the idle timeout; for TLS a timer, the deadline of decrypted input */
 	struct ssl_st *ssl;             /* HTTPS: the connection's TLS (owned by bev); else NULL */
 	bool handshaking;               /* HTTPS: no request is read before the handshake ends */
 	struct http_tls tls;            /* HTTPS: what the handshake negotiated */

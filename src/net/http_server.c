@@ -82,8 +82,19 @@ void conn_read_for(struct conn *c, const struct timeval *tv)
 		event_add(c->read_ev, tv);
 		return;
 	}
-	/* A TLS bufferevent reads itself: its read timeout is the idle timeout. */
-	bufferevent_set_timeouts(c->bev, tv, write_tv.tv_sec ? &write_tv : NULL);
+	/*
+	 * A TLS bufferevent reads itself, but its read timeout would restart
+	 * with every byte off the socket: a client that sends a record (or
+	 * its ClientHello) a byte at a time would hold the connection for
+	 * ever without a byte of HTTP. The deadline is read_ev, a timer that
+	 * only decrypted input moves (conn_tls_input); during the handshake
+	 * nothing moves it, so the handshake has the idle timeout in all.
+	 */
+	bufferevent_set_timeouts(c->bev, NULL, write_tv.tv_sec ? &write_tv : NULL);
+	if (tv)
+		event_add(c->read_ev, tv);
+	else
+		event_del(c->read_ev);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -101,7 +112,7 @@ void conn_update_reading(struct conn *c)
 		conn_arm_read(c);
 	else if (c->ssl)
 		bufferevent_disable(c->bev, EV_READ);
-	else
+	if (c->read_paused || c->owner_paused)
 		event_del(c->read_ev);
 }
 
@@ -469,11 +480,39 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn_on_closed(c, (what & BEV_EVENT_EOF) != 0);
 }
 
-/* HTTPS: decrypted bytes arrived. */
+/* HTTPS: decrypted bytes arrived; the read deadline starts again. */
 static void on_tls_read(struct bufferevent *bev, void *arg)
 {
+	struct conn *c = arg;
+	struct timeval tv = c->state == CONN_LINGER ? (struct timeval){ LINGER_SECONDS, 0 } : idle_tv(c);
+
 	(void)bev;
-	conn_on_input(arg);
+	if (tv.tv_sec && event_pending(c->read_ev, EV_TIMEOUT, NULL))
+		event_add(c->read_ev, &tv);
+	conn_on_input(c);
+}
+
+/* HTTPS: no decrypted byte for the idle timeout (or the linger time), or
+ * the handshake did not finish within the idle timeout. */
+static void on_tls_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->handshaking) {
+		log_debug("TLS handshake with %s:%u did not finish within the idle timeout", c->peer_ip,
+			  c->peer_port);
+		conn_free(c);
+		return;
+	}
+	/* Waiting for the target is not the client's idleness: the deadline
+	 * goes on (as a plain connection's persistent read event does). */
+	if (c->state == CONN_WAIT || c->state == CONN_DONE) {
+		conn_update_reading(c);
+		return;
+	}
+	conn_on_timeout(c);
 }
 
 static void conn_tls_ready(struct conn *c);
@@ -550,7 +589,7 @@ static void conn_set_timeouts(struct conn *c)
  * A TLS one waits for its handshake before reading requests.
  */
 static struct conn *conn_accept(struct http_listener *l, struct bufferevent *bev, evutil_socket_t fd,
-				const struct sockaddr *sa)
+				const struct sockaddr *sa, bool tls)
 {
 	struct http_server *s = l->srv;
 	struct conn *c = xcalloc(1, sizeof(*c));
@@ -560,8 +599,8 @@ static struct conn *conn_accept(struct http_listener *l, struct bufferevent *bev
 	c->bev = bev;
 	c->resume = event_new(s->base, -1, 0, on_resume, c);
 	c->flush_ev = event_new(s->base, -1, 0, on_flush, c);
-	if (!c->ssl)
-		c->read_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+	c->read_ev = tls ? evtimer_new(s->base, on_tls_deadline, c)
+			 : event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->listener = l;
 	c->listener_index = l->index;
 	c->local_port = l->port;
@@ -648,7 +687,7 @@ void conn_on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockad
 			evutil_closesocket(fd);
 		return;
 	}
-	c = conn_accept(l, bev, fd, sa);
+	c = conn_accept(l, bev, fd, sa, ssl != NULL);
 	if (!ssl) {
 		conn_start(c);
 		return;
@@ -676,8 +715,7 @@ void conn_free(struct conn *c)
 	s->nconns--;
 	event_free(c->resume);
 	event_free(c->flush_ev);
-	if (c->read_ev)
-		event_free(c->read_ev);
+	event_free(c->read_ev);
 	bufferevent_free(c->bev);   /* closes the socket, frees the SSL */
 	tls_info_release(&c->tls);
 	answer_extra_unref(c->extra);

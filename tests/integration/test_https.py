@@ -5,6 +5,7 @@ policies, SNI, automatic certificates, mutual TLS, TLS headers and log fields.
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -531,6 +532,72 @@ class SlowReaderTest(LbTestCase):
             time.sleep(0.1 * len(piece) / 131072)
         self.assertEqual(got, want)
         self.assertGreater(time.time() - start, 3)   # longer than the idle timeout
+
+
+def client_hello():
+    """The bytes of a ClientHello, as Python's ssl would send them first."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = client_context(PKI.ca_cert).wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def dribble(sock, data, every=0.5, limit=8):
+    """Sends data a byte every `every` seconds until the peer closes: the seconds it took,
+    or None if it is still open after limit seconds."""
+    start = time.time()
+    for b in data:
+        if time.time() - start > limit:
+            return None
+        readable = select.select([sock], [], [], every)[0]
+        try:
+            if readable and not sock.recv(65536):
+                return time.time() - start
+            sock.send(bytes([b]))
+        except OSError:
+            return time.time() - start
+    return None
+
+
+class TlsSlowlorisTest(LbTestCase):
+    """Bytes that never make a TLS record, or a handshake, do not keep a connection:
+    the idle timeout counts decrypted bytes, and the handshake has it in all."""
+
+    def setUp(self):
+        self.lb = self.start(config(attributes={"idle_timeout.timeout_seconds": 2},
+                                    listeners=https_listener([SITE])), rules={"a.yaml": RULES})
+
+    def test_a_client_hello_a_byte_at_a_time_is_cut_at_the_idle_timeout(self):
+        hello = client_hello()
+        self.assertGreater(len(hello), 100)
+        s = socket.create_connection(("127.0.0.1", self.lb.port))
+        self.addCleanup(s.close)
+        took = dribble(s, hello)
+        self.assertIsNotNone(took, "still open")
+        self.assertLess(took, 4)
+
+    def test_a_tls_record_a_byte_at_a_time_is_cut_at_the_idle_timeout(self):
+        c = tls_conn(self.lb)
+        self.addCleanup(c.close)
+        c.send(get_raw("/a"))
+        self.assertEqual(c.read_response().body, b"alpha")
+        # Under the TLS layer: a record announcing 16 KB of application data, a byte at
+        # a time. lb's reads saw bytes arrive and once waited for ever.
+        raw = socket.socket(fileno=os.dup(c.sock.fileno()))
+        self.addCleanup(raw.close)
+        took = dribble(raw, b"\x17\x03\x03\x40\x00" + b"x" * 100)
+        self.assertIsNotNone(took, "still open")
+        self.assertLess(took, 4)
+        # An ordinary request meanwhile, and a slow but real one: served.
+        c2 = tls_conn(self.lb)
+        self.addCleanup(c2.close)
+        for piece in (b"GET /a HTTP/1.1\r\n", b"Host: x\r\n", b"\r\n"):
+            c2.send(piece)
+            time.sleep(1.2)
+        self.assertEqual(c2.read_response().body, b"alpha")
 
 
 class UpgradeEcho:
