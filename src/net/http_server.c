@@ -716,6 +716,11 @@ void conn_free(struct conn *c)
 	event_free(c->resume);
 	event_free(c->flush_ev);
 	event_free(c->read_ev);
+	/* TLS: every close is a clean end of the stream, the idle timeout's
+	 * too (conn_linger sends it for closes after an answer); libevent
+	 * 2.1 never sends close_notify itself (alb-http-targets-and-tls.md §3.2). */
+	if (c->ssl && !c->handshaking && !(SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN) && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
 	bufferevent_free(c->bev);   /* closes the socket, frees the SSL */
 	tls_info_release(&c->tls);
 	answer_extra_unref(c->extra);

@@ -600,6 +600,23 @@ class TlsSlowlorisTest(LbTestCase):
         self.assertEqual(c2.read_response().body, b"alpha")
 
 
+class TlsIdleCloseTest(LbTestCase):
+    def test_an_idle_keep_alive_connection_ends_with_close_notify(self):
+        lb = self.start(config(attributes={"idle_timeout.timeout_seconds": 1},
+                               listeners=https_listener([SITE])), rules={"a.yaml": RULES})
+        raw = socket.create_connection(("127.0.0.1", lb.port), timeout=10)
+        s = client_context(PKI.ca_cert).wrap_socket(raw, server_hostname="localhost",
+                                                     suppress_ragged_eofs=False)
+        self.addCleanup(s.close)
+        s.sendall(get_raw("/a"))
+        data = b""
+        while not data.endswith(b"alpha"):
+            data += s.recv(65536)
+        # Idle past the timeout: lb closes with close_notify (recv gives b""); it once
+        # closed the socket bare (SSLEOFError, "unexpected eof while reading").
+        self.assertEqual(s.recv(100), b"")
+
+
 class UpgradeEcho:
     """A target that answers any request with 101 and then echoes bytes (a tunnel's far end)."""
 
