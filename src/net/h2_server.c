@@ -307,6 +307,8 @@ static void headers_done(struct h2_conn *hc, struct h2_stream *st)
 	}
 	if (status) {
 		log_debug("HTTP/2 request from %s:%u refused: %d", hc->c->peer_ip, hc->c->peer_port, status);
+		/* A whole request needs no RST_STREAM after its 400 (on_frame_send). */
+		st->req_done = end;
 		owner(hc)->on_error(owner_cookie(hc), &st->req, status);
 		return;
 	}

@@ -395,6 +395,8 @@ class Http2Test(unittest.TestCase):
         self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "400"))
         c.headers(3, self.fields("/fixed", extra=[("x-fine", "b" * 15000)]))
         self.assertEqual(c.response(3)[1], b"fixed")
+        # The request was whole (END_STREAM): its 400 ends the stream, no RST_STREAM.
+        self.assertNotIn(1, c.resets)
 
     def test_hpack_bomb_ends_the_connection(self):
         # A 4,000-byte field enters the dynamic table; a one-byte index names it again.
