@@ -39,6 +39,7 @@ struct h2_stream {
 	bool drain_now;                /* out fell below the low watermark: tell the owner */
 	bool abort_after;              /* reset the stream once out is written (stream_abort) */
 	bool pending;                  /* its head is in, shown to the owner after the read (show_pending) */
+	bool malformed;                /* nghttp2 reset it for a malformed request (PROTOCOL_ERROR) */
 	bool head_end;                 /* the head had END_STREAM */
 	int head_status;               /* h2_req_end's verdict on the head: 0 or 400 */
 	uint32_t head_bytes;           /* the head's frame bytes, for received_bytes */

@@ -92,7 +92,7 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	st->id = id;
 	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
 	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
-	st->abort_after = st->pending = st->head_end = false;
+	st->abort_after = st->pending = st->head_end = st->malformed = false;
 	st->pend_next = NULL;
 	st->unconsumed = 0;
 	st->ntrail = 0;
@@ -443,7 +443,14 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	stream_unlink(hc, st);
 	st->next = hc->dead;
 	hc->dead = st;
-	if (st->owned) {
+	if (st->owned && st->malformed) {
+		/* A malformed request (RFC 9113 §8.1.1: a body longer or shorter
+		 * than its content-length): a 400 in the log, as ALB gives one to
+		 * an HTTP/1.1 body cut short (§4.4); the stream is reset, so no
+		 * answer goes out (nghttp2 has reset it). */
+		h2_disown(st);
+		owner(hc)->on_error(owner_cookie(hc), &st->req, 400);
+	} else if (st->owned) {
 		/* The client reset the stream (or the session ended) before
 		 * the answer was complete: ALB logs 460 (§4.4). */
 		h2_disown(st);
@@ -462,6 +469,9 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 	 * stops after 128 streams, which wait for their RST_STREAM. */
 	if (frame->hd.type == NGHTTP2_RST_STREAM && client_fault(frame->rst_stream.error_code))
 		glitch(hc);
+	if (frame->hd.type == NGHTTP2_RST_STREAM && frame->rst_stream.error_code == NGHTTP2_PROTOCOL_ERROR &&
+	    (st = stream_of(hc, frame->hd.stream_id)) && !st->req_done)
+		st->malformed = true;
 	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || !(st = stream_of(hc, frame->hd.stream_id)))
 		return 0;
 	/* The answer is complete before the request: the rest of it is not

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from backend import Backend
-from h2wire import RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Conn, hpack_literal
+from h2wire import DATA, RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Conn, hpack_literal
 from httpcommon import http_group
 from lambdacommon import ECHO_PY
 from lbcommon import TID_RE, config, log_for, read_log, wait_for
@@ -294,6 +294,25 @@ class Http2Test(unittest.TestCase):
         log_for(self.lb, '"after-rapid-reset"')
         self.assertEqual(sum('"rapid-reset"' in e["_raw"] for e in read_log(self.lb)), 0)
         self.assertLessEqual(self.backend.conn_count - conns, 1)    # a health check, perhaps
+
+    def test_body_off_its_content_length_is_a_malformed_request_logged_400(self):
+        # RFC 9113 §8.1.1: DATA adding up to more, or less, than content-length makes
+        # the request malformed; nghttp2 resets the stream (PROTOCOL_ERROR). lb logged
+        # it 460, as if the client had left; it is the client's bad request (400).
+        c = self.h2()
+        # In one write each: the target may answer a body it has whole before the rest.
+        c.send(c.headers_frame(1, self.fields("/upload", "POST", [("content-length", "10"),
+                                                                  ("user-agent", "cl-longer")]), end_stream=False) +
+               c.frame(DATA, 0, 1, b"0123456789") + c.frame(DATA, 1, 1, b"abcdefghij"))
+        c.send(c.headers_frame(3, self.fields("/lambda", "POST", [("content-length", "100"),
+                                                                  ("user-agent", "cl-shorter")]), end_stream=False) +
+               c.frame(DATA, 1, 3, b"0123456789"))
+        c.headers(5, self.fields("/fixed"))
+        self.assertEqual(c.response(5)[1], b"fixed")
+        for agent, sid in (("cl-longer", 1), ("cl-shorter", 3)):
+            e = log_for(self.lb, f'"{agent}"')
+            self.assertEqual((e["type"], e["elb_status_code"], e["sent_bytes"]), ("h2", "400", "0"), agent)
+            self.assertEqual(c.resets.get(sid), 1)     # PROTOCOL_ERROR
 
     def test_client_leaving_mid_download_is_logged_460(self):
         c = H2Conn(self.lb.port, PKI.ca_cert)
