@@ -40,6 +40,7 @@ struct h2_stream {
 	bool abort_after;              /* reset the stream once out is written (stream_abort) */
 	bool pending;                  /* its head is in, shown to the owner after the read (show_pending) */
 	bool malformed;                /* nghttp2 reset it for a malformed request (PROTOCOL_ERROR) */
+	bool doomed;                   /* nghttp2 will reset it for the client's error (on_invalid_frame) */
 	bool head_end;                 /* the head had END_STREAM */
 	int head_status;               /* h2_req_end's verdict on the head: 0 or 400 */
 	uint32_t head_bytes;           /* the head's frame bytes, for received_bytes */

@@ -92,7 +92,7 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	st->id = id;
 	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
 	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
-	st->abort_after = st->pending = st->head_end = st->malformed = false;
+	st->abort_after = st->pending = st->head_end = st->malformed = st->doomed = false;
 	st->pend_next = NULL;
 	st->unconsumed = 0;
 	st->ntrail = 0;
@@ -218,6 +218,21 @@ static bool client_fault(uint32_t code)
 
 /* --- nghttp2 callbacks: receiving ------------------------------------------- */
 
+/* A frame nghttp2 answers with a stream (or connection) error: a stream whose
+ * head waits is reset before it is shown (MadeYouReset sends the error with
+ * the HEADERS); glitch counts the reset once it is sent. */
+static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame, int lib_error_code,
+			    void *user_data)
+{
+	struct h2_stream *st = frame->hd.stream_id ? stream_of(user_data, frame->hd.stream_id) : NULL;
+
+	(void)session;
+	(void)lib_error_code;
+	if (st && st->pending)
+		st->doomed = true;
+	return 0;
+}
+
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
@@ -335,8 +350,9 @@ static void show_pending(struct h2_conn *hc)
 			hc->pending_tail = &hc->pending;
 		st->pend_next = NULL;
 		st->pending = false;
-		/* Not after lb ended the session: nothing could be answered. */
-		if (!st->closed && !hc->calm)
+		/* Not after lb ended the session, nor when nghttp2 is about to
+		 * reset the stream: nothing could be answered. */
+		if (!st->closed && !st->doomed && !hc->calm)
 			headers_done(hc, st);
 	}
 }
@@ -697,6 +713,7 @@ static nghttp2_session_callbacks *make_callbacks(void)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
 	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
+	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame);
 	return cbs;
 }
 

@@ -314,6 +314,21 @@ class Http2Test(unittest.TestCase):
             self.assertEqual((e["type"], e["elb_status_code"], e["sent_bytes"]), ("h2", "400", "0"), agent)
             self.assertEqual(c.resets.get(sid), 1)     # PROTOCOL_ERROR
 
+    def test_streams_lb_must_reset_in_the_read_that_opened_them_are_never_routed(self):
+        # MadeYouReset (CVE-2025-8671) with the error in the HEADERS' read: a stream
+        # window past 2^31-1 (FLOW_CONTROL_ERROR). lb routed each stream first.
+        c = self.h2()
+        conns = self.backend.conn_count
+        overflow = struct.pack(">I", 0x7FFFFFFF)
+        c.send(b"".join(c.headers_frame(sid, self.fields(f"/echo?myr={sid}", extra=[("user-agent", "made-you-reset")])) +
+                        c.frame(WINDOW_UPDATE, 0, sid, overflow) for sid in range(1, 101, 2)) +
+               c.headers_frame(101, self.fields("/fixed", extra=[("user-agent", "after-made-you-reset")])))
+        self.assertEqual(c.response(101)[1], b"fixed")
+        log_for(self.lb, '"after-made-you-reset"')
+        self.assertEqual(sum('"made-you-reset"' in e["_raw"] for e in read_log(self.lb)), 0)
+        self.assertLessEqual(self.backend.conn_count - conns, 1)
+        self.assertEqual(set(c.resets.values()), {3})
+
     def test_client_leaving_mid_download_is_logged_460(self):
         c = H2Conn(self.lb.port, PKI.ca_cert)
         c.headers(1, self.fields("/bytes?n=20M", extra=[("user-agent", "leaves")]))
