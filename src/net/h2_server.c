@@ -18,6 +18,16 @@
  * or when the output drains), never from inside a callback of nghttp2 or
  * of the owner.
  *
+ * A hostile client (alb-http-targets-and-tls.md has no ALB numbers for
+ * this; nghttp2's own limits and lb's): a stream's head is shown to the
+ * owner only after the read that brought it, so a stream reset in the
+ * same read (rapid reset) is never routed (show_pending); nghttp2 cuts a
+ * connection after 1,000 RST_STREAM (33 more a second), and glitch does
+ * the same for the streams it resets for the client's errors; a header
+ * block that decodes past BLOCK_MAX (an HPACK bomb) ends the connection;
+ * a silent client whose window holds an answer back meets the idle
+ * timeout (on_idle).
+ *
  * Flow control, both ways bounded: a streamed answer's body waits in the
  * stream's own buffer (the owner waits for on_drain past
  * HTTP_SERVER_HIGH_WATER), and frames enter the connection's output only
@@ -179,13 +189,13 @@ void h2_consume(struct h2_conn *hc, int32_t id, size_t n)
  * nghttp2 resets for the client's fault (a window past 2^31-1, a body
  * longer or shorter than its content-length, a malformed field), a head
  * lb refuses (400), a PRIORITY frame, an empty DATA frame that does not
- * end its stream. A
- * reset stream may have cost lb a target connection or a Lambda
- * invocation and the client nothing, and nghttp2 1.52's rapid-reset limit
- * counts only the client's own RST_STREAM (CVE-2025-8671, "MadeYouReset").
- * Past GLITCH_BURST, refilled at GLITCH_RATE a second (the numbers of
- * that limit, as nghttp2 1.66's own glitch limit has them), the
- * connection ends with GOAWAY(ENHANCE_YOUR_CALM).
+ * end its stream. A reset stream may have cost lb a target connection or
+ * a Lambda invocation and the client nothing, and nghttp2 1.52's
+ * rapid-reset limit counts only the client's own RST_STREAM
+ * (CVE-2025-8671, "MadeYouReset"). Past GLITCH_BURST, refilled at
+ * GLITCH_RATE a second (the numbers of that limit, as nghttp2 1.66's own
+ * glitch limit has them), the connection ends with
+ * GOAWAY(ENHANCE_YOUR_CALM).
  */
 static void glitch(struct h2_conn *hc)
 {
@@ -201,7 +211,7 @@ static void glitch(struct h2_conn *hc)
 		hc->glitch_tokens--;
 		return;
 	}
-	log_debug("HTTP/2 from %s:%u: too many stream errors, PRIORITY or empty DATA frames: GOAWAY",
+	log_debug("HTTP/2 from %s:%u: too many stream errors, refused heads, PRIORITY or empty DATA frames: GOAWAY",
 		  hc->c->peer_ip, hc->c->peer_port);
 	nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
 	hc->calm = true;
@@ -232,7 +242,6 @@ static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame
 		st->doomed = true;
 	return 0;
 }
-
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
