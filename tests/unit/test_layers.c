@@ -23,6 +23,7 @@
 #include "base/buf.h"
 #include "lambda/layer_fs.h"
 #include "lambda/layers.h"
+#include "le_put.h"
 #include "test.h"
 
 static char fixture[] = "/tmp/lb-test-layers-XXXXXX";
@@ -130,24 +131,6 @@ struct zentry {
 	unsigned mode;        /* with type bits; 0: no mode (DOS host) */
 	bool deflate;
 };
-
-static void put16(struct buf *b, unsigned v)
-{
-	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-	buf_append(b, c, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, v & 0xffff);
-	put16(b, v >> 16);
-}
-
-static void put64(struct buf *b, uint64_t v)
-{
-	put32(b, (uint32_t)v);
-	put32(b, (uint32_t)(v >> 32));
-}
 
 static size_t deflate_raw(const char *in, size_t n, unsigned char *out, size_t cap)
 {

@@ -16,27 +16,10 @@
 
 #include "base/buf.h"
 #include "base/zip_dir.h"
+#include "le_put.h"
 #include "test.h"
 
 static struct lb_err err;
-
-static void put16(struct buf *b, unsigned v)
-{
-	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-	buf_append(b, c, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, v & 0xffff);
-	put16(b, v >> 16);
-}
-
-static void put64(struct buf *b, uint64_t v)
-{
-	put32(b, (uint32_t)v);
-	put32(b, (uint32_t)(v >> 32));
-}
 
 /*
  * A zip of the NULL-terminated names, each a stored entry holding its own
