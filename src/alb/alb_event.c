@@ -351,10 +351,12 @@ struct event_parts {
 static bool headers_utf8(const struct http_header *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const unsigned char *p = (const unsigned char *)h[i].value.p;
-		const unsigned char *end = p + h[i].value.n;
+		const unsigned char *p = (const unsigned char *)h[i].value.p, *end;
 		size_t k;
 
+		if (!h[i].value.n)
+			continue;   /* an empty value may have no pointer at all */
+		end = p + h[i].value.n;
 		while (p < end) {
 			if (*p < 0x80)
 				p++;

@@ -217,6 +217,20 @@ TEST(bytes_not_utf8_in_headers_or_a_text_body_fail_the_event)
 	CHECK(event_is_utf8("/?q=\xff", NULL, NULL, false));  /* only headers and body are judged */
 }
 
+TEST(an_empty_header_value_without_a_pointer_is_utf8)
+{
+	/* Found by fuzz_alb_event under clang's UBSan (a zero offset applied to
+	 * NULL); its input is in the fuzz corpus as empty-header-value. */
+	struct http_request req;
+	struct buf out = BUF_INIT;
+
+	make_req(&req, "GET", "/", NULL, NULL, 0);
+	http_request_add_header(&req, SV("X-Empty"), (struct sv){ NULL, 0 });
+	CHECK(alb_event_write(&out, &(struct alb_event_input){ &req, req.headers, req.nheaders, ARN, false }));
+	buf_release(&out);
+	http_request_release(&req);
+}
+
 /* ---- query ---- */
 
 TEST(query_is_not_decoded_and_plus_stays)
@@ -659,6 +673,7 @@ int main(void)
 	RUN(multi_repeated_header_every_value_in_arrival_order);
 	RUN(header_value_not_utf8_is_escaped_as_latin1);
 	RUN(bytes_not_utf8_in_headers_or_a_text_body_fail_the_event);
+	RUN(an_empty_header_value_without_a_pointer_is_utf8);
 	RUN(query_is_not_decoded_and_plus_stays);
 	RUN(query_repeated_key_last_wins_single_all_in_order_multi);
 	RUN(query_empty_value_flag_and_empty_pieces);
