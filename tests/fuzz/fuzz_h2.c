@@ -107,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	c->bev = pair[0];
 	c->resume = event_new(base, -1, 0, NULL, NULL);
 	c->flush_ev = event_new(base, -1, 0, NULL, NULL);
+	c->read_ev = event_new(base, -1, 0, NULL, NULL);   /* accept makes one for every connection */
 	c->peer_family = 2;
 	memcpy(c->peer_ip, "127.0.0.1", 10);
 	c->born_mono_us = time_mono_us();
