@@ -144,13 +144,14 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 	if (!tpl || !(doc = ydoc_load_tagged(tpl, err)))
 		return NULL;
 	if (!dir && !is_template(doc->root) && !is_terraform(doc->root)) {
-		ydoc_free(doc);
 		if (opts && (opts->nparams || opts->nport_maps)) {
-			lb_err_set(err, "%s: --%s applies to a template, a cdk.out directory or a "
-				   "Terraform state or plan, not to an lb.yaml (there, -p PORT or the file "
-				   "sets ports)", cfg->path, opts->nparams ? "parameter" : "port-map");
+			ydoc_err(err, doc->root, "--%s applies to a template, a cdk.out directory or a "
+				 "Terraform state or plan, not to an lb.yaml (there, -p PORT or the file "
+				 "sets ports)", opts->nparams ? "parameter" : "port-map");
+			ydoc_free(doc);
 			return NULL;
 		}
+		ydoc_free(doc);
 		return ydoc_load(cfg->path, err);
 	}
 	c = (struct cfn){ .a = &doc->arena, .file = tpl, .opts = opts, .skipped = &skipped,

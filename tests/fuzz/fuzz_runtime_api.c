@@ -99,7 +99,23 @@ static void fz_on_init_error(void *cookie, const char *body, size_t n, const cha
 	read_all(st, error_type, strlen(error_type));
 }
 
-static const struct runtime_api_cbs fz_cbs = { fz_on_next, fz_on_response, fz_on_error, fz_on_init_error };
+static void fz_on_broken(void *cookie, const char *error_type, const char *message)
+{
+	struct state *st = cookie;
+
+	read_all(st, error_type, strlen(error_type));
+	read_all(st, message, strlen(message));
+	if (st->delivered < 4)
+		deliver(st);
+}
+
+static const struct runtime_api_cbs fz_cbs = {
+	.on_next = fz_on_next,
+	.on_response = fz_on_response,
+	.on_error = fz_on_error,
+	.on_init_error = fz_on_init_error,
+	.on_broken = fz_on_broken,
+};
 
 /* A client connection: our end of a socketpair, the other accepted by ra. */
 static int connect_client(struct runtime_api *ra)
