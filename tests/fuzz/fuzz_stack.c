@@ -12,7 +12,8 @@
  *
  * Whatever the bytes: a configuration or an error whose message starts
  * with the template's path and a position ("template.yaml:LINE:COL: ", or
- * "--parameter ..." for an option's value), never a crash or leak.
+ * "--parameter ..." or "--port-map ..." for an option that fits nothing in
+ * the template), never a crash or leak.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -95,7 +96,8 @@ static void load(const char *path, const struct stack_opts *opts)
 	cfg = config_load_stack(path, opts, &err);
 	if (cfg) {
 		config_unref(cfg);
-	} else if (!has_position(err.msg, path) && strncmp(err.msg, "--parameter ", 12) != 0) {
+	} else if (!has_position(err.msg, path) && strncmp(err.msg, "--parameter ", 12) != 0 &&
+		   strncmp(err.msg, "--port-map ", 11) != 0) {
 		fprintf(stderr, "error without a position: %s\n", err.msg);
 		abort();
 	}
