@@ -31,19 +31,9 @@
 #define COMMENT_MAX 65535
 #define ALL_ONES 0xffffffffu  /* a 32-bit field whose value is in a ZIP64 record */
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t le64(const uint8_t *p)
 {
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
+	return zip_le32(p) | (uint64_t)zip_le32(p + 4) << 32;
 }
 
 static int damaged(struct lb_err *err, const char *what)
@@ -61,25 +51,25 @@ int zip_dir_open(struct zip_dir *z, const void *p, size_t n, struct lb_err *err)
 	if (n < END_SIZE)
 		return lb_err_set(err, "not a zip archive (no end of central directory record)");
 	for (pos = n - END_SIZE + 1; pos-- > lowest;) {
-		if (le32(z->p + pos) == SIG_END) {
+		if (zip_le32(z->p + pos) == SIG_END) {
 			e = z->p + pos;
 			break;
 		}
 	}
 	if (!e)
 		return lb_err_set(err, "not a zip archive (no end of central directory record)");
-	if (le16(e + 4) != 0 || le16(e + 6) != 0)
+	if (zip_le16(e + 4) != 0 || zip_le16(e + 6) != 0)
 		return lb_err_set(err, "split zip archives are not supported");
-	z->count = le16(e + 10);
-	size = le32(e + 12);
-	z->at = le32(e + 16);
+	z->count = zip_le16(e + 10);
+	size = zip_le32(e + 12);
+	z->at = zip_le32(e + 16);
 	if (z->count == 0xffff || size == ALL_ONES || z->at == ALL_ONES) {
 		uint64_t r_off;
 
-		if (pos < LOCATOR64_SIZE || le32((loc = e - LOCATOR64_SIZE)) != SIG_LOCATOR64)
+		if (pos < LOCATOR64_SIZE || zip_le32((loc = e - LOCATOR64_SIZE)) != SIG_LOCATOR64)
 			return damaged(err, "ZIP64 locator missing");
 		r_off = le64(loc + 8);
-		if (r_off > n || n - r_off < END64_SIZE || le32((r = z->p + r_off)) != SIG_END64)
+		if (r_off > n || n - r_off < END64_SIZE || zip_le32((r = z->p + r_off)) != SIG_END64)
 			return damaged(err, "ZIP64 end record missing");
 		z->count = le64(r + 32);
 		size = le64(r + 40);
@@ -97,7 +87,7 @@ static int read_zip64(const uint8_t *x, size_t n, struct zip_dir_entry *e)
 	uint64_t *fields[] = { &e->usize, &e->csize, &e->offset };
 
 	while (n >= 4) {
-		size_t id = le16(x), len = le16(x + 2);
+		size_t id = zip_le16(x), len = zip_le16(x + 2);
 		const uint8_t *q = x + 4;
 
 		if (len > n - 4)
@@ -126,18 +116,18 @@ int zip_dir_next(struct zip_dir *z, struct zip_dir_entry *e, struct lb_err *err)
 
 	if (z->done == z->count)
 		return 0;
-	if (z->end - z->at < CENTRAL_SIZE || le32(c) != SIG_CENTRAL)
+	if (z->end - z->at < CENTRAL_SIZE || zip_le32(c) != SIG_CENTRAL)
 		return damaged(err, "central directory entry out of place");
-	nlen = le16(c + 28);
-	xlen = le16(c + 30);
-	clen = le16(c + 32);
+	nlen = zip_le16(c + 28);
+	xlen = zip_le16(c + 30);
+	clen = zip_le16(c + 32);
 	if (z->end - z->at - CENTRAL_SIZE < (uint64_t)nlen + xlen + clen)
 		return damaged(err, "central directory entry out of bounds");
 	*e = (struct zip_dir_entry){
 		.name = (const char *)c + CENTRAL_SIZE, .name_len = nlen,
-		.made_by = le16(c + 4), .flags = le16(c + 8), .method = le16(c + 10),
-		.crc = le32(c + 16), .csize = le32(c + 20), .usize = le32(c + 24),
-		.attrs = le32(c + 38), .offset = le32(c + 42),
+		.made_by = zip_le16(c + 4), .flags = zip_le16(c + 8), .method = zip_le16(c + 10),
+		.crc = zip_le32(c + 16), .csize = zip_le32(c + 20), .usize = zip_le32(c + 24),
+		.attrs = zip_le32(c + 38), .offset = zip_le32(c + 42),
 	};
 	if ((e->usize == ALL_ONES || e->csize == ALL_ONES || e->offset == ALL_ONES) &&
 	    read_zip64(c + CENTRAL_SIZE + nlen, xlen, e) != 0)

@@ -16,6 +16,17 @@
 
 #include "base/err.h"
 
+/* Little-endian fields of a zip record (zip_dir.c and lambda/layer_zip.c). */
+static inline uint16_t zip_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t zip_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* A cursor over the entries of the archive at p (n bytes, borrowed). */
 struct zip_dir {
 	const uint8_t *p;

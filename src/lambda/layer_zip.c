@@ -70,16 +70,6 @@ struct sink {
 	uLong crc;
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static int damaged(struct lb_err *err, const char *what)
 {
 	return lb_err_set(err, "damaged zip archive (%s)", what);
@@ -146,9 +136,9 @@ static int entry_read(const struct zip *z, const struct zip_entry *e, struct sin
 	const uint8_t *local = z->p + e->d.offset;
 	uint64_t start;
 
-	if (e->d.offset > z->n || z->n - e->d.offset < LOCAL_SIZE || le32(local) != SIG_LOCAL)
+	if (e->d.offset > z->n || z->n - e->d.offset < LOCAL_SIZE || zip_le32(local) != SIG_LOCAL)
 		return damaged(err, "local header out of place");
-	start = e->d.offset + LOCAL_SIZE + le16(local + 26) + le16(local + 28);
+	start = e->d.offset + LOCAL_SIZE + zip_le16(local + 26) + zip_le16(local + 28);
 	if (start > z->n || e->d.csize > z->n - start)
 		return damaged(err, "entry data out of bounds");
 	s->crc = crc32(0, Z_NULL, 0);
