@@ -31,7 +31,7 @@ import time
 import unittest
 
 from lambdacommon import (ACCOUNT, PROVIDED, REGION, TRACE_ROOT, UUID, LambdaCase, fn, raw_request,
-                          tg)
+                          tg, wait_for)
 
 PROBE = r'''
 import json, os, socket, struct, sys, time
@@ -369,6 +369,8 @@ class LambdaRuntimeApiTests(LambdaCase):
         self.assertNotIn("Task timed out", lb.stderr())
         # each failure reset the sandbox: every request had a cold start, this one too
         self.assertEqual(self.ask(lb, "/probe/report")["event"]["path"], "/probe/report")
+        # (its REPORT line may follow the answer)
+        wait_for(lambda: lb.stderr().count("Init Duration") >= len(cases) + 1, 10)
         self.assertEqual(lb.stderr().count("Init Duration"), len(cases) + 1, lb.stderr()[-3000:])
 
     def test_lambda_declared_result_over_6mb_is_refused_before_its_body(self):
