@@ -19,9 +19,10 @@
 #   build/fuzz/fuzz_stack       CloudFormation/SAM templates, Terraform state/plan JSON → a configuration or a positioned error
 #   build/fuzz/fuzz_runtime_api requests from a runtime → the Runtime API (I/O code: includes runtime_api.c)
 #
-# `make fuzz` builds them; `make fuzz FUZZ_SECONDS=N` also runs each for N
-# seconds, starting from its committed seeds in tests/fuzz/corpus/NAME (new
-# inputs go to build/fuzz/corpus/NAME, crashes to build/fuzz/crash-NAME-*).
+# `make fuzz` builds them; `make fuzz FUZZ_SECONDS=N [FUZZ_JOBS=J]` also runs
+# each for N seconds, J at a time (tests/fuzz/run.sh), starting from its
+# committed seeds in tests/fuzz/corpus/NAME (new inputs go to
+# build/fuzz/corpus/NAME, crashes to build/fuzz/crash-NAME-*).
 # Built with clang, ASan and UBSan, against every pure module of src/.
 
 CLANG ?= clang
@@ -39,17 +40,11 @@ TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_
 	fuzz_layer_zip fuzz_aws_creds fuzz_transform fuzz_jwt fuzz_h2 fuzz_auth_cookie fuzz_redirect \
 	fuzz_fwd_headers fuzz_sticky fuzz_stack fuzz_runtime_api
 FUZZ_SECONDS ?=
+FUZZ_JOBS ?= 1
 
 all: $(TARGETS:%=build/fuzz/%)
 ifneq ($(FUZZ_SECONDS),)
-	@for t in $(TARGETS); do \
-		mkdir -p build/fuzz/corpus/$$t; \
-		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
-			-artifact_prefix=build/fuzz/crash-$$t- build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
-			2> build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log; exit 1; }; \
-		grep -h '^#.*DONE' build/fuzz/$$t.log | tail -1; \
-	done
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(TARGETS)
 endif
 
 build/fuzz/fuzz_h1: tests/fuzz/fuzz_h1.c tests/unit/h1_transcript.h $(PURE_SRC) $(H1_SRC)
