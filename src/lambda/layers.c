@@ -18,6 +18,12 @@
  * Code that is a .zip file is extracted the same way (layer_zip.c: no
  * entry outside the directory, modes kept) into "N-NAME-VERSION-task" beside
  * the merged layers "N-NAME-VERSION", and that directory is the task root.
+ * The extraction (a struct task) outlives a reload while the zip is
+ * unchanged (same device, inode, size, modification and change times) and
+ * the configuration in force still gives that function version that zip:
+ * the next configuration's layer_dir reuses it instead of extracting again.
+ * A task nobody uses is removed once its zip changed or the configuration
+ * no longer names it.
  * Together the code and the layers' files may take Lambda's unzipped limit
  * (250 MB), a zip's declared sizes counted before it is extracted, so a zip
  * bomb fails the build before it fills $TMPDIR. A code directory is not
@@ -25,7 +31,8 @@
  * The cost is paid once per version and configuration, at the version's
  * first cold start, in lb's one thread (about 0.2 s for 5,000 files, the
  * same as unzip; other requests wait meanwhile); edits to a layer or to a
- * code .zip show after a reload (SIGHUP), which unpacks them again.
+ * code .zip show after a reload (SIGHUP), which merges the layers again and
+ * extracts the code again if the zip changed.
  *
  * Lifetimes: a layer_dir holds a reference to its configuration, so the
  * (configuration, settings) pair that identifies it cannot be reused while
@@ -55,13 +62,23 @@
 /* Lambda's PATH before /opt/bin, for an lb started without PATH. */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin/:/bin"
 
+/* A function version's extracted .zip code, shared by the layer_dirs of successive configurations. */
+struct task {
+	struct task *next;
+	char *fn, *version, *zip;    /* whose code, and the zip's path */
+	struct stat st;              /* of the zip when it was extracted */
+	char *path;                  /* the task root */
+	uint64_t size;               /* its entries' declared sizes: what it takes of Lambda's limit */
+	int refs;                    /* layer_dirs using it */
+};
+
 struct layer_dir {
 	struct layers *ls;
 	struct layer_dir *next;
 	struct config *cfg;                       /* referenced */
 	const struct function_settings *settings; /* in cfg */
 	char *path;                               /* the merged layers, or NULL */
-	char *task;                               /* the extracted .zip code, or NULL */
+	struct task *task;                        /* the extracted .zip code, or NULL */
 	int refs;
 };
 
@@ -70,6 +87,7 @@ struct layers {
 	const struct config *current;
 	unsigned serial;             /* merged directories built so far: unique names */
 	struct layer_dir *dirs;
+	struct task *tasks;
 };
 
 static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -297,6 +315,16 @@ static void remove_tree(const char *path)
 		log_warn("cannot remove '%s': %s", path, strerror(errno));
 }
 
+/* A new directory at path; -1 with err. */
+static int make_dir(const char *path, struct lb_err *err)
+{
+	if (mkdir(path, 0755) != 0)
+		return lb_err_set(err, "cannot create '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static void task_release(struct layers *ls, struct task *t);
+
 static void dir_drop(struct layers *ls, struct layer_dir *d)
 {
 	for (struct layer_dir **pp = &ls->dirs; *pp; pp = &(*pp)->next) {
@@ -306,11 +334,111 @@ static void dir_drop(struct layers *ls, struct layer_dir *d)
 		}
 	}
 	remove_tree(d->path);
-	remove_tree(d->task);
+	task_release(ls, d->task);
 	config_unref(d->cfg);
 	free(d->path);
-	free(d->task);
 	free(d);
+}
+
+/* --- extracted .zip code ------------------------------------------------------------ */
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Whether cfg gives t's function version t's zip, and the zip is as t extracted it. */
+static bool task_wanted(const struct config *cfg, const struct task *t)
+{
+	struct stat st;
+
+	for (size_t i = 0; cfg && i < cfg->nfunctions; i++) {
+		const struct function_cfg *fn = &cfg->functions[i];
+		const struct function_settings *s = NULL;
+
+		if (strcmp(fn->name, t->fn) != 0)
+			continue;
+		if (strcmp(t->version, "$LATEST") == 0)
+			s = &fn->latest;
+		for (size_t v = 0; !s && v < fn->nversions; v++)
+			if (strcmp(fn->versions[v].version, t->version) == 0)
+				s = &fn->versions[v].settings;
+		return s && s->code && strcmp(s->code, t->zip) == 0 && stat(t->zip, &st) == 0 &&
+		       same_file(&st, &t->st);
+	}
+	return false;
+}
+
+static void task_drop(struct layers *ls, struct task *t)
+{
+	for (struct task **pp = &ls->tasks; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	remove_tree(t->path);
+	free(t->fn);
+	free(t->version);
+	free(t->zip);
+	free(t->path);
+	free(t);
+}
+
+/* Drops a layer_dir's reference; an unused task goes unless the configuration in force still runs it. */
+static void task_release(struct layers *ls, struct task *t)
+{
+	if (t && --t->refs == 0 && !task_wanted(ls->current, t))
+		task_drop(ls, t);
+}
+
+/*
+ * fn_name's version's code zip (st: its stat) extracted into path, or the
+ * extraction made earlier from the same unchanged file: a new reference, or
+ * NULL with err. Why: Lambda unzips a deployment package once per published
+ * version; re-extracting an unchanged zip at every reload only costs time
+ * and disk. Either way its size is taken from *room.
+ */
+static struct task *task_acquire(struct layers *ls, const char *fn_name, const char *version,
+				 const char *zip, const struct stat *st, const char *path,
+				 uint64_t *room, struct lb_err *err)
+{
+	struct lb_err why = { "" };
+	uint64_t before = *room;
+	struct task *t;
+
+	for (t = ls->tasks; t; t = t->next) {
+		if (strcmp(t->fn, fn_name) == 0 && strcmp(t->version, version) == 0 &&
+		    strcmp(t->zip, zip) == 0 && same_file(&t->st, st)) {
+			/* Lambda's unzipped limit counts the code however it was extracted. */
+			if (t->size > *room) {
+				lb_err_set(err, "code '%s': its entries unzip to %llu bytes, more than the %llu "
+					   "left of Lambda's limit of %llu bytes (250 MB) for a function's code "
+					   "and layers", zip, (unsigned long long)t->size,
+					   (unsigned long long)*room, (unsigned long long)LAYER_UNZIPPED_MAX);
+				return NULL;
+			}
+			*room -= t->size;
+			t->refs++;
+			return t;
+		}
+	}
+	if (make_dir(path, err))
+		return NULL;
+	/* Lambda unzips the deployment package into /var/task, the task root. */
+	if (layer_zip_extract(zip, path, room, &why)) {
+		lb_err_set(err, "code '%s': %s", zip, why.msg);
+		remove_tree(path);
+		return NULL;
+	}
+	t = xcalloc(1, sizeof(*t));
+	*t = (struct task){ .next = ls->tasks, .fn = xstrdup(fn_name), .version = xstrdup(version),
+			    .zip = xstrdup(zip), .st = *st, .path = xstrdup(path),
+			    .size = before - *room, .refs = 1 };
+	ls->tasks = t;
+	return t;
 }
 
 bool layers_unpacks(const struct function_settings *s)
@@ -321,36 +449,26 @@ bool layers_unpacks(const struct function_settings *s)
 	return s->nlayers > 0 || (s->code && stat(s->code, &st) == 0 && S_ISREG(st.st_mode));
 }
 
-/* A new directory at path; -1 with err. */
-static int make_dir(const char *path, struct lb_err *err)
-{
-	if (mkdir(path, 0755) != 0)
-		return lb_err_set(err, "cannot create '%s': %s", path, strerror(errno));
-	return 0;
-}
-
 /*
  * Builds d's directories: the code zip extracted into d->task, then the
  * layers merged into d->path. Why: Lambda's unzipped limit (262144000
  * bytes) covers a function's code and its layers together, so both draw on
  * one room. On failure what was built is removed.
  */
-static int build(struct layer_dir *d, const char *base, struct lb_err *err)
+static int build(struct layer_dir *d, const char *base, const char *fn_name, const char *version,
+		 struct lb_err *err)
 {
 	const struct function_settings *s = d->settings;
 	uint64_t room = LAYER_UNZIPPED_MAX;
-	struct lb_err why = { "" };
 	struct stat st;
 
 	if (s->code && stat(s->code, &st) == 0 && S_ISREG(st.st_mode)) {
-		d->task = str_printf("%s-task", base);
-		if (make_dir(d->task, err))
+		char *task = str_printf("%s-task", base);
+
+		d->task = task_acquire(d->ls, fn_name, version, s->code, &st, task, &room, err);
+		free(task);
+		if (!d->task)
 			goto fail;
-		/* Lambda unzips the deployment package into /var/task, the task root. */
-		if (layer_zip_extract(s->code, d->task, &room, &why)) {
-			lb_err_set(err, "code '%s': %s", s->code, why.msg);
-			goto fail;
-		}
 	}
 	if (s->nlayers) {
 		d->path = xstrdup(base);
@@ -359,7 +477,10 @@ static int build(struct layer_dir *d, const char *base, struct lb_err *err)
 	}
 	return 0;
 fail:
-	remove_tree(d->task);
+	/* A failed build leaves nothing on disk: its code goes too, unless a sandbox runs it. */
+	if (d->task && --d->task->refs == 0)
+		task_drop(d->ls, d->task);
+	d->task = NULL;
 	remove_tree(d->path);
 	return -1;
 }
@@ -384,15 +505,14 @@ struct layer_dir *layers_acquire(struct layers *ls, struct config *cfg, const ch
 			  strcmp(version, "$LATEST") == 0 ? "latest" : version);
 	d = xcalloc(1, sizeof(*d));
 	*d = (struct layer_dir){ .ls = ls, .settings = s, .refs = 1 };
-	if (build(d, base, err) != 0) {
+	if (build(d, base, fn_name, version, err) != 0) {
 		free(d->path);
-		free(d->task);
 		free(d);
 		free(base);
 		return NULL;
 	}
 	log_debug("function %s (%s): unpacked in %.1f ms (code: %s; %zu layer(s): %s)", fn_name,
-		  version, (double)(time_mono_us() - t0) / 1000.0, d->task ? d->task : s->code,
+		  version, (double)(time_mono_us() - t0) / 1000.0, d->task ? d->task->path : s->code,
 		  s->nlayers, d->path ? d->path : "none");
 	free(base);
 	d->cfg = config_ref(cfg);
@@ -414,7 +534,7 @@ const char *layer_dir_path(const struct layer_dir *d)
 
 const char *layer_dir_task(const struct layer_dir *d)
 {
-	return d->task;
+	return d->task ? d->task->path : NULL;
 }
 
 void layers_set_config(struct layers *ls, const struct config *cfg)
@@ -427,14 +547,23 @@ void layers_set_config(struct layers *ls, const struct config *cfg)
 		if (d->refs == 0 && d->cfg != cfg)
 			dir_drop(ls, d);
 	}
+	/* Tasks that only the dropped directories used, and that cfg runs no more (or whose zip changed). */
+	for (struct task *t = ls->tasks, *tn; t; t = tn) {
+		tn = t->next;
+		if (t->refs == 0 && !task_wanted(cfg, t))
+			task_drop(ls, t);
+	}
 }
 
 void layers_free(struct layers *ls)
 {
 	if (!ls)
 		return;
+	ls->current = NULL;
 	while (ls->dirs)
 		dir_drop(ls, ls->dirs);
+	while (ls->tasks)
+		task_drop(ls, ls->tasks);
 	if (ls->root && layer_fs_remove(ls->root) != 0 && errno != ENOENT)
 		log_warn("cannot remove '%s': %s", ls->root, strerror(errno));
 	free(ls->root);

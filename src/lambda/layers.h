@@ -14,8 +14,9 @@
  *
  * One pair per function version and configuration: built when a sandbox of
  * that version first starts, shared by its later sandboxes, and removed once
- * a newer configuration is in force and no sandbox uses it. Functions with
- * neither layers nor .zip code never get here.
+ * a newer configuration is in force and no sandbox uses it — but for the
+ * extracted code, which the newer configuration reuses while the zip is
+ * unchanged. Functions with neither layers nor .zip code never get here.
  */
 #ifndef LB_LAYERS_H
 #define LB_LAYERS_H

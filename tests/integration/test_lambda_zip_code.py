@@ -6,9 +6,9 @@ first cold start, extracts it into a private directory under $TMPDIR that is the
 (LAMBDA_TASK_ROOT, the handler's directory, the working directory) — with layer .zip's rules:
 no entry outside it, modes kept (a custom runtime's bootstrap stays executable), and
 Lambda's unzipped limit of 262144000 bytes for the code and the layers together. A failure
-fails the invocation with one line on stderr. A reload (SIGHUP) extracts again, so a changed
-zip runs; the extracted directory goes when its configuration is replaced and no sandbox
-uses it, and at exit. SAM's CodeUri, a CDK asset and Terraform's filename may name a zip,
+fails the invocation with one line on stderr. A reload (SIGHUP) extracts a changed zip again,
+so it runs, and reuses the extraction of an unchanged one; an extracted directory goes when
+its zip changed or no configuration names it and no sandbox uses it, and at exit. SAM's CodeUri, a CDK asset and Terraform's filename may name a zip,
 and `lb export cloudformation` carries one across.
 
 The zips are built here with zipfile, as `zip -r` would make them on Unix.
@@ -311,6 +311,32 @@ class ZipCodeLifecycleTests(LambdaCase):
         self.assertNotEqual(second["task_root"], old_root)
         # the old configuration's copy goes once its sandbox is gone
         self.assertTrue(wait_for(lambda: not os.path.exists(old_root)), old_root)
+        lb.stop()
+        self.assertEqual(os.listdir(tmp), [])
+
+    def test_reloads_reuse_the_extraction_of_an_unchanged_zip(self):
+        # Lambda unzips a package once; lb extracts an unchanged zip once however often it reloads
+        tmp = self.tmpdir()
+        lb = self.serve([fn("rr", PYTHON, "index.handler", "rr.zip")], {"rr.zip": PY_ZIP},
+                        env={"TMPDIR": tmp})
+        first = json.loads(lb.get("/rr").body)["task_root"]
+        layers_root = os.path.dirname(first)
+        for i in range(5):
+            lb.signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: lb.stderr().count("lb: reloaded ") == i + 1), lb.stderr())
+            out = json.loads(lb.get("/rr").body)
+            self.assertEqual((out["task_root"], out["word"]), (first, "zipped"))
+            self.assertEqual(os.listdir(layers_root), [os.path.basename(first)])
+        # lb-layers-X and the /tmp of the one live sandbox: nothing piled up
+        self.assertTrue(wait_for(lambda: len(os.listdir(tmp)) == 2), os.listdir(tmp))
+        self.assertEqual(sorted(e.split("-")[1] for e in os.listdir(tmp)), ["layers", "tmp"])
+        # a changed zip is extracted anew at the next reload, and the old copy goes
+        lb.write("rr.zip", make_zip({"index.py": ok_handler("changed")}))
+        lb.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: lb.stderr().count("lb: reloaded ") == 6), lb.stderr())
+        self.assertEqual(lb.get("/rr").body, b"changed")
+        self.assertTrue(wait_for(lambda: not os.path.exists(first)), os.listdir(layers_root))
+        self.assertEqual(len(os.listdir(layers_root)), 1, os.listdir(layers_root))
         lb.stop()
         self.assertEqual(os.listdir(tmp), [])
 

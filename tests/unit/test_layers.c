@@ -913,6 +913,76 @@ TEST(zip_code_with_an_entry_outside_is_refused_and_retried)
 	free(cfg);
 }
 
+/* A configuration with one function, api, whose $LATEST runs the code zip. */
+static struct config *config_with_zip(struct function_cfg *fn, const char *zip)
+{
+	struct config *cfg = fake_config();
+
+	*fn = (struct function_cfg){ .name = "api", .latest = { .runtime = "python3.12", .code = zip } };
+	cfg->functions = fn;
+	cfg->nfunctions = 1;
+	return cfg;
+}
+
+/* Why: Lambda unzips a package once per version; an unchanged zip is not extracted at each reload. */
+TEST(unchanged_zip_code_is_extracted_once_across_reloads)
+{
+	static const struct zentry v1[] = { { "index.py", "v = 1\n", S_IFREG | 0644, true } };
+	static const struct zentry v2[] = { { "index.py", "v = 2, changed\n", S_IFREG | 0644, true } };
+	const char *zip = zip_write("reused.zip", v1, 1, false, false);
+	struct function_cfg fns[4];
+	struct config *cfg[4];
+	struct layers *ls = layers_new();
+	struct layer_dir *d, *busy;
+	char task[4096], root[4096];
+
+	for (int i = 0; i < 4; i++)
+		cfg[i] = config_with_zip(&fns[i], zip);
+	layers_set_config(ls, cfg[0]);
+	d = layers_acquire(ls, cfg[0], "api", "$LATEST", &cfg[0]->functions[0].latest, &err);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	snprintf(task, sizeof(task), "%s", layer_dir_task(d));
+	snprintf(root, sizeof(root), "%s", root_of(task));
+	layers_release(d);
+	/* Two reloads, the zip untouched: the same extraction serves each new configuration. */
+	for (int i = 1; i < 3; i++) {
+		layers_set_config(ls, cfg[i]);
+		CHECK(exists(task));
+		d = layers_acquire(ls, cfg[i], "api", "$LATEST", &cfg[i]->functions[0].latest, &err);
+		CHECK(d != NULL);
+		if (d)
+			CHECK_STR(layer_dir_task(d), task);
+		layers_release(d);
+		CHECK_STR(listing(root), strrchr(task, '/') + 1);
+	}
+	/* The zip changes: the next configuration extracts it anew; the old copy goes once unused. */
+	busy = layers_acquire(ls, cfg[2], "api", "$LATEST", &cfg[2]->functions[0].latest, &err);
+	zip_write("reused.zip", v2, 1, false, false);
+	layers_set_config(ls, cfg[3]);
+	CHECK(exists(task));                   /* a sandbox of cfg[2] still runs it */
+	d = layers_acquire(ls, cfg[3], "api", "$LATEST", &cfg[3]->functions[0].latest, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(strcmp(layer_dir_task(d), task) != 0);
+		CHECK_STR(get(layer_dir_task(d), "index.py"), "v = 2, changed\n");
+	}
+	layers_release(busy);
+	CHECK(!exists(task));
+	CHECK_STR(listing(root), d ? strrchr(layer_dir_task(d), '/') + 1 : "");
+	layers_release(d);
+	/* A configuration without the function: nothing of it stays. */
+	cfg[0]->nfunctions = 0;
+	layers_set_config(ls, cfg[0]);
+	CHECK_STR(listing(root), "");
+	layers_free(ls);
+	for (int i = 0; i < 4; i++) {
+		CHECK_INT(cfg[i]->refs, 1);
+		free(cfg[i]);
+	}
+}
+
 /* --- environment ---------------------------------------------------------------------- */
 
 static void env_free(char **v, size_t n)
@@ -991,6 +1061,7 @@ int main(void)
 	RUN(zip_code_without_layers_has_no_merged_directory);
 	RUN(zip_code_and_layers_share_the_unzipped_limit_and_a_failure_leaves_nothing);
 	RUN(zip_code_with_an_entry_outside_is_refused_and_retried);
+	RUN(unchanged_zip_code_is_extracted_once_across_reloads);
 	RUN(node_environment_puts_layer_paths_where_lambda_does);
 	RUN(python_environment_has_site_packages_then_python);
 	RUN(provided_environment_has_only_bin_and_lib);
