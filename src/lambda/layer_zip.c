@@ -24,7 +24,11 @@
  * keep their permission bits, which is what keeps bin/ executable, as Lambda
  * keeps them when it unpacks a layer; symbolic links are recreated as links
  * (their target is the entry's data). Entries from other systems become 0644
- * files. Directories are always 0755 (layer_fs.c).
+ * files. Directories are always 0755 (layer_fs.c). A file that not everyone
+ * may read (0600, 0000, 0700) is made readable by all (and executable by all
+ * when its owner may execute it), with one warning per archive: Lambda runs
+ * the function as a user that does not own the files, so there it could not
+ * read them; lb runs it as its own user, where it could, and says so instead.
  */
 #include "lambda/layer_zip.h"
 
@@ -32,12 +36,14 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
 
+#include "base/log.h"
 #include "base/zip_dir.h"
 #include "lambda/layer_fs.h"
 
@@ -53,6 +59,8 @@
 struct zip {
 	const uint8_t *p;         /* the mapped archive */
 	size_t n;
+	unsigned unreadable;      /* files not readable by everyone, made readable */
+	char first[128];          /* the first of them, and its mode: for the warning */
 };
 
 /* A central directory entry, with its name cleaned (layer_fs_clean). */
@@ -199,7 +207,26 @@ static int extract_link(const struct zip *z, const struct zip_entry *e, const ch
 	return 0;
 }
 
-static int extract_entry(const struct zip *z, struct zip_entry *e, const char *dir, struct lb_err *err)
+/*
+ * The mode a file entry gets. Why: Lambda runs functions as a user that is
+ * not the owner of /var/task's and /opt's files, so a file only its owner may
+ * read fails there (EACCES); lb gives everyone the owner's read and execute
+ * bits and counts the file for a warning.
+ */
+static mode_t file_mode(struct zip *z, const struct zip_entry *e, bool has_mode, mode_t mode)
+{
+	mode_t perm = mode & 0777;
+
+	if (!has_mode)
+		return 0644;
+	if ((perm & 0444) == 0444)
+		return perm;
+	if (z->unreadable++ == 0)
+		snprintf(z->first, sizeof(z->first), "'%.100s', mode %04o", e->name, (unsigned)perm);
+	return perm | 0444 | (perm & 0100 ? 0111 : 0);
+}
+
+static int extract_entry(struct zip *z, struct zip_entry *e, const char *dir, struct lb_err *err)
 {
 	unsigned host = e->d.made_by >> 8;
 	mode_t mode = host == HOST_UNIX || host == HOST_OSX ? (mode_t)(e->d.attrs >> 16) : 0;
@@ -218,7 +245,7 @@ static int extract_entry(const struct zip *z, struct zip_entry *e, const char *d
 		return layer_fs_place(dir, e->name, LAYER_DIR, path, sizeof(path), err);
 	if (S_ISLNK(mode))
 		return extract_link(z, e, dir, err);
-	return extract_file(z, e, dir, (mode & 0777) ? (mode & 0777) : 0644, err);
+	return extract_file(z, e, dir, file_mode(z, e, host == HOST_UNIX || host == HOST_OSX, mode), err);
 }
 
 /*
@@ -246,7 +273,7 @@ static int take_room(struct zip_dir dir, uint64_t *room, struct lb_err *err)
 	return 0;
 }
 
-static int extract_all(const struct zip *z, const char *dir, uint64_t *room, struct lb_err *err)
+static int extract_all(struct zip *z, const char *dir, uint64_t *room, struct lb_err *err)
 {
 	struct zip_dir cd;
 	struct zip_entry e;
@@ -262,12 +289,18 @@ static int extract_all(const struct zip *z, const char *dir, uint64_t *room, str
 
 int layer_zip_extract(const char *zip_path, const char *dir, uint64_t *room, struct lb_err *err)
 {
-	struct zip z = { NULL, 0 };
+	struct zip z = { NULL, 0, 0, "" };
 	int rc;
 
 	if (zip_dir_map(zip_path, &z.p, &z.n, err))
 		return -1;
 	rc = extract_all(&z, dir, room, err);
+	if (rc == 0 && z.unreadable)
+		log_warn("'%s': %u file%s not readable by everyone (the first: %s): extracted readable by "
+			 "all, but Lambda runs functions as a user that does not own %s, so reading %s fails "
+			 "there (zip with mode 644, or 755 for programs)", zip_path, z.unreadable,
+			 z.unreadable == 1 ? "" : "s", z.first, z.unreadable == 1 ? "it" : "them",
+			 z.unreadable == 1 ? "it" : "them");
 	zip_dir_unmap(z.p, z.n);
 	return rc;
 }

@@ -288,6 +288,24 @@ class ZipCodeLifecycleTests(LambdaCase):
         self.assertFalse(os.path.exists(os.path.join(lb.dir, "code", "escaped.py")))
         self.assertFalse(os.path.exists(os.path.join(lb.dir, "escaped.py")))
 
+    def test_files_not_readable_by_everyone_are_made_readable_with_a_warning(self):
+        # Lambda runs functions as a user that does not own /var/task's files: a 0600 file
+        # fails there. lb extracts it readable by all, and says so once per zip.
+        private = make_zip({"index.py": ("import os, stat\n"
+                                         "def handler(e, c):\n"
+                                         "    m = lambda n: oct(stat.S_IMODE(os.stat(n).st_mode))\n"
+                                         "    return {'statusCode': 200, 'body': m('index.py') + ' ' + "
+                                         "m('data.txt') + ' ' + m('run')}\n", 0o600),
+                            "data.txt": ("x", 0o000), "run": ("#!/bin/sh\n", 0o700)})
+        lb = self.serve([fn("priv", PYTHON, "index.handler", "priv.zip")], {"priv.zip": private})
+        r = lb.get("/priv")
+        self.assertEqual((r.status, r.body), (200, b"0o644 0o444 0o755"), lb.stderr()[-2000:])
+        self.wait_stderr(lb, r"^lb: warning: '.*/priv\.zip': 3 files not readable by everyone \(the "
+                             r"first: 'index\.py', mode 0600\): extracted readable by all, but Lambda "
+                             r"runs functions as a user that does not own them, so reading them fails "
+                             r"there \(zip with mode 644, or 755 for programs\)$")
+        self.assertEqual(lb.stderr().count("not readable by everyone"), 1, lb.stderr())
+
     def test_reload_after_the_zip_changes_runs_the_new_code(self):
         tmp = self.tmpdir()
         v1 = make_zip({"index.py": PY_INDEX.replace("mod.VALUE", "'v1'"), "pkg/__init__.py": "",

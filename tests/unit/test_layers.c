@@ -445,9 +445,30 @@ TEST(zip_layer_extracts_files_directories_and_modes)
 	CHECK_INT(mode_of(out, "bin/tool") & 0777, 0755);
 	CHECK_INT(mode_of(out, "python/mod.py") & 0777, 0644);
 	CHECK_STR(get(out, "etc/conf"), "stored");
-	CHECK_INT(mode_of(out, "etc/conf") & 0777, 0600);
+	CHECK_INT(mode_of(out, "etc/conf") & 0777, 0644);     /* made readable: see below */
 	CHECK_INT(mode_of(out, "dos.txt") & 0777, 0644);
 	CHECK(S_ISDIR(mode_of(out, "python")));
+}
+
+/* Why: Lambda runs functions as a user that does not own the files: they must be world-readable. */
+TEST(zip_files_only_their_owner_may_read_are_made_readable_by_all)
+{
+	static const struct zentry e[] = {
+		{ "secret.py", "X = 1\n", S_IFREG | 0600, true },
+		{ "nothing.txt", "none", S_IFREG | 0000, false },
+		{ "bin/run", "#!/bin/sh\n", S_IFREG | 0700, false },
+		{ "group.txt", "g", S_IFREG | 0640, false },
+		{ "wide.txt", "w", S_IFREG | 0664, false },
+	};
+	const char *zip = zip_write("private.zip", e, 5, false, false), *out = fresh_dir("out");
+
+	CHECK_INT(merge(out, zip, NULL), 0);
+	CHECK_INT(mode_of(out, "secret.py") & 0777, 0644);
+	CHECK_INT(mode_of(out, "nothing.txt") & 0777, 0444);
+	CHECK_INT(mode_of(out, "bin/run") & 0777, 0755);     /* its owner could run it: everyone can */
+	CHECK_INT(mode_of(out, "group.txt") & 0777, 0644);
+	CHECK_INT(mode_of(out, "wide.txt") & 0777, 0664);    /* readable already: kept as it is */
+	CHECK_STR(get(out, "secret.py"), "X = 1\n");
 }
 
 TEST(zip64_records_are_read)
@@ -1043,6 +1064,7 @@ int main(void)
 	RUN(later_directory_replaces_earlier_file_and_file_replaces_directory);
 	RUN(missing_layer_names_the_layer);
 	RUN(zip_layer_extracts_files_directories_and_modes);
+	RUN(zip_files_only_their_owner_may_read_are_made_readable_by_all);
 	RUN(zip64_records_are_read);
 	RUN(zip_links_are_links);
 	RUN(zip_entry_with_dotdot_is_refused_and_nothing_escapes);
