@@ -5,7 +5,9 @@
  * A connection (struct hc_conn) writes through a bufferevent (which also
  * makes the non-blocking connect) and reads the socket itself, like
  * http_server, into an evbuffer parsed in place by h1_read. States:
- *   connecting  the connect timer runs; the request waits in the output
+ *   connecting  the connect timer runs; the request waits in the output.
+ *               Its exchange cancelled, it connects on without one and
+ *               becomes idle once made (nothing of the request went out)
  *   busy        an exchange is on it; the read event carries the idle timeout
  *   idle        pooled: any byte or the close of the peer ends it, and so
  *               does the pool's idle timeout
@@ -338,13 +340,20 @@ static void on_connected(struct hc_conn *c)
 	c->connected = true;
 	evtimer_del(c->timer);
 	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!c->tls)
+		c->read_ev = event_new(c->hc->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST, on_readable, c);
+	if (!c->x) {
+		/* Its exchange was cancelled while it connected: idle in its pool. */
+		if (!c->tls)
+			bufferevent_disable(c->bev, EV_WRITE);
+		conn_release(c, true);
+		return;
+	}
+	arm_read(c, c->x->opt.idle_timeout);
 	if (c->tls) {
-		arm_read(c, c->x ? c->x->opt.idle_timeout : c->hc->idle_timeout);
 		conn_flush(c);
 		return;
 	}
-	c->read_ev = event_new(c->hc->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST, on_readable, c);
-	arm_read(c, c->x ? c->x->opt.idle_timeout : c->hc->idle_timeout);
 	if (net_write_now(c->bev))
 		bufferevent_enable(c->bev, EV_WRITE);
 	else
@@ -410,6 +419,7 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 	struct timeval tv = { opt->connect_timeout, 0 };
 
 	c->hc = hc;
+	c->fresh = opt->fresh;
 	c->pool = pool_get(hc, o->key, opt);
 	c->timer = evtimer_new(hc->base, on_timer, c);
 	c->resume = event_new(hc->base, -1, 0, on_resume, c);
@@ -585,8 +595,17 @@ void http_exchange_cancel(struct http_exchange *x)
 	if (c && c->in_cb)
 		return;   /* torn down once the callback returns */
 	exchange_free(x);
-	if (c)
-		hc_conn_close(c);
+	if (!c)
+		return;
+	if (!c->connected && !c->fresh && c->pending_error == HTTP_CLIENT_CONNECT_TIMEOUT) {
+		/* Still connecting: no byte of the request has gone out, so the
+		 * connection can carry the next one. It is kept (pooled once made,
+		 * on_connected) as ALB keeps backend connections for reuse (§1.3). */
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		evbuffer_drain(out, evbuffer_get_length(out));
+		return;
+	}
+	hc_conn_close(c);
 }
 
 bool http_exchange_reused(const struct http_exchange *x)

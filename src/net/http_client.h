@@ -98,7 +98,8 @@ void http_exchange_request_done(struct http_exchange *x);
 /* Stops and restarts reading the answer (the client it goes to is slow). */
 void http_exchange_pause(struct http_exchange *x);
 void http_exchange_resume(struct http_exchange *x);
-/* Abandons the exchange: no more callbacks; its connection closes. NULL-safe. */
+/* Abandons the exchange: no more callbacks; its connection closes, unless it is
+ * still connecting (nothing sent yet): then it goes to its pool once made. NULL-safe. */
 void http_exchange_cancel(struct http_exchange *x);
 /* Whether the exchange went out on a pooled connection (a reused one). */
 bool http_exchange_reused(const struct http_exchange *x);

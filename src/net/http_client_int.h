@@ -42,6 +42,7 @@ struct hc_conn {
 	struct http_reply reply;
 	struct http_exchange *x;       /* NULL while idle */
 	bool connected;
+	bool fresh;                    /* made for one exchange (opts.fresh): never pooled */
 	bool tls;
 	bool tunnel;
 	bool paused;

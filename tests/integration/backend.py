@@ -76,8 +76,15 @@ HERE = os.path.abspath(__file__)
 class Backend:
     """One backend listening on host:port (port 0 picks a free one; see .port)."""
 
-    def __init__(self, id="backend", host="127.0.0.1", port=0, keepalive_timeout=None):
+    def __init__(self, id="backend", host="127.0.0.1", port=0, keepalive_timeout=None, backlog=512,
+                 accepting=True):
+        """backlog=0, accepting=False: one connection fills the accept queue, and the
+        SYNs after it go unanswered (connect hangs) until accept_again()."""
         self.id = id
+        self.backlog = backlog
+        self._accepting = threading.Event()
+        if accepting:
+            self._accepting.set()
         self.host = host
         self.requested_port = port
         self.keepalive_timeout = keepalive_timeout
@@ -101,7 +108,7 @@ class Backend:
         self._listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((self.host, self.requested_port))
-        self._listener.listen(512)
+        self._listener.listen(self.backlog)
         self.port = self._listener.getsockname()[1]
         t = threading.Thread(target=self._accept_loop, name=f"backend-{self.id}", daemon=True)
         t.start()
@@ -112,6 +119,7 @@ class Backend:
         """Stops accepting and closes every open connection (FIN)."""
         with self._lock:
             self._stopping = True
+        self._accepting.set()
         if self._listener:
             try:
                 self._listener.shutdown(socket.SHUT_RDWR)   # wakes accept() on Linux
@@ -167,7 +175,12 @@ class Backend:
 
     # ---- connections
 
+    def accept_again(self):
+        """Starts accepting (a Backend made with accepting=False)."""
+        self._accepting.set()
+
     def _accept_loop(self):
+        self._accepting.wait()
         while not self._stopping:
             try:
                 sock, _ = self._listener.accept()

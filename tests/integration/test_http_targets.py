@@ -338,6 +338,42 @@ class FailureTests(ClassLb):
         self.assertEqual(self.lb.get("/echo").status, 200)
 
 
+def syn_sent_to(port):
+    """Whether a local socket is connecting (SYN_SENT) to 127.0.0.1:port (/proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return any(r[3] == "02" and r[2] == f"0100007F:{port:04X}" for r in rows)
+
+
+class ConnectingTests(unittest.TestCase):
+    """A client that leaves while lb still connects to its target."""
+
+    def test_connection_made_for_a_client_that_left_is_pooled(self):
+        # Health checks go to another backend: the slow one counts lb's forwards only.
+        health = Backend("h").start()
+        self.addCleanup(health.stop)
+        b = Backend("slow", backlog=0, accepting=False).start()
+        self.addCleanup(b.stop)
+        filler = socket.create_connection(("127.0.0.1", b.port))   # fills the accept queue
+        self.addCleanup(filler.close)
+        lb = Lb(forward_config([http_group("web", [b], health=f"{{path: /health, port: {health.port}}}")]),
+                rules={"a.yaml": "rules: []\n"})
+        with lb:
+            c = lb.connect()
+            c.send(b"GET /echo?first HTTP/1.1\r\nHost: h\r\n\r\n")
+            self.assertTrue(wait_for(lambda: syn_sent_to(b.port), 10))   # lb is connecting
+            c.close()
+            self.assertEqual(log_for(lb, "/echo?first ")["elb_status_code"], "460")
+            b.accept_again()
+            # The connection lb was making is made (its SYN is retried) and kept, idle:
+            # the backend accepts it with no request on it.
+            self.assertTrue(b.wait(lambda b: b.conn_count == 2, 15), b.conn_count)
+            r = lb.get("/echo?second")
+            self.assertEqual(r.status, 200)
+            # The next request goes out on it rather than on a new connection.
+            self.assertEqual((echo(r)["conn"], echo(r)["req_on_conn"], b.conn_count), (2, 1, 2))
+
+
 class KilledTargetTests(unittest.TestCase):
     """A target process killed mid-answer: the client's connection is cut, lb serves on."""
 
