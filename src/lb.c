@@ -22,7 +22,8 @@
  * change their number (a restart does).
  *
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
- * DRAIN_SECONDS), then tear down in order: connections, router, Invoke API,
+ * DRAIN_SECONDS; those still with an HTTP target then get 502, the pages
+ * flushed for one tick), then tear down in order: connections, router, Invoke API,
  * sandboxes, access log, configuration, event base. A second signal stops at
  * once.
  */
@@ -79,6 +80,7 @@ struct lb {
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	int64_t drain_deadline_us;
 	bool stopping;
+	bool cut;                          /* the drain ran out: forwards in flight were cut */
 };
 
 static struct config *load_config(const struct lb_options *opt, struct lb_err *err)
@@ -260,6 +262,13 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!lb->cut && time_mono_us() >= lb->drain_deadline_us) {
+		lb->cut = true;
+		/* Requests still with an HTTP target get 502 (not 460: the client did
+		 * not leave); their answers go out before the next tick. */
+		if (targets_cut(lb->targets))
+			return;
+	}
 	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0 &&
 	     (!lb->workers || workers_running(lb->workers) == 0)) ||
 	    time_mono_us() >= lb->drain_deadline_us) {

@@ -277,11 +277,11 @@ static const struct http_exchange_cbs exchange_cbs = {
 	.on_drain = on_target_drain,
 };
 
-void http_fwd_cut(struct forward *f)
+void http_fwd_cut(struct forward *f, const char *why)
 {
 	/* ALB: a request still running on a deregistered target when the delay
 	 * elapses gets 502 (alb-http-targets-and-tls.md §1.9). */
-	fail(f, 502, "was deregistered and its delay ran out");
+	fail(f, 502, why);
 }
 
 /* --- the request ---------------------------------------------------------------- */

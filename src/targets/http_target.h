@@ -41,7 +41,9 @@ extern const struct target_ops http_target_ops;
 
 void http_fwd_init(struct http_fwd *h);
 void http_fwd_release(struct http_fwd *h);
-/* The deregistration delay of f's target ended with f in flight: 502 (§1.9). */
-void http_fwd_cut(struct forward *f);
+/* f is cut while in flight, why saying by what (the stderr line): 502, as ALB
+ * answers a request its deregistered target still held when the delay ended
+ * (§1.9); a cut connection if the answer's head was sent. */
+void http_fwd_cut(struct forward *f, const char *why);
 
 #endif

@@ -296,7 +296,7 @@ static void drain_sweep(struct targets *t)
 			log_warn("target %s: deregistration delay over, %u requests cut", r->key, all);
 		if (over)
 			while (r->forwards)
-				http_fwd_cut(r->forwards);
+				http_fwd_cut(r->forwards, "was deregistered and its delay ran out");
 		if (!r->forwards && (t->xl || over || !target_count_load(r->count))) {
 			*pp = r->next_draining;
 			if (!t->xl)
@@ -480,6 +480,31 @@ struct targets *targets_new(struct event_base *base, struct rng *rng, struct lam
 	t->sticky_key = (struct sticky_key){ rng_next(rng), rng_next(rng) };
 	t->drain_timer = evtimer_new(base, on_drain_tick, t);
 	return t;
+}
+
+static unsigned cut_all(struct target_rt *r)
+{
+	unsigned n = 0;
+
+	for (; r->forwards; n++)
+		http_fwd_cut(r->forwards, "was still answering when lb stopped");
+	return n;
+}
+
+unsigned targets_cut(struct targets *t)
+{
+	unsigned n = 0;
+
+	/* ALB has no shutdown of its own; its nearest case is a target that
+	 * goes away under requests, deregistered past its delay: 502, the
+	 * request logged with its target, target_status_code "-" (§1.9, §1.15).
+	 * Not 460: the client did not close, lb did. */
+	for (struct tg_state *g = t->groups; g; g = g->next)
+		for (size_t i = 0; i < g->n; i++)
+			n += cut_all(g->rt[i]);
+	for (struct target_rt *r = t->draining; r; r = r->next_draining)
+		n += cut_all(r);
+	return n;
 }
 
 void targets_free(struct targets *t)

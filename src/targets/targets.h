@@ -25,6 +25,9 @@ struct targets *targets_new(struct event_base *base, struct rng *rng, struct lam
 void targets_set_config(struct targets *t, struct config *cfg);
 /* Frees t; call after every forward has ended. NULL-safe. */
 void targets_free(struct targets *t);
+/* lb stops and its drain ran out: every forward to an instance/ip target
+ * still in flight is cut (http_fwd_cut). Returns how many. */
+unsigned targets_cut(struct targets *t);
 
 struct lambda *targets_lambda(struct targets *t);
 struct http_client *targets_http_client(struct targets *t);
