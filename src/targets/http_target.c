@@ -147,6 +147,17 @@ static void add_target_cookies(struct forward *f, const struct http_reply *reply
 
 /* --- the answer ------------------------------------------------------------------- */
 
+/* Removes every header called name (any case) from l. */
+static void drop_header(struct header_list *l, const char *name)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!sv_eq_cstr_nocase(l->v[i].name, name))
+			l->v[k++] = l->v[i];
+	l->n = k;
+}
+
 static void on_head(void *cookie, struct http_reply *reply)
 {
 	struct forward *f = cookie;
@@ -156,6 +167,11 @@ static void on_head(void *cookie, struct http_reply *reply)
 	f->out.answer_us = time_mono_us();
 	f->out.target_status = reply->status;
 	proxy_response_headers(reply, &h->headers);
+	/* RFC 9110 §8.6: no Content-Length on a 204, which has no body whatever it
+	 * says (its bytes are dropped); HTTP/2 clients (nghttp2, curl) reset a 204
+	 * stream whose content-length is not 0. */
+	if (reply->status == 204)
+		drop_header(&h->headers, "content-length");
 	for (size_t i = 0; i < f->ncookies; i++)
 		header_list_add(&h->headers, f->cookies[i].name, f->cookies[i].value);
 	add_target_cookies(f, reply);

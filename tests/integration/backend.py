@@ -42,6 +42,8 @@ Routes, by path (the query string sets options; any method):
                      records in the request's "after" what else arrives on the connection
                      within M ms (1000) or until lb closes it, and closes.
   /odd-status?code=C status C sent as is (any three digits: 099, 600, 999), Content-Length 2, "ok".
+  /bodied?code=C    status C (204, 304) with Content-Length 5 and 5 body bytes, as a faulty
+                     server sends them.
   /health            the status set by /_control?health=N (200), or the next of
                      health_script; after health_delay seconds; each check is recorded in
                      health_checks (raw head), not in requests.
@@ -495,6 +497,12 @@ class Backend:
         entry["after"] = after.decode("latin-1")
         return "closed"
 
+    def _bodied(self, req, entry):
+        self._read_body(req, entry)
+        code = int(req.opts.get("code", "204"))
+        req.sock.sendall(self._head(code, [], req, 5) + b"hello")
+        return "closed"     # the 5 bytes put the connection out of step
+
     def _odd_status(self, req, entry):
         self._read_body(req, entry)
         code = req.opts.get("code", "099")
@@ -507,7 +515,7 @@ ROUTES = {
     "/slow": Backend._slow, "/hold": Backend._held, "/drip": Backend._drip, "/sip": Backend._sip, "/reset": Backend._reset, "/close": Backend._close,
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
-    "/switch": Backend._switch, "/odd-status": Backend._odd_status,
+    "/switch": Backend._switch, "/odd-status": Backend._odd_status, "/bodied": Backend._bodied,
 }
 
 

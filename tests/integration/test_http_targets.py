@@ -143,6 +143,20 @@ class ForwardingTests(ClassLb):
         self.assertEqual(c.read_response().status, 200)
         c.close()
 
+    def test_204_loses_the_content_length_its_target_sent(self):
+        # RFC 9110 §8.6: a 204 carries no Content-Length (HTTP/2 clients reset the
+        # stream when it is not 0); a 304's stays, it gives the resource's length.
+        c = self.lb.connect()
+        for code, length in ((204, None), (304, "5")):
+            c.send(f"GET /bodied?code={code} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+            r = c.read_response()
+            self.assertEqual((r.status, r.header("Content-Length"), r.header("Transfer-Encoding")),
+                             (code, length, None))
+        # The body bytes the target sent after its head went nowhere: the client is in step.
+        c.send(b"GET /echo HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(echo(c.read_response())["target"], "/echo")
+        c.close()
+
     def test_chunked_answer_to_http11_and_http10(self):
         r = self.lb.get("/bytes?n=70000&chunked=1")
         self.assertEqual(r.header("Transfer-Encoding"), "chunked")
