@@ -44,6 +44,10 @@ Routes, by path (the query string sets options; any method):
   /odd-status?code=C status C sent as is (any three digits: 099, 600, 999), Content-Length 2, "ok".
   /bodied?code=C    status C (204, 304) with Content-Length 5 and 5 body bytes, as a faulty
                      server sends them.
+  /early?code=C     status C (413) with Connection: close before reading the body, then
+                     FIN, reading and dropping the rest (a lingering close, as nginx's).
+  /close-open       an answer with Connection: close and Content-Length, then keeps the
+                     connection open without another byte.
   /health            the status set by /_control?health=N (200), or the next of
                      health_script; after health_delay seconds; each check is recorded in
                      health_checks (raw head), not in requests.
@@ -503,6 +507,19 @@ class Backend:
         req.sock.sendall(self._head(code, [], req, 5) + b"hello")
         return "closed"     # the 5 bytes put the connection out of step
 
+    def _early(self, req, entry):
+        code = int(req.opts.get("code", "413"))
+        req.close = True
+        req.sock.sendall(self._head(code, [], req, 3) + b"no\n")
+        req.sock.shutdown(socket.SHUT_WR)
+        return self._hold(req)
+
+    def _close_open(self, req, entry):
+        self._read_body(req, entry)
+        req.close = True
+        req.sock.sendall(self._head(200, [], req, 5) + b"hello")
+        return self._hold(req)
+
     def _odd_status(self, req, entry):
         self._read_body(req, entry)
         code = req.opts.get("code", "099")
@@ -516,6 +533,7 @@ ROUTES = {
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
     "/switch": Backend._switch, "/odd-status": Backend._odd_status, "/bodied": Backend._bodied,
+    "/early": Backend._early, "/close-open": Backend._close_open,
 }
 
 

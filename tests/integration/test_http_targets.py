@@ -122,6 +122,31 @@ class ForwardingTests(ClassLb):
         self.assertEqual(self.backend.requests[-1]["req_on_conn"], 1)
         self.assertEqual(self.backend.conn_count, n + 1)
 
+    def test_answer_with_connection_close_ends_without_waiting_for_the_close(self):
+        # The target keeps its socket open after Connection: close: the answer is whole
+        # at its Content-Length, and the client's next request goes on (a new target
+        # connection: that one is not reused, §1.5).
+        c = self.lb.connect()
+        c.send(b"GET /close-open HTTP/1.1\r\nHost: h\r\n\r\nGET /echo HTTP/1.1\r\nHost: h\r\n\r\n")
+        r1, r2 = c.read_response(), c.read_response()
+        c.close()
+        self.assertEqual((r1.status, r1.body, r1.header("Connection")), (200, b"hello", "keep-alive"))
+        self.assertEqual(echo(r2)["req_on_conn"], 1)
+
+    def test_early_answer_while_the_client_still_uploads(self):
+        # A target refuses a body before reading it (413) and closes: the client gets
+        # the 413 whole, then lb closes its connection (the rest of the body is unread).
+        path = unique("/early?code=413")
+        c = self.lb.connect()
+        c.send(f"PUT {path} HTTP/1.1\r\nHost: h\r\nContent-Length: 100000000\r\n\r\n".encode()
+               + b"x" * 65536)
+        r = c.read_response()
+        self.assertEqual((r.status, r.body, r.header("Connection")), (413, b"no\n", "close"))
+        self.assertTrue(c.closed_by_peer())
+        c.close()
+        line = log_for(self.lb, path + " ")
+        self.assertEqual((line["elb_status_code"], line["target_status_code"]), ("413", "413"))
+
     def test_head_answer_has_no_body(self):
         c = self.lb.connect()
         c.send(b"HEAD /head-check HTTP/1.1\r\nHost: h\r\n\r\n")
