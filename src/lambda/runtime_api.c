@@ -10,7 +10,9 @@
  * Checks, as AWS's Runtime API makes them (lambda-runtime-api.md §2.1, §2.4):
  * /response or /error with no open invocation → 403 InvalidStateTransition;
  * with another request id → 400 InvalidRequestID; a body past 6 MB → 413,
- * at once from the head when its Content-Length says so; a /response in a
+ * at once from the head when its Content-Length says so, else as soon as
+ * its chunks pass the limit (a result's body is streamed to on_body and
+ * stored here, so nothing past the limit is kept); a /response in a
  * response mode other than "streaming" → 400 InvalidFunctionResponseMode.
  * A result whose body breaks off (the runtime closed or reset its
  * connection, or sent malformed chunks) fails its invocation at once
@@ -173,12 +175,13 @@ static bool result_request(const struct http_request *req, struct sv *id, bool *
 	return (*id = invocation_id(rest, "error")).n > 0;
 }
 
-/* Whether req, whose head has been read (on_head), is a result for the open invocation. */
+/* Whether req, whose head has been read (on_head streams only results), is a
+ * result for the open invocation. */
 static bool open_result(const struct runtime_api *ra, const struct http_request *req, bool *error)
 {
 	struct sv id;
 
-	return req->keep_body && ra->open && result_request(req, &id, error) && sv_eq_cstr(id, ra->current_id);
+	return req->stream_body && ra->open && result_request(req, &id, error) && sv_eq_cstr(id, ra->current_id);
 }
 
 /* Checks that a result is for the open invocation; answers the error if not. */
@@ -297,19 +300,45 @@ static void result_broken(struct runtime_api *ra, const struct http_request *req
 	ra->cbs->on_broken(ra->cookie, "Runtime.TruncatedResponse", msg);
 }
 
+/*
+ * A result's body is streamed to on_body, which stores it up to the limit;
+ * other requests' bodies are stored by the server.
+ */
 static void on_head(void *cookie, struct http_request *req)
 {
 	struct runtime_api *ra = cookie;
 	struct sv id;
 	bool error;
 
-	req->keep_body = true;
 	req->body.max = RUNTIME_API_PAYLOAD_MAX;
+	if (!result_request(req, &id, &error)) {
+		req->keep_body = true;
+		return;
+	}
+	req->stream_body = true;
 	/* Why: Lambda refuses any result past 6 MB (413, Function.ResponseSizeTooLarge),
 	 * so one whose Content-Length says so is answered now (or gets the state and
 	 * id checks' 403 and 400): its body is never read, the connection closes. */
-	if (req->framing == HTTP_FRAMING_LENGTH && req->content_length > RUNTIME_API_PAYLOAD_MAX &&
-	    result_request(req, &id, &error))
+	if (req->framing == HTTP_FRAMING_LENGTH && req->content_length > RUNTIME_API_PAYLOAD_MAX)
+		result_allowed(ra, req, id);
+}
+
+/*
+ * A result's body bytes. Why: Lambda refuses a result past 6 MB, so a chunked
+ * one (no Content-Length to refuse from the head) is answered as soon as it
+ * passes the limit, with the same 413 and the same failed invocation; the
+ * connection then closes and the rest is never stored.
+ */
+static void on_body(void *cookie, struct http_request *req, const char *p, size_t n)
+{
+	struct runtime_api *ra = cookie;
+	struct sv id;
+	bool error;
+
+	if (req->body_too_large || buf_append(&req->body, p, n) == 0)
+		return;
+	req->body_too_large = true;
+	if (result_request(req, &id, &error))
 		result_allowed(ra, req, id);
 }
 
@@ -392,6 +421,7 @@ static void on_abort(void *cookie, struct http_request *req)
 
 static const struct http_server_cbs server_cbs = {
 	.on_head = on_head,
+	.on_body = on_body,
 	.on_request = on_request,
 	.on_error = on_error,
 	.on_abort = on_abort,

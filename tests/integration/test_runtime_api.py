@@ -10,6 +10,7 @@ headers, body, whether one recv held the whole answer) and reports them in its r
   /probe/error      /error (202), then /response and /error again for the same id
   /probe/big        a 7 MB /response, then a normal one
   /probe/hugehead   the head of a /response declaring 7 MB, no body; then a normal one
+  /probe/hugechunked  a chunked /response past 6 MB that never ends; then a normal one
   /probe/badmode    a /response in response mode "bogus", then one with no mode
   /probe/streaming  the result chunked, in response mode "streaming"
   /probe/chunked    the result with Transfer-Encoding: chunked
@@ -49,16 +50,17 @@ def connect():
 
 
 def exchange(method, path, body=b"", headers=(), sock=None, chunks=None, timeout=None, name=None,
-             length=None):
+             length=None, last_chunk=True):
     """One request; the answer as a dict. single_recv: the first recv held all of it.
-    length: the Content-Length to declare, if not the body's."""
+    length: the Content-Length to declare, if not the body's; last_chunk: False
+    leaves a chunked body without its end."""
     own = sock is None
     s = sock or connect()
     s.settimeout(timeout)
     head = ["%s %s HTTP/1.1" % (method, path), "Host: " + API]
     if chunks is not None:
         head.append("Transfer-Encoding: chunked")
-        body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+        body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + (b"0\r\n\r\n" if last_chunk else b"")
     elif method == "POST":
         head.append("Content-Length: %d" % (len(body) if length is None else length))
     head += ["%s: %s" % h for h in headers]
@@ -165,6 +167,11 @@ while True:
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), length=7 * 1024 * 1024, timeout=5,
                  name="huge head")
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), b"{}", name="response after the huge head")
+    elif path.endswith("/hugechunked"):
+        # 1 KB past the limit in chunks, and no end: only an early answer comes back
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), chunks=[b"x" * (1 << 20)] * 6 + [b"y" * 1024],
+                 last_chunk=False, timeout=5, name="huge chunked")
+        exchange("POST", "%s/invocation/%s/response" % (BASE, rid), b"{}", name="response after the huge chunks")
     elif path.endswith("/badmode"):
         doc = json.dumps({"statusCode": 200, "body": "in a bogus mode"}).encode()
         exchange("POST", "%s/invocation/%s/response" % (BASE, rid), doc,
@@ -392,6 +399,27 @@ class LambdaRuntimeApiTests(LambdaCase):
         self.assertEqual(rec["headers"].get("connection"), "close", rec)  # its body is never read
         # the invocation is over
         self.assert_answer(self.records(report, "response after the huge head")[0], 403, "Forbidden",
+                           {"errorMessage": "no invocation is waiting for a result",
+                            "errorType": "InvalidStateTransition"})
+
+    def test_lambda_chunked_result_over_6mb_is_refused_at_the_limit(self):
+        # A chunked result has no Content-Length to refuse from its head: it is refused
+        # as soon as its chunks pass Lambda's limit, with the same 413 and the same
+        # outcome for the client, and nothing past the limit is read into memory. lb
+        # read the whole body first; the probe never ends it, and waits 5 s.
+        lb = self.serve_probe()
+        r = lb.get("/probe/hugechunked")
+        self.assert_502(lb, r, "/probe/hugechunked", "LambdaResponseTooLarge", "probe",
+                        detail=re.escape('{"errorMessage":"Response payload size exceeded maximum '
+                                         'allowed payload size (6291556 bytes).","errorType":'
+                                         '"Function.ResponseSizeTooLarge"}'))
+        report = self.ask(lb, "/probe/report")
+        rec = self.records(report, "huge chunked")[0]
+        self.assert_answer(rec, 413, "Request Entity Too Large",
+                           {"errorMessage": "payload is larger than 6291556 bytes",
+                            "errorType": "RequestEntityTooLarge"})
+        self.assertEqual(rec["headers"].get("connection"), "close", rec)  # the rest is never read
+        self.assert_answer(self.records(report, "response after the huge chunks")[0], 403, "Forbidden",
                            {"errorMessage": "no invocation is waiting for a result",
                             "errorType": "InvalidStateTransition"})
 
