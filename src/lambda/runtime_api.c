@@ -20,7 +20,9 @@
  * A runtime may use several connections, or pipeline /next behind its
  * /response on one (lb's bundled clients do); the server reads each
  * connection on its own and answers its requests in order. A /next is held by the server
- * for as long as it waits: no idle timeout applies to it.
+ * for as long as it waits, and a connection between requests may idle for
+ * ever: only a request being read (its head begun, or its body) has a read
+ * timeout, RUNTIME_API_READ_SECONDS without a byte (408).
  */
 #include "lambda/runtime_api.h"
 
@@ -34,6 +36,14 @@
 #include "net/http_server.h"
 
 #define PATH_PREFIX "/2018-06-01/runtime/"
+
+/*
+ * Why 15 minutes: Lambda's longest function timeout. A result that stalls
+ * mid-body fails with its invocation's timeout first (the sandbox is killed),
+ * so only requests no invocation waits for (a stalled head, a result for
+ * nothing) ever meet this bound. LB_RUNTIME_API_READ_SECONDS overrides it.
+ */
+#define RUNTIME_API_READ_SECONDS 900
 
 struct runtime_api {
 	struct http_server *srv;
@@ -51,6 +61,7 @@ struct runtime_api {
 	int64_t date_s;
 	char date[30];
 	struct extensions *ext;      /* the Extensions and Telemetry APIs beside it, or NULL */
+	int read_seconds;            /* a request being read may go this long without a byte */
 };
 
 /* --- answers ------------------------------------------------------------------ */
@@ -273,21 +284,31 @@ static void take_result(struct runtime_api *ra, struct http_request *req, bool e
 		ra->cbs->on_response(ra->cookie, body, n);
 }
 
+/* How a result's body broke off. */
+enum broken_how {
+	BROKEN_CLOSED,      /* the connection is known to be gone (a reset) */
+	BROKEN_UNCLEAR,     /* the server could not tell a close from malformed chunks */
+	BROKEN_STALLED,     /* no byte for the read timeout */
+};
+
 /*
- * The open invocation's result broke off mid-body: closed is true when the
- * connection is known to be gone (a reset), false when the server could not
- * tell a close from malformed chunks. Why Runtime.TruncatedResponse: AWS's
- * emulator fails an invocation whose /response body is cut with it
- * (directinvoke.go); Lambda's own answer, and its answer to a cut /error, are
- * unverified, so lb gives that type to both.
+ * The open invocation's result broke off mid-body. Why
+ * Runtime.TruncatedResponse: AWS's emulator fails an invocation whose
+ * /response body is cut with it (directinvoke.go); Lambda's own answer, and
+ * its answer to a cut /error, are unverified, so lb gives that type to both.
  */
-static void result_broken(struct runtime_api *ra, const struct http_request *req, bool error, bool closed)
+static void result_broken(struct runtime_api *ra, const struct http_request *req, bool error,
+			  enum broken_how how)
 {
 	const char *verb = error ? "/error" : "/response";
 	unsigned long long got = req->body_bytes;
+	bool closed = how == BROKEN_CLOSED;
 	char msg[160];
 
-	if (req->framing == HTTP_FRAMING_LENGTH)
+	if (how == BROKEN_STALLED)
+		snprintf(msg, sizeof(msg), "Runtime sent no byte of its %s body for %d seconds after %llu bytes",
+			 verb, ra->read_seconds, got);
+	else if (req->framing == HTTP_FRAMING_LENGTH)
 		snprintf(msg, sizeof(msg), "Runtime closed the connection after %llu of %llu bytes of its %s body",
 			 got, (unsigned long long)req->content_length, verb);
 	else if (closed)
@@ -394,11 +415,17 @@ static void on_error(void *cookie, struct http_request *req, int status)
 	struct runtime_api *ra = cookie;
 	bool error;
 
-	(void)status;
+	if (status == 408) {
+		/* lb's own bound (RUNTIME_API_READ_SECONDS); what Lambda answers is unverified. */
+		answer_error(ra, req, 408, "RequestTimeout", "no byte of the request within the read timeout");
+		if (open_result(ra, req, &error))
+			result_broken(ra, req, error, BROKEN_STALLED);
+		return;
+	}
 	if (open_result(ra, req, &error)) {
 		/* AWS's emulator's answer to a cut request (rendering.go). */
 		answer_error(ra, req, 400, "TruncatedHTTPRequest", "HTTP request detected as truncated");
-		result_broken(ra, req, error, false);
+		result_broken(ra, req, error, BROKEN_UNCLEAR);
 		return;
 	}
 	answer_error(ra, req, 400, "InvalidRequest", "malformed request");
@@ -414,7 +441,7 @@ static void on_abort(void *cookie, struct http_request *req)
 	if (ra->waiter == req)
 		ra->waiter = NULL;
 	else if (open_result(ra, req, &error))
-		result_broken(ra, req, error, true);
+		result_broken(ra, req, error, BROKEN_CLOSED);
 	if (ra->ext)
 		extensions_abort(ra->ext, req);
 }
@@ -433,14 +460,19 @@ struct runtime_api *runtime_api_new(struct event_base *base, const struct runtim
 				    void *cookie, struct lb_err *err)
 {
 	struct runtime_api *ra = xcalloc(1, sizeof(*ra));
-	/* lb's own loopback API: generous limits, no desync rules, no timeouts. */
+	const char *env = getenv("LB_RUNTIME_API_READ_SECONDS");
+	/* lb's own loopback API: generous limits, no desync rules, and a read
+	 * timeout only for a request under way (a /next waits as long as it likes). */
 	struct http_server_settings set = { 0, 0, { 64 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR } };
 
+	ra->read_seconds = env && atoi(env) > 0 ? atoi(env) : RUNTIME_API_READ_SECONDS;
+	set.idle_timeout = ra->read_seconds;
 	ra->cbs = cbs;
 	ra->cookie = cookie;
 	buf_init(&ra->pending, 0);
 	buf_init(&ra->meta, 0);
 	ra->srv = http_server_new(base, &server_cbs, ra, NULL);
+	http_server_set_idle_mid_request_only(ra->srv, true);
 	http_server_configure(ra->srv, &set);
 	ra->listener = http_server_listen(ra->srv, "Runtime API", "127.0.0.1", 0, err);
 	if (!ra->listener) {

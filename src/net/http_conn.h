@@ -125,6 +125,7 @@ struct http_server {
 	size_t nconns;
 	bool stopping;
 	bool reuse_port;             /* listeners bind with SO_REUSEPORT (`workers`) */
+	bool idle_mid_request_only;  /* the idle timeout spares connections between requests */
 	uint64_t accepted;           /* connections accepted; written by its loop, read atomically */
 };
 

@@ -434,6 +434,8 @@ static void conn_on_timeout(struct conn *c)
 		conn_fail(c, 408);
 		return;
 	}
+	if (c->state == CONN_HEAD && c->srv->idle_mid_request_only)
+		return;     /* between requests it may idle for ever */
 	if (conn_still_draining(c)) {
 		/* The last answer is still going out to a slow reader: that is
 		 * activity, so the connection stays (ALB's idle timeout counts
@@ -775,6 +777,11 @@ void http_server_shutdown(struct http_server *s)
 void http_server_set_reuse_port(struct http_server *s, bool on)
 {
 	s->reuse_port = on;
+}
+
+void http_server_set_idle_mid_request_only(struct http_server *s, bool on)
+{
+	s->idle_mid_request_only = on;
 }
 
 uint64_t http_server_accepted(const struct http_server *s)

@@ -80,6 +80,10 @@ struct http_listener *http_server_listen(struct http_server *s, const char *what
 uint16_t http_listener_port(const struct http_listener *l);
 /* Listeners bound from now on share their port with other sockets (SO_REUSEPORT: `workers`). */
 void http_server_set_reuse_port(struct http_server *s, bool on);
+/* The idle timeout applies only to a request being read (its head begun, or
+ * its body): connections between requests, and those waiting for an answer,
+ * stay open however long they idle (the Runtime API's long-poll). */
+void http_server_set_idle_mid_request_only(struct http_server *s, bool on);
 /* Connections accepted so far; any thread may read it. */
 uint64_t http_server_accepted(const struct http_server *s);
 /* The index reported in req->listener for requests arriving on l. */

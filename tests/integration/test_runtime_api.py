@@ -33,6 +33,7 @@ import unittest
 
 from lambdacommon import (ACCOUNT, PROVIDED, REGION, TRACE_ROOT, UUID, LambdaCase, fn, raw_request,
                           tg, wait_for)
+from lbtest import Conn
 
 PROBE = r'''
 import json, os, socket, struct, sys, time
@@ -422,6 +423,39 @@ class LambdaRuntimeApiTests(LambdaCase):
         self.assert_answer(self.records(report, "response after the huge chunks")[0], 403, "Forbidden",
                            {"errorMessage": "no invocation is waiting for a result",
                             "errorType": "InvalidStateTransition"})
+
+    def test_lambda_request_stalled_mid_head_or_body_gets_408_and_closes(self):
+        # A /next waits as long as it likes and a connection may idle between
+        # requests, but a request stalled mid-head or mid-body held its descriptor
+        # and buffers for ever: it gets 408 after the read timeout (here 2 s) and
+        # is closed. Its status and bytes are checked, not how soon it came.
+        lb = self.serve_probe(lb_env={"LB_RUNTIME_API_READ_SECONDS": "2"})
+        report = self.ask(lb, "/probe/report")
+        port = int(report["env"]["AWS_LAMBDA_RUNTIME_API"].rsplit(":", 1)[1])
+        idle = Conn(port, timeout=30)
+        self.addCleanup(idle.close)
+        stalled = {
+            "head": b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n",
+            "body": b"POST /2018-06-01/runtime/invocation/not-the-id/response HTTP/1.1\r\n"
+                    b"Host: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 10,
+        }
+        for name, data in stalled.items():
+            with self.subTest(name):
+                c = Conn(port, timeout=30)
+                self.addCleanup(c.close)
+                c.send(data)
+                r = c.read_response()
+                self.assertEqual(r.status_line, "HTTP/1.1 408 Request Time-out", r)
+                self.assertEqual(r.header("connection"), "close", r)
+                self.assertEqual(json.loads(r.body),
+                                 {"errorMessage": "no byte of the request within the read timeout",
+                                  "errorType": "RequestTimeout"})
+                self.assertTrue(c.closed_by_peer())
+        # the idle connection (past the timeout by now) still serves a request
+        idle.send(b"GET /2018-06-01/runtime/nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(idle.read_response().status, 404)
+        # and the probe's /next, which waited all along, still gets its invocation
+        self.assertEqual(self.ask(lb, "/probe/report")["event"]["path"], "/probe/report")
 
     def test_lambda_response_mode_other_than_streaming_is_refused(self):
         # Lambda knows one Lambda-Runtime-Function-Response-Mode, "streaming": any other
