@@ -14,7 +14,10 @@
  * Event invocations go to async_invoke (queues, retries, destinations): the
  * 202 goes out at once with the event's request id. A client that leaves
  * cancels its RequestResponse invocation (a running one finishes in its
- * sandbox); lambda_api_free drops every queued event.
+ * sandbox); lambda_api_free drops every queued event. A client that only
+ * half-closes (its FIN after a whole request) gets its answers, then the
+ * connection closes; one that closed outright is found when its answer is
+ * written, so only a reset cancels.
  *
  * Headers lb reads: X-Amz-Invocation-Type, X-Amz-Log-Type and
  * X-Amzn-Trace-Id. Authorization is not checked: any credentials will do.
@@ -328,6 +331,9 @@ struct lambda_api *lambda_api_new(struct event_base *base, struct lambda *lambda
 	api->lambda = lambda;
 	api->rng = rng;
 	api->srv = http_server_new(base, &server_cbs, api, NULL);
+	/* Not ALB: a FIN is not the client leaving (460); AWS's SDKs never
+	 * half-close, but `printf ... | nc -N` and scripts do, and want the answer. */
+	http_server_set_answer_half_closed(api->srv, true);
 	api->async = async_invoke_new(base, lambda, rng);
 	http_server_configure(api->srv, &set);
 	buf_init(&api->mem, 0);

@@ -93,6 +93,8 @@ struct conn {
 	bool in_parse;                  /* conn_parse is on the stack */
 	bool in_feed;                   /* h1_read is on the stack: input must not move */
 	bool close_after;               /* serve, then close (desync, a closed listener) */
+	bool peer_eof;                  /* the client half-closed (answer_half_closed): what it sent
+	                                 * is served, then the connection closes */
 
 	/* a streamed answer */
 	bool streaming;
@@ -126,6 +128,7 @@ struct http_server {
 	bool stopping;
 	bool reuse_port;             /* listeners bind with SO_REUSEPORT (`workers`) */
 	bool idle_mid_request_only;  /* the idle timeout spares connections between requests */
+	bool answer_half_closed;     /* a FIN after a whole request is a half-close, not a leave */
 	uint64_t accepted;           /* connections accepted; written by its loop, read atomically */
 };
 

@@ -265,7 +265,7 @@ static void conn_parse(struct conn *c)
 		if (c->state == CONN_DONE) {
 			h1_reader_next(&c->reader);
 			conn_start_request(c);
-			if (c->read_paused) {
+			if (c->read_paused && !c->peer_eof) {
 				c->read_paused = false;
 				conn_update_reading(c);
 			}
@@ -277,6 +277,17 @@ static void conn_parse(struct conn *c)
 		if ((c->state != CONN_HEAD && c->state != CONN_BODY) || c->owner_paused)
 			break;
 		ev = conn_feed(c);
+		if (ev == H1_MORE && c->peer_eof) {
+			/* What the half-closed client sent has been served: a
+			 * request it left unfinished gets 400, as a leave mid-body. */
+			if (h1_reader_busy(&c->reader)) {
+				conn_fail(c, 400);
+			} else {
+				conn_begin_close(c);
+				conn_flush(c);
+			}
+			break;
+		}
 		if (ev == H1_MORE)
 			break;
 		if (ev == H1_FAIL) {
@@ -392,6 +403,18 @@ static void conn_on_closed(struct conn *c, bool eof)
 		 * (alb-listener-rules.md §4.4). A client that only half-closed
 		 * still reads it; the close path frees c. */
 		conn_fail(c, 400);
+		return;
+	}
+	if (eof && c->srv->answer_half_closed && !c->streaming &&
+	    (c->state == CONN_HEAD || c->state == CONN_WAIT || c->state == CONN_DONE)) {
+		/* A half-close: what the client sent is answered, then the
+		 * connection closes (conn_parse); a client that closed outright
+		 * is found when its answer is written. */
+		c->peer_eof = true;
+		c->read_paused = true;
+		conn_update_reading(c);
+		if (c->state == CONN_HEAD)
+			conn_parse(c);
 		return;
 	}
 	if (conn_owned(c))
@@ -782,6 +805,11 @@ void http_server_set_reuse_port(struct http_server *s, bool on)
 void http_server_set_idle_mid_request_only(struct http_server *s, bool on)
 {
 	s->idle_mid_request_only = on;
+}
+
+void http_server_set_answer_half_closed(struct http_server *s, bool on)
+{
+	s->answer_half_closed = on;
 }
 
 uint64_t http_server_accepted(const struct http_server *s)

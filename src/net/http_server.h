@@ -84,6 +84,10 @@ void http_server_set_reuse_port(struct http_server *s, bool on);
  * its body): connections between requests, and those waiting for an answer,
  * stay open however long they idle (the Runtime API's long-poll). */
 void http_server_set_idle_mid_request_only(struct http_server *s, bool on);
+/* A client's FIN after a whole request is taken as a half-close: that
+ * request and any pipelined behind it are answered, then the connection
+ * closes. Off (the default), the FIN is the client leaving (on_abort). */
+void http_server_set_answer_half_closed(struct http_server *s, bool on);
 /* Connections accepted so far; any thread may read it. */
 uint64_t http_server_accepted(const struct http_server *s);
 /* The index reported in req->listener for requests arriving on l. */

@@ -451,6 +451,31 @@ class LambdaApiTests(ApiCase):
         self.assertEqual(r.status, 400, r)
         self.assertTrue(c.closed_by_peer())
 
+    def test_half_closed_client_gets_its_answers(self):
+        # A FIN after whole requests is a half-close, not the client leaving: every
+        # request it sent is answered in order, then lb closes. lb cancelled the
+        # invocation and closed without a word. An unfinished request gets 400.
+        cases = {
+            "one": (invoke_bytes(PATH % "worker", b'{"sleep": 0.3, "return": 1}'), [(200, b"1")]),
+            "pipelined": (invoke_bytes(PATH % "worker", b'{"sleep": 0.3, "return": 1}') +
+                          invoke_bytes(PATH % "worker", b'{"return": 2}'), [(200, b"1"), (200, b"2")]),
+            "unfinished": (invoke_bytes(PATH % "worker", b'{"return": 1}') +
+                           b"POST " + (PATH % "worker").encode() + b" HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}",
+                           [(200, b"1"), (400, None)]),
+        }
+        for name, (data, answers) in cases.items():
+            with self.subTest(name):
+                c = Conn(self.api_port, timeout=20)
+                self.addCleanup(c.close)
+                c.send(data)
+                c.sock.shutdown(socket.SHUT_WR)
+                for status, body in answers:
+                    r = c.read_response()
+                    self.assertEqual(r.status, status, r)
+                    if body is not None:
+                        self.assertEqual(r.body, body, r)
+                self.assertTrue(c.closed_by_peer())
+
     def test_client_that_leaves_mid_invocation(self):
         c = Conn(self.api_port)
         c.send(invoke_bytes(PATH % "worker", b'{"sleep": 0.5}', [("X-Amz-Log-Type", "Tail")]))
