@@ -330,6 +330,42 @@ void invoke_api_service_error(const char *message, struct invoke_error *e)
 	set_error(e, 500, "ServiceException", "%s", message);
 }
 
+void invoke_api_http_error(int status, struct invoke_error *e)
+{
+	switch (status) {
+	case 408:
+		/* Why: Lambda's common error for a request whose reading timed out
+		 * (API reference, Common Errors: 408, "Reading the Request timed out"). */
+		set_error(e, 408, "RequestTimeoutException", "Reading the request timed out.");
+		break;
+	case 501:
+		/* Why: Lambda lists no error for these two; AWS's own front end (S3's
+		 * codes and words) answers them so. Lambda's answer is unverified. */
+		set_error(e, 501, "NotImplemented",
+			  "A header you provided implies functionality that is not implemented: Transfer-Encoding");
+		break;
+	case 505:
+		set_error(e, 505, "HttpVersionNotSupported", "The HTTP version specified is not supported.");
+		break;
+	default:
+		set_error(e, 400, "InvalidRequestContentException", "malformed HTTP request");
+		break;
+	}
+}
+
+/* Errors of AWS's front end, before the operation (Lambda's Common Errors): {"message"} only. */
+static bool front_end_error(const char *type)
+{
+	static const char *const types[] = { "ValidationException", "UnknownOperationException",
+					     "RequestTimeoutException", "NotImplemented", "HttpVersionNotSupported" };
+
+	for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+		if (strcmp(type, types[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 void invoke_api_error_body(const struct invoke_error *e, struct buf *out)
 {
 	json_t *doc = json_object();
@@ -338,8 +374,7 @@ void invoke_api_error_body(const struct invoke_error *e, struct buf *out)
 	if (strcmp(e->type, "ResourceNotFoundException") == 0 || strcmp(e->type, "ServiceException") == 0) {
 		json_object_set_new(doc, "Message", json_string(e->message));
 		json_object_set_new(doc, "Type", json_string(e->status >= 500 ? "Service" : "User"));
-	} else if (strcmp(e->type, "ValidationException") == 0 ||
-		   strcmp(e->type, "UnknownOperationException") == 0) {
+	} else if (front_end_error(e->type)) {
 		json_object_set_new(doc, "message", json_string(e->message));
 	} else {
 		if (e->reason)

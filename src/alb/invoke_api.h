@@ -74,6 +74,13 @@ int invoke_api_check_payload(enum invoke_type type, const char *p, size_t n, uin
 void invoke_api_throttled(const struct function_cfg *fn, struct invoke_error *e);
 /* ServiceException 500 with message. */
 void invoke_api_service_error(const char *message, struct invoke_error *e);
+/*
+ * The error for a request the HTTP layer refused with status: 408
+ * RequestTimeoutException (read timeout), 501 NotImplemented (an unsupported
+ * Transfer-Encoding), 505 HttpVersionNotSupported (an HTTP/2.0 request line);
+ * anything else 400 InvalidRequestContentException (malformed).
+ */
+void invoke_api_http_error(int status, struct invoke_error *e);
 
 /* Appends e's JSON body, shaped as AWS sends that error type. */
 void invoke_api_error_body(const struct invoke_error *e, struct buf *out);

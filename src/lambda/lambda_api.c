@@ -286,12 +286,13 @@ static void on_request(void *cookie, struct http_request *req)
 	}
 }
 
+/* The HTTP layer refused the request (400, 408, 501, 505): AWS's error for it. */
 static void on_error(void *cookie, struct http_request *req, int status)
 {
 	struct lambda_api *api = cookie;
-	struct invoke_error e = { 400, "InvalidRequestContentException", NULL, "malformed HTTP request" };
+	struct invoke_error e;
 
-	(void)status;
+	invoke_api_http_error(status, &e);
 	respond_error(api, req, &e);
 }
 

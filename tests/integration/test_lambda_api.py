@@ -476,6 +476,27 @@ class LambdaApiTests(ApiCase):
                         self.assertEqual(r.body, body, r)
                 self.assertTrue(c.closed_by_peer())
 
+    def test_http_layer_refusals_are_aws_errors_with_their_status(self):
+        # What the HTTP layer refuses gets its own status and an AWS error, not a
+        # generic 400 "malformed" (408, the read timeout's, is checked in the unit test).
+        cases = {
+            "unknown transfer-encoding": (
+                invoke_bytes(PATH % "worker", b"{}", [("Transfer-Encoding", "gzip, chunked")], length=False),
+                501, "NotImplemented",
+                "A header you provided implies functionality that is not implemented: Transfer-Encoding"),
+            "HTTP/2.0 request line": (
+                invoke_bytes(PATH % "worker").replace(b"HTTP/1.1", b"HTTP/2.0", 1),
+                505, "HttpVersionNotSupported", "The HTTP version specified is not supported."),
+        }
+        for name, (data, status, error_type, message) in cases.items():
+            with self.subTest(name):
+                c = Conn(self.api_port)
+                self.addCleanup(c.close)
+                c.send(data)
+                r = c.read_response()
+                self.assert_error(r, status, error_type, {"message": message})
+                self.assertTrue(c.closed_by_peer())
+
     def test_client_that_leaves_mid_invocation(self):
         c = Conn(self.api_port)
         c.send(invoke_bytes(PATH % "worker", b'{"sleep": 0.5}', [("X-Amz-Log-Type", "Tail")]))

@@ -254,6 +254,27 @@ TEST(service_exception_is_a_service_fault)
 	CHECK_STR(body_of(&err), "{\"Message\":\"it \\\"broke\\\"\",\"Type\":\"Service\"}");
 }
 
+TEST(http_layer_refusals_are_aws_errors_with_their_status)
+{
+	invoke_api_http_error(408, &err);
+	CHECK_INT(err.status, 408);
+	CHECK_STR(err.type, "RequestTimeoutException");
+	CHECK_STR(body_of(&err), "{\"message\":\"Reading the request timed out.\"}");
+	invoke_api_http_error(501, &err);
+	CHECK_INT(err.status, 501);
+	CHECK_STR(err.type, "NotImplemented");
+	CHECK_STR(body_of(&err), "{\"message\":\"A header you provided implies functionality that is not "
+				 "implemented: Transfer-Encoding\"}");
+	invoke_api_http_error(505, &err);
+	CHECK_INT(err.status, 505);
+	CHECK_STR(err.type, "HttpVersionNotSupported");
+	CHECK_STR(body_of(&err), "{\"message\":\"The HTTP version specified is not supported.\"}");
+	invoke_api_http_error(400, &err);
+	CHECK_INT(err.status, 400);
+	CHECK_STR(err.type, "InvalidRequestContentException");
+	CHECK_STR(body_of(&err), "{\"Type\":\"User\",\"message\":\"malformed HTTP request\"}");
+}
+
 int main(void)
 {
 	RUN(invoke_path_is_post_functions_name_invocations);
@@ -271,5 +292,6 @@ int main(void)
 	RUN(payload_must_be_json_of_any_kind);
 	RUN(throttling_names_the_limit_that_was_hit);
 	RUN(service_exception_is_a_service_fault);
+	RUN(http_layer_refusals_are_aws_errors_with_their_status);
 	return test_done();
 }
