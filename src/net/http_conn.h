@@ -139,6 +139,9 @@ void conn_begin_close(struct conn *c);
 void conn_request_facts(const struct conn *c, struct http_request *req);
 /* Unlinks and frees c with its bufferevent and socket. */
 void conn_free(struct conn *c);
+/* Client connections open in the whole process: every server (listeners,
+ * console, Invoke API, Runtime APIs) on every thread. */
+size_t conn_count_in_process(void);
 /* The listener's accept callback (arg: its struct http_listener). */
 struct evconnlistener;
 struct sockaddr;

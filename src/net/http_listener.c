@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -42,10 +43,17 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
 	}
 	/* The refused connection stays in the backlog and keeps the listener
 	 * readable: retrying at once would spin, so accepting pauses and the
-	 * connections already open go on being served. */
-	if (!l->starved)
-		log_warn("out of descriptors (%s) with %zu connections open: new connections wait",
-			 strerror(e), l->srv->nconns);
+	 * connections already open go on being served. The figures are the
+	 * process's: descriptors are one pool for every server and thread. */
+	if (!l->starved) {
+		struct rlimit rl;
+		char limit[24] = "unknown";
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			dec_u64((uint64_t)rl.rlim_cur, limit);
+		log_warn("out of descriptors (%s; limit %s) with %zu client connections open in lb: "
+			 "new connections wait", strerror(e), limit, conn_count_in_process());
+	}
 	l->starved = true;
 	evconnlistener_disable(ev);
 	evtimer_add(l->accept_resume, &pause);

@@ -64,6 +64,15 @@
 
 static void conn_fail(struct conn *c, int status);
 
+/* Client connections open in the process, for the out-of-descriptors warning
+ * (the one process-wide figure: servers run on several threads). */
+static size_t conns_in_process;
+
+size_t conn_count_in_process(void)
+{
+	return __atomic_load_n(&conns_in_process, __ATOMIC_RELAXED);
+}
+
 static struct evbuffer *conn_input(struct conn *c)
 {
 	return bufferevent_get_input(c->bev);
@@ -649,6 +658,7 @@ static struct conn *conn_accept(struct http_listener *l, struct bufferevent *bev
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	__atomic_add_fetch(&conns_in_process, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -738,6 +748,7 @@ void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	__atomic_sub_fetch(&conns_in_process, 1, __ATOMIC_RELAXED);
 	event_free(c->resume);
 	event_free(c->flush_ev);
 	event_free(c->read_ev);

@@ -4,6 +4,7 @@ accepting instead of spinning on the still-readable listener, keeps serving the
 connections it has, and accepts the waiting ones once descriptors come back.
 """
 import os
+import re
 import resource
 import unittest
 
@@ -70,6 +71,73 @@ class Descriptors(unittest.TestCase):
             self.assertEqual(fresh.read_response().status, 200)
             for c in conns[70:] + [first, fresh]:
                 c.close()
+
+    def test_out_of_descriptors_reports_every_servers_connections(self):
+        # The warning counted only the connections of the server whose accept
+        # failed; descriptors are one pool, so it counts every client connection
+        # lb holds (every listener, the console, the Invoke API) and gives the limit.
+        text = config(listeners=LISTENERS_TWO) + "admin: {port: 0}\nlambda_api: {port: 0}\n"
+        with Lb(text, rules=RULES, preexec=limit_fds(64, 64)) as lb:
+            extra = {}
+            for _ in range(2):
+                line = lb.proc.stdout.readline().decode().strip()
+                m = re.match(r"^lb: (console|lambda api) on http://127\.0\.0\.1:(\d+)$", line)
+                self.assertIsNotNone(m, line)
+                extra[m.group(1)] = int(m.group(2))
+            others = []
+            for port, raw in ((lb.ports[1], get_raw("/second")),
+                              (extra["console"], get_raw("/", host="127.0.0.1")),
+                              (extra["lambda api"], get_raw("/nope"))):
+                for _ in range(4):
+                    c = Conn(port)
+                    c.send(raw)   # answered: accepted
+                    c.read_response()
+                    others.append(c)
+            conns = [Conn(lb.port) for _ in range(100)]
+            self.assertTrue(wait_stderr(lb, "out of descriptors", timeout=15), lb.stderr())
+            m = re.search(r"out of descriptors \(Too many open files; limit 64\) with (\d+) client "
+                          r"connections open in lb: new connections wait", lb.stderr())
+            self.assertIsNotNone(m, lb.stderr())
+            ports = set(lb.ports) | set(extra.values())
+            self.assertEqual(int(m.group(1)), established(lb.proc.pid, ports))
+            self.assertGreater(int(m.group(1)), len(others))
+            for c in conns + others:
+                c.close()
+
+
+LISTENERS_TWO = """\
+  - port: 0
+    rules: ["rules/*.yaml"]
+    default_actions:
+      - type: fixed-response
+        fixed_response: {status_code: "404", content_type: text/plain, message_body: "none"}
+  - port: 0
+    rules: ["rules/*.yaml"]
+    default_actions:
+      - type: fixed-response
+        fixed_response: {status_code: "404", content_type: text/plain, message_body: "none"}
+"""
+
+
+def established(pid, ports):
+    """lb's established TCP connections whose local port is one of ports (its clients')."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    n = 0
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/{pid}/net/{table}") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                if fields[3] == "01" and port in ports and fields[9] in inodes:
+                    n += 1
+    return n
 
 
 if __name__ == "__main__":
