@@ -32,6 +32,7 @@ static const struct {
 	{ "archive_entry_perm", offsetof(struct archive_dl, entry_perm) },
 	{ "archive_entry_hardlink", offsetof(struct archive_dl, entry_hardlink) },
 	{ "archive_entry_symlink", offsetof(struct archive_dl, entry_symlink) },
+	{ "archive_entry_size", offsetof(struct archive_dl, entry_size) },
 };
 
 static struct archive_dl table;

@@ -31,6 +31,7 @@ struct archive_dl {
 	__typeof__(archive_entry_perm) *entry_perm;
 	__typeof__(archive_entry_hardlink) *entry_hardlink;
 	__typeof__(archive_entry_symlink) *entry_symlink;
+	__typeof__(archive_entry_size) *entry_size;
 };
 
 /*

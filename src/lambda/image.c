@@ -29,6 +29,8 @@
 #include "lambda/layer_fs.h"
 
 #define JSON_MAX (4 * 1024 * 1024)   /* index, manifest and config files */
+/* Why: Lambda's limit for a container image, 10 GB uncompressed with all its layers. */
+#define IMAGE_SIZE_MAX (10ULL * 1024 * 1024 * 1024)
 
 struct cached {
 	struct cached *next;
@@ -40,11 +42,16 @@ struct cached {
 
 struct images {
 	struct cached *list;
+	uint64_t size_max;         /* IMAGE_SIZE_MAX, or LB_IMAGE_SIZE_MAX */
 };
 
 struct images *images_new(void)
 {
-	return xcalloc(1, sizeof(struct images));
+	struct images *im = xcalloc(1, sizeof(struct images));
+	const char *max = getenv("LB_IMAGE_SIZE_MAX");
+
+	im->size_max = max && *max ? strtoull(max, NULL, 10) : IMAGE_SIZE_MAX;
+	return im;
 }
 
 void images_free(struct images *im)
@@ -174,8 +181,9 @@ static int cache_dir(char *out, size_t size, struct lb_err *err)
 
 /* Applies the layers into cache/HEX/rootfs unless it is there already. */
 static int build_root(const char *dir, const struct oci_manifest *m, const char *cache, const char *hex,
-		      struct lb_err *err)
+		      uint64_t size_max, struct lb_err *err)
 {
+	struct image_room room = { size_max, size_max };   /* all the layers together */
 	char final[PATH_MAX + 80], work[PATH_MAX + 16], root[PATH_MAX + 32], layer[PATH_MAX * 2];
 	static const char *const mounts[] = { "proc", "dev", "tmp" };
 	struct lb_err e2 = { "" };
@@ -203,7 +211,7 @@ static int build_root(const char *dir, const struct oci_manifest *m, const char 
 			free(real);
 			goto fail;
 		}
-		if (image_tar_extract(real, root, true, &e2) < 0) {
+		if (image_tar_extract(real, root, true, &room, &e2) < 0) {
 			lb_err_set(err, "layer %s: %s", m->layers[i], e2.msg);
 			free(real);
 			goto fail;
@@ -231,7 +239,7 @@ fail:
 }
 
 /* Reads the image in dir (a layout or an extracted archive) and finds or builds its root. */
-static int load(const char *dir, struct image *img, struct lb_err *err)
+static int load(const char *dir, uint64_t size_max, struct image *img, struct lb_err *err)
 {
 	struct oci_manifest m = { 0 };
 	char *json = NULL, cache[PATH_MAX], hex[2 * SHA256_LEN + 1], root[PATH_MAX + 96];
@@ -244,7 +252,7 @@ static int load(const char *dir, struct image *img, struct lb_err *err)
 		goto out;
 	/* Docker's image id: the digest of the configuration, which names every layer's content. */
 	sha256_hex(json, n, hex);
-	if (cache_dir(cache, sizeof(cache), err) < 0 || build_root(dir, &m, cache, hex, err) < 0)
+	if (cache_dir(cache, sizeof(cache), err) < 0 || build_root(dir, &m, cache, hex, size_max, err) < 0)
 		goto out;
 	snprintf(root, sizeof(root), "%s/%s/rootfs", cache, hex);
 	img->root = xstrdup(root);
@@ -259,15 +267,18 @@ out:
 	return rc;
 }
 
-static int unpack(const char *path, const struct stat *st, struct image *img, struct lb_err *err)
+static int unpack(const char *path, const struct stat *st, uint64_t size_max, struct image *img,
+		  struct lb_err *err)
 {
+	/* An archive's own files (its layers, compressed or not) may not pass the limit either. */
+	struct image_room room = { size_max, size_max };
 	const char *base = getenv("TMPDIR");
 	char scratch[PATH_MAX], *real = NULL;
 	int rc;
 
 	if (S_ISDIR(st->st_mode)) {
 		real = realpath(path, NULL);
-		rc = real ? load(real, img, err) : lb_err_set(err, "cannot resolve: %s", strerror(errno));
+		rc = real ? load(real, size_max, img, err) : lb_err_set(err, "cannot resolve: %s", strerror(errno));
 		free(real);
 		return rc;
 	}
@@ -275,7 +286,7 @@ static int unpack(const char *path, const struct stat *st, struct image *img, st
 	if (!mkdtemp(scratch))
 		return lb_err_set(err, "cannot create a scratch directory: %s", strerror(errno));
 	real = realpath(scratch, NULL);
-	rc = real && image_tar_extract(path, real, false, err) == 0 ? load(real, img, err) : -1;
+	rc = real && image_tar_extract(path, real, false, &room, err) == 0 ? load(real, size_max, img, err) : -1;
 	if (!real)
 		lb_err_set(err, "cannot resolve '%s': %s", scratch, strerror(errno));
 	layer_fs_remove(scratch);
@@ -300,7 +311,7 @@ const struct image *images_get(struct images *im, const char *path, struct lb_er
 			break;
 	if (!c) {
 		c = xcalloc(1, sizeof(*c));
-		if (unpack(path, &st, &c->img, &e2) < 0)
+		if (unpack(path, &st, im->size_max, &c->img, &e2) < 0)
 			c->error = xstrdup(e2.msg);
 		c->path = xstrdup(path);
 		c->st = st;

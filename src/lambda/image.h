@@ -23,6 +23,11 @@ struct image {
 	struct oci_config cfg;     /* Entrypoint, Cmd, WorkingDir, Env */
 };
 
+/*
+ * An image's files may take at most 10 GB (Lambda's limit for a container
+ * image, all layers uncompressed); LB_IMAGE_SIZE_MAX=BYTES replaces it, for
+ * tests.
+ */
 struct images *images_new(void);
 void images_free(struct images *im);
 

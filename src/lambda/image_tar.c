@@ -10,6 +10,9 @@
  * layer_fs_place makes them without following anything: nothing is written
  * through a link. A layer is read twice: its whiteouts apply to the layers
  * below it only, whatever their order in the archive, so they all go first.
+ * Size: a file's declared size is taken from the image's room before it is
+ * created, and a file longer than it declares is damaged, so an image past
+ * its limit fails before its last file takes any disk.
  */
 #include "lambda/image_tar.h"
 
@@ -164,7 +167,8 @@ out:
 	return rc;
 }
 
-static int write_file(const struct archive_dl *ar, struct archive *a, const char *path, mode_t mode, struct lb_err *err)
+static int write_file(const struct archive_dl *ar, struct archive *a, const char *path, mode_t mode,
+		      uint64_t size, struct lb_err *err)
 {
 	int fd = layer_fs_create(path, err), rc = 0;
 	const void *buf;
@@ -175,6 +179,11 @@ static int write_file(const struct archive_dl *ar, struct archive *a, const char
 	if (fd < 0)
 		return -1;
 	while ((r = ar->read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
+		/* Only what was counted against the image's room is written. */
+		if (off < 0 || (uint64_t)off > size || n > size - (uint64_t)off) {
+			rc = lb_err_set(err, "damaged archive at '%s': more data than its size", path);
+			break;
+		}
 		if (lseek(fd, off, SEEK_SET) < 0 || layer_fs_write(fd, buf, n) != 0) {
 			rc = lb_err_set(err, "cannot write '%s': %s", path, strerror(errno));
 			break;
@@ -212,8 +221,26 @@ static int write_hardlink(const char *root, const char *name, const char *target
 	return rc;
 }
 
+/*
+ * Takes a file's declared size from room. Why: Lambda refuses a container
+ * image larger than 10 GB (all layers uncompressed); lb refuses one before
+ * it fills the disk.
+ */
+static int take_room(struct image_room *room, const char *name, la_int64_t size, struct lb_err *err)
+{
+	if (size < 0)
+		return lb_err_set(err, "entry '%s': no size", name);
+	if ((uint64_t)size > room->left)
+		return lb_err_set(err, "entry '%s' takes %llu bytes, more than the %llu left of the limit of %llu "
+				  "bytes for an image's files (Lambda's: 10 GB, all layers uncompressed)", name,
+				  (unsigned long long)size, (unsigned long long)room->left,
+				  (unsigned long long)room->max);
+	room->left -= (uint64_t)size;
+	return 0;
+}
+
 static int extract_entry(const struct archive_dl *ar, struct archive *a, struct archive_entry *e, const char *root, const char *rel,
-			 struct lb_err *err)
+			 struct image_room *room, struct lb_err *err)
 {
 	mode_t type = ar->entry_filetype(e), mode = ar->entry_perm(e);
 	const char *hard = ar->entry_hardlink(e), *name = ar->entry_pathname(e);
@@ -222,6 +249,8 @@ static int extract_entry(const struct archive_dl *ar, struct archive *a, struct 
 
 	if (!hard && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
 		return 0;   /* devices, FIFOs, sockets: nothing a function needs, and root-only to make */
+	if (!hard && type == AE_IFREG && take_room(room, name, ar->entry_size(e), err) < 0)
+		return -1;
 	if (resolve_in_root(root, rel, resolved, sizeof(resolved), err) < 0 ||
 	    layer_fs_place(root, resolved, kind, path, sizeof(path), err) < 0)
 		return -1;
@@ -235,11 +264,12 @@ static int extract_entry(const struct archive_dl *ar, struct archive *a, struct 
 			return lb_err_set(err, "cannot create link '%s': %s", path, strerror(errno));
 		return 0;
 	}
-	return write_file(ar, a, path, mode, err);
+	return write_file(ar, a, path, mode, (uint64_t)ar->entry_size(e), err);
 }
 
 /* One pass over archive: whiteouts only (pass 0) or everything else (pass 1). */
-static int extract_pass(const struct archive_dl *ar, const char *archive, const char *root, bool layer, int pass, struct lb_err *err)
+static int extract_pass(const struct archive_dl *ar, const char *archive, const char *root, bool layer, int pass,
+			struct image_room *room, struct lb_err *err)
 {
 	struct archive *a = open_archive(ar, archive, err);
 	struct archive_entry *e;
@@ -264,7 +294,7 @@ static int extract_pass(const struct archive_dl *ar, const char *archive, const 
 		if (pass == 0 && wh)
 			rc = apply_whiteout(root, rel, err);
 		else if (pass == 1 && !wh)
-			rc = extract_entry(ar, a, e, root, rel, err);
+			rc = extract_entry(ar, a, e, root, rel, room, err);
 		free(rel);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -273,13 +303,14 @@ static int extract_pass(const struct archive_dl *ar, const char *archive, const 
 	return rc;
 }
 
-int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err)
+int image_tar_extract(const char *archive, const char *root, bool layer, struct image_room *room,
+		      struct lb_err *err)
 {
 	const struct archive_dl *ar = archive_dl_get(err);
 
 	if (!ar)
 		return -1;
-	if (layer && extract_pass(ar, archive, root, layer, 0, err) < 0)
+	if (layer && extract_pass(ar, archive, root, layer, 0, room, err) < 0)
 		return -1;
-	return extract_pass(ar, archive, root, layer, 1, err);
+	return extract_pass(ar, archive, root, layer, 1, room, err);
 }

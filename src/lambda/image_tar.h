@@ -7,8 +7,18 @@
 #define LB_IMAGE_TAR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
+
+/*
+ * What an image's files may take on disk: max, the whole limit (Lambda's is
+ * 10 GB, all layers uncompressed), and left, what is left of it, shared by
+ * the extractions of one image.
+ */
+struct image_room {
+	uint64_t max, left;
+};
 
 /*
  * Extracts archive into root (an existing directory, absolute, without
@@ -19,8 +29,11 @@
  * layers; ".." never climbs above root), so nothing is ever written outside
  * it. A path with ".." or a hard link out of the root fails with err naming
  * the entry (not the archive: the caller knows how to name it); device files
- * are skipped.
+ * are skipped. Each file's declared size is taken from room->left before
+ * any of it is written: a file that does not fit fails with err naming it
+ * and room->max, and nothing of it is written.
  */
-int image_tar_extract(const char *archive, const char *root, bool layer, struct lb_err *err);
+int image_tar_extract(const char *archive, const char *root, bool layer, struct image_room *room,
+		      struct lb_err *err);
 
 #endif

@@ -117,7 +117,7 @@ def docker_save(path, layer_entries, env=ENV):
     return sha(config)
 
 
-def oci_layout(path, layer_entries, entrypoint, cmd):
+def oci_layout(path, layer_entries, entrypoint, cmd, workdir="/var/task"):
     """An OCI image layout directory with gzip layers."""
     blobs = os.path.join(path, "blobs", "sha256")
     os.makedirs(blobs)
@@ -129,7 +129,7 @@ def oci_layout(path, layer_entries, entrypoint, cmd):
 
     raws = [tar_bytes(e) for e in layer_entries]
     gzs = [gzip.compress(r, mtime=0) for r in raws]
-    config = image_config([sha(r) for r in raws], ENV, entrypoint, cmd, "/var/task")
+    config = image_config([sha(r) for r in raws], ENV, entrypoint, cmd, workdir)
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": dict(blob(config), mediaType="application/vnd.oci.image.config.v1+json"),
@@ -370,6 +370,54 @@ class ImageReloadCase(LambdaCase):
         self.assertTrue(wait_for(lambda: lb.stderr().count("reloaded ") > n, 15), lb.stderr()[-2000:])
         self.assertEqual(greeting(), "GREETING=rebuilt")
         self.assertEqual(lb.stderr().count("unpacking 2 layers into"), 2, lb.stderr())
+
+
+class ImageSizeLimitCase(LambdaCase):
+    """Lambda refuses an image over 10 GB (all layers uncompressed); lb refuses it before
+    it fills the disk. LB_IMAGE_SIZE_MAX lowers the limit to the test image's exact size."""
+
+    def test_image_over_the_limit_is_refused_and_leaves_nothing(self):
+        if not can_isolate() or not shutil.which("gcc"):
+            self.skipTest("neither bubblewrap (bwrap) nor root, or no gcc")
+        tmp = tempfile.TemporaryDirectory(prefix="lb-image-test-")
+        self.addCleanup(tmp.cleanup)
+        boot = build_bootstrap(tmp.name)
+        # layers(boot)'s files: the runtime, kept.txt, removed.txt, a.txt | layer2.txt, b.txt
+        exact = len(boot) + 5 + 8 + 2 + 2 + 2
+        fits = os.path.join(tmp.name, "fits")
+        oci_layout(fits, layers(boot), ["/bin/bootstrap"], ["app.handler"])
+        big = layers(boot)
+        big[1].append(("etc/one-more.txt", "file", b"x"))   # one byte past it, in the last layer
+        over = os.path.join(tmp.name, "over")
+        over_digest = oci_layout(over, big, ["/bin/bootstrap"], ["app.handler"])
+        # a docker save archive holds its layers as files: they count too, before a layer is read
+        archive = os.path.join(tmp.name, "fn.tar")
+        with open(archive, "wb") as f:
+            f.write(tar_bytes([("layer.tar", "file", tar_bytes(layers(boot)[0])),
+                               ("manifest.json", "file", b"[]")]))
+        cache, scratch = os.path.join(tmp.name, "cache"), os.path.join(tmp.name, "scratch")
+        os.makedirs(scratch)
+        lb = self.serve([{"name": "fits", "image": fits}, {"name": "over", "image": over},
+                         {"name": "archive", "image": archive}], {},
+                        env={"XDG_CACHE_HOME": cache, "TMPDIR": scratch,
+                             "LB_IMAGE_SIZE_MAX": str(exact)})
+        r = lb.get("/fits")
+        self.assertEqual(r.status, 200, (r, lb.stderr()[-2000:]))
+        r = lb.get("/over")
+        self.assertEqual(r.status, 502, r)
+        self.assertRegex(lb.stderr(), r"lb: error: function over: image '[^']*/over': layer blobs/sha256/[0-9a-f]{64}: "
+                                      r"entry 'etc/one-more.txt' takes 1 bytes, more than the 0 left of the limit "
+                                      r"of %d bytes for an image's files \(Lambda's: 10 GB, all layers "
+                                      r"uncompressed\)" % exact)
+        r = lb.get("/archive")
+        self.assertEqual(r.status, 502, r)
+        self.assertRegex(lb.stderr(), r"function archive: image '[^']*/fn.tar': entry 'layer.tar' takes \d+ bytes, "
+                                      r"more than the %d left of the limit of %d bytes" % (exact, exact))
+        # nothing of either stays on disk: no half-built root, no scratch copy of the archive
+        images = os.path.join(cache, "lb", "images")
+        self.assertFalse(os.path.exists(os.path.join(images, over_digest)))
+        self.assertEqual([n for n in os.listdir(images) if n.startswith(".tmp")], [])
+        self.assertEqual([n for n in os.listdir(scratch) if n.startswith("lb-image-")], [])
 
 
 # A Lambda runtime in busybox's shell: wget -S shows the request id header.
