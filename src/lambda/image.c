@@ -180,8 +180,8 @@ static int cache_dir(char *out, size_t size, struct lb_err *err)
 }
 
 /* Applies the layers into cache/HEX/rootfs unless it is there already. */
-static int build_root(const char *dir, const struct oci_manifest *m, const char *cache, const char *hex,
-		      uint64_t size_max, struct lb_err *err)
+static int build_root(const char *dir, const struct oci_manifest *m, const char *workdir, const char *cache,
+		      const char *hex, uint64_t size_max, struct lb_err *err)
 {
 	struct image_room room = { size_max, size_max };   /* all the layers together */
 	char final[PATH_MAX + 80], work[PATH_MAX + 16], root[PATH_MAX + 32], layer[PATH_MAX * 2];
@@ -218,6 +218,11 @@ static int build_root(const char *dir, const struct oci_manifest *m, const char 
 		}
 		free(real);
 	}
+	/* Why: Docker and Lambda create a WorkingDir the image's layers do not have. */
+	if (workdir && image_tar_mkdir(root, workdir, &e2) < 0) {
+		lb_err_set(err, "WorkingDir '%s': %s", workdir, e2.msg);
+		goto fail;
+	}
 	/* Mount points for the sandbox's /proc, /dev and /tmp (the root is mounted read-only). */
 	for (size_t i = 0; i < ARRAY_LEN(mounts); i++) {
 		char p[PATH_MAX + 48];
@@ -252,7 +257,7 @@ static int load(const char *dir, uint64_t size_max, struct image *img, struct lb
 		goto out;
 	/* Docker's image id: the digest of the configuration, which names every layer's content. */
 	sha256_hex(json, n, hex);
-	if (cache_dir(cache, sizeof(cache), err) < 0 || build_root(dir, &m, cache, hex, size_max, err) < 0)
+	if (cache_dir(cache, sizeof(cache), err) < 0 || build_root(dir, &m, img->cfg.workdir, cache, hex, size_max, err) < 0)
 		goto out;
 	snprintf(root, sizeof(root), "%s/%s/rootfs", cache, hex);
 	img->root = xstrdup(root);
@@ -323,6 +328,11 @@ const struct image *images_get(struct images *im, const char *path, struct lb_er
 		return NULL;
 	}
 	return &c->img;
+}
+
+int image_mkdir(const struct image *img, const char *dir, struct lb_err *err)
+{
+	return image_tar_mkdir(img->root, dir, err);
 }
 
 /* Whether prog is an executable on PATH. */

@@ -4,7 +4,7 @@
  * layout directory) is unpacked once into a per-user cache keyed by the
  * image's configuration digest ($XDG_CACHE_HOME/lb/images/HEX, else
  * ~/.cache/lb/images/HEX): its layers applied in order with OCI/Docker
- * whiteouts. A sandbox runs rooted there (lambda_env.c builds its command
+ * whiteouts, then its WorkingDir created if they did not make it. A sandbox runs rooted there (lambda_env.c builds its command
  * with image_argv).
  */
 #ifndef LB_IMAGE_H
@@ -37,6 +37,14 @@ void images_free(struct images *im);
  * file that changed since it was last read is read again. NULL with err.
  */
 const struct image *images_get(struct images *im, const char *path, struct lb_err *err);
+
+/*
+ * Makes dir (as the image sees it: "/var/task") a directory in img's root,
+ * creating what is missing (0755), as Docker creates a missing working
+ * directory when a container starts. Its links are followed inside the
+ * root. -1 with err when a file is in the way.
+ */
+int image_mkdir(const struct image *img, const char *dir, struct lb_err *err);
 
 /* How image sandboxes are isolated: bubblewrap, chroot (root only), or neither available. */
 enum image_isolation { IMAGE_BWRAP, IMAGE_CHROOT, IMAGE_NONE };

@@ -314,3 +314,32 @@ int image_tar_extract(const char *archive, const char *root, bool layer, struct 
 		return -1;
 	return extract_pass(ar, archive, root, layer, 1, room, err);
 }
+
+int image_tar_mkdir(const char *root, const char *dir, struct lb_err *err)
+{
+	char rel[PATH_MAX], resolved[PATH_MAX], path[PATH_MAX * 2];
+	size_t n;
+
+	/* "DIR/.": every component of DIR is resolved, links included. */
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/.", dir) >= sizeof(rel))
+		return lb_err_set(err, "path too long");
+	if (resolve_in_root(root, rel, resolved, sizeof(resolved), err) < 0)
+		return -1;
+	/* "a/b/." gives "a/b", "." the root itself. */
+	n = strlen(resolved);
+	n = n >= 2 ? n - 2 : 0;
+	for (size_t i = 1; i <= n; i++) {
+		struct stat st;
+
+		if (i < n && resolved[i] != '/')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.*s", root, (int)i, resolved);
+		if (lstat(path, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				return lb_err_set(err, "'/%.*s' is not a directory in the image", (int)i, resolved);
+		} else if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			return lb_err_set(err, "cannot create '/%.*s': %s", (int)i, resolved, strerror(errno));
+		}
+	}
+	return 0;
+}

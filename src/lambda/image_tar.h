@@ -36,4 +36,12 @@ struct image_room {
 int image_tar_extract(const char *archive, const char *root, bool layer, struct image_room *room,
 		      struct lb_err *err);
 
+/*
+ * Makes dir (a path as the image sees it, "/var/task") a directory in root,
+ * resolved as entries are (its links followed inside root, ".." never above
+ * it), creating each missing directory (0755). -1 with err when a file is in
+ * its way.
+ */
+int image_tar_mkdir(const char *root, const char *dir, struct lb_err *err);
+
 #endif

@@ -115,6 +115,7 @@ int lambda_env_image_argv(struct lambda *l, const struct function_settings *s, c
 	const struct image_config *ic = &s->image_config;
 	const char *workdir;
 	char **run, **full;
+	struct lb_err why = { "" };
 
 	if (!(*img = images_get(l->images, s->image, err)))
 		return -1;
@@ -123,6 +124,11 @@ int lambda_env_image_argv(struct lambda *l, const struct function_settings *s, c
 		return lb_err_set(err, "image '%s' has no ENTRYPOINT or CMD (set image_config's command)",
 				  s->image);
 	workdir = ic->working_directory ? ic->working_directory : (*img)->cfg.workdir ? (*img)->cfg.workdir : "/";
+	/* Why: Lambda, as Docker, starts in a working directory the image lacks, created empty. */
+	if (image_mkdir(*img, workdir, &why) < 0) {
+		oci_argv_free(run);
+		return lb_err_set(err, "image '%s': working directory '%s': %s", s->image, workdir, why.msg);
+	}
 	full = image_argv(*img, run, workdir, tmpdir, err);
 	oci_argv_free(run);
 	if (!full)

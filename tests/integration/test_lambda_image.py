@@ -420,6 +420,47 @@ class ImageSizeLimitCase(LambdaCase):
         self.assertEqual([n for n in os.listdir(scratch) if n.startswith("lb-image-")], [])
 
 
+class ImageWorkdirCase(LambdaCase):
+    """Docker and Lambda create a working directory the image lacks, WorkingDir or ImageConfig's."""
+
+    def serve_image(self, functions):
+        if not can_isolate() or not shutil.which("gcc"):
+            self.skipTest("neither bubblewrap (bwrap) nor root, or no gcc")
+        tmp = tempfile.TemporaryDirectory(prefix="lb-image-test-")
+        self.addCleanup(tmp.cleanup)
+        boot = build_bootstrap(tmp.name)
+        layout = os.path.join(tmp.name, "oci")
+        digest = oci_layout(layout, layers(boot), ["/bin/bootstrap"], ["app.handler"], workdir="/app/code")
+        cache = os.path.join(tmp.name, "cache")
+        lb = self.serve([dict(f, image=layout) for f in functions], {}, env={"XDG_CACHE_HOME": cache})
+        return lb, os.path.join(cache, "lb", "images", digest, "rootfs")
+
+    def cwd(self, lb, path):
+        r = lb.get(path)
+        self.assertEqual(r.status, 200, (r, lb.stderr()[-2000:]))
+        return [l for l in r.body.decode().split("\n") if l.startswith("cwd=")][0][4:]
+
+    def test_missing_workingdir_of_the_image_is_created_with_its_root(self):
+        lb, root = self.serve_image([{"name": "image"}])
+        # made with the root, before any sandbox runs
+        self.assertEqual(os.stat(os.path.join(root, "app", "code")).st_mode & 0o7777, 0o755)
+        self.assertEqual(self.cwd(lb, "/image"), "/app/code")
+
+    def test_missing_image_config_working_directory_is_created(self):
+        lb, root = self.serve_image([
+            {"name": "override", "image_config": {"working_directory": "/srv/new/dir"}},
+            {"name": "linked", "image_config": {"working_directory": "/bin/work"}},  # bin -> usr/local/bin
+            {"name": "file", "image_config": {"working_directory": "/etc/kept.txt/sub"}}])
+        self.assertEqual(self.cwd(lb, "/override"), "/srv/new/dir")
+        self.assertEqual(os.stat(os.path.join(root, "srv", "new", "dir")).st_mode & 0o7777, 0o755)
+        self.assertEqual(self.cwd(lb, "/linked"), "/usr/local/bin/work")   # getcwd gives the real path
+        self.assertEqual(os.readlink(os.path.join(root, "bin")), "usr/local/bin")   # still the link
+        r = lb.get("/file")
+        self.assertEqual(r.status, 502, r)
+        self.assertRegex(lb.stderr(), r"function file: image '[^']*/oci': working directory '/etc/kept.txt/sub': "
+                                      r"'/etc/kept.txt' is not a directory in the image")
+
+
 # A Lambda runtime in busybox's shell: wget -S shows the request id header.
 BUSYBOX_BOOTSTRAP = r"""#!/bin/sh
 api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
