@@ -10,16 +10,27 @@
  * Every check uses lstat and every removal unlinks the link itself: links are
  * never followed inside the merged tree. Directories are created 0755 whatever
  * their mode in the layer, so lb can always remove the tree again.
+ *
+ * Links that lead out: the merged tree is what a function sees as /opt, but
+ * it is not at /opt, so a link that leaves it (or names /opt itself) would
+ * lead elsewhere than on Lambda. layer_fs_links resolves each link as the
+ * kernel would with the tree at /opt, makes one into /opt relative and
+ * removes one that leaves.
  */
 #include "lambda/layer_fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/util.h"
 
 int layer_fs_clean(const char *name, size_t n, char *out, size_t size)
 {
@@ -142,4 +153,195 @@ int layer_fs_remove(const char *path)
 {
 	/* FTW_PHYS: links are removed, not followed; FTW_DEPTH: contents before their directory. */
 	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* --- links leading out of the merged tree ------------------------------------------ */
+
+/* The kernel's bound on the links met in one path name (ELOOP). */
+#define LINKS_MAX 40
+
+/* Where Lambda unpacks layers: an absolute link into it is a link inside the merged tree. */
+static const char *under_opt(const char *target)
+{
+	if (strncmp(target, "/opt", 4) != 0 || (target[4] != '/' && target[4] != '\0'))
+		return NULL;
+	return target + 4 + strspn(target + 4, "/");
+}
+
+/*
+ * Whether target, of a link in the directory dir of the tree at root ("" for
+ * root itself), leads outside the tree, resolved as the kernel would with the
+ * tree at /opt: the links on its way followed (a loop leads nowhere: inside),
+ * ".." above the tree and an absolute target not under /opt outside.
+ */
+static bool leads_out(const char *root, const char *dir, const char *target)
+{
+	char done[PATH_MAX], rest[PATH_MAX], path[PATH_MAX * 2], next[PATH_MAX], tmp[PATH_MAX * 2];
+	const char *from = dir;
+	size_t nd;
+	int links = 0;
+
+	if (target[0] == '/') {
+		if (!(target = under_opt(target)))
+			return true;
+		from = "";
+	}
+	if ((nd = (size_t)snprintf(done, sizeof(done), "%s", from)) >= sizeof(done) ||
+	    (size_t)snprintf(rest, sizeof(rest), "%s", target) >= sizeof(rest))
+		return true;
+	while (*rest) {
+		size_t n = strcspn(rest, "/"), skip = n + (rest[n] == '/');
+		struct stat st;
+		ssize_t tn;
+		bool dot = n == 0 || (n == 1 && rest[0] == '.'), dotdot = n == 2 && rest[0] == '.' && rest[1] == '.';
+
+		if (!dot && !dotdot) {
+			if (nd + 1 + n >= sizeof(done))
+				return true;
+			if (nd)
+				done[nd++] = '/';
+			memcpy(done + nd, rest, n);
+			done[nd += n] = '\0';
+		}
+		memmove(rest, rest + skip, strlen(rest + skip) + 1);
+		if (dotdot) {
+			char *slash = memrchr(done, '/', nd);
+
+			if (nd == 0)
+				return true;
+			done[nd = slash ? (size_t)(slash - done) : 0] = '\0';
+		}
+		if (dot || dotdot)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, done);
+		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+			continue;
+		if (++links > LINKS_MAX || (tn = readlink(path, next, sizeof(next) - 1)) < 0)
+			return false;
+		next[tn] = '\0';
+		if (next[0] == '/') {
+			const char *in = under_opt(next);
+
+			if (!in)
+				return true;
+			nd = 0;
+			memmove(next, in, strlen(in) + 1);
+		} else {
+			char *slash = memrchr(done, '/', nd);
+
+			nd = slash ? (size_t)(slash - done) : 0;
+		}
+		done[nd] = '\0';
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", next, rest) >= sizeof(rest))
+			return true;
+		memcpy(rest, tmp, strlen(tmp) + 1);
+	}
+	return false;
+}
+
+struct link_walk {
+	const char *root;
+	char rel[PATH_MAX];          /* the entry, relative to root */
+	size_t nrel;
+	int removed;
+	char *first;                 /* the first removed: "'NAME' -> 'TARGET'" */
+	size_t size;
+};
+
+/* target (absolute, under /opt) as the same path relative to the link's directory dir. */
+static int opt_relative(const char *dir, const char *target, char *out, size_t size)
+{
+	const char *in = under_opt(target);
+	size_t o = 0;
+
+	for (const char *s = dir; *s; s += strcspn(s, "/"), s += *s == '/')
+		o += (size_t)snprintf(out + o, o < size ? size - o : 0, "../");
+	o += (size_t)snprintf(out + o, o < size ? size - o : 0, "%s", in);
+	while (o > 1 && o < size && out[o - 1] == '/')
+		out[--o] = '\0';
+	if (o == 0)
+		o = (size_t)snprintf(out, size, ".");
+	return o < size ? 0 : -1;
+}
+
+static int check_link(struct link_walk *w, struct lb_err *err)
+{
+	char path[PATH_MAX * 2], target[PATH_MAX], dir[PATH_MAX], rel[PATH_MAX];
+	const char *slash = strrchr(w->rel, '/');
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", w->root, w->rel);
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - w->rel) : 0, w->rel);
+	if ((n = readlink(path, target, sizeof(target) - 1)) < 0)
+		return lb_err_set(err, "cannot read the link '%s': %s", path, strerror(errno));
+	target[n] = '\0';
+	/* Why: on Lambda a link to /opt/PATH leads into the layers; lb's /opt is this tree. */
+	if (under_opt(target) && opt_relative(dir, target, rel, sizeof(rel)) == 0 &&
+	    !leads_out(w->root, dir, rel)) {
+		if (unlink(path) != 0 || symlink(rel, path) != 0)
+			return lb_err_set(err, "cannot rewrite the link '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	/* Why: lb's /opt is not at /opt, so such a link would reach lb's temporary files or the
+	 * host's, never what it reaches on Lambda: it is not kept. */
+	if (leads_out(w->root, dir, target)) {
+		if (unlink(path) != 0)
+			return lb_err_set(err, "cannot remove the link '%s': %s", path, strerror(errno));
+		if (w->removed++ == 0)
+			snprintf(w->first, w->size, "'%s' -> '%s'", w->rel, target);
+	}
+	return 0;
+}
+
+static int check_dir(struct link_walk *w, struct lb_err *err)
+{
+	char path[PATH_MAX * 2];
+	size_t nrel = w->nrel;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s%s%s", w->root, nrel ? "/" : "", w->rel);
+	if (!(d = opendir(path)))
+		return lb_err_set(err, "cannot read '%s': %s", path, strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		unsigned char type = de->d_type;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (nrel + 1 + len >= sizeof(w->rel)) {
+			rc = lb_err_set(err, "path too long: '%s/%s'", path, de->d_name);
+			break;
+		}
+		w->nrel = (size_t)sprintf(w->rel + nrel, "%s%s", nrel ? "/" : "", de->d_name) + nrel;
+		if (type == DT_UNKNOWN) {   /* file systems without d_type */
+			char full[PATH_MAX * 2];
+
+			snprintf(full, sizeof(full), "%s/%s", w->root, w->rel);
+			type = lstat(full, &st) != 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR
+			       : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+		}
+		if (type == DT_DIR)
+			rc = check_dir(w, err);
+		else if (type == DT_LNK)
+			rc = check_link(w, err);
+		w->rel[w->nrel = nrel] = '\0';
+	}
+	closedir(d);
+	return rc;
+}
+
+int layer_fs_links(const char *root, char *first, size_t size, struct lb_err *err)
+{
+	struct link_walk *w = xcalloc(1, sizeof(*w));
+	int rc;
+
+	w->root = root;
+	w->first = first;
+	w->size = size;
+	rc = check_dir(w, err) < 0 ? -1 : w->removed;
+	free(w);
+	return rc;
 }

@@ -42,6 +42,17 @@ int layer_fs_create(const char *path, struct lb_err *err);
 /* Writes all n bytes; -1 with errno set. */
 int layer_fs_write(int fd, const void *p, size_t n);
 
+/*
+ * Checks every symbolic link in the merged tree at root, which the function
+ * sees as Lambda's /opt: a link to /opt/PATH is rewritten relative, so it
+ * leads to root/PATH; a link that leads outside the tree (resolved as the
+ * kernel would with the tree at /opt: the links on its way followed, ".."
+ * above it, an absolute target elsewhere) is removed. Returns how many were
+ * removed, the first as "'NAME' -> 'TARGET'" in first (size bytes); -1 with
+ * err.
+ */
+int layer_fs_links(const char *root, char *first, size_t size, struct lb_err *err);
+
 /* Removes path and everything under it, never following links; -1 with errno set. */
 int layer_fs_remove(const char *path);
 

@@ -15,6 +15,10 @@
  *  - /opt is read-only in Lambda: a function writing to its layer files must
  *    not change the developer's layer directory;
  *  - a merged directory is a snapshot, as a published layer version is.
+ * Links: a layer's links are kept as links, zip or directory alike; after
+ * each layer, one that would lead outside the merged tree is removed with a
+ * warning and one to /opt/PATH made relative (layer_fs_links): the tree is
+ * the function's /opt, but not at /opt.
  * Code that is a .zip file is extracted the same way (layer_zip.c: no
  * entry outside the directory, modes kept) into "N-NAME-VERSION-task" beside
  * the merged layers "N-NAME-VERSION", and that directory is the task root.
@@ -209,7 +213,8 @@ static int copy_entry(struct walk *w, struct lb_err *err)
 		return copy_file(w->src, w->dst, st.st_mode & 0777, err);
 	}
 	if (S_ISLNK(st.st_mode)) {
-		/* A link stays a link (its target as written), as a zip made with -y keeps it. */
+		/* A link stays a link (its target as written), as a zip made with -y keeps it;
+		 * merge then checks where it leads, as for a zip's links. */
 		if ((n = readlink(w->src, target, sizeof(target) - 1)) < 0)
 			return lb_err_set(err, "cannot read the link '%s': %s", w->src, strerror(errno));
 		target[n] = '\0';
@@ -266,6 +271,7 @@ static int merge(const char *dest, const char *const *paths, size_t n, uint64_t 
 	for (size_t i = 0; i < n; i++) {
 		struct lb_err why = { "" };
 		struct stat st;
+		char first[PATH_MAX * 2 + 8];
 		int rc;
 
 		if (stat(paths[i], &st) != 0)
@@ -276,6 +282,13 @@ static int merge(const char *dest, const char *const *paths, size_t n, uint64_t 
 			rc = layer_zip_extract(paths[i], dest, room, &why);
 		if (rc)
 			return lb_err_set(err, "layer '%s': %s", paths[i], why.msg);
+		/* After each layer, as a later one may change where an earlier one's links lead. */
+		if ((rc = layer_fs_links(dest, first, sizeof(first), &why)) < 0)
+			return lb_err_set(err, "layer '%s': %s", paths[i], why.msg);
+		if (rc > 0)
+			log_warn("layer '%s': %d link%s leading outside /opt not kept (the first: %s): lb's /opt is "
+				 "a directory of its own, where such a link would reach lb's or the host's files, not "
+				 "what it reaches on Lambda", paths[i], rc, rc == 1 ? "" : "s", first);
 	}
 	return 0;
 }

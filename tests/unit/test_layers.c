@@ -608,6 +608,165 @@ TEST(damaged_zip_and_non_zip_fail_with_a_reason)
 	      NULL);
 }
 
+/* --- links leading out of /opt -------------------------------------------------------- */
+
+static void link_at(const char *dir, const char *rel, const char *target)
+{
+	char path[4096], *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdirs(path);
+	*slash = '/';
+	if (symlink(target, path) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* dir/rel, in one of a few rotating buffers. */
+static const char *at_in(const char *dir, const char *rel)
+{
+	static char paths[4][4096];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, 4096, "%s/%s", dir, rel);
+	return p;
+}
+
+/* The target of the link dir/rel, or "(no link)". */
+static const char *link_of(const char *dir, const char *rel)
+{
+	static char target[4096];
+	char path[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if ((n = readlink(path, target, sizeof(target) - 1)) < 0)
+		return "(no link)";
+	target[n] = '\0';
+	return target;
+}
+
+/* How many links under dir lead outside it (the kernel resolving them where dir is). */
+static int links_leading_out(const char *dir)
+{
+	char *real = realpath(dir, NULL), cmd[4200], line[4096];
+	size_t n = strlen(real);
+	int out = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -type l", dir);
+	f = popen(cmd, "r");
+	while (fgets(line, sizeof(line), f)) {
+		char *to;
+
+		line[strcspn(line, "\n")] = '\0';
+		if ((to = realpath(line, NULL)) != NULL && !(strncmp(to, real, n) == 0 && (to[n] == '/' || !to[n]))) {
+			fprintf(stderr, "# '%s' leads to '%s'\n", line, to);
+			out++;
+		}
+		free(to);
+	}
+	pclose(f);
+	free(real);
+	return out;
+}
+
+/* Runs merge with stderr going to a buffer: lb's warnings, in text. */
+static int merge_logged(const char *dest, const char *a, const char *b, char *text, size_t size)
+{
+	int saved = dup(2), fd = open(at("stderr.txt"), O_RDWR | O_CREAT | O_TRUNC, 0600), rc;
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	rc = merge(dest, a, b);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, text, size - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return rc;
+}
+
+TEST(links_leading_outside_opt_are_not_kept_from_a_directory_layer)
+{
+	const char *a = fresh_dir("a"), *out = fresh_dir("out");
+	char text[4096];
+
+	put(a, "lib/libx.so.1", "elf", 0644);
+	link_at(a, "lib/libx.so", "libx.so.1");                  /* inside: kept as written */
+	link_at(a, "nodejs/node_modules/shared", "../../../packages/shared");  /* a monorepo's */
+	link_at(a, "python/etc", "/etc");                        /* the host's */
+	link_at(a, "bin/x", "/opt/lib/libx.so");                 /* Lambda's /opt: made relative */
+	link_at(a, "self", ".");
+	link_at(a, "through", "self/../passwd");                 /* self is the root: ".." leaves it */
+	link_at(a, "loop", "loop");                              /* leads nowhere, inside */
+	CHECK_INT(merge_logged(out, a, NULL, text, sizeof(text)), 0);
+	CHECK_STR(link_of(out, "lib/libx.so"), "libx.so.1");
+	CHECK_STR(get(out, "lib/libx.so"), "elf");
+	CHECK_STR(link_of(out, "bin/x"), "../lib/libx.so");
+	CHECK_STR(get(out, "bin/x"), "elf");
+	CHECK_STR(link_of(out, "self"), ".");
+	CHECK_STR(link_of(out, "loop"), "loop");
+	CHECK(!exists(at_in(out, "nodejs/node_modules/shared")));
+	CHECK(!exists(at_in(out, "python/etc")));
+	CHECK(!exists(at_in(out, "through")));
+	CHECK(S_ISDIR(mode_of(out, "nodejs/node_modules")));    /* the directories stay */
+	CHECK_INT(links_leading_out(out), 0);
+	CHECK(strstr(text, "lb: warning: layer '") != NULL);
+	CHECK(strstr(text, "': 3 links leading outside /opt not kept (the first: '") != NULL);
+	CHECK(strstr(text, "'): lb's /opt is a directory of its own, where such a link would reach lb's or the host's "
+			   "files, not what it reaches on Lambda\n") != NULL);
+	/* The layer itself is left as it was. */
+	CHECK_STR(link_of(a, "python/etc"), "/etc");
+}
+
+TEST(links_leading_outside_opt_are_not_kept_from_a_zip_layer_nor_after_a_later_layer)
+{
+	static const struct zentry e[] = {
+		{ "lib/libz.so.1", "elf", S_IFREG | 0644, false },
+		{ "lib/libz.so", "libz.so.1", S_IFLNK | 0777, false },
+		{ "lib/up", "../../..", S_IFLNK | 0777, false },
+		{ "bin/z", "/opt/lib/libz.so.1", S_IFLNK | 0777, false },
+		{ "opt", "/opt", S_IFLNK | 0777, false },
+		{ "task", "/var/task", S_IFLNK | 0777, false },
+	};
+	static const struct zentry later[] = {
+		{ "r", ".", S_IFLNK | 0777, false },             /* r, a directory below, becomes the root */
+	};
+	const char *zip = zip_write("out-links.zip", e, 6, false, false), *out = fresh_dir("out");
+	const char *b = zip_write("later-links.zip", later, 1, false, false), *a = fresh_dir("a");
+	const char *out2 = fresh_dir("out");
+	char text[4096], want[4200];
+
+	CHECK_INT(merge_logged(out, zip, NULL, text, sizeof(text)), 0);
+	CHECK_STR(link_of(out, "lib/libz.so"), "libz.so.1");
+	CHECK_STR(link_of(out, "bin/z"), "../lib/libz.so.1");
+	CHECK_STR(link_of(out, "opt"), ".");
+	CHECK(!exists(at_in(out, "lib/up")));
+	CHECK(!exists(at_in(out, "task")));
+	CHECK_INT(links_leading_out(out), 0);
+	snprintf(want, sizeof(want), "lb: warning: layer '%s': 2 links leading outside /opt not kept (the first: ", zip);
+	CHECK(strstr(text, want) != NULL);
+
+	/* A link of one layer that leads inside until a later layer makes r the root. */
+	put(a, "r/keep.txt", "k", 0644);
+	link_at(a, "a", "r/../x");
+	CHECK_INT(merge_logged(out2, a, b, text, sizeof(text)), 0);
+	CHECK(!exists(at_in(out2, "a")));
+	CHECK_STR(link_of(out2, "r"), ".");
+	CHECK_INT(links_leading_out(out2), 0);
+	snprintf(want, sizeof(want), "lb: warning: layer '%s': 1 link leading outside /opt not kept (the first: 'a' -> "
+		 "'r/../x'): lb's /opt is a directory of its own, where such a link would reach lb's or the host's "
+		 "files, not what it reaches on Lambda\n", b);
+	CHECK_STR(text, want);
+}
+
 TEST(clean_paths)
 {
 	char out[64];
@@ -1074,6 +1233,8 @@ int main(void)
 	RUN(zip_bomb_is_refused_before_anything_is_written);
 	RUN(layers_share_the_unzipped_limit);
 	RUN(damaged_zip_and_non_zip_fail_with_a_reason);
+	RUN(links_leading_outside_opt_are_not_kept_from_a_directory_layer);
+	RUN(links_leading_outside_opt_are_not_kept_from_a_zip_layer_nor_after_a_later_layer);
 	RUN(clean_paths);
 	RUN(no_layers_means_no_temporary_directory);
 	RUN(merged_directory_is_built_once_reused_and_removed_with_its_configuration);
