@@ -15,7 +15,9 @@
  * it is not at /opt, so a link that leaves it (or names /opt itself) would
  * lead elsewhere than on Lambda. layer_fs_links resolves each link as the
  * kernel would with the tree at /opt, makes one into /opt relative and
- * removes one that leaves.
+ * removes one that climbs out of it with "..". An absolute link elsewhere
+ * (/usr/bin/python3, /etc) is kept as written: the function runs on this
+ * machine's files, where it leads to what its name says, as on Lambda.
  */
 #include "lambda/layer_fs.h"
 
@@ -168,13 +170,15 @@ static const char *under_opt(const char *target)
 	return target + 4 + strspn(target + 4, "/");
 }
 
+enum lead { LEADS_IN, LEADS_UP, LEADS_ELSEWHERE };
+
 /*
- * Whether target, of a link in the directory dir of the tree at root ("" for
- * root itself), leads outside the tree, resolved as the kernel would with the
- * tree at /opt: the links on its way followed (a loop leads nowhere: inside),
- * ".." above the tree and an absolute target not under /opt outside.
+ * Where target, of a link in the directory dir of the tree at root ("" for
+ * root itself), leads, resolved as the kernel would with the tree at /opt:
+ * the links on its way followed (a loop leads nowhere: inside); ".." above
+ * the tree is LEADS_UP, an absolute target not under /opt LEADS_ELSEWHERE.
  */
-static bool leads_out(const char *root, const char *dir, const char *target)
+static enum lead leads_out(const char *root, const char *dir, const char *target)
 {
 	char done[PATH_MAX], rest[PATH_MAX], path[PATH_MAX * 2], next[PATH_MAX], tmp[PATH_MAX * 2];
 	const char *from = dir;
@@ -183,12 +187,12 @@ static bool leads_out(const char *root, const char *dir, const char *target)
 
 	if (target[0] == '/') {
 		if (!(target = under_opt(target)))
-			return true;
+			return LEADS_ELSEWHERE;
 		from = "";
 	}
 	if ((nd = (size_t)snprintf(done, sizeof(done), "%s", from)) >= sizeof(done) ||
 	    (size_t)snprintf(rest, sizeof(rest), "%s", target) >= sizeof(rest))
-		return true;
+		return LEADS_UP;
 	while (*rest) {
 		size_t n = strcspn(rest, "/"), skip = n + (rest[n] == '/');
 		struct stat st;
@@ -197,7 +201,7 @@ static bool leads_out(const char *root, const char *dir, const char *target)
 
 		if (!dot && !dotdot) {
 			if (nd + 1 + n >= sizeof(done))
-				return true;
+				return LEADS_UP;
 			if (nd)
 				done[nd++] = '/';
 			memcpy(done + nd, rest, n);
@@ -208,7 +212,7 @@ static bool leads_out(const char *root, const char *dir, const char *target)
 			char *slash = memrchr(done, '/', nd);
 
 			if (nd == 0)
-				return true;
+				return LEADS_UP;
 			done[nd = slash ? (size_t)(slash - done) : 0] = '\0';
 		}
 		if (dot || dotdot)
@@ -217,13 +221,13 @@ static bool leads_out(const char *root, const char *dir, const char *target)
 		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
 			continue;
 		if (++links > LINKS_MAX || (tn = readlink(path, next, sizeof(next) - 1)) < 0)
-			return false;
+			return LEADS_IN;
 		next[tn] = '\0';
 		if (next[0] == '/') {
 			const char *in = under_opt(next);
 
 			if (!in)
-				return true;
+				return LEADS_ELSEWHERE;
 			nd = 0;
 			memmove(next, in, strlen(in) + 1);
 		} else {
@@ -233,10 +237,10 @@ static bool leads_out(const char *root, const char *dir, const char *target)
 		}
 		done[nd] = '\0';
 		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", next, rest) >= sizeof(rest))
-			return true;
+			return LEADS_UP;
 		memcpy(rest, tmp, strlen(tmp) + 1);
 	}
-	return false;
+	return LEADS_IN;
 }
 
 struct link_walk {
@@ -277,14 +281,14 @@ static int check_link(struct link_walk *w, struct lb_err *err)
 	target[n] = '\0';
 	/* Why: on Lambda a link to /opt/PATH leads into the layers; lb's /opt is this tree. */
 	if (under_opt(target) && opt_relative(dir, target, rel, sizeof(rel)) == 0 &&
-	    !leads_out(w->root, dir, rel)) {
+	    leads_out(w->root, dir, rel) == LEADS_IN) {
 		if (unlink(path) != 0 || symlink(rel, path) != 0)
 			return lb_err_set(err, "cannot rewrite the link '%s': %s", path, strerror(errno));
 		return 0;
 	}
-	/* Why: lb's /opt is not at /opt, so such a link would reach lb's temporary files or the
-	 * host's, never what it reaches on Lambda: it is not kept. */
-	if (leads_out(w->root, dir, target)) {
+	/* Why: lb's /opt is not at /opt, so ".." above it would reach lb's temporary files,
+	 * never what it reaches on Lambda: such a link is not kept. */
+	if (leads_out(w->root, dir, target) == LEADS_UP) {
 		if (unlink(path) != 0)
 			return lb_err_set(err, "cannot remove the link '%s': %s", path, strerror(errno));
 		if (w->removed++ == 0)

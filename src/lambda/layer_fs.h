@@ -45,9 +45,9 @@ int layer_fs_write(int fd, const void *p, size_t n);
 /*
  * Checks every symbolic link in the merged tree at root, which the function
  * sees as Lambda's /opt: a link to /opt/PATH is rewritten relative, so it
- * leads to root/PATH; a link that leads outside the tree (resolved as the
- * kernel would with the tree at /opt: the links on its way followed, ".."
- * above it, an absolute target elsewhere) is removed. Returns how many were
+ * leads to root/PATH; a link that climbs out of the tree with ".." (resolved
+ * as the kernel would with the tree at /opt, the links on its way followed)
+ * is removed. Absolute targets elsewhere (/usr/bin/python3) stay as written. Returns how many were
  * removed, the first as "'NAME' -> 'TARGET'" in first (size bytes); -1 with
  * err.
  */

@@ -16,8 +16,8 @@
  *    not change the developer's layer directory;
  *  - a merged directory is a snapshot, as a published layer version is.
  * Links: a layer's links are kept as links, zip or directory alike; after
- * each layer, one that would lead outside the merged tree is removed with a
- * warning and one to /opt/PATH made relative (layer_fs_links): the tree is
+ * each layer, one that would climb out of the merged tree with ".." is
+ * removed with a warning and one to /opt/PATH made relative (layer_fs_links): the tree is
  * the function's /opt, but not at /opt.
  * Code that is a .zip file is extracted the same way (layer_zip.c: no
  * entry outside the directory, modes kept) into "N-NAME-VERSION-task" beside
@@ -286,9 +286,9 @@ static int merge(const char *dest, const char *const *paths, size_t n, uint64_t 
 		if ((rc = layer_fs_links(dest, first, sizeof(first), &why)) < 0)
 			return lb_err_set(err, "layer '%s': %s", paths[i], why.msg);
 		if (rc > 0)
-			log_warn("layer '%s': %d link%s leading outside /opt not kept (the first: %s): lb's /opt is "
-				 "a directory of its own, where such a link would reach lb's or the host's files, not "
-				 "what it reaches on Lambda", paths[i], rc, rc == 1 ? "" : "s", first);
+			log_warn("layer '%s': %d link%s climbing out of /opt with '..' not kept (the first: %s): lb's "
+				 "/opt is a directory of its own, where such a link would reach lb's files, not what it "
+				 "reaches on Lambda", paths[i], rc, rc == 1 ? "" : "s", first);
 	}
 	return 0;
 }
