@@ -89,6 +89,11 @@ struct ynode *cfn_port(struct cfn *c, const struct ynode *port);
 int cfn_functions(struct cfn *c, struct ynode *list);
 /* cfn_fn.c: -1 with an error at the first SAM function event of a type SAM does not have. */
 int cfn_sam_events(struct cfn *c);
+/* cfn_fn.c: s is a layer-version ARN ("arn:aws:lambda:R:A:layer:NAME:3"). */
+bool cfn_layer_arn(const char *s);
+/* cfn_fn.c: warns that function fn runs without layer arn (one lb cannot fetch). */
+void cfn_layer_skipped(const struct ynode *at, const char *arn, const char *where,
+		       const char *fn);
 /* "arn:aws:lambda:R:A:function:NAME[:Q]" → "NAME[:Q]" in c->a; NULL if not one. */
 const char *cfn_lambda_target(struct cfn *c, const char *arn);
 

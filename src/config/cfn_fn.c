@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/log.h"
 #include "config/cfn.h"
 #include "config/config_int.h"
 
@@ -125,8 +126,40 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 			   : "ZipFile, or synthesize with CDK's asset metadata");
 }
 
+/* "arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION", the form Layers takes. */
+bool cfn_layer_arn(const char *s)
+{
+	const char *p = s;
+
+	if (strncmp(s, "arn:aws", 7) != 0)
+		return false;
+	for (int field = 0; field < 7; field++) {
+		size_t n = strcspn(p, ":");
+
+		if (!p[n] || !n || (field == 2 && (n != 6 || strncmp(p, "lambda", 6) != 0)) ||
+		    (field == 5 && (n != 5 || strncmp(p, "layer", 5) != 0)))
+			return false;
+		p += n + 1;
+	}
+	return *p && strspn(p, "0123456789") == strlen(p);
+}
+
+/*
+ * Why: Lambda fetches a layer named by ARN from the account that published it
+ * (AWS's public ones: Powertools, Lambda Insights, the Parameters and Secrets
+ * extension); lb runs without AWS, so such a layer is named and left out.
+ */
+void cfn_layer_skipped(const struct ynode *at, const char *arn, const char *where,
+		       const char *fn)
+{
+	log_warn("%s:%d:%d: layer '%s' is not in this %s, and lb cannot fetch it from AWS: "
+		 "function '%s' runs without it (nothing of it under /opt)", at->file, at->line,
+		 at->col, arn, where, fn);
+}
+
 /* A layer ARN naming a LayerVersion of this template with local content. */
-static int layer(struct cfn *c, const struct ynode *arn, struct ynode *list)
+static int layer(struct cfn *c, const struct cfn_res *f, const struct ynode *arn,
+		 struct ynode *list)
 {
 	for (size_t i = 0; arn->type == YNODE_SCALAR && i < c->nres; i++) {
 		struct cfn_res *r = &c->res[i];
@@ -147,6 +180,10 @@ static int layer(struct cfn *c, const struct ynode *arn, struct ynode *list)
 		}
 		return cfn_err(c, r->node, "layer '%s' has its content in S3, which lb cannot read",
 			       r->id);
+	}
+	if (arn->type == YNODE_SCALAR && cfn_layer_arn(arn->str)) {
+		cfn_layer_skipped(arn, arn->str, "template", f->id);
+		return 0;
 	}
 	return cfn_err(c, arn, "layer '%s' is not a layer of this template with local content",
 		       arn->type == YNODE_SCALAR ? arn->str : "?");
@@ -304,10 +341,11 @@ static int function(struct cfn *c, struct cfn_res *r, struct ynode *list)
 		struct ynode *ls = cfn_seq(c->a, v);
 
 		for (size_t i = 0; i < v->n; i++) {
-			if (layer(c, v->items[i], ls))
+			if (layer(c, r, v->items[i], ls))
 				return -1;
 		}
-		cfn_put(c->a, o, "layers", ls);
+		if (ls->n)
+			cfn_put(c->a, o, "layers", ls);
 	}
 	if (versions(c, r, o))
 		return -1;

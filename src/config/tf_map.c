@@ -521,6 +521,10 @@ static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 			    strcmp(str(ydoc_get(t->res[j].values, "arn")), arn) == 0)
 				l = &t->res[j];
 		}
+		if (!l && arn && cfn_layer_arn(arn)) {
+			cfn_layer_skipped(ls->items[i], arn, "document", f->addr);
+			continue;
+		}
 		if (!l || !(dir = code_dir(t, l)))
 			return cfn_err(t->c, ls->items[i], "layer '%s' is not an aws_lambda_layer_version "
 				       "of this document with a local filename", arn ? arn : "?");

@@ -206,6 +206,26 @@ class SamTests(LbTestCase):
         self.assertEqual((r.status, r.body), (200, b"inline Inline from-layer"))
 
 
+    def test_a_layer_published_on_aws_is_named_and_left_out(self):
+        # Why: real templates name AWS's public layers by ARN (Powertools, Lambda
+        # Insights); lb refused the template. Now the function runs with its local
+        # layers only, and the one lb cannot fetch is named.
+        powertools = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:46"
+        lb = StackLb(os.path.join(STACK, "sam"), "template.yaml", args=["-p", "0"])
+        with open(lb.config_path) as f:
+            text = f.read()
+        with open(lb.config_path, "w") as f:
+            f.write(text.replace("Layers: [!Ref Greet]", "Layers:\n        - " + powertools +
+                                 "\n        - !Ref Greet"))
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/inline")
+        self.assertEqual((r.status, r.body), (200, b"inline Inline from-layer"))
+        self.assertIn("template.yaml:25:11: layer '%s' is not in this template, and lb cannot "
+                      "fetch it from AWS: function 'Inline' runs without it (nothing of it "
+                      "under /opt)" % powertools, lb.stderr())
+
     def test_sighup_reads_the_edited_template(self):
         lb = self.serve()
         self.assertEqual(lb.json("/x")["fromGlobals"], "yes")
@@ -679,6 +699,25 @@ class TerraformTests(LbTestCase):
         r = lb.get("/p", host="old.example.com")
         self.assertEqual(r.status, 301)
         self.assertEqual(r.header("Location"), f"http://new.example.com:{lb.port}/p")
+
+    def test_a_layer_published_on_aws_is_named_and_left_out(self):
+        insights = "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"
+        lb = StackLb(os.path.join(STACK, "tf"), "state.json", args=["--port-map", "80=0"])
+        with open(lb.config_path) as f:
+            doc = json.load(f)
+        fn = next(r for r in doc["values"]["root_module"]["resources"]
+                  if r["address"] == "aws_lambda_function.api")
+        fn["values"]["layers"].insert(0, insights)
+        with open(lb.config_path, "w") as f:
+            json.dump(doc, f)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/api/x")
+        self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x tf-layer"))
+        self.assertRegex(lb.stderr(), r"state\.json:1:\d+: layer '%s' is not in this document, "
+                         r"and lb cannot fetch it from AWS: function 'aws_lambda_function\.api' "
+                         r"runs without it" % re.escape(insights))
 
     def test_a_plan_links_resources_through_configuration_references(self):
         lb = self.serve("plan.json")

@@ -539,6 +539,36 @@ TEST(function_layers_and_environment_of_the_wrong_shape_are_errors)
 	CHECK_STR(map_sam("", "Layers: [], Environment: {Variables: {A: b}}"), "ok");
 }
 
+/*
+ * Why: Lambda fetches a layer named by ARN from the account that published it
+ * (Powertools, Lambda Insights); lb cannot, so it says so and runs without it
+ * (it refused the whole template).
+ */
+TEST(a_layer_published_on_aws_is_named_and_left_out)
+{
+	const char *said;
+
+	CHECK_STR(map_sam_said("", "Layers: [arn:aws:lambda:us-east-1:580247275435:layer:"
+				   "LambdaInsightsExtension:38]", &said), "ok");
+	CHECK(strstr(said, "lb: warning: ") == said);
+	CHECK_STR(strchr(said + 13, ':') + 1, "10:63: layer 'arn:aws:lambda:us-east-1:580247275435:layer:"
+		  "LambdaInsightsExtension:38' is not in this template, and lb cannot fetch it from "
+		  "AWS: function 'Fn' runs without it (nothing of it under /opt)\n");
+	CHECK_STR(map_sam_said("", "Layers: [!Sub 'arn:${AWS::Partition}:lambda:${AWS::Region}:"
+				   "017000801446:layer:AWSLambdaPowertoolsPythonV2:46']", &said), "ok");
+	CHECK(strstr(said, "layer 'arn:aws:lambda:us-east-1:017000801446:layer:"
+			   "AWSLambdaPowertoolsPythonV2:46' is not in this template") != NULL);
+	/* Not a layer-version ARN: a typo or a missing resource stays an error. */
+	CHECK_STR(map_sam("", "Layers: [arn:aws:lambda:us-east-1:1:layer:x]"),
+		  "10:63: layer 'arn:aws:lambda:us-east-1:1:layer:x' is not a layer of this template "
+		  "with local content");
+	CHECK_STR(map_sam("", "Layers: [arn:aws:lambda:us-east-1:1:function:x:1]"),
+		  "10:63: layer 'arn:aws:lambda:us-east-1:1:function:x:1' is not a layer of this "
+		  "template with local content");
+	CHECK_STR(map_sam("", "Layers: [Common]"),
+		  "10:63: layer 'Common' is not a layer of this template with local content");
+}
+
 /* lb runs saved images (lb.yaml's image:), but pulls and builds none. */
 TEST(image_functions_of_a_template_say_how_lb_can_run_them)
 {
@@ -665,6 +695,7 @@ int main(void)
 	RUN(sam_events_of_types_sam_does_not_have_are_errors);
 	RUN(sam_globals_of_the_wrong_shape_or_with_per_function_keys_are_errors);
 	RUN(function_layers_and_environment_of_the_wrong_shape_are_errors);
+	RUN(a_layer_published_on_aws_is_named_and_left_out);
 	RUN(image_functions_of_a_template_say_how_lb_can_run_them);
 	RUN(cdk_staged_code_without_metadata_is_the_folder_or_the_zip);
 	unlink(path);
