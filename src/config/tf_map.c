@@ -504,17 +504,47 @@ static struct ynode *code_dir(struct tf *t, const struct tf_res *r)
 	return file ? (struct ynode *)ydoc_get(r->values, "filename") : NULL;
 }
 
+/*
+ * The local directory of the layer version a plan's configuration reference
+ * names, taking references[*next...] in order; NULL when none is left.
+ */
+static struct ynode *next_layer_ref(struct tf *t, const struct ynode *els, size_t *next)
+{
+	for (; els && els->type == YNODE_SEQUENCE && *next < els->n; (*next)++) {
+		const char *ref = str(els->items[*next]);
+
+		for (size_t j = 0; ref && j < t->nres; j++) {
+			size_t n = strlen(t->res[j].addr);
+			struct ynode *dir;
+
+			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
+			    strncmp(ref, t->res[j].addr, n) == 0 && strcmp(ref + n, ".arn") == 0 &&
+			    (dir = code_dir(t, &t->res[j]))) {
+				(*next)++;
+				return dir;
+			}
+		}
+	}
+	return NULL;
+}
+
 static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 {
 	const struct ynode *ls = ydoc_get(f->values, "layers");
 	const struct ynode *els = ydoc_get(ydoc_get(f->expr, "layers"), "references");
-	struct ynode *out = cfn_seq(t->c->a, f->values);
+	struct ynode *out = cfn_seq(t->c->a, f->values), *dir;
+	size_t next = 0;
 
 	for (size_t i = 0; ls && ls->type == YNODE_SEQUENCE && i < ls->n; i++) {
 		const char *arn = str(ls->items[i]);
 		struct tf_res *l = NULL;
-		struct ynode *dir;
 
+		/* Why: a plan writes an element known only after apply as null, in its
+		 * place in the list (Terraform's omitUnknowns): its reference says which. */
+		if (!arn && t->plan && (dir = next_layer_ref(t, els, &next))) {
+			cfn_push(t->c->a, out, dir);
+			continue;
+		}
 		for (size_t j = 0; arn && j < t->nres && !l; j++) {
 			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
 			    str(ydoc_get(t->res[j].values, "arn")) &&
@@ -530,20 +560,9 @@ static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 				       "of this document with a local filename", arn ? arn : "?");
 		cfn_push(t->c->a, out, dir);
 	}
-	/* In a plan, the layers' ARNs are unknown: follow the references. */
-	for (size_t k = 0; !out->n && els && els->type == YNODE_SEQUENCE && k < els->n; k++) {
-		const char *ref = str(els->items[k]);
-
-		for (size_t j = 0; ref && j < t->nres; j++) {
-			size_t n = strlen(t->res[j].addr);
-			struct ynode *dir;
-
-			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
-			    strncmp(ref, t->res[j].addr, n) == 0 && ref[n] == '.' &&
-			    strcmp(ref + n, ".arn") == 0 && (dir = code_dir(t, &t->res[j])))
-				cfn_push(t->c->a, out, dir);
-		}
-	}
+	/* In a plan, a list of layers all unknown is left out: follow the references. */
+	while (!ls && (dir = next_layer_ref(t, els, &next)))
+		cfn_push(t->c->a, out, dir);
 	if (out->n)
 		cfn_put(t->c->a, o, "layers", out);
 	return 0;

@@ -724,6 +724,32 @@ class TerraformTests(LbTestCase):
         r = lb.get("/anything")
         self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything"))
 
+    def test_a_plan_with_a_public_layer_and_one_known_after_apply(self):
+        # Why: a plan writes the ARN of a layer created by the same apply as null in
+        # its place in the list; lb refused that null, so no plan with a layer loaded.
+        insights = "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"
+        lb = StackLb(os.path.join(STACK, "tf"), "plan.json", args=["--port-map", "80=0"])
+        with open(lb.config_path) as f:
+            doc = json.load(f)
+        doc["planned_values"]["root_module"]["resources"].insert(0, {
+            "address": "aws_lambda_layer_version.greet", "mode": "managed",
+            "type": "aws_lambda_layer_version", "name": "greet",
+            "values": {"layer_name": "greet", "filename": "greet-layer"}})
+        fn = doc["planned_values"]["root_module"]["resources"][1]
+        self.assertEqual(fn["address"], "aws_lambda_function.api")
+        fn["values"]["layers"] = [insights, None]
+        conf = doc["configuration"]["root_module"]["resources"][0]
+        conf["expressions"]["layers"] = {"references": ["aws_lambda_layer_version.greet.arn",
+                                                        "aws_lambda_layer_version.greet"]}
+        with open(lb.config_path, "w") as f:
+            json.dump(doc, f, indent=1)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/anything")
+        self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything tf-layer"))
+        self.assertIn("layer '%s' is not in this document" % insights, lb.stderr())
+
     def test_check_names_what_is_skipped(self):
         with tempfile.TemporaryDirectory() as tmp:
             code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
