@@ -23,6 +23,15 @@
 
 #define YDOC_MAX_BYTES (4u << 20) /* a configuration is a few KB; refuse surprises */
 #define YDOC_MAX_DEPTH 64
+/* Nodes aliases may add in all (each alias counts its anchor's expanded
+ * tree), so "a: &a [*b, *b, ...]" nested a few times cannot expand into
+ * billions of nodes for the readers that walk the tree. */
+#define YDOC_MAX_ALIASED 100000
+
+struct anchor {
+	const char *name;
+	struct ynode *node;
+};
 
 struct loader {
 	yaml_parser_t parser;
@@ -31,6 +40,9 @@ struct loader {
 	const char *text;        /* the file, for positions of reader errors */
 	size_t len;
 	bool tags;               /* keep local tags (ydoc_load_tagged) */
+	struct anchor *anchors;  /* in definition order; a later one of a name wins */
+	size_t nanchors, anchors_cap;
+	size_t aliased;          /* nodes aliases added so far */
 	struct lb_err *err;
 };
 
@@ -123,11 +135,11 @@ static struct ynode *node_new(struct loader *ld, enum ynode_type type, const yam
 }
 
 /*
- * Anchors and aliases would let one node appear at several places (and
- * merge keys hide where a value came from); tags would change what a scalar
- * means. lb's files need none of them, so they are refused by name.
+ * Tags would change what a scalar means, so only CloudFormation's local
+ * short forms are kept (ydoc_load_tagged); *anchor gets the node's anchor.
  */
-static int check_properties(struct loader *ld, const yaml_event_t *ev, const char **keep)
+static int check_properties(struct loader *ld, const yaml_event_t *ev, const char **keep,
+			    const char **anchor_out)
 {
 	const yaml_char_t *anchor = NULL, *tag = NULL;
 
@@ -147,8 +159,7 @@ static int check_properties(struct loader *ld, const yaml_event_t *ev, const cha
 	default:
 		break;
 	}
-	if (anchor || ev->type == YAML_ALIAS_EVENT)
-		return err_mark(ld, &ev->start_mark, "anchors and aliases are not supported");
+	*anchor_out = (const char *)anchor;
 	/* CloudFormation's short forms are local tags ("!Ref"); "!!str" and
 	 * friends arrive as "tag:yaml.org,2002:..." and stay refused. */
 	if (tag && ld->tags && tag[0] == '!' && tag[1] && tag[1] != '!') {
@@ -230,6 +241,69 @@ static int load_pair(struct loader *ld, yaml_event_t *key_ev, int depth, const s
 	return load_node(ld, &ev, depth + 1, &out->value);
 }
 
+/* "<<" written plain: YAML 1.1's merge key (quoted, it is an ordinary key). */
+static bool is_merge(const struct ynode *key)
+{
+	return !key->quoted && strcmp(key->str, "<<") == 0;
+}
+
+static bool has_key(const struct ypair *p, size_t n, const char *key, bool skip_merge)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(skip_merge && is_merge(p[i].key)) && strcmp(p[i].key->str, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * YAML 1.1 merge keys, as PyYAML, SAM CLI and `aws cloudformation package`
+ * resolve them: "<<: *defaults" (or a list of mappings) adds each key of the
+ * mappings the mapping does not write itself, the first mapping of a list
+ * winning, at the place of the "<<". Merged pairs keep their positions, so
+ * an error in one names the line that wrote it. Replaces n's pairs.
+ */
+static int merge_keys(struct loader *ld, struct ynode *n, const struct ypair *v, size_t nv)
+{
+	struct ypair *out = NULL;
+	size_t cap = 0, nout = 0;
+
+	for (size_t i = 0; i < nv; i++) {
+		const struct ynode *m = v[i].value;
+		size_t nsrc;
+
+		if (!is_merge(v[i].key)) {
+			xgrow(&out, &cap, nout + 1, sizeof(*out));
+			out[nout++] = v[i];
+			continue;
+		}
+		nsrc = m->type == YNODE_SEQUENCE ? m->n : 1;
+		for (size_t s = 0; s < nsrc; s++) {
+			const struct ynode *src = m->type == YNODE_SEQUENCE ? m->items[s] : m;
+
+			if (src->type != YNODE_MAPPING) {
+				free(out);
+				return ydoc_err(ld->err, src, "a merge key ('<<') takes a mapping or a "
+						"list of mappings, as '<<: *defaults' or '<<: [*a, *b]'");
+			}
+			for (size_t k = 0; k < src->n; k++) {
+				const char *key = src->pairs[k].key->str;
+
+				if (has_key(v, nv, key, true) || has_key(out, nout, key, false))
+					continue;
+				xgrow(&out, &cap, nout + 1, sizeof(*out));
+				out[nout++] = src->pairs[k];
+			}
+		}
+	}
+	n->n = nout;
+	n->pairs = arena_alloc(&ld->doc->arena, nout * sizeof(*out));
+	if (nout)
+		memcpy(n->pairs, out, nout * sizeof(*out));
+	free(out);
+	return 0;
+}
+
 static int load_mapping(struct loader *ld, const yaml_event_t *start, int depth,
 			struct ynode **out)
 {
@@ -252,9 +326,14 @@ static int load_mapping(struct loader *ld, const yaml_event_t *start, int depth,
 			goto out;
 		n->n++;
 	}
-	n->pairs = arena_alloc(&ld->doc->arena, n->n * sizeof(*v));
-	if (n->n)
-		memcpy(n->pairs, v, n->n * sizeof(*v));
+	if (has_key(v, n->n, "<<", false)) {
+		if (merge_keys(ld, n, v, n->n))
+			goto out;
+	} else {
+		n->pairs = arena_alloc(&ld->doc->arena, n->n * sizeof(*v));
+		if (n->n)
+			memcpy(n->pairs, v, n->n * sizeof(*v));
+	}
 	*out = n;
 	rc = 0;
 out:
@@ -262,17 +341,59 @@ out:
 	return rc;
 }
 
+/* The nodes of n's tree as aliases expand it, counted into ld->aliased up to the cap. */
+static int count_aliased(struct loader *ld, const struct ynode *n)
+{
+	if (++ld->aliased > YDOC_MAX_ALIASED)
+		return -1;
+	for (size_t i = 0; n->type == YNODE_SEQUENCE && i < n->n; i++) {
+		if (count_aliased(ld, n->items[i]))
+			return -1;
+	}
+	for (size_t i = 0; n->type == YNODE_MAPPING && i < n->n; i++) {
+		if (count_aliased(ld, n->pairs[i].key) || count_aliased(ld, n->pairs[i].value))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * "*name": the node of the latest "&name" before it, shared, not copied (an
+ * error in it names where the anchor wrote it). An anchor is defined once
+ * its node ends, so a node cannot contain itself.
+ */
+static int load_alias(struct loader *ld, const yaml_event_t *ev, struct ynode **out)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+
+	for (size_t i = ld->nanchors; i-- > 0;) {
+		if (strcmp(ld->anchors[i].name, name) != 0)
+			continue;
+		if (count_aliased(ld, ld->anchors[i].node))
+			return err_mark(ld, &ev->start_mark, "aliases expand to more than %d nodes",
+					YDOC_MAX_ALIASED);
+		*out = ld->anchors[i].node;
+		return 0;
+	}
+	return err_mark(ld, &ev->start_mark, "alias '*%s' names no anchor ('&%s') before it", name,
+			name);
+}
+
 /* Builds the node that starts with ev; always deletes ev. */
 static int load_node(struct loader *ld, yaml_event_t *ev, int depth, struct ynode **out)
 {
-	const char *tag = NULL;
+	const char *tag = NULL, *anchor = NULL;
 	int rc = -1;
 
 	if (depth > YDOC_MAX_DEPTH) {
 		err_mark(ld, &ev->start_mark, "nesting deeper than %d levels", YDOC_MAX_DEPTH);
 		goto out;
 	}
-	if (check_properties(ld, ev, &tag))
+	if (ev->type == YAML_ALIAS_EVENT) {
+		rc = load_alias(ld, ev, out);
+		goto out;
+	}
+	if (check_properties(ld, ev, &tag, &anchor))
 		goto out;
 	if (ev->type == YAML_SCALAR_EVENT)
 		rc = load_scalar(ld, ev, out);
@@ -284,6 +405,11 @@ static int load_node(struct loader *ld, yaml_event_t *ev, int depth, struct ynod
 		err_mark(ld, &ev->start_mark, "unexpected YAML event");
 	if (rc == 0 && tag)
 		(*out)->tag = arena_strdup(&ld->doc->arena, tag);
+	if (rc == 0 && anchor) {
+		xgrow(&ld->anchors, &ld->anchors_cap, ld->nanchors + 1, sizeof(*ld->anchors));
+		ld->anchors[ld->nanchors++] = (struct anchor){
+			arena_strdup(&ld->doc->arena, anchor), *out };
+	}
 out:
 	yaml_event_delete(ev);
 	return rc;
@@ -379,6 +505,7 @@ static struct ydoc *load(const char *path, bool tags, struct lb_err *err)
 		ld.doc = NULL;
 	}
 	yaml_parser_delete(&ld.parser);
+	free(ld.anchors);
 	free(text);
 	return ld.doc;
 }

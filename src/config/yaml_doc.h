@@ -4,8 +4,11 @@
  *
  * ydoc_load reads one file into scalars, sequences and mappings that keep
  * their 1-based line and column. It rejects what a configuration never needs
- * and what would make positions lie: duplicate keys, anchors and aliases,
- * tags, non-scalar keys, several documents, NUL bytes inside scalars.
+ * and what would make positions lie: duplicate keys, tags, non-scalar keys,
+ * several documents, NUL bytes inside scalars. Anchors, aliases and YAML
+ * 1.1's merge keys ("<<: *defaults") are resolved as PyYAML resolves them: an
+ * alias is the anchored node itself (its positions are the anchor's), so a
+ * tree may share nodes; readers never change a loaded node.
  *
  * Readers walk mappings with ydoc_fields: a table names every key the caller
  * understands (and, for plain values, where to store them), so a key nobody

@@ -226,6 +226,36 @@ class SamTests(LbTestCase):
                       "fetch it from AWS: function 'Inline' runs without it (nothing of it "
                       "under /opt)" % powertools, lb.stderr())
 
+    def test_anchors_and_merge_keys_resolve_as_sam_cli_resolves_them(self):
+        # Why: `sam deploy` and `aws cloudformation package` unroll YAML anchors and
+        # merge keys before CloudFormation sees the template; lb refused the anchor.
+        lb = StackLb(os.path.join(STACK, "sam"), "template.yaml", args=["-p", "0"])
+        with open(lb.config_path) as f:
+            text = f.read()
+        text = text.replace("Resources:\n  Hello:\n    Type: AWS::Serverless::Function\n"
+                            "    Properties:\n      CodeUri: hello/\n      Handler: index.handler\n",
+                            "Metadata:\n  Defaults:\n    Node: &node\n      CodeUri: hello/\n"
+                            "      Handler: index.handler\n      Timeout: 9000\n"
+                            "Resources:\n  Hello:\n    Type: AWS::Serverless::Function\n"
+                            "    Properties:\n      <<: *node\n      Timeout: 10\n")
+        text += ("  Second:\n    Type: AWS::Serverless::Function\n"
+                 "    Properties: {<<: *node, Timeout: 5}\n"
+                 "  SecondGroup:\n    Type: AWS::ElasticLoadBalancingV2::TargetGroup\n"
+                 "    Properties: {TargetType: lambda, Targets: [{Id: !GetAtt Second.Arn}]}\n"
+                 "  SecondRule:\n    Type: AWS::ElasticLoadBalancingV2::ListenerRule\n"
+                 "    Properties:\n      ListenerArn: !Ref Listener\n      Priority: 6\n"
+                 "      Conditions: [{Field: path-pattern, Values: [/second]}]\n"
+                 "      Actions: [{Type: forward, TargetGroupArn: !Ref SecondGroup}]\n")
+        with open(lb.config_path, "w") as f:
+            f.write(text)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        body = lb.json("/anything")
+        self.assertEqual((body["fn"], body["version"], body["fromGlobals"]), ("Hello", "1", "yes"))
+        body = lb.json("/second")
+        self.assertEqual((body["fn"], body["version"], body["path"]), ("Second", "$LATEST", "/second"))
+
     def test_sighup_reads_the_edited_template(self):
         lb = self.serve()
         self.assertEqual(lb.json("/x")["fromGlobals"], "yes")

@@ -140,10 +140,86 @@ TEST(duplicate_key_is_an_error_naming_the_first)
 		  C "4:1: duplicate key 'listeners' (first on line 1)");
 }
 
-TEST(anchors_and_aliases_are_rejected)
+/*
+ * Why: real configurations share settings with YAML 1.1 merge keys
+ * ("<<: *defaults"), which PyYAML and SAM CLI resolve; lb refused every
+ * anchor ("anchors and aliases are not supported").
+ */
+TEST(anchors_aliases_and_merge_keys_are_resolved)
 {
-	CHECK_STR(load_err("x: &a 1\n"), C "1:4: anchors and aliases are not supported");
-	CHECK_STR(load_err("x: 1\ny: *a\n"), C "2:4: anchors and aliases are not supported");
+	struct config *cfg = load(LB_MIN "functions:\n"
+				  "  - &fn\n"
+				  "    name: api\n"
+				  "    runtime: nodejs20.x\n"
+				  "    handler: index.handler\n"
+				  "    code: ../functions/api\n"
+				  "    timeout: 9\n"
+				  "    environment: {variables: &vars {STAGE: dev, LEVEL: info}}\n"
+				  "  - <<: *fn\n"
+				  "    name: worker\n"
+				  "    timeout: 30\n"
+				  "    environment: {variables: {<<: *vars, LEVEL: debug}}\n"
+				  "  - handler: other.handler\n"
+				  "    <<: [{name: a, memory_size: 256}, *fn]\n");
+
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return;
+	CHECK(cfg->nfunctions == 3);
+	CHECK_STR(cfg->functions[1].name, "worker");
+	CHECK_STR(cfg->functions[1].latest.runtime, "nodejs20.x");
+	CHECK_STR(cfg->functions[1].latest.handler, "index.handler");
+	CHECK(cfg->functions[1].latest.timeout == 30);   /* the mapping's own key wins */
+	CHECK(cfg->functions[1].latest.nenv == 2);
+	/* merged keys come at the place of the "<<" */
+	CHECK_STR(cfg->functions[1].latest.env[0].name, "STAGE");
+	CHECK_STR(cfg->functions[1].latest.env[0].value, "dev");
+	CHECK_STR(cfg->functions[1].latest.env[1].name, "LEVEL");
+	CHECK_STR(cfg->functions[1].latest.env[1].value, "debug");
+	/* a list: the first mapping that has a key wins */
+	CHECK_STR(cfg->functions[2].name, "a");
+	CHECK(cfg->functions[2].latest.memory_size == 256);
+	CHECK(cfg->functions[2].latest.timeout == 9);
+	CHECK_STR(cfg->functions[2].latest.handler, "other.handler");
+	config_unref(cfg);
+	/* rule files too: a rule's actions shared with another */
+	CHECK_STR(rules_err("rules:\n"
+			    "  - {priority: 1, conditions: [" PATH_A "], actions: &api [" FWD "]}\n"
+			    "  - {priority: 2, conditions: [{<<: {path_pattern: {values: [/b]}}}],\n"
+			    "     actions: *api}\n"), "(loaded)");
+}
+
+TEST(anchor_alias_and_merge_key_errors_are_positioned)
+{
+	/* an error in a merged value names the line that wrote it */
+	CHECK_STR(load_err(LB_MIN "functions:\n"
+			   "  - &fn {name: a, runtime: nodejs20.x, handler: i.h, code: ../functions/api,\n"
+			   "         timeout: 1000}\n"
+			   "  - {<<: *fn, name: b}\n"),
+		  C "6:19: 'timeout' must be between 1 and 900, not 1000");
+	CHECK_STR(load_err("x: 1\ny: *a\n"), C "2:4: alias '*a' names no anchor ('&a') before it");
+	CHECK_STR(load_err("a: &a [*a]\n"), C "1:8: alias '*a' names no anchor ('&a') before it");
+	CHECK_STR(load_err("a: &a 1\nb: {<<: *a}\n"),
+		  C "1:4: a merge key ('<<') takes a mapping or a list of mappings, as "
+		    "'<<: *defaults' or '<<: [*a, *b]'");
+	CHECK_STR(load_err("b: {<<: [{x: 1}, [y]]}\n"),
+		  C "1:18: a merge key ('<<') takes a mapping or a list of mappings, as "
+		    "'<<: *defaults' or '<<: [*a, *b]'");
+	/* quoted, "<<" is an ordinary key */
+	CHECK_STR(load_err(LB_MIN "'<<': {}\n"),
+		  C "4:1: unknown key '<<' (it takes: load_balancer, listeners, target_groups, "
+		    "functions, lambda_api, admin)");
+	/* two merge keys in one mapping are a duplicate key, as in YAML */
+	CHECK_STR(load_err("a: &a {x: 1}\nb: {<<: *a, <<: *a}\n"),
+		  C "2:13: duplicate key '<<' (first on line 2)");
+	/* aliases of aliases cannot expand without bound */
+	CHECK_STR(load_err("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+			   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+			   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+			   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+			   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+			   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"),
+		  C "5:36: aliases expand to more than 100000 nodes");
 }
 
 TEST(tags_are_rejected)
@@ -1989,7 +2065,8 @@ int main(void)
 	RUN(missing_config_file_is_an_error);
 	RUN(yaml_syntax_error_names_libyamls_problem_and_position);
 	RUN(duplicate_key_is_an_error_naming_the_first);
-	RUN(anchors_and_aliases_are_rejected);
+	RUN(anchors_aliases_and_merge_keys_are_resolved);
+	RUN(anchor_alias_and_merge_key_errors_are_positioned);
 	RUN(tags_are_rejected);
 	RUN(second_document_is_rejected);
 	RUN(invalid_utf8_is_reported_at_its_byte);
