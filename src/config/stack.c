@@ -40,14 +40,17 @@ static bool is_template(const struct ynode *root)
 	       (ydoc_get(root, "Resources") || ydoc_get(root, "AWSTemplateFormatVersion"));
 }
 
+#define CDK_MAX_DEPTH 8 /* nested assemblies (Stages within Stages) */
+
 /*
  * The stack templates of the cloud assembly in dir (§6.1): its manifest's
  * aws:cloudformation:stack artifacts, and those of nested assemblies (CDK
  * Stages, cdk:cloud-assembly artifacts), depth first. *found gets the
- * first, *second the next (a path, for the message).
+ * first, *second the next (a path, for the message). seen[0..depth] are
+ * the real paths of the assemblies being walked (freed on the way out).
  */
-static int cdk_walk(struct config *cfg, const char *dir, int depth, const char **found,
-		    const char **second, struct lb_err *err)
+static int cdk_walk(struct config *cfg, const char *dir, int depth, char **seen,
+		    const char **found, const char **second, struct lb_err *err)
 {
 	char *mpath = config_printf(&cfg->arena, "%s/manifest.json", dir);
 	struct ydoc *m = ydoc_load(mpath, err);
@@ -56,6 +59,7 @@ static int cdk_walk(struct config *cfg, const char *dir, int depth, const char *
 
 	if (!m)
 		return -1;
+	seen[depth] = realpath(dir, NULL);
 	arts = ydoc_get(m->root, "artifacts");
 	for (size_t i = 0; rc == 0 && arts && arts->type == YNODE_MAPPING && i < arts->n; i++) {
 		const struct ynode *a = arts->pairs[i].value, *type = ydoc_get(a, "type");
@@ -66,9 +70,25 @@ static int cdk_walk(struct config *cfg, const char *dir, int depth, const char *
 		if (!type || type->type != YNODE_SCALAR)
 			continue;
 		if (strcmp(type->str, "cdk:cloud-assembly") == 0 && sub && sub->type == YNODE_SCALAR &&
-		    depth < 8) {
-			rc = cdk_walk(cfg, config_printf(&cfg->arena, "%s/%s", dir, sub->str),
-				      depth + 1, found, second, err);
+		    depth < CDK_MAX_DEPTH) {
+			const char *subdir = config_printf(&cfg->arena, "%s/%s", dir, sub->str);
+			char *real = realpath(subdir, NULL);
+
+			/* Why: CDK writes a Stage's assembly to a directory of its own
+			 * (assembly-NAME); one naming an assembly around it is a loop. */
+			for (int d = 0; real && d <= depth; d++) {
+				if (seen[d] && strcmp(seen[d], real) == 0) {
+					rc = ydoc_err(err, sub, "nested cloud assembly '%s' is %s (CDK "
+						      "writes a Stage's assembly to a directory of its "
+						      "own, assembly-NAME)", sub->str,
+						      d == depth ? "this assembly's own directory"
+								 : "an assembly that contains it");
+					break;
+				}
+			}
+			free(real);
+			if (rc == 0)
+				rc = cdk_walk(cfg, subdir, depth + 1, seen, found, second, err);
 			continue;
 		}
 		if (strcmp(type->str, "aws:cloudformation:stack") != 0 || !file ||
@@ -79,6 +99,8 @@ static int cdk_walk(struct config *cfg, const char *dir, int depth, const char *
 		else
 			*found = config_printf(&cfg->arena, "%s/%s", dir, file->str);
 	}
+	free(seen[depth]);
+	seen[depth] = NULL;
 	ydoc_free(m);
 	return rc;
 }
@@ -86,8 +108,9 @@ static int cdk_walk(struct config *cfg, const char *dir, int depth, const char *
 static const char *cdk_template(struct config *cfg, const char *dir, struct lb_err *err)
 {
 	const char *found = NULL, *second = NULL;
+	char *seen[CDK_MAX_DEPTH + 1] = { NULL };
 
-	if (cdk_walk(cfg, dir, 0, &found, &second, err))
+	if (cdk_walk(cfg, dir, 0, seen, &found, &second, err))
 		return NULL;
 	if (!found) {
 		lb_err_set(err, "%s/manifest.json: the cloud assembly has no stack template", dir);

@@ -311,6 +311,71 @@ class CdkTests(LbTestCase):
         self.check_routes(self.serve_assembly("--stage"))
 
 
+class CdkAssemblyErrorTests(LbTestCase):
+    """Cloud assemblies lb cannot read, written by hand as CDK lays them out."""
+    TEMPLATE = {"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function",
+               "Properties": {"Runtime": "python3.12", "Handler": "index.handler",
+                              "Code": {"S3Bucket": "b", "S3Key": "k.zip"}},
+               "Metadata": {"aws:asset:path": "asset.1", "aws:asset:is-bundled": False,
+                            "aws:asset:property": "Code"}},
+        "TG": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+               "Properties": {"TargetType": "lambda",
+                              "Targets": [{"Id": {"Fn::GetAtt": ["Fn", "Arn"]}}]}},
+        "LB": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {}},
+        "L": {"Type": "AWS::ElasticLoadBalancingV2::Listener",
+              "Properties": {"LoadBalancerArn": {"Ref": "LB"}, "Port": 8080,
+                             "DefaultActions": [{"Type": "forward",
+                                                 "TargetGroupArn": {"Ref": "TG"}}]}}}}
+
+    def assembly(self, tmp, extra=None, asset="asset.1"):
+        out = os.path.join(tmp, "cdk.out")
+        os.makedirs(os.path.join(out, "asset.1"))
+        arts = {"App": {"type": "aws:cloudformation:stack",
+                        "properties": {"templateFile": "App.template.json"}}}
+        arts.update(extra or {})
+        with open(os.path.join(out, "manifest.json"), "w") as f:
+            json.dump({"version": "36.0.0", "artifacts": arts}, f, indent=1)
+        doc = json.loads(json.dumps(self.TEMPLATE))
+        doc["Resources"]["Fn"]["Metadata"]["aws:asset:path"] = asset
+        with open(os.path.join(out, "App.template.json"), "w") as f:
+            json.dump(doc, f, indent=1)
+        return out
+
+    def test_the_staged_assembly_loads(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", self.assembly(tmp), tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"function Fn: python3\.12 index\.handler, code \S+/cdk\.out/asset\.1,")
+
+    def test_a_nested_assembly_that_is_itself_or_its_parent(self):
+        # Why: directoryName "." made lb walk the assembly again and report "several
+        # stacks: name one with -c cdk.out/./App.template.json", the same stack twice.
+        for name, want in ((".", "this assembly's own directory"),
+                           ("./", "this assembly's own directory"),
+                           ("..", None),
+                           ("assembly-Dev/..", "this assembly's own directory")):
+            with self.subTest(directoryName=name), tempfile.TemporaryDirectory() as tmp:
+                nested = {"assembly-Dev": {"type": "cdk:cloud-assembly",
+                                           "properties": {"directoryName": name,
+                                                          "displayName": "Dev"}}}
+                out = self.assembly(tmp, nested)
+                os.makedirs(os.path.join(out, "assembly-Dev"))
+                if name == "..":
+                    # the assembly's parent holds an assembly naming cdk.out as nested
+                    with open(os.path.join(tmp, "manifest.json"), "w") as f:
+                        json.dump({"version": "36.0.0", "artifacts": {"Out": {
+                            "type": "cdk:cloud-assembly",
+                            "properties": {"directoryName": "cdk.out"}}}}, f)
+                    out, want = tmp, "an assembly that contains it"
+                code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, r"manifest\.json:\d+:\d+: nested cloud assembly '%s' is %s "
+                                 r"\(CDK writes a Stage's assembly to a directory of its own, "
+                                 r"assembly-NAME\)" % (re.escape(name), re.escape(want)))
+                self.assertNotIn("several stacks", err)
+
+
 JSON_TEMPLATE = """{
   "Parameters": {"Name": {"Type": "String", "Default": "j"}},
   "Resources": {
