@@ -12,6 +12,7 @@
  * error naming the resource.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -33,7 +34,32 @@ static bool is(const struct cfn_res *r, const char *type)
 	return !r->off && strcmp(r->type, type) == 0;
 }
 
-/* The CDK asset that replaces property prop, as a path node; NULL if none. */
+/* A failed asset(): an error is set. */
+static struct ynode asset_failed;
+
+/*
+ * path names the template's own folder, and that folder is a cloud assembly
+ * (manifest.json beside the template): a function run from it would have
+ * every template and asset as its code, and no handler.
+ */
+static bool assembly_itself(struct cfn *c, const struct ynode *path)
+{
+	const char *slash = strrchr(c->file, '/');
+	const char *dir = slash ? config_printf(c->a, "%.*s", (int)(slash - c->file), c->file) : ".";
+	const char *full = path->str[0] == '/' ? path->str : config_printf(c->a, "%s/%s", dir,
+									  path->str);
+	char *a = realpath(dir, NULL), *b = realpath(full, NULL);
+	struct stat st;
+	bool same = a && b && strcmp(a, b) == 0 &&
+		    stat(config_printf(c->a, "%s/manifest.json", dir), &st) == 0;
+
+	free(a);
+	free(b);
+	return same;
+}
+
+/* The CDK asset that replaces property prop, as a path node; NULL if none,
+ * &asset_failed with an error. */
 static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *prop)
 {
 	const struct ynode *md = ydoc_get(r->node, "Metadata");
@@ -43,6 +69,12 @@ static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *p
 	if (!path || path->type != YNODE_SCALAR || !p || p->type != YNODE_SCALAR ||
 	    strcmp(p->str, prop) != 0)
 		return NULL;
+	if (assembly_itself(c, path))
+		return cfn_err(c, path, "the asset of '%s' (aws:asset:path '%s') is the cloud "
+			       "assembly's own directory, not its code: CDK stages an asset in "
+			       "asset.HASH beside the template (synthesize again with cdk synth, "
+			       "and keep cdk.out out of the asset's source)", r->id, path->str),
+		       &asset_failed;
 	/* Why: aws:asset:path is relative to the template's folder (§6.2); so are
 	 * lb's paths relative to the file naming them. */
 	return cfn_scalar(c->a, path, path->str);
@@ -91,6 +123,8 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 	const struct ynode *zip;
 	const char *dir;
 
+	if (path == &asset_failed)
+		return -1;
 	if (path) {
 		cfn_put(c->a, o, "code", path);
 		return 0;
@@ -168,7 +202,9 @@ static int layer(struct cfn *c, const struct cfn_res *f, const struct ynode *arn
 		if (r->off || !strstr(r->type, "::LayerVersion") || cfn_name(c, r) ||
 		    strcmp(r->ref, arn->str) != 0)
 			continue;
-		if ((v = asset(c, r, "Content"))) {
+		if ((v = asset(c, r, "Content")) == &asset_failed)
+			return -1;
+		if (v) {
 			cfn_push(c->a, list, v);
 			return 0;
 		}

@@ -375,6 +375,17 @@ class CdkAssemblyErrorTests(LbTestCase):
                                  r"assembly-NAME\)" % (re.escape(name), re.escape(want)))
                 self.assertNotIn("several stacks", err)
 
+    def test_an_asset_path_that_is_the_assembly_itself(self):
+        # Why: lb ran the function with the whole cdk.out as its code (and no handler).
+        for asset in (".", "./", "../cdk.out"):
+            with self.subTest(asset=asset), tempfile.TemporaryDirectory() as tmp:
+                code, _, err = lb_run("check", "-c", self.assembly(tmp, asset=asset), tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, r"App\.template\.json:\d+:\d+: the asset of 'Fn' "
+                                 r"\(aws:asset:path '%s'\) is the cloud assembly's own directory, "
+                                 r"not its code: CDK stages an asset in asset\.HASH beside the "
+                                 r"template" % re.escape(asset))
+
 
 JSON_TEMPLATE = """{
   "Parameters": {"Name": {"Type": "String", "Default": "j"}},
