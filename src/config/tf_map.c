@@ -23,6 +23,8 @@ struct tf_res {
 	bool data;
 	const struct ynode *at;              /* the resource's object, for errors */
 	const struct ynode *values, *expr;   /* expr: the configuration's, or NULL */
+	const char *mod;                     /* "" or "module.m." (its address's prefix) */
+	const struct ynode *mconf;           /* its module's configuration, or NULL */
 };
 
 struct tf {
@@ -133,7 +135,7 @@ static void collect(struct tf *t, const struct ynode *mod, const struct ynode *c
 		*o = (struct tf_res){ .addr = addr, .type = str(ydoc_get(r, "type")), .at = r,
 				      .data = str(ydoc_get(r, "mode")) &&
 					      strcmp(str(ydoc_get(r, "mode")), "data") == 0,
-				      .values = ydoc_get(r, "values") };
+				      .values = ydoc_get(r, "values"), .mod = prefix, .mconf = conf };
 		local = strncmp(addr, prefix, strlen(prefix)) == 0 ? addr + strlen(prefix) : addr;
 		for (size_t j = 0; crs && crs->type == YNODE_SEQUENCE && j < crs->n; j++) {
 			const char *ca = str(ydoc_get(crs->items[j], "address"));
@@ -154,10 +156,74 @@ static void collect(struct tf *t, const struct ynode *mod, const struct ynode *c
 	}
 }
 
-/* The resource an attribute names: by its ARN (or id, or function name) in
- * a state, else by the expression's reference in a plan. */
-static struct tf_res *link(struct tf *t, const struct ynode *v, const struct ynode *e,
-			   const char *attr, const char *type)
+/* "aws_x.y[\"k\"]" after its module prefix -> the "[...]" of a count/for_each
+ * instance, or "" for a resource without. */
+static const char *index_of(const struct tf_res *r)
+{
+	const char *b = strchr(r->addr + strlen(r->mod), '[');
+
+	return b ? b : "";
+}
+
+/*
+ * The resource of module mod (configuration mconf) a plan's reference names,
+ * as seen from the instance index idx of the referrer. Why: a plan's
+ * references are module-local ("aws_lb_target_group.svc", with "each.key"
+ * beside it for svc[each.key]), and a module's output is reached as
+ * "module.m.out", whose expression the module's configuration holds.
+ */
+static struct tf_res *resolve(struct tf *t, const char *mod, const struct ynode *mconf,
+			      const char *ref, const char *type, const char *idx, int depth)
+{
+	struct tf_res *one = NULL;
+	size_t n = strcspn(ref, ".["), nmatch = 0;
+
+	if (strncmp(ref, "module.", 7) == 0 && depth < 8) {
+		const char *name = ref + 7, *dot = strchr(name, '.');
+		const char *call = dot ? arena_strndup(t->c->a, name, (size_t)(dot - name)) : NULL;
+		const struct ynode *m = call ? ydoc_get(ydoc_get(ydoc_get(mconf, "module_calls"),
+								 call), "module") : NULL;
+		const char *out = dot ? arena_strndup(t->c->a, dot + 1, strcspn(dot + 1, ".[")) : NULL;
+		const struct ynode *refs = out ? ydoc_get(ydoc_get(ydoc_get(ydoc_get(m, "outputs"), out),
+								   "expression"), "references") : NULL;
+		const char *sub = call ? config_printf(t->c->a, "%smodule.%s.", mod, call) : NULL;
+
+		for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
+			struct tf_res *r = str(refs->items[k]) ? resolve(t, sub, m, str(refs->items[k]),
+									 type, "", depth + 1) : NULL;
+			if (r)
+				return r;
+		}
+		return NULL;
+	}
+	if (!strchr(ref, '.'))
+		return NULL; /* var.x, each.key, local.x: no resource */
+	n += strcspn(ref + n + 1, ".[") + 1; /* "aws_x.y" */
+	for (size_t i = 0; i < t->nres; i++) {
+		struct tf_res *r = &t->res[i];
+		const char *local = r->addr + strlen(r->mod);
+
+		if (strcmp(r->mod, mod) != 0 || (type && !strstr(r->type, type)) ||
+		    strncmp(local, ref, n) != 0 || (local[n] && local[n] != '['))
+			continue;
+		if (ref[n] == '[') { /* "aws_x.y[0]": that instance */
+			if (strncmp(local + n, ref + n, strlen(local + n)) == 0)
+				return r;
+			continue;
+		}
+		if (strcmp(index_of(r), idx) == 0 && *idx)
+			return r; /* svc[each.key] from svc["k"]: svc["k"] */
+		one = r;
+		nmatch++;
+	}
+	return nmatch == 1 ? one : NULL;
+}
+
+/* The resource an attribute of from (values v, expressions e) names: by its
+ * ARN (or id, or function name) in a state, else by the expression's
+ * reference in a plan. */
+static struct tf_res *link(struct tf *t, const struct tf_res *from, const struct ynode *v,
+			   const struct ynode *e, const char *attr, const char *type)
 {
 	const char *s = str(ydoc_get(v, attr));
 	const struct ynode *refs = ydoc_get(ydoc_get(e, attr), "references");
@@ -171,6 +237,14 @@ static struct tf_res *link(struct tf *t, const struct ynode *v, const struct yno
 		     (str(ydoc_get(rv, "function_name")) &&
 		      strcmp(str(ydoc_get(rv, "function_name")), s) == 0)))
 			return &t->res[i];
+	}
+	for (size_t k = 0; from && refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
+		const char *ref = str(refs->items[k]);
+		struct tf_res *r = ref ? resolve(t, from->mod, from->mconf, ref, type,
+						 index_of(from), 0) : NULL;
+
+		if (r)
+			return r;
 	}
 	for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
 		const char *ref = str(refs->items[k]);
@@ -203,10 +277,10 @@ static const char *name_of(const struct tf_res *r)
 	return n ? n : str(ydoc_get(r->values, "function_name"));
 }
 
-static struct ynode *tg_name(struct tf *t, const struct ynode *v, const struct ynode *e,
-			     const char *attr, const struct ynode *at)
+static struct ynode *tg_name(struct tf *t, const struct tf_res *from, const struct ynode *v,
+			     const struct ynode *e, const char *attr, const struct ynode *at)
 {
-	struct tf_res *r = link(t, v, e, attr, "_target_group");
+	struct tf_res *r = link(t, from, v, e, attr, "_target_group");
 
 	if (!r || !name_of(r)) {
 		cfn_err(t->c, at, "'%s' names no target group of this %s", attr, "document");
@@ -235,7 +309,7 @@ static int actions(struct tf *t, const struct tf_res *r, const char *attr, struc
 		if (type && strcmp(type, "forward") == 0 &&
 		    (str(ydoc_get(a, "target_group_arn")) ||
 		     ydoc_get(ydoc_get(e, "target_group_arn"), "references"))) {
-			if (!(name = tg_name(t, a, e, "target_group_arn", a)))
+			if (!(name = tg_name(t, r, a, e, "target_group_arn", a)))
 				return -1;
 			cfn_put(c->a, o, "target_group", name);
 		} else if (type && strcmp(type, "forward") == 0) {
@@ -252,7 +326,7 @@ static int actions(struct tf *t, const struct tf_res *r, const char *attr, struc
 			for (size_t j = 0; tgs && tgs->type == YNODE_SEQUENCE && j < tgs->n; j++) {
 				struct ynode *g = cfn_map(c->a, tgs->items[j]);
 
-				if (!(name = tg_name(t, tgs->items[j], etgs && etgs->type ==
+				if (!(name = tg_name(t, r, tgs->items[j], etgs && etgs->type ==
 						     YNODE_SEQUENCE && j < etgs->n ? etgs->items[j]
 						     : NULL, "arn", tgs->items[j])))
 					return -1;
@@ -352,7 +426,7 @@ static int listener(struct tf *t, struct tf_res *l, struct ynode *list)
 		struct tf_res *r = &t->res[i];
 		struct ynode *ro, *ra, *conds;
 
-		if (!strstr(r->type, "_listener_rule") || link(t, r->values, r->expr, "listener_arn",
+		if (!strstr(r->type, "_listener_rule") || link(t, r, r->values, r->expr, "listener_arn",
 							       "_listener") != l)
 			continue;
 		ro = cfn_map(c->a, r->values);
@@ -435,15 +509,15 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 		if (strcmp(a->type, "aws_lb_target_group_attachment") != 0 &&
 		    strcmp(a->type, "aws_alb_target_group_attachment") != 0)
 			continue;
-		if (link(t, a->values, a->expr, "target_group_arn", "_target_group") != g)
+		if (link(t, a, a->values, a->expr, "target_group_arn", "_target_group") != g)
 			continue;
 		if (lambda) {
-			struct tf_res *fn = link(t, a->values, a->expr, "target_id", "aws_lambda_");
+			struct tf_res *fn = link(t, a, a->values, a->expr, "target_id", "aws_lambda_");
 			const char *target = str(id) ? cfn_lambda_target(c, str(id)) : NULL;
 
 			if (!target && fn && strcmp(fn->type, "aws_lambda_alias") == 0) {
 				const char *of = str(ydoc_get(fn->values, "function_name"));
-				struct tf_res *base = of ? NULL : link(t, fn->values, fn->expr,
+				struct tf_res *base = of ? NULL : link(t, fn, fn->values, fn->expr,
 								       "function_name",
 								       "aws_lambda_function");
 
@@ -498,7 +572,7 @@ static struct ynode *code_dir(struct tf *t, const struct tf_res *r)
 		if (strcmp(t->res[i].type, "archive_file") == 0 && str(ydoc_get(av, "source_dir")) &&
 		    ((file && str(ydoc_get(av, "output_path")) &&
 		      strcmp(str(ydoc_get(av, "output_path")), file) == 0) ||
-		     link(t, r->values, r->expr, "filename", "archive_file") == &t->res[i]))
+		     link(t, r, r->values, r->expr, "filename", "archive_file") == &t->res[i]))
 			return (struct ynode *)ydoc_get(av, "source_dir");
 	}
 	return file ? (struct ynode *)ydoc_get(r->values, "filename") : NULL;
@@ -605,7 +679,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 			continue;
 		if (afn && strncmp(afn, "arn:", 4) == 0)
 			afn = cfn_lambda_target(c, afn);
-		if (!(afn ? strcmp(afn, fname) == 0 : link(t, av, a->expr, "function_name",
+		if (!(afn ? strcmp(afn, fname) == 0 : link(t, a, av, a->expr, "function_name",
 							    "aws_lambda_function") == f))
 			continue;
 		m = cfn_map(c->a, av);
@@ -740,7 +814,7 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 		if (!is_emulated(r->type) && !r->data)
 			buf_printf(c->skipped, "%s%s", c->skipped->len ? ", " : "", r->addr);
 		if ((!strcmp(r->type, "aws_lb_listener") || !strcmp(r->type, "aws_alb_listener")) &&
-		    link(&t, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
+		    link(&t, r, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
 		    listener(&t, r, ls))
 			goto out;
 	}

@@ -856,6 +856,64 @@ class TerraformTests(LbTestCase):
         self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything tf-layer"))
         self.assertIn("layer '%s' is not in this document" % insights, lb.stderr())
 
+    def test_a_plan_with_a_module_and_for_each_links_each_instance(self):
+        # Why: a plan's references are module-local ("aws_lb_target_group.svc" beside
+        # "each.key"; "module.alb.http_listener_arn" for a module's output); lb linked
+        # none of them, dropped every rule and target without a word, and served 404s.
+        svcs = {"orders": 10, "users": 20}
+        none = {"fixed_response": [], "forward": [], "redirect": []}
+        res = []
+        for k, prio in svcs.items():
+            res += [
+                {"address": 'aws_lambda_function.svc["%s"]' % k, "mode": "managed",
+                 "type": "aws_lambda_function", "name": "svc", "index": k,
+                 "values": {"function_name": "shop-" + k, "filename": "src", "handler": "index.handler",
+                            "runtime": "python3.11", "environment": [{"variables": {"WHO": k}}]}},
+                {"address": 'aws_lb_target_group.svc["%s"]' % k, "mode": "managed",
+                 "type": "aws_lb_target_group", "name": "svc", "index": k,
+                 "values": {"name": "shop-" + k, "target_type": "lambda"}},
+                {"address": 'aws_lb_target_group_attachment.svc["%s"]' % k, "mode": "managed",
+                 "type": "aws_lb_target_group_attachment", "name": "svc", "index": k, "values": {}},
+                {"address": 'aws_lb_listener_rule.svc["%s"]' % k, "mode": "managed",
+                 "type": "aws_lb_listener_rule", "name": "svc", "index": k,
+                 "values": {"priority": prio, "action": [dict(none, type="forward")],
+                            "condition": [{"path_pattern": [{"values": ["/%s/*" % k]}]}]}}]
+        alb = [{"address": "module.alb.aws_lb.this", "mode": "managed", "type": "aws_lb", "name": "this",
+                "values": {"name": "shop", "load_balancer_type": "application"}},
+               {"address": "module.alb.aws_lb_listener.http", "mode": "managed",
+                "type": "aws_lb_listener", "name": "http",
+                "values": {"port": 80, "protocol": "HTTP", "default_action": [dict(none, type="fixed-response", fixed_response=[
+                    {"content_type": "text/plain", "message_body": "nope", "status_code": "404"}])]}}]
+        each = lambda r: {"references": [r, "each.key"]}
+        conf = {"root_module": {
+            "resources": [
+                {"address": "aws_lb_target_group_attachment.svc", "type": "aws_lb_target_group_attachment",
+                 "expressions": {"target_group_arn": each("aws_lb_target_group.svc"),
+                                 "target_id": each("aws_lambda_function.svc")}},
+                {"address": "aws_lb_listener_rule.svc", "type": "aws_lb_listener_rule",
+                 "expressions": {"listener_arn": {"references": ["module.alb.http_listener_arn", "module.alb"]},
+                                 "action": [{"target_group_arn": each("aws_lb_target_group.svc")}]}}],
+            "module_calls": {"alb": {"source": "./modules/alb", "module": {
+                "outputs": {"http_listener_arn": {"expression": {
+                    "references": ["aws_lb_listener.http.arn", "aws_lb_listener.http"]}}},
+                "resources": [
+                    {"address": "aws_lb_listener.http", "type": "aws_lb_listener",
+                     "expressions": {"load_balancer_arn": {"references": ["aws_lb.this.arn", "aws_lb.this"]}}}]}}}}}
+        lb = StackLb(os.path.join(STACK, "tf"), "shop.json", args=["--port-map", "80=0"])
+        with open(lb.config_path, "w") as f:
+            json.dump({"format_version": "1.2", "planned_values": {"root_module": {
+                "resources": res, "child_modules": [{"address": "module.alb", "resources": alb}]}},
+                "configuration": conf}, f, indent=1)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/orders/7")
+        self.assertEqual((r.status, r.body), (200, b"tf orders:$LATEST:/orders/7"))
+        r = lb.get("/users/7")
+        self.assertEqual((r.status, r.body), (200, b"tf users:$LATEST:/users/7"))
+        r = lb.get("/other")
+        self.assertEqual((r.status, r.body), (404, b"nope"))
+
     def test_check_names_what_is_skipped(self):
         with tempfile.TemporaryDirectory() as tmp:
             code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
