@@ -68,11 +68,13 @@ struct h2_conn {
 	nghttp2_nv *nva;
 	size_t cap_nva;
 	unsigned requests;             /* streams begun on this connection */
+	unsigned nstreams;             /* streams in hc->streams (open, lb's to answer) */
 	size_t block_bytes;            /* decoded bytes of the header block being read */
 	int64_t active_us;             /* the last frame from the client other than PING */
 	uint32_t glitch_tokens;        /* client errors still allowed (h2_server.c, glitch) */
 	int64_t glitch_at_us;          /* when glitch_tokens was last refilled */
 	bool goaway;                   /* GOAWAY queued: no new streams */
+	bool settings_out;             /* lb's SETTINGS went out, with its stream limit (on_send) */
 	bool calm;                     /* lb ended the session for the client's abuse (ENHANCE_YOUR_CALM) */
 	bool lingering;                /* done: half-closed, input discarded a while */
 	bool freeing;

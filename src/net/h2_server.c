@@ -111,6 +111,7 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	if (hc->streams)
 		hc->streams->prev = st;
 	hc->streams = st;
+	hc->nstreams++;
 
 	req = &st->req;
 	h2_req_begin(&hc->build, req);
@@ -130,6 +131,7 @@ static void stream_unlink(struct h2_conn *hc, struct h2_stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	st->prev = st->next = NULL;
+	hc->nstreams--;
 }
 
 static void stream_destroy(struct h2_stream *st)
@@ -188,11 +190,11 @@ void h2_consume(struct h2_conn *hc, int32_t id, size_t n)
  * One more stream error or suspicious frame from the client: a stream
  * nghttp2 resets for the client's fault (a window past 2^31-1, a body
  * longer or shorter than its content-length, a malformed field), a head
- * lb refuses (400), a PRIORITY frame, an empty DATA frame that does not
- * end its stream. A reset stream may have cost lb a target connection or
- * a Lambda invocation and the client nothing, and nghttp2 1.52's
- * rapid-reset limit counts only the client's own RST_STREAM
- * (CVE-2025-8671, "MadeYouReset"). Past GLITCH_BURST, refilled at
+ * lb refuses (400), a stream past the 128 lb advertised, a PRIORITY
+ * frame, an empty DATA frame that does not end its stream. A reset
+ * stream may have cost lb a target connection or a Lambda invocation and
+ * the client nothing, and nghttp2 1.52's rapid-reset limit counts only
+ * the client's own RST_STREAM (CVE-2025-8671, "MadeYouReset"). Past GLITCH_BURST, refilled at
  * GLITCH_RATE a second (the numbers of that limit, as nghttp2 1.66's own
  * glitch limit has them), the connection ends with
  * GOAWAY(ENHANCE_YOUR_CALM).
@@ -254,6 +256,13 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	if (hc->requests >= H2_MAX_REQUESTS || hc->goaway) {
 		/* Past the GOAWAY: refused, so the client may retry it elsewhere. */
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
+	if (hc->nstreams >= H2_MAX_STREAMS) {
+		/* Past the 128 streams lb advertised: this stream alone is refused
+		 * (RFC 9113 §5.1.2), the others are served (session_new). */
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		glitch(hc);
 		return 0;
 	}
 	hc->requests++;
@@ -508,6 +517,33 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 
 /* --- nghttp2 callbacks: sending ------------------------------------------- */
 
+/*
+ * Writes lb's first SETTINGS frame with SETTINGS_MAX_CONCURRENT_STREAMS
+ * (H2_MAX_STREAMS) appended, an entry nghttp2 was not given (session_new).
+ * Returns false, writing nothing, if data is not that frame.
+ */
+static bool settings_with_limit(struct evbuffer *out, const uint8_t *data, size_t length)
+{
+	uint8_t more[6] = { 0, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint8_t)(H2_MAX_STREAMS >> 24),
+			    (uint8_t)(H2_MAX_STREAMS >> 16), (uint8_t)(H2_MAX_STREAMS >> 8), (uint8_t)H2_MAX_STREAMS };
+	uint8_t head[9];
+	size_t n;
+
+	if (length < 9 || data[3] != NGHTTP2_SETTINGS || (data[4] & NGHTTP2_FLAG_ACK))
+		return false;
+	n = ((size_t)data[0] << 16 | (size_t)data[1] << 8 | data[2]) + sizeof(more);
+	if (n != length - 9 + sizeof(more))
+		return false;
+	memcpy(head, data, 9);
+	head[0] = (uint8_t)(n >> 16);
+	head[1] = (uint8_t)(n >> 8);
+	head[2] = (uint8_t)n;
+	evbuffer_add(out, head, 9);
+	evbuffer_add(out, data + 9, length - 9);
+	evbuffer_add(out, more, sizeof(more));
+	return true;
+}
+
 static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t length, int flags, void *user_data)
 {
 	struct h2_conn *hc = user_data;
@@ -518,6 +554,14 @@ static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t len
 	/* Bounded output: the rest waits for the write callback. */
 	if (evbuffer_get_length(out) >= OUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
+	/* nghttp2 hands over one frame at a time; lb's SETTINGS is the first. */
+	if (!hc->settings_out) {
+		hc->settings_out = true;
+		if (settings_with_limit(out, data, length))
+			return (ssize_t)length;
+		log_warn("HTTP/2 to %s:%u: the first frame is not lb's SETTINGS: no stream limit advertised",
+			 hc->c->peer_ip, hc->c->peer_port);
+	}
 	evbuffer_add(out, data, length);
 	return (ssize_t)length;
 }
@@ -730,9 +774,16 @@ static int session_new(struct h2_conn *hc)
 {
 	nghttp2_session_callbacks *cbs = make_callbacks();
 	nghttp2_option *opt = NULL;
-	/* ALB: up to 128 requests in parallel on a connection, no server push (§2.5). */
+	/*
+	 * ALB: up to 128 requests in parallel on a connection, no server push
+	 * (§2.5). The limit goes on the wire (on_send) but not to nghttp2,
+	 * and lb enforces it (on_begin_headers): nghttp2 1.52 ends the whole
+	 * connection (GOAWAY PROTOCOL_ERROR) for a stream past an acknowledged
+	 * limit, and with it the answers of the 128 streams in flight, which
+	 * its GOAWAY names as processed. lb refuses that stream alone
+	 * (REFUSED_STREAM, RFC 9113 §5.1.2), as nginx does.
+	 */
 	nghttp2_settings_entry iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
 	};
 	int rv = -1;
@@ -741,6 +792,9 @@ static int session_new(struct h2_conn *hc)
 		goto out;
 	/* Request bodies are given back to the window as the target drains. */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
+	/* nghttp2 keeps closed streams (for RFC 7540 priorities) up to its
+	 * stream limit, which it does not have: none are kept. */
+	nghttp2_option_set_no_closed_streams(opt, 1);
 	if (nghttp2_session_server_new2(&hc->session, cbs, hc, opt) != 0) {
 		hc->session = NULL;
 		goto out;

@@ -382,6 +382,41 @@ class Http2Test(unittest.TestCase):
         self.assertEqual(c.settings.get(3), 128)     # SETTINGS_MAX_CONCURRENT_STREAMS
         self.assertNotIn(1, c.resets)
 
+    def test_a_stream_past_the_128_is_refused_and_the_128_are_answered(self):
+        # RFC 9113 §5.1.2: a stream past the advertised limit is a stream error
+        # (REFUSED_STREAM: the client may retry it). nghttp2 1.52 ended the whole
+        # connection (GOAWAY PROTOCOL_ERROR) once the client had acknowledged the
+        # SETTINGS, and the 128 streams in flight were never answered.
+        c = self.h2()
+        c.send(c.frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)))   # INITIAL_WINDOW_SIZE 0
+        while 3 not in c.settings:
+            c.read_frame()                       # lb's SETTINGS, acknowledged
+        sids = [1 + 2 * i for i in range(128)]
+        # Each answer waits for its window: the 128 streams stay open.
+        c.send(b"".join(c.headers_frame(sid, self.fields(f"/fixed?held={sid}")) for sid in sids))
+        heads = set()
+        while len(heads) < 128:
+            ftype, _, sid, _ = c.read_frame()
+            if ftype == 1:
+                heads.add(sid)
+        c.headers(257, self.fields("/fixed?n=129", extra=[("user-agent", "stream-129")]))
+        while 257 not in c.resets and not c.goaway:
+            c.read_frame()
+        self.assertEqual((c.goaway, c.resets.get(257)), (None, 7))     # REFUSED_STREAM
+        c.send(b"".join(c.frame(WINDOW_UPDATE, 0, sid, struct.pack(">I", 100)) for sid in sids))
+        bodies = {}
+        while len(c.ended) < 128:
+            ftype, _, sid, payload = c.read_frame()
+            if ftype == DATA:
+                bodies[sid] = bodies.get(sid, b"") + payload
+        self.assertEqual(set(bodies), set(sids))
+        self.assertEqual(set(bodies.values()), {b"fixed"})
+        # The refused stream was never a request; the connection takes the next one.
+        c.send(c.frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 65535)))
+        c.headers(259, self.fields("/fixed"))
+        self.assertEqual(c.response(259)[1], b"fixed")
+        self.assertFalse(any('"stream-129"' in e["_raw"] for e in read_log(self.lb)))
+
     def test_streams_reset_for_the_clients_errors_end_the_connection(self):
         # CVE-2025-8671 ("MadeYouReset"): a stream the client gets reset by an error of
         # its own (here a stream window past 2^31-1, FLOW_CONTROL_ERROR) costs lb a
