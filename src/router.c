@@ -846,7 +846,10 @@ static void on_error(void *cookie, struct http_request *req, int status)
 		auth_login_cancel(rt->login);
 	o.status = status;
 	o.priority = ALOG_PRIORITY_NONE;
-	o.sent = answer_page(r, req, status, true);
+	answer_page(r, req, status, true);
+	/* With what an answer already under way sent (an HTTP/2 stream reset
+	 * for its malformed body once its target's answer had begun). */
+	o.sent = req->sent_bytes;
 	route_finish(r, req, &o);
 }
 

@@ -47,6 +47,7 @@ struct h2_stream {
 	struct h2_stream *pend_next;   /* hc->pending */
 	size_t unconsumed;             /* DATA bytes taken while paused, not yet in a WINDOW_UPDATE */
 	struct evbuffer *out;          /* the answer's body, waiting for DATA frames */
+	struct evbuffer *early;        /* DATA that came before the head was shown (show_pending) */
 	nghttp2_nv *trail;             /* trailers sent after the body (a target's, gRPC) */
 	size_t ntrail, cap_trail;
 	struct buf trail_mem;          /* their names and values */

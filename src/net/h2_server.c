@@ -19,9 +19,10 @@
  * of the owner.
  *
  * A hostile client (alb-http-targets-and-tls.md has no ALB numbers for
- * this; nghttp2's own limits and lb's): a stream's head is shown to the
- * owner only after the read that brought it, so a stream reset in the
- * same read (rapid reset) is never routed (show_pending); nghttp2 cuts a
+ * this; nghttp2's own limits and lb's): a stream's head (and DATA) is
+ * shown to the owner only after the read that brought it and the resets
+ * nghttp2 queued in it, so a stream reset in the same read (rapid reset,
+ * MadeYouReset) is never routed (show_pending); nghttp2 cuts a
  * connection after 1,000 RST_STREAM (33 more a second), and glitch does
  * the same for the streams it resets for the client's errors; a header
  * block that decodes past BLOCK_MAX (an HPACK bomb) ends the connection;
@@ -92,11 +93,13 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 		hc->free = st->next;
 		hc->nfree--;
 		evbuffer_drain(st->out, evbuffer_get_length(st->out));
+		evbuffer_drain(st->early, evbuffer_get_length(st->early));
 	} else {
 		st = xcalloc(1, sizeof(*st));
 		st->io_kind = HTTP_IO_H2;
 		http_request_init(&st->req);
 		st->out = evbuffer_new();
+		st->early = evbuffer_new();
 	}
 	st->hc = hc;
 	st->id = id;
@@ -138,6 +141,7 @@ static void stream_destroy(struct h2_stream *st)
 {
 	http_request_release(&st->req);
 	evbuffer_free(st->out);
+	evbuffer_free(st->early);
 	free(st->trail);
 	buf_release(&st->trail_mem);
 	free(st);
@@ -308,6 +312,44 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	return 0;
 }
 
+/* DATA bytes of a shown stream: to the owner, or back to the window if nobody wants them. */
+static void body_in(struct h2_conn *hc, struct h2_stream *st, const uint8_t *data, size_t len)
+{
+	struct http_request *req = &st->req;
+
+	if (!st->shown || st->answered || !st->owned) {
+		h2_consume(hc, st->id, len);   /* nobody wants it */
+		return;
+	}
+	req->body_bytes += len;
+	if (req->stream_body) {
+		if (owner(hc)->on_body)
+			owner(hc)->on_body(owner_cookie(hc), req, (const char *)data, len);
+		/* The owner may have paused (its target is slow): the bytes
+		 * stay charged to the window until it resumes. */
+		if (st->paused && !st->closed)
+			st->unconsumed += len;
+		else
+			h2_consume(hc, st->id, len);
+		return;
+	}
+	if (req->keep_body && !req->body_too_large && buf_append(&req->body, data, len) < 0)
+		req->body_too_large = true;
+	h2_consume(hc, st->id, len);
+}
+
+/* The DATA held while the head waited (on_data_chunk): to the owner, or dropped. */
+static void early_body(struct h2_conn *hc, struct h2_stream *st)
+{
+	while (evbuffer_get_length(st->early) > 0) {
+		struct evbuffer_iovec v;
+
+		evbuffer_peek(st->early, -1, NULL, &v, 1);
+		body_in(hc, st, v.iov_base, v.iov_len);
+		evbuffer_drain(st->early, v.iov_len);
+	}
+}
+
 /* The request is complete: the owner has it whole (unless it answered already). */
 static void request_done(struct h2_conn *hc, struct h2_stream *st)
 {
@@ -341,22 +383,40 @@ static void headers_done(struct h2_conn *hc, struct h2_stream *st)
 	if (status) {
 		log_debug("HTTP/2 request from %s:%u refused: %d", hc->c->peer_ip, hc->c->peer_port, status);
 		/* A whole request needs no RST_STREAM after its 400 (on_frame_send). */
-		st->req_done = end;
+		st->req_done = st->req_done || end;
 		owner(hc)->on_error(owner_cookie(hc), &st->req, status);
+		early_body(hc, st);
 		return;
 	}
 	owner(hc)->on_head(owner_cookie(hc), &st->req);
-	if (end)
+	early_body(hc, st);
+	if (end || st->req_done)
 		request_done(hc, st);
 }
 
+/* A request nghttp2 reset as malformed (its DATA past or short of its
+ * content-length) before it was shown: the owner logs its 400 without
+ * routing it; no answer goes out, the stream is reset. */
+static void malformed_unshown(struct h2_conn *hc, struct h2_stream *st)
+{
+	st->req.received_bytes += st->head_bytes;
+	st->shown = true;
+	st->owned = true;
+	owner(hc)->on_error(owner_cookie(hc), &st->req, 400);
+	h2_disown(st);
+}
+
 /*
- * Shows the owner the heads that came in, in order. A head waits in
- * hc->pending until the read that brought it is processed (or its stream's
- * first DATA or trailers come): a stream the client resets in the same
- * read - rapid reset (CVE-2023-44487) sends HEADERS and RST_STREAM
- * together - is never routed, so it costs no target connection and no
- * Lambda invocation (nor an access-log line, as it never was a request).
+ * Shows the owner the heads that came in, in order, with the DATA that
+ * came with them. A head waits in hc->pending until the read that brought
+ * it is processed, and the frames nghttp2 queued in it are sent (h2_input),
+ * its stream's DATA held meanwhile: a stream reset in the same read is
+ * never routed, so it costs no target connection and no Lambda
+ * invocation. The client resets it in rapid reset (CVE-2023-44487:
+ * HEADERS and RST_STREAM together), nghttp2 for the client's error in
+ * MadeYouReset (CVE-2025-8671: a window past 2^31-1, DATA past the
+ * content-length); neither was a request the owner hears of, but for a
+ * body off its content-length, which is logged as a malformed request.
  */
 static void show_pending(struct h2_conn *hc)
 {
@@ -368,10 +428,16 @@ static void show_pending(struct h2_conn *hc)
 			hc->pending_tail = &hc->pending;
 		st->pend_next = NULL;
 		st->pending = false;
-		/* Not after lb ended the session, nor when nghttp2 is about to
-		 * reset the stream: nothing could be answered. */
-		if (!st->closed && !st->doomed && !hc->calm)
+		/* Not after lb ended the session, nor when the stream is (or is
+		 * about to be) reset: nothing could be answered. */
+		if (!st->closed && !st->doomed && !hc->calm) {
 			headers_done(hc, st);
+			continue;
+		}
+		if (st->closed && st->malformed && !st->doomed && !hc->calm)
+			malformed_unshown(hc, st);
+		h2_consume(hc, st->id, evbuffer_get_length(st->early));
+		evbuffer_drain(st->early, evbuffer_get_length(st->early));
 	}
 }
 
@@ -410,16 +476,11 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 			headers_in(hc, st, frame);
 			break;
 		}
-		/* Trailers (or an empty DATA below): the head goes first. */
-		if (st->pending)
-			show_pending(hc);
 		st->req.received_bytes += frame->hd.length + 9;
 		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
 			request_done(hc, st);
 		break;
 	case NGHTTP2_DATA:
-		if (st->pending)
-			show_pending(hc);
 		st->req.received_bytes += frame->hd.length + 9;
 		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
 			request_done(hc, st);
@@ -435,32 +496,20 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 {
 	struct h2_conn *hc = user_data;
 	struct h2_stream *st = stream_of(hc, stream_id);
-	struct http_request *req;
 
 	(void)session;
 	(void)flags;
-	if (st && st->pending)
-		show_pending(hc);
-	if (!st || !st->shown || st->answered || !st->owned) {
+	if (!st) {
 		h2_consume(hc, stream_id, len);   /* nobody wants it */
 		return 0;
 	}
-	req = &st->req;
-	req->body_bytes += len;
-	if (req->stream_body) {
-		if (owner(hc)->on_body)
-			owner(hc)->on_body(owner_cookie(hc), req, (const char *)data, len);
-		/* The owner may have paused (its target is slow): the bytes
-		 * stay charged to the window until it resumes. */
-		if (st->paused && !st->closed)
-			st->unconsumed += len;
-		else
-			h2_consume(hc, stream_id, len);
+	/* Its head waits for the end of the read (show_pending): so do its
+	 * bytes, within the stream's window. */
+	if (st->pending) {
+		evbuffer_add(st->early, data, len);
 		return 0;
 	}
-	if (req->keep_body && !req->body_too_large && buf_append(&req->body, data, len) < 0)
-		req->body_too_large = true;
-	h2_consume(hc, stream_id, len);
+	body_in(hc, st, data, len);
 	return 0;
 }
 
@@ -638,6 +687,7 @@ static void on_send_ev(evutil_socket_t fd, short what, void *arg)
 static int h2_input(struct h2_conn *hc)
 {
 	struct evbuffer *in = bufferevent_get_input(hc->c->bev);
+	int rv;
 
 	while (evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
@@ -653,6 +703,14 @@ static int h2_input(struct h2_conn *hc)
 			return -1;
 		}
 		evbuffer_drain(in, (size_t)n);
+	}
+	/* The resets nghttp2 queued in the read go out first, so the heads
+	 * they end are not routed (show_pending). */
+	if (hc->pending && (rv = nghttp2_session_send(hc->session)) != 0) {
+		log_debug("HTTP/2 session with %s:%u: %s", hc->c->peer_ip, hc->c->peer_port, nghttp2_strerror(rv));
+		reap(hc);
+		h2_close(hc);
+		return -1;
 	}
 	show_pending(hc);
 	return 0;

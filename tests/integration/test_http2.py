@@ -314,6 +314,101 @@ class Http2Test(unittest.TestCase):
             self.assertEqual((e["type"], e["elb_status_code"], e["sent_bytes"]), ("h2", "400", "0"), agent)
             self.assertEqual(c.resets.get(sid), 1)     # PROTOCOL_ERROR
 
+    def test_bodies_off_their_content_length_in_the_heads_read_are_never_routed(self):
+        # MadeYouReset (CVE-2025-8671) by content-length: DATA past it (one frame, or a
+        # whole body then one byte more) or short of it, in the HEADERS' read. nghttp2
+        # resets the stream (PROTOCOL_ERROR); lb routed it first, opening a target
+        # connection (and sending the body) for each. Each is still logged 400.
+        c = self.h2()
+        conns = self.backend.conn_count
+        out, agents = b"", {}
+        for sid in range(1, 61, 2):
+            agent = f"cl-off-{sid}"
+            head = c.headers_frame(sid, self.fields(f"/upload?clx={sid}", "POST", [
+                ("content-length", "5"), ("user-agent", agent)]), end_stream=False)
+            kind = sid % 3
+            if kind == 0:
+                out += head + c.frame(DATA, 1, sid, b"0123456789")
+            elif kind == 1:
+                out += head + c.frame(DATA, 0, sid, b"01234") + c.frame(DATA, 1, sid, b"5")
+            else:
+                out += head + c.frame(DATA, 1, sid, b"0123")
+            agents[sid] = agent
+        c.send(out + c.headers_frame(61, self.fields("/fixed", extra=[("user-agent", "after-cl-off")])))
+        self.assertEqual(c.response(61)[1], b"fixed")
+        log_for(self.lb, '"after-cl-off"')
+        for sid, agent in agents.items():
+            e = log_for(self.lb, f'"{agent}"')
+            self.assertEqual((e["elb_status_code"], e["target_port"], e["sent_bytes"]), ("400", "-", "0"), agent)
+            self.assertEqual(c.resets.get(sid), 1, agent)     # PROTOCOL_ERROR
+        self.assertFalse(any("clx=" in r["target"] for r in self.backend.requests))
+        self.assertLessEqual(self.backend.conn_count - conns, 1)    # a health check, perhaps
+
+    def test_body_past_its_content_length_after_the_target_has_it(self):
+        # The excess comes in a later read: the request went to the target, which holds
+        # it. lb resets the stream, logs 400 (the target named, no status from it), and
+        # closes that target connection (its request never ended): the next requests go
+        # on other connections.
+        c = self.h2()
+        c.send(c.headers_frame(1, self.fields("/hold?key=cl-late", "POST", [
+            ("content-length", "10"), ("user-agent", "cl-late")]), end_stream=False) +
+            c.frame(DATA, 0, 1, b"0123456789"))
+        self.assertTrue(self.backend.wait(lambda b: b.held("cl-late") == 1))
+        held_conn = [r["conn"] for r in self.backend.requests if "cl-late" in r["target"]][0]
+        c.data(1, b"X", end_stream=True)
+        while 1 not in c.resets:
+            c.read_frame()
+        self.assertEqual(c.resets[1], 1)
+        e = log_for(self.lb, '"cl-late"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"], e["sent_bytes"]), ("400", "-", "0"))
+        self.assertNotEqual(e["target_port"], "-")
+        self.backend.release("cl-late")
+        for sid in (3, 5, 7):
+            c.headers(sid, self.fields("/echo?after-cl-late"))
+            self.assertNotEqual(json.loads(c.response(sid)[1])["conn"], held_conn)
+
+    def test_body_past_its_content_length_while_the_answer_streams(self):
+        # The target had the whole declared body and its answer (20 MB) is under way
+        # when the excess comes: the stream is reset, logged 400 with the target's 200
+        # and the bytes of the answer (lb logged 0).
+        c = self.h2()
+        c.send(c.headers_frame(1, self.fields("/bytes?n=20M", "POST", [
+            ("content-length", "10"), ("user-agent", "cl-mid-answer")]), end_stream=False) +
+            c.frame(DATA, 0, 1, b"0123456789"))
+        got = 0
+        while got < 30000:
+            ftype, _, sid, payload = c.read_frame()
+            if ftype == DATA and sid == 1:
+                got += len(payload)
+        c.data(1, b"X", end_stream=True)
+        while 1 not in c.resets:
+            ftype, _, sid, payload = c.read_frame()
+            if ftype == DATA and sid == 1:
+                got += len(payload)
+        self.assertEqual(c.resets[1], 1)
+        e = log_for(self.lb, '"cl-mid-answer"')
+        self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("400", "200"))
+        self.assertGreaterEqual(int(e["sent_bytes"]), got)
+
+    def test_streams_reset_for_bodies_off_their_content_length_end_the_connection(self):
+        # Each such reset counts toward the abuse limit, as a client's RST_STREAM does.
+        c = self.h2()
+        sids = list(range(1, 2 * 1100, 2))
+        try:
+            for i in range(0, len(sids), 100):
+                batch = sids[i:i + 100]
+                c.send(b"".join(c.headers_frame(sid, self.fields("/fixed", "POST", [("content-length", "1")]),
+                                                end_stream=False) + c.frame(DATA, 1, sid, b"ab")
+                                for sid in batch))
+                while batch[-1] not in c.resets and not c.goaway:
+                    c.read_frame()
+        except (EOFError, OSError):
+            pass
+        self.assertTrue(c.goaway or c.closed_by_peer(timeout=10))
+        self.assertEqual(c.goaway[1], 11)          # ENHANCE_YOUR_CALM
+        self.assertGreaterEqual(len(c.resets), 1000)
+        self.assertEqual(set(c.resets.values()), {1})
+
     def test_streams_lb_must_reset_in_the_read_that_opened_them_are_never_routed(self):
         # MadeYouReset (CVE-2025-8671) with the error in the HEADERS' read: a stream
         # window past 2^31-1 (FLOW_CONTROL_ERROR). lb routed each stream first.
