@@ -41,6 +41,21 @@
 #include "targets/target.h"
 #include "targets/targets.h"
 
+/* What happened to a request, for its log line. */
+struct outcome {
+	int status;
+	size_t sent;
+	const char *actions;
+	struct sv redirect_url;
+	const char *error_reason;
+	const struct target_group *tg;
+	const char *target;
+	int target_status;
+	double t_request, t_target, t_response;  /* seconds; -1 when not dispatched */
+	int priority;
+	bool websocket;
+};
+
 struct route {
 	struct route *next_free;
 	struct router *router;
@@ -62,6 +77,8 @@ struct route {
 	struct sv log_host, log_target; /* the request as received, once transformed */
 	bool auth_ran;           /* the rule's jwt-validation ran (logged as "authenticate") */
 	const char *www_auth;    /* its 401's WWW-Authenticate, when it failed */
+	struct outcome held;     /* the line of an answer still in lb (route_finish, on_sent) */
+	struct buf held_mem;     /* the strings held names */
 };
 
 struct router {
@@ -75,21 +92,6 @@ struct router {
 	char date[30];
 	struct buf scratch;      /* the Location of a redirect */
 	struct auth_flow *auth;  /* authenticate actions; NULL if its keys could not be made */
-};
-
-/* What happened to a request, for its log line. */
-struct outcome {
-	int status;
-	size_t sent;
-	const char *actions;
-	struct sv redirect_url;
-	const char *error_reason;
-	const struct target_group *tg;
-	const char *target;
-	int target_status;
-	double t_request, t_target, t_response;  /* seconds; -1 when not dispatched */
-	int priority;
-	bool websocket;
 };
 
 struct router *router_new(struct rng *rng, struct targets *targets)
@@ -156,6 +158,7 @@ void router_free(struct router *r)
 		buf_release(&rt->cookies);
 		auth_req_release(&rt->auth);
 		buf_release(&rt->xform_mem);
+		buf_release(&rt->held_mem);
 		forward_release(&rt->f);
 		free(rt);
 	}
@@ -193,6 +196,7 @@ static struct route *route_get(struct router *r, struct http_request *req)
 		buf_init(&rt->cookies, 0);
 		auth_req_init(&rt->auth);
 		buf_init(&rt->xform_mem, 0);
+		buf_init(&rt->held_mem, 0);
 		forward_init(&rt->f);
 	}
 	memset(&rt->xf, 0, sizeof(rt->xf));
@@ -524,9 +528,40 @@ static void set_group_cookies(struct route *rt, const struct http_request *req, 
 	f->ncookies = 2;
 }
 
+/* Keeps o for on_sent, with copies of the strings it names (their owners,
+ * the router's scratch, a target, a login, may change or go meanwhile). */
+static void route_hold(struct route *rt, const struct outcome *o)
+{
+	struct buf *m = &rt->held_mem;
+	size_t at_target, at_reason, at_url;
+
+	rt->held = *o;
+	buf_reset(m);
+	at_target = m->len;
+	if (o->target)
+		buf_append(m, o->target, strlen(o->target) + 1);
+	at_reason = m->len;
+	if (o->error_reason)
+		buf_append(m, o->error_reason, strlen(o->error_reason) + 1);
+	at_url = m->len;
+	if (o->redirect_url.p)
+		buf_append(m, o->redirect_url.p, o->redirect_url.n);
+	if (o->target)
+		rt->held.target = m->p + at_target;
+	if (o->error_reason)
+		rt->held.error_reason = m->p + at_reason;
+	rt->held.redirect_url = o->redirect_url.p ? (struct sv){ m->p + at_url, o->redirect_url.n } : SV_NULL;
+}
+
 /* Logs the request and releases its route: the end of every request. */
 static void route_finish(struct router *r, struct http_request *req, const struct outcome *o)
 {
+	/* An HTTP/2 answer the client's window may hold back is logged once
+	 * it has left lb, or not (on_sent). */
+	if (req->route && http_server_answer_held(req)) {
+		route_hold(req->route, o);
+		return;
+	}
 	route_log(r, req, o);
 	route_put(r, req);
 }
@@ -840,6 +875,11 @@ static void on_error(void *cookie, struct http_request *req, int status)
 	struct route *rt = req->route;
 	struct outcome o;
 
+	/* Before on_head (a head refused): a route to hold the line in
+	 * while the answer waits for its client (route_finish). */
+	if (!rt)
+		rt = route_get(r, req);
+
 	outcome_init(&o, status, rt);
 	forward_stop(rt, &o);
 	if (rt)
@@ -873,6 +913,24 @@ static void on_abort(void *cookie, struct http_request *req)
 	route_finish(r, req, &o);
 }
 
+/* The answer route_finish held has left lb, or never will. */
+static void on_sent(void *cookie, struct http_request *req, bool whole)
+{
+	struct router *r = cookie;
+	struct route *rt = req->route;
+	struct outcome o = rt->held;
+
+	/* ALB logs 460 when the client closes before its answer is sent
+	 * (§4.4); lb logs so a client that left, reset the stream or kept its
+	 * window shut until the idle timeout, as an HTTP/1.1 client that stops
+	 * reading a streamed answer, with the bytes that left. */
+	if (!whole)
+		o.status = 460;
+	o.sent = req->sent_bytes;
+	route_log(r, req, &o);
+	route_put(r, req);
+}
+
 static void on_drain(void *cookie, struct http_request *req)
 {
 	struct route *rt = req->route;
@@ -889,6 +947,7 @@ static const struct http_server_cbs router_cbs = {
 	.on_error = on_error,
 	.on_abort = on_abort,
 	.on_drain = on_drain,
+	.on_sent = on_sent,
 };
 
 const struct http_server_cbs *router_http_callbacks(void)

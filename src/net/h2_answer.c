@@ -82,8 +82,9 @@ static size_t fields_bytes(const struct h2_fields *f)
 	return n;
 }
 
-/* Queues the HEADERS of st's answer, with a data source unless no_body. */
-static void submit(struct h2_conn *hc, struct h2_stream *st, bool no_body)
+/* Queues the HEADERS of st's answer, with a data source unless no_body.
+ * Returns their bytes (req->sent_bytes counts them once sent). */
+static size_t submit(struct h2_conn *hc, struct h2_stream *st, bool no_body)
 {
 	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = on_data_read };
 	nghttp2_nv *nva = make_nva(hc);
@@ -92,8 +93,8 @@ static void submit(struct h2_conn *hc, struct h2_stream *st, bool no_body)
 	st->no_body = no_body;
 	if (nghttp2_submit_response(hc->session, st->id, nva, hc->fields.n, no_body ? NULL : &prd) != 0)
 		nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-	st->req.sent_bytes += fields_bytes(&hc->fields) + 9;
 	h2_schedule(hc);
+	return fields_bytes(&hc->fields) + 9;
 }
 
 size_t h2_respond(struct http_request *req, const struct http_response *resp, const char *date)
@@ -101,8 +102,7 @@ size_t h2_respond(struct http_request *req, const struct http_response *resp, co
 	struct h2_stream *st = req->io;
 	struct h2_conn *hc = st->hc;
 	bool body = http_response_has_body(resp->status, sv_eq_cstr(req->method, "HEAD")) && resp->body.n;
-	uint64_t before = req->sent_bytes;
-
+	size_t n = 0;
 	struct http_header *tmp;
 	struct http_response r;
 
@@ -115,11 +115,10 @@ size_t h2_respond(struct http_request *req, const struct http_response *resp, co
 	free(tmp);
 	if (body) {
 		evbuffer_add(st->out, resp->body.p, resp->body.n);
-		req->sent_bytes += resp->body.n + 9;
+		n = resp->body.n + 9;
 	}
 	st->out_eof = true;
-	submit(hc, st, !body);
-	return (size_t)(req->sent_bytes - before);
+	return n + submit(hc, st, !body);
 }
 
 /* A streamed answer's fields: the target's headers, the listener's answer
@@ -148,7 +147,6 @@ size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h
 {
 	struct h2_stream *st = req->io;
 	struct h2_conn *hc = st->hc;
-	uint64_t before = req->sent_bytes;
 
 	if (st->closed || st->answered)
 		return 0;
@@ -162,8 +160,7 @@ size_t h2_stream_head(struct http_request *req, const struct http_stream_head *h
 		return 0;
 	}
 	head_fields(hc, h);
-	submit(hc, st, h->no_body || sv_eq_cstr(req->method, "HEAD") || h->framing == HTTP_FRAMING_NONE);
-	return (size_t)(req->sent_bytes - before);
+	return submit(hc, st, h->no_body || sv_eq_cstr(req->method, "HEAD") || h->framing == HTTP_FRAMING_NONE);
 }
 
 size_t h2_stream_body(struct http_request *req, const char *p, size_t n)
@@ -174,7 +171,6 @@ size_t h2_stream_body(struct http_request *req, const char *p, size_t n)
 
 	if (n && !st->closed && !st->no_body && !st->out_eof && !st->abort_after) {
 		evbuffer_add(st->out, p, n);
-		req->sent_bytes += n;
 		if (st->deferred) {
 			st->deferred = false;
 			nghttp2_session_resume_data(hc->session, st->id);

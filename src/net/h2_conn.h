@@ -42,6 +42,8 @@ struct h2_stream {
 	bool malformed;                /* nghttp2 reset it for a malformed request (PROTOCOL_ERROR) */
 	bool doomed;                   /* nghttp2 will reset it for the client's error (on_invalid_frame) */
 	bool head_end;                 /* the head had END_STREAM */
+	bool log_wait;                 /* the owner waits for on_sent (h2_answer_held) */
+	bool sent_all;                 /* the answer went out whole (END_STREAM, or lb's reset after it) */
 	int head_status;               /* h2_req_end's verdict on the head: 0 or 400 */
 	uint32_t head_bytes;           /* the head's frame bytes, for received_bytes */
 	struct h2_stream *pend_next;   /* hc->pending */

@@ -11,12 +11,16 @@
  * Ownership: a stream is "owned" from on_head until its answer is complete
  * (respond, stream_end, stream_abort); a stream that closes while owned
  * (the client's RST_STREAM, the connection lost) gives the owner on_abort,
- * which ALB logs as 460. Streams are never freed inside nghttp2's
- * callbacks: a closed stream moves to the dead list and is recycled once
- * the outermost call into nghttp2 has returned (reap). Frames go out only
- * from this file's own event callbacks (after reading, on the send event
- * or when the output drains), never from inside a callback of nghttp2 or
- * of the owner.
+ * which ALB logs as 460. A complete answer may still wait for the
+ * client's window: an owner that asks (h2_answer_held) hears on_sent once
+ * it has left whole (END_STREAM sent) or cannot (the stream reset, the
+ * session done), and logs it then, with the bytes its frames took
+ * (req->sent_bytes counts them in on_frame_send). Streams are never
+ * freed inside nghttp2's callbacks: a closed stream moves to the dead list
+ * and is recycled once the outermost call into nghttp2 has returned
+ * (reap). Frames go out only from this file's own event callbacks (after
+ * reading, on the send event or when the output drains), never from
+ * inside a callback of nghttp2 or of the owner.
  *
  * A hostile client (alb-http-targets-and-tls.md has no ALB numbers for
  * this; nghttp2's own limits and lb's): a stream's head (and DATA) is
@@ -69,6 +73,7 @@
 
 static void h2_close(struct h2_conn *hc);
 static void h2_linger(struct h2_conn *hc);
+static void tell_cut(struct h2_conn *hc);
 static int h2_input(struct h2_conn *hc);
 
 static const struct http_server_cbs *owner(const struct h2_conn *hc)
@@ -106,6 +111,7 @@ static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
 	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
 	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
 	st->abort_after = st->pending = st->head_end = st->malformed = st->doomed = false;
+	st->log_wait = st->sent_all = false;
 	st->pend_next = NULL;
 	st->unconsumed = 0;
 	st->ntrail = 0;
@@ -526,7 +532,12 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	stream_unlink(hc, st);
 	st->next = hc->dead;
 	hc->dead = st;
-	if (st->owned && st->malformed) {
+	if (st->log_wait) {
+		/* An answer the owner waits to log: it went out whole, or the
+		 * client reset the stream before it did. */
+		st->log_wait = false;
+		owner(hc)->on_sent(owner_cookie(hc), &st->req, st->sent_all);
+	} else if (st->owned && st->malformed) {
 		/* A malformed request (RFC 9113 §8.1.1: a body longer or shorter
 		 * than its content-length): a 400 in the log, as ALB gives one to
 		 * an HTTP/1.1 body cut short (§4.4); the stream is reset, so no
@@ -545,8 +556,19 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
 	struct h2_conn *hc = user_data;
-	struct h2_stream *st;
+	struct h2_stream *st = frame->hd.stream_id ? stream_of(hc, frame->hd.stream_id) : NULL;
 
+	/* An answer's bytes count as they leave (req->sent_bytes): a client
+	 * whose window holds them back never gets them. It is whole at its
+	 * END_STREAM, or at the reset lb sends in place of its end
+	 * (h2_stream_abort). */
+	if (st && (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)) {
+		st->req.sent_bytes += frame->hd.length + 9;
+		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+			st->sent_all = true;
+	}
+	if (st && frame->hd.type == NGHTTP2_RST_STREAM && frame->rst_stream.error_code == NGHTTP2_INTERNAL_ERROR)
+		st->sent_all = true;
 	/* Counted as sent, which also covers the resets nghttp2 makes
 	 * without telling (content-length): a client that stops reading
 	 * stops after 128 streams, which wait for their RST_STREAM. */
@@ -926,6 +948,7 @@ void h2_conn_free(struct h2_conn *hc)
 			owner(hc)->on_abort(owner_cookie(hc), &st->req);
 		}
 	}
+	tell_cut(hc);
 	hc->freeing = true;
 	nghttp2_session_del(hc->session);
 	reap(hc);
@@ -949,6 +972,32 @@ void h2_conn_free(struct h2_conn *hc)
 	conn_free(c);
 }
 
+/*
+ * The answers the owner waits to log that cannot leave any more (the
+ * session is done, or the connection goes): the owner hears on_sent,
+ * whole only if they had.
+ */
+static void tell_cut(struct h2_conn *hc)
+{
+	for (struct h2_stream *st = hc->streams; st; st = st->next) {
+		if (st->log_wait) {
+			st->log_wait = false;
+			owner(hc)->on_sent(owner_cookie(hc), &st->req, st->sent_all);
+		}
+	}
+}
+
+bool h2_answer_held(struct http_request *req)
+{
+	struct h2_stream *st = req->io;
+	struct h2_conn *hc = st->hc;
+
+	if (!owner(hc)->on_sent || !st->answered || st->closed || hc->freeing || hc->lingering)
+		return false;
+	st->log_wait = true;
+	return true;
+}
+
 /* Closes from one of the connection's own callbacks. */
 static void h2_close(struct h2_conn *hc)
 {
@@ -967,6 +1016,7 @@ static void h2_linger(struct h2_conn *hc)
 	struct timeval tv = { LINGER_SECONDS, 0 };
 
 	hc->lingering = true;
+	tell_cut(hc);
 	event_del(hc->idle_ev);
 	event_del(hc->send_ev);
 	if (c->ssl && SSL_shutdown(c->ssl) < 0)

@@ -60,6 +60,8 @@ size_t h2_stream_body(struct http_request *req, const char *p, size_t n);
 void h2_stream_trailers(struct http_request *req, const struct http_header *h, size_t n);
 void h2_stream_end(struct http_request *req);
 void h2_stream_abort(struct http_request *req);
+/* Whether the owner hears on_sent for req's queued answer (http_server_answer_held). */
+bool h2_answer_held(struct http_request *req);
 void h2_pause_reading(struct http_request *req);
 void h2_resume_reading(struct http_request *req);
 

@@ -334,6 +334,11 @@ void http_server_stream_abort(struct http_request *req)
 		h1_stream_abort(req);
 }
 
+bool http_server_answer_held(struct http_request *req)
+{
+	return http_io_is_h2(req) && h2_answer_held(req);
+}
+
 void http_server_pause_reading(struct http_request *req)
 {
 	if (http_io_is_h2(req))

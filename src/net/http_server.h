@@ -14,6 +14,7 @@
 #ifndef LB_NET_HTTP_SERVER_H
 #define LB_NET_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,11 @@ struct http_server_cbs {
 	/* A streamed answer's output, once past HTTP_SERVER_HIGH_WATER, has
 	 * drained below the low watermark: more may be written. May be NULL. */
 	void (*on_drain)(void *cookie, struct http_request *req);
+	/* An answer http_server_answer_held kept has left lb whole (whole), or
+	 * never will: the client reset its stream, left, or let the idle
+	 * timeout end the connection with it held back. req->sent_bytes counts
+	 * what left; req must not be used after this returns. May be NULL. */
+	void (*on_sent)(void *cookie, struct http_request *req, bool whole);
 };
 
 /* Buffered output of a streamed answer past which its writer should wait for on_drain. */
@@ -107,7 +113,7 @@ void http_listener_close(struct http_listener *l);
 /*
  * Queues the whole answer to req (borrowed; req stays valid until the
  * owner's callback returns). date is an IMF-fixdate. Returns the bytes
- * queued; req->sent_bytes counts them too.
+ * queued; req->sent_bytes counts them too (HTTP/2: as its frames go out).
  */
 size_t http_server_respond(struct http_request *req, const struct http_response *resp, const char *date);
 
@@ -144,6 +150,16 @@ void http_server_stream_trailers(struct http_request *req, const struct http_hea
  * a tunnel's other side closed): the connection closes once what is queued
  * has been written; req is the server's again. */
 void http_server_stream_abort(struct http_request *req);
+
+/*
+ * Called once req's answer is queued whole (respond, stream_end or
+ * stream_abort): true if it is still in lb and the owner hears on_sent
+ * once it has left or never can, which an HTTP/2 client's flow control
+ * decides; req stays valid until then. false (nothing to wait for) for
+ * HTTP/1, whose answer is in the connection's output, and when the owner
+ * has no on_sent.
+ */
+bool http_server_answer_held(struct http_request *req);
 
 /* Stops and restarts reading the client's bytes (flow control for a
  * streamed body or a tunnel whose other side is slow). */

@@ -4,7 +4,9 @@
  * session over a bufferevent pair, served by an owner that answers as lb
  * does — whole answers, streamed ones, errors — and sometimes streams the
  * request body. Nothing may crash, leak or be used after free, whatever
- * the frames (resets, GOAWAY, window updates, CONTINUATION, padding).
+ * the frames (resets, GOAWAY, window updates, CONTINUATION, padding), and
+ * every answer whose log the owner put off (http_server_answer_held) is
+ * reported by on_sent exactly once.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/* Answers held for on_sent, not reported yet. */
+static int held;
+
+/* The answer is complete: held until on_sent, as the router holds its log line. */
+static void answered(struct http_request *req)
+{
+	if (http_server_answer_held(req))
+		held++;
+}
 
 static void on_head(void *cookie, struct http_request *req)
 {
@@ -33,6 +44,7 @@ static void on_head(void *cookie, struct http_request *req)
 	if (req->path.n > 1 && req->path.p[1] == 'e') {
 		struct http_response r = { .status = 413, .body = SV("early"), .close = true };
 		http_server_respond(req, &r, "Thu, 01 Jan 2026 00:00:00 GMT");
+		answered(req);
 	}
 }
 
@@ -57,14 +69,17 @@ static void on_request(void *cookie, struct http_request *req)
 		http_server_stream_body(req, "hello ", 6);
 		http_server_stream_body(req, req->body.p ? req->body.p : "", req->body.len);
 		http_server_stream_end(req);
+		answered(req);
 	} else if (sv_eq_cstr(req->method, "PUT")) {
 		struct http_stream_head sh = { 200, SV("OK"), h, 2, HTTP_FRAMING_CHUNKED, false, false };
 		http_server_stream_head(req, &sh);
 		http_server_stream_abort(req);
+		answered(req);
 	} else {
 		struct http_response r = { .status = 200, .content_type = SV("text/plain"), .headers = h,
 					   .nheaders = 2, .body = SV("fixed") };
 		http_server_respond(req, &r, "Thu, 01 Jan 2026 00:00:00 GMT");
+		answered(req);
 	}
 }
 
@@ -74,6 +89,7 @@ static void on_error(void *cookie, struct http_request *req, int status)
 
 	(void)cookie;
 	http_server_respond(req, &r, "Thu, 01 Jan 2026 00:00:00 GMT");
+	answered(req);
 }
 
 static void on_abort(void *cookie, struct http_request *req)
@@ -82,9 +98,18 @@ static void on_abort(void *cookie, struct http_request *req)
 	(void)req;
 }
 
+static void on_sent(void *cookie, struct http_request *req, bool whole)
+{
+	(void)cookie;
+	(void)whole;
+	if (held <= 0 || req->sent_bytes > (uint64_t)1 << 32)
+		abort();
+	held--;
+}
+
 static const struct http_server_cbs cbs = {
 	.on_head = on_head, .on_body = on_body, .on_request = on_request,
-	.on_error = on_error, .on_abort = on_abort,
+	.on_error = on_error, .on_abort = on_abort, .on_sent = on_sent,
 };
 
 static void run(struct event_base *base)
@@ -126,5 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	bufferevent_free(pair[1]);
 	run(base);
 	event_base_free(base);
+	if (held != 0)
+		abort();    /* an answer held for on_sent was never reported */
 	return 0;
 }

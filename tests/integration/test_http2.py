@@ -553,10 +553,12 @@ class Http2Test(unittest.TestCase):
         # ALB's HTTP/1 limits, on the decoded fields: 16 KB a header → 400.
         c = self.h2()
         c.headers(1, self.fields("/fixed", extra=[("user-agent", "big-header"), ("x-big", "a" * 17000)]))
-        _, body = c.response(1)
+        blocks, body = c.response(1)
         self.assertIn(b"400 Bad Request", body)
         e = log_for(self.lb, '"big-header"')
         self.assertEqual((e["type"], e["elb_status_code"]), ("h2", "400"))
+        # sent_bytes: the frames of the answer, its HEADERS and its one DATA frame.
+        self.assertEqual(int(e["sent_bytes"]), sum(9 + len(b) for b in blocks) + 9 + len(body))
         c.headers(3, self.fields("/fixed", extra=[("x-fine", "b" * 15000)]))
         self.assertEqual(c.response(3)[1], b"fixed")
         # The request was whole (END_STREAM): its 400 ends the stream, no RST_STREAM.
@@ -690,6 +692,37 @@ class Http2IdleTest(unittest.TestCase):
         # The streamed answer the client never took is logged as the client's leaving.
         e = log_for(lb, "/bytes?n=1000000 HTTP/2.0", timeout=10)
         self.assertEqual((e["elb_status_code"], e["target_status_code"]), ("460", "200"))
+
+    def test_answer_a_zero_window_held_until_the_idle_timeout_is_logged_as_not_taken(self):
+        # lb holds the whole answer (its own, or a target's that ended) for a client
+        # that opens no window, until the idle timeout ends the connection: logged as
+        # a client that did not take its answer (460, as an HTTP/1.1 client that stops
+        # reading), with the bytes that left lb, its HEADERS. lb logged 200 and the
+        # whole answer's bytes when it queued it. With the window open, the line says
+        # 200 and counts the frames the client got.
+        backend = Backend("zl").start()
+        self.addCleanup(backend.stop)
+        lb = start_lb(self, backend, attributes={"idle_timeout.timeout_seconds": 1})
+        for path, window, target_status in (("/fixed?w=0", 0, "-"), ("/bytes?n=100000&w=0", 0, "200"),
+                                            ("/fixed?w=1", 65535, "-"), ("/bytes?n=100000&w=1", 65535, "200")):
+            c = H2Conn(lb.port, PKI.ca_cert)
+            self.addCleanup(c.close)
+            c.send(c.frame(SETTINGS, 0, 0, struct.pack(">HI", 4, window)))
+            c.headers(1, [(":method", "GET"), (":scheme", "https"), (":authority", "localhost"),
+                          (":path", path), ("user-agent", "held-answer")])
+            got = 0
+            try:
+                while True:
+                    ftype, _, sid, payload = c.read_frame()
+                    if sid == 1 and ftype in (1, DATA):
+                        got += 9 + len(payload)
+            except (EOFError, OSError):
+                pass
+            e = log_for(lb, f"{path} HTTP/2.0", timeout=10)
+            status = "460" if window == 0 else "200"
+            self.assertEqual((e["elb_status_code"], e["target_status_code"], e["sent_bytes"]),
+                             (status, target_status, str(got)), path)
+            self.assertLess(got, 200 if window == 0 else 1 << 20, path)
 
 
 @unittest.skipUnless(HAVE_CURL, "curl not installed")
