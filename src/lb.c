@@ -22,8 +22,8 @@
  * change their number (a restart does).
  *
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
- * DRAIN_SECONDS; those still with an HTTP target then get 502, the pages
- * flushed for one tick), then tear down in order: connections, router, Invoke API,
+ * DRAIN_SECONDS; those still with an HTTP target or a Lambda function then
+ * get 502, the pages flushed for one tick), then tear down in order: connections, router, Invoke API,
  * sandboxes, access log, configuration, event base. A second signal stops at
  * once.
  */
@@ -264,9 +264,10 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!lb->cut && time_mono_us() >= lb->drain_deadline_us) {
 		lb->cut = true;
-		/* Requests still with an HTTP target get 502 (not 460: the client did
-		 * not leave); their answers go out before the next tick. */
-		if (targets_cut(lb->targets))
+		/* Requests still with an HTTP target or a Lambda function get 502
+		 * (not 460: the client did not leave); their answers go out before
+		 * the next tick. */
+		if (targets_cut(lb->targets) + router_cut(lb->router))
 			return;
 	}
 	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0 &&

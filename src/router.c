@@ -12,6 +12,8 @@
  *            error page and a log line
  *   abort    the client left mid-flight: logged as 460 (a WebSocket
  *            tunnel's end: 101, type ws)
+ *   cut      lb stops and its drain ran out (router_cut): a request still
+ *            with a Lambda function gets 502, as a failed invocation
  *
  * Per-request state (struct route) comes from a free list, so a request
  * costs no allocation once the router has warmed up. A route holds a
@@ -58,6 +60,7 @@ struct outcome {
 
 struct route {
 	struct route *next_free;
+	struct route *prev_busy, *next_busy; /* the router's requests in flight */
 	struct router *router;
 	struct config *cfg;
 	const struct listener_cfg *listener;
@@ -88,6 +91,7 @@ struct router {
 	struct access_log *alog;
 	struct console *console;
 	struct route *free_routes;
+	struct route *busy;      /* routes of requests in flight (router_cut) */
 	int64_t date_s;
 	char date[30];
 	struct buf scratch;      /* the Location of a redirect */
@@ -217,6 +221,11 @@ static struct route *route_get(struct router *r, struct http_request *req)
 	rt->auth.nhdrs = 0;
 	rt->login = NULL;
 	buf_reset(&rt->trace);
+	rt->prev_busy = NULL;
+	rt->next_busy = r->busy;
+	if (r->busy)
+		r->busy->prev_busy = rt;
+	r->busy = rt;
 	req->route = rt;
 	return rt;
 }
@@ -228,6 +237,12 @@ static void route_put(struct router *r, struct http_request *req)
 	if (!rt)
 		return;
 	req->route = NULL;
+	if (rt->prev_busy)
+		rt->prev_busy->next_busy = rt->next_busy;
+	else
+		r->busy = rt->next_busy;
+	if (rt->next_busy)
+		rt->next_busy->prev_busy = rt->prev_busy;
 	config_unref(rt->cfg);
 	rt->cfg = NULL;
 	rt->next_free = r->free_routes;
@@ -938,6 +953,28 @@ static void on_drain(void *cookie, struct http_request *req)
 	(void)cookie;
 	if (rt && rt->forwarding && rt->f.ops->drain)
 		rt->f.ops->drain(&rt->f);
+}
+
+/* A request lb must end itself when its drain runs out: its Lambda invocation
+ * is still in flight. */
+static struct route *first_to_cut(struct router *r)
+{
+	for (struct route *rt = r->busy; rt; rt = rt->next_busy)
+		if (rt->forwarding && lambda_fwd_running(&rt->f))
+			return rt;
+	return NULL;
+}
+
+unsigned router_cut(struct router *r)
+{
+	struct route *rt;
+	unsigned n = 0;
+
+	/* Each cut ends its request (its route leaves the list) and its answer
+	 * may end others on the same connection: look again from the start. */
+	for (; (rt = first_to_cut(r)); n++)
+		lambda_fwd_cut(&rt->f);
+	return n;
 }
 
 static const struct http_server_cbs router_cbs = {

@@ -53,7 +53,7 @@ struct worker {
 	struct config *cfg;
 	struct event *drain_timer;
 	int64_t deadline_us;
-	bool cut;                     /* the drain ran out: targets_cut was called */
+	bool cut;                     /* the drain ran out: targets_cut and router_cut were called */
 	uint64_t accepted;            /* its server's count once the server is gone (under ws->mu) */
 };
 
@@ -195,7 +195,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!w->cut && time_mono_us() >= w->deadline_us) {
 		w->cut = true;
-		if (targets_cut(w->targets))
+		if (targets_cut(w->targets) + router_cut(w->router))
 			return;   /* their 502s go out before the next tick, as main's (lb.c) */
 	}
 	if (http_server_connections(w->server) == 0 || time_mono_us() >= w->deadline_us)

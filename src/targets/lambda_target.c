@@ -245,6 +245,29 @@ static void lambda_abort(struct forward *f)
 	}
 }
 
+bool lambda_fwd_running(const struct forward *f)
+{
+	return f->ops == &lambda_target_ops && (f->lambda.inv || f->lambda.xinv);
+}
+
+void lambda_fwd_cut(struct forward *f)
+{
+	struct http_request *req = f->req;
+
+	lambda_abort(f);   /* its sandbox is stopped with the others (lambda_free) */
+	f->out.answer_us = time_mono_us();
+	/* ALB has no shutdown of its own; its nearest case is an invocation that
+	 * ends without a result, as a function past its timeout does (Lambda
+	 * reports it as Unhandled): 502 LambdaUnhandled, target status "-"
+	 * (alb-lambda-targets.md §2.6, alb-listener-rules.md §5.3). Not 460: the
+	 * client did not close, lb did. */
+	f->out.error_reason = "LambdaUnhandled";
+	log_warn("%.*s %.*s: 502 LambdaUnhandled: the function was still running when lb stopped",
+		 SV_ARG(req->method), SV_ARG(req->path));
+	forward_answer_page(f, 502, false);
+	forward_done(f);
+}
+
 const struct target_ops lambda_target_ops = {
 	.head = lambda_head,
 	.request = lambda_request,

@@ -11,6 +11,7 @@
 #include "alb/fwd_headers.h"
 #include "base/buf.h"
 
+struct forward;
 struct target_ops;
 
 /* What the console records of an invocation (kept only when forward.record is set). */
@@ -41,5 +42,11 @@ extern const struct target_ops lambda_target_ops;
 
 void lambda_fwd_init(struct lambda_fwd *l);
 void lambda_fwd_release(struct lambda_fwd *l);
+/* Whether f is a Lambda forward whose invocation is queued or running. */
+bool lambda_fwd_running(const struct forward *f);
+/* lb stops and its drain ran out with f's invocation in flight: the
+ * invocation is dropped and the client gets 502 (LambdaUnhandled), one
+ * warning line; f ends (forward_done). */
+void lambda_fwd_cut(struct forward *f);
 
 #endif

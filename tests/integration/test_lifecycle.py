@@ -2,7 +2,7 @@
 
 Every Lb is stopped by the harness, which asserts exit status 0 and no
 sanitizer report on stderr. A request in flight at SIGTERM is held by a
-backend (backend.py) past the 10 s drain.
+backend (backend.py), or by a function that sleeps, past the 10 s drain.
 """
 import os
 import re
@@ -16,6 +16,7 @@ from lbcommon import (LISTENER, Lb, config, fixed, free_port, get_raw, log_for, 
                       wait_for)
 from backend import Backend
 from httpcommon import forward_config, http_group
+from lambdacommon import PAGE_502, PYTHON, fn, lambda_config, pid_alive, raw_request, tg_arn_re
 from lbtest import LB_BIN, Conn, LbTestCase, run_lb
 
 RULES_V1 = rules_file(fixed(10, '[{path_pattern: {values: ["/v"]}}]', "one"))
@@ -290,6 +291,99 @@ class StopTest(LbTestCase):
         lb = self.start(config(), rules={"a.yaml": RULES_V1}, args=["-p", str(port)])
         self.assertEqual(lb.port, port)
         self.assertEqual(lb.request(get_raw("/v")).body, b"one")
+
+
+# Sleeps past lb's 10 s drain, its process id in pid-KEY (the code directory) once it runs.
+SLEEPER_PY = """
+import os, time
+def handler(event, context):
+    key = event["queryStringParameters"]["key"]
+    with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "pid-" + key), "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(60)
+    return {"statusCode": 200, "body": "woke"}
+"""
+
+
+class StopLambdaTest(unittest.TestCase):
+    """A request still with its Lambda function when the drain ends: lb cut it, the
+    client did not leave, so 502 as a failed invocation, not 460."""
+
+    def serve(self, workers):
+        text, rules = lambda_config([fn("sleeper", PYTHON, "index.handler", timeout=60)],
+                                    lb_extra={"workers": workers})
+        lb = Lb(text + "admin:\n  port: 0\n", rules=rules, files={"fn/index.py": SLEEPER_PY})
+        self.addCleanup(lb.tmp.cleanup)
+        lb.start()
+        self.addCleanup(lb.stop)
+        m = None
+        while not m:
+            line = lb.proc.stdout.readline().decode()
+            self.assertTrue(line, "no console line")
+            m = re.match(r"^lb: console on http://127\.0\.0\.1:(\d+)$", line.strip())
+        return lb, int(m.group(1))
+
+    def accepted(self, admin):
+        """{loop index: connections it accepted}, from the console's /metrics."""
+        c = Conn(admin)
+        c.send(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{admin}\r\n\r\n".encode())
+        text = c.read_response().body.decode()
+        c.close()
+        return {int(w): int(n) for w, n in re.findall(r'^lb_worker_connections\{worker="(\d+)"\} (\d+)$',
+                                                       text, re.M)}
+
+    def hold(self, lb, admin, loops):
+        """Sleeping invocations on new connections until every loop holds one; the connections."""
+        conns = []
+        while len(conns) < 16:
+            c = Conn(lb.port, timeout=30)
+            self.addCleanup(c.close)
+            c.send(raw_request("GET", f"/sleeper?key={len(conns)}"))
+            conns.append(c)
+            pid = os.path.join(lb.dir, "fn", f"pid-{len(conns) - 1}")
+            self.assertTrue(wait_for(lambda: os.path.exists(pid) and os.path.getsize(pid), 30), lb.stderr())
+            # one loop has no lb_worker_connections: its one connection will do
+            if loops == 1 or len([n for n in self.accepted(admin).values() if n]) == loops:
+                return conns
+        self.fail(f"one loop accepted every connection: {self.accepted(admin)}")
+
+    def check_cut(self, workers):
+        lb, admin = self.serve(workers)
+        conns = self.hold(lb, admin, workers)
+        pids = []
+        for i in range(len(conns)):
+            with open(os.path.join(lb.dir, "fn", f"pid-{i}")) as f:
+                pids.append(int(f.read()))
+        t0 = time.time()
+        lb.signal(signal.SIGTERM)
+        for c in conns:
+            r = c.read_response()
+            self.assertGreater(time.time() - t0, 9.5)
+            self.assertEqual(r.status_line, "HTTP/1.1 502 Bad Gateway")
+            self.assertEqual([(k, v) for k, v in r.headers if k != "Date"],
+                             [("Server", "awselb/2.0"), ("Content-Type", "text/html"),
+                              ("Content-Length", "122"), ("Connection", "close")])
+            self.assertEqual(r.body, PAGE_502)
+            self.assertEqual(c.read_all(), b"")
+        self.assertEqual(lb.proc.wait(timeout=30), 0)
+        for i in range(len(conns)):
+            line = log_for(lb, f"/sleeper?key={i} ")
+            self.assertEqual([line["elb_status_code"], line["target_status_code"], line["target_port"],
+                              line["error_reason"], line["actions_executed"]],
+                             ["502", "-", "-", "LambdaUnhandled", "forward"], line["_raw"])
+            self.assertRegex(line["target_group_arn"], tg_arn_re("sleeper"))
+            self.assertGreater(float(line["target_processing_time"]), 9)
+        err = lb.stderr()
+        self.assertEqual(err.count("lb: warning: GET /sleeper: 502 LambdaUnhandled: "
+                                   "the function was still running when lb stopped\n"), len(conns), err)
+        # the sandboxes were torn down: no function process outlives lb
+        self.assertTrue(wait_for(lambda: not any(pid_alive(p) for p in pids)), pids)
+
+    def test_request_still_with_its_function_when_the_drain_ends_is_502(self):
+        self.check_cut(1)
+
+    def test_with_workers_every_loops_request_is_502(self):
+        self.check_cut(2)
 
 
 class StartErrorTest(unittest.TestCase):
