@@ -223,6 +223,18 @@ static void login_fail_why(struct auth_login *lg, int status, const char *reason
 	login_free(lg);
 }
 
+void auth_login_cut(struct auth_login *lg)
+{
+	http_exchange_cancel(lg->x);
+	lg->x = NULL;
+	/* ALB has no shutdown of its own. The reason is ALB's for an IdP
+	 * exchange that failed (§5.3), as this one did, given up by lb; the
+	 * status is 502, as for every request lb cuts when it stops (ALB answers
+	 * an unreachable IdP with 500, but the IdP did nothing wrong here). */
+	login_fail_why(lg, 502, lg->step == STEP_TOKEN ? "AuthTokenEpRequestFailed" : "AuthUserinfoEpRequestFailed",
+		       "the identity provider had not answered when lb stopped");
+}
+
 static void login_fail(struct auth_login *lg, int status, const char *reason)
 {
 	login_fail_why(lg, status, reason, NULL);

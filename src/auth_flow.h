@@ -63,5 +63,8 @@ struct auth_login *auth_flow_callback(struct auth_flow *af, const struct http_re
 				      auth_done_fn done, void *cookie);
 /* Stops a login without calling done (the client left). NULL-safe. */
 void auth_login_cancel(struct auth_login *lg);
+/* lb stops and its drain ran out with lg waiting on the IdP: the exchange
+ * is dropped and done called with 502, one warning line; lg is freed. */
+void auth_login_cut(struct auth_login *lg);
 
 #endif

@@ -13,7 +13,8 @@
  *   abort    the client left mid-flight: logged as 460 (a WebSocket
  *            tunnel's end: 101, type ws)
  *   cut      lb stops and its drain ran out (router_cut): a request still
- *            with a Lambda function gets 502, as a failed invocation
+ *            with a Lambda function gets 502, as a failed invocation; a
+ *            login callback still waiting on the IdP gets 502 too
  *
  * Per-request state (struct route) comes from a free list, so a request
  * costs no allocation once the router has warmed up. A route holds a
@@ -956,11 +957,11 @@ static void on_drain(void *cookie, struct http_request *req)
 }
 
 /* A request lb must end itself when its drain runs out: its Lambda invocation
- * is still in flight. */
+ * or its login's exchange with the IdP is still in flight. */
 static struct route *first_to_cut(struct router *r)
 {
 	for (struct route *rt = r->busy; rt; rt = rt->next_busy)
-		if (rt->forwarding && lambda_fwd_running(&rt->f))
+		if (rt->login || (rt->forwarding && lambda_fwd_running(&rt->f)))
 			return rt;
 	return NULL;
 }
@@ -972,8 +973,12 @@ unsigned router_cut(struct router *r)
 
 	/* Each cut ends its request (its route leaves the list) and its answer
 	 * may end others on the same connection: look again from the start. */
-	for (; (rt = first_to_cut(r)); n++)
-		lambda_fwd_cut(&rt->f);
+	for (; (rt = first_to_cut(r)); n++) {
+		if (rt->login)
+			auth_login_cut(rt->login);   /* on_login_done answers */
+		else
+			lambda_fwd_cut(&rt->f);
+	}
 	return n;
 }
 

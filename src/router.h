@@ -28,7 +28,8 @@ void router_set_access_log(struct router *r, struct access_log *al);
  * nothing is kept for it: the request path costs one test). */
 void router_set_console(struct router *r, struct console *c);
 /* lb stops and its drain ran out: every request still waiting on a Lambda
- * function is answered 502 and logged (lambda_fwd_cut). Returns how many. */
+ * function (lambda_fwd_cut) or on an IdP (auth_login_cut) is answered 502
+ * and logged. Returns how many. */
 unsigned router_cut(struct router *r);
 /* Frees the router; call after http_server_free (which aborts requests in flight). */
 void router_free(struct router *r);

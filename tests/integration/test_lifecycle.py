@@ -2,15 +2,19 @@
 
 Every Lb is stopped by the harness, which asserts exit status 0 and no
 sanitizer report on stderr. A request in flight at SIGTERM is held by a
-backend (backend.py), or by a function that sleeps, past the 10 s drain.
+backend (backend.py), a function that sleeps, or an IdP that never finishes
+its answer, past the 10 s drain.
 """
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
+import threading
 import time
 import unittest
+import urllib.parse
 
 from lbcommon import (LISTENER, Lb, config, fixed, free_port, get_raw, log_for, read_log, rules_file,
                       wait_for)
@@ -18,6 +22,8 @@ from backend import Backend
 from httpcommon import forward_config, http_group
 from lambdacommon import PAGE_502, PYTHON, fn, lambda_config, pid_alive, raw_request, tg_arn_re
 from lbtest import LB_BIN, Conn, LbTestCase, run_lb
+from oidc_provider import OidcProvider
+from test_auth_oidc import SITE, Browser, auth_rule
 
 RULES_V1 = rules_file(fixed(10, '[{path_pattern: {values: ["/v"]}}]', "one"))
 RULES_V2 = rules_file(fixed(10, '[{path_pattern: {values: ["/v"]}}]', "two"),
@@ -384,6 +390,86 @@ class StopLambdaTest(unittest.TestCase):
 
     def test_with_workers_every_loops_request_is_502(self):
         self.check_cut(2)
+
+
+class Trickle:
+    """A token endpoint that answers a byte every half second, never finishing: lb's
+    10 s wait for a byte from the IdP never runs out."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.asked = threading.Event()
+        self.stop = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        c, _ = self.sock.accept()
+        with c:
+            c.recv(65536)
+            self.asked.set()
+            try:
+                c.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not self.stop.wait(0.5):
+                    c.sendall(b"a")
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop.set()
+        self.sock.close()
+
+
+class StopLoginTest(unittest.TestCase):
+    def test_login_callback_still_waiting_on_the_idp_when_the_drain_ends_is_502(self):
+        # lb cut it, the client did not leave: not 460.
+        idp = OidcProvider().__enter__()
+        self.addCleanup(idp.__exit__, None, None, None)
+        web = Backend("web").start()
+        self.addCleanup(web.stop)
+        slow = Trickle()
+        self.addCleanup(slow.close)
+        config = ("load_balancer: {name: auth-alb}\nlisteners:\n  - port: 0\n    protocol: HTTPS\n"
+                  f"    certificates: [{{certificate: {SITE.cert}, private_key: {SITE.key}}}]\n"
+                  "    rules: [\"rules/*.yaml\"]\n"
+                  "    default_actions: [{type: fixed-response, fixed_response: {status_code: \"404\"}}]\n"
+                  "target_groups:\n" + http_group("web", [web]))
+        rules = "rules:\n" + auth_rule(10, "/app*", idp, token=f"http://127.0.0.1:{slow.port}/token")
+        lb = Lb(config, rules={"a.yaml": rules})
+        self.addCleanup(lb.tmp.cleanup)
+        lb.start()
+        self.addCleanup(lb.stop)
+        b = Browser(lb.port)
+        first = b.get(f"https://localhost:{lb.port}/app")
+        back = urllib.parse.urlsplit(b.get(first.headers["Location"]).headers["Location"])
+        t = b.ctx.wrap_socket(socket.create_connection(("127.0.0.1", lb.port), timeout=30),
+                              server_hostname="localhost")
+        self.addCleanup(t.close)
+        t.sendall(f"GET {back.path}?{back.query} HTTP/1.1\r\nHost: localhost:{lb.port}\r\n\r\n".encode())
+        self.assertTrue(slow.asked.wait(20))
+        lb.signal(signal.SIGTERM)
+        data = b""
+        while True:
+            try:
+                chunk = t.recv(65536)
+            except ssl.SSLError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertEqual(re.sub(rb"\r\nDate: [^\r]*", b"", head),
+                         b"HTTP/1.1 502 Bad Gateway\r\nServer: awselb/2.0\r\nContent-Type: text/html\r\n"
+                         b"Content-Length: 122\r\nConnection: close")
+        self.assertEqual(body, PAGE_502)
+        self.assertEqual(lb.proc.wait(timeout=30), 0)
+        line = log_for(lb, "/oauth2/idpresponse?")
+        self.assertEqual([line["elb_status_code"], line["actions_executed"], line["error_reason"],
+                          line["target_port"], line["target_status_code"]],
+                         ["502", "authenticate", "AuthTokenEpRequestFailed", "-", "-"], line["_raw"])
+        self.assertEqual(lb.stderr().count("lb: warning: authenticate: AuthTokenEpRequestFailed (502): "
+                                           "the identity provider had not answered when lb stopped\n"), 1,
+                         lb.stderr())
 
 
 class StartErrorTest(unittest.TestCase):
