@@ -17,6 +17,7 @@
 #include "config/cfn.h"
 #include "config/config_int.h"
 #include "config/tf.h"
+#include "base/log.h"
 
 struct tf_res {
 	const char *addr, *type;
@@ -725,6 +726,63 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	return 0;
 }
 
+/*
+ * r's attr (a listener's load_balancer_arn, a rule's listener_arn, an
+ * attachment's target_group_arn, linked with type) when it links to no
+ * resource of the document: what r is joined to is then not served, and the
+ * requests it would take go elsewhere, so lb says so. A known ARN is a
+ * warning (a resource outside this document: another state, or one made by
+ * hand); a plan's value known only after apply is an error, since the
+ * configuration's references were lb's only way to it.
+ */
+static int unlinked(struct tf *t, const struct tf_res *r, const char *attr, const char *type,
+		    const char *what)
+{
+	const struct ynode *v = ydoc_get(r->values, attr), *e = ydoc_get(r->expr, attr);
+	const struct ynode *refs = ydoc_get(e, "references");
+	const char *list = "";
+
+	if (link(t, r, r->values, r->expr, attr, type))
+		return 0;
+	if (str(v)) {
+		log_warn("%s:%d:%d: %s: %s '%s' names no %s of this document: lb leaves %s out",
+			 v->file, v->line, v->col, r->addr, attr, str(v), what, r->addr);
+		return 0;
+	}
+	if (!t->plan)
+		return need(t, r, attr, YNODE_SCALAR) ? 0 : -1;
+	for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++)
+		if (str(refs->items[k]))
+			list = config_printf(t->c->a, "%s%s%s", list, *list ? ", " : "",
+					     str(refs->items[k]));
+	if (!*list)
+		return cfn_err(t->c, e ? e : r->values, "%s: %s is known only after apply, and the "
+			       "configuration has no reference linking it to a %s of this plan",
+			       r->addr, attr, what);
+	return cfn_err(t->c, e, "%s: %s is known only after apply, and lb cannot link its "
+		       "references (%s) to a %s of this plan", r->addr, attr, list, what);
+}
+
+/* Every listener, rule and attachment is joined to something lb serves. */
+static int links(struct tf *t)
+{
+	static const struct { const char *type, *attr, *link, *what; } joins[] = {
+		{ "aws_lb_listener", "load_balancer_arn", "aws_", "load balancer" },
+		{ "aws_alb_listener", "load_balancer_arn", "aws_", "load balancer" },
+		{ "aws_lb_listener_rule", "listener_arn", "_listener", "listener" },
+		{ "aws_alb_listener_rule", "listener_arn", "_listener", "listener" },
+		{ "aws_lb_target_group_attachment", "target_group_arn", "_target_group", "target group" },
+		{ "aws_alb_target_group_attachment", "target_group_arn", "_target_group", "target group" },
+	};
+
+	for (size_t i = 0; i < t->nres; i++)
+		for (size_t j = 0; !t->res[i].data && j < ARRAY_LEN(joins); j++)
+			if (strcmp(t->res[i].type, joins[j].type) == 0 &&
+			    unlinked(t, &t->res[i], joins[j].attr, joins[j].link, joins[j].what))
+				return -1;
+	return 0;
+}
+
 static const char *const emulated[] = {
 	"aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_lb_listener_rule",
 	"aws_alb_listener_rule", "aws_lb_target_group", "aws_alb_target_group",
@@ -807,6 +865,8 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 			goto out;
 	}
 	if (tf_lb(&t, &lb, root))
+		goto out;
+	if (links(&t))
 		goto out;
 	for (size_t i = 0; i < t.nres; i++) {
 		struct tf_res *r = &t.res[i];

@@ -914,6 +914,89 @@ class TerraformTests(LbTestCase):
         r = lb.get("/other")
         self.assertEqual((r.status, r.body), (404, b"nope"))
 
+    def test_a_link_to_nothing_in_a_state_is_a_warning_at_its_place(self):
+        # Why: a rule, listener or attachment whose ARN names nothing in the document was
+        # dropped without a word: `lb check` passed and requests fell to the default action.
+        other = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/1/2"
+        cases = [
+            ("aws_lb_listener_rule.api", "listener_arn", other, "listener", 0),
+            ("aws_lb_target_group_attachment.live", "target_group_arn", "arn:tg", "target group", 0),
+            # the only listener left out: no listener is an error after the warning
+            ("aws_lb_listener.http", "load_balancer_arn", "arn:lb", "load balancer", 1),
+        ]
+        for addr, key, value, what, want_code in cases:
+            with self.subTest(addr=addr), tempfile.TemporaryDirectory() as tmp:
+                with open(os.path.join(STACK, "tf", "state.json")) as f:
+                    doc = json.load(f)
+                res = next(r for r in doc["values"]["root_module"]["resources"]
+                           if r["address"] == addr)
+                res["values"][key] = value
+                shutil.copytree(os.path.join(STACK, "tf"), os.path.join(tmp, "tf"))
+                path = os.path.join(tmp, "tf", "state.json")
+                with open(path, "w") as f:
+                    json.dump(doc, f, indent=1)
+                line = next(i for i, s in enumerate(open(path), 1) if '"%s": "%s"' % (key, value) in s)
+                code, out, err = lb_run("check", "-c", path, tmpdir=tmp)
+                self.assertEqual(code, want_code, err)
+                self.assertRegex(err, r"(?m)^lb: warning: %s:%d:\d+: %s: %s '%s' names no %s of "
+                                 r"this document: lb leaves %s out$" % (
+                                     re.escape(path), line, re.escape(addr), key, re.escape(value),
+                                     what, re.escape(addr)))
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
+                                    tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertNotIn("names no", err)
+
+    def test_a_link_known_only_after_apply_that_lb_cannot_follow_is_an_error(self):
+        # Why: in a plan the configuration's references are lb's only way to what an
+        # unknown ARN names; one lb cannot follow dropped the rule without a word.
+        rule = {"address": "aws_lb_listener_rule.api", "mode": "managed",
+                "type": "aws_lb_listener_rule", "name": "api",
+                "values": {"priority": 10, "action": [{"type": "fixed-response", "forward": [], "redirect": [],
+                           "fixed_response": [{"content_type": "text/plain", "message_body": "api",
+                                               "status_code": "200"}]}],
+                           "condition": [{"path_pattern": [{"values": ["/api/*"]}]}]}}
+        cases = [
+            ("aws_lb_listener_rule.api", "listener_arn",
+             ["aws_lb_listener.https.arn", "aws_lb_listener.https"],
+             "aws_lb_listener_rule.api: listener_arn is known only after apply, and lb cannot "
+             "link its references (aws_lb_listener.https.arn, aws_lb_listener.https) to a "
+             "listener of this plan"),
+            ("aws_lb_target_group_attachment.live", "target_group_arn", ["var.tg_arn"],
+             "aws_lb_target_group_attachment.live: target_group_arn is known only after apply, "
+             "and lb cannot link its references (var.tg_arn) to a target group of this plan"),
+            ("aws_lb_listener.http", "load_balancer_arn", None,
+             "aws_lb_listener.http: load_balancer_arn is known only after apply, and the "
+             "configuration has no reference linking it to a load balancer of this plan"),
+        ]
+        for addr, key, refs, want in cases:
+            with self.subTest(addr=addr), tempfile.TemporaryDirectory() as tmp:
+                with open(os.path.join(STACK, "tf", "plan.json")) as f:
+                    doc = json.load(f)
+                doc["planned_values"]["root_module"]["resources"].append(rule)
+                conf = doc["configuration"]["root_module"]["resources"]
+                conf.append({"address": "aws_lb_listener_rule.api", "mode": "managed",
+                             "type": "aws_lb_listener_rule", "name": "api", "expressions": {
+                                 "listener_arn": {"references": ["aws_lb_listener.http.arn",
+                                                                 "aws_lb_listener.http"]}}})
+                exprs = next(r for r in conf if r["address"] == addr)["expressions"]
+                if refs is None:
+                    del exprs[key]
+                else:
+                    exprs[key] = {"references": refs}
+                shutil.copytree(os.path.join(STACK, "tf"), os.path.join(tmp, "tf"))
+                path = os.path.join(tmp, "tf", "plan.json")
+                with open(path, "w") as f:
+                    json.dump(doc, f, indent=1)
+                code, out, err = lb_run("check", "-c", path, tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, r"(?m)^%s:\d+:\d+: %s$" % (re.escape(path), re.escape(want)))
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "plan.json"),
+                                    tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+
     def test_check_names_what_is_skipped(self):
         with tempfile.TemporaryDirectory() as tmp:
             code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
