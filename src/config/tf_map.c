@@ -19,13 +19,21 @@
 #include "config/tf.h"
 #include "base/log.h"
 
+/* A module (instance): the root, or one a module call makes. */
+struct tf_mod {
+	const char *prefix;        /* "", "module.m." or "module.m[\"k\"]." (addresses') */
+	const char *idx;           /* "[\"k\"]" of a count/for_each instance, or "" */
+	const struct ynode *conf;  /* its configuration (module_calls.m.module), or NULL */
+	const struct ynode *call;  /* module_calls.m in its caller's configuration, or NULL */
+	const struct tf_mod *up;   /* its caller; NULL for the root */
+};
+
 struct tf_res {
 	const char *addr, *type;
 	bool data;
 	const struct ynode *at;              /* the resource's object, for errors */
 	const struct ynode *values, *expr;   /* expr: the configuration's, or NULL */
-	const char *mod;                     /* "" or "module.m." (its address's prefix) */
-	const struct ynode *mconf;           /* its module's configuration, or NULL */
+	const struct tf_mod *m;              /* its module */
 };
 
 struct tf {
@@ -116,13 +124,47 @@ static void put(struct cfn *c, struct ynode *o, const char *key, const struct yn
 		cfn_put(c->a, o, key, (struct ynode *)v);
 }
 
+/* The module call name of "module.m" or "module.m[...]" in c->a, and its
+ * instance index ("[...]", or "") in *idx; NULL if s is not one. */
+static const char *call_name(struct tf *t, const char *s, const char **idx)
+{
+	size_t n;
+
+	if (strncmp(s, "module.", 7) != 0)
+		return NULL;
+	s += 7;
+	n = strcspn(s, ".[");
+	*idx = "";
+	if (s[n] == '[') {
+		const char *end = strstr(s + n, "].");
+
+		*idx = arena_strndup(t->c->a, s + n, end ? (size_t)(end + 1 - (s + n))
+						     : strlen(s + n));
+	}
+	return arena_strndup(t->c->a, s, n);
+}
+
+/* The module call (module_calls.NAME) of up's configuration, as a module. */
+static const struct tf_mod *callee(struct tf *t, const struct tf_mod *up, const char *name,
+				   const char *idx)
+{
+	struct tf_mod *m = arena_alloc(t->c->a, sizeof(*m));
+
+	m->call = ydoc_get(ydoc_get(up->conf, "module_calls"), name);
+	m->conf = ydoc_get(m->call, "module");
+	m->prefix = config_printf(t->c->a, "%smodule.%s%s.", up->prefix, name, idx);
+	m->idx = idx;
+	m->up = up;
+	return m;
+}
+
 /* Module resources: "module.m.aws_lb.x" in planned values; configuration
  * resources say "aws_lb.x" inside module_calls.m.module. */
-static void collect(struct tf *t, const struct ynode *mod, const struct ynode *conf,
-		    const char *prefix)
+static void collect(struct tf *t, const struct ynode *mod, const struct tf_mod *m)
 {
 	const struct ynode *rs = ydoc_get(mod, "resources"), *kids = ydoc_get(mod, "child_modules");
-	const struct ynode *crs = ydoc_get(conf, "resources");
+	const struct ynode *crs = ydoc_get(m->conf, "resources");
+	const char *prefix = m->prefix;
 
 	for (size_t i = 0; rs && rs->type == YNODE_SEQUENCE && i < rs->n; i++) {
 		const struct ynode *r = rs->items[i];
@@ -136,7 +178,7 @@ static void collect(struct tf *t, const struct ynode *mod, const struct ynode *c
 		*o = (struct tf_res){ .addr = addr, .type = str(ydoc_get(r, "type")), .at = r,
 				      .data = str(ydoc_get(r, "mode")) &&
 					      strcmp(str(ydoc_get(r, "mode")), "data") == 0,
-				      .values = ydoc_get(r, "values"), .mod = prefix, .mconf = conf };
+				      .values = ydoc_get(r, "values"), .m = m };
 		local = strncmp(addr, prefix, strlen(prefix)) == 0 ? addr + strlen(prefix) : addr;
 		for (size_t j = 0; crs && crs->type == YNODE_SEQUENCE && j < crs->n; j++) {
 			const char *ca = str(ydoc_get(crs->items[j], "address"));
@@ -148,12 +190,20 @@ static void collect(struct tf *t, const struct ynode *mod, const struct ynode *c
 		}
 	}
 	for (size_t i = 0; kids && kids->type == YNODE_SEQUENCE && i < kids->n; i++) {
-		const char *a = str(ydoc_get(kids->items[i], "address"));
-		const char *name = a && strrchr(a, '.') ? strrchr(a, '.') + 1 : "";
-		const struct ynode *cm = ydoc_get(ydoc_get(ydoc_get(conf, "module_calls"), name),
-						  "module");
+		const char *a = str(ydoc_get(kids->items[i], "address")), *idx = "";
+		/* "module.m.module.n[\"k\"]": the call "n" of m, instance ["k"] */
+		const char *name = a && strncmp(a, prefix, strlen(prefix)) == 0 ?
+				   call_name(t, a + strlen(prefix), &idx) : NULL;
 
-		collect(t, kids->items[i], cm, a ? config_printf(t->c->a, "%s.", a) : "");
+		if (name) {
+			collect(t, kids->items[i], callee(t, m, name, idx));
+		} else if (a) { /* not Terraform's: its resources, without configuration */
+			struct tf_mod *odd = arena_alloc(t->c->a, sizeof(*odd));
+
+			*odd = (struct tf_mod){ .prefix = config_printf(t->c->a, "%s.", a),
+						.idx = "", .up = m };
+			collect(t, kids->items[i], odd);
+		}
 	}
 }
 
@@ -161,50 +211,73 @@ static void collect(struct tf *t, const struct ynode *mod, const struct ynode *c
  * instance, or "" for a resource without. */
 static const char *index_of(const struct tf_res *r)
 {
-	const char *b = strchr(r->addr + strlen(r->mod), '[');
+	const char *b = strchr(r->addr + strlen(r->m->prefix), '[');
 
 	return b ? b : "";
 }
 
+static struct tf_res *resolve(struct tf *t, const struct tf_mod *m, const char *ref,
+			      const char *type, const char *idx, int depth);
+
+/* The first of refs (a configuration's "references") that resolves in m. */
+static struct tf_res *resolve_any(struct tf *t, const struct tf_mod *m, const struct ynode *refs,
+				  const char *type, const char *idx, int depth)
+{
+	for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
+		struct tf_res *r = str(refs->items[k]) ? resolve(t, m, str(refs->items[k]), type,
+								 idx, depth) : NULL;
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
 /*
- * The resource of module mod (configuration mconf) a plan's reference names,
- * as seen from the instance index idx of the referrer. Why: a plan's
- * references are module-local ("aws_lb_target_group.svc", with "each.key"
- * beside it for svc[each.key]), and a module's output is reached as
- * "module.m.out", whose expression the module's configuration holds.
+ * The resource of module m a plan's reference names, as seen from the
+ * instance index idx of the referrer. Why: a plan's references are
+ * module-local ("aws_lb_target_group.svc", with "each.key" beside it for
+ * svc[each.key]); a module's output is reached as "module.m.out", whose
+ * expression the module's configuration holds; and an input variable
+ * ("var.listener_arn") is set by the expression of that name in the call of
+ * the module (module_calls.m.expressions), written in the caller's terms,
+ * where each.key is the module instance's key.
  */
-static struct tf_res *resolve(struct tf *t, const char *mod, const struct ynode *mconf,
-			      const char *ref, const char *type, const char *idx, int depth)
+static struct tf_res *resolve(struct tf *t, const struct tf_mod *m, const char *ref,
+			      const char *type, const char *idx, int depth)
 {
 	struct tf_res *one = NULL;
 	size_t n = strcspn(ref, ".["), nmatch = 0;
+	const char *call, *cidx;
 
-	if (strncmp(ref, "module.", 7) == 0 && depth < 8) {
-		const char *name = ref + 7, *dot = strchr(name, '.');
-		const char *call = dot ? arena_strndup(t->c->a, name, (size_t)(dot - name)) : NULL;
-		const struct ynode *m = call ? ydoc_get(ydoc_get(ydoc_get(mconf, "module_calls"),
-								 call), "module") : NULL;
-		const char *out = dot ? arena_strndup(t->c->a, dot + 1, strcspn(dot + 1, ".[")) : NULL;
-		const struct ynode *refs = out ? ydoc_get(ydoc_get(ydoc_get(ydoc_get(m, "outputs"), out),
-								   "expression"), "references") : NULL;
-		const char *sub = call ? config_printf(t->c->a, "%smodule.%s.", mod, call) : NULL;
-
-		for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
-			struct tf_res *r = str(refs->items[k]) ? resolve(t, sub, m, str(refs->items[k]),
-									 type, "", depth + 1) : NULL;
-			if (r)
-				return r;
-		}
+	if (depth >= 16) /* nested modules deeper than that, or a cycle */
 		return NULL;
+	if ((call = call_name(t, ref, &cidx))) {
+		const struct tf_mod *sub = callee(t, m, call, cidx);
+		const char *dot = strchr(ref + 7 + strlen(call) + strlen(cidx), '.');
+		const char *out = dot ? arena_strndup(t->c->a, dot + 1, strcspn(dot + 1, ".[")) : NULL;
+
+		if (!out)
+			return NULL;
+		return resolve_any(t, sub, ydoc_get(ydoc_get(ydoc_get(ydoc_get(sub->conf, "outputs"),
+								     out), "expression"), "references"),
+				   type, "", depth + 1);
+	}
+	if (strncmp(ref, "var.", 4) == 0) {
+		const char *var = arena_strndup(t->c->a, ref + 4, strcspn(ref + 4, ".["));
+
+		if (!m->up)
+			return NULL;
+		return resolve_any(t, m->up, ydoc_get(ydoc_get(ydoc_get(m->call, "expressions"), var),
+						     "references"), type, m->idx, depth + 1);
 	}
 	if (!strchr(ref, '.'))
-		return NULL; /* var.x, each.key, local.x: no resource */
+		return NULL; /* each.key, count.index...: no resource */
 	n += strcspn(ref + n + 1, ".[") + 1; /* "aws_x.y" */
 	for (size_t i = 0; i < t->nres; i++) {
 		struct tf_res *r = &t->res[i];
-		const char *local = r->addr + strlen(r->mod);
+		const char *local = r->addr + strlen(r->m->prefix);
 
-		if (strcmp(r->mod, mod) != 0 || (type && !strstr(r->type, type)) ||
+		if (strcmp(r->m->prefix, m->prefix) != 0 || (type && !strstr(r->type, type)) ||
 		    strncmp(local, ref, n) != 0 || (local[n] && local[n] != '['))
 			continue;
 		if (ref[n] == '[') { /* "aws_x.y[0]": that instance */
@@ -241,8 +314,7 @@ static struct tf_res *link(struct tf *t, const struct tf_res *from, const struct
 	}
 	for (size_t k = 0; from && refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
 		const char *ref = str(refs->items[k]);
-		struct tf_res *r = ref ? resolve(t, from->mod, from->mconf, ref, type,
-						 index_of(from), 0) : NULL;
+		struct tf_res *r = ref ? resolve(t, from->m, ref, type, index_of(from), 0) : NULL;
 
 		if (r)
 			return r;
@@ -848,14 +920,16 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 							   : ydoc_get(doc, "planned_values");
 	struct ynode *root = cfn_map(c->a, doc), *ls = cfn_seq(c->a, doc);
 	struct ynode *tgs = cfn_seq(c->a, doc), *fns = cfn_seq(c->a, doc);
+	struct tf_mod top = { .prefix = "", .idx = "",
+			      .conf = ydoc_get(ydoc_get(doc, "configuration"), "root_module") };
+	struct tf_mod prior = { .prefix = "", .idx = "" };
 	struct tf_res *lb;
 	int rc = -1;
 
-	collect(&t, ydoc_get(vals, "root_module"),
-		ydoc_get(ydoc_get(doc, "configuration"), "root_module"), "");
+	collect(&t, ydoc_get(vals, "root_module"), &top);
 	/* data sources of a plan are in prior_state */
 	collect(&t, ydoc_get(ydoc_get(ydoc_get(doc, "prior_state"), "values"), "root_module"),
-		NULL, "");
+		&prior);
 	/* what lb reads is in values: from here on those of emulated resources are maps */
 	for (size_t i = 0; i < t.nres; i++) {
 		struct tf_res *r = &t.res[i];

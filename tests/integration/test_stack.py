@@ -914,6 +914,87 @@ class TerraformTests(LbTestCase):
         r = lb.get("/other")
         self.assertEqual((r.status, r.body), (404, b"nope"))
 
+    def test_a_plan_links_through_module_input_variables(self):
+        # Why: a module's resources reach the caller's through input variables
+        # ("var.listener_arn"), set by the module call's expressions in the caller's terms
+        # (each.key there is the module instance's key); lb followed none of them.
+        none = {"fixed_response": [], "forward": [], "redirect": []}
+        fixed = lambda body: [dict(none, type="fixed-response", fixed_response=[
+            {"content_type": "text/plain", "message_body": body, "status_code": "200"}])]
+        rule = lambda addr, prio, path, act: {
+            "address": addr, "mode": "managed", "type": "aws_lb_listener_rule", "name": "this",
+            "values": {"priority": prio, "action": act,
+                       "condition": [{"path_pattern": [{"values": [path]}]}]}}
+        res = [{"address": "aws_lb.this", "mode": "managed", "type": "aws_lb", "name": "this",
+                "values": {"name": "shop", "load_balancer_type": "application"}},
+               {"address": "aws_lb_listener.http", "mode": "managed", "type": "aws_lb_listener",
+                "name": "http", "values": {"port": 80, "protocol": "HTTP", "default_action": [
+                    dict(none, type="fixed-response", fixed_response=[
+                        {"content_type": "text/plain", "message_body": "nope", "status_code": "404"}])]}}]
+        svcs = {"orders": 10, "users": 20}
+        for k in svcs:
+            res += [
+                {"address": 'aws_lambda_function.svc["%s"]' % k, "mode": "managed",
+                 "type": "aws_lambda_function", "name": "svc", "index": k,
+                 "values": {"function_name": "shop-" + k, "filename": "src", "handler": "index.handler",
+                            "runtime": "python3.11", "environment": [{"variables": {"WHO": k}}]}},
+                {"address": 'aws_lb_target_group.svc["%s"]' % k, "mode": "managed",
+                 "type": "aws_lb_target_group", "name": "svc", "index": k,
+                 "values": {"name": "shop-" + k, "target_type": "lambda"}}]
+        kids = [{"address": 'module.svc["%s"]' % k, "resources": [
+            {"address": 'module.svc["%s"].aws_lb_target_group_attachment.this' % k, "mode": "managed",
+             "type": "aws_lb_target_group_attachment", "name": "this", "values": {}},
+            dict(rule('module.svc["%s"].aws_lb_listener_rule.this' % k, prio, "/%s/*" % k,
+                      [dict(none, type="forward")]))]} for k, prio in svcs.items()]
+        kids.append({"address": "module.web", "resources": [
+            rule("module.web.aws_lb_listener_rule.this", 30, "/web/*", fixed("web"))],
+            "child_modules": [{"address": "module.web.module.deep", "resources": [
+                rule("module.web.module.deep.aws_lb_listener_rule.this", 40, "/deep/*",
+                     fixed("deep"))]}]})
+        var = lambda name: {"references": ["var." + name]}
+        rule_conf = {"address": "aws_lb_listener_rule.this", "type": "aws_lb_listener_rule",
+                     "expressions": {"listener_arn": var("listener_arn")}}
+        conf = {"root_module": {
+            "resources": [
+                {"address": "aws_lb_listener.http", "type": "aws_lb_listener",
+                 "expressions": {"load_balancer_arn": {"references": ["aws_lb.this.arn", "aws_lb.this"]}}}],
+            "module_calls": {
+                "svc": {"source": "./modules/svc", "for_each_expression": {"references": ["local.svcs"]},
+                        "expressions": {
+                            "listener_arn": {"references": ["aws_lb_listener.http.arn", "aws_lb_listener.http"]},
+                            "target_group_arn": {"references": ["aws_lb_target_group.svc", "each.key"]},
+                            "function_arn": {"references": ["aws_lambda_function.svc", "each.key"]}},
+                        "module": {"resources": [
+                            {"address": "aws_lb_target_group_attachment.this",
+                             "type": "aws_lb_target_group_attachment",
+                             "expressions": {"target_group_arn": var("target_group_arn"),
+                                             "target_id": var("function_arn")}},
+                            dict(rule_conf, expressions={"listener_arn": var("listener_arn"), "action": [
+                                {"target_group_arn": var("target_group_arn")}]})]}},
+                "web": {"source": "./modules/web",
+                        "expressions": {"listener_arn": {"references": ["aws_lb_listener.http.arn",
+                                                                        "aws_lb_listener.http"]}},
+                        "module": {"resources": [rule_conf], "module_calls": {"deep": {
+                            "source": "./deep", "expressions": {"listener_arn": var("listener_arn")},
+                            "module": {"resources": [rule_conf]}}}}}}}}
+        lb = StackLb(os.path.join(STACK, "tf"), "shop.json", args=["--port-map", "80=0"])
+        with open(lb.config_path, "w") as f:
+            json.dump({"format_version": "1.2", "planned_values": {"root_module": {
+                "resources": res, "child_modules": kids}}, "configuration": conf}, f, indent=1)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/orders/7")
+        self.assertEqual((r.status, r.body), (200, b"tf orders:$LATEST:/orders/7"))
+        r = lb.get("/users/7")
+        self.assertEqual((r.status, r.body), (200, b"tf users:$LATEST:/users/7"))
+        r = lb.get("/web/7")
+        self.assertEqual((r.status, r.body), (200, b"web"))
+        r = lb.get("/deep/7")
+        self.assertEqual((r.status, r.body), (200, b"deep"))
+        r = lb.get("/other")
+        self.assertEqual((r.status, r.body), (404, b"nope"))
+
     def test_a_link_to_nothing_in_a_state_is_a_warning_at_its_place(self):
         # Why: a rule, listener or attachment whose ARN names nothing in the document was
         # dropped without a word: `lb check` passed and requests fell to the default action.
