@@ -159,8 +159,9 @@ static const struct tf_mod *callee(struct tf *t, const struct tf_mod *up, const 
 }
 
 /* Module resources: "module.m.aws_lb.x" in planned values; configuration
- * resources say "aws_lb.x" inside module_calls.m.module. */
-static void collect(struct tf *t, const struct ynode *mod, const struct tf_mod *m)
+ * resources say "aws_lb.x" inside module_calls.m.module. Only data sources
+ * when data_only. */
+static void collect(struct tf *t, const struct ynode *mod, const struct tf_mod *m, bool data_only)
 {
 	const struct ynode *rs = ydoc_get(mod, "resources"), *kids = ydoc_get(mod, "child_modules");
 	const struct ynode *crs = ydoc_get(m->conf, "resources");
@@ -171,7 +172,9 @@ static void collect(struct tf *t, const struct ynode *mod, const struct tf_mod *
 		struct tf_res *o;
 		const char *addr = str(ydoc_get(r, "address")), *local;
 
-		if (!addr || !str(ydoc_get(r, "type")))
+		if (!addr || !str(ydoc_get(r, "type")) ||
+		    (data_only && !(str(ydoc_get(r, "mode")) &&
+				    strcmp(str(ydoc_get(r, "mode")), "data") == 0)))
 			continue;
 		xgrow(&t->res, &t->cap, t->nres + 1, sizeof(*t->res));
 		o = &t->res[t->nres++];
@@ -196,13 +199,13 @@ static void collect(struct tf *t, const struct ynode *mod, const struct tf_mod *
 				   call_name(t, a + strlen(prefix), &idx) : NULL;
 
 		if (name) {
-			collect(t, kids->items[i], callee(t, m, name, idx));
+			collect(t, kids->items[i], callee(t, m, name, idx), data_only);
 		} else if (a) { /* not Terraform's: its resources, without configuration */
 			struct tf_mod *odd = arena_alloc(t->c->a, sizeof(*odd));
 
 			*odd = (struct tf_mod){ .prefix = config_printf(t->c->a, "%s.", a),
 						.idx = "", .up = m };
-			collect(t, kids->items[i], odd);
+			collect(t, kids->items[i], odd, data_only);
 		}
 	}
 }
@@ -922,14 +925,14 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 	struct ynode *tgs = cfn_seq(c->a, doc), *fns = cfn_seq(c->a, doc);
 	struct tf_mod top = { .prefix = "", .idx = "",
 			      .conf = ydoc_get(ydoc_get(doc, "configuration"), "root_module") };
-	struct tf_mod prior = { .prefix = "", .idx = "" };
 	struct tf_res *lb;
 	int rc = -1;
 
-	collect(&t, ydoc_get(vals, "root_module"), &top);
-	/* data sources of a plan are in prior_state */
+	collect(&t, ydoc_get(vals, "root_module"), &top, false);
+	/* Why: a plan's data sources are read into prior_state, beside the managed
+	 * resources as they were before the plan, which planned_values replaces. */
 	collect(&t, ydoc_get(ydoc_get(ydoc_get(doc, "prior_state"), "values"), "root_module"),
-		&prior);
+		&top, true);
 	/* what lb reads is in values: from here on those of emulated resources are maps */
 	for (size_t i = 0; i < t.nres; i++) {
 		struct tf_res *r = &t.res[i];

@@ -830,6 +830,33 @@ class TerraformTests(LbTestCase):
         r = lb.get("/anything")
         self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything"))
 
+    def test_a_plan_of_a_deployed_stack_reads_its_data_sources_only_from_prior_state(self):
+        # Why: a plan made after an apply holds every managed resource in prior_state too,
+        # as it was; lb read them beside planned_values and refused the plan with
+        # "lb serves one load balancer; 'aws_lb.main' is a second one (first: 'aws_lb.main')".
+        lb = StackLb(os.path.join(STACK, "tf"), "plan.json", args=["--port-map", "80=0"])
+        with open(lb.config_path) as f:
+            doc = json.load(f)
+        arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/plan-alb/1"
+        doc["prior_state"]["values"]["root_module"]["resources"] += [
+            {"address": "aws_lb.main", "mode": "managed", "type": "aws_lb", "name": "main",
+             "values": {"name": "plan-alb", "load_balancer_type": "application", "arn": arn}},
+            {"address": "aws_lb_listener.http", "mode": "managed", "type": "aws_lb_listener",
+             "name": "http", "values": {"port": 80, "protocol": "HTTP", "load_balancer_arn": arn,
+                                        "arn": arn.replace("loadbalancer", "listener") + "/2",
+                                        "default_action": [{"type": "fixed-response", "forward": [],
+                                                            "redirect": [], "fixed_response": [
+                                                                {"content_type": "text/plain",
+                                                                 "message_body": "old",
+                                                                 "status_code": "503"}]}]}}]
+        with open(lb.config_path, "w") as f:
+            json.dump(doc, f, indent=1)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/anything")
+        self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything"))
+
     def test_a_plan_with_a_public_layer_and_one_known_after_apply(self):
         # Why: a plan writes the ARN of a layer created by the same apply as null in
         # its place in the list; lb refused that null, so no plan with a layer loaded.
