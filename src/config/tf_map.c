@@ -315,33 +315,15 @@ static struct tf_res *link(struct tf *t, const struct tf_res *from, const struct
 		      strcmp(str(ydoc_get(rv, "function_name")), s) == 0)))
 			return &t->res[i];
 	}
+	/* Why: Terraform references are module-local ("aws_lb_target_group.this" inside
+	 * module.b is module.b's), so only resolve() looks: a name alone would match
+	 * a same-named resource of another module. */
 	for (size_t k = 0; from && refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
 		const char *ref = str(refs->items[k]);
 		struct tf_res *r = ref ? resolve(t, from->m, ref, type, index_of(from), 0) : NULL;
 
 		if (r)
 			return r;
-	}
-	for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
-		const char *ref = str(refs->items[k]);
-
-		for (size_t i = 0; ref && i < t->nres; i++) {
-			const char *a = t->res[i].addr, *dot = strrchr(a, '.');
-			size_t n = strlen(a);
-
-			/* compare without the module prefix: references are module-local */
-			if (dot && strncmp(a, "module.", 7) == 0) {
-				const char *p = a;
-
-				while (strncmp(p, "module.", 7) == 0 && strchr(p + 7, '.'))
-					p = strchr(p + 7, '.') + 1;
-				a = p;
-				n = strlen(a);
-			}
-			if ((!type || strstr(t->res[i].type, type)) && strncmp(ref, a, n) == 0 &&
-			    (!ref[n] || ref[n] == '.'))
-				return &t->res[i];
-		}
 	}
 	return NULL;
 }

@@ -1105,6 +1105,74 @@ class TerraformTests(LbTestCase):
                                     tmpdir=tmp)
         self.assertEqual(code, 0, err)
 
+    def test_references_link_within_their_own_module(self):
+        # Why: two modules each with aws_lb_target_group.this; a reference lb could not
+        # resolve in its own module (this[var.pick], an index only known at apply) fell
+        # back to matching the name alone and forwarded module.b's rule to module.a's
+        # target group, so /b/ requests ran module.a's function.
+        none = {"fixed_response": [], "forward": [], "redirect": []}
+
+        def mod(m, tgs):
+            res = [{"address": "module.%s.aws_lambda_function.this" % m, "mode": "managed",
+                    "type": "aws_lambda_function", "name": "this",
+                    "values": {"function_name": "fn-" + m, "filename": "src", "handler": "index.handler",
+                               "runtime": "python3.11", "environment": [{"variables": {"WHO": m}}]}},
+                   {"address": "module.%s.aws_lb_listener_rule.this" % m, "mode": "managed",
+                    "type": "aws_lb_listener_rule", "name": "this",
+                    "values": {"priority": 10 if m == "a" else 20,
+                               "action": [dict(none, type="forward")],
+                               "condition": [{"path_pattern": [{"values": ["/%s/*" % m]}]}]}}]
+            for idx in tgs:
+                res += [{"address": "module.%s.aws_lb_target_group.this%s" % (m, idx), "mode": "managed",
+                         "type": "aws_lb_target_group", "name": "this",
+                         "values": {"name": "tg-%s%s" % (m, idx.strip("[]")), "target_type": "lambda"}},
+                        {"address": "module.%s.aws_lb_target_group_attachment.this%s" % (m, idx),
+                         "mode": "managed", "type": "aws_lb_target_group_attachment", "name": "this",
+                         "values": {}}]
+            return {"address": "module." + m, "resources": res}
+
+        def conf(pick):
+            tg = ["aws_lb_target_group.this", "var.pick"] if pick else \
+                 ["aws_lb_target_group.this.arn", "aws_lb_target_group.this"]
+            idx = ["aws_lb_target_group.this", "count.index"] if pick else tg
+            return {"source": "./modules/svc", "expressions": {"listener_arn": {"references": [
+                "aws_lb_listener.http.arn", "aws_lb_listener.http"]}}, "module": {"resources": [
+                {"address": "aws_lb_target_group_attachment.this", "type": "aws_lb_target_group_attachment",
+                 "expressions": {"target_group_arn": {"references": idx},
+                                 "target_id": {"references": ["aws_lambda_function.this.arn",
+                                                              "aws_lambda_function.this"]}}},
+                {"address": "aws_lb_listener_rule.this", "type": "aws_lb_listener_rule",
+                 "expressions": {"listener_arn": {"references": ["var.listener_arn"]},
+                                 "action": [{"target_group_arn": {"references": tg}}]}}]}}
+
+        top = [{"address": "aws_lb.this", "mode": "managed", "type": "aws_lb", "name": "this",
+                "values": {"name": "shop", "load_balancer_type": "application"}},
+               {"address": "aws_lb_listener.http", "mode": "managed", "type": "aws_lb_listener",
+                "name": "http", "values": {"port": 80, "protocol": "HTTP", "default_action": [
+                    dict(none, type="fixed-response", fixed_response=[
+                        {"content_type": "text/plain", "message_body": "nope", "status_code": "404"}])]}}]
+        root_conf = [{"address": "aws_lb_listener.http", "type": "aws_lb_listener",
+                      "expressions": {"load_balancer_arn": {"references": ["aws_lb.this.arn", "aws_lb.this"]}}}]
+        for pick in (False, True):
+            with self.subTest(pick=pick), tempfile.TemporaryDirectory() as tmp:
+                shutil.copytree(os.path.join(STACK, "tf"), os.path.join(tmp, "tf"))
+                path = os.path.join(tmp, "tf", "mods.json")
+                with open(path, "w") as f:
+                    json.dump({"format_version": "1.2", "planned_values": {"root_module": {
+                        "resources": top, "child_modules": [
+                            mod("a", [""]), mod("b", ["[0]", "[1]"] if pick else [""])]}},
+                        "configuration": {"root_module": {"resources": root_conf, "module_calls": {
+                            "a": conf(False), "b": conf(pick)}}}}, f, indent=1)
+                code, out, err = lb_run("check", "-c", path, tmpdir=tmp)
+                if not pick:
+                    self.assertEqual(code, 0, err)
+                    self.assertIn("  10 path_pattern: /a/* -> forward to tg-a\n", out)
+                    self.assertIn("  20 path_pattern: /b/* -> forward to tg-b\n", out)
+                    continue
+                self.assertEqual(code, 1, out + err)
+                self.assertRegex(err, r"(?m)^%s:\d+:\d+: 'target_group_arn' names no target group "
+                                 r"of this document$" % re.escape(path))
+
     def test_check_names_what_is_skipped(self):
         with tempfile.TemporaryDirectory() as tmp:
             code, out, err = lb_run("check", "-c", os.path.join(STACK, "tf", "state.json"),
