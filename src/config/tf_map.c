@@ -871,6 +871,8 @@ static int tf_lb(struct tf *t, struct tf_res **lb, struct ynode *root)
 		{ "drop_invalid_header_fields", "routing.http.drop_invalid_header_fields.enabled" },
 	};
 
+	const struct tf_res *data = NULL;
+
 	*lb = NULL;
 	for (size_t i = 0; i < t->nres; i++) {
 		const char *type = str(ydoc_get(t->res[i].values, "load_balancer_type"));
@@ -879,11 +881,21 @@ static int tf_lb(struct tf *t, struct tf_res **lb, struct ynode *root)
 			continue;
 		if (type && strcmp(type, "application") != 0)
 			continue;
+		/* Why: a data source reads an ALB that exists already, deployed
+		 * elsewhere; this configuration does not create it, so lb does not run it. */
+		if (t->res[i].data) {
+			data = data ? data : &t->res[i];
+			continue;
+		}
 		if (*lb)
 			return cfn_err(c, t->res[i].values, "lb serves one load balancer; '%s' is a "
 				       "second one (first: '%s')", t->res[i].addr, (*lb)->addr);
 		*lb = &t->res[i];
 	}
+	if (!*lb && data)
+		return cfn_err(c, data->values ? data->values : data->at, "no application load "
+			       "balancer (aws_lb) in it: '%s' is a data source, an ALB deployed "
+			       "elsewhere, which lb does not run", data->addr);
 	if (!*lb)
 		return cfn_err(c, c->root, "no application load balancer (aws_lb) in it");
 	o = cfn_map(c->a, (*lb)->values);
@@ -933,7 +945,7 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 		if (!is_emulated(r->type) && !r->data)
 			buf_printf(c->skipped, "%s%s", c->skipped->len ? ", " : "", r->addr);
 		if ((!strcmp(r->type, "aws_lb_listener") || !strcmp(r->type, "aws_alb_listener")) &&
-		    link(&t, r, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
+		    !r->data && link(&t, r, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
 		    listener(&t, r, ls))
 			goto out;
 	}

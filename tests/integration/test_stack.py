@@ -1105,6 +1105,38 @@ class TerraformTests(LbTestCase):
                                     tmpdir=tmp)
         self.assertEqual(code, 0, err)
 
+    def test_a_data_source_load_balancer_is_not_the_one_lb_runs(self):
+        # Why: a data "aws_lb" reads an ALB deployed elsewhere (a shared one whose DNS
+        # name a service looks up); lb refused the state: "lb serves one load balancer;
+        # 'data.aws_lb.shared' is a second one (first: 'aws_lb.main')".
+        shared = {"address": "data.aws_lb.shared", "mode": "data", "type": "aws_lb",
+                  "name": "shared", "values": {
+                      "arn": ELB + "loadbalancer/app/shared/0123456789abcdef",
+                      "name": "shared", "load_balancer_type": "application"}}
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(os.path.join(STACK, "tf"), os.path.join(tmp, "tf"))
+            path = os.path.join(tmp, "tf", "state.json")
+            with open(path) as f:
+                doc = json.load(f)
+            res = doc["values"]["root_module"]["resources"]
+            res.insert(0, shared)
+            with open(path, "w") as f:
+                json.dump(doc, f, indent=1)
+            code, out, err = lb_run("check", "-c", path, tmpdir=tmp)
+            self.assertEqual(code, 0, err)
+            self.assertRegex(out, r"(?m)^load balancer tf-alb \(app/tf-alb/")
+            self.assertNotIn("shared", out + err)
+            # with no managed one, the data source is named, not served
+            doc["values"]["root_module"]["resources"] = [
+                r for r in res if r["type"] != "aws_lb" or r["mode"] == "data"]
+            with open(path, "w") as f:
+                json.dump(doc, f, indent=1)
+            code, out, err = lb_run("check", "-c", path, tmpdir=tmp)
+        self.assertEqual(code, 1, err)
+        self.assertRegex(err, r"(?m)^%s:\d+:\d+: no application load balancer \(aws_lb\) in it: "
+                         r"'data\.aws_lb\.shared' is a data source, an ALB deployed elsewhere, "
+                         r"which lb does not run$" % re.escape(path))
+
     def test_references_link_within_their_own_module(self):
         # Why: two modules each with aws_lb_target_group.this; a reference lb could not
         # resolve in its own module (this[var.pick], an index only known at apply) fell
