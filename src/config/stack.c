@@ -105,6 +105,56 @@ static int cdk_walk(struct config *cfg, const char *dir, int depth, char **seen,
 	return rc;
 }
 
+/* n, or a node inside it, is {"Fn::ImportValue": ...}. */
+static bool imports(const struct ynode *n, int depth)
+{
+	for (size_t i = 0; n && depth < 64 && n->type != YNODE_SCALAR && i < n->n; i++) {
+		if (n->type == YNODE_MAPPING && strcmp(n->pairs[i].key->str, "Fn::ImportValue") == 0)
+			return true;
+		if (imports(n->type == YNODE_MAPPING ? n->pairs[i].value : n->items[i], depth + 1))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Several stacks: the first with a load balancer is the one to name (CDK apps
+ * often keep the ALB in a network stack and the service in another), and a
+ * stack that reaches it through Fn::ImportValue is one lb will not serve.
+ */
+static void several(const char *dir, const char **paths, size_t n, struct lb_err *err)
+{
+	const char *pick = NULL, *importer = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct lb_err e2 = { 0 };
+		struct ydoc *d = ydoc_load(paths[i], &e2);
+		const struct ynode *res = d ? ydoc_get(d->root, "Resources") : NULL;
+
+		for (size_t j = 0; !pick && res && res->type == YNODE_MAPPING && j < res->n; j++) {
+			const struct ynode *t = ydoc_get(res->pairs[j].value, "Type");
+
+			if (t && t->type == YNODE_SCALAR &&
+			    strcmp(t->str, "AWS::ElasticLoadBalancingV2::LoadBalancer") == 0)
+				pick = paths[i];
+		}
+		if (!importer && d && imports(res, 0))
+			importer = paths[i];
+		ydoc_free(d);
+	}
+	if (!pick)
+		pick = paths[1];
+	if (importer && importer != pick)
+		/* Why: CDK links stacks of one app with Outputs.Export and Fn::ImportValue;
+		 * lb reads one template and does not join stacks. */
+		lb_err_set(err, "%s: the cloud assembly has several stacks: name one with -c %s "
+			   "(lb serves one stack: what %s reaches through Fn::ImportValue is not "
+			   "served)", dir, pick, importer);
+	else
+		lb_err_set(err, "%s: the cloud assembly has several stacks: name one with -c %s",
+			   dir, pick);
+}
+
 static const char *cdk_template(struct config *cfg, const char *dir, struct lb_err *err)
 {
 	const char *found = NULL, *second = NULL;
@@ -117,8 +167,9 @@ static const char *cdk_template(struct config *cfg, const char *dir, struct lb_e
 		return NULL;
 	}
 	if (second) {
-		lb_err_set(err, "%s: the cloud assembly has several stacks: name one with -c %s",
-			   dir, second);
+		const char *paths[2] = { found, second };
+
+		several(dir, paths, 2, err);
 		return NULL;
 	}
 	return found;

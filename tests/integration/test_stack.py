@@ -375,6 +375,41 @@ class CdkAssemblyErrorTests(LbTestCase):
                                  r"assembly-NAME\)" % (re.escape(name), re.escape(want)))
                 self.assertNotIn("several stacks", err)
 
+    def test_several_stacks_name_the_one_with_the_load_balancer(self):
+        # Why: CDK apps keep the ALB in a network stack and the service in another,
+        # linked by Outputs.Export and Fn::ImportValue; lb told the user to name the
+        # second stack (the service), which then failed with "the template defines no
+        # application load balancer", and did not say the service would go unserved.
+        net = json.loads(json.dumps(self.TEMPLATE))
+        del net["Resources"]["Fn"], net["Resources"]["TG"]
+        net["Resources"]["L"]["Properties"]["DefaultActions"] = [{
+            "Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+        net["Outputs"] = {"ExportsOutputRefL": {"Value": {"Ref": "L"},
+                                                "Export": {"Name": "Network:ExportsOutputRefL"}}}
+        svc = {"Resources": {"R": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+            "ListenerArn": {"Fn::ImportValue": "Network:ExportsOutputRefL"}, "Priority": 10,
+            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/x"]}}],
+            "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}]}}}}
+        for stacks in ((("Service", svc), ("Network", net)), (("Network", net), ("Other", net))):
+            with self.subTest(first=stacks[0][0]), tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, "cdk.out")
+                os.makedirs(out)
+                arts = {}
+                for name, doc in stacks:
+                    arts[name] = {"type": "aws:cloudformation:stack",
+                                  "properties": {"templateFile": name + ".template.json"}}
+                    with open(os.path.join(out, name + ".template.json"), "w") as f:
+                        json.dump(doc, f, indent=1)
+                with open(os.path.join(out, "manifest.json"), "w") as f:
+                    json.dump({"version": "55.0.0", "artifacts": arts}, f, indent=1)
+                code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                want = "%s: the cloud assembly has several stacks: name one with -c %s/Network.template.json" % (out, out)
+                if stacks[0][0] == "Service":
+                    want += (" (lb serves one stack: what %s/Service.template.json reaches through "
+                             "Fn::ImportValue is not served)" % out)
+                self.assertEqual(err.strip().splitlines()[-1], want)
+
     def test_an_asset_path_that_is_the_assembly_itself(self):
         # Why: lb ran the function with the whole cdk.out as its code (and no handler).
         for asset in (".", "./", "../cdk.out"):
