@@ -23,9 +23,9 @@
  *
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
  * DRAIN_SECONDS; those still with an HTTP target or a Lambda function then
- * get 502, the pages flushed for one tick), then tear down in order: connections, router, Invoke API,
- * sandboxes, access log, configuration, event base. A second signal stops at
- * once.
+ * get 502, Invoke API invocations 500, the answers flushed for one tick),
+ * then tear down in order: connections, router, Invoke API, sandboxes,
+ * access log, configuration, event base. A second signal stops at once.
  */
 #include "lb.h"
 
@@ -265,9 +265,9 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	if (!lb->cut && time_mono_us() >= lb->drain_deadline_us) {
 		lb->cut = true;
 		/* Requests still with an HTTP target or a Lambda function get 502
-		 * (not 460: the client did not leave); their answers go out before
-		 * the next tick. */
-		if (targets_cut(lb->targets) + router_cut(lb->router))
+		 * (not 460: the client did not leave), Invoke API invocations 500;
+		 * their answers go out before the next tick. */
+		if (targets_cut(lb->targets) + router_cut(lb->router) + lambda_api_cut(lb->api))
 			return;
 	}
 	if ((http_server_connections(lb->server) == 0 && lambda_api_busy(lb->api) == 0 &&

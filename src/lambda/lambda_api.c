@@ -17,7 +17,8 @@
  * sandbox); lambda_api_free drops every queued event. A client that only
  * half-closes (its FIN after a whole request) gets its answers, then the
  * connection closes; one that closed outright is found when its answer is
- * written, so only a reset cancels.
+ * written, so only a reset cancels. When lb's drain runs out, lambda_api_cut
+ * answers every RequestResponse invocation still in flight 500 and cancels it.
  *
  * Headers lb reads: X-Amz-Invocation-Type, X-Amz-Log-Type and
  * X-Amzn-Trace-Id. Authorization is not checked: any credentials will do.
@@ -50,6 +51,7 @@ struct call {
 	struct invocation *inv;
 	bool tail;                      /* it asked for the log tail */
 	const struct function_cfg *fn;  /* its function (the invocation holds the configuration) */
+	struct call *prev, *next;       /* api->calls */
 };
 
 struct lambda_api {
@@ -59,6 +61,7 @@ struct lambda_api {
 	struct http_server *srv;
 	struct async_invoke *async;     /* Event invocations */
 	size_t nbusy;                   /* RequestResponse invocations in flight */
+	struct call *calls;             /* those invocations (lambda_api_cut) */
 	/* the answer being written: its headers after x-amzn-RequestId (slot 0), their values in mem */
 	struct http_header extra[EXTRA_MAX];
 	size_t extra_at[EXTRA_MAX], nextra;
@@ -111,18 +114,43 @@ static void respond(struct lambda_api *api, struct http_request *req, int status
 	buf_reset(&api->mem);
 }
 
-static void respond_error(struct lambda_api *api, struct http_request *req, const struct invoke_error *e)
+/* Answers e under request_id (NULL: a new one). */
+static void respond_error_as(struct lambda_api *api, struct http_request *req, const struct invoke_error *e,
+			     const char *request_id)
 {
 	char id[37];
 
-	rng_uuid(api->rng, id);
+	if (!request_id) {
+		rng_uuid(api->rng, id);
+		request_id = id;
+	}
 	buf_reset(&api->scratch);
 	invoke_api_error_body(e, &api->scratch);
 	extra_add(api, "x-amzn-ErrorType", "%s", e->type);
-	respond(api, req, e->status, id, api->scratch.p, api->scratch.len);
+	respond(api, req, e->status, request_id, api->scratch.p, api->scratch.len);
+}
+
+static void respond_error(struct lambda_api *api, struct http_request *req, const struct invoke_error *e)
+{
+	respond_error_as(api, req, e, NULL);
 }
 
 /* --- invocations ---------------------------------------------------------------- */
+
+/* call leaves the calls in flight (its answer is being written, or nobody wants it). */
+static void call_end(struct call *call)
+{
+	struct lambda_api *api = call->api;
+
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		api->calls = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	api->nbusy--;
+	call->req->route = NULL;
+}
 
 static void on_invoked(void *cookie, const struct invoke_result *res)
 {
@@ -131,8 +159,7 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 	struct http_request *req = call->req;
 	struct invoke_error e;
 
-	api->nbusy--;
-	req->route = NULL;
+	call_end(call);
 	if (res->status == INVOKE_THROTTLED && !res->remote_status) {
 		invoke_api_throttled(call->fn, &e);
 		respond_error(api, req, &e);
@@ -211,8 +238,12 @@ static void start_sync(struct lambda_api *api, struct http_request *req, const s
 	ir = (struct invoke_request){ api->cfg, t->fn, *t->qualifier ? t->qualifier : NULL, payload, n,
 				      buf_cstr(&api->scratch), tail };
 	req->route = call;
-	call->inv = lambda_invoke(api->lambda, &ir, on_invoked, call);
+	call->next = api->calls;
+	if (call->next)
+		call->next->prev = call;
+	api->calls = call;
 	api->nbusy++;
+	call->inv = lambda_invoke(api->lambda, &ir, on_invoked, call);
 }
 
 static const struct sv *header(const struct http_request *req, const char *name)
@@ -299,14 +330,13 @@ static void on_error(void *cookie, struct http_request *req, int status)
 /* The client left: nobody wants the answer of its invocation. */
 static void on_abort(void *cookie, struct http_request *req)
 {
-	struct lambda_api *api = cookie;
 	struct call *call = req->route;
 
+	(void)cookie;
 	if (!call)
 		return;
-	req->route = NULL;
+	call_end(call);
 	lambda_cancel(call->inv);
-	api->nbusy--;
 	free(call);
 }
 
@@ -355,6 +385,32 @@ void lambda_api_set_config(struct lambda_api *api, struct config *cfg)
 void lambda_api_shutdown(struct lambda_api *api)
 {
 	http_server_shutdown(api->srv);
+}
+
+unsigned lambda_api_cut(struct lambda_api *api)
+{
+	unsigned n = 0;
+
+	for (struct call *call; (call = api->calls); n++) {
+		struct http_request *req = call->req;
+		const char *id = lambda_request_id(call->inv);
+		struct invoke_error e;
+		char msg[300];
+
+		/* Why ServiceException (500): the function did not fail (that would be
+		 * a 200 marked Unhandled), the service stopped under it; it is Lambda's
+		 * error for its own failures, and AWS's SDKs retry it, which reaches
+		 * the next lb. */
+		snprintf(msg, sizeof(msg), "lb stopped while function %s was still running", call->fn->name);
+		invoke_api_service_error(msg, &e);
+		log_warn("lambda_api: %s: 500 ServiceException: the function was still running when lb stopped",
+			 call->fn->name);
+		call_end(call);
+		respond_error_as(api, req, &e, id);   /* before the cancel frees the id */
+		lambda_cancel(call->inv);   /* its sandbox is stopped with the others (lambda_free) */
+		free(call);
+	}
+	return n;
 }
 
 size_t lambda_api_busy(const struct lambda_api *api)

@@ -38,6 +38,10 @@ struct http_listener *lambda_api_listen(struct lambda_api *api, const char *addr
 /* Stops accepting and closes idle connections; requests in flight finish
  * (their connections close after the answer), Event invocations run on. */
 void lambda_api_shutdown(struct lambda_api *api);
+/* The drain ran out: every RequestResponse invocation still in flight is
+ * answered 500 ServiceException (one warning line each) and cancelled; its
+ * sandbox is stopped at lambda_free. Returns how many. */
+unsigned lambda_api_cut(struct lambda_api *api);
 /* Connections with a request in flight plus Event attempts running (events
  * waiting for a retry are not counted: they are dropped at exit). */
 size_t lambda_api_busy(const struct lambda_api *api);

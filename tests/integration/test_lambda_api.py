@@ -17,7 +17,7 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from lambdacommon import ACCOUNT, REGION, UUID, LambdaCase, fn, wait_for
+from lambdacommon import ACCOUNT, REGION, UUID, LambdaCase, fn, pid_alive, wait_for
 from lbtest import Conn, Lb
 from targetcommon import rss_kb
 
@@ -32,6 +32,10 @@ def handler(event, context):
         print(ev["print"])
     if "write" in ev:
         sys.stdout.write(ev["write"])  # no final newline
+    if "pid" in ev:  # its process id, for a test that checks the process is stopped
+        with open(ev["pid"] + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(ev["pid"] + ".tmp", ev["pid"])
     for i in range(ev.get("print_kb", 0)):
         print("%04d" % i + "x" * 1019)  # 1024 bytes with the newline
     if "sleep" in ev:
@@ -571,6 +575,31 @@ class LambdaApiLifecycleTests(ApiCase):
         lb.signal(signal.SIGTERM)
         self.assertTrue(c.closed_by_peer())
         self.assertEqual(lb.proc.wait(timeout=15), 0)
+
+    def test_invocation_still_running_when_the_drain_ends_is_500_service_exception(self):
+        # lb stopped under it, the function did not fail: a service error the SDK retries
+        lb = self.start_api(FUNCTIONS + [fn("sleeper", timeout=60)])
+        pid_path = os.path.join(lb.dir, "sleeper.pid")
+        c = Conn(self.api_port, timeout=30)
+        self.addCleanup(c.close)
+        c.send(invoke_bytes(PATH % "sleeper", json.dumps({"pid": pid_path, "sleep": 60}).encode()))
+        self.assertTrue(wait_for(lambda: os.path.exists(pid_path), 30), lb.stderr())
+        with open(pid_path) as f:
+            pid = int(f.read())
+        t0 = time.time()
+        lb.signal(signal.SIGTERM)
+        r = c.read_response()
+        self.assertGreater(time.time() - t0, 9.5)
+        self.assert_error(r, 500, "ServiceException",
+                          {"Message": "lb stopped while function sleeper was still running", "Type": "Service"})
+        self.assertEqual(r.header("connection"), "close")
+        self.assertTrue(c.closed_by_peer())
+        self.assertEqual(lb.proc.wait(timeout=30), 0)
+        # x-amzn-RequestId is the invocation's, as in its START line
+        self.assertIn(f"START RequestId: {r.header('x-amzn-requestid')} ", lb.stderr())
+        self.assertEqual(lb.stderr().count("lb: warning: lambda_api: sleeper: 500 ServiceException: "
+                                           "the function was still running when lb stopped\n"), 1, lb.stderr())
+        self.assertTrue(wait_for(lambda: not pid_alive(pid)), pid)
 
     def test_reload_keeps_or_rebinds_the_api(self):
         lb = self.start_api()
