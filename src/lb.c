@@ -25,7 +25,8 @@
  * DRAIN_SECONDS; those still with an HTTP target or a Lambda function then
  * get 502, Invoke API invocations 500, the answers flushed for one tick),
  * then tear down in order: connections, router, Invoke API, sandboxes,
- * access log, configuration, event base. A second signal stops at once.
+ * access log, configuration, event base. A second signal stops at once
+ * (the teardown still runs); signals after the loop has exited are ignored.
  */
 #include "lb.h"
 
@@ -393,7 +394,14 @@ int lb_serve(const struct lb_options *opt)
 		console_set_threaded(lb.console);
 		lb.main_q = xqueue_new(lb.base);
 	}
-	/* Signals are caught before the "listening" lines tell anyone lb is up. */
+	/* Signals are caught before the "listening" lines tell anyone lb is up.
+	 * Ignored first, as libevent puts back the disposition it found when
+	 * their events are freed: one arriving during the teardown or the exit
+	 * that follows must not kill lb (leaving sandboxes behind, or exiting of
+	 * the signal rather than 0). Sandboxes start with default dispositions. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	lb.sig_term = evsignal_new(lb.base, SIGTERM, on_signal, &lb);
 	lb.sig_int = evsignal_new(lb.base, SIGINT, on_signal, &lb);
 	lb.sig_hup = evsignal_new(lb.base, SIGHUP, on_signal, &lb);

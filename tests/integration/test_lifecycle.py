@@ -391,6 +391,50 @@ class StopLambdaTest(unittest.TestCase):
     def test_with_workers_every_loops_request_is_502(self):
         self.check_cut(2)
 
+    def check_second_signal(self, workers, sig):
+        lb, admin = self.serve(workers)
+        conns = self.hold(lb, admin, workers)
+        pids = []
+        for i in range(len(conns)):
+            with open(os.path.join(lb.dir, "fn", f"pid-{i}")) as f:
+                pids.append(int(f.read()))
+        lb.signal(signal.SIGTERM)
+        self.assertTrue(wait_for(lambda: "stopping: finishing requests in flight" in lb.stderr()), lb.stderr())
+        t0 = time.time()
+        lb.signal(sig)   # during the drain: at once, not after its 10 s
+        self.assertEqual(lb.proc.wait(timeout=30), 0, lb.stderr())
+        self.assertLess(time.time() - t0, 5)
+        for c in conns:   # cut, not answered
+            self.assertEqual(c.read_all(), b"")
+        # no function process outlives lb
+        self.assertTrue(wait_for(lambda: not any(pid_alive(p) for p in pids)),
+                        [p for p in pids if pid_alive(p)])
+
+    def test_second_sigterm_during_the_drain_stops_at_once_and_kills_the_functions(self):
+        self.check_second_signal(1, signal.SIGTERM)
+
+    def test_sigint_during_the_drain_with_workers_stops_at_once_and_kills_the_functions(self):
+        self.check_second_signal(2, signal.SIGINT)
+
+    def test_signals_throughout_the_teardown_exit_0(self):
+        # A test's cleanup or a supervisor may signal again while lb tears down
+        # (after its loop exited, while it stops the sandboxes and frees the rest):
+        # lb still kills every function process and exits 0, not of the signal.
+        lb, admin = self.serve(1)
+        conns = self.hold(lb, admin, 1)
+        with open(os.path.join(lb.dir, "fn", "pid-0")) as f:
+            pid = int(f.read())
+        lb.signal(signal.SIGTERM)
+        self.assertTrue(wait_for(lambda: "stopping: finishing requests in flight" in lb.stderr()), lb.stderr())
+        sent = 0
+        while lb.proc.poll() is None and sent < 20000:
+            lb.signal([signal.SIGTERM, signal.SIGINT, signal.SIGHUP][sent % 3])
+            sent += 1
+            time.sleep(0.0005)
+        self.assertEqual(lb.proc.wait(timeout=30), 0, lb.stderr())
+        self.assertEqual(conns[0].read_all(), b"")
+        self.assertTrue(wait_for(lambda: not pid_alive(pid)), pid)
+
 
 class Trickle:
     """A token endpoint that answers a byte every half second, never finishing: lb's
