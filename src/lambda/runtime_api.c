@@ -22,7 +22,9 @@
  * connection on its own and answers its requests in order. A /next is held by the server
  * for as long as it waits, and a connection between requests may idle for
  * ever: only a request being read (its head begun, or its body) has a read
- * timeout, RUNTIME_API_READ_SECONDS without a byte (408).
+ * timeout, RUNTIME_API_READ_SECONDS without a byte (408). A request the HTTP
+ * layer refuses for an unknown Transfer-Encoding (501) or an HTTP/2.0
+ * request line (505) keeps that status; anything else it refuses is 400.
  */
 #include "lambda/runtime_api.h"
 
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alb/invoke_api.h"
 #include "base/buf.h"
 #include "base/util.h"
 #include "lambda/extensions.h"
@@ -426,6 +429,16 @@ static void on_error(void *cookie, struct http_request *req, int status)
 		/* AWS's emulator's answer to a cut request (rendering.go). */
 		answer_error(ra, req, 400, "TruncatedHTTPRequest", "HTTP request detected as truncated");
 		result_broken(ra, req, error, BROKEN_UNCLEAR);
+		return;
+	}
+	if (status == 501 || status == 505) {
+		struct invoke_error e;
+
+		/* Lambda documents neither for its Runtime API: the same status, type
+		 * and words as lb's Invoke API (AWS's front end's codes), in the
+		 * Runtime API's {errorMessage, errorType} document. */
+		invoke_api_http_error(status, &e);
+		answer_error(ra, req, e.status, e.type, e.message);
 		return;
 	}
 	answer_error(ra, req, 400, "InvalidRequest", "malformed request");

@@ -457,6 +457,44 @@ class LambdaRuntimeApiTests(LambdaCase):
         # and the probe's /next, which waited all along, still gets its invocation
         self.assertEqual(self.ask(lb, "/probe/report")["event"]["path"], "/probe/report")
 
+    def test_lambda_http_layer_refusals_get_their_status_and_a_runtime_api_error(self):
+        # What the HTTP layer refuses for an unknown Transfer-Encoding (501) or an
+        # HTTP/2.0 request line (505) keeps its status, with the Runtime API's error
+        # document; lb answered both 400 "malformed request", which is left for the rest.
+        lb = self.serve_probe()
+        report = self.ask(lb, "/probe/report")
+        port = int(report["env"]["AWS_LAMBDA_RUNTIME_API"].rsplit(":", 1)[1])
+        cases = {
+            "unknown transfer-encoding": (
+                b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+                b"Transfer-Encoding: gzip, chunked\r\n\r\n",
+                "HTTP/1.1 501 Not Implemented",
+                {"errorMessage": "A header you provided implies functionality that is not implemented: "
+                                 "Transfer-Encoding", "errorType": "NotImplemented"}),
+            "HTTP/2.0 request line": (
+                b"GET /2018-06-01/runtime/invocation/next HTTP/2.0\r\nHost: x\r\n\r\n",
+                "HTTP/1.1 505 HTTP Version Not Supported",
+                {"errorMessage": "The HTTP version specified is not supported.",
+                 "errorType": "HttpVersionNotSupported"}),
+            "malformed": (
+                b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost x\r\n\r\n",
+                "HTTP/1.1 400 Bad Request",
+                {"errorMessage": "malformed request", "errorType": "InvalidRequest"}),
+        }
+        for name, (data, status_line, body) in cases.items():
+            with self.subTest(name):
+                c = Conn(port, timeout=30)
+                self.addCleanup(c.close)
+                c.send(data)
+                r = c.read_response()
+                self.assertEqual(r.status_line, status_line, r)
+                self.assertEqual((r.header("content-type"), r.header("connection")),
+                                 ("application/json", "close"), r)
+                self.assertEqual(json.loads(r.body), body, r)
+                self.assertTrue(c.closed_by_peer())
+        # the probe's /next, which waited all along, still gets its invocation
+        self.assertEqual(self.ask(lb, "/probe/report")["event"]["path"], "/probe/report")
+
     def test_lambda_response_mode_other_than_streaming_is_refused(self):
         # Lambda knows one Lambda-Runtime-Function-Response-Mode, "streaming": any other
         # gets 400 InvalidFunctionResponseMode and fails the invocation with
