@@ -46,19 +46,6 @@ static struct archive *open_archive(const struct archive_dl *ar, const char *pat
 	return a;
 }
 
-/* Linux's own bound on the links met in one path name (ELOOP). */
-#define LINKS_MAX 40
-
-/* Drops done's last component; returns done's new length. */
-static size_t drop_last(char *done, size_t nd)
-{
-	char *slash = memrchr(done, '/', nd);
-
-	nd = slash ? (size_t)(slash - done) : 0;
-	done[nd] = '\0';
-	return nd;
-}
-
 /*
  * rel as the image sees it, into out (size bytes): each symbolic link met
  * among its parent directories is followed inside root (an absolute target
@@ -71,50 +58,23 @@ static size_t drop_last(char *done, size_t nd)
  */
 static int resolve_in_root(const char *root, const char *rel, char *out, size_t size, struct lb_err *err)
 {
-	char rest[PATH_MAX], done[PATH_MAX] = "", path[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX];
+	char parent[PATH_MAX], done[PATH_MAX];
 	const char *last = strrchr(rel, '/');
-	size_t nd = 0;
-	int links = 0;
 
-	if ((size_t)snprintf(rest, sizeof(rest), "%.*s", last ? (int)(last - rel) : 0, rel) >= sizeof(rest))
+	if ((size_t)snprintf(parent, sizeof(parent), "%.*s", last ? (int)(last - rel) : 0, rel) >= sizeof(parent))
 		return lb_err_set(err, "entry '%s': path too long", rel);
 	last = last ? last + 1 : rel;
-	while (*rest) {
-		size_t n = strcspn(rest, "/"), skip = n + (rest[n] == '/');
-		struct stat st;
-		ssize_t tn;
-		bool dot = n == 0 || (n == 1 && rest[0] == '.'), dotdot = n == 2 && rest[0] == '.' && rest[1] == '.';
-
-		if (!dot && !dotdot) {
-			if (nd + 1 + n >= sizeof(done))
-				return lb_err_set(err, "entry '%s': path too long", rel);
-			if (nd)
-				done[nd++] = '/';
-			memcpy(done + nd, rest, n);
-			done[nd += n] = '\0';
-		}
-		memmove(rest, rest + skip, strlen(rest + skip) + 1);
-		if (dotdot)
-			nd = drop_last(done, nd);
-		if (dot || dotdot)
-			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, done) >= sizeof(path))
-			return lb_err_set(err, "entry '%s': path too long", rel);
-		/* A directory, nothing yet, or a file (which the entry's directory replaces). */
-		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
-			continue;
-		if (++links > LINKS_MAX)
-			return lb_err_set(err, "entry '%s': more than %d links on its way (a loop?)", rel, LINKS_MAX);
-		if ((tn = readlink(path, target, sizeof(target) - 1)) < 0)
-			return lb_err_set(err, "entry '%s': cannot read the link '%s': %s", rel, done, strerror(errno));
-		target[tn] = '\0';
-		nd = target[0] == '/' ? 0 : drop_last(done, nd);
-		done[nd] = '\0';
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", target, rest) >= sizeof(tmp))
-			return lb_err_set(err, "entry '%s': path too long", rel);
-		memcpy(rest, tmp, strlen(tmp) + 1);
+	switch (layer_fs_resolve(root, NULL, "", parent, done, sizeof(done))) {
+	case LAYER_FS_IN:
+		break;
+	case LAYER_FS_LOOP:
+		return lb_err_set(err, "entry '%s': more than %d links on its way (a loop?)", rel, LAYER_FS_LINKS_MAX);
+	case LAYER_FS_UNREADABLE:
+		return lb_err_set(err, "entry '%s': cannot read a link on its way: %s", rel, strerror(errno));
+	default:
+		return lb_err_set(err, "entry '%s': path too long", rel);
 	}
-	if ((size_t)snprintf(out, size, "%s%s%s", done, nd ? "/" : "", last) >= size)
+	if ((size_t)snprintf(out, size, "%s%s%s", done, *done ? "/" : "", last) >= size)
 		return lb_err_set(err, "entry '%s': path too long", rel);
 	return 0;
 }

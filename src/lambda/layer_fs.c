@@ -159,40 +159,41 @@ int layer_fs_remove(const char *path)
 
 /* --- links leading out of the merged tree ------------------------------------------ */
 
-/* The kernel's bound on the links met in one path name (ELOOP). */
-#define LINKS_MAX 40
-
-/* Where Lambda unpacks layers: an absolute link into it is a link inside the merged tree. */
-static const char *under_opt(const char *target)
+/* path without the mount point it starts with ("/opt/x" under "/opt" gives "x"); NULL if not under it. */
+static const char *under(const char *mount, const char *path)
 {
-	if (strncmp(target, "/opt", 4) != 0 || (target[4] != '/' && target[4] != '\0'))
+	size_t n = strlen(mount);
+
+	if (strncmp(path, mount, n) != 0 || (path[n] != '/' && path[n] != '\0'))
 		return NULL;
-	return target + 4 + strspn(target + 4, "/");
+	return path + n + strspn(path + n, "/");
 }
 
-enum lead { LEADS_IN, LEADS_UP, LEADS_ELSEWHERE };
-
-/*
- * Where target, of a link in the directory dir of the tree at root ("" for
- * root itself), leads, resolved as the kernel would with the tree at /opt:
- * the links on its way followed (a loop leads nowhere: inside); ".." above
- * the tree is LEADS_UP, an absolute target not under /opt LEADS_ELSEWHERE.
- */
-static enum lead leads_out(const char *root, const char *dir, const char *target)
+/* Drops done's last component; returns done's new length. */
+static size_t drop_last(char *done, size_t nd)
 {
-	char done[PATH_MAX], rest[PATH_MAX], path[PATH_MAX * 2], next[PATH_MAX], tmp[PATH_MAX * 2];
-	const char *from = dir;
+	char *slash = memrchr(done, '/', nd);
+
+	nd = slash ? (size_t)(slash - done) : 0;
+	done[nd] = '\0';
+	return nd;
+}
+
+enum layer_fs_lead layer_fs_resolve(const char *root, const char *mount, const char *dir, const char *path,
+				    char *out, size_t size)
+{
+	char rest[PATH_MAX], next[PATH_MAX], tmp[PATH_MAX * 2], at[PATH_MAX * 2];
 	size_t nd;
 	int links = 0;
 
-	if (target[0] == '/') {
-		if (!(target = under_opt(target)))
-			return LEADS_ELSEWHERE;
-		from = "";
+	if (path[0] == '/') {
+		if (mount && !(path = under(mount, path)))
+			return LAYER_FS_ELSEWHERE;
+		dir = "";
 	}
-	if ((nd = (size_t)snprintf(done, sizeof(done), "%s", from)) >= sizeof(done) ||
-	    (size_t)snprintf(rest, sizeof(rest), "%s", target) >= sizeof(rest))
-		return LEADS_UP;
+	if ((nd = (size_t)snprintf(out, size, "%s", dir)) >= size ||
+	    (size_t)snprintf(rest, sizeof(rest), "%s", path) >= sizeof(rest))
+		return LAYER_FS_TOO_LONG;
 	while (*rest) {
 		size_t n = strcspn(rest, "/"), skip = n + (rest[n] == '/');
 		struct stat st;
@@ -200,47 +201,57 @@ static enum lead leads_out(const char *root, const char *dir, const char *target
 		bool dot = n == 0 || (n == 1 && rest[0] == '.'), dotdot = n == 2 && rest[0] == '.' && rest[1] == '.';
 
 		if (!dot && !dotdot) {
-			if (nd + 1 + n >= sizeof(done))
-				return LEADS_UP;
+			if (nd + 1 + n >= size)
+				return LAYER_FS_TOO_LONG;
 			if (nd)
-				done[nd++] = '/';
-			memcpy(done + nd, rest, n);
-			done[nd += n] = '\0';
+				out[nd++] = '/';
+			memcpy(out + nd, rest, n);
+			out[nd += n] = '\0';
 		}
 		memmove(rest, rest + skip, strlen(rest + skip) + 1);
 		if (dotdot) {
-			char *slash = memrchr(done, '/', nd);
-
-			if (nd == 0)
-				return LEADS_UP;
-			done[nd = slash ? (size_t)(slash - done) : 0] = '\0';
+			/* Above "/", ".." stays at "/"; above a mount point it leaves the tree. */
+			if (nd == 0 && mount)
+				return LAYER_FS_UP;
+			nd = drop_last(out, nd);
 		}
 		if (dot || dotdot)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", root, done);
-		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		if ((size_t)snprintf(at, sizeof(at), "%s/%s", root, out) >= sizeof(at))
+			return LAYER_FS_TOO_LONG;
+		if (lstat(at, &st) != 0 || !S_ISLNK(st.st_mode))
 			continue;
-		if (++links > LINKS_MAX || (tn = readlink(path, next, sizeof(next) - 1)) < 0)
-			return LEADS_IN;
+		if (++links > LAYER_FS_LINKS_MAX)
+			return LAYER_FS_LOOP;
+		if ((tn = readlink(at, next, sizeof(next) - 1)) < 0)
+			return LAYER_FS_UNREADABLE;
 		next[tn] = '\0';
 		if (next[0] == '/') {
-			const char *in = under_opt(next);
+			const char *in = mount ? under(mount, next) : next;
 
 			if (!in)
-				return LEADS_ELSEWHERE;
+				return LAYER_FS_ELSEWHERE;
 			nd = 0;
 			memmove(next, in, strlen(in) + 1);
 		} else {
-			char *slash = memrchr(done, '/', nd);
-
-			nd = slash ? (size_t)(slash - done) : 0;
+			nd = drop_last(out, nd);
 		}
-		done[nd] = '\0';
+		out[nd] = '\0';
 		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", next, rest) >= sizeof(rest))
-			return LEADS_UP;
+			return LAYER_FS_TOO_LONG;
 		memcpy(rest, tmp, strlen(tmp) + 1);
 	}
-	return LEADS_IN;
+	return LAYER_FS_IN;
+}
+
+/* Where a link of the merged tree leads with the tree at /opt; a loop leads nowhere: inside. */
+static enum layer_fs_lead leads_out(const char *root, const char *dir, const char *target)
+{
+	char out[PATH_MAX];
+	enum layer_fs_lead lead = layer_fs_resolve(root, "/opt", dir, target, out, sizeof(out));
+
+	return lead == LAYER_FS_LOOP || lead == LAYER_FS_UNREADABLE ? LAYER_FS_IN
+	       : lead == LAYER_FS_TOO_LONG ? LAYER_FS_UP : lead;
 }
 
 struct link_walk {
@@ -255,7 +266,7 @@ struct link_walk {
 /* target (absolute, under /opt) as the same path relative to the link's directory dir. */
 static int opt_relative(const char *dir, const char *target, char *out, size_t size)
 {
-	const char *in = under_opt(target);
+	const char *in = under("/opt", target);
 	size_t o = 0;
 
 	for (const char *s = dir; *s; s += strcspn(s, "/"), s += *s == '/')
@@ -280,15 +291,15 @@ static int check_link(struct link_walk *w, struct lb_err *err)
 		return lb_err_set(err, "cannot read the link '%s': %s", path, strerror(errno));
 	target[n] = '\0';
 	/* Why: on Lambda a link to /opt/PATH leads into the layers; lb's /opt is this tree. */
-	if (under_opt(target) && opt_relative(dir, target, rel, sizeof(rel)) == 0 &&
-	    leads_out(w->root, dir, rel) == LEADS_IN) {
+	if (under("/opt", target) && opt_relative(dir, target, rel, sizeof(rel)) == 0 &&
+	    leads_out(w->root, dir, rel) == LAYER_FS_IN) {
 		if (unlink(path) != 0 || symlink(rel, path) != 0)
 			return lb_err_set(err, "cannot rewrite the link '%s': %s", path, strerror(errno));
 		return 0;
 	}
 	/* Why: lb's /opt is not at /opt, so ".." above it would reach lb's temporary files,
 	 * never what it reaches on Lambda: such a link is not kept. */
-	if (leads_out(w->root, dir, target) == LEADS_UP) {
+	if (leads_out(w->root, dir, target) == LAYER_FS_UP) {
 		if (unlink(path) != 0)
 			return lb_err_set(err, "cannot remove the link '%s': %s", path, strerror(errno));
 		if (w->removed++ == 0)

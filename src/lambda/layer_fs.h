@@ -42,6 +42,29 @@ int layer_fs_create(const char *path, struct lb_err *err);
 /* Writes all n bytes; -1 with errno set. */
 int layer_fs_write(int fd, const void *p, size_t n);
 
+/* The kernel's bound on the links met in one path name (ELOOP). */
+#define LAYER_FS_LINKS_MAX 40
+
+enum layer_fs_lead {
+	LAYER_FS_IN,          /* out names where it leads, inside the tree */
+	LAYER_FS_UP,          /* ".." above the mount point */
+	LAYER_FS_ELSEWHERE,   /* an absolute path not under the mount point */
+	LAYER_FS_LOOP,        /* more links on the way than the kernel follows (ELOOP) */
+	LAYER_FS_UNREADABLE,  /* a link on the way could not be read (errno) */
+	LAYER_FS_TOO_LONG,
+};
+
+/*
+ * Resolves path, met in the directory dir of the tree at root ("" for root
+ * itself), as the kernel would with the tree mounted at mount ("/opt"), or as
+ * the file system's root when mount is NULL: every symbolic link on its way
+ * is followed inside root (an absolute target from the mount point); ".."
+ * above the mount point leaves the tree, above "/" stays there. Writes the
+ * result, relative to root, into out (size bytes) when LAYER_FS_IN.
+ */
+enum layer_fs_lead layer_fs_resolve(const char *root, const char *mount, const char *dir, const char *path,
+				    char *out, size_t size);
+
 /*
  * Checks every symbolic link in the merged tree at root, which the function
  * sees as Lambda's /opt: a link to /opt/PATH is rewritten relative, so it
