@@ -32,14 +32,28 @@ struct cfn_res {
 	const char *fn;              /* versions, aliases: the function's name */
 	const char *version;         /* versions: "1", "2", ... per function */
 	struct cfn_res *parent;      /* listeners: their load balancer; rules: their listener */
+	size_t stack;                /* its template: index in cfn.stacks */
+};
+
+/* One template read in this load: a cloud assembly's stacks are read together,
+ * each evaluated in its own scope (its Parameters, Conditions, Mappings, logical
+ * ids, file and name), joined by Fn::ImportValue. */
+struct cfn_stack {
+	const char *file;
+	const struct ynode *root;    /* flipped */
+	const char *stack;           /* AWS::StackName */
+	unsigned char *conds;
 };
 
 struct cfn {
 	struct arena *a;             /* every node and string built */
+	/* The stack being evaluated (stacks[cur]'s, swapped by cfn_enter). */
 	const char *file;            /* the template's path */
 	const struct ynode *root;    /* flipped */
 	const struct stack_opts *opts;
 	const char *region, *account, *stack;
+	struct cfn_stack *stacks;    /* NULL: one template, the fields above */
+	size_t nstacks, cur;
 	struct cfn_res *res;
 	size_t nres;
 	struct buf *skipped;         /* resources lb does not emulate, listed once */
@@ -65,7 +79,12 @@ const char *cfn_intrinsic(const struct ynode *n, const struct ynode **arg);
 
 /* cfn_eval.c */
 int cfn_resources(struct cfn *c, struct lb_err *err);
+/* The resource id of the stack being evaluated; NULL if none. */
 struct cfn_res *cfn_find(struct cfn *c, const char *id);
+/* Makes stacks[i] the one being evaluated; returns the one that was (for the way back). */
+size_t cfn_enter(struct cfn *c, size_t i);
+/* The template file resource r is in. */
+const char *cfn_file(const struct cfn *c, const struct cfn_res *r);
 /* Evaluates n into *out (NULL: AWS::NoValue removed it). 0 or -1 with c->err set. */
 int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
 /* The evaluated property key of r (NULL when absent or removed). */

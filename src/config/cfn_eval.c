@@ -33,13 +33,37 @@ int cfn_err(struct cfn *c, const struct ynode *at, const char *fmt, ...)
 	return lb_err_at(c->err, at->file, at->line, at->col, "%s", msg);
 }
 
+/* Why: a logical id names a resource of its own template only; another stack's
+ * is reached through its exports (Fn::ImportValue), and may reuse the id. */
 struct cfn_res *cfn_find(struct cfn *c, const char *id)
 {
 	for (size_t i = 0; i < c->nres; i++) {
-		if (strcmp(c->res[i].id, id) == 0)
+		if (c->res[i].stack == c->cur && strcmp(c->res[i].id, id) == 0)
 			return &c->res[i];
 	}
 	return NULL;
+}
+
+size_t cfn_enter(struct cfn *c, size_t i)
+{
+	size_t was = c->cur;
+	struct cfn_stack *s;
+
+	if (!c->stacks || i == was)
+		return was;
+	c->stacks[was].conds = c->conds;
+	s = &c->stacks[i];
+	c->cur = i;
+	c->file = s->file;
+	c->root = s->root;
+	c->stack = s->stack;
+	c->conds = s->conds;
+	return was;
+}
+
+const char *cfn_file(const struct cfn *c, const struct cfn_res *r)
+{
+	return c->stacks ? c->stacks[r->stack].file : c->file;
 }
 
 static bool is_type(const struct cfn_res *r, const char *type)
@@ -539,6 +563,72 @@ out:
 	return rc;
 }
 
+/* The Value of output o of stacks[s] when its Export.Name is name: 1, 0 if not, -1. */
+static int exported(struct cfn *c, size_t s, const struct ynode *o, const char *name,
+		    const struct ynode *at, struct ynode **out)
+{
+	const struct ynode *en = ydoc_get(ydoc_get(o, "Export"), "Name");
+	const struct ynode *cond = ydoc_get(o, "Condition"), *val = ydoc_get(o, "Value");
+	size_t was = cfn_enter(c, s);
+	const char *v;
+	bool on = true;
+	int rc = 0;
+
+	if (!en)
+		goto out;
+	if (cond && cond->type != YNODE_SCALAR) {
+		rc = cfn_err(c, cond, "'Condition' must be a condition's name");
+		goto out;
+	}
+	/* Why: an output whose Condition is false is not created, nor its export. */
+	if (cond && (rc = condition_named(c, cond, cond->str, &on)))
+		goto out;
+	if (!on || (rc = eval_str(c, en, "an export's Name", &v)) || strcmp(v, name) != 0)
+		goto out;
+	if (!val) {
+		rc = cfn_err(c, o, "the output exporting '%s' needs a Value", name);
+		goto out;
+	}
+	if ((rc = cfn_eval(c, val, out)))
+		goto out;
+	/* The value at the import: a message about it then points where it is used. */
+	if (*out && (*out)->type == YNODE_SCALAR)
+		*out = cfn_scalar(c->a, at, (*out)->str);
+	rc = 1;
+out:
+	cfn_enter(c, was);
+	return rc;
+}
+
+/*
+ * Why: a stack reads what another stack exports (Outputs.NAME.Export.Name) with
+ * Fn::ImportValue, which is how CDK joins the stacks of one app; never its own
+ * exports, which exist only once it is deployed. One template alone has none.
+ */
+static int import_value(struct cfn *c, const struct ynode *n, const struct ynode *arg,
+			struct ynode **out)
+{
+	const char *name;
+	int rc;
+
+	if (c->nstacks < 2)
+		return cfn_err(c, n, "Fn::ImportValue reads another stack's exports, which lb cannot "
+			       "see: write the value here");
+	if (eval_str(c, arg, "Fn::ImportValue's name", &name))
+		return -1;
+	for (size_t s = 0; s < c->nstacks; s++) {
+		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
+
+		for (size_t i = 0; s != c->cur && outs && outs->type == YNODE_MAPPING && i < outs->n;
+		     i++) {
+			if ((rc = exported(c, s, outs->pairs[i].value, name, n, out)))
+				return rc < 0 ? -1 : 0;
+		}
+	}
+	return cfn_err(c, n, "Fn::ImportValue: no other stack of the cloud assembly exports '%s'",
+		       name);
+}
+
 static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const struct ynode *arg,
 		     struct ynode **out)
 {
@@ -626,8 +716,7 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 		return 0;
 	}
 	if (strcmp(fn, "Fn::ImportValue") == 0)
-		return cfn_err(c, n, "Fn::ImportValue reads another stack's exports, which lb cannot "
-			       "see: write the value here");
+		return import_value(c, n, arg, out);
 	return cfn_err(c, n, "%s is not supported", fn);
 }
 
@@ -673,9 +762,16 @@ out:
 int cfn_prop(struct cfn *c, const struct cfn_res *r, const char *key, struct ynode **out)
 {
 	const struct ynode *n = ydoc_get(r->props, key);
+	size_t was;
+	int rc;
 
 	*out = NULL;
-	return n ? cfn_eval(c, n, out) : 0;
+	if (!n)
+		return 0;
+	was = cfn_enter(c, r->stack);
+	rc = cfn_eval(c, n, out);
+	cfn_enter(c, was);
+	return rc;
 }
 
 int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const char **out)
@@ -730,13 +826,27 @@ static int params_check(struct cfn *c)
 		if (param(c, ps->pairs[i].key, ps->pairs[i].key->str, &v))
 			return -1;
 	}
+	return 0;
+}
+
+/* Why: as CloudFormation, a --parameter no template declares is refused (with
+ * several stacks, one declaring it is enough: each reads its own). */
+static int params_declared(struct cfn *c)
+{
+	size_t n = c->stacks ? c->nstacks : 1;
+
 	for (size_t i = 0; c->opts && i < c->opts->nparams; i++) {
 		const char *p = c->opts->params[i], *eq = strchr(p, '=');
 		char *name = arena_strndup(c->a, p, eq ? (size_t)(eq - p) : strlen(p));
+		bool found = strncmp(name, "AWS::", 5) == 0;
 
-		if (strncmp(name, "AWS::", 5) != 0 && !ydoc_get(ps, name))
-			return lb_err_set(c->err, "--parameter %s: the template declares no parameter "
-					  "'%s'", p, name);
+		for (size_t s = 0; s < n && !found; s++)
+			found = ydoc_get(ydoc_get(c->stacks ? c->stacks[s].root : c->root,
+						  "Parameters"), name) != NULL;
+		if (!found)
+			return lb_err_set(c->err, "--parameter %s: the %s declares no parameter "
+					  "'%s'", p, n > 1 ? "cloud assembly's stacks" : "template",
+					  name);
 	}
 	return 0;
 }
@@ -810,17 +920,20 @@ static int globals_check(struct cfn *c, struct lb_err *err)
 	return 0;
 }
 
-int cfn_resources(struct cfn *c, struct lb_err *err)
+/* The resources of the stack being evaluated, appended to c->res. */
+static int stack_resources(struct cfn *c, struct lb_err *err)
 {
 	const struct ynode *res = ydoc_get(c->root, "Resources");
 	const struct ynode *globals = ydoc_get(ydoc_get(c->root, "Globals"), "Function");
 
-	c->err = err;
+	/* Why: CDK writes a stack with no constructs in it without Resources; beside
+	 * the load balancer's stack, it is one with nothing to serve. */
+	if (!res && c->cur > 0 && c->root && c->root->type == YNODE_MAPPING)
+		return 0;
 	if (!res || res->type != YNODE_MAPPING)
 		return ydoc_err(err, c->root, "a template needs a 'Resources' mapping");
 	if (globals_check(c, err))
 		return -1;
-	c->res = arena_alloc(c->a, (res->n + 1) * sizeof(*c->res));
 	for (size_t i = 0; i < res->n; i++) {
 		const struct ynode *n = res->pairs[i].value, *type = ydoc_get(n, "Type");
 		struct cfn_res *r = &c->res[c->nres++];
@@ -831,6 +944,7 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 		r->id = res->pairs[i].key->str;
 		r->type = type->str;
 		r->node = n;
+		r->stack = c->cur;
 		r->props = ydoc_get(n, "Properties");
 		if (r->props && r->props->type != YNODE_MAPPING)
 			return ydoc_err(err, r->props, "'Properties' must be a mapping");
@@ -838,7 +952,28 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 		if (globals && strcmp(r->type, "AWS::Serverless::Function") == 0)
 			r->props = cfn_merge(c->a, globals, r->props);
 	}
-	if (params_check(c) || transforms_check(c))
+	return params_check(c) || transforms_check(c) ? -1 : 0;
+}
+
+int cfn_resources(struct cfn *c, struct lb_err *err)
+{
+	size_t n = c->stacks ? c->nstacks : 1, total = 0;
+
+	c->err = err;
+	for (size_t s = 0; s < n; s++) {
+		const struct ynode *res = ydoc_get(c->stacks ? c->stacks[s].root : c->root,
+						   "Resources");
+
+		total += res && res->type == YNODE_MAPPING ? res->n : 0;
+	}
+	c->res = arena_alloc(c->a, (total + 1) * sizeof(*c->res));
+	for (size_t s = 0; s < n; s++) {
+		cfn_enter(c, s);
+		if (stack_resources(c, err))
+			return -1;
+	}
+	cfn_enter(c, 0);
+	if (params_declared(c))
 		return -1;
 	for (size_t i = 0; i < c->nres; i++) {
 		const struct ynode *cond = ydoc_get(c->res[i].node, "Condition");
@@ -848,9 +983,11 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 			continue;
 		if (cond->type != YNODE_SCALAR)
 			return ydoc_err(err, cond, "'Condition' must be a condition's name");
+		cfn_enter(c, c->res[i].stack);
 		if (condition_named(c, cond, cond->str, &on))
 			return -1;
 		c->res[i].off = !on;
 	}
+	cfn_enter(c, 0);
 	return 0;
 }

@@ -42,10 +42,10 @@ static struct ynode asset_failed;
  * (manifest.json beside the template): a function run from it would have
  * every template and asset as its code, and no handler.
  */
-static bool assembly_itself(struct cfn *c, const struct ynode *path)
+static bool assembly_itself(struct cfn *c, const char *tpl, const struct ynode *path)
 {
-	const char *slash = strrchr(c->file, '/');
-	const char *dir = slash ? config_printf(c->a, "%.*s", (int)(slash - c->file), c->file) : ".";
+	const char *slash = strrchr(tpl, '/');
+	const char *dir = slash ? config_printf(c->a, "%.*s", (int)(slash - tpl), tpl) : ".";
 	const char *full = path->str[0] == '/' ? path->str : config_printf(c->a, "%s/%s", dir,
 									  path->str);
 	char *a = realpath(dir, NULL), *b = realpath(full, NULL);
@@ -69,7 +69,7 @@ static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *p
 	if (!path || path->type != YNODE_SCALAR || !p || p->type != YNODE_SCALAR ||
 	    strcmp(p->str, prop) != 0)
 		return NULL;
-	if (assembly_itself(c, path))
+	if (assembly_itself(c, cfn_file(c, r), path))
 		return cfn_err(c, path, "the asset of '%s' (aws:asset:path '%s') is the cloud "
 			       "assembly's own directory, not its code: CDK stages an asset in "
 			       "asset.HASH beside the template (synthesize again with cdk synth, "
@@ -87,17 +87,17 @@ static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *p
  * or, for code given as a .zip file (lambda.Code.fromAsset('app.zip')), the
  * file asset.<sha256>.zip, which CDK stages as it is.
  */
-static struct ynode *cdk_staged(struct cfn *c, const struct ynode *key)
+static struct ynode *cdk_staged(struct cfn *c, const char *tpl, const struct ynode *key)
 {
-	size_t n = strlen(c->file), sfx = strlen(".template.json");
-	const char *slash = strrchr(c->file, '/'), *dir;
+	size_t n = strlen(tpl), sfx = strlen(".template.json");
+	const char *slash = strrchr(tpl, '/'), *dir;
 	struct stat st;
 
 	if (!key || key->type != YNODE_SCALAR || key->len != 68 || strcmp(key->str + 64, ".zip") ||
 	    strspn(key->str, "0123456789abcdef") != 64 || n < sfx ||
-	    strcmp(c->file + n - sfx, ".template.json") != 0)
+	    strcmp(tpl + n - sfx, ".template.json") != 0)
 		return NULL;
-	dir = slash ? config_printf(c->a, "%.*s/", (int)(slash - c->file), c->file) : "";
+	dir = slash ? config_printf(c->a, "%.*s/", (int)(slash - tpl), tpl) : "";
 	if (stat(config_printf(c->a, "%sasset.%.64s", dir, key->str), &st) != 0 &&
 	    stat(config_printf(c->a, "%sasset.%s", dir, key->str), &st) == 0 && S_ISREG(st.st_mode))
 		return cfn_scalar(c->a, key, config_printf(c->a, "asset.%s", key->str));
@@ -146,7 +146,7 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 		cfn_put(c->a, o, "code", v);
 		return 0;
 	}
-	if (!sam && (path = cdk_staged(c, ydoc_get(v, "S3Key")))) {
+	if (!sam && (path = cdk_staged(c, cfn_file(c, r), ydoc_get(v, "S3Key")))) {
 		cfn_put(c->a, o, "code", path);
 		return 0;
 	}

@@ -72,7 +72,8 @@ static struct ynode *tg_name(struct cfn *c, const struct ynode *arn)
 		return NULL;
 	}
 	if (!(r = cfn_by_ref(c, ELB "TargetGroup", arn->str))) {
-		cfn_err(c, arn, "'%s' is not a target group of this template", arn->str);
+		cfn_err(c, arn, "'%s' is not a target group of this %s", arn->str,
+			c->nstacks > 1 ? "cloud assembly" : "template");
 		return NULL;
 	}
 	return cfn_scalar(c->a, arn, r->name);
@@ -519,6 +520,53 @@ static const char *const emulated[] = {
 	"AWS::Lambda::Permission", "AWS::CDK::Metadata",
 };
 
+/* Resources lb knows by their name or ARN: two of one kind must not share it. */
+static const char *const distinct[] = {
+	ELB "Listener", ELB "ListenerRule", ELB "TargetGroup", "AWS::Lambda::Function",
+	"AWS::Serverless::Function", "AWS::Lambda::Alias", "AWS::Lambda::LayerVersion",
+	"AWS::Serverless::LayerVersion",
+};
+
+static bool same_kind(const char *a, const char *b)
+{
+	/* A SAM function is a Lambda function, and so for layers. */
+	return strcmp(strrchr(a, ':'), strrchr(b, ':')) == 0;
+}
+
+/*
+ * Why: lb names a resource by its logical id or Name (an ARN built on it), as
+ * one template's ids are unique; two stacks may reuse an id (CDK's come from
+ * the construct path within its stack), and then a rule, a target or a version
+ * of one would silently be the other's.
+ */
+static int clashes(struct cfn *c)
+{
+	for (size_t i = 0; c->nstacks > 1 && i < c->nres; i++) {
+		const struct cfn_res *r = &c->res[i];
+		bool kept = false;
+
+		for (size_t j = 0; j < ARRAY_LEN(distinct); j++)
+			kept |= strcmp(distinct[j], r->type) == 0;
+		if (!kept || r->off || !r->named)
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			const struct cfn_res *o = &c->res[k];
+
+			if (o->stack == r->stack || o->off || !o->named || !same_kind(o->type, r->type) ||
+			    strcmp(o->ref, r->ref) != 0)
+				continue;
+			return cfn_err(c, r->node, "'%s' of stack %s and '%s' of stack %s are both "
+				       "'%s' to lb, which cannot tell them apart: give one another %s",
+				       r->id, c->stacks[r->stack].stack, o->id, c->stacks[o->stack].stack,
+				       strstr(r->type, "Alias") ? r->ref : r->name,
+				       strstr(r->type, "Function") ? "FunctionName" :
+				       strstr(r->type, "Alias") || strstr(r->type, "TargetGroup") ? "Name" :
+				       strstr(r->type, "Layer") ? "LayerName" : "logical id");
+		}
+	}
+	return 0;
+}
+
 int cfn_config(struct cfn *c, struct ynode **out)
 {
 	struct ynode *root = cfn_map(c->a, c->root);
@@ -554,7 +602,7 @@ int cfn_config(struct cfn *c, struct ynode **out)
 		    target_group(c, &c->res[i], tgs))
 			return -1;
 	}
-	if (cfn_functions(c, fns))
+	if (cfn_functions(c, fns) || clashes(c))
 		return -1;
 	cfn_put(c->a, root, "listeners", ls);
 	if (tgs->n)

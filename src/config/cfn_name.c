@@ -114,7 +114,8 @@ static int name_child(struct cfn *c, struct cfn_res *r, const struct parent_link
 	if (!arn || arn->type != YNODE_SCALAR)
 		return cfn_err(c, r->node, "%s '%s' needs %s", l->what, r->id, l->key);
 	if (!(r->parent = cfn_by_ref(c, l->type, arn->str)))
-		return cfn_err(c, arn, "'%s' is not a %s of this template", arn->str, l->type_what);
+		return cfn_err(c, arn, "'%s' is not a %s of this %s", arn->str, l->type_what,
+			       c->nstacks > 1 ? "cloud assembly" : "template");
 	r->name = r->id;
 	r->ref = elb_arn(c, l->kind, strchr(r->parent->ref, '/') + 1, r->id);
 	return 0;
@@ -193,6 +194,7 @@ static int name_of(struct cfn *c, struct cfn_res *r)
 
 int cfn_name(struct cfn *c, struct cfn_res *r)
 {
+	size_t was;
 	int rc;
 
 	if (r->named)
@@ -200,7 +202,9 @@ int cfn_name(struct cfn *c, struct cfn_res *r)
 	if (r->busy)
 		return cfn_err(c, r->node, "'%s' refers to itself through its references", r->id);
 	r->busy = true;
+	was = cfn_enter(c, r->stack);
 	rc = name_of(c, r);
+	cfn_enter(c, was);
 	r->busy = false;
 	r->named = rc == 0;
 	return rc;

@@ -41,16 +41,23 @@ static bool is_template(const struct ynode *root)
 }
 
 #define CDK_MAX_DEPTH 8 /* nested assemblies (Stages within Stages) */
+#define CDK_MAX_STACKS 16 /* stacks of one assembly read together */
+
+/* The stack templates found in an assembly. */
+struct cdk_stacks {
+	const char *paths[CDK_MAX_STACKS];
+	size_t n;          /* how many were found, even past CDK_MAX_STACKS */
+};
 
 /*
  * The stack templates of the cloud assembly in dir (§6.1): its manifest's
  * aws:cloudformation:stack artifacts, and those of nested assemblies (CDK
- * Stages, cdk:cloud-assembly artifacts), depth first. *found gets the
- * first, *second the next (a path, for the message). seen[0..depth] are
- * the real paths of the assemblies being walked (freed on the way out).
+ * Stages, cdk:cloud-assembly artifacts), depth first, into *found.
+ * seen[0..depth] are the real paths of the assemblies being walked (freed
+ * on the way out).
  */
 static int cdk_walk(struct config *cfg, const char *dir, int depth, char **seen,
-		    const char **found, const char **second, struct lb_err *err)
+		    struct cdk_stacks *found, struct lb_err *err)
 {
 	char *mpath = config_printf(&cfg->arena, "%s/manifest.json", dir);
 	struct ydoc *m = ydoc_load(mpath, err);
@@ -88,16 +95,15 @@ static int cdk_walk(struct config *cfg, const char *dir, int depth, char **seen,
 			}
 			free(real);
 			if (rc == 0)
-				rc = cdk_walk(cfg, subdir, depth + 1, seen, found, second, err);
+				rc = cdk_walk(cfg, subdir, depth + 1, seen, found, err);
 			continue;
 		}
 		if (strcmp(type->str, "aws:cloudformation:stack") != 0 || !file ||
 		    file->type != YNODE_SCALAR)
 			continue;
-		if (*found)
-			*second = *second ? *second : config_printf(&cfg->arena, "%s/%s", dir, file->str);
-		else
-			*found = config_printf(&cfg->arena, "%s/%s", dir, file->str);
+		if (found->n < CDK_MAX_STACKS)
+			found->paths[found->n] = config_printf(&cfg->arena, "%s/%s", dir, file->str);
+		found->n++;
 	}
 	free(seen[depth]);
 	seen[depth] = NULL;
@@ -117,12 +123,33 @@ static bool imports(const struct ynode *n, int depth)
 	return false;
 }
 
+/* The template at path has an application load balancer (Type absent or not a
+ * literal other one). A template that does not load has none: its load says why. */
+static bool has_alb(const char *path)
+{
+	struct lb_err e2 = { 0 };
+	struct ydoc *d = ydoc_load(path, &e2);
+	const struct ynode *res = d ? ydoc_get(d->root, "Resources") : NULL;
+	bool found = false;
+
+	for (size_t j = 0; !found && res && res->type == YNODE_MAPPING && j < res->n; j++) {
+		const struct ynode *t = ydoc_get(res->pairs[j].value, "Type");
+		const struct ynode *lt = ydoc_get(ydoc_get(res->pairs[j].value, "Properties"), "Type");
+
+		found = t && t->type == YNODE_SCALAR &&
+			strcmp(t->str, "AWS::ElasticLoadBalancingV2::LoadBalancer") == 0 &&
+			!(lt && lt->type == YNODE_SCALAR && strcmp(lt->str, "application") != 0);
+	}
+	ydoc_free(d);
+	return found;
+}
+
 /*
- * Several stacks: the first with a load balancer is the one to name (CDK apps
- * often keep the ALB in a network stack and the service in another), and a
- * stack that reaches it through Fn::ImportValue is one lb will not serve.
+ * Several stacks each with a load balancer (two Stages, say), or none with
+ * one: the first with a load balancer is the one to name, and a stack that
+ * reaches it through Fn::ImportValue is one lb will not serve with it.
  */
-static void several(const char *dir, const char **paths, size_t n, struct lb_err *err)
+static void several(const char *dir, const char *const *paths, size_t n, struct lb_err *err)
 {
 	const char *pick = NULL, *importer = NULL;
 
@@ -146,7 +173,7 @@ static void several(const char *dir, const char **paths, size_t n, struct lb_err
 		pick = paths[1];
 	if (importer && importer != pick)
 		/* Why: CDK links stacks of one app with Outputs.Export and Fn::ImportValue;
-		 * lb reads one template and does not join stacks. */
+		 * with one stack named, lb reads that template alone. */
 		lb_err_set(err, "%s: the cloud assembly has several stacks: name one with -c %s "
 			   "(lb serves one stack: what %s reaches through Fn::ImportValue is not "
 			   "served)", dir, pick, importer);
@@ -155,24 +182,42 @@ static void several(const char *dir, const char **paths, size_t n, struct lb_err
 			   dir, pick);
 }
 
-static const char *cdk_template(struct config *cfg, const char *dir, struct lb_err *err)
+/*
+ * The templates lb reads for the assembly in dir: its one stack, or, when
+ * exactly one of several stacks has the application load balancer, every
+ * stack, that one first (the others join it through Fn::ImportValue).
+ */
+static int cdk_templates(struct config *cfg, const char *dir, struct cdk_stacks *found,
+			 struct lb_err *err)
 {
-	const char *found = NULL, *second = NULL;
 	char *seen[CDK_MAX_DEPTH + 1] = { NULL };
+	size_t alb = 0, nalb = 0;
 
-	if (cdk_walk(cfg, dir, 0, seen, &found, &second, err))
-		return NULL;
-	if (!found) {
-		lb_err_set(err, "%s/manifest.json: the cloud assembly has no stack template", dir);
-		return NULL;
+	if (cdk_walk(cfg, dir, 0, seen, found, err))
+		return -1;
+	if (!found->n)
+		return lb_err_set(err, "%s/manifest.json: the cloud assembly has no stack template", dir);
+	if (found->n > CDK_MAX_STACKS)
+		return lb_err_set(err, "%s: the cloud assembly has %zu stacks, more than the %d lb "
+				  "reads together: name the one with the load balancer with -c "
+				  "(cdk.out/NAME.template.json)", dir, found->n, CDK_MAX_STACKS);
+	for (size_t i = 0; found->n > 1 && i < found->n; i++) {
+		if (has_alb(found->paths[i])) {
+			alb = i;
+			nalb++;
+		}
 	}
-	if (second) {
-		const char *paths[2] = { found, second };
+	if (found->n > 1 && nalb != 1) {
+		several(dir, found->paths, found->n, err);
+		return -1;
+	}
+	if (alb) {
+		const char *p = found->paths[alb];
 
-		several(dir, paths, 2, err);
-		return NULL;
+		memmove(&found->paths[1], &found->paths[0], alb * sizeof(found->paths[0]));
+		found->paths[0] = p;
 	}
-	return found;
+	return 0;
 }
 
 static const char *param(const struct stack_opts *o, const char *key, const char *def)
@@ -206,16 +251,49 @@ static int unused_port_map(const struct cfn *c, const char *tpl)
 	return 0;
 }
 
+static void free_doc(void *doc)
+{
+	ydoc_free(doc);
+}
+
+/*
+ * The other stacks of an assembly, flipped into doc's arena, which also frees
+ * their documents (cfn_flip shares their strings). Each is its own scope.
+ */
+static int more_stacks(struct cfn *c, struct ydoc *doc, const struct cdk_stacks *found,
+		       struct lb_err *err)
+{
+	c->nstacks = found->n;
+	c->stacks = arena_alloc(c->a, found->n * sizeof(*c->stacks));
+	c->stacks[0] = (struct cfn_stack){ .file = c->file, .root = c->root, .stack = c->stack };
+	for (size_t i = 1; i < found->n; i++) {
+		struct ydoc *d = ydoc_load_tagged(found->paths[i], err);
+
+		if (!d)
+			return -1;
+		arena_defer(&doc->arena, free_doc, d);
+		c->stacks[i] = (struct cfn_stack){
+			.file = found->paths[i], .root = cfn_flip(c->a, d->root),
+			.stack = stack_name(c->a, found->paths[i]) };
+	}
+	return 0;
+}
+
 struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struct lb_err *err)
 {
 	struct stat st;
 	bool dir = stat(cfg->path, &st) == 0 && S_ISDIR(st.st_mode);
-	const char *tpl = dir ? cdk_template(cfg, cfg->path, err) : cfg->path;
+	struct cdk_stacks found = { .n = 0 };
+	const char *tpl = cfg->path;
 	struct buf skipped = BUF_INIT;
 	struct ydoc *doc;
 	struct cfn c;
 
-	if (!tpl || !(doc = ydoc_load_tagged(tpl, err)))
+	if (dir && cdk_templates(cfg, cfg->path, &found, err))
+		return NULL;
+	if (dir)
+		tpl = found.paths[0];
+	if (!(doc = ydoc_load_tagged(tpl, err)))
 		return NULL;
 	if (!dir && !is_template(doc->root) && !is_terraform(doc->root)) {
 		if (opts && (opts->nparams || opts->nport_maps)) {
@@ -234,7 +312,8 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 	c.region = param(opts, "AWS::Region", cfg->lb.region ? cfg->lb.region : "us-east-1");
 	c.account = param(opts, "AWS::AccountId", "123456789012");
 	c.stack = param(opts, "AWS::StackName", stack_name(c.a, tpl));
-	if ((is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
+	if ((found.n > 1 && more_stacks(&c, doc, &found, err)) ||
+	    (is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
 				     : cfn_resources(&c, err) || cfn_config(&c, &doc->root)) ||
 	    unused_port_map(&c, tpl)) {
 		ydoc_free(doc);

@@ -89,6 +89,31 @@ def ensure_cdk():
                 f.write(want + "\n")
 
 
+def write_assembly(tmp, stacks):
+    """A CDK 2 cloud assembly (cdk.out) of the (name, template) stacks, in order."""
+    out = os.path.join(tmp, "cdk.out")
+    os.makedirs(out)
+    arts = {}
+    for name, doc in stacks:
+        arts[name] = {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+                      "properties": {"templateFile": name + ".template.json",
+                                     "validateOnSynth": False}, "displayName": name}
+        with open(os.path.join(out, name + ".template.json"), "w") as f:
+            json.dump(doc, f, indent=1)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump({"version": "36.0.0", "artifacts": arts}, f, indent=1)
+    return out
+
+
+def json_pos(path, needle):
+    """'path:LINE:COL' of the first key needle (a JSON string with its quotes) in path."""
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if needle in line:
+                return "%s:%d:%d" % (path, i, line.index(needle) + 1)
+    raise AssertionError("%s not in %s" % (needle, path))
+
+
 class CloudFormationTests(LbTestCase):
     TEMPLATE = os.path.join(STACK, "cfn", "template.yaml")
 
@@ -376,10 +401,9 @@ class CdkAssemblyErrorTests(LbTestCase):
                 self.assertNotIn("several stacks", err)
 
     def test_several_stacks_name_the_one_with_the_load_balancer(self):
-        # Why: CDK apps keep the ALB in a network stack and the service in another,
-        # linked by Outputs.Export and Fn::ImportValue; lb told the user to name the
-        # second stack (the service), which then failed with "the template defines no
-        # application load balancer", and did not say the service would go unserved.
+        # Why: two stacks each with a load balancer (two Stages, say) are two ALBs, and
+        # lb serves one: it names the first, and says when a stack importing from the
+        # others would go unserved with it.
         net = json.loads(json.dumps(self.TEMPLATE))
         del net["Resources"]["Fn"], net["Resources"]["TG"]
         net["Resources"]["L"]["Properties"]["DefaultActions"] = [{
@@ -390,18 +414,10 @@ class CdkAssemblyErrorTests(LbTestCase):
             "ListenerArn": {"Fn::ImportValue": "Network:ExportsOutputRefL"}, "Priority": 10,
             "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/x"]}}],
             "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}]}}}}
-        for stacks in ((("Service", svc), ("Network", net)), (("Network", net), ("Other", net))):
+        for stacks in ((("Service", svc), ("Network", net), ("Other", net)),
+                       (("Network", net), ("Other", net))):
             with self.subTest(first=stacks[0][0]), tempfile.TemporaryDirectory() as tmp:
-                out = os.path.join(tmp, "cdk.out")
-                os.makedirs(out)
-                arts = {}
-                for name, doc in stacks:
-                    arts[name] = {"type": "aws:cloudformation:stack",
-                                  "properties": {"templateFile": name + ".template.json"}}
-                    with open(os.path.join(out, name + ".template.json"), "w") as f:
-                        json.dump(doc, f, indent=1)
-                with open(os.path.join(out, "manifest.json"), "w") as f:
-                    json.dump({"version": "55.0.0", "artifacts": arts}, f, indent=1)
+                out = write_assembly(tmp, stacks)
                 code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
                 self.assertEqual(code, 1, err)
                 want = "%s: the cloud assembly has several stacks: name one with -c %s/Network.template.json" % (out, out)
@@ -434,6 +450,112 @@ JSON_TEMPLATE = """{
   }
 }
 """
+
+
+class CdkStacksTests(LbTestCase):
+    """A cloud assembly whose ALB stack and service stack are joined by Fn::ImportValue,
+    as CDK splits an app (Outputs.X.Export.Name, ExportsOutputRef...), served as one."""
+    EXPORT = "Network:ExportsOutputRefListenerD8E7A6A3"
+    CODE = ("import os\n"
+            "def handler(event, context):\n"
+            "    return {'statusCode': 200, 'body': os.environ['GREETING'] + ' ' + event['path']}\n")
+
+    def network(self):
+        return {
+            "Parameters": {"Greeting": {"Type": "String", "Default": "network"}},
+            "Resources": {
+                "LB": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {}},
+                "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+                    "LoadBalancerArn": {"Ref": "LB"}, "Port": 80, "Protocol": "HTTP",
+                    "DefaultActions": [{"Type": "fixed-response", "FixedResponseConfig": {
+                        "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "no route"}}]}}},
+            "Outputs": {"ExportsOutputRefListenerD8E7A6A3": {
+                "Value": {"Ref": "Listener"}, "Export": {"Name": self.EXPORT}}}}
+
+    def service(self, export=None):
+        imp = {"Fn::ImportValue": export or self.EXPORT}
+        return {
+            # the same parameter name as the network stack's: each stack reads its own
+            "Parameters": {"Greeting": {"Type": "String", "Default": "service"}},
+            "Resources": {
+                # a logical id the network stack also uses, for another resource
+                "LB": {"Type": "AWS::SQS::Queue", "Properties": {}},
+                "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+                    "Runtime": "python3.12", "Handler": "index.handler",
+                    "Code": {"ZipFile": self.CODE},
+                    "Environment": {"Variables": {"GREETING": {"Fn::Sub": "${Greeting} ${LB.Arn}"}}}}},
+                "TG": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {
+                    "TargetType": "lambda", "Targets": [{"Id": {"Fn::GetAtt": ["Fn", "Arn"]}}]}},
+                "Api": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                    "ListenerArn": imp, "Priority": 10,
+                    "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}],
+                    "Actions": [{"Type": "forward", "TargetGroupArn": {"Ref": "TG"}}]}},
+                "Ping": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+                    "ListenerArn": imp, "Priority": 20,
+                    "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/ping"]}}],
+                    "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {
+                        "StatusCode": "200", "ContentType": "text/plain", "MessageBody": "pong"}}]}}}}
+
+    def test_the_service_stacks_rules_are_served_on_the_network_stacks_listener(self):
+        # Why: lb read one stack of an assembly; the service stack's rules, target group
+        # and function, joined to the ALB's listener by Fn::ImportValue, went unserved.
+        tmp = tempfile.mkdtemp(prefix="lbcdk-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        out = write_assembly(tmp, (("Service", self.service()), ("Network", self.network())))
+        lb = StackLb(out, ".", args=["--port-map", "80=0"])
+        lb.config_path = os.path.dirname(lb.config_path)
+        lb.start()
+        self.addCleanup(lb.tmp.cleanup)
+        self.addCleanup(lb.stop)
+        r = lb.get("/api/users")
+        self.assertEqual((r.status, r.body), (200, b"service LB.Arn /api/users"))
+        r = lb.get("/ping")
+        self.assertEqual((r.status, r.body), (200, b"pong"))
+        r = lb.get("/other")
+        self.assertEqual((r.status, r.body), (404, b"no route"))
+
+    def test_an_import_no_other_stack_exports(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = write_assembly(tmp, (("Network", self.network()),
+                                       ("Service", self.service("Network:Nope"))))
+            code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+            self.assertEqual(code, 1, err)
+            at = json_pos(os.path.join(out, "Service.template.json"), '"ListenerArn"')
+            at = at.rsplit(":", 1)[0] + ":%d" % (int(at.rsplit(":", 1)[1]) + len('"ListenerArn": '))
+            self.assertEqual(err.strip().splitlines()[-1], "%s: Fn::ImportValue: no other stack of "
+                             "the cloud assembly exports 'Network:Nope'" % at)
+
+    def test_a_stack_does_not_import_its_own_export(self):
+        # Why: an export exists once its stack is deployed, so CloudFormation refuses a
+        # stack importing its own.
+        net = self.network()
+        svc = self.service()
+        svc["Outputs"] = {"Mine": {"Value": "x", "Export": {"Name": "Service:Mine"}}}
+        svc["Resources"]["Ping"]["Properties"]["Actions"][0]["FixedResponseConfig"]["MessageBody"] = {
+            "Fn::ImportValue": "Service:Mine"}
+        with tempfile.TemporaryDirectory() as tmp:
+            out = write_assembly(tmp, (("Network", net), ("Service", svc)))
+            code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+            self.assertEqual(code, 1, err)
+            self.assertRegex(err.strip().splitlines()[-1], r"^%s:\d+:\d+: Fn::ImportValue: no other "
+                             r"stack of the cloud assembly exports 'Service:Mine'$"
+                             % re.escape(os.path.join(out, "Service.template.json")))
+
+    def test_resources_two_stacks_name_alike_are_refused(self):
+        # Why: lb names a target group by its logical id; the service stack's rule would
+        # have forwarded to the network stack's group of the same id.
+        net = self.network()
+        net["Resources"]["TG"] = {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+                                  "Properties": {"TargetType": "ip", "Port": 80, "Protocol": "HTTP"}}
+        with tempfile.TemporaryDirectory() as tmp:
+            out = write_assembly(tmp, (("Network", net), ("Service", self.service())))
+            code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+            self.assertEqual(code, 1, err)
+            at = json_pos(os.path.join(out, "Service.template.json"), '"TG": {')
+            at = at.rsplit(":", 1)[0] + ":%d" % (int(at.rsplit(":", 1)[1]) + len('"TG": '))
+            self.assertEqual(err.strip().splitlines()[-1], "%s: 'TG' of stack Service and 'TG' of "
+                             "stack Network are both 'TG' to lb, which cannot tell them apart: "
+                             "give one another Name" % at)
 
 
 class ErrorTests(LbTestCase):
