@@ -51,6 +51,21 @@ class StackLb(Lb):
         return json.loads(r.body)
 
 
+def serve(test, lb):
+    """Starts lb for the test; it is stopped and its directory removed at the test's end."""
+    lb.start()
+    test.addCleanup(lb.tmp.cleanup)
+    test.addCleanup(lb.stop)
+    return lb
+
+
+def assert_routes(test, lb, *routes):
+    """Each (path, status, body) is what lb answers a GET of path."""
+    for path, status, body in routes:
+        r = lb.get(path)
+        test.assertEqual((path, r.status, r.body), (path, status, body))
+
+
 def lb_run(*args, tmpdir):
     env = dict(os.environ, TMPDIR=tmpdir)
     p = subprocess.run([LB_BIN] + list(args), capture_output=True, text=True, env=env, timeout=60)
@@ -119,9 +134,7 @@ class CloudFormationTests(LbTestCase):
 
     def serve(self, *args):
         lb = StackLb(self.TEMPLATE, "template.yaml", args=["--port-map", "80=0"] + list(args))
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         return lb
 
     def test_intrinsics_resolve_into_the_functions_environment(self):
@@ -214,9 +227,7 @@ class CloudFormationTests(LbTestCase):
 class SamTests(LbTestCase):
     def serve(self):
         lb = StackLb(os.path.join(STACK, "sam"), "template.yaml", args=["-p", "0"])
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         return lb
 
     def test_auto_publish_alias_globals_and_code_uri(self):
@@ -242,9 +253,7 @@ class SamTests(LbTestCase):
         with open(lb.config_path, "w") as f:
             f.write(text.replace("Layers: [!Ref Greet]", "Layers:\n        - " + powertools +
                                  "\n        - !Ref Greet"))
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         r = lb.get("/inline")
         self.assertEqual((r.status, r.body), (200, b"inline Inline from-layer"))
         self.assertIn("template.yaml:25:11: layer '%s' is not in this template, and lb cannot "
@@ -273,9 +282,7 @@ class SamTests(LbTestCase):
                  "      Actions: [{Type: forward, TargetGroupArn: !Ref SecondGroup}]\n")
         with open(lb.config_path, "w") as f:
             f.write(text)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         body = lb.json("/anything")
         self.assertEqual((body["fn"], body["version"], body["fromGlobals"]), ("Hello", "1", "yes"))
         body = lb.json("/second")
@@ -310,9 +317,7 @@ class CdkTests(LbTestCase):
         out = self.synth(tmp, *extra)
         lb = StackLb(out, ".", args=["--port-map", "80=0"])
         lb.config_path = os.path.dirname(lb.config_path) if lb.config_path.endswith("/.") else lb.config_path
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         return lb
 
     def check_routes(self, lb):
@@ -504,15 +509,11 @@ class CdkStacksTests(LbTestCase):
         out = write_assembly(tmp, (("Service", self.service()), ("Network", self.network())))
         lb = StackLb(out, ".", args=["--port-map", "80=0"])
         lb.config_path = os.path.dirname(lb.config_path)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
-        r = lb.get("/api/users")
-        self.assertEqual((r.status, r.body), (200, b"service LB.Arn /api/users"))
-        r = lb.get("/ping")
-        self.assertEqual((r.status, r.body), (200, b"pong"))
-        r = lb.get("/other")
-        self.assertEqual((r.status, r.body), (404, b"no route"))
+        serve(self, lb)
+        assert_routes(self, lb,
+                      ("/api/users", 200, b"service LB.Arn /api/users"),
+                      ("/ping", 200, b"pong"),
+                      ("/other", 404, b"no route"))
 
     def test_an_import_no_other_stack_exports(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -570,9 +571,7 @@ class ErrorTests(LbTestCase):
         lb = StackLb(os.devnull, "x", args=["--port-map", "80=0"])
         lb.write("stack/app.json", JSON_TEMPLATE % "")
         lb.config_path = os.path.join(lb.dir, "stack", "app.json")
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         r = lb.get("/")
         self.assertEqual((r.status, r.body), (200, b"json j app"))
 
@@ -946,9 +945,7 @@ class ExportTests(LbTestCase):
 class TerraformTests(LbTestCase):
     def serve(self, name):
         lb = StackLb(os.path.join(STACK, "tf"), name, args=["--port-map", "80=0"])
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         return lb
 
     def test_a_state_serves_rules_targets_versions_and_aliases(self):
@@ -973,9 +970,7 @@ class TerraformTests(LbTestCase):
         fn["values"]["layers"].insert(0, insights)
         with open(lb.config_path, "w") as f:
             json.dump(doc, f)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         r = lb.get("/api/x")
         self.assertEqual((r.status, r.body), (200, b"tf state:$LATEST:/api/x tf-layer"))
         self.assertRegex(lb.stderr(), r"state\.json:1:\d+: layer '%s' is not in this document, "
@@ -1008,9 +1003,7 @@ class TerraformTests(LbTestCase):
                                                                  "status_code": "503"}]}]}}]
         with open(lb.config_path, "w") as f:
             json.dump(doc, f, indent=1)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         r = lb.get("/anything")
         self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything"))
 
@@ -1033,9 +1026,7 @@ class TerraformTests(LbTestCase):
                                                         "aws_lambda_layer_version.greet"]}
         with open(lb.config_path, "w") as f:
             json.dump(doc, f, indent=1)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
+        serve(self, lb)
         r = lb.get("/anything")
         self.assertEqual((r.status, r.body), (200, b"tf plan:1:/anything tf-layer"))
         self.assertIn("layer '%s' is not in this document" % insights, lb.stderr())
@@ -1088,15 +1079,11 @@ class TerraformTests(LbTestCase):
             json.dump({"format_version": "1.2", "planned_values": {"root_module": {
                 "resources": res, "child_modules": [{"address": "module.alb", "resources": alb}]}},
                 "configuration": conf}, f, indent=1)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
-        r = lb.get("/orders/7")
-        self.assertEqual((r.status, r.body), (200, b"tf orders:$LATEST:/orders/7"))
-        r = lb.get("/users/7")
-        self.assertEqual((r.status, r.body), (200, b"tf users:$LATEST:/users/7"))
-        r = lb.get("/other")
-        self.assertEqual((r.status, r.body), (404, b"nope"))
+        serve(self, lb)
+        assert_routes(self, lb,
+                      ("/orders/7", 200, b"tf orders:$LATEST:/orders/7"),
+                      ("/users/7", 200, b"tf users:$LATEST:/users/7"),
+                      ("/other", 404, b"nope"))
 
     def test_a_plan_links_through_module_input_variables(self):
         # Why: a module's resources reach the caller's through input variables
@@ -1165,19 +1152,13 @@ class TerraformTests(LbTestCase):
         with open(lb.config_path, "w") as f:
             json.dump({"format_version": "1.2", "planned_values": {"root_module": {
                 "resources": res, "child_modules": kids}}, "configuration": conf}, f, indent=1)
-        lb.start()
-        self.addCleanup(lb.tmp.cleanup)
-        self.addCleanup(lb.stop)
-        r = lb.get("/orders/7")
-        self.assertEqual((r.status, r.body), (200, b"tf orders:$LATEST:/orders/7"))
-        r = lb.get("/users/7")
-        self.assertEqual((r.status, r.body), (200, b"tf users:$LATEST:/users/7"))
-        r = lb.get("/web/7")
-        self.assertEqual((r.status, r.body), (200, b"web"))
-        r = lb.get("/deep/7")
-        self.assertEqual((r.status, r.body), (200, b"deep"))
-        r = lb.get("/other")
-        self.assertEqual((r.status, r.body), (404, b"nope"))
+        serve(self, lb)
+        assert_routes(self, lb,
+                      ("/orders/7", 200, b"tf orders:$LATEST:/orders/7"),
+                      ("/users/7", 200, b"tf users:$LATEST:/users/7"),
+                      ("/web/7", 200, b"web"),
+                      ("/deep/7", 200, b"deep"),
+                      ("/other", 404, b"nope"))
 
     def test_a_link_to_nothing_in_a_state_is_a_warning_at_its_place(self):
         # Why: a rule, listener or attachment whose ARN names nothing in the document was
