@@ -381,48 +381,32 @@ class LambdaRuntimeApiTests(LambdaCase):
         wait_for(lambda: lb.stderr().count("Init Duration") >= len(cases) + 1, 10)
         self.assertEqual(lb.stderr().count("Init Duration"), len(cases) + 1, lb.stderr()[-3000:])
 
-    def test_lambda_declared_result_over_6mb_is_refused_before_its_body(self):
-        # A Content-Length over Lambda's limit is refused as soon as the head is read,
-        # with the 413 an oversized body gets and the same outcome for the client
-        # (Function.ResponseSizeTooLarge: 502 LambdaResponseTooLarge). lb waited for
-        # the whole body first; the probe sends none, and waits 5 s for the answer.
+    def test_lambda_result_over_6mb_is_refused_at_the_limit(self):
+        # A Content-Length over Lambda's limit is refused as soon as the head is read, a
+        # chunked result as soon as its chunks pass the limit, with the 413 an oversized
+        # body gets and the same outcome for the client (Function.ResponseSizeTooLarge:
+        # 502 LambdaResponseTooLarge); nothing past the limit is read into memory. lb
+        # read the whole body first; the probe sends none (declared) or never ends it
+        # (chunked), and waits 5 s for the answer.
         lb = self.serve_probe()
-        r = lb.get("/probe/hugehead")
-        self.assert_502(lb, r, "/probe/hugehead", "LambdaResponseTooLarge", "probe",
-                        detail=re.escape('{"errorMessage":"Response payload size exceeded maximum '
-                                         'allowed payload size (6291556 bytes).","errorType":'
-                                         '"Function.ResponseSizeTooLarge"}'))
-        report = self.ask(lb, "/probe/report")
-        rec = self.records(report, "huge head")[0]
-        self.assert_answer(rec, 413, "Request Entity Too Large",
-                           {"errorMessage": "payload is larger than 6291556 bytes",
-                            "errorType": "RequestEntityTooLarge"})
-        self.assertEqual(rec["headers"].get("connection"), "close", rec)  # its body is never read
-        # the invocation is over
-        self.assert_answer(self.records(report, "response after the huge head")[0], 403, "Forbidden",
-                           {"errorMessage": "no invocation is waiting for a result",
-                            "errorType": "InvalidStateTransition"})
-
-    def test_lambda_chunked_result_over_6mb_is_refused_at_the_limit(self):
-        # A chunked result has no Content-Length to refuse from its head: it is refused
-        # as soon as its chunks pass Lambda's limit, with the same 413 and the same
-        # outcome for the client, and nothing past the limit is read into memory. lb
-        # read the whole body first; the probe never ends it, and waits 5 s.
-        lb = self.serve_probe()
-        r = lb.get("/probe/hugechunked")
-        self.assert_502(lb, r, "/probe/hugechunked", "LambdaResponseTooLarge", "probe",
-                        detail=re.escape('{"errorMessage":"Response payload size exceeded maximum '
-                                         'allowed payload size (6291556 bytes).","errorType":'
-                                         '"Function.ResponseSizeTooLarge"}'))
-        report = self.ask(lb, "/probe/report")
-        rec = self.records(report, "huge chunked")[0]
-        self.assert_answer(rec, 413, "Request Entity Too Large",
-                           {"errorMessage": "payload is larger than 6291556 bytes",
-                            "errorType": "RequestEntityTooLarge"})
-        self.assertEqual(rec["headers"].get("connection"), "close", rec)  # the rest is never read
-        self.assert_answer(self.records(report, "response after the huge chunks")[0], 403, "Forbidden",
-                           {"errorMessage": "no invocation is waiting for a result",
-                            "errorType": "InvalidStateTransition"})
+        for path, name, after in (("hugehead", "huge head", "response after the huge head"),
+                                  ("hugechunked", "huge chunked", "response after the huge chunks")):
+            with self.subTest(path):
+                r = lb.get("/probe/" + path)
+                self.assert_502(lb, r, "/probe/" + path, "LambdaResponseTooLarge", "probe",
+                                detail=re.escape('{"errorMessage":"Response payload size exceeded maximum '
+                                                 'allowed payload size (6291556 bytes).","errorType":'
+                                                 '"Function.ResponseSizeTooLarge"}'))
+                report = self.ask(lb, "/probe/report")
+                rec = self.records(report, name)[0]
+                self.assert_answer(rec, 413, "Request Entity Too Large",
+                                   {"errorMessage": "payload is larger than 6291556 bytes",
+                                    "errorType": "RequestEntityTooLarge"})
+                self.assertEqual(rec["headers"].get("connection"), "close", rec)  # the rest is never read
+                # the invocation is over
+                self.assert_answer(self.records(report, after)[0], 403, "Forbidden",
+                                   {"errorMessage": "no invocation is waiting for a result",
+                                    "errorType": "InvalidStateTransition"})
 
     def test_lambda_request_stalled_mid_head_or_body_gets_408_and_closes(self):
         # A /next waits as long as it likes and a connection may idle between
