@@ -338,6 +338,15 @@ class StopLambdaTest(unittest.TestCase):
         return {int(w): int(n) for w, n in re.findall(r'^lb_worker_connections\{worker="(\d+)"\} (\d+)$',
                                                        text, re.M)}
 
+    @staticmethod
+    def function_pids(lb, n):
+        """The process ids the n held invocations' functions recorded."""
+        pids = []
+        for i in range(n):
+            with open(os.path.join(lb.dir, "fn", f"pid-{i}")) as f:
+                pids.append(int(f.read()))
+        return pids
+
     def hold(self, lb, admin, loops):
         """Sleeping invocations on new connections until every loop holds one; the connections."""
         conns = []
@@ -356,10 +365,7 @@ class StopLambdaTest(unittest.TestCase):
     def check_cut(self, workers):
         lb, admin = self.serve(workers)
         conns = self.hold(lb, admin, workers)
-        pids = []
-        for i in range(len(conns)):
-            with open(os.path.join(lb.dir, "fn", f"pid-{i}")) as f:
-                pids.append(int(f.read()))
+        pids = self.function_pids(lb, len(conns))
         t0 = time.time()
         lb.signal(signal.SIGTERM)
         for c in conns:
@@ -394,10 +400,7 @@ class StopLambdaTest(unittest.TestCase):
     def check_second_signal(self, workers, sig):
         lb, admin = self.serve(workers)
         conns = self.hold(lb, admin, workers)
-        pids = []
-        for i in range(len(conns)):
-            with open(os.path.join(lb.dir, "fn", f"pid-{i}")) as f:
-                pids.append(int(f.read()))
+        pids = self.function_pids(lb, len(conns))
         lb.signal(signal.SIGTERM)
         self.assertTrue(wait_for(lambda: "stopping: finishing requests in flight" in lb.stderr()), lb.stderr())
         t0 = time.time()
