@@ -1,8 +1,8 @@
 /*
- * h2_conn: what h2_server.c (the session, its connection and streams, the
- * request side) and h2_answer.c (answers, as HEADERS and DATA from a
- * stream's buffer) share. Private to those two files; everything else uses
- * h2_server.h.
+ * h2_conn: what h2_server.c (the session and its connection, the request
+ * side), h2_stream.c (its streams, and the count of the client's errors)
+ * and h2_answer.c (answers, as HEADERS and DATA from a stream's buffer)
+ * share. Private to those files; everything else uses h2_server.h.
  */
 #ifndef LB_NET_H2_CONN_H
 #define LB_NET_H2_CONN_H
@@ -74,7 +74,7 @@ struct h2_conn {
 	unsigned nstreams;             /* streams in hc->streams (open, lb's to answer) */
 	size_t block_bytes;            /* decoded bytes of the header block being read */
 	int64_t active_us;             /* the last frame from the client other than PING */
-	uint32_t glitch_tokens;        /* client errors still allowed (h2_server.c, glitch) */
+	uint32_t glitch_tokens;        /* client errors still allowed (h2_glitch) */
 	int64_t glitch_at_us;          /* when glitch_tokens was last refilled */
 	bool goaway;                   /* GOAWAY queued: no new streams */
 	bool settings_out;             /* lb's SETTINGS went out, with its stream limit (on_send) */
@@ -86,9 +86,22 @@ struct h2_conn {
 /* h2_server.c */
 /* Sends what the session has queued, from the connection's send event (never from a callback). */
 void h2_schedule(struct h2_conn *hc);
+
+/* h2_stream.c */
+/* A stream for request id, recycled if one is free, at the head of hc->streams. */
+struct h2_stream *h2_stream_new(struct h2_conn *hc, int32_t id);
+/* Takes st out of hc->streams (nghttp2 closed it). */
+void h2_stream_unlink(struct h2_conn *hc, struct h2_stream *st);
+void h2_stream_destroy(struct h2_stream *st);
+/* Recycles the streams on hc->dead; never called with nghttp2 on the stack. */
+void h2_reap(struct h2_conn *hc);
 /* The owner lets go of the stream's request: it hears nothing more about it. */
 void h2_disown(struct h2_stream *st);
 /* Gives n DATA bytes of stream id back to the client's windows. */
 void h2_consume(struct h2_conn *hc, int32_t id, size_t n);
+/* One more error of the client's; past the limit the session ends (ENHANCE_YOUR_CALM). */
+void h2_glitch(struct h2_conn *hc);
+/* A new connection's allowance of client errors, refilled from now_us. */
+void h2_glitch_start(struct h2_conn *hc, int64_t now_us);
 
 #endif

@@ -18,7 +18,7 @@
  * (req->sent_bytes counts them in on_frame_send). Streams are never
  * freed inside nghttp2's callbacks: a closed stream moves to the dead list
  * and is recycled once the outermost call into nghttp2 has returned
- * (reap). Frames go out only from this file's own event callbacks (after
+ * (h2_reap, in h2_stream.c). Frames go out only from this file's own event callbacks (after
  * reading, on the send event or when the output drains), never from
  * inside a callback of nghttp2 or of the owner.
  *
@@ -27,7 +27,7 @@
  * shown to the owner only after the read that brought it and the resets
  * nghttp2 queued in it, so a stream reset in the same read (rapid reset,
  * MadeYouReset) is never routed (show_pending); nghttp2 cuts a
- * connection after 1,000 RST_STREAM (33 more a second), and glitch does
+ * connection after 1,000 RST_STREAM (33 more a second), and h2_glitch does
  * the same for the streams it resets for the client's errors; a header
  * block that decodes past BLOCK_MAX (an HPACK bomb) ends the connection;
  * a silent client whose window holds an answer back meets the idle
@@ -63,13 +63,8 @@
 #define STREAM_WINDOW (256 * 1024)
 /* Connection receive window (several streams uploading at once). */
 #define CONN_WINDOW (1024 * 1024)
-/* Recycled streams kept per connection. */
-#define FREE_STREAMS_MAX 16
 /* Decoded bytes of one header block past which the client is cut (on_header). */
 #define BLOCK_MAX (2 * H2_HEADERS_MAX)
-/* Client errors a connection may make at once, and again per second (glitch). */
-#define GLITCH_BURST 1000
-#define GLITCH_RATE 33
 
 static void h2_close(struct h2_conn *hc);
 static void h2_linger(struct h2_conn *hc);
@@ -86,147 +81,9 @@ static void *owner_cookie(const struct h2_conn *hc)
 	return hc->c->srv->cookie;
 }
 
-/* --- streams ----------------------------------------------------------------- */
-
-static struct h2_stream *stream_new(struct h2_conn *hc, int32_t id)
-{
-	struct h2_stream *st = hc->free;
-	struct conn *c = hc->c;
-	struct http_request *req;
-
-	if (st) {
-		hc->free = st->next;
-		hc->nfree--;
-		evbuffer_drain(st->out, evbuffer_get_length(st->out));
-		evbuffer_drain(st->early, evbuffer_get_length(st->early));
-	} else {
-		st = xcalloc(1, sizeof(*st));
-		st->io_kind = HTTP_IO_H2;
-		http_request_init(&st->req);
-		st->out = evbuffer_new();
-		st->early = evbuffer_new();
-	}
-	st->hc = hc;
-	st->id = id;
-	st->shown = st->owned = st->answered = st->req_done = st->closed = false;
-	st->no_body = st->out_eof = st->deferred = st->paused = st->want_drain = st->drain_now = false;
-	st->abort_after = st->pending = st->head_end = st->malformed = st->doomed = false;
-	st->log_wait = st->sent_all = false;
-	st->pend_next = NULL;
-	st->unconsumed = 0;
-	st->ntrail = 0;
-	st->prev = NULL;
-	st->next = hc->streams;
-	if (hc->streams)
-		hc->streams->prev = st;
-	hc->streams = st;
-	hc->nstreams++;
-
-	req = &st->req;
-	h2_req_begin(&hc->build, req);
-	req->io = st;
-	conn_request_facts(c, req);
-	req->start_wall_us = time_wall_us();
-	req->start_mono_us = time_mono_us();
-	return st;
-}
-
-static void stream_unlink(struct h2_conn *hc, struct h2_stream *st)
-{
-	if (st->prev)
-		st->prev->next = st->next;
-	else
-		hc->streams = st->next;
-	if (st->next)
-		st->next->prev = st->prev;
-	st->prev = st->next = NULL;
-	hc->nstreams--;
-}
-
-static void stream_destroy(struct h2_stream *st)
-{
-	http_request_release(&st->req);
-	evbuffer_free(st->out);
-	evbuffer_free(st->early);
-	free(st->trail);
-	buf_release(&st->trail_mem);
-	free(st);
-}
-
-/* Recycles the streams nghttp2 closed; never called with nghttp2 on the stack. */
-static void reap(struct h2_conn *hc)
-{
-	while (hc->dead) {
-		struct h2_stream *st = hc->dead;
-
-		hc->dead = st->next;
-		if (hc->nfree >= FREE_STREAMS_MAX) {
-			stream_destroy(st);
-			continue;
-		}
-		http_request_reset(&st->req);
-		st->next = hc->free;
-		hc->free = st;
-		hc->nfree++;
-	}
-}
-
 static struct h2_stream *stream_of(struct h2_conn *hc, int32_t id)
 {
 	return nghttp2_session_get_stream_user_data(hc->session, id);
-}
-
-/* The owner lets go of req: it hears nothing more about it. DATA held back
- * while it was paused goes back to the windows (the connection's would
- * shrink for good otherwise). */
-void h2_disown(struct h2_stream *st)
-{
-	st->owned = false;
-	st->want_drain = st->drain_now = false;
-	st->paused = false;
-	if (st->unconsumed && !st->hc->freeing)
-		nghttp2_session_consume(st->hc->session, st->id, st->unconsumed);
-	st->unconsumed = 0;
-}
-
-/* Gives DATA bytes back to the client's windows. */
-void h2_consume(struct h2_conn *hc, int32_t id, size_t n)
-{
-	if (n)
-		nghttp2_session_consume(hc->session, id, n);
-}
-
-/*
- * One more stream error or suspicious frame from the client: a stream
- * nghttp2 resets for the client's fault (a window past 2^31-1, a body
- * longer or shorter than its content-length, a malformed field), a head
- * lb refuses (400), a stream past the 128 lb advertised, a PRIORITY
- * frame, an empty DATA frame that does not end its stream. A reset
- * stream may have cost lb a target connection or a Lambda invocation and
- * the client nothing, and nghttp2 1.52's rapid-reset limit counts only
- * the client's own RST_STREAM (CVE-2025-8671, "MadeYouReset"). Past GLITCH_BURST, refilled at
- * GLITCH_RATE a second (the numbers of that limit, as nghttp2 1.66's own
- * glitch limit has them), the connection ends with
- * GOAWAY(ENHANCE_YOUR_CALM).
- */
-static void glitch(struct h2_conn *hc)
-{
-	int64_t now = time_mono_us();
-	uint64_t earned = (uint64_t)(now - hc->glitch_at_us) * GLITCH_RATE / 1000000;
-
-	if (earned) {
-		hc->glitch_tokens = earned >= GLITCH_BURST - hc->glitch_tokens ? GLITCH_BURST
-										  : hc->glitch_tokens + (uint32_t)earned;
-		hc->glitch_at_us = now;
-	}
-	if (hc->glitch_tokens) {
-		hc->glitch_tokens--;
-		return;
-	}
-	log_debug("HTTP/2 from %s:%u: too many stream errors, refused heads, PRIORITY or empty DATA frames: GOAWAY",
-		  hc->c->peer_ip, hc->c->peer_port);
-	nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
-	hc->calm = true;
 }
 
 /* Whether lb resets a stream with code for the client's fault: codes nghttp2
@@ -242,7 +99,7 @@ static bool client_fault(uint32_t code)
 
 /* A frame nghttp2 answers with a stream (or connection) error: a stream whose
  * head waits is reset before it is shown (MadeYouReset sends the error with
- * the HEADERS); glitch counts the reset once it is sent. */
+ * the HEADERS); h2_glitch counts the reset once it is sent. */
 static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame, int lib_error_code,
 			    void *user_data)
 {
@@ -272,11 +129,11 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 		/* Past the 128 streams lb advertised: this stream alone is refused
 		 * (RFC 9113 §5.1.2), the others are served (session_new). */
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_REFUSED_STREAM);
-		glitch(hc);
+		h2_glitch(hc);
 		return 0;
 	}
 	hc->requests++;
-	st = stream_new(hc, frame->hd.stream_id);
+	st = h2_stream_new(hc, frame->hd.stream_id);
 	st->nth = hc->requests;
 	nghttp2_session_set_stream_user_data(session, st->id, st);
 	return 0;
@@ -456,7 +313,7 @@ static void headers_in(struct h2_conn *hc, struct h2_stream *st, const nghttp2_f
 	st->head_status = h2_req_end(&hc->build, st->head_end);
 	/* A refused head (400) may have cost lb up to BLOCK_MAX of decoding. */
 	if (st->head_status)
-		glitch(hc);
+		h2_glitch(hc);
 	st->pending = true;
 	*hc->pending_tail = st;
 	hc->pending_tail = &st->pend_next;
@@ -473,7 +330,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 		hc->active_us = time_mono_us();
 	if (frame->hd.type == NGHTTP2_PRIORITY ||
 	    (frame->hd.type == NGHTTP2_DATA && !frame->hd.length && !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)))
-		glitch(hc);
+		h2_glitch(hc);
 	if (frame->hd.stream_id == 0 || !(st = stream_of(hc, frame->hd.stream_id)))
 		return 0;
 	switch (frame->hd.type) {
@@ -529,7 +386,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	if (!st || hc->freeing)
 		return 0;
 	st->closed = true;
-	stream_unlink(hc, st);
+	h2_stream_unlink(hc, st);
 	st->next = hc->dead;
 	hc->dead = st;
 	if (st->log_wait) {
@@ -573,7 +430,7 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 	 * without telling (content-length): a client that stops reading
 	 * stops after 128 streams, which wait for their RST_STREAM. */
 	if (frame->hd.type == NGHTTP2_RST_STREAM && client_fault(frame->rst_stream.error_code))
-		glitch(hc);
+		h2_glitch(hc);
 	if (frame->hd.type == NGHTTP2_RST_STREAM && frame->rst_stream.error_code == NGHTTP2_PROTOCOL_ERROR &&
 	    (st = stream_of(hc, frame->hd.stream_id)) && !st->req_done)
 		st->malformed = true;
@@ -670,7 +527,7 @@ static int h2_flush(struct h2_conn *hc)
 	int rv;
 
 	rv = nghttp2_session_send(hc->session);
-	reap(hc);
+	h2_reap(hc);
 	if (rv != 0) {
 		log_debug("HTTP/2 session with %s:%u: %s", hc->c->peer_ip, hc->c->peer_port, nghttp2_strerror(rv));
 		h2_close(hc);
@@ -720,7 +577,7 @@ static int h2_input(struct h2_conn *hc)
 		if (n < 0) {
 			log_debug("HTTP/2 from %s:%u: %s", hc->c->peer_ip, hc->c->peer_port,
 				  nghttp2_strerror((int)n));
-			reap(hc);
+			h2_reap(hc);
 			h2_close(hc);
 			return -1;
 		}
@@ -730,7 +587,7 @@ static int h2_input(struct h2_conn *hc)
 	 * they end are not routed (show_pending). */
 	if (hc->pending && (rv = nghttp2_session_send(hc->session)) != 0) {
 		log_debug("HTTP/2 session with %s:%u: %s", hc->c->peer_ip, hc->c->peer_port, nghttp2_strerror(rv));
-		reap(hc);
+		h2_reap(hc);
 		h2_close(hc);
 		return -1;
 	}
@@ -907,8 +764,7 @@ int h2_conn_start(struct conn *c)
 	hc->send_ev = event_new(c->srv->base, -1, 0, on_send_ev, hc);
 	hc->idle_ev = evtimer_new(c->srv->base, on_idle, hc);
 	hc->active_us = time_mono_us();
-	hc->glitch_tokens = GLITCH_BURST;
-	hc->glitch_at_us = hc->active_us;
+	h2_glitch_start(hc, hc->active_us);
 	/* The HTTP/1 machinery of c stops; the bufferevent is HTTP/2's now. */
 	if (c->read_ev)
 		event_del(c->read_ev);
@@ -951,16 +807,16 @@ void h2_conn_free(struct h2_conn *hc)
 	tell_cut(hc);
 	hc->freeing = true;
 	nghttp2_session_del(hc->session);
-	reap(hc);
+	h2_reap(hc);
 	while (hc->streams) {
 		struct h2_stream *st = hc->streams;
 		hc->streams = st->next;
-		stream_destroy(st);
+		h2_stream_destroy(st);
 	}
 	while (hc->free) {
 		struct h2_stream *st = hc->free;
 		hc->free = st->next;
-		stream_destroy(st);
+		h2_stream_destroy(st);
 	}
 	event_free(hc->send_ev);
 	event_free(hc->idle_ev);

@@ -58,7 +58,7 @@ build/fuzz/%: tests/fuzz/%.c $(PURE_SRC)
 # The HTTP/2 session is I/O code: it links the server side of net/ (HTTP/1, HTTP/2,
 # TLS) over the pure modules, llhttp, and the libraries of the serving process.
 IO_PKGS := libevent_core libevent_openssl libssl libcrypto jansson yaml-0.1 zlib libpcre2-8 libnghttp2
-IO_SRC := $(PURE_SRC) $(H1_SRC) $(addprefix src/net/,h2_server.c h2_answer.c http_answer.c http_server.c http_listener.c net.c tls.c \
+IO_SRC := $(PURE_SRC) $(H1_SRC) $(addprefix src/net/,h2_server.c h2_stream.c h2_answer.c http_answer.c http_server.c http_listener.c net.c tls.c \
 	tls_ca.c tls_mtls.c)
 
 build/fuzz/fuzz_h2: tests/fuzz/fuzz_h2.c $(IO_SRC)
