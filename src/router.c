@@ -21,12 +21,11 @@
  * reference to the configuration it was matched against, so a reload never
  * frees a rule or target group under a request in flight.
  */
-#include "router.h"
+#include "router_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "access_log.h"
 #include "auth_flow.h"
 #include "alb/auth_oidc.h"
 #include "auth/jwt_rsa.h"
@@ -43,61 +42,6 @@
 #include "console/console.h"
 #include "targets/target.h"
 #include "targets/targets.h"
-
-/* What happened to a request, for its log line. */
-struct outcome {
-	int status;
-	size_t sent;
-	const char *actions;
-	struct sv redirect_url;
-	const char *error_reason;
-	const struct target_group *tg;
-	const char *target;
-	int target_status;
-	double t_request, t_target, t_response;  /* seconds; -1 when not dispatched */
-	int priority;
-	bool websocket;
-};
-
-struct route {
-	struct route *next_free;
-	struct route *prev_busy, *next_busy; /* the router's requests in flight */
-	struct router *router;
-	struct config *cfg;
-	const struct listener_cfg *listener;
-	const struct rule *rule;
-	int front_status;        /* an answer decided by the front-end checks, or 0 */
-	const char *front_reason; /* its error_reason, or NULL */
-	struct buf trace;        /* X-Amzn-Trace-Id toward targets and in the log */
-	bool forwarding;         /* the target kind has the request (between head and forward_done) */
-	const char *sticky_error; /* "AWSALBTGCookieInvalid", or NULL */
-	struct buf cookies;      /* the AWSALBTG cookie decoded, then the Set-Cookie values */
-	struct forward f;
-	enum { AUTH_NONE, AUTH_DENY_401, AUTH_REDIRECT, AUTH_CALLBACK } auth_mode;
-	struct auth_req auth;    /* the x-amzn-oidc-* headers of a valid session */
-	struct auth_login *login; /* a callback's exchanges with the IdP */
-	struct buf xform_mem;    /* the rule transforms' results (req points into it) */
-	struct transform_out xf;
-	struct sv log_host, log_target; /* the request as received, once transformed */
-	bool auth_ran;           /* the rule's jwt-validation ran (logged as "authenticate") */
-	const char *www_auth;    /* its 401's WWW-Authenticate, when it failed */
-	struct outcome held;     /* the line of an answer still in lb (route_finish, on_sent) */
-	struct buf held_mem;     /* the strings held names */
-};
-
-struct router {
-	struct rng *rng;
-	struct targets *targets;
-	struct config *cfg;
-	struct access_log *alog;
-	struct console *console;
-	struct route *free_routes;
-	struct route *busy;      /* routes of requests in flight (router_cut) */
-	int64_t date_s;
-	char date[30];
-	struct buf scratch;      /* the Location of a redirect */
-	struct auth_flow *auth;  /* authenticate actions; NULL if its keys could not be made */
-};
 
 struct router *router_new(struct rng *rng, struct targets *targets)
 {
@@ -250,138 +194,6 @@ static void route_put(struct router *r, struct http_request *req)
 	r->free_routes = rt;
 }
 
-/*
- * A request without Host names lb by its listener's address, as toward
- * targets (proxy_head.c): an IPv6 one in brackets (RFC 3986 §3.2.2).
- */
-static struct sv listener_host(const char *address, char out[48])
-{
-	int n = snprintf(out, 48, strchr(address, ':') ? "[%s]" : "%s", address);
-
-	return (struct sv){ out, n < 48 ? (size_t)n : 47 };
-}
-
-/* --- the access log ------------------------------------------------------------ */
-
-/*
- * The log shows origin-form: an absolute-form target is logged from what
- * follows its authority (put_request adds the "/" an empty path stands for).
- */
-static struct sv log_target(const struct http_request *req)
-{
-	const char *after;
-
-	if (!req->uri_host.p)
-		return req->target;
-	after = req->uri_host.p + req->uri_host.n;
-	return (struct sv){ after, (size_t)(req->target.p + req->target.n - after) };
-}
-
-/* actions_executed after an authentication action: "authenticate" first (§5.2). */
-static const char *authenticated(const char *actions)
-{
-	if (!actions)
-		return "authenticate";
-	if (strcmp(actions, "forward") == 0)
-		return "authenticate,forward";
-	if (strcmp(actions, "redirect") == 0)
-		return "authenticate,redirect";
-	if (strcmp(actions, "fixed-response") == 0)
-		return "authenticate,fixed-response";
-	return actions;
-}
-
-/* What the access log has beyond the console's fields (the console reads none of these). */
-static void route_log_rest(const struct config *cfg, const struct route *rt, const struct http_request *req,
-			   const struct outcome *o, struct alog_entry *e)
-{
-	const struct http_header *ua = http_request_header(req, "user-agent");
-
-	e->time_us = time_wall_us();
-	e->version = http_version_str(req->version);
-	e->elb = cfg->lb.elb;
-	e->scheme = req->https ? "https" : "http";
-	e->port = req->local_port;
-	e->user_agent = ua ? ua->value : SV_NULL;
-	e->target_group_arn = o->tg ? o->tg->arn : NULL;
-	e->request_creation_us = req->start_wall_us;
-	e->classification = desync_class_name(req->desync.cls);
-	e->classification_reason = req->desync.reason;
-	e->conn_trace_id = req->conn_trace_id;
-	if (req->tls) {
-		e->ssl_cipher = req->tls->cipher;
-		e->ssl_protocol = req->tls->protocol;
-		e->domain_name = req->tls->sni_matched ? req->tls->sni : NULL;
-		e->chosen_cert_arn = req->tls->cert_arn[0] ? req->tls->cert_arn : NULL;
-	}
-	if (rt && rt->xf.status) {
-		e->transformed_host = rt->xf.host_set ? rt->xf.host : SV_NULL;
-		e->transformed_uri = rt->xf.uri_set ? rt->xf.uri : SV_NULL;
-		e->transform_status = rt->xf.status;
-	}
-}
-
-/*
- * The finished request to the access log and the console. With the console
- * only, the entry holds just what console_record reads (its fields are listed
- * in console.h); the access log gets every field.
- */
-static void route_log(struct router *r, const struct http_request *req, const struct outcome *o)
-{
-	const struct route *rt = req->route;
-	const struct config *cfg = rt ? rt->cfg : r->cfg;
-	char addr[48];
-	struct sv host;
-	struct alog_entry e;
-
-	if (!r->alog && !r->console)
-		return;
-	if (r->alog)
-		memset(&e, 0, sizeof(e));
-	/* The request field is the request as received, transforms or not (§5.1). */
-	host = rt && rt->log_target.p ? rt->log_host : http_request_host(req);
-	if (!host.n)
-		host = listener_host(cfg->listeners[req->listener].address, addr);
-	/* ALB logs HTTP/2 requests as type h2 (alb-http-targets-and-tls.md §2.5): those
-	 * of an h2 connection, not an "HTTP/2.0" request line refused on an HTTP/1 one. */
-	e.type = o->websocket ? (req->https ? "wss" : "ws")
-		 : req->tls && strcmp(req->tls->alpn, "h2") == 0 ? "h2" : req->https ? "https" : "http";
-	e.client_ip = req->peer_ip;
-	e.client_port = req->peer_port;
-	e.request_processing = o->t_request;
-	e.target_processing = o->t_target;
-	e.response_processing = o->t_response;
-	e.elb_status = o->status;
-	e.target_status = o->target_status;
-	e.target = o->target;
-	e.received_bytes = req->received_bytes;
-	e.sent_bytes = o->sent;
-	e.method = req->method;
-	e.host = host;
-	e.request_target = rt && rt->log_target.p ? rt->log_target : log_target(req);
-	e.trace_id = rt ? (struct sv){ rt->trace.p, rt->trace.len } : SV_NULL;
-	e.matched_rule_priority = o->priority;
-	e.actions_executed = rt && rt->auth_ran ? authenticated(o->actions) : o->actions;
-	e.redirect_url = o->redirect_url;
-	e.error_reason = o->error_reason;
-	if (r->alog) {
-		route_log_rest(cfg, rt, req, o, &e);
-		access_log_add(r->alog, &e);
-	}
-	if (r->console)
-		console_record(r->console, &(struct console_req){ req, &e, rt ? rt->rule : NULL, o->tg,
-								  rt && rt->f.ops ? &rt->f : NULL });
-}
-
-static void outcome_init(struct outcome *o, int status, const struct route *rt)
-{
-	memset(o, 0, sizeof(*o));
-	o->status = status;
-	/* Answers ALB gives itself were never dispatched to a target: -1 (§5.1). */
-	o->t_request = o->t_target = o->t_response = -1;
-	o->priority = rt && rt->rule ? rt->rule->priority : ALOG_PRIORITY_NONE;
-}
-
 /* --- answers ---------------------------------------------------------------------- */
 
 /* ALB's own HTML page for status. */
@@ -456,7 +268,7 @@ static void answer_redirect(struct router *r, struct http_request *req, struct o
 	in.protocol = req->https ? SV("https") : SV("http");
 	in.host = http_request_host(req);
 	if (!in.host.n)
-		in.host = listener_host(rt->listener->address, addr);
+		in.host = route_listener_host(rt->listener->address, addr);
 	in.port = sv_from(port);
 	in.path = req->path;
 	in.query = req->query;
@@ -794,7 +606,7 @@ static int route_transform(struct route *rt, struct http_request *req)
 	if (!rt->xf.status)
 		return 0;
 	rt->log_host = http_request_host(req);
-	rt->log_target = log_target(req);
+	rt->log_target = route_log_target(req);
 	transform_commit(req, &rt->xf);
 	return 0;
 }
