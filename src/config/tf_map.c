@@ -4,10 +4,8 @@
  * provider's spelling, so most values move across unchanged; blocks, which
  * Terraform's JSON writes as lists of one object, are unwrapped.
  *
- * Resources link through ARNs: in a state the listener's load_balancer_arn
- * is the aws_lb's arn. In a plan those ARNs are not known yet, so the link
- * comes from the configuration's expression references instead
- * ("aws_lb.main.arn"), walked in parallel with the values. Paths
+ * Resources link through ARNs in a state and through the configuration's
+ * expression references in a plan (tf_link.c). Paths
  * (filename, source_dir) are relative to the JSON file's directory, which
  * should be the Terraform root module's. Resources of modules are read too.
  */
@@ -17,40 +15,12 @@
 #include "config/cfn.h"
 #include "config/config_int.h"
 #include "config/tf.h"
+#include "config/tf_int.h"
 #include "base/log.h"
-
-/* A module (instance): the root, or one a module call makes. */
-struct tf_mod {
-	const char *prefix;        /* "", "module.m." or "module.m[\"k\"]." (addresses') */
-	const char *idx;           /* "[\"k\"]" of a count/for_each instance, or "" */
-	const struct ynode *conf;  /* its configuration (module_calls.m.module), or NULL */
-	const struct ynode *call;  /* module_calls.m in its caller's configuration, or NULL */
-	const struct tf_mod *up;   /* its caller; NULL for the root */
-};
-
-struct tf_res {
-	const char *addr, *type;
-	bool data;
-	const struct ynode *at;              /* the resource's object, for errors */
-	const struct ynode *values, *expr;   /* expr: the configuration's, or NULL */
-	const struct tf_mod *m;              /* its module */
-};
-
-struct tf {
-	struct cfn *c;
-	struct tf_res *res;
-	size_t nres, cap;
-	bool plan;
-};
 
 static bool is_null(const struct ynode *n)
 {
 	return !n || ydoc_is_null(n) || (n->type == YNODE_SEQUENCE && n->n == 0);
-}
-
-static const char *str(const struct ynode *n)
-{
-	return n && n->type == YNODE_SCALAR && !ydoc_is_null(n) ? n->str : NULL;
 }
 
 /* A block: Terraform writes it as a list of one object. */
@@ -124,221 +94,17 @@ static void put(struct cfn *c, struct ynode *o, const char *key, const struct yn
 		cfn_put(c->a, o, key, (struct ynode *)v);
 }
 
-/* The module call name of "module.m" or "module.m[...]" in c->a, and its
- * instance index ("[...]", or "") in *idx; NULL if s is not one. */
-static const char *call_name(struct tf *t, const char *s, const char **idx)
-{
-	size_t n;
-
-	if (strncmp(s, "module.", 7) != 0)
-		return NULL;
-	s += 7;
-	n = strcspn(s, ".[");
-	*idx = "";
-	if (s[n] == '[') {
-		const char *end = strstr(s + n, "].");
-
-		*idx = arena_strndup(t->c->a, s + n, end ? (size_t)(end + 1 - (s + n))
-						     : strlen(s + n));
-	}
-	return arena_strndup(t->c->a, s, n);
-}
-
-/* The module call (module_calls.NAME) of up's configuration, as a module. */
-static const struct tf_mod *callee(struct tf *t, const struct tf_mod *up, const char *name,
-				   const char *idx)
-{
-	struct tf_mod *m = arena_alloc(t->c->a, sizeof(*m));
-
-	m->call = ydoc_get(ydoc_get(up->conf, "module_calls"), name);
-	m->conf = ydoc_get(m->call, "module");
-	m->prefix = config_printf(t->c->a, "%smodule.%s%s.", up->prefix, name, idx);
-	m->idx = idx;
-	m->up = up;
-	return m;
-}
-
-/* Module resources: "module.m.aws_lb.x" in planned values; configuration
- * resources say "aws_lb.x" inside module_calls.m.module. Only data sources
- * when data_only. */
-static void collect(struct tf *t, const struct ynode *mod, const struct tf_mod *m, bool data_only)
-{
-	const struct ynode *rs = ydoc_get(mod, "resources"), *kids = ydoc_get(mod, "child_modules");
-	const struct ynode *crs = ydoc_get(m->conf, "resources");
-	const char *prefix = m->prefix;
-
-	for (size_t i = 0; rs && rs->type == YNODE_SEQUENCE && i < rs->n; i++) {
-		const struct ynode *r = rs->items[i];
-		struct tf_res *o;
-		const char *addr = str(ydoc_get(r, "address")), *local;
-
-		if (!addr || !str(ydoc_get(r, "type")) ||
-		    (data_only && !(str(ydoc_get(r, "mode")) &&
-				    strcmp(str(ydoc_get(r, "mode")), "data") == 0)))
-			continue;
-		xgrow(&t->res, &t->cap, t->nres + 1, sizeof(*t->res));
-		o = &t->res[t->nres++];
-		*o = (struct tf_res){ .addr = addr, .type = str(ydoc_get(r, "type")), .at = r,
-				      .data = str(ydoc_get(r, "mode")) &&
-					      strcmp(str(ydoc_get(r, "mode")), "data") == 0,
-				      .values = ydoc_get(r, "values"), .m = m };
-		local = strncmp(addr, prefix, strlen(prefix)) == 0 ? addr + strlen(prefix) : addr;
-		for (size_t j = 0; crs && crs->type == YNODE_SEQUENCE && j < crs->n; j++) {
-			const char *ca = str(ydoc_get(crs->items[j], "address"));
-			size_t n = ca ? strlen(ca) : 0;
-
-			/* count/for_each instances: "aws_lb.x[0]" in values, "aws_lb.x" here */
-			if (ca && strncmp(local, ca, n) == 0 && (!local[n] || local[n] == '['))
-				o->expr = ydoc_get(crs->items[j], "expressions");
-		}
-	}
-	for (size_t i = 0; kids && kids->type == YNODE_SEQUENCE && i < kids->n; i++) {
-		const char *a = str(ydoc_get(kids->items[i], "address")), *idx = "";
-		/* "module.m.module.n[\"k\"]": the call "n" of m, instance ["k"] */
-		const char *name = a && strncmp(a, prefix, strlen(prefix)) == 0 ?
-				   call_name(t, a + strlen(prefix), &idx) : NULL;
-
-		if (name) {
-			collect(t, kids->items[i], callee(t, m, name, idx), data_only);
-		} else if (a) { /* not Terraform's: its resources, without configuration */
-			struct tf_mod *odd = arena_alloc(t->c->a, sizeof(*odd));
-
-			*odd = (struct tf_mod){ .prefix = config_printf(t->c->a, "%s.", a),
-						.idx = "", .up = m };
-			collect(t, kids->items[i], odd, data_only);
-		}
-	}
-}
-
-/* "aws_x.y[\"k\"]" after its module prefix -> the "[...]" of a count/for_each
- * instance, or "" for a resource without. */
-static const char *index_of(const struct tf_res *r)
-{
-	const char *b = strchr(r->addr + strlen(r->m->prefix), '[');
-
-	return b ? b : "";
-}
-
-static struct tf_res *resolve(struct tf *t, const struct tf_mod *m, const char *ref,
-			      const char *type, const char *idx, int depth);
-
-/* The first of refs (a configuration's "references") that resolves in m. */
-static struct tf_res *resolve_any(struct tf *t, const struct tf_mod *m, const struct ynode *refs,
-				  const char *type, const char *idx, int depth)
-{
-	for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
-		struct tf_res *r = str(refs->items[k]) ? resolve(t, m, str(refs->items[k]), type,
-								 idx, depth) : NULL;
-		if (r)
-			return r;
-	}
-	return NULL;
-}
-
-/*
- * The resource of module m a plan's reference names, as seen from the
- * instance index idx of the referrer. Why: a plan's references are
- * module-local ("aws_lb_target_group.svc", with "each.key" beside it for
- * svc[each.key]); a module's output is reached as "module.m.out", whose
- * expression the module's configuration holds; and an input variable
- * ("var.listener_arn") is set by the expression of that name in the call of
- * the module (module_calls.m.expressions), written in the caller's terms,
- * where each.key is the module instance's key.
- */
-static struct tf_res *resolve(struct tf *t, const struct tf_mod *m, const char *ref,
-			      const char *type, const char *idx, int depth)
-{
-	struct tf_res *one = NULL;
-	size_t n = strcspn(ref, ".["), nmatch = 0;
-	const char *call, *cidx;
-
-	if (depth >= 16) /* nested modules deeper than that, or a cycle */
-		return NULL;
-	if ((call = call_name(t, ref, &cidx))) {
-		const struct tf_mod *sub = callee(t, m, call, cidx);
-		const char *dot = strchr(ref + 7 + strlen(call) + strlen(cidx), '.');
-		const char *out = dot ? arena_strndup(t->c->a, dot + 1, strcspn(dot + 1, ".[")) : NULL;
-
-		if (!out)
-			return NULL;
-		return resolve_any(t, sub, ydoc_get(ydoc_get(ydoc_get(ydoc_get(sub->conf, "outputs"),
-								     out), "expression"), "references"),
-				   type, "", depth + 1);
-	}
-	if (strncmp(ref, "var.", 4) == 0) {
-		const char *var = arena_strndup(t->c->a, ref + 4, strcspn(ref + 4, ".["));
-
-		if (!m->up)
-			return NULL;
-		return resolve_any(t, m->up, ydoc_get(ydoc_get(ydoc_get(m->call, "expressions"), var),
-						     "references"), type, m->idx, depth + 1);
-	}
-	if (!strchr(ref, '.'))
-		return NULL; /* each.key, count.index...: no resource */
-	n += strcspn(ref + n + 1, ".[") + 1; /* "aws_x.y" */
-	for (size_t i = 0; i < t->nres; i++) {
-		struct tf_res *r = &t->res[i];
-		const char *local = r->addr + strlen(r->m->prefix);
-
-		if (strcmp(r->m->prefix, m->prefix) != 0 || (type && !strstr(r->type, type)) ||
-		    strncmp(local, ref, n) != 0 || (local[n] && local[n] != '['))
-			continue;
-		if (ref[n] == '[') { /* "aws_x.y[0]": that instance */
-			if (strncmp(local + n, ref + n, strlen(local + n)) == 0)
-				return r;
-			continue;
-		}
-		if (strcmp(index_of(r), idx) == 0 && *idx)
-			return r; /* svc[each.key] from svc["k"]: svc["k"] */
-		one = r;
-		nmatch++;
-	}
-	return nmatch == 1 ? one : NULL;
-}
-
-/* The resource an attribute of from (values v, expressions e) names: by its
- * ARN (or id, or function name) in a state, else by the expression's
- * reference in a plan. */
-static struct tf_res *link(struct tf *t, const struct tf_res *from, const struct ynode *v,
-			   const struct ynode *e, const char *attr, const char *type)
-{
-	const char *s = str(ydoc_get(v, attr));
-	const struct ynode *refs = ydoc_get(ydoc_get(e, attr), "references");
-
-	for (size_t i = 0; s && i < t->nres; i++) {
-		const struct ynode *rv = t->res[i].values;
-
-		if ((!type || strstr(t->res[i].type, type)) &&
-		    ((str(ydoc_get(rv, "arn")) && strcmp(str(ydoc_get(rv, "arn")), s) == 0) ||
-		     (str(ydoc_get(rv, "id")) && strcmp(str(ydoc_get(rv, "id")), s) == 0) ||
-		     (str(ydoc_get(rv, "function_name")) &&
-		      strcmp(str(ydoc_get(rv, "function_name")), s) == 0)))
-			return &t->res[i];
-	}
-	/* Why: Terraform references are module-local ("aws_lb_target_group.this" inside
-	 * module.b is module.b's), so only resolve() looks: a name alone would match
-	 * a same-named resource of another module. */
-	for (size_t k = 0; from && refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++) {
-		const char *ref = str(refs->items[k]);
-		struct tf_res *r = ref ? resolve(t, from->m, ref, type, index_of(from), 0) : NULL;
-
-		if (r)
-			return r;
-	}
-	return NULL;
-}
-
 static const char *name_of(const struct tf_res *r)
 {
-	const char *n = str(ydoc_get(r->values, "name"));
+	const char *n = tf_str(ydoc_get(r->values, "name"));
 
-	return n ? n : str(ydoc_get(r->values, "function_name"));
+	return n ? n : tf_str(ydoc_get(r->values, "function_name"));
 }
 
 static struct ynode *tg_name(struct tf *t, const struct tf_res *from, const struct ynode *v,
 			     const struct ynode *e, const char *attr, const struct ynode *at)
 {
-	struct tf_res *r = link(t, from, v, e, attr, "_target_group");
+	struct tf_res *r = tf_link(t, from, v, e, attr, "_target_group");
 
 	if (!r || !name_of(r)) {
 		cfn_err(t->c, at, "'%s' names no target group of this %s", attr, "document");
@@ -360,12 +126,12 @@ static int actions(struct tf *t, const struct tf_res *r, const char *attr, struc
 	for (size_t i = 0; i < list->n; i++) {
 		const struct ynode *a = list->items[i], *e = elist && elist->type == YNODE_SEQUENCE &&
 								     i < elist->n ? elist->items[i] : NULL;
-		const char *type = str(ydoc_get(a, "type"));
+		const char *type = tf_str(ydoc_get(a, "type"));
 		struct ynode *o = cfn_map(c->a, a), *name;
 
 		put(c, o, "type", ydoc_get(a, "type"));
 		if (type && strcmp(type, "forward") == 0 &&
-		    (str(ydoc_get(a, "target_group_arn")) ||
+		    (tf_str(ydoc_get(a, "target_group_arn")) ||
 		     ydoc_get(ydoc_get(e, "target_group_arn"), "references"))) {
 			if (!(name = tg_name(t, r, a, e, "target_group_arn", a)))
 				return -1;
@@ -393,8 +159,8 @@ static int actions(struct tf *t, const struct tf_res *r, const char *attr, struc
 				cfn_push(c->a, list2, g);
 			}
 			cfn_put(c->a, fo, "target_groups", list2);
-			if (st && str(ydoc_get(st, "enabled")) &&
-			    strcmp(str(ydoc_get(st, "enabled")), "true") == 0) {
+			if (st && tf_str(ydoc_get(st, "enabled")) &&
+			    strcmp(tf_str(ydoc_get(st, "enabled")), "true") == 0) {
 				struct ynode *so = cfn_map(c->a, st);
 
 				put(c, so, "enabled", ydoc_get(st, "enabled"));
@@ -484,7 +250,7 @@ static int listener(struct tf *t, struct tf_res *l, struct ynode *list)
 		struct tf_res *r = &t->res[i];
 		struct ynode *ro, *ra, *conds;
 
-		if (!strstr(r->type, "_listener_rule") || link(t, r, r->values, r->expr, "listener_arn",
+		if (!strstr(r->type, "_listener_rule") || tf_link(t, r, r->values, r->expr, "listener_arn",
 							       "_listener") != l)
 			continue;
 		ro = cfn_map(c->a, r->values);
@@ -511,7 +277,7 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 {
 	struct cfn *c = t->c;
 	const struct ynode *v = g->values, *hc = block(v, "health_check"), *st = block(v, "stickiness");
-	const char *type = str(ydoc_get(v, "target_type"));
+	const char *type = tf_str(ydoc_get(v, "target_type"));
 	bool lambda = type && strcmp(type, "lambda") == 0;
 	struct ynode *o = cfn_map(c->a, v), *attrs = cfn_map(c->a, v), *targets = cfn_seq(c->a, v);
 	struct ynode *h = cfn_map(c->a, v);
@@ -522,7 +288,7 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 	if (lambda) {
 		attr_put(c, attrs, "lambda.multi_value_headers.enabled",
 			 ydoc_get(v, "lambda_multi_value_headers_enabled"));
-		if (hc && str(ydoc_get(hc, "enabled")) && strcmp(str(ydoc_get(hc, "enabled")), "true") == 0) {
+		if (hc && tf_str(ydoc_get(hc, "enabled")) && strcmp(tf_str(ydoc_get(hc, "enabled")), "true") == 0) {
 			static const char *const keys[] = { "enabled", "path", "interval", "timeout",
 				"healthy_threshold", "unhealthy_threshold", "matcher" };
 
@@ -532,7 +298,7 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 	} else {
 		static const char *const keys[] = { "path", "interval", "timeout",
 			"healthy_threshold", "unhealthy_threshold", "matcher", "protocol" };
-		const char *hport = str(ydoc_get(hc, "port"));
+		const char *hport = tf_str(ydoc_get(hc, "port"));
 
 		put(c, o, "protocol", ydoc_get(v, "protocol"));
 		put(c, o, "port", ydoc_get(v, "port"));
@@ -542,8 +308,8 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 		attr_put(c, attrs, "slow_start.duration_seconds", ydoc_get(v, "slow_start"));
 		attr_put(c, attrs, "load_balancing.algorithm.type",
 			 ydoc_get(v, "load_balancing_algorithm_type"));
-		if (st && str(ydoc_get(st, "enabled")) && strcmp(str(ydoc_get(st, "enabled")), "true") == 0) {
-			const char *stype = str(ydoc_get(st, "type"));
+		if (st && tf_str(ydoc_get(st, "enabled")) && strcmp(tf_str(ydoc_get(st, "enabled")), "true") == 0) {
+			const char *stype = tf_str(ydoc_get(st, "type"));
 			bool app = stype && strcmp(stype, "app_cookie") == 0;
 
 			attr_put(c, attrs, "stickiness.enabled", ydoc_get(st, "enabled"));
@@ -567,15 +333,15 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 		if (strcmp(a->type, "aws_lb_target_group_attachment") != 0 &&
 		    strcmp(a->type, "aws_alb_target_group_attachment") != 0)
 			continue;
-		if (link(t, a, a->values, a->expr, "target_group_arn", "_target_group") != g)
+		if (tf_link(t, a, a->values, a->expr, "target_group_arn", "_target_group") != g)
 			continue;
 		if (lambda) {
-			struct tf_res *fn = link(t, a, a->values, a->expr, "target_id", "aws_lambda_");
-			const char *target = str(id) ? cfn_lambda_target(c, str(id)) : NULL;
+			struct tf_res *fn = tf_link(t, a, a->values, a->expr, "target_id", "aws_lambda_");
+			const char *target = tf_str(id) ? cfn_lambda_target(c, tf_str(id)) : NULL;
 
 			if (!target && fn && strcmp(fn->type, "aws_lambda_alias") == 0) {
-				const char *of = str(ydoc_get(fn->values, "function_name"));
-				struct tf_res *base = of ? NULL : link(t, fn, fn->values, fn->expr,
+				const char *of = tf_str(ydoc_get(fn->values, "function_name"));
+				struct tf_res *base = of ? NULL : tf_link(t, fn, fn->values, fn->expr,
 								       "function_name",
 								       "aws_lambda_function");
 
@@ -583,9 +349,9 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
 					of = name_of(base);
 				if (of && strncmp(of, "arn:", 4) == 0)
 					of = cfn_lambda_target(c, of);
-				if (of && str(ydoc_get(fn->values, "name")))
+				if (of && tf_str(ydoc_get(fn->values, "name")))
 					target = config_printf(c->a, "%s:%s", of,
-							       str(ydoc_get(fn->values, "name")));
+							       tf_str(ydoc_get(fn->values, "name")));
 			}
 			else if (!target && fn)
 				target = name_of(fn);
@@ -622,15 +388,15 @@ static int target_group(struct tf *t, struct tf_res *g, struct ynode *list)
  */
 static struct ynode *code_dir(struct tf *t, const struct tf_res *r)
 {
-	const char *file = str(ydoc_get(r->values, "filename"));
+	const char *file = tf_str(ydoc_get(r->values, "filename"));
 
 	for (size_t i = 0; i < t->nres; i++) {
 		const struct ynode *av = t->res[i].values;
 
-		if (strcmp(t->res[i].type, "archive_file") == 0 && str(ydoc_get(av, "source_dir")) &&
-		    ((file && str(ydoc_get(av, "output_path")) &&
-		      strcmp(str(ydoc_get(av, "output_path")), file) == 0) ||
-		     link(t, r, r->values, r->expr, "filename", "archive_file") == &t->res[i]))
+		if (strcmp(t->res[i].type, "archive_file") == 0 && tf_str(ydoc_get(av, "source_dir")) &&
+		    ((file && tf_str(ydoc_get(av, "output_path")) &&
+		      strcmp(tf_str(ydoc_get(av, "output_path")), file) == 0) ||
+		     tf_link(t, r, r->values, r->expr, "filename", "archive_file") == &t->res[i]))
 			return (struct ynode *)ydoc_get(av, "source_dir");
 	}
 	return file ? (struct ynode *)ydoc_get(r->values, "filename") : NULL;
@@ -643,7 +409,7 @@ static struct ynode *code_dir(struct tf *t, const struct tf_res *r)
 static struct ynode *next_layer_ref(struct tf *t, const struct ynode *els, size_t *next)
 {
 	for (; els && els->type == YNODE_SEQUENCE && *next < els->n; (*next)++) {
-		const char *ref = str(els->items[*next]);
+		const char *ref = tf_str(els->items[*next]);
 
 		for (size_t j = 0; ref && j < t->nres; j++) {
 			size_t n = strlen(t->res[j].addr);
@@ -668,7 +434,7 @@ static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 	size_t next = 0;
 
 	for (size_t i = 0; ls && ls->type == YNODE_SEQUENCE && i < ls->n; i++) {
-		const char *arn = str(ls->items[i]);
+		const char *arn = tf_str(ls->items[i]);
 		struct tf_res *l = NULL;
 
 		/* Why: a plan writes an element known only after apply as null, in its
@@ -679,8 +445,8 @@ static int layers(struct tf *t, const struct tf_res *f, struct ynode *o)
 		}
 		for (size_t j = 0; arn && j < t->nres && !l; j++) {
 			if (strcmp(t->res[j].type, "aws_lambda_layer_version") == 0 &&
-			    str(ydoc_get(t->res[j].values, "arn")) &&
-			    strcmp(str(ydoc_get(t->res[j].values, "arn")), arn) == 0)
+			    tf_str(ydoc_get(t->res[j].values, "arn")) &&
+			    strcmp(tf_str(ydoc_get(t->res[j].values, "arn")), arn) == 0)
 				l = &t->res[j];
 		}
 		if (!l && arn && cfn_layer_arn(arn)) {
@@ -709,7 +475,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	struct ynode *o = cfn_map(c->a, v), *code = NULL, *versions = cfn_seq(c->a, v);
 	struct ynode *aliases = cfn_seq(c->a, v);
 	static const char *const keys[] = { "runtime", "handler", "timeout", "memory_size" };
-	const char *rc = str(ydoc_get(v, "reserved_concurrent_executions"));
+	const char *rc = tf_str(ydoc_get(v, "reserved_concurrent_executions"));
 
 	if (!fname)
 		return -1;
@@ -730,14 +496,14 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	for (size_t i = 0; i < t->nres; i++) {
 		struct tf_res *a = &t->res[i];
 		const struct ynode *av = a->values, *rcfg = block(av, "routing_config");
-		const char *afn = str(ydoc_get(av, "function_name"));
+		const char *afn = tf_str(ydoc_get(av, "function_name"));
 		struct ynode *m;
 
 		if (strcmp(a->type, "aws_lambda_alias") != 0)
 			continue;
 		if (afn && strncmp(afn, "arn:", 4) == 0)
 			afn = cfn_lambda_target(c, afn);
-		if (!(afn ? strcmp(afn, fname) == 0 : link(t, a, av, a->expr, "function_name",
+		if (!(afn ? strcmp(afn, fname) == 0 : tf_link(t, a, av, a->expr, "function_name",
 							    "aws_lambda_function") == f))
 			continue;
 		m = cfn_map(c->a, av);
@@ -757,7 +523,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 	}
 	/* lb's choice: the published versions aliases name, all as the function is now. */
 	for (size_t i = 0; i < aliases->n; i++) {
-		const char *ver = str(ydoc_get(aliases->items[i], "function_version"));
+		const char *ver = tf_str(ydoc_get(aliases->items[i], "function_version"));
 		const struct ynode *w = ydoc_get(ydoc_get(aliases->items[i], "routing_config"),
 						 "additional_version_weights");
 
@@ -766,7 +532,7 @@ static int function(struct tf *t, struct tf_res *f, struct ynode *list)
 			bool dup = !vv || strcmp(vv, "$LATEST") == 0;
 
 			for (size_t k = 0; !dup && k < versions->n; k++)
-				dup = strcmp(str(ydoc_get(versions->items[k], "version")), vv) == 0;
+				dup = strcmp(tf_str(ydoc_get(versions->items[k], "version")), vv) == 0;
 			if (!dup) {
 				struct ynode *m = cfn_map(c->a, aliases->items[i]);
 
@@ -799,19 +565,19 @@ static int unlinked(struct tf *t, const struct tf_res *r, const char *attr, cons
 	const struct ynode *refs = ydoc_get(e, "references");
 	const char *list = "";
 
-	if (link(t, r, r->values, r->expr, attr, type))
+	if (tf_link(t, r, r->values, r->expr, attr, type))
 		return 0;
-	if (str(v)) {
+	if (tf_str(v)) {
 		log_warn("%s:%d:%d: %s: %s '%s' names no %s of this document: lb leaves %s out",
-			 v->file, v->line, v->col, r->addr, attr, str(v), what, r->addr);
+			 v->file, v->line, v->col, r->addr, attr, tf_str(v), what, r->addr);
 		return 0;
 	}
 	if (!t->plan)
 		return need(t, r, attr, YNODE_SCALAR) ? 0 : -1;
 	for (size_t k = 0; refs && refs->type == YNODE_SEQUENCE && k < refs->n; k++)
-		if (str(refs->items[k]))
+		if (tf_str(refs->items[k]))
 			list = config_printf(t->c->a, "%s%s%s", list, *list ? ", " : "",
-					     str(refs->items[k]));
+					     tf_str(refs->items[k]));
 	if (!*list)
 		return cfn_err(t->c, e ? e : r->values, "%s: %s is known only after apply, and the "
 			       "configuration has no reference linking it to a %s of this plan",
@@ -875,7 +641,7 @@ static int tf_lb(struct tf *t, struct tf_res **lb, struct ynode *root)
 
 	*lb = NULL;
 	for (size_t i = 0; i < t->nres; i++) {
-		const char *type = str(ydoc_get(t->res[i].values, "load_balancer_type"));
+		const char *type = tf_str(ydoc_get(t->res[i].values, "load_balancer_type"));
 
 		if (strcmp(t->res[i].type, "aws_lb") && strcmp(t->res[i].type, "aws_alb"))
 			continue;
@@ -922,10 +688,10 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 	struct tf_res *lb;
 	int rc = -1;
 
-	collect(&t, ydoc_get(vals, "root_module"), &top, false);
+	tf_collect(&t, ydoc_get(vals, "root_module"), &top, false);
 	/* Why: a plan's data sources are read into prior_state, beside the managed
 	 * resources as they were before the plan, which planned_values replaces. */
-	collect(&t, ydoc_get(ydoc_get(ydoc_get(doc, "prior_state"), "values"), "root_module"),
+	tf_collect(&t, ydoc_get(ydoc_get(ydoc_get(doc, "prior_state"), "values"), "root_module"),
 		&top, true);
 	/* what lb reads is in values: from here on those of emulated resources are maps */
 	for (size_t i = 0; i < t.nres; i++) {
@@ -945,7 +711,7 @@ int tf_config(struct cfn *c, const struct ynode *doc, struct ynode **out)
 		if (!is_emulated(r->type) && !r->data)
 			buf_printf(c->skipped, "%s%s", c->skipped->len ? ", " : "", r->addr);
 		if ((!strcmp(r->type, "aws_lb_listener") || !strcmp(r->type, "aws_alb_listener")) &&
-		    !r->data && link(&t, r, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
+		    !r->data && tf_link(&t, r, r->values, r->expr, "load_balancer_arn", "aws_") == lb &&
 		    listener(&t, r, ls))
 			goto out;
 	}
