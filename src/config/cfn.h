@@ -77,14 +77,21 @@ const struct ynode *cfn_merge(struct arena *a, const struct ynode *base, const s
 /* "Fn::Sub" etc. when n is {one intrinsic key: arg}; NULL otherwise. */
 const char *cfn_intrinsic(const struct ynode *n, const struct ynode **arg);
 
-/* cfn_eval.c */
+/* cfn_resources.c: reads the resources of every stack into c->res and checks
+ * the template as CloudFormation would. 0 or -1 with err set. */
 int cfn_resources(struct cfn *c, struct lb_err *err);
+
+/* cfn_eval.c */
 /* The resource id of the stack being evaluated; NULL if none. */
 struct cfn_res *cfn_find(struct cfn *c, const char *id);
 /* Makes stacks[i] the one being evaluated; returns the one that was (for the way back). */
 size_t cfn_enter(struct cfn *c, size_t i);
 /* The template file resource r is in. */
 const char *cfn_file(const struct cfn *c, const struct cfn_res *r);
+/* Parameter name of the stack being evaluated (--parameter, else its Default), at for errors. */
+int cfn_param(struct cfn *c, const struct ynode *at, const char *name, struct ynode **out);
+/* Condition name of the stack being evaluated (its Conditions section), evaluated once. */
+int cfn_condition(struct cfn *c, const struct ynode *at, const char *name, bool *out);
 /* Evaluates n into *out (NULL: AWS::NoValue removed it). 0 or -1 with c->err set. */
 int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
 /* The evaluated property key of r (NULL when absent or removed). */
