@@ -23,9 +23,11 @@
 # each for N seconds, J at a time (tests/fuzz/run.sh), starting from its
 # committed seeds in tests/fuzz/corpus/NAME (new inputs go to
 # build/fuzz/corpus/NAME, crashes to build/fuzz/crash-NAME-*).
-# Built with clang, ASan and UBSan, against every pure module of src/.
+# Built with clang, ASan and UBSan, against every pure module of src/; each
+# source is compiled once for all targets.
 
 CLANG ?= clang
+comma := ,
 PKGS := libevent_core jansson yaml-0.1 zlib libpcre2-8
 LLHTTP_SRC := /usr/share/llhttp
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests/unit -I/usr/share/include/llhttp \
@@ -47,30 +49,47 @@ ifneq ($(FUZZ_SECONDS),)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(TARGETS)
 endif
 
-build/fuzz/fuzz_h1: tests/fuzz/fuzz_h1.c tests/unit/h1_transcript.h $(PURE_SRC) $(H1_SRC)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -w -o $@ $< $(PURE_SRC) $(H1_SRC) $(FUZZ_LIBS)
-
-build/fuzz/%: tests/fuzz/%.c $(PURE_SRC)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC) $(FUZZ_LIBS)
-
-# The HTTP/2 session is I/O code: it links the server side of net/ (HTTP/1, HTTP/2,
-# TLS) over the pure modules, llhttp, and the libraries of the serving process.
+# The HTTP/2 session and the Runtime API are I/O code: they link the server
+# side of net/ (HTTP/1, HTTP/2, TLS) over the pure modules, llhttp, and the
+# libraries of the serving process.
 IO_PKGS := libevent_core libevent_openssl libssl libcrypto jansson yaml-0.1 zlib libpcre2-8 libnghttp2
-IO_SRC := $(PURE_SRC) $(H1_SRC) $(addprefix src/net/,h2_server.c h2_stream.c h2_answer.c http_answer.c http_server.c http_listener.c net.c tls.c \
-	tls_ca.c tls_mtls.c)
+IO_SRC := $(addprefix src/net/,h2_server.c h2_stream.c h2_answer.c http_answer.c http_server.c \
+	http_listener.c net.c tls.c tls_ca.c tls_mtls.c)
+# fuzz_runtime_api includes runtime_api.c (to reach its private listener) and
+# links the Extensions API it may route to.
+RUNTIME_API_SRC := src/lambda/extensions.c src/lambda/telemetry.c
 
-build/fuzz/fuzz_h2: tests/fuzz/fuzz_h2.c $(IO_SRC)
+# Each source is compiled once, instrumented, into build/fuzz/obj; the
+# targets link what they need.
+OBJ := build/fuzz/obj
+obj = $(patsubst %.c,$(OBJ)/%.o,$(patsubst $(LLHTTP_SRC)/%.c,$(OBJ)/llhttp/%.o,$(1)))
+PURE_OBJ := $(call obj,$(PURE_SRC))
+H1_OBJ := $(call obj,$(H1_SRC))
+IO_OBJ := $(PURE_OBJ) $(H1_OBJ) $(call obj,$(IO_SRC))
+OBJ_CFLAGS := $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) \
+	$(shell pkg-config --cflags $(IO_PKGS)) -MMD -MP
+
+$(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(IO_PKGS)) -o $@ $< $(IO_SRC) \
-		$(shell pkg-config --libs $(IO_PKGS)) -lm
+	$(CLANG) $(OBJ_CFLAGS) -c -o $@ $<
 
-# The Runtime API is I/O code too; the target includes runtime_api.c (to reach
-# its private listener) and links the Extensions API it may route to.
-RUNTIME_API_SRC := $(IO_SRC) src/lambda/extensions.c src/lambda/telemetry.c
-
-build/fuzz/fuzz_runtime_api: tests/fuzz/fuzz_runtime_api.c src/lambda/runtime_api.c $(RUNTIME_API_SRC)
+# llhttp's generated C is not lb's: its warnings are not lb's to fix.
+$(OBJ)/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(IO_PKGS)) -o $@ $< $(RUNTIME_API_SRC) \
-		$(shell pkg-config --libs $(IO_PKGS)) -lm
+	$(CLANG) $(OBJ_CFLAGS) -w -c -o $@ $<
+
+PURE_TARGETS := $(filter-out fuzz_h1 fuzz_h2 fuzz_runtime_api,$(TARGETS))
+
+$(PURE_TARGETS:%=build/fuzz/%): build/fuzz/%: $(OBJ)/tests/fuzz/%.o $(PURE_OBJ)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+build/fuzz/fuzz_h1: $(OBJ)/tests/fuzz/fuzz_h1.o $(PURE_OBJ) $(H1_OBJ)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+build/fuzz/fuzz_h2: $(OBJ)/tests/fuzz/fuzz_h2.o $(IO_OBJ)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(shell pkg-config --libs $(IO_PKGS)) -lm
+
+build/fuzz/fuzz_runtime_api: $(OBJ)/tests/fuzz/fuzz_runtime_api.o $(IO_OBJ) $(call obj,$(RUNTIME_API_SRC))
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(shell pkg-config --libs $(IO_PKGS)) -lm
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
