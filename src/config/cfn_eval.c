@@ -607,7 +607,8 @@ out:
 static int import_value(struct cfn *c, const struct ynode *n, const struct ynode *arg,
 			struct ynode **out)
 {
-	const char *name;
+	const char *name, *first = NULL;
+	struct ynode *v;
 	int rc;
 
 	if (c->nstacks < 2)
@@ -620,10 +621,20 @@ static int import_value(struct cfn *c, const struct ynode *n, const struct ynode
 
 		for (size_t i = 0; s != c->cur && outs && outs->type == YNODE_MAPPING && i < outs->n;
 		     i++) {
-			if ((rc = exported(c, s, outs->pairs[i].value, name, n, out)))
-				return rc < 0 ? -1 : 0;
+			if ((rc = exported(c, s, outs->pairs[i].value, name, n, first ? &v : out)) < 0)
+				return -1;
+			/* Why: an export name is unique in a region; CloudFormation refuses
+			 * to create a second one, so no import could read two. */
+			if (rc && first)
+				return cfn_err(c, n, "Fn::ImportValue: '%s' is exported by stack %s "
+					       "and again by stack %s, which CloudFormation refuses",
+					       name, first, c->stacks[s].stack);
+			if (rc)
+				first = c->stacks[s].stack;
 		}
 	}
+	if (first)
+		return 0;
 	return cfn_err(c, n, "Fn::ImportValue: no other stack of the cloud assembly exports '%s'",
 		       name);
 }
