@@ -11,6 +11,21 @@
 #include "config/config_int.h"
 #include "config/tf_int.h"
 
+/* The length of the instance index at b ("[0]", "[\"k\"]"): a for_each key
+ * is a quoted string, with backslash escapes, that may hold "]" and ".". */
+static size_t index_len(const char *b)
+{
+	const char *p = b + 1;
+
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++)
+			if (*p == '\\' && p[1])
+				p++;
+	}
+	p += strcspn(p, "]");
+	return *p ? (size_t)(p + 1 - b) : strlen(b);
+}
+
 /* The module call name of "module.m" or "module.m[...]" in c->a, and its
  * instance index ("[...]", or "") in *idx; NULL if s is not one. */
 static const char *call_name(struct tf *t, const char *s, const char **idx)
@@ -21,13 +36,7 @@ static const char *call_name(struct tf *t, const char *s, const char **idx)
 		return NULL;
 	s += 7;
 	n = strcspn(s, ".[");
-	*idx = "";
-	if (s[n] == '[') {
-		const char *end = strstr(s + n, "].");
-
-		*idx = arena_strndup(t->c->a, s + n, end ? (size_t)(end + 1 - (s + n))
-						     : strlen(s + n));
-	}
+	*idx = s[n] == '[' ? arena_strndup(t->c->a, s + n, index_len(s + n)) : "";
 	return arena_strndup(t->c->a, s, n);
 }
 

@@ -526,6 +526,20 @@ class CdkStacksTests(LbTestCase):
             self.assertEqual(err.strip().splitlines()[-1], "%s: Fn::ImportValue: no other stack of "
                              "the cloud assembly exports 'Network:Nope'" % at)
 
+    def test_an_export_name_two_stacks_give_is_refused(self):
+        # Why: an export name is unique in a region; CloudFormation refuses the second.
+        other = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}},
+                 "Outputs": {"Again": {"Value": "x", "Export": {"Name": self.EXPORT}}}}
+        with tempfile.TemporaryDirectory() as tmp:
+            out = write_assembly(tmp, (("Network", self.network()), ("Other", other),
+                                       ("Service", self.service())))
+            code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+            self.assertEqual(code, 1, err)
+            self.assertRegex(err.strip().splitlines()[-1], r"^%s:\d+:\d+: Fn::ImportValue: '%s' is "
+                             r"exported by stack Network and again by stack Other, which "
+                             r"CloudFormation refuses$"
+                             % (re.escape(os.path.join(out, "Service.template.json")), self.EXPORT))
+
     def test_a_stack_does_not_import_its_own_export(self):
         # Why: an export exists once its stack is deployed, so CloudFormation refuses a
         # stack importing its own.
@@ -1089,6 +1103,7 @@ class TerraformTests(LbTestCase):
         # Why: a module's resources reach the caller's through input variables
         # ("var.listener_arn"), set by the module call's expressions in the caller's terms
         # (each.key there is the module instance's key); lb followed none of them.
+        # A for_each key may hold '].' and quotes: Terraform writes it as a JSON string.
         none = {"fixed_response": [], "forward": [], "redirect": []}
         fixed = lambda body: [dict(none, type="fixed-response", fixed_response=[
             {"content_type": "text/plain", "message_body": body, "status_code": "200"}])]
@@ -1102,21 +1117,21 @@ class TerraformTests(LbTestCase):
                 "name": "http", "values": {"port": 80, "protocol": "HTTP", "default_action": [
                     dict(none, type="fixed-response", fixed_response=[
                         {"content_type": "text/plain", "message_body": "nope", "status_code": "404"}])]}}]
-        svcs = {"orders": 10, "users": 20}
-        for k in svcs:
+        svcs = {"orders": ("orders", 10), 'us"].ers': ("users", 20)}
+        for k, (name, _) in svcs.items():
             res += [
-                {"address": 'aws_lambda_function.svc["%s"]' % k, "mode": "managed",
+                {"address": "aws_lambda_function.svc[%s]" % json.dumps(k), "mode": "managed",
                  "type": "aws_lambda_function", "name": "svc", "index": k,
-                 "values": {"function_name": "shop-" + k, "filename": "src", "handler": "index.handler",
-                            "runtime": "python3.11", "environment": [{"variables": {"WHO": k}}]}},
-                {"address": 'aws_lb_target_group.svc["%s"]' % k, "mode": "managed",
+                 "values": {"function_name": "shop-" + name, "filename": "src", "handler": "index.handler",
+                            "runtime": "python3.11", "environment": [{"variables": {"WHO": name}}]}},
+                {"address": "aws_lb_target_group.svc[%s]" % json.dumps(k), "mode": "managed",
                  "type": "aws_lb_target_group", "name": "svc", "index": k,
-                 "values": {"name": "shop-" + k, "target_type": "lambda"}}]
-        kids = [{"address": 'module.svc["%s"]' % k, "resources": [
-            {"address": 'module.svc["%s"].aws_lb_target_group_attachment.this' % k, "mode": "managed",
-             "type": "aws_lb_target_group_attachment", "name": "this", "values": {}},
-            dict(rule('module.svc["%s"].aws_lb_listener_rule.this' % k, prio, "/%s/*" % k,
-                      [dict(none, type="forward")]))]} for k, prio in svcs.items()]
+                 "values": {"name": "shop-" + name, "target_type": "lambda"}}]
+        kids = [{"address": "module.svc[%s]" % json.dumps(k), "resources": [
+            {"address": "module.svc[%s].aws_lb_target_group_attachment.this" % json.dumps(k),
+             "mode": "managed", "type": "aws_lb_target_group_attachment", "name": "this", "values": {}},
+            dict(rule("module.svc[%s].aws_lb_listener_rule.this" % json.dumps(k), prio, "/%s/*" % name,
+                      [dict(none, type="forward")]))]} for k, (name, prio) in svcs.items()]
         kids.append({"address": "module.web", "resources": [
             rule("module.web.aws_lb_listener_rule.this", 30, "/web/*", fixed("web"))],
             "child_modules": [{"address": "module.web.module.deep", "resources": [
