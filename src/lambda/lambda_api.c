@@ -40,7 +40,8 @@
 #include "lambda/lambda.h"
 #include "net/http_server.h"
 
-/* An idle keep-alive connection is closed after this long. */
+/* An idle keep-alive connection is closed after this long, and a request
+ * stalled mid-way gets 408. LB_INVOKE_API_IDLE_SECONDS overrides it (tests). */
 #define IDLE_SECONDS 60
 #define EXTRA_MAX 6
 
@@ -357,8 +358,11 @@ struct http_listener *lambda_api_listen(struct lambda_api *api, const char *addr
 struct lambda_api *lambda_api_new(struct event_base *base, struct lambda *lambda, struct rng *rng)
 {
 	struct lambda_api *api = xcalloc(1, sizeof(*api));
+	const char *env = getenv("LB_INVOKE_API_IDLE_SECONDS");
 	struct http_server_settings set = { IDLE_SECONDS, 0, { 16 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR } };
 
+	if (env && atoi(env) > 0)
+		set.idle_timeout = atoi(env);
 	api->lambda = lambda;
 	api->rng = rng;
 	api->srv = http_server_new(base, &server_cbs, api, NULL);

@@ -482,7 +482,7 @@ class LambdaApiTests(ApiCase):
 
     def test_http_layer_refusals_are_aws_errors_with_their_status(self):
         # What the HTTP layer refuses gets its own status and an AWS error, not a
-        # generic 400 "malformed" (408, the read timeout's, is checked in the unit test).
+        # generic 400 "malformed" (408, the read timeout's, has its own test below).
         cases = {
             "unknown transfer-encoding": (
                 invoke_bytes(PATH % "worker", b"{}", [("Transfer-Encoding", "gzip, chunked")], length=False),
@@ -564,6 +564,33 @@ class LambdaApiLifecycleTests(ApiCase):
         r = self.invoke("gone", {})
         self.assert_error(r, 404, "ResourceNotFoundException",
                           {"Message": "Function not found: somewhere", "Type": "User"})
+
+    def test_a_request_stalled_mid_way_is_408_request_timeout(self):
+        # Why: Lambda answers a request it stopped reading with 408
+        # RequestTimeoutException (API reference, Common Errors); lb's idle timeout
+        # (60 s, 1 s here) is the bound. An idle keep-alive connection just closes.
+        config, rules = api_config(FUNCTIONS)
+        lb = self.start(config, rules=rules, files=FILES, env={"LB_INVOKE_API_IDLE_SECONDS": "1"})
+        self.api_port = read_api_port(lb)
+        cases = {
+            "mid-head": b"POST " + (PATH % "worker").encode() + b" HTTP/1.1\r\nHost: x\r\n",
+            "mid-body": invoke_bytes(PATH % "worker", b'{"return": 1}')[:-4],
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                c = Conn(self.api_port, timeout=10)
+                self.addCleanup(c.close)
+                c.send(data)
+                r = c.read_response()
+                self.assert_error(r, 408, "RequestTimeoutException",
+                                  {"message": "Reading the request timed out."})
+                self.assertTrue(c.closed_by_peer())
+        c = Conn(self.api_port, timeout=10)
+        self.addCleanup(c.close)
+        c.send(invoke_bytes(PATH % "worker", b'{"return": 1}'))
+        self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(c.closed_by_peer())   # after the idle second, without a word
+        self.assertEqual(c.buf, b"")
 
     def test_sigterm_with_an_event_running_exits_cleanly(self):
         lb = self.start_api()
