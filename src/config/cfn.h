@@ -43,7 +43,16 @@ struct cfn_stack {
 	const struct ynode *root;    /* flipped */
 	const char *stack;           /* AWS::StackName */
 	unsigned char *conds;
+	/* A nested stack: the resource of stacks[parent] that creates it, and that
+	 * resource's Parameters (in the parent's terms); res_id NULL otherwise. */
+	const char *res_id;
+	const char *suffix;          /* 8 characters of its name, in its resources' names */
+	size_t parent;
+	const struct ynode *params;
+	bool off;                    /* its resource is not created (cfn_resources) */
 };
+
+#define CFN_STACKS_MAX 32  /* an assembly's stacks and the stacks they nest */
 
 struct cfn {
 	struct arena *a;             /* every node and string built */
@@ -52,7 +61,7 @@ struct cfn {
 	const struct ynode *root;    /* flipped */
 	const struct stack_opts *opts;
 	const char *region, *account, *stack;
-	struct cfn_stack *stacks;    /* NULL: one template, the fields above */
+	struct cfn_stack *stacks;    /* NULL: one template, the fields above; else up to CFN_STACKS_MAX */
 	size_t nstacks, cur;
 	struct cfn_res *res;
 	size_t nres;

@@ -88,13 +88,20 @@ static const char *option(const struct cfn *c, const char *key)
 	return NULL;
 }
 
+/* The stack being evaluated is nested in another (cfn_stack.res_id). */
+static const struct cfn_stack *nested(const struct cfn *c)
+{
+	return c->stacks && c->stacks[c->cur].res_id ? &c->stacks[c->cur] : NULL;
+}
+
 static const char *pseudo(struct cfn *c, const char *name)
 {
 	const char *v;
 
 	if (strncmp(name, "AWS::", 5) != 0)
 		return NULL;
-	if ((v = option(c, name)))
+	/* A nested stack has its own name, whatever the top stack is called. */
+	if ((v = option(c, name)) && !(nested(c) && strncmp(name, "AWS::Stack", 10) == 0))
 		return v;
 	if (strcmp(name, "AWS::Region") == 0)
 		return c->region;
@@ -130,14 +137,46 @@ static struct ynode *split(struct cfn *c, const struct ynode *at, const char *s,
 	}
 }
 
+/*
+ * Why: a nested stack's parameters are what its parent's resource passes
+ * (Properties.Parameters, evaluated in the parent's template), else their
+ * Default; CloudFormation's own parameters do not reach it. A string.
+ */
+static int given(struct cfn *c, const struct cfn_stack *k, const char *name, const char **v)
+{
+	const struct ynode *n = ydoc_get(k->params, name);
+	struct ynode *val;
+	size_t was;
+	int rc;
+
+	*v = NULL;
+	if (!n)
+		return 0;
+	was = cfn_enter(c, k->parent);
+	rc = cfn_eval(c, n, &val);
+	if (rc == 0 && val && val->type != YNODE_SCALAR)
+		rc = cfn_err(c, n, "nested stack '%s': parameter '%s' takes a string (Fn::Join a "
+			     "list)", k->res_id, name);
+	cfn_enter(c, was);
+	if (rc == 0 && val)
+		*v = val->str;
+	return rc;
+}
+
 /* Why: a parameter's value is --parameter K=V, else its Default; list types split at ','. */
 int cfn_param(struct cfn *c, const struct ynode *at, const char *name, struct ynode **out)
 {
 	const struct ynode *p = ydoc_get(ydoc_get(c->root, "Parameters"), name);
 	const struct ynode *type = ydoc_get(p, "Type"), *def = ydoc_get(p, "Default");
 	const struct ynode *allowed = ydoc_get(p, "AllowedValues");
-	const char *v = option(c, name);
+	const struct cfn_stack *k = nested(c);
+	const char *v = NULL;
 
+	if (k ? given(c, k, name, &v) : (v = option(c, name), 0))
+		return -1;
+	if (!v && k && (!def || def->type != YNODE_SCALAR))
+		return cfn_err(c, at, "parameter '%s' has no Default, and nested stack '%s' of %s "
+			       "does not pass it", name, k->res_id, c->stacks[k->parent].file);
 	if (!v && (!def || def->type != YNODE_SCALAR))
 		return cfn_err(c, at, "parameter '%s' has no Default: pass --parameter %s=VALUE",
 			       name, name);
@@ -223,6 +262,43 @@ static int ref(struct cfn *c, const struct ynode *at, const char *name, struct y
 		       "pseudo-parameter", name);
 }
 
+/*
+ * Why: a parent reads what its nested stack outputs as Fn::GetAtt [Nested,
+ * Outputs.NAME] (how CDK hands a NestedStack's values back); the output's
+ * Value is evaluated in the nested template.
+ */
+static int nested_output(struct cfn *c, const struct ynode *at, const struct cfn_res *r,
+			 const char *name, struct ynode **out)
+{
+	const struct ynode *o, *cond, *val;
+	size_t s = 1, was;
+	bool on = true;
+	int rc;
+
+	while (c->stacks && s < c->nstacks && !(c->stacks[s].res_id && c->stacks[s].parent == r->stack &&
+						 strcmp(c->stacks[s].res_id, r->id) == 0))
+		s++;
+	if (!c->stacks || s == c->nstacks)
+		return cfn_err(c, at, "'%s' is a nested stack lb does not read: write the value "
+			       "here", r->id);
+	was = cfn_enter(c, s);
+	o = ydoc_get(ydoc_get(c->root, "Outputs"), name);
+	cond = ydoc_get(o, "Condition");
+	if (!(val = ydoc_get(o, "Value")))
+		rc = cfn_err(c, at, "nested stack '%s' (%s) has no output '%s'", r->id, c->file, name);
+	else if (cond && cond->type != YNODE_SCALAR)
+		rc = cfn_err(c, cond, "'Condition' must be a condition's name");
+	else if (cond && (rc = cfn_condition(c, cond, cond->str, &on)))
+		;
+	else if (!on)
+		rc = cfn_err(c, at, "output '%s' of nested stack '%s' is not created: its "
+			     "condition is false", name, r->id);
+	else if ((rc = cfn_eval(c, val, out)) == 0 && *out && (*out)->type == YNODE_SCALAR)
+		*out = cfn_scalar(c->a, at, (*out)->str); /* messages point where it is used */
+	cfn_enter(c, was);
+	return rc;
+}
+
 static int getatt(struct cfn *c, const struct ynode *at, const char *id, const char *attr,
 		  struct ynode **out)
 {
@@ -255,6 +331,9 @@ static int getatt(struct cfn *c, const struct ynode *at, const char *id, const c
 		return cfn_err(c, at, "Fn::GetAtt names '%s', which is not a resource", id);
 	if (r->off)
 		return cfn_err(c, at, "'%s' is not created: its condition is false", id);
+	if ((is_type(r, "AWS::CloudFormation::Stack") || is_type(r, "AWS::Serverless::Application")) &&
+	    strncmp(attr, "Outputs.", 8) == 0)
+		return nested_output(c, at, r, attr + 8, out);
 	if (cfn_name(c, r))
 		return -1;
 	if (is_function(r) && strcmp(attr, "Arn") == 0)

@@ -518,6 +518,8 @@ static const char *const emulated[] = {
 	"AWS::Lambda::LayerVersion", "AWS::Serverless::Function", "AWS::Serverless::LayerVersion",
 	/* Why: locally ALB may always invoke; these only grant that on AWS. */
 	"AWS::Lambda::Permission", "AWS::CDK::Metadata",
+	/* Read as stacks of their own (stack.c), or said to be out of reach. */
+	"AWS::CloudFormation::Stack", "AWS::Serverless::Application",
 };
 
 /* Resources lb knows by their name or ARN: two of one kind must not share it. */

@@ -40,6 +40,21 @@ static const char *elb_name(struct cfn *c, const char *s, size_t max)
 	return o;
 }
 
+/*
+ * The name of r when its template gives none: its logical id (at most max
+ * characters of an ELB name when max is not 0). Why: CloudFormation names a
+ * nested stack's resources after that stack, so one template nested twice
+ * makes distinct resources: in a nested stack, the id gets the stack's suffix.
+ */
+static const char *own_name(struct cfn *c, const struct cfn_res *r, size_t max)
+{
+	const struct cfn_stack *k = c->stacks && c->stacks[r->stack].res_id ? &c->stacks[r->stack]
+									     : NULL;
+	const char *base = max ? elb_name(c, r->id, k ? max - 9 : max) : r->id;
+
+	return k ? config_printf(c->a, "%s-%s", base, k->suffix) : base;
+}
+
 /* "NAME", "arn:aws:lambda:R:A:function:NAME" or its qualified form → NAME. */
 static const char *function_of(struct cfn *c, const char *s)
 {
@@ -115,9 +130,9 @@ static int name_child(struct cfn *c, struct cfn_res *r, const struct parent_link
 		return cfn_err(c, r->node, "%s '%s' needs %s", l->what, r->id, l->key);
 	if (!(r->parent = cfn_by_ref(c, l->type, arn->str)))
 		return cfn_err(c, arn, "'%s' is not a %s of this %s", arn->str, l->type_what,
-			       c->nstacks > 1 ? "cloud assembly" : "template");
-	r->name = r->id;
-	r->ref = elb_arn(c, l->kind, strchr(r->parent->ref, '/') + 1, r->id);
+			       c->nstacks > 1 ? "template or the stacks read with it" : "template");
+	r->name = own_name(c, r, 0);
+	r->ref = elb_arn(c, l->kind, strchr(r->parent->ref, '/') + 1, r->name);
 	return 0;
 }
 
@@ -153,7 +168,7 @@ static int name_of(struct cfn *c, struct cfn_res *r)
 	if (is_function(r)) {
 		if (cfn_prop_str(c, r, "FunctionName", &s))
 			return -1;
-		r->name = s ? s : r->id;
+		r->name = s ? s : own_name(c, r, 0);
 		r->ref = r->name; /* Why: Ref of a function is its name, not its ARN (§4.5) */
 	} else if (is_type(r, "AWS::Lambda::Version")) {
 		return name_version(c, r);
@@ -167,7 +182,7 @@ static int name_of(struct cfn *c, struct cfn_res *r)
 	} else if (strstr(r->type, "::LayerVersion")) {
 		if (cfn_prop_str(c, r, "LayerName", &s))
 			return -1;
-		r->name = s ? s : r->id;
+		r->name = s ? s : own_name(c, r, 0);
 		r->ref = config_printf(c->a, "arn:aws:lambda:%s:%s:layer:%s:1", c->region,
 				       c->account, r->name);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
@@ -175,12 +190,12 @@ static int name_of(struct cfn *c, struct cfn_res *r)
 
 		if (cfn_prop_str(c, r, "Name", &s) || cfn_prop_str(c, r, "Type", &type))
 			return -1;
-		r->name = s ? s : elb_name(c, r->id, 32);
+		r->name = s ? s : own_name(c, r, 32);
 		r->ref = elb_arn(c, lb_kind(type), r->name, r->name);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::TargetGroup")) {
 		if (cfn_prop_str(c, r, "Name", &s))
 			return -1;
-		r->name = s ? s : elb_name(c, r->id, 32);
+		r->name = s ? s : own_name(c, r, 32);
 		r->ref = elb_arn(c, "targetgroup", r->name, r->name);
 	} else if (is_type(r, "AWS::ElasticLoadBalancingV2::Listener")) {
 		return name_child(c, r, &listener_link);

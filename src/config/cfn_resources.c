@@ -47,6 +47,10 @@ static int params_check(struct cfn *c)
 			continue;
 		if (cdk_asset_param(ps->pairs[i].key->str, ps->pairs[i].value))
 			continue;
+		/* A nested stack's parent passes it: evaluated where it is used. */
+		if (c->stacks && c->stacks[c->cur].res_id &&
+		    ydoc_get(c->stacks[c->cur].params, ps->pairs[i].key->str))
+			continue;
 		if (cfn_param(c, ps->pairs[i].key, ps->pairs[i].key->str, &v))
 			return -1;
 	}
@@ -54,7 +58,8 @@ static int params_check(struct cfn *c)
 }
 
 /* Why: as CloudFormation, a --parameter no template declares is refused (with
- * several stacks, one declaring it is enough: each reads its own). */
+ * several stacks, one declaring it is enough: each reads its own; a nested
+ * stack takes its parent's values, not these). */
 static int params_declared(struct cfn *c)
 {
 	size_t n = c->stacks ? c->nstacks : 1;
@@ -65,7 +70,8 @@ static int params_declared(struct cfn *c)
 		bool found = strncmp(name, "AWS::", 5) == 0;
 
 		for (size_t s = 0; s < n && !found; s++)
-			found = ydoc_get(ydoc_get(c->stacks ? c->stacks[s].root : c->root,
+			found = !(c->stacks && c->stacks[s].res_id) &&
+				ydoc_get(ydoc_get(c->stacks ? c->stacks[s].root : c->root,
 						  "Parameters"), name) != NULL;
 		if (!found)
 			return lb_err_set(c->err, "--parameter %s: the %s declares no parameter "
@@ -213,5 +219,16 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 		c->res[i].off = !on;
 	}
 	cfn_enter(c, 0);
+	/* Why: a nested stack whose resource is not created (its Condition, or its
+	 * parent's) creates nothing. Parents come before the stacks they nest. */
+	for (size_t s = 1; c->stacks && s < c->nstacks; s++) {
+		struct cfn_stack *k = &c->stacks[s];
+
+		for (size_t i = 0; k->res_id && i < c->nres; i++)
+			if (c->res[i].stack == k->parent && strcmp(c->res[i].id, k->res_id) == 0)
+				k->off = c->res[i].off || c->stacks[k->parent].off;
+	}
+	for (size_t i = 0; c->stacks && i < c->nres; i++)
+		c->res[i].off |= c->stacks[c->res[i].stack].off;
 	return 0;
 }

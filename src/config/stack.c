@@ -256,25 +256,129 @@ static void free_doc(void *doc)
 	ydoc_free(doc);
 }
 
-/*
- * The other stacks of an assembly, flipped into doc's arena, which also frees
- * their documents (cfn_flip shares their strings). Each is its own scope.
- */
+/* The template at path, flipped into c's arena; doc's arena frees its document
+ * (cfn_flip shares its strings). NULL with err set. */
+static const struct ynode *load_more(struct cfn *c, struct ydoc *doc, const char *path,
+				     struct lb_err *err)
+{
+	struct ydoc *d = ydoc_load_tagged(path, err);
+
+	if (!d)
+		return NULL;
+	arena_defer(&doc->arena, free_doc, d);
+	return cfn_flip(c->a, d->root);
+}
+
+/* c->stacks, made with the template being read as stacks[0] if it was alone. */
+static void stacks_begin(struct cfn *c)
+{
+	if (c->stacks)
+		return;
+	c->stacks = arena_alloc(c->a, CFN_STACKS_MAX * sizeof(*c->stacks));
+	c->stacks[0] = (struct cfn_stack){ .file = c->file, .root = c->root, .stack = c->stack };
+	c->nstacks = 1;
+}
+
+/* The other stacks of an assembly. Each is its own scope. */
 static int more_stacks(struct cfn *c, struct ydoc *doc, const struct cdk_stacks *found,
 		       struct lb_err *err)
 {
-	c->nstacks = found->n;
-	c->stacks = arena_alloc(c->a, found->n * sizeof(*c->stacks));
-	c->stacks[0] = (struct cfn_stack){ .file = c->file, .root = c->root, .stack = c->stack };
+	stacks_begin(c);
 	for (size_t i = 1; i < found->n; i++) {
-		struct ydoc *d = ydoc_load_tagged(found->paths[i], err);
+		const struct ynode *root = load_more(c, doc, found->paths[i], err);
 
-		if (!d)
+		if (!root)
 			return -1;
-		arena_defer(&doc->arena, free_doc, d);
-		c->stacks[i] = (struct cfn_stack){
-			.file = found->paths[i], .root = cfn_flip(c->a, d->root),
-			.stack = stack_name(c->a, found->paths[i]) };
+		c->stacks[c->nstacks++] = (struct cfn_stack){
+			.file = found->paths[i], .root = root, .stack = stack_name(c->a, found->paths[i]) };
+	}
+	return 0;
+}
+
+#define NESTED_MAX_DEPTH 8
+
+/*
+ * The template file of the nested stack resource r (id) in file: CDK's
+ * NestedStack writes it beside its parent's and names it in the resource's
+ * aws:asset:path metadata; `aws cloudformation package` and `sam deploy` take a
+ * local TemplateURL (SAM: Location) and upload it. NULL when it is elsewhere.
+ */
+static const char *nested_path(struct cfn *c, const char *file, const struct ynode *r,
+			       const char *id, bool sam)
+{
+	const struct ynode *meta = ydoc_get(ydoc_get(r, "Metadata"), "aws:asset:path");
+	const struct ynode *url = ydoc_get(ydoc_get(r, "Properties"), sam ? "Location" : "TemplateURL");
+	const char *p = NULL, *slash = strrchr(file, '/');
+
+	if (meta && meta->type == YNODE_SCALAR)
+		p = meta->str;
+	else if (url && url->type == YNODE_SCALAR && !strstr(url->str, "://"))
+		p = url->str;
+	if (!p) {
+		log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from a local "
+			 "%s or CDK's aws:asset:path, not from S3 or a repository; its resources "
+			 "are not served", r->file, r->line, r->col, id, sam ? "Location" : "TemplateURL");
+		return NULL;
+	}
+	if (*p == '/' || !slash)
+		return p;
+	return config_printf(c->a, "%.*s/%s", (int)(slash - file), file, p);
+}
+
+/* The depth of stacks[s] in its tree of nested stacks (0: a stack of its own). */
+static int nested_depth(const struct cfn *c, size_t s)
+{
+	int d = 0;
+
+	for (; c->stacks[s].res_id; s = c->stacks[s].parent)
+		d++;
+	return d;
+}
+
+/*
+ * Why: a nested stack (AWS::CloudFormation::Stack, or SAM's
+ * AWS::Serverless::Application) is part of its parent's application: each is
+ * read as a stack in its own scope, given its parent's Parameters, and named
+ * as CloudFormation names it, PARENT-LOGICALID-SUFFIX.
+ */
+static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
+{
+	for (size_t s = 0; s < (c->stacks ? c->nstacks : 1); s++) {
+		const struct ynode *res = ydoc_get(c->stacks ? c->stacks[s].root : c->root, "Resources");
+
+		for (size_t i = 0; res && res->type == YNODE_MAPPING && i < res->n; i++) {
+			const struct ynode *r = res->pairs[i].value, *type = ydoc_get(r, "Type"), *root;
+			const char *id = res->pairs[i].key->str, *path;
+			bool sam = type && type->type == YNODE_SCALAR &&
+				   strcmp(type->str, "AWS::Serverless::Application") == 0;
+			char suffix[17];
+
+			if (!sam && !(type && type->type == YNODE_SCALAR &&
+				      strcmp(type->str, "AWS::CloudFormation::Stack") == 0))
+				continue;
+			if (!(path = nested_path(c, c->stacks ? c->stacks[s].file : c->file, r, id, sam)))
+				continue;
+			stacks_begin(c);
+			if (c->nstacks == CFN_STACKS_MAX || nested_depth(c, s) == NESTED_MAX_DEPTH)
+				return ydoc_err(err, r, "nested stack '%s': more than %d %s (does a "
+						"template nest itself?)", id,
+						c->nstacks == CFN_STACKS_MAX ? CFN_STACKS_MAX : NESTED_MAX_DEPTH,
+						c->nstacks == CFN_STACKS_MAX ? "stacks in all" : "levels");
+			if (!(root = load_more(c, doc, path, err))) {
+				char msg[sizeof(err->msg)];
+
+				snprintf(msg, sizeof(msg), "%s", err->msg);
+				return ydoc_err(err, r, "nested stack '%s': %s", id, msg);
+			}
+			config_stable_id(config_printf(c->a, "%s/%s", c->stacks[s].stack, id), suffix);
+			for (char *x = suffix; *x; x++)
+				*x = (char)(*x >= 'a' ? *x - 'a' + 'A' : *x);
+			c->stacks[c->nstacks++] = (struct cfn_stack){
+				.file = path, .root = root, .res_id = id, .parent = s,
+				.suffix = arena_strndup(c->a, suffix, 8),
+				.params = ydoc_get(ydoc_get(r, "Properties"), "Parameters"),
+				.stack = config_printf(c->a, "%s-%s-%.12s", c->stacks[s].stack, id, suffix) };
+		}
 	}
 	return 0;
 }
@@ -314,7 +418,8 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 	c.stack = param(opts, "AWS::StackName", stack_name(c.a, tpl));
 	if ((found.n > 1 && more_stacks(&c, doc, &found, err)) ||
 	    (is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
-				     : cfn_resources(&c, err) || cfn_config(&c, &doc->root)) ||
+				     : nested_stacks(&c, doc, err) || cfn_resources(&c, err) ||
+				       cfn_config(&c, &doc->root)) ||
 	    unused_port_map(&c, tpl)) {
 		ydoc_free(doc);
 		doc = NULL;

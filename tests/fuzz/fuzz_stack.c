@@ -11,7 +11,8 @@
  * code goes to a private TMPDIR in it, emptied now and then.
  *
  * Whatever the bytes: a configuration or an error whose message starts
- * with the template's path and a position ("template.yaml:LINE:COL: ", or
+ * with a file's path and a position ("template.yaml:LINE:COL: ", a nested
+ * stack's file in the directory, or
  * "--parameter ..." or "--port-map ..." for an option that fits nothing in
  * the template), never a crash or leak.
  */
@@ -74,13 +75,15 @@ static void setup(void)
 	atexit(remove_dir);
 }
 
-/* "PATH:LINE:COL: " or "PATH:LINE: " at the start of msg. */
-static bool has_position(const char *msg, const char *path)
+/* "PATH:LINE:COL: " or "PATH:LINE: " at the start of msg, PATH a file in dir
+ * (a nested stack's template may be any of them). */
+static bool has_position(const char *msg)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(dir);
 	const char *p = msg + n;
 
-	if (strncmp(msg, path, n) != 0 || *p++ != ':' || !(*p >= '1' && *p <= '9'))
+	if (strncmp(msg, dir, n) != 0 || *p != '/' || !(p = strchr(p, ':')) ||
+	    !(*++p >= '1' && *p <= '9'))
 		return false;
 	p += strspn(p, "0123456789:");
 	return p[-1] == ':' && *p == ' ';
@@ -96,7 +99,7 @@ static void load(const char *path, const struct stack_opts *opts)
 	cfg = config_load_stack(path, opts, &err);
 	if (cfg) {
 		config_unref(cfg);
-	} else if (!has_position(err.msg, path) && strncmp(err.msg, "--parameter ", 12) != 0 &&
+	} else if (!has_position(err.msg) && strncmp(err.msg, "--parameter ", 12) != 0 &&
 		   strncmp(err.msg, "--port-map ", 11) != 0) {
 		fprintf(stderr, "error without a position: %s\n", err.msg);
 		abort();

@@ -340,6 +340,142 @@ class CdkTests(LbTestCase):
     def test_a_stage_is_a_nested_assembly_whose_assets_are_in_the_root(self):
         self.check_routes(self.serve_assembly("--stage"))
 
+    def test_a_nested_stack_is_served_with_its_parent(self):
+        # Why: a CDK NestedStack is an AWS::CloudFormation::Stack whose template lies
+        # beside its parent's; lb skipped it, so its function and rules went unserved.
+        # Its rule reaches the parent's listener through a parameter; the parent's rule
+        # reaches its target group through an output (Fn::GetAtt [.., Outputs.X]).
+        lb = self.serve_assembly("--nested")
+        self.check_routes(lb)
+        for path in ("/svc/a", "/parent/b"):
+            body = lb.json(path)
+            self.assertEqual((body["greeting"], body["path"]), ("nested", path), body)
+            self.assertTrue(body["fn"].startswith("Svc"), body)
+
+
+NESTED_PARENT = """\
+Parameters:
+  Env: {Type: String, Default: prod}
+Conditions:
+  WithExtra: !Equals [!Ref Env, dev]
+Resources:
+  LB: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer, Properties: {}}
+  L:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref LB
+      Port: 80
+      Protocol: HTTP
+      DefaultActions:
+        - Type: fixed-response
+          FixedResponseConfig: {StatusCode: "404", ContentType: text/plain, MessageBody: !GetAtt Svc.Outputs.Greeting}
+  Svc:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: nested/svc.yaml
+      Parameters: {ListenerArn: !Ref L, Who: !Sub "svc of ${AWS::StackName}"}
+  Extra:
+    Type: AWS::CloudFormation::Stack
+    Condition: WithExtra
+    Properties:
+      TemplateURL: nested/extra.yaml
+      Parameters: {ListenerArn: !Ref L}
+  Remote:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: https://s3.amazonaws.com/bucket/remote.yaml
+"""
+
+NESTED_RULE = """\
+Parameters:
+  ListenerArn: {Type: String}
+%s
+Resources:
+  Rule:
+    Type: AWS::ElasticLoadBalancingV2::ListenerRule
+    Properties:
+      ListenerArn: !Ref ListenerArn
+      Priority: %d
+      Conditions: [{Field: path-pattern, PathPatternConfig: {Values: ["/%s/*"]}}]
+      Actions:
+        - Type: fixed-response
+          FixedResponseConfig: {StatusCode: "200", ContentType: text/plain, MessageBody: !Sub "%s"}
+%s
+"""
+
+
+class NestedStackTests(LbTestCase):
+    """AWS::CloudFormation::Stack with a local TemplateURL, as `aws cloudformation
+    package` takes it: parameters in, outputs out, conditions, what lb cannot read."""
+
+    def write(self, tmp, svc_params="  Who: {Type: String}\n  Body: {Type: String, Default: from default}",
+              outputs='Outputs:\n  Greeting: {Value: !Sub "not found, from ${AWS::StackName}"}',
+              parent=NESTED_PARENT):
+        os.makedirs(os.path.join(tmp, "nested"))
+        files = {"parent.yaml": parent,
+                 "nested/svc.yaml": NESTED_RULE % (svc_params, 10, "svc",
+                                                   "${Who} ${Body} ${AWS::StackName}", outputs),
+                 "nested/extra.yaml": NESTED_RULE % ("", 20, "extra", "extra", "")}
+        for name, text in files.items():
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        return os.path.join(tmp, "parent.yaml")
+
+    def test_a_nested_stack_serves_with_its_parent(self):
+        # Why: lb skipped AWS::CloudFormation::Stack, so the rules of nested stacks
+        # went unserved. Both nested templates have a rule 'Rule': each stack's are its own.
+        for env, extra in (("prod", None), ("dev", (200, b"extra"))):
+            with self.subTest(env=env), tempfile.TemporaryDirectory() as tmp:
+                lb = StackLb(tmp, "parent.yaml", args=["--port-map", "80=0", "--parameter", "Env=" + env])
+                self.write(lb.config_path.rsplit("/", 1)[0])
+                serve(self, lb)
+                r = lb.get("/svc/x")
+                self.assertEqual(r.status, 200, r)
+                self.assertRegex(r.body.decode(), r"^svc of parent from default parent-Svc-[0-9A-F]{12}$")
+                r = lb.get("/extra/x")
+                if extra is None:  # its Condition is false: the stack is not created
+                    self.assertEqual(r.status, 404, r)
+                    self.assertRegex(r.body.decode(), r"^not found, from parent-Svc-[0-9A-F]{12}$")
+                else:
+                    self.assertEqual((r.status, r.body), extra)
+                self.assertRegex(lb.stderr(), r"warning: \S+/parent\.yaml:\d+:\d+: nested stack "
+                                 r"'Remote': lb reads a nested template from a local TemplateURL "
+                                 r"or CDK's aws:asset:path, not from S3 or a repository; its "
+                                 r"resources are not served")
+
+    def test_a_sam_application_with_a_local_location_is_a_nested_stack(self):
+        parent = ("Transform: AWS::Serverless-2016-10-31\n" + NESTED_PARENT).replace(
+            "Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: nested/svc.yaml",
+            "Type: AWS::Serverless::Application\n    Properties:\n      Location: nested/svc.yaml")
+        self.assertIn("AWS::Serverless::Application", parent)
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = lb_run("check", "-c", self.write(tmp, parent=parent), tmpdir=tmp)
+        self.assertEqual(code, 0, err)
+        self.assertIn("  10 path_pattern: /svc/* -> fixed-response 200 text/plain\n", out)
+
+    def test_what_a_nested_stack_lacks_is_an_error_at_its_place(self):
+        cases = {
+            "output": ({"outputs": ""}, r"parent\.yaml:15:\d+: nested stack 'Svc' \(\S+/nested/svc\.yaml\) "
+                       r"has no output 'Greeting'"),
+            "parameter": ({"svc_params": "  Who: {Type: String}\n  Body: {Type: String}"},
+                          r"nested/svc\.yaml:\d+:\d+: parameter 'Body' has no Default, and nested "
+                          r"stack 'Svc' of \S+/parent\.yaml does not pass it"),
+            "list": ({"parent": NESTED_PARENT.replace('Who: !Sub "svc of ${AWS::StackName}"', "Who: [a, b]")},
+                     r"parent\.yaml:20:\d+: nested stack 'Svc': parameter 'Who' takes a string "
+                     r"\(Fn::Join a list\)"),
+            "itself": ({"parent": NESTED_PARENT.replace("nested/svc.yaml", "parent.yaml")},
+                       r"parent\.yaml:\d+:\d+: nested stack '\w+': more than 8 levels "
+                       r"\(does a template nest itself\?\)"),
+            "missing": ({"parent": NESTED_PARENT.replace("nested/svc.yaml", "nested/gone.yaml")},
+                        r"parent\.yaml:\d+:\d+: nested stack 'Svc': .*gone\.yaml"),
+        }
+        for name, (kw, want) in cases.items():
+            with self.subTest(name), tempfile.TemporaryDirectory() as tmp:
+                path = self.write(tmp, **kw)
+                code, _, err = lb_run("check", "-c", path, tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err.strip().splitlines()[-1], "^(lb: error: )?" + re.escape(tmp) + "/" + want)
+
 
 class CdkAssemblyErrorTests(LbTestCase):
     """Cloud assemblies lb cannot read, written by hand as CDK lays them out."""

@@ -9,7 +9,7 @@ const elbv2 = require("aws-cdk-lib/aws-elasticloadbalancingv2");
 const targets = require("aws-cdk-lib/aws-elasticloadbalancingv2-targets");
 const lambda = require("aws-cdk-lib/aws-lambda");
 
-// node app.js OUTDIR [--no-asset-metadata] [--stage]
+// node app.js OUTDIR [--no-asset-metadata] [--stage] [--nested]
 const outdir = process.argv[2] || "cdk.out";
 const flags = process.argv.slice(3);
 // The CDK CLI turns asset metadata on by default; an app synthesized without
@@ -63,4 +63,28 @@ listener.addAction("Weighted", {
   conditions: [elbv2.ListenerCondition.pathPatterns(["/inline"])],
   action: elbv2.ListenerAction.weightedForward([{ targetGroup: inlineGroup, weight: 1 }]),
 });
+// --nested: a service in a NestedStack, joined to the parent both ways: its own
+// rule on the parent's listener (a parameter of the nested stack), and a rule of
+// the parent forwarding to its target group (an output of the nested stack).
+if (flags.includes("--nested")) {
+  const svc = new cdk.NestedStack(stack, "Service");
+  const fn = new lambda.Function(svc, "Svc", {
+    runtime: lambda.Runtime.PYTHON_3_12,
+    handler: "index.handler",
+    code: lambda.Code.fromAsset(path.join(__dirname, "lambda")),
+    environment: { GREETING: "nested" },
+  });
+  const group = new elbv2.ApplicationTargetGroup(svc, "SvcGroup", { targets: [new targets.LambdaTarget(fn)] });
+  new elbv2.ApplicationListenerRule(svc, "SvcRule", {
+    listener,
+    priority: 40,
+    conditions: [elbv2.ListenerCondition.pathPatterns(["/svc/*"])],
+    targetGroups: [group],
+  });
+  listener.addTargetGroups("FromParent", {
+    priority: 50,
+    conditions: [elbv2.ListenerCondition.pathPatterns(["/parent/*"])],
+    targetGroups: [group],
+  });
+}
 app.synth();
