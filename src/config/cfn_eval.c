@@ -172,8 +172,10 @@ int cfn_param(struct cfn *c, const struct ynode *at, const char *name, struct yn
 	const struct cfn_stack *k = nested(c);
 	const char *v = NULL;
 
-	if (k ? given(c, k, name, &v) : (v = option(c, name), 0))
+	if (k && given(c, k, name, &v))
 		return -1;
+	if (!k)
+		v = option(c, name);
 	if (!v && k && (!def || def->type != YNODE_SCALAR))
 		return cfn_err(c, at, "parameter '%s' has no Default, and nested stack '%s' of %s "
 			       "does not pass it", name, k->res_id, c->stacks[k->parent].file);
@@ -262,6 +264,32 @@ static int ref(struct cfn *c, const struct ynode *at, const char *name, struct y
 		       "pseudo-parameter", name);
 }
 
+/* Why: an output whose Condition is false is not created, nor its export.
+ * *on for output o of the stack being evaluated. */
+static int output_created(struct cfn *c, const struct ynode *o, bool *on)
+{
+	const struct ynode *cond = ydoc_get(o, "Condition");
+
+	*on = true;
+	if (!cond)
+		return 0;
+	if (cond->type != YNODE_SCALAR)
+		return cfn_err(c, cond, "'Condition' must be a condition's name");
+	return cfn_condition(c, cond, cond->str, on);
+}
+
+/* The Value of output o of the stack being evaluated, read at at: a message
+ * about the value then points where it is used. */
+static int output_value(struct cfn *c, const struct ynode *o, const struct ynode *at,
+			struct ynode **out)
+{
+	if (cfn_eval(c, ydoc_get(o, "Value"), out))
+		return -1;
+	if (*out && (*out)->type == YNODE_SCALAR)
+		*out = cfn_scalar(c->a, at, (*out)->str);
+	return 0;
+}
+
 /*
  * Why: a parent reads what its nested stack outputs as Fn::GetAtt [Nested,
  * Outputs.NAME] (how CDK hands a NestedStack's values back); the output's
@@ -270,9 +298,9 @@ static int ref(struct cfn *c, const struct ynode *at, const char *name, struct y
 static int nested_output(struct cfn *c, const struct ynode *at, const struct cfn_res *r,
 			 const char *name, struct ynode **out)
 {
-	const struct ynode *o, *cond, *val;
+	const struct ynode *o;
 	size_t s = 1, was;
-	bool on = true;
+	bool on;
 	int rc;
 
 	while (c->stacks && s < c->nstacks && !(c->stacks[s].res_id && c->stacks[s].parent == r->stack &&
@@ -283,18 +311,13 @@ static int nested_output(struct cfn *c, const struct ynode *at, const struct cfn
 			       "here", r->id);
 	was = cfn_enter(c, s);
 	o = ydoc_get(ydoc_get(c->root, "Outputs"), name);
-	cond = ydoc_get(o, "Condition");
-	if (!(val = ydoc_get(o, "Value")))
+	if (!ydoc_get(o, "Value"))
 		rc = cfn_err(c, at, "nested stack '%s' (%s) has no output '%s'", r->id, c->file, name);
-	else if (cond && cond->type != YNODE_SCALAR)
-		rc = cfn_err(c, cond, "'Condition' must be a condition's name");
-	else if (cond && (rc = cfn_condition(c, cond, cond->str, &on)))
-		;
-	else if (!on)
+	else if ((rc = output_created(c, o, &on)) == 0 && !on)
 		rc = cfn_err(c, at, "output '%s' of nested stack '%s' is not created: its "
 			     "condition is false", name, r->id);
-	else if ((rc = cfn_eval(c, val, out)) == 0 && *out && (*out)->type == YNODE_SCALAR)
-		*out = cfn_scalar(c->a, at, (*out)->str); /* messages point where it is used */
+	else if (rc == 0)
+		rc = output_value(c, o, at, out);
 	cfn_enter(c, was);
 	return rc;
 }
@@ -646,33 +669,18 @@ static int exported(struct cfn *c, size_t s, const struct ynode *o, const char *
 		    const struct ynode *at, struct ynode **out)
 {
 	const struct ynode *en = ydoc_get(ydoc_get(o, "Export"), "Name");
-	const struct ynode *cond = ydoc_get(o, "Condition"), *val = ydoc_get(o, "Value");
 	size_t was = cfn_enter(c, s);
 	const char *v;
-	bool on = true;
+	bool on;
 	int rc = 0;
 
-	if (!en)
+	if (!en || (rc = output_created(c, o, &on)) || !on ||
+	    (rc = eval_str(c, en, "an export's Name", &v)) || strcmp(v, name) != 0)
 		goto out;
-	if (cond && cond->type != YNODE_SCALAR) {
-		rc = cfn_err(c, cond, "'Condition' must be a condition's name");
-		goto out;
-	}
-	/* Why: an output whose Condition is false is not created, nor its export. */
-	if (cond && (rc = cfn_condition(c, cond, cond->str, &on)))
-		goto out;
-	if (!on || (rc = eval_str(c, en, "an export's Name", &v)) || strcmp(v, name) != 0)
-		goto out;
-	if (!val) {
+	if (!ydoc_get(o, "Value"))
 		rc = cfn_err(c, o, "the output exporting '%s' needs a Value", name);
-		goto out;
-	}
-	if ((rc = cfn_eval(c, val, out)))
-		goto out;
-	/* The value at the import: a message about it then points where it is used. */
-	if (*out && (*out)->type == YNODE_SCALAR)
-		*out = cfn_scalar(c->a, at, (*out)->str);
-	rc = 1;
+	else
+		rc = output_value(c, o, at, out) ? -1 : 1;
 out:
 	cfn_enter(c, was);
 	return rc;

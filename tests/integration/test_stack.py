@@ -424,18 +424,20 @@ class NestedStackTests(LbTestCase):
     def test_a_nested_stack_serves_with_its_parent(self):
         # Why: lb skipped AWS::CloudFormation::Stack, so the rules of nested stacks
         # went unserved. Both nested templates have a rule 'Rule': each stack's are its own.
-        for env, extra in (("prod", None), ("dev", (200, b"extra"))):
+        # --parameter AWS::StackName names the top stack only: a nested one is PARENT-ID-SUFFIX.
+        for env, name, extra in (("prod", "parent", None), ("dev", "shop", (200, b"extra"))):
             with self.subTest(env=env), tempfile.TemporaryDirectory() as tmp:
-                lb = StackLb(tmp, "parent.yaml", args=["--port-map", "80=0", "--parameter", "Env=" + env])
+                lb = StackLb(tmp, "parent.yaml", args=["--port-map", "80=0", "--parameter", "Env=" + env] +
+                             (["--parameter", "AWS::StackName=" + name] if name != "parent" else []))
                 self.write(lb.config_path.rsplit("/", 1)[0])
                 serve(self, lb)
                 r = lb.get("/svc/x")
                 self.assertEqual(r.status, 200, r)
-                self.assertRegex(r.body.decode(), r"^svc of parent from default parent-Svc-[0-9A-F]{12}$")
+                self.assertRegex(r.body.decode(), r"^svc of %s from default %s-Svc-[0-9A-F]{12}$" % (name, name))
                 r = lb.get("/extra/x")
                 if extra is None:  # its Condition is false: the stack is not created
                     self.assertEqual(r.status, 404, r)
-                    self.assertRegex(r.body.decode(), r"^not found, from parent-Svc-[0-9A-F]{12}$")
+                    self.assertRegex(r.body.decode(), r"^not found, from %s-Svc-[0-9A-F]{12}$" % name)
                 else:
                     self.assertEqual((r.status, r.body), extra)
                 self.assertRegex(lb.stderr(), r"warning: \S+/parent\.yaml:\d+:\d+: nested stack "
