@@ -23,6 +23,7 @@
 #include "lambda/image.h"
 #include "lambda/layer_fs.h"
 #include "lambda/layers.h"
+#include "lambda/spawn.h"
 
 static void pool_pump(struct pool *p);
 
@@ -224,13 +225,21 @@ static struct entry *entry_start(struct pool *p, const struct start_ctx *c)
 		snprintf(log_name, sizeof(log_name), "%s", p->name);
 	else
 		snprintf(log_name, sizeof(log_name), "%s:%s", p->name, c->version);
-	spec = (struct sandbox_spec){ (const char *const *)argv.v, (const char *const *)env.v,
-				      img ? img->root : task, log_name, c->version, c->settings->memory_size,
-				      c->provisioned, .extensions_dir = opt ? ext_dir : NULL,
+	spec = (struct sandbox_spec){ .argv = (const char *const *)argv.v, .envp = (const char *const *)env.v,
+				      .cwd = img ? img->root : task, .log_name = log_name, .version = c->version,
+				      .memory_size = c->settings->memory_size, .provisioned = c->provisioned,
+				      .extensions_dir = opt ? ext_dir : NULL,
 				      .function_name = p->name, .handler = c->settings->handler,
 				      .account_id = c->cfg->lb.account_id,
 				      .json_logs = c->settings->logging.json,
 				      .system_level = c->settings->logging.system_level };
+	/* Lambda's /var/task and /opt are read-only (an image's root already is). */
+	if (!img) {
+		spec.read_only[0] = task;
+		spec.read_only[1] = opt;
+		if (spawn_path_within(e->tmpdir, task) || (opt && spawn_path_within(e->tmpdir, opt)))
+			spec.writable = e->tmpdir;
+	}
 	e->sb = sandbox_start(l->base, &spec, &sb_cbs, e, &err);
 	lambda_env_release(&argv);
 	lambda_env_release(&env);

@@ -2,11 +2,11 @@
  * sandbox: a runtime process and everything lb keeps about it.
  *
  * Start: the Runtime API port is opened first (its address goes into the
- * environment), then the process is spawned with posix_spawn into a new
- * process group, in the function's code directory, with stdout and stderr on
- * pipes. Each line it writes becomes "[name] line" on lb's stderr
- * (sandbox_log.c, with START/END/REPORT and the log tail; memory is
- * sandbox_mem.c's; sandbox_int.h lists what they share).
+ * environment), then the process is spawned (spawn.c) into a new process
+ * group, in the function's code directory, its code and layers read-only,
+ * with stdout and stderr on pipes. Each line it writes becomes "[name] line"
+ * on lb's stderr (sandbox_log.c, with START/END/REPORT and the log tail;
+ * memory is sandbox_mem.c's; sandbox_int.h lists what they share).
  *
  * States: STARTING until the runtime's first /next (its init is done),
  * then IDLE (waiting on /next) or BUSY (running an invocation), DEAD once
@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +45,7 @@
 #include "lambda/extensions.h"
 #include "lambda/platform_log.h"
 #include "lambda/runtime_api.h"
+#include "lambda/spawn.h"
 #include "lambda/telemetry.h"
 
 /* Lambda gives a runtime 10 seconds to initialize (on-demand init phase). */
@@ -413,35 +413,14 @@ static char **spawn_env(const struct sandbox *sb, const struct sandbox_spec *spe
 static int spawn(struct sandbox *sb, const struct sandbox_spec *spec, const char *const *argv, pid_t pgroup,
 		 pid_t *pid, int out_fd, int err_fd, struct lb_err *err)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	char api_var[64];
 	char **env = spawn_env(sb, spec, api_var);
-	int r;
+	struct spawn_req r = { argv, env, spec->cwd, pgroup, out_fd, err_fd,
+			       { spec->read_only[0], spec->read_only[1] }, spec->writable };
+	int rc = spawn_process(&r, pid, err);
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
-	posix_spawnattr_init(&attr);
-	/* Its own process group, so a timeout kills everything it started. */
-	posix_spawnattr_setpgroup(&attr, pgroup);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	{
-		sigset_t none, all;
-		sigemptyset(&none);
-		sigfillset(&all);
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &all);
-	}
-	r = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, env);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (r != 0)
-		return lb_err_set(err, "cannot start '%s' in '%s': %s", argv[0], spec->cwd, strerror(r));
-	return 0;
+	return rc;
 }
 
 /*

@@ -50,6 +50,10 @@ struct sandbox_spec {
 	const char *const *argv;   /* argv[0] looked up in PATH */
 	const char *const *envp;   /* without AWS_LAMBDA_RUNTIME_API, which the sandbox adds */
 	const char *cwd;
+	/* Read-only to it as on Lambda (its code, its layers; NULL: none), and
+	 * its /tmp, which stays writable even inside them (spawn.h). */
+	const char *read_only[2];
+	const char *writable;
 	const char *log_name;      /* prefix of its log lines: "api", "api:3" */
 	const char *version;       /* for START lines */
 	int memory_size;           /* MB, for REPORT lines */

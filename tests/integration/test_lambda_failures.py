@@ -58,7 +58,8 @@ done
 INIT_BOOTSTRAP = r"""
 import http.client, json, os, sys
 api = os.environ["AWS_LAMBDA_RUNTIME_API"]
-marker = os.path.join(os.environ["LAMBDA_TASK_ROOT"], "init-failed-once")
+# beside the code: the code itself is read-only, as on Lambda
+marker = os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "init-failed-once")
 if os.environ.get("INIT_EXIT"):
     print("exiting during init")
     sys.exit(7)
@@ -92,7 +93,7 @@ while True:
     rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
     event = json.loads(r.read())
     child = subprocess.Popen(["sleep", "60"])
-    with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "child.pid"), "w") as f:
+    with open(os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "child.pid"), "w") as f:
         f.write(str(child.pid))
     if event["path"].endswith("/crash"):
         os._exit(3)
@@ -107,7 +108,7 @@ def handler(event, context):
     q = event["queryStringParameters"]
     if "sleep" in q:
         child = subprocess.Popen(["sleep", "30"])
-        with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "pids.json"), "w") as f:
+        with open(os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "pids.json"), "w") as f:
             json.dump({"pid": os.getpid(), "child": child.pid}, f)
         time.sleep(float(q["sleep"]))
     if "raise" in q:
@@ -187,7 +188,7 @@ class LambdaFailureTests(LambdaCase):
         m = self.wait_stderr(lb, r"^\[slow\] REPORT RequestId: %s\tDuration: ([\d.]+) ms\t" % rid)
         self.assertTrue(990 <= float(m.group(1)) < 1500, m.group(0))
         # the runtime and everything it started are gone (its process group is killed)
-        with open(os.path.join(lb.dir, "fn", "pids.json")) as f:
+        with open(os.path.join(lb.dir, "pids.json")) as f:
             pids = json.load(f)
         self.assertTrue(wait_for(lambda: not pid_alive(pids["pid"]) and not pid_alive(pids["child"])),
                         pids)
@@ -254,7 +255,7 @@ class LambdaFailureTests(LambdaCase):
         try:
             self.assert_502(lb, lb.get("/spawner/crash"), "/spawner/crash", "LambdaUnhandled",
                             "spawner")
-            with open(os.path.join(lb.dir, "fn", "child.pid")) as f:
+            with open(os.path.join(lb.dir, "child.pid")) as f:
                 child = int(f.read())
             self.assertTrue(wait_for(lambda: not pid_alive(child), timeout=10), child)
         finally:

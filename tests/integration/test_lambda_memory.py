@@ -22,7 +22,8 @@ def handler(event, context):
         # the memory is taken by a process the function starts
         p = subprocess.Popen([sys.executable, "-c",
                               "import time; x = b'x' * (%d << 20); time.sleep(60)" % mb])
-        with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "child.pid"), "w") as f:
+        # beside the code: the code itself is read-only, as on Lambda
+        with open(os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "child.pid"), "w") as f:
             f.write(str(p.pid))
         p.wait()
         return {"statusCode": 200, "body": "child done"}
@@ -107,7 +108,7 @@ class Memory(LambdaCase):
         r = lb.get("/hungry/child?mb=300")
         detail = self.assert_502(lb, r, "/hungry/child?mb=300", "LambdaUnhandled", "hungry")
         self.assertIn("signal: killed", json.loads(detail)["errorMessage"])
-        with open(lb.dir + "/fn/child.pid") as f:
+        with open(lb.dir + "/child.pid") as f:
             child = int(f.read())
         self.assertTrue(wait_for(lambda: not pid_alive(child)), child)
 

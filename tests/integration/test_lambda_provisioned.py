@@ -17,10 +17,11 @@ import unittest
 from lambdacommon import PYTHON, LambdaCase, fn, lambda_config, pid_alive, tg, wait_for
 from lbtest import run_lb
 
-# Module code runs at init: it leaves a marker naming the process and how it was initialized.
+# Module code runs at init: it leaves a marker naming the process and how it was initialized,
+# in the test's directory (the code's parent; the code itself is read-only, as on Lambda).
 FUNC = """
 import json, os, time
-root = os.environ["LAMBDA_TASK_ROOT"]
+root = os.path.dirname(os.environ["LAMBDA_TASK_ROOT"])
 with open(os.path.join(root, "init-%d" % os.getpid()), "w") as f:
     f.write(os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"])
 def handler(event, context):
@@ -37,7 +38,7 @@ def handler(event, context):
 
 
 def inits(lb):
-    d = os.path.join(lb.dir, "fn")
+    d = lb.dir
     out = {}
     for name in os.listdir(d):
         if name.startswith("init-"):
@@ -95,7 +96,7 @@ class Provisioned(LambdaCase):
         for t in threads:
             t.start()
         self.assertTrue(wait_for(lambda: len(inits(lb)) == 3, 20), inits(lb))
-        open(os.path.join(lb.dir, "fn", "release"), "w").close()
+        open(os.path.join(lb.dir, "release"), "w").close()
         for t in threads:
             t.join()
         self.assertEqual([r.status for r in results], [200] * 3)
@@ -122,7 +123,7 @@ class Provisioned(LambdaCase):
         for t in threads:
             t.start()
         wait_for(lambda: False, timeout=0.5)
-        open(os.path.join(lb.dir, "fn", "release"), "w").close()
+        open(os.path.join(lb.dir, "release"), "w").close()
         for t in threads:
             t.join()
         tmps = {json.loads(r.body)["tmp"] for r in results}

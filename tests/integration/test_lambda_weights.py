@@ -18,7 +18,8 @@ import os
 
 def handler(event, context):
     if event["path"] == "/health":
-        seen = os.path.join(os.environ["LAMBDA_TASK_ROOT"], "health-event.json")
+        # beside the code: the code itself is read-only, as on Lambda
+        seen = os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "health-event.json")
         with open(seen, "w") as f:
             import json
             json.dump(event, f)
@@ -215,7 +216,7 @@ class HealthCheckTests(LambdaCase):
         lb = self.start(config([tg("api", "api", health_check=HEALTH)], [fn("api", "api")],
                                {"target_groups": [{"name": "api"}]}),
                         files={"fn/index.py": WHO_PY}, env={"LB_HEALTH_INTERVAL_MS": "150"})
-        path = os.path.join(lb.dir, "fn", "health-event.json")
+        path = os.path.join(lb.dir, "health-event.json")
         self.assertTrue(wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, timeout=10))
         time.sleep(0.05)
         with open(path) as f:

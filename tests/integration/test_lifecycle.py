@@ -299,12 +299,13 @@ class StopTest(LbTestCase):
         self.assertEqual(lb.request(get_raw("/v")).body, b"one")
 
 
-# Sleeps past lb's 10 s drain, its process id in pid-KEY (the code directory) once it runs.
+# Sleeps past lb's 10 s drain, its process id in pid-KEY once it runs (in the code's parent:
+# the code itself is read-only, as on Lambda).
 SLEEPER_PY = """
 import os, time
 def handler(event, context):
     key = event["queryStringParameters"]["key"]
-    with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "pid-" + key), "w") as f:
+    with open(os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "pid-" + key), "w") as f:
         f.write(str(os.getpid()))
     time.sleep(60)
     return {"statusCode": 200, "body": "woke"}
@@ -343,7 +344,7 @@ class StopLambdaTest(unittest.TestCase):
         """The process ids the n held invocations' functions recorded."""
         pids = []
         for i in range(n):
-            with open(os.path.join(lb.dir, "fn", f"pid-{i}")) as f:
+            with open(os.path.join(lb.dir, f"pid-{i}")) as f:
                 pids.append(int(f.read()))
         return pids
 
@@ -355,7 +356,7 @@ class StopLambdaTest(unittest.TestCase):
             self.addCleanup(c.close)
             c.send(raw_request("GET", f"/sleeper?key={len(conns)}"))
             conns.append(c)
-            pid = os.path.join(lb.dir, "fn", f"pid-{len(conns) - 1}")
+            pid = os.path.join(lb.dir, f"pid-{len(conns) - 1}")
             self.assertTrue(wait_for(lambda: os.path.exists(pid) and os.path.getsize(pid), 30), lb.stderr())
             # one loop has no lb_worker_connections: its one connection will do
             if loops == 1 or len([n for n in self.accepted(admin).values() if n]) == loops:
@@ -425,7 +426,7 @@ class StopLambdaTest(unittest.TestCase):
         # lb still kills every function process and exits 0, not of the signal.
         lb, admin = self.serve(1)
         conns = self.hold(lb, admin, 1)
-        with open(os.path.join(lb.dir, "fn", "pid-0")) as f:
+        with open(os.path.join(lb.dir, "pid-0")) as f:
             pid = int(f.read())
         lb.signal(signal.SIGTERM)
         self.assertTrue(wait_for(lambda: "stopping: finishing requests in flight" in lb.stderr()), lb.stderr())

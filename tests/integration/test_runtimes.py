@@ -323,7 +323,8 @@ class NodeRuntimeTests(RuntimeCase):
             [{"name": "flaky", "runtime": NODE, "handler": "index.handler"}],
             {"fn/index.mjs": """
                 import fs from "node:fs";
-                const marker = new URL("./initialised", import.meta.url);
+                // beside the code: the code itself is read-only, as on Lambda
+                const marker = new URL("../initialised", import.meta.url);
                 if (!fs.existsSync(marker)) {
                   fs.writeFileSync(marker, "1");
                   throw new Error("first init fails");
@@ -546,7 +547,8 @@ class PythonRuntimeTests(RuntimeCase):
             [{"name": "flaky", "runtime": PYTHON, "handler": "index.handler"}],
             {"fn/index.py": """
                 import os
-                marker = os.path.join(os.path.dirname(__file__), "initialised")
+                # beside the code: the code itself is read-only, as on Lambda
+                marker = os.path.join(os.path.dirname(os.path.dirname(__file__)), "initialised")
                 if not os.path.exists(marker):
                     open(marker, "w").close()
                     raise RuntimeError("first init fails")
