@@ -107,6 +107,9 @@ int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
 int cfn_prop(struct cfn *c, const struct cfn_res *r, const char *key, struct ynode **out);
 /* Same, which must be a string (numbers and booleans are strings too). */
 int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const char **out);
+/* Refuses, at its place, an export name a second output exports (two stacks,
+ * a nested one, or one stack twice). 0 or -1 with c->err set. */
+int cfn_exports_check(struct cfn *c);
 /* cfn_name.c: names r (name, ref, fn, version, parent), once. */
 int cfn_name(struct cfn *c, struct cfn_res *r);
 /* The resource of type whose Ref is ref (naming each on the way); NULL if none. */

@@ -664,26 +664,94 @@ out:
 	return rc;
 }
 
+/* The Export.Name node of output o; NULL if it has none. */
+static const struct ynode *export_node(const struct ynode *o)
+{
+	return ydoc_get(ydoc_get(o, "Export"), "Name");
+}
+
+/* The evaluated Export.Name of output o of stacks[s] in *name; NULL when o
+ * exports nothing (no Export, or its Condition or its stack's is false). */
+static int export_name(struct cfn *c, size_t s, const struct ynode *o, const char **name)
+{
+	const struct ynode *en = export_node(o);
+	size_t was;
+	bool on;
+	int rc;
+
+	*name = NULL;
+	if (!en || c->stacks[s].off)
+		return 0;
+	was = cfn_enter(c, s);
+	if ((rc = output_created(c, o, &on)) == 0 && on)
+		rc = eval_str(c, en, "an export's Name", name);
+	cfn_enter(c, was);
+	return rc;
+}
+
 /* The Value of output o of stacks[s] when its Export.Name is name: 1, 0 if not, -1. */
 static int exported(struct cfn *c, size_t s, const struct ynode *o, const char *name,
 		    const struct ynode *at, struct ynode **out)
 {
-	const struct ynode *en = ydoc_get(ydoc_get(o, "Export"), "Name");
-	size_t was = cfn_enter(c, s);
 	const char *v;
-	bool on;
-	int rc = 0;
+	size_t was;
+	int rc;
 
-	if (!en || (rc = output_created(c, o, &on)) || !on ||
-	    (rc = eval_str(c, en, "an export's Name", &v)) || strcmp(v, name) != 0)
-		goto out;
+	if (export_name(c, s, o, &v))
+		return -1;
+	if (!v || strcmp(v, name) != 0)
+		return 0;
 	if (!ydoc_get(o, "Value"))
-		rc = cfn_err(c, o, "the output exporting '%s' needs a Value", name);
-	else
-		rc = output_value(c, o, at, out) ? -1 : 1;
-out:
+		return cfn_err(c, o, "the output exporting '%s' needs a Value", name);
+	was = cfn_enter(c, s);
+	rc = output_value(c, o, at, out) ? -1 : 1;
 	cfn_enter(c, was);
 	return rc;
+}
+
+/*
+ * Why: an export name is unique in an account's region: CloudFormation refuses
+ * to create a second export of a name (a stack's, or a nested stack's), whether
+ * or not a stack imports it. So an import finds one export at most.
+ */
+int cfn_exports_check(struct cfn *c)
+{
+	struct seen_export {
+		const char *name;
+		size_t stack;
+		const struct ynode *at;
+	} *seen;
+	size_t n = 0, total = 0;
+
+	for (size_t s = 0; s < c->nstacks; s++) {
+		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
+
+		total += outs && outs->type == YNODE_MAPPING ? outs->n : 0;
+	}
+	seen = arena_alloc(c->a, (total + 1) * sizeof(*seen));
+	for (size_t s = 0; s < c->nstacks; s++) {
+		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
+
+		for (size_t i = 0; outs && outs->type == YNODE_MAPPING && i < outs->n; i++) {
+			const struct ynode *o = outs->pairs[i].value;
+			const char *name;
+
+			if (export_name(c, s, o, &name))
+				return -1;
+			for (size_t k = 0; name && k < n; k++) {
+				if (strcmp(seen[k].name, name) == 0)
+					return cfn_err(c, export_node(o), "export '%s' of stack %s: "
+						       "stack %s exports it already (%s:%d:%d), and "
+						       "CloudFormation refuses a second export of one "
+						       "name", name, c->stacks[s].stack,
+						       c->stacks[seen[k].stack].stack, seen[k].at->file,
+						       seen[k].at->line, seen[k].at->col);
+			}
+			if (name)
+				seen[n++] = (struct seen_export){ name, s, export_node(o) };
+		}
+	}
+	return 0;
 }
 
 /*
@@ -694,8 +762,7 @@ out:
 static int import_value(struct cfn *c, const struct ynode *n, const struct ynode *arg,
 			struct ynode **out)
 {
-	const char *name, *first = NULL;
-	struct ynode *v;
+	const char *name;
 	int rc;
 
 	if (c->nstacks < 2)
@@ -703,25 +770,16 @@ static int import_value(struct cfn *c, const struct ynode *n, const struct ynode
 			       "see: write the value here");
 	if (eval_str(c, arg, "Fn::ImportValue's name", &name))
 		return -1;
+	/* Unique: cfn_exports_check refused a second export of one name. */
 	for (size_t s = 0; s < c->nstacks; s++) {
 		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
 
 		for (size_t i = 0; s != c->cur && outs && outs->type == YNODE_MAPPING && i < outs->n;
 		     i++) {
-			if ((rc = exported(c, s, outs->pairs[i].value, name, n, first ? &v : out)) < 0)
-				return -1;
-			/* Why: an export name is unique in a region; CloudFormation refuses
-			 * to create a second one, so no import could read two. */
-			if (rc && first)
-				return cfn_err(c, n, "Fn::ImportValue: '%s' is exported by stack %s "
-					       "and again by stack %s, which CloudFormation refuses",
-					       name, first, c->stacks[s].stack);
-			if (rc)
-				first = c->stacks[s].stack;
+			if ((rc = exported(c, s, outs->pairs[i].value, name, n, out)) != 0)
+				return rc < 0 ? -1 : 0;
 		}
 	}
-	if (first)
-		return 0;
 	return cfn_err(c, n, "Fn::ImportValue: no other stack of the cloud assembly exports '%s'",
 		       name);
 }

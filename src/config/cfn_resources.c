@@ -3,8 +3,9 @@
  * assembly) read into struct cfn, and the checks CloudFormation and SAM's
  * transform make of the template before they create anything: a value for
  * every parameter, no --parameter the template does not declare, SAM's
- * transform only, Globals.Function as SAM takes it, and each resource's
- * Condition (cfn_eval.c evaluates them).
+ * transform only, Globals.Function as SAM takes it, each resource's
+ * Condition (cfn_eval.c evaluates them), and with several stacks, no export
+ * name twice.
  */
 #include <string.h>
 
@@ -230,5 +231,5 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 	}
 	for (size_t i = 0; c->stacks && i < c->nres; i++)
 		c->res[i].off |= c->stacks[c->res[i].stack].off;
-	return 0;
+	return c->stacks ? cfn_exports_check(c) : 0;
 }

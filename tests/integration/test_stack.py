@@ -479,6 +479,22 @@ class NestedStackTests(LbTestCase):
                 self.assertRegex(err.strip().splitlines()[-1], "^(lb: error: )?" + re.escape(tmp) + "/" + want)
 
 
+    def test_a_nested_stack_exporting_its_parents_export_name_is_refused(self):
+        # Why: an export name is unique in a region, nested stacks' exports too; lb
+        # refused a second one only where an Fn::ImportValue read it.
+        parent = NESTED_PARENT + "Outputs:\n  Mine: {Value: x, Export: {Name: shared}}\n"
+        outputs = ('Outputs:\n  Greeting: {Value: hi}\n'
+                   '  Again: {Value: y, Export: {Name: !Sub "shared"}}')
+        with tempfile.TemporaryDirectory() as tmp:
+            code, _, err = lb_run("check", "-c", self.write(tmp, parent=parent, outputs=outputs),
+                                  tmpdir=tmp)
+        self.assertEqual(code, 1, err)
+        self.assertRegex(err.strip().splitlines()[-1], r"^(lb: error: )?%s/nested/svc\.yaml:17:36: "
+                         r"export 'shared' of stack parent-Svc-[0-9A-F]{12}: stack parent exports "
+                         r"it already \(%s/parent\.yaml:32:35\), and CloudFormation refuses a "
+                         r"second export of one name$" % (re.escape(tmp), re.escape(tmp)))
+
+
 class CdkAssemblyErrorTests(LbTestCase):
     """Cloud assemblies lb cannot read, written by hand as CDK lays them out."""
     TEMPLATE = {"Resources": {
@@ -665,18 +681,27 @@ class CdkStacksTests(LbTestCase):
                              "the cloud assembly exports 'Network:Nope'" % at)
 
     def test_an_export_name_two_stacks_give_is_refused(self):
-        # Why: an export name is unique in a region; CloudFormation refuses the second.
+        # Why: an export name is unique in a region; CloudFormation refuses the second,
+        # whether or not a stack imports it. lb refused it only where imported.
         other = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}},
                  "Outputs": {"Again": {"Value": "x", "Export": {"Name": self.EXPORT}}}}
-        with tempfile.TemporaryDirectory() as tmp:
-            out = write_assembly(tmp, (("Network", self.network()), ("Other", other),
-                                       ("Service", self.service())))
-            code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
-            self.assertEqual(code, 1, err)
-            self.assertRegex(err.strip().splitlines()[-1], r"^%s:\d+:\d+: Fn::ImportValue: '%s' is "
-                             r"exported by stack Network and again by stack Other, which "
-                             r"CloudFormation refuses$"
-                             % (re.escape(os.path.join(out, "Service.template.json")), self.EXPORT))
+        for importer in ("imported", "not imported"):
+            with self.subTest(importer), tempfile.TemporaryDirectory() as tmp:
+                svc = self.service() if importer == "imported" else self.service("Network:Other")
+                if importer == "not imported":
+                    svc["Outputs"] = {"Other": {"Value": "y", "Export": {"Name": "Network:Other"}}}
+                    del svc["Resources"]["Api"], svc["Resources"]["Ping"]
+                out = write_assembly(tmp, (("Network", self.network()), ("Other", other),
+                                           ("Service", svc)))
+                code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+                self.assertEqual(code, 1, err)
+                at = json_pos(os.path.join(out, "Other.template.json"), '"Name"')
+                at = at.rsplit(":", 1)[0] + ":%d" % (int(at.rsplit(":", 1)[1]) + len('"Name": '))
+                first = json_pos(os.path.join(out, "Network.template.json"), '"Name"')
+                first = first.rsplit(":", 1)[0] + ":%d" % (int(first.rsplit(":", 1)[1]) + len('"Name": '))
+                self.assertEqual(err.strip().splitlines()[-1], "%s: export '%s' of stack Other: stack "
+                                 "Network exports it already (%s), and CloudFormation refuses a "
+                                 "second export of one name" % (at, self.EXPORT, first))
 
     def test_a_stack_does_not_import_its_own_export(self):
         # Why: an export exists once its stack is deployed, so CloudFormation refuses a
