@@ -83,6 +83,10 @@ void cfn_push(struct arena *a, struct ynode *seq, struct ynode *item);
 struct ynode *cfn_flip(struct arena *a, const struct ynode *n);
 /* SAM Globals: base under over (scalars replaced, maps merged, lists prepended). */
 const struct ynode *cfn_merge(struct arena *a, const struct ynode *base, const struct ynode *over);
+/* The hash of the CDK file asset whose S3 URL expression n is: a string in it
+ * ending in "/<sha256>.json", as CDK writes a nested stack's TemplateURL. New
+ * in a, or NULL. */
+const char *cfn_asset_hash(struct arena *a, const struct ynode *n);
 /* "Fn::Sub" etc. when n is {one intrinsic key: arg}; NULL otherwise. */
 const char *cfn_intrinsic(const struct ynode *n, const struct ynode **arg);
 

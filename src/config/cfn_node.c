@@ -180,3 +180,43 @@ const char *cfn_intrinsic(const struct ynode *n, const struct ynode **arg)
 		*arg = n->pairs[0].value;
 	return k;
 }
+
+/* s ends in "<sha256>.json", after a '/' or at its start: the hash, else NULL. */
+static const char *json_asset_key(const char *s, size_t n)
+{
+	const char *h;
+
+	if (n < 69)
+		return NULL;
+	h = s + n - 69;
+	if (strcmp(h + 64, ".json") != 0 || strspn(h, "0123456789abcdef") != 64 ||
+	    (h > s && h[-1] != '/'))
+		return NULL;
+	return h;
+}
+
+static const char *asset_hash(struct arena *a, const struct ynode *n, int depth)
+{
+	const char *h;
+
+	if (!n || depth > 16)
+		return NULL;
+	if (n->type == YNODE_SCALAR)
+		return (h = json_asset_key(n->str, n->len)) ? arena_strndup(a, h, 64) : NULL;
+	for (size_t i = 0; i < n->n; i++) {
+		if ((h = asset_hash(a, n->type == YNODE_MAPPING ? n->pairs[i].value : n->items[i],
+				    depth + 1)))
+			return h;
+	}
+	return NULL;
+}
+
+/*
+ * Why: CDK uploads a nested stack's template as a file asset whose S3 object
+ * key is its hash + ".json", and writes the TemplateURL as an Fn::Join (or
+ * Fn::Sub) of the bucket's URL and that key (aws-integration.md §6.1).
+ */
+const char *cfn_asset_hash(struct arena *a, const struct ynode *n)
+{
+	return asset_hash(a, n, 0);
+}

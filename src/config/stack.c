@@ -297,32 +297,79 @@ static int more_stacks(struct cfn *c, struct ydoc *doc, const struct cdk_stacks 
 
 #define NESTED_MAX_DEPTH 8
 
-/*
- * The template file of the nested stack resource r (id) in file: CDK's
- * NestedStack writes it beside its parent's and names it in the resource's
- * aws:asset:path metadata; `aws cloudformation package` and `sam deploy` take a
- * local TemplateURL (SAM: Location) and upload it. NULL when it is elsewhere.
- */
-static const char *nested_path(struct cfn *c, const char *file, const struct ynode *r,
-			       const char *id, bool sam)
+/* "dir/NAME" for a path p relative to the folder of file (p when absolute). */
+static const char *beside(struct cfn *c, const char *file, const char *p)
 {
-	const struct ynode *meta = ydoc_get(ydoc_get(r, "Metadata"), "aws:asset:path");
-	const struct ynode *url = ydoc_get(ydoc_get(r, "Properties"), sam ? "Location" : "TemplateURL");
-	const char *p = NULL, *slash = strrchr(file, '/');
+	const char *slash = strrchr(file, '/');
 
-	if (meta && meta->type == YNODE_SCALAR)
-		p = meta->str;
-	else if (url && url->type == YNODE_SCALAR && !strstr(url->str, "://"))
-		p = url->str;
-	if (!p) {
-		log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from a local "
-			 "%s or CDK's aws:asset:path, not from S3 or a repository; its resources "
-			 "are not served", r->file, r->line, r->col, id, sam ? "Location" : "TemplateURL");
-		return NULL;
-	}
 	if (*p == '/' || !slash)
 		return p;
 	return config_printf(c->a, "%.*s/%s", (int)(slash - file), file, p);
+}
+
+/*
+ * Why: without asset metadata (cdk synth --no-asset-metadata, or an app run
+ * without the CDK CLI), a CDK nested stack's TemplateURL is only the S3 URL of
+ * its template asset, named by the asset's hash; CDK lists the assets of a stack
+ * and of the stacks it nests in its assets manifest, NAME.assets.json beside
+ * NAME.template.json, with each file asset's source.path (relative to it). top is
+ * the template of the stack at the top of the nesting. NULL when none is listed.
+ */
+static const char *cdk_asset_template(struct cfn *c, const char *top, const struct ynode *url)
+{
+	const char *hash = cfn_asset_hash(c->a, url), *sfx = ".template.json", *manifest, *p = NULL;
+	size_t n = strlen(top), k = strlen(sfx);
+	const struct ynode *src, *path, *pkg;
+	struct lb_err e2 = { 0 };
+	struct ydoc *d;
+
+	if (!hash || n < k || strcmp(top + n - k, sfx) != 0)
+		return NULL;
+	manifest = config_printf(c->a, "%.*s.assets.json", (int)(n - k), top);
+	if (!(d = ydoc_load(manifest, &e2)))
+		return NULL;
+	src = ydoc_get(ydoc_get(ydoc_get(d->root, "files"), hash), "source");
+	path = ydoc_get(src, "path");
+	pkg = ydoc_get(src, "packaging");
+	if (path && path->type == YNODE_SCALAR &&
+	    !(pkg && pkg->type == YNODE_SCALAR && strcmp(pkg->str, "file") != 0))
+		p = beside(c, manifest, path->str);
+	ydoc_free(d);
+	return p;
+}
+
+/*
+ * The template file of the nested stack resource r (id) in file, under the
+ * template top: CDK's NestedStack writes it beside its parent's and names it in
+ * the resource's aws:asset:path metadata, or else in its assets manifest;
+ * `aws cloudformation package` and `sam deploy` take a local TemplateURL (SAM:
+ * Location) and upload it. NULL when it is elsewhere.
+ */
+static const char *nested_path(struct cfn *c, const char *file, const char *top,
+			       const struct ynode *r, const char *id, bool sam)
+{
+	const struct ynode *meta = ydoc_get(ydoc_get(r, "Metadata"), "aws:asset:path");
+	const struct ynode *url = ydoc_get(ydoc_get(r, "Properties"), sam ? "Location" : "TemplateURL");
+	const char *p;
+
+	if (meta && meta->type == YNODE_SCALAR)
+		return beside(c, file, meta->str);
+	if (url && url->type == YNODE_SCALAR && !strstr(url->str, "://"))
+		return beside(c, file, url->str);
+	if (!sam && (p = cdk_asset_template(c, top, url)))
+		return p;
+	log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from a local "
+		 "%s or a CDK asset, not from S3 or a repository; its resources are not "
+		 "served", r->file, r->line, r->col, id, sam ? "Location" : "TemplateURL");
+	return NULL;
+}
+
+/* The stack at the top of stacks[s]'s nesting (s when it is not nested). */
+static size_t top_of(const struct cfn *c, size_t s)
+{
+	while (c->stacks[s].res_id)
+		s = c->stacks[s].parent;
+	return s;
 }
 
 /* The depth of stacks[s] in its tree of nested stacks (0: a stack of its own). */
@@ -356,7 +403,9 @@ static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
 			if (!sam && !(type && type->type == YNODE_SCALAR &&
 				      strcmp(type->str, "AWS::CloudFormation::Stack") == 0))
 				continue;
-			if (!(path = nested_path(c, c->stacks ? c->stacks[s].file : c->file, r, id, sam)))
+			if (!(path = nested_path(c, c->stacks ? c->stacks[s].file : c->file,
+						 c->stacks ? c->stacks[top_of(c, s)].file : c->file,
+						 r, id, sam)))
 				continue;
 			stacks_begin(c);
 			if (c->nstacks == CFN_STACKS_MAX || nested_depth(c, s) == NESTED_MAX_DEPTH)

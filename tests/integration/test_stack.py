@@ -345,8 +345,17 @@ class CdkTests(LbTestCase):
         # beside its parent's; lb skipped it, so its function and rules went unserved.
         # Its rule reaches the parent's listener through a parameter; the parent's rule
         # reaches its target group through an output (Fn::GetAtt [.., Outputs.X]).
-        lb = self.serve_assembly("--nested")
+        self.check_nested(self.serve_assembly("--nested"))
+
+    def test_a_nested_stack_without_asset_metadata_is_found_in_the_assets_manifest(self):
+        # Why: without aws:asset:path the TemplateURL is only the S3 URL of the template's
+        # asset (HASH.json); lb warned and served neither the nested function nor its rules.
+        # AlbLambdaStack.assets.json names the file of that hash.
+        self.check_nested(self.serve_assembly("--nested", "--no-asset-metadata"))
+
+    def check_nested(self, lb):
         self.check_routes(lb)
+        self.assertNotIn("nested stack", lb.stderr())
         for path in ("/svc/a", "/parent/b"):
             body = lb.json(path)
             self.assertEqual((body["greeting"], body["path"]), ("nested", path), body)
@@ -442,7 +451,7 @@ class NestedStackTests(LbTestCase):
                     self.assertEqual((r.status, r.body), extra)
                 self.assertRegex(lb.stderr(), r"warning: \S+/parent\.yaml:\d+:\d+: nested stack "
                                  r"'Remote': lb reads a nested template from a local TemplateURL "
-                                 r"or CDK's aws:asset:path, not from S3 or a repository; its "
+                                 r"or a CDK asset, not from S3 or a repository; its "
                                  r"resources are not served")
 
     def test_a_sam_application_with_a_local_location_is_a_nested_stack(self):

@@ -643,6 +643,52 @@ TEST(cdk_staged_code_without_metadata_is_the_folder_or_the_zip)
 	CHECK_STR(cdk_code(want + 6), want);
 }
 
+/* cfn_asset_hash of each item of the YAML list probes, "(none)" when NULL. */
+static const char *asset_hashes(const char *probes)
+{
+	struct buf b = BUF_INIT;
+	FILE *f = fopen(path, "w");
+	struct ydoc *doc;
+	struct arena a = { 0 };
+	const struct ynode *list;
+
+	fprintf(f, "Probe: %s\n", probes);
+	fclose(f);
+	if (!(doc = ydoc_load_tagged(path, &err)))
+		return err.msg;
+	list = cfn_flip(&a, ydoc_get(doc->root, "Probe"));
+	for (size_t i = 0; i < list->n; i++) {
+		const char *h = cfn_asset_hash(&a, list->items[i]);
+
+		buf_printf(&b, "%s%s", i ? " " : "", h ? h : "(none)");
+	}
+	snprintf(out, sizeof(out), "%s", buf_cstr(&b));
+	buf_release(&b);
+	arena_release(&a);
+	ydoc_free(doc);
+	return out;
+}
+
+TEST(a_cdk_nested_stacks_template_url_names_its_asset_hash)
+{
+	CHECK_STR(asset_hashes("[!Join ['', ['https://s3.', !Ref 'AWS::Region', '.', !Ref 'AWS::URLSuffix', "
+			       "'/', !Sub 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}', "
+			       "'/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.json']], "
+			       "!Sub 'https://s3.${AWS::Region}.amazonaws.com/b/"
+			       "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210.json', "
+			       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.json]"),
+		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef "
+		  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210 "
+		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	/* Not a hash: 63 digits, upper case, a longer name, a zip asset, no URL. */
+	CHECK_STR(asset_hashes("['/123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.json', "
+			       "'/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.json', "
+			       "'x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.json', "
+			       "'/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.zip', "
+			       "{Ref: Url}]"),
+		  "(none) (none) (none) (none) (none)");
+}
+
 TEST(only_sams_transform_is_read)
 {
 	FILE *f = fopen(path, "w");
@@ -698,6 +744,7 @@ int main(void)
 	RUN(a_layer_published_on_aws_is_named_and_left_out);
 	RUN(image_functions_of_a_template_say_how_lb_can_run_them);
 	RUN(cdk_staged_code_without_metadata_is_the_folder_or_the_zip);
+	RUN(a_cdk_nested_stacks_template_url_names_its_asset_hash);
 	unlink(path);
 	return test_done();
 }
