@@ -123,9 +123,85 @@ static bool imports(const struct ynode *n, int depth)
 	return false;
 }
 
-/* The template at path has an application load balancer (Type absent or not a
- * literal other one). A template that does not load has none: its load says why. */
-static bool has_alb(const char *path)
+#define NESTED_MAX_DEPTH 8
+
+/* "dir/NAME" for a path p relative to the folder of file (p when absolute). */
+static const char *beside(struct arena *a, const char *file, const char *p)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (*p == '/' || !slash)
+		return p;
+	return config_printf(a, "%.*s/%s", (int)(slash - file), file, p);
+}
+
+/*
+ * Why: without asset metadata (cdk synth --no-asset-metadata, or an app run
+ * without the CDK CLI), a CDK nested stack's TemplateURL is only the S3 URL of
+ * its template asset, named by the asset's hash; CDK lists the assets of a stack
+ * and of the stacks it nests in its assets manifest, NAME.assets.json beside
+ * NAME.template.json, with each file asset's source.path (relative to it). top is
+ * the template of the stack at the top of the nesting. NULL when none is listed.
+ */
+static const char *cdk_asset_template(struct arena *a, const char *top, const struct ynode *url)
+{
+	const char *hash = cfn_asset_hash(a, url), *sfx = ".template.json", *manifest, *p = NULL;
+	size_t n = strlen(top), k = strlen(sfx);
+	const struct ynode *src, *path, *pkg;
+	struct lb_err e2 = { 0 };
+	struct ydoc *d;
+
+	if (!hash || n < k || strcmp(top + n - k, sfx) != 0)
+		return NULL;
+	manifest = config_printf(a, "%.*s.assets.json", (int)(n - k), top);
+	if (!(d = ydoc_load(manifest, &e2)))
+		return NULL;
+	src = ydoc_get(ydoc_get(ydoc_get(d->root, "files"), hash), "source");
+	path = ydoc_get(src, "path");
+	pkg = ydoc_get(src, "packaging");
+	if (path && path->type == YNODE_SCALAR &&
+	    !(pkg && pkg->type == YNODE_SCALAR && strcmp(pkg->str, "file") != 0))
+		p = beside(a, manifest, path->str);
+	ydoc_free(d);
+	return p;
+}
+
+/* r is a nested stack: AWS::CloudFormation::Stack, or SAM's AWS::Serverless::Application
+ * (*sam set). */
+static bool is_nested(const struct ynode *r, bool *sam)
+{
+	const struct ynode *type = ydoc_get(r, "Type");
+
+	*sam = type && type->type == YNODE_SCALAR &&
+	       strcmp(type->str, "AWS::Serverless::Application") == 0;
+	return *sam || (type && type->type == YNODE_SCALAR &&
+			strcmp(type->str, "AWS::CloudFormation::Stack") == 0);
+}
+
+/*
+ * The template file of the nested stack resource r in file, under the template
+ * top: CDK's NestedStack writes it beside its parent's and names it in the
+ * resource's aws:asset:path metadata, or else in its assets manifest; `aws
+ * cloudformation package` and `sam deploy` take a local TemplateURL (SAM:
+ * Location) and upload it. NULL when it is elsewhere.
+ */
+static const char *nested_file(struct arena *a, const char *file, const char *top,
+			       const struct ynode *r, bool sam)
+{
+	const struct ynode *meta = ydoc_get(ydoc_get(r, "Metadata"), "aws:asset:path");
+	const struct ynode *url = ydoc_get(ydoc_get(r, "Properties"), sam ? "Location" : "TemplateURL");
+
+	if (meta && meta->type == YNODE_SCALAR)
+		return beside(a, file, meta->str);
+	if (url && url->type == YNODE_SCALAR && !strstr(url->str, "://"))
+		return beside(a, file, url->str);
+	return sam ? NULL : cdk_asset_template(a, top, url);
+}
+
+/* The template at path, or a stack it nests (top: the template at the top of
+ * the nesting), has an application load balancer (Type absent or not a literal
+ * other one). A template that does not load has none: its load says why. */
+static bool has_alb(struct arena *a, const char *path, const char *top, int depth)
 {
 	struct lb_err e2 = { 0 };
 	struct ydoc *d = ydoc_load(path, &e2);
@@ -133,12 +209,19 @@ static bool has_alb(const char *path)
 	bool found = false;
 
 	for (size_t j = 0; !found && res && res->type == YNODE_MAPPING && j < res->n; j++) {
-		const struct ynode *t = ydoc_get(res->pairs[j].value, "Type");
-		const struct ynode *lt = ydoc_get(ydoc_get(res->pairs[j].value, "Properties"), "Type");
+		const struct ynode *r = res->pairs[j].value, *t = ydoc_get(r, "Type");
+		const struct ynode *lt = ydoc_get(ydoc_get(r, "Properties"), "Type");
+		const char *p;
+		bool sam;
 
 		found = t && t->type == YNODE_SCALAR &&
 			strcmp(t->str, "AWS::ElasticLoadBalancingV2::LoadBalancer") == 0 &&
 			!(lt && lt->type == YNODE_SCALAR && strcmp(lt->str, "application") != 0);
+		/* Why: a nested stack is created with its parent, so a CDK NestedStack
+		 * may hold the application's load balancer. */
+		if (!found && depth < NESTED_MAX_DEPTH && is_nested(r, &sam) &&
+		    (p = nested_file(a, path, top, r, sam)))
+			found = has_alb(a, p, top, depth + 1);
 	}
 	ydoc_free(d);
 	return found;
@@ -146,12 +229,14 @@ static bool has_alb(const char *path)
 
 /*
  * Several stacks each with a load balancer (two Stages, say), or none with
- * one: the first with a load balancer is the one to name, and a stack that
+ * one: the first with a load balancer (pick, when one has an application load
+ * balancer, in it or a stack it nests) is the one to name, and a stack that
  * reaches it through Fn::ImportValue is one lb will not serve with it.
  */
-static void several(const char *dir, const char *const *paths, size_t n, struct lb_err *err)
+static void several(const char *dir, const char *const *paths, size_t n, const char *pick,
+		    struct lb_err *err)
 {
-	const char *pick = NULL, *importer = NULL;
+	const char *importer = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		struct lb_err e2 = { 0 };
@@ -192,6 +277,7 @@ static int cdk_templates(struct config *cfg, const char *dir, struct cdk_stacks 
 {
 	char *seen[CDK_MAX_DEPTH + 1] = { NULL };
 	size_t alb = 0, nalb = 0;
+	const char *first = NULL;
 
 	if (cdk_walk(cfg, dir, 0, seen, found, err))
 		return -1;
@@ -202,13 +288,14 @@ static int cdk_templates(struct config *cfg, const char *dir, struct cdk_stacks 
 				  "reads together: name the one with the load balancer with -c "
 				  "(cdk.out/NAME.template.json)", dir, found->n, CDK_MAX_STACKS);
 	for (size_t i = 0; found->n > 1 && i < found->n; i++) {
-		if (has_alb(found->paths[i])) {
+		if (has_alb(&cfg->arena, found->paths[i], found->paths[i], 0)) {
+			first = first ? first : found->paths[i];
 			alb = i;
 			nalb++;
 		}
 	}
 	if (found->n > 1 && nalb != 1) {
-		several(dir, found->paths, found->n, err);
+		several(dir, found->paths, found->n, first, err);
 		return -1;
 	}
 	if (alb) {
@@ -295,75 +382,6 @@ static int more_stacks(struct cfn *c, struct ydoc *doc, const struct cdk_stacks 
 	return 0;
 }
 
-#define NESTED_MAX_DEPTH 8
-
-/* "dir/NAME" for a path p relative to the folder of file (p when absolute). */
-static const char *beside(struct cfn *c, const char *file, const char *p)
-{
-	const char *slash = strrchr(file, '/');
-
-	if (*p == '/' || !slash)
-		return p;
-	return config_printf(c->a, "%.*s/%s", (int)(slash - file), file, p);
-}
-
-/*
- * Why: without asset metadata (cdk synth --no-asset-metadata, or an app run
- * without the CDK CLI), a CDK nested stack's TemplateURL is only the S3 URL of
- * its template asset, named by the asset's hash; CDK lists the assets of a stack
- * and of the stacks it nests in its assets manifest, NAME.assets.json beside
- * NAME.template.json, with each file asset's source.path (relative to it). top is
- * the template of the stack at the top of the nesting. NULL when none is listed.
- */
-static const char *cdk_asset_template(struct cfn *c, const char *top, const struct ynode *url)
-{
-	const char *hash = cfn_asset_hash(c->a, url), *sfx = ".template.json", *manifest, *p = NULL;
-	size_t n = strlen(top), k = strlen(sfx);
-	const struct ynode *src, *path, *pkg;
-	struct lb_err e2 = { 0 };
-	struct ydoc *d;
-
-	if (!hash || n < k || strcmp(top + n - k, sfx) != 0)
-		return NULL;
-	manifest = config_printf(c->a, "%.*s.assets.json", (int)(n - k), top);
-	if (!(d = ydoc_load(manifest, &e2)))
-		return NULL;
-	src = ydoc_get(ydoc_get(ydoc_get(d->root, "files"), hash), "source");
-	path = ydoc_get(src, "path");
-	pkg = ydoc_get(src, "packaging");
-	if (path && path->type == YNODE_SCALAR &&
-	    !(pkg && pkg->type == YNODE_SCALAR && strcmp(pkg->str, "file") != 0))
-		p = beside(c, manifest, path->str);
-	ydoc_free(d);
-	return p;
-}
-
-/*
- * The template file of the nested stack resource r (id) in file, under the
- * template top: CDK's NestedStack writes it beside its parent's and names it in
- * the resource's aws:asset:path metadata, or else in its assets manifest;
- * `aws cloudformation package` and `sam deploy` take a local TemplateURL (SAM:
- * Location) and upload it. NULL when it is elsewhere.
- */
-static const char *nested_path(struct cfn *c, const char *file, const char *top,
-			       const struct ynode *r, const char *id, bool sam)
-{
-	const struct ynode *meta = ydoc_get(ydoc_get(r, "Metadata"), "aws:asset:path");
-	const struct ynode *url = ydoc_get(ydoc_get(r, "Properties"), sam ? "Location" : "TemplateURL");
-	const char *p;
-
-	if (meta && meta->type == YNODE_SCALAR)
-		return beside(c, file, meta->str);
-	if (url && url->type == YNODE_SCALAR && !strstr(url->str, "://"))
-		return beside(c, file, url->str);
-	if (!sam && (p = cdk_asset_template(c, top, url)))
-		return p;
-	log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from a local "
-		 "%s or a CDK asset, not from S3 or a repository; its resources are not "
-		 "served", r->file, r->line, r->col, id, sam ? "Location" : "TemplateURL");
-	return NULL;
-}
-
 /* The stack at the top of stacks[s]'s nesting (s when it is not nested). */
 static size_t top_of(const struct cfn *c, size_t s)
 {
@@ -394,19 +412,22 @@ static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
 		const struct ynode *res = ydoc_get(c->stacks ? c->stacks[s].root : c->root, "Resources");
 
 		for (size_t i = 0; res && res->type == YNODE_MAPPING && i < res->n; i++) {
-			const struct ynode *r = res->pairs[i].value, *type = ydoc_get(r, "Type"), *root;
+			const struct ynode *r = res->pairs[i].value, *root;
 			const char *id = res->pairs[i].key->str, *path;
-			bool sam = type && type->type == YNODE_SCALAR &&
-				   strcmp(type->str, "AWS::Serverless::Application") == 0;
 			char suffix[17];
+			bool sam;
 
-			if (!sam && !(type && type->type == YNODE_SCALAR &&
-				      strcmp(type->str, "AWS::CloudFormation::Stack") == 0))
+			if (!is_nested(r, &sam))
 				continue;
-			if (!(path = nested_path(c, c->stacks ? c->stacks[s].file : c->file,
+			if (!(path = nested_file(c->a, c->stacks ? c->stacks[s].file : c->file,
 						 c->stacks ? c->stacks[top_of(c, s)].file : c->file,
-						 r, id, sam)))
+						 r, sam))) {
+				log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from "
+					 "a local %s or a CDK asset, not from S3 or a repository; its "
+					 "resources are not served", r->file, r->line, r->col, id,
+					 sam ? "Location" : "TemplateURL");
 				continue;
+			}
 			stacks_begin(c);
 			if (c->nstacks == CFN_STACKS_MAX || nested_depth(c, s) == NESTED_MAX_DEPTH)
 				return ydoc_err(err, r, "nested stack '%s': more than %d %s (does a "

@@ -678,6 +678,54 @@ class CdkStacksTests(LbTestCase):
                       ("/ping", 200, b"pong"),
                       ("/other", 404, b"no route"))
 
+    def test_the_load_balancer_may_be_in_a_nested_stack_of_one_of_the_stacks(self):
+        # Why: lb looked for the load balancer in the assembly's stacks only, so one in
+        # a NestedStack of one of several stacks was none: "name one with -c". The
+        # nested stack is named by aws:asset:path, or, without it, by the assets manifest.
+        alb = self.network()
+        alb["Outputs"] = {"ListenerArn": {"Value": {"Ref": "Listener"}}}
+        url = {"Fn::Join": ["", ["https://s3.", {"Ref": "AWS::Region"}, ".amazonaws.com/b/",
+                                 "ab" * 32 + ".json"]]}
+        for metadata in (True, False):
+            with self.subTest(metadata=metadata):
+                tmp = tempfile.mkdtemp(prefix="lbcdk-")
+                self.addCleanup(shutil.rmtree, tmp, True)
+                nested = {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}
+                if metadata:
+                    nested["Metadata"] = {"aws:asset:path": "NetworkAlb.nested.template.json",
+                                          "aws:asset:property": "TemplateURL"}
+                net = {"Resources": {"Alb": nested}, "Outputs": {"ExportsOutputRefListenerD8E7A6A3": {
+                    "Value": {"Fn::GetAtt": ["Alb", "Outputs.ListenerArn"]},
+                    "Export": {"Name": self.EXPORT}}}}
+                out = write_assembly(tmp, (("Service", self.service()), ("Network", net)))
+                with open(os.path.join(out, "NetworkAlb.nested.template.json"), "w") as f:
+                    json.dump(alb, f, indent=1)
+                if not metadata:
+                    with open(os.path.join(out, "Network.assets.json"), "w") as f:
+                        json.dump({"version": "36.0.0", "files": {"ab" * 32: {"source": {
+                            "path": "NetworkAlb.nested.template.json", "packaging": "file"}}}}, f)
+                lb = StackLb(out, ".", args=["--port-map", "80=0"])
+                lb.config_path = os.path.dirname(lb.config_path)
+                serve(self, lb)
+                assert_routes(self, lb,
+                              ("/api/users", 200, b"service LB.Arn /api/users"),
+                              ("/ping", 200, b"pong"),
+                              ("/other", 404, b"no route"))
+        # Two stacks each nesting a load balancer: lb names the first of them.
+        with tempfile.TemporaryDirectory() as tmp:
+            net["Resources"]["Alb"]["Metadata"] = {"aws:asset:path": "NetworkAlb.nested.template.json"}
+            other = json.loads(json.dumps(net))
+            other["Outputs"]["ExportsOutputRefListenerD8E7A6A3"]["Export"]["Name"] = "Other:L"
+            out = write_assembly(tmp, (("Other", other), ("Service", self.service()), ("Network", net)))
+            with open(os.path.join(out, "NetworkAlb.nested.template.json"), "w") as f:
+                json.dump(alb, f, indent=1)
+            code, _, err = lb_run("check", "-c", out, tmpdir=tmp)
+            self.assertEqual(code, 1, err)
+            self.assertEqual(err.strip().splitlines()[-1], "%s: the cloud assembly has several "
+                             "stacks: name one with -c %s/Other.template.json (lb serves one "
+                             "stack: what %s/Service.template.json reaches through "
+                             "Fn::ImportValue is not served)" % (out, out, out))
+
     def test_an_import_no_other_stack_exports(self):
         with tempfile.TemporaryDirectory() as tmp:
             out = write_assembly(tmp, (("Network", self.network()),
