@@ -61,7 +61,7 @@ struct cfn {
 	const struct ynode *root;    /* flipped */
 	const struct stack_opts *opts;
 	const char *region, *account, *stack;
-	struct cfn_stack *stacks;    /* NULL: one template, the fields above; else up to CFN_STACKS_MAX */
+	struct cfn_stack *stacks;    /* stacks[0]: the template given; up to CFN_STACKS_MAX */
 	size_t nstacks, cur;
 	struct cfn_res *res;
 	size_t nres;
@@ -90,6 +90,9 @@ const char *cfn_asset_hash(struct arena *a, const struct ynode *n);
 /* "Fn::Sub" etc. when n is {one intrinsic key: arg}; NULL otherwise. */
 const char *cfn_intrinsic(const struct ynode *n, const struct ynode **arg);
 
+/* cfn_resources.c: makes stacks[0] of c->file, c->root and c->stack, which must
+ * be set; other stacks follow it. */
+void cfn_stacks_init(struct cfn *c);
 /* cfn_resources.c: reads the resources of every stack into c->res and checks
  * the template as CloudFormation would. 0 or -1 with err set. */
 int cfn_resources(struct cfn *c, struct lb_err *err);

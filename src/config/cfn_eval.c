@@ -48,7 +48,7 @@ size_t cfn_enter(struct cfn *c, size_t i)
 	size_t was = c->cur;
 	struct cfn_stack *s;
 
-	if (!c->stacks || i == was)
+	if (i == was)
 		return was;
 	c->stacks[was].conds = c->conds;
 	s = &c->stacks[i];
@@ -62,7 +62,7 @@ size_t cfn_enter(struct cfn *c, size_t i)
 
 const char *cfn_file(const struct cfn *c, const struct cfn_res *r)
 {
-	return c->stacks ? c->stacks[r->stack].file : c->file;
+	return c->stacks[r->stack].file;
 }
 
 static bool is_type(const struct cfn_res *r, const char *type)
@@ -91,7 +91,7 @@ static const char *option(const struct cfn *c, const char *key)
 /* The stack being evaluated is nested in another (cfn_stack.res_id). */
 static const struct cfn_stack *nested(const struct cfn *c)
 {
-	return c->stacks && c->stacks[c->cur].res_id ? &c->stacks[c->cur] : NULL;
+	return c->stacks[c->cur].res_id ? &c->stacks[c->cur] : NULL;
 }
 
 static const char *pseudo(struct cfn *c, const char *name)
@@ -303,10 +303,10 @@ static int nested_output(struct cfn *c, const struct ynode *at, const struct cfn
 	bool on;
 	int rc;
 
-	while (c->stacks && s < c->nstacks && !(c->stacks[s].res_id && c->stacks[s].parent == r->stack &&
-						 strcmp(c->stacks[s].res_id, r->id) == 0))
+	while (s < c->nstacks && !(c->stacks[s].res_id && c->stacks[s].parent == r->stack &&
+				   strcmp(c->stacks[s].res_id, r->id) == 0))
 		s++;
-	if (!c->stacks || s == c->nstacks)
+	if (s == c->nstacks)
 		return cfn_err(c, at, "'%s' is a nested stack lb does not read: write the value "
 			       "here", r->id);
 	was = cfn_enter(c, s);

@@ -48,8 +48,7 @@ static const char *elb_name(struct cfn *c, const char *s, size_t max)
  */
 static const char *own_name(struct cfn *c, const struct cfn_res *r, size_t max)
 {
-	const struct cfn_stack *k = c->stacks && c->stacks[r->stack].res_id ? &c->stacks[r->stack]
-									     : NULL;
+	const struct cfn_stack *k = c->stacks[r->stack].res_id ? &c->stacks[r->stack] : NULL;
 	const char *base = max ? elb_name(c, r->id, k ? max - 9 : max) : r->id;
 
 	return k ? config_printf(c->a, "%s-%s", base, k->suffix) : base;

@@ -49,7 +49,7 @@ static int params_check(struct cfn *c)
 		if (cdk_asset_param(ps->pairs[i].key->str, ps->pairs[i].value))
 			continue;
 		/* A nested stack's parent passes it: evaluated where it is used. */
-		if (c->stacks && c->stacks[c->cur].res_id &&
+		if (c->stacks[c->cur].res_id &&
 		    ydoc_get(c->stacks[c->cur].params, ps->pairs[i].key->str))
 			continue;
 		if (cfn_param(c, ps->pairs[i].key, ps->pairs[i].key->str, &v))
@@ -63,7 +63,7 @@ static int params_check(struct cfn *c)
  * stack takes its parent's values, not these). */
 static int params_declared(struct cfn *c)
 {
-	size_t n = c->stacks ? c->nstacks : 1;
+	size_t n = c->nstacks;
 
 	for (size_t i = 0; c->opts && i < c->opts->nparams; i++) {
 		const char *p = c->opts->params[i], *eq = strchr(p, '=');
@@ -71,9 +71,8 @@ static int params_declared(struct cfn *c)
 		bool found = strncmp(name, "AWS::", 5) == 0;
 
 		for (size_t s = 0; s < n && !found; s++)
-			found = !(c->stacks && c->stacks[s].res_id) &&
-				ydoc_get(ydoc_get(c->stacks ? c->stacks[s].root : c->root,
-						  "Parameters"), name) != NULL;
+			found = !c->stacks[s].res_id &&
+				ydoc_get(ydoc_get(c->stacks[s].root, "Parameters"), name) != NULL;
 		if (!found)
 			return lb_err_set(c->err, "--parameter %s: the %s declares no parameter "
 					  "'%s'", p, n > 1 ? "cloud assembly's stacks" : "template",
@@ -186,14 +185,21 @@ static int stack_resources(struct cfn *c, struct lb_err *err)
 	return params_check(c) || transforms_check(c) ? -1 : 0;
 }
 
+void cfn_stacks_init(struct cfn *c)
+{
+	c->stacks = arena_alloc(c->a, CFN_STACKS_MAX * sizeof(*c->stacks));
+	c->stacks[0] = (struct cfn_stack){ .file = c->file, .root = c->root, .stack = c->stack };
+	c->nstacks = 1;
+	c->cur = 0;
+}
+
 int cfn_resources(struct cfn *c, struct lb_err *err)
 {
-	size_t n = c->stacks ? c->nstacks : 1, total = 0;
+	size_t n = c->nstacks, total = 0;
 
 	c->err = err;
 	for (size_t s = 0; s < n; s++) {
-		const struct ynode *res = ydoc_get(c->stacks ? c->stacks[s].root : c->root,
-						   "Resources");
+		const struct ynode *res = ydoc_get(c->stacks[s].root, "Resources");
 
 		total += res && res->type == YNODE_MAPPING ? res->n : 0;
 	}
@@ -222,14 +228,14 @@ int cfn_resources(struct cfn *c, struct lb_err *err)
 	cfn_enter(c, 0);
 	/* Why: a nested stack whose resource is not created (its Condition, or its
 	 * parent's) creates nothing. Parents come before the stacks they nest. */
-	for (size_t s = 1; c->stacks && s < c->nstacks; s++) {
+	for (size_t s = 1; s < c->nstacks; s++) {
 		struct cfn_stack *k = &c->stacks[s];
 
 		for (size_t i = 0; k->res_id && i < c->nres; i++)
 			if (c->res[i].stack == k->parent && strcmp(c->res[i].id, k->res_id) == 0)
 				k->off = c->res[i].off || c->stacks[k->parent].off;
 	}
-	for (size_t i = 0; c->stacks && i < c->nres; i++)
+	for (size_t i = 0; i < c->nres; i++)
 		c->res[i].off |= c->stacks[c->res[i].stack].off;
-	return c->stacks ? cfn_exports_check(c) : 0;
+	return c->nstacks > 1 ? cfn_exports_check(c) : 0;
 }

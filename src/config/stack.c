@@ -356,21 +356,10 @@ static const struct ynode *load_more(struct cfn *c, struct ydoc *doc, const char
 	return cfn_flip(c->a, d->root);
 }
 
-/* c->stacks, made with the template being read as stacks[0] if it was alone. */
-static void stacks_begin(struct cfn *c)
-{
-	if (c->stacks)
-		return;
-	c->stacks = arena_alloc(c->a, CFN_STACKS_MAX * sizeof(*c->stacks));
-	c->stacks[0] = (struct cfn_stack){ .file = c->file, .root = c->root, .stack = c->stack };
-	c->nstacks = 1;
-}
-
 /* The other stacks of an assembly. Each is its own scope. */
 static int more_stacks(struct cfn *c, struct ydoc *doc, const struct cdk_stacks *found,
 		       struct lb_err *err)
 {
-	stacks_begin(c);
 	for (size_t i = 1; i < found->n; i++) {
 		const struct ynode *root = load_more(c, doc, found->paths[i], err);
 
@@ -408,8 +397,8 @@ static int nested_depth(const struct cfn *c, size_t s)
  */
 static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
 {
-	for (size_t s = 0; s < (c->stacks ? c->nstacks : 1); s++) {
-		const struct ynode *res = ydoc_get(c->stacks ? c->stacks[s].root : c->root, "Resources");
+	for (size_t s = 0; s < c->nstacks; s++) {
+		const struct ynode *res = ydoc_get(c->stacks[s].root, "Resources");
 
 		for (size_t i = 0; res && res->type == YNODE_MAPPING && i < res->n; i++) {
 			const struct ynode *r = res->pairs[i].value, *root;
@@ -419,8 +408,7 @@ static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
 
 			if (!is_nested(r, &sam))
 				continue;
-			if (!(path = nested_file(c->a, c->stacks ? c->stacks[s].file : c->file,
-						 c->stacks ? c->stacks[top_of(c, s)].file : c->file,
+			if (!(path = nested_file(c->a, c->stacks[s].file, c->stacks[top_of(c, s)].file,
 						 r, sam))) {
 				log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from "
 					 "a local %s or a CDK asset, not from S3 or a repository; its "
@@ -428,7 +416,6 @@ static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
 					 sam ? "Location" : "TemplateURL");
 				continue;
 			}
-			stacks_begin(c);
 			if (c->nstacks == CFN_STACKS_MAX || nested_depth(c, s) == NESTED_MAX_DEPTH)
 				return ydoc_err(err, r, "nested stack '%s': more than %d %s (does a "
 						"template nest itself?)", id,
@@ -486,6 +473,7 @@ struct ydoc *stack_load(struct config *cfg, const struct stack_opts *opts, struc
 	c.region = param(opts, "AWS::Region", cfg->lb.region ? cfg->lb.region : "us-east-1");
 	c.account = param(opts, "AWS::AccountId", "123456789012");
 	c.stack = param(opts, "AWS::StackName", stack_name(c.a, tpl));
+	cfn_stacks_init(&c);
 	if ((found.n > 1 && more_stacks(&c, doc, &found, err)) ||
 	    (is_terraform(doc->root) ? tf_config(&c, doc->root, &doc->root)
 				     : nested_stacks(&c, doc, err) || cfn_resources(&c, err) ||

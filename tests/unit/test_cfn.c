@@ -87,6 +87,7 @@ static const char *eval_in(const char *tmpl, const char *expr, const char *const
 	c = (struct cfn){ .a = &doc->arena, .file = path, .opts = &opts, .skipped = &skipped,
 			  .region = "us-east-1", .account = "123456789012", .stack = "st", .err = &err };
 	c.root = cfn_flip(c.a, doc->root);
+	cfn_stacks_init(&c);
 	if (cfn_resources(&c, &err) || cfn_eval(&c, ydoc_get(c.root, "Probe"), &v)) {
 		snprintf(out, sizeof(out), "%s", strchr(err.msg, ':') + 1);
 	} else {
@@ -125,6 +126,7 @@ static const char *map_in(const char *tmpl)
 	c = (struct cfn){ .a = &doc->arena, .file = path, .skipped = &skipped, .region = "us-east-1",
 			  .account = "123456789012", .stack = "st", .err = &err };
 	c.root = cfn_flip(c.a, doc->root);
+	cfn_stacks_init(&c);
 	if (cfn_resources(&c, &err) || cfn_config(&c, &v))
 		snprintf(out, sizeof(out), "%s", strchr(err.msg, ':') + 1);
 	else
@@ -610,6 +612,7 @@ static const char *cdk_code(const char *asset)
 		c = (struct cfn){ .a = &doc->arena, .file = file, .skipped = &skipped,
 				  .region = "us-east-1", .account = "123456789012", .stack = "st", .err = &err };
 		c.root = cfn_flip(c.a, doc->root);
+		cfn_stacks_init(&c);
 		v = cfn_seq(c.a, c.root);
 		if (cfn_resources(&c, &err) || cfn_functions(&c, v)) {
 			snprintf(out, sizeof(out), "%s", strchr(err.msg, ':') + 1);
@@ -703,6 +706,7 @@ TEST(only_sams_transform_is_read)
 	c = (struct cfn){ .a = &doc->arena, .file = path, .skipped = &skipped, .region = "r",
 			  .account = "a", .stack = "s", .err = &err };
 	c.root = cfn_flip(c.a, doc->root);
+	cfn_stacks_init(&c);
 	CHECK_INT(cfn_resources(&c, &err), -1);
 	CHECK(strstr(err.msg, ":1:41: transform 'AWS::LanguageExtensions' is not supported"));
 	ydoc_free(doc);
