@@ -2,7 +2,8 @@
  * lb: the serving process.
  *
  * Start: load and validate the configuration (exit 1 before binding anything
- * if it is wrong), bind every listener, print one "listening on" line per
+ * if it is wrong), remove the temporary directories of lbs that were killed
+ * (tmp_dirs.h), bind every listener, print one "listening on" line per
  * listener in configuration order, then run the loop.
  *
  * SIGHUP reloads: the new files are loaded and validated first; if they are
@@ -30,6 +31,7 @@
  */
 #include "lb.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +47,10 @@
 #include "net/http_server.h"
 #include "net/jwks_fetch.h"
 #include "net/net.h"
+#include "lambda/image.h"
 #include "lambda/lambda.h"
 #include "lambda/lambda_api.h"
+#include "lambda/tmp_dirs.h"
 #include "base/log.h"
 #include "router.h"
 #include "net/tls.h"
@@ -360,7 +364,7 @@ int lb_serve(const struct lb_options *opt)
 	struct lb_err err = { "" };
 	struct access_log *al = NULL;
 	struct http_listener *api_l = NULL;
-	char *runtimes;
+	char *runtimes, cache[PATH_MAX];
 	int nworkers, status = 1;
 
 	lb.cfg = load_config(opt, &err);
@@ -368,6 +372,8 @@ int lb_serve(const struct lb_options *opt)
 		log_error("%s", err.msg);
 		return 1;
 	}
+	/* Once, before serving: what lbs killed with SIGKILL left in TMPDIR and the image cache. */
+	tmp_dirs_sweep(images_cache_path(cache, sizeof(cache)) == 0 ? cache : NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_debug("open descriptors limit: %ld", net_raise_fd_limit());
 	rng_seed(&lb.rng);

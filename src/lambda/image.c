@@ -3,12 +3,14 @@
  * and the command line of an isolated sandbox (image.h).
  *
  * An archive is first extracted into a scratch directory ($TMPDIR/
- * lb-image-XXXXXX, removed at once), so an archive and a layout directory
+ * lb-image-PID-XXXXXX, removed at once), so an archive and a layout directory
  * are read the same way: index.json (an OCI layout, which `docker save`
  * writes too since Docker 25) or else manifest.json (`docker save` before
  * 25, `podman save`). A root is built under a temporary name in the cache
- * and renamed into place in one step, so a root under its digest is always
- * complete, and two lb processes may build it at once.
+ * (.tmp-PID-XXXXXX, which the next lb removes if this one is killed
+ * meanwhile: tmp_dirs.c) and renamed into place in one step, so a root
+ * under its digest is always complete, and two lb processes may build it
+ * at once.
  */
 #include "lambda/image.h"
 
@@ -27,6 +29,7 @@
 #include "base/util.h"
 #include "lambda/image_tar.h"
 #include "lambda/layer_fs.h"
+#include "lambda/tmp_dirs.h"
 
 #define JSON_MAX (4 * 1024 * 1024)   /* index, manifest and config files */
 /* Why: Lambda's limit for a container image, 10 GB uncompressed with all its layers. */
@@ -151,17 +154,26 @@ out:
 	return rc;
 }
 
+int images_cache_path(char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg && *xdg)
+		n = snprintf(out, size, "%s/lb/images", xdg);
+	else if (home && *home)
+		n = snprintf(out, size, "%s/.cache/lb/images", home);
+	else
+		return -1;
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
 /* $XDG_CACHE_HOME/lb/images, else ~/.cache/lb/images, created; -1 with err. */
 static int cache_dir(char *out, size_t size, struct lb_err *err)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char path[PATH_MAX];
 
-	if (xdg && *xdg)
-		snprintf(path, sizeof(path), "%s/lb/images", xdg);
-	else if (home && *home)
-		snprintf(path, sizeof(path), "%s/.cache/lb/images", home);
-	else
+	if (images_cache_path(path, sizeof(path)) < 0)
 		return lb_err_set(err, "neither XDG_CACHE_HOME nor HOME is set: no cache for images");
 	for (char *s = path + 1; ; s++) {
 		char c = *s;
@@ -192,8 +204,7 @@ static int build_root(const char *dir, const struct oci_manifest *m, const char 
 	snprintf(final, sizeof(final), "%s/%s", cache, hex);
 	if (stat(final, &st) == 0)
 		return 0;
-	snprintf(work, sizeof(work), "%s/.tmp-XXXXXX", cache);
-	if (!mkdtemp(work))
+	if (tmp_dirs_make(work, sizeof(work), cache, TMP_DIRS_CACHE) < 0)
 		return lb_err_set(err, "cannot create a directory in '%s': %s", cache, strerror(errno));
 	snprintf(root, sizeof(root), "%s/rootfs", work);
 	if (mkdir(root, 0755) != 0) {
@@ -277,7 +288,6 @@ static int unpack(const char *path, const struct stat *st, uint64_t size_max, st
 {
 	/* An archive's own files (its layers, compressed or not) may not pass the limit either. */
 	struct image_room room = { size_max, size_max };
-	const char *base = getenv("TMPDIR");
 	char scratch[PATH_MAX], *real = NULL;
 	int rc;
 
@@ -287,8 +297,7 @@ static int unpack(const char *path, const struct stat *st, uint64_t size_max, st
 		free(real);
 		return rc;
 	}
-	snprintf(scratch, sizeof(scratch), "%s/lb-image-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(scratch))
+	if (tmp_dirs_make(scratch, sizeof(scratch), tmp_dirs_base(), TMP_DIRS_IMAGE) < 0)
 		return lb_err_set(err, "cannot create a scratch directory: %s", strerror(errno));
 	real = realpath(scratch, NULL);
 	rc = real && image_tar_extract(path, real, false, &room, err) == 0 ? load(real, size_max, img, err) : -1;

@@ -11,6 +11,7 @@
 #define LB_IMAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "alb/oci_image.h"
 #include "base/err.h"
@@ -30,6 +31,10 @@ struct image {
  */
 struct images *images_new(void);
 void images_free(struct images *im);
+
+/* The cache's folder, $XDG_CACHE_HOME/lb/images else $HOME/.cache/lb/images, not
+ * created; -1 when neither is set (or the path does not fit in size bytes). */
+int images_cache_path(char *out, size_t size);
 
 /*
  * The image at path, unpacked into the cache when it is not there yet

@@ -23,6 +23,7 @@
 #include "lambda/image.h"
 #include "lambda/layers.h"
 #include "lambda/runtime_fetch.h"
+#include "lambda/tmp_dirs.h"
 
 static void strvec_push(struct strvec *sv, char *s)
 {
@@ -302,13 +303,10 @@ void lambda_env_bin_first(const char *prog, const struct function_settings *s, s
 /* A private directory for the sandbox's /tmp, under lb's TMPDIR; NULL with err. */
 char *lambda_env_tmpdir(struct lb_err *err)
 {
-	const char *base = getenv("TMPDIR");
+	const char *base = tmp_dirs_base();
 	char dir[PATH_MAX];
 
-	if (!base || !*base)
-		base = "/tmp";
-	snprintf(dir, sizeof(dir), "%s/lb-tmp-XXXXXX", base);
-	if (!mkdtemp(dir)) {
+	if (tmp_dirs_make(dir, sizeof(dir), base, TMP_DIRS_TMP) < 0) {
 		lb_err_set(err, "cannot create a /tmp for it in %s: %s", base, strerror(errno));
 		return NULL;
 	}

@@ -60,6 +60,7 @@
 #include "base/buf.h"
 #include "lambda/layer_fs.h"
 #include "lambda/layer_zip.h"
+#include "lambda/tmp_dirs.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -309,16 +310,12 @@ struct layers *layers_new(void)
 
 static int make_root(struct layers *ls, struct lb_err *err)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *templ = str_printf("%s/lb-layers-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	const char *base = tmp_dirs_base();
+	char dir[PATH_MAX];
 
-	if (!mkdtemp(templ)) {
-		lb_err_set(err, "cannot create a temporary directory in '%s': %s",
-			   tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		free(templ);
-		return -1;
-	}
-	ls->root = templ;
+	if (tmp_dirs_make(dir, sizeof(dir), base, TMP_DIRS_LAYERS) < 0)
+		return lb_err_set(err, "cannot create a temporary directory in '%s': %s", base, strerror(errno));
+	ls->root = xstrdup(dir);
 	return 0;
 }
 

@@ -7,10 +7,11 @@
  * (DESIGN.md §5, §7).
  *
  * lb cannot provide /opt or /var/task itself without containers, so these
- * directories live in a private temporary directory (mkdtemp under $TMPDIR
- * or /tmp, created when the first one is needed, removed by layers_free) and
- * take their places in every path; LB_LAYERS_DIR names the merged layers for
- * the function, LAMBDA_TASK_ROOT the task root.
+ * directories live in a private temporary directory ($TMPDIR/lb-layers-PID-
+ * XXXXXX, created when the first one is needed, removed by layers_free, or
+ * by the next lb when this one is killed: tmp_dirs.h) and take their places
+ * in every path; LB_LAYERS_DIR names the merged layers for the function,
+ * LAMBDA_TASK_ROOT the task root.
  *
  * One pair per function version and configuration: built when a sandbox of
  * that version first starts, shared by its later sandboxes, and removed once

@@ -35,7 +35,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests/unit -I/usr/share/inc
 FUZZ_LIBS := $(shell pkg-config --libs $(PKGS)) -lm
 # The pure layer (DESIGN.md §3): no sockets, no event loop.
 PURE_SRC := $(wildcard src/base/*.c src/config/*.c src/alb/*.c) \
-	src/lambda/layers.c src/lambda/layer_fs.c src/lambda/layer_zip.c
+	src/lambda/layers.c src/lambda/layer_fs.c src/lambda/layer_zip.c src/lambda/tmp_dirs.c
 # The HTTP/1 reader is socket-free but lives beside the server; it brings llhttp.
 H1_SRC := src/net/h1_read.c $(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 TARGETS := fuzz_h1 fuzz_desync fuzz_config fuzz_invoke_api fuzz_alb_result fuzz_alb_event fuzz_glob \
