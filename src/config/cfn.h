@@ -104,6 +104,8 @@ struct cfn_res *cfn_find(struct cfn *c, const char *id);
 size_t cfn_enter(struct cfn *c, size_t i);
 /* The template file resource r is in. */
 const char *cfn_file(const struct cfn *c, const struct cfn_res *r);
+/* The stack at the top of stacks[s]'s nesting (s when it is not nested). */
+size_t cfn_top(const struct cfn *c, size_t s);
 /* Parameter name of the stack being evaluated (--parameter, else its Default), at for errors. */
 int cfn_param(struct cfn *c, const struct ynode *at, const char *name, struct ynode **out);
 /* Condition name of the stack being evaluated (its Conditions section), evaluated once. */
@@ -142,6 +144,11 @@ void cfn_layer_skipped(const struct ynode *at, const char *arn, const char *wher
 /* "arn:aws:lambda:R:A:function:NAME[:Q]" → "NAME[:Q]" in c->a; NULL if not one. */
 const char *cfn_lambda_target(struct cfn *c, const char *arn);
 
+/* stack.c: the source.path of the CDK file asset hash (NULL: none) that the
+ * assets manifest beside the template top lists, relative to top's folder, new
+ * in a; NULL when none is listed, or, with file_only, when it is a directory
+ * (packaging zip). */
+const char *stack_cdk_asset(struct arena *a, const char *top, const char *hash, bool file_only);
 /* stack.c: code written inline (ZipFile, InlineCode) as a directory; NULL with err. */
 const char *stack_inline_code(struct cfn *c, const struct ynode *at, const char *runtime,
 			      const char *source);

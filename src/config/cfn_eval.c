@@ -65,6 +65,13 @@ const char *cfn_file(const struct cfn *c, const struct cfn_res *r)
 	return c->stacks[r->stack].file;
 }
 
+size_t cfn_top(const struct cfn *c, size_t s)
+{
+	while (c->stacks[s].res_id)
+		s = c->stacks[s].parent;
+	return s;
+}
+
 static bool is_type(const struct cfn_res *r, const char *type)
 {
 	return strcmp(r->type, type) == 0;

@@ -6,7 +6,8 @@
  *
  * Code is found where a local run can find it: inline source (ZipFile,
  * InlineCode) written to a directory, a SAM CodeUri that is a local path,
- * or a CDK asset (the aws:asset:path metadata, relative to the template).
+ * or a CDK asset (the aws:asset:path metadata, relative to the template, or
+ * else the asset of the S3Key's hash in the stack's assets manifest).
  * A local path may name a directory or a .zip file, as lb.yaml's code may
  * (config_fn.c checks which). Code that is only in S3 or an image is an
  * error naming the resource.
@@ -80,23 +81,42 @@ static struct ynode *asset(struct cfn *c, const struct cfn_res *r, const char *p
 	return cfn_scalar(c->a, path, path->str);
 }
 
-/*
- * Without asset metadata (an app synthesized without the CDK CLI), a CDK
- * template's S3Key is "<sha256>.zip" and the staged copy is the folder
- * asset.<sha256> beside the template (aws-integration.md §6.2's fallback),
- * or, for code given as a .zip file (lambda.Code.fromAsset('app.zip')), the
- * file asset.<sha256>.zip, which CDK stages as it is.
- */
-static struct ynode *cdk_staged(struct cfn *c, const char *tpl, const struct ynode *key)
+/* Files a and b are in one folder, as their paths name it. */
+static bool same_folder(const char *a, const char *b)
 {
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	size_t na = sa ? (size_t)(sa - a) : 0, nb = sb ? (size_t)(sb - b) : 0;
+
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
+/*
+ * Without asset metadata (cdk synth --no-asset-metadata, or an app synthesized
+ * without the CDK CLI), the S3Key of a CDK function's Code or layer's Content is
+ * "<sha256>.zip", the key of the asset of that hash: the assets manifest of the
+ * stack at the top of r's nesting names its staged copy. Without one, the staged
+ * copy is the folder asset.<sha256> beside the template (aws-integration.md
+ * §6.2's fallback), or, for code given as a .zip file
+ * (lambda.Code.fromAsset('app.zip')), the file asset.<sha256>.zip, which CDK
+ * stages as it is.
+ */
+static struct ynode *cdk_staged(struct cfn *c, const struct cfn_res *r, const struct ynode *key)
+{
+	const char *tpl = cfn_file(c, r), *top = c->stacks[cfn_top(c, r->stack)].file;
 	size_t n = strlen(tpl), sfx = strlen(".template.json");
-	const char *slash = strrchr(tpl, '/'), *dir;
+	const char *slash = strrchr(tpl, '/'), *dir, *p;
 	struct stat st;
 
 	if (!key || key->type != YNODE_SCALAR || key->len != 68 || strcmp(key->str + 64, ".zip") ||
 	    strspn(key->str, "0123456789abcdef") != 64 || n < sfx ||
 	    strcmp(tpl + n - sfx, ".template.json") != 0)
 		return NULL;
+	/* Why: a CDK Stage's templates are in its nested assembly (assembly-NAME/)
+	 * and its assets in the cloud assembly's root, where the manifest's
+	 * "../asset.HASH" leads; CDK writes nested templates beside the top one. */
+	if (same_folder(tpl, top) &&
+	    (p = stack_cdk_asset(c->a, top, arena_strndup(c->a, key->str, 64), false)))
+		return cfn_scalar(c->a, key, p);
 	dir = slash ? config_printf(c->a, "%.*s/", (int)(slash - tpl), tpl) : "";
 	if (stat(config_printf(c->a, "%sasset.%.64s", dir, key->str), &st) != 0 &&
 	    stat(config_printf(c->a, "%sasset.%s", dir, key->str), &st) == 0 && S_ISREG(st.st_mode))
@@ -146,7 +166,7 @@ static int code(struct cfn *c, const struct cfn_res *r, const char *runtime, str
 		cfn_put(c->a, o, "code", v);
 		return 0;
 	}
-	if (!sam && (path = cdk_staged(c, cfn_file(c, r), ydoc_get(v, "S3Key")))) {
+	if (!sam && (path = cdk_staged(c, r, ydoc_get(v, "S3Key")))) {
 		cfn_put(c->a, o, "code", path);
 		return 0;
 	}
@@ -204,6 +224,11 @@ static int layer(struct cfn *c, const struct cfn_res *f, const struct ynode *arn
 			continue;
 		if ((v = asset(c, r, "Content")) == &asset_failed)
 			return -1;
+		if (!v) {
+			if (cfn_prop(c, r, "Content", &v))
+				return -1;
+			v = cdk_staged(c, r, ydoc_get(v, "S3Key"));
+		}
 		if (v) {
 			cfn_push(c->a, list, v);
 			return 0;

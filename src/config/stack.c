@@ -136,16 +136,14 @@ static const char *beside(struct arena *a, const char *file, const char *p)
 }
 
 /*
- * Why: without asset metadata (cdk synth --no-asset-metadata, or an app run
- * without the CDK CLI), a CDK nested stack's TemplateURL is only the S3 URL of
- * its template asset, named by the asset's hash; CDK lists the assets of a stack
- * and of the stacks it nests in its assets manifest, NAME.assets.json beside
- * NAME.template.json, with each file asset's source.path (relative to it). top is
- * the template of the stack at the top of the nesting. NULL when none is listed.
+ * Why: CDK lists the file assets of a stack and of the stacks it nests in its
+ * assets manifest, NAME.assets.json beside NAME.template.json, each by its hash
+ * with its source.path (relative to the manifest) and packaging ("file": the
+ * file as it is; "zip": a directory CDK zips).
  */
-static const char *cdk_asset_template(struct arena *a, const char *top, const struct ynode *url)
+const char *stack_cdk_asset(struct arena *a, const char *top, const char *hash, bool file_only)
 {
-	const char *hash = cfn_asset_hash(a, url), *sfx = ".template.json", *manifest, *p = NULL;
+	const char *sfx = ".template.json", *p = NULL;
 	size_t n = strlen(top), k = strlen(sfx);
 	const struct ynode *src, *path, *pkg;
 	struct lb_err e2 = { 0 };
@@ -153,17 +151,31 @@ static const char *cdk_asset_template(struct arena *a, const char *top, const st
 
 	if (!hash || n < k || strcmp(top + n - k, sfx) != 0)
 		return NULL;
-	manifest = config_printf(a, "%.*s.assets.json", (int)(n - k), top);
-	if (!(d = ydoc_load(manifest, &e2)))
+	if (!(d = ydoc_load(config_printf(a, "%.*s.assets.json", (int)(n - k), top), &e2)))
 		return NULL;
 	src = ydoc_get(ydoc_get(ydoc_get(d->root, "files"), hash), "source");
 	path = ydoc_get(src, "path");
 	pkg = ydoc_get(src, "packaging");
 	if (path && path->type == YNODE_SCALAR &&
-	    !(pkg && pkg->type == YNODE_SCALAR && strcmp(pkg->str, "file") != 0))
-		p = beside(a, manifest, path->str);
+	    (!pkg || (pkg->type == YNODE_SCALAR && (strcmp(pkg->str, "file") == 0 ||
+						     (!file_only && strcmp(pkg->str, "zip") == 0)))))
+		p = arena_strdup(a, path->str);
 	ydoc_free(d);
 	return p;
+}
+
+/*
+ * Why: without asset metadata (cdk synth --no-asset-metadata, or an app run
+ * without the CDK CLI), a CDK nested stack's TemplateURL is only the S3 URL of
+ * its template asset, named by the asset's hash, which the assets manifest of
+ * top, the template of the stack at the top of the nesting, lists. NULL when
+ * it lists none.
+ */
+static const char *cdk_asset_template(struct arena *a, const char *top, const struct ynode *url)
+{
+	const char *p = stack_cdk_asset(a, top, cfn_asset_hash(a, url), true);
+
+	return p ? beside(a, top, p) : NULL;
 }
 
 /* r is a nested stack: AWS::CloudFormation::Stack, or SAM's AWS::Serverless::Application
@@ -371,14 +383,6 @@ static int more_stacks(struct cfn *c, struct ydoc *doc, const struct cdk_stacks 
 	return 0;
 }
 
-/* The stack at the top of stacks[s]'s nesting (s when it is not nested). */
-static size_t top_of(const struct cfn *c, size_t s)
-{
-	while (c->stacks[s].res_id)
-		s = c->stacks[s].parent;
-	return s;
-}
-
 /* The depth of stacks[s] in its tree of nested stacks (0: a stack of its own). */
 static int nested_depth(const struct cfn *c, size_t s)
 {
@@ -408,7 +412,7 @@ static int nested_stacks(struct cfn *c, struct ydoc *doc, struct lb_err *err)
 
 			if (!is_nested(r, &sam))
 				continue;
-			if (!(path = nested_file(c->a, c->stacks[s].file, c->stacks[top_of(c, s)].file,
+			if (!(path = nested_file(c->a, c->stacks[s].file, c->stacks[cfn_top(c, s)].file,
 						 r, sam))) {
 				log_warn("%s:%d:%d: nested stack '%s': lb reads a nested template from "
 					 "a local %s or a CDK asset, not from S3 or a repository; its "

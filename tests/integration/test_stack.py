@@ -331,14 +331,36 @@ class CdkTests(LbTestCase):
         self.assertEqual(r.status, 200)
         self.assertTrue(r.body.startswith(b"inline Inline"), r.body)
 
+    def check_layer(self, lb):
+        r = lb.get("/layer")
+        self.assertEqual((r.status, r.body), (200, b"from the layer"))
+
     def test_a_synthesized_cloud_assembly_serves(self):
-        self.check_routes(self.serve_assembly())
+        lb = self.serve_assembly("--layer")
+        self.check_routes(lb)
+        self.check_layer(lb)
 
     def test_without_asset_metadata_the_staged_asset_is_found(self):
-        self.check_routes(self.serve_assembly("--no-asset-metadata"))
+        # Why: a layer's Content.S3Key is its asset's key as a function's Code.S3Key is;
+        # lb refused the layer as content in S3.
+        lb = self.serve_assembly("--no-asset-metadata", "--layer")
+        self.check_routes(lb)
+        self.check_layer(lb)
 
     def test_a_stage_is_a_nested_assembly_whose_assets_are_in_the_root(self):
         self.check_routes(self.serve_assembly("--stage"))
+
+    def test_a_stage_without_asset_metadata_finds_its_assets_in_the_assets_manifest(self):
+        # Why: a Stage's template is in cdk.out/assembly-Dev/ and its assets in cdk.out/;
+        # lb looked for asset.HASH beside the template and could not access it. The
+        # stack's assets manifest names the asset of the S3Key's hash: ../asset.HASH.
+        lb = self.serve_assembly("--stage", "--no-asset-metadata", "--layer")
+        r = lb.get("/anything")
+        self.assertEqual((r.status, r.body),
+                         (200, b'{"fn": "Hello4A628BD4", "version": "$LATEST", "greeting": "hi", '
+                               b'"path": "/anything"}'))
+        self.check_routes(lb)
+        self.check_layer(lb)
 
     def test_a_nested_stack_is_served_with_its_parent(self):
         # Why: a CDK NestedStack is an AWS::CloudFormation::Stack whose template lies

@@ -582,12 +582,13 @@ TEST(image_functions_of_a_template_say_how_lb_can_run_them)
 /*
  * The code path a CDK template's function maps to without asset metadata, the
  * template written as DIR/Stack.template.json beside DIR/<asset> (when not
- * NULL, a file if its name ends in .zip, else a folder): "code: PATH" or the error.
+ * NULL, a file if its name ends in .zip, else a folder) and, when files is not
+ * NULL, DIR/Stack.assets.json with {"files": files}: "code: PATH" or the error.
  */
-static const char *cdk_code(const char *asset)
+static const char *cdk_code_listed(const char *asset, const char *files)
 {
 	static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	char dir[] = "/tmp/lb-test-cdk-XXXXXX", file[128], staged[128];
+	char dir[] = "/tmp/lb-test-cdk-XXXXXX", file[128], staged[128], manifest[128];
 	struct buf skipped = BUF_INIT, b = BUF_INIT;
 	struct ynode *v;
 	struct ydoc *doc;
@@ -607,6 +608,12 @@ static const char *cdk_code(const char *asset)
 		"\"Runtime\": \"python3.12\", \"Handler\": \"index.handler\", \"Code\": "
 		"{\"S3Bucket\": \"b\", \"S3Key\": \"%s.zip\"}}}}}\n", key);
 	fclose(f);
+	snprintf(manifest, sizeof(manifest), "%s/Stack.assets.json", dir);
+	if (files) {
+		f = fopen(manifest, "w");
+		fprintf(f, "{\"version\": \"55.0.0\", \"files\": %s}\n", files);
+		fclose(f);
+	}
 	snprintf(out, sizeof(out), "%s", "(no document)");
 	if ((doc = ydoc_load_tagged(file, &err))) {
 		c = (struct cfn){ .a = &doc->arena, .file = file, .skipped = &skipped,
@@ -626,10 +633,16 @@ static const char *cdk_code(const char *asset)
 	buf_release(&b);
 	buf_release(&skipped);
 	unlink(file);
+	unlink(manifest);
 	unlink(staged);
 	rmdir(staged);
 	rmdir(dir);
 	return out;
+}
+
+static const char *cdk_code(const char *asset)
+{
+	return cdk_code_listed(asset, NULL);
 }
 
 /* Why: CDK stages a folder asset as asset.HASH, a .zip file asset (Code.fromAsset('app.zip'))
@@ -644,6 +657,27 @@ TEST(cdk_staged_code_without_metadata_is_the_folder_or_the_zip)
 	CHECK_STR(cdk_code(NULL), want);     /* neither: the folder's name, which config reports */
 	snprintf(want, sizeof(want), "code: asset.%s.zip", hash);
 	CHECK_STR(cdk_code(want + 6), want);
+}
+
+/*
+ * Why: CDK's assets manifest names each asset's staged copy by its hash, relative
+ * to the manifest: a Stage's is in the cloud assembly's root, above its template
+ * (lb looked for asset.HASH beside the template). A hash it does not list, or a
+ * packaging CDK has no file assets of, leaves the copy beside the template.
+ */
+TEST(cdk_staged_code_without_metadata_is_where_the_assets_manifest_says)
+{
+#define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	CHECK_STR(cdk_code_listed(NULL, "{\"" HASH "\": {\"source\": {\"path\": \"../asset." HASH "\", "
+				  "\"packaging\": \"zip\"}}}"), "code: ../asset." HASH);
+	CHECK_STR(cdk_code_listed(NULL, "{\"" HASH "\": {\"source\": {\"path\": \"../asset." HASH
+				  ".zip\", \"packaging\": \"file\"}}}"), "code: ../asset." HASH ".zip");
+	CHECK_STR(cdk_code_listed(NULL, "{\"" HASH "\": {\"source\": {\"path\": \"../x\", "
+				  "\"packaging\": \"tar\"}}}"), "code: asset." HASH);
+	CHECK_STR(cdk_code_listed(NULL, "{\"fedcba\": {\"source\": {\"path\": \"../x\"}}}"),
+		  "code: asset." HASH);
+	CHECK_STR(cdk_code_listed(NULL, "[]"), "code: asset." HASH);
+#undef HASH
 }
 
 /* cfn_asset_hash of each item of the YAML list probes, "(none)" when NULL. */
@@ -748,6 +782,7 @@ int main(void)
 	RUN(a_layer_published_on_aws_is_named_and_left_out);
 	RUN(image_functions_of_a_template_say_how_lb_can_run_them);
 	RUN(cdk_staged_code_without_metadata_is_the_folder_or_the_zip);
+	RUN(cdk_staged_code_without_metadata_is_where_the_assets_manifest_says);
 	RUN(a_cdk_nested_stacks_template_url_names_its_asset_hash);
 	unlink(path);
 	return test_done();

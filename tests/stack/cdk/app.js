@@ -9,7 +9,7 @@ const elbv2 = require("aws-cdk-lib/aws-elasticloadbalancingv2");
 const targets = require("aws-cdk-lib/aws-elasticloadbalancingv2-targets");
 const lambda = require("aws-cdk-lib/aws-lambda");
 
-// node app.js OUTDIR [--no-asset-metadata] [--stage] [--nested]
+// node app.js OUTDIR [--no-asset-metadata] [--stage] [--nested] [--layer]
 const outdir = process.argv[2] || "cdk.out";
 const flags = process.argv.slice(3);
 // The CDK CLI turns asset metadata on by default; an app synthesized without
@@ -85,6 +85,25 @@ if (flags.includes("--nested")) {
     priority: 50,
     conditions: [elbv2.ListenerCondition.pathPatterns(["/parent/*"])],
     targetGroups: [group],
+  });
+}
+// --layer: a function whose module is in a LayerVersion's asset (layer/python).
+if (flags.includes("--layer")) {
+  const shared = new lambda.LayerVersion(stack, "Shared", {
+    code: lambda.Code.fromAsset(path.join(__dirname, "layer")),
+    compatibleRuntimes: [lambda.Runtime.PYTHON_3_12],
+  });
+  const layered = new lambda.Function(stack, "Layered", {
+    runtime: lambda.Runtime.PYTHON_3_12,
+    handler: "index.handler",
+    code: lambda.Code.fromInline(
+      "import shared\ndef handler(e, c):\n    return {'statusCode': 200, 'body': shared.TEXT}\n"),
+    layers: [shared],
+  });
+  listener.addTargets("Layered", {
+    priority: 60,
+    conditions: [elbv2.ListenerCondition.pathPatterns(["/layer"])],
+    targets: [new targets.LambdaTarget(layered)],
   });
 }
 app.synth();
