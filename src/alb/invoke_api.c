@@ -24,6 +24,8 @@
 
 #include <jansson.h>
 
+#include "base/base64.h"
+
 #define PATH_PREFIX "/2015-03-31/functions/"
 #define PATH_SUFFIX "/invocations"
 
@@ -275,6 +277,37 @@ int invoke_api_log_type(const struct sv *value, bool *tail, struct invoke_error 
 	return set_error(e, 400, "ValidationException", "1 validation error detected: Value '%.*s' at "
 			 "'logType' failed to satisfy constraint: Member must satisfy enum value set: "
 			 "[Tail, None]", (int)(value->n < 200 ? value->n : 200), value->p);
+}
+
+int invoke_api_client_context(const struct sv *value, struct buf *out, struct invoke_error *e)
+{
+	size_t at = out->len;
+	json_t *doc = NULL;
+
+	/* lb's choice: an empty header is no client context (Lambda's answer unverified). */
+	if (!value || !value->n)
+		return 0;
+	/* Lambda's limit is on the base64; its error for a longer one is
+	 * unverified: lb answers as for a malformed one, naming the limit. */
+	if (value->n > INVOKE_CLIENT_CONTEXT_MAX)
+		return set_error(e, 400, "InvalidRequestContentException",
+				 "Client context must be at most %d bytes of Base64 (got %zu).",
+				 INVOKE_CLIENT_CONTEXT_MAX, value->n);
+	/* Why: Lambda decodes it and wants a JSON object (the mobile SDK's
+	 * {"client","custom","env"}); its message for anything else is this one. */
+	if (base64_decode(value->p, value->n, out) == 0)
+		doc = json_loadb(out->p + at, out->len - at,
+				 JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		out->len = at;
+		if (out->p)
+			out->p[at] = '\0';
+		return set_error(e, 400, "InvalidRequestContentException",
+				 "Client context must be a valid Base64-encoded JSON object.");
+	}
+	json_decref(doc);
+	return 0;
 }
 
 size_t invoke_api_payload_max(enum invoke_type type)

@@ -22,6 +22,8 @@
  * (API_Invoke; AWS's own 413 messages give 6291456 bytes). */
 #define INVOKE_SYNC_PAYLOAD_MAX (6 * 1024 * 1024)
 #define INVOKE_ASYNC_PAYLOAD_MAX (1024 * 1024)
+/* Why: Lambda's limit on X-Amz-Client-Context, in bytes of its base64 (API_Invoke). */
+#define INVOKE_CLIENT_CONTEXT_MAX 3583
 
 enum invoke_type { INVOKE_TYPE_REQUEST_RESPONSE, INVOKE_TYPE_EVENT, INVOKE_TYPE_DRY_RUN };
 
@@ -58,6 +60,14 @@ int invoke_api_resolve(const struct config *cfg, struct sv raw_name, struct sv q
 int invoke_api_invocation_type(const struct sv *value, enum invoke_type *out, struct invoke_error *e);
 /* X-Amz-Log-Type: None (or absent) or Tail; -1 with *e on another value. */
 int invoke_api_log_type(const struct sv *value, bool *tail, struct invoke_error *e);
+
+/*
+ * X-Amz-Client-Context: base64 of a JSON object, at most
+ * INVOKE_CLIENT_CONTEXT_MAX bytes. 0 with the decoded JSON text appended to
+ * out (nothing when the header is absent or empty), or -1 with *e
+ * (InvalidRequestContentException 400).
+ */
+int invoke_api_client_context(const struct sv *value, struct buf *out, struct invoke_error *e);
 
 /* The largest payload an invocation type takes. */
 size_t invoke_api_payload_max(enum invoke_type type);

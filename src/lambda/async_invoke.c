@@ -51,6 +51,7 @@ struct async_event {
 	const struct function_cfg *fn;
 	char *qualifier;              /* NULL for $LATEST */
 	char *payload, *trace;
+	char *client_context;         /* kept through retries, as the payload; or NULL */
 	size_t len;
 	char request_id[37];
 	int64_t queued_us;            /* monotonic */
@@ -119,6 +120,7 @@ static void event_drop(struct async_event *e)
 	free(e->qualifier);
 	free(e->payload);
 	free(e->trace);
+	free(e->client_context);
 	free(e->version);
 	free(e->response);
 	free(e);
@@ -178,7 +180,8 @@ static void deliver(struct async_event *e, enum async_condition cond)
 		log_warn("function %s: destination function %s is gone", e->fn->name, d->function);
 		return;
 	}
-	if (!async_invoke_submit(a, e->cfg, target, d->qualifier, a->scratch.p, a->scratch.len, e->trace, id))
+	/* A destination's event is a new invocation with the record as its payload: no client context. */
+	if (!async_invoke_submit(a, e->cfg, target, d->qualifier, a->scratch.p, a->scratch.len, e->trace, NULL, id))
 		log_warn("function %s: its destination %s's event is dropped: the queue is full", e->fn->name,
 			 d->function);
 }
@@ -260,7 +263,8 @@ static void on_done(void *cookie, const struct invoke_result *res)
 
 static void attempt(struct async_event *e)
 {
-	struct invoke_request ir = { e->cfg, e->fn, e->qualifier, e->payload, e->len, e->trace, false };
+	struct invoke_request ir = { e->cfg, e->fn, e->qualifier, e->payload, e->len, e->trace, false,
+				     e->client_context };
 	int64_t age_s = (time_mono_us() - e->queued_us) / 1000000;
 	const struct function_cfg *now;
 
@@ -294,7 +298,7 @@ static void attempt(struct async_event *e)
 
 bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
 			 const char *qualifier, const char *payload, size_t len, const char *trace,
-			 char request_id[37])
+			 const char *client_context, char request_id[37])
 {
 	struct async_event *e;
 	struct fn_queue *q;
@@ -325,6 +329,7 @@ bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struc
 	e->payload[len] = '\0';
 	e->len = len;
 	e->trace = xstrdup(trace);
+	e->client_context = client_context ? xstrdup(client_context) : NULL;
 	e->queued_us = time_mono_us();
 	e->timer = evtimer_new(a->base, on_timer, e);
 	async_policy_init(&e->policy, fn->async.max_retries, max_age, a->test_delays ? a->delays : NULL);

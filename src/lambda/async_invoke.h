@@ -29,11 +29,12 @@ struct async_invoke *async_invoke_new(struct event_base *base, struct lambda *la
  * writes its request id (the 202's x-amzn-RequestId) into request_id.
  * False, with nothing queued, when the queued events' payloads would pass
  * lb's bound on their memory.
- * qualifier NULL or "" is $LATEST; payload and trace are copied.
+ * qualifier NULL or "" is $LATEST; payload, trace and client_context (the
+ * decoded X-Amz-Client-Context, or NULL) are copied.
  */
 bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struct function_cfg *fn,
 			 const char *qualifier, const char *payload, size_t len, const char *trace,
-			 char request_id[37]);
+			 const char *client_context, char request_id[37]);
 /* Later attempts run the functions of cfg (takes a reference). */
 void async_invoke_set_config(struct async_invoke *a, struct config *cfg);
 /* Attempts running now (events waiting for a retry are not counted). */

@@ -277,9 +277,9 @@ static void host_value(char *out, size_t n, const struct endpoint *ep)
 
 static void build_head(struct buf *head, const struct function_cfg *fn, const char *qualifier,
 		       const struct endpoint *ep, const struct aws_creds *creds, size_t len, const char *payload,
-		       const char *trace_id, bool log_tail)
+		       const char *trace_id, const char *client_context, bool log_tail)
 {
-	struct buf path = BUF_INIT, query = BUF_INIT;
+	struct buf path = BUF_INIT, query = BUF_INIT, context = BUF_INIT;
 	char host[300];
 
 	/* The SDKs UriEncode the FunctionName label: "name:alias" travels as "name%3Aalias". */
@@ -296,9 +296,15 @@ static void build_head(struct buf *head, const struct function_cfg *fn, const ch
 	buf_puts(head, "X-Amz-Invocation-Type: RequestResponse\r\n");
 	if (log_tail)
 		buf_puts(head, "X-Amz-Log-Type: Tail\r\n");
+	/* The invocation's client context goes on as it came: base64 of the JSON
+	 * (the same bytes, as lb's decoding is strict). */
+	if (client_context) {
+		base64_encode_buf(client_context, strlen(client_context), &context);
+		buf_printf(head, "X-Amz-Client-Context: %s\r\n", buf_cstr(&context));
+	}
 	if (ep->sign) {
 		char date[17], hash[65];
-		struct sigv4_header h[5] = { { SV("host"), sv_from(host) },
+		struct sigv4_header h[6] = { { SV("host"), sv_from(host) },
 					     { SV("x-amz-invocation-type"), SV("RequestResponse") } };
 		size_t nh = 2;
 		struct sigv4_result res = { BUF_INIT, BUF_INIT, BUF_INIT, "" };
@@ -308,6 +314,9 @@ static void build_head(struct buf *head, const struct function_cfg *fn, const ch
 		h[nh++] = (struct sigv4_header){ SV("x-amz-date"), sv_from(date) };
 		if (log_tail)
 			h[nh++] = (struct sigv4_header){ SV("x-amz-log-type"), SV("Tail") };
+		/* An x-amz-* header, so signed, as botocore does (§1.12 vector D). */
+		if (client_context)
+			h[nh++] = (struct sigv4_header){ SV("x-amz-client-context"), { context.p, context.len } };
 		/* Temporary credentials: the token is signed, as the SDKs do (§1.10). */
 		if (creds->session_token)
 			h[nh++] = (struct sigv4_header){ SV("x-amz-security-token"), sv_from(creds->session_token) };
@@ -328,6 +337,7 @@ static void build_head(struct buf *head, const struct function_cfg *fn, const ch
 		   trace_id, len);
 	buf_release(&path);
 	buf_release(&query);
+	buf_release(&context);
 }
 
 static struct invoke_client *defer_fail(struct invoke_client *c, struct event_base *base, enum invoke_status st)
@@ -341,8 +351,8 @@ static struct invoke_client *defer_fail(struct invoke_client *c, struct event_ba
 struct invoke_client *invoke_client_start(struct event_base *base, struct http_client *hc,
 					  const char *default_region, const struct function_cfg *fn,
 					  const char *qualifier, const char *payload, size_t len,
-					  const char *trace_id, bool log_tail, invoke_client_done_fn done,
-					  void *cookie)
+					  const char *trace_id, const char *client_context, bool log_tail,
+					  invoke_client_done_fn done, void *cookie)
 {
 	struct invoke_client *c = xcalloc(1, sizeof(*c));
 	struct endpoint ep = { 0 };
@@ -384,7 +394,7 @@ struct invoke_client *invoke_client_start(struct event_base *base, struct http_c
 		aws_creds_release(&creds);
 		return defer_fail(c, base, INVOKE_UNREACHABLE);
 	}
-	build_head(&head, fn, qualifier, &ep, &creds, len, payload, trace_id, log_tail);
+	build_head(&head, fn, qualifier, &ep, &creds, len, payload, trace_id, client_context, log_tail);
 	aws_creds_release(&creds);
 	/* https://: verified against the trust store and the host name, with SNI. */
 	opt.tls = ep.tls;

@@ -22,14 +22,16 @@ typedef void (*invoke_client_done_fn)(void *cookie, enum invoke_status status, c
 				      const char *error_type);
 
 /* Starts the call (payload copied) through hc (borrowed; its pools and TLS sessions
- * are shared by every call); log_tail asks for X-Amz-Log-Type: Tail. default_region:
+ * are shared by every call); log_tail asks for X-Amz-Log-Type: Tail; client_context
+ * (decoded JSON, or NULL) is sent base64-encoded as X-Amz-Client-Context. default_region:
  * the region of `endpoint: aws` when nothing else names one. A failure to connect or
  * to find credentials is reported through done too. A non-2xx answer other than 429 is
  * INVOKE_REJECTED, error_type its x-amzn-ErrorType (else "ServiceException"). */
 struct invoke_client *invoke_client_start(struct event_base *base, struct http_client *hc,
 					  const char *default_region, const struct function_cfg *fn,
 					  const char *qualifier, const char *payload, size_t len,
-					  const char *trace_id, bool log_tail, invoke_client_done_fn done,
+					  const char *trace_id, const char *client_context, bool log_tail,
+					  invoke_client_done_fn done,
 					  void *cookie);
 /* What the answer said besides its body, for use during done: its HTTP status, its
  * X-Amz-Executed-Version (NULL when absent) and its decoded X-Amz-Log-Result. */

@@ -102,6 +102,7 @@ void lambda_invocation_free(struct invocation *inv)
 	config_unref(inv->cfg);
 	free(inv->arn);
 	free(inv->trace);
+	free(inv->client_context);
 	free(inv);
 }
 
@@ -194,9 +195,11 @@ struct invocation *lambda_invoke_as(struct lambda *l, const struct invoke_reques
 		rng_uuid(l->rng, inv->request_id);
 	inv->arn = invoked_arn(req->cfg, req->fn, req->qualifier);
 	inv->trace = runtime_trace_id(l->rng, req->trace_id);
+	if (req->client_context)
+		inv->client_context = xstrdup(req->client_context);
 	if (req->fn->endpoint) {
 		inv->remote = invoke_client_start(l->base, l->remote, req->cfg->lb.region, req->fn, req->qualifier, req->payload, req->len,
-						  req->trace_id, req->log_tail, on_remote_done, inv);
+						  req->trace_id, req->client_context, req->log_tail, on_remote_done, inv);
 		inv->run_us = inv->start_us;
 		return inv;
 	}

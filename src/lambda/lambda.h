@@ -53,6 +53,7 @@ struct invoke_request {
 	size_t len;
 	const char *trace_id;            /* the X-Amzn-Trace-Id toward the target */
 	bool log_tail;                   /* report the log's tail (X-Amz-Log-Type: Tail) */
+	const char *client_context;      /* X-Amz-Client-Context's decoded JSON (copied), or NULL */
 };
 
 /*

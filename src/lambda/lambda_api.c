@@ -20,7 +20,8 @@
  * written, so only a reset cancels. When lb's drain runs out, lambda_api_cut
  * answers every RequestResponse invocation still in flight 500 and cancels it.
  *
- * Headers lb reads: X-Amz-Invocation-Type, X-Amz-Log-Type and
+ * Headers lb reads: X-Amz-Invocation-Type, X-Amz-Log-Type, X-Amz-Client-Context
+ * (decoded here, copied by the invocation or the queued event) and
  * X-Amzn-Trace-Id. Authorization is not checked: any credentials will do.
  */
 #include "lambda/lambda_api.h"
@@ -67,6 +68,7 @@ struct lambda_api {
 	struct http_header extra[EXTRA_MAX];
 	size_t extra_at[EXTRA_MAX], nextra;
 	struct buf mem, scratch;
+	struct buf context;             /* the request's decoded X-Amz-Client-Context */
 };
 
 /* --- answers ------------------------------------------------------------------- */
@@ -207,6 +209,12 @@ static void trace_header(struct lambda_api *api, const struct http_request *req,
 	trace_id_build(out, SV_NULL, false, 0, (uint32_t)(time_wall_us() / 1000000), rnd);
 }
 
+/* The request's client context toward the function, or NULL. */
+static const char *client_context(const struct lambda_api *api)
+{
+	return api->context.len ? buf_cstr(&api->context) : NULL;
+}
+
 static void start_event(struct lambda_api *api, struct http_request *req, const struct invoke_target *t,
 			const char *payload, size_t n)
 {
@@ -214,7 +222,7 @@ static void start_event(struct lambda_api *api, struct http_request *req, const 
 
 	trace_header(api, req, &api->scratch);
 	if (!async_invoke_submit(api->async, api->cfg, t->fn, t->qualifier, payload, n,
-				 buf_cstr(&api->scratch), id)) {
+				 buf_cstr(&api->scratch), client_context(api), id)) {
 		/* lb's queue is full: Lambda's answer when it will not take an invocation. */
 		struct invoke_error e = { 429, "TooManyRequestsException", NULL, "Rate Exceeded." };
 
@@ -237,7 +245,7 @@ static void start_sync(struct lambda_api *api, struct http_request *req, const s
 	call->fn = t->fn;
 	trace_header(api, req, &api->scratch);
 	ir = (struct invoke_request){ api->cfg, t->fn, *t->qualifier ? t->qualifier : NULL, payload, n,
-				      buf_cstr(&api->scratch), tail };
+				      buf_cstr(&api->scratch), tail, client_context(api) };
 	req->route = call;
 	call->next = api->calls;
 	if (call->next)
@@ -296,8 +304,10 @@ static void on_request(void *cookie, struct http_request *req)
 		respond_error(api, req, &e);
 		return;
 	}
+	buf_reset(&api->context);
 	if (invoke_api_invocation_type(header(req, "x-amz-invocation-type"), &type, &e) < 0 ||
 	    invoke_api_log_type(header(req, "x-amz-log-type"), &tail, &e) < 0 ||
+	    invoke_api_client_context(header(req, "x-amz-client-context"), &api->context, &e) < 0 ||
 	    invoke_api_check_payload(type, payload, req->body_too_large ? 0 : n, req->body_bytes, &e) < 0 ||
 	    invoke_api_resolve(api->cfg, name, req->has_query ? req->query : SV_NULL, &target, &e) < 0) {
 		respond_error(api, req, &e);
@@ -373,6 +383,7 @@ struct lambda_api *lambda_api_new(struct event_base *base, struct lambda *lambda
 	http_server_configure(api->srv, &set);
 	buf_init(&api->mem, 0);
 	buf_init(&api->scratch, 0);
+	buf_init(&api->context, 0);
 	api->nextra = 1;
 	return api;
 }
@@ -431,6 +442,7 @@ void lambda_api_free(struct lambda_api *api)
 	async_invoke_free(api->async);
 	buf_release(&api->mem);
 	buf_release(&api->scratch);
+	buf_release(&api->context);
 	config_unref(api->cfg);
 	free(api);
 }

@@ -75,6 +75,7 @@ struct invocation {
 	size_t len;
 	char request_id[37];
 	char *arn, *trace;
+	char *client_context;            /* the decoded JSON, or NULL (ALB's invocations) */
 	invoke_done_fn done;
 	void *cookie;
 	struct invoke_client *remote;

@@ -55,6 +55,7 @@ static void entry_run(struct entry *e, struct invocation *inv)
 		.request_id = inv->request_id,
 		.function_arn = inv->arn,
 		.trace_id = inv->trace,
+		.client_context = inv->client_context,
 		.payload = inv->payload,
 		.payload_len = inv->len,
 		.timeout = inv->settings->timeout,

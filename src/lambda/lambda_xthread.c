@@ -131,8 +131,9 @@ static void on_main_done(void *cookie, const struct invoke_result *res)
 static void on_run(void *arg, bool discard)
 {
 	struct xinvocation *xi = arg;
+	/* Only ALB's invocations cross threads: no client context. */
 	struct invoke_request req = { xi->cfg, xi->fn, xi->qualifier, xi->payload, xi->len, xi->trace_id,
-				      xi->log_tail };
+				      xi->log_tail, NULL };
 
 	if (discard)
 		return;     /* its cancel follows and frees it */

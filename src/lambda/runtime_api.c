@@ -56,7 +56,8 @@ struct runtime_api {
 	struct http_request *waiter; /* a /next that has no answer yet */
 	struct buf pending;          /* the current invocation's event, unsent */
 	struct buf meta;             /* its header values, NUL-separated */
-	struct http_header headers[4];
+	struct http_header headers[5];
+	size_t nheaders;             /* 4, or 5 with a client context */
 	bool has_pending;
 	bool open;                   /* an invocation was sent and has no result yet */
 	bool init_done;              /* the init phase is over (runtime_api_init_done) */
@@ -108,7 +109,7 @@ static void send_pending(struct runtime_api *ra)
 		.status = 200,
 		.content_type = SV("application/json"),
 		.headers = ra->headers,
-		.nheaders = ARRAY_LEN(ra->headers),
+		.nheaders = ra->nheaders,
 		.body = { ra->pending.p, ra->pending.len },
 		.bare = true,
 	};
@@ -122,8 +123,9 @@ static void send_pending(struct runtime_api *ra)
 void runtime_api_deliver(struct runtime_api *ra, const struct runtime_invocation *inv)
 {
 	static const char *const names[] = { "Lambda-Runtime-Aws-Request-Id", "Lambda-Runtime-Deadline-Ms",
-					     "Lambda-Runtime-Invoked-Function-Arn", "Lambda-Runtime-Trace-Id" };
-	size_t at[4];
+					     "Lambda-Runtime-Invoked-Function-Arn", "Lambda-Runtime-Trace-Id",
+					     "Lambda-Runtime-Client-Context" };
+	size_t at[5];
 	char deadline[24];
 	char *p;
 
@@ -140,8 +142,19 @@ void runtime_api_deliver(struct runtime_api *ra, const struct runtime_invocation
 	buf_append(&ra->meta, inv->function_arn, strlen(inv->function_arn) + 1);
 	at[3] = ra->meta.len;
 	buf_append(&ra->meta, inv->trace_id, strlen(inv->trace_id) + 1);
+	ra->nheaders = 4;
+	if (inv->client_context) {
+		/* Why: Lambda hands the runtime the Invoke's X-Amz-Client-Context
+		 * decoded (as AWS's emulator does); an ALB invocation has none and
+		 * gets no header. Line breaks and tabs can only be whitespace
+		 * between a JSON object's tokens: spaces keep it one header line. */
+		at[ra->nheaders++] = ra->meta.len;
+		for (const char *c = inv->client_context; *c; c++)
+			buf_putc(&ra->meta, *c == '\r' || *c == '\n' || *c == '\t' ? ' ' : *c);
+		buf_putc(&ra->meta, '\0');
+	}
 	p = ra->meta.p;
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < ra->nheaders; i++)
 		ra->headers[i] = (struct http_header){ sv_from(names[i]), sv_from(p + at[i]) };
 	buf_reset(&ra->pending);
 	buf_append(&ra->pending, inv->payload, inv->payload_len);

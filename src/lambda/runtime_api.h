@@ -43,6 +43,7 @@ struct runtime_invocation {
 	int64_t deadline_ms;          /* Unix epoch milliseconds */
 	const char *function_arn;     /* the invoked ARN (with its qualifier) */
 	const char *trace_id;         /* "Root=...;Parent=...;Sampled=0" */
+	const char *client_context;   /* JSON text, or NULL: no Lambda-Runtime-Client-Context */
 	const char *payload;          /* the event JSON (copied) */
 	size_t payload_len;
 };

@@ -99,6 +99,7 @@ static void deliver(struct sandbox *sb)
 		.deadline_ms = now_ms + (int64_t)sb->timeout * 1000,
 		.function_arn = sb->inv_arn,
 		.trace_id = sb->inv_trace,
+		.client_context = sb->inv_context,
 		.payload = sb->inv_payload.p,
 		.payload_len = sb->inv_payload.len,
 	};
@@ -132,8 +133,10 @@ void sandbox_invoke(struct sandbox *sb, const struct sandbox_invocation *inv)
 	buf_append(&sb->inv_payload, inv->payload, inv->payload_len);
 	free(sb->inv_arn);
 	free(sb->inv_trace);
+	free(sb->inv_context);
 	sb->inv_arn = xstrdup(inv->function_arn);
 	sb->inv_trace = xstrdup(inv->trace_id);
+	sb->inv_context = inv->client_context ? xstrdup(inv->client_context) : NULL;
 	sb->has_inv = true;
 	sb->delivered = false;
 	sb->capturing = inv->capture_log;
@@ -678,6 +681,7 @@ void sandbox_free(struct sandbox *sb)
 	buf_release(&sb->inv_payload);
 	free(sb->inv_arn);
 	free(sb->inv_trace);
+	free(sb->inv_context);
 	free(sb->tail);
 	free(sb->log_name);
 	free(sb->log_head);

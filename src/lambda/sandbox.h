@@ -77,6 +77,7 @@ struct sandbox_invocation {
 	const char *request_id;
 	const char *function_arn;
 	const char *trace_id;
+	const char *client_context; /* the decoded JSON (copied), or NULL */
 	const char *payload;       /* copied */
 	size_t payload_len;
 	int timeout;               /* seconds */

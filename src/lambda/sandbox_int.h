@@ -56,6 +56,7 @@ struct sandbox {
 	int timeout;
 	struct buf inv_payload;
 	char *inv_arn, *inv_trace;
+	char *inv_context;       /* its client context, or NULL */
 	int64_t started_us;      /* when the runtime got the event */
 	bool capturing;          /* its log lines go to tail too */
 	bool tail_ready;         /* tail holds the invocation that just ended */

@@ -114,7 +114,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	rng_bytes(c->h->rng, rnd, sizeof(rnd));
 	trace_id_build(&c->trace, SV_NULL, false, 0, (uint32_t)(time_wall_us() / 1000000), rnd);
 	ir = (struct invoke_request){ c->h->cfg, tg->function, tg->qualifier, c->event.p, c->event.len,
-				      buf_cstr(&c->trace), false };
+				      buf_cstr(&c->trace), false, NULL };
 	c->inv = lambda_invoke(c->h->lambda, &ir, on_checked, c);
 	event_add(c->deadline, &timeout);
 }

@@ -221,9 +221,10 @@ static void lambda_request(struct forward *f)
 		forward_done(f);
 		return;
 	}
-	/* The console shows the invocation's log lines: its tail, kept by the sandbox. */
+	/* The console shows the invocation's log lines: its tail, kept by the sandbox.
+	 * Why no client context: ALB passes none (alb-lambda-targets.md §4). */
 	ir = (struct invoke_request){ f->cfg, tg->function, tg->qualifier, l->event.p, l->event.len,
-				      f->trace.p, f->record > 0 };
+				      f->trace.p, f->record > 0, NULL };
 	f->out.dispatch_us = time_mono_us();
 	/* A worker's loop (`workers`) invokes through the main thread's one sandbox pool. */
 	if (targets_xlambda(f->targets))

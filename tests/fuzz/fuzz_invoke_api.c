@@ -4,7 +4,9 @@
  * errors, whose JSON body must parse.
  *
  * Input: METHOD\0PATH\0QUERY\0INVOCATION-TYPE\0LOG-TYPE\0PAYLOAD (missing
- * parts are absent).
+ * parts are absent). PAYLOAD doubles as an X-Amz-Client-Context value: a
+ * context that is taken must decode to a JSON object with no NUL byte (it
+ * becomes a header line and a C string).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +48,26 @@ static void check_error(const struct invoke_error *e)
 	buf_release(&body);
 }
 
+static void check_client_context(const struct sv *value)
+{
+	struct buf out;
+	struct invoke_error e;
+	json_t *doc;
+
+	buf_init(&out, 0);
+	if (invoke_api_client_context(value, &out, &e) < 0) {
+		check_error(&e);
+		if (out.len)
+			abort();
+	} else if (out.len) {
+		doc = json_loadb(out.p, out.len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+		if (!json_is_object(doc) || strlen(out.p) != out.len)
+			abort();
+		json_decref(doc);
+	}
+	buf_release(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
 	struct sv part[6] = {SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL};
@@ -81,6 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		check_error(&e);
 	if (np > 5 && invoke_api_check_payload(type, part[5].p, part[5].n, part[5].n, &e) < 0)
 		check_error(&e);
+	if (np > 5)
+		check_client_context(&part[5]);
 	free(in);
 	return 0;
 }

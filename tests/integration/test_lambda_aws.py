@@ -178,6 +178,27 @@ class LambdaAwsTest(LambdaCase):
         self.assertEqual(rec["verdict"], "ok", rec)
         self.assertIn("x-amz-security-token", rec["headers"]["authorization"])
 
+    def test_client_context_is_passed_on_and_signed(self):
+        # An x-amz-* header: signed, as botocore signs it (aws-integration.md §1.12 vector D)
+        from test_lambda_api import PATH, api_config, invoke_bytes, read_api_port
+        from lbtest import Conn
+        config, rules = api_config([{"name": "ctx", "endpoint": "aws", "region": "us-east-1",
+                                     "function_name": "ctx-fn"}])
+        lb = self.start(config, rules=rules, env=self.env(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET))
+        value = "eyJhIjp7fX0="   # {"a":{}}
+        c = Conn(read_api_port(lb), timeout=20)
+        try:
+            c.send(invoke_bytes(PATH % "ctx", b"{}", [("X-Amz-Client-Context", value)]))
+            r = c.read_response()
+        finally:
+            c.close()
+        self.assertEqual(r.status, 200, r)
+        rec = self.last_record("ctx-fn")
+        self.assertEqual(rec["verdict"], "ok", rec)
+        self.assertEqual(rec["headers"]["x-amz-client-context"], value)
+        self.assertIn("SignedHeaders=host;x-amz-client-context;x-amz-date;x-amz-invocation-type,",
+                      rec["headers"]["authorization"])
+
     def test_profile_from_shared_files(self):
         d = tempfile.mkdtemp(dir=self.tmp.name)
         creds, conf = os.path.join(d, "creds"), os.path.join(d, "conf")

@@ -7,6 +7,7 @@ does (200 for everything, errors recognised by their body, a timeout as plain te
 real Lambda does (X-Amz-Function-Error: Unhandled). It records every request, so the
 tests also check what lb sent: the path, the headers and the ALB event as the body.
 """
+import base64
 import json
 import re
 import socket
@@ -267,6 +268,17 @@ class LambdaRemoteTests(LambdaCase):
         r = self.api_invoke(port, "ok", [("X-Amz-Log-Type", "Tail")])
         self.assertEqual(r.status, 200, r)
         self.assertIsNone(r.header("x-amz-log-result"), r)
+
+    def test_invoke_api_passes_the_client_context_on(self):
+        # The endpoint's Lambda decodes it for its runtime: the same base64 goes on
+        lb, port = self.start_api([{"name": "ok"}])
+        value = base64.b64encode(b'{"custom": {"k": "v"},\n "env": {}}').decode()
+        r = self.api_invoke(port, "ok", [("X-Amz-Client-Context", value)])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.requests_for("ok")[-1]["headers"].get("X-Amz-Client-Context"), value)
+        r = self.api_invoke(port, "ok")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("X-Amz-Client-Context", self.requests_for("ok")[-1]["headers"])
 
     def test_an_event_the_endpoint_took_but_answered_late_counts_as_an_attempt(self):
         # Lambda retries a function's timeout at most maximum_retry_attempts times; only

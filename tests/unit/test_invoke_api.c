@@ -235,6 +235,82 @@ TEST(payload_must_be_json_of_any_kind)
 	}
 }
 
+#define CONTEXT_JSON "{\"client\":{\"app_title\":\"t\"},\"custom\":{\"k\":\"v\"},\"env\":{\"locale\":\"en\"}}"
+#define CONTEXT_B64 "eyJjbGllbnQiOnsiYXBwX3RpdGxlIjoidCJ9LCJjdXN0b20iOnsiayI6InYifSwiZW52Ijp7ImxvY2FsZSI6ImVuIn19"
+
+TEST(client_context_is_decoded_to_its_json_text)
+{
+	struct buf out = BUF_INIT;
+	struct sv v = SV(CONTEXT_B64);
+
+	CHECK_INT(invoke_api_client_context(&v, &out, &err), 0);
+	CHECK_STR(buf_cstr(&out), CONTEXT_JSON);
+	/* The text as sent, whitespace and all. */
+	buf_reset(&out);
+	v = SV("IHsKfSA=");
+	CHECK_INT(invoke_api_client_context(&v, &out, &err), 0);
+	CHECK_STR(buf_cstr(&out), " {\n} ");
+	buf_release(&out);
+}
+
+TEST(absent_or_empty_client_context_is_none)
+{
+	struct buf out = BUF_INIT;
+	struct sv v = SV("");
+
+	CHECK_INT(invoke_api_client_context(NULL, &out, &err), 0);
+	CHECK_INT(invoke_api_client_context(&v, &out, &err), 0);
+	CHECK_INT(out.len, 0);
+	buf_release(&out);
+}
+
+TEST(client_context_must_be_base64_of_a_json_object)
+{
+	/* a JSON array, string, number; cut JSON; two values; not UTF-8; not base64; bad padding */
+	static const char *const bad[] = { "WzFd", "InMi", "NDI=", "eyJhIjox", "e30ge30=", "/w==", "e30*",
+					   "e30", "e3 0=" };
+	struct buf out = BUF_INIT;
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		struct sv v = sv_from(bad[i]);
+
+		if (invoke_api_client_context(&v, &out, &err) == 0) {
+			FAIL_AT("'%s' accepted", bad[i]);
+			continue;
+		}
+		CHECK_INT(out.len, 0);
+		CHECK_INT(err.status, 400);
+		CHECK_STR(err.type, "InvalidRequestContentException");
+		CHECK_STR(body_of(&err), "{\"Type\":\"User\",\"message\":\"Client context must be a valid "
+					 "Base64-encoded JSON object.\"}");
+	}
+	buf_release(&out);
+}
+
+TEST(client_context_is_at_most_3583_bytes_of_base64)
+{
+	char b64[3588];
+	struct buf out = BUF_INIT;
+	struct sv v;
+
+	/* {"k":"   ...   "} with 2676 spaces: 2685 bytes, 3580 of base64 */
+	memcpy(b64, "eyJrIjoi", 8);   /* {"k":" */
+	for (size_t i = 8; i < sizeof(b64) - 4; i += 4)
+		memcpy(b64 + i, "ICAg", 4);   /* three spaces */
+	memcpy(b64 + 3576, "In0g", 4);  /* "} and a space */
+	v = (struct sv){ b64, 3580 };
+	CHECK_INT(invoke_api_client_context(&v, &out, &err), 0);
+	CHECK_INT(out.len, 2685);
+	buf_reset(&out);
+	v = (struct sv){ b64, 3584 };
+	CHECK_INT(invoke_api_client_context(&v, &out, &err), -1);
+	CHECK_INT(out.len, 0);
+	CHECK_INT(err.status, 400);
+	CHECK_STR(err.type, "InvalidRequestContentException");
+	CHECK_STR(err.message, "Client context must be at most 3583 bytes of Base64 (got 3584).");
+	buf_release(&out);
+}
+
 TEST(throttling_names_the_limit_that_was_hit)
 {
 	invoke_api_throttled(&functions[1], &err);
@@ -290,6 +366,10 @@ int main(void)
 	RUN(invocation_and_log_types);
 	RUN(payload_limits_are_6_mb_sync_and_1_mb_event);
 	RUN(payload_must_be_json_of_any_kind);
+	RUN(client_context_is_decoded_to_its_json_text);
+	RUN(absent_or_empty_client_context_is_none);
+	RUN(client_context_must_be_base64_of_a_json_object);
+	RUN(client_context_is_at_most_3583_bytes_of_base64);
 	RUN(throttling_names_the_limit_that_was_hit);
 	RUN(service_exception_is_a_service_fault);
 	RUN(http_layer_refusals_are_aws_errors_with_their_status);
