@@ -105,10 +105,12 @@ function postError(inv, err) {
   client.postError(inv.id, err, afterPost, client.nextRequest(onNext));
 }
 
+// The client parses heads as Latin-1, byte for byte; a JSON header's text is UTF-8
+// (a client context's app title may be "Café").
 function parseJsonHeader(value, name) {
   if (value === undefined || value === '') return undefined;
   try {
-    return JSON.parse(value);
+    return JSON.parse(Buffer.from(value, 'latin1').toString('utf8'));
   } catch (err) {
     throw new Error(`Cannot parse ${name} as json: ${err.toString()}`);
   }

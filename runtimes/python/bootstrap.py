@@ -537,10 +537,12 @@ _encoder = _Encoder()
 
 
 def _parse_json_header(value, name):
+    # Heads are read as Latin-1, byte for byte; a JSON header's text is UTF-8 (a client
+    # context's app title may be "Café"): json.loads reads the bytes as UTF-8.
     if not value:
         return None
     try:
-        return json.loads(value)
+        return json.loads(value.encode("latin-1"))
     except Exception as e:
         raise FaultException(LAMBDA_CONTEXT_UNMARSHAL_ERROR,
                              "Unable to parse %s JSON: %s" % (name, e))

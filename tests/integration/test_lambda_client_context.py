@@ -116,6 +116,16 @@ class ClientContextTests(ApiCase):
         r = self.invoke("node", {}, [("X-Amz-Client-Context", CONTEXT_B64)])
         self.assertEqual(self.got(r), CONTEXT)
 
+    def test_text_beyond_ascii_arrives_as_sent(self):
+        # UTF-8 in the decoded JSON, read by runtimes whose HTTP heads are Latin-1
+        cc = {"client": {"app_title": "Café ☕"}, "custom": {"city": "Zürich"}}
+        value = base64.b64encode(json.dumps(cc, ensure_ascii=False).encode()).decode()
+        r = self.invoke("py", {}, [("X-Amz-Client-Context", value)])
+        got = self.got(r)
+        self.assertEqual((got["client"]["app_title"], got["custom"]), ("Café ☕", {"city": "Zürich"}))
+        r = self.invoke("node", {}, [("X-Amz-Client-Context", value)])
+        self.assertEqual(self.got(r), cc)
+
     def test_a_partial_context_leaves_the_rest_empty(self):
         r = self.invoke("py", {}, [("X-Amz-Client-Context", b64('{"custom":{"only":"this"}}'))])
         self.assertEqual(self.got(r), {"custom": {"only": "this"}, "env": None, "client": None})
