@@ -116,6 +116,13 @@ int cfn_eval(struct cfn *c, const struct ynode *n, struct ynode **out);
 int cfn_prop(struct cfn *c, const struct cfn_res *r, const char *key, struct ynode **out);
 /* Same, which must be a string (numbers and booleans are strings too). */
 int cfn_prop_str(struct cfn *c, const struct cfn_res *r, const char *key, const char **out);
+/* n evaluated, which must be a string (what names it in the error). */
+int cfn_eval_str(struct cfn *c, const struct ynode *n, const char *what, const char **out);
+/* cfn_outputs.c: Outputs.NAME of the nested stack resource r, read at at. */
+int cfn_nested_output(struct cfn *c, const struct ynode *at, const struct cfn_res *r, const char *name,
+		      struct ynode **out);
+/* Fn::ImportValue n (argument arg): the value another stack exports under its name. */
+int cfn_import_value(struct cfn *c, const struct ynode *n, const struct ynode *arg, struct ynode **out);
 /* Refuses, at its place, an export name a second output exports (two stacks,
  * a nested one, or one stack twice). 0 or -1 with c->err set. */
 int cfn_exports_check(struct cfn *c);

@@ -271,64 +271,6 @@ static int ref(struct cfn *c, const struct ynode *at, const char *name, struct y
 		       "pseudo-parameter", name);
 }
 
-/* Why: an output whose Condition is false is not created, nor its export.
- * *on for output o of the stack being evaluated. */
-static int output_created(struct cfn *c, const struct ynode *o, bool *on)
-{
-	const struct ynode *cond = ydoc_get(o, "Condition");
-
-	*on = true;
-	if (!cond)
-		return 0;
-	if (cond->type != YNODE_SCALAR)
-		return cfn_err(c, cond, "'Condition' must be a condition's name");
-	return cfn_condition(c, cond, cond->str, on);
-}
-
-/* The Value of output o of the stack being evaluated, read at at: a message
- * about the value then points where it is used. */
-static int output_value(struct cfn *c, const struct ynode *o, const struct ynode *at,
-			struct ynode **out)
-{
-	if (cfn_eval(c, ydoc_get(o, "Value"), out))
-		return -1;
-	if (*out && (*out)->type == YNODE_SCALAR)
-		*out = cfn_scalar(c->a, at, (*out)->str);
-	return 0;
-}
-
-/*
- * Why: a parent reads what its nested stack outputs as Fn::GetAtt [Nested,
- * Outputs.NAME] (how CDK hands a NestedStack's values back); the output's
- * Value is evaluated in the nested template.
- */
-static int nested_output(struct cfn *c, const struct ynode *at, const struct cfn_res *r,
-			 const char *name, struct ynode **out)
-{
-	const struct ynode *o;
-	size_t s = 1, was;
-	bool on;
-	int rc;
-
-	while (s < c->nstacks && !(c->stacks[s].res_id && c->stacks[s].parent == r->stack &&
-				   strcmp(c->stacks[s].res_id, r->id) == 0))
-		s++;
-	if (s == c->nstacks)
-		return cfn_err(c, at, "'%s' is a nested stack lb does not read: write the value "
-			       "here", r->id);
-	was = cfn_enter(c, s);
-	o = ydoc_get(ydoc_get(c->root, "Outputs"), name);
-	if (!ydoc_get(o, "Value"))
-		rc = cfn_err(c, at, "nested stack '%s' (%s) has no output '%s'", r->id, c->file, name);
-	else if ((rc = output_created(c, o, &on)) == 0 && !on)
-		rc = cfn_err(c, at, "output '%s' of nested stack '%s' is not created: its "
-			     "condition is false", name, r->id);
-	else if (rc == 0)
-		rc = output_value(c, o, at, out);
-	cfn_enter(c, was);
-	return rc;
-}
-
 static int getatt(struct cfn *c, const struct ynode *at, const char *id, const char *attr,
 		  struct ynode **out)
 {
@@ -363,7 +305,7 @@ static int getatt(struct cfn *c, const struct ynode *at, const char *id, const c
 		return cfn_err(c, at, "'%s' is not created: its condition is false", id);
 	if ((is_type(r, "AWS::CloudFormation::Stack") || is_type(r, "AWS::Serverless::Application")) &&
 	    strncmp(attr, "Outputs.", 8) == 0)
-		return nested_output(c, at, r, attr + 8, out);
+		return cfn_nested_output(c, at, r, attr + 8, out);
 	if (cfn_name(c, r))
 		return -1;
 	if (is_function(r) && strcmp(attr, "Arn") == 0)
@@ -418,7 +360,7 @@ static int getatt(struct cfn *c, const struct ynode *at, const char *id, const c
 	return 0;
 }
 
-static int eval_str(struct cfn *c, const struct ynode *n, const char *what, const char **out)
+int cfn_eval_str(struct cfn *c, const struct ynode *n, const char *what, const char **out)
 {
 	struct ynode *v;
 
@@ -486,7 +428,7 @@ static int sub(struct cfn *c, const struct ynode *arg, struct ynode **out)
 		if (vars && ydoc_get(vars, name)) {
 			const char *vs;
 
-			if (eval_str(c, ydoc_get(vars, name), name, &vs))
+			if (cfn_eval_str(c, ydoc_get(vars, name), name, &vs))
 				goto out;
 			buf_puts(&b, vs);
 			continue;
@@ -524,7 +466,7 @@ static int join(struct cfn *c, const struct ynode *arg, struct ynode **out)
 	const char *delim;
 	struct buf b = BUF_INIT;
 
-	if (args(c, arg, "Fn::Join", 2, 2) || eval_str(c, arg->items[0], "the delimiter", &delim) ||
+	if (args(c, arg, "Fn::Join", 2, 2) || cfn_eval_str(c, arg->items[0], "the delimiter", &delim) ||
 	    eval_list(c, arg->items[1], "Fn::Join's values", &list))
 		return -1;
 	for (size_t i = 0; i < list->n; i++) {
@@ -548,7 +490,7 @@ static int select_fn(struct cfn *c, const struct ynode *arg, struct ynode **out)
 	char *end;
 	long i;
 
-	if (args(c, arg, "Fn::Select", 2, 2) || eval_str(c, arg->items[0], "the index", &idx) ||
+	if (args(c, arg, "Fn::Select", 2, 2) || cfn_eval_str(c, arg->items[0], "the index", &idx) ||
 	    eval_list(c, arg->items[1], "Fn::Select's values", &list))
 		return -1;
 	i = strtol(idx, &end, 10);
@@ -567,7 +509,7 @@ static int find_in_map(struct cfn *c, const struct ynode *arg, struct ynode **ou
 	if (args(c, arg, "Fn::FindInMap", 3, 3))
 		return -1;
 	for (int i = 0; i < 3; i++) {
-		if (eval_str(c, arg->items[i], "a Fn::FindInMap key", &k[i]))
+		if (cfn_eval_str(c, arg->items[i], "a Fn::FindInMap key", &k[i]))
 			return -1;
 		if (!(v = ydoc_get(v, k[i])))
 			return cfn_err(c, arg->items[i], "Fn::FindInMap: no key '%s'", k[i]);
@@ -656,7 +598,7 @@ static int cond_eval(struct cfn *c, const struct ynode *n, bool *out)
 		const char *s;
 
 		/* A condition may also be a value that evaluates to "true"/"false". */
-		if (eval_str(c, n, "a condition", &s))
+		if (cfn_eval_str(c, n, "a condition", &s))
 			goto out;
 		if (strcmp(s, "true") && strcmp(s, "false")) {
 			rc = cfn_err(c, n, "a condition must be Fn::Equals, Fn::And, Fn::Or, "
@@ -669,126 +611,6 @@ static int cond_eval(struct cfn *c, const struct ynode *n, bool *out)
 out:
 	c->depth--;
 	return rc;
-}
-
-/* The Export.Name node of output o; NULL if it has none. */
-static const struct ynode *export_node(const struct ynode *o)
-{
-	return ydoc_get(ydoc_get(o, "Export"), "Name");
-}
-
-/* The evaluated Export.Name of output o of stacks[s] in *name; NULL when o
- * exports nothing (no Export, or its Condition or its stack's is false). */
-static int export_name(struct cfn *c, size_t s, const struct ynode *o, const char **name)
-{
-	const struct ynode *en = export_node(o);
-	size_t was;
-	bool on;
-	int rc;
-
-	*name = NULL;
-	if (!en || c->stacks[s].off)
-		return 0;
-	was = cfn_enter(c, s);
-	if ((rc = output_created(c, o, &on)) == 0 && on)
-		rc = eval_str(c, en, "an export's Name", name);
-	cfn_enter(c, was);
-	return rc;
-}
-
-/* The Value of output o of stacks[s] when its Export.Name is name: 1, 0 if not, -1. */
-static int exported(struct cfn *c, size_t s, const struct ynode *o, const char *name,
-		    const struct ynode *at, struct ynode **out)
-{
-	const char *v;
-	size_t was;
-	int rc;
-
-	if (export_name(c, s, o, &v))
-		return -1;
-	if (!v || strcmp(v, name) != 0)
-		return 0;
-	if (!ydoc_get(o, "Value"))
-		return cfn_err(c, o, "the output exporting '%s' needs a Value", name);
-	was = cfn_enter(c, s);
-	rc = output_value(c, o, at, out) ? -1 : 1;
-	cfn_enter(c, was);
-	return rc;
-}
-
-/*
- * Why: an export name is unique in an account's region: CloudFormation refuses
- * to create a second export of a name (a stack's, or a nested stack's), whether
- * or not a stack imports it. So an import finds one export at most.
- */
-int cfn_exports_check(struct cfn *c)
-{
-	struct seen_export {
-		const char *name;
-		size_t stack;
-		const struct ynode *at;
-	} *seen;
-	size_t n = 0, total = 0;
-
-	for (size_t s = 0; s < c->nstacks; s++) {
-		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
-
-		total += outs && outs->type == YNODE_MAPPING ? outs->n : 0;
-	}
-	seen = arena_alloc(c->a, (total + 1) * sizeof(*seen));
-	for (size_t s = 0; s < c->nstacks; s++) {
-		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
-
-		for (size_t i = 0; outs && outs->type == YNODE_MAPPING && i < outs->n; i++) {
-			const struct ynode *o = outs->pairs[i].value;
-			const char *name;
-
-			if (export_name(c, s, o, &name))
-				return -1;
-			for (size_t k = 0; name && k < n; k++) {
-				if (strcmp(seen[k].name, name) == 0)
-					return cfn_err(c, export_node(o), "export '%s' of stack %s: "
-						       "stack %s exports it already (%s:%d:%d), and "
-						       "CloudFormation refuses a second export of one "
-						       "name", name, c->stacks[s].stack,
-						       c->stacks[seen[k].stack].stack, seen[k].at->file,
-						       seen[k].at->line, seen[k].at->col);
-			}
-			if (name)
-				seen[n++] = (struct seen_export){ name, s, export_node(o) };
-		}
-	}
-	return 0;
-}
-
-/*
- * Why: a stack reads what another stack exports (Outputs.NAME.Export.Name) with
- * Fn::ImportValue, which is how CDK joins the stacks of one app; never its own
- * exports, which exist only once it is deployed. One template alone has none.
- */
-static int import_value(struct cfn *c, const struct ynode *n, const struct ynode *arg,
-			struct ynode **out)
-{
-	const char *name;
-	int rc;
-
-	if (c->nstacks < 2)
-		return cfn_err(c, n, "Fn::ImportValue reads another stack's exports, which lb cannot "
-			       "see: write the value here");
-	if (eval_str(c, arg, "Fn::ImportValue's name", &name))
-		return -1;
-	/* Unique: cfn_exports_check refused a second export of one name. */
-	for (size_t s = 0; s < c->nstacks; s++) {
-		const struct ynode *outs = ydoc_get(c->stacks[s].root, "Outputs");
-
-		for (size_t i = 0; s != c->cur && outs && outs->type == YNODE_MAPPING && i < outs->n;
-		     i++) {
-			if ((rc = exported(c, s, outs->pairs[i].value, name, n, out)) != 0)
-				return rc < 0 ? -1 : 0;
-		}
-	}
-	return cfn_err(c, n, "Fn::ImportValue: no other stack of the cloud assembly exports '%s'",
-		       name);
 }
 
 static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const struct ynode *arg,
@@ -808,8 +630,8 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 			return getatt(c, arg, arena_strndup(c->a, arg->str,
 							    (size_t)(dot - arg->str)), dot + 1, out);
 		}
-		if (args(c, arg, fn, 2, 2) || eval_str(c, arg->items[0], "a resource", &id) ||
-		    eval_str(c, arg->items[1], "an attribute", &attr))
+		if (args(c, arg, fn, 2, 2) || cfn_eval_str(c, arg->items[0], "a resource", &id) ||
+		    cfn_eval_str(c, arg->items[1], "an attribute", &attr))
 			return -1;
 		return getatt(c, arg, id, attr, out);
 	}
@@ -824,8 +646,8 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 	if (strcmp(fn, "Fn::Split") == 0) {
 		const char *d, *s;
 
-		if (args(c, arg, fn, 2, 2) || eval_str(c, arg->items[0], "the delimiter", &d) ||
-		    eval_str(c, arg->items[1], "Fn::Split's string", &s))
+		if (args(c, arg, fn, 2, 2) || cfn_eval_str(c, arg->items[0], "the delimiter", &d) ||
+		    cfn_eval_str(c, arg->items[1], "Fn::Split's string", &s))
 			return -1;
 		*out = split(c, n, s, d);
 		return 0;
@@ -846,7 +668,7 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 		char *enc;
 		size_t len;
 
-		if (eval_str(c, arg, "Fn::Base64's value", &s))
+		if (cfn_eval_str(c, arg, "Fn::Base64's value", &s))
 			return -1;
 		len = strlen(s);
 		enc = arena_alloc(c->a, base64_encoded_len(len) + 1);
@@ -858,7 +680,7 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 		const char *region;
 		struct ynode *seq = cfn_seq(c->a, n);
 
-		if (eval_str(c, arg, "Fn::GetAZs's region", &region))
+		if (cfn_eval_str(c, arg, "Fn::GetAZs's region", &region))
 			return -1;
 		if (!*region)
 			region = c->region;
@@ -878,7 +700,7 @@ static int intrinsic(struct cfn *c, const struct ynode *n, const char *fn, const
 		return 0;
 	}
 	if (strcmp(fn, "Fn::ImportValue") == 0)
-		return import_value(c, n, arg, out);
+		return cfn_import_value(c, n, arg, out);
 	return cfn_err(c, n, "%s is not supported", fn);
 }
 
