@@ -90,6 +90,30 @@ def invoke_bytes(target, body=b"{}", headers=(), length=True):
 
 
 class ApiCase(LambdaCase):
+    @classmethod
+    def start_class_lb(cls, config, rules, files, env=None, before_start=None):
+        """One lb for the whole class (starting the sanitized binary and runtimes costs
+        time), its Invoke API port in cls.api_port; tearDownClass stops it."""
+        cls.lb = Lb(config, rules=rules, files=files, env=env)
+        if before_start:
+            before_start(cls.lb)
+        try:
+            cls.lb.start()
+            cls.api_port = read_api_port(cls.lb)
+        except Exception:
+            cls.lb.stop(check=False)
+            cls.lb.tmp.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if "lb" not in cls.__dict__:
+            return
+        try:
+            cls.lb.stop()
+        finally:
+            cls.lb.tmp.cleanup()
+
     def invoke(self, name, payload=b"{}", headers=(), query="", port=None):
         if not isinstance(payload, bytes):
             payload = json.dumps(payload).encode()
@@ -113,22 +137,7 @@ class LambdaApiTests(ApiCase):
 
     @classmethod
     def setUpClass(cls):
-        config, rules = api_config(FUNCTIONS)
-        cls.lb = Lb(config, rules=rules, files=FILES)
-        try:
-            cls.lb.start()
-            cls.api_port = read_api_port(cls.lb)
-        except Exception:
-            cls.lb.stop(check=False)
-            cls.lb.tmp.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.lb.stop()
-        finally:
-            cls.lb.tmp.cleanup()
+        cls.start_class_lb(*api_config(FUNCTIONS), FILES)
 
     # --- RequestResponse ------------------------------------------------------------------
 

@@ -108,23 +108,8 @@ class AsyncCase(ApiCase):
 class AsyncTests(AsyncCase):
     @classmethod
     def setUpClass(cls):
-        config, rules = api_config(FUNCTIONS)
-        cls.lb = Lb(config, rules=rules, files=FILES, env={"LB_ASYNC_RETRY_DELAYS": "1,2"})
-        os.mkdir(os.path.join(cls.lb.dir, "records"))
-        try:
-            cls.lb.start()
-            cls.api_port = read_api_port(cls.lb)
-        except Exception:
-            cls.lb.stop(check=False)
-            cls.lb.tmp.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.lb.stop()
-        finally:
-            cls.lb.tmp.cleanup()
+        cls.start_class_lb(*api_config(FUNCTIONS), FILES, env={"LB_ASYNC_RETRY_DELAYS": "1,2"},
+                           before_start=lambda lb: os.mkdir(os.path.join(lb.dir, "records")))
 
     def path(self, name):
         return os.path.join(self.lb.dir, self.id().rsplit(".", 1)[-1] + "-" + name)

@@ -14,8 +14,7 @@ import tempfile
 import unittest
 
 from lambdacommon import NODE, UUID, fn, lambda_config, wait_for
-from lbtest import Lb
-from test_lambda_api import ApiCase, read_api_port
+from test_lambda_api import ApiCase
 
 PY = """
 import json, os
@@ -72,24 +71,15 @@ class ClientContextTests(ApiCase):
     def setUpClass(cls):
         functions = [fn("py"), fn("node", runtime=NODE, code="node")]
         config, rules = lambda_config(functions)
-        cls.lb = Lb(config + "lambda_api: {port: 0}\n", rules=rules,
-                    files={"fn/index.py": PY, "node/index.mjs": NODE_FN},
-                    env={"LB_ASYNC_RETRY_DELAYS": "1,1"})
-        try:
-            cls.lb.start()
-            cls.api_port = read_api_port(cls.lb)
-        except Exception:
-            cls.lb.stop(check=False)
-            cls.lb.tmp.cleanup()
-            raise
+        cls.start_class_lb(config + "lambda_api: {port: 0}\n", rules,
+                           {"fn/index.py": PY, "node/index.mjs": NODE_FN}, env={"LB_ASYNC_RETRY_DELAYS": "1,1"})
         cls.out = tempfile.TemporaryDirectory()
 
     @classmethod
     def tearDownClass(cls):
         try:
-            cls.lb.stop()
+            super().tearDownClass()
         finally:
-            cls.lb.tmp.cleanup()
             cls.out.cleanup()
 
     def path(self, name):
