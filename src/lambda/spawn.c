@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -40,6 +41,7 @@ struct report {
 struct prepared {
 	bool view;                 /* make the read-only view */
 	bool userns;               /* through a user namespace (lb is not root) */
+	pid_t parent;              /* lb */
 	char uid_map[48], gid_map[48];
 };
 
@@ -151,6 +153,14 @@ static _Noreturn void child(const struct spawn_req *r, const struct prepared *p,
 		report(rep_fd, STEP_NAMESPACE, errno);
 		_exit(127);
 	}
+	/* Why: a sandbox lives no longer than its environment (lb), as on
+	 * Lambda, even when lb is killed with SIGKILL and cannot stop it. Set
+	 * after the user namespace, whose new credentials clear it. If lb is
+	 * already gone, the signal will never come: stop now. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent) {
+		report(rep_fd, STEP_SETUP, errno);
+		_exit(127);
+	}
 	/* After the mounts: a directory entered before would still be the writable one. */
 	if (chdir(r->cwd) < 0) {
 		report(rep_fd, STEP_CHDIR, errno);
@@ -203,7 +213,7 @@ static int fork_child(const struct spawn_req *r, const struct prepared *p, pid_t
 
 int spawn_process(const struct spawn_req *r, pid_t *pid, struct lb_err *err)
 {
-	struct prepared p = { .userns = geteuid() != 0 };
+	struct prepared p = { .userns = geteuid() != 0, .parent = getpid() };
 	struct report rep;
 
 	for (size_t i = 0; i < SPAWN_READ_ONLY_MAX; i++)

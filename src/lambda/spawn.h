@@ -12,6 +12,9 @@
  * function still runs as that user. Where the kernel refuses either (a
  * container without the privilege, user namespaces turned off), the process
  * starts anyway with its code writable, and lb warns once.
+ *
+ * The process is killed (SIGKILL) when the thread that started it ends: call
+ * it from lb's main thread, which ends only with lb.
  */
 #ifndef LB_LAMBDA_SPAWN_H
 #define LB_LAMBDA_SPAWN_H

@@ -6,6 +6,7 @@ mid-invocation, SIGTERM with an invocation in flight, SIGHUP reloads, versions a
 """
 import json
 import math
+import os
 import re
 import signal
 import socket
@@ -62,6 +63,13 @@ def handler(event, context):
         print("written by B")
     return {"statusCode": 200, "body": "ok"}
 """
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class LambdaSandboxTests(LambdaCase):
@@ -266,6 +274,22 @@ class LambdaSandboxTests(LambdaCase):
         self.assertTrue(wait_for(lambda: not pid_alive(got["pid"])), got)
         # the access log has the answer
         self.assertEqual(self.log_entry(lb, "/sb/term?sleep=0.8")["elb_status_code"], "200")
+
+    def test_sigkill_takes_the_sandboxes_with_it(self):
+        lb = self.serve_fn()
+        pid = self.call(lb)["pid"]
+        self.addCleanup(kill_group, pid)          # only if the test failed: its own group
+        c = lb.connect()
+        try:
+            c.send(raw_request("GET", "/sb/killed?sleep=30"))
+            self.assertTrue(wait_for(lambda: lb.stderr().count("[sb] handling ") == 2), lb.stderr())
+            lb.signal(signal.SIGKILL)
+            lb.proc.wait(timeout=10)
+        finally:
+            c.close()
+        lb.stop(check=False)
+        # sleeping in its handler, the runtime would not notice lb is gone for 30 s
+        self.assertTrue(wait_for(lambda: not pid_alive(pid)), pid)
 
     def test_sighup_changes_the_environment(self):
         f = fn("sb", PYTHON, "index.handler", environment={"variables": {"GREETING": "one"}})

@@ -84,7 +84,7 @@ class LeftoverTest(LambdaCase):
         first.proc.wait()
         first.stop(check=False)
         self.assertFalse(pid_alive(pid))
-        # its sandbox may outlive it a moment: gone before the next lb, so nothing writes there
+        # its sandbox dies with it (test_lambda_sandboxes): gone before the next lb
         self.kill_sandbox(out["pgid"])
         self.assertTrue(wait_for(lambda: not pid_alive(out["pid"])))
         self.assertEqual(sorted(os.listdir(tmp)), made)      # nobody removed them
