@@ -11,6 +11,13 @@
  *             answer's head collected into a struct http_reply, an idle timer
  *             reset by any byte of the stream either way.
  *
+ * A target whose name has IPv4 and IPv6 addresses (http_origin's alternate):
+ * a connection its address refuses goes on toward the other one, once, its
+ * exchanges still waiting (nothing is sent before the connection is made);
+ * the client keeps per origin which address answered last (struct h2_pref),
+ * and the next connection tries that one first. A connection's key names the
+ * address it is made toward.
+ *
  * nghttp2 must not be re-entered from its own callbacks, and a connection
  * is freed only from the event loop (never inside nghttp2 or under a
  * caller's feet): flush() is skipped while the session is receiving or
@@ -73,7 +80,11 @@ struct h2_exchange {
 struct h2_conn {
 	struct h2_client *hc;
 	struct h2_conn *prev, *next;
-	char key[80];
+	char key[80];                 /* "http://127.0.0.1:80": its scheme and address */
+	struct http_origin origin;
+	struct http_origin_pref *pref;  /* the origin's, kept by the client */
+	bool on_alt;                  /* toward the origin's alternate address */
+	bool fell_back;               /* the other address refused it first */
 	bool tls;
 	bool connected;
 	bool retired;                 /* GOAWAY either way or a failure: no new streams */
@@ -84,18 +95,27 @@ struct h2_conn {
 	struct event *kill;           /* closes the connection from the loop */
 	enum http_client_error kill_error;
 	struct h2_exchange *xs;
-	int connect_timeout;
+	int connect_timeout;          /* seconds, for each address tried */
+};
+
+/* Which address of an origin with an alternate goes first, by its first address's key. */
+struct h2_pref {
+	struct h2_pref *next;
+	char key[80];
+	struct http_origin_pref pref;
 };
 
 struct h2_client {
 	struct event_base *base;
 	struct h2_conn *conns;
+	struct h2_pref *prefs;
 	SSL_CTX *ssl_ctx;
 	int idle_timeout;
 };
 
 static void flush(struct h2_conn *c);
 static void conn_schedule_close(struct h2_conn *c, enum http_client_error e);
+static bool conn_fall_back(struct h2_conn *c);
 
 /* --- exchanges ------------------------------------------------------------------- */
 
@@ -461,6 +481,8 @@ static void on_kill(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->kill_error == HTTP_CLIENT_REFUSED && conn_fall_back(c))
+		return;
 	conn_close(c, c->kill_error);
 }
 
@@ -571,6 +593,7 @@ static void on_connected(struct h2_conn *c)
 	}
 	c->connected = true;
 	evtimer_del(c->timer);
+	http_origin_answered(c->pref, &c->origin, c->on_alt, c->fell_back, "target");
 	nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
 	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
 	for (x = c->xs; x; x = next) {
@@ -599,6 +622,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 				    HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED;
 		else if (what & BEV_EVENT_EOF)
 			on_read(c->bev, c);   /* the last frames (a GOAWAY) before the close */
+		if (e == HTTP_CLIENT_REFUSED && conn_fall_back(c))
+			return;
 		conn_close(c, e);
 	}
 }
@@ -660,41 +685,98 @@ static struct bufferevent *tls_bev(struct h2_client *hc)
 	return bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 }
 
-static struct h2_conn *conn_new(struct h2_client *hc, const struct http_origin *o, const char *key,
-				const struct http_exchange_opts *opt)
+static void conn_key(char *key, size_t n, bool tls, const char *addr_key)
 {
-	struct h2_conn *c = xcalloc(1, sizeof(*c));
-	struct timeval tv = { opt->connect_timeout, 0 }, now = { 0, 0 };
+	snprintf(key, n, "%s%s", tls ? "https://" : "http://", addr_key);
+}
 
-	c->hc = hc;
-	snprintf(c->key, sizeof(c->key), "%s", key);
-	c->timer = evtimer_new(hc->base, on_timer, c);
-	c->kill = evtimer_new(hc->base, on_kill, c);
-	c->session = session_new(c);
-	c->tls = opt->tls;
-	c->bev = opt->tls ? tls_bev(hc) : bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	c->next = hc->conns;
-	if (hc->conns)
-		hc->conns->prev = c;
-	hc->conns = c;
+/* Makes c's bufferevent and starts connecting it toward its origin's address, or
+ * alternate (on_alt), under the connect timeout. Failures close c from the loop. */
+static void conn_connect(struct h2_conn *c)
+{
+	struct h2_client *hc = c->hc;
+	struct timeval tv = { c->connect_timeout, 0 }, now = { 0, 0 };
+	socklen_t len;
+	const struct sockaddr *sa = http_origin_addr(&c->origin, c->on_alt, &len);
+
+	conn_key(c->key, sizeof(c->key), c->tls, c->on_alt ? c->origin.alt_key : c->origin.key);
+	c->bev = c->tls ? tls_bev(hc) : bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev || !c->session) {
-		c->kill_error = opt->tls ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED;
+		c->kill_error = c->tls ? HTTP_CLIENT_TLS : HTTP_CLIENT_REFUSED;
 		c->retired = true;
 		evtimer_add(c->kill, &now);
-		return c;
+		return;
 	}
 	if (c->tls)
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	evtimer_add(c->timer, &tv);
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&o->addr, (int)o->addr_len) < 0) {
+	if (bufferevent_socket_connect(c->bev, sa, (int)len) < 0) {
 		c->kill_error = HTTP_CLIENT_REFUSED;
 		c->retired = true;
 		evtimer_add(c->kill, &now);
-		return c;
+		return;
 	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * c's connection was refused: it goes on toward its origin's other address,
+ * once, with its exchanges; false when there is none to try. Each address
+ * gets the whole connect timeout: a refusal comes at once, and a connect
+ * timeout is no refusal (ALB's 504 after 10 s), so it never falls back.
+ */
+static bool conn_fall_back(struct h2_conn *c)
+{
+	if (!c->origin.alt_len || c->fell_back || c->connected)
+		return false;
+	if (c->bev)
+		bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->fell_back = true;
+	c->on_alt = !c->on_alt;
+	c->retired = false;
+	conn_connect(c);
+	return true;
+}
+
+static struct h2_conn *conn_new(struct h2_client *hc, const struct http_origin *o,
+				struct http_origin_pref *pref, const struct http_exchange_opts *opt)
+{
+	struct h2_conn *c = xcalloc(1, sizeof(*c));
+
+	c->hc = hc;
+	c->origin = *o;
+	c->pref = pref;
+	c->on_alt = http_origin_alt_first(pref, o);
+	c->tls = opt->tls;
+	c->connect_timeout = opt->connect_timeout;
+	c->timer = evtimer_new(hc->base, on_timer, c);
+	c->kill = evtimer_new(hc->base, on_kill, c);
+	c->session = session_new(c);
+	c->next = hc->conns;
+	if (hc->conns)
+		hc->conns->prev = c;
+	hc->conns = c;
+	conn_connect(c);
 	return c;
+}
+
+/* The preference of origin o (by scheme and first address), made on first use. */
+static struct http_origin_pref *pref_get(struct h2_client *hc, const struct http_origin *o, bool tls)
+{
+	struct h2_pref *p;
+	char key[80];
+
+	conn_key(key, sizeof(key), tls, o->key);
+	for (p = hc->prefs; p; p = p->next)
+		if (!strcmp(p->key, key))
+			return &p->pref;
+	p = xcalloc(1, sizeof(*p));
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->next = hc->prefs;
+	hc->prefs = p;
+	return &p->pref;
 }
 
 /* --- the interface ---------------------------------------------------------------------- */
@@ -724,6 +806,12 @@ void h2_client_free(struct h2_client *hc)
 			x_free(c->xs);
 		conn_free(c);
 	}
+	while (hc->prefs) {
+		struct h2_pref *p = hc->prefs;
+
+		hc->prefs = p->next;
+		free(p);
+	}
 	if (hc->ssl_ctx)
 		SSL_CTX_free(hc->ssl_ctx);
 	free(hc);
@@ -734,11 +822,12 @@ struct h2_exchange *h2_client_start(struct h2_client *hc, const struct http_orig
 				    const struct http_exchange_cbs *cbs, void *cookie)
 {
 	struct h2_exchange *x = xcalloc(1, sizeof(*x));
+	struct http_origin_pref *pref = pref_get(hc, origin, opt->tls);
 	struct h2_conn *c;
 	char key[80];
 	int body;
 
-	snprintf(key, sizeof(key), "%s%s", opt->tls ? "https://" : "http://", origin->key);
+	conn_key(key, sizeof(key), opt->tls, http_origin_alt_first(pref, origin) ? origin->alt_key : origin->key);
 	x->cbs = cbs;
 	x->cookie = cookie;
 	x->idle_timeout = opt->idle_timeout > 0 ? opt->idle_timeout : 60;
@@ -756,7 +845,7 @@ struct h2_exchange *h2_client_start(struct h2_client *hc, const struct http_orig
 		if (!c->retired && !strcmp(c->key, key))
 			break;
 	if (!c)
-		c = conn_new(hc, origin, key, opt);
+		c = conn_new(hc, origin, pref, opt);
 	x->conn = c;
 	x->next = c->xs;
 	if (c->xs)

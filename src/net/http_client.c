@@ -18,6 +18,12 @@
  * handshake is done. Pools are per origin, TLS and host name; each keeps the
  * last session its server issued and offers it to the next connection.
  *
+ * An origin with an alternate address (a name with IPv4 and IPv6 ones) is
+ * pooled per address: a connection its address refuses goes on toward the
+ * other, once, with its request (hc_conn_fall_back), and into that address's
+ * pool. The pool of the origin's own address keeps which one answered last,
+ * and exchanges try that one first (pool_first).
+ *
  * HTTPS is http_client_tls.c's, origins and names http_origin.c's;
  * http_client_int.h holds what the three share.
  *
@@ -73,6 +79,21 @@ static struct pool *pool_get(struct http_client *hc, const char *key, const stru
 	p->next = hc->pools;
 	hc->pools = p;
 	return p;
+}
+
+/* The pool an exchange to o takes an idle connection from: that of the address o tries first. */
+static struct pool *pool_first(struct http_client *hc, const struct http_origin *o,
+			       const struct http_exchange_opts *opt)
+{
+	struct pool *home = pool_get(hc, o->key, opt);
+
+	return http_origin_alt_first(&home->pref, o) ? pool_get(hc, o->alt_key, opt) : home;
+}
+
+/* The options p was chosen by, as far as a connection's pool goes (a fallback's is chosen alike). */
+static struct http_exchange_opts pool_opts(const struct pool *p)
+{
+	return (struct http_exchange_opts){ .tls = p->tls, .tls_host = p->host, .tls_sni_only = p->sni_only };
 }
 
 static void pool_remove(struct hc_conn *c)
@@ -339,6 +360,8 @@ static void on_connected(struct hc_conn *c)
 
 	c->connected = true;
 	evtimer_del(c->timer);
+	http_origin_answered(&c->home->pref, &c->origin, c->on_alt, c->fell_back,
+			     c->pool->host ? "endpoint" : "target");
 	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!c->tls)
 		c->read_ev = event_new(c->hc->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST, on_readable, c);
@@ -373,6 +396,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		hc_on_tls_event(c, what);
 		return;
 	}
+	if (!c->connected && hc_conn_fall_back(c))
+		return;
 	if (!c->x) {
 		hc_conn_close(c);
 		return;
@@ -409,24 +434,21 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->pending_error == HTTP_CLIENT_REFUSED && hc_conn_fall_back(c))
+		return;
 	hc_exchange_fail(c, c->pending_error);
 }
 
-static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o,
-				const struct http_exchange_opts *opt)
+/* Makes c's bufferevent and starts connecting it toward its origin's address, or
+ * alternate (on_alt), under the connect timeout. Failures are reported from the loop. */
+static void conn_connect(struct hc_conn *c, const struct http_exchange_opts *opt)
 {
-	struct hc_conn *c = xcalloc(1, sizeof(*c));
-	struct timeval tv = { opt->connect_timeout, 0 };
+	struct http_client *hc = c->hc;
+	struct timeval tv = { c->connect_timeout, 0 }, now = { 0, 0 };
+	socklen_t len;
+	const struct sockaddr *sa = http_origin_addr(&c->origin, c->on_alt, &len);
 
-	c->hc = hc;
-	c->fresh = opt->fresh;
-	c->pool = pool_get(hc, o->key, opt);
-	c->timer = evtimer_new(hc->base, on_timer, c);
-	c->resume = event_new(hc->base, -1, 0, on_resume, c);
-	http_reply_init(&c->reply);
-	h1_reader_init_reply(&c->reader, &c->reply, &h1_limits_alb_response);
-	c->reader.on_body = on_reply_body;
-	c->reader.cookie = c;
+	c->pool = pool_get(hc, c->on_alt ? c->origin.alt_key : c->origin.key, opt);
 	c->bev = opt->tls ? hc_tls_bev(c, opt) : NULL;
 	if (!c->bev)
 		c->bev = bufferevent_socket_new(hc->base, -1, BEV_OPT_CLOSE_ON_FREE);
@@ -434,22 +456,16 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, c->tls ? hc_on_tls_read : NULL, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
-	c->next = hc->conns;
-	if (hc->conns)
-		hc->conns->prev = c;
-	hc->conns = c;
 	c->pending_error = HTTP_CLIENT_CONNECT_TIMEOUT;
 	if (opt->tls && !c->tls) {
 		/* No TLS to be had: the exchange fails (from the loop), never goes out in clear. */
-		struct timeval now = { 0, 0 };
 		c->pending_error = HTTP_CLIENT_TLS;
 		evtimer_add(c->timer, &now);
-		return c;
+		return;
 	}
 	evtimer_add(c->timer, &tv);
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&o->addr, (int)o->addr_len) < 0) {
+	if (bufferevent_socket_connect(c->bev, sa, (int)len) < 0) {
 		/* Refused at once (e.g. no route): reported from the loop like any failure. */
-		struct timeval now = { 0, 0 };
 		c->pending_error = HTTP_CLIENT_REFUSED;
 		evtimer_add(c->timer, &now);
 	}
@@ -459,7 +475,54 @@ static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin
 		SSL_set_session(bufferevent_openssl_get_ssl(c->bev), c->pool->session);
 	if (!c->tls)
 		bufferevent_disable(c->bev, EV_READ);
+}
+
+static struct hc_conn *conn_new(struct http_client *hc, const struct http_origin *o,
+				const struct http_exchange_opts *opt)
+{
+	struct hc_conn *c = xcalloc(1, sizeof(*c));
+
+	c->hc = hc;
+	c->fresh = opt->fresh;
+	c->origin = *o;
+	c->home = pool_get(hc, o->key, opt);
+	c->on_alt = http_origin_alt_first(&c->home->pref, o);
+	c->connect_timeout = opt->connect_timeout;
+	c->timer = evtimer_new(hc->base, on_timer, c);
+	c->resume = event_new(hc->base, -1, 0, on_resume, c);
+	http_reply_init(&c->reply);
+	h1_reader_init_reply(&c->reader, &c->reply, &h1_limits_alb_response);
+	c->reader.on_body = on_reply_body;
+	c->reader.cookie = c;
+	c->next = hc->conns;
+	if (hc->conns)
+		hc->conns->prev = c;
+	hc->conns = c;
+	conn_connect(c, opt);
 	return c;
+}
+
+/*
+ * Each address gets the whole connect timeout: a refusal comes at once, and a
+ * connect timeout is no refusal (ALB's 504 after 10 s), so it never falls back.
+ */
+bool hc_conn_fall_back(struct hc_conn *c)
+{
+	struct http_exchange_opts opt = pool_opts(c->pool);
+	struct evbuffer *request;
+
+	if (!c->origin.alt_len || c->fell_back || c->connected)
+		return false;
+	/* No byte of the request reached the target: it goes on, whole, over the other address. */
+	request = evbuffer_new();
+	evbuffer_add_buffer(request, bufferevent_get_output(c->bev));
+	bufferevent_free(c->bev);
+	c->fell_back = true;
+	c->on_alt = !c->on_alt;
+	conn_connect(c, &opt);
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), request);
+	evbuffer_free(request);
+	return true;
 }
 
 void hc_conn_close(struct hc_conn *c)
@@ -509,7 +572,7 @@ struct http_exchange *http_client_start(struct http_client *hc, const struct htt
 	x->cookie = cookie;
 	x->opt = *opt;
 	if (!opt->fresh) {
-		struct pool *p = pool_get(hc, origin->key, opt);
+		struct pool *p = pool_first(hc, origin, opt);
 		if ((c = p->idle)) {
 			p->idle = c->idle_next;
 			c->idle_next = NULL;

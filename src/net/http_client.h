@@ -26,17 +26,27 @@
 
 #include "alb/http_msg.h"
 
+struct addrinfo;
 struct event_base;
 struct http_client;
 struct http_exchange;
 
 #define HTTP_CLIENT_HIGH_WATER (256 * 1024)
 
-/* Where an exchange goes: an address, and the name of its pool. */
+/*
+ * Where an exchange goes: an address, and the name of its pool. A host name
+ * with both IPv4 and IPv6 addresses also has an alternate of the other family,
+ * which a connection tries when the address refuses it; once the alternate has
+ * taken a connection, the origin's next ones try it first (the client keeps
+ * that per origin).
+ */
 struct http_origin {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char key[64];            /* "10.0.0.1:80", "[::1]:8080": the pool's name and the log's target:port */
+	struct sockaddr_storage alt;
+	socklen_t alt_len;       /* 0: no alternate */
+	char alt_key[64];        /* the alternate's pool name */
 };
 
 enum http_client_error {
@@ -108,6 +118,27 @@ bool http_exchange_reused(const struct http_exchange *x);
 int http_origin_numeric(struct http_origin *o, const char *address, int port);
 /* Fills o from a host name or address (resolved now, blocking: local names). -1 on failure. */
 int http_origin_resolve(struct http_origin *o, const char *host, int port);
+/* Fills o from getaddrinfo's answer ai (borrowed, not empty): its first IPv4 address,
+ * and its first IPv6 one as the alternate; a name of one family has no alternate. */
+void http_origin_from_addrinfo(struct http_origin *o, const struct addrinfo *ai, int port);
+/* Moves o, alternate included, to another port (a health check's). */
+void http_origin_set_port(struct http_origin *o, int port);
+/* o's address, or with alt its alternate; its length in *len. */
+const struct sockaddr *http_origin_addr(const struct http_origin *o, bool alt, socklen_t *len);
+
+/* Which of an origin's addresses its connections try first: a client keeps one per
+ * origin, zeroed at first (the address, then the alternate). */
+struct http_origin_pref {
+	bool alt_first;          /* the alternate took the last connection made */
+	bool logged;             /* the origin's first fallback has been logged */
+};
+/* Whether o's next connection tries its alternate first. */
+bool http_origin_alt_first(const struct http_origin_pref *p, const struct http_origin *o);
+/* A connection toward o's address (alt: its alternate) was made, after the other one
+ * refused it when fell_back: p follows it. The first fallback is one log line, which
+ * calls o what ("target", "endpoint"). */
+void http_origin_answered(struct http_origin_pref *p, const struct http_origin *o, bool alt, bool fell_back,
+			  const char *what);
 /* As http_origin_resolve, but a name's answer is kept by hc for a minute: remote
  * endpoints (lambda.REGION.amazonaws.com) are looked up at most once a minute. */
 int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port);

@@ -27,13 +27,19 @@ struct pool {
 	bool sni_only;                 /* tls: host is sent as SNI, not verified */
 	SSL_SESSION *session;          /* tls: the last one issued, offered to the next connection */
 	struct hc_conn *idle;          /* most recently used first */
+	struct http_origin_pref pref;  /* as an origin's own address's: which of its addresses goes first */
 };
 
 struct hc_conn {
 	struct http_client *hc;
 	struct hc_conn *prev, *next;   /* every connection of the client */
 	struct hc_conn *idle_next;     /* in its pool, while idle */
-	struct pool *pool;
+	struct pool *pool;             /* that of the address it is made toward */
+	struct pool *home;             /* that of its origin's address: the origin's http_origin_pref */
+	struct http_origin origin;
+	bool on_alt;                   /* toward the origin's alternate address */
+	bool fell_back;                /* the other address refused it first */
+	int connect_timeout;           /* seconds, for each address tried */
 	struct bufferevent *bev;
 	struct event *read_ev;
 	struct event *timer;           /* the connect timeout; a failure to report */
@@ -83,6 +89,9 @@ void hc_conn_parse(struct hc_conn *c);
 void hc_conn_on_eof(struct hc_conn *c);
 /* Reports an error, then frees c's exchange and closes c. */
 void hc_exchange_fail(struct hc_conn *c, enum http_client_error e);
+/* c's connection could not be made: true if it goes on toward its origin's
+ * other address (tried once, before HTTP_CLIENT_REFUSED is reported). */
+bool hc_conn_fall_back(struct hc_conn *c);
 /* c's read timeout fired: no failure while the target still takes the
  * request's bytes (the timeout is armed again); else the exchange fails, or an
  * idle connection closes. */

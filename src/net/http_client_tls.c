@@ -43,6 +43,8 @@ void hc_on_tls_event(struct hc_conn *c, short what)
 
 		while (bufferevent_get_openssl_error(c->bev))
 			;
+		if (!tls_failed && hc_conn_fall_back(c))
+			return;
 		/* A refused connection is the caller's to report; a handshake that failed is said here. */
 		if (tls_failed || sock_err != ECONNREFUSED) {
 			tls_client_why(ssl, tls_failed ? e : 0, why, sizeof(why));

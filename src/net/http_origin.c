@@ -2,7 +2,10 @@
  * http_origin: where an exchange goes (http_client.h's struct http_origin):
  * a numeric address, or a name resolved now (blocking, fine for local
  * names), or through the client's cache, which keeps a remote name's
- * answer for a minute.
+ * answer for a minute. A name with both IPv4 and IPv6 addresses keeps one of
+ * each, IPv4 first and the other as the alternate a refused connection falls
+ * back to; which of them an origin tries first is the client's (struct
+ * http_origin_pref), moved here by http_origin_answered.
  */
 #include "net/http_client_int.h"
 
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "base/util.h"
 
 #define RESOLVE_TTL_SECONDS 60
@@ -27,17 +31,35 @@ struct resolved {
 	struct http_origin origin;
 };
 
-static void origin_key(struct http_origin *o, int port)
+/* Sets the port of sa (IPv4 or IPv6) and writes its pool name into key. */
+static void addr_set_port(struct sockaddr_storage *sa, int port, char *key, size_t n)
 {
 	char ip[INET6_ADDRSTRLEN];
 
-	if (o->addr.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&o->addr)->sin6_addr, ip, sizeof(ip));
-		snprintf(o->key, sizeof(o->key), "[%s]:%d", ip, port);
+	if (sa->ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(key, n, "[%s]:%d", ip, port);
 	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&o->addr)->sin_addr, ip, sizeof(ip));
-		snprintf(o->key, sizeof(o->key), "%s:%d", ip, port);
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+		s4->sin_port = htons((uint16_t)port);
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(key, n, "%s:%d", ip, port);
 	}
+}
+
+void http_origin_set_port(struct http_origin *o, int port)
+{
+	addr_set_port(&o->addr, port, o->key, sizeof(o->key));
+	if (o->alt_len)
+		addr_set_port(&o->alt, port, o->alt_key, sizeof(o->alt_key));
+}
+
+const struct sockaddr *http_origin_addr(const struct http_origin *o, bool alt, socklen_t *len)
+{
+	*len = alt ? o->alt_len : o->addr_len;
+	return (const struct sockaddr *)(alt ? &o->alt : &o->addr);
 }
 
 int http_origin_numeric(struct http_origin *o, const char *address, int port)
@@ -48,22 +70,20 @@ int http_origin_numeric(struct http_origin *o, const char *address, int port)
 	memset(o, 0, sizeof(*o));
 	if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
 		o->addr_len = sizeof(*s4);
 	} else if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
 		o->addr_len = sizeof(*s6);
 	} else {
 		return -1;
 	}
-	origin_key(o, port);
+	http_origin_set_port(o, port);
 	return 0;
 }
 
 int http_origin_resolve(struct http_origin *o, const char *host, int port)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL, *pick;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
 	char service[8];
 
 	if (http_origin_numeric(o, host, port) == 0)
@@ -71,19 +91,54 @@ int http_origin_resolve(struct http_origin *o, const char *host, int port)
 	snprintf(service, sizeof(service), "%d", port);
 	if (getaddrinfo(host, service, &hints, &ai) != 0 || !ai)
 		return -1;
-	/* One address is tried: an IPv4 one when the name has both. Debian's
-	 * /etc/hosts gives localhost ::1 as well, and local services often
-	 * listen on 127.0.0.1 only. */
-	for (pick = ai; pick && pick->ai_family != AF_INET; pick = pick->ai_next)
-		;
-	if (!pick)
-		pick = ai;
+	http_origin_from_addrinfo(o, ai, port);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static const struct addrinfo *first_of(const struct addrinfo *ai, int family)
+{
+	while (ai && ai->ai_family != family)
+		ai = ai->ai_next;
+	return ai;
+}
+
+void http_origin_from_addrinfo(struct http_origin *o, const struct addrinfo *ai, int port)
+{
+	/* IPv4 first, whatever order getaddrinfo prefers: Debian's /etc/hosts
+	 * gives localhost ::1 as well, and local services often listen on
+	 * 127.0.0.1 only. IPv6 is the alternate: Node >= 17 servers listen
+	 * on ::1 only when told "localhost". */
+	const struct addrinfo *v4 = first_of(ai, AF_INET), *v6 = first_of(ai, AF_INET6);
+	const struct addrinfo *pick = v4 ? v4 : v6 ? v6 : ai;
+
 	memset(o, 0, sizeof(*o));
 	memcpy(&o->addr, pick->ai_addr, pick->ai_addrlen);
 	o->addr_len = pick->ai_addrlen;
-	freeaddrinfo(ai);
-	origin_key(o, port);
-	return 0;
+	if (v4 && v6) {
+		memcpy(&o->alt, v6->ai_addr, v6->ai_addrlen);
+		o->alt_len = v6->ai_addrlen;
+	}
+	http_origin_set_port(o, port);
+}
+
+bool http_origin_alt_first(const struct http_origin_pref *p, const struct http_origin *o)
+{
+	return o->alt_len && p->alt_first;
+}
+
+void http_origin_answered(struct http_origin_pref *p, const struct http_origin *o, bool alt, bool fell_back,
+			  const char *what)
+{
+	if (!o->alt_len)
+		return;
+	/* Sticky: a steady state costs no refused connect per new connection. */
+	p->alt_first = alt;
+	if (!fell_back || p->logged)
+		return;
+	p->logged = true;
+	log_info("%s %s refused the connection; %s, the other address of its name, took it and is tried first "
+		 "from now on", what, alt ? o->key : o->alt_key, alt ? o->alt_key : o->key);
 }
 
 int http_client_resolve(struct http_client *hc, struct http_origin *o, const char *host, int port)

@@ -10,8 +10,6 @@
  * LB_HEALTH_INTERVAL_MS overrides the interval (tests only), as for Lambda
  * groups.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -151,11 +149,8 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 		finish(r, HEALTH_CHECK_FAILED);
 		return;
 	}
-	/* health_check.port: the target's address, another port (traffic-port: its own). */
-	if (origin.addr.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&origin.addr)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)&origin.addr)->sin_port = htons((uint16_t)port);
+	/* health_check.port: the target's addresses, another port (traffic-port: its own). */
+	http_origin_set_port(&origin, port);
 	health_check_request(&req, hc, r->id, port);
 	r->check_status = 0;
 	if (r->group->tg->protocol_version != TG_PROTO_HTTP1)
