@@ -48,9 +48,47 @@ void header_list_add(struct header_list *l, struct sv name, struct sv value)
 	l->v[l->n++] = (struct http_header){ name, value };
 }
 
+/* The names fwd_headers treats apart from the others. */
+enum fwd_name {
+	FWD_OTHER,      /* passes on */
+	FWD_HOST,       /* rewritten unless preserve_host_header */
+	FWD_XFF,        /* X-Forwarded-For: the xff mode decides */
+	FWD_CONSUMED,   /* never passes on: is_consumed below */
+};
+
+/*
+ * Which of them name is, in any case. Every header of every request passes
+ * here, so its length picks the one or two names it can be before a byte
+ * is compared, rather than comparing it with all six in turn.
+ *
+ * Headers ALB never passes on from the client (FWD_CONSUMED): it sets its
+ * own X-Forwarded-Proto, X-Forwarded-Port and X-Amzn-Trace-Id, and answers
+ * Expect itself (§1.4, §1.6). That ALB replaces a client's
+ * X-Forwarded-Proto/-Port is unverified (§1.4).
+ */
+static enum fwd_name fwd_name_of(struct sv name)
+{
+	switch (name.n) {
+	case 4:
+		return sv_eq_cstr_nocase(name, "host") ? FWD_HOST : FWD_OTHER;
+	case 6:
+		return sv_eq_cstr_nocase(name, "expect") ? FWD_CONSUMED : FWD_OTHER;
+	case 15:
+		if (sv_eq_cstr_nocase(name, "x-forwarded-for"))
+			return FWD_XFF;
+		return sv_eq_cstr_nocase(name, "x-amzn-trace-id") ? FWD_CONSUMED : FWD_OTHER;
+	case 16:
+		return sv_eq_cstr_nocase(name, "x-forwarded-port") ? FWD_CONSUMED : FWD_OTHER;
+	case 17:
+		return sv_eq_cstr_nocase(name, "x-forwarded-proto") ? FWD_CONSUMED : FWD_OTHER;
+	default:
+		return FWD_OTHER;
+	}
+}
+
 static bool is_xff(struct sv name)
 {
-	return sv_eq_cstr_nocase(name, "x-forwarded-for");
+	return name.n == 15 && sv_eq_cstr_nocase(name, "x-forwarded-for");
 }
 
 /* ALB's 463 limit counts addresses: non-empty comma-separated entries. */
@@ -194,16 +232,6 @@ static bool name_is_valid(struct sv name)
 	return name.n > 0;
 }
 
-/* Headers ALB never passes on from the client: it sets its own X-Forwarded-Proto,
- * X-Forwarded-Port and X-Amzn-Trace-Id, and answers Expect itself (§1.4, §1.6).
- * That ALB replaces a client's X-Forwarded-Proto/-Port is unverified (§1.4). */
-static bool is_consumed(struct sv name)
-{
-	return sv_eq_cstr_nocase(name, "x-forwarded-proto") ||
-	       sv_eq_cstr_nocase(name, "x-forwarded-port") ||
-	       sv_eq_cstr_nocase(name, "x-amzn-trace-id") || sv_eq_cstr_nocase(name, "expect");
-}
-
 /* Puts a value lb built in place of the first header it replaces; later
  * ones are dropped. */
 static void place_once(struct header_list *out, struct sv name, struct fwd_value *v)
@@ -216,13 +244,15 @@ static void place_once(struct header_list *out, struct sv name, struct fwd_value
 static void forward_header(const struct http_header *h, const struct lb_attributes *attrs,
 			   struct fwd_values *vals, struct header_list *out)
 {
-	if ((attrs->drop_invalid_headers && !name_is_valid(h->name)) || is_consumed(h->name))
+	enum fwd_name kind = fwd_name_of(h->name);
+
+	if ((attrs->drop_invalid_headers && !name_is_valid(h->name)) || kind == FWD_CONSUMED)
 		return;
-	if (!attrs->preserve_host && sv_eq_cstr_nocase(h->name, "host")) {
+	if (!attrs->preserve_host && kind == FWD_HOST) {
 		place_once(out, SV("Host"), &vals->host);
 		return;
 	}
-	if (!is_xff(h->name)) {
+	if (kind != FWD_XFF) {
 		header_list_add(out, h->name, h->value);
 		return;
 	}

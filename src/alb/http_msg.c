@@ -99,10 +99,14 @@ void http_reply_release(struct http_reply *r)
 	http_reply_init(r);
 }
 
+/* name's length is taken once, so most headers are passed over on their
+ * length alone: this runs for every header lb looks up in every request. */
 const struct http_header *http_header_find(const struct http_header *h, size_t n, const char *name)
 {
+	size_t len = strlen(name);
+
 	for (size_t i = 0; i < n; i++)
-		if (sv_eq_cstr_nocase(h[i].name, name))
+		if (h[i].name.n == len && sv_eq_cstr_nocase(h[i].name, name))
 			return &h[i];
 	return NULL;
 }

@@ -7,6 +7,7 @@
  */
 #include "alb/sticky.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,13 +33,14 @@ static void sipround(uint64_t v[4])
 	v[2] = ROTL(v[2], 32);
 }
 
+/* One unaligned load, not eight byte loads and shifts (le64toh is nothing
+ * on a little-endian machine). */
 static uint64_t load_le64(const uint8_t *p)
 {
-	uint64_t x = 0;
+	uint64_t x;
 
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | p[i];
-	return x;
+	memcpy(&x, p, sizeof(x));
+	return le64toh(x);
 }
 
 uint64_t siphash24(const struct sticky_key *key, const void *data, size_t n)
