@@ -151,6 +151,16 @@ static bool te_supported(struct sv value)
 	return true;
 }
 
+/* Whether a Transfer-Encoding value's last coding is chunked (RFC 9112 §6.3). */
+static bool te_chunked_last(struct sv value)
+{
+	struct sv rest = value, token = SV_NULL;
+
+	while (rest.p)
+		rest = sv_cut(rest, ',', &token);
+	return sv_eq_cstr_nocase(sv_trim(token), "chunked");
+}
+
 static int on_header_value_complete(llhttp_t *p)
 {
 	struct h1_reader *r = reader_of(p);
@@ -165,6 +175,8 @@ static int on_header_value_complete(llhttp_t *p)
 	 * drops the leading run only): "Host: a.com " names a.com. */
 	while (h->value.n && (h->value.p[h->value.n - 1] == ' ' || h->value.p[h->value.n - 1] == '\t'))
 		h->value.n--;
+	if (sv_eq_cstr_nocase(h->name, "transfer-encoding"))
+		r->te_chunked = te_chunked_last(h->value);
 	/* ALB: a request Transfer-Encoding other than chunked or identity → 501
 	 * (alb-listener-rules.md §4.4). */
 	if (r->req && sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value)) {
@@ -209,6 +221,11 @@ static int on_headers_complete(llhttp_t *p)
 	 * codings got 501, and llhttp refuses chunked before another). ALB accepts
 	 * it: no coding at all, framed as if absent. Left set, llhttp (lenient, for
 	 * desync mitigation) would read the body to the end of the connection. */
+	/* llhttp 8.1 takes "chunked" followed by a tab for another coding; RFC
+	 * 9110 §5.5 trims that tab, and so does any other server: framed without
+	 * chunked, the body would be read as the next request (smuggling). */
+	if (r->te_chunked && (p->flags & F_TRANSFER_ENCODING))
+		p->flags |= F_CHUNKED;
 	if (r->req && (p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED))
 		p->flags &= ~F_TRANSFER_ENCODING;
 	if (r->req) {
@@ -285,6 +302,7 @@ static void reader_reset(struct h1_reader *r)
 	r->started = false;
 	r->line_start = r->headers_start = 0;
 	r->head_done = r->message_done = r->in_field = r->te_unsupported = r->paused = false;
+	r->te_chunked = false;
 }
 
 void h1_reader_init_request(struct h1_reader *r, struct http_request *req, const struct h1_limits *lim)

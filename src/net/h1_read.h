@@ -76,6 +76,7 @@ struct h1_reader {
 	bool message_done;
 	bool in_field;
 	bool te_unsupported;
+	bool te_chunked;              /* the last Transfer-Encoding ends in chunked */
 	bool paused;                 /* llhttp is paused (after a head or a message) */
 	struct desync_header *dhdrs;
 	size_t dcap;

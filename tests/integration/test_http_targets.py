@@ -93,6 +93,18 @@ class ForwardingTests(ClassLb):
         self.assertTrue(got["chunked"])
         self.assertNotIn(b"Content-Length", self.last_head())
 
+    def test_chunked_followed_by_a_tab_is_forwarded_chunked(self):
+        # RFC 9110 §5.5: "chunked<TAB>" is chunked. Taken for another coding, the body
+        # went nowhere and its bytes were read as the client's next request.
+        c = self.lb.connect()
+        c.send(b"POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\t\r\n\r\n"
+               b"5\r\nhello\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: h\r\n\r\n")
+        r1, r2 = c.read_response(), c.read_response()
+        c.close()
+        got = json.loads(r1.body)
+        self.assertEqual((got["len"], got["chunked"]), (5, True))
+        self.assertEqual((r2.status, echo(r2)["target"]), (200, "/echo"))
+
     def test_expect_continue_is_answered_by_lb_and_not_forwarded(self):
         # ALB answers 100 Continue at once and does not forward Expect (§1.6).
         c = self.lb.connect()

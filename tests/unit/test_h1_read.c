@@ -111,6 +111,22 @@ TEST(unsupported_transfer_encoding_is_501)
 	REQ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "FAIL 501\n");
 }
 
+TEST(chunked_followed_by_a_tab_is_chunked)
+{
+	/* RFC 9110 §5.5: the tab is whitespace around the value; llhttp 8.1 took
+	 * "chunked\t" for another coding, framed no body, and read the chunked
+	 * body as the next request. */
+	REQ("POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\t\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+	    "GET /next HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "REQ POST /t v11 ka1 ec0 [Host=h] [Transfer-Encoding=chunked]\nBODY 2 'ab' END\n"
+	    "REQ GET /next v11 ka1 ec0 [Host=h]\nBODY 0 '' END\n");
+	REQ("POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\tidentity\t,\tchunked\t\r\n\r\n1\r\nz\r\n0\r\n\r\n",
+	    "REQ POST /t v11 ka1 ec0 [Host=h] [Transfer-Encoding=identity\t,\tchunked]\nBODY 1 'z' END\n");
+	/* An answer too: read to the close, its chunks would reach the client as body. */
+	REP("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n1\r\nz\r\n0\r\n\r\n",
+	    "REP 200 'OK' v11 framing2 cl0 nb0 ka1 up0 [Transfer-Encoding=chunked]\nBODY 1 'z' END\n");
+}
+
 TEST(malformed_request_line_is_400)
 {
 	REQ("GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n", "FAIL 400\n");
@@ -352,6 +368,7 @@ int main(void)
 	RUN(expect_continue_is_noted);
 	RUN(custom_method_is_kept);
 	RUN(unsupported_transfer_encoding_is_501);
+	RUN(chunked_followed_by_a_tab_is_chunked);
 	RUN(malformed_request_line_is_400);
 	RUN(bad_chunk_is_400_after_the_head);
 	RUN(ambiguous_request_is_served_then_closed);
