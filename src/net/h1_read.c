@@ -119,8 +119,29 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 
 static int on_header_field_complete(llhttp_t *p)
 {
-	reader_of(p)->in_field = false;
+	struct h1_reader *r = reader_of(p);
+	struct http_header *h = last_header(r);
+
+	r->in_field = false;
+	/* "Content-Length : 5" (desync mitigation's call: llhttp, lenient, frames
+	 * by it): the name loses its whitespace, or the header would reach the
+	 * target as is, beside lb's own framing header, and rules and hop-by-hop
+	 * filtering would miss it (RFC 9112 §5.1). */
+	while (r->req && h->name.n && (h->name.p[h->name.n - 1] == ' ' || h->name.p[h->name.n - 1] == '\t'))
+		h->name.n--;
 	return 0;
+}
+
+/* RFC 9112 §5.2: a folded value (obs-fold) is unfolded, each CR and LF
+ * replaced by a space, before it is used or forwarded: passed on, a target
+ * without folding would read the continuation line as a header of its own. */
+static void unfold(struct h1_reader *r, struct http_header *h)
+{
+	char *v = r->head->p + (h->value.p - r->head->p);
+
+	for (size_t i = 0; i < h->value.n; i++)
+		if (v[i] == '\r' || v[i] == '\n')
+			v[i] = ' ';
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
@@ -175,6 +196,8 @@ static int on_header_value_complete(llhttp_t *p)
 	 * drops the leading run only): "Host: a.com " names a.com. */
 	while (h->value.n && (h->value.p[h->value.n - 1] == ' ' || h->value.p[h->value.n - 1] == '\t'))
 		h->value.n--;
+	if (r->req)
+		unfold(r, h);
 	if (sv_eq_cstr_nocase(h->name, "transfer-encoding"))
 		r->te_chunked = te_chunked_last(h->value);
 	/* ALB: a request Transfer-Encoding other than chunked or identity → 501

@@ -105,6 +105,27 @@ class ForwardingTests(ClassLb):
         self.assertEqual((got["len"], got["chunked"]), (5, True))
         self.assertEqual((r2.status, echo(r2)["target"]), (200, "/echo"))
 
+    def test_target_sees_only_lbs_framing_and_one_host(self):
+        # Whitespace before a colon (desync mitigation forwards these in defensive mode)
+        # and a folded line reached the target as sent: "Content-Length : 5" beside lb's
+        # own Transfer-Encoding, "Host : evil" beside the Host lb made up, a folded
+        # " Content-Length: 5" line. A lenient target framed by them (request smuggling).
+        heads = []
+        for extra, body in ((b"Content-Length : 5\r\nTransfer-Encoding: chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n"),
+                            (b"X-A: a\r\n Content-Length: 5\r\n", b"")):
+            c = self.lb.connect()
+            c.send(b"POST /echo HTTP/1.1\r\nHost: h\r\n" + extra + b"\r\n" + body)
+            self.assertEqual(c.read_response().status, 200)
+            c.close()
+            heads.append(self.last_head())
+        self.assertNotIn(b"Content-Length", heads[0])
+        self.assertIn(b"\r\nTransfer-Encoding: chunked\r\n", heads[0])
+        self.assertIn(b"\r\nX-A: a   Content-Length: 5\r\n", heads[1])
+        self.assertNotIn(b"\r\n ", heads[1])
+        r = self.ask(b"GET /echo HTTP/1.1\r\nHost : other.example\r\n\r\n")
+        self.assertEqual([v for n, v in sent_headers(r) if n.strip().lower() == "host"],
+                         [f"other.example:{self.lb.port}"])
+
     def test_expect_continue_is_answered_by_lb_and_not_forwarded(self):
         # ALB answers 100 Continue at once and does not forward Expect (§1.6).
         c = self.lb.connect()

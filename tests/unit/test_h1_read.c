@@ -127,6 +127,21 @@ TEST(chunked_followed_by_a_tab_is_chunked)
 	    "REP 200 'OK' v11 framing2 cl0 nb0 ka1 up0 [Transfer-Encoding=chunked]\nBODY 1 'z' END\n");
 }
 
+TEST(request_header_names_lose_whitespace_before_the_colon)
+{
+	/* Framed by llhttp (lenient) as Content-Length; kept as "Content-Length ",
+	 * the header escaped the proxy's framing and hop-by-hop filters. */
+	REQ("POST / HTTP/1.1\r\nHost : h\r\nContent-Length : 2\r\n\r\nok",
+	    "REQ POST / v11 ka1 ec0 [Host=h] [Content-Length=2]\nBODY 2 'ok' END close\n");
+}
+
+TEST(folded_request_header_is_unfolded)
+{
+	/* RFC 9112 §5.2: each CR and LF of an obs-fold becomes a space. */
+	REQ("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n Content-Length: 5\r\nX-B: b\r\n\tc\r\n\r\n",
+	    "REQ GET / v11 ka1 ec0 [Host=h] [X-A=a   Content-Length: 5] [X-B=b  \tc]\nBODY 0 '' END close\n");
+}
+
 TEST(malformed_request_line_is_400)
 {
 	REQ("GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n", "FAIL 400\n");
@@ -369,6 +384,8 @@ int main(void)
 	RUN(custom_method_is_kept);
 	RUN(unsupported_transfer_encoding_is_501);
 	RUN(chunked_followed_by_a_tab_is_chunked);
+	RUN(request_header_names_lose_whitespace_before_the_colon);
+	RUN(folded_request_header_is_unfolded);
 	RUN(malformed_request_line_is_400);
 	RUN(bad_chunk_is_400_after_the_head);
 	RUN(ambiguous_request_is_served_then_closed);
