@@ -129,6 +129,8 @@ static int on_header_field_complete(llhttp_t *p)
 	 * filtering would miss it (RFC 9112 §5.1). */
 	while (r->req && h->name.n && (h->name.p[h->name.n - 1] == ' ' || h->name.p[h->name.n - 1] == '\t'))
 		h->name.n--;
+	if (r->reply && h->name.n && (h->name.p[h->name.n - 1] == ' ' || h->name.p[h->name.n - 1] == '\t'))
+		r->bad_head = "whitespace before a header's colon";
 	return 0;
 }
 
@@ -198,6 +200,12 @@ static int on_header_value_complete(llhttp_t *p)
 		h->value.n--;
 	if (r->req)
 		unfold(r, h);
+	else if (memchr(h->value.p, '\r', h->value.n) || memchr(h->value.p, '\n', h->value.n))
+		r->bad_head = "a folded header line";
+	/* lb frames answers itself and drops their Transfer-Encoding: another
+	 * coding (gzip) would reach the client undeclared, as plain body. */
+	else if (sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value))
+		r->bad_head = "a Transfer-Encoding other than chunked";
 	if (sv_eq_cstr_nocase(h->name, "transfer-encoding"))
 		r->te_chunked = te_chunked_last(h->value);
 	/* ALB: a request Transfer-Encoding other than chunked or identity → 501
@@ -326,6 +334,7 @@ static void reader_reset(struct h1_reader *r)
 	r->line_start = r->headers_start = 0;
 	r->head_done = r->message_done = r->in_field = r->te_unsupported = r->paused = false;
 	r->te_chunked = false;
+	r->bad_head = NULL;
 }
 
 void h1_reader_init_request(struct h1_reader *r, struct http_request *req, const struct h1_limits *lim)
@@ -532,6 +541,18 @@ static enum h1_event parse_request_head(struct h1_reader *r)
 	return H1_HEAD;
 }
 
+/* RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ). */
+static bool reason_ok(struct sv reason)
+{
+	for (size_t i = 0; i < reason.n; i++) {
+		unsigned char c = (unsigned char)reason.p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 static enum h1_event parse_reply_head(struct h1_reader *r)
 {
 	llhttp_errno_t e = llhttp_execute(&r->parser, r->head->p, r->head->len);
@@ -547,6 +568,10 @@ static enum h1_event parse_reply_head(struct h1_reader *r)
 	 * client's next requests, into a tunnel (RFC 9110 §15.2.2): malformed. */
 	else if (r->reply->upgrade && !r->upgrade_asked)
 		bad = "101 to a request that asked for no upgrade";
+	/* RFC 9112 §5.1, §5.2 and §4: a proxy must not pass on any of these,
+	 * nor control bytes in the reason it copies into its status line. */
+	else if (r->bad_head || !reason_ok(r->reply->reason))
+		bad = r->bad_head ? r->bad_head : "a control character in the reason phrase";
 	if (bad) {
 		r->head_done = false;
 		return fail(r, 502, bad);

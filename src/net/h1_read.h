@@ -77,6 +77,7 @@ struct h1_reader {
 	bool in_field;
 	bool te_unsupported;
 	bool te_chunked;              /* the last Transfer-Encoding ends in chunked */
+	const char *bad_head;        /* responses: why the head may not be passed on */
 	bool paused;                 /* llhttp is paused (after a head or a message) */
 	struct desync_header *dhdrs;
 	size_t dcap;

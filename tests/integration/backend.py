@@ -48,6 +48,8 @@ Routes, by path (the query string sets options; any method):
                      FIN, reading and dropping the rest (a lingering close, as nginx's).
   /close-open       an answer with Connection: close and Content-Length, then keeps the
                      connection open without another byte.
+  /raw?head=H&body=B H then B, percent-decoded, sent as they are (a hostile target's
+                     answer, "\r\n\r\n" included in H); then the connection closes.
   /health            the status set by /_control?health=N (200), or the next of
                      health_script; after health_delay seconds; each check is recorded in
                      health_checks (raw head), not in requests.
@@ -520,6 +522,12 @@ class Backend:
         req.sock.sendall(self._head(200, [], req, 5) + b"hello")
         return self._hold(req)
 
+    def _raw(self, req, entry):
+        self._read_body(req, entry)
+        req.sock.sendall((req.opts.get("head", "") + req.opts.get("body", "")).encode("latin-1"))
+        req.sock.shutdown(socket.SHUT_WR)
+        return "closed"
+
     def _odd_status(self, req, entry):
         self._read_body(req, entry)
         code = req.opts.get("code", "099")
@@ -533,7 +541,7 @@ ROUTES = {
     "/mid-close": Backend._mid_close, "/malformed": Backend._malformed,
     "/bigheader": Backend._bigheader, "/short-cl": Backend._short_cl, "/interim": Backend._interim,
     "/switch": Backend._switch, "/odd-status": Backend._odd_status, "/bodied": Backend._bodied,
-    "/early": Backend._early, "/close-open": Backend._close_open,
+    "/early": Backend._early, "/close-open": Backend._close_open, "/raw": Backend._raw,
 }
 
 

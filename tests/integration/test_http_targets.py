@@ -6,6 +6,7 @@ import json
 import socket
 import time
 import unittest
+import urllib.parse
 
 from backend import Backend
 from httpcommon import echo, forward_config, http_group, sent_headers
@@ -320,6 +321,22 @@ class FailureTests(ClassLb):
 
     def test_malformed_answer_is_502(self):
         self.check_page("/malformed", 502, "502 Bad Gateway")
+
+    def test_answer_head_lb_may_not_pass_on_is_502(self):
+        # A target's header with whitespace before its colon, a folded line, a coding lb
+        # would drop (it frames answers itself), a control byte in the reason lb copies:
+        # each was passed on to the client as it came (RFC 9112 §4, §5.1, §5.2).
+        heads = ["HTTP/1.1 200 OK\r\nX-A : a\r\nContent-Length: 2\r\n\r\n",
+                 "HTTP/1.1 200 OK\r\nX-A: a\r\n Content-Length: 9\r\nContent-Length: 2\r\n\r\n",
+                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                 "HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\n"]
+        bodies = ["ok", "ok", "2\r\nok\r\n0\r\n\r\n", "ok"]
+        for head, body in zip(heads, bodies):
+            with self.subTest(head=head):
+                q = urllib.parse.urlencode({"head": head, "body": body})
+                line = self.check_page("/raw?" + q, 502, "502 Bad Gateway")
+                self.assertEqual(line["target_status_code"], "-")
+        self.assertEqual(self.lb.get("/echo").status, 200)
 
     def test_switching_protocols_nobody_asked_for_is_502_not_a_tunnel(self):
         # A 101 to a request lb forwarded without Upgrade is a malformed answer (§1.12).

@@ -333,6 +333,22 @@ TEST(status_outside_100_to_599_is_502)
 	    "REP 599 'Edge' v11 framing1 cl2 nb0 ka1 up0 [Content-Length=2]\nBODY 2 'ok' END\n");
 }
 
+TEST(answer_lb_may_not_pass_on_is_502)
+{
+	/* RFC 9112 §5.1, §5.2: a proxy must not forward these as they came. */
+	REP("HTTP/1.1 200 OK\r\nX-A : a\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 200 OK\r\nX-A: a\r\n Content-Length: 9\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	/* lb drops Transfer-Encoding and frames the body itself: the coding would be lost. */
+	REP("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "FAIL 502\n");
+	REP("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok", "FAIL 502\n");
+	/* The reason is copied into the client's status line. */
+	REP("HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 200 O\0K\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 200 O\x7fK\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 200 O\tK \xe9\r\nTransfer-Encoding: identity\r\n\r\nok",
+	    "REP 200 'O\tK \xe9' v11 framing3 cl0 nb0 ka0 up0 [Transfer-Encoding=identity]\nBODY 2 'ok' END at eof\n");
+}
+
 TEST(switching_protocols_not_asked_for_is_502)
 {
 	/* Taken, the bytes after it (and the client's next requests) would be a tunnel. */
@@ -405,6 +421,7 @@ int main(void)
 	RUN(malformed_reply_is_502);
 	RUN(reply_head_over_32k_is_502);
 	RUN(status_outside_100_to_599_is_502);
+	RUN(answer_lb_may_not_pass_on_is_502);
 	RUN(switching_protocols_not_asked_for_is_502);
 	RUN(switching_protocols_stops_at_the_head);
 	RUN(received_bytes_count_the_wire);
