@@ -276,6 +276,20 @@ static int on_headers_complete(llhttp_t *p)
 	return HPE_PAUSED;
 }
 
+/*
+ * Checks the bytes after a chunk's data, which must be its CRLF (RFC 9112
+ * §7.1): llhttp 8.1, built without LLHTTP_STRICT_MODE, skips any two, so
+ * "5\r\nhelloXX0\r\n\r\n" passed for a whole body. p[0..n) are the next
+ * bytes of the stream; false at the first wrong one.
+ */
+static bool chunk_crlf(struct h1_reader *r, const char *p, size_t n)
+{
+	for (size_t k = 0; r->crlf_left && k < n; k++, r->crlf_left--)
+		if (p[k] != (r->crlf_left == 2 ? '\r' : '\n'))
+			return false;
+	return true;
+}
+
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
 	struct h1_reader *r = reader_of(p);
@@ -286,6 +300,12 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 		r->reply->body_bytes += n;
 	if (r->on_body)
 		r->on_body(r->cookie, at, n);
+	if ((p->flags & F_CHUNKED) && p->content_length == 0) {
+		/* The chunk's data ends here; its CRLF follows, here or in the next bytes. */
+		r->crlf_left = 2;
+		if (!chunk_crlf(r, at + n, (size_t)(r->exec_end - (at + n))))
+			return -1;
+	}
 	return 0;
 }
 
@@ -335,6 +355,7 @@ static void reader_reset(struct h1_reader *r)
 	r->head_done = r->message_done = r->in_field = r->te_unsupported = r->paused = false;
 	r->te_chunked = false;
 	r->bad_head = NULL;
+	r->crlf_left = 0;
 }
 
 void h1_reader_init_request(struct h1_reader *r, struct http_request *req, const struct h1_limits *lim)
@@ -622,6 +643,9 @@ static enum h1_event read_body(struct h1_reader *r, const char *p, size_t n, siz
 		llhttp_resume(&r->parser);
 		r->paused = false;
 	}
+	if (!chunk_crlf(r, p, n))
+		return fail(r, r->req ? 400 : 502, "chunk data not followed by CRLF");
+	r->exec_end = p + n;
 	e = llhttp_execute(&r->parser, p, n);
 	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
 		*used = (size_t)(llhttp_get_error_pos(&r->parser) - p);
@@ -630,7 +654,8 @@ static enum h1_event read_body(struct h1_reader *r, const char *p, size_t n, siz
 		*used = n;
 	} else {
 		*used = n;
-		return fail(r, r->req ? 400 : 502, llhttp_get_error_reason(&r->parser));
+		return fail(r, r->req ? 400 : 502, r->crlf_left ? "chunk data not followed by CRLF"
+							 : llhttp_get_error_reason(&r->parser));
 	}
 	if (r->req)
 		r->req->received_bytes += *used;

@@ -78,6 +78,8 @@ struct h1_reader {
 	bool te_unsupported;
 	bool te_chunked;              /* the last Transfer-Encoding ends in chunked */
 	const char *bad_head;        /* responses: why the head may not be passed on */
+	int crlf_left;               /* bytes of a chunk's CRLF still to check */
+	const char *exec_end;        /* the end of the bytes llhttp is running over */
 	bool paused;                 /* llhttp is paused (after a head or a message) */
 	struct desync_header *dhdrs;
 	size_t dcap;

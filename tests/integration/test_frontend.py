@@ -198,6 +198,16 @@ class FrontEndTest(ClassLb):
         self.assertEqual(r.header("Connection"), "close")
         self.assertTrue(c.closed_by_peer())
 
+    def test_chunk_data_not_ended_by_crlf_is_400(self):
+        # Any two bytes after a chunk's data passed for its CRLF: "helloXX0" ended the
+        # body, where a stricter front proxy reads other framing (RFC 9112 §7.1).
+        c = self.conn()
+        c.send(b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"
+               b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("Connection")), (400, "close"))
+        self.assertTrue(c.closed_by_peer())
+
     # --- Expect: 100-continue --------------------------------------------------------
 
     def test_expect_100_continue_before_the_body(self):

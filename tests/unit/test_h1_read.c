@@ -153,6 +153,19 @@ TEST(bad_chunk_is_400_after_the_head)
 	    "REQ POST / v11 ka1 ec0 [Host=h] [Transfer-Encoding=chunked]\nFAIL 400\n");
 }
 
+TEST(chunk_data_must_end_with_crlf)
+{
+	/* llhttp 8.1 (loose) skipped any two bytes after a chunk's data. */
+	REQ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+	    "REQ POST / v11 ka1 ec0 [Host=h] [Transfer-Encoding=chunked]\nFAIL 400\n");
+	REQ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\rX0\r\n\r\n",
+	    "REQ POST / v11 ka1 ec0 [Host=h] [Transfer-Encoding=chunked]\nFAIL 400\n");
+	REP("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\n\n0\r\n\r\n",
+	    "REP 200 'OK' v11 framing2 cl0 nb0 ka1 up0 [Transfer-Encoding=chunked]\nFAIL 502\n");
+	REQ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n0\r\n\r\n",
+	    "REQ POST / v11 ka1 ec0 [Host=h] [Transfer-Encoding=chunked]\nBODY 3 'abc' END\n");
+}
+
 TEST(ambiguous_request_is_served_then_closed)
 {
 	/* ALB (defensive): Content-Length with chunked is Ambiguous: served, then closed. */
@@ -404,6 +417,7 @@ int main(void)
 	RUN(folded_request_header_is_unfolded);
 	RUN(malformed_request_line_is_400);
 	RUN(bad_chunk_is_400_after_the_head);
+	RUN(chunk_data_must_end_with_crlf);
 	RUN(ambiguous_request_is_served_then_closed);
 	RUN(upgrade_request_stops_the_reader);
 	RUN(request_line_limit_is_16k);
