@@ -2,6 +2,7 @@
 #include "alb/proxy_head.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Whether name is one of RFC 9110's hop-by-hop fields: by length first, so
@@ -36,36 +37,39 @@ static bool conn_token_counts(struct sv token)
 	       !sv_starts_with_nocase(token, "x-forwarded-") && !sv_starts_with_nocase(token, "x-amzn-");
 }
 
-/* Whether name appears in a Connection header's comma-separated list. */
-static bool listed_in_connection(struct sv name, const struct http_header *h, size_t n)
+/* Case-insensitive order of names, for the sorted token list. */
+static int sv_cmp_nocase(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct sv rest = h[i].value, token;
+	const struct sv *x = a, *y = b;
+	size_t n = x->n < y->n ? x->n : y->n;
 
-		if (!sv_eq_cstr_nocase(h[i].name, "connection"))
-			continue;
-		while (rest.p) {
-			rest = sv_cut(rest, ',', &token);
-			token = sv_trim(token);
-			if (conn_token_counts(token) && sv_eq_nocase(token, name))
-				return true;
-		}
+	for (size_t i = 0; i < n; i++) {
+		int d = (unsigned char)ascii_lower(x->p[i]) - (unsigned char)ascii_lower(y->p[i]);
+		if (d)
+			return d;
 	}
-	return false;
+	return (x->n > y->n) - (x->n < y->n);
 }
 
-/* The other names a message's Connection headers list, gathered once per message. */
+/*
+ * The other names a message's Connection headers list, gathered once per
+ * message: up to CONN_TOKENS_MAX in place, more in a sorted heap array. A
+ * head of 64 KB can list 8,000 names and hold 12,000 headers, and looking
+ * each header up in the Connection values again cost seconds of the event
+ * loop per request.
+ */
 #define CONN_TOKENS_MAX 16
 struct conn_tokens {
-	struct sv v[CONN_TOKENS_MAX];
-	size_t n;
-	bool overflow;      /* more than fit: names are looked up in the headers */
+	struct sv small[CONN_TOKENS_MAX];
+	struct sv *v;       /* small, or the heap array once more were listed */
+	size_t n, cap;
 };
 
 static void conn_tokens_init(struct conn_tokens *t, const struct http_header *h, size_t n)
 {
+	t->v = t->small;
 	t->n = 0;
-	t->overflow = false;
+	t->cap = CONN_TOKENS_MAX;
 	for (size_t i = 0; i < n; i++) {
 		struct sv rest = h[i].value, token;
 
@@ -76,18 +80,32 @@ static void conn_tokens_init(struct conn_tokens *t, const struct http_header *h,
 			token = sv_trim(token);
 			if (is_hop_by_hop_name(token) || !conn_token_counts(token))
 				continue;
-			if (t->n == CONN_TOKENS_MAX)
-				t->overflow = true;
-			else
-				t->v[t->n++] = token;
+			if (t->n == t->cap) {
+				if (t->v == t->small) {
+					t->v = xmalloc(sizeof(*t->v) * 2 * CONN_TOKENS_MAX);
+					memcpy(t->v, t->small, sizeof(t->small));
+					t->cap = 2 * CONN_TOKENS_MAX;
+				} else {
+					xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+				}
+			}
+			t->v[t->n++] = token;
 		}
 	}
+	if (t->v != t->small)
+		qsort(t->v, t->n, sizeof(*t->v), sv_cmp_nocase);
 }
 
-static bool conn_listed(const struct conn_tokens *t, struct sv name, const struct http_header *h, size_t n)
+static void conn_tokens_release(struct conn_tokens *t)
 {
-	if (t->overflow)
-		return listed_in_connection(name, h, n);
+	if (t->v != t->small)
+		free(t->v);
+}
+
+static bool conn_listed(const struct conn_tokens *t, struct sv name)
+{
+	if (t->v != t->small)
+		return bsearch(&name, t->v, t->n, sizeof(*t->v), sv_cmp_nocase) != NULL;
 	for (size_t i = 0; i < t->n; i++)
 		if (sv_eq_nocase(t->v[i], name))
 			return true;
@@ -141,7 +159,7 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
 		const struct http_header *h = &fwd->v[i];
 
 		if ((h->name.n == 14 && sv_eq_cstr_nocase(h->name, "content-length")) || is_hop_by_hop_name(h->name) ||
-		    conn_listed(&conn, h->name, req->headers, req->nheaders)) {
+		    conn_listed(&conn, h->name)) {
 			if (!(websocket && sv_eq_cstr_nocase(h->name, "upgrade")))
 				continue;
 		}
@@ -176,6 +194,7 @@ void proxy_request_head(struct buf *out, const struct http_request *req, const s
 	if (websocket)
 		buf_puts(out, "Connection: Upgrade\r\n");
 	buf_puts(out, "\r\n");
+	conn_tokens_release(&conn);
 }
 
 void proxy_response_headers(const struct http_reply *reply, struct header_list *out)
@@ -187,7 +206,7 @@ void proxy_response_headers(const struct http_reply *reply, struct header_list *
 	for (size_t i = 0; i < reply->nheaders; i++) {
 		const struct http_header *h = &reply->headers[i];
 
-		if (is_hop_by_hop_name(h->name) || conn_listed(&conn, h->name, reply->headers, reply->nheaders)) {
+		if (is_hop_by_hop_name(h->name) || conn_listed(&conn, h->name)) {
 			/* A switch of protocols names the new one to the client. */
 			bool keep = reply->upgrade && (sv_eq_cstr_nocase(h->name, "upgrade") ||
 						       sv_eq_cstr_nocase(h->name, "connection"));
@@ -196,4 +215,5 @@ void proxy_response_headers(const struct http_reply *reply, struct header_list *
 		}
 		header_list_add(out, h->name, h->value);
 	}
+	conn_tokens_release(&conn);
 }

@@ -188,6 +188,17 @@ TEST(answer_headers_pass_but_hop_by_hop)
 	free(got);
 }
 
+TEST(answer_with_many_connection_names_drops_each_any_case)
+{
+	/* More names than fit in place: the sorted list answers the same. */
+	char *got = response_headers("HTTP/1.1 200 OK\r\nConnection: A1, a2, a3, a4, a5, a6, a7, a8, a9\r\n"
+				     "Connection: b1, b2, b3, b4, b5, b6, b7, b8, b9, close, X-Z\r\n"
+				     "a9: 1\r\nB1: 2\r\nx-z: 3\r\nA10: 4\r\nb: 5\r\nKeep-Alive: 6\r\n\r\n");
+
+	CHECK_STR(got, "A10: 4|b: 5|");
+	free(got);
+}
+
 TEST(switching_protocols_keeps_upgrade)
 {
 	char *got = response_headers("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -209,6 +220,7 @@ int main(void)
 	RUN(websocket_upgrade_keeps_upgrade);
 	RUN(an_http10_upgrade_is_ignored);
 	RUN(answer_headers_pass_but_hop_by_hop);
+	RUN(answer_with_many_connection_names_drops_each_any_case);
 	RUN(switching_protocols_keeps_upgrade);
 	return test_done();
 }
