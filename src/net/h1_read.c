@@ -131,6 +131,10 @@ static int on_header_field_complete(llhttp_t *p)
 		h->name.n--;
 	if (r->reply && h->name.n && (h->name.p[h->name.n - 1] == ' ' || h->name.p[h->name.n - 1] == '\t'))
 		r->bad_head = "whitespace before a header's colon";
+	/* ": x" (llhttp 8.1, loose, takes it): a line without a field name, which
+	 * HTTP/2 clients reset the stream for (RFC 9110 §5.1: a name is a token). */
+	if (r->reply && h->name.n == 0)
+		r->bad_head = "a header without a name";
 	return 0;
 }
 
