@@ -348,8 +348,9 @@ class FailureTests(ClassLb):
                  "HTTP/1.1 200 OK\r\nX-A: a\r\n Content-Length: 9\r\nContent-Length: 2\r\n\r\n",
                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
                  "HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\n",
-                 "HTTP/1.1 200 OK\r\n:status: 500\r\nContent-Length: 2\r\n\r\n"]
-        bodies = ["ok", "ok", "2\r\nok\r\n0\r\n\r\n", "ok", "ok"]
+                 "HTTP/1.1 200 OK\r\n:status: 500\r\nContent-Length: 2\r\n\r\n",
+                 "HTTP/1.1 200 OK\r\nX A: 1\r\nContent-Length: 2\r\n\r\n"]
+        bodies = ["ok", "ok", "2\r\nok\r\n0\r\n\r\n", "ok", "ok", "ok"]
         for head, body in zip(heads, bodies):
             with self.subTest(head=head):
                 q = urllib.parse.urlencode({"head": head, "body": body})

@@ -351,6 +351,7 @@ TEST(answer_lb_may_not_pass_on_is_502)
 	/* RFC 9112 §5.1, §5.2: a proxy must not forward these as they came. */
 	REP("HTTP/1.1 200 OK\r\nX-A : a\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
 	REP("HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
+	REP("HTTP/1.1 200 OK\r\nX A: 1\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
 	REP("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n:status: 500\r\n\r\nok", "FAIL 502\n");
 	REP("HTTP/1.1 200 OK\r\nX-A: a\r\n Content-Length: 9\r\nContent-Length: 2\r\n\r\nok", "FAIL 502\n");
 	/* lb drops Transfer-Encoding and frames the body itself: the coding would be lost. */
