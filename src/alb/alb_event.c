@@ -47,7 +47,7 @@ static bool json_plain(unsigned char c)
  * The length of the well-formed UTF-8 sequence starting at p (RFC 3629 §4:
  * no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
  */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t utf8_len(const unsigned char *p, size_t n)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xbf;  /* range of the second byte */
 	size_t len;

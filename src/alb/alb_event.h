@@ -39,4 +39,7 @@ bool alb_event_body_is_text(struct sv content_type, bool has_content_encoding);
 /* Appends s as a JSON string literal (quotes included), escaping as JSON requires. */
 void json_write_string(struct buf *out, const char *s, size_t n);
 
+/* The length of the well-formed UTF-8 sequence starting at p (n > 0 bytes), or 0. */
+size_t utf8_len(const unsigned char *p, size_t n);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "alb/alb_event.h"
 #include "base/log.h"
 #include "lambda/lambda.h"
 #include "net/http_client.h"
@@ -52,12 +53,49 @@ void console_respond(struct http_request *req, int status, const char *content_t
 
 void console_respond_json(struct console *c, struct http_request *req, int status, json_t *doc)
 {
-	char *text = json_dumps(doc, JSON_COMPACT);
+	char *text;
 
 	(void)c;
+	/* jansson's json_pack() is NULL for a string that is not UTF-8: an answer, not a crash. */
+	if (!doc) {
+		console_respond(req, 500, "application/json", "{\"error\":\"answer not encodable\"}", 32);
+		return;
+	}
+	text = json_dumps(doc, JSON_COMPACT);
 	console_respond(req, status, "application/json", text, strlen(text));
 	free(text);
 	json_decref(doc);
+}
+
+/*
+ * jansson refuses strings that are not UTF-8 (json_string() is NULL), and
+ * what the console shows comes from clients: a query's %ff, a path's raw
+ * bytes. A byte that starts no well-formed sequence is read as Latin-1
+ * (U+0080-U+00FF), as the event encoder writes it (alb_event.c), so the
+ * text is shown rather than lost.
+ */
+json_t *console_json_text(struct sv v)
+{
+	json_t *s = json_stringn(v.p ? v.p : "", v.n);
+	struct buf b = BUF_INIT;
+
+	if (s)
+		return s;
+	for (size_t i = 0, k; i < v.n; i += k) {
+		const unsigned char *p = (const unsigned char *)v.p + i;
+
+		if (*p < 0x80 || (k = utf8_len(p, v.n - i)) == 0) {
+			k = 1;
+			if (*p >= 0x80)
+				buf_putc(&b, (char)(0xc0 | *p >> 6));
+			buf_putc(&b, (char)(*p < 0x80 ? *p : 0x80 | (*p & 0x3f)));
+		} else {
+			buf_append(&b, (const char *)p, k);
+		}
+	}
+	s = json_stringn(b.p ? b.p : "", b.len);
+	buf_release(&b);
+	return s;
 }
 
 static void respond_asset(struct http_request *req, const struct console_asset *a)

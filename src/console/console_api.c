@@ -81,33 +81,29 @@ static bool query_get(struct sv query, const char *name, size_t nth, struct buf 
 
 static json_t *masked_text(struct console *c, struct sv v, bool json)
 {
-	json_t *s;
 
 	if (!c->mask)
-		return json_stringn(v.p, v.n);
+		return console_json_text(v);
 	buf_reset(&c->scratch);
 	if (json)
 		mask_json(v, &c->scratch);
 	else
 		mask_head(v, &c->scratch);
-	s = json_stringn(c->scratch.p ? c->scratch.p : "", c->scratch.len);
-	return s ? s : json_string("");
+	return console_json_text((struct sv){ c->scratch.p, c->scratch.len });
 }
 
 /* `lb explain`'s text: header lines, then the event's JSON. */
 static json_t *masked_explain(struct console *c, struct sv text)
 {
 	struct buf heads = BUF_INIT;
-	json_t *s;
 
 	if (!c->mask)
-		return json_stringn(text.p, text.n);
+		return console_json_text(text);
 	mask_head(text, &heads);
 	buf_reset(&c->scratch);
 	mask_json((struct sv){ heads.p ? heads.p : "", heads.len }, &c->scratch);
 	buf_release(&heads);
-	s = json_stringn(c->scratch.p ? c->scratch.p : "", c->scratch.len);
-	return s ? s : json_string("");
+	return console_json_text((struct sv){ c->scratch.p, c->scratch.len });
 }
 
 /* A large field: {"text": ..., "truncated": bool} and, for whole JSON, "json": the document. */
@@ -706,11 +702,12 @@ static void explain(struct console *c, struct http_request *req)
 	f = open_memstream(&text, &n);
 	r = explain_print(c->cfg, &er, f, &err);
 	fclose(f);
+	/* The URL, method and headers are any bytes a query carries (%ff): not json_pack's "s". */
 	if (r < 0)
-		console_respond_json(c, req, 400, json_pack("{s:s}", "error", err.msg));
+		console_respond_json(c, req, 400, json_pack("{s:o}", "error", console_json_text(sv_from(err.msg))));
 	else
-		console_respond_json(c, req, 200, json_pack("{s:s,s:o}", "url", er.url, "text",
-							    masked_explain(c, (struct sv){ text, n })));
+		console_respond_json(c, req, 200, json_pack("{s:o,s:o}", "url", console_json_text(sv_from(er.url)),
+							    "text", masked_explain(c, (struct sv){ text, n })));
 	free(text);
 	for (size_t i = 0; i <= er.nheaders && i < ARRAY_LEN(hdr); i++)
 		buf_release(&hdr[i]);

@@ -170,8 +170,11 @@ void console_metrics_write(struct console *c, struct buf *out);
 /* console.c */
 void console_respond(struct http_request *req, int status, const char *content_type, const char *body,
 		     size_t n);
-/* Answers with a JSON document (takes ownership of doc). */
+/* Answers with a JSON document (takes ownership of doc; NULL, a document jansson
+ * could not make, is a 500). */
 void console_respond_json(struct console *c, struct http_request *req, int status, json_t *doc);
+/* Any bytes as a JSON string (returns new): bytes that are not UTF-8 read as Latin-1. */
+json_t *console_json_text(struct sv v);
 /* Sends a record's summary to every live stream. */
 void console_broadcast(struct console *c, const struct reqrec *r);
 /* Any thread: main's loop sends the records not yet sent to the live streams. */

@@ -374,6 +374,22 @@ class ConsoleTest(LbTestCase):
         self.assertEqual(status, 400)
         self.assertIn("unsupported scheme", doc["error"])
 
+    def test_explain_of_bytes_that_are_not_utf8_answers_and_lb_serves_on(self):
+        # Any page can send these (a GET needs no Origin): json_pack refused the
+        # bytes, and lb crashed on the NULL answer.
+        url = f"http://127.0.0.1:{self.lb.port}/fn/x"
+        status, doc = api(self.admin, "/api/explain?url=%ff")
+        self.assertEqual(status, 400, doc)
+        self.assertEqual(doc["error"], "explain: '\u00ff' is not an http:// URL")
+        status, doc = api(self.admin, f"/api/explain?url={q(url)}&method=%ff")
+        self.assertEqual(status, 400, doc)
+        self.assertIn("'\u00ff' is not a token (RFC 9110 \u00a79.1)", doc["error"])
+        status, doc = api(self.admin, f"/api/explain?url={q(url)}%ff&header=X-A:%ff")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["url"], url + "\u00ff")
+        self.assertIn("  X-A: \u00ff\n", doc["text"])
+        self.assertEqual(api(self.admin, "/api/rules")[0], 200)
+
     def test_charts_count_requests_and_invocations_per_second(self):
         before = api(self.admin, "/api/charts")[1]
         self.send("/fn", "charts-1")
