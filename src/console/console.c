@@ -34,14 +34,31 @@
 
 /* --- answers ------------------------------------------------------------------------- */
 
+/*
+ * Every answer's headers: any page the developer opens could frame the
+ * console and have the Replay button clicked through its own page
+ * (clickjacking: the click is the console's, its Origin too), so no page
+ * may frame it (frame-ancestors, and X-Frame-Options for older browsers);
+ * the page's script is its own file only (an injected <script> or on*=
+ * would not run; its SVG legends use style attributes, which cannot run
+ * script); nosniff so text and JSON are never read as HTML or script.
+ * Cache-Control last: the assets go without it.
+ */
+const struct http_header console_headers[CONSOLE_NHEADERS] = {
+	{ SV("X-Content-Type-Options"), SV("nosniff") },
+	{ SV("X-Frame-Options"), SV("DENY") },
+	{ SV("Content-Security-Policy"), SV("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'") },
+	{ SV("Cache-Control"), SV("no-store") },
+};
+
 void console_respond(struct http_request *req, int status, const char *content_type, const char *body, size_t n)
 {
-	static const struct http_header no_store = { SV("Cache-Control"), SV("no-store") };
 	struct http_response resp = {
 		.status = status,
 		.content_type = sv_from(content_type),
-		.headers = &no_store,
-		.nheaders = 1,
+		.headers = console_headers,
+		.nheaders = CONSOLE_NHEADERS,
 		.body = { body, n },
 		.bare = true,
 	};
@@ -103,6 +120,8 @@ static void respond_asset(struct http_request *req, const struct console_asset *
 	struct http_response resp = {
 		.status = 200,
 		.content_type = sv_from(a->content_type),
+		.headers = console_headers,
+		.nheaders = CONSOLE_NHEADERS - 1,
 		.body = { (const char *)a->data, a->len },
 		.bare = true,
 	};
@@ -118,6 +137,7 @@ static void stream_start(struct console *c, struct http_request *req)
 {
 	static const struct http_header headers[] = {
 		{ SV("Content-Type"), SV("text/event-stream") },
+		{ SV("X-Content-Type-Options"), SV("nosniff") },
 		{ SV("Cache-Control"), SV("no-store") },
 	};
 	struct http_stream_head h = { 200, SV("OK"), headers, ARRAY_LEN(headers), HTTP_FRAMING_CLOSE, false, false };

@@ -329,6 +329,7 @@ static void list_requests(struct console *c, struct http_request *req)
 	struct http_header headers[] = {
 		{ SV("Date"), { date, 29 } },
 		{ SV("Content-Type"), SV("application/json") },
+		{ SV("X-Content-Type-Options"), SV("nosniff") },
 		{ SV("Cache-Control"), SV("no-store") },
 	};
 	struct http_stream_head h = { 200, SV("OK"), headers, ARRAY_LEN(headers), HTTP_FRAMING_CHUNKED, false,

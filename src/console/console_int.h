@@ -168,6 +168,9 @@ const char *console_labels(struct console *c, const struct target_group *tg);
 void console_metrics_write(struct console *c, struct buf *out);
 
 /* console.c */
+#define CONSOLE_NHEADERS 4
+/* The headers of every console answer (security headers, then Cache-Control: no-store). */
+extern const struct http_header console_headers[CONSOLE_NHEADERS];
 void console_respond(struct http_request *req, int status, const char *content_type, const char *body,
 		     size_t n);
 /* Answers with a JSON document (takes ownership of doc; NULL, a document jansson

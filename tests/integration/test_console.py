@@ -408,6 +408,21 @@ class ConsoleTest(LbTestCase):
         self.assertIn(b"lb console", body)
         self.assertEqual(http_get(self.admin, "/nothing-here")[0], 404)
 
+    def test_no_page_may_frame_the_console_nor_sniff_its_answers(self):
+        # A page that frames the console can have its Replay button clicked
+        # (clickjacking); the page's script is its own file only.
+        for path in ("/", "/app.js", "/app.css", "/api/requests", "/api/requests/999999", "/api/rules",
+                     "/metrics", "/nothing-here"):
+            status, headers, _ = http_get(self.admin, path)
+            self.assertEqual(headers.get("x-content-type-options"), "nosniff", path)
+            self.assertEqual(headers.get("x-frame-options"), "DENY", path)
+            csp = [d.strip() for d in headers.get("content-security-policy", "").split(";")]
+            self.assertIn("frame-ancestors 'none'", csp, path)
+            self.assertIn("default-src 'self'", csp, path)
+            self.assertFalse([d for d in csp if d.startswith("script-src")], path)
+        _, headers, _ = http_get(self.admin, "/api/requests?limit=100000")
+        self.assertEqual(headers.get("x-content-type-options"), "nosniff")
+
     # -- metrics ----------------------------------------------------------------------------------
 
     def scrape(self):
