@@ -374,8 +374,8 @@ static json_t *header_pairs(struct console *c, struct sv head)
 				mask_header_value(n, sv_trim(v), &c->scratch);
 			else
 				buf_append(&c->scratch, sv_trim(v).p, sv_trim(v).n);
-			json_array_append_new(a, json_pack("[s#s#]", n.p, (int)n.n, c->scratch.p ? c->scratch.p : "",
-							   (int)c->scratch.len));
+			json_array_append_new(a, json_pack("[oo]", console_json_text(n),
+							   console_json_text((struct sv){ c->scratch.p, c->scratch.len })));
 		}
 		first = false;
 	}
@@ -476,7 +476,7 @@ static void show_request(struct console *c, struct http_request *req, uint64_t i
 	json_object_set_new(doc, "request", rq);
 	json_object_set_new(doc, "sent_bytes", json_integer((json_int_t)r->sent));
 	json_object_set_new(doc, "headers_to_target", large_field(c, r, RF_FWD_HEADERS, false));
-	json_object_set_new(doc, "redirect_url", rec_has(r, RF_REDIRECT_URL) ? json_string(rec_get(r, RF_REDIRECT_URL).p) : json_null());
+	json_object_set_new(doc, "redirect_url", rec_has(r, RF_REDIRECT_URL) ? console_json_text(rec_get(r, RF_REDIRECT_URL)) : json_null());
 	json_object_set_new(doc, "timing", timing(r));
 	json_object_set_new(doc, "rule_evaluation", rule_evaluation(c, r));
 	if (r->lambda) {

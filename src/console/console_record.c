@@ -441,7 +441,8 @@ static json_t *opt_str(const struct reqrec *r, enum rec_field f)
 {
 	struct sv v = rec_get(r, f);
 
-	return rec_has(r, f) ? json_stringn(v.p, v.n) : json_null();
+	/* A path, Host or target address may hold any bytes: shown, not dropped as json_stringn would. */
+	return rec_has(r, f) ? console_json_text(v) : json_null();
 }
 
 static json_t *seconds(double s)

@@ -390,6 +390,19 @@ class ConsoleTest(LbTestCase):
         self.assertIn("  X-A: \u00ff\n", doc["text"])
         self.assertEqual(api(self.admin, "/api/rules")[0], 200)
 
+    def test_bytes_that_are_not_utf8_in_a_path_host_or_header_are_shown(self):
+        # They were dropped (jansson refuses them): a request could hide its path from the list.
+        raw = raw_request("GET", "/nowhere/MARK?q=MARK", [("X-Marker", "utf8-1"), ("X-A", b"\xff")],
+                          host=b"h\xff").replace(b"MARK", b"\xfe")
+        self.assertEqual(self.lb.request(raw).status, 404)
+        s = self.find("utf8-1")[0]
+        self.assertEqual(s["target"], "/nowhere/\u00fe?q=\u00fe")
+        self.assertEqual(s["host"], "h\u00ff")
+        d = self.detail(s["id"])
+        self.assertIn(["X-A", "\u00ff"], d["request"]["headers"])
+        self.assertIn("GET /nowhere/\u00fe?q=\u00fe HTTP/1.1\r\n", d["request"]["head"]["text"])
+        self.assertEqual(d["target"], s["target"])
+
     def test_charts_count_requests_and_invocations_per_second(self):
         before = api(self.admin, "/api/charts")[1]
         self.send("/fn", "charts-1")
