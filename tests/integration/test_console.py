@@ -527,6 +527,19 @@ class ConsoleTest(LbTestCase):
                       "Origin -): the console answers only to Host localhost, an IP address or a name in "
                       "admin.allowed_hosts", self.lb.stderr())
 
+    def test_a_refused_host_and_origin_reach_the_log_without_control_bytes(self):
+        # Their sender chose every byte: an ESC or BEL would be a command to the terminal.
+        status, _ = self.raw("GET", "/metrics\u009b2J", "evil\x1b]0;pwned\x07.example")
+        self.assertEqual(status, 403)
+        status, _ = self.raw("POST", "/api/requests/1/replay", f"127.0.0.1:{self.admin}",
+                             [("Origin", "http://e\x1b[2J\u009b2J")])
+        self.assertEqual(status, 403)
+        err = self.lb.stderr()
+        self.assertIn("refused GET /metrics\\xc2\\x9b2J from 127.0.0.1 (Host evil\\x1b]0;pwned\\x07.example, Origin -)", err)
+        self.assertIn("Origin http://e\\x1b[2J\\xc2\\x9b2J)", err)
+        self.assertNotIn("\x1b", err)
+        self.assertNotIn("\u009b", err)
+
     def test_local_hosts_are_answered(self):
         for host in (f"127.0.0.1:{self.admin}", "127.0.0.1", f"localhost:{self.admin}", "LocalHost",
                      f"app.localhost:{self.admin}", f"[::1]:{self.admin}", "10.1.2.3", None):
