@@ -72,8 +72,13 @@ static void pseudo_field(struct h2_req_build *b, struct sv name, struct sv value
 void h2_req_field(struct h2_req_build *b, struct sv name, struct sv value)
 {
 	size_t sz = name.n + value.n;
+	bool crumb = b->cookie_at != SIZE_MAX && sv_eq_cstr(name, "cookie");
 
-	b->total += sz;
+	/* Each field counts as the HTTP/1.1 line it becomes (": " and CRLF; a
+	 * later cookie crumb "; " and its value), as lb's HTTP/1 limit counts
+	 * lines: by name and value alone, 60 KB of one-byte HPACK indexes were
+	 * 60,000 empty headers, 4 MB of lb's memory, 128 streams of them 560 MB. */
+	b->total += crumb ? value.n + 2 : sz + 4;
 	/* ALB's limits on HTTP/1 heads, applied to the decoded fields: 16 KB a
 	 * field, 64 KB in all → 400 (alb-listener-rules.md §4.3). */
 	if (sz > H2_FIELD_MAX || b->total > H2_HEADERS_MAX)

@@ -39,7 +39,7 @@ struct h2_req_build {
 	struct h2_span method, path, authority, scheme;
 	bool has_method, has_path, has_authority;
 	size_t cookie_at;            /* index among fields of the first cookie crumb; SIZE_MAX: none */
-	size_t total;                /* bytes of every field, name + value */
+	size_t total;                /* bytes of every field as an HTTP/1.1 header line */
 	bool too_large;
 	bool bad;
 };

@@ -164,6 +164,34 @@ TEST(fields_over_alb_limits_are_400)
 	free(mid);
 }
 
+/*
+ * The 64 KB counts each field as the HTTP/1.1 line it becomes, as lb's
+ * HTTP/1 limit does: "name: value" and CRLF, a later cookie crumb "; " and
+ * its value. With ":method: GET" and ":path: /" (24 bytes), 13,102 empty
+ * one-letter fields (one HPACK byte each, 5 bytes as lines) fit in 65,536,
+ * and 13,097 with cookie crumbs "c=12" (14, then 6 each) up to 65,535.
+ */
+TEST(fields_count_as_their_http1_lines)
+{
+	size_t n = 2 + 13103;
+	struct nv *f = calloc(n, sizeof(*f));
+	struct http_request req;
+
+	f[0] = (struct nv){ ":method", "GET" };
+	f[1] = (struct nv){ ":path", "/" };
+	for (size_t i = 2; i < n; i++)
+		f[i] = (struct nv){ "a", "" };
+	http_request_init(&req);
+	CHECK_INT(build(&req, f, n - 1, true), 0);           /* 65,534 bytes */
+	CHECK_INT(build(&req, f, n, true), 400);             /* 65,539 */
+	for (size_t i = 2 + 13097; i < n; i++)
+		f[i] = (struct nv){ "cookie", "c=12" };
+	CHECK_INT(build(&req, f, n - 3, true), 0);           /* 65,535 */
+	CHECK_INT(build(&req, f, n - 2, true), 400);         /* 65,541 */
+	http_request_release(&req);
+	free(f);
+}
+
 TEST(reused_request_forgets_the_previous_one)
 {
 	static const struct nv a[] = { { ":method", "GET" }, { ":path", "/a" }, { "cookie", "x=1" }, { "x-a", "1" } };
@@ -261,6 +289,7 @@ int main(void)
 	RUN(body_framing_from_content_length_or_chunked);
 	RUN(missing_path_or_method_is_400);
 	RUN(fields_over_alb_limits_are_400);
+	RUN(fields_count_as_their_http1_lines);
 	RUN(reused_request_forgets_the_previous_one);
 	RUN(whole_answer_fields_in_albs_order_lower_case);
 	RUN(bare_answer_with_own_date_and_no_body_status);
