@@ -92,8 +92,10 @@ static char *name_rfc2253(const X509_NAME *name)
 	long n;
 
 	X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+	/* Why: an empty name (a client certificate's subject may be, RFC 5280
+	 * §4.1.2.6) prints nothing, and the memory BIO then has no buffer: p is NULL. */
 	n = BIO_get_mem_data(bio, &p);
-	s = xstrndup(p, n > 0 ? (size_t)n : 0);
+	s = n > 0 ? xstrndup(p, (size_t)n) : xstrdup("");
 	BIO_free(bio);
 	return s;
 }

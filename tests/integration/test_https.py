@@ -276,6 +276,19 @@ def fails(fn):
     return False
 
 
+def issue_nameless(pki, name):
+    """A client certificate of pki with an empty subject (RFC 5280 allows one; the
+    openssl CLI's `ca` command does not): openssl req -subj / and x509 -req."""
+    key, csr, out, ext = (pki.path(name + s) for s in (".key", ".csr", ".pem", ".ext"))
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
+    openssl("req", "-new", "-key", key, "-subj", "/", "-out", csr, "-config", pki.cnf)
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage=clientAuth\nsubjectAltName=email:nameless@example.com\n")
+    openssl("x509", "-req", "-in", csr, "-CA", pki.ca_cert, "-CAkey", pki.ca_key, "-out", out,
+            "-days", "30", "-set_serial", "7", "-extfile", ext)
+    return Cert(out, key)
+
+
 class MutualTlsTest(ClassLb):
     """passthrough, verify, verify ignoring expiry; headers toward an HTTP target."""
 
@@ -345,6 +358,17 @@ class MutualTlsTest(ClassLb):
         self.assertEqual(h["x-amzn-tls-cipher-suite"], "ECDHE-ECDSA-AES128-GCM-SHA256")
         self.assertEqual(h["X-Forwarded-Proto"], "https")
         self.assertEqual(h["X-Forwarded-Port"], str(self.lb.ports[1]))
+
+    def test_verify_sends_an_empty_subject_as_an_empty_header(self):
+        # An empty subject printed nothing, and lb copied from the memory BIO's
+        # NULL buffer: UBSan stopped lb (found probing with hostile certificates).
+        r = self.fetch(1, issue_nameless(PKI, "nameless"))
+        self.assertEqual(r.status, 200)
+        h = dict(sent_headers(r))
+        self.assertEqual(h["X-Amzn-Mtls-Clientcert-Subject"], "")
+        self.assertEqual(h["X-Amzn-Mtls-Clientcert-Issuer"], "CN=lb test CA,O=lb tests")
+        self.assertEqual(h["X-Amzn-Mtls-Clientcert-Serial-Number"], "07")
+        self.assertEqual(self.fetch(1, self.ALICE).status, 200)
 
     def test_verify_refuses_no_certificate_a_stranger_and_an_expired_one(self):
         for cert in (None, self.STRANGER, self.OLD):
