@@ -35,13 +35,20 @@ void mtls_url_encode(struct buf *out, const char *pem, size_t n)
 	}
 }
 
+/* Why: ISO 8601 years have four digits; strftime's %Y writes year 1 as "1"
+ * (a GeneralizedTime reaches back to year 0). */
+static void iso_time(struct buf *out, const struct tm *t)
+{
+	buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", t->tm_year + 1900, t->tm_mon + 1,
+		   t->tm_mday, t->tm_hour, t->tm_min, t->tm_sec);
+}
+
 void mtls_validity(struct buf *out, const struct tm *nb, const struct tm *na)
 {
-	char a[32], b[32];
-
-	strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", nb);
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", na);
-	buf_printf(out, "NotBefore=%s;NotAfter=%s", a, b);
+	buf_puts(out, "NotBefore=");
+	iso_time(out, nb);
+	buf_puts(out, ";NotAfter=");
+	iso_time(out, na);
 }
 
 /* The names this module owns besides X-Amzn-Mtls-*: AWS's and the listener's. */

@@ -69,6 +69,18 @@ TEST(validity_is_awss_iso_pair)
 	buf_release(&b);
 }
 
+TEST(validity_years_have_four_digits_from_year_1_to_9999)
+{
+	struct buf b = BUF_INIT;
+	struct tm nb = { .tm_year = 1 - 1900, .tm_mon = 0, .tm_mday = 1 };
+	struct tm na = { .tm_year = 9999 - 1900, .tm_mon = 11, .tm_mday = 31, .tm_hour = 23,
+			 .tm_min = 59, .tm_sec = 59 };
+
+	mtls_validity(&b, &nb, &na);
+	CHECK_STR(buf_cstr(&b), "NotBefore=0001-01-01T00:00:00Z;NotAfter=9999-12-31T23:59:59Z");
+	buf_release(&b);
+}
+
 TEST(http_listener_drops_client_copies_and_adds_nothing)
 {
 	static const char *const h[] = { "Host", "a", "X-Amzn-Mtls-Clientcert-Leaf", "forged",
@@ -134,6 +146,7 @@ int main(void)
 {
 	RUN(pem_is_percent_encoded_with_plus_equals_slash_kept);
 	RUN(validity_is_awss_iso_pair);
+	RUN(validity_years_have_four_digits_from_year_1_to_9999);
 	RUN(http_listener_drops_client_copies_and_adds_nothing);
 	RUN(verify_values_go_under_the_listeners_names);
 	RUN(tls_version_and_cipher_only_when_enabled_and_renamable);
