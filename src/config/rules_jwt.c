@@ -72,6 +72,16 @@ static int b64url_arena(struct arena *a, const char *in, const uint8_t **out, si
 	return rc;
 }
 
+/* Whether a big-endian RSA public exponent is odd and at least 3. */
+static bool exponent_ok(const uint8_t *e, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && e[i] == 0)
+		i++;
+	return i < n && (e[n - 1] & 1) && (n - i > 1 || e[i] >= 3);
+}
+
 int rules_jwks_parse(struct arena *a, const char *text, size_t len, struct jwk_rsa **keys,
 		     size_t *nkeys, char *msg, size_t msglen)
 {
@@ -108,6 +118,12 @@ int rules_jwks_parse(struct arena *a, const char *text, size_t len, struct jwk_r
 		if (!nn || !e || b64url_arena(a, nn, &key->n, &key->n_len) ||
 		    b64url_arena(a, e, &key->e, &key->e_len)) {
 			snprintf(msg, msglen, "key %zu: \"n\" and \"e\" must be base64url", i);
+			goto out;
+		}
+		/* Why: with e = 1 a signature is the padded hash itself, so anyone forges
+		 * tokens without the private key; RSA's exponent is odd and 3 or more (RFC 8017 §3.1). */
+		if (!exponent_ok(key->e, key->e_len)) {
+			snprintf(msg, msglen, "key %zu: \"e\" must be an odd number of 3 or more", i);
 			goto out;
 		}
 		key->kid = kid ? arena_strdup(a, kid) : NULL;

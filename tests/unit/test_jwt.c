@@ -150,6 +150,26 @@ TEST(jwks_keeps_rsa_signing_keys_only)
 	CHECK_STR(msg, "key 0: \"n\" and \"e\" must be base64url");
 }
 
+/* e = 1 makes the padded hash its own signature: anyone could forge tokens. */
+TEST(jwks_refuses_an_exponent_of_one_or_an_even_one)
+{
+	static const char *const bad[] = { "AQ", "AAE", "Ag", "AAAC", "AQAA" };
+	static const char *const good[] = { "Aw", "AQAB", "AAAD" };
+	char msg[128], text[256];
+	struct jwk_rsa *keys;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof(text), "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQIDBA\",\"e\":\"%s\"}]}", bad[i]);
+		CHECK(rules_jwks_parse(&cfg.arena, text, strlen(text), &keys, &n, msg, sizeof(msg)) == -1);
+		CHECK_STR(msg, "key 0: \"e\" must be an odd number of 3 or more");
+	}
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		snprintf(text, sizeof(text), "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQIDBA\",\"e\":\"%s\"}]}", good[i]);
+		CHECK(rules_jwks_parse(&cfg.arena, text, strlen(text), &keys, &n, msg, sizeof(msg)) == 0);
+	}
+}
+
 TEST(a_valid_token_passes)
 {
 	CHECK_STR(with("{" GOOD_CLAIMS "}"), "valid");
@@ -242,6 +262,7 @@ int main(void)
 	jwtcfg.claims = (struct jwt_claim[]){ aud_claim, scope_claim, tenant_claim };
 	jwtcfg.nclaims = 3;
 	RUN(jwks_keeps_rsa_signing_keys_only);
+	RUN(jwks_refuses_an_exponent_of_one_or_an_even_one);
 	RUN(a_valid_token_passes);
 	RUN(the_bearer_header_is_required);
 	RUN(only_rs256_signatures_by_a_jwks_key_pass);
