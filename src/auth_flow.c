@@ -162,7 +162,7 @@ static void redirect_uri(struct buf *out, struct sv host)
 
 void auth_flow_login_url(struct auth_flow *af, const struct http_request *req,
 			 const struct auth_cfg *a, int priority, struct sv host, int64_t now,
-			 struct buf *out)
+			 struct buf *out, char set_cookie[AUTH_NONCE_SET_COOKIE_MAX])
 {
 	struct buf st, sealed, uri, url;
 	struct auth_state s = { .issued = now, .priority = priority };
@@ -177,6 +177,11 @@ void auth_flow_login_url(struct auth_flow *af, const struct http_request *req,
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
 	memcpy(s.nonce, nonce, sizeof(nonce));
+	/* Why: the state alone is no proof that this browser began the login (a state and
+	 * code from the attacker's own login would sign the victim in as the attacker);
+	 * ALB checks an AWSALBAuthNonce cookie at the callback. Its attributes are unverified. */
+	snprintf(set_cookie, AUTH_NONCE_SET_COOKIE_MAX, "%s=%s; Path=/; Secure; HttpOnly",
+		 AUTH_NONCE_COOKIE, nonce);
 	/* The path and query (an absolute-form target's too), for the return after login. */
 	buf_append(&url, req->path.p, req->path.n);
 	if (req->has_query) {
@@ -471,6 +476,7 @@ struct auth_login *auth_flow_callback(struct auth_flow *af, const struct http_re
 	struct auth_login *lg = xcalloc(1, sizeof(*lg));
 	struct buf state, plain, form, basic, cred;
 	struct auth_state st;
+	struct sv nonce_cookie;
 	const char *reason = NULL;
 	int status = 401;
 
@@ -490,7 +496,9 @@ struct auth_login *auth_flow_callback(struct auth_flow *af, const struct http_re
 	buf_init(&basic, 0);
 	buf_init(&cred, 0);
 	buf_append(&lg->host, host.p, host.n);
-	if (auth_form_get(req->query, "state", &state)) {
+	if (!auth_cookie_get(req, AUTH_NONCE_COOKIE, &nonce_cookie)) {
+		reason = "AuthMissingAWSALBAuthNonce";
+	} else if (auth_form_get(req->query, "state", &state)) {
 		reason = "AuthMissingStateParam";
 	} else if (auth_open(af->keys, state.p, state.len, &plain) ||
 		   auth_state_read(plain.p, plain.len, &st, &lg->url) ||
@@ -498,6 +506,9 @@ struct auth_login *auth_flow_callback(struct auth_flow *af, const struct http_re
 		   !(lg->a = rule_auth(l, st.priority))) {
 		/* ALB: a state it did not make, or a login older than 15 minutes → 401. */
 		reason = "AuthInvalidStateParam";
+	} else if (!sv_eq_cstr(nonce_cookie, st.nonce)) {
+		/* A state made for another browser's login. */
+		reason = "AuthInvalidAWSALBAuthNonce";
 	} else if (auth_form_get(req->query, "error", &form) == 0) {
 		/* ALB: the IdP answered the authorization request with an error → 561. */
 		status = 561;

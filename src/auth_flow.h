@@ -44,10 +44,12 @@ bool auth_flow_session(struct auth_flow *af, struct auth_req *ar, const struct h
 		       const struct auth_cfg *a, const char *signer, int64_t now);
 
 /* Appends the IdP authorization URL that starts a login for req on the rule of
- * priority (host: the request's Host). */
+ * priority (host: the request's Host), and fills set_cookie with the
+ * AWSALBAuthNonce Set-Cookie value the same answer must carry. */
+#define AUTH_NONCE_SET_COOKIE_MAX 96
 void auth_flow_login_url(struct auth_flow *af, const struct http_request *req,
 			 const struct auth_cfg *a, int priority, struct sv host, int64_t now,
-			 struct buf *out);
+			 struct buf *out, char set_cookie[AUTH_NONCE_SET_COOKIE_MAX]);
 
 /* How a callback ended: status, its headers (Location, Set-Cookie...) and the
  * access log's error_reason (NULL on success). */

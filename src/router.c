@@ -539,18 +539,20 @@ static bool auth_answer(struct router *r, struct http_request *req, struct route
 					       req->start_wall_us / 1000000, on_login_done, req);
 		return true;
 	} else if (rt->auth_mode == AUTH_REDIRECT) {
-		struct http_header location;
+		struct http_header hdrs[2];
 		struct http_response resp;
+		char set_cookie[AUTH_NONCE_SET_COOKIE_MAX];
 
 		buf_reset(&r->scratch);
 		auth_flow_login_url(r->auth, req, rt->rule->action.auth, rt->rule->priority, host,
-				    req->start_wall_us / 1000000, &r->scratch);
-		location = (struct http_header){ SV("Location"), { r->scratch.p, r->scratch.len } };
+				    req->start_wall_us / 1000000, &r->scratch, set_cookie);
+		hdrs[0] = (struct http_header){ SV("Location"), { r->scratch.p, r->scratch.len } };
+		hdrs[1] = (struct http_header){ SV("Set-Cookie"), sv_from(set_cookie) };
 		resp = (struct http_response){ .status = 302, .content_type = SV("text/html"),
-					       .headers = &location, .nheaders = 1,
+					       .headers = hdrs, .nheaders = 2,
 					       .body = http_error_page(302) };
 		o->status = 302;
-		o->redirect_url = location.value;
+		o->redirect_url = hdrs[0].value;
 		o->sent = http_server_respond(req, &resp, router_date(r));
 		return false;
 	} else {

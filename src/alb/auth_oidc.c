@@ -195,8 +195,7 @@ int auth_session_read(const char *p, size_t n, struct auth_session *s, struct bu
 	return rc;
 }
 
-/* The value of cookie name in the request's Cookie headers. */
-static bool cookie_find(const struct http_request *req, const char *name, struct sv *out)
+bool auth_cookie_get(const struct http_request *req, const char *name, struct sv *out)
 {
 	size_t nl = strlen(name);
 
@@ -229,7 +228,7 @@ int auth_cookie_join(const struct http_request *req, const char *name, struct bu
 
 	for (i = 0; i < AUTH_SHARDS_MAX; i++) {
 		snprintf(shard, sizeof(shard), "%s-%d", name, i);
-		if (!cookie_find(req, shard, &v))
+		if (!auth_cookie_get(req, shard, &v))
 			break;
 		buf_append(out, v.p, v.n);
 	}

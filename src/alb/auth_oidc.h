@@ -20,6 +20,9 @@
 
 /* ALB's callback path on every listener with an authenticate action. */
 #define AUTH_CALLBACK_PATH "/oauth2/idpresponse"
+/* The cookie that ties a login's callback to the browser that started it (ALB's
+ * error reasons AuthMissingAWSALBAuthNonce, AuthInvalidAWSALBAuthNonce). */
+#define AUTH_NONCE_COOKIE "AWSALBAuthNonce"
 /* A session cookie's value is cut into shards of at most this many bytes
  * (ALB: "sharded if larger than 4K", §2.5), named NAME-0, NAME-1, ... */
 #define AUTH_SHARD_MAX 4000
@@ -67,6 +70,8 @@ void auth_session_write(struct buf *out, const struct auth_session *s);
 /* Fills s from plaintext p (strings copied into mem, reset first). -1 if malformed. */
 int auth_session_read(const char *p, size_t n, struct auth_session *s, struct buf *mem);
 
+/* Whether the request has cookie name; *out borrows its value from req. */
+bool auth_cookie_get(const struct http_request *req, const char *name, struct sv *out);
 /* Appends the request's NAME-0, NAME-1, ... cookie values, joined; returns how many (0: none). */
 int auth_cookie_join(const struct http_request *req, const char *name, struct buf *out);
 /*

@@ -295,6 +295,33 @@ class AuthOidcTest(unittest.TestCase):
         r = b.get(self.lb_url("/oauth2/idpresponse?code=abc"))
         self.assertEqual(r.status, 401)
 
+    def test_a_callback_from_another_browsers_login_is_401(self):
+        # Login CSRF: the attacker begins a login and signs in at the IdP as himself, then
+        # sends his callback URL (his state, his code) to the victim. Without the
+        # AWSALBAuthNonce cookie of that login, the victim's browser must not get a session.
+        attacker = self.browser()
+        first = attacker.get(self.lb_url("/app/csrf"))
+        nonce = [c for c in first.cookies if c.startswith("AWSALBAuthNonce=")]
+        self.assertEqual(len(nonce), 1, first.cookies)
+        self.assertEqual([a.strip() for a in nonce[0].split(";")[1:]], ["Path=/", "Secure", "HttpOnly"])
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(first.headers["Location"]).query))
+        self.assertEqual(nonce[0].split(";")[0], "AWSALBAuthNonce=" + q["nonce"])
+        callback = attacker.get(first.headers["Location"]).headers["Location"]
+        victim = self.browser()
+        victim.get(self.lb_url("/app/mine"))      # the victim's own login, begun and left
+        for who, agent, reason in ((self.browser(), "csrf-1", "AuthMissingAWSALBAuthNonce"),
+                                   (victim, "csrf-2", "AuthInvalidAWSALBAuthNonce")):
+            r = who.get(callback, {"User-Agent": agent})
+            self.assertEqual(r.status, 401, r.body)
+            self.assertFalse([c for c in r.cookies if c.startswith("AWSELBAuthSessionCookie")])
+            e = log_for(self.lb, f'"{agent}"', timeout=20)
+            self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", reason))
+        self.assertEqual(victim.get(self.lb_url("/app/csrf")).status, 302)   # not signed in
+        # the browser that began the login finishes it
+        self.assertEqual(attacker.get(callback).status, 302)
+        self.assertEqual(self.echoed(attacker.get(self.lb_url("/app/csrf")))["x-amzn-oidc-identity"],
+                         USER["sub"])
+
     def test_garbled_session_cookie_means_login_again(self):
         b = self.browser()
         b.login("/app/x")
@@ -336,6 +363,8 @@ class AuthOidcTest(unittest.TestCase):
         first.read()
         c.close()
         self.assertEqual(first.status, 302)
+        name, _, rest = first.headers["Set-Cookie"].partition("=")
+        b.jar[name] = rest.split(";", 1)[0]      # AWSALBAuthNonce, for the callback
         idp = b.get(first.headers["Location"])
         back = b.get(idp.headers["Location"])
         self.assertEqual(back.headers["Location"], self.lb_url("/app/abs?x=1"))
@@ -394,6 +423,10 @@ class AuthOidcTest(unittest.TestCase):
         b2 = self.browser()
         b2.get(self.lb_url("/oauth2/idpresponse?code=x"), {"User-Agent": "auth-log-4"})
         e = log_for(self.lb, '"auth-log-4"', timeout=20)
+        self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", "AuthMissingAWSALBAuthNonce"))
+        b2.get(self.lb_url("/app/start"))     # the nonce cookie, then a callback without state
+        b2.get(self.lb_url("/oauth2/idpresponse?code=x"), {"User-Agent": "auth-log-5"})
+        e = log_for(self.lb, '"auth-log-5"', timeout=20)
         self.assertEqual((e["elb_status_code"], e["error_reason"]), ("401", "AuthMissingStateParam"))
 
     def test_token_endpoint_out_of_reach_is_500(self):
@@ -491,8 +524,9 @@ class AuthOidcTest(unittest.TestCase):
         try:
             s = socket.create_connection(("127.0.0.1", self.lb.port), timeout=20)
             t = b.ctx.wrap_socket(s, server_hostname="localhost")
-            t.sendall(f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: localhost:{self.lb.port}\r\n\r\n"
-                      .encode())
+            cookies = "; ".join(f"{k}={v}" for k, v in b.jar.items())
+            t.sendall(f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: localhost:{self.lb.port}\r\n"
+                      f"Cookie: {cookies}\r\n\r\n".encode())
             self.assertTrue(self.idp.token_waiting.wait(20))
             t.close()
         finally:

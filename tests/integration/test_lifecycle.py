@@ -493,7 +493,9 @@ class StopLoginTest(unittest.TestCase):
         t = b.ctx.wrap_socket(socket.create_connection(("127.0.0.1", lb.port), timeout=30),
                               server_hostname="localhost")
         self.addCleanup(t.close)
-        t.sendall(f"GET {back.path}?{back.query} HTTP/1.1\r\nHost: localhost:{lb.port}\r\n\r\n".encode())
+        cookies = "; ".join(f"{k}={v}" for k, v in b.jar.items())
+        t.sendall(f"GET {back.path}?{back.query} HTTP/1.1\r\nHost: localhost:{lb.port}\r\n"
+                  f"Cookie: {cookies}\r\n\r\n".encode())
         self.assertTrue(slow.asked.wait(20))
         lb.signal(signal.SIGTERM)
         data = b""
