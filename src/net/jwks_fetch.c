@@ -32,7 +32,7 @@ struct fetch {
 	struct http_client *own;      /* blocking mode: freed after */
 	struct buf body;
 	int status;
-	bool too_big, done;
+	bool too_big, done, unchanged;
 	char msg[200];                /* why it failed; empty on success */
 };
 
@@ -74,11 +74,31 @@ static void on_body(void *cookie, const char *p, size_t n)
 		f->too_big = true;
 }
 
+static bool bytes_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* Whether two key lists are the same keys in the same order. */
+static bool keys_same(const struct jwk_rsa *a, size_t na, const struct jwk_rsa *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if ((!a[i].kid != !b[i].kid) || (a[i].kid && strcmp(a[i].kid, b[i].kid) != 0) ||
+		    !bytes_eq(a[i].n, a[i].n_len, b[i].n, b[i].n_len) ||
+		    !bytes_eq(a[i].e, a[i].e_len, b[i].e, b[i].e_len))
+			return false;
+	return true;
+}
+
 static void on_end(void *cookie)
 {
 	struct fetch *f = cookie;
 	struct jwk_rsa *keys = NULL;
 	size_t nkeys = 0;
+	struct arena tmp = { 0 };
+	const char *text = f->body.p ? f->body.p : "";
 	char why[160];
 
 	jwks_lock();     /* the arena and j's keys are shared with the other loops */
@@ -86,14 +106,17 @@ static void on_end(void *cookie)
 		snprintf(f->msg, sizeof(f->msg), "answered %d", f->status);
 	else if (f->too_big)
 		snprintf(f->msg, sizeof(f->msg), "answered over 150 KB");
-	else if (rules_jwks_parse(&f->cfg->arena, f->body.p ? f->body.p : "", f->body.len, &keys, &nkeys,
-				  why, sizeof(why)))
+	else if (rules_jwks_parse(&tmp, text, f->body.len, &keys, &nkeys, why, sizeof(why)))
 		snprintf(f->msg, sizeof(f->msg), "%s", why);
-	else {
+	/* Why: the configuration's arena only grows, and any client can make lb refetch
+	 * (every 5 s, with a token no key verifies): the same keys again must cost nothing. */
+	else if (!(f->unchanged = keys_same(keys, nkeys, f->j->keys, f->j->nkeys)) &&
+		 rules_jwks_parse(&f->cfg->arena, text, f->body.len, &keys, &nkeys, why, sizeof(why)) == 0) {
 		f->j->keys = keys;
 		f->j->nkeys = nkeys;
 	}
 	jwks_unlock();
+	arena_release(&tmp);
 	fetch_done(f);
 }
 
@@ -210,8 +233,8 @@ static void fetch_done(struct fetch *f)
 		log_warn("jwt-validation: refreshing the JWKS %s failed (%s): keeping its keys",
 			 f->j->jwks_endpoint, f->msg);
 	else
-		log_info("jwt-validation: refreshed the JWKS %s (%zu RSA keys)", f->j->jwks_endpoint,
-			 f->j->nkeys);
+		log_info("jwt-validation: %s the JWKS %s (%zu RSA keys)",
+			 f->unchanged ? "no new key in" : "refreshed", f->j->jwks_endpoint, f->j->nkeys);
 	f->j->jwks_fetching = false;
 	f->j->jwks_fetched_us = time_mono_us();
 	jwks_unlock();

@@ -154,6 +154,23 @@ class JwksUrlTest(unittest.TestCase):
         finally:
             lb.stop()
 
+    def test_refetching_the_same_jwks_keeps_the_keys_lb_holds(self):
+        # Any client can make lb refetch (a token no key verifies, every 5 s): keys parsed
+        # again into the configuration each time made its memory grow without end.
+        self.server.keys = [self.k1.jwk]
+        lb = self.start(self.server.url).start()
+        try:
+            before = self.server.hits
+            forged = self.k3.token(claims())
+            self.assertTrue(wait_for(lambda: self.call(lb, "/api/f", forged).status == 401 and
+                                     self.server.hits > before, 30, 0.5))
+            self.assertTrue(wait_stderr(lb, "jwt-validation: no new key in the JWKS " +
+                                        self.server.url + " (1 RSA keys)", 15), lb.stderr())
+            self.assertNotIn("refreshed the JWKS", lb.stderr())
+            self.assertEqual(self.call(lb, "/api/k1", self.k1.token(claims())).status, 200)
+        finally:
+            lb.stop()
+
     def test_es256_tokens_are_refused_as_aws_documents(self):
         # AWS: "Only the RS256 algorithm is supported". The JWKS holds the EC key too
         # (lb skips it), and the token is a genuine ES256 one.
