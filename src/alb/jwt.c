@@ -58,6 +58,15 @@ static json_t *b64url_json(struct sv in)
 	return doc;
 }
 
+static size_t authorization_count(const struct http_request *req)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->nheaders; i++)
+		n += sv_eq_cstr_nocase(req->headers[i].name, "authorization");
+	return n;
+}
+
 /* The token of "Authorization: Bearer TOKEN" (first Authorization header). */
 static struct sv bearer_token(const struct http_request *req)
 {
@@ -174,6 +183,12 @@ enum jwt_verdict jwt_check(const struct jwt_validation_cfg *cfg, const struct ht
 	enum jwt_verdict v = JWT_INVALID;
 
 	*reason = NULL;
+	/* Why: lb checks one token and forwards the request as is; a second Authorization
+	 * would reach the target unchecked (and RFC 9110 §11.6.2 makes it a single field). */
+	if (authorization_count(req) > 1) {
+		*reason = "the request has more than one Authorization header";
+		return JWT_INVALID;
+	}
 	if (!token.n)
 		return JWT_MISSING;
 	payload = sv_cut(token, '.', &head);

@@ -189,6 +189,30 @@ TEST(the_bearer_header_is_required)
 	CHECK_STR(verdict("Bearer !!.??.**"), "the token is malformed");
 }
 
+/* A valid token first and another after it: the target would get the second unchecked. */
+TEST(a_second_authorization_header_is_refused)
+{
+	char *t = token(signer, H1, "{" GOOD_CLAIMS "}"), *auth = xmalloc(strlen(t) + 8);
+	static const char *const seconds[] = { "Bearer e30.e30.", "Basic dXNlcjpwYXNz", "" };
+	struct http_request req;
+	const char *why;
+
+	sprintf(auth, "Bearer %s", t);
+	CHECK_STR(verdict(auth), "valid");
+	for (size_t i = 0; i < ARRAY_LEN(seconds); i++) {
+		http_request_init(&req);
+		req.method = SV("GET");
+		http_request_set_target(&req, SV("/"));
+		http_request_add_header(&req, SV("Authorization"), sv_from(auth));
+		http_request_add_header(&req, SV("authorization"), sv_from(seconds[i]));
+		CHECK(jwt_check(&jwtcfg, &req, NOW, jwt_rsa_verify, &cfg, &why) == JWT_INVALID);
+		CHECK_STR(why, "the request has more than one Authorization header");
+		http_request_release(&req);
+	}
+	free(auth);
+	free(t);
+}
+
 TEST(only_rs256_signatures_by_a_jwks_key_pass)
 {
 	CHECK_STR(signed_verdict(signer, "{\"alg\":\"ES256\",\"kid\":\"k1\"}", "{" GOOD_CLAIMS "}"),
@@ -265,6 +289,7 @@ int main(void)
 	RUN(jwks_refuses_an_exponent_of_one_or_an_even_one);
 	RUN(a_valid_token_passes);
 	RUN(the_bearer_header_is_required);
+	RUN(a_second_authorization_header_is_refused);
 	RUN(only_rs256_signatures_by_a_jwks_key_pass);
 	RUN(a_tampered_payload_fails);
 	RUN(iss_and_exp_are_required);
