@@ -92,3 +92,43 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
 }
+
+const char *log_escape(char *out, size_t cap, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t limit, at = 0, keep = 0, i;
+
+	if (!cap)
+		return out;
+	limit = cap - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		char e[4] = { (char)c };
+		size_t k = 1;
+
+		if (c == '\n' || c == '\r' || c == '\t' || c == 0) {
+			e[0] = '\\';
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '0';
+			k = 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			k = 4;
+		}
+		if (at + k > limit)
+			break;
+		memcpy(out + at, e, k);
+		at += k;
+		if (at + 3 <= limit)
+			keep = at;   /* where a cut leaves room for "..." */
+	}
+	if (i < n && limit >= 3) {
+		at = keep;
+		memcpy(out + at, "...", 3);
+		at += 3;
+	}
+	out[at] = '\0';
+	return out;
+}

@@ -6,11 +6,21 @@
 #ifndef LB_LOG_H
 #define LB_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Bytes from outside (a function's error document, say) made fit for one log
+ * line: p[0..n) copied into out (cap bytes, NUL-terminated), each control byte
+ * written as \n, \r, \t, \0 or \xHH, cut with "..." where it does not fit.
+ * Returns out.
+ */
+const char *log_escape(char *out, size_t cap, const char *p, size_t n);
 
 /*
  * Functions' lines (sandbox_log.c) go out with log_writev. Between

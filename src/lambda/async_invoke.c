@@ -220,6 +220,7 @@ static void on_done(void *cookie, const struct invoke_result *res)
 	struct async_event *e = cookie;
 	enum async_outcome outcome = ASYNC_OUTCOME_ERROR;
 	struct async_step step;
+	char detail[301];   /* the function's bytes, escaped: one line, whatever it sent */
 
 	e->inv = NULL;
 	e->a->running--;
@@ -246,15 +247,15 @@ static void on_done(void *cookie, const struct invoke_result *res)
 			log_warn("function %s: Event %s throttled (%s); retrying in %ds", e->fn->name,
 				 e->request_id, res->error_type ? res->error_type : "?", step.delay);
 		else
-			log_warn("function %s: Event %s attempt %d of %d failed: %.*s; retrying in %ds",
+			log_warn("function %s: Event %s attempt %d of %d failed: %s; retrying in %ds",
 				 e->fn->name, e->request_id, e->attempts, e->policy.max_retries + 1,
-				 (int)(res->len < 300 ? res->len : 300), res->payload, step.delay);
+				 log_escape(detail, sizeof(detail), res->payload, res->len), step.delay);
 		later(e, step.delay);
 		return;
 	case ASYNC_RETRIES_EXHAUSTED:
-		log_warn("function %s: Event %s dropped after %d attempt%s (RetriesExhausted): %.*s",
+		log_warn("function %s: Event %s dropped after %d attempt%s (RetriesExhausted): %s",
 			 e->fn->name, e->request_id, e->attempts, e->attempts == 1 ? "" : "s",
-			 (int)(res->len < 300 ? res->len : 300), res->payload);
+			 log_escape(detail, sizeof(detail), res->payload, res->len));
 		deliver(e, ASYNC_COND_RETRIES_EXHAUSTED);
 		event_drop(e);
 		return;

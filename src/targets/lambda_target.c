@@ -170,8 +170,14 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 		forward_respond(f, &resp);
 	} else {
 		int status = invoke_failure(res, &l->result, &f->out.error_reason);
+		char detail[1536];
+
+		/* Why escaped: the payload is the function's own bytes (an /error
+		 * body), whose line breaks would forge lines and a NUL end the text. */
+		if (res->status != INVOKE_OK)
+			log_escape(detail, sizeof(detail), res->payload ? res->payload : "", res->payload ? res->len : 0);
 		log_warn("%.*s %.*s: %d %s: %s", SV_ARG(req->method), SV_ARG(req->path), status,
-			 f->out.error_reason, res->status == INVOKE_OK ? l->result.detail : res->payload);
+			 f->out.error_reason, res->status == INVOKE_OK ? l->result.detail : detail);
 		forward_answer_page(f, status, false);
 	}
 	forward_done(f);

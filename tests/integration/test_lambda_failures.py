@@ -160,6 +160,21 @@ def handler(event, context):
 """
 
 
+# A provided runtime whose /error body is not one line of text: line breaks (one
+# starting what looks like lb's own line) and a NUL first.
+RAW_ERROR_BOOTSTRAP = r"""
+import http.client, json, os
+conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+while True:
+    conn.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = conn.getresponse()
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    path = json.loads(r.read())["path"]
+    body = b"\x00lead" if path.endswith("/nul") else b'{"errorMessage":"a\nlb: error: forged"}\r\nmore'
+    conn.request("POST", "/2018-06-01/runtime/invocation/%s/error" % rid, body)
+    conn.getresponse().read()
+"""
+
 class LambdaFailureTests(LambdaCase):
     # --- function errors ---------------------------------------------------------------
 
@@ -170,6 +185,20 @@ class LambdaFailureTests(LambdaCase):
         err = json.loads(detail)
         self.assertEqual((err["errorMessage"], err["errorType"]), ("kaboom 1", "ValueError"))
         self.wait_stderr(lb, r"^\[slow\] \[ERROR\] ValueError: kaboom 1$")
+
+    def test_error_document_is_logged_on_one_line(self):
+        # Found by posting such /error bodies from a custom runtime: the warning printed
+        # them raw, over three lines (one forging "lb: error: ..."), and a NUL first
+        # left the detail empty.
+        lb = self.serve([fn("raw", PROVIDED, "x.handler", command=["python3", "bootstrap.py"])],
+                        {"fn/bootstrap.py": RAW_ERROR_BOOTSTRAP})
+        r = lb.get("/raw/lines")
+        detail = self.assert_502(lb, r, "/raw/lines", "LambdaUnhandled", "raw")
+        self.assertEqual(detail, r'{"errorMessage":"a\nlb: error: forged"}\r\nmore')
+        self.assertNotIn("\nlb: error: forged", lb.stderr())
+        self.assertNotRegex(lb.stderr(), r"(?m)^more$")
+        r = lb.get("/raw/nul")
+        self.assertEqual(self.assert_502(lb, r, "/raw/nul", "LambdaUnhandled", "raw"), r"\0lead")
 
     def test_timeout_kills_the_sandbox_and_the_next_request_gets_a_fresh_one(self):
         lb = self.serve([fn("slow", PYTHON, "index.handler", timeout=1)], {"fn/index.py": SLOW_PY})

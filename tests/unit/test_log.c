@@ -100,10 +100,35 @@ TEST(lines_larger_than_the_hold_go_straight_out)
 	restore_stderr(fd, saved);
 }
 
+TEST(escape_keeps_a_function_error_on_one_line)
+{
+	char out[64];
+	static const char body[] = "{\"errorMessage\":\"a\nlb: error: forged\"}\r\n\t\x01\x7f";
+
+	CHECK_STR(log_escape(out, sizeof(out), body, sizeof(body) - 1),
+		  "{\"errorMessage\":\"a\\nlb: error: forged\"}\\r\\n\\t\\x01\\x7f");
+	/* a NUL no longer ends the text */
+	CHECK_STR(log_escape(out, sizeof(out), "\0\xff{x", 4), "\\0\xff{x");
+	CHECK_STR(log_escape(out, sizeof(out), NULL, 0), "");
+}
+
+TEST(escape_cuts_with_dots_and_never_splits_an_escape)
+{
+	char out[8];
+
+	CHECK_STR(log_escape(out, sizeof(out), "1234567", 7), "1234567");
+	CHECK_STR(log_escape(out, sizeof(out), "12345678", 8), "1234...");
+	CHECK_STR(log_escape(out, sizeof(out), "12\n45678", 8), "12\\n...");
+	CHECK_STR(log_escape(out, sizeof(out), "123\n5678", 8), "123...");
+	CHECK_STR(log_escape(out, 3, "12345", 5), "12");
+}
+
 int main(void)
 {
 	RUN(held_lines_leave_in_one_write_at_the_release);
 	RUN(lb_lines_write_what_is_held_first);
 	RUN(lines_larger_than_the_hold_go_straight_out);
+	RUN(escape_keeps_a_function_error_on_one_line);
+	RUN(escape_cuts_with_dots_and_never_splits_an_escape);
 	return test_done();
 }
