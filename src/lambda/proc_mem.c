@@ -1,6 +1,7 @@
 #include "lambda/proc_mem.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -58,4 +59,28 @@ long proc_tree_rss_kb(pid_t root)
 		}
 	}
 	return kb;
+}
+
+void proc_tree_kill_below(pid_t root)
+{
+	pid_t pids[TREE_MAX];
+	size_t n = 1;
+	char path[64], text[4096];
+
+	pids[0] = root;
+	for (size_t i = 0; i < n; i++) {
+		char *p, *end;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pids[i], (int)pids[i]);
+		if (read_small(path, text, sizeof(text)) <= 0)
+			continue;
+		for (p = text; n < TREE_MAX; p = end) {
+			long child = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			pids[n++] = (pid_t)child;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		kill(pids[i], SIGKILL);
 }

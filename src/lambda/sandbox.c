@@ -44,6 +44,7 @@
 #include "base/log.h"
 #include "lambda/extensions.h"
 #include "lambda/platform_log.h"
+#include "lambda/proc_mem.h"
 #include "lambda/runtime_api.h"
 #include "lambda/spawn.h"
 #include "lambda/telemetry.h"
@@ -235,11 +236,24 @@ static void ext_on_ready(void *arg)
 		runtime_ready(sb);
 }
 
+void sandbox_kill_processes(struct sandbox *sb)
+{
+	if (sb->pid <= 0)
+		return;
+	/* Why the trees too: a process that left the group (setsid, as Node's
+	 * `detached` spawn does for puppeteer's Chrome) would outlive its sandbox,
+	 * and lb; on Lambda nothing outlives its environment. */
+	proc_tree_kill_below(sb->pid);
+	for (size_t i = 0; i < sb->next_pids; i++)
+		if (sb->ext_pids[i] > 0)
+			proc_tree_kill_below(sb->ext_pids[i]);
+	kill(-sb->pid, SIGKILL);
+}
+
 static void kill_now(struct sandbox *sb)
 {
 	event_del(sb->kill_timer);
-	if (sb->pid > 0)
-		kill(-sb->pid, SIGKILL);
+	sandbox_kill_processes(sb);
 }
 
 static void ext_on_shutdown_done(void *arg)
@@ -553,8 +567,7 @@ void sandbox_kill(struct sandbox *sb)
 		event_add(sb->kill_timer, &tv);
 		return;
 	}
-	if (sb->pid > 0)
-		kill(-sb->pid, SIGKILL);
+	sandbox_kill_processes(sb);
 }
 
 bool sandbox_stopping(const struct sandbox *sb)
@@ -664,8 +677,7 @@ void sandbox_free(struct sandbox *sb)
 {
 	if (!sb)
 		return;
-	if (sb->pid > 0)
-		kill(-sb->pid, SIGKILL);
+	sandbox_kill_processes(sb);
 	runtime_api_free(sb->ra);      /* aborts the extensions' waiting requests too */
 	extensions_free(sb->ext);
 	if (sb->out)

@@ -98,6 +98,11 @@ void sandbox_log_end(struct sandbox *sb, enum invoke_status st, size_t produced,
 /* Lambda's platform status for how an invocation ended (JSON records, Telemetry API). */
 const char *sandbox_record_status(enum invoke_status st);
 
+/* sandbox.c */
+/* SIGKILL to the sandbox's process group and to every process below its runtime
+ * and extensions, in a group of their own or not; nothing while it has no process. */
+void sandbox_kill_processes(struct sandbox *sb);
+
 /* sandbox_mem.c */
 /* Peak resident memory of the runtime process in MB (read at most once a second). */
 long sandbox_peak_memory_mb(struct sandbox *sb);

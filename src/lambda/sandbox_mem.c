@@ -87,7 +87,7 @@ void sandbox_on_mem_sample(evutil_socket_t fd, short what, void *arg)
 		sb->peak_mb = sb->memory_size;
 		sb->peak_read_us = time_mono_us();
 		event_del(sb->mem_ev);
-		kill(-sb->pid, SIGKILL);
+		sandbox_kill_processes(sb);
 	} else if (sb->state == SB_IDLE) {
 		event_del(sb->mem_ev);
 	}

@@ -82,21 +82,25 @@ while True:
     conn.getresponse().read()
 """
 
-# A provided runtime that starts a child process for each event, and exits (as a crashing
-# runtime does) when the event's path ends in /crash.
+# A provided runtime that starts a child process for each event (in a session of its
+# own when the path has /detach/, as Node's `detached` spawn does), exits (as a
+# crashing runtime does) when the event's path ends in /crash, and never answers when
+# it ends in /hang.
 SPAWNING_BOOTSTRAP = r"""
-import http.client, json, os, subprocess
+import http.client, json, os, subprocess, time
 conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
 while True:
     conn.request("GET", "/2018-06-01/runtime/invocation/next")
     r = conn.getresponse()
     rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
     event = json.loads(r.read())
-    child = subprocess.Popen(["sleep", "60"])
+    child = subprocess.Popen(["sleep", "60"], start_new_session="/detach/" in event["path"])
     with open(os.path.join(os.path.dirname(os.environ["LAMBDA_TASK_ROOT"]), "child.pid"), "w") as f:
         f.write(str(child.pid))
     if event["path"].endswith("/crash"):
         os._exit(3)
+    if event["path"].endswith("/hang"):
+        time.sleep(3600)
     conn.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
                  json.dumps({"statusCode": 200, "body": str(os.getpid())}))
     conn.getresponse().read()
@@ -290,6 +294,32 @@ class LambdaFailureTests(LambdaCase):
         finally:
             if child and pid_alive(child):
                 os.kill(child, 9)
+
+    def test_processes_in_a_session_of_their_own_go_with_their_sandbox(self):
+        # Found by a runtime whose child called setsid (Node's detached spawn, as
+        # puppeteer starts Chrome): killing the sandbox's process group missed it, so it
+        # outlived its timed-out sandbox, and lb. Lambda leaves nothing of an environment.
+        lb = self.serve([fn("spawner", PROVIDED, "x", command=["python3", "bootstrap.py"], timeout=1)],
+                        {"fn/bootstrap.py": SPAWNING_BOOTSTRAP})
+        children = []
+        def child():
+            with open(os.path.join(lb.dir, "child.pid")) as f:
+                children.append(int(f.read()))
+            return children[-1]
+        try:
+            self.assert_502(lb, lb.get("/spawner/detach/hang"), "/spawner/detach/hang", "LambdaUnhandled",
+                            "spawner")
+            self.assertTrue(wait_for(lambda: not pid_alive(children[-1]), timeout=5) if child() else False,
+                            "the detached child of a timed-out sandbox is still running")
+            self.assertEqual(lb.get("/spawner/detach/ok").status, 200)
+            self.assertTrue(pid_alive(child()))
+            lb.stop()
+            self.assertTrue(wait_for(lambda: not pid_alive(children[-1]), timeout=5),
+                            "the detached child of a warm sandbox outlived lb")
+        finally:
+            for pid in children:
+                if pid_alive(pid):
+                    os.kill(pid, 9)
 
     def test_init_error_then_fresh_sandbox(self):
         lb = self.serve([fn("initfail", PROVIDED, "x", command=["python3", "bootstrap.py"])],
