@@ -188,8 +188,10 @@ static void finish(struct sandbox *sb, enum invoke_status status, const char *bo
 	sb->capturing = false;
 	sb->cbs->on_done(sb->cookie, sb, status, body, n, error_type);
 	/* Lambda's invoke phase includes the extensions' work after the response,
-	 * within the function's timeout: past it the environment is reset. */
-	if (sb->state == SB_BUSY && !sb->has_inv && !extensions_ready(sb->ext))
+	 * and the runtime's until its next /next, within the function's timeout:
+	 * past it the environment is reset (an invocation handed over meanwhile
+	 * waits for that, not for ever). */
+	if (sb->state == SB_BUSY && (!extensions_ready(sb->ext) || !sb->runtime_waiting))
 		arm_until_deadline(sb);
 }
 
@@ -379,11 +381,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (!sb->has_inv || (!sb->delivered && sb->state == SB_BUSY)) {
 		/* The extensions' time after the last invocation ran out (a next one
 		 * may wait for them: it will run elsewhere). */
-		if (sb->state == SB_BUSY && !extensions_ready(sb->ext)) {
+		if (sb->state == SB_BUSY && (!extensions_ready(sb->ext) || !sb->runtime_waiting)) {
 			if (deadline_ahead(sb))
 				return;
-			sandbox_log_frame(sb, "EXTENSION did not ask for its next event within the function's timeout: "
-				  "resetting the sandbox");
+			sandbox_log_frame(sb, "%s did not ask for its next event within the function's timeout: "
+				  "resetting the sandbox", sb->runtime_waiting ? "EXTENSION" : "Runtime");
 			sb->shutdown_reason = "timeout";
 			sandbox_kill(sb);
 		}

@@ -179,6 +179,20 @@ while True:
     conn.getresponse().read()
 """
 
+# A provided runtime that answers its first event and never asks for another.
+ONE_SHOT_BOOTSTRAP = r"""
+import http.client, json, os, time
+conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+conn.request("GET", "/2018-06-01/runtime/invocation/next")
+r = conn.getresponse()
+rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+r.read()
+conn.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
+             json.dumps({"statusCode": 200, "body": str(os.getpid())}))
+conn.getresponse().read()
+time.sleep(3600)
+"""
+
 class LambdaFailureTests(LambdaCase):
     # --- function errors ---------------------------------------------------------------
 
@@ -320,6 +334,26 @@ class LambdaFailureTests(LambdaCase):
             for pid in children:
                 if pid_alive(pid):
                     os.kill(pid, 9)
+
+    def test_runtime_that_never_asks_for_its_next_event_is_reset_at_the_timeout(self):
+        # Found by a runtime that went quiet after its result: lb handed the next
+        # request to its sandbox, "about to ask for the next", and that request waited
+        # for ever. Lambda's invoke phase lasts until the runtime's next /next, within
+        # the function's timeout; past it the environment is reset.
+        lb = self.serve([fn("oneshot", PROVIDED, "x", command=["python3", "bootstrap.py"], timeout=1)],
+                        {"fn/bootstrap.py": ONE_SHOT_BOOTSTRAP})
+        first = lb.get("/oneshot/a")
+        self.assertEqual(first.status, 200, first)
+        c = lb.connect(timeout=15)
+        try:
+            c.send(raw_request("GET", "/oneshot/b"))
+            second = c.read_response()
+        finally:
+            c.close()
+        self.assertEqual(second.status, 200, second)
+        self.assertNotEqual(second.body, first.body)   # a fresh sandbox
+        self.wait_stderr(lb, r"^\[oneshot\] Runtime did not ask for its next event within the function's "
+                             r"timeout: resetting the sandbox$")
 
     def test_init_error_then_fresh_sandbox(self):
         lb = self.serve([fn("initfail", PROVIDED, "x", command=["python3", "bootstrap.py"])],
