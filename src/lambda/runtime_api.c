@@ -48,6 +48,9 @@
  */
 #define RUNTIME_API_READ_SECONDS 900
 
+/* Lambda's descriptor limit for a sandbox's processes. */
+#define RUNTIME_API_CONNS_MAX 1024
+
 struct runtime_api {
 	struct http_server *srv;
 	struct http_listener *listener;
@@ -482,7 +485,7 @@ static const struct http_server_cbs server_cbs = {
 
 /* --- lifecycle ------------------------------------------------------------------ */
 
-struct runtime_api *runtime_api_new(struct event_base *base, const struct runtime_api_cbs *cbs,
+struct runtime_api *runtime_api_new(struct event_base *base, const char *log_name, const struct runtime_api_cbs *cbs,
 				    void *cookie, struct lb_err *err)
 {
 	struct runtime_api *ra = xcalloc(1, sizeof(*ra));
@@ -490,6 +493,7 @@ struct runtime_api *runtime_api_new(struct event_base *base, const struct runtim
 	/* lb's own loopback API: generous limits, no desync rules, and a read
 	 * timeout only for a request under way (a /next waits as long as it likes). */
 	struct http_server_settings set = { 0, 0, { 64 * 1024, 64 * 1024, false, DESYNC_MODE_MONITOR } };
+	char who[160];
 
 	ra->read_seconds = env && atoi(env) > 0 ? atoi(env) : RUNTIME_API_READ_SECONDS;
 	set.idle_timeout = ra->read_seconds;
@@ -499,6 +503,11 @@ struct runtime_api *runtime_api_new(struct event_base *base, const struct runtim
 	buf_init(&ra->meta, 0);
 	ra->srv = http_server_new(base, &server_cbs, ra, NULL);
 	http_server_set_idle_mid_request_only(ra->srv, true);
+	/* Why: a Lambda sandbox has 1024 descriptors, so its runtime and extensions
+	 * never hold more connections than that; without a cap one runtime could
+	 * take every descriptor lb has, and lb would stop accepting clients. */
+	snprintf(who, sizeof(who), "[%s] Runtime API", log_name);
+	http_server_set_max_conns(ra->srv, RUNTIME_API_CONNS_MAX, who);
 	http_server_configure(ra->srv, &set);
 	ra->listener = http_server_listen(ra->srv, "Runtime API", "127.0.0.1", 0, err);
 	if (!ra->listener) {

@@ -48,8 +48,9 @@ struct runtime_invocation {
 	size_t payload_len;
 };
 
-/* Binds 127.0.0.1:0. cbs is borrowed. NULL with err on failure. */
-struct runtime_api *runtime_api_new(struct event_base *base, const struct runtime_api_cbs *cbs,
+/* Binds 127.0.0.1:0. cbs is borrowed; log_name (copied) names the sandbox
+ * in lb's warnings. NULL with err on failure. */
+struct runtime_api *runtime_api_new(struct event_base *base, const char *log_name, const struct runtime_api_cbs *cbs,
 				    void *cookie, struct lb_err *err);
 /* The init phase is over: /init/error is refused from now on. */
 void runtime_api_init_done(struct runtime_api *ra);

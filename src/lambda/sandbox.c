@@ -505,7 +505,7 @@ struct sandbox *sandbox_start(struct event_base *base, const struct sandbox_spec
 	sb->timer = evtimer_new(base, on_timer, sb);
 	sb->kill_timer = evtimer_new(base, on_kill_timer, sb);
 	sb->mem_ev = event_new(base, -1, EV_PERSIST, sandbox_on_mem_sample, sb);
-	if (!(sb->ra = runtime_api_new(base, &ra_cbs, sb, err)))
+	if (!(sb->ra = runtime_api_new(base, spec->log_name, &ra_cbs, sb, err)))
 		goto fail;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		lb_err_set(err, "cannot create pipes: %s", strerror(errno));

@@ -130,6 +130,9 @@ struct http_server {
 	bool idle_mid_request_only;  /* the idle timeout spares connections between requests */
 	bool answer_half_closed;     /* a FIN after a whole request is a half-close, not a leave */
 	uint64_t accepted;           /* connections accepted; written by its loop, read atomically */
+	size_t max_conns;            /* past this many open, a new connection is closed; 0: no cap */
+	bool capped;                 /* the cap's warning was given since the last accept under it */
+	char *cap_who;               /* names the server in that warning */
 };
 
 

@@ -705,6 +705,14 @@ void conn_on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockad
 		l->starved = false;
 		log_info("descriptors available again: accepting connections");
 	}
+	if (s->max_conns && s->nconns >= s->max_conns) {
+		if (!s->capped)
+			log_warn("%s: %zu connections open: closing new ones", s->cap_who, s->nconns);
+		s->capped = true;
+		evutil_closesocket(fd);
+		return;
+	}
+	s->capped = false;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	__atomic_store_n(&s->accepted, s->accepted + 1, __ATOMIC_RELAXED);  /* one writer: no lock prefix */
 	if (l->tls && !(ssl = tls_listener_ssl(l->tls))) {
@@ -818,6 +826,13 @@ void http_server_set_idle_mid_request_only(struct http_server *s, bool on)
 	s->idle_mid_request_only = on;
 }
 
+void http_server_set_max_conns(struct http_server *s, size_t n, const char *who)
+{
+	s->max_conns = n;
+	free(s->cap_who);
+	s->cap_who = xstrdup(who);
+}
+
 void http_server_set_answer_half_closed(struct http_server *s, bool on)
 {
 	s->answer_half_closed = on;
@@ -849,5 +864,6 @@ void http_server_free(struct http_server *s)
 			s->cbs->on_abort(s->cookie, &c->req);
 		conn_free(c);
 	}
+	free(s->cap_who);
 	free(s);
 }

@@ -90,6 +90,9 @@ void http_server_set_reuse_port(struct http_server *s, bool on);
  * its body): connections between requests, and those waiting for an answer,
  * stay open however long they idle (the Runtime API's long-poll). */
 void http_server_set_idle_mid_request_only(struct http_server *s, bool on);
+/* With n connections open, a new one is closed at once (one warning, naming
+ * who, each time the cap is reached); 0: no cap (the default). who is copied. */
+void http_server_set_max_conns(struct http_server *s, size_t n, const char *who);
 /* A client's FIN after a whole request is taken as a half-close: that
  * request and any pipelined behind it are answered, then the connection
  * closes. Off (the default), the FIN is the client leaving (on_abort). */

@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	data++;
 	n--;
 	half = n / 2;
-	if (!(st.ra = runtime_api_new(base, &fz_cbs, &st, &err)))
+	if (!(st.ra = runtime_api_new(base, "fuzz", &fz_cbs, &st, &err)))
 		abort();
 	if (flags & 1)
 		runtime_api_init_done(st.ra);

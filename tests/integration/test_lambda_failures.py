@@ -9,6 +9,7 @@ lb is shown to go on serving afterwards, with a fresh sandbox where Lambda would
 import json
 import os
 import re
+import resource
 import socket
 import threading
 import time
@@ -193,6 +194,35 @@ conn.getresponse().read()
 time.sleep(3600)
 """
 
+# A provided runtime that opens 1100 more connections to its Runtime API (raising its
+# own descriptor limit for them), counts those lb closed, closes them all, then answers.
+MANY_CONNECTIONS_BOOTSTRAP = r"""
+import http.client, json, os, resource, socket, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+host, port = api.rsplit(":", 1)
+conn = http.client.HTTPConnection(api)
+while True:
+    conn.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = conn.getresponse()
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    r.read()
+    extra = [socket.create_connection((host, int(port))) for _ in range(1100)]
+    time.sleep(0.5)
+    closed = 0
+    for s in extra:
+        s.setblocking(False)
+        try:
+            closed += s.recv(1) == b""
+        except (BlockingIOError, ConnectionResetError) as e:
+            closed += isinstance(e, ConnectionResetError)
+        s.close()
+    conn.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
+                 json.dumps({"statusCode": 200, "body": str(closed)}))
+    conn.getresponse().read()
+"""
+
 class LambdaFailureTests(LambdaCase):
     # --- function errors ---------------------------------------------------------------
 
@@ -354,6 +384,22 @@ class LambdaFailureTests(LambdaCase):
         self.assertNotEqual(second.body, first.body)   # a fresh sandbox
         self.wait_stderr(lb, r"^\[oneshot\] Runtime did not ask for its next event within the function's "
                              r"timeout: resetting the sandbox$")
+
+    @unittest.skipIf(resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 1200, "a runtime needs 1200 descriptors")
+    def test_runtime_api_connections_are_capped_at_a_sandboxs_descriptors(self):
+        # Found by a runtime opening thousands of idle connections to its Runtime API:
+        # lb kept them all, so one runtime could take every descriptor lb had and lb
+        # stopped accepting clients. A Lambda sandbox has 1024 descriptors: past 1024
+        # open connections lb closes new ones, and says so once.
+        lb = self.serve([fn("many", PROVIDED, "x", command=["python3", "bootstrap.py"], timeout=20)],
+                        {"fn/bootstrap.py": MANY_CONNECTIONS_BOOTSTRAP})
+        for _ in range(2):
+            r = lb.get("/many/x")
+            self.assertEqual(r.status, 200, r)
+            # the /next connection is open too: 1023 of the 1100 are kept
+            self.assertEqual(int(r.body), 1100 - 1023)
+        self.assertEqual(len(re.findall(r"(?m)^lb: warning: \[many\] Runtime API: 1024 connections open: "
+                                        r"closing new ones$", lb.stderr())), 2, lb.stderr()[-2000:])
 
     def test_init_error_then_fresh_sandbox(self):
         lb = self.serve([fn("initfail", PROVIDED, "x", command=["python3", "bootstrap.py"])],
