@@ -329,6 +329,10 @@ static void on_init_error(void *arg, const char *body, size_t n, const char *err
 {
 	struct sandbox *sb = arg;
 
+	/* Why: the environment is already failed (an earlier /init/error, pipelined
+	 * or not): one INIT_REPORT per init, as on Lambda, not one per post. */
+	if (sb->state == SB_DEAD)
+		return;
 	log_init_error(sb, *error_type ? error_type : "Runtime.Unknown");
 	/* Lambda discards an environment whose init failed; the next request gets a fresh one. */
 	sb->shutdown_reason = "failure";

@@ -223,6 +223,19 @@ while True:
     conn.getresponse().read()
 """
 
+# A provided runtime that fails its init with three /init/error posts pipelined on one
+# connection, then waits to be stopped.
+INIT_ERROR_THRICE_BOOTSTRAP = r"""
+import os, socket, time
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+host, port = api.rsplit(":", 1)
+body = b'{"errorMessage": "cannot init", "errorType": "Init.Thrice"}'
+one = (b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+       b"Lambda-Runtime-Function-Error-Type: Init.Thrice\r\n\r\n" % len(body)) + body
+socket.create_connection((host, int(port))).sendall(one * 3)
+time.sleep(3600)
+"""
+
 class LambdaFailureTests(LambdaCase):
     # --- function errors ---------------------------------------------------------------
 
@@ -400,6 +413,17 @@ class LambdaFailureTests(LambdaCase):
             self.assertEqual(int(r.body), 1100 - 1023)
         self.assertEqual(len(re.findall(r"(?m)^lb: warning: \[many\] Runtime API: 1024 connections open: "
                                         r"closing new ones$", lb.stderr())), 2, lb.stderr()[-2000:])
+
+    def test_init_errors_pipelined_give_one_init_report(self):
+        # Found by a runtime pipelining /init/error posts: each after the first, which
+        # had already failed the environment, logged another INIT_REPORT.
+        lb = self.serve([fn("thrice", PROVIDED, "x", command=["python3", "bootstrap.py"])],
+                        {"fn/bootstrap.py": INIT_ERROR_THRICE_BOOTSTRAP})
+        self.assert_502(lb, lb.get("/thrice/x"), "/thrice/x", "LambdaUnhandled", "thrice")
+        self.assertEqual(lb.get("/thrice/y").status, 502)
+        time.sleep(0.5)
+        self.assertEqual(len(re.findall(r"(?m)^\[thrice\] INIT_REPORT .*Error Type: Init\.Thrice$",
+                                        lb.stderr())), 2, lb.stderr())
 
     def test_init_error_then_fresh_sandbox(self):
         lb = self.serve([fn("initfail", PROVIDED, "x", command=["python3", "bootstrap.py"])],
