@@ -41,6 +41,7 @@ struct fn_queue {
 	char *name;
 	struct async_event *head, *last;
 	size_t n;
+	bool throttle_told;           /* a throttle was logged; none more until an event runs */
 };
 
 struct async_event {
@@ -235,6 +236,7 @@ static void on_done(void *cookie, const struct invoke_result *res)
 		if (res->status == INVOKE_OK)
 			outcome = ASYNC_OUTCOME_OK;
 		keep_response(e, res);
+		e->q->throttle_told = false;
 	}
 	step = async_next(&e->policy, outcome, e->attempts, e->throttles);
 	switch (step.action) {
@@ -243,10 +245,16 @@ static void on_done(void *cookie, const struct invoke_result *res)
 		event_drop(e);
 		return;
 	case ASYNC_RETRY:
-		if (outcome == ASYNC_OUTCOME_THROTTLED)
-			log_warn("function %s: Event %s throttled (%s); retrying in %ds", e->fn->name,
-				 e->request_id, res->error_type ? res->error_type : "?", step.delay);
-		else
+		if (outcome == ASYNC_OUTCOME_THROTTLED) {
+			/* Why once: a backlog of events retried with backoff would log a line
+			 * per event per retry (120,000 lines in seconds for 40,000 events). */
+			if (!e->q->throttle_told)
+				log_warn("function %s: Event %s throttled (%s); retrying in %ds (events of "
+					 "%s throttled from now on are retried unlogged until one runs)",
+					 e->fn->name, e->request_id, res->error_type ? res->error_type : "?",
+					 step.delay, e->fn->name);
+			e->q->throttle_told = true;
+		} else
 			log_warn("function %s: Event %s attempt %d of %d failed: %s; retrying in %ds",
 				 e->fn->name, e->request_id, e->attempts, e->policy.max_retries + 1,
 				 log_escape(detail, sizeof(detail), res->payload, res->len), step.delay);

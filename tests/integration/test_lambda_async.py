@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 from lambdacommon import ACCOUNT, REGION, UUID, LambdaCase, fn, wait_for
@@ -349,6 +350,32 @@ class AsyncQueueLimitTests(AsyncCase):
             ("X-Amz-Invocation-Type", "Event")]).status == 202, WAIT), self.lb.stderr()[-2000:])
         self.assertGreaterEqual(self.lb.stderr().count("[hold] END"), 1)
 
+
+
+class AsyncThrottleLogTests(AsyncCase):
+    """A backlog of throttled events is one warning, not one per event per retry."""
+
+    def setUp(self):
+        config, rules = api_config([fn("hold", code="hold", reserved_concurrent_executions=1, timeout=30)])
+        self.lb = Lb(config, rules=rules, files={"hold/index.py": HOLD})
+        self.addCleanup(self.lb.tmp.cleanup)
+        self.lb.start()
+        self.addCleanup(self.lb.stop)
+        self.api_port = read_api_port(self.lb)
+
+    def test_throttled_events_are_one_warning_until_one_runs(self):
+        # Found by queueing 40,000 events for a busy function: every event past the
+        # function's queue of 100 logged each of its throttled retries, 120,000 lines
+        # in seconds. One event runs for 8 s; of 130 more, 29 find no room.
+        self.event("hold", {"sleep": 8})
+        for _ in range(130):
+            self.event("hold", {})
+        self.assertTrue(wait_for(lambda: "throttled (" in self.lb.stderr(), WAIT))
+        time.sleep(2.5)   # every throttled event has been retried at least once
+        self.assertEqual(self.lb.stderr().count("throttled ("), 1, self.lb.stderr()[-3000:])
+        self.assertRegex(self.lb.stderr(), r"(?m)^lb: warning: function hold: Event %s throttled "
+                         r"\(TooManyRequestsException\); retrying in 1s \(events of hold throttled from "
+                         r"now on are retried unlogged until one runs\)$" % UUID)
 
 if __name__ == "__main__":
     unittest.main()
