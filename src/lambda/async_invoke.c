@@ -36,6 +36,15 @@
 struct async_event;
 
 /* The events of one function, oldest first. */
+/*
+ * What lb counts for an event besides its payload and its last response (its
+ * record, trace id, client context and timer, with allocator overhead). Why:
+ * counting payloads alone, 128 MB of empty events ("{}") was 67 million
+ * events, and their records and the 6 MB responses kept for retries were
+ * never counted: the bound bounded nothing.
+ */
+#define EVENT_COST 1024
+
 struct fn_queue {
 	struct fn_queue *next;
 	char *name;
@@ -75,7 +84,7 @@ struct async_invoke {
 	int delays[2];
 	bool test_delays;
 	int max_age;                  /* LB_ASYNC_MAX_AGE, 0: none */
-	size_t queued_bytes;          /* the payloads of every queued event */
+	size_t queued_bytes;          /* what the queued events hold: EVENT_COST, payload, last response */
 	size_t queued_max;            /* ASYNC_QUEUED_MAX, or LB_ASYNC_QUEUED_MAX */
 	bool full;                    /* the last submit found no room (logged once) */
 	struct config *cfg;           /* the current configuration, or NULL */
@@ -111,7 +120,7 @@ static void event_drop(struct async_event *e)
 	else
 		q->last = e->prev;
 	q->n--;
-	e->a->queued_bytes -= e->len;
+	e->a->queued_bytes -= EVENT_COST + e->len + e->response_len;
 	if (e->inv) {
 		lambda_cancel(e->inv);
 		e->a->running--;
@@ -205,6 +214,7 @@ static void later(struct async_event *e, int seconds)
 
 static void keep_response(struct async_event *e, const struct invoke_result *res)
 {
+	e->a->queued_bytes = e->a->queued_bytes - e->response_len + res->len;
 	free(e->version);
 	free(e->response);
 	e->version = xstrdup(res->version ? res->version : "$LATEST");
@@ -314,7 +324,7 @@ bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struc
 	int max_age = fn->async.max_age;
 
 	/* lb's own bound (Lambda's queue is AWS's): memory for events, not unbounded. */
-	if (a->queued_bytes + len > a->queued_max) {
+	if (a->queued_bytes + EVENT_COST + len > a->queued_max) {
 		if (!a->full)
 			log_warn("asynchronous events: %zu bytes queued, lb's limit: new events are refused "
 				 "until some have run", a->queued_bytes);
@@ -322,7 +332,7 @@ bool async_invoke_submit(struct async_invoke *a, struct config *cfg, const struc
 		return false;
 	}
 	a->full = false;
-	a->queued_bytes += len;
+	a->queued_bytes += EVENT_COST + len;
 	e = xcalloc(1, sizeof(*e));
 	q = queue_of(a, fn->name);
 

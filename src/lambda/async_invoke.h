@@ -17,7 +17,8 @@ struct lambda;
 struct rng;
 struct async_invoke;
 
-/* lb holds at most this many bytes of queued events' payloads. */
+/* lb holds at most this many bytes of queued events (payloads, kept responses
+ * and each event's own cost: async_invoke.c). */
 #define ASYNC_QUEUED_MAX (128u * 1024 * 1024)
 
 /* LB_ASYNC_RETRY_DELAYS=A,B (seconds) replaces Lambda's delays, for tests;
@@ -27,7 +28,7 @@ struct async_invoke *async_invoke_new(struct event_base *base, struct lambda *la
 /*
  * Queues an event for fn (from cfg, referenced while the event lives) and
  * writes its request id (the 202's x-amzn-RequestId) into request_id.
- * False, with nothing queued, when the queued events' payloads would pass
+ * False, with nothing queued, when the queued events would pass
  * lb's bound on their memory.
  * qualifier NULL or "" is $LATEST; payload, trace and client_context (the
  * decoded X-Amz-Client-Context, or NULL) are copied.

@@ -330,13 +330,14 @@ class AsyncQueueLimitTests(AsyncCase):
     def setUp(self):
         config, rules = api_config([fn("hold", code="hold", reserved_concurrent_executions=1, timeout=30)])
         self.lb = Lb(config, rules=rules, files={"hold/index.py": HOLD},
-                     env={"LB_ASYNC_QUEUED_MAX": "3000"})
+                     env={"LB_ASYNC_QUEUED_MAX": "6000"})
         self.addCleanup(self.lb.tmp.cleanup)
         self.lb.start()
         self.addCleanup(self.lb.stop)
         self.api_port = read_api_port(self.lb)
 
     def test_a_full_queue_refuses_events_with_429_until_some_have_run(self):
+        # each event: about 920 bytes of payload and 1 KB for itself; three fit in 6000
         pad = "x" * 900
         for i in range(3):
             self.event("hold", {"sleep": 3 if i == 0 else 0, "pad": pad})
@@ -350,6 +351,29 @@ class AsyncQueueLimitTests(AsyncCase):
             ("X-Amz-Invocation-Type", "Event")]).status == 202, WAIT), self.lb.stderr()[-2000:])
         self.assertGreaterEqual(self.lb.stderr().count("[hold] END"), 1)
 
+
+
+class AsyncEventCostTests(AsyncCase):
+    """Events count for more than their payloads: what lb keeps for each, and the
+    responses kept for their retries."""
+
+    def setUp(self):
+        config, rules = api_config([fn("hold", code="hold", reserved_concurrent_executions=1, timeout=30)])
+        self.lb = Lb(config, rules=rules, files={"hold/index.py": HOLD},
+                     env={"LB_ASYNC_QUEUED_MAX": "20000"})
+        self.addCleanup(self.lb.tmp.cleanup)
+        self.lb.start()
+        self.addCleanup(self.lb.stop)
+        self.api_port = read_api_port(self.lb)
+
+    def test_empty_events_fill_the_queue_too(self):
+        # Found by queueing 40,000 empty events: only their 2-byte payloads ("{}") were
+        # counted, so 128 MB of them was 67 million events, each costing lb far more.
+        self.event("hold", {"sleep": 5})    # 1024 + 12 bytes, running: none leaves meanwhile
+        codes = [self.invoke("hold", b"", headers=[("X-Amz-Invocation-Type", "Event")]).status
+                 for _ in range(30)]
+        # 1036 + 18 x (1024 + 2) <= 20000 < 1036 + 19 x 1026
+        self.assertEqual(codes, [202] * 18 + [429] * 12, codes)
 
 
 class AsyncThrottleLogTests(AsyncCase):
