@@ -21,12 +21,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void http_request_init(struct http_request *req)
 {
 	memset(req, 0, sizeof(*req));
 	buf_init(&req->head, 0);
 	buf_init(&req->body, 0);
+	buf_init(&req->trailers, HTTP_TRAILERS_MAX);
 }
 
 #define BODY_KEEP_MAX (64 * 1024)
@@ -40,6 +42,8 @@ void http_request_reset(struct http_request *req)
 	req->cap_headers = keep.cap_headers;
 	req->head = keep.head;
 	req->body = keep.body;
+	req->trailers = keep.trailers;
+	buf_reset(&req->trailers);
 	buf_reset(&req->head);
 	/* A body buffer past BODY_KEEP_MAX is given back, not kept for the
 	 * connection's next request: every idle keep-alive connection would hold
@@ -66,7 +70,34 @@ void http_request_release(struct http_request *req)
 	free(req->headers);
 	buf_release(&req->head);
 	buf_release(&req->body);
+	buf_release(&req->trailers);
 	http_request_init(req);
+}
+
+struct sv http_request_trailer(const struct http_request *req, const char *name)
+{
+	const char *p = req->trailers.p, *end = p + req->trailers.len;
+	size_t n = strlen(name);
+
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *colon;
+
+		if (!eol)
+			break;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon && (size_t)(colon - p) == n && strncasecmp(p, name, n) == 0) {
+			struct sv v = { colon + 1, (size_t)(eol - colon - 1) };
+
+			while (v.n && (*v.p == ' ' || *v.p == '\t'))
+				v = (struct sv){ v.p + 1, v.n - 1 };
+			while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t'))
+				v.n--;
+			return v;
+		}
+		p = eol + 1;
+	}
+	return SV_NULL;
 }
 
 void http_request_add_header(struct http_request *req, struct sv name, struct sv value)

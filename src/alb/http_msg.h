@@ -72,6 +72,8 @@ struct http_request {
 	bool stream_body;       /* set by the router instead: pass the body on as it arrives */
 	struct buf body;        /* the body (de-chunked) when keep_body, at most body.max bytes */
 	bool body_too_large;    /* more than body.max arrived; the excess was discarded */
+	bool keep_trailers;     /* set with stream_body or keep_body: store a chunked body's trailers */
+	struct buf trailers;    /* then its trailer fields, "name: value\n" each, up to HTTP_TRAILERS_MAX */
 	uint64_t body_bytes;    /* every body byte received, kept or not */
 	uint64_t received_bytes; /* bytes read from the wire for this request */
 	uint64_t sent_bytes;    /* bytes of its answer queued for the client */
@@ -99,7 +101,12 @@ struct http_request {
 	void *route;            /* the router's state for this request (opaque to others) */
 };
 
+/* What a request keeps of its trailer fields (keep_trailers); the rest is dropped. */
+#define HTTP_TRAILERS_MAX 8192
+
 void http_request_init(struct http_request *req);
+/* A trailer field's value (keep_trailers; case-insensitive name), or SV_NULL. */
+struct sv http_request_trailer(const struct http_request *req, const char *name);
 /* Forgets the request's contents, keeping its memory for the next one. */
 void http_request_reset(struct http_request *req);
 void http_request_release(struct http_request *req);

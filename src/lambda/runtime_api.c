@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "alb/invoke_api.h"
+#include "base/base64.h"
 #include "base/buf.h"
 #include "base/util.h"
 #include "lambda/extensions.h"
@@ -284,6 +285,42 @@ static const char *error_type(const struct http_request *req, char out[256])
 }
 
 /*
+ * Why: a runtime streaming its result reports an error that happens mid-stream
+ * in the trailers, Lambda-Runtime-Function-Error-Type and -Error-Body (base64
+ * of the error document; lambda-runtime-api.md §2.6): the invocation fails
+ * with that error, as after /error, not with the body streamed so far.
+ * Reports it, or returns false when the trailers name no error.
+ */
+static bool streamed_error(struct runtime_api *ra, const struct http_request *req)
+{
+	struct sv type = http_request_trailer(req, "lambda-runtime-function-error-type");
+	struct sv body = http_request_trailer(req, "lambda-runtime-function-error-body");
+	struct buf doc;
+	char t[256];
+	size_t i;
+
+	if (!type.n)
+		return false;
+	for (i = 0; i < type.n && i < sizeof(t) - 1; i++) {
+		char c = type.p[i];
+		t[i] = c >= ' ' && c < 0x7f && c != '"' && c != '\\' ? c : '?';
+	}
+	t[i] = '\0';
+	buf_init(&doc, HTTP_TRAILERS_MAX);
+	if (!body.n || base64_decode(body.p, body.n, &doc) < 0 || !doc.len) {
+		char json[384];
+		int n = snprintf(json, sizeof(json), "{\"errorMessage\":\"RequestId: %s Error: the response stream "
+				 "failed\",\"errorType\":\"%s\"}", ra->current_id, t);
+
+		buf_reset(&doc);
+		buf_append(&doc, json, n < (int)sizeof(json) ? (size_t)n : sizeof(json) - 1);
+	}
+	ra->cbs->on_error(ra->cookie, buf_cstr(&doc), doc.len, t);
+	buf_release(&doc);
+	return true;
+}
+
+/*
  * A result for the open invocation: answered 202 first, then reported, so
  * the runtime's /next can follow while the owner handles the result. The
  * body is reported from the request, which stays valid during the callback.
@@ -299,7 +336,7 @@ static void take_result(struct runtime_api *ra, struct http_request *req, bool e
 	answer_json(ra, req, 202, "{\"status\":\"OK\"}");
 	if (error)
 		ra->cbs->on_error(ra->cookie, body, n, type);
-	else
+	else if (!streamed_error(ra, req))
 		ra->cbs->on_response(ra->cookie, body, n);
 }
 
@@ -356,6 +393,7 @@ static void on_head(void *cookie, struct http_request *req)
 		return;
 	}
 	req->stream_body = true;
+	req->keep_trailers = true;
 	/* Why: Lambda refuses any result past 6 MB (413, Function.ResponseSizeTooLarge),
 	 * so one whose Content-Length says so is answered now (or gets the state and
 	 * id checks' 403 and 400): its body is never read, the connection closes. */

@@ -100,14 +100,23 @@ static int on_version_complete(llhttp_t *p)
 	return 0;
 }
 
-/* Trailer fields (after a chunked body) are dropped: their bytes are the
- * caller's, gone by the time the message ends, and lb passes no trailers on. */
+/* Trailer fields (after a chunked body) are copied only for a request that
+ * keeps them (keep_trailers: the Runtime API's streamed errors); else dropped:
+ * their bytes are the caller's, gone by the time the message ends. */
+static void keep_trailer(struct h1_reader *r, const char *at, size_t n)
+{
+	if (r->req && r->req->keep_trailers)
+		buf_append(&r->req->trailers, at, n);   /* past HTTP_TRAILERS_MAX: dropped */
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
 	struct h1_reader *r = reader_of(p);
 
-	if (r->head_done)
+	if (r->head_done) {
+		keep_trailer(r, at, n);
 		return 0;
+	}
 	if (r->in_field) {
 		last_header(r)->name.n += n;
 		return 0;
@@ -120,9 +129,14 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 static int on_header_field_complete(llhttp_t *p)
 {
 	struct h1_reader *r = reader_of(p);
-	struct http_header *h = last_header(r);
+	struct http_header *h;
 
 	r->in_field = false;
+	if (r->head_done) {
+		keep_trailer(r, ":", 1);
+		return 0;
+	}
+	h = last_header(r);
 	/* "Content-Length : 5" (desync mitigation's call: llhttp, lenient, frames
 	 * by it): the name loses its whitespace, or the header would reach the
 	 * target as is, beside lb's own framing header, and rules and hop-by-hop
@@ -156,8 +170,10 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
 	struct http_header *h;
 
-	if (reader_of(p)->head_done)
+	if (reader_of(p)->head_done) {
+		keep_trailer(reader_of(p), at, n);
 		return 0;
+	}
 	h = last_header(reader_of(p));
 	if (h->value.p == NULL)
 		h->value = (struct sv){ at, n };
@@ -195,8 +211,10 @@ static int on_header_value_complete(llhttp_t *p)
 	struct h1_reader *r = reader_of(p);
 	struct http_header *h;
 
-	if (r->head_done)
+	if (r->head_done) {
+		keep_trailer(r, "\n", 1);
 		return 0;
+	}
 	h = last_header(r);
 	if (h->value.p == NULL)
 		h->value = (struct sv){ h->name.p + h->name.n, 0 };

@@ -236,6 +236,41 @@ socket.create_connection((host, int(port))).sendall(one * 3)
 time.sleep(3600)
 """
 
+# A provided runtime streaming its result (response mode "streaming", chunked) that
+# fails mid-stream, as the Node runtime interface client reports it: the error in the
+# trailers, its document base64 in Lambda-Runtime-Function-Error-Body (none when the
+# path ends in /nobody).
+STREAM_ERROR_BOOTSTRAP = r"""
+import base64, json, os, socket
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+host, port = api.rsplit(":", 1)
+nxt = socket.create_connection((host, int(port))).makefile("rwb")
+while True:
+    nxt.write(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"); nxt.flush()
+    head = {}
+    nxt.readline()
+    while True:
+        line = nxt.readline().strip()
+        if not line:
+            break
+        k, _, v = line.decode().partition(":")
+        head[k.strip().lower()] = v.strip()
+    path = json.loads(nxt.read(int(head["content-length"])))["path"]
+    rid = head["lambda-runtime-aws-request-id"]
+    part = b'{"statusCode": 200, "body": "partial"}'
+    err = base64.b64encode(b'{"errorMessage": "broke mid-stream", "errorType": "Stream.Broke"}')
+    trailers = b"Lambda-Runtime-Function-Error-Type: Stream.Broke\r\n"
+    if not path.endswith("/nobody"):
+        trailers += b"Lambda-Runtime-Function-Error-Body: " + err + b"\r\n"
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
+              b"Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+              b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n"
+              % rid.encode() + b"%x\r\n%s\r\n0\r\n" % (len(part), part) + trailers + b"\r\n")
+    s.recv(1000)
+    s.close()
+"""
+
 class LambdaFailureTests(LambdaCase):
     # --- function errors ---------------------------------------------------------------
 
@@ -424,6 +459,18 @@ class LambdaFailureTests(LambdaCase):
         time.sleep(0.5)
         self.assertEqual(len(re.findall(r"(?m)^\[thrice\] INIT_REPORT .*Error Type: Init\.Thrice$",
                                         lb.stderr())), 2, lb.stderr())
+
+    def test_error_in_a_streamed_results_trailers_fails_the_invocation(self):
+        # Found by a runtime streaming its result and failing mid-stream: lb dropped
+        # the trailers that carry the error and answered 200 with the partial body.
+        lb = self.serve([fn("streamer", PROVIDED, "x", command=["python3", "bootstrap.py"])],
+                        {"fn/bootstrap.py": STREAM_ERROR_BOOTSTRAP})
+        detail = self.assert_502(lb, lb.get("/streamer/a"), "/streamer/a", "LambdaUnhandled", "streamer")
+        self.assertEqual(json.loads(detail), {"errorMessage": "broke mid-stream", "errorType": "Stream.Broke"})
+        detail = self.assert_502(lb, lb.get("/streamer/nobody"), "/streamer/nobody", "LambdaUnhandled",
+                                 "streamer")
+        self.assertRegex(detail, r'^\{"errorMessage":"RequestId: %s Error: the response stream failed",'
+                                 r'"errorType":"Stream.Broke"\}$' % UUID)
 
     def test_init_error_then_fresh_sandbox(self):
         lb = self.serve([fn("initfail", PROVIDED, "x", command=["python3", "bootstrap.py"])],
