@@ -191,6 +191,8 @@ class LambdaSandboxTests(LambdaCase):
         self.assertEqual([g["count"] for g in got], [1] * n)
         # they ran at the same time: each waited for all the others to arrive
         self.assertEqual([g["barrier_met"] for g in got], [True] * n)
+        # REPORT follows the answer: the last one may still be on its way to stderr
+        wait_for(lambda: lb.stderr().count("Init Duration") >= n)
         self.assertEqual(lb.stderr().count("Init Duration"), n)
 
     def test_concurrency_one_queues_on_one_sandbox(self):
