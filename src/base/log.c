@@ -93,7 +93,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 }
 
-const char *log_escape(char *out, size_t cap, const char *p, size_t n)
+const char *log_escape(char *out, size_t cap, const char *p, size_t n, bool ascii)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t limit, at = 0, keep = 0, i;
@@ -110,7 +110,7 @@ const char *log_escape(char *out, size_t cap, const char *p, size_t n)
 			e[0] = '\\';
 			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '0';
 			k = 2;
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c == 0x7f || (ascii && c >= 0x80)) {
 			e[0] = '\\';
 			e[1] = 'x';
 			e[2] = hex[c >> 4];

@@ -6,6 +6,7 @@
 #ifndef LB_LOG_H
 #define LB_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -18,9 +19,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * Bytes from outside (a function's error document, say) made fit for one log
  * line: p[0..n) copied into out (cap bytes, NUL-terminated), each control byte
  * written as \n, \r, \t, \0 or \xHH, cut with "..." where it does not fit.
- * Returns out.
+ * With ascii, every byte past 0x7f is \xHH too: for bytes from the network,
+ * whose UTF-8 may hide C1 controls a terminal obeys (U+009B is CSI). Returns out.
  */
-const char *log_escape(char *out, size_t cap, const char *p, size_t n);
+const char *log_escape(char *out, size_t cap, const char *p, size_t n, bool ascii);
 
 /*
  * Functions' lines (sandbox_log.c) go out with log_writev. Between

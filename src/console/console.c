@@ -346,26 +346,6 @@ static const char *refusal(const struct console *c, const struct http_request *r
 	return NULL;
 }
 
-/* A client's header value for a log line, into out: its sender chose every
- * byte, and an ESC or C1 control would reach the developer's terminal as a
- * command (title, clear screen), so bytes that are not printable ASCII are
- * written \xNN; cut to what out holds. */
-static const char *log_text(struct sv v, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < v.n && k + 5 < n; i++) {
-		unsigned char ch = (unsigned char)v.p[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			out[k++] = (char)ch;
-		else
-			k += (size_t)snprintf(out + k, n - k, "\\x%02x", ch);
-	}
-	out[k] = '\0';
-	return out;
-}
-
 static void on_request(void *cookie, struct http_request *req)
 {
 	struct console *c = cookie;
@@ -385,11 +365,14 @@ static void answer(struct console *c, struct http_request *req)
 		const struct http_header *host = http_request_header(req, "host");
 		const struct http_header *origin = http_request_header(req, "origin");
 		struct sv none = SV("-");
+		struct sv hv = host ? host->value : none, ov = origin ? origin->value : none;
 		char p[256], h[256], o[256];
 
+		/* Their sender chose every byte: an ESC or a C1 control would reach the
+		 * developer's terminal as a command (title, clear screen). */
 		log_warn("console: refused %.*s %s from %s (Host %s, Origin %s): %s", SV_ARG(req->method),
-			 log_text(req->path, p, sizeof(p)), req->peer_ip, log_text(host ? host->value : none, h, sizeof(h)),
-			 log_text(origin ? origin->value : none, o, sizeof(o)), why);
+			 log_escape(p, sizeof(p), req->path.p, req->path.n, true), req->peer_ip,
+			 log_escape(h, sizeof(h), hv.p, hv.n, true), log_escape(o, sizeof(o), ov.p, ov.n, true), why);
 		console_respond_json(c, req, 403, json_pack("{s:s}", "error", why));
 	} else if (!c->cfg) {
 		console_respond(req, 503, "text/plain", "the console is off\n", 19);

@@ -267,13 +267,13 @@ static void on_done(void *cookie, const struct invoke_result *res)
 		} else
 			log_warn("function %s: Event %s attempt %d of %d failed: %s; retrying in %ds",
 				 e->fn->name, e->request_id, e->attempts, e->policy.max_retries + 1,
-				 log_escape(detail, sizeof(detail), res->payload, res->len), step.delay);
+				 log_escape(detail, sizeof(detail), res->payload, res->len, false), step.delay);
 		later(e, step.delay);
 		return;
 	case ASYNC_RETRIES_EXHAUSTED:
 		log_warn("function %s: Event %s dropped after %d attempt%s (RetriesExhausted): %s",
 			 e->fn->name, e->request_id, e->attempts, e->attempts == 1 ? "" : "s",
-			 log_escape(detail, sizeof(detail), res->payload, res->len));
+			 log_escape(detail, sizeof(detail), res->payload, res->len, false));
 		deliver(e, ASYNC_COND_RETRIES_EXHAUSTED);
 		event_drop(e);
 		return;

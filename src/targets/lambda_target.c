@@ -175,7 +175,7 @@ static void on_invoked(void *cookie, const struct invoke_result *res)
 		/* Why escaped: the payload is the function's own bytes (an /error
 		 * body), whose line breaks would forge lines and a NUL end the text. */
 		if (res->status != INVOKE_OK)
-			log_escape(detail, sizeof(detail), res->payload ? res->payload : "", res->payload ? res->len : 0);
+			log_escape(detail, sizeof(detail), res->payload ? res->payload : "", res->payload ? res->len : 0, false);
 		log_warn("%.*s %.*s: %d %s: %s", SV_ARG(req->method), SV_ARG(req->path), status,
 			 f->out.error_reason, res->status == INVOKE_OK ? l->result.detail : detail);
 		forward_answer_page(f, status, false);

@@ -105,22 +105,24 @@ TEST(escape_keeps_a_function_error_on_one_line)
 	char out[64];
 	static const char body[] = "{\"errorMessage\":\"a\nlb: error: forged\"}\r\n\t\x01\x7f";
 
-	CHECK_STR(log_escape(out, sizeof(out), body, sizeof(body) - 1),
+	CHECK_STR(log_escape(out, sizeof(out), body, sizeof(body) - 1, false),
 		  "{\"errorMessage\":\"a\\nlb: error: forged\"}\\r\\n\\t\\x01\\x7f");
 	/* a NUL no longer ends the text */
-	CHECK_STR(log_escape(out, sizeof(out), "\0\xff{x", 4), "\\0\xff{x");
-	CHECK_STR(log_escape(out, sizeof(out), NULL, 0), "");
+	CHECK_STR(log_escape(out, sizeof(out), "\0\xff{x", 4, false), "\\0\xff{x");
+	CHECK_STR(log_escape(out, sizeof(out), NULL, 0, false), "");
+	/* bytes from the network: nothing past ASCII either (U+009B is a terminal's CSI) */
+	CHECK_STR(log_escape(out, sizeof(out), "a\xc2\x9b" "2J\x1b", 6, true), "a\\xc2\\x9b2J\\x1b");
 }
 
 TEST(escape_cuts_with_dots_and_never_splits_an_escape)
 {
 	char out[8];
 
-	CHECK_STR(log_escape(out, sizeof(out), "1234567", 7), "1234567");
-	CHECK_STR(log_escape(out, sizeof(out), "12345678", 8), "1234...");
-	CHECK_STR(log_escape(out, sizeof(out), "12\n45678", 8), "12\\n...");
-	CHECK_STR(log_escape(out, sizeof(out), "123\n5678", 8), "123...");
-	CHECK_STR(log_escape(out, 3, "12345", 5), "12");
+	CHECK_STR(log_escape(out, sizeof(out), "1234567", 7, false), "1234567");
+	CHECK_STR(log_escape(out, sizeof(out), "12345678", 8, false), "1234...");
+	CHECK_STR(log_escape(out, sizeof(out), "12\n45678", 8, false), "12\\n...");
+	CHECK_STR(log_escape(out, sizeof(out), "123\n5678", 8, false), "123...");
+	CHECK_STR(log_escape(out, 3, "12345", 5, false), "12");
 }
 
 int main(void)
