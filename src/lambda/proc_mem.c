@@ -24,6 +24,23 @@ static ssize_t read_small(const char *path, char *text, size_t size)
 	return n;
 }
 
+/* Appends pid's children (of its main thread: a runtime's other threads
+ * rarely fork) to pids[0..*n), up to TREE_MAX. */
+static void add_children(pid_t pid, pid_t *pids, size_t *n)
+{
+	char path[64], text[4096], *p, *end;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if (read_small(path, text, sizeof(text)) <= 0)
+		return;
+	for (p = text; *n < TREE_MAX; p = end) {
+		long child = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		pids[(*n)++] = (pid_t)child;
+	}
+}
+
 long proc_tree_rss_kb(pid_t root)
 {
 	static long page_kb;
@@ -37,7 +54,6 @@ long proc_tree_rss_kb(pid_t root)
 	pids[0] = root;
 	for (size_t i = 0; i < n; i++) {
 		long size, resident;
-		char *p, *end;
 
 		snprintf(path, sizeof(path), "/proc/%d/statm", (int)pids[i]);
 		if (read_small(path, text, sizeof(text)) <= 0 ||
@@ -47,16 +63,7 @@ long proc_tree_rss_kb(pid_t root)
 			continue;
 		}
 		kb += resident * page_kb;
-		/* Children of the main thread; a runtime's other threads rarely fork. */
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pids[i], (int)pids[i]);
-		if (read_small(path, text, sizeof(text)) <= 0)
-			continue;
-		for (p = text; n < TREE_MAX; p = end) {
-			long child = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			pids[n++] = (pid_t)child;
-		}
+		add_children(pids[i], pids, &n);
 	}
 	return kb;
 }
@@ -65,22 +72,10 @@ void proc_tree_kill_below(pid_t root)
 {
 	pid_t pids[TREE_MAX];
 	size_t n = 1;
-	char path[64], text[4096];
 
 	pids[0] = root;
-	for (size_t i = 0; i < n; i++) {
-		char *p, *end;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pids[i], (int)pids[i]);
-		if (read_small(path, text, sizeof(text)) <= 0)
-			continue;
-		for (p = text; n < TREE_MAX; p = end) {
-			long child = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			pids[n++] = (pid_t)child;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		add_children(pids[i], pids, &n);
 	for (size_t i = 1; i < n; i++)
 		kill(pids[i], SIGKILL);
 }
