@@ -76,7 +76,7 @@ void http_request_release(struct http_request *req)
 
 struct sv http_request_trailer(const struct http_request *req, const char *name)
 {
-	const char *p = req->trailers.p, *end = p + req->trailers.len;
+	const char *p = req->trailers.p, *end = p ? p + req->trailers.len : NULL;   /* none kept: NULL */
 	size_t n = strlen(name);
 
 	while (p && p < end) {

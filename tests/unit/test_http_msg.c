@@ -515,6 +515,21 @@ TEST(version_str_names_each_version)
 	CHECK_STR(http_version_str(12), "-");
 }
 
+/* A result with no trailer fields (none kept: no buffer) has none, without
+ * pointer arithmetic on NULL (UBSan; found by fuzz_runtime_api). */
+TEST(trailer_of_a_request_without_trailers_is_null)
+{
+	struct http_request req;
+
+	http_request_init(&req);
+	req.keep_trailers = true;
+	CHECK(http_request_trailer(&req, "lambda-runtime-function-error-type").p == NULL);
+	buf_append(&req.trailers, "Lambda-Runtime-Function-Error-Type: Oops \n", 42);
+	CHECK(sv_eq_cstr(http_request_trailer(&req, "lambda-runtime-function-error-type"), "Oops"));
+	CHECK(http_request_trailer(&req, "other").p == NULL);
+	http_request_release(&req);
+}
+
 int main(void)
 {
 	RUN(error_page_502_is_nginx_style_crlf_122_bytes);
@@ -558,5 +573,6 @@ int main(void)
 	RUN(reset_forgets_the_request_and_keeps_memory_and_connection);
 	RUN(reset_gives_back_a_large_body_buffer);
 	RUN(version_str_names_each_version);
+	RUN(trailer_of_a_request_without_trailers_is_null);
 	return test_done();
 }
