@@ -22,8 +22,11 @@
  * is freed only from the event loop (never inside nghttp2 or under a
  * caller's feet): flush() is skipped while the session is receiving or
  * sending, and the outer call flushes afterwards.
+ *
+ * What the target answers (nghttp2's receive callbacks) is h2_client_recv.c's;
+ * h2_client_int.h holds what the two share.
  */
-#include "net/h2_client.h"
+#include "net/h2_client_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,60 +46,6 @@
 #define STREAM_WINDOW (256 * 1024)          /* what a paused answer may buffer */
 #define CONN_WINDOW (16 * 1024 * 1024)
 #define OUTPUT_HIGH (256 * 1024)            /* frames queued toward the target */
-
-struct h2_conn;
-
-struct h2_exchange {
-	struct h2_conn *conn;
-	struct h2_exchange *prev, *next;
-	const struct http_exchange_cbs *cbs;
-	void *cookie;
-	int32_t id;                   /* 0 until submitted */
-	bool has_body;
-	bool request_done;
-	bool deferred;                /* the data source waits for bytes */
-	bool want_drain;
-	bool head_request;
-	bool head_seen;               /* the final answer's head went to on_head */
-	bool paused;
-	size_t unconsumed;            /* answer bytes not yet acknowledged (paused) */
-	int idle_timeout;
-	struct header_list nv;        /* request fields; views into head */
-	struct buf head;              /* the HTTP/1.1 head, copied */
-	struct evbuffer *out;         /* request body toward the target */
-	struct http_reply reply;
-	size_t *offs;                 /* answer fields as offsets into reply.head: name, len, value, len */
-	size_t noffs, cap_offs;
-	struct buf trail;             /* the trailers' names and values */
-	size_t *toffs, ntoffs, cap_toffs;
-	struct http_header *th;
-	size_t cap_th;
-	h2_trailers_fn on_trailers;
-	struct event *idle;
-	enum http_client_error pending;   /* reported by idle firing at once */
-	bool failed;
-};
-
-struct h2_conn {
-	struct h2_client *hc;
-	struct h2_conn *prev, *next;
-	char key[80];                 /* "http://127.0.0.1:80": its scheme and address */
-	struct http_origin origin;
-	struct http_origin_pref *pref;  /* the origin's, kept by the client */
-	bool on_alt;                  /* toward the origin's alternate address */
-	bool fell_back;               /* the other address refused it first */
-	bool tls;
-	bool connected;
-	bool retired;                 /* GOAWAY either way or a failure: no new streams */
-	bool in_session;              /* inside nghttp2_session_mem_recv/mem_send */
-	struct bufferevent *bev;
-	nghttp2_session *session;
-	struct event *timer;          /* connect timeout, then idle close */
-	struct event *kill;           /* closes the connection from the loop */
-	enum http_client_error kill_error;
-	struct h2_exchange *xs;
-	int connect_timeout;          /* seconds, for each address tried */
-};
 
 /* Which address of an origin with an alternate goes first, by its first address's key. */
 struct h2_pref {
@@ -145,7 +94,7 @@ static void x_unlink(struct h2_exchange *x)
 	}
 }
 
-static void x_free(struct h2_exchange *x)
+void h2x_free(struct h2_exchange *x)
 {
 	x_unlink(x);
 	if (x->idle)
@@ -161,7 +110,7 @@ static void x_free(struct h2_exchange *x)
 	free(x);
 }
 
-static void x_touch(struct h2_exchange *x)
+void h2x_touch(struct h2_exchange *x)
 {
 	struct timeval tv = { x->idle_timeout, 0 };
 
@@ -178,7 +127,7 @@ static void x_fail(struct h2_exchange *x, enum http_client_error e)
 
 	if (c && x->id && c->session)
 		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, x->id, NGHTTP2_CANCEL);
-	x_free(x);
+	h2x_free(x);
 	cbs->on_error(cookie, e);
 	if (c)
 		flush(c);
@@ -194,7 +143,7 @@ static void on_x_idle(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Fails x from the loop (inside nghttp2's callbacks it cannot be freed). */
-static void x_fail_later(struct h2_exchange *x, enum http_client_error e)
+void h2x_fail_later(struct h2_exchange *x, enum http_client_error e)
 {
 	struct timeval now = { 0, 0 };
 
@@ -229,7 +178,7 @@ static ssize_t on_read_body(nghttp2_session *s, int32_t id, uint8_t *dst, size_t
 	evbuffer_remove(x->out, dst, have);
 	if (x->request_done && !evbuffer_get_length(x->out))
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	x_touch(x);
+	h2x_touch(x);
 	return (ssize_t)have;
 }
 
@@ -248,196 +197,10 @@ static void submit(struct h2_exchange *x)
 	if (id < 0) {
 		log_warn("target %s: HTTP/2 request not submitted: %s", c->key, nghttp2_strerror(id));
 		c->retired = true;
-		x_fail_later(x, HTTP_CLIENT_CLOSED);
+		h2x_fail_later(x, HTTP_CLIENT_CLOSED);
 		return;
 	}
 	x->id = id;
-}
-
-/* --- answers ------------------------------------------------------------------------ */
-
-static struct h2_exchange *stream_x(nghttp2_session *s, int32_t id)
-{
-	return nghttp2_session_get_stream_user_data(s, id);
-}
-
-static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *user)
-{
-	struct h2_exchange *x = stream_x(s, f->hd.stream_id);
-
-	(void)user;
-	if (x && !x->head_seen) {
-		buf_reset(&x->reply.head);
-		x->noffs = 0;
-		x->reply.status = 0;
-	} else if (x) {
-		buf_reset(&x->trail);
-		x->ntoffs = 0;
-	}
-	return 0;
-}
-
-static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
-		     const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
-{
-	struct h2_exchange *x = stream_x(s, f->hd.stream_id);
-	struct buf *b;
-
-	(void)flags;
-	(void)user;
-	if (!x)
-		return 0;
-	x_touch(x);
-	if (x->head_seen) {
-		/* Trailers (gRPC's grpc-status), kept for on_trailers. */
-		xgrow(&x->toffs, &x->cap_toffs, x->ntoffs + 4, sizeof(*x->toffs));
-		x->toffs[x->ntoffs++] = x->trail.len;
-		x->toffs[x->ntoffs++] = namelen;
-		buf_append(&x->trail, (const char *)name, namelen);
-		x->toffs[x->ntoffs++] = x->trail.len;
-		x->toffs[x->ntoffs++] = valuelen;
-		buf_append(&x->trail, (const char *)value, valuelen);
-		return 0;
-	}
-	if (namelen == 7 && !memcmp(name, ":status", 7)) {
-		x->reply.status = 0;
-		for (size_t i = 0; i < valuelen && i < 3; i++)
-			x->reply.status = x->reply.status * 10 + (value[i] - '0');
-		return 0;
-	}
-	b = &x->reply.head;
-	xgrow(&x->offs, &x->cap_offs, x->noffs + 4, sizeof(*x->offs));
-	x->offs[x->noffs++] = b->len;
-	x->offs[x->noffs++] = namelen;
-	buf_append(b, (const char *)name, namelen);
-	x->offs[x->noffs++] = b->len;
-	x->offs[x->noffs++] = valuelen;
-	buf_append(b, (const char *)value, valuelen);
-	return 0;
-}
-
-/* The answer's head is whole: a final one goes to on_head (1xx are skipped). */
-static void head_done(struct h2_exchange *x, bool end_stream)
-{
-	struct http_reply *r = &x->reply;
-	const struct http_header *cl;
-
-	/* RFC 9110 §15: a status is 100-599, but nghttp2 takes any three
-	 * digits: anything else is a malformed answer (502, §1.12). */
-	if (r->status < 100 || r->status > 599) {
-		x_fail_later(x, HTTP_CLIENT_MALFORMED);
-		return;
-	}
-	if (r->status < 200)
-		return;
-	r->nheaders = 0;
-	for (size_t i = 0; i + 3 < x->noffs; i += 4) {
-		xgrow(&r->headers, &r->cap_headers, r->nheaders + 1, sizeof(*r->headers));
-		r->headers[r->nheaders++] = (struct http_header){
-			{ r->head.p + x->offs[i], x->offs[i + 1] }, { r->head.p + x->offs[i + 2], x->offs[i + 3] } };
-	}
-	r->version = 11;
-	r->reason = sv_from(http_reason(r->status));
-	r->keep_alive = true;
-	r->upgrade = false;
-	r->no_body = x->head_request || r->status == 204 || r->status == 304;
-	cl = http_header_find(r->headers, r->nheaders, "content-length");
-	if (cl) {
-		r->framing = HTTP_FRAMING_LENGTH;
-		r->content_length = strtoull(cl->value.p, NULL, 10);
-	} else {
-		/* HTTP/2 has no chunks: a body of unknown length is re-framed for the client. */
-		r->framing = HTTP_FRAMING_CHUNKED;
-		(void)end_stream;
-		r->content_length = 0;
-	}
-	if (r->no_body)
-		r->framing = HTTP_FRAMING_NONE;
-	x->head_seen = true;
-	x->cbs->on_head(x->cookie, r);
-}
-
-static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
-{
-	struct h2_conn *c = user;
-	struct h2_exchange *x;
-
-	if (f->hd.type == NGHTTP2_GOAWAY) {
-		/* The target stops taking streams: the next exchanges open a new connection. */
-		c->retired = true;
-		return 0;
-	}
-	if (f->hd.type != NGHTTP2_HEADERS || !(x = stream_x(s, f->hd.stream_id)))
-		return 0;
-	if (!x->head_seen) {
-		head_done(x, f->hd.flags & NGHTTP2_FLAG_END_STREAM);
-	} else if (x->ntoffs && x->on_trailers) {
-		size_t n = 0;
-
-		xgrow(&x->th, &x->cap_th, x->ntoffs / 4, sizeof(*x->th));
-		for (size_t i = 0; i + 3 < x->ntoffs; i += 4)
-			x->th[n++] = (struct http_header){ { x->trail.p + x->toffs[i], x->toffs[i + 1] },
-							   { x->trail.p + x->toffs[i + 2], x->toffs[i + 3] } };
-		x->on_trailers(x->cookie, x->th, n);
-	}
-	return 0;
-}
-
-static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user)
-{
-	struct h2_exchange *x = stream_x(s, id);
-
-	(void)flags;
-	(void)user;
-	if (!x) {
-		nghttp2_session_consume(s, id, len);
-		return 0;
-	}
-	x_touch(x);
-	if (x->paused)
-		x->unconsumed += len;
-	else
-		nghttp2_session_consume(s, id, len);
-	if (x->head_seen && len)
-		x->cbs->on_body(x->cookie, (const char *)data, len);
-	return 0;
-}
-
-static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *user)
-{
-	struct h2_exchange *x = stream_x(s, id);
-
-	(void)user;
-	if (!x || x->failed)
-		return 0;
-	nghttp2_session_set_stream_user_data(s, id, NULL);
-	x->id = 0;
-	if (code == NGHTTP2_NO_ERROR && x->head_seen) {
-		const struct http_exchange_cbs *cbs = x->cbs;
-		void *cookie = x->cookie;
-
-		x_free(x);
-		cbs->on_end(cookie);
-		return 0;
-	}
-	/* RST_STREAM, REFUSED_STREAM past a GOAWAY, or no head: as a reset connection (502). */
-	x_fail_later(x, HTTP_CLIENT_CLOSED);
-	return 0;
-}
-
-/*
- * A frame nghttp2 refused on one stream (a 101, a bad pseudo-header): it resets
- * the stream, and the target sent a malformed answer (502, §1.12), not a reset.
- */
-static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f, int lib_error, void *user)
-{
-	struct h2_exchange *x = stream_x(s, f->hd.stream_id);
-
-	(void)lib_error;
-	(void)user;
-	if (x && f->hd.type == NGHTTP2_HEADERS && !x->head_seen)
-		x_fail_later(x, HTTP_CLIENT_MALFORMED);
-	return 0;
 }
 
 /* --- the connection ------------------------------------------------------------------ */
@@ -469,7 +232,7 @@ static void conn_close(struct h2_conn *c, enum http_client_error e)
 		const struct http_exchange_cbs *cbs = x->cbs;
 		void *cookie = x->cookie;
 
-		x_free(x);
+		h2x_free(x);
 		cbs->on_error(cookie, e);
 	}
 	conn_free(c);
@@ -653,12 +416,7 @@ static nghttp2_session *session_new(struct h2_conn *c)
 	nghttp2_session *s = NULL;
 
 	nghttp2_session_callbacks_new(&cb);
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+	h2_client_recv_callbacks(cb);
 	nghttp2_option_new(&opt);
 	/* Window updates follow what the client took (flow control while paused). */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
@@ -803,7 +561,7 @@ void h2_client_free(struct h2_client *hc)
 		struct h2_conn *c = hc->conns;
 
 		while (c->xs)
-			x_free(c->xs);
+			h2x_free(c->xs);
 		conn_free(c);
 	}
 	while (hc->prefs) {
@@ -853,9 +611,9 @@ struct h2_exchange *h2_client_start(struct h2_client *hc, const struct http_orig
 	c->xs = x;
 	if (c->connected)
 		evtimer_del(c->timer);
-	x_touch(x);
+	h2x_touch(x);
 	if (body < 0) {
-		x_fail_later(x, HTTP_CLIENT_MALFORMED);
+		h2x_fail_later(x, HTTP_CLIENT_MALFORMED);
 		return x;
 	}
 	if (c->connected) {
@@ -924,7 +682,7 @@ void h2_exchange_cancel(struct h2_exchange *x)
 	c = x->conn;
 	if (c && x->id && c->session)
 		nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, x->id, NGHTTP2_CANCEL);
-	x_free(x);
+	h2x_free(x);
 	if (c)
 		flush(c);
 }
