@@ -210,12 +210,14 @@ static int on_header_value_complete(llhttp_t *p)
 {
 	struct h1_reader *r = reader_of(p);
 	struct http_header *h;
+	bool te;
 
 	if (r->head_done) {
 		keep_trailer(r, "\n", 1);
 		return 0;
 	}
 	h = last_header(r);
+	te = h->name.n == 17 && sv_eq_cstr_nocase(h->name, "transfer-encoding");
 	if (h->value.p == NULL)
 		h->value = (struct sv){ h->name.p + h->name.n, 0 };
 	/* RFC 9112 §5: a field's value excludes the whitespace around it (llhttp
@@ -228,13 +230,14 @@ static int on_header_value_complete(llhttp_t *p)
 		r->bad_head = "a folded header line";
 	/* lb frames answers itself and drops their Transfer-Encoding: another
 	 * coding (gzip) would reach the client undeclared, as plain body. */
-	else if (sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value))
+	else if (te && !te_supported(h->value))
 		r->bad_head = "a Transfer-Encoding other than chunked";
-	if (sv_eq_cstr_nocase(h->name, "transfer-encoding"))
-		r->te_chunked = te_chunked_last(h->value);
+	if (!te)
+		return 0;
+	r->te_chunked = te_chunked_last(h->value);
 	/* ALB: a request Transfer-Encoding other than chunked or identity → 501
 	 * (alb-listener-rules.md §4.4). */
-	if (r->req && sv_eq_cstr_nocase(h->name, "transfer-encoding") && !te_supported(h->value)) {
+	if (r->req && !te_supported(h->value)) {
 		r->te_unsupported = true;
 		return -1;
 	}
